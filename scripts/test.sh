@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole suite, as `make test` runs it: lint and types, contract checks, then pytest on SQLite
+# and PostgreSQL (a throwaway cluster unless NUBES_TEST_POSTGRES_URL is given), browser tests included.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "ruff (lint and format)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+step "mypy --strict"
+.venv/bin/mypy
+
+step "web: tsc and eslint"
+npm --prefix web run --silent typecheck
+npm --prefix web run --silent lint
+
+step "generated TypeScript client matches the OpenAPI schema"
+scripts/check-api-client.sh
+
+if [ -z "${NUBES_TEST_POSTGRES_URL:-}" ]; then
+  step "starting a throwaway PostgreSQL"
+  NUBES_TEST_POSTGRES_URL="$(scripts/test-postgres.sh start)"
+  export NUBES_TEST_POSTGRES_URL
+  trap 'scripts/test-postgres.sh stop' EXIT
+  echo "PostgreSQL at ${NUBES_TEST_POSTGRES_URL}"
+fi
+
+step "pytest on ${NUBES_TEST_ENGINES:-sqlite,postgresql} (alembic check and browser tests included)"
+.venv/bin/pytest "$@"

@@ -1,0 +1,5 @@
+"""Allow `python -m nubes`."""
+
+from nubes.cli import main
+
+main()

@@ -1,0 +1,158 @@
+"""Configuration: one pydantic-settings class; every variable is prefixed `NUBES_`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+# Plain URLs people paste, mapped to the async drivers Nubes uses.
+_DRIVERS = {
+    "postgres://": "postgresql+asyncpg://",
+    "postgresql://": "postgresql+asyncpg://",
+    "sqlite://": "sqlite+aiosqlite://",
+}
+
+
+class Settings(BaseSettings):
+    """Every setting Nubes reads, from `NUBES_*` environment variables or a `.env` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NUBES_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(default=Path("./data"), description="Where the embedded database, blobs and generated secrets live.")
+    database_url: str = Field(default="", description="SQLAlchemy async URL; SQLite in the data dir when empty.")
+    host: str = Field(default="127.0.0.1", description="Interface `nubes serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port `nubes serve` listens on.")
+    storage_url: str = Field(
+        default="", description="Blob storage: `file:///path` (default: <data_dir>/blobs) or `s3://bucket?endpoint=...`."
+    )
+    redis_url: str = Field(default="", description="Redis for rate limits, pub/sub and jobs at scale; in-process when empty.")
+    secret_key: str = Field(
+        default="", repr=False, description="Server secret for signing; generated into the data dir when empty."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted by routes that do not declare their own limit."
+    )
+    web_dist: Path = Field(default=REPO_ROOT / "web" / "dist", description="The built web UI served at `/`.")
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lowercase(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        for plain, driver in _DRIVERS.items():
+            if value.startswith(plain):
+                value = driver + value.removeprefix(plain)
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user:pass@host:port/db")
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in {"file", "s3"}:
+            raise ValueError("use file:///path or s3://bucket?endpoint=...")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("use redis://host:port/db")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or SQLite in the data dir."""
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'nubes.db').resolve()}"
+
+    @property
+    def database_engine(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return "postgresql" if self.effective_database_url.startswith("postgresql") else "sqlite"
+
+    def prepare_data_dir(self) -> None:
+        """Create the data dir (mode 0700) and fill in secrets that were not given."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigError(f"NUBES_DATA_DIR: cannot create {self.data_dir}: {exc.strerror}") from exc
+        if not os.access(self.data_dir, os.W_OK):
+            raise ConfigError(f"NUBES_DATA_DIR: {self.data_dir} is not writable")
+        if not self.secret_key:
+            self.secret_key = _generated_secret(self.data_dir / "secret_key")
+
+
+def _generated_secret(path: Path) -> str:
+    """Read a secret file, creating it once with mode 0600 when it does not exist."""
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate settings, turning pydantic's report into one line naming the variable."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    settings.prepare_data_dir()
+    return settings
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    message = first["msg"].removeprefix("Value error, ")
+    shown = "" if field in _SECRET_FIELDS else f" (got {_without_password(first.get('input'))!r})"
+    return f"NUBES_{field.upper()}: {message}{shown}"
+
+
+_SECRET_FIELDS = {"secret_key"}
+
+
+def _without_password(value: object) -> object:
+    """Mask the password of a URL so a startup error never prints a credential."""
+    if not isinstance(value, str) or "@" not in value:
+        return value
+    parts = urlsplit(value)
+    if parts.password is None:
+        return value
+    return value.replace(f":{parts.password}@", ":***@", 1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return load_settings()

@@ -1,0 +1,107 @@
+"""The app factory: builds the FastAPI app from settings and mounts each domain's router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import structlog
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, Response
+
+from nubes import __version__
+from nubes.config import Settings, get_settings
+from nubes.core.db import Database
+from nubes.core.errors import install_error_handlers
+from nubes.core.http import (
+    CONTENT_SECURITY_POLICY,
+    BodyLimitMiddleware,
+    BodyLimitProblemMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from nubes.core.spa import SinglePageApp
+from nubes.ops.api import router as ops_router
+
+log = structlog.get_logger("nubes.main")
+
+DOCS_ASSETS = "/vendor/swagger-ui"
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the whole Nubes server for `settings` (the environment's when omitted).
+
+    A `database` passed in (the tests' transaction-bound one) is used as is and left open at shutdown.
+    """
+    settings = settings or get_settings()
+    owns_database = database is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("server.starting", version=__version__, database=app.state.db.engine_name)
+        yield
+        if owns_database:
+            await app.state.db.dispose()
+        log.info("server.stopped")
+
+    app = FastAPI(
+        title="Nubes",
+        version=__version__,
+        summary="One self-hosted, multi-tenant cloud for files, documents, apps and containers.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database or Database.from_settings(settings)
+    app.state.started_at = datetime.now(UTC)
+
+    install_error_handlers(app)
+    app.include_router(ops_router, prefix="/api")
+    _add_docs(app)
+    _add_fallbacks(app, settings)
+    # Outermost last: the request context wraps everything, so even a crash gets an id and a problem.
+    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimitProblemMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI from our own origin (no CDN is reachable, and the CSP allows none)."""
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE, headers={"Content-Security-Policy": DOCS_CSP})
+
+    @app.get("/api/docs/init.js", include_in_schema=False)
+    async def docs_init() -> Response:
+        return Response(DOCS_INIT, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+
+# Swagger UI ships in the web build (web/dist/vendor/swagger-ui); its script is external so the CSP
+# needs no 'unsafe-inline' for scripts; Swagger UI sets inline styles, so the docs page allows those.
+DOCS_CSP = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Nubes API</title><link rel="icon" href="/favicon.svg"><link rel="stylesheet" href="{DOCS_ASSETS}/swagger-ui.css">
+</head><body><div id="swagger-ui"><p>Loading the API reference... If this stays, build the web UI with <code>make run</code>;
+the raw schema is at <a href="/api/openapi.json">/api/openapi.json</a>.</p></div>
+<script src="{DOCS_ASSETS}/swagger-ui-bundle.js"></script><script src="/api/docs/init.js"></script></body></html>
+"""
+DOCS_INIT = """window.ui = SwaggerUIBundle({
+  url: "/api/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout",
+});
+"""
+
+
+def _add_fallbacks(app: FastAPI, settings: Settings) -> None:
+    """What no route matches: the web UI for its client routes, a problem+json 404 under server prefixes."""
+    app.router.default = SinglePageApp(settings.web_dist)

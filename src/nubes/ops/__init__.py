@@ -1,0 +1,1 @@
+"""Operations: health and readiness, version, platform settings (later: metrics, monitoring, backups)."""

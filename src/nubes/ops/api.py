@@ -1,0 +1,58 @@
+"""Routes of the ops domain: liveness, readiness, version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from nubes import API_VERSION, __version__
+from nubes.core.db import Database
+from nubes.core.routing import api_router
+from nubes.ops import service
+from nubes.ops.schemas import Health, Readiness, VersionInfo
+
+router = api_router(tags=["ops"])
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(_database)]
+
+
+@router.get("/health", operation_id="health", response_model=Health, summary="Liveness: the process serves requests")
+async def health() -> Health:
+    """Answer 200 whenever the process is up; it does not touch the database."""
+    return Health()
+
+
+@router.get(
+    "/ready",
+    operation_id="ready",
+    response_model=Readiness,
+    summary="Readiness: every dependency answers",
+    responses={503: {"model": Readiness, "description": "A dependency is not answering"}},
+)
+async def ready(database: DatabaseDep, response: Response) -> Readiness:
+    """Answer 200 when the database answers, 503 with the failing checks otherwise."""
+    result = await service.readiness(database=database)
+    response.headers["Cache-Control"] = "no-store"
+    if result.status != "ready":
+        response.status_code = 503
+    return result
+
+
+@router.get("/version", operation_id="version", response_model=VersionInfo, summary="What is running")
+async def version(request: Request, database: DatabaseDep) -> VersionInfo:
+    """The product version, API version, database engine and when this process started."""
+    started_at: datetime = request.app.state.started_at
+    return VersionInfo(
+        version=__version__,
+        api_version=API_VERSION,
+        database="postgresql" if database.engine_name == "postgresql" else "sqlite",
+        started_at=started_at,
+    )

@@ -1,0 +1,141 @@
+"""Fixtures shared by the whole suite: one migrated database per engine, each test in a rolled-back transaction.
+
+The database-backed fixtures are parametrized over the engines in NUBES_TEST_ENGINES
+(default `sqlite,postgresql`), so every test that touches the database runs on both.
+PostgreSQL comes from NUBES_TEST_POSTGRES_URL (`make test` starts a throwaway cluster and sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from nubes.config import Settings, load_settings
+from nubes.core import migrate
+from nubes.core.db import Database, get_session
+from nubes.main import create_app
+
+ENGINES = [name.strip() for name in os.environ.get("NUBES_TEST_ENGINES", "sqlite,postgresql").split(",") if name.strip()]
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """`sqlite` or `postgresql`: the engine this copy of the test runs on."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="session")
+async def database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A fresh, empty database on the engine under test, dropped at the end of the session."""
+    if engine_name == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'nubes.db'}"
+        return
+    url = await create_postgres_database()
+    yield url
+    await drop_postgres_database(url)
+
+
+async def create_postgres_database() -> str:
+    """Create an empty database on the test PostgreSQL server and return its URL."""
+    admin_url = os.environ.get("NUBES_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.fail("NUBES_TEST_POSTGRES_URL is not set: run the suite with `make test`, which starts PostgreSQL")
+    admin = make_url(admin_url)
+    name = f"nubes_test_{secrets.token_hex(4)}"
+    connection = await asyncpg.connect(admin.set(drivername="postgresql").render_as_string(hide_password=False))
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    """Drop a database made by `create_postgres_database`, closing whatever still uses it."""
+    target = make_url(url)
+    admin = make_url(os.environ["NUBES_TEST_POSTGRES_URL"])
+    connection = await asyncpg.connect(admin.set(drivername="postgresql").render_as_string(hide_password=False))
+    await connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    await connection.close()
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test: its own data dir, no UI build unless given."""
+    values: dict[str, object] = {"data_dir": data_dir, "web_dist": data_dir / "no-ui"}
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at the session's database."""
+    return make_settings(tmp_path_factory.mktemp("data"), database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The session's database, migrated to head once."""
+    db = Database.from_settings(settings)
+    await migrate.upgrade(db.engine)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def connection(database: Database) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a transaction that is rolled back after the test: nothing a test writes survives it."""
+    async with database.engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        if transaction.is_active:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions bound to the test's transaction; their commits become savepoints."""
+    return async_sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One session inside the test's transaction."""
+    async with sessions() as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database, sessions: async_sessionmaker[AsyncSession]) -> FastAPI:
+    """The real app; its request sessions run inside the test's transaction."""
+    application = create_app(settings, database=database)
+
+    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
+        async with sessions() as db_session:
+            try:
+                yield db_session
+            except BaseException:
+                await db_session.rollback()
+                raise
+            else:
+                await db_session.commit()
+
+    application.dependency_overrides[get_session] = session_in_test_transaction
+    return application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, with its lifespan run."""
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http

@@ -1,0 +1,31 @@
+/** The banner: the menu button on narrow screens, the product mark, and the account area. */
+import { Link } from "react-router";
+
+import { CloseIcon, MenuIcon, UserIcon } from "./icons";
+import { Logo } from "./Logo";
+
+export function TopBar({ menuOpen, onToggleMenu }: { menuOpen: boolean; onToggleMenu: () => void }) {
+  return (
+    <header className="sticky top-0 z-40 flex h-16 items-center gap-3 border-b border-slate-200 bg-white/90 px-4 backdrop-blur sm:px-6 dark:border-slate-800 dark:bg-slate-900/90">
+      <button
+        type="button"
+        className="-ml-1 inline-flex size-10 items-center justify-center rounded-lg text-slate-600 hover:bg-slate-100 hover:text-slate-900 lg:hidden dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white"
+        aria-controls="sidebar"
+        aria-expanded={menuOpen}
+        onClick={onToggleMenu}
+      >
+        {menuOpen ? <CloseIcon className="size-6" /> : <MenuIcon className="size-6" />}
+        <span className="sr-only">{menuOpen ? "Close menu" : "Open menu"}</span>
+      </button>
+      <Link to="/" className="rounded-lg" aria-label="Nubes overview">
+        <Logo />
+      </Link>
+      <div className="ml-auto flex items-center gap-2 rounded-full border border-dashed border-slate-300 p-1 text-sm sm:pr-3 text-slate-500 dark:border-slate-700 dark:text-slate-400">
+        <span className="inline-flex size-7 items-center justify-center rounded-full bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400">
+          <UserIcon className="size-4" />
+        </span>
+        <span className="sr-only sm:not-sr-only">Sign-in arrives with identity</span>
+      </div>
+    </header>
+  );
+}

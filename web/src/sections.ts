@@ -1,0 +1,111 @@
+/**
+ * The one table of the platform's sections: the sidebar, the overview cards and the routes are built from it.
+ * Adding a section is one entry here; giving it a real page is setting `page` (see README.md).
+ */
+import type { ComponentType } from "react";
+
+import {
+  AppsIcon,
+  ChartIcon,
+  CodeIcon,
+  ContainerIcon,
+  DocumentIcon,
+  FolderIcon,
+  MailIcon,
+  PulseIcon,
+  ShieldIcon,
+  type IconComponent,
+} from "./components/icons";
+import { StatusPage } from "./pages/status/StatusPage";
+
+export interface Section {
+  /** Stable id; also the folder name under src/pages/ once the section has pages. */
+  id: string;
+  /** The name in the sidebar, on the card and as the page heading. */
+  name: string;
+  /** The route; the section owns everything below it (`/files/*`). */
+  path: string;
+  /** One sentence on what the section does (or will do, while it has no page). */
+  description: string;
+  icon: IconComponent;
+  /** Sidebar group: the work people do, or looking after the platform. */
+  group: "workspace" | "system";
+  /** The page to render; without one the section shows its "Coming soon" state. */
+  page?: ComponentType;
+}
+
+export const sections: readonly Section[] = [
+  {
+    id: "files",
+    name: "Files",
+    path: "/files",
+    description: "Upload, share and version your files; resumable uploads, public links and trash are on the way.",
+    icon: FolderIcon,
+    group: "workspace",
+  },
+  {
+    id: "documents",
+    name: "Documents",
+    path: "/documents",
+    description: "Keep documents with categories, tags and full-text search; text extraction, suggestions and office editing are on the way.",
+    icon: DocumentIcon,
+    group: "workspace",
+  },
+  {
+    id: "apps",
+    name: "Apps",
+    path: "/apps",
+    description: "Run apps behind the Nubes gateway with single sign-on; manifests, health checks, OAuth2 consent and per-app data are on the way.",
+    icon: AppsIcon,
+    group: "workspace",
+  },
+  {
+    id: "containers",
+    name: "Containers",
+    path: "/containers",
+    description: "Run servers from eggs across many nodes; allocations, a live console, file access and job history are on the way.",
+    icon: ContainerIcon,
+    group: "workspace",
+  },
+  {
+    id: "workspaces",
+    name: "Workspaces",
+    path: "/workspaces",
+    description: "Open a browser IDE with a terminal, backed by the container platform; workspaces are on the way.",
+    icon: CodeIcon,
+    group: "workspace",
+  },
+  {
+    id: "mail",
+    name: "Mail",
+    path: "/mail",
+    description: "Read and send mail from your IMAP and SMTP accounts; inboxes, threads and compose are on the way.",
+    icon: MailIcon,
+    group: "workspace",
+  },
+  {
+    id: "monitoring",
+    name: "Monitoring",
+    path: "/monitoring",
+    description: "Watch nodes, containers and services over time; metrics, snapshots and alerts are on the way.",
+    icon: ChartIcon,
+    group: "system",
+  },
+  {
+    id: "admin",
+    name: "Admin",
+    path: "/admin",
+    description: "Manage tenants, users, groups, roles, settings, backups and the audit log; the admin console is on the way.",
+    icon: ShieldIcon,
+    group: "system",
+  },
+  {
+    id: "status",
+    name: "Status",
+    path: "/status",
+    description: "Server health, database readiness and the running version, checked every few seconds.",
+    icon: PulseIcon,
+    group: "system",
+    page: StatusPage,
+  },
+];
