@@ -42,7 +42,7 @@ api-client: .venv/.synced web/node_modules/.synced ## Regenerate web/src/api/sch
 web: web/dist/index.html ## Build the web UI
 
 clean: ## Remove the environments and builds (keeps ./data)
-	rm -rf .venv $(TOOLS) web/node_modules web/dist build .test-services
+	rm -rf .venv $(TOOLS) web/node_modules web/dist build
 
 $(UV):
 	python3 -m venv $(TOOLS)

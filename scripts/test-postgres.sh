@@ -7,7 +7,9 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-base="${NUBES_TEST_SERVICES_DIR:-$root/.test-services}/postgres"
+# Under /tmp, not the checkout: the `postgres` user must be able to reach it whatever the clone's permissions.
+base="${NUBES_TEST_SERVICES_DIR:-${TMPDIR:-/tmp}/nubes-test-$(printf %s "$root" | md5sum | cut -c1-8)}/postgres"
+cd /
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [ -x "$bindir/pg_ctl" ] || { echo "error: PostgreSQL server binaries not found under /usr/lib/postgresql; run make test-deps" >&2; exit 1; }
 
@@ -34,6 +36,7 @@ start)
 stop)
   if [ -d "$base/data" ]; then as_owner "$bindir/pg_ctl" -D "$base/data" -m fast -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$base"
+  rmdir "$(dirname "$base")" 2>/dev/null || true
   ;;
 *)
   echo "usage: $0 start|stop" >&2; exit 2 ;;
