@@ -75,12 +75,18 @@ async def playwright() -> AsyncIterator[Playwright]:
 
 
 @pytest.fixture(scope="session")
-async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
+def chromium() -> Path:
     """Debian's Chromium (a test tool's own browser download cannot work on these machines)."""
     if not CHROMIUM.is_file():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(playwright: Playwright, chromium: Path) -> AsyncIterator[Browser]:
+    """One headless Chromium for the session."""
     launched = await playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
+        executable_path=str(chromium),
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     )
     yield launched
