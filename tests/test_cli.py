@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,39 @@ def test_openapi_prints_the_schema(tmp_path: Path) -> None:
     schema = json.loads(result.stdout)
     assert schema["info"]["title"] == "Nubes"
     assert "/api/health" in schema["paths"]
+
+
+def test_serve_on_a_busy_port_stops_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = nubes("serve", "--port", str(port), env={"NUBES_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: NUBES_PORT: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "nubes.db").exists()  # failed before touching the database
+
+
+def test_config_show_masks_secrets(tmp_path: Path) -> None:
+    env = {
+        "NUBES_DATA_DIR": str(tmp_path),
+        "NUBES_SECRET_KEY": "top-secret-signing-key",
+        "NUBES_DATABASE_URL": "postgresql://nubes:db-password@db.internal:5432/nubes",
+    }
+    result = nubes("config", "show", env=env)
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert "NUBES_SECRET_KEY=(set)" in lines
+    assert "NUBES_DATABASE_URL=postgresql+asyncpg://nubes:***@db.internal:5432/nubes" in lines
+    assert "top-secret-signing-key" not in result.stdout
+    assert "db-password" not in result.stdout
+
+
+def test_config_get_one_value(tmp_path: Path) -> None:
+    env = {"NUBES_DATA_DIR": str(tmp_path), "NUBES_PORT": "9001"}
+    assert nubes("config", "get", "port", env=env).stdout.strip() == "9001"
+    assert nubes("config", "get", "NUBES_PORT", env=env).stdout.strip() == "9001"
+    unknown = nubes("config", "get", "colour", env=env)
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("error: unknown setting 'colour'")

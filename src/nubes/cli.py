@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import sys
 from typing import Annotated, NoReturn
 
@@ -11,7 +13,7 @@ import typer
 from rich.console import Console
 
 from nubes import API_VERSION, __version__
-from nubes.config import ConfigError, Settings, load_settings
+from nubes.config import ConfigError, Settings, load_settings, redact_url
 
 app = typer.Typer(
     name="nubes",
@@ -65,6 +67,19 @@ def _run_migrations(settings: Settings) -> None:
         err.print(f"database migrated: {before or 'empty'} -> {after}")
 
 
+def _check_port_free(settings: Settings) -> None:
+    """Fail with one line, before migrating anything, when another process holds the port."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((settings.host, settings.port))
+    except OSError as exc:
+        _fail(
+            f"NUBES_PORT: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+            "stop the other server or choose another port with NUBES_PORT"
+        )
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
@@ -83,6 +98,9 @@ def serve(
     from nubes.core.logging import configure_logging
 
     settings = _settings(host=host, port=port)
+    # The app factory reads the environment in each worker: hand it the command-line overrides too.
+    os.environ.update({"NUBES_HOST": settings.host, "NUBES_PORT": str(settings.port)})
+    _check_port_free(settings)
     configure_logging(settings.log_level, settings.log_format)
     if migrate:
         _run_migrations(settings)
@@ -120,6 +138,38 @@ def version(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
         out.print_json(json.dumps({"name": "nubes", "version": __version__, "api_version": API_VERSION}))
     else:
         out.print(f"nubes {__version__} (api {API_VERSION})")
+
+
+config_app = typer.Typer(help="Show the configuration in effect (secrets masked).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+_MASKED = {"secret_key"}
+
+
+def _shown(key: str, settings: Settings) -> str:
+    value = getattr(settings, key)
+    if key in _MASKED:
+        return "(set)" if value else "(not set)"
+    if key == "database_url":
+        value = settings.effective_database_url
+    return redact_url(str(value))
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print every setting as NUBES_NAME=value."""
+    settings = _settings()
+    for key in Settings.model_fields:
+        out.print(f"NUBES_{key.upper()}={_shown(key, settings)}", soft_wrap=True)
+
+
+@config_app.command("get")
+def config_get(name: Annotated[str, typer.Argument(help="A setting, e.g. port or NUBES_PORT.")]) -> None:
+    """Print one setting's value."""
+    key = name.lower().removeprefix("nubes_")
+    if key not in Settings.model_fields:
+        _fail(f"unknown setting {name!r}; `nubes config show` lists them all")
+    out.print(_shown(key, _settings()), soft_wrap=True)
 
 
 @app.command()

@@ -135,21 +135,18 @@ def _describe(exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = str(first["loc"][0]) if first["loc"] else "?"
     message = first["msg"].removeprefix("Value error, ")
-    shown = "" if field in _SECRET_FIELDS else f" (got {_without_password(first.get('input'))!r})"
+    given = first.get("input")
+    shown = "" if field in _SECRET_FIELDS else f" (got {redact_url(given) if isinstance(given, str) else given!r})"
     return f"NUBES_{field.upper()}: {message}{shown}"
 
 
 _SECRET_FIELDS = {"secret_key"}
 
 
-def _without_password(value: object) -> object:
-    """Mask the password of a URL so a startup error never prints a credential."""
-    if not isinstance(value, str) or "@" not in value:
-        return value
-    parts = urlsplit(value)
-    if parts.password is None:
-        return value
-    return value.replace(f":{parts.password}@", ":***@", 1)
+def redact_url(value: str) -> str:
+    """The URL with its password masked, so no message or log ever prints a credential."""
+    password = urlsplit(value).password if "@" in value else None
+    return value.replace(f":{password}@", ":***@", 1) if password else value
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,222 @@
+"""Shared pieces for benchmarks: options, server processes on loopback, and wrk runs parsed into numbers."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+WRK = Path("/usr/bin/wrk")
+HOST = "127.0.0.1"
+# One wrk thread: the machine has 2 cores and the server needs the other one.
+WRK_THREADS = 1
+CONNECTIONS = 32
+WARMUP_S = 2
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+
+Result = dict[str, object]
+
+
+class BenchError(Exception):
+    """A benchmark cannot produce a trustworthy number; the message says why in one line or a few."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every benchmark is told by bench/run.py."""
+
+    duration_s: int = 5
+    rounds: int = 3
+
+
+@dataclass
+class Server:
+    """A server process started by a benchmark, listening on HOST:port."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    def url(self, path: str) -> str:
+        """The loopback URL of `path` on this server."""
+        return f"http://{HOST}:{self.port}{path}"
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The end of the server's output, for error messages."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+    def check_alive(self) -> None:
+        """Raise if the process has exited, since numbers measured against a dead server mean nothing."""
+        code = self.process.poll()
+        if code is not None:
+            raise BenchError(f"{self.name} exited with code {code}; its last output:\n{self.log_tail()}")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any NUBES_* variable, plus `extra`.
+
+    A developer's NUBES_DATABASE_URL or NUBES_LOG_LEVEL must not leak into the measured server.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def launched(name: str, argv: list[str], *, port: int, workdir: Path, env: dict[str, str]) -> Iterator[Server]:
+    """Start `argv` (not waiting for it to be ready) and always stop it on exit, even on Ctrl-C or an error."""
+    log_path = workdir / f"{name}.log"
+    with log_path.open("wb") as log:
+        # Own session: Ctrl-C reaches only us, and we stop the server ourselves, whole process group included.
+        process = subprocess.Popen(
+            argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(name=name, process=process, port=port, log_path=log_path)
+    try:
+        yield server
+    finally:
+        stop(server)
+
+
+def stop(server: Server) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it has not exited within STOP_TIMEOUT_S."""
+    process = server.process
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@contextlib.contextmanager
+def nubes_server(workdir: Path) -> Iterator[Server]:
+    """The real `nubes serve` on a free port, with a fresh data dir (SQLite) under `workdir`."""
+    nubes = Path(sys.executable).parent / "nubes"
+    if not nubes.is_file():
+        raise BenchError(f"{nubes} not found; run `make install`")
+    port = free_port()
+    env = server_env(NUBES_DATA_DIR=str(workdir / "nubes-data"), NUBES_HOST=HOST, NUBES_PORT=str(port))
+    # workdir as the cwd too, so a developer's ./.env (read by the settings) is not picked up.
+    with launched("nubes", [str(nubes), "serve"], port=port, workdir=workdir, env=env) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def baseline_server(workdir: Path) -> Iterator[Server]:
+    """The bare Starlette app of bench/baseline_app.py on a free port, served like `nubes serve`."""
+    port = free_port()
+    argv = [sys.executable, str(BENCH_DIR / "baseline_app.py"), HOST, str(port)]
+    with launched("baseline", argv, port=port, workdir=workdir, env=server_env()) as server:
+        yield server
+
+
+def http_get(server: Server, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    """One GET over loopback: status and body."""
+    connection = http.client.HTTPConnection(HOST, server.port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def wait_ready(server: Server, path: str, timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Poll `path` until it answers 200; fail with the server's output if it exits or takes too long."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        server.check_alive()
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if http_get(server, path)[0] == 200:
+                return
+        time.sleep(0.1)
+    raise BenchError(f"{server.name} not ready at {path} after {timeout_s:.0f} s; its last output:\n{server.log_tail()}")
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    """What one wrk run measured."""
+
+    requests_per_s: float
+    requests: int
+    p50_ms: float
+    p99_ms: float
+
+
+_TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def parse_wrk(output: str) -> WrkRun:
+    """Read wrk's `--latency` report; raise on any error it counted, since errors make the rate meaningless.
+
+    wrk's "Non-2xx or 3xx responses" counts statuses >= 400 only; the benchmarks check a real response first.
+    """
+    non_2xx = re.search(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", output, re.MULTILINE)
+    if non_2xx and int(non_2xx.group(1)):
+        raise BenchError(f"wrk got {non_2xx.group(1)} error responses (status >= 400):\n{output}")
+    socket_errors = re.search(r"^\s*Socket errors:.*$", output, re.MULTILINE)
+    if socket_errors:
+        raise BenchError(f"wrk reported {socket_errors.group(0).strip()}:\n{output}")
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    count = re.search(r"^\s*(\d+) requests in ", output, re.MULTILINE)
+    latency = {
+        match.group(1): float(match.group(2)) * _TIME_UNITS_MS[match.group(3)]
+        for match in re.finditer(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.MULTILINE)
+    }
+    if not rate or not count or set(latency) != {"50", "99"}:
+        raise BenchError(f"cannot read wrk's report:\n{output}")
+    if int(count.group(1)) == 0:
+        raise BenchError(f"wrk completed no request:\n{output}")
+    return WrkRun(requests_per_s=float(rate.group(1)), requests=int(count.group(1)), p50_ms=latency["50"], p99_ms=latency["99"])
+
+
+def wrk(server: Server, path: str, duration_s: int, connections: int = CONNECTIONS) -> WrkRun:
+    """Load `path` on `server` with wrk for `duration_s`; the server must still be alive afterwards."""
+    argv = [str(WRK), f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "2s"]
+    try:
+        completed = subprocess.run(
+            [*argv, server.url(path)], capture_output=True, text=True, timeout=duration_s + 30, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"wrk did not finish within {duration_s + 30} s") from exc
+    if completed.returncode != 0:
+        raise BenchError(f"wrk exited with code {completed.returncode}: {completed.stderr.strip() or completed.stdout.strip()}")
+    server.check_alive()
+    return parse_wrk(completed.stdout)
+
+
+def median(values: list[float], digits: int = 1) -> float:
+    """The median, rounded for the JSON line (more digits than this is noise)."""
+    return round(statistics.median(values), digits)
+
+
+def load_generator(connections: int = CONNECTIONS) -> str:
+    """How the load was generated, for the JSON line."""
+    return f"wrk -t{WRK_THREADS} -c{connections}"
