@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,13 +15,7 @@ from nubes import __version__
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
-from nubes.core.http import (
-    CONTENT_SECURITY_POLICY,
-    BodyLimitMiddleware,
-    BodyLimitProblemMiddleware,
-    RequestContextMiddleware,
-    SecurityHeadersMiddleware,
-)
+from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware
 from nubes.core.spa import SinglePageApp
 from nubes.ops.api import router as ops_router
 
@@ -40,6 +35,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("server.starting", version=__version__, database=app.state.db.engine_name)
+        # Everything built so far (modules, models, the app) lives for the whole process: move it out of
+        # the collector's sight, or each full collection scans it all and stalls requests (p99 ~5x worse).
+        gc.collect()
+        gc.freeze()
         yield
         if owns_database:
             await app.state.db.dispose()
@@ -62,11 +61,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(ops_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)
-    # Outermost last: the request context wraps everything, so even a crash gets an id and a problem.
+    # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
-    app.add_middleware(BodyLimitProblemMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(EdgeMiddleware)
     return app
 
 

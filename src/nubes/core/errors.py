@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,8 +14,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "urn:nubes:problem:"
-
-log = structlog.get_logger("nubes.errors")
 
 
 class FieldError(BaseModel):
@@ -99,6 +96,12 @@ _HTTP_CODES = {
 }
 
 
+def too_large_detail(limit: object) -> str:
+    """What a 413 says: the limit, and where large content goes instead."""
+    allowed = f"at most {limit} bytes" if isinstance(limit, int) else "less"
+    return f"This endpoint accepts {allowed}; send less, or use the upload endpoints for files."
+
+
 def problem_response(
     request: Request | None,
     *,
@@ -151,9 +154,7 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404 and detail is None:
         detail = f"No route matches {request.method} {request.url.path}."
     if exc.status_code == 413 and detail in {None, "Content Too Large"}:
-        limit = request.scope.get("starlette.max_body_size")
-        allowed = f"at most {limit} bytes" if isinstance(limit, int) else "less"
-        detail = f"This endpoint accepts {allowed}; send less, or use the upload endpoints for files."
+        detail = too_large_detail(request.scope.get("starlette.max_body_size"))
     if exc.status_code == 405 and detail is None:
         detail = f"{request.method} is not allowed on {request.url.path}."
     return problem_response(request, status=exc.status_code, code=code, detail=detail, headers=getattr(exc, "headers", None))

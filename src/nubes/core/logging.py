@@ -1,45 +1,71 @@
-"""Structured logging: every line is JSON (or readable in a terminal) and carries the request id."""
+"""Structured logging: every line is JSON (or readable in a terminal) and carries the request id.
+
+Nubes' own loggers write straight to stderr through structlog (filtered by level before any work is
+done: the access log runs on every request); the standard library's records (uvicorn, SQLAlchemy,
+Alembic) go through the same processors and renderer, so every line has one shape.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, TextIO
 
 import structlog
 
-_SHARED_PROCESSORS: list[structlog.types.Processor] = [
-    structlog.contextvars.merge_contextvars,
-    structlog.stdlib.add_log_level,
-    structlog.stdlib.add_logger_name,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
-    structlog.processors.StackInfoRenderer(),
-]
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+class _NamedWriteLogger(structlog.WriteLogger):
+    """structlog's fast file logger, carrying the name `get_logger(name)` was called with."""
+
+    def __init__(self, file: TextIO, name: str) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+class _NamedWriteLoggerFactory:
+    def __init__(self, file: TextIO) -> None:
+        self._file = file
+
+    def __call__(self, *args: Any) -> _NamedWriteLogger:
+        return _NamedWriteLogger(self._file, str(args[0]) if args else "nubes")
+
+
+def _processors(fmt: str) -> list[structlog.types.Processor]:
+    return [
+        structlog.stdlib.add_logger_name,  # works for both: reads `.name` of our loggers, `_record` of stdlib's
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        *([structlog.processors.format_exc_info] if fmt == "json" else []),
+    ]
+
+
+def _renderer(fmt: str) -> structlog.types.Processor:
+    if fmt == "json":
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
-    """Route structlog and the standard library (uvicorn, SQLAlchemy, Alembic) through one renderer."""
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
+    """Send structlog and the standard library (uvicorn, SQLAlchemy, Alembic) to stderr in one format."""
+    numeric = _LEVELS[level]
     structlog.configure(
-        processors=[*_SHARED_PROCESSORS, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*_processors(fmt), _renderer(fmt)],
+        logger_factory=_NamedWriteLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED_PROCESSORS,
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if fmt == "json" else _keep,
-            renderer,
-        ],
+        foreign_pre_chain=_processors(fmt),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(fmt)],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(numeric)
     # uvicorn installs its own handlers; hand its records to ours and drop its access log (we log requests).
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
@@ -47,8 +73,4 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
     for noisy in ("sqlalchemy.engine", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def _keep(_logger: object, _name: str, event_dict: structlog.types.EventDict) -> structlog.types.EventDict:
-    return event_dict
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
