@@ -1,6 +1,6 @@
-"""The baseline server: a bare Starlette app, served with the same `uvicorn.run` options as `nubes serve`.
+"""The baseline servers: a bare Starlette app, or a bare FastAPI app, served with the same `uvicorn.run` options as `nubes serve`.
 
-Run as `python bench/baseline_app.py HOST PORT`; the benchmarks start it, nobody else needs to.
+Run as `python bench/baseline_app.py HOST PORT [starlette|fastapi]`; the benchmarks start it, nobody else needs to.
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 
 import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -24,13 +26,31 @@ def create_app() -> Starlette:
     return Starlette(routes=[Route("/api/health", health, methods=["GET"])])
 
 
+class Health(BaseModel):
+    """The response model Nubes declares for the route, so FastAPI validates and serializes the same way."""
+
+    status: str = "ok"
+
+
+def create_fastapi_app() -> FastAPI:
+    """The same route as a plain FastAPI app: what the framework costs before any Nubes middleware."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/api/health", response_model=Health)
+    async def fastapi_health() -> Health:
+        return Health()
+
+    return app
+
+
 def main() -> None:
     """Serve the baseline on HOST PORT exactly as src/nubes/cli.py `serve` calls uvicorn (keep the two in step)."""
     host, port = sys.argv[1], int(sys.argv[2])
+    factory = "create_fastapi_app" if sys.argv[3:] == ["fastapi"] else "create_app"
     # An import string with factory=True, like Nubes, so uvicorn loads the app the same way; it resolves
     # because the script's own directory is first on sys.path.
     uvicorn.run(
-        "baseline_app:create_app",
+        f"baseline_app:{factory}",
         factory=True,
         host=host,
         port=port,

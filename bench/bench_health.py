@@ -1,7 +1,9 @@
 """Requests/s of `GET /api/health` on the real `nubes serve`, against a bare Starlette app on the same uvicorn setup.
 
 The ratio nubes / baseline is the cost of everything Nubes puts around a trivial route (FastAPI, middleware,
-per-request logging); 1.0 would be as fast as bare Starlette.
+per-request logging); 1.0 would be as fast as bare Starlette. A bare FastAPI app with the same route is
+measured too, splitting that cost into the framework's share (`fastapi_ratio`) and Nubes' own
+(`nubes_to_fastapi_ratio`).
 """
 
 from __future__ import annotations
@@ -39,16 +41,19 @@ def run(options: Options) -> list[Result]:
         # Both start at once (startup is the slow part); the idle one costs no CPU while the other is measured.
         nubes = stack.enter_context(nubes_server(workdir))
         baseline = stack.enter_context(baseline_server(workdir))
+        fastapi = stack.enter_context(baseline_server(workdir, "fastapi"))
         wait_ready(nubes, "/api/ready")
         wait_ready(baseline, PATH)
-        for server in (nubes, baseline):
+        wait_ready(fastapi, PATH)
+        servers = (nubes, fastapi, baseline)
+        for server in servers:
             _check_response(server)
             wrk(server, PATH, WARMUP_S)
 
-        runs: dict[str, list[WrkRun]] = {nubes.name: [], baseline.name: []}
+        runs: dict[str, list[WrkRun]] = {server.name: [] for server in servers}
         for round_index in range(options.rounds):
-            # Swap who goes first each round (ABBA), so a drift in machine load does not favour one server.
-            order = (nubes, baseline) if round_index % 2 == 0 else (baseline, nubes)
+            # Reverse the order every other round, so a drift in machine load does not favour one server.
+            order = servers if round_index % 2 == 0 else servers[::-1]
             for server in order:
                 measured = wrk(server, PATH, options.duration_s)
                 runs[server.name].append(measured)
@@ -60,6 +65,7 @@ def run(options: Options) -> list[Result]:
 
     nubes_rps = median([r.requests_per_s for r in runs["nubes"]])
     baseline_rps = median([r.requests_per_s for r in runs["baseline"]])
+    fastapi_rps = median([r.requests_per_s for r in runs["fastapi"]])
     return [
         {
             "benchmark": "health_rps",
@@ -67,6 +73,9 @@ def run(options: Options) -> list[Result]:
             "nubes": nubes_rps,
             "baseline": baseline_rps,
             "ratio": round(nubes_rps / baseline_rps, 3),
+            "fastapi": fastapi_rps,
+            "fastapi_ratio": round(fastapi_rps / baseline_rps, 3),
+            "nubes_to_fastapi_ratio": round(nubes_rps / fastapi_rps, 3),
             "rounds": options.rounds,
             "duration_s": options.duration_s,
             "connections": CONNECTIONS,
@@ -77,6 +86,7 @@ def run(options: Options) -> list[Result]:
             "baseline_p99_ms": median([r.p99_ms for r in runs["baseline"]], 2),
             "nubes_runs": [round(r.requests_per_s, 1) for r in runs["nubes"]],
             "baseline_runs": [round(r.requests_per_s, 1) for r in runs["baseline"]],
+            "fastapi_runs": [round(r.requests_per_s, 1) for r in runs["fastapi"]],
         }
     ]
 

@@ -129,11 +129,12 @@ def nubes_server(workdir: Path) -> Iterator[Server]:
 
 
 @contextlib.contextmanager
-def baseline_server(workdir: Path) -> Iterator[Server]:
-    """The bare Starlette app of bench/baseline_app.py on a free port, served like `nubes serve`."""
+def baseline_server(workdir: Path, flavour: str = "starlette") -> Iterator[Server]:
+    """A bare app of bench/baseline_app.py (`starlette` or `fastapi`) on a free port, served like `nubes serve`."""
     port = free_port()
-    argv = [sys.executable, str(BENCH_DIR / "baseline_app.py"), HOST, str(port)]
-    with launched("baseline", argv, port=port, workdir=workdir, env=server_env()) as server:
+    argv = [sys.executable, str(BENCH_DIR / "baseline_app.py"), HOST, str(port), flavour]
+    name = "baseline" if flavour == "starlette" else flavour
+    with launched(name, argv, port=port, workdir=workdir, env=server_env()) as server:
         yield server
 
 
