@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 from nubes.config import get_settings
-from nubes.core.db import create_engine
+from nubes.core.db import UTCDateTime, create_engine
 from nubes.models import Base
 
 target_metadata = Base.metadata
+
+
+def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write Nubes' column types as the plain SQLAlchemy types they store, so migrations import nothing of ours."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things in place
         compare_type=True,
     )

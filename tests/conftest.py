@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from nubes.config import Settings, load_settings
 from nubes.core import migrate
-from nubes.core.db import Database, get_session
+from nubes.core.db import Database, finish_on_exit, get_session
 from nubes.main import create_app
 
 ENGINES = [name.strip() for name in os.environ.get("NUBES_TEST_ENGINES", "sqlite,postgresql").split(",") if name.strip()]
@@ -70,7 +70,14 @@ async def drop_postgres_database(url: str) -> None:
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for a test: its own data dir, no UI build unless given."""
-    values: dict[str, object] = {"data_dir": data_dir, "web_dist": data_dir / "no-ui"}
+    # argon2id stays argon2id, only cheaper: the suite hashes hundreds of passwords.
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "web_dist": data_dir / "no-ui",
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "argon2_parallelism": 1,
+    }
     values.update(overrides)
     return load_settings(**values)
 
@@ -119,14 +126,8 @@ def app(settings: Settings, database: Database, sessions: async_sessionmaker[Asy
     application = create_app(settings, database=database)
 
     async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
-        async with sessions() as db_session:
-            try:
-                yield db_session
-            except BaseException:
-                await db_session.rollback()
-                raise
-            else:
-                await db_session.commit()
+        async with sessions() as db_session, finish_on_exit(db_session):
+            yield db_session
 
     application.dependency_overrides[get_session] = session_in_test_transaction
     return application

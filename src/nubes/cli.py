@@ -39,23 +39,27 @@ def _settings(**overrides: object) -> Settings:
         _fail(str(exc))
 
 
-async def _migrate(settings: Settings) -> tuple[str | None, str | None]:
+async def _migrate(settings: Settings) -> tuple[str | None, str | None, str | None]:
+    """Apply migrations, then create the first tenant and super-admin on an empty database."""
     from nubes.core import migrate
-    from nubes.core.db import create_engine
+    from nubes.core.db import Database, finish_on_exit
+    from nubes.identity import service as identity
 
-    engine = create_engine(settings)
+    database = Database.from_settings(settings)
     try:
-        before = await migrate.current_revision(engine)
-        await migrate.upgrade(engine)
-        after = await migrate.current_revision(engine)
+        before = await migrate.current_revision(database.engine)
+        await migrate.upgrade(database.engine)
+        after = await migrate.current_revision(database.engine)
+        async with database.sessions() as session, finish_on_exit(session):
+            generated = await identity.bootstrap(session=session, settings=settings)
     finally:
-        await engine.dispose()
-    return before, after
+        await database.dispose()
+    return before, after, generated
 
 
 def _run_migrations(settings: Settings) -> None:
     try:
-        before, after = asyncio.run(_migrate(settings))
+        before, after, generated = asyncio.run(_migrate(settings))
     except (OSError, TimeoutError) as exc:
         _fail(
             f"NUBES_DATABASE_URL: cannot reach the {settings.database_engine} database ({_reason(exc)}); start it or fix the URL"
@@ -65,6 +69,14 @@ def _run_migrations(settings: Settings) -> None:
         _fail(f"NUBES_DATABASE_URL: {settings.database_engine} refused the connection or migration: {_reason(exc)}")
     if before != after:
         err.print(f"database migrated: {before or 'empty'} -> {after}")
+    if generated is not None:
+        # Shown once, on the operator's terminal only (never logged): there is no default password.
+        err.print(
+            f"[bold]First administrator created:[/] username [bold]{settings.admin_username}[/], "
+            f"password [bold]{generated}[/]\nIt is shown only this once: sign in and change it "
+            "(or set NUBES_ADMIN_PASSWORD before the first start).",
+            soft_wrap=True,
+        )
 
 
 def _check_port_free(settings: Settings) -> None:
@@ -143,7 +155,7 @@ def version(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
 config_app = typer.Typer(help="Show the configuration in effect (secrets masked).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
-_MASKED = {"secret_key"}
+_MASKED = {"secret_key", "admin_password"}
 
 
 def _shown(key: str, settings: Settings) -> str:

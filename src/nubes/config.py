@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -56,6 +57,24 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, description="Largest request body accepted by routes that do not declare their own limit."
     )
     web_dist: Path = Field(default=REPO_ROOT / "web" / "dist", description="The built web UI served at `/`.")
+    admin_username: str = Field(
+        default="admin", min_length=1, max_length=150, description="The first super-admin, created on an empty database."
+    )
+    admin_password: str = Field(default="", repr=False, description="Their password; generated and printed once when empty.")
+    public_url: str = Field(
+        default="",
+        description="The URL users reach Nubes at (https://cloud.example.org); sets Secure cookies and the allowed Origin.",
+    )
+    access_token_ttl: int = Field(default=300, ge=30, le=3600, description="Lifetime of access tokens, in seconds.")
+    session_ttl_days: int = Field(
+        default=30, ge=1, le=365, description="How long a session (refresh-token family) lives without use."
+    )
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65536, ge=1024, le=4_194_304)
+    argon2_parallelism: int = Field(default=4, ge=1, le=64)
+    login_rate_limit: str = Field(
+        default="10/minute", description="Login attempts per IP and per account (a `limits` expression)."
+    )
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
 
@@ -79,6 +98,23 @@ class Settings(BaseSettings):
     def _known_storage(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in {"file", "s3"}:
             raise ValueError("use file:///path or s3://bucket?endpoint=...")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}):
+            raise ValueError("use the bare origin, e.g. https://cloud.example.org")
+        return value.rstrip("/")
+
+    @field_validator("login_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("use a limits expression such as 10/minute or 5/minute;50/hour") from None
         return value
 
     @field_validator("redis_url")
@@ -140,7 +176,7 @@ def _describe(exc: ValidationError) -> str:
     return f"NUBES_{field.upper()}: {message}{shown}"
 
 
-_SECRET_FIELDS = {"secret_key"}
+_SECRET_FIELDS = {"secret_key", "admin_password"}
 
 
 def redact_url(value: str) -> str:

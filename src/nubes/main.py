@@ -16,7 +16,10 @@ from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
 from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware
+from nubes.core.ratelimit import RateLimiter
 from nubes.core.spa import SinglePageApp
+from nubes.identity.api import router as identity_router
+from nubes.identity.tokens import KeyRing
 from nubes.ops.api import router as ops_router
 
 log = structlog.get_logger("nubes.main")
@@ -57,8 +60,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = database or Database.from_settings(settings)
     app.state.started_at = datetime.now(UTC)
 
+    app.state.keyring = KeyRing(settings)
+    app.state.rate_limiter = RateLimiter()
+
     install_error_handlers(app)
     app.include_router(ops_router, prefix="/api")
+    app.include_router(identity_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.

@@ -1,6 +1,20 @@
 """Every domain's tables, imported in one place so migrations see the whole schema."""
 
+from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
+from nubes.identity.models import RefreshToken, Role, RolePermission, Session, SigningKey, Tenant, User, UserRole
 from nubes.ops.models import SystemSetting
 
-__all__ = ["Base", "SystemSetting"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "RefreshToken",
+    "Role",
+    "RolePermission",
+    "Session",
+    "SigningKey",
+    "SystemSetting",
+    "Tenant",
+    "User",
+    "UserRole",
+]

@@ -16,18 +16,25 @@ import pytest
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from nubes.config import REPO_ROOT
+from tests.conftest import create_postgres_database, drop_postgres_database
 
 CHROMIUM = Path(os.environ.get("NUBES_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WEB_DIST = REPO_ROOT / "web" / "dist"
 
 
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "e2e-Admin-passphrase-42"
+
+
 @dataclass
 class Server:
-    """A running `nubes serve`."""
+    """A running `nubes serve` with its first admin."""
 
     url: str
     log: Path
+    admin_username: str = ADMIN_USERNAME
+    admin_password: str = ADMIN_PASSWORD
 
 
 def _free_port() -> int:
@@ -38,15 +45,33 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+async def server_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """An empty database of its own for the served process (it bootstraps and commits, unlike the other tests)."""
+    if engine_name == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('serve-db') / 'nubes.db'}"
+        return
+    url = await create_postgres_database()
+    yield url
+    await drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def server(server_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`nubes serve` on a free loopback port, on the engine under test, serving the real UI build."""
     if not (WEB_DIST / "index.html").is_file():
         pytest.fail("the web UI is not built (web/dist); `make test` builds it")
+    database_url = server_database_url
     data_dir = tmp_path_factory.mktemp("serve")
     port = _free_port()
     log = data_dir / "serve.log"
     env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
-    env |= {"NUBES_DATA_DIR": str(data_dir), "NUBES_DATABASE_URL": database_url, "NUBES_PORT": str(port)}
+    env |= {
+        "NUBES_DATA_DIR": str(data_dir),
+        "NUBES_DATABASE_URL": database_url,
+        "NUBES_PORT": str(port),
+        "NUBES_ADMIN_USERNAME": ADMIN_USERNAME,
+        "NUBES_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     with log.open("w") as output:
         process = subprocess.Popen([sys.executable, "-m", "nubes", "serve"], env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from nubes.config import Settings
+from nubes.core.errors import NubesError
 
 # Stable constraint names, so migrations autogenerate the same way on both engines.
 NAMING_CONVENTION = {
@@ -26,10 +29,35 @@ NAMING_CONVENTION = {
 }
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on both engines (SQLite drops the offset; this puts it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Nubes stores only timezone-aware UTC times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware, in UTC: the only clock the models use."""
+    return datetime.now(UTC)
+
+
 class Base(DeclarativeBase):
     """Every table of every domain derives from this base."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -97,14 +125,30 @@ class Database:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed when the handler returns, rolled back when it raises."""
     database: Database = request.app.state.db
-    async with database.sessions() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
+    async with database.sessions() as session, finish_on_exit(session):
+        yield session
+
+
+@asynccontextmanager
+async def finish_on_exit(session: AsyncSession) -> AsyncIterator[None]:
+    """Commit when the block succeeds; roll back when it raises, unless the error's changes must stay.
+
+    A `NubesError` with `keep_changes` (a failed login's audit row, a revoked token family) is
+    itself a fact to record: its changes are committed, then the error goes on to the client.
+    """
+    try:
+        yield
+    except NubesError as exc:
+        if exc.keep_changes:
             await session.commit()
+        else:
+            await session.rollback()
+        raise
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await session.commit()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -43,10 +43,48 @@ class NubesError(Exception):
     code: str = "bad-request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        keep_changes: bool = False,
+        errors: list[FieldError] | None = None,
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail
         self.headers = headers
+        # True when what the request wrote must survive the error (audit rows, a revoked token family).
+        self.keep_changes = keep_changes
+        self.errors = errors
+
+
+class BadRequest(NubesError):
+    """The request is well-formed but cannot be carried out as asked."""
+
+
+class Unauthorized(NubesError):
+    """No credentials, or credentials that are not (or no longer) valid."""
+
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(NubesError):
+    """The caller is known but may not do this."""
+
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class UnprocessableEntity(NubesError):
+    """The body parsed and matched the schema but breaks a rule (a weak password, a reserved name)."""
+
+    status, code, title = 422, "validation-error", "Invalid request"
+
+
+class TooManyRequests(NubesError):
+    """A rate limit was hit; `Retry-After` says when to try again."""
+
+    status, code, title = 429, "too-many-requests", "Too many requests"
 
 
 class NotFound(NubesError):
@@ -143,7 +181,9 @@ def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
 async def _on_nubes_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, NubesError):
         raise exc
-    return problem_response(request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=exc.headers)
+    return problem_response(
+        request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, errors=exc.errors, headers=exc.headers
+    )
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:

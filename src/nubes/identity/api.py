@@ -1,0 +1,375 @@
+"""Routes of the identity domain: sign-in, sessions, the current user, user admin, permissions, audit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+
+from nubes.core import audit
+from nubes.core.db import SessionDep
+from nubes.core.errors import BadRequest, FieldError, Forbidden, Unauthorized, UnprocessableEntity, UnsupportedMediaType
+from nubes.core.principal import Principal
+from nubes.core.ratelimit import RateLimiter
+from nubes.core.routing import api_router
+from nubes.identity import permissions, service
+from nubes.identity.auth import (
+    REFRESH_COOKIE,
+    CurrentPrincipal,
+    KeyRingDep,
+    OriginDep,
+    SettingsDep,
+    clear_session_cookies,
+    require,
+    same_origin,
+    set_session_cookies,
+)
+from nubes.identity.models import Tenant
+from nubes.identity.schemas import (
+    AuditEventRead,
+    AuditPage,
+    LoginRequest,
+    Me,
+    PasswordChange,
+    PermissionRead,
+    RefreshRequest,
+    RoleRef,
+    SessionRead,
+    TenantRead,
+    TokenPair,
+    UserCreate,
+    UserPage,
+    UserRead,
+    UserUpdate,
+)
+from nubes.identity.tokens import AccessClaims, KeyRing
+
+router = api_router()
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
+
+_LOGIN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LoginRequest.model_json_schema()},
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["password"]},
+                        "username": {"type": "string"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def _read_login(request: Request) -> LoginRequest:
+    """The credentials, from JSON or from the OAuth2 password form."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == "application/json" or content_type.endswith("+json"):
+            body = await request.body()
+            try:
+                return LoginRequest.model_validate_json(body)
+            except ValidationError as exc:
+                if any(error["type"] == "json_invalid" for error in exc.errors()):
+                    raise BadRequest("The request body is not valid JSON.") from None
+                raise
+        if content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            form = await request.form()
+            grant = form.get("grant_type")
+            if grant not in {None, "", "password"}:
+                raise BadRequest("Only grant_type=password is supported here.")
+            return LoginRequest.model_validate({"username": form.get("username"), "password": form.get("password")})
+    except ValidationError as exc:
+        errors = [FieldError(loc=["body", *error["loc"]], msg=error["msg"], type=error["type"]) for error in exc.errors()]
+        raise UnprocessableEntity(
+            "Check these fields: " + ", ".join(".".join(str(p) for p in e.loc[1:]) for e in errors) + ".", errors=errors
+        ) from None
+    raise _unsupported(content_type)
+
+
+def _unsupported(content_type: str) -> Exception:
+    return UnsupportedMediaType(
+        f"Send JSON or an application/x-www-form-urlencoded form (got {content_type or 'no Content-Type header'})."
+    )
+
+
+async def _token_pair(session: SessionDep, keyring: KeyRing, signed_in: service.SignedIn) -> TokenPair:
+    access, ttl = await keyring.issue(
+        session,
+        claims=AccessClaims(user_id=signed_in.user.id, tenant_id=signed_in.user.tenant_id, session_id=signed_in.session.id),
+    )
+    return TokenPair(access_token=access, refresh_token=signed_in.refresh_token, expires_in=ttl)
+
+
+@router.post(
+    "/auth/login",
+    operation_id="auth-login",
+    response_model=TokenPair,
+    tags=["auth"],
+    summary="Sign in with a username (or email) and password",
+    openapi_extra=_LOGIN_BODY,
+)
+async def login(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    keyring: KeyRingDep,
+    origin: OriginDep,
+    limiter: LimiterDep,
+) -> TokenPair:
+    """Check the password and start a session: tokens in the body, and the same as httpOnly cookies for browsers."""
+    if not same_origin(request, settings):
+        raise Forbidden("Sign-in from another site is refused (CSRF protection).")
+    credentials = await _read_login(request)
+    account = credentials.username.strip().lower()
+    await limiter.hit("login-ip", origin.ip, settings.login_rate_limit)
+    await limiter.hit("login-account", account, settings.login_rate_limit)
+    user = await service.authenticate(
+        session=session, settings=settings, login=account, password=credentials.password, origin=origin
+    )
+    await limiter.clear("login-account", account, settings.login_rate_limit)
+    signed_in = await service.start_session(session=session, settings=settings, user=user, origin=origin)
+    pair = await _token_pair(session, keyring, signed_in)
+    set_session_cookies(response, settings, access_token=pair.access_token, refresh_token=pair.refresh_token)
+    response.headers["Cache-Control"] = "no-store"
+    return pair
+
+
+@router.post(
+    "/auth/refresh", operation_id="auth-refresh", response_model=TokenPair, tags=["auth"], summary="Rotate a refresh token"
+)
+async def refresh(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    keyring: KeyRingDep,
+    origin: OriginDep,
+    limiter: LimiterDep,
+    body: RefreshRequest | None = None,
+) -> TokenPair:
+    """Trade a refresh token (body or cookie) for a new pair; a token used twice ends its whole session."""
+    token = body.refresh_token if body and body.refresh_token else None
+    if token is None:
+        token = request.cookies.get(REFRESH_COOKIE)
+        if token and not same_origin(request, settings):
+            raise Forbidden("Refresh from another site is refused (CSRF protection).")
+    if not token:
+        raise Unauthorized("Send the refresh token in the body (refresh_token) or sign in again.")
+    await limiter.hit("refresh-ip", origin.ip, "60/minute")
+    signed_in = await service.refresh(session=session, settings=settings, token=token, origin=origin)
+    pair = await _token_pair(session, keyring, signed_in)
+    if not (body and body.refresh_token):
+        set_session_cookies(response, settings, access_token=pair.access_token, refresh_token=pair.refresh_token)
+    response.headers["Cache-Control"] = "no-store"
+    return pair
+
+
+@router.post("/auth/logout", operation_id="auth-logout", status_code=204, tags=["auth"], summary="Sign out")
+async def logout(
+    request: Request, session: SessionDep, settings: SettingsDep, origin: OriginDep, body: RefreshRequest | None = None
+) -> Response:
+    """End the session of this refresh token (body or cookie) and clear the browser's cookies."""
+    token = body.refresh_token if body and body.refresh_token else request.cookies.get(REFRESH_COOKIE)
+    if token and ((body and body.refresh_token) or same_origin(request, settings)):
+        await service.end_session_by_token(session=session, token=token, origin=origin)
+    response = Response(status_code=204)
+    clear_session_cookies(response)
+    return response
+
+
+@router.get("/auth/jwks.json", operation_id="auth-jwks", tags=["auth"], summary="Public keys of access tokens")
+async def jwks(session: SessionDep, keyring: KeyRingDep) -> dict[str, list[dict[str, Any]]]:
+    """The JWK Set that verifies Nubes access tokens (EdDSA, with `kid`)."""
+    return await keyring.jwks(session)
+
+
+# --- the current user ------------------------------------------------------------------------------
+
+
+@router.get("/users/me", operation_id="users-me", response_model=Me, tags=["users"], summary="Who am I")
+async def me(session: SessionDep, principal: CurrentPrincipal) -> Me:
+    """The signed-in user, their tenant, roles and effective permissions."""
+    user = await service.get_user(session=session, principal=principal, user_id=principal.user_id)
+    tenant = await session.get(Tenant, user.tenant_id)
+    roles, codes = await service.effective_permissions(session=session, user=user)
+    return Me(
+        user=UserRead.model_validate(user),
+        tenant=TenantRead.model_validate(tenant),
+        roles=[RoleRef.model_validate(role) for role in roles],
+        permissions=sorted(codes | (permissions.CODES if principal.is_superadmin else frozenset())),
+    )
+
+
+@router.get(
+    "/users/me/sessions",
+    operation_id="users-me-sessions",
+    response_model=list[SessionRead],
+    tags=["users"],
+    summary="My sessions",
+)
+async def my_sessions(session: SessionDep, principal: CurrentPrincipal) -> list[SessionRead]:
+    """Where you are signed in (device, address, last use), the current one marked."""
+    rows = await service.list_sessions(session=session, principal=principal)
+    return [SessionRead.model_validate(row).model_copy(update={"current": row.id == principal.session_id}) for row in rows]
+
+
+@router.delete(
+    "/users/me/sessions/{session_id}",
+    operation_id="users-me-sessions-revoke",
+    status_code=204,
+    tags=["users"],
+    summary="End one of my sessions",
+)
+async def revoke_my_session(session_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, origin: OriginDep) -> None:
+    """Sign that device out; its tokens stop working at once."""
+    await service.revoke_session(session=session, principal=principal, session_id=session_id, origin=origin)
+
+
+@router.post(
+    "/users/me/password", operation_id="users-me-password", status_code=204, tags=["users"], summary="Change my password"
+)
+async def change_my_password(
+    change: PasswordChange, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal, origin: OriginDep
+) -> None:
+    """Set a new password (the current one is required); every other session of yours ends."""
+    await service.change_password(session=session, settings=settings, principal=principal, change=change, origin=origin)
+
+
+# --- administration ------------------------------------------------------------------------------
+
+AdminUsers = Annotated[Principal, Depends(require("admin.users"))]
+
+
+@router.get(
+    "/admin/permissions",
+    operation_id="admin-permissions",
+    response_model=list[PermissionRead],
+    tags=["admin"],
+    summary="The permission catalog",
+)
+async def permission_catalog(_: Annotated[Principal, Depends(require("admin.roles"))]) -> list[PermissionRead]:
+    """Every permission a role can grant."""
+    return [PermissionRead(code=p.code, description=p.description) for p in permissions.CATALOG]
+
+
+@router.get("/admin/users", operation_id="admin-users-list", response_model=UserPage, tags=["admin"], summary="List users")
+async def list_users(
+    session: SessionDep,
+    principal: AdminUsers,
+    q: Annotated[str | None, Query(max_length=100, description="Part of a username, email or name.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UserPage:
+    """Users of your tenant, by username."""
+    users, total = await service.list_users(session=session, principal=principal, query=q, limit=limit, offset=offset)
+    return UserPage(items=[UserRead.model_validate(user) for user in users], total=total)
+
+
+@router.post(
+    "/admin/users",
+    operation_id="admin-users-create",
+    response_model=UserRead,
+    status_code=201,
+    tags=["admin"],
+    summary="Create a user",
+)
+async def create_user(
+    user_in: UserCreate, session: SessionDep, settings: SettingsDep, principal: AdminUsers, origin: OriginDep
+) -> UserRead:
+    """A new user in your tenant with the roles named (super-admins may name another tenant)."""
+    user = await service.create_user(session=session, settings=settings, principal=principal, user_in=user_in, origin=origin)
+    return UserRead.model_validate(user)
+
+
+@router.get("/admin/users/{user_id}", operation_id="admin-users-get", response_model=UserRead, tags=["admin"], summary="One user")
+async def get_user(user_id: uuid.UUID, session: SessionDep, principal: AdminUsers) -> UserRead:
+    """A user of your tenant."""
+    return UserRead.model_validate(await service.get_user(session=session, principal=principal, user_id=user_id))
+
+
+@router.patch(
+    "/admin/users/{user_id}", operation_id="admin-users-update", response_model=UserRead, tags=["admin"], summary="Change a user"
+)
+async def update_user(
+    user_id: uuid.UUID, user_in: UserUpdate, session: SessionDep, principal: AdminUsers, origin: OriginDep
+) -> UserRead:
+    """Change a user's name, email, roles or status; deactivating ends all their sessions at once."""
+    user = await service.update_user(session=session, principal=principal, user_id=user_id, user_in=user_in, origin=origin)
+    return UserRead.model_validate(user)
+
+
+@router.get(
+    "/admin/audit",
+    operation_id="admin-audit",
+    response_model=AuditPage,
+    tags=["admin"],
+    summary="The audit log",
+    responses={200: {"content": {"text/csv": {}}, "description": "A page of events, or all matching events as CSV"}},
+)
+async def audit_log(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("admin.audit"))],
+    action: Annotated[str | None, Query(max_length=100, description="Action or prefix, e.g. auth. or auth.login")] = None,
+    actor: Annotated[str | None, Query(max_length=150)] = None,
+    outcome: Annotated[Literal["success", "failure", "denied"] | None, Query()] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    format: Annotated[Literal["json", "csv"], Query(description="csv exports every matching row")] = "json",
+) -> AuditPage | StreamingResponse:
+    """Who did what, newest first, filtered; `format=csv` downloads every match."""
+    wanted = audit.AuditFilter(
+        tenant_id=principal.tenant_id, action=action, actor=actor, outcome=outcome, since=since, until=until
+    )
+    if format == "csv":
+        rows, _ = await audit.search(session=session, wanted=wanted, limit=100_000, offset=0)
+        return StreamingResponse(
+            _csv(rows), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="nubes-audit.csv"'}
+        )
+    rows, total = await audit.search(session=session, wanted=wanted, limit=limit, offset=offset)
+    return AuditPage(items=[AuditEventRead.model_validate(row) for row in rows], total=total)
+
+
+_CSV_COLUMNS = ("created_at", "actor_name", "action", "outcome", "target_type", "target_id", "ip", "user_agent", "detail")
+
+
+async def _csv(rows: list[audit.AuditEvent]) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_CSV_COLUMNS)
+    for row in rows:
+        values = [getattr(row, column) for column in _CSV_COLUMNS]
+        # A cell starting with = + - @ would run as a formula in a spreadsheet: neutralize it.
+        writer.writerow([_cell(value) for value in values])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _cell(value: object) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

@@ -1,0 +1,491 @@
+"""Rules of the identity domain: tenants, users, roles, sign-in, sessions and refresh-token rotation."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.config import Settings
+from nubes.core import audit
+from nubes.core.audit import Origin
+from nubes.core.db import utcnow
+from nubes.core.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, UnprocessableEntity
+from nubes.core.principal import Principal
+from nubes.identity import passwords, permissions
+from nubes.identity.models import RefreshToken, Role, RolePermission, Session, Tenant, User, UserRole
+from nubes.identity.schemas import PasswordChange, UserCreate, UserUpdate
+from nubes.identity.tokens import hash_token, new_refresh_token
+
+DEFAULT_TENANT = "default"
+
+
+# --- tenants and roles -------------------------------------------------------------------------
+
+
+async def create_tenant(*, session: AsyncSession, slug: str, name: str) -> Tenant:
+    """A tenant with its built-in roles (owner, admin, member, viewer)."""
+    if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
+        raise Conflict(f"A tenant with the slug {slug!r} exists; choose another slug.")
+    tenant = Tenant(slug=slug, name=name)
+    session.add(tenant)
+    await session.flush()
+    created: dict[str, Role] = {}
+    for role_name, (description, parent, codes) in permissions.BUILTIN_ROLES.items():
+        role = Role(
+            tenant_id=tenant.id,
+            name=role_name,
+            description=description,
+            parent_id=created[parent].id if parent else None,
+            builtin=True,
+            grants=[RolePermission(permission=code) for code in sorted(codes)],
+        )
+        session.add(role)
+        await session.flush()
+        created[role_name] = role
+    return tenant
+
+
+async def _roles_by_name(session: AsyncSession, tenant_id: uuid.UUID, names: list[str]) -> list[Role]:
+    wanted = sorted(set(names))
+    roles = list(await session.scalars(select(Role).where(Role.tenant_id == tenant_id, Role.name.in_(wanted))))
+    missing = sorted(set(wanted) - {role.name for role in roles})
+    if missing:
+        raise UnprocessableEntity(
+            f"No such role in this tenant: {', '.join(missing)}.",
+            errors=[FieldError(loc=["body", "roles"], msg=f"unknown role {name!r}", type="unknown_role") for name in missing],
+        )
+    return roles
+
+
+async def _granted(session: AsyncSession, tenant_id: uuid.UUID, roles: list[Role]) -> frozenset[str]:
+    """Every permission `roles` grant, following each role's parents (a cycle cannot loop forever)."""
+    tenant_roles = {role.id: role for role in await session.scalars(select(Role).where(Role.tenant_id == tenant_id))}
+    codes: set[str] = set()
+    for role in roles:
+        seen: set[uuid.UUID] = set()
+        current: Role | None = role
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            codes.update(grant.permission for grant in current.grants)
+            current = tenant_roles.get(current.parent_id) if current.parent_id else None
+    return frozenset(codes & permissions.CODES)
+
+
+async def effective_permissions(*, session: AsyncSession, user: User) -> tuple[list[Role], frozenset[str]]:
+    """The user's roles and every permission they grant, inherited ones included."""
+    assigned = list(
+        await session.scalars(select(Role).join(UserRole, UserRole.role_id == Role.id).where(UserRole.user_id == user.id))
+    )
+    return sorted(assigned, key=lambda role: role.name), await _granted(session, user.tenant_id, assigned)
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+def _password_rules(password: str, *, username: str, email: str | None) -> None:
+    problems = passwords.policy_problems(password, username=username, email=email or "")
+    if problems:
+        raise UnprocessableEntity(
+            " ".join(problems),
+            errors=[FieldError(loc=["body", "password"], msg=problem, type="password_policy") for problem in problems],
+        )
+
+
+async def _ensure_free(session: AsyncSession, *, username: str | None = None, email: str | None = None) -> None:
+    if username and await session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"The username {username!r} is taken; choose another.")
+    if email and await session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("That email address belongs to another account.")
+
+
+async def create_user(
+    *, session: AsyncSession, settings: Settings, principal: Principal | None, user_in: UserCreate, origin: Origin
+) -> User:
+    """A new user in the principal's tenant (or, for super-admins, the tenant they name)."""
+    tenant_id = user_in.tenant_id or (principal.tenant_id if principal else None)
+    if tenant_id is None:
+        raise UnprocessableEntity("Say which tenant the user belongs to (tenant_id).")
+    if principal is not None and tenant_id != principal.tenant_id and not principal.is_superadmin:
+        raise NotFound("No such tenant.")
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("No such tenant.")
+    email = user_in.email.lower() if user_in.email else None
+    _password_rules(user_in.password, username=user_in.username, email=email)
+    await _ensure_free(session, username=user_in.username, email=email)
+    roles = await _roles_by_name(session, tenant.id, user_in.roles)
+    if principal is not None and not principal.is_superadmin:
+        _check_can_grant(principal, await _granted(session, tenant.id, roles))
+    user = User(
+        tenant_id=tenant.id,
+        username=user_in.username,
+        email=email,
+        display_name=user_in.display_name,
+        password_hash=await passwords.hash_password(settings, user_in.password),
+    )
+    session.add(user)
+    await session.flush()
+    session.add_all(UserRole(user_id=user.id, role_id=role.id) for role in roles)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="user.create",
+        origin=origin,
+        principal=principal,
+        tenant_id=tenant.id,
+        target_type="user",
+        target_id=user.id,
+        detail={"username": user.username, "roles": [role.name for role in roles]},
+    )
+    return user
+
+
+def _check_can_grant(principal: Principal, codes: frozenset[str]) -> None:
+    """Nobody hands out a permission they do not hold themselves (no escalation through role assignment)."""
+    beyond = sorted(codes - principal.permissions)
+    if beyond:
+        raise Forbidden(f"You cannot grant permissions you do not hold: {', '.join(beyond)}.")
+
+
+async def get_user(*, session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    """A user of the principal's tenant (any tenant for super-admins); 404 otherwise."""
+    user = await session.get(User, user_id)
+    if user is None or (user.tenant_id != principal.tenant_id and not principal.is_superadmin):
+        raise NotFound("No such user.")
+    return user
+
+
+async def list_users(
+    *, session: AsyncSession, principal: Principal, query: str | None, limit: int, offset: int
+) -> tuple[list[User], int]:
+    """Users of the principal's tenant, by username."""
+    statement = select(User).where(User.tenant_id == principal.tenant_id)
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(or_(User.username.like(pattern), User.email.like(pattern), User.display_name.ilike(pattern)))
+    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = await session.scalars(statement.order_by(User.username).limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def update_user(
+    *, session: AsyncSession, principal: Principal, user_id: uuid.UUID, user_in: UserUpdate, origin: Origin
+) -> User:
+    """Change a user; deactivating them revokes every session they have."""
+    user = await get_user(session=session, principal=principal, user_id=user_id)
+    changes: dict[str, object] = {}
+    if user_in.display_name is not None:
+        user.display_name = user_in.display_name
+        changes["display_name"] = user_in.display_name
+    if user_in.email is not None and user_in.email.lower() != user.email:
+        await _ensure_free(session, email=user_in.email.lower())
+        user.email = user_in.email.lower()
+        user.email_verified_at = None
+        changes["email"] = user.email
+    if user_in.roles is not None:
+        roles = await _roles_by_name(session, user.tenant_id, user_in.roles)
+        if not principal.is_superadmin:
+            _check_can_grant(principal, await _granted(session, user.tenant_id, roles))
+        await session.execute(delete(UserRole).where(UserRole.user_id == user.id))
+        session.add_all(UserRole(user_id=user.id, role_id=role.id) for role in roles)
+        changes["roles"] = [role.name for role in roles]
+    if user_in.is_active is not None and user_in.is_active != user.is_active:
+        if user.id == principal.user_id and not user_in.is_active:
+            raise Conflict("You cannot deactivate yourself; ask another admin.")
+        user.is_active = user_in.is_active
+        changes["is_active"] = user.is_active
+        if not user.is_active:
+            revoked = await revoke_user_sessions(session=session, user_id=user.id, reason="user_deactivated")
+            changes["sessions_revoked"] = revoked
+    await session.flush()
+    if changes:
+        await audit.record(
+            session=session,
+            action="user.update",
+            origin=origin,
+            principal=principal,
+            tenant_id=user.tenant_id,
+            target_type="user",
+            target_id=user.id,
+            detail=changes,
+        )
+    return user
+
+
+async def change_password(
+    *, session: AsyncSession, settings: Settings, principal: Principal, change: PasswordChange, origin: Origin
+) -> int:
+    """Set a new password after checking the current one; every other session ends. Returns how many ended."""
+    user = await session.get(User, principal.user_id)
+    if user is None:
+        raise Unauthorized("Your account no longer exists.")
+    if not await passwords.verify_password(settings, user.password_hash, change.current_password):
+        await audit.record(session=session, action="user.password_change", origin=origin, principal=principal, outcome="failure")
+        raise Forbidden("The current password is wrong.", keep_changes=True)
+    _password_rules(change.new_password, username=user.username, email=user.email)
+    user.password_hash = await passwords.hash_password(settings, change.new_password)
+    ended = await revoke_user_sessions(
+        session=session, user_id=user.id, reason="password_changed", keep_session_id=principal.session_id
+    )
+    await audit.record(
+        session=session,
+        action="user.password_change",
+        origin=origin,
+        principal=principal,
+        target_type="user",
+        target_id=user.id,
+        detail={"sessions_revoked": ended},
+    )
+    return ended
+
+
+# --- sign-in and sessions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A session just started or refreshed, with the refresh token to hand out (shown once)."""
+
+    user: User
+    session: Session
+    refresh_token: str
+
+
+async def authenticate(*, session: AsyncSession, settings: Settings, login: str, password: str, origin: Origin) -> User:
+    """The user whose username or email and password match; every failure says the same and is audited."""
+    login = login.strip().lower()
+    column = User.email if "@" in login else User.username
+    user = await session.scalar(select(User).where(column == login))
+    if user is None:
+        await passwords.burn_verification(settings)
+        await audit.record(session=session, action="auth.login", origin=origin, actor_name=login[:150], outcome="failure")
+        raise Unauthorized("Wrong username or password.", keep_changes=True)
+    ok = await passwords.verify_password(settings, user.password_hash, password)
+    tenant = await session.get(Tenant, user.tenant_id)
+    reason = None if ok else "bad_password"
+    if ok and not user.is_active:
+        reason = "user_inactive"
+    elif ok and (tenant is None or tenant.status != "active"):
+        reason = "tenant_suspended"
+    if reason is not None:
+        await audit.record(
+            session=session,
+            action="auth.login",
+            origin=origin,
+            tenant_id=user.tenant_id,
+            actor_id=user.id,
+            actor_name=user.username,
+            outcome="failure",
+            detail={"reason": reason},
+        )
+        message = "Wrong username or password." if reason == "bad_password" else "This account cannot sign in; ask an admin."
+        raise Unauthorized(message, keep_changes=True)
+    if passwords.needs_rehash(settings, user.password_hash):
+        user.password_hash = await passwords.hash_password(settings, password)
+    return user
+
+
+async def start_session(*, session: AsyncSession, settings: Settings, user: User, origin: Origin) -> SignedIn:
+    """A new session (refresh-token family) for a user who just proved who they are."""
+    now = utcnow()
+    device = Session(
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(days=settings.session_ttl_days),
+        user_agent=origin.user_agent[:500],
+        ip=origin.ip[:64],
+    )
+    session.add(device)
+    await session.flush()
+    token, token_hash = new_refresh_token()
+    session.add(RefreshToken(session_id=device.id, token_hash=token_hash))
+    user.last_login_at = now
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="auth.login",
+        origin=origin,
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        actor_name=user.username,
+        target_type="session",
+        target_id=device.id,
+    )
+    return SignedIn(user=user, session=device, refresh_token=token)
+
+
+async def refresh(*, session: AsyncSession, settings: Settings, token: str, origin: Origin) -> SignedIn:
+    """Rotate a refresh token. Presenting one that was already used revokes its whole family, the newest included."""
+    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == hash_token(token)))
+    if stored is None:
+        raise Unauthorized("This refresh token is not valid; sign in again.")
+    device = await session.get(Session, stored.session_id)
+    if device is None:
+        raise Unauthorized("This refresh token is not valid; sign in again.")
+    now = utcnow()
+    # Claim the token atomically: of two requests racing with the same token, exactly one wins.
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cast("CursorResult[Any]", claimed).rowcount != 1:
+        if device.revoked_at is None:
+            device.revoked_at, device.revoke_reason = now, "refresh_token_reuse"
+        await audit.record(
+            session=session,
+            action="auth.refresh_reuse",
+            origin=origin,
+            tenant_id=device.tenant_id,
+            actor_id=device.user_id,
+            outcome="denied",
+            target_type="session",
+            target_id=device.id,
+        )
+        raise Unauthorized(
+            "This refresh token was already used, so this session has been ended for safety; sign in again.",
+            keep_changes=True,
+        )
+    user = await session.get(User, device.user_id)
+    tenant = await session.get(Tenant, device.tenant_id)
+    if device.revoked_at is not None or device.expires_at <= now:
+        raise Unauthorized("This session has ended; sign in again.", keep_changes=True)
+    if user is None or not user.is_active or tenant is None or tenant.status != "active":
+        raise Unauthorized("This account cannot sign in; ask an admin.", keep_changes=True)
+    new_token, new_hash = new_refresh_token()
+    session.add(RefreshToken(session_id=device.id, token_hash=new_hash))
+    device.last_used_at = now
+    device.expires_at = now + timedelta(days=settings.session_ttl_days)
+    device.ip, device.user_agent = origin.ip[:64] or device.ip, origin.user_agent[:500] or device.user_agent
+    await session.flush()
+    return SignedIn(user=user, session=device, refresh_token=new_token)
+
+
+async def end_session_by_token(*, session: AsyncSession, token: str, origin: Origin) -> None:
+    """Sign out: revoke the family of this refresh token (a token that matches nothing is ignored)."""
+    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == hash_token(token)))
+    device = await session.get(Session, stored.session_id) if stored else None
+    if device is None or device.revoked_at is not None:
+        return
+    device.revoked_at, device.revoke_reason = utcnow(), "logout"
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="auth.logout",
+        origin=origin,
+        tenant_id=device.tenant_id,
+        actor_id=device.user_id,
+        target_type="session",
+        target_id=device.id,
+    )
+
+
+async def revoke_session(*, session: AsyncSession, principal: Principal, session_id: uuid.UUID, origin: Origin) -> None:
+    """End one of the principal's own sessions."""
+    device = await session.get(Session, session_id)
+    if device is None or device.user_id != principal.user_id:
+        raise NotFound("No such session.")
+    if device.revoked_at is None:
+        device.revoked_at, device.revoke_reason = utcnow(), "revoked_by_user"
+        await session.flush()
+    await audit.record(
+        session=session, action="session.revoke", origin=origin, principal=principal, target_type="session", target_id=device.id
+    )
+
+
+async def revoke_user_sessions(
+    *, session: AsyncSession, user_id: uuid.UUID, reason: str, keep_session_id: uuid.UUID | None = None
+) -> int:
+    """End every live session of a user (but `keep_session_id`); returns how many ended."""
+    statement = (
+        update(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if keep_session_id is not None:
+        statement = statement.where(Session.id != keep_session_id)
+    result = await session.execute(statement)
+    count: int = cast("CursorResult[Any]", result).rowcount
+    return count
+
+
+async def list_sessions(*, session: AsyncSession, principal: Principal) -> list[Session]:
+    """The principal's live sessions, most recently used first."""
+    rows = await session.scalars(
+        select(Session)
+        .where(Session.user_id == principal.user_id, Session.revoked_at.is_(None), Session.expires_at > utcnow())
+        .order_by(Session.last_used_at.desc())
+    )
+    return list(rows)
+
+
+async def load_principal(*, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Principal:
+    """The principal behind a verified access token, if its user, tenant and session are all still valid."""
+    user = await session.get(User, user_id)
+    device = await session.get(Session, session_id)
+    if user is None or device is None or device.user_id != user.id:
+        raise Unauthorized("This sign-in is no longer valid; sign in again.")
+    if device.revoked_at is not None or device.expires_at <= utcnow():
+        raise Unauthorized("This session has ended; sign in again.")
+    if not user.is_active:
+        raise Unauthorized("This account has been deactivated.")
+    tenant = await session.get(Tenant, user.tenant_id)
+    if tenant is None or tenant.status != "active":
+        raise Unauthorized("This organization is suspended; ask your administrator.")
+    _, codes = await effective_permissions(session=session, user=user)
+    return Principal(
+        user_id=user.id,
+        tenant_id=user.tenant_id,
+        username=user.username,
+        permissions=codes,
+        is_superadmin=user.is_superadmin,
+        session_id=device.id,
+    )
+
+
+# --- first start -----------------------------------------------------------------------------------
+
+
+async def bootstrap(*, session: AsyncSession, settings: Settings) -> str | None:
+    """On an empty database: tenant `default` and the first super-admin. Returns a generated password, if any."""
+    if await session.scalar(select(func.count()).select_from(Tenant)):
+        return None
+    tenant = await create_tenant(session=session, slug=DEFAULT_TENANT, name="Default")
+    generated = None
+    password = settings.admin_password
+    if not password:
+        password = generated = secrets.token_urlsafe(18)
+    owner = await session.scalar(select(Role).where(Role.tenant_id == tenant.id, Role.name == "owner"))
+    admin = User(
+        tenant_id=tenant.id,
+        username=settings.admin_username.strip().lower(),
+        password_hash=await passwords.hash_password(settings, password),
+        is_superadmin=True,
+        display_name="Administrator",
+    )
+    session.add(admin)
+    await session.flush()
+    if owner is not None:
+        session.add(UserRole(user_id=admin.id, role_id=owner.id))
+    await audit.record(
+        session=session,
+        action="tenant.create",
+        origin=Origin(ip="", user_agent="nubes bootstrap"),
+        tenant_id=tenant.id,
+        actor_name="system",
+        target_type="tenant",
+        target_id=tenant.id,
+        detail={"slug": tenant.slug, "first_admin": admin.username},
+    )
+    await session.flush()
+    return generated
