@@ -74,10 +74,12 @@ def test_migrate_creates_the_database_and_is_idempotent(tmp_path: Path) -> None:
     first = nubes("migrate", env=env)
     assert first.returncode == 0, first.stderr
     assert "database migrated: empty ->" in first.stderr
+    assert "First administrator created: username admin, password " in first.stderr
     assert (tmp_path / "data" / "nubes.db").is_file()
     second = nubes("migrate", env=env)
     assert second.returncode == 0
     assert "database migrated" not in second.stderr
+    assert "password" not in second.stderr  # shown only once
     assert "newest schema" in second.stdout
 
 
@@ -123,3 +125,10 @@ def test_config_get_one_value(tmp_path: Path) -> None:
     unknown = nubes("config", "get", "colour", env=env)
     assert unknown.returncode == 2
     assert unknown.stderr.startswith("error: unknown setting 'colour'")
+
+
+def test_weak_admin_password_stops_the_first_start(tmp_path: Path) -> None:
+    result = nubes("migrate", env={"NUBES_DATA_DIR": str(tmp_path), "NUBES_ADMIN_PASSWORD": "admin123"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: NUBES_ADMIN_PASSWORD: Use at least 12 characters")
+    assert "admin123" not in result.stderr

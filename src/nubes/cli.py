@@ -60,6 +60,8 @@ async def _migrate(settings: Settings) -> tuple[str | None, str | None, str | No
 def _run_migrations(settings: Settings) -> None:
     try:
         before, after, generated = asyncio.run(_migrate(settings))
+    except ConfigError as exc:
+        _fail(str(exc))
     except (OSError, TimeoutError) as exc:
         _fail(
             f"NUBES_DATABASE_URL: cannot reach the {settings.database_engine} database ({_reason(exc)}); start it or fix the URL"

@@ -24,7 +24,7 @@ WEB_DIST = REPO_ROOT / "web" / "dist"
 
 
 ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD = "e2e-Admin-passphrase-42"
+ADMIN_PASSWORD = "Harbor-Lantern-Quartz-42"
 
 
 @dataclass

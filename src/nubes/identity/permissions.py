@@ -14,6 +14,7 @@ class Permission:
 
 
 CATALOG: tuple[Permission, ...] = (
+    Permission("tenant.manage", "Rename the tenant, set its quotas and policies, hand over ownership"),
     Permission("admin.users", "Create, change and deactivate users of the tenant"),
     Permission("admin.roles", "Create and change roles and assign them"),
     Permission("admin.groups", "Create groups and manage their members"),

@@ -7,7 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -26,7 +27,17 @@ def _slug(value: str) -> str:
     return value
 
 
+def _email(value: str) -> str:
+    try:
+        # No DNS look-ups (a self-hosted install may have no resolver for the domain); `.test` allowed.
+        checked = validate_email(value, check_deliverability=False, test_environment=True, globally_deliverable=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+    return checked.normalized.lower()
+
+
 Username = Annotated[str, AfterValidator(_username)]
+Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
 Slug = Annotated[str, AfterValidator(_slug)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
@@ -102,7 +113,7 @@ class UserCreate(BaseModel):
     """A new user; super-admins may place them in another tenant."""
 
     username: Username
-    email: EmailStr | None = None
+    email: Email | None = None
     display_name: str = Field(default="", max_length=200)
     password: Password
     roles: list[str] = Field(default_factory=lambda: ["member"], description="Role names in the user's tenant.")
@@ -113,7 +124,7 @@ class UserUpdate(BaseModel):
     """Changes to a user; `is_active: false` deactivates them and ends all their sessions at once."""
 
     display_name: str | None = Field(default=None, max_length=200)
-    email: EmailStr | None = None
+    email: Email | None = None
     is_active: bool | None = None
     roles: list[str] | None = None
 

@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.config import Settings
+from nubes.config import ConfigError, Settings
 from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
@@ -463,12 +463,17 @@ async def bootstrap(*, session: AsyncSession, settings: Settings) -> str | None:
     tenant = await create_tenant(session=session, slug=DEFAULT_TENANT, name="Default")
     generated = None
     password = settings.admin_password
-    if not password:
+    username = settings.admin_username.strip().lower()
+    if password:
+        problems = passwords.policy_problems(password, username=username)
+        if problems:
+            raise ConfigError(f"NUBES_ADMIN_PASSWORD: {' '.join(problems)}")
+    else:
         password = generated = secrets.token_urlsafe(18)
     owner = await session.scalar(select(Role).where(Role.tenant_id == tenant.id, Role.name == "owner"))
     admin = User(
         tenant_id=tenant.id,
-        username=settings.admin_username.strip().lower(),
+        username=username,
         password_hash=await passwords.hash_password(settings, password),
         is_superadmin=True,
         display_name="Administrator",

@@ -1,0 +1,126 @@
+"""Suites every route joins by being in the OpenAPI schema: authentication required, and tenant isolation.
+
+- Every operation not listed in PUBLIC answers 401 without credentials.
+- Every operation with an object id in its path, called by the owner of another tenant on tenant A's
+  object, answers 404 (or 403) and changes nothing in the database.
+
+A new route with a new path parameter fails here until its kind of object is added to
+`objects_of_tenant_a` (and a body to BODIES when the route needs one): that is the point.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.config import Settings
+from nubes.identity.models import Session
+from nubes.models import Base
+from tests.factories import login, make_tenant, make_user
+
+# Operations anyone may call (operationId). Keep this list short and deliberate.
+PUBLIC = {"health", "ready", "version", "auth-login", "auth-refresh", "auth-logout", "auth-jwks"}
+
+# Bodies for operations that need one to get past validation (so the test reaches the authorization check).
+BODIES: dict[str, dict[str, Any]] = {
+    "users-me-password": {"current_password": "x", "new_password": "y"},
+    "admin-users-create": {"username": "intruder", "password": "Intruder-Password-2024!"},
+    "admin-users-update": {"display_name": "changed by another tenant", "is_active": False},
+}
+
+_PARAM = re.compile(r"\{(\w+)\}")
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _operations(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
+    schema = app.openapi()
+    return [
+        (method.upper(), path, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in _METHODS
+    ]
+
+
+async def test_every_private_operation_requires_credentials(client: httpx.AsyncClient, app: FastAPI) -> None:
+    checked = 0
+    for method, path, operation in _operations(app):
+        if operation["operationId"] in PUBLIC:
+            continue
+        url = _PARAM.sub(lambda _: str(uuid.uuid4()), path)
+        response = await client.request(method, url, json=BODIES.get(operation["operationId"]))
+        assert response.status_code == 401, f"{method} {path} answered {response.status_code} without credentials"
+        checked += 1
+    assert checked >= 10
+
+
+async def _snapshot(session: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table except the audit trail (denied attempts may one day be audited)."""
+    session.expire_all()
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name == "audit_events":
+            continue
+        rows = (await session.execute(select(table))).all()
+        tables[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return tables
+
+
+ObjectFactory = Callable[[], Awaitable[str]]
+
+
+@pytest.fixture
+async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client: httpx.AsyncClient) -> dict[str, ObjectFactory]:
+    """One object of tenant A per kind of path parameter."""
+    tenant = await make_tenant(session, "tenant-a")
+    member = await make_user(session, settings, tenant, username="a-member")
+    await login(client, member)
+    device = await session.scalar(select(Session).where(Session.user_id == member.id))
+    assert device is not None
+    member_id, device_id = str(member.id), str(device.id)  # plain values: the snapshots expire ORM objects
+
+    async def user_id() -> str:
+        return member_id
+
+    async def session_id() -> str:
+        return device_id
+
+    return {"user_id": user_id, "session_id": session_id}
+
+
+async def test_another_tenant_cannot_reach_tenant_a_objects(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    session: AsyncSession,
+    settings: Settings,
+    objects_of_tenant_a: dict[str, ObjectFactory],
+) -> None:
+    tenant_b = await make_tenant(session, "tenant-b")
+    owner_b = await login(client, await make_user(session, settings, tenant_b, username="b-owner", roles=("owner",)))
+    checked = []
+    for method, path, operation in _operations(app):
+        names = _PARAM.findall(path)
+        if not names:
+            continue
+        missing = [name for name in names if name not in objects_of_tenant_a]
+        assert not missing, f"{method} {path}: add a tenant-A object for {missing} to objects_of_tenant_a"
+        url = path
+        for name in names:
+            url = url.replace("{" + name + "}", await objects_of_tenant_a[name]())
+        body = BODIES.get(operation["operationId"])
+        if "requestBody" in operation and operation["requestBody"].get("required") and body is None:
+            pytest.fail(f"{method} {path}: add a body for {operation['operationId']} to BODIES")
+        before = await _snapshot(session)
+        response = await client.request(method, url, json=body, headers=owner_b.headers)
+        assert response.status_code in {403, 404}, f"{method} {path} gave tenant B {response.status_code}: {response.text}"
+        assert await _snapshot(session) == before, f"{method} {path} changed tenant A's data for tenant B"
+        checked.append(operation["operationId"])
+    assert {"admin-users-get", "admin-users-update", "users-me-sessions-revoke"} <= set(checked)
