@@ -68,6 +68,17 @@ async def drop_postgres_database(url: str) -> None:
     await connection.close()
 
 
+@pytest.fixture(scope="session")
+async def server_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """An empty database of its own for the served process (it bootstraps and commits, unlike the other tests)."""
+    if engine_name == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('serve-db') / 'nubes.db'}"
+        return
+    url = await create_postgres_database()
+    yield url
+    await drop_postgres_database(url)
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for a test: its own data dir, no UI build unless given."""
     # argon2id stays argon2id, only cheaper: the suite hashes hundreds of passwords.

@@ -69,6 +69,14 @@ async def test_wrong_method_is_problem_405(client: httpx.AsyncClient) -> None:
     response = await client.delete("/api/health")
     assert_problem(response, 405, "method-not-allowed")
     assert response.headers["allow"] == "GET"
+    assert response.json()["detail"] == "DELETE is not allowed on /api/health; use GET."
+
+
+async def test_allow_lists_the_methods_of_every_route_at_the_path(probe_client: httpx.AsyncClient) -> None:
+    """Starlette names only the first matching route's methods; Nubes names them all (RFC 9110)."""
+    response = await probe_client.put("/api/admin/users")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
 
 
 async def test_valid_json_is_accepted(probe_client: httpx.AsyncClient) -> None:
@@ -164,3 +172,27 @@ async def test_security_headers_on_every_response(client: httpx.AsyncClient) -> 
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"name": "ge\\u0000ar", "size": 1}', b'{"name": "\\ud83d", "size": 1}', b'{"name": "ok", "size": 1, "\\u0000": 2}'],
+)
+async def test_text_no_database_stores_is_422(probe_client: httpx.AsyncClient, body: bytes) -> None:
+    """GIVEN a NUL or a lone surrogate in JSON WHEN posted THEN 422 before any handler or driver sees it."""
+    response = await probe_client.post("/api/probe/widgets", content=body, headers={"content-type": "application/json"})
+    body_problem = assert_problem(response, 422, "validation-error")
+    assert "NUL" in str(body_problem["detail"])
+
+
+async def test_escaped_backslash_u_is_fine(probe_client: httpx.AsyncClient) -> None:
+    response = await probe_client.post(
+        "/api/probe/widgets", content=b'{"name": "C:\\\\u0000dir", "size": 1}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json()["name"] == "C:\\u0000dir"
+
+
+async def test_nul_in_the_query_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/version?q=%00")
+    assert_problem(response, 422, "validation-error")

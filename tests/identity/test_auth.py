@@ -209,7 +209,7 @@ async def test_change_password_ends_other_sessions(client: httpx.AsyncClient, us
         "/api/users/me/password", json={"current_password": PASSWORD, "new_password": "short"}, headers=here.headers
     )
     assert weak.status_code == 422
-    assert weak.json()["errors"][0]["loc"] == ["body", "password"]
+    assert weak.json()["errors"][0]["loc"] == ["body", "new_password"]
     wrong = await client.post(
         "/api/users/me/password",
         json={"current_password": "nope-nope-nope", "new_password": "Quiet-Harbor-Lantern-77"},

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "urn:nubes:problem:"
@@ -195,9 +196,25 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"No route matches {request.method} {request.url.path}."
     if exc.status_code == 413 and detail in {None, "Content Too Large"}:
         detail = too_large_detail(request.scope.get("starlette.max_body_size"))
-    if exc.status_code == 405 and detail is None:
-        detail = f"{request.method} is not allowed on {request.url.path}."
-    return problem_response(request, status=exc.status_code, code=code, detail=detail, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        detail = detail or f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}."
+    return problem_response(request, status=exc.status_code, code=code, detail=detail, headers=headers)
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own Allow names only the first route's)."""
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:

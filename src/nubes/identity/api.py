@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from nubes.core import audit
 from nubes.core.db import SessionDep
 from nubes.core.errors import BadRequest, FieldError, Forbidden, Unauthorized, UnprocessableEntity, UnsupportedMediaType
+from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
@@ -35,6 +36,7 @@ from nubes.identity.models import Tenant
 from nubes.identity.schemas import (
     AuditEventRead,
     AuditPage,
+    IsoDateTime,
     LoginRequest,
     Me,
     PasswordChange,
@@ -280,8 +282,8 @@ async def list_users(
     session: SessionDep,
     principal: AdminUsers,
     q: Annotated[str | None, Query(max_length=100, description="Part of a username, email or name.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> UserPage:
     """Users of your tenant, by username."""
     users, total = await service.list_users(session=session, principal=principal, query=q, limit=limit, offset=offset)
@@ -335,10 +337,10 @@ async def audit_log(
     action: Annotated[str | None, Query(max_length=100, description="Action or prefix, e.g. auth. or auth.login")] = None,
     actor: Annotated[str | None, Query(max_length=150)] = None,
     outcome: Annotated[Literal["success", "failure", "denied"] | None, Query()] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[IsoDateTime | None, Query(description="ISO 8601, inclusive")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="ISO 8601, exclusive")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
     format: Annotated[Literal["json", "csv"], Query(description="csv exports every matching row")] = "json",
 ) -> AuditPage | StreamingResponse:
     """Who did what, newest first, filtered; `format=csv` downloads every match."""

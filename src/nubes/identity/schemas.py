@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -36,8 +36,23 @@ def _email(value: str) -> str:
     return checked.normalized.lower()
 
 
+def _iso_datetime(value: object) -> object:
+    """Only ISO 8601 text (what the schema promises); a bare number is not a time. Naive means UTC."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("use an ISO 8601 date-time such as 2026-11-22T08:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("use an ISO 8601 date-time such as 2026-11-22T08:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 Username = Annotated[str, AfterValidator(_username)]
-Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(_email)]
+NewPassword = Annotated[str, Field(min_length=12, max_length=1024, description="At least 12 characters, not a common password.")]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 Slug = Annotated[str, AfterValidator(_slug)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
@@ -115,7 +130,7 @@ class UserCreate(BaseModel):
     username: Username
     email: Email | None = None
     display_name: str = Field(default="", max_length=200)
-    password: Password
+    password: NewPassword
     roles: list[str] = Field(default_factory=lambda: ["member"], description="Role names in the user's tenant.")
     tenant_id: uuid.UUID | None = Field(default=None, description="Super-admins only; default: your tenant.")
 
@@ -140,7 +155,7 @@ class PasswordChange(BaseModel):
     """Change your own password; every other session of yours ends."""
 
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class SessionRead(BaseModel):

@@ -1,0 +1,83 @@
+"""Start a real `nubes serve` process for tests that need one (browser tests, schemathesis)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "Harbor-Lantern-Quartz-42"
+
+
+@dataclass
+class Server:
+    """A running `nubes serve` with its first admin."""
+
+    url: str
+    log: Path
+    admin_username: str = ADMIN_USERNAME
+    admin_password: str = ADMIN_PASSWORD
+
+    def admin_token(self) -> str:
+        """An access token of the first admin, from a real login."""
+        response = httpx.post(
+            f"{self.url}/api/auth/login", json={"username": self.admin_username, "password": self.admin_password}
+        )
+        response.raise_for_status()
+        token: str = response.json()["access_token"]
+        return token
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Server]:
+    """`nubes serve` on a free loopback port with its own data dir; stopped on exit."""
+    port = free_port()
+    log = data_dir / "serve.log"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
+    env |= {
+        "NUBES_DATA_DIR": str(data_dir),
+        "NUBES_DATABASE_URL": database_url,
+        "NUBES_PORT": str(port),
+        "NUBES_ADMIN_USERNAME": ADMIN_USERNAME,
+        "NUBES_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **env_extra,
+    }
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "nubes", "serve"], env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"nubes serve exited with {process.returncode}:\n{log.read_text()}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/api/ready", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"nubes serve did not become ready within 60 s:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield Server(url=url, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
