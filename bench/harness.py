@@ -116,13 +116,13 @@ def stop(server: Server) -> None:
 
 
 @contextlib.contextmanager
-def nubes_server(workdir: Path) -> Iterator[Server]:
+def nubes_server(workdir: Path, **extra_env: str) -> Iterator[Server]:
     """The real `nubes serve` on a free port, with a fresh data dir (SQLite) under `workdir`."""
     nubes = Path(sys.executable).parent / "nubes"
     if not nubes.is_file():
         raise BenchError(f"{nubes} not found; run `make install`")
     port = free_port()
-    env = server_env(NUBES_DATA_DIR=str(workdir / "nubes-data"), NUBES_HOST=HOST, NUBES_PORT=str(port))
+    env = server_env(NUBES_DATA_DIR=str(workdir / "nubes-data"), NUBES_HOST=HOST, NUBES_PORT=str(port), **extra_env)
     # workdir as the cwd too, so a developer's ./.env (read by the settings) is not picked up.
     with launched("nubes", [str(nubes), "serve"], port=port, workdir=workdir, env=env) as server:
         yield server
@@ -198,9 +198,13 @@ def parse_wrk(output: str) -> WrkRun:
     return WrkRun(requests_per_s=float(rate.group(1)), requests=int(count.group(1)), p50_ms=latency["50"], p99_ms=latency["99"])
 
 
-def wrk(server: Server, path: str, duration_s: int, connections: int = CONNECTIONS) -> WrkRun:
+def wrk(
+    server: Server, path: str, duration_s: int, connections: int = CONNECTIONS, headers: dict[str, str] | None = None
+) -> WrkRun:
     """Load `path` on `server` with wrk for `duration_s`; the server must still be alive afterwards."""
     argv = [str(WRK), f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "2s"]
+    for name, value in (headers or {}).items():
+        argv += ["-H", f"{name}: {value}"]
     try:
         completed = subprocess.run(
             [*argv, server.url(path)], capture_output=True, text=True, timeout=duration_s + 30, check=False

@@ -32,7 +32,6 @@ from nubes.identity.auth import (
     same_origin,
     set_session_cookies,
 )
-from nubes.identity.models import Tenant
 from nubes.identity.schemas import (
     AuditEventRead,
     AuditPage,
@@ -56,7 +55,7 @@ from nubes.identity.tokens import AccessClaims, KeyRing
 router = api_router()
 
 
-def _limiter(request: Request) -> RateLimiter:
+async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
@@ -212,16 +211,14 @@ async def jwks(session: SessionDep, keyring: KeyRingDep) -> dict[str, list[dict[
 
 
 @router.get("/users/me", operation_id="users-me", response_model=Me, tags=["users"], summary="Who am I")
-async def me(session: SessionDep, principal: CurrentPrincipal) -> Me:
+async def me(request: Request, principal: CurrentPrincipal) -> Me:
     """The signed-in user, their tenant, roles and effective permissions."""
-    user = await service.get_user(session=session, principal=principal, user_id=principal.user_id)
-    tenant = await session.get(Tenant, user.tenant_id)
-    roles, codes = await service.effective_permissions(session=session, user=user)
+    identity: service.Identity = request.state.identity
     return Me(
-        user=UserRead.model_validate(user),
-        tenant=TenantRead.model_validate(tenant),
-        roles=[RoleRef.model_validate(role) for role in roles],
-        permissions=sorted(codes | (permissions.CODES if principal.is_superadmin else frozenset())),
+        user=UserRead.model_validate(identity.user),
+        tenant=TenantRead.model_validate(identity.tenant),
+        roles=[RoleRef(id=role_id, name=name) for role_id, name in identity.roles],
+        permissions=sorted(principal.permissions | (permissions.CODES if principal.is_superadmin else frozenset())),
     )
 
 

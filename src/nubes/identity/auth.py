@@ -29,23 +29,26 @@ CSRF_COOKIE = "nubes_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# Dependencies here are `async def` even when they await nothing: FastAPI runs a plain `def`
+# dependency in a worker thread, a thread hop per request for nothing.
+
 # Documents the bearer scheme in OpenAPI; auto_error off so cookies can stand in for it.
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token from POST /api/auth/login.")
 
 
-def settings_of(request: Request) -> Settings:
+async def settings_of(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def keyring_of(request: Request) -> KeyRing:
+async def keyring_of(request: Request) -> KeyRing:
     """The app's signing keys."""
     keyring: KeyRing = request.app.state.keyring
     return keyring
 
 
-def origin_of(request: Request) -> Origin:
+async def origin_of(request: Request) -> Origin:
     """Where the request came from, for the audit trail (the peer address, not a client-sent header)."""
     return Origin(ip=request.client.host if request.client else "", user_agent=request.headers.get("user-agent", "")[:500])
 
@@ -96,9 +99,9 @@ async def get_principal(
             raise Unauthorized("Sign in first.", headers={"WWW-Authenticate": "Bearer"})
         check_csrf(request, settings)
     claims = await keyring.verify(session, token)
-    principal = await service.load_principal(session=session, user_id=claims.user_id, session_id=claims.session_id)
-    request.state.principal = principal
-    return principal
+    identity = await service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)
+    request.state.identity = identity  # what GET /api/users/me shows, without loading it twice
+    return identity.principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

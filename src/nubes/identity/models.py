@@ -57,7 +57,7 @@ class Role(Base):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("roles.id", ondelete="SET NULL"))
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    grants: Mapped[list[RolePermission]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    grants: Mapped[list[RolePermission]] = relationship(cascade="all, delete-orphan", lazy="raise")
 
 
 class RolePermission(Base):

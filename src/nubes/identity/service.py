@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -63,26 +64,61 @@ async def _roles_by_name(session: AsyncSession, tenant_id: uuid.UUID, names: lis
     return roles
 
 
-async def _granted(session: AsyncSession, tenant_id: uuid.UUID, roles: list[Role]) -> frozenset[str]:
-    """Every permission `roles` grant, following each role's parents (a cycle cannot loop forever)."""
-    tenant_roles = {role.id: role for role in await session.scalars(select(Role).where(Role.tenant_id == tenant_id))}
-    codes: set[str] = set()
-    for role in roles:
-        seen: set[uuid.UUID] = set()
-        current: Role | None = role
-        while current is not None and current.id not in seen:
-            seen.add(current.id)
-            codes.update(grant.permission for grant in current.grants)
-            current = tenant_roles.get(current.parent_id) if current.parent_id else None
-    return frozenset(codes & permissions.CODES)
+@dataclass(frozen=True, slots=True)
+class RoleGraph:
+    """A tenant's roles in one query: parent links and own permissions, plus which ones a user holds."""
+
+    parents: dict[uuid.UUID, uuid.UUID | None]
+    grants: dict[uuid.UUID, set[str]]
+    names: dict[uuid.UUID, str]
+    held: frozenset[uuid.UUID]
+
+    def permissions_of(self, role_ids: Iterable[uuid.UUID]) -> frozenset[str]:
+        """Every permission the roles grant, following parents (a cycle cannot loop forever)."""
+        codes: set[str] = set()
+        for role_id in role_ids:
+            seen: set[uuid.UUID] = set()
+            current: uuid.UUID | None = role_id
+            while current is not None and current not in seen and current in self.parents:
+                seen.add(current)
+                codes |= self.grants[current]
+                current = self.parents[current]
+        return frozenset(codes & permissions.CODES)
 
 
-async def effective_permissions(*, session: AsyncSession, user: User) -> tuple[list[Role], frozenset[str]]:
-    """The user's roles and every permission they grant, inherited ones included."""
-    assigned = list(
-        await session.scalars(select(Role).join(UserRole, UserRole.role_id == Role.id).where(UserRole.user_id == user.id))
+async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None) -> RoleGraph:
+    """Load the tenant's role graph (and the roles `user_id` holds) in a single query."""
+    held_by_user = (UserRole.role_id == Role.id) & (UserRole.user_id == user_id)
+    rows = await session.execute(
+        select(Role.id, Role.name, Role.parent_id, RolePermission.permission, UserRole.user_id)
+        .outerjoin(RolePermission, RolePermission.role_id == Role.id)
+        .outerjoin(UserRole, held_by_user)
+        .where(Role.tenant_id == tenant_id)
     )
-    return sorted(assigned, key=lambda role: role.name), await _granted(session, user.tenant_id, assigned)
+    parents: dict[uuid.UUID, uuid.UUID | None] = {}
+    grants: dict[uuid.UUID, set[str]] = {}
+    names: dict[uuid.UUID, str] = {}
+    held: set[uuid.UUID] = set()
+    for role_id, name, parent_id, permission, holder in rows:
+        parents[role_id], names[role_id] = parent_id, name
+        grants.setdefault(role_id, set())
+        if permission is not None:
+            grants[role_id].add(permission)
+        if holder is not None:
+            held.add(role_id)
+    return RoleGraph(parents=parents, grants=grants, names=names, held=frozenset(held))
+
+
+async def _granted(session: AsyncSession, tenant_id: uuid.UUID, roles: list[Role]) -> frozenset[str]:
+    graph = await role_graph(session, tenant_id)
+    return graph.permissions_of(role.id for role in roles)
+
+
+async def effective_permissions(*, session: AsyncSession, user: User) -> tuple[list[tuple[uuid.UUID, str]], frozenset[str]]:
+    """The user's roles (id, name) and every permission they grant, inherited ones included."""
+    graph = await role_graph(session, user.tenant_id, user.id)
+    roles = sorted(((role_id, graph.names[role_id]) for role_id in graph.held), key=lambda role: role[1])
+    return roles, graph.permissions_of(graph.held)
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -429,21 +465,37 @@ async def list_sessions(*, session: AsyncSession, principal: Principal) -> list[
     return list(rows)
 
 
-async def load_principal(*, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Principal:
-    """The principal behind a verified access token, if its user, tenant and session are all still valid."""
-    user = await session.get(User, user_id)
-    device = await session.get(Session, session_id)
-    if user is None or device is None or device.user_id != user.id:
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Everything one request learned about its caller: the principal and the rows behind it."""
+
+    principal: Principal
+    user: User
+    tenant: Tenant
+    roles: list[tuple[uuid.UUID, str]]
+
+
+async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Identity:
+    """The caller behind a verified access token, if its user, tenant and session are all still valid (two queries)."""
+    row = (
+        await session.execute(
+            select(User, Session, Tenant)
+            .join(Session, Session.user_id == User.id)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(User.id == user_id, Session.id == session_id)
+        )
+    ).first()
+    if row is None:
         raise Unauthorized("This sign-in is no longer valid; sign in again.")
+    user, device, tenant = row
     if device.revoked_at is not None or device.expires_at <= utcnow():
         raise Unauthorized("This session has ended; sign in again.")
     if not user.is_active:
         raise Unauthorized("This account has been deactivated.")
-    tenant = await session.get(Tenant, user.tenant_id)
-    if tenant is None or tenant.status != "active":
+    if tenant.status != "active":
         raise Unauthorized("This organization is suspended; ask your administrator.")
-    _, codes = await effective_permissions(session=session, user=user)
-    return Principal(
+    roles, codes = await effective_permissions(session=session, user=user)
+    principal = Principal(
         user_id=user.id,
         tenant_id=user.tenant_id,
         username=user.username,
@@ -451,6 +503,7 @@ async def load_principal(*, session: AsyncSession, user_id: uuid.UUID, session_i
         is_superadmin=user.is_superadmin,
         session_id=device.id,
     )
+    return Identity(principal=principal, user=user, tenant=tenant, roles=roles)
 
 
 # --- first start -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from nubes.ops.schemas import Health, Readiness, VersionInfo
 router = api_router(tags=["ops"])
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
 
