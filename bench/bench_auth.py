@@ -44,7 +44,7 @@ ARGON2_TIME_COST, ARGON2_MEMORY_KIB, ARGON2_LANES = 3, 65536, 4
 SERVER_ENV = {
     "NUBES_ADMIN_PASSWORD": PASSWORD,
     "NUBES_LOGIN_RATE_LIMIT": "100000/minute",
-    "NUBES_ACCESS_TOKEN_TTL": "3600",  # noqa: S105 - a lifetime in seconds, not a secret
+    "NUBES_ACCESS_TOKEN_TTL": "3600",
 }
 
 
@@ -83,11 +83,7 @@ def run(options: Options) -> list[Result]:
     """Start one Nubes, then alternate wrk runs on the two endpoints; then time logins."""
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nubes-bench-")))
-        server = stack.enter_context(
-            nubes_server(
-                workdir, NUBES_ADMIN_PASSWORD=PASSWORD, NUBES_LOGIN_RATE_LIMIT="100000/minute", NUBES_ACCESS_TOKEN_TTL="3600"
-            )
-        )
+        server = stack.enter_context(nubes_server(workdir, **SERVER_ENV))
         wait_ready(server, "/api/ready")
         token, _ = _login(server)
         auth = {"Authorization": f"Bearer {token}"}
