@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.identity.models import Session
+from nubes.identity.models import Group, GroupMember, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
 
@@ -34,6 +34,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "users-me-password": {"current_password": "x", "new_password": "y"},
     "admin-users-create": {"username": "intruder", "password": "Intruder-Password-2024!"},
     "admin-users-update": {"display_name": "changed by another tenant", "is_active": False},
+    "admin-tenants-create": {"name": "Intruders", "slug": "intruders"},
+    "admin-tenants-update": {"status": "suspended"},
+    "admin-roles-create": {"name": "intruder", "permissions": ["files.read"]},
+    "admin-roles-update": {"permissions": ["tenant.manage"]},
+    "admin-groups-create": {"name": "intruders"},
+    "admin-groups-update": {"name": "renamed by another tenant"},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -85,15 +91,28 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
     await login(client, member)
     device = await session.scalar(select(Session).where(Session.user_id == member.id))
     assert device is not None
-    member_id, device_id = str(member.id), str(device.id)  # plain values: the snapshots expire ORM objects
+    role = Role(tenant_id=tenant.id, name="a-custom")
+    group = Group(tenant_id=tenant.id, name="a-team")
+    session.add_all([role, group])
+    await session.flush()
+    session.add(GroupMember(group_id=group.id, user_id=member.id))
+    await session.flush()
+    # Plain values: the snapshots expire ORM objects.
+    ids = {
+        "user_id": str(member.id),
+        "session_id": str(device.id),
+        "tenant_id": str(tenant.id),
+        "role_id": str(role.id),
+        "group_id": str(group.id),
+    }
 
-    async def user_id() -> str:
-        return member_id
+    def factory(name: str) -> ObjectFactory:
+        async def make() -> str:
+            return ids[name]
 
-    async def session_id() -> str:
-        return device_id
+        return make
 
-    return {"user_id": user_id, "session_id": session_id}
+    return {name: factory(name) for name in ids}
 
 
 async def test_another_tenant_cannot_reach_tenant_a_objects(
@@ -123,4 +142,12 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         assert response.status_code in {403, 404}, f"{method} {path} gave tenant B {response.status_code}: {response.text}"
         assert await _snapshot(session) == before, f"{method} {path} changed tenant A's data for tenant B"
         checked.append(operation["operationId"])
-    assert {"admin-users-get", "admin-users-update", "users-me-sessions-revoke"} <= set(checked)
+    assert {
+        "admin-users-get",
+        "admin-users-update",
+        "users-me-sessions-revoke",
+        "admin-tenants-update",
+        "admin-tenants-delete",
+        "admin-roles-update",
+        "admin-groups-members-add",
+    } <= set(checked)

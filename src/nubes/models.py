@@ -2,12 +2,27 @@
 
 from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
-from nubes.identity.models import RefreshToken, Role, RolePermission, Session, SigningKey, Tenant, User, UserRole
+from nubes.identity.models import (
+    Group,
+    GroupMember,
+    GroupRole,
+    RefreshToken,
+    Role,
+    RolePermission,
+    Session,
+    SigningKey,
+    Tenant,
+    User,
+    UserRole,
+)
 from nubes.ops.models import SystemSetting
 
 __all__ = [
     "AuditEvent",
     "Base",
+    "Group",
+    "GroupMember",
+    "GroupRole",
     "RefreshToken",
     "Role",
     "RolePermission",

@@ -29,21 +29,32 @@ from nubes.identity.auth import (
     SettingsDep,
     clear_session_cookies,
     require,
+    require_superadmin,
     same_origin,
     set_session_cookies,
 )
+from nubes.identity.models import Group, Role, Tenant
 from nubes.identity.schemas import (
     AuditEventRead,
     AuditPage,
+    GroupCreate,
+    GroupRead,
+    GroupUpdate,
     IsoDateTime,
     LoginRequest,
     Me,
     PasswordChange,
     PermissionRead,
     RefreshRequest,
+    RoleCreate,
+    RoleRead,
     RoleRef,
+    RoleUpdate,
     SessionRead,
+    TenantCreate,
+    TenantDetail,
     TenantRead,
+    TenantUpdate,
     TokenPair,
     UserCreate,
     UserPage,
@@ -372,3 +383,268 @@ async def _csv(rows: list[audit.AuditEvent]) -> AsyncIterator[str]:
 def _cell(value: object) -> str:
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+# --- tenants (super-admins) ------------------------------------------------------------------------
+
+SuperAdmin = Annotated[Principal, Depends(require_superadmin())]
+
+
+def _tenant_detail(tenant: Tenant, users: int) -> TenantDetail:
+    return TenantDetail(
+        id=tenant.id, slug=tenant.slug, name=tenant.name, status=tenant.status, created_at=tenant.created_at, users=users
+    )
+
+
+@router.get(
+    "/admin/tenants", operation_id="admin-tenants-list", response_model=list[TenantDetail], tags=["admin"], summary="Tenants"
+)
+async def list_tenants(session: SessionDep, _: SuperAdmin) -> list[TenantDetail]:
+    """Every tenant of the install, with its number of users (platform administrators only)."""
+    return [_tenant_detail(tenant, users) for tenant, users in await service.list_tenants(session=session)]
+
+
+@router.post(
+    "/admin/tenants",
+    operation_id="admin-tenants-create",
+    response_model=TenantDetail,
+    status_code=201,
+    tags=["admin"],
+    summary="Create a tenant",
+)
+async def create_tenant(tenant_in: TenantCreate, session: SessionDep, principal: SuperAdmin, origin: OriginDep) -> TenantDetail:
+    """A new tenant with the built-in roles; add its first owner with POST /api/admin/users and `tenant_id`."""
+    tenant = await service.add_tenant(session=session, principal=principal, tenant_in=tenant_in, origin=origin)
+    return _tenant_detail(tenant, 0)
+
+
+@router.get(
+    "/admin/tenants/{tenant_id}",
+    operation_id="admin-tenants-get",
+    response_model=TenantDetail,
+    tags=["admin"],
+    summary="One tenant",
+)
+async def get_tenant(tenant_id: uuid.UUID, session: SessionDep, _: SuperAdmin) -> TenantDetail:
+    """A tenant."""
+    tenant = await service.get_tenant(session=session, tenant_id=tenant_id)
+    return _tenant_detail(tenant, await service.count_users(session=session, tenant_id=tenant.id))
+
+
+@router.patch(
+    "/admin/tenants/{tenant_id}",
+    operation_id="admin-tenants-update",
+    response_model=TenantDetail,
+    tags=["admin"],
+    summary="Rename or suspend a tenant",
+)
+async def update_tenant(
+    tenant_id: uuid.UUID, tenant_in: TenantUpdate, session: SessionDep, principal: SuperAdmin, origin: OriginDep
+) -> TenantDetail:
+    """Rename a tenant, or suspend it: every session of its users ends at once and nobody of it can sign in."""
+    tenant = await service.update_tenant(
+        session=session, principal=principal, tenant_id=tenant_id, tenant_in=tenant_in, origin=origin
+    )
+    return await get_tenant(tenant.id, session, principal)
+
+
+@router.delete(
+    "/admin/tenants/{tenant_id}", operation_id="admin-tenants-delete", status_code=204, tags=["admin"], summary="Delete a tenant"
+)
+async def delete_tenant(
+    tenant_id: uuid.UUID,
+    session: SessionDep,
+    principal: SuperAdmin,
+    origin: OriginDep,
+    confirm: Annotated[str, Query(max_length=63, description="The tenant's slug, to confirm.")] = "",
+) -> None:
+    """Delete a tenant and all its data; `?confirm=<slug>` must repeat its slug."""
+    await service.delete_tenant(session=session, principal=principal, tenant_id=tenant_id, confirm=confirm, origin=origin)
+
+
+# --- roles ----------------------------------------------------------------------------------------
+
+RoleAdmin = Annotated[Principal, Depends(require("admin.roles"))]
+
+
+def _role_read(role: Role, graph: service.RoleGraph) -> RoleRead:
+    return RoleRead(
+        id=role.id,
+        name=role.name,
+        description=role.description,
+        parent_id=role.parent_id,
+        builtin=role.builtin,
+        permissions=sorted(graph.grants.get(role.id, set())),
+        effective_permissions=sorted(graph.permissions_of([role.id])),
+    )
+
+
+@router.get("/admin/roles", operation_id="admin-roles-list", response_model=list[RoleRead], tags=["admin"], summary="Roles")
+async def list_roles(session: SessionDep, principal: RoleAdmin) -> list[RoleRead]:
+    """The tenant's roles with their own and effective permissions."""
+    roles, graph = await service.list_roles(session=session, principal=principal)
+    return [_role_read(role, graph) for role in roles]
+
+
+@router.post(
+    "/admin/roles",
+    operation_id="admin-roles-create",
+    response_model=RoleRead,
+    status_code=201,
+    tags=["admin"],
+    summary="Create a role",
+)
+async def create_role(role_in: RoleCreate, session: SessionDep, principal: RoleAdmin, origin: OriginDep) -> RoleRead:
+    """A custom role bundling permissions, optionally inheriting another role's."""
+    role = await service.create_role(session=session, principal=principal, role_in=role_in, origin=origin)
+    return _role_read(role, await service.role_graph(session, principal.tenant_id))
+
+
+@router.get("/admin/roles/{role_id}", operation_id="admin-roles-get", response_model=RoleRead, tags=["admin"], summary="One role")
+async def get_role(role_id: uuid.UUID, session: SessionDep, principal: RoleAdmin) -> RoleRead:
+    """A role of the tenant."""
+    role = await service.get_role(session=session, principal=principal, role_id=role_id)
+    return _role_read(role, await service.role_graph(session, principal.tenant_id))
+
+
+@router.patch(
+    "/admin/roles/{role_id}", operation_id="admin-roles-update", response_model=RoleRead, tags=["admin"], summary="Change a role"
+)
+async def update_role(
+    role_id: uuid.UUID, role_in: RoleUpdate, session: SessionDep, principal: RoleAdmin, origin: OriginDep
+) -> RoleRead:
+    """Change a custom role; its holders' permissions follow at their next request."""
+    role = await service.update_role(session=session, principal=principal, role_id=role_id, role_in=role_in, origin=origin)
+    return _role_read(role, await service.role_graph(session, principal.tenant_id))
+
+
+@router.delete(
+    "/admin/roles/{role_id}", operation_id="admin-roles-delete", status_code=204, tags=["admin"], summary="Delete a role"
+)
+async def delete_role(role_id: uuid.UUID, session: SessionDep, principal: RoleAdmin, origin: OriginDep) -> None:
+    """Delete a custom role."""
+    await service.delete_role(session=session, principal=principal, role_id=role_id, origin=origin)
+
+
+# --- groups ---------------------------------------------------------------------------------------
+
+GroupAdmin = Annotated[Principal, Depends(require("admin.groups"))]
+
+
+async def _group_reads(session: SessionDep, groups: list[Group]) -> list[GroupRead]:
+    ids = [group.id for group in groups]
+    roles = await service.group_roles(session, ids)
+    members = await service.member_counts(session, ids)
+    return [
+        GroupRead(
+            id=group.id,
+            name=group.name,
+            description=group.description,
+            roles=[RoleRef(id=role_id, name=name) for role_id, name in roles[group.id]],
+            members=members[group.id],
+        )
+        for group in groups
+    ]
+
+
+@router.get("/admin/groups", operation_id="admin-groups-list", response_model=list[GroupRead], tags=["admin"], summary="Groups")
+async def list_groups(session: SessionDep, principal: GroupAdmin) -> list[GroupRead]:
+    """The tenant's groups with their roles and sizes."""
+    return await _group_reads(session, await service.list_groups(session=session, principal=principal))
+
+
+@router.post(
+    "/admin/groups",
+    operation_id="admin-groups-create",
+    response_model=GroupRead,
+    status_code=201,
+    tags=["admin"],
+    summary="Create a group",
+)
+async def create_group(group_in: GroupCreate, session: SessionDep, principal: GroupAdmin, origin: OriginDep) -> GroupRead:
+    """A new group; its members hold the roles named."""
+    group = await service.create_group(session=session, principal=principal, group_in=group_in, origin=origin)
+    return (await _group_reads(session, [group]))[0]
+
+
+@router.get(
+    "/admin/groups/{group_id}", operation_id="admin-groups-get", response_model=GroupRead, tags=["admin"], summary="One group"
+)
+async def get_group(group_id: uuid.UUID, session: SessionDep, principal: GroupAdmin) -> GroupRead:
+    """A group of the tenant."""
+    group = await service.get_group(session=session, principal=principal, group_id=group_id)
+    return (await _group_reads(session, [group]))[0]
+
+
+@router.patch(
+    "/admin/groups/{group_id}",
+    operation_id="admin-groups-update",
+    response_model=GroupRead,
+    tags=["admin"],
+    summary="Change a group",
+)
+async def update_group(
+    group_id: uuid.UUID, group_in: GroupUpdate, session: SessionDep, principal: GroupAdmin, origin: OriginDep
+) -> GroupRead:
+    """Rename a group or change its roles."""
+    group = await service.update_group(session=session, principal=principal, group_id=group_id, group_in=group_in, origin=origin)
+    return (await _group_reads(session, [group]))[0]
+
+
+@router.delete(
+    "/admin/groups/{group_id}", operation_id="admin-groups-delete", status_code=204, tags=["admin"], summary="Delete a group"
+)
+async def delete_group(group_id: uuid.UUID, session: SessionDep, principal: GroupAdmin, origin: OriginDep) -> None:
+    """Delete a group."""
+    await service.delete_group(session=session, principal=principal, group_id=group_id, origin=origin)
+
+
+@router.get(
+    "/admin/groups/{group_id}/members",
+    operation_id="admin-groups-members",
+    response_model=list[UserRead],
+    tags=["admin"],
+    summary="Members of a group",
+)
+async def group_members(group_id: uuid.UUID, session: SessionDep, principal: GroupAdmin) -> list[UserRead]:
+    """Who is in the group."""
+    return [
+        UserRead.model_validate(user)
+        for user in await service.list_members(session=session, principal=principal, group_id=group_id)
+    ]
+
+
+@router.put(
+    "/admin/groups/{group_id}/members/{user_id}",
+    operation_id="admin-groups-members-add",
+    status_code=204,
+    tags=["admin"],
+    summary="Add a member",
+)
+async def add_group_member(
+    group_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, principal: GroupAdmin, origin: OriginDep
+) -> None:
+    """Put a user of the tenant in the group (idempotent)."""
+    await service.add_member(session=session, principal=principal, group_id=group_id, user_id=user_id, origin=origin)
+
+
+@router.delete(
+    "/admin/groups/{group_id}/members/{user_id}",
+    operation_id="admin-groups-members-remove",
+    status_code=204,
+    tags=["admin"],
+    summary="Remove a member",
+)
+async def remove_group_member(
+    group_id: uuid.UUID, user_id: uuid.UUID, session: SessionDep, principal: GroupAdmin, origin: OriginDep
+) -> None:
+    """Take a user out of the group."""
+    await service.remove_member(session=session, principal=principal, group_id=group_id, user_id=user_id, origin=origin)
+
+
+@router.get(
+    "/users/me/groups", operation_id="users-me-groups", response_model=list[GroupRead], tags=["users"], summary="My groups"
+)
+async def my_groups(session: SessionDep, principal: CurrentPrincipal) -> list[GroupRead]:
+    """The groups you belong to."""
+    return await _group_reads(session, await service.my_groups(session=session, principal=principal))

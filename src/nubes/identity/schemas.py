@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -10,21 +9,11 @@ from typing import Annotated, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
-_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+from nubes.identity import permissions
 
-
-def _username(value: str) -> str:
-    value = value.strip().lower()
-    if not _USERNAME.fullmatch(value):
-        raise ValueError("use 2-63 characters: letters, digits, '.', '_' or '-', starting with a letter or digit")
-    return value
-
-
-def _slug(value: str) -> str:
-    if not _SLUG.fullmatch(value):
-        raise ValueError("use 1-63 lower-case letters, digits and '-', not starting or ending with '-'")
-    return value
+# The schema states these patterns exactly, so clients (and schemathesis) know what is accepted.
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$"
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 
 
 def _email(value: str) -> str:
@@ -49,11 +38,15 @@ def _iso_datetime(value: object) -> object:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-Username = Annotated[str, AfterValidator(_username)]
+Username = Annotated[
+    str,
+    Field(pattern=USERNAME_PATTERN, description="2-63 letters, digits, '.', '_' or '-'; stored lower-case."),
+    AfterValidator(str.lower),
+]
 Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(_email)]
 NewPassword = Annotated[str, Field(min_length=12, max_length=1024, description="At least 12 characters, not a common password.")]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
-Slug = Annotated[str, AfterValidator(_slug)]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="1-63 lower-case letters, digits and '-'.")]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
@@ -203,3 +196,91 @@ class AuditPage(BaseModel):
 
     items: list[AuditEventRead]
     total: int
+
+
+class TenantCreate(BaseModel):
+    """A new tenant (organization); it gets the built-in roles."""
+
+    name: str = Field(min_length=1, max_length=200)
+    slug: Slug
+
+
+class TenantUpdate(BaseModel):
+    """Rename a tenant or suspend it (suspension ends its users' sessions)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    status: Literal["active", "suspended"] | None = None
+
+
+class TenantDetail(TenantRead):
+    """A tenant with its size."""
+
+    created_at: datetime
+    users: int = 0
+
+
+RoleName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+
+
+def _known_permission(value: str) -> str:
+    if value not in permissions.CODES:
+        raise ValueError("unknown permission; GET /api/admin/permissions lists them")
+    return value
+
+
+PermissionCode = Annotated[str, Field(json_schema_extra={"enum": sorted(permissions.CODES)}), AfterValidator(_known_permission)]
+
+
+class RoleRead(BaseModel):
+    """A role: its own permissions, the role it inherits, whether it is built in."""
+
+    id: uuid.UUID
+    name: str
+    description: str
+    parent_id: uuid.UUID | None
+    builtin: bool
+    permissions: list[str] = Field(description="Granted by this role itself (inherited ones not repeated).")
+    effective_permissions: list[str] = Field(description="Everything holding this role grants, inherited included.")
+
+
+class RoleCreate(BaseModel):
+    """A custom role."""
+
+    name: RoleName
+    description: str = Field(default="", max_length=500)
+    parent: RoleName | None = Field(default=None, description="Name of a role to inherit from.")
+    permissions: list[PermissionCode] = Field(default_factory=list)
+
+
+class RoleUpdate(BaseModel):
+    """Changes to a custom role (built-in roles cannot change)."""
+
+    description: str | None = Field(default=None, max_length=500)
+    parent: RoleName | None = None
+    permissions: list[PermissionCode] | None = None
+
+
+class GroupRead(BaseModel):
+    """A group with its roles and how many members it has."""
+
+    id: uuid.UUID
+    name: str
+    description: str
+    roles: list[RoleRef]
+    members: int
+
+
+class GroupCreate(BaseModel):
+    """A new group."""
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=500)
+    roles: list[RoleName] = Field(default_factory=list)
+
+
+class GroupUpdate(BaseModel):
+    """Changes to a group."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=500)
+    roles: list[RoleName] | None = None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import ConfigError, Settings
@@ -19,8 +19,29 @@ from nubes.core.db import utcnow
 from nubes.core.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.identity import passwords, permissions
-from nubes.identity.models import RefreshToken, Role, RolePermission, Session, Tenant, User, UserRole
-from nubes.identity.schemas import PasswordChange, UserCreate, UserUpdate
+from nubes.identity.models import (
+    Group,
+    GroupMember,
+    GroupRole,
+    RefreshToken,
+    Role,
+    RolePermission,
+    Session,
+    Tenant,
+    User,
+    UserRole,
+)
+from nubes.identity.schemas import (
+    GroupCreate,
+    GroupUpdate,
+    PasswordChange,
+    RoleCreate,
+    RoleUpdate,
+    TenantCreate,
+    TenantUpdate,
+    UserCreate,
+    UserUpdate,
+)
 from nubes.identity.tokens import hash_token, new_refresh_token
 
 DEFAULT_TENANT = "default"
@@ -88,11 +109,16 @@ class RoleGraph:
 
 async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None) -> RoleGraph:
     """Load the tenant's role graph (and the roles `user_id` holds) in a single query."""
-    held_by_user = (UserRole.role_id == Role.id) & (UserRole.user_id == user_id)
+    direct = select(UserRole.role_id).where(UserRole.user_id == user_id)
+    via_groups = (
+        select(GroupRole.role_id)
+        .join(GroupMember, GroupMember.group_id == GroupRole.group_id)
+        .where(GroupMember.user_id == user_id)
+    )
+    holds = Role.id.in_(direct.union(via_groups)) if user_id is not None else literal(None)
     rows = await session.execute(
-        select(Role.id, Role.name, Role.parent_id, RolePermission.permission, UserRole.user_id)
+        select(Role.id, Role.name, Role.parent_id, RolePermission.permission, holds)
         .outerjoin(RolePermission, RolePermission.role_id == Role.id)
-        .outerjoin(UserRole, held_by_user)
         .where(Role.tenant_id == tenant_id)
     )
     parents: dict[uuid.UUID, uuid.UUID | None] = {}
@@ -104,7 +130,7 @@ async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.
         grants.setdefault(role_id, set())
         if permission is not None:
             grants[role_id].add(permission)
-        if holder is not None:
+        if holder:
             held.add(role_id)
     return RoleGraph(parents=parents, grants=grants, names=names, held=frozenset(held))
 
@@ -495,6 +521,7 @@ async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id
     if tenant.status != "active":
         raise Unauthorized("This organization is suspended; ask your administrator.")
     roles, codes = await effective_permissions(session=session, user=user)
+    group_ids = frozenset(await session.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user.id)))
     principal = Principal(
         user_id=user.id,
         tenant_id=user.tenant_id,
@@ -502,8 +529,419 @@ async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id
         permissions=codes,
         is_superadmin=user.is_superadmin,
         session_id=device.id,
+        group_ids=group_ids,
     )
     return Identity(principal=principal, user=user, tenant=tenant, roles=roles)
+
+
+# --- tenants (super-admins) --------------------------------------------------------------------------
+
+
+async def list_tenants(*, session: AsyncSession) -> list[tuple[Tenant, int]]:
+    """Every tenant with its number of users."""
+    users = select(func.count(User.id)).where(User.tenant_id == Tenant.id).scalar_subquery()
+    rows = await session.execute(select(Tenant, users).order_by(Tenant.slug))
+    return [(tenant, count) for tenant, count in rows]
+
+
+async def count_users(*, session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """How many users a tenant has."""
+    return int(await session.scalar(select(func.count(User.id)).where(User.tenant_id == tenant_id)) or 0)
+
+
+async def get_tenant(*, session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    """A tenant, or 404."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("No such tenant.")
+    return tenant
+
+
+async def add_tenant(*, session: AsyncSession, principal: Principal, tenant_in: TenantCreate, origin: Origin) -> Tenant:
+    """A tenant with its built-in roles, audited."""
+    tenant = await create_tenant(session=session, slug=tenant_in.slug, name=tenant_in.name)
+    await audit.record(
+        session=session,
+        action="tenant.create",
+        origin=origin,
+        principal=principal,
+        target_type="tenant",
+        target_id=tenant.id,
+        detail={"slug": tenant.slug},
+    )
+    return tenant
+
+
+async def update_tenant(
+    *, session: AsyncSession, principal: Principal, tenant_id: uuid.UUID, tenant_in: TenantUpdate, origin: Origin
+) -> Tenant:
+    """Rename or suspend/reactivate a tenant; suspending ends every session of its users at once."""
+    tenant = await get_tenant(session=session, tenant_id=tenant_id)
+    changes: dict[str, object] = {}
+    if tenant_in.name is not None and tenant_in.name != tenant.name:
+        tenant.name = changes["name"] = tenant_in.name
+    if tenant_in.status is not None and tenant_in.status != tenant.status:
+        if tenant.id == principal.tenant_id and tenant_in.status == "suspended":
+            raise Conflict("You cannot suspend your own tenant.")
+        tenant.status = changes["status"] = tenant_in.status
+        if tenant.status == "suspended":
+            ended = await session.execute(
+                update(Session)
+                .where(Session.tenant_id == tenant.id, Session.revoked_at.is_(None))
+                .values(revoked_at=utcnow(), revoke_reason="tenant_suspended")
+                .execution_options(synchronize_session=False)
+            )
+            changes["sessions_revoked"] = cast("CursorResult[Any]", ended).rowcount
+    await session.flush()
+    if changes:
+        await audit.record(
+            session=session,
+            action="tenant.update",
+            origin=origin,
+            principal=principal,
+            target_type="tenant",
+            target_id=tenant.id,
+            detail=changes,
+        )
+    return tenant
+
+
+async def delete_tenant(
+    *, session: AsyncSession, principal: Principal, tenant_id: uuid.UUID, confirm: str, origin: Origin
+) -> None:
+    """Remove a tenant and everything it owns; `confirm` must repeat its slug."""
+    tenant = await get_tenant(session=session, tenant_id=tenant_id)
+    if tenant.id == principal.tenant_id:
+        raise Conflict("You cannot delete your own tenant.")
+    if confirm != tenant.slug:
+        raise UnprocessableEntity(
+            f"To delete this tenant and all its data, repeat its slug: ?confirm={tenant.slug}",
+            errors=[FieldError(loc=["query", "confirm"], msg="must equal the tenant's slug", type="confirmation")],
+        )
+    await audit.record(
+        session=session,
+        action="tenant.delete",
+        origin=origin,
+        principal=principal,
+        tenant_id=principal.tenant_id,
+        target_type="tenant",
+        target_id=tenant.id,
+        detail={"slug": tenant.slug, "name": tenant.name},
+    )
+    # Rows that point at the tenant go with it (ON DELETE CASCADE); SQLite needs the users' own first.
+    user_ids = select(User.id).where(User.tenant_id == tenant.id)
+    await session.execute(delete(Session).where(Session.user_id.in_(user_ids)))
+    await session.execute(delete(Group).where(Group.tenant_id == tenant.id))
+    await session.execute(delete(User).where(User.tenant_id == tenant.id))
+    await session.execute(delete(Role).where(Role.tenant_id == tenant.id))
+    await session.delete(tenant)
+    await session.flush()
+
+
+# --- roles -----------------------------------------------------------------------------------------
+
+
+async def list_roles(*, session: AsyncSession, principal: Principal) -> tuple[list[Role], RoleGraph]:
+    """The tenant's roles, by name, with the graph that explains their permissions."""
+    graph = await role_graph(session, principal.tenant_id)
+    roles = list(await session.scalars(select(Role).where(Role.tenant_id == principal.tenant_id).order_by(Role.name)))
+    return roles, graph
+
+
+async def get_role(*, session: AsyncSession, principal: Principal, role_id: uuid.UUID) -> Role:
+    """A role of the principal's tenant, or 404."""
+    role = await session.get(Role, role_id)
+    if role is None or role.tenant_id != principal.tenant_id:
+        raise NotFound("No such role.")
+    return role
+
+
+def _known_codes(codes: list[str]) -> list[str]:
+    unknown = sorted(set(codes) - permissions.CODES)
+    if unknown:
+        raise UnprocessableEntity(
+            f"Unknown permission: {', '.join(unknown)}; GET /api/admin/permissions lists them.",
+            errors=[
+                FieldError(loc=["body", "permissions"], msg=f"unknown permission {c!r}", type="unknown_permission")
+                for c in unknown
+            ],
+        )
+    return sorted(set(codes))
+
+
+async def _parent_id(
+    session: AsyncSession, principal: Principal, parent: str | None, role_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    if parent is None:
+        return None
+    (found,) = await _roles_by_name(session, principal.tenant_id, [parent])
+    graph = await role_graph(session, principal.tenant_id)
+    current: uuid.UUID | None = found.id
+    while current is not None:  # refuse a parent chain that would lead back to this role
+        if current == role_id:
+            raise UnprocessableEntity(f"A role cannot inherit from itself, even through {parent!r}.")
+        current = graph.parents.get(current)
+    return found.id
+
+
+async def create_role(*, session: AsyncSession, principal: Principal, role_in: RoleCreate, origin: Origin) -> Role:
+    """A custom role; nobody creates a role granting more than they hold."""
+    if await session.scalar(select(Role.id).where(Role.tenant_id == principal.tenant_id, Role.name == role_in.name)):
+        raise Conflict(f"A role named {role_in.name!r} exists.")
+    codes = _known_codes(role_in.permissions)
+    parent_id = await _parent_id(session, principal, role_in.parent, None)
+    role = Role(
+        tenant_id=principal.tenant_id,
+        name=role_in.name,
+        description=role_in.description,
+        parent_id=parent_id,
+        grants=[RolePermission(permission=code) for code in codes],
+    )
+    session.add(role)
+    await session.flush()
+    if not principal.is_superadmin:
+        _check_can_grant(principal, await _granted(session, principal.tenant_id, [role]))
+    await audit.record(
+        session=session,
+        action="role.create",
+        origin=origin,
+        principal=principal,
+        target_type="role",
+        target_id=role.id,
+        detail={"name": role.name, "permissions": codes, "parent": role_in.parent},
+    )
+    return role
+
+
+async def update_role(
+    *, session: AsyncSession, principal: Principal, role_id: uuid.UUID, role_in: RoleUpdate, origin: Origin
+) -> Role:
+    """Change a custom role's description, parent or permissions."""
+    role = await get_role(session=session, principal=principal, role_id=role_id)
+    if role.builtin:
+        raise Conflict("Built-in roles cannot change; create a custom role instead.")
+    changes: dict[str, object] = {}
+    if role_in.description is not None:
+        role.description = changes["description"] = role_in.description
+    if "parent" in role_in.model_fields_set:
+        role.parent_id = await _parent_id(session, principal, role_in.parent, role.id)
+        changes["parent"] = role_in.parent
+    if role_in.permissions is not None:
+        codes = _known_codes(role_in.permissions)
+        await session.execute(delete(RolePermission).where(RolePermission.role_id == role.id))
+        session.add_all(RolePermission(role_id=role.id, permission=code) for code in codes)
+        changes["permissions"] = codes
+    await session.flush()
+    if not principal.is_superadmin:
+        _check_can_grant(principal, await _granted(session, principal.tenant_id, [role]))
+    await audit.record(
+        session=session,
+        action="role.update",
+        origin=origin,
+        principal=principal,
+        target_type="role",
+        target_id=role.id,
+        detail=changes,
+    )
+    return role
+
+
+async def delete_role(*, session: AsyncSession, principal: Principal, role_id: uuid.UUID, origin: Origin) -> None:
+    """Delete a custom role; its holders lose what it granted."""
+    role = await get_role(session=session, principal=principal, role_id=role_id)
+    if role.builtin:
+        raise Conflict("Built-in roles cannot be deleted.")
+    await audit.record(
+        session=session,
+        action="role.delete",
+        origin=origin,
+        principal=principal,
+        target_type="role",
+        target_id=role.id,
+        detail={"name": role.name},
+    )
+    await session.execute(update(Role).where(Role.parent_id == role.id).values(parent_id=None))
+    await session.delete(role)
+    await session.flush()
+
+
+# --- groups ----------------------------------------------------------------------------------------
+
+
+async def get_group(*, session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> Group:
+    """A group of the principal's tenant, or 404."""
+    group = await session.get(Group, group_id)
+    if group is None or group.tenant_id != principal.tenant_id:
+        raise NotFound("No such group.")
+    return group
+
+
+async def group_roles(session: AsyncSession, group_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
+    """The roles of each group, by name."""
+    found: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {group_id: [] for group_id in group_ids}
+    rows = await session.execute(
+        select(GroupRole.group_id, Role.id, Role.name)
+        .join(Role, Role.id == GroupRole.role_id)
+        .where(GroupRole.group_id.in_(group_ids))
+        .order_by(Role.name)
+    )
+    for group_id, role_id, name in rows:
+        found[group_id].append((role_id, name))
+    return found
+
+
+async def member_counts(session: AsyncSession, group_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many members each group has."""
+    rows = await session.execute(
+        select(GroupMember.group_id, func.count()).where(GroupMember.group_id.in_(group_ids)).group_by(GroupMember.group_id)
+    )
+    counts = dict.fromkeys(group_ids, 0)
+    counts.update((group_id, count) for group_id, count in rows.all())
+    return counts
+
+
+async def list_groups(*, session: AsyncSession, principal: Principal) -> list[Group]:
+    """The tenant's groups, by name."""
+    return list(await session.scalars(select(Group).where(Group.tenant_id == principal.tenant_id).order_by(Group.name)))
+
+
+async def my_groups(*, session: AsyncSession, principal: Principal) -> list[Group]:
+    """The groups the principal belongs to."""
+    rows = await session.scalars(
+        select(Group)
+        .join(GroupMember, GroupMember.group_id == Group.id)
+        .where(GroupMember.user_id == principal.user_id)
+        .order_by(Group.name)
+    )
+    return list(rows)
+
+
+async def _set_group_roles(session: AsyncSession, principal: Principal, group: Group, names: list[str]) -> list[str]:
+    roles = await _roles_by_name(session, group.tenant_id, names)
+    if not principal.is_superadmin:
+        _check_can_grant(principal, await _granted(session, group.tenant_id, roles))
+    await session.execute(delete(GroupRole).where(GroupRole.group_id == group.id))
+    session.add_all(GroupRole(group_id=group.id, role_id=role.id) for role in roles)
+    return [role.name for role in roles]
+
+
+async def create_group(*, session: AsyncSession, principal: Principal, group_in: GroupCreate, origin: Origin) -> Group:
+    """A new group with the roles named."""
+    if await session.scalar(select(Group.id).where(Group.tenant_id == principal.tenant_id, Group.name == group_in.name)):
+        raise Conflict(f"A group named {group_in.name!r} exists.")
+    group = Group(tenant_id=principal.tenant_id, name=group_in.name, description=group_in.description)
+    session.add(group)
+    await session.flush()
+    roles = await _set_group_roles(session, principal, group, group_in.roles)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="group.create",
+        origin=origin,
+        principal=principal,
+        target_type="group",
+        target_id=group.id,
+        detail={"name": group.name, "roles": roles},
+    )
+    return group
+
+
+async def update_group(
+    *, session: AsyncSession, principal: Principal, group_id: uuid.UUID, group_in: GroupUpdate, origin: Origin
+) -> Group:
+    """Rename a group, change its description or roles."""
+    group = await get_group(session=session, principal=principal, group_id=group_id)
+    changes: dict[str, object] = {}
+    if group_in.name is not None and group_in.name != group.name:
+        if await session.scalar(select(Group.id).where(Group.tenant_id == group.tenant_id, Group.name == group_in.name)):
+            raise Conflict(f"A group named {group_in.name!r} exists.")
+        group.name = changes["name"] = group_in.name
+    if group_in.description is not None:
+        group.description = changes["description"] = group_in.description
+    if group_in.roles is not None:
+        changes["roles"] = await _set_group_roles(session, principal, group, group_in.roles)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="group.update",
+        origin=origin,
+        principal=principal,
+        target_type="group",
+        target_id=group.id,
+        detail=changes,
+    )
+    return group
+
+
+async def delete_group(*, session: AsyncSession, principal: Principal, group_id: uuid.UUID, origin: Origin) -> None:
+    """Delete a group; its members lose the roles it gave them."""
+    group = await get_group(session=session, principal=principal, group_id=group_id)
+    await audit.record(
+        session=session,
+        action="group.delete",
+        origin=origin,
+        principal=principal,
+        target_type="group",
+        target_id=group.id,
+        detail={"name": group.name},
+    )
+    await session.delete(group)
+    await session.flush()
+
+
+async def list_members(*, session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> list[User]:
+    """The members of a group, by username."""
+    group = await get_group(session=session, principal=principal, group_id=group_id)
+    rows = await session.scalars(
+        select(User)
+        .join(GroupMember, GroupMember.user_id == User.id)
+        .where(GroupMember.group_id == group.id)
+        .order_by(User.username)
+    )
+    return list(rows)
+
+
+async def add_member(
+    *, session: AsyncSession, principal: Principal, group_id: uuid.UUID, user_id: uuid.UUID, origin: Origin
+) -> None:
+    """Put a user of the same tenant in a group (a no-op when already there)."""
+    group = await get_group(session=session, principal=principal, group_id=group_id)
+    user = await get_user(session=session, principal=principal, user_id=user_id)
+    if user.tenant_id != group.tenant_id:
+        raise NotFound("No such user.")
+    if await session.get(GroupMember, (group.id, user.id)) is None:
+        session.add(GroupMember(group_id=group.id, user_id=user.id))
+        await session.flush()
+        await audit.record(
+            session=session,
+            action="group.member_add",
+            origin=origin,
+            principal=principal,
+            target_type="group",
+            target_id=group.id,
+            detail={"user": user.username},
+        )
+
+
+async def remove_member(
+    *, session: AsyncSession, principal: Principal, group_id: uuid.UUID, user_id: uuid.UUID, origin: Origin
+) -> None:
+    """Take a user out of a group."""
+    group = await get_group(session=session, principal=principal, group_id=group_id)
+    membership = await session.get(GroupMember, (group.id, user_id))
+    if membership is None:
+        raise NotFound("That user is not in this group.")
+    await session.delete(membership)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="group.member_remove",
+        origin=origin,
+        principal=principal,
+        target_type="group",
+        target_id=group.id,
+        detail={"user_id": str(user_id)},
+    )
 
 
 # --- first start -----------------------------------------------------------------------------------
