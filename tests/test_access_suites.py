@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.identity.models import Group, GroupMember, Role, Session
+from nubes.identity.models import Group, GroupMember, PersonalAccessToken, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
 
@@ -40,6 +40,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-roles-update": {"permissions": ["tenant.manage"]},
     "admin-groups-create": {"name": "intruders"},
     "admin-groups-update": {"name": "renamed by another tenant"},
+    "users-me-tokens-create": {"name": "probe", "scopes": ["files.read"]},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -96,6 +97,10 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
     session.add_all([role, group])
     await session.flush()
     session.add(GroupMember(group_id=group.id, user_id=member.id))
+    token = PersonalAccessToken(
+        tenant_id=tenant.id, user_id=member.id, name="a-token", token_hash="0" * 64, prefix="nbp_a", scopes=["files.read"]
+    )
+    session.add(token)
     await session.flush()
     # Plain values: the snapshots expire ORM objects.
     ids = {
@@ -104,6 +109,7 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         "tenant_id": str(tenant.id),
         "role_id": str(role.id),
         "group_id": str(group.id),
+        "token_id": str(token.id),
     }
 
     def factory(name: str) -> ObjectFactory:
@@ -150,4 +156,5 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "admin-tenants-delete",
         "admin-roles-update",
         "admin-groups-members-add",
+        "users-me-tokens-revoke",
     } <= set(checked)

@@ -35,6 +35,9 @@ from nubes.identity.auth import (
 )
 from nubes.identity.models import Group, Role, Tenant
 from nubes.identity.schemas import (
+    AccessTokenCreate,
+    AccessTokenCreated,
+    AccessTokenRead,
     AuditEventRead,
     AuditPage,
     GroupCreate,
@@ -266,6 +269,47 @@ async def change_my_password(
 ) -> None:
     """Set a new password (the current one is required); every other session of yours ends."""
     await service.change_password(session=session, settings=settings, principal=principal, change=change, origin=origin)
+
+
+@router.get(
+    "/users/me/tokens",
+    operation_id="users-me-tokens",
+    response_model=list[AccessTokenRead],
+    tags=["users"],
+    summary="My personal access tokens",
+)
+async def my_tokens(session: SessionDep, principal: CurrentPrincipal) -> list[AccessTokenRead]:
+    """Your tokens for scripts and API clients (their secrets are never shown again)."""
+    return [AccessTokenRead.model_validate(row) for row in await service.list_access_tokens(session=session, principal=principal)]
+
+
+@router.post(
+    "/users/me/tokens",
+    operation_id="users-me-tokens-create",
+    response_model=AccessTokenCreated,
+    status_code=201,
+    tags=["users"],
+    summary="Make a personal access token",
+)
+async def create_my_token(
+    token_in: AccessTokenCreate, response: Response, session: SessionDep, principal: CurrentPrincipal, origin: OriginDep
+) -> AccessTokenCreated:
+    """A token with the scopes named; use it as `Authorization: Bearer nbp_...`. It is shown only in this answer."""
+    row, token = await service.create_access_token(session=session, principal=principal, token_in=token_in, origin=origin)
+    response.headers["Cache-Control"] = "no-store"
+    return AccessTokenCreated.model_validate({**AccessTokenRead.model_validate(row).model_dump(), "token": token})
+
+
+@router.delete(
+    "/users/me/tokens/{token_id}",
+    operation_id="users-me-tokens-revoke",
+    status_code=204,
+    tags=["users"],
+    summary="Revoke a personal access token",
+)
+async def revoke_my_token(token_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, origin: OriginDep) -> None:
+    """The token stops working at once."""
+    await service.revoke_access_token(session=session, principal=principal, token_id=token_id, origin=origin)
 
 
 # --- administration ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from nubes.core.db import SessionDep
 from nubes.core.errors import Forbidden, Unauthorized
 from nubes.core.principal import Principal
 from nubes.identity import service
-from nubes.identity.tokens import KeyRing
+from nubes.identity.tokens import PAT_PREFIX, KeyRing
 
 ACCESS_COOKIE = "nubes_access"
 REFRESH_COOKIE = "nubes_refresh"
@@ -98,8 +98,11 @@ async def get_principal(
         if not token:
             raise Unauthorized("Sign in first.", headers={"WWW-Authenticate": "Bearer"})
         check_csrf(request, settings)
-    claims = await keyring.verify(session, token)
-    identity = await service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)
+    if token.startswith(PAT_PREFIX):
+        identity = await service.identity_from_access_token(session=session, token=token)
+    else:
+        claims = await keyring.verify(session, token)
+        identity = await service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)
     request.state.identity = identity  # what GET /api/users/me shows, without loading it twice
     return identity.principal
 

@@ -284,3 +284,31 @@ class GroupUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     roles: list[RoleName] | None = None
+
+
+class AccessTokenCreate(BaseModel):
+    """A personal access token: what it may do (a subset of your permissions) and for how long."""
+
+    name: str = Field(min_length=1, max_length=100, description="What it is for, e.g. 'backup script'.")
+    scopes: list[PermissionCode] = Field(min_length=1, description="Permissions the token carries (never more than yours).")
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650, description="Null for a token that does not expire.")
+
+
+class AccessTokenRead(BaseModel):
+    """A personal access token as listed (never the token itself)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class AccessTokenCreated(AccessTokenRead):
+    """A new token: `token` is shown this once; store it now."""
+
+    token: str

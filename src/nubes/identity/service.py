@@ -23,6 +23,7 @@ from nubes.identity.models import (
     Group,
     GroupMember,
     GroupRole,
+    PersonalAccessToken,
     RefreshToken,
     Role,
     RolePermission,
@@ -32,6 +33,7 @@ from nubes.identity.models import (
     UserRole,
 )
 from nubes.identity.schemas import (
+    AccessTokenCreate,
     GroupCreate,
     GroupUpdate,
     PasswordChange,
@@ -42,7 +44,7 @@ from nubes.identity.schemas import (
     UserCreate,
     UserUpdate,
 )
-from nubes.identity.tokens import hash_token, new_refresh_token
+from nubes.identity.tokens import hash_token, new_personal_token, new_refresh_token
 
 DEFAULT_TENANT = "default"
 
@@ -530,6 +532,96 @@ async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id
         is_superadmin=user.is_superadmin,
         session_id=device.id,
         group_ids=group_ids,
+    )
+    return Identity(principal=principal, user=user, tenant=tenant, roles=roles)
+
+
+# --- personal access tokens ------------------------------------------------------------------------
+
+
+async def create_access_token(
+    *, session: AsyncSession, principal: Principal, token_in: AccessTokenCreate, origin: Origin
+) -> tuple[PersonalAccessToken, str]:
+    """A scoped token for the principal; it never carries a permission the principal lacks."""
+    if principal.credential == "token":
+        raise Forbidden("A personal access token cannot make more tokens; sign in to do this.")
+    scopes = sorted(set(token_in.scopes))
+    if not principal.is_superadmin:
+        _check_can_grant(principal, frozenset(scopes))
+    token, token_hash = new_personal_token()
+    expires_at = utcnow() + timedelta(days=token_in.expires_in_days) if token_in.expires_in_days else None
+    row = PersonalAccessToken(
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        name=token_in.name,
+        token_hash=token_hash,
+        prefix=token[:12],
+        scopes=scopes,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="token.create",
+        origin=origin,
+        principal=principal,
+        target_type="token",
+        target_id=row.id,
+        detail={"name": row.name, "scopes": scopes, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
+    return row, token
+
+
+async def list_access_tokens(*, session: AsyncSession, principal: Principal) -> list[PersonalAccessToken]:
+    """The principal's live tokens, newest first."""
+    rows = await session.scalars(
+        select(PersonalAccessToken)
+        .where(PersonalAccessToken.user_id == principal.user_id, PersonalAccessToken.revoked_at.is_(None))
+        .order_by(PersonalAccessToken.created_at.desc())
+    )
+    return list(rows)
+
+
+async def revoke_access_token(*, session: AsyncSession, principal: Principal, token_id: uuid.UUID, origin: Origin) -> None:
+    """Revoke one of the principal's tokens; it stops working at once."""
+    row = await session.get(PersonalAccessToken, token_id)
+    if row is None or row.user_id != principal.user_id:
+        raise NotFound("No such token.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        await session.flush()
+    await audit.record(
+        session=session, action="token.revoke", origin=origin, principal=principal, target_type="token", target_id=row.id
+    )
+
+
+async def identity_from_access_token(*, session: AsyncSession, token: str) -> Identity:
+    """The caller behind a personal access token: the user's permissions narrowed to the token's scopes."""
+    row = await session.scalar(select(PersonalAccessToken).where(PersonalAccessToken.token_hash == hash_token(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("This access token is not valid (revoked or mistyped).")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthorized("This access token has expired; make a new one.")
+    found = (
+        await session.execute(select(User, Tenant).join(Tenant, Tenant.id == User.tenant_id).where(User.id == row.user_id))
+    ).first()
+    if found is None:
+        raise Unauthorized("This access token is not valid.")
+    user, tenant = found
+    if not user.is_active or tenant.status != "active":
+        raise Unauthorized("This account cannot sign in; ask an admin.")
+    roles, codes = await effective_permissions(session=session, user=user)
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now  # at most once a minute: a busy script should not write on every call
+    principal = Principal(
+        user_id=user.id,
+        tenant_id=user.tenant_id,
+        username=user.username,
+        permissions=codes & frozenset(row.scopes),
+        is_superadmin=False,  # a token never carries platform administration
+        credential="token",
     )
     return Identity(principal=principal, user=user, tenant=tenant, roles=roles)
 

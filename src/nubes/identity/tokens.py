@@ -25,6 +25,7 @@ ALGORITHM = "EdDSA"
 ISSUER = "nubes"
 AUDIENCE = "nubes"
 REFRESH_PREFIX = "nbr_"
+PAT_PREFIX = "nbp_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,12 @@ class KeyRing:
 def new_refresh_token() -> tuple[str, str]:
     """A fresh opaque refresh token and the hash that is stored instead of it."""
     token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def new_personal_token() -> tuple[str, str]:
+    """A fresh personal access token and its stored hash."""
+    token = PAT_PREFIX + secrets.token_urlsafe(32)
     return token, hash_token(token)
 
 

@@ -224,6 +224,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/me/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My personal access tokens
+         * @description Your tokens for scripts and API clients (their secrets are never shown again).
+         */
+        get: operations["users-me-tokens"];
+        put?: never;
+        /**
+         * Make a personal access token
+         * @description A token with the scopes named; use it as `Authorization: Bearer nbp_...`. It is shown only in this answer.
+         */
+        post: operations["users-me-tokens-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a personal access token
+         * @description The token stops working at once.
+         */
+        delete: operations["users-me-tokens-revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/permissions": {
         parameters: {
             query?: never;
@@ -537,6 +581,82 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AccessTokenCreate
+         * @description A personal access token: what it may do (a subset of your permissions) and for how long.
+         */
+        AccessTokenCreate: {
+            /**
+             * Name
+             * @description What it is for, e.g. 'backup script'.
+             */
+            name: string;
+            /**
+             * Scopes
+             * @description Permissions the token carries (never more than yours).
+             */
+            scopes: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
+            /**
+             * Expires In Days
+             * @description Null for a token that does not expire.
+             * @default 90
+             */
+            expires_in_days: number | null;
+        };
+        /**
+         * AccessTokenCreated
+         * @description A new token: `token` is shown this once; store it now.
+         */
+        AccessTokenCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Token */
+            token: string;
+        };
+        /**
+         * AccessTokenRead
+         * @description A personal access token as listed (never the token itself).
+         */
+        AccessTokenRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Last Used At */
+            last_used_at: string | null;
+        };
+        /**
          * AuditEventRead
          * @description One audit row.
          */
@@ -774,7 +894,7 @@ export interface components {
              */
             parent?: string | null;
             /** Permissions */
-            permissions?: string[];
+            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
         };
         /**
          * RoleRead
@@ -828,7 +948,7 @@ export interface components {
             /** Parent */
             parent?: string | null;
             /** Permissions */
-            permissions?: string[] | null;
+            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[] | null;
         };
         /**
          * SessionRead
@@ -872,7 +992,10 @@ export interface components {
         TenantCreate: {
             /** Name */
             name: string;
-            /** Slug */
+            /**
+             * Slug
+             * @description 1-63 lower-case letters, digits and '-'.
+             */
             slug: string;
         };
         /**
@@ -955,7 +1078,10 @@ export interface components {
          * @description A new user; super-admins may place them in another tenant.
          */
         UserCreate: {
-            /** Username */
+            /**
+             * Username
+             * @description 2-63 letters, digits, '.', '_' or '-'; stored lower-case.
+             */
             username: string;
             /** Email */
             email?: string | null;
@@ -1521,6 +1647,130 @@ export interface operations {
                 "application/json": components["schemas"]["PasswordChange"];
             };
         };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessTokenRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-tokens-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessTokenCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessTokenCreated"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-tokens-revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             204: {
