@@ -1,4 +1,4 @@
-"""The web UI as a user sees it: the shell, a deep link, and the status page fed by the real API."""
+"""The web UI as a user sees it: sign-in first, then the shell, a deep link, and the status page fed by the real API."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, expect
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect
 
 from nubes import __version__
 from tests.e2e.conftest import Server
@@ -15,13 +15,7 @@ from tests.e2e.conftest import Server
 pytestmark = pytest.mark.e2e
 
 SECTIONS = ["Files", "Documents", "Apps", "Containers", "Workspaces", "Mail", "Monitoring", "Admin", "Status"]
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    yield await context.new_page()
-    await context.close()
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
 def _collect_problems(page: Page) -> list[str]:
@@ -37,6 +31,48 @@ def _collect_problems(page: Page) -> list[str]:
     return problems
 
 
+async def sign_in(page: Page, username: str, password: str) -> None:
+    """Fill in the sign-in form the way a person does and wait until the app has let them in."""
+    await page.get_by_label("Username or email").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_test_id("account-menu")).to_be_visible()
+
+
+async def signed_in_context(browser: Browser, server: Server, username: str, password: str) -> BrowserContext:
+    """A fresh browser profile that signed in through /login (its cookies hold the session, nothing else does)."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    page = await context.new_page()
+    await page.goto(server.url + "/login")
+    await sign_in(page, username, password)
+    await page.close()
+    return context
+
+
+@pytest.fixture(scope="module")
+async def admin_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
+    """One signed-in admin profile for the module: each sign-in counts against the server's per-IP login limit."""
+    context = await signed_in_context(browser, server, server.admin_username, server.admin_password)
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def page(admin_context: BrowserContext) -> AsyncIterator[Page]:
+    """A new tab of the signed-in admin."""
+    tab = await admin_context.new_page()
+    yield tab
+    await tab.close()
+
+
+@pytest.fixture
+async def anonymous_page(browser: Browser) -> AsyncIterator[Page]:
+    """A tab in a fresh profile that has never signed in."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    yield await context.new_page()
+    await context.close()
+
+
 async def test_shell_lists_every_section(page: Page, server: Server, artifacts: Path, engine_name: str) -> None:
     problems = _collect_problems(page)
     await page.goto(server.url + "/")
@@ -44,7 +80,21 @@ async def test_shell_lists_every_section(page: Page, server: Server, artifacts: 
     for section in SECTIONS:
         await expect(nav.get_by_role("link", name=section, exact=True)).to_be_visible()
     await expect(page.get_by_role("banner")).to_contain_text("Nubes")
+    await expect(page.get_by_test_id("account-menu")).to_contain_text("Administrator")
     await page.screenshot(path=artifacts / f"home-{engine_name}.png", full_page=True)
+    assert problems == []
+
+
+async def test_unauthenticated_visit_goes_through_sign_in_and_back(anonymous_page: Page, server: Server) -> None:
+    """GIVEN nobody is signed in WHEN /files is opened THEN /login asks first, and signing in lands on /files."""
+    page = anonymous_page
+    problems = _collect_problems(page)
+    await page.goto(server.url + "/files")
+    await expect(page).to_have_url(server.url + "/login?next=%2Ffiles")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Nubes")
+    await sign_in(page, server.admin_username, server.admin_password)
+    await expect(page).to_have_url(server.url + "/files")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Files")
     assert problems == []
 
 
@@ -75,6 +125,17 @@ async def test_status_page_shows_health_and_version(page: Page, server: Server, 
     assert problems == []
 
 
+async def test_status_page_needs_no_sign_in(anonymous_page: Page, server: Server) -> None:
+    """The status page is for operators checking a server, signed in or not."""
+    page = anonymous_page
+    problems = _collect_problems(page)
+    await page.goto(server.url + "/status")
+    await expect(page).to_have_url(server.url + "/status")
+    await expect(page.get_by_test_id("health-status")).to_have_text("ok")
+    await expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
+    assert problems == []
+
+
 async def test_unknown_client_route_says_not_found(page: Page, server: Server) -> None:
     await page.goto(server.url + "/no/such/page")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("not found", ignore_case=True)
@@ -83,7 +144,8 @@ async def test_unknown_client_route_says_not_found(page: Page, server: Server) -
     await expect(page).to_have_url(server.url + "/")
 
 
-async def test_api_docs_render(page: Page, server: Server) -> None:
+async def test_api_docs_render(anonymous_page: Page, server: Server) -> None:
+    page = anonymous_page
     problems = _collect_problems(page)
     await page.goto(server.url + "/api/docs")
     await expect(page.locator(".swagger-ui .title")).to_contain_text("Nubes")

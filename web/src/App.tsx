@@ -1,25 +1,41 @@
-/** The route table: the shell around the overview, one route per section, and the not-found fallback. */
+/**
+ * The route table: /login on its own; inside the shell, the public status page, and everything else
+ * behind the sign-in guard (overview, one route per section, the account page, not-found).
+ */
 import { BrowserRouter, Route, Routes } from "react-router";
 
+import { AuthProvider } from "./auth/AuthProvider";
+import { RequireAuth } from "./auth/RequireAuth";
 import { AppShell } from "./components/AppShell";
+import { AccountPage } from "./pages/account/AccountPage";
 import { ComingSoonPage } from "./pages/ComingSoonPage";
 import { HomePage } from "./pages/home/HomePage";
+import { LoginPage } from "./pages/login/LoginPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
-import { sections } from "./sections";
+import { sections, type Section } from "./sections";
+
+function sectionRoute(section: Section) {
+  const Page = section.page;
+  return <Route key={section.id} path={`${section.path}/*`} element={Page ? <Page /> : <ComingSoonPage section={section} />} />;
+}
 
 export function App() {
   return (
     <BrowserRouter>
-      <Routes>
-        <Route element={<AppShell />}>
-          <Route index element={<HomePage />} />
-          {sections.map((section) => {
-            const Page = section.page;
-            return <Route key={section.id} path={`${section.path}/*`} element={Page ? <Page /> : <ComingSoonPage section={section} />} />;
-          })}
-          <Route path="*" element={<NotFoundPage />} />
-        </Route>
-      </Routes>
+      <AuthProvider>
+        <Routes>
+          <Route path="/login" element={<LoginPage />} />
+          <Route element={<AppShell />}>
+            {sections.filter((section) => section.public).map(sectionRoute)}
+            <Route element={<RequireAuth />}>
+              <Route index element={<HomePage />} />
+              {sections.filter((section) => !section.public).map(sectionRoute)}
+              <Route path="/account" element={<AccountPage />} />
+              <Route path="*" element={<NotFoundPage />} />
+            </Route>
+          </Route>
+        </Routes>
+      </AuthProvider>
     </BrowserRouter>
   );
 }

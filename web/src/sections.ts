@@ -16,6 +16,7 @@ import {
   ShieldIcon,
   type IconComponent,
 } from "./components/icons";
+import { AdminPage } from "./pages/admin/AdminPage";
 import { StatusPage } from "./pages/status/StatusPage";
 
 export interface Section {
@@ -32,6 +33,10 @@ export interface Section {
   group: "workspace" | "system";
   /** The page to render; without one the section shows its "Coming soon" state. */
   page?: ComponentType;
+  /** Viewable without signing in (everything else sends the visitor to /login first). */
+  public?: true;
+  /** Listed only for users holding a permission that starts with this (e.g. "admin."). */
+  permissionPrefix?: string;
 }
 
 export const sections: readonly Section[] = [
@@ -95,9 +100,11 @@ export const sections: readonly Section[] = [
     id: "admin",
     name: "Admin",
     path: "/admin",
-    description: "Manage tenants, users, groups, roles, settings, backups and the audit log; the admin console is on the way.",
+    description: "Manage the tenant's users and read the audit log; roles, groups, tenants, settings and backups are on the way.",
     icon: ShieldIcon,
     group: "system",
+    page: AdminPage,
+    permissionPrefix: "admin.",
   },
   {
     id: "status",
@@ -107,5 +114,13 @@ export const sections: readonly Section[] = [
     icon: PulseIcon,
     group: "system",
     page: StatusPage,
+    public: true,
   },
 ];
+
+/** Whether a user with these permission codes (null: nobody signed in) gets the section in their navigation. */
+export function isListedFor(section: Section, permissions: readonly string[] | null): boolean {
+  if (section.permissionPrefix === undefined) return true;
+  const prefix = section.permissionPrefix;
+  return permissions?.some((code) => code.startsWith(prefix)) ?? false;
+}

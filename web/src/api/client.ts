@@ -1,10 +1,118 @@
-/** The typed Nubes API client: same origin, cookies included, paths and bodies typed from the OpenAPI schema. */
-import createClient from "openapi-fetch";
+/**
+ * The typed Nubes API client: same origin, paths and bodies typed from the OpenAPI schema.
+ *
+ * Authentication lives in httpOnly cookies the browser sends by itself; no token is ever held in
+ * JavaScript. This module adds the two things cookies need: the CSRF header on writes, and one
+ * refresh-and-retry when the short-lived access cookie has expired (see README.md, "Authentication").
+ */
+import createClient, { type Middleware } from "openapi-fetch";
 
 import { errorFromResponse, toApiError } from "./problem";
 import type { paths } from "./schema";
 
-export const api = createClient<paths>({ baseUrl: "", credentials: "include" });
+const CSRF_COOKIE = "nubes_csrf";
+const CSRF_HEADER = "X-CSRF-Token";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Sign-in, refresh and sign-out check the Origin instead, and a 401 from them is an answer, not an expiry. */
+const AUTH_PREFIX = "/api/auth/";
+
+/** The value of a cookie readable by JavaScript (only `nubes_csrf` is), or null. */
+function readCookie(name: string): string | null {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(value.join("="));
+  }
+  return null;
+}
+
+/**
+ * Whether this browser holds a session at all. The CSRF cookie is set with the session cookies and
+ * cleared with them, so without it there is no point asking the server who we are.
+ */
+export function hasSessionCookie(): boolean {
+  return readCookie(CSRF_COOKIE) !== null;
+}
+
+function forgetSessionCookie(): void {
+  document.cookie = `${CSRF_COOKIE}=; Max-Age=0; Path=/; SameSite=Strict`;
+}
+
+/** Double-submit CSRF: the header must repeat the cookie, read at send time because refresh rotates it. */
+function withCsrf(request: Request): Request {
+  if (SAFE_METHODS.has(request.method)) return request;
+  const token = readCookie(CSRF_COOKIE);
+  if (token !== null) request.headers.set(CSRF_HEADER, token);
+  return request;
+}
+
+const csrfMiddleware: Middleware = {
+  onRequest({ request }) {
+    return withCsrf(request);
+  },
+};
+
+// --- session expiry -------------------------------------------------------------------------------
+
+type SessionEndedListener = () => void;
+const sessionEndedListeners = new Set<SessionEndedListener>();
+
+/** Be told when the session is gone for good (refresh refused); returns the unsubscribe function. */
+export function onSessionEnded(listener: SessionEndedListener): () => void {
+  sessionEndedListeners.add(listener);
+  return () => {
+    sessionEndedListeners.delete(listener);
+  };
+}
+
+let refreshing: Promise<boolean> | null = null;
+
+async function postRefresh(): Promise<boolean> {
+  try {
+    return (await fetch(`${AUTH_PREFIX}refresh`, { method: "POST", credentials: "include" })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Rotate the refresh cookie for a new access cookie. Concurrent callers in this tab share one request;
+ * other tabs wait on a Web Lock, because a refresh token presented twice ends the whole session.
+ * `staleCsrf` is the CSRF cookie the failed request saw: every refresh rotates it, so a different value
+ * means another tab has refreshed meanwhile and the caller only needs to retry.
+ */
+export function refreshSession(staleCsrf: string | null = readCookie(CSRF_COOKIE)): Promise<boolean> {
+  const rotate = async (): Promise<boolean> => (readCookie(CSRF_COOKIE) !== staleCsrf && hasSessionCookie() ? true : postRefresh());
+  // Web Locks exist in secure contexts (https, localhost); elsewhere only this tab is serialized.
+  const locks = window.isSecureContext ? (navigator.locks as LockManager | undefined) : undefined;
+  const run = async (): Promise<boolean> => (locks ? await locks.request("nubes-refresh", rotate) : await rotate());
+  refreshing ??= run().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+/**
+ * fetch for openapi-fetch: on a 401 outside /api/auth/, refresh once and retry the request once.
+ * When refresh is refused the session has ended: listeners hear it (the UI goes to /login).
+ */
+async function fetchWithRefresh(input: Request): Promise<Response> {
+  const isAuthCall = new URL(input.url).pathname.startsWith(AUTH_PREFIX);
+  const retry = isAuthCall ? null : input.clone();
+  const csrfSent = readCookie(CSRF_COOKIE);
+  const response = await fetch(input);
+  if (response.status !== 401 || retry === null) return response;
+  if (!(await refreshSession(csrfSent))) {
+    forgetSessionCookie();
+    for (const listener of sessionEndedListeners) listener();
+    return response;
+  }
+  return fetch(withCsrf(retry));
+}
+
+export const api = createClient<paths>({ baseUrl: "", credentials: "include", fetch: fetchWithRefresh });
+api.use(csrfMiddleware);
+
+// --- results ------------------------------------------------------------------------------------
 
 /** The shape every openapi-fetch call resolves to. */
 interface FetchResult<T> {
@@ -34,4 +142,15 @@ export async function unwrap<T>(call: Promise<FetchResult<T>>, acceptError?: (re
   const accepted = acceptError?.(response, error);
   if (accepted !== undefined) return accepted;
   throw errorFromResponse(response, error);
+}
+
+/** Like `unwrap`, for calls that answer 204 No Content: resolves when the call succeeded. */
+export async function unwrapEmpty(call: Promise<FetchResult<unknown>>): Promise<void> {
+  let result: FetchResult<unknown>;
+  try {
+    result = await call;
+  } catch (error) {
+    throw toApiError(error);
+  }
+  if (!result.response.ok) throw errorFromResponse(result.response, result.error);
 }

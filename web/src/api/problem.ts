@@ -15,13 +15,21 @@ export class ApiError extends Error {
   readonly kind: ApiErrorKind;
   readonly status: number | null;
   readonly problem: Problem | null;
+  /** Seconds to wait before trying again, from a 429's Retry-After header. */
+  readonly retryAfter: number | null;
 
-  constructor(kind: ApiErrorKind, message: string, status: number | null = null, problem: Problem | null = null) {
+  constructor(kind: ApiErrorKind, message: string, status: number | null = null, problem: Problem | null = null, retryAfter: number | null = null) {
     super(message);
     this.name = "ApiError";
     this.kind = kind;
     this.status = status;
     this.problem = problem;
+    this.retryAfter = retryAfter;
+  }
+
+  /** The messages of the field errors whose location ends at `field` (e.g. every password-policy reason). */
+  fieldMessages(field: string): string[] {
+    return (this.problem?.errors ?? []).filter((error) => error.loc.at(-1) === field).map((error) => error.msg);
   }
 }
 
@@ -49,10 +57,16 @@ export function problemMessage(problem: Problem): string {
   return fields.length > 0 ? `${head} (${fields.join("; ")})` : head;
 }
 
+/** Retry-After in seconds (only the delta-seconds form; Nubes never sends a date). */
+function retryAfterSeconds(response: Response): number | null {
+  const value = Number(response.headers.get("Retry-After") ?? "");
+  return Number.isFinite(value) && value > 0 ? Math.ceil(value) : null;
+}
+
 /** Build the ApiError for a non-2xx response whose body openapi-fetch already parsed (or left as text). */
 export function errorFromResponse(response: Response, body: unknown): ApiError {
   if (isProblem(body)) {
-    return new ApiError("problem", problemMessage(body), response.status, body);
+    return new ApiError("problem", problemMessage(body), response.status, body, retryAfterSeconds(response));
   }
   // A proxy in front of a stopped server answers 502/503/504 without a problem body.
   if ([502, 503, 504].includes(response.status)) {

@@ -1,7 +1,8 @@
 /** The section navigation: a fixed column on wide screens, a drawer opened from the top bar on narrow ones. */
 import { NavLink } from "react-router";
 
-import { sections, type Section } from "../sections";
+import { useAuth } from "../auth/session";
+import { isListedFor, sections, type Section } from "../sections";
 import { HomeIcon, type IconComponent } from "./icons";
 
 function linkClass({ isActive }: { isActive: boolean }): string {
@@ -38,6 +39,9 @@ function Group({ id, label, items, onNavigate }: { id: string; label: string; it
 }
 
 export function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () => void }) {
+  const { state } = useAuth();
+  const permissions = state.status === "signed-in" ? state.me.permissions : null;
+  const listed = sections.filter((section) => isListedFor(section, permissions));
   return (
     <nav
       id="sidebar"
@@ -47,8 +51,8 @@ export function Sidebar({ open, onNavigate }: { open: boolean; onNavigate: () =>
       <ul className="space-y-0.5">
         <Item to="/" name="Overview" icon={HomeIcon} onNavigate={onNavigate} end />
       </ul>
-      <Group id="nav-workspace" label="Workspace" items={sections.filter((s) => s.group === "workspace")} onNavigate={onNavigate} />
-      <Group id="nav-system" label="System" items={sections.filter((s) => s.group === "system")} onNavigate={onNavigate} />
+      <Group id="nav-workspace" label="Workspace" items={listed.filter((s) => s.group === "workspace")} onNavigate={onNavigate} />
+      <Group id="nav-system" label="System" items={listed.filter((s) => s.group === "system")} onNavigate={onNavigate} />
     </nav>
   );
 }

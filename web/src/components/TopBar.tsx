@@ -1,7 +1,8 @@
 /** The banner: the menu button on narrow screens, the product mark, and the account area. */
 import { Link } from "react-router";
 
-import { CloseIcon, MenuIcon, UserIcon } from "./icons";
+import { AccountMenu } from "./AccountMenu";
+import { CloseIcon, MenuIcon } from "./icons";
 import { Logo } from "./Logo";
 
 export function TopBar({ menuOpen, onToggleMenu }: { menuOpen: boolean; onToggleMenu: () => void }) {
@@ -20,12 +21,7 @@ export function TopBar({ menuOpen, onToggleMenu }: { menuOpen: boolean; onToggle
       <Link to="/" className="rounded-lg" aria-label="Nubes overview">
         <Logo />
       </Link>
-      <div className="ml-auto flex items-center gap-2 rounded-full border border-dashed border-slate-300 p-1 text-sm sm:pr-3 text-slate-500 dark:border-slate-700 dark:text-slate-400">
-        <span className="inline-flex size-7 items-center justify-center rounded-full bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400">
-          <UserIcon className="size-4" />
-        </span>
-        <span className="sr-only sm:not-sr-only">Sign-in arrives with identity</span>
-      </div>
+      <AccountMenu />
     </header>
   );
 }

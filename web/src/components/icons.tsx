@@ -164,3 +164,85 @@ export function UserIcon(props: IconProps) {
     </Outline>
   );
 }
+
+export function SearchIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <circle cx="10.75" cy="10.75" r="6.25" />
+      <path d="m15.5 15.5 4.75 4.75" />
+    </Outline>
+  );
+}
+
+export function PlusIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <path d="M12 5v14M5 12h14" />
+    </Outline>
+  );
+}
+
+export function DownloadIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <path d="M12 4v11M7.5 10.75 12 15.25l4.5-4.5M4.75 19.5h14.5" />
+    </Outline>
+  );
+}
+
+export function SignOutIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <path d="M14 4.5H6.75A1.75 1.75 0 0 0 5 6.25v11.5a1.75 1.75 0 0 0 1.75 1.75H14" />
+      <path d="M10.5 12H20m-3.25-3.5L20.25 12l-3.5 3.5" />
+    </Outline>
+  );
+}
+
+export function KeyIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <circle cx="8.5" cy="15.5" r="4" />
+      <path d="m11.4 12.6 8.1-8.1M16.5 7.5l2.5 2.5M14.25 9.75l2 2" />
+    </Outline>
+  );
+}
+
+export function DevicesIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <rect x="2.75" y="5" width="13.5" height="10" rx="1.5" />
+      <path d="M6 18.5h7" />
+      <rect x="17" y="8.5" width="4.25" height="10" rx="1" />
+    </Outline>
+  );
+}
+
+export function ListIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <path d="M9 6.5h11M9 12h11M9 17.5h11" />
+      <circle cx="4.75" cy="6.5" r="0.75" />
+      <circle cx="4.75" cy="12" r="0.75" />
+      <circle cx="4.75" cy="17.5" r="0.75" />
+    </Outline>
+  );
+}
+
+export function UsersIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <circle cx="9" cy="8.5" r="3.25" />
+      <path d="M3 19.5a6 6 0 0 1 12 0" />
+      <path d="M15.5 5.5a3.25 3.25 0 0 1 0 6.25M17.5 13.9a6 6 0 0 1 3.5 5.6" />
+    </Outline>
+  );
+}
+
+export function ChevronDownIcon(props: IconProps) {
+  return (
+    <Outline {...props}>
+      <path d="m6.5 9.5 5.5 5.5 5.5-5.5" />
+    </Outline>
+  );
+}

@@ -45,3 +45,35 @@ const engineNames: Record<string, string> = {
 export function describeEngine(engine: string): string {
   return engineNames[engine] ?? "Database engine in use";
 }
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+const relativeUnits: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 365 * 86400],
+  ["month", 30 * 86400],
+  ["day", 86400],
+  ["hour", 3600],
+  ["minute", 60],
+];
+
+/** "just now", "5 minutes ago", "in 3 days": how far `date` is from `now`. */
+export function formatRelative(date: Date, now: Date = new Date()): string {
+  const seconds = (date.getTime() - now.getTime()) / 1000;
+  if (Math.abs(seconds) < 45) return "just now";
+  for (const [unit, size] of relativeUnits) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return relative.format(Math.round(seconds / 60), "minute");
+}
+
+/** A compact date and time ("Nov 22, 2026, 03:02") for tables. */
+export function formatShortDateTime(date: Date): string {
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** An ISO timestamp from the API as "5 minutes ago" (with the full time for a tooltip), or a dash. */
+export function describeTimestamp(value: string | null | undefined): { text: string; title: string } {
+  const date = value ? parseDate(value) : null;
+  if (date === null) return { text: "—", title: "" };
+  return { text: formatRelative(date), title: formatDateTime(date) };
+}

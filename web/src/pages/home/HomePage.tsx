@@ -8,7 +8,8 @@ import { ArrowRightIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { isUnreachable, useServerStatus, type ServerStatus } from "../../hooks/useServerStatus";
-import { sections } from "../../sections";
+import { useMe } from "../../auth/session";
+import { isListedFor, sections } from "../../sections";
 
 function Fact({ label, tone, children }: { label: string; tone: BadgeTone; children: ReactNode }) {
   return (
@@ -72,13 +73,16 @@ function StatusSummary() {
 
 export function HomePage() {
   useDocumentTitle("Overview");
+  const me = useMe();
   return (
     <>
       <PageHeader title="Overview" description="Files, documents, apps, containers, workspaces and mail for your whole organization, on your own servers." />
       <StatusSummary />
       <h2 className="mb-4 text-lg font-semibold text-slate-900 dark:text-white">Sections</h2>
       <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
-        {sections.map(({ id, name, path, description, icon: Icon, page }) => (
+        {sections
+          .filter((section) => isListedFor(section, me.permissions))
+          .map(({ id, name, path, description, icon: Icon, page }) => (
           <li key={id}>
             <Link
               to={path}

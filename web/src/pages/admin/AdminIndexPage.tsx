@@ -1,0 +1,78 @@
+/** /admin: what the admin console holds today, and honestly what it does not yet. */
+import { Link } from "react-router";
+
+import { can, useMe } from "../../auth/session";
+import { Badge } from "../../components/Badge";
+import { ArrowRightIcon, ListIcon, ShieldIcon, UsersIcon, type IconComponent } from "../../components/icons";
+import { PageHeader } from "../../components/PageHeader";
+import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+
+interface Area {
+  to: string;
+  name: string;
+  description: string;
+  icon: IconComponent;
+  permission: string;
+}
+
+const areas: Area[] = [
+  {
+    to: "/admin/users",
+    name: "Users",
+    description: "Find people, create accounts with their roles, deactivate and reactivate them.",
+    icon: UsersIcon,
+    permission: "admin.users",
+  },
+  {
+    to: "/admin/audit",
+    name: "Audit log",
+    description: "Who did what and when: sign-ins, changes to users and sessions. Filter and export as CSV.",
+    icon: ListIcon,
+    permission: "admin.audit",
+  },
+];
+
+export function AdminIndexPage() {
+  useDocumentTitle("Admin");
+  const me = useMe();
+  const available = areas.filter((area) => can(me, area.permission));
+  return (
+    <>
+      <PageHeader title="Admin" description={`Look after the ${me.tenant.name} tenant: its people and its record of what happened.`} />
+      <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+        {available.map(({ to, name, description, icon: Icon }) => (
+          <li key={to}>
+            <Link
+              to={to}
+              className="group flex h-full flex-col rounded-xl border border-slate-200 bg-white p-5 shadow-sm transition hover:border-sky-300 hover:shadow-md dark:border-slate-800 dark:bg-slate-900 dark:hover:border-sky-700"
+            >
+              <span className="inline-flex size-10 items-center justify-center rounded-lg bg-sky-50 text-sky-700 dark:bg-sky-500/15 dark:text-sky-300">
+                <Icon className="size-5" />
+              </span>
+              <h2 className="mt-4 flex items-center gap-1.5 font-semibold text-slate-900 group-hover:text-sky-800 dark:text-white dark:group-hover:text-sky-200">
+                {name}
+                <ArrowRightIcon className="size-4 opacity-0 transition group-hover:opacity-100" />
+              </h2>
+              <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">{description}</p>
+            </Link>
+          </li>
+        ))}
+        <li>
+          <div className="flex h-full flex-col rounded-xl border border-dashed border-slate-300 bg-white/60 p-5 dark:border-slate-700 dark:bg-slate-900/60">
+            <div className="flex items-center justify-between gap-3">
+              <span className="inline-flex size-10 items-center justify-center rounded-lg bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400">
+                <ShieldIcon className="size-5" />
+              </span>
+              <Badge>Coming next</Badge>
+            </div>
+            <h2 className="mt-4 font-semibold text-slate-700 dark:text-slate-200">Roles, groups, tenants: coming next</h2>
+            <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+              Custom roles, groups of users and more tenants are not in the console yet. Today every tenant has the built-in roles owner, admin, member
+              and viewer.
+            </p>
+          </div>
+        </li>
+      </ul>
+    </>
+  );
+}

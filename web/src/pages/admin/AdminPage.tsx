@@ -1,0 +1,93 @@
+/** /admin/*: the admin console — an index, Users and the Audit log — for users holding an admin.* permission. */
+import type { ReactNode } from "react";
+import { Link, NavLink, Route, Routes } from "react-router";
+
+import { can, canAny, useMe } from "../../auth/session";
+import { buttonClass } from "../../components/Button";
+import { EmptyState } from "../../components/EmptyState";
+import { ShieldIcon } from "../../components/icons";
+import { PageHeader } from "../../components/PageHeader";
+import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { NotFoundPage } from "../NotFoundPage";
+import { AdminIndexPage } from "./AdminIndexPage";
+import { AuditLogPage } from "./AuditLogPage";
+import { UsersPage } from "./UsersPage";
+
+function tabClass({ isActive }: { isActive: boolean }): string {
+  const base = "rounded-md px-3 py-1.5 text-sm font-medium transition-colors";
+  return isActive
+    ? `${base} bg-white text-slate-900 shadow-sm ring-1 ring-slate-200 dark:bg-slate-800 dark:text-white dark:ring-slate-700`
+    : `${base} text-slate-600 hover:text-slate-900 dark:text-slate-400 dark:hover:text-white`;
+}
+
+function NoAccess({ permission }: { permission: string }) {
+  useDocumentTitle("Admin");
+  return (
+    <>
+      <PageHeader title="Admin" />
+      <EmptyState
+        icon={ShieldIcon}
+        title="You do not have access to this"
+        actions={
+          <Link to="/" className={buttonClass.secondary}>
+            Back to overview
+          </Link>
+        }
+      >
+        <p>
+          This needs the <code className="font-mono text-xs">{permission}</code> permission. Ask an admin of your tenant if you should have it.
+        </p>
+      </EmptyState>
+    </>
+  );
+}
+
+/** Renders `children` only when the user holds `permission`. */
+function Gate({ permission, children }: { permission: string; children: ReactNode }) {
+  const me = useMe();
+  return can(me, permission) ? children : <NoAccess permission={permission} />;
+}
+
+export function AdminPage() {
+  const me = useMe();
+  if (!canAny(me, "admin.")) return <NoAccess permission="admin.*" />;
+  return (
+    <>
+      <nav aria-label="Admin" className="mb-6 inline-flex gap-1 rounded-lg bg-slate-100 p-1 dark:bg-slate-900">
+        <NavLink to="/admin" end className={tabClass}>
+          Overview
+        </NavLink>
+        {can(me, "admin.users") && (
+          <NavLink to="/admin/users" className={tabClass}>
+            Users
+          </NavLink>
+        )}
+        {can(me, "admin.audit") && (
+          <NavLink to="/admin/audit" className={tabClass}>
+            Audit log
+          </NavLink>
+        )}
+      </nav>
+      <Routes>
+        <Route index element={<AdminIndexPage />} />
+        <Route
+          path="users"
+          element={
+            <Gate permission="admin.users">
+              <UsersPage />
+            </Gate>
+          }
+        />
+        <Route
+          path="audit"
+          element={
+            <Gate permission="admin.audit">
+              <AuditLogPage />
+            </Gate>
+          }
+        />
+        <Route path="*" element={<NotFoundPage />} />
+      </Routes>
+    </>
+  );
+}
