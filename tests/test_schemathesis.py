@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.serving import Server, serve
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -23,9 +24,20 @@ LEFT_OUT = ["auth-login", "auth-logout", "users-me-password", "users-me-sessions
 
 
 @pytest.fixture(scope="module")
-def fuzzed_server(server_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server of its own: the fuzzer creates users and trips rate limits other tests should not see."""
-    with serve(server_database_url, tmp_path_factory.mktemp("fuzz")) as running:
+async def fuzz_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """An empty database of its own on the engine under test."""
+    if engine_name == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz-db') / 'nubes.db'}"
+        return
+    url = await create_postgres_database()
+    yield url
+    await drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module")
+def fuzzed_server(fuzz_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server and database of its own: the fuzzer creates users and trips rate limits other tests should not see."""
+    with serve(fuzz_database_url, tmp_path_factory.mktemp("fuzz")) as running:
         yield running
 
 

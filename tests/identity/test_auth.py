@@ -20,7 +20,7 @@ from nubes.config import Settings
 from nubes.core.audit import AuditEvent
 from nubes.core.db import utcnow
 from nubes.identity.models import Session, User
-from nubes.identity.tokens import AUDIENCE, ISSUER
+from nubes.identity.tokens import AUDIENCE, ISSUER, KeyRing
 from nubes.main import create_app
 from tests.factories import PASSWORD, login, make_tenant, make_user
 
@@ -304,3 +304,20 @@ async def test_no_token_in_urls(client: httpx.AsyncClient, user: User) -> None:
     signed_in = await login(client, user)
     response = await client.get(f"/api/users/me?access_token={signed_in.access_token}")
     assert response.status_code == 401
+
+
+async def test_a_server_with_another_secret_verifies_and_signs_with_its_own_key(
+    client: httpx.AsyncClient, user: User, settings: Settings, session: AsyncSession
+) -> None:
+    """GIVEN a key encrypted with one server's secret WHEN a server with another secret starts THEN it does not crash.
+
+    It verifies the existing tokens with the published public half and signs with a key of its own.
+    """
+    signed_in = await login(client, user)
+    first_kid = jwt.get_unverified_header(signed_in.access_token)["kid"]
+    other = KeyRing(settings.model_copy(update={"secret_key": "a-different-secret-on-another-replica"}))
+    claims = await other.verify(session, signed_in.access_token)
+    assert claims.user_id == user.id
+    token, _ = await other.issue(session, claims=claims)
+    assert jwt.get_unverified_header(token)["kid"] != first_kid
+    assert (await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200

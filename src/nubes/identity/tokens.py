@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
+import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
@@ -25,6 +26,7 @@ ALGORITHM = "EdDSA"
 ISSUER = "nubes"
 AUDIENCE = "nubes"
 REFRESH_PREFIX = "nbr_"
+log = structlog.get_logger("nubes.identity.tokens")
 PAT_PREFIX = "nbp_"
 
 
@@ -62,13 +64,27 @@ class KeyRing:
         for row in rows:
             if row.retired_at is not None and row.retired_at < oldest_valid:
                 continue  # every token it signed has expired
-            private = serialization.load_pem_private_key(row.private_key.encode(), password=self._secret())
-            if not isinstance(private, Ed25519PrivateKey):
+            public = OKPAlgorithm.from_jwk(row.public_jwk)
+            if not isinstance(public, Ed25519PublicKey):
                 continue
-            keys[row.kid] = _Key(row.kid, private.public_key(), private, row.public_jwk, row.retired_at is None)
-            if row.retired_at is None:
+            private = self._decrypt(row)
+            keys[row.kid] = _Key(row.kid, public, private, row.public_jwk, row.retired_at is None)
+            if row.retired_at is None and private is not None:
                 active = row.kid
         self._keys, self._active = keys, active
+
+    def _decrypt(self, row: SigningKey) -> Ed25519PrivateKey | None:
+        """The private half, or None when another secret encrypted it (its tokens still verify with the public half)."""
+        try:
+            private = serialization.load_pem_private_key(row.private_key.encode(), password=self._secret())
+        except ValueError:
+            log.warning(
+                "signing_key.undecryptable",
+                kid=row.kid,
+                hint="every server of one install must share NUBES_SECRET_KEY; this one signs with a key of its own",
+            )
+            return None
+        return private if isinstance(private, Ed25519PrivateKey) else None
 
     def _secret(self) -> bytes:
         return self._settings.secret_key.encode()
@@ -123,7 +139,7 @@ class KeyRing:
             "exp": now + timedelta(seconds=ttl),
             "jti": secrets.token_urlsafe(12),
         }
-        assert key.private is not None  # noqa: S101 - loaded keys always carry their private half
+        assert key.private is not None  # noqa: S101 - the active key is always one this server can decrypt
         return jwt.encode(payload, key.private, algorithm=ALGORITHM, headers={"kid": key.kid}), ttl
 
     async def verify(self, session: AsyncSession, token: str) -> AccessClaims:
