@@ -30,6 +30,11 @@ async def create_widget(widget: Widget) -> Widget:
     return widget
 
 
+@probe.post("/tiny", operation_id="probe-tiny", max_body_size=16)
+async def tiny(widget: Widget) -> Widget:
+    return widget
+
+
 @probe.post("/clash", operation_id="probe-clash")
 async def clash() -> None:
     raise Conflict("A widget with that name exists; try 'widget (2)'.")
@@ -196,3 +201,10 @@ async def test_escaped_backslash_u_is_fine(probe_client: httpx.AsyncClient) -> N
 async def test_nul_in_the_query_is_422(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/version?q=%00")
     assert_problem(response, 422, "validation-error")
+
+
+async def test_a_route_s_own_smaller_limit_also_answers_problem_413(probe_client: httpx.AsyncClient) -> None:
+    """GIVEN a route declaring max_body_size=16 WHEN a larger body is declared THEN problem+json, not Starlette's text."""
+    response = await probe_client.post("/api/probe/tiny", json={"name": "a-rather-long-name", "size": 1})
+    body = assert_problem(response, 413, "payload-too-large")
+    assert "at most 16 bytes" in str(body["detail"])
