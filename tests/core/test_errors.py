@@ -13,8 +13,10 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
+from nubes.core.db import SessionDep
 from nubes.core.errors import PROBLEM_JSON, Conflict
 from nubes.core.routing import api_router
+from nubes.ops.models import SystemSetting
 
 
 class Widget(BaseModel):
@@ -33,6 +35,14 @@ async def create_widget(widget: Widget) -> Widget:
 @probe.post("/tiny", operation_id="probe-tiny", max_body_size=16)
 async def tiny(widget: Widget) -> Widget:
     return widget
+
+
+@probe.post("/commit-fails", operation_id="probe-commit-fails")
+async def commit_fails(session: SessionDep) -> dict[str, str]:
+    # Two rows with one primary key and no flush: the failure comes only at the commit.
+    session.add(SystemSetting(key="probe.twice", value=1))
+    session.add(SystemSetting(key="probe.twice", value=2))
+    return {"status": "written"}
 
 
 @probe.post("/clash", operation_id="probe-clash")
@@ -208,3 +218,13 @@ async def test_a_route_s_own_smaller_limit_also_answers_problem_413(probe_client
     response = await probe_client.post("/api/probe/tiny", json={"name": "a-rather-long-name", "size": 1})
     body = assert_problem(response, 413, "payload-too-large")
     assert "at most 16 bytes" in str(body["detail"])
+
+
+async def test_a_failed_commit_is_never_acknowledged(probe_client: httpx.AsyncClient) -> None:
+    """GIVEN a write that fails at commit WHEN the handler returned fine THEN the client gets a 500, not a 200.
+
+    The session commits before the response is sent (a dependency scoped to the function).
+    """
+    response = await probe_client.post("/api/probe/commit-fails")
+    assert response.status_code == 500
+    assert "written" not in response.text

@@ -246,7 +246,7 @@ async def test_audit_log_lists_sign_ins_and_exports_csv(
 ) -> None:
     page = admin_page
     await page.goto(server.url + "/admin")
-    await expect(page.get_by_role("main")).to_contain_text("Roles, groups, tenants: coming next")
+    await expect(page.get_by_role("main")).to_contain_text("Sign-in settings: coming next")
     await page.get_by_role("navigation", name="Admin").get_by_role("link", name="Audit log").click()
     await expect(page).to_have_url(server.url + "/admin/audit")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")

@@ -100,7 +100,7 @@ export const sections: readonly Section[] = [
     id: "admin",
     name: "Admin",
     path: "/admin",
-    description: "Manage the tenant's users and read the audit log; roles, groups, tenants, settings and backups are on the way.",
+    description: "Manage the tenant's users, roles and groups, read the audit log, and (super-admins) run tenants; settings and backups are on the way.",
     icon: ShieldIcon,
     group: "system",
     page: AdminPage,

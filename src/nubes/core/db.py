@@ -151,4 +151,7 @@ async def finish_on_exit(session: AsyncSession) -> AsyncIterator[None]:
         await session.commit()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit (or roll back) before the response is sent. FastAPI's default runs the
+# code after `yield` once the client already has its answer, so a failed commit would have been
+# acknowledged as a success.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

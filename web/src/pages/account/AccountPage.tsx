@@ -10,6 +10,7 @@ import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../lib/format";
 import { ChangePasswordCard } from "./ChangePasswordCard";
 import { SessionsCard } from "./SessionsCard";
+import { TokensCard } from "./TokensCard";
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -79,7 +80,7 @@ export function AccountPage() {
   const [passwordChanges, setPasswordChanges] = useState(0);
   return (
     <>
-      <PageHeader title="Account" description="Your profile, your password, and the devices where you are signed in." />
+      <PageHeader title="Account" description="Your profile, your password, the devices where you are signed in, and your access tokens." />
       <div className="grid items-start gap-6 lg:grid-cols-5">
         <ProfileCard />
         <div className="space-y-6 lg:col-span-3">
@@ -90,6 +91,7 @@ export function AccountPage() {
           />
           {/* A password change ends every other session: a fresh list. */}
           <SessionsCard key={passwordChanges} />
+          <TokensCard />
         </div>
       </div>
     </>

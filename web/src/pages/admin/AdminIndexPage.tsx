@@ -3,7 +3,7 @@ import { Link } from "react-router";
 
 import { can, useMe } from "../../auth/session";
 import { Badge } from "../../components/Badge";
-import { ArrowRightIcon, ListIcon, ShieldIcon, UsersIcon, type IconComponent } from "../../components/icons";
+import { ArrowRightIcon, KeyIcon, ListIcon, ShieldIcon, UsersIcon, type IconComponent } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 
@@ -12,6 +12,7 @@ interface Area {
   name: string;
   description: string;
   icon: IconComponent;
+  /** A permission code, or "superadmin" for what only super-admins may do. */
   permission: string;
 }
 
@@ -24,18 +25,39 @@ const areas: Area[] = [
     permission: "admin.users",
   },
   {
+    to: "/admin/roles",
+    name: "Roles",
+    description: "What each role may do: the built-in roles, and your own roles with their permissions and inheritance.",
+    icon: KeyIcon,
+    permission: "admin.roles",
+  },
+  {
+    to: "/admin/groups",
+    name: "Groups",
+    description: "Give roles to many people at once: groups, their roles and their members.",
+    icon: UsersIcon,
+    permission: "admin.groups",
+  },
+  {
     to: "/admin/audit",
     name: "Audit log",
     description: "Who did what and when: sign-ins, changes to users and sessions. Filter and export as CSV.",
     icon: ListIcon,
     permission: "admin.audit",
   },
+  {
+    to: "/admin/tenants",
+    name: "Tenants",
+    description: "Every tenant on this server: create one, suspend or reactivate it, delete it. Super-admins only.",
+    icon: ShieldIcon,
+    permission: "superadmin",
+  },
 ];
 
 export function AdminIndexPage() {
   useDocumentTitle("Admin");
   const me = useMe();
-  const available = areas.filter((area) => can(me, area.permission));
+  const available = areas.filter((area) => (area.permission === "superadmin" ? me.user.is_superadmin : can(me, area.permission)));
   return (
     <>
       <PageHeader title="Admin" description={`Look after the ${me.tenant.name} tenant: its people and its record of what happened.`} />
@@ -65,10 +87,9 @@ export function AdminIndexPage() {
               </span>
               <Badge>Coming next</Badge>
             </div>
-            <h2 className="mt-4 font-semibold text-slate-700 dark:text-slate-200">Roles, groups, tenants: coming next</h2>
+            <h2 className="mt-4 font-semibold text-slate-700 dark:text-slate-200">Sign-in settings: coming next</h2>
             <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
-              Custom roles, groups of users and more tenants are not in the console yet. Today every tenant has the built-in roles owner, admin, member
-              and viewer.
+              Self-registration, email verification, two-factor sign-in and passkeys are not in the console yet.
             </p>
           </div>
         </li>

@@ -1,4 +1,4 @@
-/** /admin/*: the admin console — an index, Users and the Audit log — for users holding an admin.* permission. */
+/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log and (super-admins) Tenants — for users holding an admin.* permission. */
 import type { ReactNode } from "react";
 import { Link, NavLink, Route, Routes } from "react-router";
 
@@ -11,6 +11,9 @@ import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { NotFoundPage } from "../NotFoundPage";
 import { AdminIndexPage } from "./AdminIndexPage";
 import { AuditLogPage } from "./AuditLogPage";
+import { GroupsPage } from "./GroupsPage";
+import { RolesPage } from "./RolesPage";
+import { TenantsPage } from "./TenantsPage";
 import { UsersPage } from "./UsersPage";
 
 function tabClass({ isActive }: { isActive: boolean }): string {
@@ -62,9 +65,24 @@ export function AdminPage() {
             Users
           </NavLink>
         )}
+        {can(me, "admin.roles") && (
+          <NavLink to="/admin/roles" className={tabClass}>
+            Roles
+          </NavLink>
+        )}
+        {can(me, "admin.groups") && (
+          <NavLink to="/admin/groups" className={tabClass}>
+            Groups
+          </NavLink>
+        )}
         {can(me, "admin.audit") && (
           <NavLink to="/admin/audit" className={tabClass}>
             Audit log
+          </NavLink>
+        )}
+        {me.user.is_superadmin && (
+          <NavLink to="/admin/tenants" className={tabClass}>
+            Tenants
           </NavLink>
         )}
       </nav>
@@ -79,6 +97,22 @@ export function AdminPage() {
           }
         />
         <Route
+          path="roles"
+          element={
+            <Gate permission="admin.roles">
+              <RolesPage />
+            </Gate>
+          }
+        />
+        <Route
+          path="groups"
+          element={
+            <Gate permission="admin.groups">
+              <GroupsPage />
+            </Gate>
+          }
+        />
+        <Route
           path="audit"
           element={
             <Gate permission="admin.audit">
@@ -86,6 +120,7 @@ export function AdminPage() {
             </Gate>
           }
         />
+        <Route path="tenants" element={me.user.is_superadmin ? <TenantsPage /> : <NoAccess permission="super-admin" />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </>

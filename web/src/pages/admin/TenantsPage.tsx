@@ -1,0 +1,379 @@
+/** /admin/tenants (super-admins): every tenant with its status and users; create, suspend or reactivate, delete. */
+import { useCallback, useState, type SubmitEvent } from "react";
+
+import { createTenant, deleteTenant, listTenants, updateTenant, type Tenant } from "../../api/access";
+import { toApiError, type ApiError } from "../../api/problem";
+import { useMe } from "../../auth/session";
+import { Badge } from "../../components/Badge";
+import { buttonClass } from "../../components/Button";
+import { Skeleton } from "../../components/Card";
+import { ConfirmDialog, Dialog } from "../../components/Dialog";
+import { Alert, Field, inputClass } from "../../components/Form";
+import { PlusIcon } from "../../components/icons";
+import { PageHeader } from "../../components/PageHeader";
+import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { useResource } from "../../hooks/useResource";
+import { describeTimestamp } from "../../lib/format";
+
+const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
+const td = "px-4 py-3 align-middle";
+
+/** A slug suggested from the name: lowercase, words joined by dashes. */
+function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+function NewTenantForm({ onCreated, onCancel }: { onCreated: (tenant: Tenant) => void; onCancel: () => void }) {
+  const [name, setName] = useState("");
+  const [slug, setSlug] = useState("");
+  const [slugEdited, setSlugEdited] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onCreated(await createTenant({ name: name.trim(), slug: slug.trim() }));
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const errorsOf = (field: string): string[] => error?.fieldMessages(field) ?? [];
+  const placed = ["name", "slug"].some((field) => errorsOf(field).length > 0);
+
+  return (
+    <form
+      className="space-y-4"
+      onSubmit={(event) => {
+        void submit(event);
+      }}
+    >
+      {error !== null && !placed && <Alert tone="danger">{error.message}</Alert>}
+      <Field label="Name" errors={errorsOf("name")}>
+        {(control) => (
+          <input
+            {...control}
+            className={inputClass}
+            name="tenant-name"
+            autoComplete="off"
+            required
+            autoFocus
+            value={name}
+            onChange={(event) => {
+              setName(event.target.value);
+              if (!slugEdited) setSlug(slugify(event.target.value));
+            }}
+          />
+        )}
+      </Field>
+      <Field label="Slug" hint="A short, unique, lowercase id for URLs and sign-in; it cannot change later." errors={errorsOf("slug")}>
+        {(control) => (
+          <input
+            {...control}
+            className={`${inputClass} font-mono`}
+            name="tenant-slug"
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+            value={slug}
+            onChange={(event) => {
+              setSlugEdited(true);
+              setSlug(event.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <div className="flex justify-end gap-3 pt-2">
+        <button type="button" className={buttonClass.secondary} onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className={buttonClass.primary} disabled={busy}>
+          {busy ? "Creating…" : "Create tenant"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Deleting a tenant takes all its data: the super-admin types its slug to confirm. */
+function DeleteTenantForm({ tenant, onDeleted, onCancel }: { tenant: Tenant; onDeleted: () => void; onCancel: () => void }) {
+  const [typed, setTyped] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await deleteTenant(tenant.id, typed.trim());
+      onDeleted();
+    } catch (caught) {
+      setError(toApiError(caught).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className="space-y-4"
+      onSubmit={(event) => {
+        void submit(event);
+      }}
+    >
+      <p className="text-sm text-slate-600 dark:text-slate-300">
+        Every user, file and record of <strong className="font-medium text-slate-900 dark:text-white">{tenant.name}</strong> is deleted for good.
+      </p>
+      {error !== null && <Alert tone="danger">{error}</Alert>}
+      <Field label={`Type ${tenant.slug} to confirm`}>
+        {(control) => (
+          <input
+            {...control}
+            className={`${inputClass} font-mono`}
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            autoFocus
+            value={typed}
+            onChange={(event) => {
+              setTyped(event.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <div className="flex justify-end gap-3 pt-2">
+        <button type="button" className={buttonClass.secondary} onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className={buttonClass.danger} disabled={busy || typed.trim() !== tenant.slug}>
+          {busy ? "Deleting…" : "Delete tenant"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function TenantsPage() {
+  useDocumentTitle("Tenants");
+  const me = useMe();
+  const load = useCallback((signal: AbortSignal) => listTenants(signal), []);
+  const { data: tenants, error, loading, reload } = useResource(load);
+  const [creating, setCreating] = useState(false);
+  const [toggling, setToggling] = useState<Tenant | null>(null);
+  const [deleting, setDeleting] = useState<Tenant | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [toggleError, setToggleError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  /** What PATCH answered, by tenant id: shown over the list, so a list read racing the change cannot show the old status. */
+  const [updated, setUpdated] = useState<Record<string, Tenant>>({});
+
+  const suspending = toggling?.status === "active";
+
+  const confirmToggle = async (): Promise<void> => {
+    if (toggling === null) return;
+    setBusy(true);
+    setToggleError(null);
+    try {
+      const changed = await updateTenant(toggling.id, { status: suspending ? "suspended" : "active" });
+      setUpdated((current) => ({ ...current, [changed.id]: changed }));
+      setNotice(changed.status === "suspended" ? `${changed.name} is suspended.` : `${changed.name} is active again.`);
+      setToggling(null);
+      reload();
+    } catch (caught) {
+      setToggleError(toApiError(caught).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Tenants"
+        description="Every tenant on this Nubes server. Only super-admins see this page."
+        actions={
+          <button
+            type="button"
+            className={buttonClass.primary}
+            onClick={() => {
+              setNotice(null);
+              setCreating(true);
+            }}
+          >
+            <PlusIcon className="size-4" />
+            New tenant
+          </button>
+        }
+      />
+
+      {notice !== null && (
+        <div className="mb-4">
+          <Alert tone="success">{notice}</Alert>
+        </div>
+      )}
+      {error !== null && (
+        <div className="mb-4">
+          <Alert tone="danger">{error.message}</Alert>
+        </div>
+      )}
+
+      <div className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+        <div className="overflow-x-auto">
+          <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+            <thead className="bg-slate-50 dark:bg-slate-900/60">
+              <tr>
+                <th scope="col" className={th}>
+                  Tenant
+                </th>
+                <th scope="col" className={th}>
+                  Status
+                </th>
+                <th scope="col" className={th}>
+                  Users
+                </th>
+                <th scope="col" className={th}>
+                  Created
+                </th>
+                <th scope="col" className={th}>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+              {tenants === undefined && loading
+                ? [0, 1].map((row) => (
+                    <tr key={row}>
+                      <td className={td} colSpan={5}>
+                        <Skeleton className="h-8 w-full" />
+                      </td>
+                    </tr>
+                  ))
+                : tenants?.map((listed) => {
+                    const tenant = updated[listed.id] ?? listed;
+                    const own = tenant.id === me.tenant.id;
+                    const created = describeTimestamp(tenant.created_at);
+                    return (
+                      <tr key={tenant.id} data-testid="tenant-row" data-slug={tenant.slug} className="hover:bg-slate-50/80 dark:hover:bg-slate-800/40">
+                        <td className={td}>
+                          <p className="font-medium text-slate-900 dark:text-white">
+                            {tenant.name}
+                            {own && <span className="ml-2 text-xs font-normal text-slate-500 dark:text-slate-400">(yours)</span>}
+                          </p>
+                          <p className="font-mono text-xs text-slate-500 dark:text-slate-400">{tenant.slug}</p>
+                        </td>
+                        <td className={td} data-testid="tenant-status">
+                          {tenant.status === "active" ? <Badge tone="success">Active</Badge> : <Badge tone="danger">Suspended</Badge>}
+                        </td>
+                        <td className={`${td} text-slate-600 tabular-nums dark:text-slate-300`}>{tenant.users}</td>
+                        <td className={`${td} text-slate-600 dark:text-slate-300`}>
+                          <span title={created.title}>{created.text}</span>
+                        </td>
+                        <td className={`${td} text-right whitespace-nowrap`}>
+                          {!own && (
+                            <span className="inline-flex gap-2">
+                              <button
+                                type="button"
+                                aria-label={`${tenant.status === "active" ? "Suspend" : "Reactivate"} ${tenant.slug}`}
+                                className={tenant.status === "active" ? buttonClass.smallDanger : buttonClass.small}
+                                onClick={() => {
+                                  setToggleError(null);
+                                  setToggling(tenant);
+                                }}
+                              >
+                                {tenant.status === "active" ? "Suspend" : "Reactivate"}
+                              </button>
+                              <button
+                                type="button"
+                                aria-label={`Delete ${tenant.slug}`}
+                                className={buttonClass.smallDanger}
+                                onClick={() => {
+                                  setDeleting(tenant);
+                                }}
+                              >
+                                Delete
+                              </button>
+                            </span>
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+            </tbody>
+          </table>
+        </div>
+      </div>
+
+      <Dialog
+        open={creating}
+        title="New tenant"
+        description="It starts with the built-in roles and no users; add its first owner from the API."
+        onClose={() => {
+          setCreating(false);
+        }}
+      >
+        <NewTenantForm
+          onCreated={(tenant) => {
+            setCreating(false);
+            setNotice(`The tenant ${tenant.name} (${tenant.slug}) was created.`);
+            reload();
+          }}
+          onCancel={() => {
+            setCreating(false);
+          }}
+        />
+      </Dialog>
+
+      <ConfirmDialog
+        open={toggling !== null}
+        title={`${suspending ? "Suspend" : "Reactivate"} ${toggling?.name ?? ""}?`}
+        confirmLabel={suspending ? "Suspend" : "Reactivate"}
+        tone={suspending ? "danger" : "primary"}
+        busy={busy}
+        error={toggleError}
+        onConfirm={() => {
+          void confirmToggle();
+        }}
+        onCancel={() => {
+          setToggling(null);
+        }}
+      >
+        {suspending ? <p>No one in this tenant can sign in or use the API until it is reactivated. Its data stays.</p> : <p>Its users can sign in again.</p>}
+      </ConfirmDialog>
+
+      <Dialog
+        open={deleting !== null}
+        title={`Delete ${deleting?.name ?? ""}?`}
+        size="sm"
+        onClose={() => {
+          setDeleting(null);
+        }}
+      >
+        {deleting !== null && (
+          <DeleteTenantForm
+            key={deleting.id}
+            tenant={deleting}
+            onDeleted={() => {
+              setNotice(`The tenant ${deleting.name} was deleted.`);
+              setDeleting(null);
+              reload();
+            }}
+            onCancel={() => {
+              setDeleting(null);
+            }}
+          />
+        )}
+      </Dialog>
+    </>
+  );
+}
