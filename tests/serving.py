@@ -58,6 +58,8 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
         "NUBES_PORT": str(port),
         "NUBES_ADMIN_USERNAME": ADMIN_USERNAME,
         "NUBES_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        # Browser tests sign in many times from 127.0.0.1; the limit itself is tested in tests/identity.
+        "NUBES_LOGIN_RATE_LIMIT": "1000/minute",
         **env_extra,
     }
     with log.open("w") as output:

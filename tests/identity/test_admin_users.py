@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import httpx
 import pytest
@@ -151,7 +152,8 @@ async def test_audit_log_filters_and_exports_csv(client: httpx.AsyncClient, admi
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert rows[0][:4] == ["created_at", "actor_name", "action", "outcome"]
-    assert any(row[2] == "user.create" for row in rows[1:])
+    created = next(row for row in rows[1:] if row[2] == "user.create")
+    assert json.loads(created[-1])["roles"] == ["admin"]
 
 
 async def test_permission_catalog(client: httpx.AsyncClient, admin: SignedIn) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -425,7 +426,12 @@ async def _csv(rows: list[audit.AuditEvent]) -> AsyncIterator[str]:
 
 
 def _cell(value: object) -> str:
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    if isinstance(value, datetime):
+        text = value.isoformat()
+    elif isinstance(value, dict):
+        text = json.dumps(value, sort_keys=True)
+    else:
+        text = str(value)
     return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
 
 

@@ -395,6 +395,9 @@ async def refresh(*, session: AsyncSession, settings: Settings, token: str, orig
     if device is None:
         raise Unauthorized("This refresh token is not valid; sign in again.")
     now = utcnow()
+    if device.revoked_at is not None or device.expires_at <= now:
+        # An ended session: not a reuse (nothing to revoke), just no longer valid.
+        raise Unauthorized("This session has ended; sign in again.")
     # Claim the token atomically: of two requests racing with the same token, exactly one wins.
     claimed = await session.execute(
         update(RefreshToken)
