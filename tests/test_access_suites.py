@@ -22,12 +22,30 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.identity.models import Group, GroupMember, PersonalAccessToken, Role, Session
+from nubes.identity.models import Group, GroupMember, Passkey, PersonalAccessToken, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
 
 # Operations anyone may call (operationId). Keep this list short and deliberate.
-PUBLIC = {"health", "ready", "version", "auth-login", "auth-refresh", "auth-logout", "auth-jwks"}
+PUBLIC = {
+    "health",
+    "ready",
+    "version",
+    "auth-login",
+    "auth-refresh",
+    "auth-logout",
+    "auth-jwks",
+    # Sign-up, mailed links and the second sign-in step: each proves itself with its own one-time secret.
+    "auth-options",
+    "auth-register",
+    "auth-verify-email",
+    "auth-verify-email-request",
+    "auth-password-reset-request",
+    "auth-password-reset",
+    "auth-login-mfa",
+    "auth-passkey-options",
+    "auth-passkey-login",
+}
 
 # Bodies for operations that need one to get past validation (so the test reaches the authorization check).
 BODIES: dict[str, dict[str, Any]] = {
@@ -41,6 +59,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-groups-create": {"name": "intruders"},
     "admin-groups-update": {"name": "renamed by another tenant"},
     "users-me-tokens-create": {"name": "probe", "scopes": ["files.read"]},
+    "users-me-totp-confirm": {"code": "123456"},
+    "users-me-totp-disable": {"password": "x"},
+    "users-me-recovery-codes": {"password": "x"},
+    "users-me-passkeys-create": {"token": "x", "name": "probe", "credential": {}},
+    "users-me-passkeys-update": {"name": "renamed by another tenant"},
+    "admin-settings-registration-update": {"enabled": True},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -100,7 +124,10 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
     token = PersonalAccessToken(
         tenant_id=tenant.id, user_id=member.id, name="a-token", token_hash="0" * 64, prefix="nbp_a", scopes=["files.read"]
     )
-    session.add(token)
+    passkey = Passkey(
+        tenant_id=tenant.id, user_id=member.id, credential_id=b"a-credential", public_key=b"a-key", name="a-passkey"
+    )
+    session.add_all([token, passkey])
     await session.flush()
     # Plain values: the snapshots expire ORM objects.
     ids = {
@@ -110,6 +137,7 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         "role_id": str(role.id),
         "group_id": str(group.id),
         "token_id": str(token.id),
+        "passkey_id": str(passkey.id),
     }
 
     def factory(name: str) -> ObjectFactory:
@@ -157,4 +185,6 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "admin-roles-update",
         "admin-groups-members-add",
         "users-me-tokens-revoke",
+        "users-me-passkeys-update",
+        "users-me-passkeys-delete",
     } <= set(checked)

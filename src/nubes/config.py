@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(
         default="10/minute", description="Login attempts per IP and per account (a `limits` expression)."
     )
+    smtp_url: str = Field(
+        default="",
+        description="Outgoing mail: smtp://user:pass@host:587 (STARTTLS when offered), smtps://... (TLS), or smtp+plain:// "
+        "(no TLS, loopback relays only). Empty: mail is written to the log instead.",
+    )
+    mail_from: str = Field(default="Nubes <nubes@localhost>", description="The From address of the mail Nubes sends.")
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
 
@@ -117,12 +123,25 @@ class Settings(BaseSettings):
             raise ValueError("use a limits expression such as 10/minute or 5/minute;50/hour") from None
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _known_smtp(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in {"smtp", "smtps", "smtp+plain"} or not parts.hostname):
+            raise ValueError("use smtp://user:pass@host:587, smtps://user:pass@host:465 or smtp+plain://host:25")
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _known_redis(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("use redis://host:port/db")
         return value
+
+    @property
+    def base_url(self) -> str:
+        """Where links in mail point: the public URL, or this server's own address when none is set."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def effective_database_url(self) -> str:

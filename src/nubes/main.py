@@ -16,9 +16,11 @@ from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
 from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware
+from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.spa import SinglePageApp
 from nubes.identity.api import router as identity_router
+from nubes.identity.security_api import router as security_router
 from nubes.identity.tokens import KeyRing
 from nubes.ops.api import router as ops_router
 
@@ -42,7 +44,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # the collector's sight, or each full collection scans it all and stalls requests (p99 ~5x worse).
         gc.collect()
         gc.freeze()
+        if owns_database:
+            # Tests that bring their own transaction-bound database call `send_due()` themselves.
+            app.state.mail.start()
         yield
+        await app.state.mail.stop()
         if owns_database:
             await app.state.db.dispose()
         log.info("server.stopped")
@@ -61,11 +67,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.started_at = datetime.now(UTC)
 
     app.state.keyring = KeyRing(settings)
-    app.state.rate_limiter = RateLimiter()
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.state.mail = MailSender(settings, app.state.db)
 
     install_error_handlers(app)
     app.include_router(ops_router, prefix="/api")
     app.include_router(identity_router, prefix="/api")
+    app.include_router(security_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.

@@ -2,29 +2,40 @@
 
 from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
+from nubes.core.mail import OutboxMail
 from nubes.identity.models import (
+    AccountToken,
     Group,
     GroupMember,
     GroupRole,
+    LoginChallenge,
+    Passkey,
     PersonalAccessToken,
+    RecoveryCode,
     RefreshToken,
     Role,
     RolePermission,
     Session,
     SigningKey,
     Tenant,
+    TotpSecret,
     User,
     UserRole,
 )
 from nubes.ops.models import SystemSetting
 
 __all__ = [
+    "AccountToken",
     "AuditEvent",
     "Base",
     "Group",
     "GroupMember",
     "GroupRole",
+    "LoginChallenge",
+    "OutboxMail",
+    "Passkey",
     "PersonalAccessToken",
+    "RecoveryCode",
     "RefreshToken",
     "Role",
     "RolePermission",
@@ -32,6 +43,7 @@ __all__ = [
     "SigningKey",
     "SystemSetting",
     "Tenant",
+    "TotpSecret",
     "User",
     "UserRole",
 ]

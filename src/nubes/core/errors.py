@@ -51,10 +51,13 @@ class NubesError(Exception):
         headers: dict[str, str] | None = None,
         keep_changes: bool = False,
         errors: list[FieldError] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail
         self.headers = headers
+        # Extra members of the problem document (RFC 9457 extensions), e.g. the token of a next sign-in step.
+        self.extensions = extensions
         # True when what the request wrote must survive the error (audit rows, a revoked token family).
         self.keep_changes = keep_changes
         self.errors = errors
@@ -150,6 +153,7 @@ def problem_response(
     detail: str | None = None,
     errors: Sequence[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     """Render a problem document with the right media type and the request's id."""
     request_id = request.state.request_id if request is not None and hasattr(request.state, "request_id") else None
@@ -163,7 +167,7 @@ def problem_response(
         errors=list(errors) if errors is not None else None,
     )
     return JSONResponse(
-        problem.model_dump(exclude_none=True),
+        {**(extensions or {}), **problem.model_dump(exclude_none=True)},
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -183,7 +187,14 @@ async def _on_nubes_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, NubesError):
         raise exc
     return problem_response(
-        request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, errors=exc.errors, headers=exc.headers
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extensions=exc.extensions,
     )
 
 

@@ -6,21 +6,32 @@ import math
 import time
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from nubes.config import Settings
 from nubes.core.errors import TooManyRequests
 
 
 class RateLimiter:
     """Counts hits per (action, key) against a list of limits such as `10/minute;100/hour`.
 
-    In-process memory by default: one server counts for itself. (Counting across replicas through
-    NUBES_REDIS_URL arrives with the Redis support of the scale-out work.)
+    In-process memory by default: one server counts for itself. With NUBES_REDIS_URL the counts live
+    in Redis, so every replica counts the same attempts (an attacker gains nothing by spreading them).
     """
 
     def __init__(self, storage: Storage | None = None) -> None:
-        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
+        self.storage = storage or MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(self.storage)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimiter:
+        if not settings.redis_url:
+            return cls()
+        # `limits` names its async Redis backends `async+redis://`; redis-py is the client.
+        url = settings.redis_url
+        uri = "async+redis+unix://" + url.removeprefix("unix://") if url.startswith("unix://") else "async+" + url
+        return cls(RedisStorage(uri, implementation="redispy", key_prefix="nubes-limits"))
 
     async def hit(self, action: str, key: str, limits: str) -> None:
         """Count one attempt; raise 429 with Retry-After when any limit is exceeded."""

@@ -16,12 +16,12 @@ from pydantic import ValidationError
 
 from nubes.core import audit
 from nubes.core.db import SessionDep
-from nubes.core.errors import BadRequest, FieldError, Forbidden, Unauthorized, UnprocessableEntity, UnsupportedMediaType
+from nubes.core.errors import BadRequest, FieldError, Forbidden, Problem, Unauthorized, UnprocessableEntity, UnsupportedMediaType
 from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
-from nubes.identity import permissions, service
+from nubes.identity import permissions, security, service
 from nubes.identity.auth import (
     REFRESH_COOKIE,
     CurrentPrincipal,
@@ -68,6 +68,19 @@ from nubes.identity.schemas import (
 from nubes.identity.tokens import AccessClaims, KeyRing
 
 router = api_router()
+
+
+class MfaRequiredProblem(Problem):
+    """A sign-in problem; when `type` is `urn:nubes:problem:mfa-required`, `mfa_token` leads to the second step."""
+
+    mfa_token: str | None = None
+    methods: list[str] | None = None
+
+
+class MfaRequired(Unauthorized):
+    """The password was right; the account's second factor comes next."""
+
+    code, title = "mfa-required", "Second factor required"
 
 
 async def _limiter(request: Request) -> RateLimiter:
@@ -130,7 +143,7 @@ def _unsupported(content_type: str) -> Exception:
     )
 
 
-async def _token_pair(session: SessionDep, keyring: KeyRing, signed_in: service.SignedIn) -> TokenPair:
+async def token_pair(session: SessionDep, keyring: KeyRing, signed_in: service.SignedIn) -> TokenPair:
     access, ttl = await keyring.issue(
         session,
         claims=AccessClaims(user_id=signed_in.user.id, tenant_id=signed_in.user.tenant_id, session_id=signed_in.session.id),
@@ -145,6 +158,13 @@ async def _token_pair(session: SessionDep, keyring: KeyRing, signed_in: service.
     tags=["auth"],
     summary="Sign in with a username (or email) and password",
     openapi_extra=_LOGIN_BODY,
+    responses={
+        401: {
+            "model": MfaRequiredProblem,
+            "description": "Wrong credentials; or (type `urn:nubes:problem:mfa-required`) the password was right and "
+            "the account has a second factor: send `mfa_token` and a code to POST /api/auth/login/mfa",
+        }
+    },
 )
 async def login(
     request: Request,
@@ -166,8 +186,14 @@ async def login(
         session=session, settings=settings, login=account, password=credentials.password, origin=origin
     )
     await limiter.clear("login-account", account, settings.login_rate_limit)
+    if await security.has_second_factor(session=session, user_id=user.id):
+        raise MfaRequired(
+            "Enter the code from your authenticator app (or a recovery code) to finish signing in.",
+            extensions={"mfa_token": await security.start_mfa(session=session, user=user), "methods": ["totp", "recovery_code"]},
+            keep_changes=True,
+        )
     signed_in = await service.start_session(session=session, settings=settings, user=user, origin=origin)
-    pair = await _token_pair(session, keyring, signed_in)
+    pair = await token_pair(session, keyring, signed_in)
     set_session_cookies(response, settings, access_token=pair.access_token, refresh_token=pair.refresh_token)
     response.headers["Cache-Control"] = "no-store"
     return pair
@@ -196,7 +222,7 @@ async def refresh(
         raise Unauthorized("Send the refresh token in the body (refresh_token) or sign in again.")
     await limiter.hit("refresh-ip", origin.ip, "60/minute")
     signed_in = await service.refresh(session=session, settings=settings, token=token, origin=origin)
-    pair = await _token_pair(session, keyring, signed_in)
+    pair = await token_pair(session, keyring, signed_in)
     if not (body and body.refresh_token):
         set_session_cookies(response, settings, access_token=pair.access_token, refresh_token=pair.refresh_token)
     response.headers["Cache-Control"] = "no-store"

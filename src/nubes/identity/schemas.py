@@ -312,3 +312,126 @@ class AccessTokenCreated(AccessTokenRead):
     """A new token: `token` is shown this once; store it now."""
 
     token: str
+
+
+# --- account security: registration, mailed links, second factor, passkeys -----------------------
+
+OneTimeToken = Annotated[str, Field(min_length=1, max_length=200, description="The token from the link or the previous step.")]
+
+
+class AuthOptions(BaseModel):
+    """What the sign-in page may offer on this server."""
+
+    registration_enabled: bool
+    password_reset: bool = Field(description="Reset links go out by mail (or to the server log when no SMTP is set).")
+    passkeys: bool = True
+
+
+class RegistrationSettings(BaseModel):
+    """Whether people may create their own account, and where new accounts land."""
+
+    enabled: bool = Field(default=False, description="Off by default: only admins create accounts.")
+    tenant_slug: str = Field(default="default", min_length=1, max_length=63, description="The tenant new accounts join.")
+    role: str = Field(default="member", min_length=1, max_length=100, description="The role new accounts get there.")
+    require_email_verification: bool = Field(
+        default=True, description="New accounts sign in only after opening the link mailed to them."
+    )
+
+
+class RegisterRequest(BaseModel):
+    """Create your own account (when an admin has turned registration on)."""
+
+    username: Username
+    email: Email
+    password: NewPassword
+    display_name: str = Field(default="", max_length=200)
+
+
+class EmailRequest(BaseModel):
+    """An address to mail a link to; the answer is the same whether an account uses it or not."""
+
+    email: Email
+
+
+class TokenRequest(BaseModel):
+    """A one-time token from a mailed link."""
+
+    token: OneTimeToken
+
+
+class PasswordReset(BaseModel):
+    """A new password, with the token from the reset link."""
+
+    token: OneTimeToken
+    new_password: NewPassword
+
+
+class MfaLogin(BaseModel):
+    """The second sign-in step: the token from the first and a code from the app (or a recovery code)."""
+
+    mfa_token: OneTimeToken
+    code: str = Field(min_length=6, max_length=32, description="6 digits from the authenticator app, or a recovery code.")
+
+
+class TotpEnrollmentRead(BaseModel):
+    """A new authenticator secret: scan the QR code (or type the secret), then confirm with a code."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg_data_uri: str
+
+
+class TotpCode(BaseModel):
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$", description="6 digits from the authenticator app.")
+
+
+class TotpStatus(BaseModel):
+    enabled: bool
+    recovery_codes_left: int
+
+
+class RecoveryCodes(BaseModel):
+    """One-time codes for when the authenticator is lost; shown only now, keep them somewhere safe."""
+
+    codes: list[str]
+
+
+class CurrentPassword(BaseModel):
+    """Your current password, to confirm a sensitive change."""
+
+    password: Password
+
+
+class PasskeyOptions(BaseModel):
+    """WebAuthn options for the browser (`PublicKeyCredential.parse*OptionsFromJSON`) and the token to send back."""
+
+    token: str
+    public_key: dict[str, object]
+
+
+class PasskeyCreate(BaseModel):
+    """The credential the browser created (`credential.toJSON()`), with a name to recognise it by."""
+
+    token: OneTimeToken
+    name: str = Field(default="Passkey", min_length=1, max_length=100)
+    credential: dict[str, object]
+
+
+class PasskeyLogin(BaseModel):
+    """The assertion the browser made (`credential.toJSON()`)."""
+
+    token: OneTimeToken
+    credential: dict[str, object]
+
+
+class PasskeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class PasskeyUpdate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)

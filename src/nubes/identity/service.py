@@ -152,6 +152,11 @@ async def effective_permissions(*, session: AsyncSession, user: User) -> tuple[l
 # --- users ---------------------------------------------------------------------------------------
 
 
+def check_password_policy(password: str, *, username: str, email: str | None) -> None:
+    """422 naming every rule `password` breaks."""
+    _password_rules(password, username=username, email=email)
+
+
 def _password_rules(password: str, *, username: str, email: str | None) -> None:
     problems = passwords.policy_problems(password, username=username, email=email or "")
     if problems:
@@ -331,28 +336,51 @@ async def authenticate(*, session: AsyncSession, settings: Settings, login: str,
         await audit.record(session=session, action="auth.login", origin=origin, actor_name=login[:150], outcome="failure")
         raise Unauthorized("Wrong username or password.", keep_changes=True)
     ok = await passwords.verify_password(settings, user.password_hash, password)
-    tenant = await session.get(Tenant, user.tenant_id)
-    reason = None if ok else "bad_password"
-    if ok and not user.is_active:
-        reason = "user_inactive"
-    elif ok and (tenant is None or tenant.status != "active"):
-        reason = "tenant_suspended"
-    if reason is not None:
-        await audit.record(
-            session=session,
-            action="auth.login",
-            origin=origin,
-            tenant_id=user.tenant_id,
-            actor_id=user.id,
-            actor_name=user.username,
-            outcome="failure",
-            detail={"reason": reason},
-        )
-        message = "Wrong username or password." if reason == "bad_password" else "This account cannot sign in; ask an admin."
-        raise Unauthorized(message, keep_changes=True)
+    if not ok:
+        await _login_failed(session, user, origin, "bad_password")
+        raise Unauthorized("Wrong username or password.", keep_changes=True)
+    await check_can_sign_in(session=session, user=user, origin=origin)
     if passwords.needs_rehash(settings, user.password_hash):
         user.password_hash = await passwords.hash_password(settings, password)
     return user
+
+
+async def _login_failed(session: AsyncSession, user: User, origin: Origin, reason: str) -> None:
+    await audit.record(
+        session=session,
+        action="auth.login",
+        origin=origin,
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        actor_name=user.username,
+        outcome="failure",
+        detail={"reason": reason},
+    )
+
+
+class EmailUnverified(Forbidden):
+    """The password is right but the account's address is not confirmed yet."""
+
+    code, title = "email-unverified", "Email address not confirmed"
+
+
+async def check_can_sign_in(*, session: AsyncSession, user: User, origin: Origin) -> None:
+    """Refuse (and audit) a user who proved who they are but may not sign in: inactive, suspended, unverified."""
+    tenant = await session.get(Tenant, user.tenant_id)
+    if not user.is_active:
+        reason = "user_inactive"
+    elif tenant is None or tenant.status != "active":
+        reason = "tenant_suspended"
+    elif user.email_verification_required and user.email_verified_at is None:
+        await _login_failed(session, user, origin, "email_unverified")
+        raise EmailUnverified(
+            f"Confirm your email address first: open the link we sent to {user.email}, or ask for a new link.",
+            keep_changes=True,
+        )
+    else:
+        return
+    await _login_failed(session, user, origin, reason)
+    raise Unauthorized("This account cannot sign in; ask an admin.", keep_changes=True)
 
 
 async def start_session(*, session: AsyncSession, settings: Settings, user: User, origin: Origin) -> SignedIn:
