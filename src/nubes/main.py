@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app.state.keyring = KeyRing(settings)
     app.state.rate_limiter = RateLimiter.from_settings(settings)
-    app.state.mail = MailSender(settings, app.state.db)
+    app.state.mail = MailSender(settings, app.state.db.sessions)
 
     install_error_handlers(app)
     app.include_router(ops_router, prefix="/api")

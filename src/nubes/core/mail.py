@@ -20,11 +20,11 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import structlog
 from sqlalchemy import Index, String, Text, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nubes.config import Settings
-from nubes.core.db import Base, Database, utcnow
+from nubes.core.db import Base, utcnow
 
 log = structlog.get_logger("nubes.mail")
 
@@ -88,9 +88,9 @@ class SmtpTarget:
 class MailSender:
     """Delivers due outbox messages: after each request that queued mail, and every minute for retries."""
 
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._settings = settings
-        self._database = database
+        self._sessions = sessions
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -120,7 +120,7 @@ class MailSender:
     async def send_due(self) -> int:
         """Send every message that is due; return how many went out."""
         sent = 0
-        async with self._database.sessions() as session:
+        async with self._sessions() as session:
             now = utcnow()
             due = list(
                 await session.scalars(
@@ -138,7 +138,7 @@ class MailSender:
 
     async def _claim(self, mail: OutboxMail) -> bool:
         """Lease the message so no other sender (another replica) sends it at the same time."""
-        async with self._database.sessions() as session:
+        async with self._sessions() as session:
             result = await session.execute(
                 update(OutboxMail)
                 .where(OutboxMail.id == mail.id, OutboxMail.next_attempt_at == mail.next_attempt_at, OutboxMail.sent_at.is_(None))
@@ -154,7 +154,7 @@ class MailSender:
         except (aiosmtplib.SMTPException, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("mail.failed", mail_id=str(mail.id), attempt=mail.attempts + 1, error=error)
-        async with self._database.sessions() as session:
+        async with self._sessions() as session:
             values: dict[str, object]
             if error is None:
                 values = {"sent_at": utcnow(), "body": "", "attempts": mail.attempts + 1, "last_error": None}
