@@ -41,6 +41,7 @@ def fuzzed_server(fuzz_database_url: str, tmp_path_factory: pytest.TempPathFacto
         yield running
 
 
+@pytest.mark.timeout(900)  # a few thousand requests; the subprocess has its own 600 s limit
 def test_schemathesis_finds_nothing(fuzzed_server: Server, tmp_path: Path) -> None:
     token = fuzzed_server.admin_token()
     command = [

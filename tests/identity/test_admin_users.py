@@ -42,8 +42,14 @@ async def test_admin_creates_a_user_who_can_sign_in(client: httpx.AsyncClient, a
     assert created["username"] == "grace.hopper"
     assert created["email"] == "grace@navy.test"
     assert created["tenant_id"] == str(admin.user.tenant_id)
+    assert created["roles"] == ["member"]
     signed_in = await client.post("/api/auth/login", json={"username": "grace.hopper", "password": "Compiler-Moth-1947-cobol"})
     assert signed_in.status_code == 200
+
+    listed = await client.get("/api/admin/users", params={"q": "grace"}, headers=admin.headers)
+    assert [(user["username"], user["roles"]) for user in listed.json()["items"]] == [("grace.hopper", ["member"])]
+    changed = await client.patch(f"/api/admin/users/{created['id']}", json={"roles": ["viewer", "admin"]}, headers=admin.headers)
+    assert changed.json()["roles"] == ["admin", "viewer"]
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from nubes.identity.auth import (
     same_origin,
     set_session_cookies,
 )
-from nubes.identity.models import Group, Role, Tenant
+from nubes.identity.models import Group, Role, Tenant, User
 from nubes.identity.schemas import (
     AccessTokenCreate,
     AccessTokenCreated,
@@ -60,6 +60,7 @@ from nubes.identity.schemas import (
     TenantRead,
     TenantUpdate,
     TokenPair,
+    UserAdminRead,
     UserCreate,
     UserPage,
     UserRead,
@@ -366,40 +367,53 @@ async def list_users(
 ) -> UserPage:
     """Users of your tenant, by username."""
     users, total = await service.list_users(session=session, principal=principal, query=q, limit=limit, offset=offset)
-    return UserPage(items=[UserRead.model_validate(user) for user in users], total=total)
+    return UserPage(items=await _admin_reads(session, users), total=total)
+
+
+async def _admin_reads(session: SessionDep, users: list[User]) -> list[UserAdminRead]:
+    roles = await service.role_names(session=session, user_ids=[user.id for user in users])
+    # Built from UserRead, not from the row: the row's `roles` relationship is never lazy-loaded.
+    return [UserAdminRead(**UserRead.model_validate(user).model_dump(), roles=roles[user.id]) for user in users]
 
 
 @router.post(
     "/admin/users",
     operation_id="admin-users-create",
-    response_model=UserRead,
+    response_model=UserAdminRead,
     status_code=201,
     tags=["admin"],
     summary="Create a user",
 )
 async def create_user(
     user_in: UserCreate, session: SessionDep, settings: SettingsDep, principal: AdminUsers, origin: OriginDep
-) -> UserRead:
+) -> UserAdminRead:
     """A new user in your tenant with the roles named (super-admins may name another tenant)."""
     user = await service.create_user(session=session, settings=settings, principal=principal, user_in=user_in, origin=origin)
-    return UserRead.model_validate(user)
+    return (await _admin_reads(session, [user]))[0]
 
 
-@router.get("/admin/users/{user_id}", operation_id="admin-users-get", response_model=UserRead, tags=["admin"], summary="One user")
-async def get_user(user_id: uuid.UUID, session: SessionDep, principal: AdminUsers) -> UserRead:
+@router.get(
+    "/admin/users/{user_id}", operation_id="admin-users-get", response_model=UserAdminRead, tags=["admin"], summary="One user"
+)
+async def get_user(user_id: uuid.UUID, session: SessionDep, principal: AdminUsers) -> UserAdminRead:
     """A user of your tenant."""
-    return UserRead.model_validate(await service.get_user(session=session, principal=principal, user_id=user_id))
+    user = await service.get_user(session=session, principal=principal, user_id=user_id)
+    return (await _admin_reads(session, [user]))[0]
 
 
 @router.patch(
-    "/admin/users/{user_id}", operation_id="admin-users-update", response_model=UserRead, tags=["admin"], summary="Change a user"
+    "/admin/users/{user_id}",
+    operation_id="admin-users-update",
+    response_model=UserAdminRead,
+    tags=["admin"],
+    summary="Change a user",
 )
 async def update_user(
     user_id: uuid.UUID, user_in: UserUpdate, session: SessionDep, principal: AdminUsers, origin: OriginDep
-) -> UserRead:
+) -> UserAdminRead:
     """Change a user's name, email, roles or status; deactivating ends all their sessions at once."""
     user = await service.update_user(session=session, principal=principal, user_id=user_id, user_in=user_in, origin=origin)
-    return UserRead.model_validate(user)
+    return (await _admin_reads(session, [user]))[0]
 
 
 @router.get(

@@ -104,8 +104,15 @@ class UserRead(BaseModel):
     display_name: str
     is_active: bool
     is_superadmin: bool
+    email_verified_at: datetime | None = None
     created_at: datetime
     last_login_at: datetime | None
+
+
+class UserAdminRead(UserRead):
+    """A user as tenant admins see them: with the roles assigned to them directly."""
+
+    roles: list[str] = Field(default_factory=list, description="Names of the roles assigned to the user (not via groups).")
 
 
 class Me(BaseModel):
@@ -140,7 +147,7 @@ class UserUpdate(BaseModel):
 class UserPage(BaseModel):
     """One page of users."""
 
-    items: list[UserRead]
+    items: list[UserAdminRead]
     total: int
 
 

@@ -243,6 +243,18 @@ async def list_users(
     return list(rows), int(total or 0)
 
 
+async def role_names(*, session: AsyncSession, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """The names of the roles assigned directly to each user, sorted."""
+    names: dict[uuid.UUID, list[str]] = {user_id: [] for user_id in user_ids}
+    if user_ids:
+        rows = await session.execute(
+            select(UserRole.user_id, Role.name).join(Role, Role.id == UserRole.role_id).where(UserRole.user_id.in_(user_ids))
+        )
+        for user_id, name in rows:
+            names[user_id].append(name)
+    return {user_id: sorted(found) for user_id, found in names.items()}
+
+
 async def update_user(
     *, session: AsyncSession, principal: Principal, user_id: uuid.UUID, user_in: UserUpdate, origin: Origin
 ) -> User:
