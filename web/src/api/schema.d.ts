@@ -1666,6 +1666,46 @@ export interface components {
             recovery_codes_left: number;
         };
         /**
+         * UserAdminRead
+         * @description A user as tenant admins see them: with the roles assigned to them directly.
+         */
+        UserAdminRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Tenant Id
+             * Format: uuid
+             */
+            tenant_id: string;
+            /** Username */
+            username: string;
+            /** Email */
+            email: string | null;
+            /** Display Name */
+            display_name: string;
+            /** Is Active */
+            is_active: boolean;
+            /** Is Superadmin */
+            is_superadmin: boolean;
+            /** Email Verified At */
+            email_verified_at?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Login At */
+            last_login_at: string | null;
+            /**
+             * Roles
+             * @description Names of the roles assigned to the user (not via groups).
+             */
+            roles?: string[];
+        };
+        /**
          * UserCreate
          * @description A new user; super-admins may place them in another tenant.
          */
@@ -1704,7 +1744,7 @@ export interface components {
          */
         UserPage: {
             /** Items */
-            items: components["schemas"]["UserRead"][];
+            items: components["schemas"]["UserAdminRead"][];
             /** Total */
             total: number;
         };
@@ -1733,6 +1773,8 @@ export interface components {
             is_active: boolean;
             /** Is Superadmin */
             is_superadmin: boolean;
+            /** Email Verified At */
+            email_verified_at?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -2508,7 +2550,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserRead"];
+                    "application/json": components["schemas"]["UserAdminRead"];
                 };
             };
             /** @description Client error */
@@ -2550,7 +2592,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserRead"];
+                    "application/json": components["schemas"]["UserAdminRead"];
                 };
             };
             /** @description Client error */
@@ -2596,7 +2638,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserRead"];
+                    "application/json": components["schemas"]["UserAdminRead"];
                 };
             };
             /** @description Client error */
