@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
@@ -91,10 +92,19 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads, then writes after another connection committed, fails at
+        # once with "database is locked" (WAL snapshot), whatever the busy timeout. Requests that may
+        # write take the write lock up front instead and wait their turn (see get_session).
+        immediate = connection.get_execution_options().get(WRITE_INTENT, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-@dataclass
+# Execution option: this session may write, so SQLite begins its transactions IMMEDIATE.
+WRITE_INTENT = "nubes_write_intent"
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(eq=False)
 class Database:
     """The engine and session factory of one running app."""
 
@@ -105,6 +115,13 @@ class Database:
     def from_settings(cls, settings: Settings) -> Database:
         engine = create_engine(settings)
         return cls(engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False))
+
+    @cached_property
+    def writer_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for work that may write: on SQLite their transactions begin IMMEDIATE (when first used)."""
+        if self.engine_name != "sqlite":
+            return self.sessions
+        return async_sessionmaker(self.engine.execution_options(**{WRITE_INTENT: True}), expire_on_commit=False)
 
     @property
     def engine_name(self) -> str:
@@ -125,7 +142,8 @@ class Database:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request: committed when the handler returns, rolled back when it raises."""
     database: Database = request.app.state.db
-    async with database.sessions() as session, finish_on_exit(session):
+    maker = database.sessions if request.method in _READ_ONLY_METHODS else database.writer_sessions
+    async with maker() as session, finish_on_exit(session):
         yield session
 
 

@@ -16,7 +16,16 @@ from pydantic import ValidationError
 
 from nubes.core import audit
 from nubes.core.db import SessionDep
-from nubes.core.errors import BadRequest, FieldError, Forbidden, Problem, Unauthorized, UnprocessableEntity, UnsupportedMediaType
+from nubes.core.errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    FieldError,
+    Forbidden,
+    Problem,
+    Unauthorized,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
 from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
@@ -162,6 +171,7 @@ async def token_pair(session: SessionDep, keyring: KeyRing, signed_in: service.S
     responses={
         401: {
             "model": MfaRequiredProblem,
+            "content": {PROBLEM_JSON: {}},
             "description": "Wrong credentials; or (type `urn:nubes:problem:mfa-required`) the password was right and "
             "the account has a second factor: send `mfa_token` and a code to POST /api/auth/login/mfa",
         }

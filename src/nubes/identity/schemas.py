@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from nubes.identity import permissions
 
@@ -337,10 +337,10 @@ class AuthOptions(BaseModel):
 class RegistrationSettings(BaseModel):
     """Whether people may create their own account, and where new accounts land."""
 
-    enabled: bool = Field(default=False, description="Off by default: only admins create accounts.")
+    enabled: StrictBool = Field(default=False, description="Off by default: only admins create accounts.")
     tenant_slug: str = Field(default="default", min_length=1, max_length=63, description="The tenant new accounts join.")
     role: str = Field(default="member", min_length=1, max_length=100, description="The role new accounts get there.")
-    require_email_verification: bool = Field(
+    require_email_verification: StrictBool = Field(
         default=True, description="New accounts sign in only after opening the link mailed to them."
     )
 

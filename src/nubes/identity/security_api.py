@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import BackgroundTasks, Depends, Request, Response
 
 from nubes.core.db import SessionDep
-from nubes.core.errors import Forbidden, Problem
+from nubes.core.errors import Forbidden
 from nubes.core.mail import MailSender
 from nubes.core.routing import api_router
 from nubes.identity import security, service
@@ -103,7 +103,6 @@ async def auth_options(session: SessionDep) -> AuthOptions:
     status_code=201,
     tags=["auth"],
     summary="Create your own account (when registration is on)",
-    responses={403: {"model": Problem, "description": "Registration is closed"}},
 )
 async def register(
     body: RegisterRequest,
@@ -410,7 +409,7 @@ async def add_passkey(
 
 
 @router.patch(
-    "/users/me/passkeys/{passkey_id}",
+    "/users/me/passkeys/{passkey_id:uuid}",
     operation_id="users-me-passkeys-update",
     response_model=PasskeyRead,
     tags=["users"],
@@ -421,7 +420,7 @@ async def rename_passkey(passkey_id: uuid.UUID, body: PasskeyUpdate, session: Se
 
 
 @router.delete(
-    "/users/me/passkeys/{passkey_id}",
+    "/users/me/passkeys/{passkey_id:uuid}",
     operation_id="users-me-passkeys-delete",
     status_code=204,
     tags=["users"],
