@@ -1,5 +1,6 @@
 /**
- * The route table: /login on its own; inside the shell, the public status page, and everything else
+ * The route table: /login and the other pages before signing in (sign-up, forgot and reset password,
+ * confirming an email address) on their own; inside the shell, the public status page, and everything else
  * behind the sign-in guard (overview, one route per section, the account page, not-found).
  */
 import { BrowserRouter, Route, Routes } from "react-router";
@@ -11,6 +12,7 @@ import { AccountPage } from "./pages/account/AccountPage";
 import { ComingSoonPage } from "./pages/ComingSoonPage";
 import { HomePage } from "./pages/home/HomePage";
 import { LoginPage } from "./pages/login/LoginPage";
+import { ForgotPasswordPage, RegisterPage, ResetPasswordPage, VerifyEmailPage } from "./pages/login/PublicPages";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { sections, type Section } from "./sections";
 
@@ -25,6 +27,10 @@ export function App() {
       <AuthProvider>
         <Routes>
           <Route path="/login" element={<LoginPage />} />
+          <Route path="/register" element={<RegisterPage />} />
+          <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+          <Route path="/reset-password" element={<ResetPasswordPage />} />
+          <Route path="/verify-email" element={<VerifyEmailPage />} />
           <Route element={<AppShell />}>
             {sections.filter((section) => section.public).map(sectionRoute)}
             <Route element={<RequireAuth />}>

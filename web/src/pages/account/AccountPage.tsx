@@ -1,16 +1,25 @@
-/** /account: who you are (tenant, roles, permissions), changing your password, and where you are signed in. */
+/**
+ * /account: who you are (tenant, roles, permissions, whether your email is confirmed), your password,
+ * two-factor sign-in and passkeys, where you are signed in, and your access tokens.
+ */
 import { useState, type ReactNode } from "react";
+
+import { toApiError } from "../../api/problem";
+import { sendMyVerificationEmail } from "../../api/security";
 
 import { displayName, useMe } from "../../auth/session";
 import { Avatar } from "../../components/Avatar";
 import { Badge } from "../../components/Badge";
+import { buttonClass } from "../../components/Button";
 import { Card } from "../../components/Card";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../lib/format";
 import { ChangePasswordCard } from "./ChangePasswordCard";
+import { PasskeysCard } from "./PasskeysCard";
 import { SessionsCard } from "./SessionsCard";
 import { TokensCard } from "./TokensCard";
+import { TwoFactorCard } from "./TwoFactorCard";
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -18,6 +27,51 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
       <dt className="text-sm text-slate-500 dark:text-slate-400">{label}</dt>
       <dd className="mt-0.5 text-sm text-slate-900 sm:col-span-2 sm:mt-0 dark:text-slate-100">{children}</dd>
     </div>
+  );
+}
+
+/** The address, whether it is confirmed, and (when it is not) a button that mails the link again. */
+function EmailStatus({ email, verifiedAt }: { email: string; verifiedAt: string | null | undefined }) {
+  const [state, setState] = useState<{ status: "idle" | "sending" | "sent" } | { status: "failed"; message: string }>({ status: "idle" });
+  const confirmed = verifiedAt !== null && verifiedAt !== undefined;
+  const send = async (): Promise<void> => {
+    setState({ status: "sending" });
+    try {
+      await sendMyVerificationEmail();
+      setState({ status: "sent" });
+    } catch (caught) {
+      setState({ status: "failed", message: toApiError(caught).message });
+    }
+  };
+  return (
+    <span className="flex flex-col items-start gap-1.5" data-testid="account-email">
+      <span className="flex flex-wrap items-center gap-2">
+        <span className="break-all">{email}</span>
+        <Badge tone={confirmed ? "success" : "warning"}>{confirmed ? "Confirmed" : "Not confirmed"}</Badge>
+      </span>
+      {!confirmed && state.status !== "sent" && (
+        <button
+          type="button"
+          className={buttonClass.small}
+          disabled={state.status === "sending"}
+          onClick={() => {
+            void send();
+          }}
+        >
+          {state.status === "sending" ? "Sending…" : "Send confirmation link"}
+        </button>
+      )}
+      {state.status === "sent" && (
+        <span role="status" className="text-xs text-emerald-700 dark:text-emerald-300">
+          Link sent. Open it from your inbox to confirm this address.
+        </span>
+      )}
+      {state.status === "failed" && (
+        <span role="alert" className="text-xs text-rose-700 dark:text-rose-300">
+          {state.message}
+        </span>
+      )}
+    </span>
   );
 }
 
@@ -39,7 +93,9 @@ function ProfileCard() {
         </div>
       </div>
       <dl className="mt-4 divide-y divide-slate-100 border-t border-slate-100 dark:divide-slate-800 dark:border-slate-800">
-        <Fact label="Email">{user.email ?? <span className="text-slate-400 dark:text-slate-500">Not set</span>}</Fact>
+        <Fact label="Email">
+          {user.email === null ? <span className="text-slate-400 dark:text-slate-500">Not set</span> : <EmailStatus email={user.email} verifiedAt={user.email_verified_at} />}
+        </Fact>
         <Fact label="Tenant">
           {tenant.name} <span className="font-mono text-xs text-slate-500 dark:text-slate-400">({tenant.slug})</span>
         </Fact>
@@ -80,7 +136,7 @@ export function AccountPage() {
   const [passwordChanges, setPasswordChanges] = useState(0);
   return (
     <>
-      <PageHeader title="Account" description="Your profile, your password, the devices where you are signed in, and your access tokens." />
+      <PageHeader title="Account" description="Your profile, how you sign in (password, two-factor, passkeys), the devices where you are signed in, and your access tokens." />
       <div className="grid items-start gap-6 lg:grid-cols-5">
         <ProfileCard />
         <div className="space-y-6 lg:col-span-3">
@@ -89,6 +145,8 @@ export function AccountPage() {
               setPasswordChanges((n) => n + 1);
             }}
           />
+          <TwoFactorCard />
+          <PasskeysCard />
           {/* A password change ends every other session: a fresh list. */}
           <SessionsCard key={passwordChanges} />
           <TokensCard />

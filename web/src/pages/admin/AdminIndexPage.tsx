@@ -52,6 +52,13 @@ const areas: Area[] = [
     icon: ShieldIcon,
     permission: "superadmin",
   },
+  {
+    to: "/admin/registration",
+    name: "Registration",
+    description: "Let people create their own account: which tenant and role they get, and whether they confirm their email first. Super-admins only.",
+    icon: UsersIcon,
+    permission: "superadmin",
+  },
 ];
 
 export function AdminIndexPage() {
@@ -89,7 +96,7 @@ export function AdminIndexPage() {
             </div>
             <h2 className="mt-4 font-semibold text-slate-700 dark:text-slate-200">Sign-in settings: coming next</h2>
             <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
-              Self-registration, email verification, two-factor sign-in and passkeys are not in the console yet.
+              Requiring two-factor sign-in or passkeys for a tenant is not in the console yet; each person turns them on in their account.
             </p>
           </div>
         </li>

@@ -1,4 +1,4 @@
-/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log and (super-admins) Tenants — for users holding an admin.* permission. */
+/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log and (super-admins) Tenants and Registration — for users holding an admin.* permission. */
 import type { ReactNode } from "react";
 import { Link, NavLink, Route, Routes } from "react-router";
 
@@ -12,6 +12,7 @@ import { NotFoundPage } from "../NotFoundPage";
 import { AdminIndexPage } from "./AdminIndexPage";
 import { AuditLogPage } from "./AuditLogPage";
 import { GroupsPage } from "./GroupsPage";
+import { RegistrationPage } from "./RegistrationPage";
 import { RolesPage } from "./RolesPage";
 import { TenantsPage } from "./TenantsPage";
 import { UsersPage } from "./UsersPage";
@@ -85,6 +86,11 @@ export function AdminPage() {
             Tenants
           </NavLink>
         )}
+        {me.user.is_superadmin && (
+          <NavLink to="/admin/registration" className={tabClass}>
+            Registration
+          </NavLink>
+        )}
       </nav>
       <Routes>
         <Route index element={<AdminIndexPage />} />
@@ -121,6 +127,7 @@ export function AdminPage() {
           }
         />
         <Route path="tenants" element={me.user.is_superadmin ? <TenantsPage /> : <NoAccess permission="super-admin" />} />
+        <Route path="registration" element={me.user.is_superadmin ? <RegistrationPage /> : <NoAccess permission="super-admin" />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </>

@@ -1,15 +1,30 @@
-/** /login: username-or-email and password; on success back to `next` (a path on this site) or the overview. */
-import { useEffect, useRef, useState, type SubmitEvent } from "react";
+/**
+ * /login: username-or-email and password, then (for accounts with two-factor sign-in) a code from the
+ * authenticator app or a recovery code; or a passkey instead of both. On success back to `next` (a path
+ * on this site) or the overview.
+ */
+import { useCallback, useEffect, useRef, useState, type SubmitEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 
 import { signIn } from "../../api/identity";
-import { toApiError } from "../../api/problem";
+import { toApiError, type ApiError } from "../../api/problem";
+import {
+  getAuthOptions,
+  isEmailUnverified,
+  mfaChallenge,
+  passkeysSupported,
+  requestVerificationEmail,
+  signInWithCode,
+  signInWithPasskey,
+  type MfaChallenge,
+} from "../../api/security";
 import { safeNext, useAuth } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Alert, Field, inputClass } from "../../components/Form";
-import { PulseIcon } from "../../components/icons";
-import { LogoMark } from "../../components/Logo";
+import { KeyIcon } from "../../components/icons";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { useResource } from "../../hooks/useResource";
+import { AuthLayout, panelClass, textLinkClass } from "./AuthLayout";
 
 /** Seconds left before sign-in may be tried again, counting down to zero. */
 function useCountdown(): [number, (seconds: number) => void] {
@@ -32,20 +47,219 @@ function useCountdown(): [number, (seconds: number) => void] {
   return [left, start];
 }
 
+/** The password was right but the address is not confirmed yet: mail the link again. */
+function ResendVerification({ username }: { username: string }) {
+  const [email, setEmail] = useState(username.includes("@") ? username : "");
+  const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const send = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await requestVerificationEmail(email.trim());
+      setSent(true);
+    } catch (caught) {
+      setError(toApiError(caught).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (sent) {
+    return (
+      <Alert tone="success" testId="verification-sent">
+        If an account uses <strong className="font-semibold">{email.trim()}</strong>, a new confirmation link is on its way. Open it, then sign in here.
+      </Alert>
+    );
+  }
+  return (
+    <form
+      className="space-y-3 rounded-lg border border-slate-200 bg-slate-50 p-3.5 dark:border-slate-700 dark:bg-slate-950/60"
+      onSubmit={(event) => {
+        void send(event);
+      }}
+    >
+      {error !== null && <Alert tone="danger">{error}</Alert>}
+      <Field label="Your email address">
+        {(control) => (
+          <input
+            {...control}
+            className={inputClass}
+            type="email"
+            name="email"
+            autoComplete="email"
+            required
+            value={email}
+            onChange={(event) => {
+              setEmail(event.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <button type="submit" className={`${buttonClass.secondary} w-full`} disabled={busy}>
+        {busy ? "Sending…" : "Send the link again"}
+      </button>
+    </form>
+  );
+}
+
+/** The second step: six digits from the authenticator app, or one recovery code. */
+function CodeStep({
+  challenge,
+  onSignedIn,
+  onStartOver,
+}: {
+  challenge: MfaChallenge;
+  onSignedIn: () => Promise<void>;
+  onStartOver: (message: string | null) => void;
+}) {
+  const canUseRecovery = challenge.methods.includes("recovery_code");
+  const [useRecovery, setUseRecovery] = useState(false);
+  const [code, setCode] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await signInWithCode(challenge.mfaToken, useRecovery ? code.trim() : code.replace(/\s/g, ""));
+      await onSignedIn();
+    } catch (caught) {
+      const apiError = toApiError(caught);
+      // The step's token is short-lived and single-use: once it is refused, only the password step helps.
+      if (apiError.status === 401 && /expired|start again|sign in again/i.test(apiError.message)) {
+        onStartOver(apiError.message);
+        return;
+      }
+      setError(apiError.status === 429 ? `${apiError.message} Wait a minute, then try again.` : apiError.message);
+      setCode("");
+      input.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className={`${panelClass} space-y-5`}
+      onSubmit={(event) => {
+        void submit(event);
+      }}
+    >
+      {error !== null && (
+        <Alert tone="danger" testId="login-error">
+          {error}
+        </Alert>
+      )}
+      {useRecovery ? (
+        <Field key="recovery" label="Recovery code" hint="One of the codes you saved when you turned on two-factor sign-in. Each works once.">
+          {(control) => (
+            <input
+              {...control}
+              ref={input}
+              className={`${inputClass} font-mono`}
+              name="recovery-code"
+              autoComplete="off"
+              autoCapitalize="none"
+              spellCheck={false}
+              required
+              autoFocus
+              value={code}
+              onChange={(event) => {
+                setCode(event.target.value);
+              }}
+            />
+          )}
+        </Field>
+      ) : (
+        <Field key="totp" label="Authentication code" hint="Open your authenticator app and enter the 6-digit code it shows for Nubes.">
+          {(control) => (
+            <input
+              {...control}
+              ref={input}
+              className={`${inputClass} text-center font-mono text-lg tracking-[0.4em]`}
+              name="one-time-code"
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              pattern="[0-9 ]{6,7}"
+              maxLength={7}
+              required
+              autoFocus
+              value={code}
+              onChange={(event) => {
+                setCode(event.target.value);
+              }}
+            />
+          )}
+        </Field>
+      )}
+      <button type="submit" className={`${buttonClass.primary} w-full py-2.5`} disabled={busy}>
+        {busy ? "Checking…" : "Verify"}
+      </button>
+      <div className="flex items-center justify-between gap-3 text-sm">
+        {canUseRecovery ? (
+          <button
+            type="button"
+            className={textLinkClass}
+            onClick={() => {
+              setUseRecovery((current) => !current);
+              setCode("");
+              setError(null);
+            }}
+          >
+            {useRecovery ? "Use the authenticator app" : "Use a recovery code instead"}
+          </button>
+        ) : (
+          <span />
+        )}
+        <button
+          type="button"
+          className="rounded font-medium text-slate-500 hover:text-slate-800 dark:text-slate-400 dark:hover:text-white"
+          onClick={() => {
+            onStartOver(null);
+          }}
+        >
+          Start over
+        </button>
+      </div>
+    </form>
+  );
+}
+
 export function LoginPage() {
   useDocumentTitle("Sign in");
   const { state, reload } = useAuth();
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
+  const loadOptions = useCallback((signal: AbortSignal) => getAuthOptions(signal), []);
+  const { data: options } = useResource(loadOptions);
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
   const [waitSeconds, startWait] = useCountdown();
   const passwordInput = useRef<HTMLInputElement>(null);
+  const showPasskey = passkeysSupported() && options?.passkeys !== false;
 
   if (state.status === "signed-in" && !busy) return <Navigate to={next} replace />;
+
+  const finish = async (): Promise<void> => {
+    await reload();
+    void navigate(next, { replace: true });
+  };
+
+  const showError = (apiError: ApiError): void => {
+    if (apiError.status === 429) startWait(apiError.retryAfter ?? 60);
+    setError(apiError);
+  };
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
@@ -53,18 +267,30 @@ export function LoginPage() {
     setError(null);
     try {
       await signIn(username.trim(), password);
-      await reload();
-      void navigate(next, { replace: true });
+      await finish();
     } catch (caught) {
       const apiError = toApiError(caught);
-      if (apiError.status === 429) {
-        startWait(apiError.retryAfter ?? 60);
-        setError("Too many sign-in attempts.");
-      } else {
-        setError(apiError.message);
-      }
+      const needsCode = mfaChallenge(apiError);
       setPassword("");
+      if (needsCode !== null) {
+        setChallenge(needsCode);
+        return;
+      }
+      showError(apiError);
       passwordInput.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const signInPasskey = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await signInWithPasskey();
+      await finish();
+    } catch (caught) {
+      showError(toApiError(caught));
     } finally {
       setBusy(false);
     }
@@ -77,85 +303,132 @@ export function LoginPage() {
         ? "You are signed out."
         : null;
 
+  if (challenge !== null) {
+    return (
+      <AuthLayout title="Two-factor sign-in" subtitle="Your password was right. One more step to prove it is you.">
+        <CodeStep
+          challenge={challenge}
+          onSignedIn={finish}
+          onStartOver={(message) => {
+            setChallenge(null);
+            setError(message === null ? null : toApiError(new Error(message)));
+          }}
+        />
+      </AuthLayout>
+    );
+  }
+
+  const unverified = error !== null && isEmailUnverified(error);
+  const errorText = error === null ? null : error.status === 429 ? "Too many sign-in attempts." : error.message;
+
   return (
-    <div className="flex min-h-dvh flex-col bg-linear-to-b from-sky-50 via-slate-50 to-slate-100 text-slate-900 dark:from-slate-900 dark:via-slate-950 dark:to-slate-950 dark:text-slate-100">
-      <main className="flex flex-1 flex-col items-center justify-center px-4 py-12">
-        <div className="w-full max-w-sm">
-          <div className="flex flex-col items-center text-center">
-            <LogoMark className="size-12 drop-shadow-sm" />
-            <h1 className="mt-5 text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">Sign in to Nubes</h1>
-            <p className="mt-1.5 text-sm text-slate-600 dark:text-slate-400">Your files, apps and workspaces, on your own servers.</p>
-          </div>
-
-          <form
-            onSubmit={(event) => {
-              void submit(event);
-            }}
-            className="mt-8 space-y-5 rounded-2xl border border-slate-200 bg-white p-6 shadow-xl shadow-slate-900/5 sm:p-8 dark:border-slate-800 dark:bg-slate-900 dark:shadow-black/20"
-          >
-            {error !== null && (
-              <Alert tone="danger" testId="login-error">
-                {error}
-                {waitSeconds > 0 && (
-                  <>
-                    {" "}
-                    Try again in <span className="font-semibold tabular-nums">{waitSeconds}</span> {waitSeconds === 1 ? "second" : "seconds"}.
-                  </>
-                )}
-              </Alert>
+    <AuthLayout
+      title="Sign in to Nubes"
+      subtitle="Your files, apps and workspaces, on your own servers."
+      footer={
+        <p className="mt-6 text-center text-sm text-slate-600 dark:text-slate-400">
+          {options?.registration_enabled ? (
+            <>
+              New here?{" "}
+              <Link to="/register" className={textLinkClass}>
+                Create an account
+              </Link>
+            </>
+          ) : (
+            <span className="text-xs text-slate-500 dark:text-slate-400">Need an account? Ask an administrator of your organization.</span>
+          )}
+        </p>
+      }
+    >
+      <div className={`${panelClass} space-y-5`}>
+        {errorText !== null && (
+          <Alert tone="danger" testId="login-error">
+            {errorText}
+            {waitSeconds > 0 && (
+              <>
+                {" "}
+                Try again in <span className="font-semibold tabular-nums">{waitSeconds}</span> {waitSeconds === 1 ? "second" : "seconds"}.
+              </>
             )}
-            {error === null && notice !== null && <Alert tone="info">{notice}</Alert>}
-            <Field label="Username or email">
-              {(control) => (
-                <input
-                  {...control}
-                  className={inputClass}
-                  name="username"
-                  autoComplete="username"
-                  autoCapitalize="none"
-                  spellCheck={false}
-                  required
-                  autoFocus
-                  value={username}
-                  onChange={(event) => {
-                    setUsername(event.target.value);
-                  }}
-                />
-              )}
-            </Field>
-            <Field label="Password">
-              {(control) => (
-                <input
-                  {...control}
-                  ref={passwordInput}
-                  className={inputClass}
-                  name="password"
-                  type="password"
-                  autoComplete="current-password"
-                  required
-                  value={password}
-                  onChange={(event) => {
-                    setPassword(event.target.value);
-                  }}
-                />
-              )}
-            </Field>
-            <button type="submit" className={`${buttonClass.primary} w-full py-2.5`} disabled={busy || waitSeconds > 0}>
-              {busy ? "Signing in…" : "Sign in"}
+          </Alert>
+        )}
+        {unverified && <ResendVerification username={username.trim()} />}
+        {errorText === null && notice !== null && <Alert tone="info">{notice}</Alert>}
+        <form
+          onSubmit={(event) => {
+            void submit(event);
+          }}
+          className="space-y-5"
+        >
+          <Field label="Username or email">
+            {(control) => (
+              <input
+                {...control}
+                className={inputClass}
+                name="username"
+                autoComplete="username"
+                autoCapitalize="none"
+                spellCheck={false}
+                required
+                autoFocus
+                value={username}
+                onChange={(event) => {
+                  setUsername(event.target.value);
+                }}
+              />
+            )}
+          </Field>
+          <Field
+            label="Password"
+            hint={
+              options?.password_reset === false ? undefined : (
+                <Link to="/forgot-password" className={textLinkClass}>
+                  Forgot password?
+                </Link>
+              )
+            }
+          >
+            {(control) => (
+              <input
+                {...control}
+                ref={passwordInput}
+                className={inputClass}
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                required
+                value={password}
+                onChange={(event) => {
+                  setPassword(event.target.value);
+                }}
+              />
+            )}
+          </Field>
+          <button type="submit" className={`${buttonClass.primary} w-full py-2.5`} disabled={busy || waitSeconds > 0}>
+            {busy ? "Signing in…" : "Sign in"}
+          </button>
+        </form>
+        {showPasskey && (
+          <>
+            <div className="flex items-center gap-3 text-xs text-slate-400 dark:text-slate-500" aria-hidden="true">
+              <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+              or
+              <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+            </div>
+            <button
+              type="button"
+              className={`${buttonClass.secondary} w-full py-2.5`}
+              disabled={busy || waitSeconds > 0}
+              onClick={() => {
+                void signInPasskey();
+              }}
+            >
+              <KeyIcon className="size-4" />
+              Continue with a passkey
             </button>
-          </form>
-
-          <p className="mt-6 text-center text-xs text-slate-500 dark:text-slate-400">
-            Trouble signing in? Ask an administrator of your organization.
-          </p>
-          <p className="mt-3 text-center">
-            <Link to="/status" className="inline-flex items-center gap-1.5 rounded text-xs font-medium text-slate-500 hover:text-slate-800 dark:text-slate-400 dark:hover:text-white">
-              <PulseIcon className="size-4" />
-              Server status
-            </Link>
-          </p>
-        </div>
-      </main>
-    </div>
+          </>
+        )}
+      </div>
+    </AuthLayout>
   );
 }
