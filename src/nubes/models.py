@@ -2,6 +2,7 @@
 
 from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
+from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
 from nubes.identity.models import (
     Group,
     GroupMember,
@@ -21,6 +22,10 @@ from nubes.ops.models import SystemSetting
 __all__ = [
     "AuditEvent",
     "Base",
+    "FileFavorite",
+    "FileNameTerm",
+    "FileNode",
+    "FileVersion",
     "Group",
     "GroupMember",
     "GroupRole",
@@ -30,6 +35,7 @@ __all__ = [
     "RolePermission",
     "Session",
     "SigningKey",
+    "StorageUsage",
     "SystemSetting",
     "Tenant",
     "User",
