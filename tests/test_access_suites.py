@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
+from nubes.files.models import FileNode, FileVersion
 from nubes.identity.models import Group, GroupMember, PersonalAccessToken, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
@@ -41,6 +42,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-groups-create": {"name": "intruders"},
     "admin-groups-update": {"name": "renamed by another tenant"},
     "users-me-tokens-create": {"name": "probe", "scopes": ["files.read"]},
+    "files-update": {"name": "renamed by another tenant"},
+    "files-copy": {},
+    "files-replace-content": {"overwritten": "by another tenant"},
+    "admin-users-quota": {"quota_bytes": 0},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -101,6 +106,17 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         tenant_id=tenant.id, user_id=member.id, name="a-token", token_hash="0" * 64, prefix="nbp_a", scopes=["files.read"]
     )
     session.add(token)
+    root = FileNode(tenant_id=tenant.id, owner_id=member.id, kind="root", name="", name_key="")
+    session.add(root)
+    await session.flush()
+    file = FileNode(
+        tenant_id=tenant.id, owner_id=member.id, parent_id=root.id, kind="file", name="a.txt", name_key="a.txt",
+        size=1, blob_key="ab" * 16, sha256="0" * 64, version_no=2,
+    )  # fmt: skip
+    session.add(file)
+    await session.flush()
+    version = FileVersion(tenant_id=tenant.id, file_id=file.id, version_no=1, size=1, blob_key="cd" * 16, sha256="1" * 64)
+    session.add(version)
     await session.flush()
     # Plain values: the snapshots expire ORM objects.
     ids = {
@@ -110,6 +126,8 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         "role_id": str(role.id),
         "group_id": str(group.id),
         "token_id": str(token.id),
+        "node_id": str(file.id),
+        "version_id": str(version.id),
     }
 
     def factory(name: str) -> ObjectFactory:
@@ -157,4 +175,14 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "admin-roles-update",
         "admin-groups-members-add",
         "users-me-tokens-revoke",
+        "files-get",
+        "files-download",
+        "files-replace-content",
+        "files-update",
+        "files-copy",
+        "files-trash",
+        "files-version-download",
+        "files-version-restore",
+        "trash-purge",
+        "admin-users-quota",
     } <= set(checked)

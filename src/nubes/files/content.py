@@ -46,11 +46,11 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:  # noqa
             raise _unsatisfiable(size)
         return max(size - suffix, 0), size
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None
     if first >= size:
         raise _unsatisfiable(size)
+    last = int(last_text) if last_text else size - 1
     return first, min(last, size - 1) + 1
 
 

@@ -271,7 +271,7 @@ class S3Storage:
 
     name = "s3"
     part_size = 5 * 1024 * 1024  # S3's smallest multipart part; with `concurrency` it bounds memory per upload
-    concurrency = 4
+    concurrency = 2
 
     def __init__(self, store: S3Store) -> None:
         self.store = store
