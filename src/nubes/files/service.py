@@ -178,9 +178,9 @@ async def charge(*, session: AsyncSession, settings: Settings, principal: Princi
     re-checks the condition after waiting for a concurrent writer's lock; SQLite has one writer),
     so two parallel writes cannot pass a quota together. User first, then tenant: one lock order.
     """
+    await _ensure_usage_rows(session, principal)
     if size == 0:
         return
-    await _ensure_usage_rows(session, principal)
     scopes = (
         ("your", StorageUsage.user_id == principal.user_id, settings.user_quota_bytes),
         ("your organization's", StorageUsage.user_id.is_(None), settings.tenant_quota_bytes),
@@ -430,10 +430,17 @@ async def check_upload(
     name: str,
     expected_size: int | None,
 ) -> int | None:
-    """Refuse an upload before reading its body (folder, name, declared size); returns the bytes left (None: unlimited)."""
-    parent = await _folder(session=session, principal=principal, folder_id=parent_id)
+    """Refuse an upload before reading its body (folder, name, declared size); returns the bytes left (None: unlimited).
+
+    Reads only (a root that does not exist yet is made after the stream, with the file).
+    """
     clean = _checked_name(name, "file")
-    await _check_free(session, parent, clean)
+    if parent_id is None:
+        parent = await session.scalar(select(FileNode).where(_owned(principal), FileNode.parent_id.is_(None)))
+    else:
+        parent = await _folder(session=session, principal=principal, folder_id=parent_id)
+    if parent is not None:
+        await _check_free(session, parent, clean)
     return await _room(session=session, settings=settings, principal=principal, expected_size=expected_size)
 
 
@@ -483,10 +490,12 @@ async def upload(
     run again after the stream (the folder may have gone meanwhile), and `charge` is the quota rule.
     """
     info = await _store(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
+    # Write first: on SQLite a transaction that reads and then writes fails at once if another writer
+    # committed in between; one that starts by writing waits its turn.
+    await charge(session=session, settings=settings, principal=principal, size=info.size)
     parent = await _folder(session=session, principal=principal, folder_id=parent_id)
     clean = _checked_name(name, "file")
     await _check_free(session, parent, clean)
-    await charge(session=session, settings=settings, principal=principal, size=info.size)
     now = utcnow()
     node = FileNode(
         tenant_id=principal.tenant_id,
@@ -530,10 +539,10 @@ async def replace_content(
     Like `upload`: streams first (call `check_replace` and end its transaction before).
     """
     info = await _store(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
+    await charge(session=session, settings=settings, principal=principal, size=info.size)  # write first (see `upload`)
     node = await get_or_raise(session=session, principal=principal, node_id=node_id)
     if node.kind != "file":
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
-    await charge(session=session, settings=settings, principal=principal, size=info.size)
     await _lock(session, node)
     _keep_as_version(session, node)
     node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
