@@ -41,6 +41,7 @@ def fuzzed_server(fuzz_database_url: str, tmp_path_factory: pytest.TempPathFacto
         yield running
 
 
+@pytest.mark.timeout(600)  # the fuzzer's own run is bounded by the subprocess timeout below
 def test_schemathesis_finds_nothing(fuzzed_server: Server, tmp_path: Path) -> None:
     token = fuzzed_server.admin_token()
     command = [

@@ -232,14 +232,16 @@ async def favorites(session: SessionDep, principal: Reader) -> FilePage:
     return FilePage(items=await _reads(session, principal, items), total=len(items))
 
 
-@router.get("/files/{node_id}", operation_id="files-get", response_model=FileRead, tags=["files"], summary="One file or folder")
+@router.get(
+    "/files/{node_id:uuid}", operation_id="files-get", response_model=FileRead, tags=["files"], summary="One file or folder"
+)
 async def get_node(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> FileRead:
     node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
     return await _read(session, principal, node)
 
 
 @router.get(
-    "/files/{node_id}/content",
+    "/files/{node_id:uuid}/content",
     operation_id="files-download",
     tags=["files"],
     summary="Download (Range, If-None-Match, If-Range); a folder comes as a zip",
@@ -294,7 +296,7 @@ def _send_blob(
 
 
 @router.put(
-    "/files/{node_id}/content",
+    "/files/{node_id:uuid}/content",
     operation_id="files-replace-content",
     response_model=FileRead,
     tags=["files"],
@@ -325,7 +327,7 @@ async def replace_content(
 
 
 @router.patch(
-    "/files/{node_id}", operation_id="files-update", response_model=FileRead, tags=["files"], summary="Rename and/or move"
+    "/files/{node_id:uuid}", operation_id="files-update", response_model=FileRead, tags=["files"], summary="Rename and/or move"
 )
 async def update(session: SessionDep, principal: Writer, node_id: uuid.UUID, node_in: FileUpdateIn) -> FileRead:
     node = await service.update(session=session, principal=principal, node_id=node_id, node_in=node_in)
@@ -333,7 +335,12 @@ async def update(session: SessionDep, principal: Writer, node_id: uuid.UUID, nod
 
 
 @router.post(
-    "/files/{node_id}/copy", operation_id="files-copy", status_code=201, response_model=FileRead, tags=["files"], summary="Copy"
+    "/files/{node_id:uuid}/copy",
+    operation_id="files-copy",
+    status_code=201,
+    response_model=FileRead,
+    tags=["files"],
+    summary="Copy",
 )
 async def copy(
     session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, node_id: uuid.UUID, copy_in: FileCopy
@@ -345,7 +352,7 @@ async def copy(
 
 
 @router.delete(
-    "/files/{node_id}", operation_id="files-trash", response_model=FileRead, tags=["files"], summary="Move to the trash"
+    "/files/{node_id:uuid}", operation_id="files-trash", response_model=FileRead, tags=["files"], summary="Move to the trash"
 )
 async def trash(session: SessionDep, principal: Writer, origin: OriginDep, node_id: uuid.UUID) -> FileRead:
     node = await service.trash(session=session, principal=principal, node_id=node_id, origin=origin)
@@ -353,7 +360,7 @@ async def trash(session: SessionDep, principal: Writer, origin: OriginDep, node_
 
 
 @router.put(
-    "/files/{node_id}/favorite", operation_id="files-favorite-add", response_model=FileRead, tags=["files"], summary="Star"
+    "/files/{node_id:uuid}/favorite", operation_id="files-favorite-add", response_model=FileRead, tags=["files"], summary="Star"
 )
 async def star(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> FileRead:
     node = await service.set_favorite(session=session, principal=principal, node_id=node_id, favorite=True)
@@ -361,7 +368,11 @@ async def star(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> Fi
 
 
 @router.delete(
-    "/files/{node_id}/favorite", operation_id="files-favorite-remove", response_model=FileRead, tags=["files"], summary="Unstar"
+    "/files/{node_id:uuid}/favorite",
+    operation_id="files-favorite-remove",
+    response_model=FileRead,
+    tags=["files"],
+    summary="Unstar",
 )
 async def unstar(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> FileRead:
     node = await service.set_favorite(session=session, principal=principal, node_id=node_id, favorite=False)
@@ -372,7 +383,7 @@ async def unstar(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> 
 
 
 @router.get(
-    "/files/{node_id}/versions",
+    "/files/{node_id:uuid}/versions",
     operation_id="files-versions",
     response_model=list[VersionRead],
     tags=["files"],
@@ -384,7 +395,7 @@ async def versions(session: SessionDep, principal: Reader, node_id: uuid.UUID) -
 
 
 @router.get(
-    "/files/{node_id}/versions/{version_id}/content",
+    "/files/{node_id:uuid}/versions/{version_id:uuid}/content",
     operation_id="files-version-download",
     tags=["files"],
     summary="Download an earlier content",
@@ -409,7 +420,7 @@ async def download_version(
 
 
 @router.post(
-    "/files/{node_id}/versions/{version_id}/restore",
+    "/files/{node_id:uuid}/versions/{version_id:uuid}/restore",
     operation_id="files-version-restore",
     response_model=FileRead,
     tags=["files"],
@@ -433,7 +444,9 @@ async def list_trash(session: SessionDep, principal: Reader, limit: Limit = 200,
     return FilePage(items=await _reads(session, principal, items), total=total)
 
 
-@router.post("/trash/{node_id}/restore", operation_id="trash-restore", response_model=FileRead, tags=["files"], summary="Restore")
+@router.post(
+    "/trash/{node_id:uuid}/restore", operation_id="trash-restore", response_model=FileRead, tags=["files"], summary="Restore"
+)
 async def restore(
     session: SessionDep, principal: Writer, origin: OriginDep, node_id: uuid.UUID, restore_in: TrashRestore | None = None
 ) -> FileRead:
@@ -442,7 +455,7 @@ async def restore(
     return await _read(session, principal, node)
 
 
-@router.delete("/trash/{node_id}", operation_id="trash-purge", status_code=204, tags=["files"], summary="Delete for good")
+@router.delete("/trash/{node_id:uuid}", operation_id="trash-purge", status_code=204, tags=["files"], summary="Delete for good")
 async def purge(session: SessionDep, principal: Writer, storage: StorageDep, origin: OriginDep, node_id: uuid.UUID) -> None:
     await service.purge(session=session, principal=principal, storage=storage, node_id=node_id, origin=origin)
 
@@ -475,7 +488,7 @@ async def my_quota(session: SessionDep, principal: CurrentPrincipal, settings: S
 
 
 @router.put(
-    "/admin/users/{user_id}/quota",
+    "/admin/users/{user_id:uuid}/quota",
     operation_id="admin-users-quota",
     status_code=204,
     tags=["admin"],

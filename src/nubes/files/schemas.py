@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 # Names are checked by the service (nubes.files.names) so that the rule and its message live in one place;
 # the schema bounds the size only.
@@ -100,7 +100,18 @@ class QuotaRead(BaseModel):
     available_bytes: int | None = Field(description="What you can still store; null when unlimited.")
 
 
+def _json_integer(value: object) -> object:
+    """A JSON integer (`5` or `5.0`, as JSON Schema has it); not `true`, not `"5"`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("use a whole number of bytes")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("use a whole number of bytes")
+    return int(value)
+
+
 class QuotaUpdate(BaseModel):
     """A user's quota; null returns them to the configured default."""
 
-    quota_bytes: int | None = Field(ge=0, le=2**62)
+    quota_bytes: Annotated[int, BeforeValidator(_json_integer), Field(ge=0, le=2**53)] | None = Field(
+        description="Bytes; at most 2^53 (8 PiB), which every JSON client reads exactly."
+    )
