@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
+from nubes.files.models import FileNode, FileVersion
 from nubes.identity.models import Group, GroupMember, Passkey, PersonalAccessToken, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
@@ -65,6 +66,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "users-me-passkeys-create": {"token": "x", "name": "probe", "credential": {}},
     "users-me-passkeys-update": {"name": "renamed by another tenant"},
     "admin-settings-registration-update": {"enabled": True},
+    "files-update": {"name": "renamed by another tenant"},
+    "files-copy": {},
+    "files-replace-content": {"overwritten": "by another tenant"},
+    "admin-users-quota": {"quota_bytes": 0},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -128,6 +133,17 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         tenant_id=tenant.id, user_id=member.id, credential_id=b"a-credential", public_key=b"a-key", name="a-passkey"
     )
     session.add_all([token, passkey])
+    root = FileNode(tenant_id=tenant.id, owner_id=member.id, kind="root", name="", name_key="")
+    session.add(root)
+    await session.flush()
+    file = FileNode(
+        tenant_id=tenant.id, owner_id=member.id, parent_id=root.id, kind="file", name="a.txt", name_key="a.txt",
+        size=1, blob_key="ab" * 16, sha256="0" * 64, version_no=2,
+    )  # fmt: skip
+    session.add(file)
+    await session.flush()
+    version = FileVersion(tenant_id=tenant.id, file_id=file.id, version_no=1, size=1, blob_key="cd" * 16, sha256="1" * 64)
+    session.add(version)
     await session.flush()
     # Plain values: the snapshots expire ORM objects.
     ids = {
@@ -138,6 +154,8 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         "group_id": str(group.id),
         "token_id": str(token.id),
         "passkey_id": str(passkey.id),
+        "node_id": str(file.id),
+        "version_id": str(version.id),
     }
 
     def factory(name: str) -> ObjectFactory:
@@ -187,4 +205,14 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "users-me-tokens-revoke",
         "users-me-passkeys-update",
         "users-me-passkeys-delete",
+        "files-get",
+        "files-download",
+        "files-replace-content",
+        "files-update",
+        "files-copy",
+        "files-trash",
+        "files-version-download",
+        "files-version-restore",
+        "trash-purge",
+        "admin-users-quota",
     } <= set(checked)

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     storage_url: str = Field(
         default="", description="Blob storage: `file:///path` (default: <data_dir>/blobs) or `s3://bucket?endpoint=...`."
     )
+    user_quota_bytes: int = Field(
+        default=0, ge=0, description="Storage quota of a user without their own, in bytes (versions and trash count); 0: none."
+    )
+    tenant_quota_bytes: int = Field(
+        default=0, ge=0, description="Storage quota of a tenant without one of its own, in bytes; 0: none."
+    )
     redis_url: str = Field(default="", description="Redis for rate limits, pub/sub and jobs at scale; in-process when empty.")
     secret_key: str = Field(
         default="", repr=False, description="Server secret for signing; generated into the data dir when empty."

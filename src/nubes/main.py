@@ -19,6 +19,9 @@ from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMi
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.spa import SinglePageApp
+from nubes.files.api import router as files_router
+from nubes.files.service import install_blob_hooks
+from nubes.files.storage import open_storage
 from nubes.identity.api import router as identity_router
 from nubes.identity.security_api import router as security_router
 from nubes.identity.tokens import KeyRing
@@ -69,11 +72,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.keyring = KeyRing(settings)
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.mail = MailSender(settings, app.state.db.sessions)
+    app.state.storage = open_storage(settings)
+    install_blob_hooks()
 
     install_error_handlers(app)
     app.include_router(ops_router, prefix="/api")
     app.include_router(identity_router, prefix="/api")
     app.include_router(security_router, prefix="/api")
+    app.include_router(files_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.

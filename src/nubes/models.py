@@ -3,6 +3,7 @@
 from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
 from nubes.core.mail import OutboxMail
+from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
 from nubes.identity.models import (
     AccountToken,
     Group,
@@ -28,6 +29,10 @@ __all__ = [
     "AccountToken",
     "AuditEvent",
     "Base",
+    "FileFavorite",
+    "FileNameTerm",
+    "FileNode",
+    "FileVersion",
     "Group",
     "GroupMember",
     "GroupRole",
@@ -41,6 +46,7 @@ __all__ = [
     "RolePermission",
     "Session",
     "SigningKey",
+    "StorageUsage",
     "SystemSetting",
     "Tenant",
     "TotpSecret",

@@ -1,0 +1,931 @@
+"""Rules of the files domain: the tree in each user's space, uploads, versions, trash and quotas.
+
+Every query filters by the principal's tenant and user: another tenant's (or user's) node is a 404.
+Blobs are written before the rows that point at them; a blob whose transaction rolls back is
+deleted, and the blobs of purged rows are deleted only once the purge is committed (see `_blobs`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, CursorResult, and_, delete, func, literal, or_, select
+from sqlalchemy import update as update_rows
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, aliased
+
+from nubes.config import Settings
+from nubes.core import audit
+from nubes.core.audit import Origin
+from nubes.core.db import utcnow
+from nubes.core.errors import BadRequest, Conflict, FieldError, NotFound, PayloadTooLarge, UnprocessableEntity
+from nubes.core.principal import Principal
+from nubes.files import names
+from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
+from nubes.files.schemas import FileCopy, FileUpdate, FolderCreate
+from nubes.files.storage import BlobInfo, SizeMismatch, Storage, TooLarge
+
+SEARCH_LIMIT = 50
+RECENT_LIMIT = 50
+_LAST = "\U0010ffff"  # sorts after every character: `term < prefix + _LAST` closes a prefix range
+
+
+class QuotaExceeded(PayloadTooLarge):
+    """The write would take the user or the tenant past its storage quota."""
+
+    code, title = "quota-exceeded", "Storage quota exceeded"
+
+
+class NameTaken(Conflict):
+    """Another live node in the folder has the same name (after normalization and case folding)."""
+
+    code, title = "name-taken", "Name already taken"
+
+
+class UploadIncomplete(BadRequest):
+    """The body ended early, ran past its Content-Length, or the client went away."""
+
+    code, title = "upload-incomplete", "Upload incomplete"
+
+
+# --- blobs and transactions ------------------------------------------------------------------------
+
+_background: set[asyncio.Task[None]] = set()
+
+
+@dataclass
+class _Blobs:
+    """Blob keys a session's transaction depends on: written by it, or to delete once it commits."""
+
+    storage: Storage
+    written: list[str] = field(default_factory=list)
+    doomed: list[str] = field(default_factory=list)
+
+
+def _blobs(session: AsyncSession, storage: Storage) -> _Blobs:
+    state: _Blobs | None = session.info.get("files.blobs")
+    if state is None:
+        state = _Blobs(storage)
+        session.info["files.blobs"] = state
+    return state
+
+
+def _delete_later(storage: Storage, keys: list[str]) -> None:
+    if not keys:
+        return
+
+    async def run() -> None:
+        for key in keys:
+            with contextlib.suppress(Exception):  # an orphan blob is harmless; a failed delete must not crash
+                await storage.delete(key)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def _on_commit(sync_session: Session) -> None:
+    state: _Blobs | None = sync_session.info.pop("files.blobs", None)
+    if state is not None:
+        _delete_later(state.storage, state.doomed)
+
+
+def _on_rollback(sync_session: Session) -> None:
+    state: _Blobs | None = sync_session.info.pop("files.blobs", None)
+    if state is not None:
+        _delete_later(state.storage, state.written)
+
+
+def install_blob_hooks() -> None:
+    """Delete written blobs when their transaction rolls back, doomed blobs when it commits (idempotent)."""
+    from sqlalchemy import event  # noqa: PLC0415 - kept next to the only listeners of the domain
+
+    if not event.contains(Session, "after_commit", _on_commit):
+        event.listen(Session, "after_commit", _on_commit)
+        event.listen(Session, "after_soft_rollback", _on_soft_rollback)
+
+
+def _on_soft_rollback(sync_session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction, not a savepoint
+        _on_rollback(sync_session)
+
+
+async def wait_for_background() -> None:
+    """Let pending blob deletions finish (tests and shutdown)."""
+    while _background:
+        await asyncio.gather(*list(_background), return_exceptions=True)
+
+
+# --- quotas ---------------------------------------------------------------------------------------
+
+
+def _upsert(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def _ensure_usage_rows(session: AsyncSession, principal: Principal) -> None:
+    insert = _upsert(session)
+    for user_id in (principal.user_id, None):
+        await session.execute(
+            insert(StorageUsage)
+            .values(id=uuid.uuid4(), tenant_id=principal.tenant_id, user_id=user_id, used_bytes=0)
+            .on_conflict_do_nothing()
+        )
+
+
+def _limit(row_quota: Any, default: int) -> Any:
+    return func.coalesce(row_quota, literal(default or None, BigInteger))
+
+
+async def usage(*, session: AsyncSession, settings: Settings, principal: Principal) -> tuple[int, int | None, int, int | None]:
+    """Bytes used and the effective quota (None: unlimited) of the user, then of the tenant. Reads only."""
+    rows = await session.execute(
+        select(StorageUsage.user_id, StorageUsage.used_bytes, StorageUsage.quota_bytes).where(
+            StorageUsage.tenant_id == principal.tenant_id,
+            or_(StorageUsage.user_id == principal.user_id, StorageUsage.user_id.is_(None)),
+        )
+    )
+    found = {user_id: (used, quota) for user_id, used, quota in rows}
+    user_used, user_quota = found.get(principal.user_id, (0, None))
+    tenant_used, tenant_quota = found.get(None, (0, None))
+    return (
+        int(user_used),
+        user_quota if user_quota is not None else (settings.user_quota_bytes or None),
+        int(tenant_used),
+        tenant_quota if tenant_quota is not None else (settings.tenant_quota_bytes or None),
+    )
+
+
+async def available(*, session: AsyncSession, settings: Settings, principal: Principal) -> int | None:
+    """Bytes the user may still store right now (None: unlimited); a hint that reads only, `charge` is the rule."""
+    user_used, user_quota, tenant_used, tenant_quota = await usage(session=session, settings=settings, principal=principal)
+    room = [quota - used for quota, used in ((user_quota, user_used), (tenant_quota, tenant_used)) if quota is not None]
+    return max(min(room), 0) if room else None
+
+
+async def charge(*, session: AsyncSession, settings: Settings, principal: Principal, size: int) -> None:
+    """Count `size` more bytes against the user and the tenant, or QuotaExceeded.
+
+    Each row changes in one conditional UPDATE, which the database applies atomically (PostgreSQL
+    re-checks the condition after waiting for a concurrent writer's lock; SQLite has one writer),
+    so two parallel writes cannot pass a quota together. User first, then tenant: one lock order.
+    """
+    await _ensure_usage_rows(session, principal)
+    if size == 0:
+        return
+    scopes = (
+        ("your", StorageUsage.user_id == principal.user_id, settings.user_quota_bytes),
+        ("your organization's", StorageUsage.user_id.is_(None), settings.tenant_quota_bytes),
+    )
+    for whose, scope, default in scopes:
+        limit = _limit(StorageUsage.quota_bytes, default)
+        result = cast(
+            "CursorResult[Any]",
+            await session.execute(
+                update_rows(StorageUsage)
+                .where(StorageUsage.tenant_id == principal.tenant_id, scope)
+                .where(or_(limit.is_(None), StorageUsage.used_bytes + size <= limit))
+                .values(used_bytes=StorageUsage.used_bytes + size)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount != 1:
+            raise QuotaExceeded(
+                f"This needs {size} bytes more than {whose} storage quota allows; empty the trash or delete old versions."
+            )
+
+
+async def release(*, session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, size: int) -> None:
+    """Give `size` bytes back to a user and their tenant."""
+    if size == 0:
+        return
+    for scope in (StorageUsage.user_id == user_id, StorageUsage.user_id.is_(None)):
+        await session.execute(
+            update_rows(StorageUsage)
+            .where(StorageUsage.tenant_id == tenant_id, scope)
+            .values(used_bytes=_at_least_zero(session, StorageUsage.used_bytes - size))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _at_least_zero(session: AsyncSession, value: Any) -> Any:
+    return func.max(value, 0) if session.get_bind().dialect.name == "sqlite" else func.greatest(value, 0)
+
+
+async def set_user_quota(*, session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, quota_bytes: int | None) -> None:
+    """An admin sets a user's quota (None: back to the configured default)."""
+    insert = _upsert(session)
+    await session.execute(
+        insert(StorageUsage).values(id=uuid.uuid4(), tenant_id=tenant_id, user_id=user_id, used_bytes=0).on_conflict_do_nothing()
+    )
+    await session.execute(
+        update_rows(StorageUsage)
+        .where(StorageUsage.tenant_id == tenant_id, StorageUsage.user_id == user_id)
+        .values(quota_bytes=quota_bytes)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- reading the tree ----------------------------------------------------------------------------
+
+
+def _owned(principal: Principal) -> Any:
+    return and_(FileNode.tenant_id == principal.tenant_id, FileNode.owner_id == principal.user_id)
+
+
+async def get_root(*, session: AsyncSession, principal: Principal) -> FileNode:
+    """The principal's root folder, created on first use."""
+    query = select(FileNode).where(_owned(principal), FileNode.parent_id.is_(None))
+    root = await session.scalar(query)
+    if root is not None:
+        return root
+    try:
+        async with session.begin_nested():
+            root = FileNode(
+                tenant_id=principal.tenant_id, owner_id=principal.user_id, parent_id=None, kind="root", name="", name_key=""
+            )
+            session.add(root)
+    except IntegrityError:  # a parallel first request made it
+        root = await session.scalar(query)
+        if root is None:
+            raise
+    return root
+
+
+async def get_or_raise(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID, trashed: bool = False) -> FileNode:
+    """A live node of the principal (or, with `trashed`, a node they put in the trash); 404 otherwise."""
+    query = select(FileNode).where(_owned(principal), FileNode.id == node_id)
+    query = query.where(FileNode.trashed_at.is_not(None)) if trashed else query.where(FileNode.in_trash.is_(False))
+    node = await session.scalar(query)
+    if node is None:
+        where = "in your trash" if trashed else "in your files"
+        raise NotFound(f"No file or folder {node_id} {where}.")
+    return node
+
+
+async def _folder(*, session: AsyncSession, principal: Principal, folder_id: uuid.UUID | None) -> FileNode:
+    if folder_id is None:
+        return await get_root(session=session, principal=principal)
+    folder = await get_or_raise(session=session, principal=principal, node_id=folder_id)
+    if folder.kind == "file":
+        raise UnprocessableEntity(f"{folder.name!r} is a file, not a folder; choose a folder.")
+    return folder
+
+
+async def favorite_ids(*, session: AsyncSession, principal: Principal, node_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these nodes the principal starred."""
+    if not node_ids:
+        return set()
+    rows = await session.scalars(
+        select(FileFavorite.node_id).where(FileFavorite.user_id == principal.user_id, FileFavorite.node_id.in_(node_ids))
+    )
+    return set(rows)
+
+
+async def ancestors(*, session: AsyncSession, node: FileNode) -> list[FileNode]:
+    """The folders from the root down to `node`'s parent (one recursive query)."""
+    if node.parent_id is None:
+        return []
+    chain = select(FileNode.id, FileNode.parent_id, literal(0).label("depth")).where(FileNode.id == node.parent_id)
+    chain_cte = chain.cte("chain", recursive=True)
+    parent = aliased(FileNode)
+    chain_cte = chain_cte.union_all(
+        select(parent.id, parent.parent_id, (chain_cte.c.depth + 1).label("depth")).where(parent.id == chain_cte.c.parent_id)
+    )
+    rows = await session.execute(
+        select(FileNode, chain_cte.c.depth).join(chain_cte, chain_cte.c.id == FileNode.id).order_by(chain_cte.c.depth.desc())
+    )
+    return [row[0] for row in rows]
+
+
+async def list_children(
+    *, session: AsyncSession, principal: Principal, parent_id: uuid.UUID | None, limit: int, offset: int
+) -> tuple[FileNode, list[FileNode], list[FileNode], int]:
+    """A folder, its path, one page of its live children (folders first, then by name) and their count."""
+    folder = await _folder(session=session, principal=principal, folder_id=parent_id)
+    live = and_(FileNode.parent_id == folder.id, FileNode.in_trash.is_(False))
+    total = await session.scalar(select(func.count()).select_from(FileNode).where(live))
+    items = await session.scalars(
+        select(FileNode)
+        .where(live)
+        .order_by((FileNode.kind == "file"), FileNode.name_key, FileNode.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    path = await ancestors(session=session, node=folder)
+    return folder, path, list(items), int(total or 0)
+
+
+async def _subtree(session: AsyncSession, top: FileNode, *, live_only: bool) -> list[FileNode]:
+    """`top` and every node under it, parents before children (breadth-first by depth)."""
+    base = select(FileNode.id, literal(0).label("depth")).where(FileNode.id == top.id)
+    tree = base.cte("tree", recursive=True)
+    child = aliased(FileNode)
+    step = select(child.id, (tree.c.depth + 1).label("depth")).where(child.parent_id == tree.c.id)
+    if live_only:
+        step = step.where(child.in_trash.is_(False))
+    tree = tree.union_all(step)
+    rows = await session.execute(select(FileNode).join(tree, tree.c.id == FileNode.id).order_by(tree.c.depth, FileNode.name_key))
+    return [row[0] for row in rows]
+
+
+# --- writing the tree ----------------------------------------------------------------------------
+
+
+def _checked_name(raw: str, field_name: str = "name") -> str:
+    try:
+        return names.normalize(raw)
+    except names.BadName as exc:
+        raise UnprocessableEntity(
+            f"Invalid name: {exc}.", errors=[FieldError(loc=["body", field_name], msg=str(exc), type="invalid_name")]
+        ) from None
+
+
+async def _taken(session: AsyncSession, folder: FileNode) -> set[str]:
+    return set(
+        await session.scalars(select(FileNode.name_key).where(FileNode.parent_id == folder.id, FileNode.in_trash.is_(False)))
+    )
+
+
+async def _check_free(session: AsyncSession, folder: FileNode, name: str, *, ignore: uuid.UUID | None = None) -> None:
+    clash = await session.scalar(
+        select(FileNode.id).where(
+            FileNode.parent_id == folder.id, FileNode.in_trash.is_(False), FileNode.name_key == names.clash_key(name)
+        )
+    )
+    if clash is not None and clash != ignore:
+        raise _name_taken(name, await _taken(session, folder))
+
+
+def _name_taken(name: str, taken: set[str]) -> NameTaken:
+    suggestion = names.free_name(name, taken)
+    return NameTaken(
+        f"Something named {name!r} is already in this folder; pick another name, such as {suggestion!r}.",
+        errors=[FieldError(loc=["body", "name"], msg=suggestion, type="suggested_name")],
+    )
+
+
+async def _index_name(session: AsyncSession, node: FileNode) -> None:
+    await session.execute(delete(FileNameTerm).where(FileNameTerm.node_id == node.id))
+    session.add_all(
+        FileNameTerm(node_id=node.id, term=term, tenant_id=node.tenant_id, owner_id=node.owner_id)
+        for term in names.terms(node.name)
+    )
+
+
+async def _place(session: AsyncSession, node: FileNode, folder: FileNode) -> None:
+    """Insert (or re-check) `node` in `folder`, turning a lost race on the unique name index into a 409."""
+    try:
+        async with session.begin_nested():
+            session.add(node)
+            await session.flush()
+    except IntegrityError:
+        raise _name_taken(node.name, await _taken(session, folder)) from None
+    await _index_name(session, node)
+    await session.flush()
+
+
+async def create_folder(*, session: AsyncSession, principal: Principal, folder_in: FolderCreate) -> FileNode:
+    """A new empty folder."""
+    parent = await _folder(session=session, principal=principal, folder_id=folder_in.parent_id)
+    name = _checked_name(folder_in.name)
+    await _check_free(session, parent, name)
+    now = utcnow()
+    node = FileNode(
+        tenant_id=principal.tenant_id,
+        owner_id=principal.user_id,
+        parent_id=parent.id,
+        kind="folder",
+        name=name,
+        name_key=names.clash_key(name),
+        created_at=now,
+        updated_at=now,
+        created_by=principal.user_id,
+    )
+    await _place(session, node, parent)
+    return node
+
+
+async def _room(*, session: AsyncSession, settings: Settings, principal: Principal, expected_size: int | None) -> int | None:
+    room = await available(session=session, settings=settings, principal=principal)
+    if room is not None and expected_size is not None and expected_size > room:
+        raise QuotaExceeded(f"This file is {expected_size} bytes; you have {room} bytes left. Free some space first.")
+    return room
+
+
+async def check_upload(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    parent_id: uuid.UUID | None,
+    name: str,
+    expected_size: int | None,
+) -> int | None:
+    """Refuse an upload before reading its body (folder, name, declared size); returns the bytes left (None: unlimited).
+
+    Reads only (a root that does not exist yet is made after the stream, with the file).
+    """
+    clean = _checked_name(name, "file")
+    if parent_id is None:
+        parent = await session.scalar(select(FileNode).where(_owned(principal), FileNode.parent_id.is_(None)))
+    else:
+        parent = await _folder(session=session, principal=principal, folder_id=parent_id)
+    if parent is not None:
+        await _check_free(session, parent, clean)
+    return await _room(session=session, settings=settings, principal=principal, expected_size=expected_size)
+
+
+async def check_replace(
+    *, session: AsyncSession, settings: Settings, principal: Principal, node_id: uuid.UUID, expected_size: int | None
+) -> int | None:
+    """Refuse new content before reading it (a folder, a declared size past the quota); returns the bytes left."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    if node.kind != "file":
+        raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
+    return await _room(session=session, settings=settings, principal=principal, expected_size=expected_size)
+
+
+async def _store(
+    *, session: AsyncSession, storage: Storage, chunks: AsyncIterable[bytes], expected_size: int | None, room: int | None
+) -> BlobInfo:
+    """Stream a body into a new blob of at most `room` bytes; touches the storage only, never the database."""
+    key = uuid.uuid4().hex
+    try:
+        info = await storage.put(key, chunks, max_size=room, expected_size=expected_size)
+    except TooLarge:
+        raise QuotaExceeded(f"This file is larger than the {room} bytes you have left; free some space first.") from None
+    except SizeMismatch as exc:
+        got = "more" if exc.received > exc.expected else str(exc.received)
+        raise UploadIncomplete(f"Content-Length said {exc.expected} bytes but the body had {got}; send the file again.") from None
+    _blobs(session, storage).written.append(key)
+    return info
+
+
+async def upload(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    storage: Storage,
+    parent_id: uuid.UUID | None,
+    name: str,
+    content_type: str,
+    chunks: AsyncIterable[bytes],
+    expected_size: int | None,
+    room: int | None,
+) -> FileNode:
+    """A new file from a stream, visible once the transaction commits.
+
+    The body is streamed before the database is touched: call `check_upload` and end that
+    transaction first, so a long upload holds no snapshot, lock or pooled connection. The checks
+    run again after the stream (the folder may have gone meanwhile), and `charge` is the quota rule.
+    """
+    info = await _store(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
+    # Write first: on SQLite a transaction that reads and then writes fails at once if another writer
+    # committed in between; one that starts by writing waits its turn.
+    await charge(session=session, settings=settings, principal=principal, size=info.size)
+    parent = await _folder(session=session, principal=principal, folder_id=parent_id)
+    clean = _checked_name(name, "file")
+    await _check_free(session, parent, clean)
+    now = utcnow()
+    node = FileNode(
+        tenant_id=principal.tenant_id,
+        owner_id=principal.user_id,
+        parent_id=parent.id,
+        kind="file",
+        name=clean,
+        name_key=names.clash_key(clean),
+        size=info.size,
+        content_type=_content_type(content_type),
+        blob_key=info.key,
+        sha256=info.sha256,
+        version_no=1,
+        created_at=now,
+        updated_at=now,
+        created_by=principal.user_id,
+    )
+    await _place(session, node, parent)
+    return node
+
+
+def _content_type(value: str) -> str:
+    value = value.split(";", maxsplit=1)[0].strip().lower()
+    return value[:255] if value and "/" in value and value.isascii() and value.isprintable() else "application/octet-stream"
+
+
+async def replace_content(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    storage: Storage,
+    node_id: uuid.UUID,
+    content_type: str,
+    chunks: AsyncIterable[bytes],
+    expected_size: int | None,
+    room: int | None,
+) -> FileNode:
+    """New content for a file; the current content is kept as a version (and keeps counting against the quota).
+
+    Like `upload`: streams first (call `check_replace` and end its transaction before).
+    """
+    info = await _store(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
+    await charge(session=session, settings=settings, principal=principal, size=info.size)  # write first (see `upload`)
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    if node.kind != "file":
+        raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
+    await _lock(session, node)
+    _keep_as_version(session, node)
+    node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
+    node.content_type = _content_type(content_type) if content_type else node.content_type
+    node.version_no += 1
+    node.updated_at = utcnow()
+    await session.flush()
+    return node
+
+
+async def _lock(session: AsyncSession, node: FileNode) -> None:
+    """Re-read a node under a row lock (PostgreSQL), so parallel overwrites number their versions in turn."""
+    await session.execute(select(FileNode.id).where(FileNode.id == node.id).with_for_update())
+    await session.refresh(node)
+
+
+def _keep_as_version(session: AsyncSession, node: FileNode) -> None:
+    if node.blob_key is None or node.sha256 is None:
+        return
+    session.add(
+        FileVersion(
+            tenant_id=node.tenant_id,
+            file_id=node.id,
+            version_no=node.version_no,
+            size=node.size,
+            content_type=node.content_type,
+            blob_key=node.blob_key,
+            sha256=node.sha256,
+            created_at=node.updated_at,
+            created_by=node.created_by,
+        )
+    )
+
+
+async def _inside(session: AsyncSession, node: FileNode, target: FileNode) -> bool:
+    """Whether `target` is `node` or lies below it (moving or copying there would make a cycle)."""
+    if node.kind != "folder":
+        return False
+    return target.id == node.id or node.id in {folder.id for folder in await ancestors(session=session, node=target)}
+
+
+async def update(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID, node_in: FileUpdate) -> FileNode:
+    """Rename and/or move a node; a folder cannot go into itself or below itself."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    if node.kind == "root":
+        raise UnprocessableEntity("Your root folder cannot be renamed or moved.")
+    fields = node_in.model_fields_set
+    target = await _folder(session=session, principal=principal, folder_id=node_in.parent_id) if "parent_id" in fields else None
+    if target is None:
+        target = await session.get_one(FileNode, node.parent_id)
+    name = _checked_name(node_in.name) if node_in.name is not None else node.name
+    if node.kind == "folder" and (
+        target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
+    ):
+        raise UnprocessableEntity(f"{node.name!r} cannot be moved into itself or one of its own folders.")
+    if target.id == node.parent_id and name == node.name:
+        return node
+    await _check_free(session, target, name, ignore=node.id)
+    renamed = name != node.name
+    node.parent_id, node.name, node.name_key = target.id, name, names.clash_key(name)
+    node.updated_at = utcnow()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise _name_taken(name, await _taken(session, target)) from None
+    if renamed:
+        await _index_name(session, node)
+        await session.flush()
+    return node
+
+
+async def copy(
+    *, session: AsyncSession, settings: Settings, principal: Principal, storage: Storage, node_id: uuid.UUID, copy_in: FileCopy
+) -> FileNode:
+    """Copy a file or a whole folder (current contents, not versions); the copy counts against the quota."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    if node.kind == "root":
+        raise UnprocessableEntity("Your root folder cannot be copied; copy what is in it.")
+    if "parent_id" in copy_in.model_fields_set:
+        target = await _folder(session=session, principal=principal, folder_id=copy_in.parent_id)
+    else:
+        target = await session.get_one(FileNode, node.parent_id)
+    if node.kind == "folder" and (
+        target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
+    ):
+        raise UnprocessableEntity(f"{node.name!r} cannot be copied into itself or one of its own folders.")
+    if copy_in.name is not None:
+        name = _checked_name(copy_in.name)
+        await _check_free(session, target, name)
+    else:
+        name = names.free_name(node.name, await _taken(session, target))
+    originals = await _subtree(session, node, live_only=True)
+    await charge(session=session, settings=settings, principal=principal, size=sum(n.size for n in originals if n.kind == "file"))
+    blobs = _blobs(session, storage)
+    new_ids: dict[uuid.UUID, uuid.UUID] = {}
+    now = utcnow()
+    top: FileNode | None = None
+    for original in originals:
+        key = None
+        if original.blob_key is not None:
+            key = uuid.uuid4().hex
+            await storage.copy(original.blob_key, key)
+            blobs.written.append(key)
+        clone = FileNode(
+            id=uuid.uuid4(),
+            tenant_id=principal.tenant_id,
+            owner_id=principal.user_id,
+            parent_id=target.id if original is node else new_ids[cast("uuid.UUID", original.parent_id)],
+            kind=original.kind,
+            name=name if original is node else original.name,
+            name_key=names.clash_key(name) if original is node else original.name_key,
+            size=original.size,
+            content_type=original.content_type,
+            blob_key=key,
+            sha256=original.sha256,
+            version_no=1,
+            created_at=now,
+            updated_at=now,
+            created_by=principal.user_id,
+        )
+        new_ids[original.id] = clone.id
+        if original is node:
+            top = clone
+            await _place(session, clone, target)
+        else:
+            session.add(clone)
+            await session.flush()
+            await _index_name(session, clone)
+    await session.flush()
+    return cast("FileNode", top)
+
+
+# --- trash ---------------------------------------------------------------------------------------
+
+
+async def trash(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID, origin: Origin) -> FileNode:
+    """Move a node (and what is under it) to the trash; its bytes still count until it is purged."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    if node.kind == "root":
+        raise UnprocessableEntity("Your root folder cannot be deleted.")
+    subtree = await _subtree(session, node, live_only=True)
+    now = utcnow()
+    for member in subtree:
+        member.in_trash = True
+    node.trashed_at = now
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="files.trash",
+        origin=origin,
+        principal=principal,
+        target_type=node.kind,
+        target_id=node.id,
+        detail={"name": node.name, "items": len(subtree)},
+    )
+    return node
+
+
+async def list_trash(*, session: AsyncSession, principal: Principal, limit: int, offset: int) -> tuple[list[FileNode], int]:
+    """What the principal deleted, newest first."""
+    where = and_(_owned(principal), FileNode.trashed_at.is_not(None))
+    total = await session.scalar(select(func.count()).select_from(FileNode).where(where))
+    rows = await session.scalars(
+        select(FileNode).where(where).order_by(FileNode.trashed_at.desc(), FileNode.id).limit(limit).offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def restore(
+    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, name: str | None, origin: Origin
+) -> FileNode:
+    """Bring a node back where it was (or to the root when that folder is gone); 409 with a free name on a clash."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id, trashed=True)
+    parent = await session.get_one(FileNode, node.parent_id)
+    if parent.in_trash:
+        parent = await get_root(session=session, principal=principal)
+    new_name = _checked_name(name) if name is not None else node.name
+    await _check_free(session, parent, new_name)
+    renamed = new_name != node.name
+    node.parent_id, node.trashed_at, node.in_trash = parent.id, None, False
+    node.name, node.name_key = new_name, names.clash_key(new_name)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise _name_taken(new_name, await _taken(session, parent)) from None
+    # Everything that went to the trash with this node comes back; what was deleted on its own before stays.
+    base = select(FileNode.id).where(FileNode.parent_id == node.id, FileNode.trashed_at.is_(None))
+    tree = base.cte("tree", recursive=True)
+    child = aliased(FileNode)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id, child.trashed_at.is_(None)))
+    await session.execute(
+        update_rows(FileNode)
+        .where(FileNode.id.in_(select(tree.c.id)))
+        .values(in_trash=False)
+        .execution_options(synchronize_session=False)
+    )
+    if renamed:
+        await _index_name(session, node)
+    await session.refresh(node)
+    await audit.record(
+        session=session, action="files.restore", origin=origin, principal=principal, target_type=node.kind, target_id=node.id
+    )
+    return node
+
+
+async def purge(*, session: AsyncSession, principal: Principal, storage: Storage, node_id: uuid.UUID, origin: Origin) -> int:
+    """Delete a trashed node for good, with everything under it and all versions; returns the bytes freed."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id, trashed=True)
+    return await _purge(session=session, principal=principal, storage=storage, nodes=[node], origin=origin)
+
+
+async def empty_trash(*, session: AsyncSession, principal: Principal, storage: Storage, origin: Origin) -> int:
+    """Purge everything in the principal's trash; returns the bytes freed."""
+    nodes = list(await session.scalars(select(FileNode).where(_owned(principal), FileNode.trashed_at.is_not(None))))
+    return await _purge(session=session, principal=principal, storage=storage, nodes=nodes, origin=origin)
+
+
+async def _purge(*, session: AsyncSession, principal: Principal, storage: Storage, nodes: list[FileNode], origin: Origin) -> int:
+    ids: list[uuid.UUID] = []
+    keys: list[str] = []
+    freed = 0
+    for node in nodes:
+        for member in await _subtree(session, node, live_only=False):
+            if member.id in ids:
+                continue
+            ids.append(member.id)
+            if member.blob_key:
+                keys.append(member.blob_key)
+                freed += member.size
+    if not ids:
+        return 0
+    for version in await session.scalars(select(FileVersion).where(FileVersion.file_id.in_(ids))):
+        keys.append(version.blob_key)
+        freed += version.size
+    # Children first is not needed: the foreign keys cascade; one statement removes the lot.
+    await session.execute(
+        delete(FileNode).where(FileNode.id.in_(ids), _owned(principal)).execution_options(synchronize_session=False)
+    )
+    for node in nodes:
+        session.expunge(node)
+    await release(session=session, tenant_id=principal.tenant_id, user_id=principal.user_id, size=freed)
+    _blobs(session, storage).doomed.extend(keys)
+    for node in nodes:
+        await audit.record(
+            session=session,
+            action="files.purge",
+            origin=origin,
+            principal=principal,
+            target_type=node.kind,
+            target_id=node.id,
+            detail={"name": node.name},
+        )
+    await session.flush()
+    return freed
+
+
+# --- versions ------------------------------------------------------------------------------------
+
+
+async def list_versions(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[FileVersion]:
+    """A file's earlier contents, newest first."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    rows = await session.scalars(
+        select(FileVersion)
+        .where(FileVersion.file_id == node.id, FileVersion.tenant_id == principal.tenant_id)
+        .order_by(FileVersion.version_no.desc())
+    )
+    return list(rows)
+
+
+async def get_version(
+    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, version_id: uuid.UUID
+) -> tuple[FileNode, FileVersion]:
+    """One earlier content of one of the principal's files."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    version = await session.scalar(
+        select(FileVersion).where(
+            FileVersion.id == version_id, FileVersion.file_id == node.id, FileVersion.tenant_id == principal.tenant_id
+        )
+    )
+    if version is None:
+        raise NotFound(f"File {node.name!r} has no version {version_id}.")
+    return node, version
+
+
+async def restore_version(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    storage: Storage,
+    node_id: uuid.UUID,
+    version_id: uuid.UUID,
+) -> FileNode:
+    """Make an earlier content current again (as a new version; the current one is kept)."""
+    node, version = await get_version(session=session, principal=principal, node_id=node_id, version_id=version_id)
+    await charge(session=session, settings=settings, principal=principal, size=version.size)
+    key = uuid.uuid4().hex
+    await storage.copy(version.blob_key, key)
+    _blobs(session, storage).written.append(key)
+    await _lock(session, node)
+    _keep_as_version(session, node)
+    node.blob_key, node.size, node.sha256, node.content_type = key, version.size, version.sha256, version.content_type
+    node.version_no += 1
+    node.updated_at = utcnow()
+    await session.flush()
+    return node
+
+
+# --- finding -------------------------------------------------------------------------------------
+
+
+async def search(*, session: AsyncSession, principal: Principal, query: str) -> list[FileNode]:
+    """Live nodes whose name has a word starting with each word of `query` (index ranges, no scans)."""
+    words = names.query_words(query)
+    if not words:
+        return []
+    statement = select(FileNode).where(_owned(principal), FileNode.in_trash.is_(False), FileNode.kind != "root")
+    for word in words:
+        statement = statement.where(
+            FileNode.id.in_(
+                select(FileNameTerm.node_id).where(
+                    FileNameTerm.owner_id == principal.user_id,
+                    FileNameTerm.tenant_id == principal.tenant_id,
+                    FileNameTerm.term >= word,
+                    FileNameTerm.term < word + _LAST,
+                )
+            )
+        )
+    rows = await session.scalars(statement.order_by(FileNode.name_key, FileNode.id).limit(SEARCH_LIMIT))
+    return list(rows)
+
+
+async def recent(*, session: AsyncSession, principal: Principal) -> list[FileNode]:
+    """The principal's most recently changed files."""
+    rows = await session.scalars(
+        select(FileNode)
+        .where(_owned(principal), FileNode.kind == "file", FileNode.in_trash.is_(False))
+        .order_by(FileNode.updated_at.desc(), FileNode.id)
+        .limit(RECENT_LIMIT)
+    )
+    return list(rows)
+
+
+async def favorites(*, session: AsyncSession, principal: Principal) -> list[FileNode]:
+    """What the principal starred (live nodes only), by name."""
+    rows = await session.scalars(
+        select(FileNode)
+        .join(FileFavorite, FileFavorite.node_id == FileNode.id)
+        .where(FileFavorite.user_id == principal.user_id, _owned(principal), FileNode.in_trash.is_(False))
+        .order_by(FileNode.name_key, FileNode.id)
+    )
+    return list(rows)
+
+
+async def set_favorite(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID, favorite: bool) -> FileNode:
+    """Star or unstar a node (idempotent)."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    await session.execute(delete(FileFavorite).where(FileFavorite.user_id == principal.user_id, FileFavorite.node_id == node.id))
+    if favorite:
+        session.add(FileFavorite(user_id=principal.user_id, node_id=node.id, tenant_id=principal.tenant_id))
+    await session.flush()
+    return node
+
+
+async def zip_entries(
+    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID
+) -> tuple[FileNode, list[tuple[str, FileNode]]]:
+    """A folder and the (path inside the zip, node) of everything live under it, parents first."""
+    folder = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    members = await _subtree(session, folder, live_only=True)
+    paths: dict[uuid.UUID, str] = {folder.id: ""}
+    entries: list[tuple[str, FileNode]] = []
+    for member in members[1:]:
+        path = f"{paths[cast('uuid.UUID', member.parent_id)]}{member.name}"
+        paths[member.id] = path + "/"
+        entries.append((path + ("/" if member.kind == "folder" else ""), member))
+    return folder, entries
+
+
+async def stream_blob(storage: Storage, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+    """A blob's bytes (re-exported so the routes need no storage import for reads)."""
+    async for chunk in storage.get(key, start, end):
+        yield chunk
