@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
 from nubes import __version__
+from nubes.compute.api import router as compute_router
+from nubes.compute.gateway import AgentHub
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
@@ -62,10 +64,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app.state.keyring = KeyRing(settings)
     app.state.rate_limiter = RateLimiter()
+    app.state.agent_hub = AgentHub()
 
     install_error_handlers(app)
     app.include_router(ops_router, prefix="/api")
     app.include_router(identity_router, prefix="/api")
+    app.include_router(compute_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.

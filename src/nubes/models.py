@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so migrations see the whole schema."""
 
+from nubes.compute.models import Allocation, Cluster, Container, Egg, EggCategory, Job, Node
 from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
 from nubes.identity.models import (
@@ -19,11 +20,18 @@ from nubes.identity.models import (
 from nubes.ops.models import SystemSetting
 
 __all__ = [
+    "Allocation",
     "AuditEvent",
     "Base",
+    "Cluster",
+    "Container",
+    "Egg",
+    "EggCategory",
     "Group",
     "GroupMember",
     "GroupRole",
+    "Job",
+    "Node",
     "PersonalAccessToken",
     "RefreshToken",
     "Role",
