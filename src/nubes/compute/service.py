@@ -542,7 +542,7 @@ async def commands_for_node(*, session: AsyncSession, node_id: uuid.UUID, includ
         if container is None:
             job.status, job.error, job.finished_at = "failed", "The container no longer exists.", utcnow()
             continue
-        needs_spec = job.action in {"create", "start", "restart"}
+        needs_spec = job.action != "delete"
         spec = await container_spec(session=session, container=container) if needs_spec else None
         commands.append(protocol.Command(idempotency_key=str(job.id), action=job.action, container_id=container.id, spec=spec))
         job.status = "sent"
