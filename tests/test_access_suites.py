@@ -21,13 +21,17 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nubes.compute.models import Cluster, Container, Egg, Job, Node
 from nubes.config import Settings
 from nubes.identity.models import Group, GroupMember, PersonalAccessToken, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
 
 # Operations anyone may call (operationId). Keep this list short and deliberate.
-PUBLIC = {"health", "ready", "version", "auth-login", "auth-refresh", "auth-logout", "auth-jwks"}
+PUBLIC = {"health", "ready", "version", "auth-login", "auth-refresh", "auth-logout", "auth-jwks", "nodes-register"}
+
+# Operations on platform-wide catalog objects every tenant may read (not tenant-owned, so not isolated).
+SHARED_CATALOG = {"eggs-get"}
 
 # Bodies for operations that need one to get past validation (so the test reaches the authorization check).
 BODIES: dict[str, dict[str, Any]] = {
@@ -41,6 +45,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-groups-create": {"name": "intruders"},
     "admin-groups-update": {"name": "renamed by another tenant"},
     "users-me-tokens-create": {"name": "probe", "scopes": ["files.read"]},
+    "nodes-allocations-add": {"ip": "127.0.0.1", "ports": ["25600"]},
+    "containers-power": {"action": "kill"},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -101,6 +107,29 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         tenant_id=tenant.id, user_id=member.id, name="a-token", token_hash="0" * 64, prefix="nbp_a", scopes=["files.read"]
     )
     session.add(token)
+    cluster = Cluster(name="a-cluster")
+    session.add(cluster)
+    await session.flush()
+    node = Node(cluster_id=cluster.id, name="a-node", cpu=100, memory_mb=1024, disk_mb=1024)
+    egg = Egg(name="a-egg", document={})
+    session.add_all([node, egg])
+    await session.flush()
+    container = Container(
+        tenant_id=tenant.id,
+        name="a-container",
+        egg_id=egg.id,
+        node_id=node.id,
+        image="x",
+        cpu=10,
+        memory_mb=64,
+        disk_mb=64,
+        startup="true",
+        state="running",
+    )
+    session.add(container)
+    await session.flush()
+    job = Job(tenant_id=tenant.id, action="start", container_id=container.id, target_id=str(container.id), node_id=node.id)
+    session.add(job)
     await session.flush()
     # Plain values: the snapshots expire ORM objects.
     ids = {
@@ -110,6 +139,10 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         "role_id": str(role.id),
         "group_id": str(group.id),
         "token_id": str(token.id),
+        "node_id": str(node.id),
+        "egg_id": str(egg.id),
+        "container_id": str(container.id),
+        "job_id": str(job.id),
     }
 
     def factory(name: str) -> ObjectFactory:
@@ -133,7 +166,7 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
     checked = []
     for method, path, operation in _operations(app):
         names = _PARAM.findall(path)
-        if not names:
+        if not names or operation["operationId"] in SHARED_CATALOG:
             continue
         missing = [name for name in names if name not in objects_of_tenant_a]
         assert not missing, f"{method} {path}: add a tenant-A object for {missing} to objects_of_tenant_a"
@@ -157,4 +190,10 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "admin-roles-update",
         "admin-groups-members-add",
         "users-me-tokens-revoke",
+        "containers-get",
+        "containers-power",
+        "containers-delete",
+        "containers-logs",
+        "jobs-get",
+        "nodes-revoke",
     } <= set(checked)
