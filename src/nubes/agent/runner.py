@@ -250,12 +250,13 @@ class Agent:
         return ""
 
     async def _watch_docker(self) -> None:
-        """Report containers that start or exit on their own (a crash); resubscribe if Docker's stream ends."""
+        """Report every start and exit; the server ignores those a job of its own caused, and sees crashes in the rest.
+
+        Events share the outbox with command results, so the server reads them in the order they happened.
+        """
         while True:
             try:
                 async for container_id, state, code in self.environment.events():
-                    if self.locks.get(container_id) is not None and self.locks[container_id].locked():
-                        continue  # a command is changing it; its result reports the state
                     reason = f"exited with code {code}" if state == "crashed" else ""
                     event = protocol.Event(container_id=container_id, state=state, exit_code=code, reason=reason)
                     await self.outbox.put(event.model_dump_json())

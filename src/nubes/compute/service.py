@@ -584,8 +584,10 @@ async def apply_result(*, session: AsyncSession, node_id: uuid.UUID, result: pro
         await session.flush()
         return []
     if result.ok:
-        container.state = _AFTER_SUCCESS[job.action]
-        container.state_reason = ""
+        # What the agent saw after the action wins over what the action should have done (it may have crashed at once).
+        observed = result.state if result.state in {"running", "stopped", "crashed"} else None
+        container.state = _observed_to_state(observed) if observed else _AFTER_SUCCESS[job.action]
+        container.state_reason = "exited right after starting" if observed == "crashed" else ""
         if job.action == "create" and container.desired_state == "running":
             start = await _enqueue(session=session, container=container, action="start", principal=None)
             container.state = "starting"
