@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,8 +21,8 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
 
 from nubes.compute.protocol import LABEL_CONTAINER
 from tests.compute.eggs import ECHO_EGG, egg
@@ -339,3 +340,107 @@ def test_a_node_credential_is_no_key_to_the_api(api: Api, site: Site) -> None:
     for path in ("/api/nodes", f"/api/nodes/{site.node_id}", "/api/containers", "/api/eggs"):
         response = httpx.get(str(api.http.base_url) + path, headers={"Authorization": f"Bearer {credential}"})
         assert response.status_code == 401, path
+
+
+# --- the console ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _signed_in(server: Server) -> Iterator[httpx.Client]:
+    """A browser-like client: a fresh session whose cookies the console socket uses."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        response = http.post(
+            "/api/auth/login",
+            json={"username": server.admin_username, "password": server.admin_password},
+            headers={"Origin": server.url},
+        )
+        assert response.status_code == 200, response.text
+        yield http
+
+
+def _cookie_header(http: httpx.Client) -> str:
+    return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+
+
+def _until(ws: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """Read frames until one is wanted (recv has its own timeout, so a silent socket fails the test)."""
+    while True:
+        frame: dict[str, Any] = json.loads(ws.recv(timeout=60))
+        if wanted(frame):
+            return frame
+
+
+def _has_line(text: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda frame: frame.get("type") == "output" and any(text in line for line in frame["lines"])
+
+
+def test_console_streams_output_and_takes_input_lines(api: Api, site: Site, server: Server) -> None:
+    container_id = _create(api, site)["container"]["id"]
+    wait_for("running", lambda: _state(api, container_id, "running"))
+    with _signed_in(server) as browser:
+        url = _ws_url(api) + f"/api/ws/containers/{container_id}"
+        with connect(url, additional_headers={"Cookie": _cookie_header(browser), "Origin": server.url}, open_timeout=10) as ws:
+            assert _until(ws, lambda frame: frame.get("type") == "state")["state"] == "running"
+            _until(ws, _has_line("started hi"))
+            ws.send(json.dumps({"type": "input", "line": "hello console"}))
+            _until(ws, _has_line("got hello console"))
+            ws.send(json.dumps({"type": "input", "line": "x" * 5000}))
+            assert "at most 4096" in _until(ws, lambda frame: frame.get("type") == "notice")["message"]
+            # The egg's stop command typed into the console stops it, and the state follows.
+            ws.send(json.dumps({"type": "input", "line": "stop"}))
+            _until(ws, _has_line("bye"))
+            assert _until(ws, lambda frame: frame.get("type") == "state")["state"] in {"stopped", "crashed"}
+
+
+def test_console_refuses_other_sites_and_strangers(api: Api, site: Site, server: Server) -> None:
+    container_id = _create(api, site, start=False)["container"]["id"]
+    url = _ws_url(api) + f"/api/ws/containers/{container_id}"
+    with _signed_in(server) as browser:
+        cookie = _cookie_header(browser)
+        for headers in (
+            {"Cookie": cookie, "Origin": "https://evil.example"},  # cross-site WebSocket hijacking
+            {"Origin": server.url},  # no credential
+            {"Cookie": "nubes_access=forged", "Origin": server.url},
+        ):
+            with pytest.raises(InvalidStatus) as refused:
+                connect(url, additional_headers=headers, open_timeout=10)
+            assert refused.value.response.status_code == 403, headers
+        other = _ws_url(api) + f"/api/ws/containers/{uuid.uuid4()}"
+        with pytest.raises(InvalidStatus):
+            connect(other, additional_headers={"Cookie": cookie, "Origin": server.url}, open_timeout=10)
+
+
+def test_console_ticket_opens_one_container_once(api: Api, site: Site) -> None:
+    first = _create(api, site, start=False)["container"]["id"]
+    second = _create(api, site, name="echo-2", start=False)["container"]["id"]
+    wait_for("installed", lambda: _state(api, first, "stopped"))
+    issued = api.call("POST", f"/api/containers/{first}/console-ticket", 200)
+    with connect(_ws_url(api) + issued["url"], open_timeout=10) as ws:
+        assert _until(ws, lambda frame: frame.get("type") == "state")["state"] == "stopped"
+    for url in (issued["url"], f"/api/ws/containers/{second}?ticket={issued['ticket']}"):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(_ws_url(api) + url, open_timeout=10)
+        assert refused.value.response.status_code == 403
+    fresh = api.call("POST", f"/api/containers/{first}/console-ticket", 200)["ticket"]
+    with pytest.raises(InvalidStatus):
+        connect(_ws_url(api) + f"/api/ws/containers/{second}?ticket={fresh}", open_timeout=10)
+
+
+def test_console_closes_when_access_ends(api: Api, site: Site, server: Server) -> None:
+    with _signed_in(server) as browser, _signed_in(server) as other_tab:
+        container_id = _create(api, site, start=False)["container"]["id"]
+        wait_for("installed", lambda: _state(api, container_id, "stopped"))
+        url = _ws_url(api) + f"/api/ws/containers/{container_id}"
+        with connect(url, additional_headers={"Cookie": _cookie_header(browser), "Origin": server.url}, open_timeout=10) as ws:
+            _until(ws, lambda frame: frame.get("type") == "state")
+            mine = browser.get("/api/users/me/sessions").json()
+            target = next(item["id"] for item in mine if item["current"])
+            ended = other_tab.delete(
+                f"/api/users/me/sessions/{target}",
+                headers={"X-CSRF-Token": other_tab.cookies["nubes_csrf"], "Origin": server.url},
+            )
+            assert ended.status_code == 204, ended.text
+            with pytest.raises(ConnectionClosed) as closed:
+                _until(ws, lambda frame: False)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4401

@@ -322,6 +322,22 @@ class DockerEnvironment:
         chunks = await container.log(stdout=True, stderr=True, tail=tail)
         return "".join(chunks)
 
+    async def follow(self, container_id: uuid.UUID, *, tail: int, since: int) -> AsyncIterator[list[str]]:
+        """The container's output as it comes, in whole lines: the last `tail` lines (after `since`), then live ones.
+
+        The stream ends when the container stops.
+        """
+        container = await self._get(container_id)
+        pending = ""
+        stream: AsyncIterator[str] = container.log(stdout=True, stderr=True, follow=True, tail=tail, since=since)
+        async for chunk in stream:
+            pending += chunk
+            if "\n" in pending:
+                *lines, pending = pending.split("\n")
+                yield lines
+        if pending:
+            yield [pending]
+
     async def events(self) -> AsyncIterator[tuple[uuid.UUID, ObservedState, int | None]]:
         """State changes of this node's containers as Docker reports them (start, die)."""
         labels = [f"{LABEL_NODE}={self.settings.node_id}", f"{LABEL_ROLE}=server"]

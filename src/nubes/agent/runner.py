@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import random
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -96,6 +97,7 @@ class Agent:
         self.results: OrderedDict[str, protocol.CommandResult] = OrderedDict()
         self.running: dict[str, asyncio.Task[protocol.CommandResult]] = {}
         self.outbox: asyncio.Queue[str] = asyncio.Queue()
+        self.consoles: dict[uuid.UUID, asyncio.Task[None]] = {}
 
     async def run(self) -> None:
         """Connect, serve, reconnect with exponential backoff and jitter; stops only on a refused credential."""
@@ -145,7 +147,7 @@ class Agent:
                 try:
                     await self._receive(socket)
                 finally:
-                    for task in (sender, heart):
+                    for task in [sender, heart, *self.consoles.values()]:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await task
@@ -179,6 +181,40 @@ class Agent:
                 asyncio.create_task(self._answer(message))  # noqa: RUF006 - _answer reports its own end
             elif isinstance(message, protocol.Ping):
                 await self.outbox.put(protocol.Heartbeat().model_dump_json())
+            elif isinstance(message, protocol.ConsoleOpen):
+                self.consoles[message.stream_id] = asyncio.create_task(self._console(message))
+            elif isinstance(message, protocol.ConsoleInput):
+                asyncio.create_task(self._console_input(message))  # noqa: RUF006 - it reports its own failure
+            elif isinstance(message, protocol.ConsoleClose):
+                task = self.consoles.pop(message.stream_id, None)
+                if task is not None:
+                    task.cancel()
+
+    async def _console(self, request: protocol.ConsoleOpen) -> None:
+        """Stream a container's output; across its restarts, until the server closes the stream."""
+        tail, since = request.tail, 0
+        try:
+            while True:
+                # A container still installing does not exist yet: wait for it like for a stopped one.
+                state = await self.environment.observe(request.container_id)
+                if state == "running" or (tail and state != "missing"):
+                    async for lines in self.environment.follow(request.container_id, tail=tail, since=since):
+                        output = protocol.ConsoleOutput(stream_id=request.stream_id, lines=lines)
+                        await self.outbox.put(output.model_dump_json())
+                    tail, since = 0, int(time.time())
+                await asyncio.sleep(1)  # stopped: look again for a start
+        except (DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
+            ended = protocol.ConsoleEnded(stream_id=request.stream_id, reason=str(exc)[:500])
+            await self.outbox.put(ended.model_dump_json())
+        finally:
+            self.consoles.pop(request.stream_id, None)
+
+    async def _console_input(self, request: protocol.ConsoleInput) -> None:
+        try:
+            await self.environment.send_line(request.container_id, request.line)
+        except (DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
+            notice = protocol.ConsoleOutput(stream_id=request.stream_id, lines=[f"[nubes] the line was not delivered: {exc}"])
+            await self.outbox.put(notice.model_dump_json())
 
     async def _answer(self, command: protocol.Command) -> None:
         result = await self.execute(command)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Body, Depends, Query, Request, Response, WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute import eggs, protocol, service
+from nubes.compute.console import serve_console, ticket_scope
 from nubes.compute.gateway import AgentHub, serve_agent
+from nubes.compute.locking import restart_as_writer
 from nubes.compute.models import Container, Egg, Job
 from nubes.compute.schemas import (
     AllocationCreate,
     AllocationRead,
     ClusterCreate,
     ClusterRead,
+    ConsoleTicket,
     ContainerAccepted,
     ContainerCreate,
     ContainerLogs,
@@ -33,10 +38,11 @@ from nubes.compute.schemas import (
     PowerRequest,
 )
 from nubes.core.db import SessionDep
-from nubes.core.errors import Conflict, ServiceUnavailable
+from nubes.core.errors import Conflict, Forbidden, ServiceUnavailable
 from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
+from nubes.core.websocket import SocketRegistry, Tickets
 from nubes.identity.auth import OriginDep, SettingsDep, require, require_superadmin
 
 router = api_router()
@@ -54,6 +60,15 @@ async def hub_of(request: Request) -> AgentHub:
 
 
 HubDep = Annotated[AgentHub, Depends(hub_of)]
+
+
+async def writer_session(session: SessionDep) -> AsyncSession:
+    """The request's session, the database's writer from here on (see compute/locking.py)."""
+    await restart_as_writer(session)
+    return session
+
+
+WriteSessionDep = Annotated[AsyncSession, Depends(writer_session)]
 
 
 # --- clusters --------------------------------------------------------------------------------------
@@ -74,7 +89,7 @@ async def list_clusters(session: SessionDep, _: ContainersRead) -> list[ClusterR
     summary="Add a cluster",
 )
 async def create_cluster(
-    cluster_in: ClusterCreate, session: SessionDep, principal: PlatformAdmin, origin: OriginDep
+    cluster_in: ClusterCreate, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
 ) -> ClusterRead:
     """A new, empty cluster (platform administrators)."""
     return ClusterRead.model_validate(
@@ -98,7 +113,7 @@ async def create_node(
     node_in: NodeCreate,
     request: Request,
     response: Response,
-    session: SessionDep,
+    session: WriteSessionDep,
     settings: SettingsDep,
     principal: PlatformAdmin,
     origin: OriginDep,
@@ -120,7 +135,9 @@ async def create_node(
 @router.post(
     "/nodes/register", operation_id="nodes-register", response_model=NodeCredential, tags=["compute"], summary="Register an agent"
 )
-async def register_node(register_in: NodeRegister, response: Response, session: SessionDep, origin: OriginDep) -> NodeCredential:
+async def register_node(
+    register_in: NodeRegister, response: Response, session: WriteSessionDep, origin: OriginDep
+) -> NodeCredential:
     """Trade the one-time registration token for the node's credential (what `nubes agent` does on its first start)."""
     node, credential = await service.register_node(session=session, token=register_in.token, origin=origin)
     response.headers["Cache-Control"] = "no-store"
@@ -137,7 +154,12 @@ async def get_node(node_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) ->
     "/nodes/{node_id}/revoke", operation_id="nodes-revoke", response_model=NodeRead, tags=["compute"], summary="Revoke a node"
 )
 async def revoke_node(
-    node_id: uuid.UUID, session: SessionDep, principal: PlatformAdmin, origin: OriginDep, hub: HubDep, background: BackgroundTasks
+    node_id: uuid.UUID,
+    session: WriteSessionDep,
+    principal: PlatformAdmin,
+    origin: OriginDep,
+    hub: HubDep,
+    background: BackgroundTasks,
 ) -> NodeRead:
     """The node's credential stops working and its agent is disconnected."""
     node = await service.revoke_node(session=session, principal=principal, node_id=node_id, origin=origin)
@@ -167,7 +189,7 @@ async def list_allocations(node_id: uuid.UUID, session: SessionDep, _: PlatformA
     summary="Add allocations",
 )
 async def add_allocations(
-    node_id: uuid.UUID, allocation_in: AllocationCreate, session: SessionDep, principal: PlatformAdmin, origin: OriginDep
+    node_id: uuid.UUID, allocation_in: AllocationCreate, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
 ) -> list[AllocationRead]:
     """Give a node ports on an IP for containers to bind (ranges like 25600-25610)."""
     rows = await service.add_allocations(
@@ -222,7 +244,7 @@ async def list_eggs(session: SessionDep, _: ContainersRead) -> list[EggRead]:
 )
 async def import_egg(
     document: Annotated[dict[str, Any], Body(description="A Pterodactyl egg file (PTDL_v2), unchanged.")],
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: PlatformAdmin,
     origin: OriginDep,
     category_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -247,7 +269,7 @@ async def export_egg(egg_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -
 
 
 @router.delete("/eggs/{egg_id}", operation_id="eggs-delete", status_code=204, tags=["compute"], summary="Delete an egg")
-async def delete_egg(egg_id: uuid.UUID, session: SessionDep, principal: PlatformAdmin, origin: OriginDep) -> None:
+async def delete_egg(egg_id: uuid.UUID, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep) -> None:
     """Remove an egg that no container uses."""
     await service.delete_egg(session=session, principal=principal, egg_id=egg_id, origin=origin)
 
@@ -284,7 +306,7 @@ async def list_containers(session: SessionDep, principal: ContainersRead, limit:
 )
 async def create_container(
     container_in: ContainerCreate,
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: ContainersManage,
     origin: OriginDep,
     hub: HubDep,
@@ -322,7 +344,7 @@ async def get_container(container_id: uuid.UUID, session: SessionDep, principal:
 async def power_container(
     container_id: uuid.UUID,
     power_in: PowerRequest,
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: ContainersManage,
     origin: OriginDep,
     hub: HubDep,
@@ -346,7 +368,7 @@ async def power_container(
 )
 async def delete_container(
     container_id: uuid.UUID,
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: ContainersManage,
     origin: OriginDep,
     hub: HubDep,
@@ -410,6 +432,58 @@ async def get_job(job_id: uuid.UUID, session: SessionDep, principal: ContainersR
     """A job and its output or error."""
     job: Job = await service.get_job(session=session, principal=principal, job_id=job_id)
     return JobRead.model_validate(job)
+
+
+# --- the console ------------------------------------------------------------------------------------
+
+
+def _console_tools(app: Any) -> tuple[Tickets, SocketRegistry]:
+    """The app's console tickets and socket registry, made on first use."""
+    if not hasattr(app.state, "console_tickets"):
+        app.state.console_tickets = Tickets(app.state.settings.secret_key or secrets.token_hex(32))
+        app.state.console_sockets = SocketRegistry()
+    return app.state.console_tickets, app.state.console_sockets
+
+
+@router.post(
+    "/containers/{container_id}/console-ticket",
+    operation_id="containers-console-ticket",
+    response_model=ConsoleTicket,
+    tags=["containers"],
+    summary="A ticket to open the console",
+)
+async def console_ticket(
+    container_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("containers.console"))],
+) -> ConsoleTicket:
+    """A single-use ticket, valid for seconds, that opens this container's console and no other (`?ticket=`)."""
+    await service.get_container(session=session, principal=principal, container_id=container_id)
+    if principal.session_id is None:
+        raise Forbidden("Tickets are for signed-in sessions; a personal access token can open the console with its header.")
+    tickets, _ = _console_tools(request.app)
+    response.headers["Cache-Control"] = "no-store"
+    ticket = tickets.issue(user_id=principal.user_id, session_id=principal.session_id, scope=ticket_scope(container_id))
+    return ConsoleTicket(ticket=ticket, expires_in=tickets.ttl, url=f"/api/ws/containers/{container_id}?ticket={ticket}")
+
+
+@router.websocket("/ws/containers/{container_id}")
+async def console_socket(websocket: WebSocket, container_id: uuid.UUID) -> None:
+    """A container's console: the session cookie (same Origin only), a bearer token or a ticket."""
+    tickets, registry = _console_tools(websocket.app)
+    state = websocket.app.state
+    await serve_console(
+        websocket,
+        container_id,
+        settings=state.settings,
+        sessions=state.db.sessions,
+        keyring=state.keyring,
+        hub=state.agent_hub,
+        tickets=tickets,
+        registry=registry,
+    )
 
 
 # --- the agent's socket (not in OpenAPI) -------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -19,16 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from nubes.compute import protocol, service
+from nubes.compute.locking import take_write_lock
 from nubes.core.db import finish_on_exit
 
 log = structlog.get_logger("nubes.compute.gateway")
 
 HEARTBEAT_INTERVAL = 10.0
 HELLO_TIMEOUT = 15.0
+HEARTBEAT_RECORD_INTERVAL = 60.0
 MAX_FRAME_BYTES = 1_048_576
 CLOSE_REVOKED = 4403
 CLOSE_REPLACED = 4409
 CLOSE_PROTOCOL = 4400
+CONSOLE_BACKLOG = 1000  # chunks of lines queued per console before the oldest are dropped
 
 
 @dataclass
@@ -39,9 +43,19 @@ class AgentConnection:
     websocket: WebSocket
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     waiting: dict[uuid.UUID, asyncio.Future[protocol.CommandResult]] = field(default_factory=dict)
+    # Console streams: lines for each, None when the stream (or the agent's connection) ended.
+    streams: dict[uuid.UUID, asyncio.Queue[list[str] | None]] = field(default_factory=dict)
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def send(self, message: protocol.Welcome | protocol.Command | protocol.Ping) -> None:
+    async def send(
+        self,
+        message: protocol.Welcome
+        | protocol.Command
+        | protocol.Ping
+        | protocol.ConsoleOpen
+        | protocol.ConsoleInput
+        | protocol.ConsoleClose,
+    ) -> None:
         async with self.send_lock:
             await self.websocket.send_text(message.model_dump_json())
 
@@ -84,6 +98,40 @@ class AgentHub:
         finally:
             connection.waiting.pop(command.id, None)
 
+    async def open_console(
+        self, node_id: uuid.UUID, container_id: uuid.UUID, tail: int
+    ) -> tuple[uuid.UUID, asyncio.Queue[list[str] | None]] | None:
+        """Ask the node to stream a container's output; None when the node is not connected."""
+        connection = self.connections.get(node_id)
+        if connection is None:
+            return None
+        stream_id = uuid.uuid4()
+        queue: asyncio.Queue[list[str] | None] = asyncio.Queue(maxsize=CONSOLE_BACKLOG)
+        connection.streams[stream_id] = queue
+        try:
+            await connection.send(protocol.ConsoleOpen(stream_id=stream_id, container_id=container_id, tail=tail))
+        except (RuntimeError, WebSocketDisconnect):
+            connection.streams.pop(stream_id, None)
+            return None
+        return stream_id, queue
+
+    async def console_input(self, node_id: uuid.UUID, stream_id: uuid.UUID, container_id: uuid.UUID, line: str) -> bool:
+        """Pass a line to the container's stdin; False when the node is not connected."""
+        connection = self.connections.get(node_id)
+        if connection is None or stream_id not in connection.streams:
+            return False
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await connection.send(protocol.ConsoleInput(stream_id=stream_id, container_id=container_id, line=line))
+            return True
+        return False
+
+    async def close_console(self, node_id: uuid.UUID, stream_id: uuid.UUID) -> None:
+        """Stop a console stream."""
+        connection = self.connections.get(node_id)
+        if connection is not None and connection.streams.pop(stream_id, None) is not None:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await connection.send(protocol.ConsoleClose(stream_id=stream_id))
+
 
 def bearer_of(websocket: WebSocket) -> str:
     """The credential in `Authorization: Bearer ...`, or empty."""
@@ -94,6 +142,7 @@ def bearer_of(websocket: WebSocket) -> str:
 async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessionmaker[AsyncSession]) -> None:
     """Run one agent's connection: authenticate, hello and reconcile, then commands and results until it ends."""
     async with sessions() as session, finish_on_exit(session):
+        await take_write_lock(session)
         node = await service.node_by_credential(session=session, credential=bearer_of(websocket))
         node_id = node.id if node is not None else None
     if node_id is None:
@@ -114,6 +163,7 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await previous.websocket.close(code=CLOSE_REPLACED, reason="another connection of this node")
         async with sessions() as session, finish_on_exit(session):
+            await take_write_lock(session)
             await service.mark_node(session=session, node_id=node_id, status="online", agent_version=hello.agent_version)
             commands = await service.reconcile(session=session, node_id=node_id, observed=hello.containers)
         log.info("agent.connected", node=str(node_id), version=hello.agent_version, adopted=len(hello.containers))
@@ -131,9 +181,12 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
     finally:
         for future in connection.waiting.values():
             future.cancel()
+        for queue in connection.streams.values():
+            _offer(queue, None)
         if hub.connections.get(node_id) is connection:
             del hub.connections[node_id]
             async with sessions() as session, finish_on_exit(session):
+                await take_write_lock(session)
                 await service.mark_node(session=session, node_id=node_id, status="offline")
         if websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
@@ -141,7 +194,22 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
         log.info("agent.disconnected", node=str(node_id))
 
 
-async def _receive(websocket: WebSocket) -> protocol.Hello | protocol.CommandResult | protocol.Event | protocol.Heartbeat:
+def _offer(queue: asyncio.Queue[list[str] | None], item: list[str] | None) -> None:
+    """Queue without waiting: a console that cannot keep up loses its oldest lines, never the agent's connection."""
+    while True:
+        try:
+            queue.put_nowait(item)
+            return
+        except asyncio.QueueFull:
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+
+
+async def _receive(
+    websocket: WebSocket,
+) -> (
+    protocol.Hello | protocol.CommandResult | protocol.Event | protocol.Heartbeat | protocol.ConsoleOutput | protocol.ConsoleEnded
+):
     text = await websocket.receive_text()
     if len(text) > MAX_FRAME_BYTES:
         raise WebSocketDisconnect(code=1009)
@@ -158,6 +226,7 @@ async def _receive(websocket: WebSocket) -> protocol.Hello | protocol.CommandRes
 
 async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
     node_id = connection.node_id
+    recorded = time.monotonic()
     while True:
         message = await _receive(connection.websocket)
         if isinstance(message, protocol.CommandResult):
@@ -166,14 +235,23 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
                 waiting.set_result(message)
                 continue
             async with sessions() as session, finish_on_exit(session):
+                await take_write_lock(session)
                 follow_up = await service.apply_result(session=session, node_id=node_id, result=message)
             for command in follow_up:
                 await connection.send(command)
         elif isinstance(message, protocol.Event):
             async with sessions() as session, finish_on_exit(session):
+                await take_write_lock(session)
                 await service.apply_event(session=session, node_id=node_id, event=message)
-        elif isinstance(message, protocol.Heartbeat):
+        elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleEnded):
+            queue = connection.streams.get(message.stream_id)
+            if queue is not None:
+                _offer(queue, message.lines if isinstance(message, protocol.ConsoleOutput) else None)
+        elif isinstance(message, protocol.Heartbeat) and time.monotonic() - recorded >= HEARTBEAT_RECORD_INTERVAL:
+            # The database learns of heartbeats now and then, not each time: every write competes with requests.
+            recorded = time.monotonic()
             async with sessions() as session, finish_on_exit(session):
+                await take_write_lock(session)
                 await service.mark_node(session=session, node_id=node_id, status="online")
 
 
@@ -184,6 +262,7 @@ async def _send_queued(connection: AgentConnection, sessions: async_sessionmaker
             await asyncio.wait_for(connection.wake.wait(), HEARTBEAT_INTERVAL)
         connection.wake.clear()
         async with sessions() as session, finish_on_exit(session):
+            await take_write_lock(session)
             commands = await service.commands_for_node(session=session, node_id=connection.node_id, include_sent=False)
         for command in commands:
             await connection.send(command)

@@ -4,9 +4,11 @@ The agent imports only this module from the server's code. Every message carries
 that receives a `protocol` it does not speak closes the socket with a message saying so.
 
 - server -> agent: `welcome` (after authentication), `command` (with an id and an idempotency key:
-  a command re-sent after a reconnect is carried out once), `ping`.
+  a command re-sent after a reconnect is carried out once), `ping`, and for consoles
+  `console_open` / `console_input` / `console_close`.
 - agent -> server: `hello` (version and the containers it finds by their labels), `command_result`,
-  `event` (a container's state changed: started, exited, crashed), `heartbeat`.
+  `event` (a container's state changed: started, exited, crashed), `heartbeat`, and
+  `console_output` / `console_ended`.
 """
 
 from __future__ import annotations
@@ -111,8 +113,37 @@ class Ping(_Message):
     type: Literal["ping"] = "ping"
 
 
-ServerMessage = Annotated[Welcome | Command | Ping, Field(discriminator="type")]
-server_message = TypeAdapter[Welcome | Command | Ping](ServerMessage)
+MAX_CONSOLE_LINE = 4096
+
+
+class ConsoleOpen(_Message):
+    """Stream a container's output (the last `tail` lines, then live ones) under `stream_id` until closed."""
+
+    type: Literal["console_open"] = "console_open"
+    stream_id: uuid.UUID
+    container_id: uuid.UUID
+    tail: int = Field(default=100, ge=0, le=10_000)
+
+
+class ConsoleInput(_Message):
+    """A line for the container's stdin."""
+
+    type: Literal["console_input"] = "console_input"
+    stream_id: uuid.UUID
+    container_id: uuid.UUID
+    line: str = Field(max_length=MAX_CONSOLE_LINE)
+
+
+class ConsoleClose(_Message):
+    """Stop streaming."""
+
+    type: Literal["console_close"] = "console_close"
+    stream_id: uuid.UUID
+
+
+_ServerMessages = Welcome | Command | Ping | ConsoleOpen | ConsoleInput | ConsoleClose
+ServerMessage = Annotated[_ServerMessages, Field(discriminator="type")]
+server_message = TypeAdapter[_ServerMessages](ServerMessage)
 
 
 # --- agent -> server -------------------------------------------------------------------------------
@@ -165,5 +196,22 @@ class Heartbeat(_Message):
     type: Literal["heartbeat"] = "heartbeat"
 
 
-AgentMessage = Annotated[Hello | CommandResult | Event | Heartbeat, Field(discriminator="type")]
-agent_message = TypeAdapter[Hello | CommandResult | Event | Heartbeat](AgentMessage)
+class ConsoleOutput(_Message):
+    """Lines a container printed, for one console stream."""
+
+    type: Literal["console_output"] = "console_output"
+    stream_id: uuid.UUID
+    lines: list[str]
+
+
+class ConsoleEnded(_Message):
+    """A console stream ended on the agent's side (the container is gone)."""
+
+    type: Literal["console_ended"] = "console_ended"
+    stream_id: uuid.UUID
+    reason: str = ""
+
+
+_AgentMessages = Hello | CommandResult | Event | Heartbeat | ConsoleOutput | ConsoleEnded
+AgentMessage = Annotated[_AgentMessages, Field(discriminator="type")]
+agent_message = TypeAdapter[_AgentMessages](AgentMessage)

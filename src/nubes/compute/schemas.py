@@ -254,3 +254,11 @@ class ContainerLogs(BaseModel):
     """The last lines a container printed."""
 
     lines: list[str]
+
+
+class ConsoleTicket(BaseModel):
+    """A single-use ticket for one container's console, and the socket URL that uses it."""
+
+    ticket: str
+    expires_in: int
+    url: str
