@@ -41,6 +41,7 @@ def fuzzed_server(fuzz_database_url: str, tmp_path_factory: pytest.TempPathFacto
         yield running
 
 
+@pytest.mark.timeout(600)  # the fuzzer's own limit below; the suite's default of 120 s is shorter than a full run
 def test_schemathesis_finds_nothing(fuzzed_server: Server, tmp_path: Path) -> None:
     token = fuzzed_server.admin_token()
     command = [

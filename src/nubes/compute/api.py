@@ -144,14 +144,18 @@ async def register_node(
     return NodeCredential(node_id=node.id, credential=credential)
 
 
-@router.get("/nodes/{node_id}", operation_id="nodes-get", response_model=NodeRead, tags=["compute"], summary="One node")
+@router.get("/nodes/{node_id:uuid}", operation_id="nodes-get", response_model=NodeRead, tags=["compute"], summary="One node")
 async def get_node(node_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -> NodeRead:
     """A node."""
     return NodeRead.model_validate(await service.get_node(session=session, node_id=node_id))
 
 
 @router.post(
-    "/nodes/{node_id}/revoke", operation_id="nodes-revoke", response_model=NodeRead, tags=["compute"], summary="Revoke a node"
+    "/nodes/{node_id:uuid}/revoke",
+    operation_id="nodes-revoke",
+    response_model=NodeRead,
+    tags=["compute"],
+    summary="Revoke a node",
 )
 async def revoke_node(
     node_id: uuid.UUID,
@@ -169,7 +173,7 @@ async def revoke_node(
 
 
 @router.get(
-    "/nodes/{node_id}/allocations",
+    "/nodes/{node_id:uuid}/allocations",
     operation_id="nodes-allocations-list",
     response_model=list[AllocationRead],
     tags=["compute"],
@@ -181,7 +185,7 @@ async def list_allocations(node_id: uuid.UUID, session: SessionDep, _: PlatformA
 
 
 @router.post(
-    "/nodes/{node_id}/allocations",
+    "/nodes/{node_id:uuid}/allocations",
     operation_id="nodes-allocations-add",
     response_model=list[AllocationRead],
     status_code=201,
@@ -241,6 +245,9 @@ async def list_eggs(session: SessionDep, _: ContainersRead) -> list[EggRead]:
     tags=["compute"],
     summary="Import a Pterodactyl egg",
     max_body_size=MAX_EGG_BYTES,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": eggs.EggDocument.model_json_schema()}}}
+    },
 )
 async def import_egg(
     document: Annotated[dict[str, Any], Body(description="A Pterodactyl egg file (PTDL_v2), unchanged.")],
@@ -254,21 +261,25 @@ async def import_egg(
     return _egg_read(egg)
 
 
-@router.get("/eggs/{egg_id}", operation_id="eggs-get", response_model=EggRead, tags=["compute"], summary="One egg")
+@router.get("/eggs/{egg_id:uuid}", operation_id="eggs-get", response_model=EggRead, tags=["compute"], summary="One egg")
 async def get_egg(egg_id: uuid.UUID, session: SessionDep, _: ContainersRead) -> EggRead:
     """An egg and its variables."""
     return _egg_read(await service.get_egg(session=session, egg_id=egg_id))
 
 
 @router.get(
-    "/eggs/{egg_id}/export", operation_id="eggs-export", response_model=dict[str, Any], tags=["compute"], summary="Export an egg"
+    "/eggs/{egg_id:uuid}/export",
+    operation_id="eggs-export",
+    response_model=dict[str, Any],
+    tags=["compute"],
+    summary="Export an egg",
 )
 async def export_egg(egg_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -> dict[str, Any]:
     """The egg file exactly as it was imported."""
     return (await service.get_egg(session=session, egg_id=egg_id)).document
 
 
-@router.delete("/eggs/{egg_id}", operation_id="eggs-delete", status_code=204, tags=["compute"], summary="Delete an egg")
+@router.delete("/eggs/{egg_id:uuid}", operation_id="eggs-delete", status_code=204, tags=["compute"], summary="Delete an egg")
 async def delete_egg(egg_id: uuid.UUID, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep) -> None:
     """Remove an egg that no container uses."""
     await service.delete_egg(session=session, principal=principal, egg_id=egg_id, origin=origin)
