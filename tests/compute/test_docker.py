@@ -29,7 +29,7 @@ from tests.compute.eggs import ECHO_EGG, egg
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.serving import Server, free_port, serve
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]  # real processes on a shared, busy machine
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -444,3 +444,128 @@ def test_console_closes_when_access_ends(api: Api, site: Site, server: Server) -
                 _until(ws, lambda frame: False)
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 4401
+
+
+# --- several nodes, and a server restart -------------------------------------------------------------
+
+
+def test_two_agents_share_a_cluster_and_placement_spreads_by_room(api: Api, site: Site, server: Server, tmp_path: Path) -> None:
+    node_b = api.call(
+        "POST",
+        "/api/nodes",
+        201,
+        json={
+            "name": f"node-b-{uuid.uuid4().hex[:6]}",
+            "cluster_id": site.cluster_id,
+            "cpu": 200,
+            "memory_mb": 2048,
+            "disk_mb": 10_000,
+        },
+    )
+    api.call("POST", f"/api/nodes/{node_b['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": [str(free_port())]})
+    agent_b = AgentProcess(server, tmp_path / "agent-b", node_b["registration_token"]).start()
+    try:
+        wait_for("the second agent", lambda: api.call("GET", f"/api/nodes/{node_b['id']}", 200)["status"] == "online")
+        # GIVEN two nodes of 2048 MiB WHEN two containers of 1500 MiB are asked for THEN each node gets one.
+        big = {"cpu": 50, "memory_mb": 1500, "disk_mb": 100, "pids": 64}
+        first = _create(api, site, limits=big)["container"]
+        second = _create(api, site, name="echo-2", limits=big)["container"]
+        assert {first["node_id"], second["node_id"]} == {site.node_id, node_b["id"]}
+        for container in (first, second):
+            _wait_running(api, container["id"])
+            labels = json.loads(_docker("inspect", f"nubes-{container['id']}"))[0]["Config"]["Labels"]
+            assert labels["io.nubes.node"] == container["node_id"]
+        third = api.http.post("/api/containers", json={**_create_body(site), "name": "echo-3", "limits": big})
+        assert third.status_code == 409
+        assert "memory (needs 1500 MiB, 548 MiB free)" in third.json()["detail"]
+    finally:
+        agent_b.stop()
+        for name in _docker("ps", "-aq", "--filter", f"label=io.nubes.node={node_b['id']}").split():
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def _wait_running(api: Api, container_id: str) -> None:
+    wait_for("running", lambda: _state(api, container_id, "running"))
+
+
+def _create_body(site: Site) -> dict[str, Any]:
+    return {"name": "echo", "egg_id": site.egg_id, "cluster_id": site.cluster_id, "environment": {"GREETING": "hi"}}
+
+
+@contextlib.contextmanager
+def _serve_on(database_url: str, data_dir: Path, port: int) -> Iterator[str]:
+    """`nubes serve` on a given port (the agent's saved URL must stay the same across the restart)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
+    env |= {
+        "NUBES_DATA_DIR": str(data_dir),
+        "NUBES_DATABASE_URL": database_url,
+        "NUBES_PORT": str(port),
+        "NUBES_ADMIN_PASSWORD": "Harbor-Lantern-Quartz-42",
+    }
+    with (data_dir.parent / f"{data_dir.name}-{time.monotonic_ns()}.log").open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "nubes", "serve"], env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for("the server", lambda: _ready(url), within=60)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/api/ready", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_containers_keep_running_across_a_server_restart(site: Site, compute_database_url: str, tmp_path: Path) -> None:
+    """GIVEN an agent on a server WHEN the server stops and starts again THEN the container ran on and is re-adopted."""
+    del site  # only for the engine and the test image
+    port = free_port()
+    data_dir = tmp_path / "restart-data"
+    with _serve_on(compute_database_url, data_dir, port) as url:
+        token = httpx.post(f"{url}/api/auth/login", json={"username": "admin", "password": "Harbor-Lantern-Quartz-42"}).json()
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=30) as http:
+            api = Api(http)
+            cluster = api.call("POST", "/api/clusters", 201, json={"name": f"restart-{uuid.uuid4().hex[:6]}"})
+            node = api.call(
+                "POST",
+                "/api/nodes",
+                201,
+                json={
+                    "name": f"restart-{uuid.uuid4().hex[:6]}",
+                    "cluster_id": cluster["id"],
+                    "cpu": 100,
+                    "memory_mb": 1024,
+                    "disk_mb": 10_000,
+                },
+            )
+            api.call("POST", f"/api/nodes/{node['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": [str(free_port())]})
+            egg_id = api.call("POST", "/api/eggs/import", 201, json=ECHO_EGG)["id"]
+            agent = AgentProcess(
+                Server(url=url, log=data_dir / "serve.log"), tmp_path / "restart-agent", node["registration_token"]
+            )
+            agent.start()
+            body = {**_create_body(Site(cluster["id"], node["id"], egg_id, agent, [])), "start": True}
+            container_id = api.call("POST", "/api/containers", 202, json=body)["container"]["id"]
+            wait_for("running", lambda: _state(api, container_id, "running"))
+    try:
+        started_at = json.loads(_docker("inspect", f"nubes-{container_id}"))[0]["State"]["StartedAt"]
+        assert json.loads(_docker("inspect", f"nubes-{container_id}"))[0]["State"]["Running"], (
+            "the server is down, the container runs on"
+        )
+        with _serve_on(compute_database_url, data_dir, port) as url:
+            token = httpx.post(f"{url}/api/auth/login", json={"username": "admin", "password": "Harbor-Lantern-Quartz-42"}).json()
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=30) as http:
+                api = Api(http)
+                wait_for("the agent back", lambda: api.call("GET", f"/api/nodes/{node['id']}", 200)["status"] == "online")
+                assert _state(api, container_id, "running")
+                assert len(_docker_ids(container_id)) == 1
+                assert json.loads(_docker("inspect", f"nubes-{container_id}"))[0]["State"]["StartedAt"] == started_at
+                api.call("DELETE", f"/api/containers/{container_id}", 202)
+                wait_for("deleted", lambda: http.get(f"/api/containers/{container_id}").status_code == 404)
+    finally:
+        agent.stop()
+        subprocess.run(["docker", "rm", "-f", f"nubes-{container_id}"], capture_output=True, check=False)
