@@ -384,6 +384,11 @@ def test_console_streams_output_and_takes_input_lines(api: Api, site: Site, serv
             _until(ws, _has_line("started hi"))
             ws.send(json.dumps({"type": "input", "line": "hello console"}))
             _until(ws, _has_line("got hello console"))
+            stats = _until(ws, lambda frame: frame.get("type") == "stats")
+            assert stats["memory_limit_bytes"] == 96 * 1024 * 1024
+            assert 0 < stats["memory_bytes"] < stats["memory_limit_bytes"]
+            assert stats["cpu_percent"] >= 0
+            assert stats["disk_bytes"] > 0  # installed.txt
             ws.send(json.dumps({"type": "input", "line": "x" * 5000}))
             assert "at most 4096" in _until(ws, lambda frame: frame.get("type") == "notice")["message"]
             # The egg's stop command typed into the console stops it, and the state follows.

@@ -38,6 +38,7 @@ INSTALL_SCRIPT_DIR = "/mnt/install"
 # Exit codes of a process ended by SIGINT, SIGKILL or SIGTERM: a stop, not a crash (unless the kernel's OOM killer did it).
 _STOP_EXIT_CODES = {0, 130, 137, 143}
 _INSTALL_CAPS = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"]
+DISK_MEASURE_SECONDS = 10.0
 
 
 class DriverError(Exception):
@@ -338,6 +339,20 @@ class DockerEnvironment:
         if pending:
             yield [pending]
 
+    async def stats(self, container_id: uuid.UUID) -> AsyncIterator[dict[str, float | int]]:
+        """CPU percent, memory, network and volume size about once a second, while the container runs."""
+        container = await self._get(container_id)
+        volume = self.volume_of(container_id)
+        disk, measured = 0, 0.0
+        stream: AsyncIterator[dict[str, Any]] = container.stats(stream=True)
+        async for sample in stream:
+            if not sample.get("memory_stats"):
+                continue  # the container stopped
+            now = asyncio.get_running_loop().time()
+            if now - measured >= DISK_MEASURE_SECONDS:
+                disk, measured = await asyncio.to_thread(disk_use, volume), now
+            yield _figures(sample) | {"disk_bytes": disk}
+
     async def events(self) -> AsyncIterator[tuple[uuid.UUID, ObservedState, int | None]]:
         """State changes of this node's containers as Docker reports them (start, die)."""
         labels = [f"{LABEL_NODE}={self.settings.node_id}", f"{LABEL_ROLE}=server"]
@@ -359,6 +374,38 @@ class DockerEnvironment:
             stopped = container_id in self.stopping or code in {0}
             self.stopping.discard(container_id)
             yield container_id, "stopped" if stopped else "crashed", code
+
+
+def _figures(sample: dict[str, Any]) -> dict[str, float | int]:
+    """Docker's stats sample as the few figures a console shows (CPU percent as `docker stats` computes it)."""
+    cpu, previous = sample.get("cpu_stats") or {}, sample.get("precpu_stats") or {}
+    cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - previous.get("cpu_usage", {}).get("total_usage", 0)
+    system_delta = cpu.get("system_cpu_usage", 0) - previous.get("system_cpu_usage", 0)
+    cores = cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or []) or 1
+    percent = cpu_delta / system_delta * cores * 100 if cpu_delta > 0 and system_delta > 0 else 0.0
+    memory = sample.get("memory_stats") or {}
+    cache = (memory.get("stats") or {}).get("total_inactive_file", 0)
+    networks = (sample.get("networks") or {}).values()
+    return {
+        "cpu_percent": round(percent, 2),
+        "memory_bytes": max(int(memory.get("usage", 0)) - int(cache), 0),
+        "memory_limit_bytes": int(memory.get("limit", 0)),
+        "network_rx_bytes": sum(int(network.get("rx_bytes", 0)) for network in networks),
+        "network_tx_bytes": sum(int(network.get("tx_bytes", 0)) for network in (sample.get("networks") or {}).values()),
+    }
+
+
+def disk_use(root: Path) -> int:
+    """Bytes used under a volume (symlinks not followed, each hard-linked file counted once)."""
+    total, seen = 0, set()
+    for directory, _, files in os.walk(root):
+        for name in files:
+            with contextlib.suppress(OSError):
+                info = (Path(directory) / name).lstat()
+                if (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
+                    total += info.st_blocks * 512
+    return total
 
 
 def _state_of(details: dict[str, Any], *, stopping: bool = False) -> ObservedState:

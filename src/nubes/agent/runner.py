@@ -198,9 +198,14 @@ class Agent:
                 # A container still installing does not exist yet: wait for it like for a stopped one.
                 state = await self.environment.observe(request.container_id)
                 if state == "running" or (tail and state != "missing"):
-                    async for lines in self.environment.follow(request.container_id, tail=tail, since=since):
-                        output = protocol.ConsoleOutput(stream_id=request.stream_id, lines=lines)
-                        await self.outbox.put(output.model_dump_json())
+                    stats = asyncio.create_task(self._console_stats(request)) if state == "running" else None
+                    try:
+                        async for lines in self.environment.follow(request.container_id, tail=tail, since=since):
+                            output = protocol.ConsoleOutput(stream_id=request.stream_id, lines=lines)
+                            await self.outbox.put(output.model_dump_json())
+                    finally:
+                        if stats is not None:
+                            stats.cancel()
                     tail, since = 0, int(time.time())
                 await asyncio.sleep(1)  # stopped: look again for a start
         except (DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
@@ -208,6 +213,13 @@ class Agent:
             await self.outbox.put(ended.model_dump_json())
         finally:
             self.consoles.pop(request.stream_id, None)
+
+    async def _console_stats(self, request: protocol.ConsoleOpen) -> None:
+        """Resource figures for a console, about once a second, until the container stops."""
+        with contextlib.suppress(DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError, ValueError):
+            async for figures in self.environment.stats(request.container_id):
+                sample = protocol.ConsoleStats.model_validate({"stream_id": request.stream_id, **figures})
+                await self.outbox.put(sample.model_dump_json())
 
     async def _console_input(self, request: protocol.ConsoleInput) -> None:
         try:

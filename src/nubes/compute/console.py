@@ -1,6 +1,8 @@
 """A container's console over `WS /api/ws/containers/{id}`: log tail then live lines, stdin lines, state changes.
 
 Frames from the server are JSON: `{"type": "state", "state": ...}`, `{"type": "output", "lines": [...]}`,
+`{"type": "stats", "cpu_percent": ..., "memory_bytes": ..., "memory_limit_bytes": ..., "network_rx_bytes": ...,
+"network_tx_bytes": ..., "disk_bytes": ...}` about once a second while it runs,
 `{"type": "notice", "message": ...}`. The client sends `{"type": "input", "line": "..."}`. Access is
 checked again every few seconds: a user who loses it (session ended, role changed, container
 deleted) is disconnected with code 4401 or 4403.
@@ -18,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from nubes.compute import service
-from nubes.compute.gateway import AgentHub
-from nubes.compute.protocol import MAX_CONSOLE_LINE
+from nubes.compute.gateway import AgentHub, ConsoleItem
+from nubes.compute.protocol import MAX_CONSOLE_LINE, ConsoleStats
 from nubes.config import Settings
 from nubes.core.db import finish_on_exit
 from nubes.core.errors import NotFound, NubesError
@@ -142,15 +144,18 @@ async def _send(websocket: WebSocket, frame: dict[str, Any]) -> None:
     await websocket.send_text(json.dumps(frame))
 
 
-async def _pump(websocket: WebSocket, queue: asyncio.Queue[list[str] | None]) -> None:
+async def _pump(websocket: WebSocket, queue: asyncio.Queue[ConsoleItem]) -> None:
     """Lines from the agent to the browser; the end of the stream ends the socket (the browser reconnects)."""
     while True:
-        lines = await queue.get()
-        if lines is None:
+        item = await queue.get()
+        if item is None:
             await _send(websocket, {"type": "notice", "message": "The container's node disconnected."})
             await websocket.close(code=CLOSE_NODE_GONE, reason="node disconnected")
             return
-        await _send(websocket, {"type": "output", "lines": lines})
+        if isinstance(item, ConsoleStats):
+            await _send(websocket, {"type": "stats", **item.model_dump(exclude={"type", "protocol", "stream_id"})})
+        else:
+            await _send(websocket, {"type": "output", "lines": item})
 
 
 async def _read_input(

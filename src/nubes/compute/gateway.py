@@ -32,6 +32,7 @@ MAX_FRAME_BYTES = 1_048_576
 CLOSE_REVOKED = 4403
 CLOSE_REPLACED = 4409
 CLOSE_PROTOCOL = 4400
+ConsoleItem = list[str] | protocol.ConsoleStats | None  # lines, figures, or the end of the stream
 CONSOLE_BACKLOG = 1000  # chunks of lines queued per console before the oldest are dropped
 
 
@@ -44,7 +45,7 @@ class AgentConnection:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     waiting: dict[uuid.UUID, asyncio.Future[protocol.CommandResult]] = field(default_factory=dict)
     # Console streams: lines for each, None when the stream (or the agent's connection) ended.
-    streams: dict[uuid.UUID, asyncio.Queue[list[str] | None]] = field(default_factory=dict)
+    streams: dict[uuid.UUID, asyncio.Queue[ConsoleItem]] = field(default_factory=dict)
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(
@@ -100,13 +101,13 @@ class AgentHub:
 
     async def open_console(
         self, node_id: uuid.UUID, container_id: uuid.UUID, tail: int
-    ) -> tuple[uuid.UUID, asyncio.Queue[list[str] | None]] | None:
+    ) -> tuple[uuid.UUID, asyncio.Queue[ConsoleItem]] | None:
         """Ask the node to stream a container's output; None when the node is not connected."""
         connection = self.connections.get(node_id)
         if connection is None:
             return None
         stream_id = uuid.uuid4()
-        queue: asyncio.Queue[list[str] | None] = asyncio.Queue(maxsize=CONSOLE_BACKLOG)
+        queue: asyncio.Queue[ConsoleItem] = asyncio.Queue(maxsize=CONSOLE_BACKLOG)
         connection.streams[stream_id] = queue
         try:
             await connection.send(protocol.ConsoleOpen(stream_id=stream_id, container_id=container_id, tail=tail))
@@ -194,7 +195,7 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
         log.info("agent.disconnected", node=str(node_id))
 
 
-def _offer(queue: asyncio.Queue[list[str] | None], item: list[str] | None) -> None:
+def _offer(queue: asyncio.Queue[ConsoleItem], item: ConsoleItem) -> None:
     """Queue without waiting: a console that cannot keep up loses its oldest lines, never the agent's connection."""
     while True:
         try:
@@ -205,11 +206,7 @@ def _offer(queue: asyncio.Queue[list[str] | None], item: list[str] | None) -> No
                 queue.get_nowait()
 
 
-async def _receive(
-    websocket: WebSocket,
-) -> (
-    protocol.Hello | protocol.CommandResult | protocol.Event | protocol.Heartbeat | protocol.ConsoleOutput | protocol.ConsoleEnded
-):
+async def _receive(websocket: WebSocket) -> protocol.AgentMessageType:
     text = await websocket.receive_text()
     if len(text) > MAX_FRAME_BYTES:
         raise WebSocketDisconnect(code=1009)
@@ -243,10 +240,11 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
             async with sessions() as session, finish_on_exit(session):
                 await take_write_lock(session)
                 await service.apply_event(session=session, node_id=node_id, event=message)
-        elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleEnded):
+        elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleStats | protocol.ConsoleEnded):
             queue = connection.streams.get(message.stream_id)
             if queue is not None:
-                _offer(queue, message.lines if isinstance(message, protocol.ConsoleOutput) else None)
+                item = message if isinstance(message, protocol.ConsoleStats) else None
+                _offer(queue, message.lines if isinstance(message, protocol.ConsoleOutput) else item)
         elif isinstance(message, protocol.Heartbeat) and time.monotonic() - recorded >= HEARTBEAT_RECORD_INTERVAL:
             # The database learns of heartbeats now and then, not each time: every write competes with requests.
             recorded = time.monotonic()

@@ -8,7 +8,7 @@ that receives a `protocol` it does not speak closes the socket with a message sa
   `console_open` / `console_input` / `console_close`.
 - agent -> server: `hello` (version and the containers it finds by their labels), `command_result`,
   `event` (a container's state changed: started, exited, crashed), `heartbeat`, and
-  `console_output` / `console_ended`.
+  `console_output` / `console_stats` / `console_ended`.
 """
 
 from __future__ import annotations
@@ -204,6 +204,19 @@ class ConsoleOutput(_Message):
     lines: list[str]
 
 
+class ConsoleStats(_Message):
+    """A container's resource use, about once a second while it runs."""
+
+    type: Literal["console_stats"] = "console_stats"
+    stream_id: uuid.UUID
+    cpu_percent: float
+    memory_bytes: int
+    memory_limit_bytes: int
+    network_rx_bytes: int
+    network_tx_bytes: int
+    disk_bytes: int
+
+
 class ConsoleEnded(_Message):
     """A console stream ended on the agent's side (the container is gone)."""
 
@@ -212,6 +225,6 @@ class ConsoleEnded(_Message):
     reason: str = ""
 
 
-_AgentMessages = Hello | CommandResult | Event | Heartbeat | ConsoleOutput | ConsoleEnded
-AgentMessage = Annotated[_AgentMessages, Field(discriminator="type")]
-agent_message = TypeAdapter[_AgentMessages](AgentMessage)
+AgentMessageType = Hello | CommandResult | Event | Heartbeat | ConsoleOutput | ConsoleStats | ConsoleEnded
+AgentMessage = Annotated[AgentMessageType, Field(discriminator="type")]
+agent_message = TypeAdapter[AgentMessageType](AgentMessage)
