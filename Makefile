@@ -9,7 +9,8 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
-TEST_PACKAGES := /usr/bin/chromium=chromium '/usr/lib/postgresql/*/bin/pg_ctl=postgresql' /usr/bin/redis-server=redis-server
+TEST_PACKAGES := /usr/bin/chromium=chromium '/usr/lib/postgresql/*/bin/pg_ctl=postgresql' /usr/bin/redis-server=redis-server \
+	/usr/sbin/dockerd=docker.io /usr/share/doc/busybox-static/copyright=busybox-static
 
 .PHONY: help run install test test-deps bench lint api-client web clean
 
@@ -21,7 +22,7 @@ run: install ## Install what is missing, then serve Nubes at http://127.0.0.1:80
 
 install: .venv/.synced web/dist/index.html ## Python env and UI build, idempotently
 
-test: install test-deps ## Install test needs (PostgreSQL, Chromium), then lint, types, contract and the whole suite on SQLite and PostgreSQL
+test: install test-deps ## Install test needs (PostgreSQL, Chromium, Docker), then lint, types, contract and the whole suite on SQLite and PostgreSQL
 	scripts/test.sh
 
 test-deps: ## Debian packages the tests need, when missing

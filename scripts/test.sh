@@ -21,13 +21,20 @@ npm --prefix web run --silent lint
 step "generated TypeScript client matches the OpenAPI schema"
 scripts/check-api-client.sh
 
+cleanup=()
+trap 'for command in "${cleanup[@]}"; do $command || true; done' EXIT
+
 if [ -z "${NUBES_TEST_POSTGRES_URL:-}" ]; then
   step "starting a throwaway PostgreSQL"
   NUBES_TEST_POSTGRES_URL="$(scripts/test-postgres.sh start)"
   export NUBES_TEST_POSTGRES_URL
-  trap 'scripts/test-postgres.sh stop' EXIT
+  cleanup+=("scripts/test-postgres.sh stop")
   echo "PostgreSQL at ${NUBES_TEST_POSTGRES_URL}"
 fi
+
+step "Docker Engine for the container tests (dockerd started when none answers; images built locally)"
+cleanup+=("scripts/test-docker.sh stop")
+echo "test image: $(scripts/test-docker.sh start)"
 
 step "pytest on ${NUBES_TEST_ENGINES:-sqlite,postgresql} (alembic check and browser tests included)"
 .venv/bin/pytest "$@"

@@ -1,4 +1,4 @@
-"""The `nubes` command: serve, migrate, version, openapi."""
+"""The `nubes` command: serve, agent, migrate, version, openapi."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -135,6 +136,35 @@ def serve(
         proxy_headers=False,
         server_header=False,
     )
+
+
+@app.command()
+def agent(
+    server: Annotated[str | None, typer.Option(help="The Nubes server's URL, e.g. https://cloud.example.org.")] = None,
+    token: Annotated[str | None, typer.Option(help="The one-time registration token from POST /api/nodes.")] = None,
+    state_dir: Annotated[
+        Path, typer.Option(help="Where the node credential is kept (mode 0600).", envvar="NUBES_AGENT_STATE_DIR")
+    ] = Path("/var/lib/nubes-agent"),
+    volume_root: Annotated[
+        Path | None,
+        typer.Option(help="Where container volumes live (default: STATE_DIR/volumes).", envvar="NUBES_AGENT_VOLUME_ROOT"),
+    ] = None,
+    docker_url: Annotated[
+        str | None, typer.Option(help="The Docker Engine (default: DOCKER_HOST or the local socket).", envvar="DOCKER_HOST")
+    ] = None,
+) -> None:
+    """Run the node agent: register once with --token, then keep one connection to the server and drive Docker."""
+    from nubes.agent.runner import AgentError, run_agent
+    from nubes.core.logging import configure_logging
+
+    configure_logging("info", "json")
+    try:
+        volumes = volume_root or state_dir / "volumes"
+        asyncio.run(run_agent(server=server, token=token, state_dir=state_dir, volume_root=volumes, docker_url=docker_url))
+    except AgentError as exc:
+        _fail(str(exc), code=3)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
 
 
 @app.command("migrate")

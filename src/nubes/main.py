@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
 from nubes import __version__
+from nubes.compute.api import router as compute_router
+from nubes.compute.gateway import AgentHub
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
@@ -74,12 +76,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.mail = MailSender(settings, app.state.db.sessions)
     app.state.storage = open_storage(settings)
     install_blob_hooks()
+    app.state.agent_hub = AgentHub()
 
     install_error_handlers(app)
     app.include_router(ops_router, prefix="/api")
     app.include_router(identity_router, prefix="/api")
     app.include_router(security_router, prefix="/api")
     app.include_router(files_router, prefix="/api")
+    app.include_router(compute_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.

@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so migrations see the whole schema."""
 
+from nubes.compute.models import Allocation, Cluster, Container, Egg, EggCategory, Job, Node
 from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
 from nubes.core.mail import OutboxMail
@@ -27,8 +28,13 @@ from nubes.ops.models import SystemSetting
 
 __all__ = [
     "AccountToken",
+    "Allocation",
     "AuditEvent",
     "Base",
+    "Cluster",
+    "Container",
+    "Egg",
+    "EggCategory",
     "FileFavorite",
     "FileNameTerm",
     "FileNode",
@@ -36,7 +42,9 @@ __all__ = [
     "Group",
     "GroupMember",
     "GroupRole",
+    "Job",
     "LoginChallenge",
+    "Node",
     "OutboxMail",
     "Passkey",
     "PersonalAccessToken",

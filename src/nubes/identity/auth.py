@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import Origin
@@ -153,3 +154,11 @@ def clear_session_cookies(response: Response) -> None:
     response.delete_cookie(ACCESS_COOKIE, path="/")
     response.delete_cookie(REFRESH_COOKIE, path="/api/auth")
     response.delete_cookie(CSRF_COOKIE, path="/")
+
+
+async def principal_of_token(*, session: AsyncSession, keyring: KeyRing, token: str) -> Principal:
+    """The principal behind an access token or personal access token, outside an HTTP request (WebSockets)."""
+    if token.startswith(PAT_PREFIX):
+        return (await service.identity_from_access_token(session=session, token=token)).principal
+    claims = await keyring.verify(session, token)
+    return (await service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)).principal

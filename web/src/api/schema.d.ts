@@ -1229,6 +1229,370 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Clusters
+         * @description Where containers can be placed.
+         */
+        get: operations["clusters-list"];
+        put?: never;
+        /**
+         * Add a cluster
+         * @description A new, empty cluster (platform administrators).
+         */
+        post: operations["clusters-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Nodes
+         * @description Every node, its capacity and agent status (platform administrators).
+         */
+        get: operations["nodes-list"];
+        put?: never;
+        /**
+         * Add a node
+         * @description A node and its one-time registration token: run the `agent_command` on the node within 24 hours.
+         */
+        post: operations["nodes-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nodes/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register an agent
+         * @description Trade the one-time registration token for the node's credential (what `nubes agent` does on its first start).
+         */
+        post: operations["nodes-register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nodes/{node_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One node
+         * @description A node.
+         */
+        get: operations["nodes-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nodes/{node_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a node
+         * @description The node's credential stops working and its agent is disconnected.
+         */
+        post: operations["nodes-revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/nodes/{node_id}/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A node's allocations
+         * @description The ip:port pairs of a node and who uses them.
+         */
+        get: operations["nodes-allocations-list"];
+        put?: never;
+        /**
+         * Add allocations
+         * @description Give a node ports on an IP for containers to bind (ranges like 25600-25610).
+         */
+        post: operations["nodes-allocations-add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eggs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Eggs
+         * @description The templates containers are made from.
+         */
+        get: operations["eggs-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eggs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a Pterodactyl egg
+         * @description Store an egg exported from Pterodactyl (or written by hand); a bad file is refused naming each bad field.
+         */
+        post: operations["eggs-import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eggs/{egg_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One egg
+         * @description An egg and its variables.
+         */
+        get: operations["eggs-get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an egg
+         * @description Remove an egg that no container uses.
+         */
+        delete: operations["eggs-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/eggs/{egg_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export an egg
+         * @description The egg file exactly as it was imported.
+         */
+        get: operations["eggs-export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Containers
+         * @description Your tenant's containers, newest first.
+         */
+        get: operations["containers-list"];
+        put?: never;
+        /**
+         * Create a container
+         * @description Place a container from an egg and install it; follow the returned job (or the container's state).
+         */
+        post: operations["containers-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One container
+         * @description A container and its state.
+         */
+        get: operations["containers-get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a container
+         * @description Queue the removal of the container and its volume.
+         */
+        delete: operations["containers-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/power": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start, stop, restart or kill
+         * @description Queue a power action: stop sends the egg's stop command, then kills after a timeout.
+         */
+        post: operations["containers-power"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A container's last log lines
+         * @description What the container printed last, read from its node.
+         */
+        get: operations["containers-logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Jobs
+         * @description Every operation on your tenant's containers, newest first: who, what, when, how it ended.
+         */
+        get: operations["jobs-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One job
+         * @description A job and its output or error.
+         */
+        get: operations["jobs-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/console-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket to open the console
+         * @description A single-use ticket, valid for seconds, that opens this container's console and no other (`?ticket=`).
+         */
+        post: operations["containers-console-ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1308,6 +1672,38 @@ export interface components {
             expires_at: string | null;
             /** Last Used At */
             last_used_at: string | null;
+        };
+        /**
+         * AllocationCreate
+         * @description Addresses a node may give containers: an IP and ports or port ranges ("25565", "25600-25610").
+         */
+        AllocationCreate: {
+            /** Ip */
+            ip: string;
+            /** Ports */
+            ports: string[];
+        };
+        /**
+         * AllocationRead
+         * @description One ip:port of a node and the container using it, if any.
+         */
+        AllocationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Node Id
+             * Format: uuid
+             */
+            node_id: string;
+            /** Ip */
+            ip: string;
+            /** Port */
+            port: number;
+            /** Container Id */
+            container_id: string | null;
         };
         /**
          * AuditEventRead
@@ -1402,12 +1798,217 @@ export interface components {
             detail?: string | null;
         };
         /**
+         * ClusterCreate
+         * @description A new cluster.
+         */
+        ClusterCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+        };
+        /**
+         * ClusterRead
+         * @description A cluster.
+         */
+        ClusterRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * ConsoleTicket
+         * @description A single-use ticket for one container's console, and the socket URL that uses it.
+         */
+        ConsoleTicket: {
+            /** Ticket */
+            ticket: string;
+            /** Expires In */
+            expires_in: number;
+            /** Url */
+            url: string;
+        };
+        /**
+         * ContainerAccepted
+         * @description The container as it is now, and the job that carries the change out.
+         */
+        ContainerAccepted: {
+            container: components["schemas"]["ContainerRead"];
+            job: components["schemas"]["JobRead"];
+        };
+        /**
+         * ContainerCreate
+         * @description A new container from an egg, placed on a node of `cluster_id`.
+         */
+        ContainerCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Egg Id
+             * Format: uuid
+             */
+            egg_id: string;
+            /**
+             * Cluster Id
+             * Format: uuid
+             */
+            cluster_id: string;
+            /**
+             * Image
+             * @description One of the egg's images; its first by default.
+             */
+            image?: string | null;
+            /** Environment */
+            environment?: {
+                [key: string]: string | number | boolean;
+            };
+            limits?: components["schemas"]["Limits"];
+            /**
+             * Start
+             * @description Start the container once it is installed.
+             * @default false
+             */
+            start: boolean;
+        };
+        /**
+         * ContainerLogs
+         * @description The last lines a container printed.
+         */
+        ContainerLogs: {
+            /** Lines */
+            lines: string[];
+        };
+        /**
+         * ContainerPage
+         * @description A page of containers.
+         */
+        ContainerPage: {
+            /** Items */
+            items: components["schemas"]["ContainerRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * ContainerRead
+         * @description A container and its lifecycle state.
+         */
+        ContainerRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Egg Id
+             * Format: uuid
+             */
+            egg_id: string;
+            /**
+             * Node Id
+             * Format: uuid
+             */
+            node_id: string;
+            /** Image */
+            image: string;
+            /** Cpu */
+            cpu: number;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Disk Mb */
+            disk_mb: number;
+            /** Pids */
+            pids: number;
+            /** Environment */
+            environment: {
+                [key: string]: string;
+            };
+            /** Startup */
+            startup: string;
+            /** State */
+            state: string;
+            /** Desired State */
+            desired_state: string;
+            /** State Reason */
+            state_reason: string;
+            /** Ports */
+            ports?: components["schemas"]["PortRead"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
          * CurrentPassword
          * @description Your current password, to confirm a sensitive change.
          */
         CurrentPassword: {
             /** Password */
             password: string;
+        };
+        /**
+         * EggRead
+         * @description An egg, with the variables users see.
+         */
+        EggRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Author */
+            author: string;
+            /** Description */
+            description: string;
+            /** Category Id */
+            category_id: string | null;
+            /** Images */
+            images: string[];
+            /** Startup */
+            startup: string;
+            /** Variables */
+            variables: components["schemas"]["EggVariableRead"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * EggVariableRead
+         * @description A variable a user may see (and perhaps set) when creating a container.
+         */
+        EggVariableRead: {
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Env Variable */
+            env_variable: string;
+            /** Default Value */
+            default_value: string;
+            /** User Editable */
+            user_editable: boolean;
+            /** Rules */
+            rules: string;
         };
         /**
          * EmailRequest
@@ -1610,6 +2211,81 @@ export interface components {
             status: "ok";
         };
         /**
+         * JobPage
+         * @description A page of jobs.
+         */
+        JobPage: {
+            /** Items */
+            items: components["schemas"]["JobRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * JobRead
+         * @description One operation and how it ended.
+         */
+        JobRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Action */
+            action: string;
+            /** Target Type */
+            target_type: string;
+            /** Target Id */
+            target_id: string;
+            /** Container Id */
+            container_id: string | null;
+            /** Node Id */
+            node_id: string | null;
+            /** Actor Name */
+            actor_name: string;
+            /** Status */
+            status: string;
+            /** Output */
+            output: string;
+            /** Error */
+            error: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * Limits
+         * @description What a container may use.
+         */
+        Limits: {
+            /**
+             * Cpu
+             * @description Percent of one core.
+             * @default 100
+             */
+            cpu: number;
+            /**
+             * Memory Mb
+             * @default 512
+             */
+            memory_mb: number;
+            /**
+             * Disk Mb
+             * @default 1024
+             */
+            disk_mb: number;
+            /**
+             * Pids
+             * @default 256
+             */
+            pids: number;
+        };
+        /**
          * Me
          * @description The signed-in user, their tenant, roles and effective permissions.
          */
@@ -1663,6 +2339,150 @@ export interface components {
             mfa_token?: string | null;
             /** Methods */
             methods?: string[] | null;
+        };
+        /**
+         * NodeCreate
+         * @description A node to register: where it belongs and what it can hold.
+         */
+        NodeCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Cluster Id
+             * Format: uuid
+             */
+            cluster_id: string;
+            /** Labels */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * Cpu
+             * @description Percent of one core: 400 means four cores.
+             */
+            cpu: number;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Disk Mb */
+            disk_mb: number;
+            /**
+             * Overallocate Percent
+             * @description How far limits may exceed capacity.
+             * @default 0
+             */
+            overallocate_percent: number;
+        };
+        /**
+         * NodeCreated
+         * @description A new node with its one-time registration token (shown only in this answer).
+         */
+        NodeCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Cluster Id
+             * Format: uuid
+             */
+            cluster_id: string;
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /** Cpu */
+            cpu: number;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Disk Mb */
+            disk_mb: number;
+            /** Overallocate Percent */
+            overallocate_percent: number;
+            /** Status */
+            status: string;
+            /** Last Heartbeat At */
+            last_heartbeat_at: string | null;
+            /** Agent Version */
+            agent_version: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Registration Token */
+            registration_token: string;
+            /**
+             * Registration Expires At
+             * Format: date-time
+             */
+            registration_expires_at: string;
+            /** Agent Command */
+            agent_command: string;
+        };
+        /**
+         * NodeCredential
+         * @description The node's long-lived credential, given once to its agent.
+         */
+        NodeCredential: {
+            /**
+             * Node Id
+             * Format: uuid
+             */
+            node_id: string;
+            /** Credential */
+            credential: string;
+        };
+        /**
+         * NodeRead
+         * @description A node, its capacity and whether its agent is connected.
+         */
+        NodeRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Cluster Id
+             * Format: uuid
+             */
+            cluster_id: string;
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /** Cpu */
+            cpu: number;
+            /** Memory Mb */
+            memory_mb: number;
+            /** Disk Mb */
+            disk_mb: number;
+            /** Overallocate Percent */
+            overallocate_percent: number;
+            /** Status */
+            status: string;
+            /** Last Heartbeat At */
+            last_heartbeat_at: string | null;
+            /** Agent Version */
+            agent_version: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * NodeRegister
+         * @description What `nubes agent` sends once: the registration token.
+         */
+        NodeRegister: {
+            /** Token */
+            token: string;
         };
         /**
          * PasskeyCreate
@@ -1771,6 +2591,27 @@ export interface components {
             code: string;
             /** Description */
             description: string;
+        };
+        /**
+         * PortRead
+         * @description Where a container can be reached.
+         */
+        PortRead: {
+            /** Ip */
+            ip: string;
+            /** Port */
+            port: number;
+        };
+        /**
+         * PowerRequest
+         * @description A power action.
+         */
+        PowerRequest: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "start" | "stop" | "restart" | "kill";
         };
         /**
          * Problem
@@ -6018,6 +6859,1126 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "clusters-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "clusters-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClusterCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "nodes-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "nodes-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NodeCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeCreated"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "nodes-register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NodeRegister"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeCredential"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "nodes-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "nodes-revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "nodes-allocations-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "nodes-allocations-add": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllocationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-import": {
+        parameters: {
+            query?: {
+                category_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * EggMeta
+                     * @description The format marker.
+                     */
+                    meta: {
+                        /**
+                         * Version
+                         * @enum {string}
+                         */
+                        version: "PTDL_v1" | "PTDL_v2";
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    /** Name */
+                    name: string;
+                    /**
+                     * Author
+                     * @default
+                     */
+                    author?: string | null;
+                    /**
+                     * Description
+                     * @default
+                     */
+                    description?: string | null;
+                    /** Docker Images */
+                    docker_images?: {
+                        [key: string]: string;
+                    };
+                    /** Startup */
+                    startup: string;
+                    /**
+                     * EggConfig
+                     * @description How the server inside behaves: its stop command, when it counts as started, its config files.
+                     */
+                    config?: {
+                        /**
+                         * Stop
+                         * @default
+                         */
+                        stop?: string | null;
+                        /** Startup */
+                        startup?: string | {
+                            [key: string]: unknown;
+                        } | null;
+                        /** Files */
+                        files?: string | {
+                            [key: string]: unknown;
+                        } | null;
+                        /** Logs */
+                        logs?: string | {
+                            [key: string]: unknown;
+                        } | unknown[] | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * EggScripts
+                     * @description The egg's scripts; only the installation script is used.
+                     */
+                    scripts?: {
+                        /**
+                         * EggInstallation
+                         * @description The install script and the image and entrypoint it runs with.
+                         */
+                        installation?: {
+                            /**
+                             * Script
+                             * @default
+                             */
+                            script?: string | null;
+                            /**
+                             * Container
+                             * @default
+                             */
+                            container?: string;
+                            /**
+                             * Entrypoint
+                             * @default sh
+                             */
+                            entrypoint?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    /** Variables */
+                    variables?: ({
+                        /** Name */
+                        name: string;
+                        /**
+                         * Description
+                         * @default
+                         */
+                        description?: string | null;
+                        /** Env Variable */
+                        env_variable: string;
+                        /**
+                         * Default Value
+                         * @default
+                         */
+                        default_value?: string | number | boolean | null;
+                        /**
+                         * User Viewable
+                         * @default true
+                         */
+                        user_viewable?: boolean | number;
+                        /**
+                         * User Editable
+                         * @default true
+                         */
+                        user_editable?: boolean | number;
+                        /**
+                         * Rules
+                         * @default
+                         */
+                        rules?: string | string[];
+                        /**
+                         * Field Type
+                         * @default text
+                         */
+                        field_type?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-list": {
+        parameters: {
+            query?: {
+                /** @description How many items to return. */
+                limit?: number;
+                /** @description How many items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContainerCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerAccepted"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerAccepted"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-power": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PowerRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerAccepted"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-logs": {
+        parameters: {
+            query?: {
+                /** @description How many of the last lines. */
+                tail?: number;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerLogs"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "jobs-list": {
+        parameters: {
+            query?: {
+                /** @description Only this container's jobs. */
+                container_id?: string | null;
+                /** @description How many items to return. */
+                limit?: number;
+                /** @description How many items to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "jobs-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-console-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleTicket"];
+                };
             };
             /** @description Client error */
             "4XX": {

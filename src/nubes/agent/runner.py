@@ -1,0 +1,335 @@
+"""The agent's connection to the server: register once, then one outbound WebSocket, reconnecting with backoff.
+
+The object graph is built here, explicitly: a `DockerEnvironment` (the only thing that touches
+Docker) and an `Agent` that turns commands into calls on it, one at a time per container.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import aiodocker
+import aiohttp
+import structlog
+from pydantic import ValidationError
+
+from nubes import __version__
+from nubes.agent.docker import DockerEnvironment, DriverError, DriverSettings
+from nubes.compute import protocol
+
+log = structlog.get_logger("nubes.agent")
+
+CREDENTIAL_FILE = "credential.json"
+MAX_BACKOFF = 30.0
+_REMEMBERED_RESULTS = 2000
+
+
+class AgentError(Exception):
+    """The agent cannot go on (a refused token or credential); the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What the agent keeps on the node after registering: who it is and the secret proving it."""
+
+    server: str
+    node_id: uuid.UUID
+    credential: str
+
+
+def load_credential(state_dir: Path) -> Credential | None:
+    """The saved credential, if the agent registered before."""
+    path = state_dir / CREDENTIAL_FILE
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    return Credential(server=data["server"], node_id=uuid.UUID(data["node_id"]), credential=data["credential"])
+
+
+def save_credential(state_dir: Path, credential: Credential) -> Path:
+    """Write the credential readable by its owner only (mode 0600, in a 0700 directory)."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = state_dir / CREDENTIAL_FILE
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as output:
+        json.dump({"server": credential.server, "node_id": str(credential.node_id), "credential": credential.credential}, output)
+    temporary.replace(path)
+    return path
+
+
+async def register(server: str, token: str) -> Credential:
+    """Trade the one-time registration token for the node's credential."""
+    async with aiohttp.ClientSession() as http, http.post(f"{server}/api/nodes/register", json={"token": token}) as response:
+        body = await response.json(content_type=None)
+        if response.status != 200:
+            detail = body.get("detail") if isinstance(body, dict) else None
+            raise AgentError(f"the server refused the registration token ({response.status}): {detail or 'no detail'}")
+    return Credential(server=server, node_id=uuid.UUID(body["node_id"]), credential=body["credential"])
+
+
+def websocket_url(server: str) -> str:
+    """`/api/ws/agent` on the server, over ws:// or wss://."""
+    parts = urlsplit(server)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/api/ws/agent", "", ""))
+
+
+class Agent:
+    """Carries out the server's commands on the node's Docker Engine and reports what happens there."""
+
+    def __init__(self, credential: Credential, environment: DockerEnvironment) -> None:
+        self.credential = credential
+        self.environment = environment
+        self.locks: dict[uuid.UUID, asyncio.Lock] = {}
+        # Results by idempotency key: a command re-sent after a reconnect gets the same answer, not a second run.
+        self.results: OrderedDict[str, protocol.CommandResult] = OrderedDict()
+        self.running: dict[str, asyncio.Task[protocol.CommandResult]] = {}
+        self.outbox: asyncio.Queue[str] = asyncio.Queue()
+        self.consoles: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    async def run(self) -> None:
+        """Connect, serve, reconnect with exponential backoff and jitter; stops only on a refused credential."""
+        attempt = 0
+        watcher = asyncio.create_task(self._watch_docker())
+        try:
+            while True:
+                try:
+                    await self._connect_once(on_open=lambda: None)
+                    attempt = 0
+                except AgentError:
+                    raise
+                except (aiohttp.ClientError, OSError, TimeoutError, ValidationError) as exc:
+                    log.warning("agent.connection_failed", error=str(exc) or type(exc).__name__)
+                attempt += 1
+                delay = min(MAX_BACKOFF, 0.5 * 2 ** min(attempt, 6)) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+                log.info("agent.reconnecting", in_seconds=round(delay, 1))
+                await asyncio.sleep(delay)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _connect_once(self, on_open: Callable[[], None]) -> None:
+        headers = {"Authorization": f"Bearer {self.credential.credential}", "User-Agent": f"nubes-agent/{__version__}"}
+        async with aiohttp.ClientSession() as http:
+            try:
+                url = websocket_url(self.credential.server)
+                socket = await http.ws_connect(url, headers=headers, heartbeat=30, max_msg_size=4 * 1024 * 1024)
+            except aiohttp.WSServerHandshakeError as exc:
+                if exc.status in {401, 403}:
+                    raise AgentError(
+                        "the server refused this node's credential (the node was revoked or deleted); "
+                        "register it again with a new token from POST /api/nodes"
+                    ) from None
+                raise
+            async with socket:
+                welcome = protocol.server_message.validate_json(await socket.receive_str(timeout=15))
+                if not isinstance(welcome, protocol.Welcome):
+                    raise AgentError("the server did not greet this agent; is the URL a Nubes server?")
+                on_open()
+                hello = protocol.Hello(agent_version=__version__, containers=await self.environment.inventory())
+                await socket.send_str(hello.model_dump_json())
+                log.info("agent.connected", node=str(welcome.node_id), containers=len(hello.containers))
+                sender = asyncio.create_task(self._drain_outbox(socket))
+                heart = asyncio.create_task(self._heartbeat(welcome.heartbeat_interval))
+                try:
+                    await self._receive(socket)
+                finally:
+                    for task in [sender, heart, *self.consoles.values()]:
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
+                if socket.close_code == 4403:
+                    raise AgentError("the server revoked this node; register it again with a new token")
+
+    async def _drain_outbox(self, socket: aiohttp.ClientWebSocketResponse) -> None:
+        while True:
+            text = await self.outbox.get()
+            try:
+                await socket.send_str(text)
+            except (ConnectionError, RuntimeError):
+                await self.outbox.put(text)  # kept for the next connection
+                raise
+
+    async def _heartbeat(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.outbox.put(protocol.Heartbeat().model_dump_json())
+
+    async def _receive(self, socket: aiohttp.ClientWebSocketResponse) -> None:
+        async for frame in socket:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                break
+            try:
+                message = protocol.server_message.validate_json(frame.data)
+            except ValidationError:
+                log.warning("agent.bad_message")
+                continue
+            if isinstance(message, protocol.Command):
+                asyncio.create_task(self._answer(message))  # noqa: RUF006 - _answer reports its own end
+            elif isinstance(message, protocol.Ping):
+                await self.outbox.put(protocol.Heartbeat().model_dump_json())
+            elif isinstance(message, protocol.ConsoleOpen):
+                self.consoles[message.stream_id] = asyncio.create_task(self._console(message))
+            elif isinstance(message, protocol.ConsoleInput):
+                asyncio.create_task(self._console_input(message))  # noqa: RUF006 - it reports its own failure
+            elif isinstance(message, protocol.ConsoleClose):
+                task = self.consoles.pop(message.stream_id, None)
+                if task is not None:
+                    task.cancel()
+
+    async def _console(self, request: protocol.ConsoleOpen) -> None:
+        """Stream a container's output; across its restarts, until the server closes the stream."""
+        tail, since = request.tail, 0
+        try:
+            while True:
+                # A container still installing does not exist yet: wait for it like for a stopped one.
+                state = await self.environment.observe(request.container_id)
+                if state == "running" or (tail and state != "missing"):
+                    stats = asyncio.create_task(self._console_stats(request)) if state == "running" else None
+                    try:
+                        async for lines in self.environment.follow(request.container_id, tail=tail, since=since):
+                            output = protocol.ConsoleOutput(stream_id=request.stream_id, lines=lines)
+                            await self.outbox.put(output.model_dump_json())
+                    finally:
+                        if stats is not None:
+                            stats.cancel()
+                    tail, since = 0, int(time.time())
+                await asyncio.sleep(1)  # stopped: look again for a start
+        except (DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
+            ended = protocol.ConsoleEnded(stream_id=request.stream_id, reason=str(exc)[:500])
+            await self.outbox.put(ended.model_dump_json())
+        finally:
+            self.consoles.pop(request.stream_id, None)
+
+    async def _console_stats(self, request: protocol.ConsoleOpen) -> None:
+        """Resource figures for a console, about once a second, until the container stops."""
+        with contextlib.suppress(DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError, ValueError):
+            async for figures in self.environment.stats(request.container_id):
+                sample = protocol.ConsoleStats.model_validate({"stream_id": request.stream_id, **figures})
+                await self.outbox.put(sample.model_dump_json())
+
+    async def _console_input(self, request: protocol.ConsoleInput) -> None:
+        try:
+            await self.environment.send_line(request.container_id, request.line)
+        except (DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
+            notice = protocol.ConsoleOutput(stream_id=request.stream_id, lines=[f"[nubes] the line was not delivered: {exc}"])
+            await self.outbox.put(notice.model_dump_json())
+
+    async def _answer(self, command: protocol.Command) -> None:
+        result = await self.execute(command)
+        await self.outbox.put(result.model_dump_json())
+
+    async def execute(self, command: protocol.Command) -> protocol.CommandResult:
+        """Carry out a command once per idempotency key; a repeat gets the first run's result."""
+        key = command.idempotency_key
+        if command.action != "logs":
+            if key in self.results:
+                return self.results[key].model_copy(update={"command_id": command.id})
+            if key in self.running:
+                return (await self.running[key]).model_copy(update={"command_id": command.id})
+        task = asyncio.create_task(self._run(command))
+        self.running[key] = task
+        try:
+            result = await task
+        finally:
+            self.running.pop(key, None)
+        if command.action != "logs":
+            self.results[key] = result
+            while len(self.results) > _REMEMBERED_RESULTS:
+                self.results.popitem(last=False)
+        return result
+
+    async def _run(self, command: protocol.Command) -> protocol.CommandResult:
+        lock = self.locks.setdefault(command.container_id, asyncio.Lock())
+        async with lock:
+            output, error, ok = "", "", True
+            try:
+                output = await self._dispatch(command)
+            except DriverError as exc:
+                ok, error, output = False, str(exc), exc.output
+            except (aiodocker.DockerError, OSError) as exc:
+                ok, error = False, f"Docker failed: {exc}"
+            state = None
+            with contextlib.suppress(DriverError, aiodocker.DockerError, OSError):
+                state = await self.environment.observe(command.container_id)
+            log.info("agent.command", action=command.action, container=str(command.container_id), ok=ok, error=error or None)
+            return protocol.CommandResult(
+                command_id=command.id,
+                idempotency_key=command.idempotency_key,
+                container_id=command.container_id,
+                ok=ok,
+                state=state,
+                output=output[-65_536:],
+                error=error,
+            )
+
+    async def _dispatch(self, command: protocol.Command) -> str:
+        environment, spec, container_id = self.environment, command.spec, command.container_id
+        actions: dict[str, Callable[[], Awaitable[object]]] = {
+            "start": lambda: environment.start(container_id),
+            "kill": lambda: environment.kill(container_id),
+            "delete": lambda: environment.delete(container_id),
+        }
+        if command.action == "create":
+            if spec is None:
+                raise DriverError("a create command needs a container spec")
+            return await environment.create(spec)
+        if command.action == "logs":
+            return await environment.logs(container_id, command.tail)
+        if command.action in {"stop", "restart"}:
+            await environment.stop(container_id, spec.stop if spec else protocol.StopSpec())
+            if command.action == "restart":
+                await environment.start(container_id)
+            return ""
+        await actions[command.action]()
+        return ""
+
+    async def _watch_docker(self) -> None:
+        """Report every start and exit; the server ignores those a job of its own caused, and sees crashes in the rest.
+
+        Events share the outbox with command results, so the server reads them in the order they happened.
+        """
+        while True:
+            try:
+                async for container_id, state, code in self.environment.events():
+                    reason = f"exited with code {code}" if state == "crashed" else ""
+                    event = protocol.Event(container_id=container_id, state=state, exit_code=code, reason=reason)
+                    await self.outbox.put(event.model_dump_json())
+            except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
+                log.warning("agent.docker_events_failed", error=str(exc))
+            await asyncio.sleep(2)
+
+
+async def run_agent(*, server: str | None, token: str | None, state_dir: Path, volume_root: Path, docker_url: str | None) -> None:
+    """Register when needed, then serve the server's commands until the credential is refused."""
+    credential = load_credential(state_dir)
+    if credential is None or (token and server and server.rstrip("/") != credential.server):
+        if not token or not server:
+            raise AgentError(f"no credential in {state_dir}; pass --server URL --token TOKEN (from POST /api/nodes) once")
+        credential = await register(server.rstrip("/"), token)
+        path = save_credential(state_dir, credential)
+        log.info("agent.registered", node=str(credential.node_id), credential_file=str(path))
+    await asyncio.to_thread(volume_root.mkdir, parents=True, exist_ok=True, mode=0o711)
+    docker = aiodocker.Docker(url=docker_url)
+    try:
+        try:
+            await docker.version()
+        except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
+            raise AgentError(f"no Docker Engine answers ({exc}); start dockerd or set DOCKER_HOST") from None
+        environment = DockerEnvironment(docker, DriverSettings(node_id=credential.node_id, volume_root=volume_root))
+        await Agent(credential, environment).run()
+    finally:
+        await docker.close()

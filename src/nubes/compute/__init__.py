@@ -1,0 +1,1 @@
+"""The container platform: clusters, nodes, eggs, containers, jobs and the agent gateway."""

@@ -1,0 +1,198 @@
+"""A container's console over `WS /api/ws/containers/{id}`: log tail then live lines, stdin lines, state changes.
+
+Frames from the server are JSON: `{"type": "state", "state": ...}`, `{"type": "output", "lines": [...]}`,
+`{"type": "stats", "cpu_percent": ..., "memory_bytes": ..., "memory_limit_bytes": ..., "network_rx_bytes": ...,
+"network_tx_bytes": ..., "disk_bytes": ...}` about once a second while it runs,
+`{"type": "notice", "message": ...}`. The client sends `{"type": "input", "line": "..."}`. Access is
+checked again every few seconds: a user who loses it (session ended, role changed, container
+deleted) is disconnected with code 4401 or 4403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from nubes.compute import service
+from nubes.compute.gateway import AgentHub, ConsoleItem
+from nubes.compute.protocol import MAX_CONSOLE_LINE, ConsoleStats
+from nubes.config import Settings
+from nubes.core.db import finish_on_exit
+from nubes.core.errors import NotFound, NubesError
+from nubes.core.principal import Principal
+from nubes.core.websocket import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHORIZED,
+    SocketCredential,
+    SocketRegistry,
+    Tickets,
+    WebSocketRefused,
+    refuse,
+    socket_credential,
+)
+from nubes.identity import service as identity_service
+from nubes.identity.auth import ACCESS_COOKIE, principal_of_token
+from nubes.identity.tokens import KeyRing
+
+PERMISSION = "containers.console"
+RECHECK_SECONDS = 3.0
+MAX_CLIENT_FRAME = 16_384
+CLOSE_NODE_GONE = 1012  # "service restart": the browser should reconnect with backoff
+
+
+def ticket_scope(container_id: uuid.UUID) -> str:
+    """The scope of a console ticket: one container."""
+    return f"container:{container_id}"
+
+
+async def _principal(session: AsyncSession, keyring: KeyRing, credential: SocketCredential) -> Principal:
+    if credential.kind == "token":
+        return await principal_of_token(session=session, keyring=keyring, token=credential.token)
+    if credential.user_id is None or credential.session_id is None:
+        raise WebSocketRefused(CLOSE_UNAUTHORIZED, "sign in again")
+    identity = await identity_service.load_identity(session=session, user_id=credential.user_id, session_id=credential.session_id)
+    return identity.principal
+
+
+async def _authorize(
+    sessions: async_sessionmaker[AsyncSession], keyring: KeyRing, credential: SocketCredential, container_id: uuid.UUID
+) -> tuple[Principal, uuid.UUID, str]:
+    """The principal, the container's node and state; WebSocketRefused when access is (no longer) there."""
+    async with sessions() as session, finish_on_exit(session):
+        try:
+            principal = await _principal(session, keyring, credential)
+        except NubesError as exc:
+            raise WebSocketRefused(CLOSE_UNAUTHORIZED, exc.detail or "sign in again") from None
+        if not principal.can(PERMISSION):
+            raise WebSocketRefused(CLOSE_FORBIDDEN, f"you need the permission {PERMISSION}")
+        try:
+            container = await service.get_container(session=session, principal=principal, container_id=container_id)
+        except NotFound:
+            raise WebSocketRefused(CLOSE_FORBIDDEN, "no such container") from None
+        return principal, container.node_id, container.state
+
+
+async def serve_console(
+    websocket: WebSocket,
+    container_id: uuid.UUID,
+    *,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: KeyRing,
+    hub: AgentHub,
+    tickets: Tickets,
+    registry: SocketRegistry,
+    tail: int = 100,
+) -> None:
+    """Run one console socket from handshake to close."""
+    try:
+        scope = ticket_scope(container_id)
+        credential = socket_credential(
+            websocket, public_url=settings.public_url, cookie_name=ACCESS_COOKIE, tickets=tickets, scope=scope
+        )
+        principal, node_id, state = await _authorize(sessions, keyring, credential, container_id)
+    except WebSocketRefused as refused:
+        await refuse(websocket, refused)
+        return
+    if principal.session_id is not None:
+        # Re-checked by its session from now on: the short-lived access token may expire while the console stays open.
+        credential = SocketCredential(kind="session", user_id=principal.user_id, session_id=principal.session_id)
+    try:
+        async with registry.hold(principal.user_id, websocket):
+            await websocket.accept()
+            await _send(websocket, {"type": "state", "state": state})
+            opened = await hub.open_console(node_id, container_id, tail)
+            if opened is None:
+                await _send(websocket, {"type": "notice", "message": "The container's node is not connected; retrying later."})
+                await websocket.close(code=CLOSE_NODE_GONE, reason="node not connected")
+                return
+            stream_id, queue = opened
+            tasks = [
+                asyncio.create_task(_pump(websocket, queue)),
+                asyncio.create_task(_read_input(websocket, hub, node_id, stream_id, container_id)),
+                asyncio.create_task(_watch_access(websocket, sessions, keyring, credential, container_id, state)),
+            ]
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    lost = None if task.cancelled() else task.exception()
+                    if isinstance(lost, WebSocketRefused):
+                        await refuse(websocket, lost)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, WebSocketRefused):
+                        await task
+                await hub.close_console(node_id, stream_id)
+    except WebSocketRefused as refused:
+        await refuse(websocket, refused)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.close()
+
+
+async def _send(websocket: WebSocket, frame: dict[str, Any]) -> None:
+    await websocket.send_text(json.dumps(frame))
+
+
+async def _pump(websocket: WebSocket, queue: asyncio.Queue[ConsoleItem]) -> None:
+    """Lines from the agent to the browser; the end of the stream ends the socket (the browser reconnects)."""
+    while True:
+        item = await queue.get()
+        if item is None:
+            await _send(websocket, {"type": "notice", "message": "The container's node disconnected."})
+            await websocket.close(code=CLOSE_NODE_GONE, reason="node disconnected")
+            return
+        if isinstance(item, ConsoleStats):
+            await _send(websocket, {"type": "stats", **item.model_dump(exclude={"type", "protocol", "stream_id"})})
+        else:
+            await _send(websocket, {"type": "output", "lines": item})
+
+
+async def _read_input(
+    websocket: WebSocket, hub: AgentHub, node_id: uuid.UUID, stream_id: uuid.UUID, container_id: uuid.UUID
+) -> None:
+    """Lines from the browser to the container's stdin; oversized or malformed frames end the socket."""
+    while True:
+        text = await websocket.receive_text()
+        if len(text) > MAX_CLIENT_FRAME:
+            await websocket.close(code=1009, reason="frame too large")
+            return
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            await _send(websocket, {"type": "notice", "message": 'Send JSON: {"type": "input", "line": "..."}.'})
+            continue
+        line = frame.get("line") if isinstance(frame, dict) and frame.get("type") == "input" else None
+        if not isinstance(line, str) or len(line) > MAX_CONSOLE_LINE or "\n" in line or "\x00" in line:
+            notice = f"An input line is one line of at most {MAX_CONSOLE_LINE} characters."
+            await _send(websocket, {"type": "notice", "message": notice})
+            continue
+        if not await hub.console_input(node_id, stream_id, container_id, line):
+            await _send(websocket, {"type": "notice", "message": "The container's node is not connected; the line was not sent."})
+
+
+async def _watch_access(  # noqa: PLR0917 - private, called once
+    websocket: WebSocket,
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: KeyRing,
+    credential: SocketCredential,
+    container_id: uuid.UUID,
+    state: str,
+) -> None:
+    """Every few seconds: is access still there (raises WebSocketRefused when not), and did the state change."""
+    while True:
+        await asyncio.sleep(RECHECK_SECONDS)
+        _, _, current = await _authorize(sessions, keyring, credential, container_id)
+        if current != state:
+            state = current
+            await _send(websocket, {"type": "state", "state": state})

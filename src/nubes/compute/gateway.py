@@ -1,0 +1,266 @@
+"""The agent gateway: one WebSocket per connected node, commands out, results and events in.
+
+The hub lives in the server process (`app.state.agent_hub`). Jobs are rows first: a route writes
+the job, and after its transaction commits it wakes the node's connection, which sends every queued
+job of that node. After a reconnect the agent says what it runs and the reconciler queues what is
+needed; jobs sent before the connection dropped are sent again under the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from nubes.compute import protocol, service
+from nubes.compute.locking import take_write_lock
+from nubes.core.db import finish_on_exit
+
+log = structlog.get_logger("nubes.compute.gateway")
+
+HEARTBEAT_INTERVAL = 10.0
+HELLO_TIMEOUT = 15.0
+HEARTBEAT_RECORD_INTERVAL = 60.0
+MAX_FRAME_BYTES = 1_048_576
+CLOSE_REVOKED = 4403
+CLOSE_REPLACED = 4409
+CLOSE_PROTOCOL = 4400
+ConsoleItem = list[str] | protocol.ConsoleStats | None  # lines, figures, or the end of the stream
+CONSOLE_BACKLOG = 1000  # chunks of lines queued per console before the oldest are dropped
+
+
+@dataclass
+class AgentConnection:
+    """One connected agent."""
+
+    node_id: uuid.UUID
+    websocket: WebSocket
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: dict[uuid.UUID, asyncio.Future[protocol.CommandResult]] = field(default_factory=dict)
+    # Console streams: lines for each, None when the stream (or the agent's connection) ended.
+    streams: dict[uuid.UUID, asyncio.Queue[ConsoleItem]] = field(default_factory=dict)
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send(
+        self,
+        message: protocol.Welcome
+        | protocol.Command
+        | protocol.Ping
+        | protocol.ConsoleOpen
+        | protocol.ConsoleInput
+        | protocol.ConsoleClose,
+    ) -> None:
+        async with self.send_lock:
+            await self.websocket.send_text(message.model_dump_json())
+
+
+class AgentHub:
+    """The connected agents of this server process, by node."""
+
+    def __init__(self) -> None:
+        self.connections: dict[uuid.UUID, AgentConnection] = {}
+
+    def is_connected(self, node_id: uuid.UUID) -> bool:
+        """Whether the node's agent is connected to this process."""
+        return node_id in self.connections
+
+    async def wake(self, node_id: uuid.UUID) -> None:
+        """Tell a node's connection that it has queued jobs (call after the transaction that wrote them committed)."""
+        connection = self.connections.get(node_id)
+        if connection is not None:
+            connection.wake.set()
+
+    async def disconnect(self, node_id: uuid.UUID, *, code: int = CLOSE_REVOKED, reason: str = "node revoked") -> None:
+        """Close a node's socket (its credential was revoked)."""
+        connection = self.connections.pop(node_id, None)
+        if connection is not None:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await connection.websocket.close(code=code, reason=reason)
+
+    async def ask(self, node_id: uuid.UUID, command: protocol.Command, within: float = 15.0) -> protocol.CommandResult | None:
+        """Send a command that is not a job (logs) and wait for its result; None when the node is not connected or silent."""
+        connection = self.connections.get(node_id)
+        if connection is None:
+            return None
+        future: asyncio.Future[protocol.CommandResult] = asyncio.get_running_loop().create_future()
+        connection.waiting[command.id] = future
+        try:
+            await connection.send(command)
+            return await asyncio.wait_for(future, within)
+        except (TimeoutError, RuntimeError, WebSocketDisconnect):
+            return None
+        finally:
+            connection.waiting.pop(command.id, None)
+
+    async def open_console(
+        self, node_id: uuid.UUID, container_id: uuid.UUID, tail: int
+    ) -> tuple[uuid.UUID, asyncio.Queue[ConsoleItem]] | None:
+        """Ask the node to stream a container's output; None when the node is not connected."""
+        connection = self.connections.get(node_id)
+        if connection is None:
+            return None
+        stream_id = uuid.uuid4()
+        queue: asyncio.Queue[ConsoleItem] = asyncio.Queue(maxsize=CONSOLE_BACKLOG)
+        connection.streams[stream_id] = queue
+        try:
+            await connection.send(protocol.ConsoleOpen(stream_id=stream_id, container_id=container_id, tail=tail))
+        except (RuntimeError, WebSocketDisconnect):
+            connection.streams.pop(stream_id, None)
+            return None
+        return stream_id, queue
+
+    async def console_input(self, node_id: uuid.UUID, stream_id: uuid.UUID, container_id: uuid.UUID, line: str) -> bool:
+        """Pass a line to the container's stdin; False when the node is not connected."""
+        connection = self.connections.get(node_id)
+        if connection is None or stream_id not in connection.streams:
+            return False
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await connection.send(protocol.ConsoleInput(stream_id=stream_id, container_id=container_id, line=line))
+            return True
+        return False
+
+    async def close_console(self, node_id: uuid.UUID, stream_id: uuid.UUID) -> None:
+        """Stop a console stream."""
+        connection = self.connections.get(node_id)
+        if connection is not None and connection.streams.pop(stream_id, None) is not None:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await connection.send(protocol.ConsoleClose(stream_id=stream_id))
+
+
+def bearer_of(websocket: WebSocket) -> str:
+    """The credential in `Authorization: Bearer ...`, or empty."""
+    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Run one agent's connection: authenticate, hello and reconcile, then commands and results until it ends."""
+    async with sessions() as session, finish_on_exit(session):
+        await take_write_lock(session)
+        node = await service.node_by_credential(session=session, credential=bearer_of(websocket))
+        node_id = node.id if node is not None else None
+    if node_id is None:
+        # Closing before accepting answers the upgrade with 403: a refused credential never gets a socket.
+        await websocket.close(code=CLOSE_REVOKED)
+        return
+    await websocket.accept()
+    connection = AgentConnection(node_id=node_id, websocket=websocket)
+    try:
+        await connection.send(protocol.Welcome(node_id=node_id, heartbeat_interval=HEARTBEAT_INTERVAL))
+        hello = await asyncio.wait_for(_receive(websocket), HELLO_TIMEOUT)
+        if not isinstance(hello, protocol.Hello):
+            await websocket.close(code=CLOSE_PROTOCOL, reason="expected hello")
+            return
+        previous = hub.connections.get(node_id)
+        hub.connections[node_id] = connection
+        if previous is not None:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await previous.websocket.close(code=CLOSE_REPLACED, reason="another connection of this node")
+        async with sessions() as session, finish_on_exit(session):
+            await take_write_lock(session)
+            await service.mark_node(session=session, node_id=node_id, status="online", agent_version=hello.agent_version)
+            commands = await service.reconcile(session=session, node_id=node_id, observed=hello.containers)
+        log.info("agent.connected", node=str(node_id), version=hello.agent_version, adopted=len(hello.containers))
+        for command in commands:
+            await connection.send(command)
+        sender = asyncio.create_task(_send_queued(connection, sessions))
+        try:
+            await _read_loop(connection, sessions)
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+    except (WebSocketDisconnect, TimeoutError, RuntimeError):
+        pass
+    finally:
+        for future in connection.waiting.values():
+            future.cancel()
+        for queue in connection.streams.values():
+            _offer(queue, None)
+        if hub.connections.get(node_id) is connection:
+            del hub.connections[node_id]
+            async with sessions() as session, finish_on_exit(session):
+                await take_write_lock(session)
+                await service.mark_node(session=session, node_id=node_id, status="offline")
+        if websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.close()
+        log.info("agent.disconnected", node=str(node_id))
+
+
+def _offer(queue: asyncio.Queue[ConsoleItem], item: ConsoleItem) -> None:
+    """Queue without waiting: a console that cannot keep up loses its oldest lines, never the agent's connection."""
+    while True:
+        try:
+            queue.put_nowait(item)
+            return
+        except asyncio.QueueFull:
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+
+
+async def _receive(websocket: WebSocket) -> protocol.AgentMessageType:
+    text = await websocket.receive_text()
+    if len(text) > MAX_FRAME_BYTES:
+        raise WebSocketDisconnect(code=1009)
+    try:
+        message = protocol.agent_message.validate_json(text)
+    except ValidationError:
+        await websocket.close(code=CLOSE_PROTOCOL, reason="not a protocol message")
+        raise WebSocketDisconnect(code=CLOSE_PROTOCOL) from None
+    if message.protocol != protocol.PROTOCOL_VERSION:
+        await websocket.close(code=CLOSE_PROTOCOL, reason=f"this server speaks protocol {protocol.PROTOCOL_VERSION}")
+        raise WebSocketDisconnect(code=CLOSE_PROTOCOL)
+    return message
+
+
+async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
+    node_id = connection.node_id
+    recorded = time.monotonic()
+    while True:
+        message = await _receive(connection.websocket)
+        if isinstance(message, protocol.CommandResult):
+            waiting = connection.waiting.get(message.command_id)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(message)
+                continue
+            async with sessions() as session, finish_on_exit(session):
+                await take_write_lock(session)
+                follow_up = await service.apply_result(session=session, node_id=node_id, result=message)
+            for command in follow_up:
+                await connection.send(command)
+        elif isinstance(message, protocol.Event):
+            async with sessions() as session, finish_on_exit(session):
+                await take_write_lock(session)
+                await service.apply_event(session=session, node_id=node_id, event=message)
+        elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleStats | protocol.ConsoleEnded):
+            queue = connection.streams.get(message.stream_id)
+            if queue is not None:
+                item = message if isinstance(message, protocol.ConsoleStats) else None
+                _offer(queue, message.lines if isinstance(message, protocol.ConsoleOutput) else item)
+        elif isinstance(message, protocol.Heartbeat) and time.monotonic() - recorded >= HEARTBEAT_RECORD_INTERVAL:
+            # The database learns of heartbeats now and then, not each time: every write competes with requests.
+            recorded = time.monotonic()
+            async with sessions() as session, finish_on_exit(session):
+                await take_write_lock(session)
+                await service.mark_node(session=session, node_id=node_id, status="online")
+
+
+async def _send_queued(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Send jobs queued while connected; also poll now and then (a job queued by another server process)."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(connection.wake.wait(), HEARTBEAT_INTERVAL)
+        connection.wake.clear()
+        async with sessions() as session, finish_on_exit(session):
+            await take_write_lock(session)
+            commands = await service.commands_for_node(session=session, node_id=connection.node_id, include_sent=False)
+        for command in commands:
+            await connection.send(command)

@@ -1,0 +1,276 @@
+"""The compute API in-process (no agent): eggs, nodes and registration, placement, containers, jobs, permissions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.compute.models import Node
+from nubes.config import Settings
+from nubes.core.audit import AuditEvent
+from nubes.identity.models import Tenant
+from tests.compute.eggs import ECHO_EGG, TEST_IMAGE, egg
+from tests.factories import SignedIn, login, make_tenant, make_user
+
+
+@pytest.fixture
+async def tenant(session: AsyncSession) -> Tenant:
+    return await make_tenant(session)
+
+
+@pytest.fixture
+async def platform(client: httpx.AsyncClient, session: AsyncSession, settings: Settings, tenant: Tenant) -> SignedIn:
+    """A platform administrator."""
+    return await login(client, await make_user(session, settings, tenant, roles=("owner",), superadmin=True))
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, session: AsyncSession, settings: Settings, tenant: Tenant) -> SignedIn:
+    """A tenant admin: manages containers, not the platform."""
+    return await login(client, await make_user(session, settings, tenant, roles=("admin",)))
+
+
+@pytest.fixture
+async def member(client: httpx.AsyncClient, session: AsyncSession, settings: Settings, tenant: Tenant) -> SignedIn:
+    """A member: sees containers, changes none."""
+    return await login(client, await make_user(session, settings, tenant, roles=("member",)))
+
+
+async def _ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def _infrastructure(
+    client: httpx.AsyncClient, platform: SignedIn, *, ports: list[str], memory_mb: int = 1024
+) -> dict[str, str]:
+    """A cluster with one node and the echo egg."""
+    cluster = await _ok(
+        await client.post("/api/clusters", json={"name": f"c-{uuid.uuid4().hex[:6]}"}, headers=platform.headers), 201
+    )
+    node = await _ok(
+        await client.post(
+            "/api/nodes",
+            json={
+                "name": f"n-{uuid.uuid4().hex[:6]}",
+                "cluster_id": cluster["id"],
+                "cpu": 200,
+                "memory_mb": memory_mb,
+                "disk_mb": 10_000,
+            },
+            headers=platform.headers,
+        ),
+        201,
+    )
+    if ports:
+        await _ok(
+            await client.post(
+                f"/api/nodes/{node['id']}/allocations", json={"ip": "127.0.0.1", "ports": ports}, headers=platform.headers
+            ),
+            201,
+        )
+    imported = await _ok(await client.post("/api/eggs/import", json=ECHO_EGG, headers=platform.headers), 201)
+    return {"cluster": cluster["id"], "node": node["id"], "egg": imported["id"], "token": node["registration_token"]}
+
+
+def _container(ids: dict[str, str], **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "echo",
+        "egg_id": ids["egg"],
+        "cluster_id": ids["cluster"],
+        "environment": {"GREETING": "hi"},
+        "limits": {"cpu": 50, "memory_mb": 128, "disk_mb": 100},
+    }
+    body.update(changes)
+    return body
+
+
+# --- eggs ------------------------------------------------------------------------------------------
+
+
+async def test_egg_import_and_export_round_trip_unchanged(
+    client: httpx.AsyncClient, platform: SignedIn, member: SignedIn
+) -> None:
+    imported = await _ok(await client.post("/api/eggs/import", json=ECHO_EGG, headers=platform.headers), 201)
+    assert imported["images"] == [TEST_IMAGE]
+    visible = {variable["env_variable"] for variable in imported["variables"]}
+    assert visible == {"GREETING", "MAX_PLAYERS"}  # BUILD is not user_viewable
+    exported = await _ok(await client.get(f"/api/eggs/{imported['id']}/export", headers=platform.headers))
+    assert exported == ECHO_EGG
+    assert (await client.get("/api/eggs", headers=member.headers)).status_code == 200
+    assert (await client.post("/api/eggs/import", json=ECHO_EGG, headers=member.headers)).status_code == 403
+
+
+async def test_ptdl_v1_image_list_is_read(client: httpx.AsyncClient, platform: SignedIn) -> None:
+    document = egg(meta={"version": "PTDL_v1"}, images=["a/b:1", "a/b:2"])
+    del document["docker_images"]
+    imported = await _ok(await client.post("/api/eggs/import", json=document, headers=platform.headers), 201)
+    assert imported["images"] == ["a/b:1", "a/b:2"]
+
+
+@pytest.mark.parametrize(
+    ("document", "where"),
+    [
+        (egg(meta={"version": "PTDL_v9"}), "meta.version"),
+        (egg(docker_images={}), "body"),
+        (egg(startup=""), "startup"),
+        (egg(variables=[{**ECHO_EGG["variables"][0], "rules": "required|frobnicate"}]), "variables.0.rules"),
+        (egg(variables=[{**ECHO_EGG["variables"][0], "rules": "regex:/(unclosed/"}]), "variables.0.rules"),
+        (egg(variables=[{**ECHO_EGG["variables"][0], "env_variable": "BAD NAME"}]), "variables.0.env_variable"),
+        (egg(variables=[ECHO_EGG["variables"][0], ECHO_EGG["variables"][0]]), "body"),
+        ({"name": "no meta"}, "meta"),
+    ],
+)
+async def test_bad_eggs_are_refused_naming_the_field(
+    client: httpx.AsyncClient, platform: SignedIn, document: dict[str, Any], where: str
+) -> None:
+    response = await client.post("/api/eggs/import", json=document, headers=platform.headers)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"] == "urn:nubes:problem:validation-error"
+    assert where in problem["detail"]
+
+
+async def test_an_egg_that_is_not_json_is_a_clear_400(client: httpx.AsyncClient, platform: SignedIn) -> None:
+    response = await client.post(
+        "/api/eggs/import",
+        content=b'{"meta": {"version": "PTDL_v2"',
+        headers={**platform.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:nubes:problem:malformed-json"
+
+
+# --- clusters, nodes, registration -----------------------------------------------------------------
+
+
+async def test_infrastructure_is_for_platform_admins(client: httpx.AsyncClient, admin: SignedIn, platform: SignedIn) -> None:
+    assert (await client.post("/api/clusters", json={"name": "mine"}, headers=admin.headers)).status_code == 403
+    assert (await client.get("/api/nodes", headers=admin.headers)).status_code == 403
+    assert (await client.get("/api/clusters", headers=admin.headers)).status_code == 200
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    assert (await client.post(f"/api/nodes/{ids['node']}/revoke", headers=admin.headers)).status_code == 403
+
+
+async def test_registration_token_works_once_and_is_stored_hashed(
+    client: httpx.AsyncClient, platform: SignedIn, session: AsyncSession
+) -> None:
+    ids = await _infrastructure(client, platform, ports=[])
+    node = await session.scalar(select(Node).where(Node.id == uuid.UUID(ids["node"])))
+    assert node is not None
+    assert node.registration_token_hash is not None
+    assert ids["token"] not in node.registration_token_hash
+    first = await _ok(await client.post("/api/nodes/register", json={"token": ids["token"]}))
+    assert first["node_id"] == ids["node"]
+    assert first["credential"].startswith("nbn_")
+    again = await client.post("/api/nodes/register", json={"token": ids["token"]})
+    assert again.status_code == 404
+    assert "used or expired" in again.json()["detail"]
+    await session.refresh(node)
+    assert node.credential_hash is not None
+    assert first["credential"] not in node.credential_hash
+    assert node.status == "offline"
+
+
+async def test_allocations_accept_ranges_and_refuse_nonsense(client: httpx.AsyncClient, platform: SignedIn) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600-25602", "25610"])
+    listed = await _ok(await client.get(f"/api/nodes/{ids['node']}/allocations", headers=platform.headers))
+    assert [item["port"] for item in listed] == [25600, 25601, 25602, 25610]
+    for ports in (["80"], ["25610-25600"], ["abc"], ["20000-40000"]):
+        response = await client.post(
+            f"/api/nodes/{ids['node']}/allocations", json={"ip": "127.0.0.1", "ports": ports}, headers=platform.headers
+        )
+        assert response.status_code == 422, ports
+    bad_ip = await client.post(
+        f"/api/nodes/{ids['node']}/allocations", json={"ip": "999.1.1.1", "ports": ["25600"]}, headers=platform.headers
+    )
+    assert bad_ip.status_code == 422
+
+
+# --- containers ------------------------------------------------------------------------------------
+
+
+async def test_create_returns_202_with_the_job_and_renders_startup(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn, session: AsyncSession
+) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    accepted = await _ok(await client.post("/api/containers", json=_container(ids), headers=admin.headers), 202)
+    container, job = accepted["container"], accepted["job"]
+    assert container["state"] == "installing"
+    assert container["ports"] == [{"ip": "127.0.0.1", "port": 25600}]
+    assert container["environment"] == {"GREETING": "hi", "MAX_PLAYERS": "10", "BUILD": "latest"}
+    assert container["startup"].startswith("echo started hi on 25600 with 128;")
+    assert job["action"] == "create"
+    assert job["status"] == "queued"
+    jobs = await _ok(await client.get("/api/jobs", params={"container_id": container["id"]}, headers=admin.headers))
+    assert [item["id"] for item in jobs["items"]] == [job["id"]]
+    audited = await session.scalar(select(AuditEvent).where(AuditEvent.action == "compute.container.create"))
+    assert audited is not None
+    assert audited.target_id == container["id"]
+    # Not installed yet: power actions wait.
+    power = await client.post(f"/api/containers/{container['id']}/power", json={"action": "start"}, headers=admin.headers)
+    assert power.status_code == 409
+    assert "still installing" in power.json()["detail"]
+
+
+async def test_variables_are_checked_against_the_egg_rules(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn
+) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    response = await client.post(
+        "/api/containers",
+        json=_container(ids, environment={"GREETING": "x" * 21, "MAX_PLAYERS": 500, "BUILD": "mine", "NOPE": "1"}),
+        headers=admin.headers,
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    messages = {tuple(error["loc"]): error["msg"] for error in problem["errors"]}
+    assert messages[("body", "environment", "GREETING")] == "GREETING must be at most 20 characters (rule max:20)"
+    assert messages[("body", "environment", "MAX_PLAYERS")] == "MAX_PLAYERS must be between 1 and 100 (rule between:1,100)"
+    assert "cannot be changed" in messages[("body", "environment", "BUILD")]
+    assert "no such variable" in messages[("body", "environment", "NOPE")]
+    required = await client.post("/api/containers", json=_container(ids, environment={"GREETING": ""}), headers=admin.headers)
+    assert required.status_code == 422
+    assert required.json()["errors"][0]["msg"] == "GREETING is required (rule required)"
+    # Nothing was placed: the allocation is still free.
+    assert (await client.post("/api/containers", json=_container(ids), headers=admin.headers)).status_code == 202
+
+
+async def test_placement_says_what_is_short(client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600"], memory_mb=256)
+    too_big = await client.post("/api/containers", json=_container(ids, limits={"memory_mb": 512}), headers=admin.headers)
+    assert too_big.status_code == 409
+    assert "memory (needs 512 MiB, 256 MiB free)" in too_big.json()["detail"]
+    await _ok(await client.post("/api/containers", json=_container(ids), headers=admin.headers), 202)
+    exhausted = await client.post("/api/containers", json=_container(ids, name="second"), headers=admin.headers)
+    assert exhausted.status_code == 409
+    assert "a free allocation (ip:port)" in exhausted.json()["detail"]
+    wrong_image = await client.post("/api/containers", json=_container(ids, image="evil/image:1"), headers=admin.headers)
+    assert wrong_image.status_code == 422
+
+
+async def test_members_read_but_do_not_manage(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn, member: SignedIn
+) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    created = await _ok(await client.post("/api/containers", json=_container(ids), headers=admin.headers), 202)
+    container_id = created["container"]["id"]
+    assert (await client.post("/api/containers", json=_container(ids), headers=member.headers)).status_code == 403
+    assert (await client.delete(f"/api/containers/{container_id}", headers=member.headers)).status_code == 403
+    listed = await _ok(await client.get("/api/containers", headers=member.headers))
+    assert [item["id"] for item in listed["items"]] == [container_id]
+
+
+async def test_logs_of_a_node_without_agent_is_a_clear_error(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn
+) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    created = await _ok(await client.post("/api/containers", json=_container(ids), headers=admin.headers), 202)
+    response = await client.get(f"/api/containers/{created['container']['id']}/logs", headers=admin.headers)
+    assert response.status_code == 409  # still installing: its output is in the create job
+    assert "create job" in response.json()["detail"]
