@@ -100,7 +100,8 @@ async def test_two_factor_sign_in_with_an_authenticator_app(
     secret = await dialog.get_by_test_id("totp-secret").get_attribute("data-secret")
     assert secret
     totp = pyotp.TOTP(secret)
-    await page.screenshot(path=artifacts / f"totp-setup-{engine_name}.png", full_page=True)
+    await expect(dialog.get_by_label("6-digit code")).to_be_focused()
+    await page.screenshot(path=artifacts / f"totp-setup-{engine_name}.png")
     await dialog.get_by_label("6-digit code").fill(totp.now())
     await dialog.get_by_role("button", name="Turn on").click()
 
@@ -109,11 +110,12 @@ async def test_two_factor_sign_in_with_an_authenticator_app(
     recovery_codes = await codes_dialog.get_by_test_id("recovery-code").all_inner_texts()
     download = codes_dialog.get_by_role("link", name="Download .txt")
     assert await download.get_attribute("download") == "nubes-recovery-codes.txt"
-    await page.screenshot(path=artifacts / f"totp-recovery-codes-{engine_name}.png", full_page=True)
+    await page.screenshot(path=artifacts / f"totp-recovery-codes-{engine_name}.png")
     await codes_dialog.get_by_role("button", name="I have saved them").click()
     await expect(codes_dialog).to_be_hidden()
     await expect(page.get_by_test_id("totp-status")).to_have_text("On")
     await expect(page.get_by_test_id("recovery-codes-left")).to_have_text("10 recovery codes left.")
+    await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=artifacts / f"account-security-{engine_name}.png", full_page=True)
 
     # Password, then the next 30-second step's code: the one used to confirm may not be replayed.
@@ -176,7 +178,7 @@ async def test_passkey_sign_in_with_a_virtual_authenticator(
     await page.get_by_role("button", name="Add a passkey").click()
     dialog = page.get_by_role("dialog", name="Add a passkey")
     await dialog.get_by_label("Name").fill("Test laptop")
-    await page.screenshot(path=artifacts / f"passkey-add-{engine_name}.png", full_page=True)
+    await page.screenshot(path=artifacts / f"passkey-add-{engine_name}.png")
     await dialog.get_by_role("button", name="Create passkey").click()
     await expect(dialog).to_be_hidden()
     row = page.locator('[data-testid="passkey-row"][data-name="Test laptop"]')
@@ -187,6 +189,7 @@ async def test_passkey_sign_in_with_a_virtual_authenticator(
     await rename.get_by_label("Name").fill("Work laptop")
     await rename.get_by_role("button", name="Save").click()
     await expect(page.locator('[data-testid="passkey-row"][data-name="Work laptop"]')).to_be_visible()
+    await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=artifacts / f"passkeys-{engine_name}.png", full_page=True)
 
     await _sign_out(page, base)
@@ -211,7 +214,9 @@ async def test_public_pages_render_without_signing_in(
     """Sign-up (closed by default), forgot password, and the mailed-link pages with a missing or bad token."""
     page = await context.new_page()
     problems = _collect_problems(page)
-    await page.goto(server.url + "/login")
+    # Leaving the page before the sign-in options arrive would cancel that request (a "failed request").
+    async with page.expect_response("**/api/auth/options"):
+        await page.goto(server.url + "/login")
     await expect(page.get_by_role("link", name="Create an account")).to_have_count(0)
     await page.get_by_role("link", name="Forgot password?").click()
     await expect(page).to_have_url(server.url + "/forgot-password")

@@ -108,7 +108,7 @@ function NameForm({
             autoComplete="off"
             required
             maxLength={100}
-            autoFocus
+            data-autofocus
             value={name}
             onChange={(event) => {
               setName(event.target.value);

@@ -139,7 +139,7 @@ function Enrollment({ enrollment, onConfirmed, onCancel }: { enrollment: TotpEnr
                 pattern="[0-9 ]{6,7}"
                 maxLength={7}
                 required
-                autoFocus
+                data-autofocus
                 value={code}
                 onChange={(event) => {
                   setCode(event.target.value);
@@ -216,7 +216,7 @@ function PasswordPrompt({
             name="current-password"
             autoComplete="current-password"
             required
-            autoFocus
+            data-autofocus
             value={password}
             onChange={(event) => {
               setPassword(event.target.value);

@@ -48,7 +48,7 @@ function useCountdown(): [number, (seconds: number) => void] {
 }
 
 /** The password was right but the address is not confirmed yet: mail the link again. */
-function ResendVerification({ username }: { username: string }) {
+function ResendVerification({ username, onSent }: { username: string; onSent: () => void }) {
   const [email, setEmail] = useState(username.includes("@") ? username : "");
   const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);
@@ -61,6 +61,7 @@ function ResendVerification({ username }: { username: string }) {
     try {
       await requestVerificationEmail(email.trim());
       setSent(true);
+      onSent();
     } catch (caught) {
       setError(toApiError(caught).message);
     } finally {
@@ -245,6 +246,8 @@ export function LoginPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
+  // Once the confirmation link went out again, its success message replaces the refusal.
+  const [linkResent, setLinkResent] = useState(false);
   const [waitSeconds, startWait] = useCountdown();
   const passwordInput = useRef<HTMLInputElement>(null);
   const showPasskey = passkeysSupported() && options?.passkeys !== false;
@@ -265,6 +268,7 @@ export function LoginPage() {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    setLinkResent(false);
     try {
       await signIn(username.trim(), password);
       await finish();
@@ -319,7 +323,7 @@ export function LoginPage() {
   }
 
   const unverified = error !== null && isEmailUnverified(error);
-  const errorText = error === null ? null : error.status === 429 ? "Too many sign-in attempts." : error.message;
+  const errorText = error === null || (unverified && linkResent) ? null : error.status === 429 ? "Too many sign-in attempts." : error.message;
 
   return (
     <AuthLayout
@@ -352,8 +356,15 @@ export function LoginPage() {
             )}
           </Alert>
         )}
-        {unverified && <ResendVerification username={username.trim()} />}
-        {errorText === null && notice !== null && <Alert tone="info">{notice}</Alert>}
+        {unverified && (
+          <ResendVerification
+            username={username.trim()}
+            onSent={() => {
+              setLinkResent(true);
+            }}
+          />
+        )}
+        {error === null && notice !== null && <Alert tone="info">{notice}</Alert>}
         <form
           onSubmit={(event) => {
             void submit(event);

@@ -399,11 +399,9 @@ export function ResetPasswordPage() {
           {errors.banner !== null && (
             <Alert tone="danger" testId="reset-error">
               {errors.banner}{" "}
-              {error?.status !== 422 && (
-                <Link to="/forgot-password" className={textLinkClass}>
-                  Ask for a new link
-                </Link>
-              )}
+              <Link to="/forgot-password" className={textLinkClass}>
+                Ask for a new link
+              </Link>
             </Alert>
           )}
           <input type="text" name="username" autoComplete="username" hidden readOnly value="" />
@@ -464,7 +462,7 @@ export function VerifyEmailPage() {
           )}
           {result.status === "failed" && (
             <Alert tone="danger" testId="verify-error">
-              {result.error.message} Sign in to have a new link sent, or ask an administrator.
+              {result.error.message} Signing in offers to send a new link.
             </Alert>
           )}
           {result.status !== "checking" && (
