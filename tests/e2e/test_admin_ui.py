@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.test_identity_ui import _create_user
+from tests.e2e.test_identity_ui import STRONG_PASSWORD, _create_user, _find_user_row, _open_new_user_dialog
 from tests.e2e.test_shell import _collect_problems, signed_in_context
 
 pytestmark = pytest.mark.e2e
@@ -188,4 +188,108 @@ async def test_superadmin_creates_and_suspends_a_tenant(
     await delete.get_by_role("button", name="Delete tenant").click()
     await expect(delete).to_be_hidden()
     await expect(row).to_have_count(0)
+    assert problems == []
+
+
+async def test_admin_changes_a_users_roles_in_the_edit_dialog(
+    admin_page: Page, server: Server, artifacts: Path, engine_name: str
+) -> None:
+    """GIVEN a new member WHEN the admin swaps their roles in the Edit dialog THEN the row shows the new chips."""
+    page = admin_page
+    problems = _collect_problems(page)
+    member = _unique("e2e")
+    await _create_user(page, server, member)
+    row = await _find_user_row(page, member)
+    chips = row.get_by_role("list", name=f"Roles of {member}").get_by_role("listitem")
+    await expect(chips).to_have_text(["member"])
+    await expect(row.get_by_test_id("email-unconfirmed")).to_have_text("Unconfirmed")
+
+    await row.get_by_role("button", name=f"Edit {member}").click()
+    dialog = page.get_by_role("dialog", name=f"Edit {member}")
+    await expect(dialog.get_by_label("Display name")).to_have_value(f"Test {member}")
+    await expect(dialog.get_by_label("Email")).to_have_value(f"{member}@example.com")
+    await expect(dialog).to_contain_text("Not confirmed yet")
+    await expect(dialog.get_by_role("checkbox", name="member", exact=True)).to_be_checked()
+    await dialog.get_by_label("Display name").fill(f"Renamed {member}")
+    await dialog.get_by_role("checkbox", name="member", exact=True).uncheck()
+    await dialog.get_by_role("checkbox", name="viewer", exact=True).check()
+    await dialog.get_by_role("checkbox", name="admin", exact=True).check()
+    await page.screenshot(path=artifacts / f"user-edit-dialog-{engine_name}.png", full_page=True)
+    await dialog.get_by_role("button", name="Save user").click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.get_by_role("status")).to_contain_text(f"{member} was saved.")
+    await expect(chips).to_have_text(["admin", "viewer"])
+    await expect(row).to_contain_text(f"Renamed {member}")
+    await page.screenshot(path=artifacts / f"users-roles-{engine_name}.png", full_page=True)
+    assert problems == []
+
+
+async def test_role_the_admin_does_not_hold_is_refused_with_the_reason(
+    browser: Browser, admin_page: Page, server: Server, artifacts: Path, engine_name: str
+) -> None:
+    """GIVEN a tenant admin (not a super-admin) WHEN they give someone the owner role THEN the dialog shows why not."""
+    page = admin_page
+    admin = _unique("e2e-admin")
+    dialog = await _open_new_user_dialog(page, server)
+    await dialog.get_by_label("Username").fill(admin)
+    await dialog.get_by_label("Password").fill(STRONG_PASSWORD)
+    await dialog.get_by_role("checkbox", name="admin").check()
+    await dialog.get_by_role("button", name="Create user").click()
+    await expect(dialog).to_be_hidden()
+
+    context = await signed_in_context(browser, server, admin, STRONG_PASSWORD)
+    try:
+        tab = await context.new_page()
+        problems = _collect_problems(tab)
+        await tab.goto(server.url + "/admin/users")
+        row = await _find_user_row(tab, admin)
+        await row.get_by_role("button", name=f"Edit {admin}").click()
+        edit = tab.get_by_role("dialog", name=f"Edit {admin}")
+        await edit.get_by_role("checkbox", name="owner", exact=True).check()
+        await edit.get_by_role("button", name="Save user").click()
+        await expect(edit.get_by_test_id("edit-user-error")).to_contain_text("You cannot grant permissions you do not hold")
+        await expect(edit).to_be_visible()
+        await tab.screenshot(path=artifacts / f"user-edit-refused-{engine_name}.png", full_page=True)
+        await edit.get_by_role("button", name="Cancel").click()
+        await expect(row.get_by_role("list", name=f"Roles of {admin}").get_by_role("listitem")).to_have_text(["admin", "member"])
+        # The refused PATCH is the only failed request; the browser logs its 403 on the console.
+        assert [problem for problem in problems if "403" not in problem] == []
+    finally:
+        await context.close()
+
+
+async def test_group_is_renamed_and_its_roles_changed(
+    admin_page: Page, server: Server, artifacts: Path, engine_name: str
+) -> None:
+    page = admin_page
+    problems = _collect_problems(page)
+    name = _unique("e2e-group")
+    renamed = _unique("e2e-renamed")
+    await page.goto(server.url + "/admin/groups")
+    await page.get_by_role("button", name="New group").click()
+    dialog = page.get_by_role("dialog", name="New group")
+    await dialog.get_by_label("Name").fill(name)
+    await dialog.get_by_role("checkbox", name="viewer", exact=True).check()
+    await dialog.get_by_role("button", name="Create group").click()
+    await expect(dialog).to_be_hidden()
+    row = page.locator(f'[data-testid="group-row"][data-name="{name}"]')
+    await expect(row).to_contain_text("viewer")
+
+    await row.get_by_role("button", name=f"Edit {name}").click()
+    edit = page.get_by_role("dialog", name=f"Edit {name}")
+    await expect(edit.get_by_label("Name")).to_have_value(name)
+    await expect(edit.get_by_role("checkbox", name="viewer", exact=True)).to_be_checked()
+    await edit.get_by_label("Name").fill(renamed)
+    await edit.get_by_label("Description").fill("People who work here")
+    await edit.get_by_role("checkbox", name="viewer", exact=True).uncheck()
+    await edit.get_by_role("checkbox", name="member", exact=True).check()
+    await page.screenshot(path=artifacts / f"group-edit-dialog-{engine_name}.png", full_page=True)
+    await edit.get_by_role("button", name="Save group").click()
+    await expect(edit).to_be_hidden()
+    await expect(page.get_by_role("status")).to_contain_text(f"The group {renamed} was saved.")
+    await expect(row).to_have_count(0)
+    moved = page.locator(f'[data-testid="group-row"][data-name="{renamed}"]')
+    await expect(moved).to_contain_text("People who work here")
+    await expect(moved.get_by_role("cell").nth(1)).to_have_text("member")
+    await page.screenshot(path=artifacts / f"groups-edited-{engine_name}.png", full_page=True)
     assert problems == []

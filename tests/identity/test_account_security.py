@@ -103,7 +103,9 @@ async def test_registration_is_closed_until_an_admin_opens_it(
     assert denied.status_code == 403  # a tenant owner is not a platform admin
 
     await _open_registration(client, session, settings, require_email_verification=False)
-    assert (await client.get("/api/auth/options")).json()["registration_enabled"] is True
+    options = (await client.get("/api/auth/options")).json()
+    assert options["registration_enabled"] is True
+    assert options["email_verification_required"] is False
     created = await client.post("/api/auth/register", json=body)
     assert created.status_code == 201, created.text
     assert (await client.post("/api/auth/login", json={"username": "newcomer", "password": NEW_PASSWORD})).status_code == 200

@@ -330,6 +330,7 @@ class AuthOptions(BaseModel):
     """What the sign-in page may offer on this server."""
 
     registration_enabled: bool
+    email_verification_required: bool = Field(description="New accounts confirm their address before they can sign in.")
     password_reset: bool = Field(description="Reset links go out by mail (or to the server log when no SMTP is set).")
     passkeys: bool = True
 

@@ -93,7 +93,12 @@ async def _signed_in(
 async def auth_options(session: SessionDep) -> AuthOptions:
     """Whether sign-up is open, so the sign-in page shows only what works here."""
     policy = await security.registration_settings(session=session)
-    return AuthOptions(registration_enabled=policy.enabled, password_reset=True)
+    return AuthOptions(
+        registration_enabled=policy.enabled,
+        email_verification_required=policy.require_email_verification,
+        password_reset=True,
+        passkeys=True,
+    )
 
 
 @router.post(

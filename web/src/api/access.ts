@@ -21,6 +21,12 @@ export function asPermissionCodes(codes: readonly string[]): PermissionCode[] {
   return codes as PermissionCode[];
 }
 
+/** True when two lists of role names hold the same names, in any order (so a form sends roles only when they changed). */
+export function sameRoleNames(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((name) => set.has(name));
+}
+
 // --- personal access tokens ---------------------------------------------------------------------
 
 export function listMyTokens(signal?: AbortSignal): Promise<AccessToken[]> {
@@ -62,6 +68,7 @@ export function deleteRole(roleId: string): Promise<void> {
 
 export type Group = Schemas["GroupRead"];
 export type GroupCreate = Schemas["GroupCreate"];
+export type GroupUpdate = Schemas["GroupUpdate"];
 export type GroupMember = Schemas["UserRead"];
 
 export function listGroups(signal?: AbortSignal): Promise<Group[]> {
@@ -70,6 +77,11 @@ export function listGroups(signal?: AbortSignal): Promise<Group[]> {
 
 export function createGroup(group: GroupCreate): Promise<Group> {
   return unwrap(api.POST("/api/admin/groups", { body: group }));
+}
+
+/** Rename a group, change its description, or replace its roles (fields left out stay as they are). */
+export function updateGroup(groupId: string, changes: GroupUpdate): Promise<Group> {
+  return unwrap(api.PATCH("/api/admin/groups/{group_id}", { params: { path: { group_id: groupId } }, body: changes }));
 }
 
 export function deleteGroup(groupId: string): Promise<void> {

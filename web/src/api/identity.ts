@@ -7,6 +7,8 @@ type Schemas = components["schemas"];
 export type Me = Schemas["Me"];
 export type User = Schemas["UserRead"];
 export type UserPage = Schemas["UserPage"];
+/** A user as admins list them: with the roles assigned to them directly (not through groups). */
+export type AdminUser = Schemas["UserAdminRead"];
 export type UserCreate = Schemas["UserCreate"];
 export type UserUpdate = Schemas["UserUpdate"];
 export type Session = Schemas["SessionRead"];

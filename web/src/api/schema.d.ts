@@ -1761,6 +1761,11 @@ export interface components {
             /** Registration Enabled */
             registration_enabled: boolean;
             /**
+             * Email Verification Required
+             * @description New accounts confirm their address before they can sign in.
+             */
+            email_verification_required: boolean;
+            /**
              * Password Reset
              * @description Reset links go out by mail (or to the server log when no SMTP is set).
              */

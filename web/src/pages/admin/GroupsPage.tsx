@@ -1,7 +1,21 @@
-/** /admin/groups: groups of users that share roles; create one, see and change its members, delete it. */
+/** /admin/groups: groups of users that share roles; create one, rename it or change its roles, see and change its members, delete it. */
 import { useCallback, useEffect, useState, type SubmitEvent } from "react";
 
-import { addGroupMember, createGroup, deleteGroup, listGroupMembers, listGroups, listRoles, removeGroupMember, type Group, type GroupMember, type Role } from "../../api/access";
+import {
+  addGroupMember,
+  createGroup,
+  deleteGroup,
+  listGroupMembers,
+  listGroups,
+  listRoles,
+  removeGroupMember,
+  sameRoleNames,
+  updateGroup,
+  type Group,
+  type GroupMember,
+  type GroupUpdate,
+  type Role,
+} from "../../api/access";
 import { listUsers } from "../../api/identity";
 import { toApiError, type ApiError } from "../../api/problem";
 import { displayName } from "../../auth/session";
@@ -21,19 +35,79 @@ const td = "px-4 py-3 align-middle";
 
 const FIELDS = ["name", "description", "roles"] as const;
 
-function NewGroupForm({ roles, onCreated, onCancel }: { roles: readonly Role[]; onCreated: (group: Group) => void; onCancel: () => void }) {
-  const [name, setName] = useState("");
-  const [description, setDescription] = useState("");
-  const [chosen, setChosen] = useState<string[]>([]);
+/** A checkbox per role of the tenant, for what a user or a group holds; each box is labelled with the role's name. */
+export function RoleChecklist({
+  roles,
+  selected,
+  onChange,
+  hint,
+  errors = [],
+}: {
+  roles: readonly Pick<Role, "name" | "description">[];
+  selected: readonly string[];
+  onChange: (names: string[]) => void;
+  hint: string;
+  errors?: readonly string[];
+}) {
+  return (
+    <fieldset>
+      <legend className="mb-1.5 text-sm font-medium text-slate-800 dark:text-slate-200">
+        Roles <span className="text-xs font-normal text-slate-500 dark:text-slate-400">({selected.length} chosen)</span>
+      </legend>
+      <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">{hint}</p>
+      <div className="grid max-h-56 gap-1.5 overflow-y-auto rounded-lg border border-slate-200 p-2 sm:grid-cols-2 dark:border-slate-700">
+        {roles.map((role) => (
+          <label
+            key={role.name}
+            title={role.description || undefined}
+            className="flex cursor-pointer items-start gap-2 rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-800/60"
+          >
+            <input
+              type="checkbox"
+              aria-label={role.name}
+              className="mt-0.5 size-4 shrink-0 accent-sky-600"
+              checked={selected.includes(role.name)}
+              onChange={(event) => {
+                const { checked } = event.target;
+                onChange(checked ? [...selected, role.name] : selected.filter((name) => name !== role.name));
+              }}
+            />
+            <span className="min-w-0">
+              <span className="block truncate text-sm text-slate-800 dark:text-slate-200">{role.name}</span>
+              {role.description && <span className="block truncate text-xs text-slate-500 dark:text-slate-400">{role.description}</span>}
+            </span>
+          </label>
+        ))}
+      </div>
+      {errors.length > 0 && <p className="mt-1.5 text-xs font-medium text-rose-700 dark:text-rose-300">{errors.join(" ")}</p>}
+    </fieldset>
+  );
+}
+
+/** Create a group (`group` null) or change one: its name, description and roles. */
+function GroupForm({ group, roles, onSaved, onCancel }: { group: Group | null; roles: readonly Role[]; onSaved: (group: Group) => void; onCancel: () => void }) {
+  const [name, setName] = useState(group?.name ?? "");
+  const [description, setDescription] = useState(group?.description ?? "");
+  const [chosen, setChosen] = useState<string[]>(group?.roles.map((role) => role.name) ?? []);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+
+  const save = (): Promise<Group> => {
+    if (group === null) return createGroup({ name: name.trim(), description: description.trim(), roles: chosen });
+    // Only what changed: the server checks every role sent against what the admin may grant.
+    const changes: GroupUpdate = {};
+    if (name.trim() !== group.name) changes.name = name.trim();
+    if (description.trim() !== group.description) changes.description = description.trim();
+    if (!sameRoleNames(chosen, group.roles.map((role) => role.name))) changes.roles = chosen;
+    return Object.keys(changes).length === 0 ? Promise.resolve(group) : updateGroup(group.id, changes);
+  };
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      onCreated(await createGroup({ name: name.trim(), description: description.trim(), roles: chosen }));
+      onSaved(await save());
     } catch (caught) {
       setError(toApiError(caught));
     } finally {
@@ -60,7 +134,7 @@ function NewGroupForm({ roles, onCreated, onCancel }: { roles: readonly Role[]; 
             name="group-name"
             autoComplete="off"
             required
-            autoFocus
+            data-autofocus
             value={name}
             onChange={(event) => {
               setName(event.target.value);
@@ -82,33 +156,13 @@ function NewGroupForm({ roles, onCreated, onCancel }: { roles: readonly Role[]; 
           />
         )}
       </Field>
-      <fieldset>
-        <legend className="mb-1.5 text-sm font-medium text-slate-800 dark:text-slate-200">Roles</legend>
-        <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">Every member gets the permissions of these roles.</p>
-        <div className="grid max-h-56 gap-1.5 overflow-y-auto sm:grid-cols-2">
-          {roles.map((role) => (
-            <label key={role.id} className="flex cursor-pointer items-center gap-2 rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-800/60">
-              <input
-                type="checkbox"
-                className="size-4 shrink-0 accent-sky-600"
-                checked={chosen.includes(role.name)}
-                onChange={(event) => {
-                  const { checked } = event.target;
-                  setChosen((current) => (checked ? [...current, role.name] : current.filter((name) => name !== role.name)));
-                }}
-              />
-              <span className="text-sm text-slate-800 dark:text-slate-200">{role.name}</span>
-            </label>
-          ))}
-        </div>
-        {errorsOf("roles").length > 0 && <p className="mt-1.5 text-xs font-medium text-rose-700 dark:text-rose-300">{errorsOf("roles").join(" ")}</p>}
-      </fieldset>
+      <RoleChecklist roles={roles} selected={chosen} onChange={setChosen} hint="Every member gets the permissions of these roles." errors={errorsOf("roles")} />
       <div className="flex justify-end gap-3 pt-2">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>
           Cancel
         </button>
         <button type="submit" className={buttonClass.primary} disabled={busy}>
-          {busy ? "Creating…" : "Create group"}
+          {busy ? "Saving…" : group === null ? "Create group" : "Save group"}
         </button>
       </div>
     </form>
@@ -251,7 +305,8 @@ export function GroupsPage() {
     return { groups, roles };
   }, []);
   const { data, error, loading, reload } = useResource(load);
-  const [creating, setCreating] = useState(false);
+  /** undefined: no dialog; null: a new group; a group: editing it. */
+  const [editing, setEditing] = useState<Group | null | undefined>(undefined);
   const [openId, setOpenId] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<Group | null>(null);
   const [busy, setBusy] = useState(false);
@@ -291,7 +346,7 @@ export function GroupsPage() {
             disabled={data === undefined}
             onClick={() => {
               setNotice(null);
-              setCreating(true);
+              setEditing(null);
             }}
           >
             <PlusIcon className="size-4" />
@@ -362,6 +417,17 @@ export function GroupsPage() {
                         <span className="inline-flex gap-2">
                           <button
                             type="button"
+                            aria-label={`Edit ${group.name}`}
+                            className={buttonClass.small}
+                            onClick={() => {
+                              setNotice(null);
+                              setEditing(group);
+                            }}
+                          >
+                            Edit
+                          </button>
+                          <button
+                            type="button"
                             aria-label={`Members of ${group.name}`}
                             className={buttonClass.small}
                             onClick={() => {
@@ -398,24 +464,28 @@ export function GroupsPage() {
       </div>
 
       <Dialog
-        open={creating}
-        title="New group"
-        description="Name it and pick the roles its members get."
+        open={editing !== undefined}
+        title={editing ? `Edit ${editing.name}` : "New group"}
+        description={editing ? "Rename it, describe it, or change the roles its members get." : "Name it and pick the roles its members get."}
         onClose={() => {
-          setCreating(false);
+          setEditing(undefined);
         }}
       >
-        <NewGroupForm
-          roles={data?.roles ?? []}
-          onCreated={(group) => {
-            setCreating(false);
-            setNotice(`The group ${group.name} was created.`);
-            reload();
-          }}
-          onCancel={() => {
-            setCreating(false);
-          }}
-        />
+        {editing !== undefined && (
+          <GroupForm
+            key={editing?.id ?? "new"}
+            group={editing}
+            roles={data?.roles ?? []}
+            onSaved={(group) => {
+              setNotice(editing === null ? `The group ${group.name} was created.` : `The group ${group.name} was saved.`);
+              setEditing(undefined);
+              reload();
+            }}
+            onCancel={() => {
+              setEditing(undefined);
+            }}
+          />
+        )}
       </Dialog>
 
       <Dialog

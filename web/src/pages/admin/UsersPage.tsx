@@ -1,21 +1,23 @@
-/** /admin/users: the tenant's users, searchable and paged; create one, deactivate or reactivate one. */
-import { useCallback, useEffect, useState } from "react";
+/** /admin/users: the tenant's users, searchable and paged; create one, edit one (name, email, roles), deactivate or reactivate one. */
+import { useCallback, useEffect, useState, type SubmitEvent } from "react";
 
-import { listUsers, updateUser, type User } from "../../api/identity";
-import { toApiError } from "../../api/problem";
-import { displayName, useMe } from "../../auth/session";
+import { listRoles, sameRoleNames, type Role } from "../../api/access";
+import { BUILTIN_ROLES, listUsers, updateUser, type AdminUser, type User, type UserUpdate } from "../../api/identity";
+import { toApiError, type ApiError } from "../../api/problem";
+import { can, displayName, useMe } from "../../auth/session";
 import { Avatar } from "../../components/Avatar";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
-import { ConfirmDialog } from "../../components/Dialog";
-import { Alert, inputClass } from "../../components/Form";
+import { ConfirmDialog, Dialog } from "../../components/Dialog";
+import { Alert, Field, inputClass } from "../../components/Form";
 import { PlusIcon, SearchIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { Pagination } from "../../components/Pagination";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
+import { RoleChecklist } from "./GroupsPage";
 import { NewUserDialog } from "./NewUserDialog";
 
 const PAGE_SIZE = 20;
@@ -28,7 +30,138 @@ function Timestamp({ value, empty }: { value: string | null; empty: string }) {
   return value === null ? <span className="text-slate-400 dark:text-slate-500">{empty}</span> : <span title={title}>{text}</span>;
 }
 
-function UserRow({ user, isSelf, onToggle }: { user: User; isSelf: boolean; onToggle: (user: User) => void }) {
+/** The roles an admin can pick from: the tenant's, or the built-in ones when they may not list roles. */
+type RoleChoice = Pick<Role, "name" | "description">;
+
+/** Whether the user has an email they have not confirmed yet (mail to it may not reach them). */
+function emailUnconfirmed(user: AdminUser): boolean {
+  return user.email !== null && !user.email_verified_at;
+}
+
+const EDIT_FIELDS = ["display_name", "email", "roles"] as const;
+
+/** Change a user's display name, email and directly assigned roles; sends only what changed. */
+function EditUserForm({ user, roles, onSaved, onCancel }: { user: AdminUser; roles: readonly RoleChoice[]; onSaved: (user: User) => void; onCancel: () => void }) {
+  const [name, setName] = useState(user.display_name);
+  const [email, setEmail] = useState(user.email ?? "");
+  const [chosen, setChosen] = useState<string[]>(user.roles ?? []);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [emailError, setEmailError] = useState<string | null>(null);
+  // A role the user holds is listed even if the tenant's list could not be loaded.
+  const choices = [...roles, ...chosen.filter((held) => !roles.some((role) => role.name === held)).map((held) => ({ name: held, description: "" }))];
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setError(null);
+    setEmailError(null);
+    if (user.email !== null && email.trim() === "") {
+      setEmailError("An email address can be changed but not removed.");
+      return;
+    }
+    // Only what changed: the server checks every role sent against what the admin may grant.
+    const changes: UserUpdate = {};
+    if (name.trim() !== user.display_name) changes.display_name = name.trim();
+    if (email.trim() !== "" && email.trim().toLowerCase() !== user.email) changes.email = email.trim();
+    if (!sameRoleNames(chosen, user.roles ?? [])) changes.roles = chosen;
+    if (Object.keys(changes).length === 0) {
+      onCancel();
+      return;
+    }
+    setBusy(true);
+    try {
+      onSaved(await updateUser(user.id, changes));
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const errorsOf = (field: (typeof EDIT_FIELDS)[number]): string[] => error?.fieldMessages(field) ?? [];
+  const placed = EDIT_FIELDS.some((field) => errorsOf(field).length > 0);
+
+  return (
+    <form
+      className="space-y-4"
+      onSubmit={(event) => {
+        void submit(event);
+      }}
+    >
+      {error !== null && !placed && (
+        <div data-testid="edit-user-error">
+          <Alert tone="danger">{error.message}</Alert>
+        </div>
+      )}
+      <Field label="Display name" optional errors={errorsOf("display_name")}>
+        {(control) => (
+          <input
+            {...control}
+            className={inputClass}
+            name="display-name"
+            autoComplete="off"
+            data-autofocus
+            value={name}
+            onChange={(event) => {
+              setName(event.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <Field
+        label="Email"
+        optional={user.email === null}
+        hint={
+          emailUnconfirmed(user) && email.trim().toLowerCase() === user.email
+            ? "Not confirmed yet: they have not opened the link mailed to this address."
+            : "A new address stays unconfirmed until they open the link mailed to it."
+        }
+        errors={[...errorsOf("email"), ...(emailError === null ? [] : [emailError])]}
+      >
+        {(control) => (
+          <input
+            {...control}
+            className={inputClass}
+            type="email"
+            name="email"
+            autoComplete="off"
+            value={email}
+            onChange={(event) => {
+              setEmail(event.target.value);
+            }}
+          />
+        )}
+      </Field>
+      <RoleChecklist
+        roles={choices}
+        selected={chosen}
+        onChange={setChosen}
+        hint="Roles given to this user directly; roles from their groups come on top."
+        errors={errorsOf("roles")}
+      />
+      <div className="flex justify-end gap-3 pt-2">
+        <button type="button" className={buttonClass.secondary} onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className={buttonClass.primary} disabled={busy}>
+          {busy ? "Saving…" : "Save user"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function UserRow({
+  user,
+  isSelf,
+  onEdit,
+  onToggle,
+}: {
+  user: AdminUser;
+  isSelf: boolean;
+  onEdit: (user: AdminUser) => void;
+  onToggle: (user: AdminUser) => void;
+}) {
   const name = displayName(user);
   return (
     <tr data-testid="user-row" data-username={user.username} className="hover:bg-slate-50/80 dark:hover:bg-slate-800/40">
@@ -44,7 +177,33 @@ function UserRow({ user, isSelf, onToggle }: { user: User; isSelf: boolean; onTo
           </div>
         </div>
       </td>
-      <td className={`${td} text-slate-600 dark:text-slate-300`}>{user.email ?? <span className="text-slate-400 dark:text-slate-500">—</span>}</td>
+      <td className={`${td} text-slate-600 dark:text-slate-300`}>
+        {user.email === null ? (
+          <span className="text-slate-400 dark:text-slate-500">—</span>
+        ) : (
+          <span className="flex flex-wrap items-center gap-1.5">
+            {user.email}
+            {emailUnconfirmed(user) && (
+              <span data-testid="email-unconfirmed" title="They have not opened the confirmation link mailed to this address yet.">
+                <Badge tone="warning">Unconfirmed</Badge>
+              </span>
+            )}
+          </span>
+        )}
+      </td>
+      <td className={td}>
+        {(user.roles ?? []).length === 0 ? (
+          <span className="text-slate-400 dark:text-slate-500">—</span>
+        ) : (
+          <ul className="flex flex-wrap gap-1.5" aria-label={`Roles of ${user.username}`} data-testid="user-roles">
+            {(user.roles ?? []).map((role) => (
+              <li key={role}>
+                <Badge tone="brand">{role}</Badge>
+              </li>
+            ))}
+          </ul>
+        )}
+      </td>
       <td className={td}>
         <span className="flex flex-wrap gap-1.5">
           {user.is_active ? <Badge tone="success">Active</Badge> : <Badge tone="danger">Deactivated</Badge>}
@@ -57,28 +216,40 @@ function UserRow({ user, isSelf, onToggle }: { user: User; isSelf: boolean; onTo
       <td className={`${td} text-slate-600 dark:text-slate-300`}>
         <Timestamp value={user.created_at} empty="—" />
       </td>
-      <td className={`${td} text-right`}>
-        {isSelf ? null : user.is_active ? (
+      <td className={`${td} text-right whitespace-nowrap`}>
+        <span className="inline-flex gap-2">
           <button
             type="button"
-            className={buttonClass.smallDanger}
-            onClick={() => {
-              onToggle(user);
-            }}
-          >
-            Deactivate
-          </button>
-        ) : (
-          <button
-            type="button"
+            aria-label={`Edit ${user.username}`}
             className={buttonClass.small}
             onClick={() => {
-              onToggle(user);
+              onEdit(user);
             }}
           >
-            Reactivate
+            Edit
           </button>
-        )}
+          {isSelf ? null : user.is_active ? (
+            <button
+              type="button"
+              className={buttonClass.smallDanger}
+              onClick={() => {
+                onToggle(user);
+              }}
+            >
+              Deactivate
+            </button>
+          ) : (
+            <button
+              type="button"
+              className={buttonClass.small}
+              onClick={() => {
+                onToggle(user);
+              }}
+            >
+              Reactivate
+            </button>
+          )}
+        </span>
       </td>
     </tr>
   );
@@ -91,7 +262,8 @@ export function UsersPage() {
   const [query, setQuery] = useState("");
   const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
-  const [toggling, setToggling] = useState<User | null>(null);
+  const [toggling, setToggling] = useState<AdminUser | null>(null);
+  const [editing, setEditing] = useState<AdminUser | null>(null);
   const [busy, setBusy] = useState(false);
   const [toggleError, setToggleError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -108,6 +280,11 @@ export function UsersPage() {
 
   const load = useCallback((signal: AbortSignal) => listUsers({ ...(query ? { q: query } : {}), limit: PAGE_SIZE, offset }, signal), [query, offset]);
   const { data: page, error, loading, reload } = useResource(load);
+  // Listing roles takes admin.roles; without it (or if it fails) the built-in roles are offered.
+  const mayListRoles = can(me, "admin.roles");
+  const loadRoles = useCallback((signal: AbortSignal) => (mayListRoles ? listRoles(signal) : Promise.resolve(null)), [mayListRoles]);
+  const { data: tenantRoles } = useResource(loadRoles);
+  const roleChoices: readonly RoleChoice[] = tenantRoles ?? BUILTIN_ROLES;
 
   const confirmToggle = async (): Promise<void> => {
     if (toggling === null) return;
@@ -189,6 +366,9 @@ export function UsersPage() {
                   Email
                 </th>
                 <th scope="col" className={th}>
+                  Roles
+                </th>
+                <th scope="col" className={th}>
                   Status
                 </th>
                 <th scope="col" className={th}>
@@ -206,7 +386,7 @@ export function UsersPage() {
               {page === undefined && loading
                 ? [0, 1, 2].map((row) => (
                     <tr key={row}>
-                      <td className={td} colSpan={6}>
+                      <td className={td} colSpan={7}>
                         <Skeleton className="h-8 w-full" />
                       </td>
                     </tr>
@@ -216,6 +396,10 @@ export function UsersPage() {
                       key={user.id}
                       user={user}
                       isSelf={user.id === me.user.id}
+                      onEdit={(chosen) => {
+                        setNotice(null);
+                        setEditing(chosen);
+                      }}
                       onToggle={(chosen) => {
                         setToggleError(null);
                         setToggling(chosen);
@@ -224,7 +408,7 @@ export function UsersPage() {
                   ))}
               {page?.items.length === 0 && (
                 <tr>
-                  <td colSpan={6} className="px-4 py-12 text-center text-sm text-slate-500 dark:text-slate-400">
+                  <td colSpan={7} className="px-4 py-12 text-center text-sm text-slate-500 dark:text-slate-400">
                     {query ? `No user matches “${query}”.` : "No users yet."}
                   </td>
                 </tr>
@@ -246,6 +430,30 @@ export function UsersPage() {
           reload();
         }}
       />
+
+      <Dialog
+        open={editing !== null}
+        title={editing === null ? "Edit user" : `Edit ${editing.username}`}
+        onClose={() => {
+          setEditing(null);
+        }}
+      >
+        {editing !== null && (
+          <EditUserForm
+            key={editing.id}
+            user={editing}
+            roles={roleChoices}
+            onSaved={(user) => {
+              setEditing(null);
+              setNotice(`${user.username} was saved.`);
+              reload();
+            }}
+            onCancel={() => {
+              setEditing(null);
+            }}
+          />
+        )}
+      </Dialog>
 
       <ConfirmDialog
         open={toggling !== null}

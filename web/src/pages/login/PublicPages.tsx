@@ -124,6 +124,18 @@ export function RegisterPage() {
     }
   };
 
+  if (created !== null && options?.email_verification_required === false) {
+    return (
+      <AuthLayout title="You're in" subtitle="Your account is created." footer={<BackToSignIn>Go to sign in</BackToSignIn>}>
+        <div className={`${panelClass} space-y-3 text-sm text-slate-700 dark:text-slate-300`}>
+          <Alert tone="success" testId="register-done">
+            Your account is ready. Sign in with your username and password.
+          </Alert>
+        </div>
+      </AuthLayout>
+    );
+  }
+
   if (created !== null) {
     return (
       <AuthLayout title="Check your inbox" subtitle="Your account is created." footer={<BackToSignIn>Go to sign in</BackToSignIn>}>
