@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.test_shell import _collect_problems, signed_in_context
@@ -47,9 +47,8 @@ async def test_folders_uploads_rename_and_trash(files_page: Page, server: Server
     await expect(crumbs).to_contain_text(folder)
 
     # Upload through the file picker, then by dropping a file on the list.
-    await page.get_by_test_id("upload-input").set_input_files(
-        files=[{"name": "Résumé 2026.txt", "mimeType": "text/plain", "buffer": b"picked " * 1000}]
-    )
+    picked: FilePayload = {"name": "Résumé 2026.txt", "mimeType": "text/plain", "buffer": b"picked " * 1000}
+    await page.get_by_test_id("upload-input").set_input_files(files=[picked])
     await expect(page.locator('[data-testid="upload"][data-state="done"]')).to_have_count(1)
     dropped = await page.evaluate_handle(
         """() => {
