@@ -857,7 +857,7 @@ async def restore_version(
 # --- finding -------------------------------------------------------------------------------------
 
 
-def search_statement(*, principal: Principal, query: str) -> Select[tuple[FileNode]] | None:
+def search_statement(*, principal: Principal, query: str) -> Select[FileNode] | None:
     """The name-search query: each word of `query` is one index range over `file_name_terms` (None: no words)."""
     words = names.query_words(query)
     if not words:
