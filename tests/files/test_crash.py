@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -67,6 +68,9 @@ async def test_sigkill_mid_upload_leaves_no_partial_file(crash_database_url: str
                     await upload
     visible = sorted(path.name for path in (data_dir / "blobs").glob("??/??/*"))
     assert len(visible) == 1  # only the acknowledged file's blob; the half one never left tmp/
+    (leftover,) = list(tmp_blobs.iterdir())
+    stale = time.time() - 2 * 3600
+    os.utime(leftover, (stale, stale))  # as if the restart came two hours later
     with serve(crash_database_url, data_dir) as server:
         headers = {"Authorization": f"Bearer {server.admin_token()}"}
         async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as http:
@@ -78,3 +82,4 @@ async def test_sigkill_mid_upload_leaves_no_partial_file(crash_database_url: str
             # The name of the lost upload is free: nothing half-made holds it.
             again = await http.post("/api/files/upload/raw", params={"name": "half.bin"}, content=b"complete")
             assert again.status_code == 201
+    assert list(tmp_blobs.iterdir()) == []  # the dead write's leftover was swept at start
