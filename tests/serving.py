@@ -27,6 +27,7 @@ class Server:
     log: Path
     admin_username: str = ADMIN_USERNAME
     admin_password: str = ADMIN_PASSWORD
+    pid: int = 0  # the server process, for tests that kill it
 
     def admin_token(self) -> str:
         """An access token of the first admin, from a real login."""
@@ -76,7 +77,7 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
             if time.monotonic() > deadline:
                 pytest.fail(f"nubes serve did not become ready within 60 s:\n{log.read_text()}")
             time.sleep(0.2)
-        yield Server(url=url, log=log)
+        yield Server(url=url, log=log, pid=process.pid)
     finally:
         process.terminate()
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -151,3 +152,14 @@ async def test_local_keys_are_only_server_drawn_ids(tmp_path: Path) -> None:
     for key in ("../../etc/passwd", "ABCDEF0123", "", "abc"):
         with pytest.raises(BlobNotFound):
             storage.path_of(key)
+
+
+async def test_sweep_removes_only_idle_leftovers(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path, secret="x")
+    idle, busy = tmp_path / "tmp" / "idle", tmp_path / "tmp" / "busy"
+    idle.write_bytes(b"dead write")
+    busy.write_bytes(b"live write")
+    stale = time.time() - 7200
+    os.utime(idle, (stale, stale))
+    assert storage.sweep() == 1
+    assert storage.leftovers() == [busy]

@@ -10,10 +10,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nubes.config import Settings
 from nubes.files import service
 from nubes.files.models import FileNode, FileVersion
 from nubes.files.storage import LocalStorage, Storage
-from tests.factories import SignedIn
+from nubes.identity.models import Tenant
+from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
 
 
@@ -172,3 +174,20 @@ async def _raw_asgi_upload(
     start = next(message for message in sent if message["type"] == "http.response.start")
     body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
     return int(start["status"]), body
+
+
+async def test_an_admin_sets_a_users_quota(
+    client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, settings: Settings
+) -> None:
+    tenant = await session.get_one(Tenant, alice.user.tenant_id)
+    owner = await login(client, await make_user(session, settings, tenant, roles=("owner",)))
+    url = f"/api/admin/users/{alice.user.id}/quota"
+    assert (await client.put(url, json={"quota_bytes": 5}, headers=alice.headers)).status_code == 403  # members may not
+    assert (await client.put(url, json={"quota_bytes": 5}, headers=owner.headers)).status_code == 204
+    assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["quota_bytes"] == 5
+    refused = await client.post("/api/files/upload/raw", params={"name": "six"}, content=b"x" * 6, headers=alice.headers)
+    assert refused.status_code == 413
+    assert (await client.put(url, json={"quota_bytes": None}, headers=owner.headers)).status_code == 204
+    assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["quota_bytes"] is None
+    for bad in (True, "5", -1, 1.5):
+        assert (await client.put(url, json={"quota_bytes": bad}, headers=owner.headers)).status_code == 422, bad

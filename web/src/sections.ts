@@ -17,6 +17,7 @@ import {
   type IconComponent,
 } from "./components/icons";
 import { AdminPage } from "./pages/admin/AdminPage";
+import { FilesPage } from "./pages/files/FilesPage";
 import { StatusPage } from "./pages/status/StatusPage";
 
 export interface Section {
@@ -44,9 +45,10 @@ export const sections: readonly Section[] = [
     id: "files",
     name: "Files",
     path: "/files",
-    description: "Upload, share and version your files; resumable uploads, public links and trash are on the way.",
+    description: "Upload, organize and download your files, with versions and a trash; sharing, public links and resumable uploads are on the way.",
     icon: FolderIcon,
     group: "workspace",
+    page: FilesPage,
   },
   {
     id: "documents",

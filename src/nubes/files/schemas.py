@@ -112,6 +112,6 @@ def _json_integer(value: object) -> object:
 class QuotaUpdate(BaseModel):
     """A user's quota; null returns them to the configured default."""
 
-    quota_bytes: Annotated[int, BeforeValidator(_json_integer), Field(ge=0, le=2**53)] | None = Field(
+    quota_bytes: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_json_integer)] | None = Field(
         description="Bytes; at most 2^53 (8 PiB), which every JSON client reads exactly."
     )

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, CursorResult, and_, delete, func, literal, or_, select
+from sqlalchemy import BigInteger, CursorResult, Select, and_, delete, func, literal, or_, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -857,25 +857,32 @@ async def restore_version(
 # --- finding -------------------------------------------------------------------------------------
 
 
-async def search(*, session: AsyncSession, principal: Principal, query: str) -> list[FileNode]:
-    """Live nodes whose name has a word starting with each word of `query` (index ranges, no scans)."""
+def search_statement(*, principal: Principal, query: str) -> Select[FileNode] | None:
+    """The name-search query: each word of `query` is one index range over `file_name_terms` (None: no words)."""
     words = names.query_words(query)
     if not words:
-        return []
+        return None
     statement = select(FileNode).where(_owned(principal), FileNode.in_trash.is_(False), FileNode.kind != "root")
     for word in words:
         statement = statement.where(
             FileNode.id.in_(
+                # The owner decides the tenant; the outer query checks the tenant again on the nodes.
                 select(FileNameTerm.node_id).where(
                     FileNameTerm.owner_id == principal.user_id,
-                    FileNameTerm.tenant_id == principal.tenant_id,
                     FileNameTerm.term >= word,
                     FileNameTerm.term < word + _LAST,
                 )
             )
         )
-    rows = await session.scalars(statement.order_by(FileNode.name_key, FileNode.id).limit(SEARCH_LIMIT))
-    return list(rows)
+    return statement.order_by(FileNode.name_key, FileNode.id).limit(SEARCH_LIMIT)
+
+
+async def search(*, session: AsyncSession, principal: Principal, query: str) -> list[FileNode]:
+    """Live nodes whose name has a word starting with each word of `query` (index ranges, no scans)."""
+    statement = search_statement(principal=principal, query=query)
+    if statement is None:
+        return []
+    return list(await session.scalars(statement))
 
 
 async def recent(*, session: AsyncSession, principal: Principal) -> list[FileNode]:

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 256 * 1024
 """Bytes per chunk read from a blob (and the most a download holds in memory at once)."""
 
+STALE_AFTER = 3600.0
+"""Seconds without a write after which a temporary file is a dead write's leftover."""
+
 _WRITE_BATCH = 1024 * 1024  # local writes are batched so each thread hop moves a useful amount
 
 
@@ -246,6 +249,21 @@ class LocalStorage:
         """Temporary files of writes that never finished (a crash); safe to delete when no write runs."""
         return sorted((self.root / "tmp").iterdir())
 
+    def sweep(self, *, idle_for: float = STALE_AFTER) -> int:
+        """Delete temporary files nothing has written to for `idle_for` seconds (writes of a killed server).
+
+        A live write touches its file at least every few seconds, so an hour of silence means its writer
+        is gone; returns how many were deleted.
+        """
+        cutoff = time.time() - idle_for
+        removed = 0
+        for path in self.leftovers():
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
 
 def _open_new(path: Path) -> Any:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -360,9 +378,15 @@ class S3Storage:
 
 
 def open_storage(settings: Settings) -> Storage:
-    """The backend `NUBES_STORAGE_URL` names: S3 for `s3://...`, the local disk otherwise."""
+    """The backend `NUBES_STORAGE_URL` names: S3 for `s3://...`, the local disk otherwise.
+
+    On disk, the leftovers of writes a killed server never finished are swept; on S3 an unfinished
+    multipart upload is invisible and is removed by the bucket's lifecycle rule for incomplete uploads.
+    """
     url = settings.storage_url
     if url.startswith("s3://"):
         return S3Storage.from_url(url)
     root = Path(urlsplit(url).path) if url else settings.data_dir / "blobs"
-    return LocalStorage(root, secret=settings.secret_key)
+    storage = LocalStorage(root, secret=settings.secret_key)
+    storage.sweep()
+    return storage

@@ -1,0 +1,105 @@
+/** Typed calls of the files domain: folders, uploads with progress, rename/move, trash, quota. */
+import { api, refreshSession, unwrap, unwrapEmpty } from "./client";
+import { errorFromResponse, toApiError, type ApiError } from "./problem";
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type FileEntry = Schemas["FileRead"];
+export type FolderListing = Schemas["FolderListing"];
+export type FilePage = Schemas["FilePage"];
+export type Quota = Schemas["QuotaRead"];
+
+export function listFolder(parentId: string | null, signal?: AbortSignal): Promise<FolderListing> {
+  return unwrap(api.GET("/api/files", { params: { query: parentId ? { parent_id: parentId, limit: 500 } : { limit: 500 } }, signal }));
+}
+
+export function createFolder(parentId: string | null, name: string): Promise<FileEntry> {
+  return unwrap(api.POST("/api/files/folders", { body: { parent_id: parentId, name } }));
+}
+
+export function renameEntry(id: string, name: string): Promise<FileEntry> {
+  return unwrap(api.PATCH("/api/files/{node_id}", { params: { path: { node_id: id } }, body: { name } }));
+}
+
+export function trashEntry(id: string): Promise<FileEntry> {
+  return unwrap(api.DELETE("/api/files/{node_id}", { params: { path: { node_id: id } } }));
+}
+
+export function listTrash(signal?: AbortSignal): Promise<FilePage> {
+  return unwrap(api.GET("/api/trash", { params: { query: { limit: 500 } }, signal }));
+}
+
+export function restoreEntry(id: string, name?: string): Promise<FileEntry> {
+  return unwrap(api.POST("/api/trash/{node_id}/restore", { params: { path: { node_id: id } }, body: name === undefined ? {} : { name } }));
+}
+
+export function purgeEntry(id: string): Promise<void> {
+  return unwrapEmpty(api.DELETE("/api/trash/{node_id}", { params: { path: { node_id: id } } }));
+}
+
+export function getQuota(signal?: AbortSignal): Promise<Quota> {
+  return unwrap(api.GET("/api/users/me/quota", { signal }));
+}
+
+/** Where a file's bytes download from (the browser sends the cookie; the server sets Content-Disposition). */
+export function contentUrl(id: string): string {
+  return `/api/files/${encodeURIComponent(id)}/content`;
+}
+
+function csrfToken(): string | null {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === "nubes_csrf") return decodeURIComponent(value.join("="));
+  }
+  return null;
+}
+
+function sendOnce(file: File, parentId: string | null, onProgress: (sent: number) => void): Promise<{ status: number; body: unknown; response: Response }> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    const query = new URLSearchParams({ name: file.name });
+    if (parentId) query.set("parent_id", parentId);
+    request.open("POST", `/api/files/upload/raw?${query.toString()}`);
+    request.withCredentials = true;
+    request.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    const token = csrfToken();
+    if (token !== null) request.setRequestHeader("X-CSRF-Token", token);
+    request.upload.onprogress = (event) => {
+      onProgress(event.loaded);
+    };
+    request.onerror = () => {
+      reject(new TypeError("network error"));
+    };
+    request.onload = () => {
+      let body: unknown = request.responseText;
+      try {
+        body = JSON.parse(request.responseText);
+      } catch {
+        // not JSON: errorFromResponse reports it as unexpected
+      }
+      const headers = new Headers({ "Retry-After": request.getResponseHeader("Retry-After") ?? "" });
+      resolve({ status: request.status, body, response: new Response(null, { status: request.status, statusText: request.statusText, headers }) });
+    };
+    request.send(file);
+  });
+}
+
+/**
+ * Upload one file as the raw body, reporting bytes sent. XMLHttpRequest because fetch reports no upload
+ * progress; an expired access cookie is refreshed once and the upload sent again.
+ */
+export async function uploadFile(file: File, parentId: string | null, onProgress: (sent: number) => void): Promise<FileEntry> {
+  try {
+    let answer = await sendOnce(file, parentId, onProgress);
+    if (answer.status === 401 && (await refreshSession())) {
+      answer = await sendOnce(file, parentId, onProgress);
+    }
+    if (answer.status >= 200 && answer.status < 300) return answer.body as FileEntry;
+    throw errorFromResponse(answer.response, answer.body);
+  } catch (caught) {
+    throw toApiError(caught);
+  }
+}
+
+export type { ApiError };
