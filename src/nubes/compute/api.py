@@ -245,9 +245,7 @@ async def list_eggs(session: SessionDep, _: ContainersRead) -> list[EggRead]:
     tags=["compute"],
     summary="Import a Pterodactyl egg",
     max_body_size=MAX_EGG_BYTES,
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": eggs.EggDocument.model_json_schema()}}}
-    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": eggs.document_schema()}}}},
 )
 async def import_egg(
     document: Annotated[dict[str, Any], Body(description="A Pterodactyl egg file (PTDL_v2), unchanged.")],

@@ -4156,6 +4156,133 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * EggMeta
+                     * @description The format marker.
+                     */
+                    meta: {
+                        /**
+                         * Version
+                         * @enum {string}
+                         */
+                        version: "PTDL_v1" | "PTDL_v2";
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    /** Name */
+                    name: string;
+                    /**
+                     * Author
+                     * @default
+                     */
+                    author?: string | null;
+                    /**
+                     * Description
+                     * @default
+                     */
+                    description?: string | null;
+                    /** Docker Images */
+                    docker_images?: {
+                        [key: string]: string;
+                    };
+                    /** Startup */
+                    startup: string;
+                    /**
+                     * EggConfig
+                     * @description How the server inside behaves: its stop command, when it counts as started, its config files.
+                     */
+                    config?: {
+                        /**
+                         * Stop
+                         * @default
+                         */
+                        stop?: string | null;
+                        /** Startup */
+                        startup?: string | {
+                            [key: string]: unknown;
+                        } | null;
+                        /** Files */
+                        files?: string | {
+                            [key: string]: unknown;
+                        } | null;
+                        /** Logs */
+                        logs?: string | {
+                            [key: string]: unknown;
+                        } | unknown[] | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * EggScripts
+                     * @description The egg's scripts; only the installation script is used.
+                     */
+                    scripts?: {
+                        /**
+                         * EggInstallation
+                         * @description The install script and the image and entrypoint it runs with.
+                         */
+                        installation?: {
+                            /**
+                             * Script
+                             * @default
+                             */
+                            script?: string | null;
+                            /**
+                             * Container
+                             * @default
+                             */
+                            container?: string;
+                            /**
+                             * Entrypoint
+                             * @default sh
+                             */
+                            entrypoint?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    /** Variables */
+                    variables?: ({
+                        /** Name */
+                        name: string;
+                        /**
+                         * Description
+                         * @default
+                         */
+                        description?: string | null;
+                        /** Env Variable */
+                        env_variable: string;
+                        /**
+                         * Default Value
+                         * @default
+                         */
+                        default_value?: string | number | boolean | null;
+                        /**
+                         * User Viewable
+                         * @default true
+                         */
+                        user_viewable?: boolean | number;
+                        /**
+                         * User Editable
+                         * @default true
+                         */
+                        user_editable?: boolean | number;
+                        /**
+                         * Rules
+                         * @default
+                         */
+                        rules?: string | string[];
+                        /**
+                         * Field Type
+                         * @default text
+                         */
+                        field_type?: string | null;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                } & {
                     [key: string]: unknown;
                 };
             };
