@@ -139,7 +139,7 @@ def serve(
 
 
 @app.command()
-def agent(
+def agent(  # noqa: PLR0917 - typer reads the options from the signature
     server: Annotated[str | None, typer.Option(help="The Nubes server's URL, e.g. https://cloud.example.org.")] = None,
     token: Annotated[str | None, typer.Option(help="The one-time registration token from POST /api/nodes.")] = None,
     state_dir: Annotated[
@@ -152,6 +152,7 @@ def agent(
     docker_url: Annotated[
         str | None, typer.Option(help="The Docker Engine (default: DOCKER_HOST or the local socket).", envvar="DOCKER_HOST")
     ] = None,
+    disk_check_seconds: Annotated[float, typer.Option(min=1, help="How often volumes are measured against disk limits.")] = 30.0,
 ) -> None:
     """Run the node agent: register once with --token, then keep one connection to the server and drive Docker."""
     from nubes.agent.runner import AgentError, run_agent
@@ -160,7 +161,16 @@ def agent(
     configure_logging("info", "json")
     try:
         volumes = volume_root or state_dir / "volumes"
-        asyncio.run(run_agent(server=server, token=token, state_dir=state_dir, volume_root=volumes, docker_url=docker_url))
+        asyncio.run(
+            run_agent(
+                server=server,
+                token=token,
+                state_dir=state_dir,
+                volume_root=volumes,
+                docker_url=docker_url,
+                disk_check_seconds=disk_check_seconds,
+            )
+        )
     except AgentError as exc:
         _fail(str(exc), code=3)
     except KeyboardInterrupt:

@@ -98,7 +98,7 @@ class AgentProcess:
     def start(self) -> AgentProcess:
         env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
         command = [sys.executable, "-m", "nubes", "agent", "--server", self.server.url, "--token", self.token]
-        command += ["--state-dir", str(self.state_dir)]
+        command += ["--state-dir", str(self.state_dir), "--disk-check-seconds", "1"]
         with self.log.open("a") as output:
             self.process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
         return self
@@ -279,6 +279,22 @@ def test_a_failing_install_script_and_a_crash_are_reported(api: Api, site: Site)
     crasher = _create(api, site, egg_id=api.call("POST", "/api/eggs/import", 201, json=crashing)["id"], environment={})
     container = wait_for("crashed", lambda: _state(api, crasher["container"]["id"], "crashed"))
     assert "7" in container["state_reason"] or container["state_reason"] == "exited right after starting"
+
+
+def _stopped_for_disk(api: Api, container_id: str) -> dict[str, Any] | None:
+    found = _state(api, container_id, "stopped")
+    return found if found and "disk limit" in found["state_reason"] else None
+
+
+def test_a_volume_over_its_disk_limit_is_stopped_with_the_reason(api: Api, site: Site) -> None:
+    filler = egg(name="Filler", startup="dd if=/dev/zero of=big bs=1M count=3; echo filled; while true; do sleep 1; done")
+    egg_id = api.call("POST", "/api/eggs/import", 201, json=filler)["id"]
+    limits = {"cpu": 50, "memory_mb": 96, "disk_mb": 1, "pids": 64}
+    container_id = _create(api, site, egg_id=egg_id, environment={}, limits=limits)["container"]["id"]
+    container = wait_for("stopped for its disk use", lambda: _stopped_for_disk(api, container_id))
+    assert "uses 3 MiB, over its disk limit of 1 MiB" in container["state_reason"]
+    assert container["desired_state"] == "stopped"
+    assert not json.loads(_docker("inspect", f"nubes-{container_id}"))[0]["State"]["Running"]
 
 
 def test_agent_killed_and_restarted_converges_without_duplicates(api: Api, site: Site) -> None:

@@ -101,8 +101,8 @@ async def test_unauthenticated_visit_goes_through_sign_in_and_back(anonymous_pag
 async def test_deep_link_to_a_section_renders_its_empty_state(page: Page, server: Server) -> None:
     """GIVEN a bookmarked client route WHEN it is loaded directly THEN the server hands it to the UI."""
     problems = _collect_problems(page)
-    await page.goto(server.url + "/containers")
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Containers")
+    await page.goto(server.url + "/workspaces")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Workspaces")
     await expect(page.get_by_role("main")).to_contain_text("Coming soon")
     nav = page.get_by_role("navigation", name="Sections")
     await nav.get_by_role("link", name="Files", exact=True).click()

@@ -18,6 +18,7 @@ import {
 } from "./components/icons";
 import { AdminPage } from "./pages/admin/AdminPage";
 import { FilesPage } from "./pages/files/FilesPage";
+import { ContainersPage } from "./pages/containers/ContainersPage";
 import { StatusPage } from "./pages/status/StatusPage";
 
 export interface Section {
@@ -70,9 +71,10 @@ export const sections: readonly Section[] = [
     id: "containers",
     name: "Containers",
     path: "/containers",
-    description: "Run servers from eggs across many nodes; allocations, a live console, file access and job history are on the way.",
+    description: "Run servers from eggs across many nodes: create, start, stop and delete; the console, files and stats views are on the way.",
     icon: ContainerIcon,
     group: "workspace",
+    page: ContainersPage,
   },
   {
     id: "workspaces",

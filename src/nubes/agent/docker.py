@@ -24,6 +24,7 @@ from aiodocker.exceptions import DockerError
 
 from nubes.compute.protocol import (
     LABEL_CONTAINER,
+    LABEL_DISK_MB,
     LABEL_NODE,
     LABEL_ROLE,
     ContainerSpec,
@@ -230,7 +231,7 @@ class DockerEnvironment:
             "StdinOnce": False,
             "Tty": False,
             "ExposedPorts": exposed,
-            "Labels": self._labels(spec.container_id, "server"),
+            "Labels": self._labels(spec.container_id, "server") | {LABEL_DISK_MB: str(spec.disk_mb)},
             "HostConfig": {
                 "Binds": [f"{volume}:{CONTAINER_HOME}"],
                 "PortBindings": bindings,
@@ -338,6 +339,23 @@ class DockerEnvironment:
                 yield lines
         if pending:
             yield [pending]
+
+    async def over_disk_limit(self) -> list[tuple[uuid.UUID, int, int]]:
+        """Running containers whose volume holds more than their disk limit: (id, bytes used, limit in bytes)."""
+        labels = [f"{LABEL_NODE}={self.settings.node_id}", f"{LABEL_ROLE}=server"]
+        found = await self.docker.containers.list(filters=json.dumps({"label": labels, "status": ["running"]}))
+        over = []
+        for item in found:
+            item_labels = item._container.get("Labels") or {}
+            try:
+                container_id = uuid.UUID(item_labels[LABEL_CONTAINER])
+                limit = int(item_labels[LABEL_DISK_MB]) * 1024 * 1024
+            except (KeyError, ValueError):
+                continue
+            used = await asyncio.to_thread(disk_use, self.volume_of(container_id))
+            if used > limit:
+                over.append((container_id, used, limit))
+        return over
 
     async def stats(self, container_id: uuid.UUID) -> AsyncIterator[dict[str, float | int]]:
         """CPU percent, memory, network and volume size about once a second, while the container runs."""

@@ -89,9 +89,10 @@ def websocket_url(server: str) -> str:
 class Agent:
     """Carries out the server's commands on the node's Docker Engine and reports what happens there."""
 
-    def __init__(self, credential: Credential, environment: DockerEnvironment) -> None:
+    def __init__(self, credential: Credential, environment: DockerEnvironment, *, disk_check_seconds: float = 30.0) -> None:
         self.credential = credential
         self.environment = environment
+        self.disk_check_seconds = disk_check_seconds
         self.locks: dict[uuid.UUID, asyncio.Lock] = {}
         # Results by idempotency key: a command re-sent after a reconnect gets the same answer, not a second run.
         self.results: OrderedDict[str, protocol.CommandResult] = OrderedDict()
@@ -103,6 +104,7 @@ class Agent:
         """Connect, serve, reconnect with exponential backoff and jitter; stops only on a refused credential."""
         attempt = 0
         watcher = asyncio.create_task(self._watch_docker())
+        disk_guard = asyncio.create_task(self._enforce_disk_limits())
         try:
             while True:
                 try:
@@ -117,9 +119,10 @@ class Agent:
                 log.info("agent.reconnecting", in_seconds=round(delay, 1))
                 await asyncio.sleep(delay)
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, disk_guard):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _connect_once(self, on_open: Callable[[], None]) -> None:
         headers = {"Authorization": f"Bearer {self.credential.credential}", "User-Agent": f"nubes-agent/{__version__}"}
@@ -297,6 +300,25 @@ class Agent:
         await actions[command.action]()
         return ""
 
+    async def _enforce_disk_limits(self) -> None:
+        """Measure volumes now and then; stop a container whose volume outgrew its disk limit, saying why."""
+        while True:
+            await asyncio.sleep(self.disk_check_seconds)
+            try:
+                over = await self.environment.over_disk_limit()
+            except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
+                log.warning("agent.disk_check_failed", error=str(exc))
+                continue
+            for container_id, used, limit in over:
+                lock = self.locks.setdefault(container_id, asyncio.Lock())
+                async with lock:
+                    with contextlib.suppress(DriverError, aiodocker.DockerError, OSError):
+                        await self.environment.stop(container_id, protocol.StopSpec(signal="SIGTERM", timeout=10))
+                reason = f"stopped: its volume uses {used // 1048576} MiB, over its disk limit of {limit // 1048576} MiB"
+                log.warning("agent.disk_limit", container=str(container_id), used=used, limit=limit)
+                event = protocol.Event(container_id=container_id, state="stopped", reason=reason, enforced=True)
+                await self.outbox.put(event.model_dump_json())
+
     async def _watch_docker(self) -> None:
         """Report every start and exit; the server ignores those a job of its own caused, and sees crashes in the rest.
 
@@ -313,7 +335,15 @@ class Agent:
             await asyncio.sleep(2)
 
 
-async def run_agent(*, server: str | None, token: str | None, state_dir: Path, volume_root: Path, docker_url: str | None) -> None:
+async def run_agent(
+    *,
+    server: str | None,
+    token: str | None,
+    state_dir: Path,
+    volume_root: Path,
+    docker_url: str | None,
+    disk_check_seconds: float = 30.0,
+) -> None:
     """Register when needed, then serve the server's commands until the credential is refused."""
     credential = load_credential(state_dir)
     if credential is None or (token and server and server.rstrip("/") != credential.server):
@@ -330,6 +360,6 @@ async def run_agent(*, server: str | None, token: str | None, state_dir: Path, v
         except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
             raise AgentError(f"no Docker Engine answers ({exc}); start dockerd or set DOCKER_HOST") from None
         environment = DockerEnvironment(docker, DriverSettings(node_id=credential.node_id, volume_root=volume_root))
-        await Agent(credential, environment).run()
+        await Agent(credential, environment, disk_check_seconds=disk_check_seconds).run()
     finally:
         await docker.close()

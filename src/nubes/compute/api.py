@@ -41,7 +41,7 @@ from nubes.core.db import SessionDep
 from nubes.core.errors import Conflict, Forbidden, ServiceUnavailable
 from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
-from nubes.core.routing import api_router, standalone_schema
+from nubes.core.routing import api_router
 from nubes.core.websocket import SocketRegistry, Tickets
 from nubes.identity.auth import OriginDep, SettingsDep, require, require_superadmin
 
@@ -245,9 +245,7 @@ async def list_eggs(session: SessionDep, _: ContainersRead) -> list[EggRead]:
     tags=["compute"],
     summary="Import a Pterodactyl egg",
     max_body_size=MAX_EGG_BYTES,
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": standalone_schema(eggs.EggDocument)}}}
-    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": eggs.document_schema()}}}},
 )
 async def import_egg(
     document: Annotated[dict[str, Any], Body(description="A Pterodactyl egg file (PTDL_v2), unchanged.")],

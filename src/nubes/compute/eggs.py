@@ -238,6 +238,25 @@ def _legacy(builtins: dict[str, str]) -> dict[str, str]:
     }
 
 
+def document_schema() -> dict[str, Any]:
+    """The egg file's JSON schema with its definitions inlined (an OpenAPI operation cannot hold `$defs` refs)."""
+    schema = EggDocument.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith("#/$defs/"):
+                return inline(definitions[reference.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
 def dumps(document: dict[str, Any]) -> str:
     """The egg file as stored, for export."""
     return json.dumps(document, indent=4, ensure_ascii=False)

@@ -24,6 +24,7 @@ PROTOCOL_VERSION = 1
 LABEL_CONTAINER = "io.nubes.container"
 LABEL_NODE = "io.nubes.node"
 LABEL_ROLE = "io.nubes.role"  # "server" for the container itself, "install" for its install container
+LABEL_DISK_MB = "io.nubes.disk-mb"  # the volume's limit, enforced by the agent
 
 Action = Literal["create", "start", "stop", "restart", "kill", "delete", "logs"]
 ObservedState = Literal["running", "stopped", "crashed", "missing"]
@@ -188,6 +189,7 @@ class Event(_Message):
     state: ObservedState
     exit_code: int | None = None
     reason: str = ""
+    enforced: bool = Field(default=False, description="The agent stopped it to enforce a limit: it should stay stopped.")
 
 
 class Heartbeat(_Message):

@@ -618,6 +618,8 @@ async def apply_event(*, session: AsyncSession, node_id: uuid.UUID, event: proto
         return
     container.state = _observed_to_state(event.state)
     container.state_reason = event.reason[:500]
+    if event.enforced:
+        container.desired_state = "stopped"  # or the reconciler would start it again
     await session.flush()
 
 

@@ -97,21 +97,3 @@ def api_router(**kwargs: Any) -> APIRouter:
     kwargs.setdefault("responses", PROBLEM_RESPONSES)
     return APIRouter(route_class=NubesRoute, **kwargs)
 
-
-def standalone_schema(model: type[Any]) -> dict[str, Any]:
-    """A model's JSON schema with its `$defs` inlined, for `openapi_extra` (whose `#/$defs` refs would dangle)."""
-    schema: dict[str, Any] = model.model_json_schema()
-    definitions: dict[str, Any] = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(definitions[ref.removeprefix("#/$defs/")])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(item) for item in node]
-        return node
-
-    result: dict[str, Any] = inline(schema)
-    return result
