@@ -96,4 +96,3 @@ def api_router(**kwargs: Any) -> APIRouter:
     """An APIRouter with Nubes' route class and problem+json error responses documented."""
     kwargs.setdefault("responses", PROBLEM_RESPONSES)
     return APIRouter(route_class=NubesRoute, **kwargs)
-
