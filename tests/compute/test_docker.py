@@ -74,9 +74,14 @@ class Api:
     """The platform admin's HTTP client."""
 
     http: httpx.Client
+    server: Server | None = None  # to sign in again when the token expires
 
     def call(self, method: str, path: str, status: int, **kwargs: Any) -> Any:
         response = self.http.request(method, path, **kwargs)
+        if response.status_code == 401 and status != 401 and self.server is not None:
+            # Access tokens live 5 minutes and this module runs longer: sign in again, once.
+            self.http.headers["Authorization"] = f"Bearer {self.server.admin_token()}"
+            response = self.http.request(method, path, **kwargs)
         assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 
@@ -84,7 +89,7 @@ class Api:
 @pytest.fixture(scope="module")
 def api(server: Server) -> Iterator[Api]:
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token()}"}, timeout=30) as http:
-        yield Api(http)
+        yield Api(http, server)
 
 
 class AgentProcess:
