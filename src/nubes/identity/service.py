@@ -338,11 +338,18 @@ class SignedIn:
     refresh_token: str
 
 
-async def authenticate(*, session: AsyncSession, settings: Settings, login: str, password: str, origin: Origin) -> User:
-    """The user whose username or email and password match; every failure says the same and is audited."""
+async def find_account(*, session: AsyncSession, login: str) -> User | None:
+    """The user a sign-in names, by username or email (case-insensitive)."""
     login = login.strip().lower()
     column = User.email if "@" in login else User.username
-    user = await session.scalar(select(User).where(column == login))
+    return await session.scalar(select(User).where(column == login))
+
+
+async def authenticate(
+    *, session: AsyncSession, settings: Settings, login: str, user: User | None, password: str, origin: Origin
+) -> User:
+    """`user` (found by `find_account(login)`) if the password matches; every failure says the same and is audited."""
+    login = login.strip().lower()
     if user is None:
         await passwords.burn_verification(settings)
         await audit.record(session=session, action="auth.login", origin=origin, actor_name=login[:150], outcome="failure")
