@@ -76,6 +76,19 @@ async def _me(session: AsyncSession, principal: Principal) -> User:
     return user
 
 
+async def _audit_self(session: AsyncSession, action: str, origin: Origin, user: User, **fields: Any) -> None:
+    """An audit row for something a user did to their own account (signed in or not)."""
+    await audit.record(
+        session=session,
+        action=action,
+        origin=origin,
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        actor_name=user.username,
+        **fields,
+    )
+
+
 def _rowcount(result: object) -> int:
     count: int = cast("CursorResult[Any]", result).rowcount
     return count
@@ -240,16 +253,7 @@ async def verify_email(*, session: AsyncSession, token: str, origin: Origin) -> 
     if user is None or user.email != claimed.email:
         raise UnprocessableEntity("This link was for an address the account no longer uses; ask for a new one.")
     user.email_verified_at = utcnow()
-    await audit.record(
-        session=session,
-        action="user.email_verified",
-        origin=origin,
-        tenant_id=user.tenant_id,
-        actor_id=user.id,
-        actor_name=user.username,
-        target_type="user",
-        target_id=user.id,
-    )
+    await _audit_self(session, "user.email_verified", origin, user, target_type="user", target_id=user.id)
     return user
 
 
@@ -260,16 +264,7 @@ async def request_password_reset(*, session: AsyncSession, settings: Settings, e
         await audit.record(session=session, action="auth.reset_request", origin=origin, actor_name=email[:150], outcome="failure")
         return
     await _send_link(session=session, settings=settings, user=user, purpose="reset_password")
-    await audit.record(
-        session=session,
-        action="auth.reset_request",
-        origin=origin,
-        tenant_id=user.tenant_id,
-        actor_id=user.id,
-        actor_name=user.username,
-        target_type="user",
-        target_id=user.id,
-    )
+    await _audit_self(session, "auth.reset_request", origin, user, target_type="user", target_id=user.id)
 
 
 async def reset_password(*, session: AsyncSession, settings: Settings, token: str, new_password: str, origin: Origin) -> User:
@@ -287,16 +282,8 @@ async def reset_password(*, session: AsyncSession, settings: Settings, token: st
     if user.email == claimed.email and user.email_verified_at is None:
         user.email_verified_at = utcnow()  # opening the link proved the mailbox is theirs
     ended = await service.revoke_user_sessions(session=session, user_id=user.id, reason="password_reset")
-    await audit.record(
-        session=session,
-        action="user.password_reset",
-        origin=origin,
-        tenant_id=user.tenant_id,
-        actor_id=user.id,
-        actor_name=user.username,
-        target_type="user",
-        target_id=user.id,
-        detail={"sessions_revoked": ended},
+    await _audit_self(
+        session, "user.password_reset", origin, user, target_type="user", target_id=user.id, detail={"sessions_revoked": ended}
     )
     return user
 
@@ -508,15 +495,7 @@ async def finish_mfa(*, session: AsyncSession, settings: Settings, token: str, c
     if _rowcount(result) != 1:
         raise Unauthorized("This sign-in step was already used; sign in again.")
     await service.check_can_sign_in(session=session, user=user, origin=origin)
-    await audit.record(
-        session=session,
-        action="auth.mfa",
-        origin=origin,
-        tenant_id=user.tenant_id,
-        actor_id=user.id,
-        actor_name=user.username,
-        detail={"factor": factor},
-    )
+    await _audit_self(session, "auth.mfa", origin, user, detail={"factor": factor})
     return user
 
 

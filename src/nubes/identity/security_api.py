@@ -11,6 +11,7 @@ from fastapi import BackgroundTasks, Depends, Request, Response
 from nubes.core.db import SessionDep
 from nubes.core.errors import Forbidden
 from nubes.core.mail import MailSender
+from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
 from nubes.identity import security, service
 from nubes.identity.api import LimiterDep, SuperAdmin, token_pair
@@ -69,6 +70,12 @@ async def _relying_party(request: Request, settings: SettingsDep) -> security.Re
 
 
 RelyingPartyDep = Annotated[security.RelyingParty, Depends(_relying_party)]
+
+
+async def _count_mail_request(limiter: RateLimiter, settings: SettingsDep, origin: OriginDep, email: str) -> None:
+    """Mail requests count per IP and per address (nobody floods one mailbox from many addresses)."""
+    await limiter.hit("mail-ip", origin.ip, settings.login_rate_limit)
+    await limiter.hit("mail-address", email, settings.login_rate_limit)
 
 
 def _browser_only_from_here(request: Request, settings: SettingsDep, what: str) -> None:
@@ -166,8 +173,7 @@ async def request_verification(
     tasks: BackgroundTasks,
 ) -> None:
     """Answers 202 whether or not an account uses the address (nobody learns which addresses exist)."""
-    await limiter.hit("mail-ip", origin.ip, settings.login_rate_limit)
-    await limiter.hit("mail-address", body.email, settings.login_rate_limit)
+    await _count_mail_request(limiter, settings, origin, body.email)
     await security.request_email_verification(session=session, settings=settings, email=body.email, origin=origin)
     _after_commit(tasks, mail)
 
@@ -189,8 +195,7 @@ async def request_reset(
     tasks: BackgroundTasks,
 ) -> None:
     """Answers 202 whether or not an account uses the address (nobody learns which addresses exist)."""
-    await limiter.hit("mail-ip", origin.ip, settings.login_rate_limit)
-    await limiter.hit("mail-address", body.email, settings.login_rate_limit)
+    await _count_mail_request(limiter, settings, origin, body.email)
     await security.request_password_reset(session=session, settings=settings, email=body.email, origin=origin)
     _after_commit(tasks, mail)
 
