@@ -305,11 +305,10 @@ class S3Storage:
         for name in ("access_key_id", "secret_access_key", "session_token"):
             if name in query:
                 config[name] = query[name]
-        client: dict[str, Any] = {"allow_http": query.get("endpoint", "").startswith("http://")}
         store = S3Store(
             parts.netloc,
             prefix=query.get("prefix") or None,
-            client_options=client,  # type: ignore[arg-type]
+            client_options={"allow_http": query.get("endpoint", "").startswith("http://")},
             virtual_hosted_style_request=False,
             **config,
         )
