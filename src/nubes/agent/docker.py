@@ -28,6 +28,7 @@ from nubes.compute.protocol import (
     LABEL_NODE,
     LABEL_ROLE,
     ContainerSpec,
+    InstallSpec,
     ObservedContainer,
     ObservedState,
     StopSpec,
@@ -151,7 +152,7 @@ class DockerEnvironment:
             await self._require_image(spec.install.image)
         volume = self.volume_of(spec.container_id)
         volume.mkdir(mode=0o750, exist_ok=True)
-        output = await self._install(spec, volume) if spec.install is not None else ""
+        output = await self._install(spec, spec.install, volume) if spec.install is not None else ""
         await asyncio.to_thread(_chown_tree, volume, self.settings.uid, self.settings.gid)
         try:
             await self.docker.containers.create(self._config(spec, volume), name=container_name(spec.container_id))
@@ -159,18 +160,17 @@ class DockerEnvironment:
             raise DriverError(f"Docker refused to create the container: {exc.message}", output) from None
         return output
 
-    async def _install(self, spec: ContainerSpec, volume: Path) -> str:
+    async def _install(self, spec: ContainerSpec, install: InstallSpec, volume: Path) -> str:
         """Run the egg's install script in its own container on the volume; its output, or DriverError."""
-        assert spec.install is not None  # noqa: S101 - the caller checked
         leftover = await self._find(install_name(spec.container_id))
         if leftover is not None:  # an install interrupted by an agent restart starts over
             await leftover.delete(force=True)
         script_dir = self._install_dir(spec.container_id)
         script_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        (script_dir / "install.sh").write_text(spec.install.script)
+        (script_dir / "install.sh").write_text(install.script)
         config: dict[str, Any] = {
-            "Image": spec.install.image,
-            "Entrypoint": [spec.install.entrypoint],
+            "Image": install.image,
+            "Entrypoint": [install.entrypoint],
             "Cmd": [f"{INSTALL_SCRIPT_DIR}/install.sh"],
             "Env": [f"{key}={value}" for key, value in spec.environment.items()],
             "WorkingDir": INSTALL_MOUNT,
