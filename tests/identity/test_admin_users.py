@@ -133,6 +133,16 @@ async def test_admin_cannot_deactivate_themselves(client: httpx.AsyncClient, adm
     assert response.status_code == 409
 
 
+async def test_admin_cannot_take_away_their_own_admin_rights(client: httpx.AsyncClient, admin: SignedIn) -> None:
+    response = await client.patch(f"/api/admin/users/{admin.user.id}", json={"roles": ["member"]}, headers=admin.headers)
+    assert response.status_code == 409
+    assert "ask another admin" in response.json()["detail"]
+    me = await client.get(f"/api/admin/users/{admin.user.id}", headers=admin.headers)
+    assert me.json()["roles"] == ["admin"]
+    kept = await client.patch(f"/api/admin/users/{admin.user.id}", json={"roles": ["admin", "viewer"]}, headers=admin.headers)
+    assert kept.status_code == 200, kept.text
+
+
 async def test_list_and_search_users(
     client: httpx.AsyncClient, admin: SignedIn, session: AsyncSession, settings: Settings, tenant: Tenant
 ) -> None:

@@ -272,7 +272,10 @@ async def update_user(
     if user_in.roles is not None:
         roles = await _roles_by_name(session, user.tenant_id, user_in.roles)
         if not principal.is_superadmin:
-            _check_can_grant(principal, await _granted(session, user.tenant_id, roles))
+            granted = await _granted(session, user.tenant_id, roles)
+            _check_can_grant(principal, granted)
+            if user.id == principal.user_id and "admin.users" not in granted:
+                raise Conflict("These roles would take away your right to manage users; ask another admin to change them.")
         await session.execute(delete(UserRole).where(UserRole.user_id == user.id))
         session.add_all(UserRole(user_id=user.id, role_id=role.id) for role in roles)
         changes["roles"] = [role.name for role in roles]
