@@ -16,6 +16,7 @@ from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.util import await_only
 
 from nubes.config import Settings
 from nubes.core.errors import NubesError
@@ -90,13 +91,66 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    turns = _WriterTurns()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that reads, then writes after another connection committed, fails at
         # once with "database is locked" (WAL snapshot), whatever the busy timeout. Requests that may
         # write take the write lock up front instead and wait their turn (see get_session).
         immediate = connection.get_execution_options().get(WRITE_INTENT, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            turns.take(connection.info)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            turns.give_back(connection.info)
+            raise
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        turns.give_back(connection.info)
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        turns.give_back(record.info)
+
+
+class _WriterTurns:
+    """Writers of one process take turns in arrival order before SQLite's own write lock.
+
+    SQLite's busy handler polls with growing sleeps, so under load a waiting writer can lose the race
+    again and again and fail with "database is locked" once the busy timeout is spent, while the
+    transactions ahead of it each took milliseconds. A FIFO lock in the process hands the turn over
+    fairly; the busy timeout is left for other processes sharing the file. A writer that waited
+    `TURN_WAIT_S` goes on to SQLite's lock anyway, so a stuck transaction cannot hang the rest.
+    """
+
+    TURN_WAIT_S = 30.0
+    _HELD = "nubes_writer_turn"
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def take(self, info: dict[str, Any]) -> None:
+        if info.get(self._HELD):
+            return
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:  # a lock belongs to one event loop
+            self._lock, self._loop = asyncio.Lock(), loop
+        lock = self._lock
+        try:
+            await_only(asyncio.wait_for(lock.acquire(), self.TURN_WAIT_S))
+        except TimeoutError:
+            return
+        info[self._HELD] = lock
+
+    def give_back(self, info: dict[str, Any]) -> None:
+        lock: asyncio.Lock | None = info.pop(self._HELD, None)
+        if lock is not None and lock.locked():
+            lock.release()
 
 
 # Execution option: this session may write, so SQLite begins its transactions IMMEDIATE.
