@@ -74,9 +74,7 @@ def _download(url: str, headers: dict[str, str]) -> float:
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
     started = time.perf_counter()
-    completed = subprocess.run(
-        [str(CURL), "-sS", *argv, url], capture_output=True, text=True, timeout=600, check=False
-    )
+    completed = subprocess.run([str(CURL), "-sS", *argv, url], capture_output=True, text=True, timeout=600, check=False)
     elapsed = time.perf_counter() - started
     if completed.returncode != 0:
         raise BenchError(f"curl exited with code {completed.returncode}: {completed.stderr.strip()}")
