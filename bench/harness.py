@@ -199,10 +199,19 @@ def parse_wrk(output: str) -> WrkRun:
 
 
 def wrk(
-    server: Server, path: str, duration_s: int, connections: int = CONNECTIONS, headers: dict[str, str] | None = None
+    server: Server,
+    path: str,
+    duration_s: int,
+    *,
+    connections: int = CONNECTIONS,
+    headers: dict[str, str] | None = None,
+    timeout_s: int = 2,
 ) -> WrkRun:
-    """Load `path` on `server` with wrk for `duration_s`; the server must still be alive afterwards."""
-    argv = [str(WRK), f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", "2s"]
+    """Load `path` on `server` with wrk for `duration_s`; the server must still be alive afterwards.
+
+    A request that takes longer than `timeout_s` is a socket error, which fails the benchmark.
+    """
+    argv = [str(WRK), f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration_s}s", "--latency", "--timeout", f"{timeout_s}s"]
     for name, value in (headers or {}).items():
         argv += ["-H", f"{name}: {value}"]
     try:

@@ -6,14 +6,17 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nubes.files.content import RangeNotSatisfiable, byte_range
-from nubes.files.storage import BlobNotFound, Storage
+from nubes.files.storage import BlobNotFound, LocalStorage, Storage
 from tests.factories import SignedIn
 
 
@@ -159,3 +162,57 @@ async def test_an_empty_file_is_sent_whole(client: httpx.AsyncClient, alice: Sig
     response = await client.get(f"/api/files/{created.json()['id']}/content", headers={**alice.headers, "Range": "bytes=0-"})
     assert response.status_code == 200
     assert response.content == b""
+
+
+class PathsendServer:
+    """An ASGI server's side of `http.response.pathsend`, as Granian offers it: the app hands over a path, the
+    server reads the file. Wraps the app for httpx and records the message types the app sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.sent: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope = {**scope, "extensions": {**scope.get("extensions", {}), "http.response.pathsend": {}}}
+
+        async def server_send(message: Message) -> None:
+            self.sent.append(message["type"])
+            if message["type"] == "http.response.pathsend":
+                body = await asyncio.to_thread(Path(message["path"]).read_bytes)
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+                return
+            await send(message)
+
+        await self.app(scope, receive, server_send)
+
+
+async def test_a_server_with_pathsend_sends_a_whole_local_blob_itself(
+    app: FastAPI, client: httpx.AsyncClient, alice: SignedIn, storage: Storage
+) -> None:
+    """GIVEN a server offering pathsend WHEN a file is downloaded whole THEN a local blob goes as its path,
+    with the same headers as a streamed one; a range, or an S3 blob, is streamed."""
+    data = os.urandom(3000)
+    created = await client.post("/api/files/upload/raw", params={"name": "ré sumé.pdf"}, content=data, headers=alice.headers)
+    file = created.json()
+    url = f"/api/files/{file['id']}/content"
+    streamed = await client.get(url, headers=alice.headers)
+    server = PathsendServer(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=server), base_url="http://testserver") as pathsend_client:
+        whole = await pathsend_client.get(url, headers=alice.headers)
+        whole_messages, server.sent = server.sent, []
+        partial = await pathsend_client.get(url, headers={**alice.headers, "Range": "bytes=100-199"})
+        partial_messages = server.sent
+
+    assert whole.status_code == 200
+    assert whole.content == data
+    for name in ("content-length", "content-type", "etag", "last-modified", "accept-ranges", "content-disposition"):
+        assert whole.headers[name] == streamed.headers[name]
+    local = isinstance(storage, LocalStorage)
+    assert ("http.response.pathsend" in whole_messages) is local
+    assert partial.status_code == 206
+    assert partial.content == data[100:200]
+    assert partial.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    assert "http.response.pathsend" not in partial_messages

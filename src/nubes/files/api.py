@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -30,7 +31,7 @@ from nubes.files.schemas import (
     VersionRead,
 )
 from nubes.files.schemas import FileUpdate as FileUpdateIn
-from nubes.files.storage import CHUNK_SIZE, Storage
+from nubes.files.storage import CHUNK_SIZE, BlobNotFound, LocalStorage, Storage
 from nubes.identity import service as identity_service
 from nubes.identity.auth import CurrentPrincipal, OriginDep, SettingsDep, require
 
@@ -289,10 +290,17 @@ def _send_blob(
         wanted = content.byte_range(request.headers.get("range"), size)
     media_type = content_type or "application/octet-stream"
     if wanted is None:
-        return StreamingResponse(storage.get(key), media_type=media_type, headers={**headers, "Content-Length": str(size)})
+        # A whole blob on the local disk can go out as a file path (zero-copy where the server supports it).
+        path = None
+        if isinstance(storage, LocalStorage):
+            with contextlib.suppress(BlobNotFound):  # a bad key: streaming it reports the error as before
+                path = storage.path_of(key)
+        return content.BlobResponse(
+            storage.get(key), path=path, status_code=200, media_type=media_type, headers={**headers, "Content-Length": str(size)}
+        )
     first, end = wanted
     headers |= {"Content-Range": f"bytes {first}-{end - 1}/{size}", "Content-Length": str(end - first)}
-    return StreamingResponse(storage.get(key, first, end), status_code=206, media_type=media_type, headers=headers)
+    return content.BlobResponse(storage.get(key, first, end), path=None, status_code=206, media_type=media_type, headers=headers)
 
 
 @router.put(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime
+from pathlib import Path
 from urllib.parse import quote
+
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from nubes.core.errors import NubesError
 from nubes.files.models import FileNode
@@ -97,6 +101,41 @@ def content_disposition(name: str) -> str:
     """`attachment` with an ASCII fallback `filename` and the exact name in `filename*` (RFC 6266, RFC 8187)."""
     fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\%;' else "_" for ch in name).strip() or "download"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+PATHSEND = "http.response.pathsend"
+
+
+class BlobResponse(StreamingResponse):
+    """A blob's bytes: handed to the server as a file path when it can send files itself, else streamed.
+
+    With the ASGI `http.response.pathsend` extension (Granian offers it; uvicorn does not), the server
+    sends the file from its own code, so no byte passes through Python. That is only possible for a
+    whole blob on the local disk (`path`): the extension has no offsets, so a range, an S3 blob, or a
+    server without the extension get `chunks` streamed as usual. The headers (ETag, Content-Range,
+    Content-Disposition, ...) are the caller's either way.
+    """
+
+    def __init__(
+        self,
+        chunks: AsyncIterator[bytes],
+        *,
+        path: Path | None,
+        status_code: int,
+        media_type: str,
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(chunks, status_code=status_code, media_type=media_type, headers=headers)
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.path is None or PATHSEND not in scope.get("extensions", {}):
+            await super().__call__(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": PATHSEND, "path": str(self.path)})
+        if self.background is not None:
+            await self.background()
 
 
 class _Sink:
