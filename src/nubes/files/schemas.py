@@ -88,6 +88,7 @@ class VersionRead(BaseModel):
     content_type: str
     sha256: str
     created_at: datetime
+    created_by: uuid.UUID | None = Field(description="Who wrote this content (null when that account is gone).")
 
 
 class QuotaRead(BaseModel):
