@@ -550,8 +550,11 @@ async def _quota(session: AsyncSession, settings: Any, principal: Principal) -> 
         session=session, settings=settings, principal=principal
     )
     room = await service.available(session=session, settings=settings, principal=principal)
+    trash_bytes, versions_bytes = await service.breakdown(session=session, principal=principal)
     return QuotaRead(
         used_bytes=user_used,
+        trash_bytes=trash_bytes,
+        versions_bytes=versions_bytes,
         quota_bytes=user_quota,
         tenant_used_bytes=tenant_used,
         tenant_quota_bytes=tenant_quota,

@@ -176,6 +176,21 @@ async def usage(*, session: AsyncSession, settings: Settings, principal: Princip
     )
 
 
+async def breakdown(*, session: AsyncSession, principal: Principal) -> tuple[int, int]:
+    """Of the principal's bytes: those in the trash (current contents) and those of earlier versions."""
+    trash = await session.scalar(
+        select(func.coalesce(func.sum(FileNode.size), 0)).where(
+            _owned(principal), FileNode.in_trash.is_(True), FileNode.kind == "file"
+        )
+    )
+    versions = await session.scalar(
+        select(func.coalesce(func.sum(FileVersion.size), 0))
+        .join(FileNode, FileNode.id == FileVersion.file_id)
+        .where(_owned(principal), FileVersion.tenant_id == principal.tenant_id)
+    )
+    return int(trash or 0), int(versions or 0)
+
+
 async def available(*, session: AsyncSession, settings: Settings, principal: Principal) -> int | None:
     """Bytes the user may still store right now (None: unlimited); a hint that reads only, `charge` is the rule."""
     user_used, user_quota, tenant_used, tenant_quota = await usage(session=session, settings=settings, principal=principal)

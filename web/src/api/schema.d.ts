@@ -2666,6 +2666,16 @@ export interface components {
             /** Used Bytes */
             used_bytes: number;
             /**
+             * Trash Bytes
+             * @description Of `used_bytes`: the current content of what is in your trash.
+             */
+            trash_bytes: number;
+            /**
+             * Versions Bytes
+             * @description Of `used_bytes`: earlier versions of your files.
+             */
+            versions_bytes: number;
+            /**
              * Quota Bytes
              * @description Your quota; null when you have none.
              */
