@@ -258,6 +258,7 @@ export function FileBrowser(props: BrowserProps) {
                 <tr
                   key={entry.id}
                   data-testid="file-row"
+                  data-id={entry.id}
                   data-name={entry.name}
                   data-kind={entry.kind}
                   data-selected={selected.has(entry.id) || undefined}
@@ -312,6 +313,7 @@ export function FileBrowser(props: BrowserProps) {
               <li
                 key={entry.id}
                 data-testid="file-card"
+                data-id={entry.id}
                 data-name={entry.name}
                 data-kind={entry.kind}
                 data-selected={selected.has(entry.id) || undefined}
