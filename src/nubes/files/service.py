@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -532,7 +533,7 @@ async def upload(
         name=clean,
         name_key=names.clash_key(clean),
         size=info.size,
-        content_type=_content_type(content_type),
+        content_type=_content_type(content_type, clean),
         blob_key=info.key,
         sha256=info.sha256,
         version_no=1,
@@ -550,9 +551,13 @@ async def _schedule_thumbnail(session: AsyncSession, storage: Storage, node: Fil
     _blobs(session, storage).doomed.extend(await tasks.schedule(session=session, node=node))
 
 
-def _content_type(value: str) -> str:
+def _content_type(value: str, name: str = "") -> str:
+    """The declared media type, cleaned; a generic or missing one is guessed from the name (so audio and video play)."""
     value = value.split(";", maxsplit=1)[0].strip().lower()
-    return value[:255] if value and "/" in value and value.isascii() and value.isprintable() else "application/octet-stream"
+    if value and "/" in value and value.isascii() and value.isprintable() and value != "application/octet-stream":
+        return value[:255]
+    guessed, _ = mimetypes.guess_type(name, strict=False) if name else (None, None)
+    return guessed or "application/octet-stream"
 
 
 async def replace_content(
@@ -579,7 +584,7 @@ async def replace_content(
     await _lock(session, node)
     _keep_as_version(session, node)
     node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
-    node.content_type = _content_type(content_type) if content_type else node.content_type
+    node.content_type = _content_type(content_type, node.name) if content_type else node.content_type
     node.version_no += 1
     node.updated_at = utcnow()
     await session.flush()

@@ -56,7 +56,7 @@ export function MediaViewer({ entries, index, onIndex, onClose }: { entries: Fil
       ref={ref}
       aria-label={`Viewing ${entry.name}`}
       data-testid="media-viewer"
-      className="m-0 h-dvh max-h-none w-dvw max-w-none bg-slate-950/95 p-0 text-white backdrop:bg-slate-950/80"
+      className="m-0 h-dvh max-h-none w-dvw max-w-none bg-slate-950 p-0 text-white backdrop:bg-slate-950/80"
       onCancel={(event) => {
         event.preventDefault();
         onClose();
