@@ -95,6 +95,13 @@ interface Loaded {
 /** A search box that waits until typing pauses before it asks the server. */
 function SearchBox({ query, onSearch }: { query: string; onSearch: (q: string) => void }) {
   const [text, setText] = useState(query);
+  // Follow the URL when it changes from elsewhere (a view link clears the search), without remounting the
+  // box, which would take the focus away from someone still typing.
+  const [seen, setSeen] = useState(query);
+  if (seen !== query) {
+    setSeen(query);
+    if (query !== text.trim()) setText(query);
+  }
   const first = useRef(true);
   useEffect(() => {
     if (first.current) {
@@ -265,7 +272,6 @@ export function FilesPage() {
   const headerActions = (
     <>
       <SearchBox
-        key={query}
         query={query}
         onSearch={useCallback(
           (q: string) => {
