@@ -24,6 +24,7 @@ from nubes.core.spa import SinglePageApp
 from nubes.files.api import router as files_router
 from nubes.files.service import install_blob_hooks
 from nubes.files.storage import open_storage
+from nubes.files.tasks import ThumbnailWorker
 from nubes.identity.api import router as identity_router
 from nubes.identity.security_api import router as security_router
 from nubes.identity.tokens import KeyRing
@@ -50,9 +51,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         gc.collect()
         gc.freeze()
         if owns_database:
-            # Tests that bring their own transaction-bound database call `send_due()` themselves.
+            # Tests that bring their own transaction-bound database call `send_due()` and `run_due()` themselves.
             app.state.mail.start()
+            app.state.thumbnails.start()
         yield
+        await app.state.thumbnails.stop()
         await app.state.mail.stop()
         if owns_database:
             await app.state.db.dispose()
@@ -75,6 +78,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.mail = MailSender(settings, app.state.db.sessions)
     app.state.storage = open_storage(settings)
+    # The storage is looked up at each job: tests swap it for another backend after the app is built.
+    app.state.thumbnails = ThumbnailWorker(app.state.db.writer_sessions, lambda: app.state.storage)
     install_blob_hooks()
     app.state.agent_hub = AgentHub()
 

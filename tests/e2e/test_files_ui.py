@@ -41,7 +41,7 @@ async def test_folders_uploads_rename_and_trash(files_page: Page, server: Server
     await dialog.get_by_label("Name").fill(folder)
     await dialog.get_by_role("button", name="Create folder").click()
     await expect(dialog).to_be_hidden()
-    await page.locator(f'[data-testid="file-row"][data-name="{folder}"]').get_by_role("link", name=folder, exact=True).click()
+    await page.locator(f'[data-testid="file-row"][data-name="{folder}"]').get_by_role("button", name=folder, exact=True).click()
     crumbs = page.get_by_role("navigation", name="Breadcrumbs")
     await expect(crumbs).to_contain_text("My files")
     await expect(crumbs).to_contain_text(folder)
@@ -65,14 +65,15 @@ async def test_folders_uploads_rename_and_trash(files_page: Page, server: Server
     await expect(page.get_by_test_id("quota")).to_contain_text("used")
 
     async with page.expect_download() as download_info:
-        await resume.get_by_role("link", name="Résumé 2026.txt", exact=True).click()
+        await resume.get_by_role("button", name="Résumé 2026.txt", exact=True).click()
     download = await download_info.value
     assert download.suggested_filename == "Résumé 2026.txt"
     saved = await download.path()
     assert saved.read_bytes() == b"picked " * 1000
 
     # Renaming onto a taken name offers the free one the server suggests.
-    await page.get_by_role("button", name="Rename dropped.txt").click()
+    await page.get_by_role("button", name="Actions for dropped.txt").click()
+    await page.get_by_role("menuitem", name="Rename").click()
     rename = page.get_by_role("dialog", name="Rename dropped.txt")
     await rename.get_by_label("Name").fill("résumé 2026.TXT")
     await rename.get_by_role("button", name="Rename").click()
@@ -85,17 +86,18 @@ async def test_folders_uploads_rename_and_trash(files_page: Page, server: Server
     await page.screenshot(path=artifacts / f"files-{engine_name}.png", full_page=True)
 
     # Delete to the trash, see it there, restore it.
-    await page.get_by_role("button", name="Delete résumé 2026 (2).TXT").click()
+    await page.get_by_role("button", name="Actions for résumé 2026 (2).TXT").click()
+    await page.get_by_role("menuitem", name="Delete").click()
     await page.get_by_role("dialog", name="Delete résumé 2026 (2).TXT?").get_by_role("button", name="Move to trash").click()
     await expect(renamed).to_have_count(0)
-    await page.get_by_role("link", name="Trash").click()
+    await page.get_by_role("navigation", name="File views").get_by_role("link", name="Trash", exact=True).click()
     trashed = page.locator('[data-testid="trash-row"][data-name="résumé 2026 (2).TXT"]')
     await expect(trashed).to_be_visible()
     await page.screenshot(path=artifacts / f"files-trash-{engine_name}.png", full_page=True)
     await trashed.get_by_role("button", name="Restore résumé 2026 (2).TXT").click()
     await expect(trashed).to_have_count(0)
-    await page.get_by_role("link", name="Back to files").click()
-    await page.locator(f'[data-testid="file-row"][data-name="{folder}"]').get_by_role("link", name=folder, exact=True).click()
+    await page.get_by_role("navigation", name="File views").get_by_role("link", name="My files", exact=True).click()
+    await page.locator(f'[data-testid="file-row"][data-name="{folder}"]').get_by_role("button", name=folder, exact=True).click()
     await expect(renamed).to_be_visible()
     # Expected: the download's navigation ends as a download (reported as a failed request), and the
     # browser logs the deliberate 409 of the clashing rename. Nothing else may go wrong.

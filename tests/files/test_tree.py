@@ -208,7 +208,8 @@ async def test_trash_restore_and_purge(
     assert (await client.get(f"/api/files/{inside['id']}/content", headers=alice.headers)).content == b"12345"
 
     assert (await client.delete(f"/api/files/{box['id']}", headers=alice.headers)).status_code == 200
-    assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["used_bytes"] == 5  # trash counts
+    quota = (await client.get("/api/users/me/quota", headers=alice.headers)).json()
+    assert (quota["used_bytes"], quota["trash_bytes"]) == (5, 5)  # trash counts, and is shown as such
     assert (await client.delete(f"/api/trash/{box['id']}", headers=alice.headers)).status_code == 204
     await service.wait_for_background()
     assert await blob_keys(storage) == set()
@@ -241,7 +242,8 @@ async def test_versions_keep_old_content_and_restore_it(client: httpx.AsyncClien
     restored = await client.post(f"/api/files/{file['id']}/versions/{versions[1]['id']}/restore", headers=alice.headers)
     assert restored.json()["version_no"] == 4
     assert (await client.get(f"/api/files/{file['id']}/content", headers=alice.headers)).content == b"first"
-    assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["used_bytes"] == 5 + 7 + 8 + 5
+    quota = (await client.get("/api/users/me/quota", headers=alice.headers)).json()
+    assert (quota["used_bytes"], quota["versions_bytes"], quota["trash_bytes"]) == (5 + 7 + 8 + 5, 5 + 7 + 8, 0)
     assert (await client.put(f"/api/files/{uuid.uuid4()}/content", content=b"x", headers=alice.headers)).status_code == 404
 
 

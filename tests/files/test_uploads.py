@@ -76,6 +76,8 @@ async def test_uploads_past_the_quota_are_refused_on_every_path(
     quota = (await client.get("/api/users/me/quota", headers=alice.headers)).json()
     assert quota == {
         "used_bytes": 600,
+        "trash_bytes": 0,
+        "versions_bytes": 0,
         "quota_bytes": 1000,
         "tenant_used_bytes": 600,
         "tenant_quota_bytes": None,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, File, Query, Request, Response, UploadFile
+from fastapi import BackgroundTasks, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
@@ -17,7 +17,7 @@ from nubes.core.errors import UnprocessableEntity
 from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
-from nubes.files import content, service
+from nubes.files import content, service, tasks
 from nubes.files.models import FileNode
 from nubes.files.schemas import (
     FileCopy,
@@ -52,6 +52,21 @@ async def storage_of(request: Request) -> Storage:
 
 
 StorageDep = Annotated[Storage, Depends(storage_of)]
+
+
+async def _thumbnails_of(request: Request) -> tasks.ThumbnailWorker:
+    worker: tasks.ThumbnailWorker = request.app.state.thumbnails
+    return worker
+
+
+ThumbnailsDep = Annotated[tasks.ThumbnailWorker, Depends(_thumbnails_of)]
+
+
+def _wake_after_commit(background: BackgroundTasks, worker: tasks.ThumbnailWorker) -> None:
+    # Background tasks run after the response, which is sent once the request's transaction has committed
+    # (SessionDep): a thumbnail job queued by the request is in its table by then.
+    background.add_task(worker.wake)
+
 
 _RAW_BODY: dict[str, Any] = {
     "requestBody": {
@@ -146,6 +161,8 @@ async def create_folder(session: SessionDep, principal: Writer, folder_in: Folde
 )
 async def upload(
     session: SessionDep,
+    background: BackgroundTasks,
+    thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
@@ -169,6 +186,7 @@ async def upload(
         expected_size=file.size,
         room=room,
     )
+    _wake_after_commit(background, thumbnails)
     return await _read(session, principal, node)
 
 
@@ -185,6 +203,8 @@ async def upload(
 async def upload_raw(
     request: Request,
     session: SessionDep,
+    background: BackgroundTasks,
+    thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
@@ -208,6 +228,7 @@ async def upload_raw(
         expected_size=expected,
         room=room,
     )
+    _wake_after_commit(background, thumbnails)
     return await _read(session, principal, node)
 
 
@@ -303,6 +324,38 @@ def _send_blob(
     return content.BlobResponse(storage.get(key, first, end), path=None, status_code=206, media_type=media_type, headers=headers)
 
 
+@router.get(
+    "/files/{node_id:uuid}/thumbnail",
+    operation_id="files-thumbnail",
+    tags=["files"],
+    summary="A small WebP preview of an image (404 `thumbnail-not-ready` while it is being made)",
+    response_class=Response,
+    responses={
+        200: {"description": "The thumbnail", "content": {"image/webp": {}}},
+        304: {"description": "Not modified (If-None-Match matched)"},
+    },
+)
+async def thumbnail(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    storage: StorageDep,
+    node_id: uuid.UUID,
+    size: Annotated[int, Query(ge=16, le=tasks.THUMBNAIL_SIZE, description="The longest side wanted, in pixels.")] = 256,
+) -> Response:
+    # One size is made (the largest allowed); the browser scales it down for smaller boxes.
+    del size
+    _node, row = await service.get_thumbnail(session=session, principal=principal, node_id=node_id)
+    await session.commit()
+    etag = f'"{row.blob_key}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    if content.not_modified(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return StreamingResponse(
+        storage.get(row.blob_key or ""), media_type="image/webp", headers={**headers, "Content-Length": str(row.size)}
+    )
+
+
 @router.put(
     "/files/{node_id:uuid}/content",
     operation_id="files-replace-content",
@@ -313,7 +366,14 @@ def _send_blob(
     max_body_size=MAX_UPLOAD_BYTES,
 )
 async def replace_content(
-    request: Request, session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, node_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    background: BackgroundTasks,
+    thumbnails: ThumbnailsDep,
+    principal: Writer,
+    settings: SettingsDep,
+    storage: StorageDep,
+    node_id: uuid.UUID,
 ) -> FileRead:
     expected = _declared_length(request)
     room = await service.check_replace(
@@ -331,6 +391,7 @@ async def replace_content(
         expected_size=expected,
         room=room,
     )
+    _wake_after_commit(background, thumbnails)
     return await _read(session, principal, node)
 
 
@@ -351,11 +412,19 @@ async def update(session: SessionDep, principal: Writer, node_id: uuid.UUID, nod
     summary="Copy",
 )
 async def copy(
-    session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, node_id: uuid.UUID, copy_in: FileCopy
+    session: SessionDep,
+    background: BackgroundTasks,
+    thumbnails: ThumbnailsDep,
+    principal: Writer,
+    settings: SettingsDep,
+    storage: StorageDep,
+    node_id: uuid.UUID,
+    copy_in: FileCopy,
 ) -> FileRead:
     node = await service.copy(
         session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, copy_in=copy_in
     )
+    _wake_after_commit(background, thumbnails)
     return await _read(session, principal, node)
 
 
@@ -435,11 +504,19 @@ async def download_version(
     summary="Make an earlier content current (the current one is kept)",
 )
 async def restore_version(
-    session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, node_id: uuid.UUID, version_id: uuid.UUID
+    session: SessionDep,
+    background: BackgroundTasks,
+    thumbnails: ThumbnailsDep,
+    principal: Writer,
+    settings: SettingsDep,
+    storage: StorageDep,
+    node_id: uuid.UUID,
+    version_id: uuid.UUID,
 ) -> FileRead:
     node = await service.restore_version(
         session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, version_id=version_id
     )
+    _wake_after_commit(background, thumbnails)
     return await _read(session, principal, node)
 
 
@@ -481,8 +558,11 @@ async def _quota(session: AsyncSession, settings: Any, principal: Principal) -> 
         session=session, settings=settings, principal=principal
     )
     room = await service.available(session=session, settings=settings, principal=principal)
+    trash_bytes, versions_bytes = await service.breakdown(session=session, principal=principal)
     return QuotaRead(
         used_bytes=user_used,
+        trash_bytes=trash_bytes,
+        versions_bytes=versions_bytes,
         quota_bytes=user_quota,
         tenant_used_bytes=tenant_used,
         tenant_quota_bytes=tenant_quota,

@@ -88,12 +88,15 @@ class VersionRead(BaseModel):
     content_type: str
     sha256: str
     created_at: datetime
+    created_by: uuid.UUID | None = Field(description="Who wrote this content (null when that account is gone).")
 
 
 class QuotaRead(BaseModel):
     """Your storage: bytes used (current files, versions and trash) and the limits that apply."""
 
     used_bytes: int
+    trash_bytes: int = Field(description="Of `used_bytes`: the current content of what is in your trash.")
+    versions_bytes: int = Field(description="Of `used_bytes`: earlier versions of your files.")
     quota_bytes: int | None = Field(description="Your quota; null when you have none.")
     tenant_used_bytes: int
     tenant_quota_bytes: int | None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,8 @@ from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import BadRequest, Conflict, FieldError, NotFound, PayloadTooLarge, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.files import names
-from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
+from nubes.files import names, tasks
+from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileThumbnail, FileVersion, StorageUsage
 from nubes.files.schemas import FileCopy, FileUpdate, FolderCreate
 from nubes.files.storage import BlobInfo, SizeMismatch, Storage, TooLarge
 
@@ -48,6 +49,18 @@ class NameTaken(Conflict):
     """Another live node in the folder has the same name (after normalization and case folding)."""
 
     code, title = "name-taken", "Name already taken"
+
+
+class ThumbnailNotReady(NotFound):
+    """The thumbnail is being made; ask again in a moment (`Retry-After`)."""
+
+    code, title = "thumbnail-not-ready", "Thumbnail not ready yet"
+
+
+class ThumbnailUnavailable(NotFound):
+    """This file has no thumbnail: not an image, or an image that could not be read safely."""
+
+    code, title = "thumbnail-unavailable", "No thumbnail for this file"
 
 
 class UploadIncomplete(BadRequest):
@@ -162,6 +175,21 @@ async def usage(*, session: AsyncSession, settings: Settings, principal: Princip
         int(tenant_used),
         tenant_quota if tenant_quota is not None else (settings.tenant_quota_bytes or None),
     )
+
+
+async def breakdown(*, session: AsyncSession, principal: Principal) -> tuple[int, int]:
+    """Of the principal's bytes: those in the trash (current contents) and those of earlier versions."""
+    trash = await session.scalar(
+        select(func.coalesce(func.sum(FileNode.size), 0)).where(
+            _owned(principal), FileNode.in_trash.is_(True), FileNode.kind == "file"
+        )
+    )
+    versions = await session.scalar(
+        select(func.coalesce(func.sum(FileVersion.size), 0))
+        .join(FileNode, FileNode.id == FileVersion.file_id)
+        .where(_owned(principal), FileVersion.tenant_id == principal.tenant_id)
+    )
+    return int(trash or 0), int(versions or 0)
 
 
 async def available(*, session: AsyncSession, settings: Settings, principal: Principal) -> int | None:
@@ -505,7 +533,7 @@ async def upload(
         name=clean,
         name_key=names.clash_key(clean),
         size=info.size,
-        content_type=_content_type(content_type),
+        content_type=_content_type(content_type, clean),
         blob_key=info.key,
         sha256=info.sha256,
         version_no=1,
@@ -514,12 +542,22 @@ async def upload(
         created_by=principal.user_id,
     )
     await _place(session, node, parent)
+    await _schedule_thumbnail(session, storage, node)
     return node
 
 
-def _content_type(value: str) -> str:
+async def _schedule_thumbnail(session: AsyncSession, storage: Storage, node: FileNode) -> None:
+    """Queue a thumbnail of the node's content (images only); the one it replaces goes once this commits."""
+    _blobs(session, storage).doomed.extend(await tasks.schedule(session=session, node=node))
+
+
+def _content_type(value: str, name: str = "") -> str:
+    """The declared media type, cleaned; a generic or missing one is guessed from the name (so audio and video play)."""
     value = value.split(";", maxsplit=1)[0].strip().lower()
-    return value[:255] if value and "/" in value and value.isascii() and value.isprintable() else "application/octet-stream"
+    if value and "/" in value and value.isascii() and value.isprintable() and value != "application/octet-stream":
+        return value[:255]
+    guessed, _ = mimetypes.guess_type(name, strict=False) if name else (None, None)
+    return guessed or "application/octet-stream"
 
 
 async def replace_content(
@@ -546,10 +584,11 @@ async def replace_content(
     await _lock(session, node)
     _keep_as_version(session, node)
     node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
-    node.content_type = _content_type(content_type) if content_type else node.content_type
+    node.content_type = _content_type(content_type, node.name) if content_type else node.content_type
     node.version_no += 1
     node.updated_at = utcnow()
     await session.flush()
+    await _schedule_thumbnail(session, storage, node)
     return node
 
 
@@ -672,6 +711,7 @@ async def copy(
             session.add(clone)
             await session.flush()
             await _index_name(session, clone)
+        await _schedule_thumbnail(session, storage, clone)
     await session.flush()
     return cast("FileNode", top)
 
@@ -779,6 +819,8 @@ async def _purge(*, session: AsyncSession, principal: Principal, storage: Storag
     for version in await session.scalars(select(FileVersion).where(FileVersion.file_id.in_(ids))):
         keys.append(version.blob_key)
         freed += version.size
+    # Thumbnails are derived data: never counted against the quota, so not in `freed`; their blobs go too.
+    keys.extend(await tasks.keys_of(session=session, file_ids=ids))
     # Children first is not needed: the foreign keys cascade; one statement removes the lot.
     await session.execute(
         delete(FileNode).where(FileNode.id.in_(ids), _owned(principal)).execution_options(synchronize_session=False)
@@ -851,6 +893,7 @@ async def restore_version(
     node.version_no += 1
     node.updated_at = utcnow()
     await session.flush()
+    await _schedule_thumbnail(session, storage, node)
     return node
 
 
@@ -930,6 +973,21 @@ async def zip_entries(
         paths[member.id] = path + "/"
         entries.append((path + ("/" if member.kind == "folder" else ""), member))
     return folder, entries
+
+
+async def get_thumbnail(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> tuple[FileNode, FileThumbnail]:
+    """A ready thumbnail of one of the principal's files; 404 problems say why there is none (yet)."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    row = await session.scalar(
+        select(FileThumbnail).where(FileThumbnail.file_id == node.id, FileThumbnail.tenant_id == principal.tenant_id)
+    )
+    if row is None or row.source_sha256 != node.sha256:
+        raise ThumbnailUnavailable(f"{node.name!r} is not an image kind that gets a thumbnail (PNG, JPEG, GIF, WebP, BMP, TIFF).")
+    if row.state == "failed":
+        raise ThumbnailUnavailable(f"No thumbnail could be made of {node.name!r}: {row.error or 'unreadable image'}.")
+    if row.state != "ready" or row.blob_key is None:
+        raise ThumbnailNotReady(f"The thumbnail of {node.name!r} is being made; ask again shortly.", headers={"Retry-After": "2"})
+    return node, row
 
 
 async def stream_blob(storage: Storage, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:

@@ -1,4 +1,4 @@
-/** Typed calls of the files domain: folders, uploads with progress, rename/move, trash, quota. */
+/** Typed calls of the files domain: folders, uploads with progress, rename/move/copy, versions, trash, search, quota. */
 import { api, refreshSession, unwrap, unwrapEmpty } from "./client";
 import { errorFromResponse, toApiError, type ApiError } from "./problem";
 import type { components } from "./schema";
@@ -9,6 +9,7 @@ export type FileEntry = Schemas["FileRead"];
 export type FolderListing = Schemas["FolderListing"];
 export type FilePage = Schemas["FilePage"];
 export type Quota = Schemas["QuotaRead"];
+export type Version = Schemas["VersionRead"];
 
 export function listFolder(parentId: string | null, signal?: AbortSignal): Promise<FolderListing> {
   return unwrap(api.GET("/api/files", { params: { query: parentId ? { parent_id: parentId, limit: 500 } : { limit: 500 } }, signal }));
@@ -20,6 +21,47 @@ export function createFolder(parentId: string | null, name: string): Promise<Fil
 
 export function renameEntry(id: string, name: string): Promise<FileEntry> {
   return unwrap(api.PATCH("/api/files/{node_id}", { params: { path: { node_id: id } }, body: { name } }));
+}
+
+export function getEntry(id: string, signal?: AbortSignal): Promise<FileEntry> {
+  return unwrap(api.GET("/api/files/{node_id}", { params: { path: { node_id: id } }, signal }));
+}
+
+export function moveEntry(id: string, parentId: string | null): Promise<FileEntry> {
+  return unwrap(api.PATCH("/api/files/{node_id}", { params: { path: { node_id: id } }, body: { parent_id: parentId } }));
+}
+
+export function copyEntry(id: string, parentId: string | null): Promise<FileEntry> {
+  return unwrap(api.POST("/api/files/{node_id}/copy", { params: { path: { node_id: id } }, body: { parent_id: parentId } }));
+}
+
+export function setFavorite(id: string, favorite: boolean): Promise<FileEntry> {
+  const options = { params: { path: { node_id: id } } };
+  return unwrap(favorite ? api.PUT("/api/files/{node_id}/favorite", options) : api.DELETE("/api/files/{node_id}/favorite", options));
+}
+
+export function searchFiles(q: string, signal?: AbortSignal): Promise<FilePage> {
+  return unwrap(api.GET("/api/files/search", { params: { query: { q } }, signal }));
+}
+
+export function listRecent(signal?: AbortSignal): Promise<FilePage> {
+  return unwrap(api.GET("/api/files/recent", { signal }));
+}
+
+export function listFavorites(signal?: AbortSignal): Promise<FilePage> {
+  return unwrap(api.GET("/api/files/favorites", { signal }));
+}
+
+export function listVersions(id: string, signal?: AbortSignal): Promise<Version[]> {
+  return unwrap(api.GET("/api/files/{node_id}/versions", { params: { path: { node_id: id } }, signal }));
+}
+
+export function restoreVersion(id: string, versionId: string): Promise<FileEntry> {
+  return unwrap(api.POST("/api/files/{node_id}/versions/{version_id}/restore", { params: { path: { node_id: id, version_id: versionId } } }));
+}
+
+export function emptyTrash(): Promise<void> {
+  return unwrapEmpty(api.DELETE("/api/trash"));
 }
 
 export function trashEntry(id: string): Promise<FileEntry> {
@@ -47,6 +89,17 @@ export function contentUrl(id: string): string {
   return `/api/files/${encodeURIComponent(id)}/content`;
 }
 
+/** An earlier content's download address. */
+export function versionUrl(id: string, versionId: string): string {
+  return `/api/files/${encodeURIComponent(id)}/versions/${encodeURIComponent(versionId)}/content`;
+}
+
+/** A 256-pixel WebP preview of an image (404 until the background job has made it). */
+export function thumbnailUrl(entry: FileEntry): string {
+  // The content's hash in the address: a new version is a new URL, so the browser cache never shows a stale one.
+  return `/api/files/${encodeURIComponent(entry.id)}/thumbnail?size=256&v=${encodeURIComponent((entry.sha256 ?? "").slice(0, 12))}`;
+}
+
 function csrfToken(): string | null {
   for (const part of document.cookie.split(";")) {
     const [key, ...value] = part.trim().split("=");
@@ -55,9 +108,24 @@ function csrfToken(): string | null {
   return null;
 }
 
-function sendOnce(file: File, parentId: string | null, onProgress: (sent: number) => void): Promise<{ status: number; body: unknown; response: Response }> {
+function sendOnce(
+  file: File,
+  parentId: string | null,
+  onProgress: (sent: number) => void,
+  signal?: AbortSignal,
+): Promise<{ status: number; body: unknown; response: Response }> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
+    if (signal?.aborted) {
+      reject(new DOMException("Upload cancelled", "AbortError"));
+      return;
+    }
+    signal?.addEventListener("abort", () => {
+      request.abort();
+    });
+    request.onabort = () => {
+      reject(new DOMException("Upload cancelled", "AbortError"));
+    };
     const query = new URLSearchParams({ name: file.name });
     if (parentId) query.set("parent_id", parentId);
     request.open("POST", `/api/files/upload/raw?${query.toString()}`);
@@ -89,15 +157,16 @@ function sendOnce(file: File, parentId: string | null, onProgress: (sent: number
  * Upload one file as the raw body, reporting bytes sent. XMLHttpRequest because fetch reports no upload
  * progress; an expired access cookie is refreshed once and the upload sent again.
  */
-export async function uploadFile(file: File, parentId: string | null, onProgress: (sent: number) => void): Promise<FileEntry> {
+export async function uploadFile(file: File, parentId: string | null, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<FileEntry> {
   try {
-    let answer = await sendOnce(file, parentId, onProgress);
+    let answer = await sendOnce(file, parentId, onProgress, signal);
     if (answer.status === 401 && (await refreshSession())) {
-      answer = await sendOnce(file, parentId, onProgress);
+      answer = await sendOnce(file, parentId, onProgress, signal);
     }
     if (answer.status >= 200 && answer.status < 300) return answer.body as FileEntry;
     throw errorFromResponse(answer.response, answer.body);
   } catch (caught) {
+    if (caught instanceof DOMException && caught.name === "AbortError") throw caught;
     throw toApiError(caught);
   }
 }

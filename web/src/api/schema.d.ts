@@ -1057,6 +1057,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{node_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A small WebP preview of an image (404 `thumbnail-not-ready` while it is being made) */
+        get: operations["files-thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files/{node_id}/copy": {
         parameters: {
             query?: never;
@@ -2649,6 +2666,16 @@ export interface components {
             /** Used Bytes */
             used_bytes: number;
             /**
+             * Trash Bytes
+             * @description Of `used_bytes`: the current content of what is in your trash.
+             */
+            trash_bytes: number;
+            /**
+             * Versions Bytes
+             * @description Of `used_bytes`: earlier versions of your files.
+             */
+            versions_bytes: number;
+            /**
              * Quota Bytes
              * @description Your quota; null when you have none.
              */
@@ -3184,6 +3211,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Created By
+             * @description Who wrote this content (null when that account is gone).
+             */
+            created_by: string | null;
         };
     };
     responses: never;
@@ -6337,6 +6369,58 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["FileRead"];
                 };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-thumbnail": {
+        parameters: {
+            query?: {
+                /** @description The longest side wanted, in pixels. */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Client error */
             "4XX": {

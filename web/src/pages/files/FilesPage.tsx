@@ -1,302 +1,287 @@
-/** /files: the signed-in user's files. Breadcrumbs, a folder's list, uploads with progress, new folder, rename, trash. */
-import { useCallback, useRef, useState, type SubmitEvent } from "react";
+/**
+ * /files: the file manager. My files (list, grid or gallery), recent, favorites, search and trash; uploads by
+ * picker or drag and drop with a queue; rename, move, copy, star, delete; a details panel with versions.
+ *
+ * The URL holds where you are (`?folder=`, `?view=recent|favorites|trash|search`, `?q=`); the layout and the sort
+ * are remembered in localStorage.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 
-import { contentUrl, createFolder, getQuota, listFolder, listTrash, purgeEntry, renameEntry, restoreEntry, trashEntry, uploadFile, type FileEntry } from "../../api/files";
-import { toApiError, type ApiError } from "../../api/problem";
+import {
+  contentUrl,
+  createFolder,
+  listFavorites,
+  listFolder,
+  listRecent,
+  moveEntry,
+  renameEntry,
+  searchFiles,
+  setFavorite,
+  trashEntry,
+  type FileEntry,
+  type FolderListing,
+} from "../../api/files";
+import { toApiError } from "../../api/problem";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
+import { ConfirmDialog } from "../../components/Dialog";
 import { EmptyState } from "../../components/EmptyState";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { DocumentIcon, DownloadIcon, FolderIcon, PlusIcon } from "../../components/icons";
+import { Alert } from "../../components/Form";
+import { DocumentIcon, FolderIcon, PlusIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useResource } from "../../hooks/useResource";
-import { describeTimestamp } from "../../lib/format";
+import { DetailsPanel } from "./DetailsPanel";
+import { FolderPickerDialog, NameDialog } from "./dialogs";
+import { FileBrowser } from "./FileBrowser";
+import { ENTRY_DRAG_TYPE, forgetLocations, mediaKind, sortEntries, type Sort } from "./fileKinds";
+import { Gallery, MediaViewer } from "./media";
+import { QuotaBar } from "./QuotaBar";
+import type { RowAction } from "./RowMenu";
+import { TrashView } from "./TrashView";
+import { useUploads } from "./uploadQueue";
+import { UploadQueue } from "./UploadQueue";
 
-const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
-const td = "px-4 py-3 align-middle";
+type View = "files" | "recent" | "favorites" | "trash" | "search";
+type Layout = "list" | "grid" | "gallery";
 
-/** 1536 → "1.5 KB" (decimal units, as disks and quotas are sold). */
-function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB", "PB"];
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
+const LAYOUT_KEY = "nubes.files.layout";
+const SORT_KEY = "nubes.files.sort";
+
+function remembered<T>(key: string, fallback: T, valid: (value: unknown) => boolean): T {
+  try {
+    const raw = localStorage.getItem(key);
+    if (raw === null) return fallback;
+    const value: unknown = JSON.parse(raw);
+    return valid(value) ? (value as T) : fallback;
+  } catch {
+    return fallback;
   }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-/** The name the server suggests when a name is taken (a 409 `name-taken` problem), if any. */
-function suggestedName(error: ApiError): string | null {
-  return error.problem?.errors?.find((entry) => entry.type === "suggested_name")?.msg ?? null;
-}
-
-interface Upload {
-  id: number;
-  name: string;
-  size: number;
-  sent: number;
-  state: "sending" | "done" | "failed";
-  error?: string;
-}
-
-function NameDialog({
-  open,
-  title,
-  submitLabel,
-  initial,
-  onSubmit,
-  onClose,
-}: {
-  open: boolean;
-  title: string;
-  submitLabel: string;
-  initial: string;
-  onSubmit: (name: string) => Promise<void>;
-  onClose: () => void;
-}) {
-  const [name, setName] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await onSubmit(name);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const suggestion = error === null ? null : suggestedName(error);
-  return (
-    <Dialog open={open} title={title} onClose={onClose} size="sm">
-      <form
-        className="space-y-4"
-        onSubmit={(event) => {
-          void submit(event);
-        }}
-      >
-        {error !== null && (
-          <Alert tone="danger">
-            {error.message}
-            {suggestion !== null && (
-              <button
-                type="button"
-                className="ml-2 underline"
-                onClick={() => {
-                  setName(suggestion);
-                }}
-              >
-                Use “{suggestion}”
-              </button>
-            )}
-          </Alert>
-        )}
-        <Field label="Name">
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              name="entry-name"
-              autoComplete="off"
-              required
-              autoFocus
-              value={name}
-              onChange={(event) => {
-                setName(event.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <div className="flex justify-end gap-3 pt-2">
-          <button type="button" className={buttonClass.secondary} onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className={buttonClass.primary} disabled={busy}>
-            {busy ? "Saving…" : submitLabel}
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
-
-/** The storage used; remounted (a new `key`) after each change so it loads again. */
-function QuotaLine() {
-  const load = useCallback((signal: AbortSignal) => getQuota(signal), []);
-  const { data } = useResource(load);
-  if (data === undefined) return null;
-  const limit = data.quota_bytes;
-  const share = limit ? Math.min(100, Math.round((data.used_bytes / limit) * 100)) : null;
-  return (
-    <div className="mb-4 text-sm text-slate-600 dark:text-slate-400" data-testid="quota">
-      {formatBytes(data.used_bytes)} used{limit ? ` of ${formatBytes(limit)} (${share}%)` : ""} · versions and trash count
-      {share !== null && (
-        <progress className="ml-3 h-1.5 w-40 align-middle accent-sky-600" max={100} value={share} aria-label="Storage used" />
-      )}
-    </div>
-  );
-}
-
-function TrashView() {
-  const load = useCallback((signal: AbortSignal) => listTrash(signal), []);
-  const { data, error, loading, reload } = useResource(load);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const [purging, setPurging] = useState<FileEntry | null>(null);
-
-  const restore = async (entry: FileEntry): Promise<void> => {
-    setActionError(null);
-    try {
-      await restoreEntry(entry.id);
-    } catch (caught) {
-      const problem = toApiError(caught);
-      const suggestion = suggestedName(problem);
-      if (suggestion === null) {
-        setActionError(problem.message);
-        return;
+function useRemembered<T>(key: string, fallback: T, valid: (value: unknown) => boolean): [T, (value: T) => void] {
+  const [value, setValue] = useState<T>(() => remembered(key, fallback, valid));
+  const set = useCallback(
+    (next: T) => {
+      setValue(next);
+      try {
+        localStorage.setItem(key, JSON.stringify(next));
+      } catch {
+        // private mode or full storage: the choice holds for this page only
       }
-      await restoreEntry(entry.id, suggestion);
-    }
-    reload();
-  };
+    },
+    [key],
+  );
+  return [value, set];
+}
 
+const views: { view: View; label: string }[] = [
+  { view: "files", label: "My files" },
+  { view: "recent", label: "Recent" },
+  { view: "favorites", label: "Favorites" },
+  { view: "trash", label: "Trash" },
+];
+
+function viewOf(value: string | null): View {
+  return value === "recent" || value === "favorites" || value === "trash" || value === "search" ? value : "files";
+}
+
+interface Loaded {
+  listing: FolderListing | null;
+  items: FileEntry[];
+}
+
+/** A search box that waits until typing pauses before it asks the server. */
+function SearchBox({ query, onSearch }: { query: string; onSearch: (q: string) => void }) {
+  const [text, setText] = useState(query);
+  // Follow the URL when it changes from elsewhere (a view link clears the search), without remounting the
+  // box, which would take the focus away from someone still typing.
+  const [seen, setSeen] = useState(query);
+  if (seen !== query) {
+    setSeen(query);
+    if (query !== text.trim()) setText(query);
+  }
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const timer = window.setTimeout(() => {
+      if (text.trim() !== query) onSearch(text.trim());
+    }, 300);
+    return () => {
+      window.clearTimeout(timer);
+    };
+  }, [text, query, onSearch]);
   return (
-    <div>
-      {(error ?? actionError) && <Alert tone="danger">{actionError ?? error?.message}</Alert>}
-      {loading && data === undefined ? (
-        <Skeleton className="h-24 w-full" />
-      ) : data?.items.length ? (
-        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-          <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-            <thead>
-              <tr>
-                <th className={th}>Name</th>
-                <th className={th}>Size</th>
-                <th className={th}>Deleted</th>
-                <th className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {data.items.map((entry) => (
-                <tr key={entry.id} data-testid="trash-row" data-name={entry.name}>
-                  <td className={`${td} font-medium text-slate-900 dark:text-white`}>{entry.name}</td>
-                  <td className={td}>{entry.kind === "file" ? formatBytes(entry.size) : "—"}</td>
-                  <td className={td}>{describeTimestamp(entry.trashed_at).text}</td>
-                  <td className={`${td} text-right whitespace-nowrap`}>
-                    <button type="button" className={buttonClass.small} onClick={() => void restore(entry)} aria-label={`Restore ${entry.name}`}>
-                      Restore
-                    </button>{" "}
-                    <button
-                      type="button"
-                      className={buttonClass.smallDanger}
-                      onClick={() => {
-                        setPurging(entry);
-                      }}
-                      aria-label={`Delete ${entry.name} for good`}
-                    >
-                      Delete for good
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : (
-        <EmptyState icon={FolderIcon} title="The trash is empty">
-          What you delete waits here until you restore it or delete it for good.
-        </EmptyState>
-      )}
-      <ConfirmDialog
-        open={purging !== null}
-        title={`Delete ${purging?.name ?? ""} for good?`}
-        confirmLabel="Delete for good"
-        onCancel={() => {
-          setPurging(null);
-        }}
-        onConfirm={() => {
-          if (purging === null) return;
-          void purgeEntry(purging.id).then(
-            () => {
-              setPurging(null);
-              reload();
-            },
-            (caught: unknown) => {
-              setPurging(null);
-              setActionError(toApiError(caught).message);
-            },
-          );
-        }}
-      >
-        It and everything in it, with all its versions, is removed and its space is freed. This cannot be undone.
-      </ConfirmDialog>
-    </div>
+    <input
+      type="search"
+      aria-label="Search files"
+      placeholder="Search by name…"
+      className="w-56 rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:ring-1 focus:ring-sky-500 focus:outline-none dark:border-slate-700 dark:bg-slate-900"
+      value={text}
+      onChange={(event) => {
+        setText(event.target.value);
+      }}
+      onKeyDown={(event) => {
+        if (event.key === "Enter") onSearch(text.trim());
+      }}
+    />
   );
 }
 
 export function FilesPage() {
-  useDocumentTitle("Files");
   const [params, setParams] = useSearchParams();
-  const folderId = params.get("folder");
-  const inTrash = params.get("view") === "trash";
-  const load = useCallback((signal: AbortSignal) => listFolder(folderId, signal), [folderId]);
-  const { data, error, loading, reload } = useResource(load);
-  const [uploads, setUploads] = useState<Upload[]>([]);
+  const view = viewOf(params.get("view"));
+  const folderId = view === "files" ? params.get("folder") : null;
+  const query = params.get("q") ?? "";
+  useDocumentTitle(view === "files" ? "Files" : views.find((item) => item.view === view)?.label ?? "Search");
+
+  const [layout, setLayout] = useRemembered<Layout>(LAYOUT_KEY, "list", (value) => value === "list" || value === "grid" || value === "gallery");
+  const [sort, setSort] = useRemembered<Sort>(SORT_KEY, { key: "name", descending: false }, (value) => typeof value === "object" && value !== null && "key" in value);
+  // The selection belongs to one place: going elsewhere starts with nothing selected.
+  const place = `${view}|${folderId ?? ""}|${query}`;
+  const [selection, setSelection] = useState<{ place: string; ids: Set<string> }>({ place, ids: new Set() });
+  const selected = selection.place === place ? selection.ids : new Set<string>();
+  const setSelected = useCallback((ids: Set<string>) => { setSelection({ place, ids }); }, [place]);
+  const [details, setDetails] = useState<FileEntry | null>(null);
   const [creating, setCreating] = useState(false);
   const [renaming, setRenaming] = useState<FileEntry | null>(null);
-  const [deleting, setDeleting] = useState<FileEntry | null>(null);
+  const [picking, setPicking] = useState<{ mode: "move" | "copy"; entries: FileEntry[] } | null>(null);
+  const [deleting, setDeleting] = useState<FileEntry[] | null>(null);
+  const [viewing, setViewing] = useState<{ entries: FileEntry[]; index: number } | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [quotaRound, setQuotaRound] = useState(0);
+  const [dragging, setDragging] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
-  const nextUpload = useRef(1);
 
-  const refresh = (): void => {
+  const load = useCallback(
+    async (signal: AbortSignal): Promise<Loaded> => {
+      if (view === "files") {
+        const listing = await listFolder(folderId, signal);
+        return { listing, items: listing.items };
+      }
+      if (view === "recent") return { listing: null, items: (await listRecent(signal)).items };
+      if (view === "favorites") return { listing: null, items: (await listFavorites(signal)).items };
+      if (view === "search" && query) return { listing: null, items: (await searchFiles(query, signal)).items };
+      return { listing: null, items: [] };
+    },
+    [view, folderId, query],
+  );
+  const { data, error, loading, reload } = useResource(load);
+  const listing = data?.listing ?? null;
+  // Recents keep the server's order (newest first) until a column is clicked.
+  const [recentSortedAt, setRecentSortedAt] = useState<string | null>(null);
+  const recentSorted = recentSortedAt === place;
+  const setRecentSorted = (sorted: boolean): void => { setRecentSortedAt(sorted ? place : null); };
+  const entries = useMemo(() => {
+    const items = data?.items ?? [];
+    return view === "recent" && !recentSorted ? items : sortEntries(items, sort);
+  }, [data, sort, view, recentSorted]);
+
+  const refresh = useCallback((): void => {
+    forgetLocations();
     reload();
     setQuotaRound((round) => round + 1);
+  }, [reload]);
+
+  const uploads = useUploads(refresh);
+  const currentFolder = listing?.folder.id ?? null;
+
+  const go = (next: Record<string, string>): void => {
+    setDetails(null);
+    setParams(next);
+  };
+  const openFolder = (id: string | null): void => {
+    go(id ? { folder: id } : {});
   };
 
-  const startUploads = (files: FileList): void => {
-    const target = data?.folder.id ?? null;
-    for (const file of Array.from(files)) {
-      const id = nextUpload.current++;
-      setUploads((current) => [...current, { id, name: file.name, size: file.size, sent: 0, state: "sending" }]);
-      const update = (change: Partial<Upload>): void => {
-        setUploads((current) => current.map((upload) => (upload.id === id ? { ...upload, ...change } : upload)));
-      };
-      uploadFile(file, target, (sent) => {
-        update({ sent });
-      }).then(
-        () => {
-          update({ state: "done", sent: file.size });
-          refresh();
-        },
-        (caught: unknown) => {
-          update({ state: "failed", error: toApiError(caught).message });
-        },
-      );
+  const open = (entry: FileEntry): void => {
+    if (entry.kind !== "file") {
+      openFolder(entry.id);
+      return;
     }
+    const kind = mediaKind(entry);
+    if (kind === null) {
+      window.location.assign(contentUrl(entry.id));
+      return;
+    }
+    const same = entries.filter((item) => mediaKind(item) === kind);
+    setViewing({ entries: same, index: same.findIndex((item) => item.id === entry.id) });
   };
 
-  const folderLink = (id: string | null): string => (id ? `/files?folder=${encodeURIComponent(id)}` : "/files");
+  const run = async (work: () => Promise<unknown>): Promise<void> => {
+    setActionError(null);
+    try {
+      await work();
+    } catch (caught) {
+      setActionError(toApiError(caught).message);
+    }
+    refresh();
+  };
 
-  const actions = (
+  const toggleFavorite = (targets: FileEntry[], favorite: boolean): void => {
+    void run(async () => {
+      for (const entry of targets) await setFavorite(entry.id, favorite);
+    });
+  };
+
+  const download = (targets: FileEntry[]): void => {
+    // No multi-file archive route: each file downloads on its own, a folder as its zip.
+    targets.forEach((entry, index) => {
+      window.setTimeout(() => {
+        const link = document.createElement("a");
+        link.href = contentUrl(entry.id);
+        link.download = "";
+        document.body.append(link);
+        link.click();
+        link.remove();
+      }, index * 400);
+    });
+  };
+
+  /** The row menu; sharing adds its "Share…" and "Public link…" entries to this list. */
+  const actionsFor = (entry: FileEntry): RowAction[] => [
+    { id: "open", label: entry.kind === "file" ? "Open" : "Open folder", onSelect: () => { open(entry); } },
+    { id: "download", label: entry.kind === "file" ? "Download" : "Download as zip", onSelect: () => { download([entry]); } },
+    { id: "details", label: entry.kind === "file" ? "Details and versions" : "Details", onSelect: () => { setDetails(entry); } },
+    { id: "rename", label: "Rename", onSelect: () => { setRenaming(entry); } },
+    { id: "move", label: "Move to…", onSelect: () => { setPicking({ mode: "move", entries: [entry] }); } },
+    { id: "copy", label: "Copy to…", onSelect: () => { setPicking({ mode: "copy", entries: [entry] }); } },
+    { id: "favorite", label: entry.favorite ? "Remove from favorites" : "Add to favorites", onSelect: () => { toggleFavorite([entry], !entry.favorite); } },
+    ...(view === "search" || view === "recent" || view === "favorites"
+      ? [{ id: "location", label: "Open location", onSelect: () => { openFolder(entry.parent_id); } }]
+      : []),
+    { id: "delete", label: "Delete", danger: true, onSelect: () => { setDeleting([entry]); } },
+  ];
+
+  const picked = entries.filter((entry) => selected.has(entry.id));
+  const inFiles = view === "files";
+
+  const onPageDrop = (event: React.DragEvent): void => {
+    event.preventDefault();
+    setDragging(false);
+    if (!inFiles || event.dataTransfer.types.includes(ENTRY_DRAG_TYPE)) return;
+    if (event.dataTransfer.files.length > 0) uploads.add(event.dataTransfer.files, currentFolder);
+  };
+
+  const title = view === "search" ? `Search: ${query}` : view === "files" ? "Files" : (views.find((item) => item.view === view)?.label ?? "Files");
+
+  const headerActions = (
     <>
-      <Link className={buttonClass.secondary} to={inTrash ? "/files" : "/files?view=trash"}>
-        {inTrash ? "Back to files" : "Trash"}
-      </Link>
-      {!inTrash && (
+      <SearchBox
+        query={query}
+        onSearch={useCallback(
+          (q: string) => {
+            setDetails(null);
+            setParams(q ? { view: "search", q } : {});
+          },
+          [setParams],
+        )}
+      />
+      {inFiles && (
         <>
           <button
             type="button"
@@ -317,7 +302,7 @@ export function FilesPage() {
             className="hidden"
             data-testid="upload-input"
             onChange={(event) => {
-              if (event.target.files) startUploads(event.target.files);
+              if (event.target.files) uploads.add(event.target.files, currentFolder);
               event.target.value = "";
             }}
           />
@@ -326,142 +311,257 @@ export function FilesPage() {
     </>
   );
 
+  const layoutToggle = (
+    <div role="group" aria-label="Layout" className="inline-flex overflow-hidden rounded-lg border border-slate-300 text-sm dark:border-slate-700">
+      {(["list", "grid", "gallery"] as const)
+        .filter((option) => option !== "gallery" || inFiles)
+        .map((option) => (
+          <button
+            key={option}
+            type="button"
+            aria-pressed={layout === option}
+            className={`px-3 py-1.5 capitalize ${layout === option ? "bg-sky-600 text-white" : "bg-white text-slate-700 hover:bg-slate-50 dark:bg-slate-900 dark:text-slate-200"}`}
+            onClick={() => {
+              setLayout(option);
+            }}
+          >
+            {option}
+          </button>
+        ))}
+    </div>
+  );
+
+  const sortPicker = (
+    <label className="inline-flex items-center gap-2 text-sm text-slate-600 dark:text-slate-400">
+      Sort
+      <select
+        aria-label="Sort by"
+        className="rounded-lg border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
+        value={`${sort.key}-${sort.descending ? "desc" : "asc"}`}
+        onChange={(event) => {
+          const [key, direction] = event.target.value.split("-");
+          setRecentSorted(true);
+          setSort({ key: key === "size" || key === "modified" ? key : "name", descending: direction === "desc" });
+        }}
+      >
+        <option value="name-asc">Name A–Z</option>
+        <option value="name-desc">Name Z–A</option>
+        <option value="size-asc">Smallest first</option>
+        <option value="size-desc">Largest first</option>
+        <option value="modified-desc">Newest first</option>
+        <option value="modified-asc">Oldest first</option>
+      </select>
+    </label>
+  );
+
+  const effectiveLayout = layout === "gallery" && !inFiles ? "list" : layout;
+
+  const empty = (() => {
+    if (view === "recent") return <EmptyState icon={DocumentIcon} title="Nothing changed lately">Files you upload or change show up here, newest first.</EmptyState>;
+    if (view === "favorites")
+      return (
+        <EmptyState icon={DocumentIcon} title="No favorites yet">
+          Star a file or folder (☆ next to its name) to find it here quickly.
+        </EmptyState>
+      );
+    if (view === "search")
+      return (
+        <EmptyState icon={DocumentIcon} title={`Nothing named like “${query}”`}>
+          Search matches the beginnings of words in names: “rep” finds “Annual report.pdf”. Deleted files are in the trash.
+        </EmptyState>
+      );
+    return (
+      <EmptyState
+        icon={FolderIcon}
+        title="This folder is empty"
+        actions={
+          <button type="button" className={buttonClass.primary} onClick={() => picker.current?.click()}>
+            Upload files
+          </button>
+        }
+      >
+        Drop files anywhere on this page, or use Upload. New folder makes a place to sort them into.
+      </EmptyState>
+    );
+  })();
+
   return (
     <div>
-      <PageHeader title={inTrash ? "Trash" : "Files"} description={inTrash ? undefined : "Your files and folders."} actions={actions} />
-      {inTrash ? (
-        <TrashView />
-      ) : (
+      <PageHeader title={title} description={inFiles ? "Your files and folders." : undefined} actions={headerActions} />
+      <div className="flex flex-col gap-6 lg:flex-row">
+        <div className="flex w-full shrink-0 flex-col gap-4 lg:w-56">
+          <nav aria-label="File views" className="flex gap-1 lg:flex-col">
+            {views.map((item) => (
+              <Link
+                key={item.view}
+                to={item.view === "files" ? "/files" : `/files?view=${item.view}`}
+                aria-current={view === item.view ? "page" : undefined}
+                className={`rounded-lg px-3 py-2 text-sm font-medium ${
+                  view === item.view
+                    ? "bg-sky-50 text-sky-800 dark:bg-sky-500/15 dark:text-sky-200"
+                    : "text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"
+                }`}
+              >
+                {item.label}
+              </Link>
+            ))}
+          </nav>
+          <QuotaBar key={quotaRound} />
+        </div>
+
         <div
+          className="relative min-w-0 flex-1"
           data-testid="drop-zone"
           onDragOver={(event) => {
             event.preventDefault();
+            if (inFiles && event.dataTransfer.types.includes("Files")) setDragging(true);
           }}
-          onDrop={(event) => {
-            event.preventDefault();
-            if (event.dataTransfer.files.length > 0) startUploads(event.dataTransfer.files);
+          onDragLeave={(event) => {
+            if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
           }}
+          onDrop={onPageDrop}
         >
-          <QuotaLine key={quotaRound} />
-          <nav aria-label="Breadcrumbs" className="mb-4 flex flex-wrap items-center gap-1 text-sm">
-            {data === undefined ? (
-              <Skeleton className="h-5 w-48" />
-            ) : (
-              [...data.path, data.folder].map((entry, index, all) => (
-                <span key={entry.id} className="flex items-center gap-1">
-                  {index > 0 && <span className="text-slate-400">/</span>}
-                  {index === all.length - 1 ? (
-                    <span aria-current="page" className="font-medium text-slate-900 dark:text-white">
-                      {entry.kind === "root" ? "My files" : entry.name}
-                    </span>
-                  ) : (
-                    <Link className="text-sky-700 hover:underline dark:text-sky-400" to={folderLink(entry.kind === "root" ? null : entry.id)}>
-                      {entry.kind === "root" ? "My files" : entry.name}
-                    </Link>
-                  )}
-                </span>
-              ))
-            )}
-          </nav>
-          {uploads.length > 0 && (
-            <ul aria-label="Uploads" className="mb-4 space-y-2">
-              {uploads.map((upload) => (
-                <li key={upload.id} data-testid="upload" data-state={upload.state} className="rounded-lg border border-slate-200 px-3 py-2 text-sm dark:border-slate-800">
-                  <div className="flex justify-between gap-3">
-                    <span className="truncate">{upload.name}</span>
-                    <span className="text-slate-500">
-                      {upload.state === "failed" ? "Failed" : upload.state === "done" ? "Done" : `${formatBytes(upload.sent)} of ${formatBytes(upload.size)}`}
-                    </span>
-                  </div>
-                  <progress className="mt-1 h-1.5 w-full accent-sky-600" max={Math.max(upload.size, 1)} value={upload.state === "done" ? Math.max(upload.size, 1) : upload.sent} aria-label={`Upload of ${upload.name}`} />
-                  {upload.error !== undefined && <p className="mt-1 text-xs text-rose-700 dark:text-rose-300">{upload.error}</p>}
-                </li>
-              ))}
-            </ul>
+          {dragging && (
+            <div className="pointer-events-none absolute inset-0 z-30 flex items-center justify-center rounded-xl border-2 border-dashed border-sky-500 bg-sky-50/80 text-lg font-medium text-sky-800 dark:bg-sky-950/80 dark:text-sky-100">
+              Drop to upload into {listing?.folder.kind === "file" || listing?.folder.kind === "root" || listing === null ? "My files" : listing.folder.name}
+            </div>
           )}
-          {(error ?? actionError) && <Alert tone="danger">{actionError ?? error?.message}</Alert>}
-          {loading && data === undefined ? (
-            <Skeleton className="h-32 w-full" />
-          ) : data?.items.length ? (
-            <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-              <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-                <thead>
-                  <tr>
-                    <th className={th}>Name</th>
-                    <th className={th}>Size</th>
-                    <th className={th}>Modified</th>
-                    <th className={th}>
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-                  {data.items.map((entry) => (
-                    <tr key={entry.id} data-testid="file-row" data-name={entry.name} data-kind={entry.kind}>
-                      <td className={td}>
-                        <span className="flex items-center gap-2">
-                          {entry.kind === "file" ? <DocumentIcon className="size-4 text-slate-400" /> : <FolderIcon className="size-4 text-sky-600" />}
-                          {entry.kind === "file" ? (
-                            <a className="font-medium text-slate-900 hover:underline dark:text-white" href={contentUrl(entry.id)}>
-                              {entry.name}
-                            </a>
+          {view === "trash" ? (
+            <TrashView onChanged={refresh} />
+          ) : (
+            <>
+              <div className="mb-4 flex flex-wrap items-center gap-3">
+                {inFiles ? (
+                  <nav aria-label="Breadcrumbs" className="mr-auto flex flex-wrap items-center gap-1 text-sm">
+                    {listing === null ? (
+                      <Skeleton className="h-5 w-48" />
+                    ) : (
+                      [...listing.path, listing.folder].map((entry, index, all) => (
+                        <span key={entry.id} className="flex items-center gap-1">
+                          {index > 0 && <span className="text-slate-400">/</span>}
+                          {index === all.length - 1 ? (
+                            <span aria-current="page" className="font-medium text-slate-900 dark:text-white">
+                              {entry.kind === "root" ? "My files" : entry.name}
+                            </span>
                           ) : (
-                            <Link className="font-medium text-slate-900 hover:underline dark:text-white" to={folderLink(entry.id)}>
-                              {entry.name}
+                            <Link
+                              className="rounded px-1 text-sky-700 hover:underline dark:text-sky-400"
+                              to={entry.kind === "root" ? "/files" : `/files?folder=${encodeURIComponent(entry.id)}`}
+                              onDragOver={(event) => {
+                                event.preventDefault();
+                              }}
+                              onDrop={(event) => {
+                                const moved = event.dataTransfer.getData(ENTRY_DRAG_TYPE);
+                                if (!moved) return;
+                                event.preventDefault();
+                                event.stopPropagation();
+                                void run(async () => {
+                                  for (const id of JSON.parse(moved) as string[]) await moveEntry(id, entry.id);
+                                });
+                              }}
+                            >
+                              {entry.kind === "root" ? "My files" : entry.name}
                             </Link>
                           )}
                         </span>
-                      </td>
-                      <td className={td}>{entry.kind === "file" ? formatBytes(entry.size) : "—"}</td>
-                      <td className={td}>{describeTimestamp(entry.updated_at).text}</td>
-                      <td className={`${td} text-right whitespace-nowrap`}>
-                        <a className={buttonClass.small} href={contentUrl(entry.id)} aria-label={`Download ${entry.name}`}>
-                          <DownloadIcon className="size-3.5" />
-                        </a>{" "}
-                        <button
-                          type="button"
-                          className={buttonClass.small}
-                          aria-label={`Rename ${entry.name}`}
-                          onClick={() => {
-                            setRenaming(entry);
-                          }}
-                        >
-                          Rename
-                        </button>{" "}
-                        <button
-                          type="button"
-                          className={buttonClass.smallDanger}
-                          aria-label={`Delete ${entry.name}`}
-                          onClick={() => {
-                            setDeleting(entry);
-                          }}
-                        >
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          ) : (
-            <EmptyState icon={FolderIcon} title="This folder is empty">
-              Upload files with the button above or drop them here.
-            </EmptyState>
+                      ))
+                    )}
+                  </nav>
+                ) : (
+                  <p className="mr-auto text-sm text-slate-600 dark:text-slate-400">
+                    {loading ? "Loading…" : `${entries.length} ${entries.length === 1 ? "item" : "items"}`}
+                  </p>
+                )}
+                {sortPicker}
+                {layoutToggle}
+              </div>
+
+              <UploadQueue items={uploads.items} onCancel={uploads.cancel} onRetry={uploads.retry} onClear={uploads.clearFinished} />
+
+              {picked.length > 0 && (
+                <div role="toolbar" aria-label="Selection" className="sticky top-0 z-20 mb-3 flex flex-wrap items-center gap-2 rounded-xl border border-sky-200 bg-sky-50 px-3 py-2 text-sm dark:border-sky-900 dark:bg-sky-950">
+                  <span className="mr-2 font-medium" data-testid="selection-count">
+                    {picked.length} selected
+                  </span>
+                  <button type="button" className={buttonClass.small} onClick={() => { download(picked); }}>
+                    Download
+                  </button>
+                  <button type="button" className={buttonClass.small} onClick={() => { setPicking({ mode: "move", entries: picked }); }}>
+                    Move
+                  </button>
+                  <button type="button" className={buttonClass.small} onClick={() => { setPicking({ mode: "copy", entries: picked }); }}>
+                    Copy
+                  </button>
+                  <button type="button" className={buttonClass.small} onClick={() => { toggleFavorite(picked, !picked.every((entry) => entry.favorite)); }}>
+                    {picked.every((entry) => entry.favorite) ? "Unstar" : "Star"}
+                  </button>
+                  <button type="button" className={buttonClass.smallDanger} onClick={() => { setDeleting(picked); }}>
+                    Delete
+                  </button>
+                  <button type="button" className="ml-auto text-xs text-sky-700 hover:underline dark:text-sky-300" onClick={() => { setSelected(new Set()); }}>
+                    Clear selection
+                  </button>
+                </div>
+              )}
+
+              {(error ?? actionError) && <Alert tone="danger">{actionError ?? error?.message}</Alert>}
+              <div className="flex flex-col gap-4 xl:flex-row">
+                <div className="min-w-0 flex-1">
+                  {loading && data === undefined ? (
+                    <Skeleton className="h-32 w-full" />
+                  ) : entries.length === 0 ? (
+                    empty
+                  ) : effectiveLayout === "gallery" ? (
+                    <Gallery entries={entries} />
+                  ) : (
+                    <FileBrowser
+                      entries={entries}
+                      layout={effectiveLayout}
+                      sort={sort}
+                      onSort={(next) => {
+                        setRecentSorted(true);
+                        setSort(next);
+                      }}
+                      selected={selected}
+                      onSelect={setSelected}
+                      showLocation={!inFiles}
+                      actionsFor={actionsFor}
+                      onOpen={open}
+                      onOpenLocation={openFolder}
+                      onToggleFavorite={(entry) => { toggleFavorite([entry], !entry.favorite); }}
+                      onDelete={setDeleting}
+                      onRename={setRenaming}
+                      onDropFiles={(files, folder) => { uploads.add(files, folder.id); }}
+                      onDropEntries={(ids, folder) => {
+                        void run(async () => {
+                          for (const id of ids) await moveEntry(id, folder.id);
+                        });
+                      }}
+                    />
+                  )}
+                </div>
+                {details !== null && (
+                  <DetailsPanel
+                    key={details.id}
+                    entry={entries.find((entry) => entry.id === details.id) ?? details}
+                    onClose={() => { setDetails(null); }}
+                    onChanged={refresh}
+                  />
+                )}
+              </div>
+            </>
           )}
         </div>
-      )}
+      </div>
+
       {creating && (
         <NameDialog
-          open
           title="New folder"
           submitLabel="Create folder"
           initial=""
-          onClose={() => {
-            setCreating(false);
-          }}
+          onClose={() => { setCreating(false); }}
           onSubmit={async (name) => {
-            await createFolder(data?.folder.id ?? null, name);
+            await createFolder(currentFolder, name);
             setCreating(false);
             refresh();
           }}
@@ -469,13 +569,10 @@ export function FilesPage() {
       )}
       {renaming !== null && (
         <NameDialog
-          open
           title={`Rename ${renaming.name}`}
           submitLabel="Rename"
           initial={renaming.name}
-          onClose={() => {
-            setRenaming(null);
-          }}
+          onClose={() => { setRenaming(null); }}
           onSubmit={async (name) => {
             await renameEntry(renaming.id, name);
             setRenaming(null);
@@ -483,39 +580,40 @@ export function FilesPage() {
           }}
         />
       )}
+      {picking !== null && (
+        <FolderPickerDialog
+          mode={picking.mode}
+          entries={picking.entries}
+          onChanged={() => {
+            setSelected(new Set());
+            refresh();
+          }}
+          onClose={() => { setPicking(null); }}
+        />
+      )}
       <ConfirmDialog
         open={deleting !== null}
-        title={`Delete ${deleting?.name ?? ""}?`}
+        title={deleting?.length === 1 ? `Delete ${deleting[0]?.name ?? ""}?` : `Delete ${deleting?.length ?? 0} items?`}
         confirmLabel="Move to trash"
-        onCancel={() => {
-          setDeleting(null);
-        }}
+        onCancel={() => { setDeleting(null); }}
         onConfirm={() => {
-          if (deleting === null) return;
-          setActionError(null);
-          void trashEntry(deleting.id).then(
-            () => {
-              setDeleting(null);
-              refresh();
-            },
-            (caught: unknown) => {
-              setDeleting(null);
-              setActionError(toApiError(caught).message);
-            },
-          );
+          const targets = deleting ?? [];
+          setDeleting(null);
+          setSelected(new Set());
+          void run(async () => {
+            for (const entry of targets) await trashEntry(entry.id);
+          });
         }}
       >
-        It goes to the trash, where you can restore it; its space is freed when you delete it for good.
+        {deleting?.length === 1 ? "It goes" : "They go"} to the trash, where you can restore {deleting?.length === 1 ? "it" : "them"}; the space is freed when you
+        delete for good.
       </ConfirmDialog>
+      {viewing !== null && (
+        <MediaViewer entries={viewing.entries} index={viewing.index} onIndex={(index) => { setViewing({ ...viewing, index }); }} onClose={() => { setViewing(null); }} />
+      )}
       {params.get("folder") !== null && data === undefined && error !== null && (
         <p className="mt-4 text-sm">
-          <button
-            type="button"
-            className="text-sky-700 underline"
-            onClick={() => {
-              setParams({});
-            }}
-          >
+          <button type="button" className="text-sky-700 underline" onClick={() => { openFolder(null); }}>
             Go to my files
           </button>
         </p>

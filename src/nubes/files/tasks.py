@@ -1,0 +1,269 @@
+"""Background jobs of the files domain: thumbnails of images, made by a durable queue and a worker loop.
+
+Writing an image's content (upload, new version, restore, copy) puts a `pending` row in
+`file_thumbnails` in the same transaction, so the job exists exactly when the content does and
+survives a restart; no image is decoded during a request. The worker claims due rows with a lease
+(another replica retries after it), decodes in a thread with Pillow's decompression-bomb limit, and
+stores a WebP under a key derived from the file, its content and the size. A broken or oversized
+image is marked `failed` at once (no retry can fix it); a storage or database error is retried with
+backoff, at most MAX_ATTEMPTS times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nubes.core.db import utcnow
+from nubes.files.models import FileNode, FileThumbnail
+from nubes.files.storage import Storage, StorageError
+
+log = structlog.get_logger("nubes.files.thumbnails")
+
+THUMBNAIL_SIZE = 256
+"""The longest side of a thumbnail, in pixels."""
+
+MAX_PIXELS = 40_000_000
+"""Images with more pixels are not decoded (a decompression bomb fits a huge image in a few bytes)."""
+
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+"""Larger files get no thumbnail: they would be read whole into memory."""
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=5)
+_FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")
+_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff"}
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+
+# Pillow itself refuses images past twice this limit; the worker checks the size before decoding too.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class BadImage(Exception):
+    """The content is not an image Pillow can read safely; retrying cannot help."""
+
+
+def wants_thumbnail(node: FileNode) -> bool:
+    """Whether a file's content is an image kind that gets a thumbnail."""
+    return node.kind == "file" and (node.content_type in _IMAGE_TYPES or node.name.lower().endswith(_IMAGE_SUFFIXES))
+
+
+def thumbnail_key(file_id: uuid.UUID, sha256: str, size: int) -> str:
+    """The blob key of a thumbnail, derived from the file, its content and the size (hex, as storage keys are)."""
+    return hashlib.sha256(f"thumbnail:{file_id}:{sha256}:{size}".encode()).hexdigest()
+
+
+async def schedule(*, session: AsyncSession, node: FileNode) -> list[str]:
+    """Queue a thumbnail of the node's current content (in the caller's transaction).
+
+    Returns the blob keys the earlier thumbnail leaves behind, to delete once the transaction commits.
+    """
+    row = await session.get(FileThumbnail, node.id)
+    if not wants_thumbnail(node) or node.sha256 is None:
+        if row is None:
+            return []
+        await session.delete(row)
+        return [row.blob_key] if row.blob_key else []
+    if row is not None and row.source_sha256 == node.sha256 and row.state != "failed":
+        return []
+    old = [row.blob_key] if row is not None and row.blob_key else []
+    if row is None:
+        row = FileThumbnail(file_id=node.id, tenant_id=node.tenant_id, source_sha256=node.sha256)
+        session.add(row)
+    row.source_sha256, row.state, row.attempts, row.error = node.sha256, "pending", 0, None
+    row.blob_key, row.size, row.width, row.height = None, 0, 0, 0
+    row.next_attempt_at = row.updated_at = utcnow()
+    await session.flush()
+    return old
+
+
+async def keys_of(*, session: AsyncSession, file_ids: list[uuid.UUID]) -> list[str]:
+    """The thumbnail blobs of these files (to free when they are purged)."""
+    if not file_ids:
+        return []
+    rows = await session.scalars(
+        select(FileThumbnail.blob_key).where(FileThumbnail.file_id.in_(file_ids), FileThumbnail.blob_key.is_not(None))
+    )
+    return [key for key in rows if key]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A thumbnail made from an image."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+def render(data: bytes, size: int = THUMBNAIL_SIZE) -> Rendered:
+    """A WebP of at most `size` pixels a side; BadImage when the content is no safe, readable image."""
+    try:
+        with Image.open(io.BytesIO(data), formats=_FORMATS) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise BadImage(f"{width}x{height} pixels is more than the {MAX_PIXELS} a thumbnail is made from")
+            image.draft("RGB", (size, size))  # JPEG decodes at a reduced scale: far less memory and time
+            picture = ImageOps.exif_transpose(image)
+            picture.thumbnail((size, size))
+            if picture.mode not in {"RGB", "RGBA"}:
+                picture = picture.convert("RGBA" if "A" in picture.getbands() or "transparency" in picture.info else "RGB")
+            out = io.BytesIO()
+            picture.save(out, format="WEBP", quality=80)
+            return Rendered(out.getvalue(), picture.width, picture.height)
+    except BadImage:
+        raise
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+    ) as exc:
+        raise BadImage(f"{type(exc).__name__}: {exc}") from None
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+class ThumbnailWorker:
+    """Makes due thumbnails: woken after a request queued some, and every half minute for retries and restarts."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], storage_of: Any) -> None:
+        self._sessions = sessions
+        self._storage_of = storage_of  # a callable: tests swap the app's storage after the worker is built
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Ask for a round now (called once the request that queued work has committed)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="nubes-thumbnails")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=30)
+            self._wake.clear()
+            try:
+                while await self.run_due():
+                    pass
+            except Exception as exc:  # the database may be away for a moment; the next round retries
+                log.warning("thumbnails.round_failed", error=type(exc).__name__)
+
+    async def run_due(self, limit: int = 20) -> int:
+        """Make the thumbnails that are due (at most `limit`); return how many rows were settled."""
+        async with self._sessions() as session:
+            due = list(
+                await session.execute(
+                    select(FileThumbnail.file_id, FileThumbnail.source_sha256, FileThumbnail.next_attempt_at)
+                    .where(
+                        FileThumbnail.state == "pending",
+                        FileThumbnail.next_attempt_at <= utcnow(),
+                        FileThumbnail.attempts < MAX_ATTEMPTS,
+                    )
+                    .order_by(FileThumbnail.next_attempt_at)
+                    .limit(limit)
+                )
+            )
+            await session.commit()
+        settled = 0
+        for file_id, sha256, due_at in due:
+            if await self._claim(file_id, sha256, due_at):
+                await self._make(file_id, sha256)
+                settled += 1
+        return settled
+
+    async def _claim(self, file_id: uuid.UUID, sha256: str, due_at: Any) -> bool:
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(FileThumbnail)
+                .where(
+                    FileThumbnail.file_id == file_id,
+                    FileThumbnail.source_sha256 == sha256,
+                    FileThumbnail.state == "pending",
+                    FileThumbnail.next_attempt_at == due_at,
+                )
+                .values(next_attempt_at=utcnow() + LEASE, attempts=FileThumbnail.attempts + 1)
+            )
+            await session.commit()
+            return bool(getattr(result, "rowcount", 0))
+
+    async def _make(self, file_id: uuid.UUID, sha256: str) -> None:
+        storage: Storage = self._storage_of()
+        async with self._sessions() as session:
+            node = await session.get(FileNode, file_id)
+            await session.commit()
+        if node is None or node.blob_key is None or node.sha256 != sha256:
+            return  # purged or rewritten meanwhile: the row is gone or was reset for the new content
+        values: dict[str, Any]
+        key: str | None = None
+        try:
+            if node.size > MAX_SOURCE_BYTES:
+                raise BadImage(f"{node.size} bytes is more than the {MAX_SOURCE_BYTES} a thumbnail is made from")
+            data = b"".join([chunk async for chunk in storage.get(node.blob_key)])
+            rendered = await asyncio.to_thread(render, data)
+            key = thumbnail_key(file_id, sha256, THUMBNAIL_SIZE)
+            await storage.put(key, _one(rendered.data), expected_size=len(rendered.data))
+            values = {
+                "state": "ready",
+                "blob_key": key,
+                "size": len(rendered.data),
+                "width": rendered.width,
+                "height": rendered.height,
+                "error": None,
+            }
+        except BadImage as exc:
+            log.info("thumbnails.bad_image", file_id=str(file_id), error=str(exc)[:200])
+            values = {"state": "failed", "error": str(exc)[:300]}
+        except StorageError as exc:
+            log.warning("thumbnails.storage_failed", file_id=str(file_id), error=type(exc).__name__)
+            async with self._sessions() as session:
+                row = await session.get(FileThumbnail, file_id)
+                attempts = row.attempts if row is not None else MAX_ATTEMPTS
+                await session.commit()
+            backoff = timedelta(seconds=min(3600, 30 * 2**attempts))
+            values = {"next_attempt_at": utcnow() + backoff, "error": f"storage: {type(exc).__name__}"}
+            if attempts >= MAX_ATTEMPTS:
+                values["state"] = "failed"
+        values["updated_at"] = utcnow()
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(FileThumbnail)
+                .where(FileThumbnail.file_id == file_id, FileThumbnail.source_sha256 == sha256)
+                .values(**values)
+            )
+            await session.commit()
+        if key is not None and not getattr(result, "rowcount", 0):
+            # The file was purged or rewritten while we worked: this thumbnail belongs to nothing.
+            with contextlib.suppress(StorageError):
+                await storage.delete(key)
+
+
+async def forget(*, session: AsyncSession, file_ids: list[uuid.UUID]) -> None:
+    """Remove the thumbnail rows of these files (their blobs are deleted by the caller after commit)."""
+    if file_ids:
+        await session.execute(delete(FileThumbnail).where(FileThumbnail.file_id.in_(file_ids)))

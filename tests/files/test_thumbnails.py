@@ -1,0 +1,192 @@
+"""Thumbnails: made by the background worker after an upload or a new version, never during the request; safe on bad input."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nubes.config import Settings
+from nubes.files import service
+from nubes.files.models import FileThumbnail
+from nubes.files.storage import Storage
+from nubes.files.tasks import THUMBNAIL_SIZE, ThumbnailWorker
+from nubes.identity.models import Tenant
+from tests.factories import SignedIn, login, make_user
+from tests.files.conftest import blob_keys
+
+
+def png(width: int, height: int, color: str = "red", mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (width, height), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def rgb_at(image: Image.Image, x: int, y: int) -> tuple[int, ...]:
+    value = image.convert("RGB").getpixel((x, y))
+    assert isinstance(value, tuple)
+    return value
+
+
+async def upload(client: httpx.AsyncClient, who: SignedIn, name: str, data: bytes, content_type: str = "image/png") -> Any:
+    response = await client.post("/api/files/upload", files={"file": (name, data, content_type)}, headers=who.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def worker(app: FastAPI, sessions: async_sessionmaker[AsyncSession]) -> ThumbnailWorker:
+    """The worker the app runs, bound to the test's transaction (the app starts none when it does not own the database)."""
+    return ThumbnailWorker(sessions, lambda: app.state.storage)
+
+
+async def test_a_thumbnail_appears_after_upload_and_is_freed_on_purge(
+    client: httpx.AsyncClient,
+    alice: SignedIn,
+    app: FastAPI,
+    sessions: async_sessionmaker[AsyncSession],
+    storage: Storage,
+) -> None:
+    image = await upload(client, alice, "photo.png", png(1200, 600))
+    url = f"/api/files/{image['id']}/thumbnail"
+
+    # GIVEN an image just uploaded WHEN its thumbnail is asked before the worker ran THEN 404 not ready, try again.
+    pending = await client.get(url, headers=alice.headers)
+    assert pending.status_code == 404
+    assert pending.json()["type"] == "urn:nubes:problem:thumbnail-not-ready"
+    assert pending.headers["retry-after"] == "2"
+
+    assert await worker(app, sessions).run_due() == 1
+    ready = await client.get(url, params={"size": 256}, headers=alice.headers)
+    assert ready.status_code == 200, ready.text
+    assert ready.headers["content-type"] == "image/webp"
+    with Image.open(io.BytesIO(ready.content)) as thumb:
+        assert thumb.format == "WEBP"
+        assert thumb.size == (THUMBNAIL_SIZE, THUMBNAIL_SIZE // 2)  # the longest side fits, the aspect is kept
+        assert rgb_at(thumb, 10, 10)[0] > 200  # still red
+    etag = ready.headers["etag"]
+    assert (await client.get(url, headers={**alice.headers, "If-None-Match": etag})).status_code == 304
+
+    # Derived data is not counted: the quota shows the image's bytes only.
+    quota = (await client.get("/api/users/me/quota", headers=alice.headers)).json()
+    assert quota["used_bytes"] == image["size"]
+    assert len(await blob_keys(storage)) == 2  # the image and its thumbnail
+
+    # Nothing is due any more: a finished job does not run again.
+    assert await worker(app, sessions).run_due() == 0
+
+    assert (await client.delete(f"/api/files/{image['id']}", headers=alice.headers)).status_code == 200
+    assert (await client.delete(f"/api/trash/{image['id']}", headers=alice.headers)).status_code == 204
+    await service.wait_for_background()
+    assert await blob_keys(storage) == set()
+
+
+async def test_a_new_version_gets_a_new_thumbnail_and_the_old_one_goes(
+    client: httpx.AsyncClient, alice: SignedIn, app: FastAPI, sessions: async_sessionmaker[AsyncSession], storage: Storage
+) -> None:
+    image = await upload(client, alice, "pic.png", png(64, 64, "blue"))
+    url = f"/api/files/{image['id']}/thumbnail"
+    await worker(app, sessions).run_due()
+    first = await client.get(url, headers=alice.headers)
+    assert first.status_code == 200
+
+    replaced = await client.put(
+        f"/api/files/{image['id']}/content", content=png(64, 32, "green"), headers={**alice.headers, "Content-Type": "image/png"}
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert (await client.get(url, headers=alice.headers)).json()["type"] == "urn:nubes:problem:thumbnail-not-ready"
+    await service.wait_for_background()
+    assert len(await blob_keys(storage)) == 2  # current content and the version; the stale thumbnail went
+
+    assert await worker(app, sessions).run_due() == 1
+    second = await client.get(url, headers=alice.headers)
+    assert second.status_code == 200
+    assert second.headers["etag"] != first.headers["etag"]
+    with Image.open(io.BytesIO(second.content)) as thumb:
+        assert thumb.size == (64, 32)  # never enlarged
+        assert rgb_at(thumb, 5, 5)[1] > 100  # green now
+    assert len(await blob_keys(storage)) == 3
+
+
+async def test_a_broken_image_is_marked_failed_and_not_retried(
+    client: httpx.AsyncClient, alice: SignedIn, app: FastAPI, sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    broken = await upload(client, alice, "broken.png", png(50, 50)[:60])  # the header, then nothing
+    garbage = await upload(client, alice, "noise.jpg", b"this is not a jpeg at all", "image/jpeg")
+    assert await worker(app, sessions).run_due() == 2
+    for file in (broken, garbage):
+        answer = await client.get(f"/api/files/{file['id']}/thumbnail", headers=alice.headers)
+        assert answer.status_code == 404
+        assert answer.json()["type"] == "urn:nubes:problem:thumbnail-unavailable"
+        assert file["name"] in answer.json()["detail"]
+    rows = list(await session.scalars(select(FileThumbnail)))
+    assert {row.state for row in rows} == {"failed"}
+    assert all(row.attempts == 1 and row.blob_key is None for row in rows)
+    assert await worker(app, sessions).run_due() == 0  # no retry can mend a broken image
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns past the limit; the worker refuses
+async def test_a_decompression_bomb_is_refused_without_decoding_it(
+    client: httpx.AsyncClient, alice: SignedIn, app: FastAPI, sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    # 100 megapixels of one color compress to a few kilobytes; decoded they would take 300 MB.
+    bomb = png(10_000, 10_000, mode="1", color="white")
+    assert len(bomb) < 100_000
+    file = await upload(client, alice, "bomb.png", bomb)
+    # 7,000 x 7,000 is under Pillow's own hard stop (twice the limit) but over the limit: the worker's check refuses it.
+    big = await upload(client, alice, "big.png", png(7_000, 7_000, mode="1", color="white"))
+    assert await worker(app, sessions).run_due() == 2
+    for item in (file, big):
+        answer = await client.get(f"/api/files/{item['id']}/thumbnail", headers=alice.headers)
+        assert answer.status_code == 404
+        assert answer.json()["type"] == "urn:nubes:problem:thumbnail-unavailable"
+    rows = {row.file_id.hex: row for row in await session.scalars(select(FileThumbnail))}
+    assert all(row.state == "failed" for row in rows.values())
+    assert "pixels" in (rows[big["id"].replace("-", "")].error or "")
+
+
+async def test_a_non_image_has_no_thumbnail_and_no_job(
+    client: httpx.AsyncClient, alice: SignedIn, app: FastAPI, sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    text = await upload(client, alice, "notes.txt", b"hello", "text/plain")
+    assert await worker(app, sessions).run_due() == 0
+    assert list(await session.scalars(select(FileThumbnail))) == []
+    answer = await client.get(f"/api/files/{text['id']}/thumbnail", headers=alice.headers)
+    assert answer.status_code == 404
+    assert answer.json()["type"] == "urn:nubes:problem:thumbnail-unavailable"
+    folder = await client.post("/api/files/folders", json={"name": "F"}, headers=alice.headers)
+    assert (await client.get(f"/api/files/{folder.json()['id']}/thumbnail", headers=alice.headers)).status_code == 404
+
+
+async def test_another_users_thumbnail_is_not_found(  # noqa: PLR0917 - fixtures
+    client: httpx.AsyncClient,
+    alice: SignedIn,
+    app: FastAPI,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    image = await upload(client, alice, "private.png", png(20, 20))
+    await worker(app, sessions).run_due()
+    assert (await client.get(f"/api/files/{image['id']}/thumbnail", headers=alice.headers)).status_code == 200
+    tenant = await session.get_one(Tenant, alice.user.tenant_id)
+    bob = await login(client, await make_user(session, settings, tenant))
+    refused = await client.get(f"/api/files/{image['id']}/thumbnail", headers=bob.headers)
+    assert refused.status_code == 404
+    assert refused.json()["type"] == "urn:nubes:problem:not-found"
+
+
+async def test_a_copied_image_gets_its_own_thumbnail(
+    client: httpx.AsyncClient, alice: SignedIn, app: FastAPI, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    image = await upload(client, alice, "a.png", png(30, 30))
+    copied = await client.post(f"/api/files/{image['id']}/copy", json={}, headers=alice.headers)
+    assert copied.status_code == 201, copied.text
+    assert await worker(app, sessions).run_due() == 2
+    for file_id in (image["id"], copied.json()["id"]):
+        assert (await client.get(f"/api/files/{file_id}/thumbnail", headers=alice.headers)).status_code == 200

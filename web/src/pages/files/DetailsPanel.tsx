@@ -1,0 +1,128 @@
+/** The details side panel of one file or folder: what it is, and its versions (download, restore). */
+import { useCallback, useState } from "react";
+
+import { contentUrl, listVersions, restoreVersion, versionUrl, type FileEntry } from "../../api/files";
+import { toApiError } from "../../api/problem";
+import { useMe } from "../../auth/session";
+import { buttonClass } from "../../components/Button";
+import { Alert } from "../../components/Form";
+import { CloseIcon, DownloadIcon } from "../../components/icons";
+import { useResource } from "../../hooks/useResource";
+import { describeTimestamp } from "../../lib/format";
+import { formatBytes, hasThumbnail } from "./fileKinds";
+import { Thumbnail } from "./media";
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="flex justify-between gap-3 py-1">
+      <dt className="text-slate-500 dark:text-slate-400">{label}</dt>
+      <dd className="truncate text-right text-slate-900 dark:text-slate-100">{children}</dd>
+    </div>
+  );
+}
+
+function Versions({ entry, onRestored }: { entry: FileEntry; onRestored: (entry: FileEntry) => void }) {
+  const me = useMe();
+  const load = useCallback((signal: AbortSignal) => listVersions(entry.id, signal), [entry.id]);
+  const { data, error, loading, reload } = useResource(load);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const restore = async (versionId: string): Promise<void> => {
+    setBusy(versionId);
+    setActionError(null);
+    try {
+      const restored = await restoreVersion(entry.id, versionId);
+      onRestored(restored);
+      reload();
+    } catch (caught) {
+      setActionError(toApiError(caught).message);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <section aria-label="Versions" className="mt-5">
+      <h3 className="text-sm font-semibold text-slate-900 dark:text-white">Versions</h3>
+      {(error ?? actionError) && <Alert tone="danger">{actionError ?? error?.message}</Alert>}
+      <ol className="mt-2 space-y-2 text-sm">
+        <li className="rounded-lg border border-sky-200 bg-sky-50 px-3 py-2 dark:border-sky-900 dark:bg-sky-950/40" data-testid="version-current">
+          <div className="flex justify-between">
+            <span className="font-medium">Version {entry.version_no} · current</span>
+            <span>{formatBytes(entry.size)}</span>
+          </div>
+          <div className="text-xs text-slate-500">{describeTimestamp(entry.updated_at).text}</div>
+        </li>
+        {loading && data === undefined && <li className="text-xs text-slate-500">Loading…</li>}
+        {data?.length === 0 && <li className="text-xs text-slate-500">No earlier versions. Uploading new content keeps the old one here.</li>}
+        {data?.map((version) => (
+          <li key={version.id} data-testid="version" data-version={version.version_no} className="rounded-lg border border-slate-200 px-3 py-2 dark:border-slate-800">
+            <div className="flex justify-between">
+              <span className="font-medium">Version {version.version_no}</span>
+              <span>{formatBytes(version.size)}</span>
+            </div>
+            <div className="text-xs text-slate-500">
+              {describeTimestamp(version.created_at).text} · {version.created_by === me.user.id ? "by you" : version.created_by ? "by another user" : "author removed"}
+            </div>
+            <div className="mt-2 flex gap-2">
+              <a className={buttonClass.small} href={versionUrl(entry.id, version.id)} aria-label={`Download version ${version.version_no}`}>
+                <DownloadIcon className="size-3.5" /> Download
+              </a>
+              <button
+                type="button"
+                className={buttonClass.small}
+                disabled={busy !== null}
+                aria-label={`Restore version ${version.version_no}`}
+                onClick={() => {
+                  void restore(version.id);
+                }}
+              >
+                {busy === version.id ? "Restoring…" : "Restore"}
+              </button>
+            </div>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+export function DetailsPanel({ entry, onClose, onChanged }: { entry: FileEntry; onClose: () => void; onChanged: () => void }) {
+  const [current, setCurrent] = useState(entry);
+  const shown = current.id === entry.id && current.version_no >= entry.version_no ? current : entry;
+  return (
+    <aside aria-label="Details" className="w-full shrink-0 rounded-xl border border-slate-200 bg-white p-4 lg:w-80 dark:border-slate-800 dark:bg-slate-900">
+      <div className="flex items-start justify-between gap-2">
+        <h2 className="text-base font-semibold break-all text-slate-900 dark:text-white">{shown.name}</h2>
+        <button type="button" onClick={onClose} className="rounded-lg p-1 text-slate-500 hover:bg-slate-100 dark:hover:bg-slate-800" aria-label="Close details">
+          <CloseIcon className="size-5" />
+        </button>
+      </div>
+      {hasThumbnail(shown) && (
+        <div className="mt-3 flex justify-center rounded-lg bg-slate-50 p-2 dark:bg-slate-950">
+          <Thumbnail entry={shown} className="max-h-48" />
+        </div>
+      )}
+      <dl className="mt-3 divide-y divide-slate-100 text-sm dark:divide-slate-800">
+        <Row label="Kind">{shown.kind === "file" ? shown.content_type || "file" : "Folder"}</Row>
+        {shown.kind === "file" && <Row label="Size">{formatBytes(shown.size)}</Row>}
+        <Row label="Modified">{describeTimestamp(shown.updated_at).text}</Row>
+        <Row label="Created">{describeTimestamp(shown.created_at).text}</Row>
+      </dl>
+      <a className={`${buttonClass.secondary} mt-4 w-full`} href={contentUrl(shown.id)}>
+        <DownloadIcon className="size-4" /> {shown.kind === "file" ? "Download" : "Download as zip"}
+      </a>
+      {shown.kind === "file" && (
+        <Versions
+          key={shown.id}
+          entry={shown}
+          onRestored={(restored) => {
+            setCurrent(restored);
+            onChanged();
+          }}
+        />
+      )}
+    </aside>
+  );
+}
