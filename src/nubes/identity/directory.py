@@ -82,7 +82,10 @@ async def group_names(*, session: AsyncSession, tenant_id: uuid.UUID, ids: Itera
     if not wanted:
         return {}
     rows = await session.execute(select(Group.id, Group.name).where(Group.tenant_id == tenant_id, Group.id.in_(wanted)))
-    return dict(rows.tuples().all())
+    names: dict[uuid.UUID, str] = {}
+    for group_id, name in rows:
+        names[group_id] = name
+    return names
 
 
 async def is_active_member(*, session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
