@@ -14,6 +14,8 @@ import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
+import { LinkDialog } from "./LinkDialog";
+import { ShareDialog } from "./ShareDialog";
 
 const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
 const td = "px-4 py-3 align-middle";
@@ -257,6 +259,8 @@ export function FilesPage() {
   const [creating, setCreating] = useState(false);
   const [renaming, setRenaming] = useState<FileEntry | null>(null);
   const [deleting, setDeleting] = useState<FileEntry | null>(null);
+  const [sharing, setSharing] = useState<FileEntry | null>(null);
+  const [linking, setLinking] = useState<FileEntry | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [quotaRound, setQuotaRound] = useState(0);
   const picker = useRef<HTMLInputElement>(null);
@@ -293,6 +297,9 @@ export function FilesPage() {
 
   const actions = (
     <>
+      <Link className={buttonClass.secondary} to="/files/shared">
+        Shared with me
+      </Link>
       <Link className={buttonClass.secondary} to={inTrash ? "/files" : "/files?view=trash"}>
         {inTrash ? "Back to files" : "Trash"}
       </Link>
@@ -421,6 +428,26 @@ export function FilesPage() {
                         <button
                           type="button"
                           className={buttonClass.small}
+                          aria-label={`Share ${entry.name}`}
+                          onClick={() => {
+                            setSharing(entry);
+                          }}
+                        >
+                          Share…
+                        </button>{" "}
+                        <button
+                          type="button"
+                          className={buttonClass.small}
+                          aria-label={`Get link to ${entry.name}`}
+                          onClick={() => {
+                            setLinking(entry);
+                          }}
+                        >
+                          Get link…
+                        </button>{" "}
+                        <button
+                          type="button"
+                          className={buttonClass.small}
                           aria-label={`Rename ${entry.name}`}
                           onClick={() => {
                             setRenaming(entry);
@@ -480,6 +507,22 @@ export function FilesPage() {
             await renameEntry(renaming.id, name);
             setRenaming(null);
             refresh();
+          }}
+        />
+      )}
+      {sharing !== null && (
+        <ShareDialog
+          entry={sharing}
+          onClose={() => {
+            setSharing(null);
+          }}
+        />
+      )}
+      {linking !== null && (
+        <LinkDialog
+          entry={linking}
+          onClose={() => {
+            setLinking(null);
           }}
         />
       )}
