@@ -16,7 +16,7 @@ function PermissionSelect({ value, label, onChange }: { value: SharePermission; 
   return (
     <select
       aria-label={label}
-      className={`${inputClass} w-auto py-1.5`}
+      className={inputClass.replace("w-full", "w-auto shrink-0")}
       value={value}
       onChange={(event) => {
         onChange(event.target.value as SharePermission);
@@ -79,8 +79,8 @@ export function ShareDialog({ entry, onClose }: { entry: { id: string; name: str
       <div className="space-y-5">
         {error !== null && <Alert tone="danger">{error}</Alert>}
         {done !== null && <Alert tone="success">{done}</Alert>}
-        <div className="flex items-end gap-3">
-          <div className="flex-1">
+        <div className="grid grid-cols-[minmax(0,1fr)_auto] items-end gap-3">
+          <div>
             <Field label="Add people or groups">
               {(control) => (
                 <input

@@ -37,7 +37,7 @@ function Frame({ children }: { children: ReactNode }) {
         <LogoMark />
         <span className="text-lg font-semibold tracking-tight">Nubes</span>
       </header>
-      <main className="flex flex-1 justify-center px-4 py-8">
+      <main className="flex flex-1 items-start justify-center px-4 py-8">
         <div className="w-full max-w-2xl rounded-2xl border border-slate-200 bg-white p-6 shadow-xl shadow-slate-900/5 sm:p-8 dark:border-slate-800 dark:bg-slate-900">{children}</div>
       </main>
     </div>
