@@ -235,10 +235,10 @@ async def test_tenant_link_policy_is_enforced(
 ) -> None:
     admin = await login(client, await make_user(session, settings, await _tenant_of(session, alice), roles=("admin",)))
     assert (await client.put("/api/admin/settings/links", json={"max_expiry_days": 7}, headers=alice.headers)).status_code == 403
-    bad = await client.put(
-        "/api/admin/settings/links", json={"default_expiry_days": 9, "max_expiry_days": 7}, headers=admin.headers
-    )
+    bad = await client.put("/api/admin/settings/links", json={"max_expiry_days": 0}, headers=admin.headers)
     assert bad.status_code == 422
+    not_bool = await client.put("/api/admin/settings/links", json={"require_password": "yes"}, headers=admin.headers)
+    assert not_bool.status_code == 422
     policy = {"default_expiry_days": 3, "max_expiry_days": 7, "require_password": True}
     saved = await client.put("/api/admin/settings/links", json=policy, headers=admin.headers)
     assert saved.status_code == 200, saved.text

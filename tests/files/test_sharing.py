@@ -178,6 +178,8 @@ async def test_reshare_never_grants_more_than_held(client: httpx.AsyncClient, te
     assert (await share(client, alice, plans["id"], user_id=str(bob.user.id), permission="view")).status_code == 409
     assert (await share(client, bob, plans["id"], user_id=str(alice.user.id), permission="view")).status_code == 422
     assert (await share(client, alice, plans["id"], permission="view")).status_code == 422
+    both = await share(client, alice, plans["id"], user_id=str(carol.user.id), group_id=team["group"], permission="view")
+    assert both.status_code == 422
 
 
 async def test_shares_stay_inside_the_tenant(client: httpx.AsyncClient, team: dict[str, Any], session: AsyncSession) -> None:

@@ -43,7 +43,7 @@ from nubes.files import access
 from nubes.files import service as files_service
 from nubes.files.models import FileNode
 from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
-from nubes.files.sharing_schemas import LinkCreate, LinkPolicyUpdate, LinkUpdate, ShareCreate, ShareUpdate
+from nubes.files.sharing_schemas import LinkCreate, LinkPolicyUpdate, LinkUpdate, ShareCreate, ShareUpdate, ShareWithUser
 from nubes.identity import directory, passwords
 from nubes.identity import service as identity_service
 
@@ -100,7 +100,9 @@ async def create_share(
     """Share a node with a user or a group of the same tenant."""
     node, held = await _shareable(session, principal, node_id)
     _check_grant(held, share_in.permission)
-    if share_in.user_id is not None:
+    user_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    if isinstance(share_in, ShareWithUser):
         user = await identity_service.get_user(session=session, principal=principal, user_id=share_in.user_id)
         if user.tenant_id != node.tenant_id:  # super-admins see every tenant's users; shares stay inside one
             raise NotFound("No such user.")
@@ -108,20 +110,18 @@ async def create_share(
             raise UnprocessableEntity(f"{directory.display_name(user)} owns {node.name!r} already.")
         if user.id == principal.user_id:
             raise UnprocessableEntity("You cannot share with yourself.")
-        clash = FileShare.user_id == user.id
+        clash, user_id = FileShare.user_id == user.id, user.id
     else:
-        group = await identity_service.get_group(
-            session=session, principal=principal, group_id=cast("uuid.UUID", share_in.group_id)
-        )
-        clash = FileShare.group_id == group.id
+        group = await identity_service.get_group(session=session, principal=principal, group_id=share_in.group_id)
+        clash, group_id = FileShare.group_id == group.id, group.id
     if await session.scalar(select(FileShare.id).where(FileShare.node_id == node.id, clash)) is not None:
         raise Conflict(f"{node.name!r} is already shared with them; change that share's permission instead.")
     share = FileShare(
         tenant_id=node.tenant_id,
         node_id=node.id,
         owner_id=node.owner_id,
-        user_id=share_in.user_id,
-        group_id=share_in.group_id,
+        user_id=user_id,
+        group_id=group_id,
         permission=share_in.permission,
         created_by=principal.user_id,
     )
@@ -302,8 +302,8 @@ def _checked_expiry(policy: LinkPolicy, expires_at: datetime | None, *, given: b
             errors=[FieldError(loc=["body", "expires_at"], msg="no time zone", type="timezone_naive")],
         )
     if not given:
-        days = policy.default_expiry_days or policy.max_expiry_days
-        return now + timedelta(days=days) if days else None
+        candidates = [days for days in (policy.default_expiry_days, policy.max_expiry_days) if days]
+        return now + timedelta(days=min(candidates)) if candidates else None
     if expires_at is not None and expires_at <= now:
         raise UnprocessableEntity(
             "expires_at is in the past; choose a later time.",

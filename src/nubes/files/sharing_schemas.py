@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from nubes.files.schemas import FileRead
 
@@ -21,18 +21,25 @@ class PartyRef(BaseModel):
     name: str
 
 
-class ShareCreate(BaseModel):
-    """Share with one user or one group of your organization."""
+class ShareWithUser(BaseModel):
+    """Share with one user of your organization."""
 
-    user_id: uuid.UUID | None = None
-    group_id: uuid.UUID | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID
     permission: SharePermission = Field(default="view", description="view < edit < reshare; each includes the ones before it.")
 
-    @model_validator(mode="after")
-    def _one_recipient(self) -> ShareCreate:
-        if (self.user_id is None) == (self.group_id is None):
-            raise ValueError("give exactly one of user_id and group_id")
-        return self
+
+class ShareWithGroup(BaseModel):
+    """Share with one group of your organization (its members, as they come and go)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_id: uuid.UUID
+    permission: SharePermission = Field(default="view", description="view < edit < reshare; each includes the ones before it.")
+
+
+ShareCreate = ShareWithUser | ShareWithGroup
 
 
 class ShareUpdate(BaseModel):
@@ -113,21 +120,11 @@ class LinkPolicyRead(BaseModel):
 
 
 class LinkPolicyUpdate(BaseModel):
-    """New rules for public links."""
+    """New rules for public links (a default longer than the maximum is cut to the maximum)."""
 
     default_expiry_days: int | None = Field(default=None, ge=1, le=3650)
     max_expiry_days: int | None = Field(default=None, ge=1, le=3650)
-    require_password: bool = False
-
-    @model_validator(mode="after")
-    def _default_within_max(self) -> LinkPolicyUpdate:
-        if (
-            self.default_expiry_days is not None
-            and self.max_expiry_days is not None
-            and self.default_expiry_days > self.max_expiry_days
-        ):
-            raise ValueError("default_expiry_days cannot be longer than max_expiry_days")
-        return self
+    require_password: StrictBool = False
 
 
 class PublicEntry(BaseModel):

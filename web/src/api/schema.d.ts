@@ -2580,7 +2580,7 @@ export interface components {
         };
         /**
          * LinkPolicyUpdate
-         * @description New rules for public links.
+         * @description New rules for public links (a default longer than the maximum is cut to the maximum).
          */
         LinkPolicyUpdate: {
             /** Default Expiry Days */
@@ -3337,23 +3337,6 @@ export interface components {
             current: boolean;
         };
         /**
-         * ShareCreate
-         * @description Share with one user or one group of your organization.
-         */
-        ShareCreate: {
-            /** User Id */
-            user_id?: string | null;
-            /** Group Id */
-            group_id?: string | null;
-            /**
-             * Permission
-             * @description view < edit < reshare; each includes the ones before it.
-             * @default view
-             * @enum {string}
-             */
-            permission: "view" | "edit" | "reshare";
-        };
-        /**
          * ShareRead
          * @description Who a file or folder is shared with, and how.
          */
@@ -3389,6 +3372,42 @@ export interface components {
         ShareUpdate: {
             /**
              * Permission
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+        };
+        /**
+         * ShareWithGroup
+         * @description Share with one group of your organization (its members, as they come and go).
+         */
+        ShareWithGroup: {
+            /**
+             * Group Id
+             * Format: uuid
+             */
+            group_id: string;
+            /**
+             * Permission
+             * @description view < edit < reshare; each includes the ones before it.
+             * @default view
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+        };
+        /**
+         * ShareWithUser
+         * @description Share with one user of your organization.
+         */
+        ShareWithUser: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /**
+             * Permission
+             * @description view < edit < reshare; each includes the ones before it.
+             * @default view
              * @enum {string}
              */
             permission: "view" | "edit" | "reshare";
@@ -7496,7 +7515,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ShareCreate"];
+                "application/json": components["schemas"]["ShareWithUser"] | components["schemas"]["ShareWithGroup"];
             };
         };
         responses: {
