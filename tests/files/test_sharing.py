@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
@@ -109,7 +109,9 @@ async def test_view_share_lets_a_user_read_only_and_revocation_is_immediate(
     assert actions == {"files.share.create", "files.share.revoke"}
 
 
-async def test_group_edit_share_writes_on_the_owners_quota(client: httpx.AsyncClient, team: dict[str, Any]) -> None:
+async def test_group_edit_share_writes_on_the_owners_quota(
+    client: httpx.AsyncClient, team: dict[str, Any], session: AsyncSession
+) -> None:
     alice, bob, carol = team["alice"], team["bob"], team["carol"]
     plans, report = await shared_folder(client, alice)
     created = await share(client, alice, plans["id"], group_id=team["group"], permission="edit")
@@ -152,6 +154,12 @@ async def test_group_edit_share_writes_on_the_owners_quota(client: httpx.AsyncCl
     assert (await client.get("/api/users/me/quota", headers=bob.headers)).json()["used_bytes"] == before_bob + len(
         b"revised numbers"
     )
+
+    # Out of the group, out of the folder: at once, with no new sign-in.
+    await session.execute(delete(GroupMember).where(GroupMember.user_id == bob.user.id))
+    await session.flush()
+    assert (await client.get(f"/api/files/{report['id']}", headers=bob.headers)).status_code == 404
+    assert (await client.get("/api/shares/with-me", headers=bob.headers)).json()["items"] == []
 
 
 async def test_reshare_never_grants_more_than_held(client: httpx.AsyncClient, team: dict[str, Any]) -> None:
