@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.compute.models import Cluster, Container, Egg, Job, Node
 from nubes.config import Settings
 from nubes.files.models import FileNode, FileVersion
+from nubes.files.sharing_models import FileShare, PublicLink
 from nubes.identity.models import Group, GroupMember, Passkey, PersonalAccessToken, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
@@ -49,6 +50,11 @@ PUBLIC = {
     "auth-passkey-login",
     # An agent trades its one-time registration token for a node credential.
     "nodes-register",
+    # Public links: the 256-bit token in the path is the credential (plus the link's password when it has one).
+    "public-link-get",
+    "public-link-unlock",
+    "public-link-download",
+    "public-link-upload",
 }
 
 # Operations on platform-wide catalog objects every tenant may read (not tenant-owned, so not isolated).
@@ -78,6 +84,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-users-quota": {"quota_bytes": 0},
     "nodes-allocations-add": {"ip": "127.0.0.1", "ports": ["25600"]},
     "containers-power": {"action": "kill"},
+    "files-shares-create": {"group_id": "00000000-0000-4000-8000-000000000000", "permission": "view"},
+    "files-shares-update": {"permission": "reshare"},
+    "files-links-create": {"kind": "view"},
+    "files-links-update": {"kind": "edit"},
+    "admin-settings-links-update": {"max_expiry_days": 1},
+    "public-link-unlock": {"password": "x"},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -152,6 +164,14 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
     await session.flush()
     version = FileVersion(tenant_id=tenant.id, file_id=file.id, version_no=1, size=1, blob_key="cd" * 16, sha256="1" * 64)
     session.add(version)
+    file_share = FileShare(
+        tenant_id=tenant.id, node_id=file.id, owner_id=member.id, group_id=group.id, permission="view", created_by=member.id
+    )
+    link = PublicLink(
+        tenant_id=tenant.id, node_id=file.id, owner_id=member.id, created_by=member.id, kind="view",
+        token_hash="e" * 64, token_sealed="v1.sealed",
+    )  # fmt: skip
+    session.add_all([file_share, link])
     cluster = Cluster(name="a-cluster")
     session.add(cluster)
     await session.flush()
@@ -189,6 +209,8 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         # tested); compute's node routes are for platform admins only and refuse tenant B regardless.
         "node_id": str(file.id),
         "version_id": str(version.id),
+        "share_id": str(file_share.id),
+        "link_id": str(link.id),
         "egg_id": str(egg.id),
         "container_id": str(container.id),
         "job_id": str(job.id),
@@ -215,7 +237,8 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
     checked = []
     for method, path, operation in _operations(app):
         names = _PARAM.findall(path)
-        if not names or operation["operationId"] in SHARED_CATALOG:
+        # Public operations are reached by a secret token, not a tenant's id: nothing to isolate by tenant.
+        if not names or operation["operationId"] in SHARED_CATALOG | PUBLIC:
             continue
         missing = [name for name in names if name not in objects_of_tenant_a]
         assert not missing, f"{method} {path}: add a tenant-A object for {missing} to objects_of_tenant_a"
@@ -257,4 +280,12 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "containers-logs",
         "jobs-get",
         "nodes-revoke",
+        "files-shares-create",
+        "files-shares-list",
+        "files-shares-update",
+        "files-shares-delete",
+        "files-links-create",
+        "files-links-list",
+        "files-links-update",
+        "files-links-delete",
     } <= set(checked)

@@ -23,9 +23,11 @@ from nubes.core.ratelimit import RateLimiter
 from nubes.core.spa import SinglePageApp
 from nubes.files.api import router as files_router
 from nubes.files.service import install_blob_hooks
+from nubes.files.sharing_api import router as sharing_router
 from nubes.files.storage import open_storage
 from nubes.files.tasks import ThumbnailWorker
 from nubes.identity.api import router as identity_router
+from nubes.identity.directory import router as directory_router
 from nubes.identity.security_api import router as security_router
 from nubes.identity.tokens import KeyRing
 from nubes.ops.api import router as ops_router
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(identity_router, prefix="/api")
     app.include_router(security_router, prefix="/api")
     app.include_router(files_router, prefix="/api")
+    app.include_router(sharing_router, prefix="/api")
+    app.include_router(directory_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)

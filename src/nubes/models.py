@@ -5,6 +5,7 @@ from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
 from nubes.core.mail import OutboxMail
 from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
+from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
 from nubes.identity.models import (
     AccountToken,
     Group,
@@ -38,16 +39,19 @@ __all__ = [
     "FileFavorite",
     "FileNameTerm",
     "FileNode",
+    "FileShare",
     "FileVersion",
     "Group",
     "GroupMember",
     "GroupRole",
     "Job",
+    "LinkPolicy",
     "LoginChallenge",
     "Node",
     "OutboxMail",
     "Passkey",
     "PersonalAccessToken",
+    "PublicLink",
     "RecoveryCode",
     "RefreshToken",
     "Role",

@@ -1,6 +1,6 @@
 /**
  * The route table: /login and the other pages before signing in (sign-up, forgot and reset password,
- * confirming an email address) on their own; inside the shell, the public status page, and everything else
+ * confirming an email address) and the public link page (/s/:token) on their own; inside the shell, the public status page, and everything else
  * behind the sign-in guard (overview, one route per section, the account page, not-found).
  */
 import { BrowserRouter, Route, Routes } from "react-router";
@@ -13,7 +13,9 @@ import { ComingSoonPage } from "./pages/ComingSoonPage";
 import { HomePage } from "./pages/home/HomePage";
 import { LoginPage } from "./pages/login/LoginPage";
 import { ForgotPasswordPage, RegisterPage, ResetPasswordPage, VerifyEmailPage } from "./pages/login/PublicPages";
+import { SharedWithMePage } from "./pages/files/SharedWithMePage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { PublicLinkPage } from "./pages/public/PublicLinkPage";
 import { sections, type Section } from "./sections";
 
 function sectionRoute(section: Section) {
@@ -31,10 +33,12 @@ export function App() {
           <Route path="/forgot-password" element={<ForgotPasswordPage />} />
           <Route path="/reset-password" element={<ResetPasswordPage />} />
           <Route path="/verify-email" element={<VerifyEmailPage />} />
+          <Route path="/s/:token" element={<PublicLinkPage />} />
           <Route element={<AppShell />}>
             {sections.filter((section) => section.public).map(sectionRoute)}
             <Route element={<RequireAuth />}>
               <Route index element={<HomePage />} />
+              <Route path="/files/shared" element={<SharedWithMePage />} />
               {sections.filter((section) => !section.public).map(sectionRoute)}
               <Route path="/account" element={<AccountPage />} />
               <Route path="*" element={<NotFoundPage />} />

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import mimetypes
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
@@ -27,9 +28,9 @@ from nubes.config import Settings
 from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
-from nubes.core.errors import BadRequest, Conflict, FieldError, NotFound, PayloadTooLarge, UnprocessableEntity
+from nubes.core.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound, PayloadTooLarge, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.files import names, tasks
+from nubes.files import access, names, tasks
 from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileThumbnail, FileVersion, StorageUsage
 from nubes.files.schemas import FileCopy, FileUpdate, FolderCreate
 from nubes.files.storage import BlobInfo, SizeMismatch, Storage, TooLarge
@@ -288,21 +289,52 @@ async def get_root(*, session: AsyncSession, principal: Principal) -> FileNode:
     return root
 
 
-async def get_or_raise(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID, trashed: bool = False) -> FileNode:
-    """A live node of the principal (or, with `trashed`, a node they put in the trash); 404 otherwise."""
-    query = select(FileNode).where(_owned(principal), FileNode.id == node_id)
-    query = query.where(FileNode.trashed_at.is_not(None)) if trashed else query.where(FileNode.in_trash.is_(False))
-    node = await session.scalar(query)
+async def get_or_raise(
+    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, trashed: bool = False, need: int = access.VIEW
+) -> FileNode:
+    """A live node the principal owns or was shared with `need` (or, with `trashed`, a node they put in the trash).
+
+    404 when they cannot see it at all (another tenant's, another user's not shared with them);
+    403 when a share lets them see it but not do what `need` asks.
+    """
+    if trashed:
+        node = await session.scalar(
+            select(FileNode).where(_owned(principal), FileNode.id == node_id, FileNode.trashed_at.is_not(None))
+        )
+        if node is None:
+            raise NotFound(f"No file or folder {node_id} in your trash.")
+        return node
+    node = await session.scalar(
+        select(FileNode).where(FileNode.tenant_id == principal.tenant_id, FileNode.id == node_id, FileNode.in_trash.is_(False))
+    )
     if node is None:
-        where = "in your trash" if trashed else "in your files"
-        raise NotFound(f"No file or folder {node_id} {where}.")
+        raise NotFound(f"No file or folder {node_id} in your files.")
+    if node.owner_id == principal.user_id:
+        return node
+    held = await access.of(session, principal, node)
+    if held.level == access.NONE:
+        raise NotFound(f"No file or folder {node_id} in your files.")
+    if held.level < need:
+        raise Forbidden(
+            f"{node.name!r} is shared with you to {access.NAMES[held.level]} only; "
+            f"ask its owner for {access.NAMES[need]} permission."
+        )
     return node
 
 
-async def _folder(*, session: AsyncSession, principal: Principal, folder_id: uuid.UUID | None) -> FileNode:
+def as_owner(principal: Principal, node: FileNode) -> Principal:
+    """The principal on whose space and quota a write into `node`'s tree counts: the tree's owner."""
+    if node.owner_id == principal.user_id:
+        return principal
+    return dataclasses.replace(principal, user_id=node.owner_id)
+
+
+async def _folder(
+    *, session: AsyncSession, principal: Principal, folder_id: uuid.UUID | None, need: int = access.VIEW
+) -> FileNode:
     if folder_id is None:
         return await get_root(session=session, principal=principal)
-    folder = await get_or_raise(session=session, principal=principal, node_id=folder_id)
+    folder = await get_or_raise(session=session, principal=principal, node_id=folder_id, need=need)
     if folder.kind == "file":
         raise UnprocessableEntity(f"{folder.name!r} is a file, not a folder; choose a folder.")
     return folder
@@ -349,6 +381,11 @@ async def list_children(
         .offset(offset)
     )
     path = await ancestors(session=session, node=folder)
+    if folder.owner_id != principal.user_id:
+        # Someone else's tree: the path starts at the folder that was shared, never above it.
+        top = (await access.of(session, principal, folder)).top_id
+        ids = [entry.id for entry in path]
+        path = path[ids.index(top) :] if top in ids else []
     return folder, path, list(items), int(total or 0)
 
 
@@ -421,15 +458,22 @@ async def _place(session: AsyncSession, node: FileNode, folder: FileNode) -> Non
     await session.flush()
 
 
+async def free_name_in(*, session: AsyncSession, principal: Principal, folder_id: uuid.UUID, name: str) -> str:
+    """`name` (checked), or its next free variant `stem (2).ext` in a folder the principal can see."""
+    folder = await _folder(session=session, principal=principal, folder_id=folder_id)
+    clean = _checked_name(name, "file")
+    return names.free_name(clean, await _taken(session, folder))
+
+
 async def create_folder(*, session: AsyncSession, principal: Principal, folder_in: FolderCreate) -> FileNode:
     """A new empty folder."""
-    parent = await _folder(session=session, principal=principal, folder_id=folder_in.parent_id)
+    parent = await _folder(session=session, principal=principal, folder_id=folder_in.parent_id, need=access.EDIT)
     name = _checked_name(folder_in.name)
     await _check_free(session, parent, name)
     now = utcnow()
     node = FileNode(
         tenant_id=principal.tenant_id,
-        owner_id=principal.user_id,
+        owner_id=parent.owner_id,
         parent_id=parent.id,
         kind="folder",
         name=name,
@@ -466,9 +510,10 @@ async def check_upload(
     if parent_id is None:
         parent = await session.scalar(select(FileNode).where(_owned(principal), FileNode.parent_id.is_(None)))
     else:
-        parent = await _folder(session=session, principal=principal, folder_id=parent_id)
+        parent = await _folder(session=session, principal=principal, folder_id=parent_id, need=access.EDIT)
     if parent is not None:
         await _check_free(session, parent, clean)
+        principal = as_owner(principal, parent)
     return await _room(session=session, settings=settings, principal=principal, expected_size=expected_size)
 
 
@@ -476,10 +521,10 @@ async def check_replace(
     *, session: AsyncSession, settings: Settings, principal: Principal, node_id: uuid.UUID, expected_size: int | None
 ) -> int | None:
     """Refuse new content before reading it (a folder, a declared size past the quota); returns the bytes left."""
-    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
     if node.kind != "file":
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
-    return await _room(session=session, settings=settings, principal=principal, expected_size=expected_size)
+    return await _room(session=session, settings=settings, principal=as_owner(principal, node), expected_size=expected_size)
 
 
 async def _store(
@@ -520,14 +565,16 @@ async def upload(
     info = await _store(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
     # Write first: on SQLite a transaction that reads and then writes fails at once if another writer
     # committed in between; one that starts by writing waits its turn.
-    await charge(session=session, settings=settings, principal=principal, size=info.size)
-    parent = await _folder(session=session, principal=principal, folder_id=parent_id)
+    await _ensure_usage_rows(session, principal)
+    parent = await _folder(session=session, principal=principal, folder_id=parent_id, need=access.EDIT)
+    # Into a folder shared with the uploader: the file is the folder owner's, on the owner's quota.
+    await charge(session=session, settings=settings, principal=as_owner(principal, parent), size=info.size)
     clean = _checked_name(name, "file")
     await _check_free(session, parent, clean)
     now = utcnow()
     node = FileNode(
         tenant_id=principal.tenant_id,
-        owner_id=principal.user_id,
+        owner_id=parent.owner_id,
         parent_id=parent.id,
         kind="file",
         name=clean,
@@ -577,10 +624,11 @@ async def replace_content(
     Like `upload`: streams first (call `check_replace` and end its transaction before).
     """
     info = await _store(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
-    await charge(session=session, settings=settings, principal=principal, size=info.size)  # write first (see `upload`)
-    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    await _ensure_usage_rows(session, principal)  # write first (see `upload`)
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
     if node.kind != "file":
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
+    await charge(session=session, settings=settings, principal=as_owner(principal, node), size=info.size)
     await _lock(session, node)
     _keep_as_version(session, node)
     node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
@@ -624,14 +672,20 @@ async def _inside(session: AsyncSession, node: FileNode, target: FileNode) -> bo
 
 
 async def update(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID, node_in: FileUpdate) -> FileNode:
-    """Rename and/or move a node; a folder cannot go into itself or below itself."""
-    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    """Rename and/or move a node; a folder cannot go into itself or below itself, nor into another person's tree."""
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
     if node.kind == "root":
         raise UnprocessableEntity("Your root folder cannot be renamed or moved.")
     fields = node_in.model_fields_set
-    target = await _folder(session=session, principal=principal, folder_id=node_in.parent_id) if "parent_id" in fields else None
+    target = (
+        await _folder(session=session, principal=principal, folder_id=node_in.parent_id, need=access.EDIT)
+        if "parent_id" in fields
+        else None
+    )
     if target is None:
         target = await session.get_one(FileNode, node.parent_id)
+    if target.owner_id != node.owner_id:
+        raise UnprocessableEntity(f"{node.name!r} belongs to someone else's files than that folder; copy it instead.")
     name = _checked_name(node_in.name) if node_in.name is not None else node.name
     if node.kind == "folder" and (
         target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
@@ -662,9 +716,14 @@ async def copy(
     if node.kind == "root":
         raise UnprocessableEntity("Your root folder cannot be copied; copy what is in it.")
     if "parent_id" in copy_in.model_fields_set:
-        target = await _folder(session=session, principal=principal, folder_id=copy_in.parent_id)
+        target = await _folder(session=session, principal=principal, folder_id=copy_in.parent_id, need=access.EDIT)
     else:
-        target = await session.get_one(FileNode, node.parent_id)
+        try:
+            target = await _folder(session=session, principal=principal, folder_id=node.parent_id, need=access.EDIT)
+        except (NotFound, Forbidden):  # a copy of something shared with you, next to it if you may write there, else at home
+            target = await get_root(session=session, principal=principal)
+    creator = principal.user_id
+    principal = as_owner(principal, target)  # the copy is the target tree owner's, on their quota
     if node.kind == "folder" and (
         target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
     ):
@@ -701,7 +760,7 @@ async def copy(
             version_no=1,
             created_at=now,
             updated_at=now,
-            created_by=principal.user_id,
+            created_by=creator,
         )
         new_ids[original.id] = clone.id
         if original is node:
@@ -720,10 +779,16 @@ async def copy(
 
 
 async def trash(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID, origin: Origin) -> FileNode:
-    """Move a node (and what is under it) to the trash; its bytes still count until it is purged."""
-    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    """Move a node (and what is under it) to the trash; its bytes still count until it is purged.
+
+    Someone a folder is shared with to edit may delete what is in it (it goes to the owner's trash),
+    not the shared folder itself.
+    """
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
     if node.kind == "root":
         raise UnprocessableEntity("Your root folder cannot be deleted.")
+    if node.owner_id != principal.user_id and (await access.of(session, principal, node)).top_id == node.id:
+        raise Forbidden(f"{node.name!r} was shared with you; only its owner can delete it.")
     subtree = await _subtree(session, node, live_only=True)
     now = utcnow()
     for member in subtree:
@@ -883,7 +948,8 @@ async def restore_version(
 ) -> FileNode:
     """Make an earlier content current again (as a new version; the current one is kept)."""
     node, version = await get_version(session=session, principal=principal, node_id=node_id, version_id=version_id)
-    await charge(session=session, settings=settings, principal=principal, size=version.size)
+    await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
+    await charge(session=session, settings=settings, principal=as_owner(principal, node), size=version.size)
     key = uuid.uuid4().hex
     await storage.copy(version.blob_key, key)
     _blobs(session, storage).written.append(key)

@@ -1246,6 +1246,215 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{node_id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who it is shared with */
+        get: operations["files-shares-list"];
+        put?: never;
+        /** Share with a user or a group */
+        post: operations["files-shares-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{node_id}/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a share (or leave one made to you) */
+        delete: operations["files-shares-delete"];
+        options?: never;
+        head?: never;
+        /** Change a share's permission */
+        patch: operations["files-shares-update"];
+        trace?: never;
+    };
+    "/api/shares/with-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shared with me */
+        get: operations["shares-with-me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{node_id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public links of a file or folder */
+        get: operations["files-links-list"];
+        put?: never;
+        /** Make a public link */
+        post: operations["files-links-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{node_id}/links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a public link */
+        delete: operations["files-links-delete"];
+        options?: never;
+        head?: never;
+        /** Change a public link */
+        patch: operations["files-links-update"];
+        trace?: never;
+    };
+    "/api/files/link-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rules your links must follow */
+        get: operations["files-link-policy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/settings/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's public link policy */
+        get: operations["admin-settings-links"];
+        /** Set the organization's public link policy */
+        put: operations["admin-settings-links-update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a public link opens (a folder's listing for view and edit links) */
+        get: operations["public-link-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/links/{token}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a link's password (attempts are rate-limited) */
+        post: operations["public-link-unlock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/links/{token}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download what a link opens (Range honoured; a folder comes as a zip) */
+        get: operations["public-link-download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/links/{token}/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload through an edit link or a drop box (multipart, field `file`); it counts on the owner's quota */
+        post: operations["public-link-upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find people and groups of your organization (to share with) */
+        get: operations["directory-search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clusters": {
         parameters: {
             query?: never;
@@ -1801,6 +2010,14 @@ export interface components {
              */
             file: string;
         };
+        /** Body_public-link-upload */
+        "Body_public-link-upload": {
+            /**
+             * File
+             * @description The file; its filename is the new file's name.
+             */
+            file: string;
+        };
         /**
          * CheckResult
          * @description The outcome of one readiness check.
@@ -1983,6 +2200,37 @@ export interface components {
         CurrentPassword: {
             /** Password */
             password: string;
+        };
+        /**
+         * DirectoryEntry
+         * @description A user or group of your organization you can share with.
+         */
+        DirectoryEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "user" | "group";
+            /** Name */
+            name: string;
+            /**
+             * Detail
+             * @description The username of a user, the description of a group.
+             */
+            detail: string;
+        };
+        /**
+         * DirectoryPage
+         * @description People and groups matching a search.
+         */
+        DirectoryPage: {
+            /** Items */
+            items: components["schemas"]["DirectoryEntry"][];
         };
         /**
          * EggRead
@@ -2308,6 +2556,138 @@ export interface components {
             pids: number;
         };
         /**
+         * LinkCreate
+         * @description A public link; expiry and password as the tenant's link policy allows.
+         */
+        LinkCreate: {
+            /**
+             * Kind
+             * @description view: read; edit: read and upload; upload: a drop box, upload only.
+             * @default view
+             * @enum {string}
+             */
+            kind: "view" | "edit" | "upload";
+            /**
+             * Expires At
+             * @description When it stops working; the policy's default when absent.
+             */
+            expires_at?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Max Downloads */
+            max_downloads?: number | null;
+        };
+        /**
+         * LinkPolicyRead
+         * @description The organization's rules for public links.
+         */
+        LinkPolicyRead: {
+            /**
+             * Default Expiry Days
+             * @description Expiry given to a link made without one; null: none.
+             */
+            default_expiry_days: number | null;
+            /**
+             * Max Expiry Days
+             * @description The longest a link may live; null: no limit.
+             */
+            max_expiry_days: number | null;
+            /** Require Password */
+            require_password: boolean;
+        };
+        /**
+         * LinkPolicyUpdate
+         * @description New rules for public links (a default longer than the maximum is cut to the maximum).
+         */
+        LinkPolicyUpdate: {
+            /** Default Expiry Days */
+            default_expiry_days?: number | null;
+            /** Max Expiry Days */
+            max_expiry_days?: number | null;
+            /**
+             * Require Password
+             * @default false
+             */
+            require_password: boolean;
+        };
+        /**
+         * LinkRead
+         * @description A public link of a file or folder.
+         */
+        LinkRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Node Id
+             * Format: uuid
+             */
+            node_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "view" | "edit" | "upload";
+            /**
+             * Token
+             * @description The secret part of the link; anyone who has it can use the link.
+             */
+            token: string;
+            /**
+             * Url Path
+             * @description Where the link opens, e.g. /s/<token>.
+             */
+            url_path: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Has Password */
+            has_password: boolean;
+            /** Max Downloads */
+            max_downloads: number | null;
+            /** Download Count */
+            download_count: number;
+            created_by: components["schemas"]["PartyRef"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * LinkUnlock
+         * @description The link's password.
+         */
+        LinkUnlock: {
+            /** Password */
+            password: string;
+        };
+        /**
+         * LinkUnlocked
+         * @description Proof that the password was given: sent back as the `X-Link-Access` header (browsers get a cookie too).
+         */
+        LinkUnlocked: {
+            /** Access Token */
+            access_token: string;
+            /** Expires In */
+            expires_in: number;
+        };
+        /**
+         * LinkUpdate
+         * @description Change a link; a field left out is unchanged, `password: null` removes the password.
+         */
+        LinkUpdate: {
+            /** Kind */
+            kind?: ("view" | "edit" | "upload") | null;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Max Downloads */
+            max_downloads?: number | null;
+        };
+        /**
          * Me
          * @description The signed-in user, their tenant, roles and effective permissions.
          */
@@ -2507,6 +2887,19 @@ export interface components {
             token: string;
         };
         /**
+         * PartyRef
+         * @description A user or a group, by id and display name.
+         */
+        PartyRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
          * PasskeyCreate
          * @description The credential the browser created (`credential.toJSON()`), with a name to recognise it by.
          */
@@ -2657,6 +3050,79 @@ export interface components {
             request_id?: string | null;
             /** Errors */
             errors?: components["schemas"]["FieldError"][] | null;
+        };
+        /**
+         * PublicEntry
+         * @description One file or folder inside a shared folder, as a link's visitor sees it.
+         */
+        PublicEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "folder" | "file";
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * PublicLinkInfo
+         * @description What a public link opens: the item, and for a folder (view and edit links) what it holds.
+         */
+        PublicLinkInfo: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "view" | "edit" | "upload";
+            /**
+             * Node Kind
+             * @enum {string}
+             */
+            node_kind: "root" | "folder" | "file";
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Downloads Left */
+            downloads_left: number | null;
+            /**
+             * Folder Id
+             * @description The folder listed (the link's folder or one below it).
+             */
+            folder_id: string | null;
+            /**
+             * Path
+             * @description From the link's folder down to the listed folder's parent.
+             */
+            path: components["schemas"]["PublicEntry"][];
+            /**
+             * Items
+             * @description The listed folder's content; null for files and drop boxes.
+             */
+            items: components["schemas"]["PublicEntry"][] | null;
         };
         /**
          * QuotaRead
@@ -2896,6 +3362,115 @@ export interface components {
              * @default false
              */
             current: boolean;
+        };
+        /**
+         * ShareRead
+         * @description Who a file or folder is shared with, and how.
+         */
+        ShareRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Node Id
+             * Format: uuid
+             */
+            node_id: string;
+            user: components["schemas"]["PartyRef"] | null;
+            group: components["schemas"]["PartyRef"] | null;
+            /**
+             * Permission
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+            shared_by: components["schemas"]["PartyRef"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * ShareUpdate
+         * @description A new permission for a share.
+         */
+        ShareUpdate: {
+            /**
+             * Permission
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+        };
+        /**
+         * ShareWithGroup
+         * @description Share with one group of your organization (its members, as they come and go).
+         */
+        ShareWithGroup: {
+            /**
+             * Group Id
+             * Format: uuid
+             */
+            group_id: string;
+            /**
+             * Permission
+             * @description view < edit < reshare; each includes the ones before it.
+             * @default view
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+        };
+        /**
+         * ShareWithUser
+         * @description Share with one user of your organization.
+         */
+        ShareWithUser: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /**
+             * Permission
+             * @description view < edit < reshare; each includes the ones before it.
+             * @default view
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+        };
+        /**
+         * SharedItem
+         * @description Something shared with you, directly or through a group; `permission` is the most any of those shares grants.
+         */
+        SharedItem: {
+            node: components["schemas"]["FileRead"];
+            /**
+             * Permission
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+            shared_by: components["schemas"]["PartyRef"] | null;
+            /**
+             * Via Groups
+             * @description The groups it reaches you through (empty when shared with you directly).
+             */
+            via_groups: components["schemas"]["PartyRef"][];
+            /**
+             * Shared At
+             * Format: date-time
+             */
+            shared_at: string;
+        };
+        /**
+         * SharedWithMe
+         * @description Everything shared with you.
+         */
+        SharedWithMe: {
+            /** Items */
+            items: components["schemas"]["SharedItem"][];
+            /** Total */
+            total: number;
         };
         /**
          * TenantCreate
@@ -6948,6 +7523,775 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-shares-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-shares-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareWithUser"] | components["schemas"]["ShareWithGroup"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-shares-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-shares-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "shares-with-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedWithMe"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-links-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-links-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-links-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-links-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-link-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPolicyRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-settings-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPolicyRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-settings-links-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPolicyRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "public-link-get": {
+        parameters: {
+            query?: {
+                /** @description A folder under the link's folder to list. */
+                node_id?: string | null;
+            };
+            header?: {
+                /** @description The access_token from /unlock (browsers send a cookie instead). */
+                "X-Link-Access"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicLinkInfo"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "public-link-unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkUnlock"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkUnlocked"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "public-link-download": {
+        parameters: {
+            query?: {
+                /** @description A file or folder under the link's folder. */
+                node_id?: string | null;
+            };
+            header?: {
+                /** @description The access_token from /unlock (browsers send a cookie instead). */
+                "X-Link-Access"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The content (a zip for a folder) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description The asked byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "public-link-upload": {
+        parameters: {
+            query?: {
+                /** @description A folder under an edit link's folder to upload into. */
+                node_id?: string | null;
+            };
+            header?: {
+                /** @description The access_token from /unlock (browsers send a cookie instead). */
+                "X-Link-Access"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_public-link-upload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicEntry"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "directory-search": {
+        parameters: {
+            query?: {
+                /** @description Part of a username, display name or group name. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryPage"];
+                };
             };
             /** @description Client error */
             "4XX": {

@@ -1,4 +1,4 @@
-/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log and (super-admins) Tenants and Registration — for users holding an admin.* permission. */
+/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log, the public link policy and (super-admins) Tenants and Registration — for users holding an admin.* permission. */
 import type { ReactNode } from "react";
 import { Link, NavLink, Route, Routes } from "react-router";
 
@@ -12,6 +12,7 @@ import { NotFoundPage } from "../NotFoundPage";
 import { AdminIndexPage } from "./AdminIndexPage";
 import { AuditLogPage } from "./AuditLogPage";
 import { GroupsPage } from "./GroupsPage";
+import { LinkPolicyPage } from "./LinkPolicyPage";
 import { RegistrationPage } from "./RegistrationPage";
 import { RolesPage } from "./RolesPage";
 import { TenantsPage } from "./TenantsPage";
@@ -81,6 +82,11 @@ export function AdminPage() {
             Audit log
           </NavLink>
         )}
+        {can(me, "admin.settings") && (
+          <NavLink to="/admin/links" className={tabClass}>
+            Public links
+          </NavLink>
+        )}
         {me.user.is_superadmin && (
           <NavLink to="/admin/tenants" className={tabClass}>
             Tenants
@@ -123,6 +129,14 @@ export function AdminPage() {
           element={
             <Gate permission="admin.audit">
               <AuditLogPage />
+            </Gate>
+          }
+        />
+        <Route
+          path="links"
+          element={
+            <Gate permission="admin.settings">
+              <LinkPolicyPage />
             </Gate>
           }
         />

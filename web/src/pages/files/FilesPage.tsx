@@ -35,6 +35,8 @@ import { useResource } from "../../hooks/useResource";
 import { DetailsPanel } from "./DetailsPanel";
 import { FolderPickerDialog, NameDialog } from "./dialogs";
 import { FileBrowser } from "./FileBrowser";
+import { LinkDialog } from "./LinkDialog";
+import { ShareDialog } from "./ShareDialog";
 import { ENTRY_DRAG_TYPE, forgetLocations, mediaKind, sortEntries, type Sort } from "./fileKinds";
 import { Gallery, MediaViewer } from "./media";
 import { QuotaBar } from "./QuotaBar";
@@ -152,6 +154,8 @@ export function FilesPage() {
   const [picking, setPicking] = useState<{ mode: "move" | "copy"; entries: FileEntry[] } | null>(null);
   const [deleting, setDeleting] = useState<FileEntry[] | null>(null);
   const [viewing, setViewing] = useState<{ entries: FileEntry[]; index: number } | null>(null);
+  const [sharing, setSharing] = useState<FileEntry | null>(null);
+  const [linking, setLinking] = useState<FileEntry | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [quotaRound, setQuotaRound] = useState(0);
   const [dragging, setDragging] = useState(false);
@@ -242,7 +246,7 @@ export function FilesPage() {
     });
   };
 
-  /** The row menu; sharing adds its "Share…" and "Public link…" entries to this list. */
+  /** The row menu of one entry. */
   const actionsFor = (entry: FileEntry): RowAction[] => [
     { id: "open", label: entry.kind === "file" ? "Open" : "Open folder", onSelect: () => { open(entry); } },
     { id: "download", label: entry.kind === "file" ? "Download" : "Download as zip", onSelect: () => { download([entry]); } },
@@ -250,6 +254,8 @@ export function FilesPage() {
     { id: "rename", label: "Rename", onSelect: () => { setRenaming(entry); } },
     { id: "move", label: "Move to…", onSelect: () => { setPicking({ mode: "move", entries: [entry] }); } },
     { id: "copy", label: "Copy to…", onSelect: () => { setPicking({ mode: "copy", entries: [entry] }); } },
+    { id: "share", label: "Share…", onSelect: () => { setSharing(entry); } },
+    { id: "link", label: "Get link…", onSelect: () => { setLinking(entry); } },
     { id: "favorite", label: entry.favorite ? "Remove from favorites" : "Add to favorites", onSelect: () => { toggleFavorite([entry], !entry.favorite); } },
     ...(view === "search" || view === "recent" || view === "favorites"
       ? [{ id: "location", label: "Open location", onSelect: () => { openFolder(entry.parent_id); } }]
@@ -405,6 +411,12 @@ export function FilesPage() {
                 {item.label}
               </Link>
             ))}
+            <Link
+              to="/files/shared"
+              className="rounded-lg px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"
+            >
+              Shared with me
+            </Link>
           </nav>
           <QuotaBar key={quotaRound} />
         </div>
@@ -554,6 +566,22 @@ export function FilesPage() {
         </div>
       </div>
 
+      {sharing !== null && (
+        <ShareDialog
+          entry={sharing}
+          onClose={() => {
+            setSharing(null);
+          }}
+        />
+      )}
+      {linking !== null && (
+        <LinkDialog
+          entry={linking}
+          onClose={() => {
+            setLinking(null);
+          }}
+        />
+      )}
       {creating && (
         <NameDialog
           title="New folder"

@@ -1,0 +1,610 @@
+"""Rules of sharing: shares with users and groups, public links, the tenant's link policy, and what a link opens.
+
+A share grants view < edit < reshare on a node and everything under it (see `nubes.files.access`,
+which the files service consults on every route). Only the owner or a holder of reshare may share,
+and never more than they hold. Public links carry a 256-bit token; the database keeps its SHA-256
+for the lookup and a copy sealed with the server secret so the owner can copy the link again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select
+from sqlalchemy import update as update_rows
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.config import Settings
+from nubes.core import audit, crypto
+from nubes.core.audit import Origin
+from nubes.core.db import utcnow
+from nubes.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    NubesError,
+    TooManyRequests,
+    Unauthorized,
+    UnprocessableEntity,
+)
+from nubes.core.principal import Principal
+from nubes.core.ratelimit import RateLimiter
+from nubes.files import access
+from nubes.files import service as files_service
+from nubes.files.models import FileNode
+from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
+from nubes.files.sharing_schemas import LinkCreate, LinkPolicyUpdate, LinkUpdate, ShareCreate, ShareUpdate, ShareWithUser
+from nubes.identity import directory, passwords
+from nubes.identity import service as identity_service
+
+SEAL_PURPOSE = "files.public-link"
+UNLOCK_TTL = 3600
+# Password guesses: per link (an attacker with one link) and per address (one address, many links).
+UNLOCK_LIMITS_PER_LINK = "5/minute;30/hour"
+UNLOCK_LIMITS_PER_IP = "20/minute;200/hour"
+
+
+class LinkGone(NubesError):
+    """The link existed but no longer works: expired, or its download limit is used up."""
+
+    status, code, title = 410, "link-gone", "Link no longer available"
+
+
+class LinkPasswordRequired(Unauthorized):
+    """The link has a password: POST it to /unlock first."""
+
+    code, title = "link-password-required", "This link needs a password"
+
+
+class LinkPasswordWrong(Unauthorized):
+    """The password given for a link is not its password."""
+
+    code, title = "link-password-wrong", "Wrong password"
+
+
+class PolicyViolation(UnprocessableEntity):
+    """The link breaks a rule of the organization's link policy."""
+
+    code, title = "link-policy", "Not allowed by the link policy"
+
+
+# --- shares --------------------------------------------------------------------------------------
+
+
+async def _shareable(session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> tuple[FileNode, int]:
+    """A node the principal may share (owner or reshare holder), with the level they hold."""
+    node = await files_service.get_or_raise(session=session, principal=principal, node_id=node_id, need=access.RESHARE)
+    if node.kind == "root":
+        raise UnprocessableEntity("Your root folder cannot be shared; share the folders and files in it.")
+    return node, (await access.of(session, principal, node)).level
+
+
+def _check_grant(held: int, permission: str) -> None:
+    if access.LEVELS[permission] > held:
+        raise Forbidden(f"You hold {access.NAMES[held]} on this; you cannot grant {permission}.")
+
+
+async def create_share(
+    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, share_in: ShareCreate, origin: Origin
+) -> FileShare:
+    """Share a node with a user or a group of the same tenant."""
+    node, held = await _shareable(session, principal, node_id)
+    _check_grant(held, share_in.permission)
+    user_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    if isinstance(share_in, ShareWithUser):
+        user = await identity_service.get_user(session=session, principal=principal, user_id=share_in.user_id)
+        if user.tenant_id != node.tenant_id:  # super-admins see every tenant's users; shares stay inside one
+            raise NotFound("No such user.")
+        if user.id == node.owner_id:
+            raise UnprocessableEntity(f"{directory.display_name(user)} owns {node.name!r} already.")
+        if user.id == principal.user_id:
+            raise UnprocessableEntity("You cannot share with yourself.")
+        clash, user_id = FileShare.user_id == user.id, user.id
+    else:
+        group = await identity_service.get_group(session=session, principal=principal, group_id=share_in.group_id)
+        clash, group_id = FileShare.group_id == group.id, group.id
+    if await session.scalar(select(FileShare.id).where(FileShare.node_id == node.id, clash)) is not None:
+        raise Conflict(f"{node.name!r} is already shared with them; change that share's permission instead.")
+    share = FileShare(
+        tenant_id=node.tenant_id,
+        node_id=node.id,
+        owner_id=node.owner_id,
+        user_id=user_id,
+        group_id=group_id,
+        permission=share_in.permission,
+        created_by=principal.user_id,
+    )
+    session.add(share)
+    await session.flush()
+    await _audit_share(session, principal, origin, "files.share.create", share=share, node=node)
+    return share
+
+
+async def _audit_share(
+    session: AsyncSession, principal: Principal, origin: Origin, action: str, *, share: FileShare, node: FileNode
+) -> None:
+    await audit.record(
+        session=session,
+        action=action,
+        origin=origin,
+        principal=principal,
+        target_type=node.kind,
+        target_id=node.id,
+        detail={
+            "name": node.name,
+            "share_id": str(share.id),
+            "user_id": str(share.user_id) if share.user_id else None,
+            "group_id": str(share.group_id) if share.group_id else None,
+            "permission": share.permission,
+        },
+    )
+
+
+async def list_shares(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[FileShare]:
+    """The shares of a node (for its owner and those who may reshare it)."""
+    node, _ = await _shareable(session, principal, node_id)
+    rows = await session.scalars(
+        select(FileShare)
+        .where(FileShare.node_id == node.id, FileShare.tenant_id == principal.tenant_id)
+        .order_by(FileShare.created_at)
+    )
+    return list(rows)
+
+
+async def _share_of(
+    session: AsyncSession, principal: Principal, node_id: uuid.UUID, share_id: uuid.UUID
+) -> tuple[FileNode, FileShare]:
+    node = await files_service.get_or_raise(session=session, principal=principal, node_id=node_id)
+    share = await session.scalar(
+        select(FileShare).where(
+            FileShare.id == share_id, FileShare.node_id == node.id, FileShare.tenant_id == principal.tenant_id
+        )
+    )
+    if share is None:
+        raise NotFound(f"{node.name!r} has no share {share_id}.")
+    return node, share
+
+
+async def _may_manage(session: AsyncSession, principal: Principal, node: FileNode, share: FileShare) -> int:
+    """The level the principal holds, when they may change this share: the owner any, a resharer the ones they made."""
+    held = (await access.of(session, principal, node)).level
+    if held == access.OWNER or (held >= access.RESHARE and share.created_by == principal.user_id):
+        return held
+    raise Forbidden("Only the owner, or whoever made this share, can change it.")
+
+
+async def update_share(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    node_id: uuid.UUID,
+    share_id: uuid.UUID,
+    share_in: ShareUpdate,
+    origin: Origin,
+) -> FileShare:
+    """Change a share's permission."""
+    node, share = await _share_of(session, principal, node_id, share_id)
+    held = await _may_manage(session, principal, node, share)
+    _check_grant(held, share_in.permission)
+    share.permission = share_in.permission
+    await session.flush()
+    await _audit_share(session, principal, origin, "files.share.update", share=share, node=node)
+    return share
+
+
+async def delete_share(
+    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, share_id: uuid.UUID, origin: Origin
+) -> None:
+    """Revoke a share (its recipient may also leave a share made to them); access ends with this transaction."""
+    node, share = await _share_of(session, principal, node_id, share_id)
+    if share.user_id != principal.user_id:
+        await _may_manage(session, principal, node, share)
+    await _audit_share(session, principal, origin, "files.share.revoke", share=share, node=node)
+    await session.delete(share)
+    await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """A node shared with the principal and how: the best permission, who shared it, through which groups."""
+
+    node: FileNode
+    permission: str
+    shared_by: uuid.UUID | None
+    via_groups: list[uuid.UUID]
+    shared_at: datetime
+
+
+async def shared_with_me(*, session: AsyncSession, principal: Principal) -> list[Shared]:
+    """Live nodes of others shared with the principal, directly or through their groups, newest share first."""
+    rows = (
+        await session.execute(
+            select(FileShare, FileNode)
+            .join(FileNode, FileNode.id == FileShare.node_id)
+            .where(
+                FileShare.tenant_id == principal.tenant_id,
+                access.recipient(principal),
+                FileNode.in_trash.is_(False),
+                FileNode.owner_id != principal.user_id,
+            )
+            .order_by(FileShare.created_at.desc())
+        )
+    ).all()
+    found: dict[uuid.UUID, Shared] = {}
+    for share, node in rows:
+        seen = found.get(node.id)
+        groups = [share.group_id] if share.group_id else []
+        if seen is None:
+            found[node.id] = Shared(node, share.permission, share.created_by, groups, share.created_at)
+            continue
+        best = share if access.LEVELS[share.permission] > access.LEVELS[seen.permission] else None
+        found[node.id] = Shared(
+            node,
+            best.permission if best else seen.permission,
+            best.created_by if best else seen.shared_by,
+            seen.via_groups + groups,
+            max(seen.shared_at, share.created_at),
+        )
+    return list(found.values())
+
+
+# --- the link policy -----------------------------------------------------------------------------
+
+
+async def get_policy(*, session: AsyncSession, tenant_id: uuid.UUID) -> LinkPolicy:
+    """The tenant's link policy (defaults, not stored, when never set)."""
+    policy = await session.get(LinkPolicy, tenant_id)
+    return policy or LinkPolicy(tenant_id=tenant_id, default_expiry_days=None, max_expiry_days=None, require_password=False)
+
+
+async def set_policy(*, session: AsyncSession, principal: Principal, policy_in: LinkPolicyUpdate, origin: Origin) -> LinkPolicy:
+    """Replace the tenant's link policy (it applies to links made or changed from now on)."""
+    policy = await session.get(LinkPolicy, principal.tenant_id)
+    if policy is None:
+        policy = LinkPolicy(tenant_id=principal.tenant_id)
+        session.add(policy)
+    policy.default_expiry_days = policy_in.default_expiry_days
+    policy.max_expiry_days = policy_in.max_expiry_days
+    policy.require_password = policy_in.require_password
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="files.link_policy.update",
+        origin=origin,
+        principal=principal,
+        target_type="tenant",
+        target_id=principal.tenant_id,
+        detail=policy_in.model_dump(),
+    )
+    return policy
+
+
+def _violation(rule: str, message: str) -> PolicyViolation:
+    return PolicyViolation(message, errors=[FieldError(loc=["body", rule], msg=message, type=f"policy.{rule}")])
+
+
+def _checked_expiry(policy: LinkPolicy, expires_at: datetime | None, *, given: bool) -> datetime | None:
+    now = utcnow()
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise UnprocessableEntity(
+            "Give expires_at with a time zone (e.g. 2030-01-31T00:00:00Z).",
+            errors=[FieldError(loc=["body", "expires_at"], msg="no time zone", type="timezone_naive")],
+        )
+    if not given:
+        candidates = [days for days in (policy.default_expiry_days, policy.max_expiry_days) if days]
+        return now + timedelta(days=min(candidates)) if candidates else None
+    if expires_at is not None and expires_at <= now:
+        raise UnprocessableEntity(
+            "expires_at is in the past; choose a later time.",
+            errors=[FieldError(loc=["body", "expires_at"], msg="in the past", type="value_error")],
+        )
+    if policy.max_expiry_days is not None:
+        latest = now + timedelta(days=policy.max_expiry_days)
+        if expires_at is None or expires_at > latest + timedelta(minutes=5):  # a little slack for the client's clock
+            raise _violation(
+                "max_expiry_days",
+                f"Your organization's policy (max_expiry_days) allows links of at most {policy.max_expiry_days} days; "
+                f"choose an expiry before {latest.date().isoformat()}.",
+            )
+    return expires_at
+
+
+# --- links ---------------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_token(settings: Settings, link: PublicLink) -> str:
+    """The link's token, unsealed for its owner."""
+    return crypto.unseal(settings.secret_key, SEAL_PURPOSE, link.token_sealed)
+
+
+async def create_link(
+    *, session: AsyncSession, settings: Settings, principal: Principal, node_id: uuid.UUID, link_in: LinkCreate, origin: Origin
+) -> PublicLink:
+    """A new public link, within the tenant's policy."""
+    node, _ = await _shareable(session, principal, node_id)
+    if link_in.kind == "upload" and node.kind == "file":
+        raise UnprocessableEntity("A drop box (kind upload) is for folders; share a folder, or make a view link.")
+    policy = await get_policy(session=session, tenant_id=principal.tenant_id)
+    expires_at = _checked_expiry(policy, link_in.expires_at, given="expires_at" in link_in.model_fields_set)
+    if policy.require_password and not link_in.password:
+        raise _violation("require_password", "Your organization's policy (require_password) asks for a password on every link.")
+    token = secrets.token_urlsafe(32)
+    link = PublicLink(
+        tenant_id=node.tenant_id,
+        node_id=node.id,
+        owner_id=node.owner_id,
+        created_by=principal.user_id,
+        kind=link_in.kind,
+        token_hash=_token_hash(token),
+        token_sealed=crypto.seal(settings.secret_key, SEAL_PURPOSE, token),
+        password_hash=await passwords.hash_password(settings, link_in.password) if link_in.password else None,
+        expires_at=expires_at,
+        max_downloads=link_in.max_downloads,
+        download_count=0,
+    )
+    session.add(link)
+    await session.flush()
+    await _audit_link(session, principal, origin, "files.link.create", link=link, node=node)
+    return link
+
+
+async def _audit_link(
+    session: AsyncSession, principal: Principal, origin: Origin, action: str, *, link: PublicLink, node: FileNode
+) -> None:
+    await audit.record(
+        session=session,
+        action=action,
+        origin=origin,
+        principal=principal,
+        target_type=node.kind,
+        target_id=node.id,
+        detail={
+            "name": node.name,
+            "link_id": str(link.id),
+            "kind": link.kind,
+            "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+            "password": link.password_hash is not None,
+            "max_downloads": link.max_downloads,
+        },
+    )
+
+
+async def list_links(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[PublicLink]:
+    """A node's links: all of them for its owner, one's own for a resharer."""
+    node, held = await _shareable(session, principal, node_id)
+    query = select(PublicLink).where(PublicLink.node_id == node.id, PublicLink.tenant_id == principal.tenant_id)
+    if held != access.OWNER:
+        query = query.where(PublicLink.created_by == principal.user_id)
+    return list(await session.scalars(query.order_by(PublicLink.created_at)))
+
+
+async def _link_of(
+    session: AsyncSession, principal: Principal, node_id: uuid.UUID, link_id: uuid.UUID
+) -> tuple[FileNode, PublicLink]:
+    node, held = await _shareable(session, principal, node_id)
+    link = await session.scalar(
+        select(PublicLink).where(
+            PublicLink.id == link_id, PublicLink.node_id == node.id, PublicLink.tenant_id == principal.tenant_id
+        )
+    )
+    if link is None or (held != access.OWNER and link.created_by != principal.user_id):
+        raise NotFound(f"{node.name!r} has no link {link_id} of yours.")
+    return node, link
+
+
+async def update_link(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    node_id: uuid.UUID,
+    link_id: uuid.UUID,
+    link_in: LinkUpdate,
+    origin: Origin,
+) -> PublicLink:
+    """Change a link's kind, expiry, password or download limit, within the policy."""
+    node, link = await _link_of(session, principal, node_id, link_id)
+    fields = link_in.model_fields_set
+    policy = await get_policy(session=session, tenant_id=principal.tenant_id)
+    if "kind" in fields and link_in.kind is not None:
+        if link_in.kind == "upload" and node.kind == "file":
+            raise UnprocessableEntity("A drop box (kind upload) is for folders.")
+        link.kind = link_in.kind
+    if "expires_at" in fields:
+        link.expires_at = _checked_expiry(policy, link_in.expires_at, given=True)
+    if "password" in fields:
+        link.password_hash = await passwords.hash_password(settings, link_in.password) if link_in.password else None
+    if policy.require_password and link.password_hash is None:
+        raise _violation("require_password", "Your organization's policy (require_password) asks for a password on every link.")
+    if "max_downloads" in fields:
+        link.max_downloads = link_in.max_downloads
+    await session.flush()
+    await _audit_link(session, principal, origin, "files.link.update", link=link, node=node)
+    return link
+
+
+async def delete_link(
+    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, link_id: uuid.UUID, origin: Origin
+) -> None:
+    """Revoke a link: its token stops working with this transaction."""
+    node, link = await _link_of(session, principal, node_id, link_id)
+    await _audit_link(session, principal, origin, "files.link.revoke", link=link, node=node)
+    await session.delete(link)
+    await session.flush()
+
+
+# --- what a link opens ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A working link, its node, and the owner's principal that reads and writes it on the owner's behalf."""
+
+    link: PublicLink
+    node: FileNode
+    owner: Principal
+
+
+async def _deny(session: AsyncSession, link: PublicLink, origin: Origin, reason: str, error: NubesError) -> NubesError:
+    """Record a refused public access (kept even though the request fails) and return the error to raise."""
+    await audit.record(
+        session=session,
+        action="files.link.access",
+        origin=origin,
+        tenant_id=link.tenant_id,
+        actor_name="public link",
+        target_type="link",
+        target_id=link.id,
+        outcome="denied",
+        detail={"reason": reason, "node_id": str(link.node_id)},
+    )
+    error.keep_changes = True
+    return error
+
+
+def _access_signature(settings: Settings, link: PublicLink, expires: int) -> str:
+    # The password hash is in the signed text: a new password (or none) voids every earlier unlock.
+    message = f"link-access:{link.id}:{expires}:{link.password_hash or ''}".encode()
+    key = hashlib.sha256(b"nubes-link-access:" + settings.secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+def access_token(settings: Settings, link: PublicLink) -> str:
+    """Proof, for UNLOCK_TTL seconds, that this link's password was given."""
+    expires = int(time.time()) + UNLOCK_TTL
+    return f"{expires}.{_access_signature(settings, link, expires)}"
+
+
+def _unlocked(settings: Settings, link: PublicLink, proof: str | None) -> bool:
+    if link.password_hash is None:
+        return True
+    if not proof or "." not in proof:
+        return False
+    expires_text, _, signature = proof.partition(".")
+    if not expires_text.isdigit() or int(expires_text) < time.time():
+        return False
+    return hmac.compare_digest(signature, _access_signature(settings, link, int(expires_text)))
+
+
+async def open_link(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    token: str,
+    origin: Origin,
+    proof: str | None = None,
+    check_password: bool = True,
+) -> Opened:
+    """The link behind a token, if it still works: 404 unknown, 410 expired or used up, 401 locked by a password."""
+    link = await session.scalar(select(PublicLink).where(PublicLink.token_hash == _token_hash(token)))
+    if link is None:
+        raise NotFound("This link does not exist or was revoked.")
+    node = await session.get(FileNode, link.node_id)
+    if (
+        node is None
+        or node.in_trash
+        or not await directory.is_active_member(session=session, tenant_id=link.tenant_id, user_id=link.owner_id)
+    ):
+        raise NotFound("This link does not exist or was revoked.")
+    if link.expires_at is not None and link.expires_at <= utcnow():
+        raise await _deny(session, link, origin, "expired", LinkGone("This link has expired."))
+    if link.max_downloads is not None and link.download_count >= link.max_downloads:
+        raise await _deny(session, link, origin, "download limit reached", LinkGone("This link's download limit is used up."))
+    if check_password and not _unlocked(settings, link, proof):
+        raise LinkPasswordRequired("This link is protected by a password: POST it to /unlock, then try again.")
+    owner = Principal(user_id=link.owner_id, tenant_id=link.tenant_id, username="", permissions=frozenset())
+    return Opened(link, node, owner)
+
+
+async def unlock(
+    *, session: AsyncSession, settings: Settings, limiter: RateLimiter, token: str, password: str, origin: Origin
+) -> str:
+    """Check a link's password (attempts rate-limited per link and per address); returns an access proof."""
+    opened = await open_link(session=session, settings=settings, token=token, origin=origin, check_password=False)
+    link = opened.link
+    try:
+        await limiter.hit("link-unlock", str(link.id), UNLOCK_LIMITS_PER_LINK)
+        await limiter.hit("link-unlock-ip", origin.ip or "unknown", UNLOCK_LIMITS_PER_IP)
+    except TooManyRequests as exc:
+        raise await _deny(session, link, origin, "too many password attempts", exc) from None
+    if link.password_hash is None:
+        return access_token(settings, link)
+    if not await passwords.verify_password(settings, link.password_hash, password):
+        raise await _deny(session, link, origin, "wrong password", LinkPasswordWrong("That is not this link's password."))
+    return access_token(settings, link)
+
+
+async def refuse(session: AsyncSession, opened: Opened, origin: Origin, reason: str, message: str) -> NubesError:
+    """A 403 for something this kind of link does not allow (listing a drop box, uploading through a view link)."""
+    return await _deny(session, opened.link, origin, reason, Forbidden(message))
+
+
+async def inside(session: AsyncSession, opened: Opened, node_id: uuid.UUID | None) -> FileNode:
+    """The link's node, or a live node under it (never one outside the shared subtree: 404)."""
+    if node_id is None or node_id == opened.node.id:
+        return opened.node
+    node = await session.get(FileNode, node_id)
+    if node is None or node.tenant_id != opened.link.tenant_id or node.in_trash:
+        raise NotFound("No such item in this shared folder.")
+    if opened.node.id not in await access.chain_ids(session, node):
+        raise NotFound("No such item in this shared folder.")
+    return node
+
+
+async def path_within(session: AsyncSession, opened: Opened, folder: FileNode) -> list[FileNode]:
+    """The folders from the link's folder down to `folder`'s parent."""
+    chain = await files_service.ancestors(session=session, node=folder)
+    ids = [entry.id for entry in chain]
+    return chain[ids.index(opened.node.id) :] if opened.node.id in ids else []
+
+
+async def children(session: AsyncSession, opened: Opened, folder: FileNode, limit: int) -> list[FileNode]:
+    """What a folder under the link holds (folders first, then by name)."""
+    _, _, items, _ = await files_service.list_children(
+        session=session, principal=opened.owner, parent_id=folder.id, limit=limit, offset=0
+    )
+    return items
+
+
+async def count_download(session: AsyncSession, opened: Opened, origin: Origin) -> None:
+    """Count one download against the link's limit in one conditional UPDATE: two racing downloads cannot share the last."""
+    link = opened.link
+    result = cast(
+        "CursorResult[Any]",
+        await session.execute(
+            update_rows(PublicLink)
+            .where(PublicLink.id == link.id)
+            .where((PublicLink.max_downloads.is_(None)) | (PublicLink.download_count < PublicLink.max_downloads))
+            .values(download_count=PublicLink.download_count + 1)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount != 1:
+        raise await _deny(session, link, origin, "download limit reached", LinkGone("This link's download limit is used up."))
+
+
+def downloads_left(link: PublicLink) -> int | None:
+    """How many downloads the link still allows (None: no limit)."""
+    return None if link.max_downloads is None else max(link.max_downloads - link.download_count, 0)
+
+
+def names_needed(shares: Sequence[FileShare]) -> tuple[set[uuid.UUID | None], set[uuid.UUID | None]]:
+    """The user and group ids a list of shares mentions."""
+    users = {share.user_id for share in shares} | {share.created_by for share in shares}
+    groups = {share.group_id for share in shares}
+    return users, groups

@@ -1,0 +1,534 @@
+"""Routes of sharing: shares with people and groups, public links and their policy, and the public link pages' API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.core.db import WRITE_INTENT, SessionDep
+from nubes.core.principal import Principal
+from nubes.core.ratelimit import RateLimiter
+from nubes.core.routing import api_router
+from nubes.files import content, sharing
+from nubes.files import service as files_service
+from nubes.files.api import _DOWNLOAD, MAX_UPLOAD_BYTES, StorageDep, _reads, _send_blob, _upload_file_chunks
+from nubes.files.models import FileNode
+from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
+from nubes.files.sharing_schemas import (
+    LinkCreate,
+    LinkPolicyRead,
+    LinkPolicyUpdate,
+    LinkRead,
+    LinkUnlock,
+    LinkUnlocked,
+    LinkUpdate,
+    PartyRef,
+    PublicEntry,
+    PublicLinkInfo,
+    ShareCreate,
+    SharedItem,
+    SharedWithMe,
+    ShareRead,
+    ShareUpdate,
+)
+from nubes.identity import directory
+from nubes.identity.auth import OriginDep, SettingsDep, require
+
+router = api_router()
+
+Reader = Annotated[Principal, Depends(require("files.read"))]
+Sharer = Annotated[Principal, Depends(require("files.share"))]
+SettingsAdmin = Annotated[Principal, Depends(require("admin.settings"))]
+
+LINK_COOKIE = "nubes_link_access"
+PUBLIC_LIST_LIMIT = 1000
+
+
+async def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
+
+
+# --- shares --------------------------------------------------------------------------------------
+
+
+async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, shares: list[FileShare]) -> list[ShareRead]:
+    user_ids, group_ids = sharing.names_needed(shares)
+    users = await directory.user_names(session=session, tenant_id=tenant_id, ids=user_ids)
+    groups = await directory.group_names(session=session, tenant_id=tenant_id, ids=group_ids)
+
+    def ref(names: dict[uuid.UUID, str], party: uuid.UUID | None) -> PartyRef | None:
+        return PartyRef(id=party, name=names.get(party, "(deleted)")) if party is not None else None
+
+    return [
+        ShareRead(
+            id=share.id,
+            node_id=share.node_id,
+            user=ref(users, share.user_id),
+            group=ref(groups, share.group_id),
+            permission=share.permission,
+            shared_by=ref(users, share.created_by),
+            created_at=share.created_at,
+        )
+        for share in shares
+    ]
+
+
+@router.post(
+    "/files/{node_id:uuid}/shares",
+    operation_id="files-shares-create",
+    status_code=201,
+    response_model=ShareRead,
+    tags=["sharing"],
+    summary="Share with a user or a group",
+)
+async def create_share(
+    session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, share_in: ShareCreate
+) -> ShareRead:
+    share = await sharing.create_share(session=session, principal=principal, node_id=node_id, share_in=share_in, origin=origin)
+    return (await _share_reads(session, principal.tenant_id, [share]))[0]
+
+
+@router.get(
+    "/files/{node_id:uuid}/shares",
+    operation_id="files-shares-list",
+    response_model=list[ShareRead],
+    tags=["sharing"],
+    summary="Who it is shared with",
+)
+async def list_shares(session: SessionDep, principal: Sharer, node_id: uuid.UUID) -> list[ShareRead]:
+    shares = await sharing.list_shares(session=session, principal=principal, node_id=node_id)
+    return await _share_reads(session, principal.tenant_id, shares)
+
+
+@router.patch(
+    "/files/{node_id:uuid}/shares/{share_id:uuid}",
+    operation_id="files-shares-update",
+    response_model=ShareRead,
+    tags=["sharing"],
+    summary="Change a share's permission",
+)
+async def update_share(
+    session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, share_id: uuid.UUID, share_in: ShareUpdate
+) -> ShareRead:
+    share = await sharing.update_share(
+        session=session, principal=principal, node_id=node_id, share_id=share_id, share_in=share_in, origin=origin
+    )
+    return (await _share_reads(session, principal.tenant_id, [share]))[0]
+
+
+@router.delete(
+    "/files/{node_id:uuid}/shares/{share_id:uuid}",
+    operation_id="files-shares-delete",
+    status_code=204,
+    tags=["sharing"],
+    summary="Revoke a share (or leave one made to you)",
+)
+async def delete_share(
+    session: SessionDep, principal: Reader, origin: OriginDep, node_id: uuid.UUID, share_id: uuid.UUID
+) -> None:
+    await sharing.delete_share(session=session, principal=principal, node_id=node_id, share_id=share_id, origin=origin)
+
+
+@router.get(
+    "/shares/with-me", operation_id="shares-with-me", response_model=SharedWithMe, tags=["sharing"], summary="Shared with me"
+)
+async def shared_with_me(session: SessionDep, principal: Reader) -> SharedWithMe:
+    found = await sharing.shared_with_me(session=session, principal=principal)
+    nodes = await _reads(session, principal, [item.node for item in found])
+    users = await directory.user_names(session=session, tenant_id=principal.tenant_id, ids=[item.shared_by for item in found])
+    groups = await directory.group_names(
+        session=session, tenant_id=principal.tenant_id, ids=[group for item in found for group in item.via_groups]
+    )
+    items = [
+        SharedItem(
+            node=node,
+            permission=item.permission,
+            shared_by=PartyRef(id=item.shared_by, name=users.get(item.shared_by, "(deleted)")) if item.shared_by else None,
+            via_groups=[PartyRef(id=group, name=groups.get(group, "(deleted)")) for group in item.via_groups],
+            shared_at=item.shared_at,
+        )
+        for node, item in zip(nodes, found, strict=True)
+    ]
+    return SharedWithMe(items=items, total=len(items))
+
+
+# --- links ---------------------------------------------------------------------------------------
+
+
+async def _link_reads(
+    session: AsyncSession, settings: SettingsDep, tenant_id: uuid.UUID, links: list[PublicLink]
+) -> list[LinkRead]:
+    users = await directory.user_names(session=session, tenant_id=tenant_id, ids=[link.created_by for link in links])
+    reads = []
+    for link in links:
+        token = sharing.link_token(settings, link)
+        reads.append(
+            LinkRead(
+                id=link.id,
+                node_id=link.node_id,
+                kind=link.kind,
+                token=token,
+                url_path=f"/s/{token}",
+                expires_at=link.expires_at,
+                has_password=link.password_hash is not None,
+                max_downloads=link.max_downloads,
+                download_count=link.download_count,
+                created_by=PartyRef(id=link.created_by, name=users.get(link.created_by, "(deleted)"))
+                if link.created_by
+                else None,
+                created_at=link.created_at,
+            )
+        )
+    return reads
+
+
+@router.post(
+    "/files/{node_id:uuid}/links",
+    operation_id="files-links-create",
+    status_code=201,
+    response_model=LinkRead,
+    tags=["sharing"],
+    summary="Make a public link",
+)
+async def create_link(
+    session: SessionDep, principal: Sharer, settings: SettingsDep, origin: OriginDep, node_id: uuid.UUID, link_in: LinkCreate
+) -> LinkRead:
+    link = await sharing.create_link(
+        session=session, settings=settings, principal=principal, node_id=node_id, link_in=link_in, origin=origin
+    )
+    return (await _link_reads(session, settings, principal.tenant_id, [link]))[0]
+
+
+@router.get(
+    "/files/{node_id:uuid}/links",
+    operation_id="files-links-list",
+    response_model=list[LinkRead],
+    tags=["sharing"],
+    summary="Public links of a file or folder",
+)
+async def list_links(session: SessionDep, principal: Sharer, settings: SettingsDep, node_id: uuid.UUID) -> list[LinkRead]:
+    links = await sharing.list_links(session=session, principal=principal, node_id=node_id)
+    return await _link_reads(session, settings, principal.tenant_id, links)
+
+
+@router.patch(
+    "/files/{node_id:uuid}/links/{link_id:uuid}",
+    operation_id="files-links-update",
+    response_model=LinkRead,
+    tags=["sharing"],
+    summary="Change a public link",
+)
+async def update_link(
+    session: SessionDep,
+    principal: Sharer,
+    settings: SettingsDep,
+    origin: OriginDep,
+    node_id: uuid.UUID,
+    link_id: uuid.UUID,
+    link_in: LinkUpdate,
+) -> LinkRead:
+    link = await sharing.update_link(
+        session=session, settings=settings, principal=principal, node_id=node_id, link_id=link_id, link_in=link_in, origin=origin
+    )
+    return (await _link_reads(session, settings, principal.tenant_id, [link]))[0]
+
+
+@router.delete(
+    "/files/{node_id:uuid}/links/{link_id:uuid}",
+    operation_id="files-links-delete",
+    status_code=204,
+    tags=["sharing"],
+    summary="Revoke a public link",
+)
+async def delete_link(session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    await sharing.delete_link(session=session, principal=principal, node_id=node_id, link_id=link_id, origin=origin)
+
+
+def _policy_read(policy: LinkPolicy) -> LinkPolicyRead:
+    return LinkPolicyRead(
+        default_expiry_days=policy.default_expiry_days,
+        max_expiry_days=policy.max_expiry_days,
+        require_password=bool(policy.require_password),
+    )
+
+
+@router.get(
+    "/files/link-policy",
+    operation_id="files-link-policy",
+    response_model=LinkPolicyRead,
+    tags=["sharing"],
+    summary="The rules your links must follow",
+)
+async def link_policy(session: SessionDep, principal: Sharer) -> LinkPolicyRead:
+    return _policy_read(await sharing.get_policy(session=session, tenant_id=principal.tenant_id))
+
+
+@router.get(
+    "/admin/settings/links",
+    operation_id="admin-settings-links",
+    response_model=LinkPolicyRead,
+    tags=["admin"],
+    summary="The organization's public link policy",
+)
+async def admin_link_policy(session: SessionDep, principal: SettingsAdmin) -> LinkPolicyRead:
+    return _policy_read(await sharing.get_policy(session=session, tenant_id=principal.tenant_id))
+
+
+@router.put(
+    "/admin/settings/links",
+    operation_id="admin-settings-links-update",
+    response_model=LinkPolicyRead,
+    tags=["admin"],
+    summary="Set the organization's public link policy",
+)
+async def set_link_policy(
+    session: SessionDep, principal: SettingsAdmin, origin: OriginDep, policy_in: LinkPolicyUpdate
+) -> LinkPolicyRead:
+    return _policy_read(await sharing.set_policy(session=session, principal=principal, policy_in=policy_in, origin=origin))
+
+
+# --- public: what a link opens, without an account -------------------------------------------------
+
+Token = Annotated[str, "the link's token"]
+Proof = Annotated[
+    str | None, Header(alias="X-Link-Access", description="The access_token from /unlock (browsers send a cookie instead).")
+]
+
+
+async def _writable(session: AsyncSession) -> None:
+    # A public read may write (the download counter, a refusal in the audit log): on SQLite, take the
+    # write lock up front so the write cannot fail against a writer that committed meanwhile.
+    await session.connection(execution_options={WRITE_INTENT: True})
+
+
+def _proof(request: Request, header: str | None) -> str | None:
+    return header or request.cookies.get(LINK_COOKIE)
+
+
+def _entry(node: FileNode) -> PublicEntry:
+    return PublicEntry(
+        id=node.id,
+        kind="file" if node.kind == "file" else "folder",
+        name=node.name,
+        size=node.size,
+        content_type=node.content_type,
+        updated_at=node.updated_at,
+    )
+
+
+@router.get(
+    "/public/links/{token}",
+    operation_id="public-link-get",
+    response_model=PublicLinkInfo,
+    tags=["public"],
+    summary="What a public link opens (a folder's listing for view and edit links)",
+)
+async def public_link(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    origin: OriginDep,
+    token: Token,
+    x_link_access: Proof = None,
+    node_id: Annotated[uuid.UUID | None, Query(description="A folder under the link's folder to list.")] = None,
+) -> PublicLinkInfo:
+    await _writable(session)
+    opened = await sharing.open_link(
+        session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
+    )
+    link, node = opened.link, opened.node
+    folder: FileNode | None = None
+    path: list[FileNode] = []
+    items: list[FileNode] | None = None
+    if node.kind != "file" and link.kind != "upload":
+        folder = await sharing.inside(session, opened, node_id)
+        if folder.kind == "file":
+            folder = None
+        else:
+            path = await sharing.path_within(session, opened, folder)
+            items = await sharing.children(session, opened, folder, PUBLIC_LIST_LIMIT)
+    elif node_id is not None and link.kind == "upload":
+        raise await sharing.refuse(session, opened, origin, "drop box listing", "This link is a drop box: it takes uploads only.")
+    return PublicLinkInfo(
+        kind=link.kind,
+        node_kind=node.kind,
+        name=node.name,
+        size=node.size if link.kind != "upload" else 0,
+        content_type=node.content_type,
+        updated_at=node.updated_at,
+        expires_at=link.expires_at,
+        downloads_left=sharing.downloads_left(link),
+        folder_id=folder.id if folder is not None else None,
+        path=[_entry(entry) for entry in path],
+        items=[_entry(entry) for entry in items] if items is not None else None,
+    )
+
+
+@router.post(
+    "/public/links/{token}/unlock",
+    operation_id="public-link-unlock",
+    response_model=LinkUnlocked,
+    tags=["public"],
+    summary="Give a link's password (attempts are rate-limited)",
+)
+async def unlock_link(
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    origin: OriginDep,
+    token: Token,
+    unlock_in: LinkUnlock,
+) -> LinkUnlocked:
+    proof = await sharing.unlock(
+        session=session, settings=settings, limiter=limiter, token=token, password=unlock_in.password, origin=origin
+    )
+    response.set_cookie(
+        LINK_COOKIE,
+        proof,
+        max_age=sharing.UNLOCK_TTL,
+        httponly=True,
+        samesite="strict",
+        secure=settings.public_url.startswith("https://"),
+        path=f"/api/public/links/{token}",
+    )
+    return LinkUnlocked(access_token=proof, expires_in=sharing.UNLOCK_TTL)
+
+
+def _counts(request: Request) -> bool:
+    """Whether a download counts against the limit: a whole download or the first piece of one, not a resumed range."""
+    wanted = request.headers.get("range", "")
+    if not wanted:
+        return True
+    first = wanted.partition("=")[2].split("-", 1)[0].strip()
+    return first in {"", "0"}
+
+
+@router.get(
+    "/public/links/{token}/content",
+    operation_id="public-link-download",
+    tags=["public"],
+    summary="Download what a link opens (Range honoured; a folder comes as a zip)",
+    response_class=StreamingResponse,
+    responses=_DOWNLOAD,
+)
+async def public_download(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    origin: OriginDep,
+    token: Token,
+    x_link_access: Proof = None,
+    node_id: Annotated[uuid.UUID | None, Query(description="A file or folder under the link's folder.")] = None,
+) -> Response:
+    await _writable(session)
+    opened = await sharing.open_link(
+        session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
+    )
+    if opened.link.kind == "upload":
+        raise await sharing.refuse(
+            session, opened, origin, "drop box download", "This link is a drop box: it takes uploads only."
+        )
+    node = await sharing.inside(session, opened, node_id)
+    etag = content.etag_of(node.sha256 or "")
+    if node.kind == "file" and content.not_modified(request.headers.get("if-none-match"), etag):
+        await session.commit()
+    elif _counts(request):
+        await sharing.count_download(session, opened, origin)
+    if node.kind != "file":
+        folder, entries = await files_service.zip_entries(session=session, principal=opened.owner, node_id=node.id)
+        await session.commit()
+        return StreamingResponse(
+            content.zip_stream(entries, storage),
+            media_type="application/zip",
+            headers={"Content-Disposition": content.content_disposition((folder.name or "files") + ".zip")},
+        )
+    await session.commit()
+    return _send_blob(
+        request,
+        storage,
+        name=node.name,
+        key=node.blob_key or "",
+        size=node.size,
+        sha256=node.sha256 or "",
+        content_type=node.content_type,
+        modified=content.http_date(node.updated_at),
+    )
+
+
+@router.post(
+    "/public/links/{token}/upload",
+    operation_id="public-link-upload",
+    status_code=201,
+    response_model=PublicEntry,
+    tags=["public"],
+    summary="Upload through an edit link or a drop box (multipart, field `file`); it counts on the owner's quota",
+    max_body_size=MAX_UPLOAD_BYTES,
+)
+async def public_upload(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    origin: OriginDep,
+    token: Token,
+    file: Annotated[UploadFile, File(description="The file; its filename is the new file's name.")],
+    x_link_access: Proof = None,
+    node_id: Annotated[uuid.UUID | None, Query(description="A folder under an edit link's folder to upload into.")] = None,
+) -> PublicEntry:
+    opened = await sharing.open_link(
+        session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
+    )
+    if opened.link.kind == "view":
+        raise await sharing.refuse(session, opened, origin, "upload through a view link", "This link lets you view, not upload.")
+    if opened.link.kind == "upload" and node_id is not None:
+        raise await sharing.refuse(session, opened, origin, "drop box listing", "A drop box takes uploads into its folder only.")
+    target = await sharing.inside(session, opened, node_id)
+    owner = opened.owner
+    if target.kind == "file":
+        room = await files_service.check_replace(
+            session=session, settings=settings, principal=owner, node_id=target.id, expected_size=file.size
+        )
+        await session.commit()
+        node = await files_service.replace_content(
+            session=session,
+            settings=settings,
+            principal=owner,
+            storage=storage,
+            node_id=target.id,
+            content_type=file.content_type or "",
+            chunks=_upload_file_chunks(file),
+            expected_size=file.size,
+            room=room,
+        )
+        return _entry(node)
+    name = file.filename or ""
+    if opened.link.kind == "upload":
+        # A drop box never says which names exist: a clash gets the next free name.
+        name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
+    room = await files_service.check_upload(
+        session=session, settings=settings, principal=owner, parent_id=target.id, name=name, expected_size=file.size
+    )
+    await session.commit()
+    node = await files_service.upload(
+        session=session,
+        settings=settings,
+        principal=owner,
+        storage=storage,
+        parent_id=target.id,
+        name=name,
+        content_type=file.content_type or "",
+        chunks=_upload_file_chunks(file),
+        expected_size=file.size,
+        room=room,
+    )
+    return _entry(node)

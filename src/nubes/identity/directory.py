@@ -1,0 +1,113 @@
+"""The tenant's directory: the people and groups a member can pick when sharing, and their display names."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Annotated, Literal
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.core.db import SessionDep
+from nubes.core.principal import Principal
+from nubes.core.routing import api_router
+from nubes.identity.auth import CurrentPrincipal
+from nubes.identity.models import Group, User
+
+DIRECTORY_LIMIT = 20
+
+
+class DirectoryEntry(BaseModel):
+    """A user or group of your organization you can share with."""
+
+    id: uuid.UUID
+    kind: Literal["user", "group"]
+    name: str
+    detail: str = Field(description="The username of a user, the description of a group.")
+
+
+class DirectoryPage(BaseModel):
+    """People and groups matching a search."""
+
+    items: list[DirectoryEntry]
+
+
+def display_name(user: User) -> str:
+    """How a user is shown to others."""
+    return user.display_name or user.username
+
+
+async def search(
+    *, session: AsyncSession, principal: Principal, query: str, limit: int = DIRECTORY_LIMIT
+) -> list[DirectoryEntry]:
+    """Active users (not the caller) and groups of the principal's tenant whose name contains `query`."""
+    pattern = f"%{query.strip().lower()}%"
+    users = await session.scalars(
+        select(User)
+        .where(
+            User.tenant_id == principal.tenant_id,
+            User.is_active.is_(True),
+            User.id != principal.user_id,
+            or_(User.username.like(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")),
+        )
+        .order_by(User.username)
+        .limit(limit)
+    )
+    groups = await session.scalars(
+        select(Group)
+        .where(Group.tenant_id == principal.tenant_id, Group.name.ilike(pattern, escape="\\"))
+        .order_by(Group.name)
+        .limit(limit)
+    )
+    return [DirectoryEntry(id=user.id, kind="user", name=display_name(user), detail=user.username) for user in users] + [
+        DirectoryEntry(id=group.id, kind="group", name=group.name, detail=group.description) for group in groups
+    ]
+
+
+async def user_names(*, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Display names of users of one tenant, by id."""
+    wanted = {user_id for user_id in ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(User).where(User.tenant_id == tenant_id, User.id.in_(wanted)))
+    return {user.id: display_name(user) for user in rows}
+
+
+async def group_names(*, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Names of groups of one tenant, by id."""
+    wanted = {group_id for group_id in ids if group_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Group.id, Group.name).where(Group.tenant_id == tenant_id, Group.id.in_(wanted)))
+    names: dict[uuid.UUID, str] = {}
+    for group_id, name in rows:
+        names[group_id] = name
+    return names
+
+
+async def is_active_member(*, session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether a user of the tenant exists and may still act (a deactivated owner's links stop working)."""
+    active = await session.scalar(select(User.is_active).where(User.id == user_id, User.tenant_id == tenant_id))
+    return bool(active)
+
+
+router = api_router()
+
+
+@router.get(
+    "/directory",
+    operation_id="directory-search",
+    response_model=DirectoryPage,
+    tags=["users"],
+    summary="Find people and groups of your organization (to share with)",
+)
+async def directory(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    q: Annotated[str, Query(max_length=100, description="Part of a username, display name or group name.")] = "",
+) -> DirectoryPage:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return DirectoryPage(items=await search(session=session, principal=principal, query=escaped))

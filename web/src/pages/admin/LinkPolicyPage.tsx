@@ -1,0 +1,123 @@
+/** /admin/links (admin.settings): the organization's rules for public links — default and maximum expiry, password required. */
+import { useCallback, useState, type SubmitEvent } from "react";
+
+import { toApiError, type ApiError } from "../../api/problem";
+import { getAdminLinkPolicy, setAdminLinkPolicy, type LinkPolicy } from "../../api/sharing";
+import { buttonClass } from "../../components/Button";
+import { Card, Skeleton } from "../../components/Card";
+import { Alert, Field, inputClass } from "../../components/Form";
+import { PageHeader } from "../../components/PageHeader";
+import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { useResource } from "../../hooks/useResource";
+
+function days(value: string): number | null {
+  return value.trim() === "" ? null : Number(value);
+}
+
+function PolicyForm({ saved, onSaved }: { saved: LinkPolicy; onSaved: (policy: LinkPolicy) => void }) {
+  const [defaultDays, setDefaultDays] = useState(saved.default_expiry_days?.toString() ?? "");
+  const [maxDays, setMaxDays] = useState(saved.max_expiry_days?.toString() ?? "");
+  const [requirePassword, setRequirePassword] = useState(saved.require_password);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState(false);
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setDone(false);
+    try {
+      onSaved(await setAdminLinkPolicy({ default_expiry_days: days(defaultDays), max_expiry_days: days(maxDays), require_password: requirePassword }));
+      setDone(true);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className="space-y-5"
+      onSubmit={(event) => {
+        void submit(event);
+      }}
+    >
+      {done && <Alert tone="success">Saved. New and changed links follow these rules.</Alert>}
+      {error !== null && <Alert tone="danger">{error.message}</Alert>}
+      <div className="grid gap-4 sm:grid-cols-2">
+        <Field label="Default expiry (days)" optional hint="Given to a link made without an expiry. Empty: none.">
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={1}
+              max={3650}
+              className={inputClass}
+              value={defaultDays}
+              onChange={(event) => {
+                setDefaultDays(event.target.value);
+              }}
+            />
+          )}
+        </Field>
+        <Field label="Maximum expiry (days)" optional hint="The longest any link may live. Empty: no limit.">
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={1}
+              max={3650}
+              className={inputClass}
+              value={maxDays}
+              onChange={(event) => {
+                setMaxDays(event.target.value);
+              }}
+            />
+          )}
+        </Field>
+      </div>
+      <label className="flex cursor-pointer items-start gap-3">
+        <input
+          type="checkbox"
+          role="switch"
+          className="mt-0.5 size-4 shrink-0 accent-sky-600"
+          checked={requirePassword}
+          onChange={(event) => {
+            setRequirePassword(event.target.checked);
+          }}
+        />
+        <span>
+          <span className="block text-sm font-medium text-slate-900 dark:text-white">Require a password on every link</span>
+          <span className="block text-xs text-slate-500 dark:text-slate-400">Links without one cannot be created or kept.</span>
+        </span>
+      </label>
+      <div className="flex justify-end border-t border-slate-100 pt-4 dark:border-slate-800">
+        <button type="submit" className={buttonClass.primary} disabled={busy}>
+          {busy ? "Saving…" : "Save"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function LinkPolicyPage() {
+  useDocumentTitle("Link policy");
+  const load = useCallback((signal: AbortSignal) => getAdminLinkPolicy(signal), []);
+  const { data, error, loading } = useResource(load);
+  const [saved, setSaved] = useState<LinkPolicy | null>(null);
+  const current = saved ?? data;
+  return (
+    <>
+      <PageHeader title="Public links" description="Rules every public link of your organization follows." />
+      <div className="max-w-2xl">
+        <Card title="Link policy">
+          {error !== null && <Alert tone="danger">{error.message}</Alert>}
+          {current === undefined && loading && <Skeleton className="h-32 w-full" />}
+          {current !== undefined && <PolicyForm saved={current} onSaved={setSaved} />}
+        </Card>
+      </div>
+    </>
+  );
+}

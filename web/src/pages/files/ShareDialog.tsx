@@ -1,0 +1,176 @@
+/** "Share…": find people and groups of your organization, share with them at a permission, change or revoke shares. */
+import { useCallback, useEffect, useState } from "react";
+
+import { toApiError } from "../../api/problem";
+import { createShare, deleteShare, listShares, PERMISSION_LABELS, searchDirectory, updateShare, type DirectoryEntry, type Share, type SharePermission } from "../../api/sharing";
+import { buttonClass } from "../../components/Button";
+import { Skeleton } from "../../components/Card";
+import { Dialog } from "../../components/Dialog";
+import { Alert, Field, inputClass } from "../../components/Form";
+import { UserIcon, UsersIcon } from "../../components/icons";
+import { useResource } from "../../hooks/useResource";
+
+const PERMISSIONS = Object.keys(PERMISSION_LABELS) as SharePermission[];
+
+function PermissionSelect({ value, label, onChange }: { value: SharePermission; label: string; onChange: (permission: SharePermission) => void }) {
+  return (
+    <select
+      aria-label={label}
+      className={inputClass.replace("w-full", "w-auto shrink-0")}
+      value={value}
+      onChange={(event) => {
+        onChange(event.target.value as SharePermission);
+      }}
+    >
+      {PERMISSIONS.map((permission) => (
+        <option key={permission} value={permission}>
+          {PERMISSION_LABELS[permission]}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+function shareName(share: Share): string {
+  return share.user?.name ?? share.group?.name ?? "(deleted)";
+}
+
+export function ShareDialog({ entry, onClose }: { entry: { id: string; name: string }; onClose: () => void }) {
+  const load = useCallback((signal: AbortSignal) => listShares(entry.id, signal), [entry.id]);
+  const { data: shares, error: loadError, loading, reload } = useResource(load);
+  const [query, setQuery] = useState("");
+  const [found, setFound] = useState<DirectoryEntry[]>([]);
+  const [permission, setPermission] = useState<SharePermission>("view");
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => {
+      if (query.trim() === "") {
+        setFound([]);
+        return;
+      }
+      searchDirectory(query.trim(), controller.signal).then(setFound, () => {
+        setFound([]);
+      });
+    }, 200);
+    return () => {
+      window.clearTimeout(timer);
+      controller.abort();
+    };
+  }, [query]);
+
+  const run = async (action: () => Promise<unknown>, message: string): Promise<void> => {
+    setError(null);
+    setDone(null);
+    try {
+      await action();
+      setDone(message);
+      reload();
+    } catch (caught) {
+      setError(toApiError(caught).message);
+    }
+  };
+
+  const already = new Set((shares ?? []).map((share) => share.user?.id ?? share.group?.id));
+  return (
+    <Dialog open title={`Share ${entry.name}`} description="People you share with see it under “Shared with me”; a folder is shared with everything in it." onClose={onClose}>
+      <div className="space-y-5">
+        {error !== null && <Alert tone="danger">{error}</Alert>}
+        {done !== null && <Alert tone="success">{done}</Alert>}
+        <div className="grid grid-cols-[minmax(0,1fr)_auto] items-end gap-3">
+          <div>
+            <Field label="Add people or groups">
+              {(control) => (
+                <input
+                  {...control}
+                  type="search"
+                  className={inputClass}
+                  placeholder="Name or username"
+                  autoComplete="off"
+                  data-autofocus
+                  value={query}
+                  onChange={(event) => {
+                    setQuery(event.target.value);
+                  }}
+                />
+              )}
+            </Field>
+          </div>
+          <PermissionSelect value={permission} label="Permission for new shares" onChange={setPermission} />
+        </div>
+        {found.length > 0 && (
+          <ul aria-label="Matches" className="divide-y divide-slate-100 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
+            {found.map((target) => (
+              <li key={target.id} className="flex items-center justify-between gap-3 px-3 py-2 text-sm">
+                <span className="flex min-w-0 items-center gap-2">
+                  {target.kind === "user" ? <UserIcon className="size-4 text-slate-400" /> : <UsersIcon className="size-4 text-slate-400" />}
+                  <span className="truncate font-medium">{target.name}</span>
+                  <span className="truncate text-xs text-slate-500">{target.kind === "user" ? target.detail : "group"}</span>
+                </span>
+                <button
+                  type="button"
+                  className={buttonClass.small}
+                  disabled={already.has(target.id)}
+                  onClick={() => {
+                    void run(() => createShare(entry.id, target, permission), `Shared with ${target.name}.`).then(() => {
+                      setQuery("");
+                    });
+                  }}
+                >
+                  {already.has(target.id) ? "Shared" : `Share with ${target.name}`}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <div>
+          <h3 className="mb-2 text-sm font-semibold text-slate-800 dark:text-slate-200">Shared with</h3>
+          {loadError !== null && <Alert tone="danger">{loadError.message}</Alert>}
+          {loading && shares === undefined ? (
+            <Skeleton className="h-16 w-full" />
+          ) : shares?.length ? (
+            <ul className="divide-y divide-slate-100 dark:divide-slate-800" aria-label="Current shares">
+              {shares.map((share) => (
+                <li key={share.id} data-testid="share-row" className="flex items-center justify-between gap-3 py-2 text-sm">
+                  <span className="flex min-w-0 items-center gap-2">
+                    {share.user ? <UserIcon className="size-4 text-slate-400" /> : <UsersIcon className="size-4 text-slate-400" />}
+                    <span className="truncate font-medium">{shareName(share)}</span>
+                    {share.shared_by && <span className="truncate text-xs text-slate-500">by {share.shared_by.name}</span>}
+                  </span>
+                  <span className="flex items-center gap-2">
+                    <PermissionSelect
+                      value={share.permission}
+                      label={`Permission for ${shareName(share)}`}
+                      onChange={(next) => {
+                        void run(() => updateShare(entry.id, share.id, next), `${shareName(share)}: ${PERMISSION_LABELS[next].toLowerCase()}.`);
+                      }}
+                    />
+                    <button
+                      type="button"
+                      className={buttonClass.smallDanger}
+                      aria-label={`Revoke ${shareName(share)}`}
+                      onClick={() => {
+                        void run(() => deleteShare(entry.id, share.id), `${shareName(share)} no longer has access.`);
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  </span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="text-sm text-slate-500 dark:text-slate-400">Not shared with anyone yet.</p>
+          )}
+        </div>
+        <div className="flex justify-end">
+          <button type="button" className={buttonClass.secondary} onClick={onClose}>
+            Done
+          </button>
+        </div>
+      </div>
+    </Dialog>
+  );
+}
