@@ -1,7 +1,7 @@
 """sharing
 
 Revision ID: 46a7531f781d
-Revises: 34173800ae58
+Revises: 7b3e1c9d2f40
 Create Date: 2026-12-02 01:29:41.489835
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "46a7531f781d"
-down_revision: str | None = "34173800ae58"
+down_revision: str | None = "7b3e1c9d2f40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
