@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,8 @@ from nubes.core.spa import SinglePageApp
 from nubes.files.api import router as files_router
 from nubes.files.service import install_blob_hooks
 from nubes.files.storage import open_storage
+from nubes.files.transfer import sweeper
+from nubes.files.transfer_api import router as transfer_router
 from nubes.identity.api import router as identity_router
 from nubes.identity.security_api import router as security_router
 from nubes.identity.tokens import KeyRing
@@ -52,7 +55,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if owns_database:
             # Tests that bring their own transaction-bound database call `send_due()` themselves.
             app.state.mail.start()
+            sweep = asyncio.create_task(sweeper(app.state.db.sessions, app.state.storage), name="nubes-files-sweep")
         yield
+        if owns_database:
+            sweep.cancel()
         await app.state.mail.stop()
         if owns_database:
             await app.state.db.dispose()
@@ -83,6 +89,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(identity_router, prefix="/api")
     app.include_router(security_router, prefix="/api")
     app.include_router(files_router, prefix="/api")
+    app.include_router(transfer_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)

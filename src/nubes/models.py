@@ -5,6 +5,7 @@ from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
 from nubes.core.mail import OutboxMail
 from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
+from nubes.files.transfer_models import FileUpload, TenantFilesSettings
 from nubes.identity.models import (
     AccountToken,
     Group,
@@ -38,6 +39,7 @@ __all__ = [
     "FileFavorite",
     "FileNameTerm",
     "FileNode",
+    "FileUpload",
     "FileVersion",
     "Group",
     "GroupMember",
@@ -57,6 +59,7 @@ __all__ = [
     "StorageUsage",
     "SystemSetting",
     "Tenant",
+    "TenantFilesSettings",
     "TotpSecret",
     "User",
     "UserRole",

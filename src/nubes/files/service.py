@@ -550,7 +550,15 @@ async def replace_content(
     node.version_no += 1
     node.updated_at = utcnow()
     await session.flush()
+    await _apply_retention(session, storage, node)
     return node
+
+
+async def _apply_retention(session: AsyncSession, storage: Storage, node: FileNode) -> None:
+    """Drop versions past the tenant's retention (keep N versions / N days) after a new one was kept."""
+    from nubes.files.transfer import prune_versions  # noqa: PLC0415 - transfer builds on this module
+
+    await prune_versions(session=session, storage=storage, node=node)
 
 
 async def _lock(session: AsyncSession, node: FileNode) -> None:
@@ -851,6 +859,7 @@ async def restore_version(
     node.version_no += 1
     node.updated_at = utcnow()
     await session.flush()
+    await _apply_retention(session, storage, node)
     return node
 
 
