@@ -300,9 +300,9 @@ async def presigned_put(
         received = await transfer.append(storage, upload, _cut_off_is_incomplete(request.stream()), None)
         if received != upload.length:
             raise service.UploadIncomplete(f"The upload was declared as {upload.length} bytes; {received} arrived.")
-    except BaseException:
+    except Exception:
+        # Nothing was kept: the link may be used again (the claim is released).
         await transfer.discard_staging(storage, upload)
-        await session.rollback()
         await session.execute(update_rows(FileUpload).where(FileUpload.id == upload.id, FileUpload.offset == -1).values(offset=0))
         await session.commit()
         raise
