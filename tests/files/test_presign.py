@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.config import Settings
 from nubes.files import transfer
 from nubes.files.storage import LocalStorage, Storage
+from nubes.identity.models import Tenant
 from tests.factories import SignedIn, login, make_user
 
 DATA = b"presigned bytes " * 1000
@@ -111,16 +112,14 @@ async def test_presign_refuses_clash_and_quota(
     assert (await _presign(client, alice, name="second.bin", size=600)).status_code == 413  # the first holds 600
 
 
-async def _tenant_of(session: AsyncSession, alice: SignedIn) -> object:
-    from nubes.identity.models import Tenant  # noqa: PLC0415
-
-    return await session.get(Tenant, alice.user.tenant_id)
+async def _tenant_of(session: AsyncSession, alice: SignedIn) -> Tenant:
+    return await session.get_one(Tenant, alice.user.tenant_id)
 
 
 async def test_another_user_cannot_finalize(
     client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, settings: Settings
 ) -> None:
-    bob = await login(client, await make_user(session, settings, await _tenant_of(session, alice)))  # type: ignore[arg-type]
+    bob = await login(client, await make_user(session, settings, await _tenant_of(session, alice)))
     grant = (await _presign(client, alice, name="mine.bin", size=len(DATA))).json()
     await _put(client, grant["url"], DATA, grant["headers"])
     stolen = await client.post("/api/files/finalize", json={"upload_id": grant["upload_id"]}, headers=bob.headers)
