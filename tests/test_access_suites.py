@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -23,7 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute.models import Cluster, Container, Egg, Job, Node
 from nubes.config import Settings
+from nubes.core.db import utcnow
+from nubes.files import transfer
 from nubes.files.models import FileNode, FileVersion
+from nubes.files.transfer_models import FileUpload
 from nubes.identity.models import Group, GroupMember, Passkey, PersonalAccessToken, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
@@ -49,6 +53,10 @@ PUBLIC = {
     "auth-passkey-login",
     # An agent trades its one-time registration token for a node credential.
     "nodes-register",
+    # Presigned Nubes URLs: the path's token is the credential (an HMAC over the upload or file and an
+    # expiry, keyed from the server secret; an upload token is single use). tests/files/test_presign.py.
+    "blobs-presigned-put",
+    "blobs-presigned-get",
 }
 
 # Operations on platform-wide catalog objects every tenant may read (not tenant-owned, so not isolated).
@@ -78,6 +86,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-users-quota": {"quota_bytes": 0},
     "nodes-allocations-add": {"ip": "127.0.0.1", "ports": ["25600"]},
     "containers-power": {"action": "kill"},
+    "uploads-append": {"appended": "by another tenant"},
+    "blobs-presigned-put": {"put": "with a forged token"},
+    "admin-tenants-files-settings-update": {"keep_versions": 0, "keep_days": 0},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -152,6 +163,11 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
     await session.flush()
     version = FileVersion(tenant_id=tenant.id, file_id=file.id, version_no=1, size=1, blob_key="cd" * 16, sha256="1" * 64)
     session.add(version)
+    upload = FileUpload(
+        tenant_id=tenant.id, owner_id=member.id, kind="tus", length=10, parent_id=root.id, name="u.bin",
+        staging_key="ef" * 16, reserved=10, expires_at=utcnow() + timedelta(hours=1),
+    )  # fmt: skip
+    session.add(upload)
     cluster = Cluster(name="a-cluster")
     session.add(cluster)
     await session.flush()
@@ -189,6 +205,9 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         # tested); compute's node routes are for platform admins only and refuse tenant B regardless.
         "node_id": str(file.id),
         "version_id": str(version.id),
+        "upload_id": str(upload.id),
+        # A presigned-URL token for tenant A's upload, signed with a key that is not the server's.
+        "token": transfer.make_token("not-the-server-secret", "upload", str(upload.id), utcnow() + timedelta(hours=1)),
         "egg_id": str(egg.id),
         "container_id": str(container.id),
         "job_id": str(job.id),
@@ -251,6 +270,13 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "files-version-restore",
         "trash-purge",
         "admin-users-quota",
+        "uploads-append",
+        "uploads-terminate",
+        "files-presign-download",
+        "admin-tenants-files-settings",
+        "admin-tenants-files-settings-update",
+        "blobs-presigned-put",
+        "blobs-presigned-get",
         "containers-get",
         "containers-power",
         "containers-delete",

@@ -85,7 +85,7 @@ _locks: dict[uuid.UUID, asyncio.Lock] = {}
 _hashes: dict[uuid.UUID, tuple[int, Any]] = {}  # upload id -> (offset, sha256 of bytes 0..offset), this process only
 
 
-def _lock_of(upload_id: uuid.UUID) -> asyncio.Lock:
+def lock_of(upload_id: uuid.UUID) -> asyncio.Lock:
     lock = _locks.get(upload_id)
     if lock is None:
         lock = _locks[upload_id] = asyncio.Lock()

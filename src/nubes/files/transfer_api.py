@@ -190,13 +190,13 @@ async def tus_patch(
     request: Request, session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, upload_id: uuid.UUID
 ) -> Response:
     _tus_version(request)
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != OFFSET_OCTETS:
-        raise UnsupportedMediaType(f"A tus PATCH carries Content-Type: {OFFSET_OCTETS}.")
-    offset = _length(request.headers.get("upload-offset"), "Upload-Offset")
-    checksum = transfer.check_checksum_header(request.headers.get("upload-checksum"))
-    async with transfer._lock_of(upload_id):
+    async with transfer.lock_of(upload_id):  # one writer per upload in this process
         upload = await transfer.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != OFFSET_OCTETS:
+            raise UnsupportedMediaType(f"A tus PATCH carries Content-Type: {OFFSET_OCTETS}.")
+        offset = _length(request.headers.get("upload-offset"), "Upload-Offset")
+        checksum = transfer.check_checksum_header(request.headers.get("upload-checksum"))
         if offset != upload.offset:
             raise transfer.OffsetMismatch(
                 f"The upload is at byte {upload.offset}, not {offset}; resume from there.", headers=TUS_HEADERS
@@ -230,7 +230,7 @@ async def tus_delete(
     request: Request, session: SessionDep, principal: Writer, storage: StorageDep, upload_id: uuid.UUID
 ) -> Response:
     _tus_version(request)
-    async with transfer._lock_of(upload_id):
+    async with transfer.lock_of(upload_id):
         upload = await transfer.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
         await transfer.abandon(session=session, storage=storage, upload=upload)
     return Response(status_code=204, headers=TUS_HEADERS)
