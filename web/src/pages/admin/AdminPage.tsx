@@ -11,6 +11,7 @@ import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { NotFoundPage } from "../NotFoundPage";
 import { AdminIndexPage } from "./AdminIndexPage";
 import { AuditLogPage } from "./AuditLogPage";
+import { FilesSettingsPage } from "./FilesSettingsPage";
 import { GroupsPage } from "./GroupsPage";
 import { RegistrationPage } from "./RegistrationPage";
 import { RolesPage } from "./RolesPage";
@@ -81,6 +82,11 @@ export function AdminPage() {
             Audit log
           </NavLink>
         )}
+        {can(me, "tenant.manage") && (
+          <NavLink to="/admin/files" className={tabClass}>
+            Files
+          </NavLink>
+        )}
         {me.user.is_superadmin && (
           <NavLink to="/admin/tenants" className={tabClass}>
             Tenants
@@ -123,6 +129,14 @@ export function AdminPage() {
           element={
             <Gate permission="admin.audit">
               <AuditLogPage />
+            </Gate>
+          }
+        />
+        <Route
+          path="files"
+          element={
+            <Gate permission="tenant.manage">
+              <FilesSettingsPage />
             </Gate>
           }
         />
