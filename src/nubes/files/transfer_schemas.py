@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-from nubes.files.schemas import NameField
+from nubes.files.schemas import NameField, _json_integer
 
 
 class PresignUpload(BaseModel):
@@ -16,7 +17,9 @@ class PresignUpload(BaseModel):
     parent_id: uuid.UUID | None = Field(default=None, description="The folder to upload into; your root when absent.")
     target_id: uuid.UUID | None = Field(default=None, description="A file to give new content (a new version) instead.")
     name: str = NameField
-    size: int = Field(ge=0, le=1 << 40, description="The exact number of bytes that will be PUT.")
+    size: Annotated[int, Field(ge=0, le=1 << 40), BeforeValidator(_json_integer)] = Field(
+        description="The exact number of bytes that will be PUT."
+    )
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$", description="Checked at finalize when given.")
     content_type: str | None = Field(default=None, max_length=255)
 
@@ -58,6 +61,12 @@ class FilesSettingsRead(BaseModel):
 class FilesSettingsUpdate(BaseModel):
     """New retention for a tenant (and, for platform administrators, its quota)."""
 
-    keep_versions: int = Field(ge=0, le=100_000, description="Earlier versions kept per file; 0: no limit.")
-    keep_days: int = Field(ge=0, le=36_500, description="Days an earlier version is kept; 0: no limit.")
-    quota_bytes: int | None = Field(default=None, ge=0, description="Platform administrators only; null: the server default.")
+    keep_versions: Annotated[int, Field(ge=0, le=100_000), BeforeValidator(_json_integer)] = Field(
+        description="Earlier versions kept per file; 0: no limit."
+    )
+    keep_days: Annotated[int, Field(ge=0, le=36_500), BeforeValidator(_json_integer)] = Field(
+        description="Days an earlier version is kept; 0: no limit."
+    )
+    quota_bytes: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_json_integer)] | None = Field(
+        default=None, description="Platform administrators only; bytes, null: the server default."
+    )
