@@ -178,7 +178,7 @@ export function FilesSettingsPage() {
         <Card title="Versions and storage">
           {error !== null && <Alert tone="danger">{error.message}</Alert>}
           {current === undefined && loading && <Skeleton className="h-40 w-full" />}
-          {current !== undefined && <FilesSettingsForm key={JSON.stringify(current)} tenantId={tenantId} saved={current} onSaved={setSaved} canSetQuota={me.user.is_superadmin} />}
+          {current !== undefined && <FilesSettingsForm tenantId={tenantId} saved={current} onSaved={setSaved} canSetQuota={me.user.is_superadmin} />}
         </Card>
       </div>
     </>
