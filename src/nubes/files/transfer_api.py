@@ -59,6 +59,35 @@ _RAW_BODY: dict[str, Any] = {
 }
 
 
+def _header(name: str, description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
+
+
+_TUS_RESUMABLE = _header("Tus-Resumable", "The tus version the client speaks: 1.0.0 (another answers 412).", {"type": "string"})
+_TUS_CREATE: dict[str, Any] = {
+    "parameters": [
+        _TUS_RESUMABLE,
+        _header("Upload-Length", "The file's size in bytes.", {"type": "string", "pattern": "^[0-9]{1,13}$"}, required=True),
+        _header(
+            "Upload-Metadata",
+            "Comma-separated `key base64(value)` pairs: filename, filetype, and parent_id (a folder)"
+            " or target_id (a file to give a new version).",
+            {"type": "string"},
+        ),
+    ]
+}
+_TUS_PATCH_BODY["parameters"] = [
+    _TUS_RESUMABLE,
+    _header(
+        "Upload-Offset",
+        "Where this chunk starts; must equal the upload's offset.",
+        {"type": "string", "pattern": "^[0-9]+$"},
+        required=True,
+    ),
+    _header("Upload-Checksum", "`sha1 <base64>` or `sha256 <base64>` of this chunk.", {"type": "string"}),
+]
+
+
 def _http_date(moment: datetime) -> str:
     return format_datetime(moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment, usegmt=True)
 
@@ -129,14 +158,15 @@ async def tus_options() -> Response:
     tags=["files"],
     summary="Start a tus upload (Upload-Length; Upload-Metadata filename, parent_id or target_id, filetype)",
     responses={201: {"description": "Created; Location is the upload's URL"}},
+    openapi_extra=_TUS_CREATE,
 )
 async def tus_create(
     request: Request, session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep
 ) -> Response:
-    _tus_version(request)
     if "upload-defer-length" in request.headers:
         raise BadRequest("Upload-Defer-Length is not supported; send Upload-Length.")
     length = _length(request.headers.get("upload-length"), "Upload-Length")
+    _tus_version(request)
     if length > transfer.TUS_MAX_SIZE:
         raise PayloadTooLarge(f"At most {transfer.TUS_MAX_SIZE} bytes per upload.", headers=TUS_HEADERS)
     meta = _metadata(request.headers.get("upload-metadata"))

@@ -2314,7 +2314,7 @@ export interface components {
             keep_days: number;
             /**
              * Quota Bytes
-             * @description Platform administrators only; null: the server default.
+             * @description Platform administrators only; bytes, null: the server default.
              */
             quota_bytes?: number | null;
         };
@@ -7164,7 +7164,14 @@ export interface operations {
     "uploads-create": {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tus version the client speaks: 1.0.0 (another answers 412). */
+                "Tus-Resumable"?: string;
+                /** @description The file's size in bytes. */
+                "Upload-Length": string;
+                /** @description Comma-separated `key base64(value)` pairs: filename, filetype, and parent_id (a folder) or target_id (a file to give a new version). */
+                "Upload-Metadata"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7286,7 +7293,14 @@ export interface operations {
     "uploads-append": {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description The tus version the client speaks: 1.0.0 (another answers 412). */
+                "Tus-Resumable"?: string;
+                /** @description Where this chunk starts; must equal the upload's offset. */
+                "Upload-Offset": string;
+                /** @description `sha1 <base64>` or `sha256 <base64>` of this chunk. */
+                "Upload-Checksum"?: string;
+            };
             path: {
                 upload_id: string;
             };
