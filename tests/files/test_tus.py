@@ -312,3 +312,22 @@ async def test_sigkill_mid_tus_upload_then_resume(transfer_database_url: str, tm
             assert item["sha256"] == hashlib.sha256(data).hexdigest()
             assert (await http.get(f"/api/files/{item['id']}/content")).content == data
     assert list(staging.iterdir()) == []
+
+
+def test_folder_gone_before_the_last_chunk(running: Running) -> None:
+    """GIVEN an upload into a folder WHEN the folder is purged before the last chunk THEN the last PATCH is a 404,
+    the upload is gone and its quota reservation given back."""
+    headers = running.user("gone")
+    folder = httpx.post(f"{running.server.url}/api/files/folders", json={"name": "box"}, headers=headers).json()
+    meta = f"filename {base64.b64encode(b'x.bin').decode()},parent_id {base64.b64encode(folder['id'].encode()).decode()}"
+    created = httpx.post(
+        f"{running.server.url}/api/uploads",
+        headers={**headers, "Tus-Resumable": "1.0.0", "Upload-Length": "6", "Upload-Metadata": meta},
+    )
+    url = f"{running.server.url}{created.headers['Location']}"
+    assert _patch(url, headers, 0, b"abc").status_code == 204
+    assert httpx.delete(f"{running.server.url}/api/files/{folder['id']}", headers=headers).status_code == 200
+    assert httpx.delete(f"{running.server.url}/api/trash/{folder['id']}", headers=headers).status_code == 204
+    assert _patch(url, headers, 3, b"def").status_code == 404
+    assert httpx.head(url, headers=headers).status_code == 404
+    assert httpx.get(f"{running.server.url}/api/users/me/quota", headers=headers).json()["used_bytes"] == 0

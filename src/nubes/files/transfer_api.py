@@ -14,7 +14,15 @@ from sqlalchemy import select
 from sqlalchemy import update as update_rows
 
 from nubes.core.db import SessionDep, utcnow
-from nubes.core.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, UnprocessableEntity, UnsupportedMediaType
+from nubes.core.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    NubesError,
+    PayloadTooLarge,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
 from nubes.files import content, service, transfer
@@ -245,9 +253,19 @@ async def tus_patch(
 
 async def _finish(*, session: Any, settings: Any, principal: Principal, storage: Any, upload: FileUpload) -> FileNode:
     info = await transfer.seal(storage, upload)
-    node = await transfer.complete(
-        session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
-    )
+    try:
+        node = await transfer.complete(
+            session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
+        )
+    except NubesError:
+        # The folder or file went away meanwhile: the sealed blob goes with the rollback, and the upload
+        # ends here (its reservation given back) rather than pointing at bytes that no longer exist.
+        upload_id = upload.id
+        await session.rollback()
+        current = await session.get(FileUpload, upload_id)
+        if current is not None:
+            await transfer.abandon(session=session, storage=storage, upload=current)
+        raise
     await session.commit()
     await transfer.discard_staging(storage, upload)
     return node
