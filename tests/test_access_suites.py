@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -23,8 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute.models import Cluster, Container, Egg, Job, Node
 from nubes.config import Settings
+from nubes.core.db import utcnow
+from nubes.files import transfer
 from nubes.files.models import FileNode, FileVersion
 from nubes.files.sharing_models import FileShare, PublicLink
+from nubes.files.transfer_models import FileUpload
 from nubes.identity.models import Group, GroupMember, Passkey, PersonalAccessToken, Role, Session
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
@@ -55,6 +59,10 @@ PUBLIC = {
     "public-link-unlock",
     "public-link-download",
     "public-link-upload",
+    # Presigned Nubes URLs: the path's token is the credential (an HMAC over the upload or file and an
+    # expiry, keyed from the server secret; an upload token is single use). tests/files/test_presign.py.
+    "blobs-presigned-put",
+    "blobs-presigned-get",
 }
 
 # Operations on platform-wide catalog objects every tenant may read (not tenant-owned, so not isolated).
@@ -90,6 +98,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "files-links-update": {"kind": "edit"},
     "admin-settings-links-update": {"max_expiry_days": 1},
     "public-link-unlock": {"password": "x"},
+    "uploads-append": {"appended": "by another tenant"},
+    "blobs-presigned-put": {"put": "with a forged token"},
+    "admin-tenants-files-settings-update": {"keep_versions": 0, "keep_days": 0},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -172,6 +183,11 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         token_hash="e" * 64, token_sealed="v1.sealed",
     )  # fmt: skip
     session.add_all([file_share, link])
+    upload = FileUpload(
+        tenant_id=tenant.id, owner_id=member.id, kind="tus", length=10, parent_id=root.id, name="u.bin",
+        staging_key="ef" * 16, reserved=10, expires_at=utcnow() + timedelta(hours=1),
+    )  # fmt: skip
+    session.add(upload)
     cluster = Cluster(name="a-cluster")
     session.add(cluster)
     await session.flush()
@@ -211,6 +227,9 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         "version_id": str(version.id),
         "share_id": str(file_share.id),
         "link_id": str(link.id),
+        "upload_id": str(upload.id),
+        # A presigned-URL token for tenant A's upload, signed with a key that is not the server's.
+        "token": transfer.make_token("not-the-server-secret", "upload", str(upload.id), utcnow() + timedelta(hours=1)),
         "egg_id": str(egg.id),
         "container_id": str(container.id),
         "job_id": str(job.id),
@@ -274,6 +293,13 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "files-version-restore",
         "trash-purge",
         "admin-users-quota",
+        "uploads-append",
+        "uploads-terminate",
+        "files-presign-download",
+        "admin-tenants-files-settings",
+        "admin-tenants-files-settings-update",
+        "blobs-presigned-put",
+        "blobs-presigned-get",
         "containers-get",
         "containers-power",
         "containers-delete",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,8 @@ from nubes.files.service import install_blob_hooks
 from nubes.files.sharing_api import router as sharing_router
 from nubes.files.storage import open_storage
 from nubes.files.tasks import ThumbnailWorker
+from nubes.files.transfer import sweeper
+from nubes.files.transfer_api import router as transfer_router
 from nubes.identity.api import router as identity_router
 from nubes.identity.directory import router as directory_router
 from nubes.identity.security_api import router as security_router
@@ -56,7 +59,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             # Tests that bring their own transaction-bound database call `send_due()` and `run_due()` themselves.
             app.state.mail.start()
             app.state.thumbnails.start()
+            sweep = asyncio.create_task(sweeper(app.state.db.sessions, app.state.storage), name="nubes-files-sweep")
         yield
+        if owns_database:
+            sweep.cancel()
         await app.state.thumbnails.stop()
         await app.state.mail.stop()
         if owns_database:
@@ -92,6 +98,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(files_router, prefix="/api")
     app.include_router(sharing_router, prefix="/api")
     app.include_router(directory_router, prefix="/api")
+    app.include_router(transfer_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)

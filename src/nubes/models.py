@@ -6,6 +6,7 @@ from nubes.core.db import Base
 from nubes.core.mail import OutboxMail
 from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
 from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
+from nubes.files.transfer_models import FileUpload, TenantFilesSettings
 from nubes.identity.models import (
     AccountToken,
     Group,
@@ -40,6 +41,7 @@ __all__ = [
     "FileNameTerm",
     "FileNode",
     "FileShare",
+    "FileUpload",
     "FileVersion",
     "Group",
     "GroupMember",
@@ -61,6 +63,7 @@ __all__ = [
     "StorageUsage",
     "SystemSetting",
     "Tenant",
+    "TenantFilesSettings",
     "TotpSecret",
     "User",
     "UserRole",

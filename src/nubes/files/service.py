@@ -637,7 +637,15 @@ async def replace_content(
     node.updated_at = utcnow()
     await session.flush()
     await _schedule_thumbnail(session, storage, node)
+    await _apply_retention(session, storage, node)
     return node
+
+
+async def _apply_retention(session: AsyncSession, storage: Storage, node: FileNode) -> None:
+    """Drop versions past the tenant's retention (keep N versions / N days) after a new one was kept."""
+    from nubes.files.transfer import prune_versions  # noqa: PLC0415 - transfer builds on this module
+
+    await prune_versions(session=session, storage=storage, node=node)
 
 
 async def _lock(session: AsyncSession, node: FileNode) -> None:
@@ -960,6 +968,7 @@ async def restore_version(
     node.updated_at = utcnow()
     await session.flush()
     await _schedule_thumbnail(session, storage, node)
+    await _apply_retention(session, storage, node)
     return node
 
 

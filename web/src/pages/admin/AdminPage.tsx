@@ -11,6 +11,7 @@ import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { NotFoundPage } from "../NotFoundPage";
 import { AdminIndexPage } from "./AdminIndexPage";
 import { AuditLogPage } from "./AuditLogPage";
+import { FilesSettingsPage } from "./FilesSettingsPage";
 import { GroupsPage } from "./GroupsPage";
 import { LinkPolicyPage } from "./LinkPolicyPage";
 import { RegistrationPage } from "./RegistrationPage";
@@ -87,6 +88,11 @@ export function AdminPage() {
             Public links
           </NavLink>
         )}
+        {can(me, "tenant.manage") && (
+          <NavLink to="/admin/files" className={tabClass}>
+            Files
+          </NavLink>
+        )}
         {me.user.is_superadmin && (
           <NavLink to="/admin/tenants" className={tabClass}>
             Tenants
@@ -137,6 +143,14 @@ export function AdminPage() {
           element={
             <Gate permission="admin.settings">
               <LinkPolicyPage />
+            </Gate>
+          }
+        />
+        <Route
+          path="files"
+          element={
+            <Gate permission="tenant.manage">
+              <FilesSettingsPage />
             </Gate>
           }
         />

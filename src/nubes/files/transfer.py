@@ -1,0 +1,666 @@
+"""Transfer paths of the files domain: tus resumable uploads, presigned uploads and downloads, version retention.
+
+An upload in progress is a `FileUpload` row plus a staging object in the storage backend:
+
+- on disk, one file `<blobs>/staging/<key>` the bytes are appended to (fsynced before the offset is
+  acknowledged); when complete it is renamed into place as the file's blob: no assembly step;
+- on S3, one object per acknowledged chunk under `staging/<key>/<offset>`; when complete the parts
+  are streamed, in order, into the file's blob by one multipart upload (the copy runs inside the
+  last PATCH, part by part in constant memory; S3 has no append).
+
+The quota is charged for the whole declared length when the upload is created (a reservation);
+an upload that ends without a file (terminated, expired, refused) gives it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import os
+import time
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import obstore
+import structlog
+from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import update as update_rows
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.config import Settings
+from nubes.core.db import utcnow
+from nubes.core.errors import BadRequest, Conflict, NotFound, NubesError, PayloadTooLarge, UnprocessableEntity
+from nubes.core.principal import Principal
+from nubes.files import names, service
+from nubes.files.models import FileNode, FileVersion, StorageUsage
+from nubes.files.storage import CHUNK_SIZE, BlobInfo, LocalStorage, S3Storage, Storage
+from nubes.files.transfer_models import FileUpload, TenantFilesSettings
+
+log = structlog.get_logger("nubes.files.transfer")
+
+TUS_VERSION = "1.0.0"
+TUS_MAX_SIZE = 1 << 40
+TUS_EXPIRES_IN = timedelta(hours=24)
+PRESIGN_EXPIRES_IN = timedelta(minutes=15)
+DOWNLOAD_EXPIRES_IN = timedelta(minutes=5)
+CHECKSUM_ALGORITHMS = ("sha1", "sha256")
+DEFAULT_KEEP_VERSIONS = 10
+DEFAULT_KEEP_DAYS = 0
+_WRITE_BATCH = 1024 * 1024
+
+
+class ChecksumMismatch(NubesError):
+    """tus checksum extension: the chunk did not match its Upload-Checksum; it was discarded."""
+
+    status, code, title = 460, "checksum-mismatch", "Checksum mismatch"
+
+
+class OffsetMismatch(Conflict):
+    """tus core: the PATCH started elsewhere than the upload's offset."""
+
+    code, title = "offset-mismatch", "Upload-Offset mismatch"
+
+
+class Gone(NubesError):
+    """The upload or URL expired or was already used."""
+
+    status, code, title = 410, "gone", "Gone"
+
+
+class LinkRefused(NubesError):
+    """A presigned Nubes URL that is tampered with, expired or used already."""
+
+    status, code, title = 403, "invalid-signature", "URL refused"
+
+
+# --- staging: where the bytes of an upload in progress live ----------------------------------------
+
+_locks: dict[uuid.UUID, asyncio.Lock] = {}
+_hashes: dict[uuid.UUID, tuple[int, Any]] = {}  # upload id -> (offset, sha256 of bytes 0..offset), this process only
+
+
+def lock_of(upload_id: uuid.UUID) -> asyncio.Lock:
+    lock = _locks.get(upload_id)
+    if lock is None:
+        lock = _locks[upload_id] = asyncio.Lock()
+    return lock
+
+
+def _staging_path(storage: LocalStorage, key: str) -> Path:
+    if not key or not all(ch in "0123456789abcdef" for ch in key):
+        raise NotFound("No such upload.")
+    return storage.root / "staging" / key
+
+
+def _s3_part(key: str, offset: int) -> str:
+    return f"staging/{key}/{offset:016d}"
+
+
+class _ChunkMeter:
+    """Counts a chunk against the room left and checks its tus checksum."""
+
+    def __init__(self, room: int, checksum: tuple[str, bytes] | None, running: Any) -> None:
+        self.room = room
+        self.size = 0
+        self.checksum = checksum
+        self.digest = hashlib.new(checksum[0]) if checksum else None
+        self.running = running
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.room:
+            raise PayloadTooLarge(f"This chunk goes past the upload's declared length ({self.room} bytes were left).")
+        if self.digest is not None:
+            self.digest.update(chunk)
+        if self.running is not None:
+            self.running.update(chunk)
+
+    def check(self) -> None:
+        if (
+            self.checksum is not None
+            and self.digest is not None
+            and not hmac.compare_digest(self.digest.digest(), self.checksum[1])
+        ):
+            raise ChecksumMismatch(
+                f"The chunk's {self.checksum[0]} does not match Upload-Checksum; it was discarded, send it again."
+            )
+
+
+def _open_staging(path: Path, offset: int) -> Any:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    handle = os.fdopen(fd, "r+b")
+    handle.truncate(offset)  # bytes past the acknowledged offset are a killed write's tail
+    handle.seek(offset)
+    return handle
+
+
+def _sync_close(handle: Any) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+
+
+def _truncate_close(handle: Any, offset: int) -> None:
+    with contextlib.suppress(OSError):
+        handle.truncate(offset)
+    handle.close()
+
+
+async def _running_hash(storage: Storage, upload: FileUpload) -> Any:
+    """The sha256 of the upload's acknowledged bytes: kept in memory, recomputed after a restart."""
+    cached = _hashes.get(upload.id)
+    if cached is not None and cached[0] == upload.offset:
+        return cached[1].copy()
+    digest = hashlib.sha256()
+    async for chunk in _read_staging(storage, upload):
+        digest.update(chunk)
+    return digest
+
+
+async def append(storage: Storage, upload: FileUpload, chunks: AsyncIterable[bytes], checksum: tuple[str, bytes] | None) -> int:
+    """Append a chunk at the upload's offset; returns the new offset once the bytes are durable.
+
+    A chunk that fails (checksum, too long, the client went away) is discarded whole: the offset
+    does not move. The caller holds the upload's lock.
+    """
+    running = await _running_hash(storage, upload)
+    meter = _ChunkMeter(upload.length - upload.offset, checksum, running)
+    if isinstance(storage, LocalStorage):
+        path = _staging_path(storage, upload.staging_key)
+        handle = await asyncio.to_thread(_open_staging, path, upload.offset)
+        try:
+            pending: list[bytes] = []
+            pending_size = 0
+            async for chunk in chunks:
+                meter.feed(chunk)
+                pending.append(chunk)
+                pending_size += len(chunk)
+                if pending_size >= _WRITE_BATCH:
+                    await asyncio.to_thread(handle.write, b"".join(pending))
+                    pending, pending_size = [], 0
+            if pending:
+                await asyncio.to_thread(handle.write, b"".join(pending))
+            meter.check()
+            await asyncio.to_thread(_sync_close, handle)
+        except BaseException:
+            await asyncio.shield(asyncio.to_thread(_truncate_close, handle, upload.offset))
+            raise
+    else:
+        s3 = cast("S3Storage", storage)
+        part = _s3_part(upload.staging_key, upload.offset)
+
+        async def metered() -> AsyncIterator[bytes]:
+            async for chunk in chunks:
+                meter.feed(chunk)
+                yield chunk
+
+        try:
+            blob = await s3.put(part, metered())
+            meter.check()
+            if blob.size == 0:
+                await s3.delete(part)
+        except BaseException:
+            await asyncio.shield(s3.delete(part))
+            raise
+    new_offset = upload.offset + meter.size
+    _hashes[upload.id] = (new_offset, running)
+    return new_offset
+
+
+async def _s3_parts(storage: S3Storage, key: str) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    async for batch in obstore.list(storage.store, prefix=f"staging/{key}/"):
+        for entry in batch:
+            path = str(entry["path"])
+            with contextlib.suppress(ValueError):
+                found.append((int(path.rsplit("/", 1)[1]), path))
+    return sorted(found)
+
+
+async def _read_staging(storage: Storage, upload: FileUpload) -> AsyncIterator[bytes]:
+    """The upload's acknowledged bytes (0 to offset), in order."""
+    if upload.offset == 0:
+        return
+    if isinstance(storage, LocalStorage):
+        path = _staging_path(storage, upload.staging_key)
+        handle = await asyncio.to_thread(path.open, "rb")
+        try:
+            remaining = upload.offset
+            while remaining > 0:
+                chunk = await asyncio.to_thread(handle.read, min(CHUNK_SIZE, remaining))
+                if not chunk:
+                    raise NotFound("The upload's bytes are gone; start it again.")
+                remaining -= len(chunk)
+                yield chunk
+        finally:
+            handle.close()
+        return
+    s3 = cast("S3Storage", storage)
+    parts = dict(await _s3_parts(s3, upload.staging_key))
+    position = 0
+    while position < upload.offset:
+        part = parts.get(position)
+        if part is None:
+            raise NotFound("The upload's bytes are gone; start it again.")
+        async for chunk in s3.get(part):
+            position += len(chunk)
+            yield chunk
+
+
+async def discard_staging(storage: Storage, upload: FileUpload) -> None:
+    """Delete an upload's staging bytes (a missing object is fine)."""
+    _hashes.pop(upload.id, None)
+    _locks.pop(upload.id, None)
+    if isinstance(storage, LocalStorage):
+        with contextlib.suppress(NotFound):
+            await asyncio.to_thread(_staging_path(storage, upload.staging_key).unlink, missing_ok=True)
+        return
+    s3 = cast("S3Storage", storage)
+    for _offset, path in await _s3_parts(s3, upload.staging_key):
+        await s3.delete(path)
+    with contextlib.suppress(Exception):
+        await s3.delete(f"staging/{upload.staging_key}")  # a presigned PUT's object
+
+
+async def seal(storage: Storage, upload: FileUpload) -> BlobInfo:
+    """Turn a complete upload's staging bytes into a new blob (visible only once whole); returns what was stored."""
+    key = uuid.uuid4().hex
+    if isinstance(storage, LocalStorage):
+        digest = await _running_hash(storage, upload)
+        source = _staging_path(storage, upload.staging_key)
+        target = storage.path_of(key)
+
+        def run() -> int:
+            size = source.stat().st_size
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            source.rename(target)
+            directory = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+            return size
+
+        size = await asyncio.to_thread(run)
+        if size != upload.length:
+            await storage.delete(key)
+            raise NotFound("The upload's bytes are gone; start it again.")
+        info = BlobInfo(key=key, size=size, sha256=digest.hexdigest())
+    else:
+        info = await storage.put(key, _read_staging(storage, upload), expected_size=upload.length)
+    _hashes.pop(upload.id, None)
+    return info
+
+
+# --- uploads in the database -----------------------------------------------------------------------
+
+
+async def create_upload(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    kind: str,
+    length: int,
+    name: str | None,
+    parent_id: uuid.UUID | None,
+    target_id: uuid.UUID | None,
+    content_type: str,
+    sha256: str | None = None,
+    expires_in: timedelta,
+) -> FileUpload:
+    """Check where the file will go, reserve `length` bytes of quota, and record the upload."""
+    if length < 0:
+        raise UnprocessableEntity("The length must be zero or more bytes.")
+    if target_id is not None:
+        await service.check_replace(
+            session=session, settings=settings, principal=principal, node_id=target_id, expected_size=length
+        )
+        clean = ""
+    else:
+        clean = service._checked_name(name or "", "name")
+        folder = await service._folder(session=session, principal=principal, folder_id=parent_id)
+        parent_id = folder.id
+        await service._check_free(session, folder, clean)
+    await service.charge(session=session, settings=settings, principal=principal, size=length)
+    upload = FileUpload(
+        tenant_id=principal.tenant_id,
+        owner_id=principal.user_id,
+        kind=kind,
+        length=length,
+        offset=0,
+        parent_id=parent_id,
+        target_id=target_id,
+        name=clean,
+        content_type=content_type[:255],
+        sha256=sha256,
+        staging_key=uuid.uuid4().hex,
+        reserved=length,
+        expires_at=utcnow() + expires_in,
+    )
+    session.add(upload)
+    await session.flush()
+    return upload
+
+
+async def get_upload(*, session: AsyncSession, principal: Principal, upload_id: uuid.UUID, kind: str) -> FileUpload:
+    """One open upload of the principal (another user's or tenant's is a 404); an expired one is 410."""
+    upload = await session.scalar(
+        select(FileUpload).where(
+            FileUpload.id == upload_id,
+            FileUpload.tenant_id == principal.tenant_id,
+            FileUpload.owner_id == principal.user_id,
+            FileUpload.kind == kind,
+        )
+    )
+    if upload is None:
+        raise NotFound(f"No upload {upload_id} of yours.")
+    if upload.state != "open":
+        raise Gone("This upload is finished already.")
+    if upload.expires_at <= utcnow():
+        raise Gone("This upload expired; start it again.")
+    return upload
+
+
+async def advance(*, session: AsyncSession, upload_id: uuid.UUID, old: int, new: int) -> None:
+    """Record a new offset, only if nobody moved it meanwhile."""
+    result = cast(
+        "CursorResult[Any]",
+        await session.execute(
+            update_rows(FileUpload)
+            .where(FileUpload.id == upload_id, FileUpload.offset == old, FileUpload.state == "open")
+            .values(offset=new)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount != 1:
+        raise OffsetMismatch("Another request moved this upload meanwhile; ask for its offset (HEAD) and resume from there.")
+
+
+async def complete(
+    *, session: AsyncSession, settings: Settings, storage: Storage, principal: Principal, upload: FileUpload, info: BlobInfo
+) -> FileNode:
+    """Make the file (or the new version) from a sealed blob; the quota was reserved at creation.
+
+    The blob is owned by the transaction from here: a rollback deletes it.
+    """
+    blobs = service._blobs(session, storage)
+    blobs.written.append(info.key)
+    extra = info.size - upload.reserved
+    if extra > 0:  # never for tus (the length is fixed); a defensive charge otherwise
+        await service.charge(session=session, settings=settings, principal=principal, size=extra)
+    elif extra < 0:
+        await service.release(session=session, tenant_id=upload.tenant_id, user_id=upload.owner_id, size=-extra)
+    now = utcnow()
+    if upload.target_id is not None:
+        node = await service.get_or_raise(session=session, principal=principal, node_id=upload.target_id)
+        if node.kind != "file":
+            raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
+        await service._lock(session, node)
+        service._keep_as_version(session, node)
+        node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
+        if upload.content_type:
+            node.content_type = service._content_type(upload.content_type)
+        node.version_no += 1
+        node.updated_at = now
+        await session.flush()
+        await prune_versions(session=session, storage=storage, node=node)
+    else:
+        folder = await service._folder(session=session, principal=principal, folder_id=upload.parent_id)
+        name = upload.name
+        taken = await service._taken(session, folder)
+        if names.clash_key(name) in taken:  # something took the name while the bytes were on their way
+            name = names.free_name(name, taken)
+        node = FileNode(
+            tenant_id=principal.tenant_id,
+            owner_id=principal.user_id,
+            parent_id=folder.id,
+            kind="file",
+            name=name,
+            name_key=names.clash_key(name),
+            size=info.size,
+            content_type=service._content_type(upload.content_type),
+            blob_key=info.key,
+            sha256=info.sha256,
+            version_no=1,
+            created_at=now,
+            updated_at=now,
+            created_by=principal.user_id,
+        )
+        await service._place(session, node, folder)
+    await session.execute(
+        update_rows(FileUpload)
+        .where(FileUpload.id == upload.id)
+        .values(state="done", offset=upload.length, reserved=0, node_id=node.id)
+        .execution_options(synchronize_session=False)
+    )
+    if upload.kind == "tus":
+        await session.execute(delete(FileUpload).where(FileUpload.id == upload.id))
+    await session.flush()
+    return node
+
+
+async def abandon(*, session: AsyncSession, storage: Storage, upload: FileUpload) -> None:
+    """End an upload without a file: give the reservation back, delete the row, then its staging bytes."""
+    await service.release(session=session, tenant_id=upload.tenant_id, user_id=upload.owner_id, size=upload.reserved)
+    await session.execute(delete(FileUpload).where(FileUpload.id == upload.id))
+    await session.flush()
+    await session.commit()
+    await discard_staging(storage, upload)
+
+
+async def sweep_expired(*, session: AsyncSession, storage: Storage, limit: int = 100) -> int:
+    """Abandon uploads past their expiry (and drop finished presigned ones); returns how many went."""
+    rows = list(
+        await session.scalars(
+            select(FileUpload).where(FileUpload.expires_at <= utcnow()).order_by(FileUpload.expires_at).limit(limit)
+        )
+    )
+    for upload in rows:
+        await abandon(session=session, storage=storage, upload=upload)
+    return len(rows)
+
+
+# --- presigned Nubes URLs (the local disk) --------------------------------------------------------
+
+
+def _url_key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"nubes/presigned-url/v1", hashlib.sha256).digest()
+
+
+def sign(secret: str, *parts: str) -> str:
+    """An HMAC over the parts, with a key derived from the server secret (never the secret itself)."""
+    mac = hmac.new(_url_key(secret), "\n".join(parts).encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def make_token(secret: str, purpose: str, subject: str, expires: datetime) -> str:
+    """`<subject>.<expiry>.<mac>`: the subject (an upload or file id) and expiry are covered by the MAC."""
+    stamp = str(int(expires.timestamp()))
+    return f"{subject}.{stamp}.{sign(secret, purpose, subject, stamp)}"
+
+
+def read_token(secret: str, purpose: str, token: str) -> str:
+    """The subject of a genuine, unexpired token; LinkRefused otherwise (constant-time check)."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise LinkRefused("This link is not valid.")
+    subject, stamp, mac = parts
+    if not hmac.compare_digest(sign(secret, purpose, subject, stamp), mac):
+        raise LinkRefused("This link is not valid.")
+    if int(stamp) < time.time():
+        raise LinkRefused("This link expired; ask for a new one.")
+    return subject
+
+
+async def claim_presigned(*, session: AsyncSession, upload_id: uuid.UUID) -> FileUpload:
+    """Take a presigned upload for its one PUT (offset 0 -> -1), or refuse a used one."""
+    upload = await session.get(FileUpload, upload_id)
+    if upload is None or upload.kind != "presign":
+        raise LinkRefused("This link is not valid.")
+    if upload.state != "open" or upload.offset != 0:
+        raise LinkRefused("This link was used already; ask for a new one.")
+    if upload.expires_at <= utcnow():
+        raise LinkRefused("This link expired; ask for a new one.")
+    result = cast(
+        "CursorResult[Any]",
+        await session.execute(
+            update_rows(FileUpload)
+            .where(FileUpload.id == upload_id, FileUpload.offset == 0, FileUpload.state == "open")
+            .values(offset=-1)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if result.rowcount != 1:
+        raise LinkRefused("This link was used already; ask for a new one.")
+    return upload
+
+
+async def presigned_size(storage: Storage, upload: FileUpload) -> int | None:
+    """How many bytes arrived for a presigned upload (None: nothing yet)."""
+    if isinstance(storage, LocalStorage):
+        return upload.offset if upload.offset > 0 or (upload.length == 0 and upload.offset == 0) else None
+    s3 = cast("S3Storage", storage)
+    with contextlib.suppress(Exception):
+        return await s3.stat(f"staging/{upload.staging_key}")
+    return None
+
+
+async def seal_presigned(storage: Storage, upload: FileUpload) -> BlobInfo:
+    """The presigned upload's bytes as a new blob, with their real size and sha256."""
+    if isinstance(storage, LocalStorage):
+        return await seal(storage, upload)
+    s3 = cast("S3Storage", storage)
+    key = uuid.uuid4().hex
+    digest = hashlib.sha256()
+    size = 0
+    async for chunk in s3.get(f"staging/{upload.staging_key}"):
+        digest.update(chunk)
+        size += len(chunk)
+    await s3.copy(f"staging/{upload.staging_key}", key)
+    return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
+
+
+# --- tenant quota ----------------------------------------------------------------------------------
+
+
+async def tenant_usage(*, session: AsyncSession, tenant_id: uuid.UUID) -> tuple[int, int | None]:
+    """A tenant's bytes used and its own quota (None: the configured default)."""
+    row = (
+        await session.execute(
+            select(StorageUsage.used_bytes, StorageUsage.quota_bytes).where(
+                StorageUsage.tenant_id == tenant_id, StorageUsage.user_id.is_(None)
+            )
+        )
+    ).first()
+    return (int(row[0]), row[1]) if row is not None else (0, None)
+
+
+async def set_tenant_quota(*, session: AsyncSession, tenant_id: uuid.UUID, quota_bytes: int | None) -> None:
+    """Set a tenant's quota (None: back to the configured default)."""
+    insert = service._upsert(session)
+    await session.execute(
+        insert(StorageUsage).values(id=uuid.uuid4(), tenant_id=tenant_id, user_id=None, used_bytes=0).on_conflict_do_nothing()
+    )
+    await session.execute(
+        update_rows(StorageUsage)
+        .where(StorageUsage.tenant_id == tenant_id, StorageUsage.user_id.is_(None))
+        .values(quota_bytes=quota_bytes)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- version retention ---------------------------------------------------------------------------
+
+
+async def files_settings(*, session: AsyncSession, tenant_id: uuid.UUID) -> tuple[int, int]:
+    """A tenant's (keep_versions, keep_days); the defaults when it set none. 0 means no limit."""
+    row = await session.get(TenantFilesSettings, tenant_id)
+    if row is None:
+        return DEFAULT_KEEP_VERSIONS, DEFAULT_KEEP_DAYS
+    return row.keep_versions, row.keep_days
+
+
+async def set_files_settings(*, session: AsyncSession, tenant_id: uuid.UUID, keep_versions: int, keep_days: int) -> None:
+    """Store a tenant's retention (the next write and the next sweep apply it)."""
+    row = await session.get(TenantFilesSettings, tenant_id)
+    if row is None:
+        row = TenantFilesSettings(tenant_id=tenant_id)
+        session.add(row)
+    row.keep_versions, row.keep_days, row.updated_at = keep_versions, keep_days, utcnow()
+    await session.flush()
+
+
+async def prune_versions(*, session: AsyncSession, storage: Storage, node: FileNode, rules: tuple[int, int] | None = None) -> int:
+    """Drop a file's versions past the tenant's retention; their bytes are freed once the transaction commits."""
+    keep_versions, keep_days = rules or await files_settings(session=session, tenant_id=node.tenant_id)
+    versions = list(
+        await session.scalars(select(FileVersion).where(FileVersion.file_id == node.id).order_by(FileVersion.version_no.desc()))
+    )
+    cutoff = utcnow() - timedelta(days=keep_days) if keep_days > 0 else None
+    doomed = [
+        version
+        for index, version in enumerate(versions)
+        if (keep_versions > 0 and index >= keep_versions) or (cutoff is not None and version.created_at < cutoff)
+    ]
+    if not doomed:
+        return 0
+    freed = sum(version.size for version in doomed)
+    await session.execute(delete(FileVersion).where(FileVersion.id.in_([version.id for version in doomed])))
+    for version in doomed:
+        session.expunge(version)
+    await service.release(session=session, tenant_id=node.tenant_id, user_id=node.owner_id, size=freed)
+    service._blobs(session, storage).doomed.extend(version.blob_key for version in doomed)
+    await session.flush()
+    return freed
+
+
+async def sweep_versions(*, session: AsyncSession, storage: Storage) -> int:
+    """Apply every tenant's retention to every file with versions (the periodic sweep); returns bytes freed."""
+    file_ids = list(await session.scalars(select(FileVersion.file_id).distinct()))
+    rules: dict[uuid.UUID, tuple[int, int]] = {}
+    freed = 0
+    for file_id in file_ids:
+        node = await session.get(FileNode, file_id)
+        if node is None:
+            continue
+        if node.tenant_id not in rules:
+            rules[node.tenant_id] = await files_settings(session=session, tenant_id=node.tenant_id)
+        freed += await prune_versions(session=session, storage=storage, node=node, rules=rules[node.tenant_id])
+    return freed
+
+
+async def sweeper(sessions: Any, storage: Storage, *, every: float = 300.0) -> None:
+    """The periodic sweep: expired uploads and version retention, every `every` seconds, for the process's life."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with sessions() as session:
+                await sweep_expired(session=session, storage=storage)
+                await sweep_versions(session=session, storage=storage)
+                await session.commit()
+        except Exception:  # a failed sweep is retried next time; it must not end the loop
+            log.exception("files.sweep_failed")
+
+
+def check_checksum_header(value: str | None) -> tuple[str, bytes] | None:
+    """Parse `Upload-Checksum: <algorithm> <base64>`; 400 for an unknown algorithm or bad base64."""
+    if value is None:
+        return None
+    algorithm, _, encoded = value.strip().partition(" ")
+    if algorithm.lower() not in CHECKSUM_ALGORITHMS:
+        raise BadRequest(
+            f"Upload-Checksum algorithm {algorithm!r} is not supported; use one of {', '.join(CHECKSUM_ALGORITHMS)}."
+        )
+    try:
+        digest = base64.b64decode(encoded.strip(), validate=True)
+    except ValueError:
+        raise BadRequest("Upload-Checksum must be `<algorithm> <base64 digest>`.") from None
+    return algorithm.lower(), digest

@@ -1,0 +1,514 @@
+"""Routes of the transfer paths: tus 1.0 uploads, presigned uploads and downloads, tenant files settings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from sqlalchemy import select
+from sqlalchemy import update as update_rows
+
+from nubes.core.db import SessionDep, utcnow
+from nubes.core.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    NubesError,
+    PayloadTooLarge,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
+from nubes.core.principal import Principal
+from nubes.core.routing import api_router
+from nubes.files import content, service, transfer
+from nubes.files.api import MAX_UPLOAD_BYTES, StorageDep, _cut_off_is_incomplete, _read, _send_blob
+from nubes.files.models import FileNode
+from nubes.files.schemas import FileRead
+from nubes.files.storage import LocalStorage
+from nubes.files.transfer_models import FileUpload
+from nubes.files.transfer_schemas import (
+    FilesSettingsRead,
+    FilesSettingsUpdate,
+    PresignDownloadRead,
+    PresignFinalize,
+    PresignUpload,
+    PresignUploadRead,
+)
+from nubes.identity import service as identity_service
+from nubes.identity.auth import SettingsDep, require
+
+router = api_router()
+
+Reader = Annotated[Principal, Depends(require("files.read"))]
+Writer = Annotated[Principal, Depends(require("files.write"))]
+Manager = Annotated[Principal, Depends(require("tenant.manage"))]
+
+TUS_HEADERS = {"Tus-Resumable": transfer.TUS_VERSION}
+OFFSET_OCTETS = "application/offset+octet-stream"
+
+_TUS_PATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The next bytes of the upload, starting at Upload-Offset.",
+        "content": {OFFSET_OCTETS: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+_RAW_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The file's bytes, exactly as many as the presign request declared.",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def _header(name: str, description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
+
+
+_TUS_RESUMABLE = _header("Tus-Resumable", "The tus version the client speaks: 1.0.0 (another answers 412).", {"type": "string"})
+_TUS_CREATE: dict[str, Any] = {
+    "parameters": [
+        _TUS_RESUMABLE,
+        _header("Upload-Length", "The file's size in bytes.", {"type": "string", "pattern": "^[0-9]{1,13}$"}, required=True),
+        _header(
+            "Upload-Metadata",
+            "Comma-separated `key base64(value)` pairs: filename, filetype, and parent_id (a folder)"
+            " or target_id (a file to give a new version).",
+            {"type": "string"},
+        ),
+    ]
+}
+_TUS_PATCH_BODY["parameters"] = [
+    _TUS_RESUMABLE,
+    _header(
+        "Upload-Offset",
+        "Where this chunk starts; must equal the upload's offset.",
+        {"type": "string", "pattern": "^[0-9]+$"},
+        required=True,
+    ),
+    _header("Upload-Checksum", "`sha1 <base64>` or `sha256 <base64>` of this chunk.", {"type": "string"}),
+]
+
+
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment, usegmt=True)
+
+
+def _tus_version(request: Request) -> None:
+    version = request.headers.get("tus-resumable")
+    if version is not None and version != transfer.TUS_VERSION:
+        raise _Precondition(f"This server speaks tus {transfer.TUS_VERSION}; send Tus-Resumable: {transfer.TUS_VERSION}.")
+
+
+class _Precondition(BadRequest):
+    status, code, title = 412, "tus-version", "Unsupported tus version"
+    headers = {"Tus-Version": transfer.TUS_VERSION}  # noqa: RUF012 - read by the error handler
+
+
+def _metadata(header: str | None) -> dict[str, str]:
+    """Upload-Metadata: comma-separated `key base64value` pairs (a key alone has an empty value)."""
+    found: dict[str, str] = {}
+    for pair in (header or "").split(","):
+        if not pair.strip():
+            continue
+        key, _, encoded = pair.strip().partition(" ")
+        try:
+            found[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8") if encoded.strip() else ""
+        except (binascii.Error, ValueError):
+            raise BadRequest(f"Upload-Metadata value of {key!r} is not base64 of UTF-8 text.") from None
+    return found
+
+
+def _uuid_or_none(value: str | None, field: str) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise UnprocessableEntity(f"Upload-Metadata {field} must be an id.") from None
+
+
+def _length(header: str | None, name: str) -> int:
+    if header is None or not header.isdigit():
+        raise BadRequest(f"{name} must be a number of bytes.")
+    return int(header)
+
+
+# --- tus 1.0 -------------------------------------------------------------------------------------
+
+
+@router.options("/uploads", include_in_schema=False)
+@router.options("/uploads/{upload_id}", include_in_schema=False)
+async def tus_options() -> Response:
+    """What this tus server supports (no credentials needed: it tells nothing about anyone)."""
+    return Response(
+        status_code=204,
+        headers={
+            **TUS_HEADERS,
+            "Tus-Version": transfer.TUS_VERSION,
+            "Tus-Extension": "creation,termination,checksum,expiration",
+            "Tus-Max-Size": str(transfer.TUS_MAX_SIZE),
+            "Tus-Checksum-Algorithm": ",".join(transfer.CHECKSUM_ALGORITHMS),
+        },
+    )
+
+
+@router.post(
+    "/uploads",
+    operation_id="uploads-create",
+    status_code=201,
+    tags=["files"],
+    summary="Start a tus upload (Upload-Length; Upload-Metadata filename, parent_id or target_id, filetype)",
+    responses={201: {"description": "Created; Location is the upload's URL"}},
+    openapi_extra=_TUS_CREATE,
+)
+async def tus_create(
+    request: Request, session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep
+) -> Response:
+    if "upload-defer-length" in request.headers:
+        raise BadRequest("Upload-Defer-Length is not supported; send Upload-Length.")
+    length = _length(request.headers.get("upload-length"), "Upload-Length")
+    _tus_version(request)
+    if length > transfer.TUS_MAX_SIZE:
+        raise PayloadTooLarge(f"At most {transfer.TUS_MAX_SIZE} bytes per upload.", headers=TUS_HEADERS)
+    meta = _metadata(request.headers.get("upload-metadata"))
+    target_id = _uuid_or_none(meta.get("target_id"), "target_id")
+    upload = await transfer.create_upload(
+        session=session,
+        settings=settings,
+        principal=principal,
+        kind="tus",
+        length=length,
+        name=meta.get("filename") or meta.get("name"),
+        parent_id=_uuid_or_none(meta.get("parent_id"), "parent_id"),
+        target_id=target_id,
+        content_type=meta.get("filetype") or meta.get("content_type") or "",
+        expires_in=transfer.TUS_EXPIRES_IN,
+    )
+    headers = {**TUS_HEADERS, "Location": f"/api/uploads/{upload.id}", "Upload-Expires": _http_date(upload.expires_at)}
+    if length == 0:
+        await session.commit()
+        node = await _finish(session=session, settings=settings, principal=principal, storage=storage, upload=upload)
+        headers["Nubes-File-Id"] = str(node.id)
+    return Response(status_code=201, headers=headers)
+
+
+@router.head("/uploads/{upload_id}", operation_id="uploads-offset", tags=["files"], summary="A tus upload's offset")
+async def tus_head(request: Request, session: SessionDep, principal: Writer, upload_id: uuid.UUID) -> Response:
+    _tus_version(request)
+    upload = await transfer.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
+    return Response(
+        status_code=200,
+        headers={
+            **TUS_HEADERS,
+            "Upload-Offset": str(upload.offset),
+            "Upload-Length": str(upload.length),
+            "Upload-Expires": _http_date(upload.expires_at),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.patch(
+    "/uploads/{upload_id}",
+    operation_id="uploads-append",
+    status_code=204,
+    tags=["files"],
+    summary="Append bytes to a tus upload (Upload-Offset, optional Upload-Checksum sha1/sha256)",
+    openapi_extra=_TUS_PATCH_BODY,
+    max_body_size=MAX_UPLOAD_BYTES,
+)
+async def tus_patch(
+    request: Request, session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, upload_id: uuid.UUID
+) -> Response:
+    _tus_version(request)
+    async with transfer.lock_of(upload_id):  # one writer per upload in this process
+        upload = await transfer.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != OFFSET_OCTETS:
+            raise UnsupportedMediaType(f"A tus PATCH carries Content-Type: {OFFSET_OCTETS}.")
+        offset = _length(request.headers.get("upload-offset"), "Upload-Offset")
+        checksum = transfer.check_checksum_header(request.headers.get("upload-checksum"))
+        if offset != upload.offset:
+            raise transfer.OffsetMismatch(
+                f"The upload is at byte {upload.offset}, not {offset}; resume from there.", headers=TUS_HEADERS
+            )
+        await session.commit()  # hold no transaction while the bytes stream
+        new_offset = await transfer.append(storage, upload, _cut_off_is_incomplete(request.stream()), checksum)
+        await transfer.advance(session=session, upload_id=upload.id, old=upload.offset, new=new_offset)
+        await session.commit()
+        upload.offset = new_offset
+        headers = {**TUS_HEADERS, "Upload-Offset": str(new_offset), "Upload-Expires": _http_date(upload.expires_at)}
+        if new_offset == upload.length:
+            node = await _finish(session=session, settings=settings, principal=principal, storage=storage, upload=upload)
+            headers["Nubes-File-Id"] = str(node.id)
+    return Response(status_code=204, headers=headers)
+
+
+async def _finish(*, session: Any, settings: Any, principal: Principal, storage: Any, upload: FileUpload) -> FileNode:
+    info = await transfer.seal(storage, upload)
+    try:
+        node = await transfer.complete(
+            session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
+        )
+    except NubesError:
+        # The folder or file went away meanwhile: the sealed blob goes with the rollback, and the upload
+        # ends here (its reservation given back) rather than pointing at bytes that no longer exist.
+        upload_id = upload.id
+        await session.rollback()
+        current = await session.get(FileUpload, upload_id)
+        if current is not None:
+            await transfer.abandon(session=session, storage=storage, upload=current)
+        raise
+    await session.commit()
+    await transfer.discard_staging(storage, upload)
+    return node
+
+
+@router.delete(
+    "/uploads/{upload_id}", operation_id="uploads-terminate", status_code=204, tags=["files"], summary="Cancel a tus upload"
+)
+async def tus_delete(
+    request: Request, session: SessionDep, principal: Writer, storage: StorageDep, upload_id: uuid.UUID
+) -> Response:
+    _tus_version(request)
+    async with transfer.lock_of(upload_id):
+        upload = await transfer.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
+        await transfer.abandon(session=session, storage=storage, upload=upload)
+    return Response(status_code=204, headers=TUS_HEADERS)
+
+
+# --- presigned uploads and downloads ---------------------------------------------------------------
+
+
+@router.post(
+    "/files/presign-upload",
+    operation_id="files-presign-upload",
+    status_code=201,
+    response_model=PresignUploadRead,
+    tags=["files"],
+    summary="A short-lived URL to PUT a file's bytes to; then call files-finalize",
+)
+async def presign_upload(
+    request: Request, session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, body: PresignUpload
+) -> PresignUploadRead:
+    await transfer.sweep_expired(session=session, storage=storage, limit=20)
+    upload = await transfer.create_upload(
+        session=session,
+        settings=settings,
+        principal=principal,
+        kind="presign",
+        length=body.size,
+        name=body.name if body.target_id is None else None,
+        parent_id=body.parent_id,
+        target_id=body.target_id,
+        content_type=body.content_type or "",
+        sha256=body.sha256.lower() if body.sha256 else None,
+        expires_in=transfer.PRESIGN_EXPIRES_IN,
+    )
+    if isinstance(storage, LocalStorage):
+        token = transfer.make_token(settings.secret_key, "upload", str(upload.id), upload.expires_at)
+        url = str(request.base_url).rstrip("/") + f"/api/blobs/upload/{token}"
+    else:
+        url = await storage.presign(f"staging/{upload.staging_key}", "PUT", transfer.PRESIGN_EXPIRES_IN)
+    return PresignUploadRead(
+        upload_id=upload.id,
+        url=url,
+        method="PUT",
+        headers={"Content-Type": "application/octet-stream"} if isinstance(storage, LocalStorage) else {},
+        expires_at=upload.expires_at,
+    )
+
+
+@router.put(
+    "/blobs/upload/{token}",
+    operation_id="blobs-presigned-put",
+    status_code=204,
+    tags=["files"],
+    summary="Receive the bytes of a presigned upload (the token is the credential; single use)",
+    openapi_extra=_RAW_BODY,
+    max_body_size=MAX_UPLOAD_BYTES,
+)
+async def presigned_put(
+    request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
+) -> Response:
+    subject = transfer.read_token(settings.secret_key, "upload", token)
+    if not isinstance(storage, LocalStorage):
+        raise NotFound("This server stores files on S3; PUT to the URL presign-upload returned.")
+    upload = await transfer.claim_presigned(session=session, upload_id=uuid.UUID(subject))
+    await session.commit()
+    upload.offset = 0
+    try:
+        received = await transfer.append(storage, upload, _cut_off_is_incomplete(request.stream()), None)
+        if received != upload.length:
+            raise service.UploadIncomplete(f"The upload was declared as {upload.length} bytes; {received} arrived.")
+    except Exception:
+        # Nothing was kept: the link may be used again (the claim is released).
+        await transfer.discard_staging(storage, upload)
+        await session.execute(update_rows(FileUpload).where(FileUpload.id == upload.id, FileUpload.offset == -1).values(offset=0))
+        await session.commit()
+        raise
+    await transfer.advance(session=session, upload_id=upload.id, old=-1, new=received)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/files/finalize",
+    operation_id="files-finalize",
+    status_code=201,
+    response_model=FileRead,
+    tags=["files"],
+    summary="Make the file from a presigned upload's bytes (size and sha256 are checked)",
+)
+async def finalize(
+    session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, body: PresignFinalize
+) -> FileRead:
+    upload = await transfer.get_upload(session=session, principal=principal, upload_id=body.upload_id, kind="presign")
+    arrived = await transfer.presigned_size(storage, upload)
+    if arrived is None or upload.offset < 0:
+        raise service.UploadIncomplete("No bytes arrived at the presigned URL yet; PUT them there first.")
+    if arrived != upload.length:
+        await transfer.abandon(session=session, storage=storage, upload=upload)
+        raise service.UploadIncomplete(f"{arrived} bytes arrived but {upload.length} were declared; nothing was kept.")
+    if isinstance(storage, LocalStorage):
+        upload.offset = arrived
+    await session.commit()
+    info = await transfer.seal_presigned(storage, upload)
+    if upload.sha256 is not None and info.sha256 != upload.sha256:
+        await storage.delete(info.key)
+        await transfer.abandon(session=session, storage=storage, upload=upload)
+        raise UnprocessableEntity("The bytes that arrived do not match the declared sha256; nothing was kept.")
+    node = await transfer.complete(
+        session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
+    )
+    await session.commit()
+    if isinstance(storage, LocalStorage):
+        await transfer.discard_staging(storage, upload)
+    else:
+        await storage.delete(f"staging/{upload.staging_key}")  # a later PUT to the same URL is swept at expiry
+    return await _read(session, principal, node)
+
+
+@router.post(
+    "/files/{node_id:uuid}/presign-download",
+    operation_id="files-presign-download",
+    response_model=PresignDownloadRead,
+    tags=["files"],
+    summary="A short-lived URL that downloads this file without credentials",
+)
+async def presign_download(
+    request: Request, session: SessionDep, principal: Reader, settings: SettingsDep, storage: StorageDep, node_id: uuid.UUID
+) -> PresignDownloadRead:
+    node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
+    if node.kind != "file" or node.blob_key is None:
+        raise UnprocessableEntity(f"{node.name!r} is a folder; only files have a download URL.")
+    expires_at = utcnow() + transfer.DOWNLOAD_EXPIRES_IN
+    if isinstance(storage, LocalStorage):
+        token = transfer.make_token(settings.secret_key, "download", f"{node.id}:{node.blob_key}", expires_at)
+        url = str(request.base_url).rstrip("/") + f"/api/blobs/download/{token}"
+    else:
+        url = await storage.presign(node.blob_key, "GET", transfer.DOWNLOAD_EXPIRES_IN)
+    return PresignDownloadRead(url=url, expires_at=expires_at)
+
+
+@router.get(
+    "/blobs/download/{token}",
+    operation_id="blobs-presigned-get",
+    tags=["files"],
+    summary="Download through a presigned URL (Range supported; the token is the credential)",
+    responses={200: {"content": {"application/octet-stream": {}}}, 206: {"content": {"application/octet-stream": {}}}},
+)
+async def presigned_get(
+    request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
+) -> Response:
+    subject = transfer.read_token(settings.secret_key, "download", token)
+    node_text, _, key = subject.partition(":")
+    try:
+        node_id = uuid.UUID(node_text)
+    except ValueError:
+        raise transfer.LinkRefused("This link is not valid.") from None
+    node = await session.scalar(
+        select(FileNode).where(FileNode.id == node_id, FileNode.blob_key == key, FileNode.in_trash.is_(False))
+    )
+    if node is None:
+        raise transfer.Gone("The file changed or was deleted since this link was made; ask for a new one.")
+    await session.commit()
+    return _send_blob(
+        request,
+        storage,
+        name=node.name,
+        key=key,
+        size=node.size,
+        sha256=node.sha256 or "",
+        content_type=node.content_type,
+        modified=content.http_date(node.updated_at),
+    )
+
+
+# --- tenant files settings and quota ---------------------------------------------------------------
+
+
+async def _tenant(session: Any, principal: Principal, tenant_id: uuid.UUID) -> None:
+    """The principal's own tenant, or any tenant for a super-admin; 404 otherwise."""
+    if tenant_id != principal.tenant_id and not principal.is_superadmin:
+        raise NotFound("No such tenant.")
+    await identity_service.get_tenant(session=session, tenant_id=tenant_id)
+
+
+async def _settings_read(session: Any, settings: Any, tenant_id: uuid.UUID) -> FilesSettingsRead:
+    keep_versions, keep_days = await transfer.files_settings(session=session, tenant_id=tenant_id)
+    used, quota = await transfer.tenant_usage(session=session, tenant_id=tenant_id)
+    return FilesSettingsRead(
+        keep_versions=keep_versions,
+        keep_days=keep_days,
+        quota_bytes=quota,
+        default_quota_bytes=settings.tenant_quota_bytes or None,
+        used_bytes=used,
+        default_user_quota_bytes=settings.user_quota_bytes or None,
+    )
+
+
+@router.get(
+    "/admin/tenants/{tenant_id:uuid}/files-settings",
+    operation_id="admin-tenants-files-settings",
+    response_model=FilesSettingsRead,
+    tags=["admin"],
+    summary="A tenant's version retention and storage quota",
+)
+async def get_files_settings(
+    session: SessionDep, principal: Manager, settings: SettingsDep, tenant_id: uuid.UUID
+) -> FilesSettingsRead:
+    await _tenant(session, principal, tenant_id)
+    return await _settings_read(session, settings, tenant_id)
+
+
+@router.put(
+    "/admin/tenants/{tenant_id:uuid}/files-settings",
+    operation_id="admin-tenants-files-settings-update",
+    response_model=FilesSettingsRead,
+    tags=["admin"],
+    summary="Set a tenant's version retention and storage quota",
+)
+async def put_files_settings(
+    session: SessionDep,
+    principal: Manager,
+    settings: SettingsDep,
+    storage: StorageDep,
+    tenant_id: uuid.UUID,
+    body: FilesSettingsUpdate,
+) -> FilesSettingsRead:
+    await _tenant(session, principal, tenant_id)
+    await transfer.set_files_settings(
+        session=session, tenant_id=tenant_id, keep_versions=body.keep_versions, keep_days=body.keep_days
+    )
+    if "quota_bytes" in body.model_fields_set:
+        if not principal.is_superadmin:
+            raise Forbidden("Only a platform administrator sets a tenant's storage quota.")
+        await transfer.set_tenant_quota(session=session, tenant_id=tenant_id, quota_bytes=body.quota_bytes)
+    return await _settings_read(session, settings, tenant_id)

@@ -1,0 +1,186 @@
+/** /admin/files (tenant.manage): how many earlier versions of each file the tenant keeps and for how long; its storage use and quota. */
+import { useCallback, useState, type SubmitEvent } from "react";
+
+import { getFilesSettings, updateFilesSettings, type FilesSettings } from "../../api/filesSettings";
+import { toApiError, type ApiError } from "../../api/problem";
+import { useMe } from "../../auth/session";
+import { buttonClass } from "../../components/Button";
+import { Card, Skeleton } from "../../components/Card";
+import { Alert, Field, inputClass } from "../../components/Form";
+import { PageHeader } from "../../components/PageHeader";
+import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { useResource } from "../../hooks/useResource";
+
+const GIB = 1024 ** 3;
+
+function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${String(bytes)} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+interface Draft {
+  keepVersions: string;
+  keepDays: string;
+  quotaGib: string;
+}
+
+function draftOf(saved: FilesSettings): Draft {
+  return {
+    keepVersions: String(saved.keep_versions),
+    keepDays: String(saved.keep_days),
+    quotaGib: saved.quota_bytes === null ? "" : String(Math.round((saved.quota_bytes / GIB) * 100) / 100),
+  };
+}
+
+function FilesSettingsForm({ tenantId, saved, onSaved, canSetQuota }: { tenantId: string; saved: FilesSettings; onSaved: (settings: FilesSettings) => void; canSetQuota: boolean }) {
+  const [draft, setDraft] = useState<Draft>(() => draftOf(saved));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState(false);
+
+  const change = (changes: Partial<Draft>): void => {
+    setDone(false);
+    setDraft((current) => ({ ...current, ...changes }));
+  };
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setDone(false);
+    try {
+      const body = { keep_versions: Number(draft.keepVersions), keep_days: Number(draft.keepDays) };
+      const quota = draft.quotaGib.trim() === "" ? null : Math.round(Number(draft.quotaGib) * GIB);
+      const next = await updateFilesSettings(tenantId, canSetQuota ? { ...body, quota_bytes: quota } : body);
+      onSaved(next);
+      setDraft(draftOf(next));
+      setDone(true);
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const errorsOf = (field: string): string[] => error?.fieldMessages(field) ?? [];
+  const placed = ["keep_versions", "keep_days", "quota_bytes"].some((field) => errorsOf(field).length > 0);
+  const unchanged = JSON.stringify(draft) === JSON.stringify(draftOf(saved));
+  const limit = saved.quota_bytes ?? saved.default_quota_bytes;
+
+  return (
+    <form
+      className="space-y-5"
+      onSubmit={(event) => {
+        void submit(event);
+      }}
+    >
+      {done && <Alert tone="success">Saved. Older versions past these limits are removed at the next change of each file and by the periodic sweep.</Alert>}
+      {error !== null && !placed && <Alert tone="danger">{error.message}</Alert>}
+      <div className="grid gap-4 sm:grid-cols-2">
+        <Field label="Versions kept per file" hint="Earlier contents kept when a file is overwritten; 0 keeps all." errors={errorsOf("keep_versions")}>
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={0}
+              max={100000}
+              className={inputClass}
+              name="keep-versions"
+              required
+              value={draft.keepVersions}
+              onChange={(event) => {
+                change({ keepVersions: event.target.value });
+              }}
+            />
+          )}
+        </Field>
+        <Field label="Days a version is kept" hint="0: no age limit." errors={errorsOf("keep_days")}>
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={0}
+              max={36500}
+              className={inputClass}
+              name="keep-days"
+              required
+              value={draft.keepDays}
+              onChange={(event) => {
+                change({ keepDays: event.target.value });
+              }}
+            />
+          )}
+        </Field>
+      </div>
+      <div className="rounded-lg bg-slate-50 p-4 text-sm text-slate-600 dark:bg-slate-800/50 dark:text-slate-300">
+        <p>
+          <span className="font-medium text-slate-900 dark:text-white">{formatBytes(saved.used_bytes)}</span> stored (trash and versions included)
+          {limit !== null ? <> of {formatBytes(limit)}</> : <>, no tenant quota</>}.
+        </p>
+        {saved.default_user_quota_bytes !== null && <p className="mt-1">Each user may store {formatBytes(saved.default_user_quota_bytes)} unless an admin sets their own quota.</p>}
+      </div>
+      {canSetQuota && (
+        <Field label="Tenant quota (GiB)" hint={`Empty: the server default${saved.default_quota_bytes !== null ? ` (${formatBytes(saved.default_quota_bytes)})` : " (none)"}.`} errors={errorsOf("quota_bytes")}>
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={0}
+              step="any"
+              className={inputClass}
+              name="tenant-quota"
+              value={draft.quotaGib}
+              onChange={(event) => {
+                change({ quotaGib: event.target.value });
+              }}
+            />
+          )}
+        </Field>
+      )}
+      <div className="flex justify-end gap-3 border-t border-slate-100 pt-4 dark:border-slate-800">
+        <button
+          type="button"
+          className={buttonClass.secondary}
+          disabled={unchanged || busy}
+          onClick={() => {
+            setDraft(draftOf(saved));
+            setError(null);
+          }}
+        >
+          Reset
+        </button>
+        <button type="submit" className={buttonClass.primary} disabled={unchanged || busy}>
+          {busy ? "Saving…" : "Save"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function FilesSettingsPage() {
+  useDocumentTitle("Files settings");
+  const me = useMe();
+  const tenantId = me.tenant.id;
+  const load = useCallback((signal: AbortSignal) => getFilesSettings(tenantId, signal), [tenantId]);
+  const { data, error, loading } = useResource(load);
+  const [saved, setSaved] = useState<FilesSettings | null>(null);
+  const current = saved ?? data;
+  return (
+    <>
+      <PageHeader title="Files" description={`Version retention and storage of ${me.tenant.name}.`} />
+      <div className="max-w-2xl">
+        <Card title="Versions and storage">
+          {error !== null && <Alert tone="danger">{error.message}</Alert>}
+          {current === undefined && loading && <Skeleton className="h-40 w-full" />}
+          {current !== undefined && <FilesSettingsForm tenantId={tenantId} saved={current} onSaved={setSaved} canSetQuota={me.user.is_superadmin} />}
+        </Card>
+      </div>
+    </>
+  );
+}
