@@ -241,6 +241,30 @@ async def test_variables_are_checked_against_the_egg_rules(
     assert (await client.post("/api/containers", json=_container(ids), headers=admin.headers)).status_code == 202
 
 
+async def test_nodes_show_what_their_containers_reserve(client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn) -> None:
+    """GIVEN a node with two ports WHEN one container is placed THEN the node lists its reserved limits and ports."""
+    ids = await _infrastructure(client, platform, ports=["25600-25601"])
+    fresh = await _ok(await client.get(f"/api/nodes/{ids['node']}", headers=platform.headers))
+    assert fresh["allocated"] == {
+        "containers": 0,
+        "cpu": 0,
+        "memory_mb": 0,
+        "disk_mb": 0,
+        "allocations": 2,
+        "allocations_used": 0,
+    }
+    await _ok(await client.post("/api/containers", json=_container(ids), headers=admin.headers), 202)
+    listed = {node["id"]: node for node in await _ok(await client.get("/api/nodes", headers=platform.headers))}
+    assert listed[ids["node"]]["allocated"] == {
+        "containers": 1,
+        "cpu": 50,
+        "memory_mb": 128,
+        "disk_mb": 100,
+        "allocations": 2,
+        "allocations_used": 1,
+    }
+
+
 async def test_placement_says_what_is_short(client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn) -> None:
     ids = await _infrastructure(client, platform, ports=["25600"], memory_mb=256)
     too_big = await client.post("/api/containers", json=_container(ids, limits={"memory_mb": 512}), headers=admin.headers)

@@ -49,6 +49,17 @@ class NodeCreate(BaseModel):
     overallocate_percent: int = Field(default=0, ge=0, le=1000, description="How far limits may exceed capacity.")
 
 
+class NodeUsage(BaseModel):
+    """What a node's containers reserve out of its capacity, and its ports in use."""
+
+    containers: int = 0
+    cpu: int = 0
+    memory_mb: int = 0
+    disk_mb: int = 0
+    allocations: int = 0
+    allocations_used: int = 0
+
+
 class NodeRead(_Read):
     """A node, its capacity and whether its agent is connected."""
 
@@ -64,6 +75,7 @@ class NodeRead(_Read):
     last_heartbeat_at: datetime | None
     agent_version: str
     created_at: datetime
+    allocated: NodeUsage = Field(default_factory=NodeUsage, description="Reserved by its containers (lists and reads only).")
 
 
 class NodeCreated(NodeRead):

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute import eggs, protocol
 from nubes.compute.models import Allocation, Cluster, Container, Egg, EggCategory, Job, Node
-from nubes.compute.schemas import AllocationCreate, ClusterCreate, ContainerCreate, NodeCreate
+from nubes.compute.schemas import AllocationCreate, ClusterCreate, ContainerCreate, NodeCreate, NodeUsage
 from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
@@ -79,6 +79,35 @@ async def get_cluster(*, session: AsyncSession, cluster_id: uuid.UUID) -> Cluste
 async def list_nodes(*, session: AsyncSession) -> list[Node]:
     """Every node, by name."""
     return list(await session.scalars(select(Node).order_by(Node.name)))
+
+
+async def node_usage(*, session: AsyncSession, node_ids: list[uuid.UUID]) -> dict[uuid.UUID, NodeUsage]:
+    """What the containers placed on each node reserve (the limits placement counts), and how many ports are taken."""
+    usage = {node_id: NodeUsage() for node_id in node_ids}
+    if not node_ids:
+        return usage
+    rows = await session.execute(
+        select(
+            Container.node_id,
+            func.count(),
+            func.coalesce(func.sum(Container.cpu), 0),
+            func.coalesce(func.sum(Container.memory_mb), 0),
+            func.coalesce(func.sum(Container.disk_mb), 0),
+        )
+        .where(Container.node_id.in_(node_ids))
+        .group_by(Container.node_id)
+    )
+    for node_id, count, cpu, memory_mb, disk_mb in rows:
+        usage[node_id] = NodeUsage(containers=count, cpu=int(cpu), memory_mb=int(memory_mb), disk_mb=int(disk_mb))
+    ports = await session.execute(
+        select(Allocation.node_id, func.count(), func.count(Allocation.container_id))
+        .where(Allocation.node_id.in_(node_ids))
+        .group_by(Allocation.node_id)
+    )
+    for node_id, total, used in ports:
+        usage[node_id].allocations = int(total)
+        usage[node_id].allocations_used = int(used)
+    return usage
 
 
 async def get_node(*, session: AsyncSession, node_id: uuid.UUID) -> Node:

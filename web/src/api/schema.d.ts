@@ -1262,7 +1262,7 @@ export interface paths {
         };
         /**
          * Nodes
-         * @description Every node, its capacity and agent status (platform administrators).
+         * @description Every node, its capacity, what its containers reserve, and agent status (platform administrators).
          */
         get: operations["nodes-list"];
         put?: never;
@@ -1306,7 +1306,7 @@ export interface paths {
         };
         /**
          * One node
-         * @description A node.
+         * @description A node and what its containers reserve.
          */
         get: operations["nodes-get"];
         put?: never;
@@ -2417,6 +2417,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @description Reserved by its containers (lists and reads only). */
+            allocated?: components["schemas"]["NodeUsage"];
             /** Registration Token */
             registration_token: string;
             /**
@@ -2480,6 +2482,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @description Reserved by its containers (lists and reads only). */
+            allocated?: components["schemas"]["NodeUsage"];
         };
         /**
          * NodeRegister
@@ -2488,6 +2492,42 @@ export interface components {
         NodeRegister: {
             /** Token */
             token: string;
+        };
+        /**
+         * NodeUsage
+         * @description What a node's containers reserve out of its capacity, and its ports in use.
+         */
+        NodeUsage: {
+            /**
+             * Containers
+             * @default 0
+             */
+            containers: number;
+            /**
+             * Cpu
+             * @default 0
+             */
+            cpu: number;
+            /**
+             * Memory Mb
+             * @default 0
+             */
+            memory_mb: number;
+            /**
+             * Disk Mb
+             * @default 0
+             */
+            disk_mb: number;
+            /**
+             * Allocations
+             * @default 0
+             */
+            allocations: number;
+            /**
+             * Allocations Used
+             * @default 0
+             */
+            allocations_used: number;
         };
         /**
          * PasskeyCreate
