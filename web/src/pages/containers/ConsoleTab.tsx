@@ -8,6 +8,36 @@ import { buttonClass } from "../../components/Button";
 import { Alert, inputClass } from "../../components/Form";
 import type { ConsoleListener, ConsoleStatus } from "./useConsole";
 
+/**
+ * xterm.js themes and sizes its rows through <style> elements it writes, which the page's Content-Security-Policy
+ * (`style-src 'self'`, nothing inline) blocks. Mirror their text into constructable stylesheets, which CSSOM may
+ * apply, and keep them in step as xterm rewrites them; returns the function that stops and removes them.
+ */
+function mirrorStyles(root: HTMLElement): () => void {
+  const sheets = new Map<HTMLStyleElement, CSSStyleSheet>();
+  const sync = (): void => {
+    const owned = new Set(sheets.values());
+    for (const element of root.querySelectorAll("style")) {
+      let sheet = sheets.get(element);
+      if (sheet === undefined) {
+        sheet = new CSSStyleSheet();
+        sheets.set(element, sheet);
+      }
+      sheet.replaceSync(element.textContent);
+    }
+    for (const element of [...sheets.keys()]) if (!element.isConnected) sheets.delete(element);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets.filter((sheet) => !owned.has(sheet)), ...sheets.values()];
+  };
+  const observer = new MutationObserver(sync);
+  observer.observe(root, { subtree: true, childList: true, characterData: true });
+  sync();
+  return () => {
+    observer.disconnect();
+    const owned = new Set(sheets.values());
+    document.adoptedStyleSheets = document.adoptedStyleSheets.filter((sheet) => !owned.has(sheet));
+  };
+}
+
 export function ConsoleBanner({ status, onRetry }: { status: ConsoleStatus; onRetry: () => void }) {
   if (status.kind === "reconnecting") {
     return (
@@ -59,6 +89,7 @@ export function ConsoleTab({
     });
     const addon = new FitAddon();
     terminal.loadAddon(addon);
+    const unmirror = mirrorStyles(element);
     terminal.open(element);
     fit.current = addon;
     const observer = new ResizeObserver(() => {
@@ -81,6 +112,7 @@ export function ConsoleTab({
       observer.disconnect();
       fit.current = null;
       terminal.dispose();
+      unmirror();
     };
   }, [subscribe]);
 
