@@ -184,7 +184,11 @@ export function NodesPage() {
     <>
       <PageHeader
         title="Nodes"
-        description="The machines that run containers. Each runs `nubes agent`, which keeps one connection to this server."
+        description={
+          <>
+            The machines that run containers. Each runs <code className="font-mono text-sm">nubes agent</code>, which keeps one connection to this server.
+          </>
+        }
         actions={
           <button type="button" className={buttonClass.primary} onClick={() => { setCreated(null); setAdding(true); }}>
             <PlusIcon className="size-4" /> Add node
@@ -209,7 +213,7 @@ export function NodesPage() {
                     <span title={heartbeat.title}>{node.last_heartbeat_at === null ? "never" : heartbeat.text}</span>
                   </p>
                   <p className="mt-1 text-xs text-slate-500">
-                    {node.allocated?.containers ?? 0} containers · {node.allocated?.allocations_used ?? 0} of {node.allocated?.allocations ?? 0} ports in use
+                    {node.allocated?.containers ?? 0} container{(node.allocated?.containers ?? 0) === 1 ? "" : "s"} · {node.allocated?.allocations_used ?? 0} of {node.allocated?.allocations ?? 0} ports in use
                   </p>
                 </div>
                 <div className="flex gap-2">

@@ -1,11 +1,11 @@
 /** /containers/*: the tenant's containers with their live state (filter by name and state), the create wizard and each container's page. */
-import { useCallback, useEffect, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { Link, Route, Routes } from "react-router";
 
 import { deleteContainer, listContainers, powerContainer, type Container } from "../../api/containers";
 import { toApiError } from "../../api/problem";
 import { buttonClass } from "../../components/Button";
-import { Card } from "../../components/Card";
+import { Card, Skeleton } from "../../components/Card";
 import { EmptyState } from "../../components/EmptyState";
 import { Alert, inputClass } from "../../components/Form";
 import { ContainerIcon, PlusIcon } from "../../components/icons";
@@ -13,12 +13,13 @@ import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useResource } from "../../hooks/useResource";
 import { NotFoundPage } from "../NotFoundPage";
-import { ContainerDetailPage } from "./ContainerDetailPage";
 import { actionsFor, CONTAINER_STATES } from "./containerState";
 import { StateBadge } from "./containerUi";
 import { CreateContainerWizard } from "./CreateContainerWizard";
 
 const REFRESH_MS = 3000;
+// The detail page carries xterm.js: loaded when a container is opened, not with the app.
+const ContainerDetailPage = lazy(() => import("./ContainerDetailPage").then((module) => ({ default: module.ContainerDetailPage })));
 
 function ContainerRow({ container, onChanged }: { container: Container; onChanged: () => void }) {
   const [error, setError] = useState<string | null>(null);
@@ -151,7 +152,14 @@ export function ContainersPage() {
     <Routes>
       <Route index element={<ContainerList />} />
       <Route path="new" element={<CreateContainerWizard />} />
-      <Route path=":containerId" element={<ContainerDetailPage />} />
+      <Route
+        path=":containerId"
+        element={
+          <Suspense fallback={<Skeleton className="h-10 w-64" />}>
+            <ContainerDetailPage />
+          </Suspense>
+        }
+      />
       <Route path="*" element={<NotFoundPage />} />
     </Routes>
   );

@@ -135,7 +135,7 @@ function Progress({ accepted }: { accepted: Accepted }) {
     if (done) void getContainer(accepted.container.id).then(setContainer, () => undefined);
   }, [accepted, done]);
   return (
-    <Card title="Creating">
+    <Card title={done ? (job.status === "succeeded" ? "Created" : "Failed") : "Creating…"}>
       <div className="space-y-3 text-sm" data-testid="create-progress">
         <p className="flex flex-wrap items-center gap-2">
           Job <code className="font-mono text-xs">{job.action}</code> <JobStatusBadge status={job.status} /> · container{" "}
@@ -225,7 +225,7 @@ export function CreateContainerWizard() {
   if (accepted !== null) {
     return (
       <div className="space-y-6">
-        <PageHeader title="New container" description="The container is being installed on its node." />
+        <PageHeader title="New container" description="The create job installs the container on its node (and starts it, if asked); its output shows here." />
         <Progress accepted={accepted} />
       </div>
     );
