@@ -78,6 +78,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-users-quota": {"quota_bytes": 0},
     "nodes-allocations-add": {"ip": "127.0.0.1", "ports": ["25600"]},
     "containers-power": {"action": "kill"},
+    "eggs-update": {"name": "renamed by another tenant"},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")

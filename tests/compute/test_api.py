@@ -106,6 +106,20 @@ async def test_egg_import_and_export_round_trip_unchanged(
     assert (await client.post("/api/eggs/import", json=ECHO_EGG, headers=member.headers)).status_code == 403
 
 
+async def test_an_egg_edit_changes_its_basic_fields_and_its_export(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn
+) -> None:
+    imported = await _ok(await client.post("/api/eggs/import", json=ECHO_EGG, headers=platform.headers), 201)
+    url = f"/api/eggs/{imported['id']}"
+    edited = await _ok(await client.patch(url, json={"name": "Echo", "description": "Says it back."}, headers=platform.headers))
+    assert (edited["name"], edited["description"], edited["author"]) == ("Echo", "Says it back.", ECHO_EGG["author"])
+    exported = await _ok(await client.get(f"{url}/export", headers=platform.headers))
+    assert exported == {**ECHO_EGG, "name": "Echo", "description": "Says it back."}
+    assert (await client.patch(url, json={"name": ""}, headers=platform.headers)).status_code == 422
+    assert (await client.patch(url, json={"name": "mine"}, headers=admin.headers)).status_code == 403
+    assert (await _ok(await client.get(url, headers=admin.headers)))["name"] == "Echo"
+
+
 async def test_ptdl_v1_image_list_is_read(client: httpx.AsyncClient, platform: SignedIn) -> None:
     document = egg(meta={"version": "PTDL_v1"}, images=["a/b:1", "a/b:2"])
     del document["docker_images"]

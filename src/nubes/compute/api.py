@@ -26,6 +26,7 @@ from nubes.compute.schemas import (
     ContainerPage,
     ContainerRead,
     EggRead,
+    EggUpdate,
     EggVariableRead,
     JobPage,
     JobRead,
@@ -279,6 +280,14 @@ async def get_egg(egg_id: uuid.UUID, session: SessionDep, _: ContainersRead) -> 
 async def export_egg(egg_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -> dict[str, Any]:
     """The egg file exactly as it was imported."""
     return (await service.get_egg(session=session, egg_id=egg_id)).document
+
+
+@router.patch("/eggs/{egg_id:uuid}", operation_id="eggs-update", response_model=EggRead, tags=["compute"], summary="Edit an egg")
+async def update_egg(
+    egg_id: uuid.UUID, egg_in: EggUpdate, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
+) -> EggRead:
+    """Change an egg's name, author or description (its export carries the change)."""
+    return _egg_read(await service.update_egg(session=session, principal=principal, egg_id=egg_id, egg_in=egg_in, origin=origin))
 
 
 @router.delete("/eggs/{egg_id:uuid}", operation_id="eggs-delete", status_code=204, tags=["compute"], summary="Delete an egg")

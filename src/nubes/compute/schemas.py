@@ -165,6 +165,14 @@ class EggRead(BaseModel):
     created_at: datetime
 
 
+class EggUpdate(BaseModel):
+    """The basic fields of an egg an administrator may change; the file's other parts change by importing it again."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    author: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+
+
 class Limits(BaseModel):
     """What a container may use."""
 

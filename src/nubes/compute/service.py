@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute import eggs, protocol
 from nubes.compute.models import Allocation, Cluster, Container, Egg, EggCategory, Job, Node
-from nubes.compute.schemas import AllocationCreate, ClusterCreate, ContainerCreate, NodeCreate, NodeUsage
+from nubes.compute.schemas import AllocationCreate, ClusterCreate, ContainerCreate, EggUpdate, NodeCreate, NodeUsage
 from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
@@ -262,6 +262,28 @@ async def get_egg(*, session: AsyncSession, egg_id: uuid.UUID) -> Egg:
     egg = await session.get(Egg, egg_id)
     if egg is None:
         raise NotFound("No such egg.")
+    return egg
+
+
+async def update_egg(*, session: AsyncSession, principal: Principal, egg_id: uuid.UUID, egg_in: EggUpdate, origin: Origin) -> Egg:
+    """Change an egg's name, author or description, in its columns and in its file (so an export carries them)."""
+    egg = await get_egg(session=session, egg_id=egg_id)
+    changes = egg_in.model_dump(exclude_unset=True, exclude_none=True)
+    if not changes:
+        return egg
+    for field, value in changes.items():
+        setattr(egg, field, value)
+    egg.document = {**egg.document, **changes}  # a new dict: the JSON column sees the change
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="compute.egg.update",
+        origin=origin,
+        principal=principal,
+        target_type="egg",
+        target_id=egg.id,
+        detail={"fields": sorted(changes)},
+    )
     return egg
 
 

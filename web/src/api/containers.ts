@@ -115,3 +115,10 @@ export function listJobs(containerId: string | null, signal?: AbortSignal): Prom
 export function getJob(jobId: string, signal?: AbortSignal): Promise<Job> {
   return unwrap(api.GET("/api/jobs/{job_id}", { params: { path: { job_id: jobId } }, signal }));
 }
+
+export type EggUpdate = Schemas["EggUpdate"];
+
+/** Change an egg's name, author or description (its export carries the change). */
+export function updateEgg(eggId: string, body: EggUpdate): Promise<Egg> {
+  return unwrap(api.PATCH("/api/eggs/{egg_id}", { params: { path: { egg_id: eggId } }, body }));
+}

@@ -1422,7 +1422,11 @@ export interface paths {
         delete: operations["eggs-delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit an egg
+         * @description Change an egg's name, author or description (its export carries the change).
+         */
+        patch: operations["eggs-update"];
         trace?: never;
     };
     "/api/eggs/{egg_id}/export": {
@@ -1996,6 +2000,18 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * EggUpdate
+         * @description The basic fields of an egg an administrator may change; the file's other parts change by importing it again.
+         */
+        EggUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Author */
+            author?: string | null;
+            /** Description */
+            description?: string | null;
         };
         /**
          * EggVariableRead
@@ -7585,6 +7601,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"];
+                };
             };
             /** @description Client error */
             "4XX": {

@@ -1,12 +1,12 @@
-/** /admin/eggs (platform administrators): the eggs containers are made from; import a PTDL_v2 file (picked or pasted), export, delete. */
+/** /admin/eggs (platform administrators): the eggs containers are made from; import a PTDL_v2 file (picked or pasted), edit its name, author and description, export, delete. */
 import { useCallback, useState } from "react";
 
-import { deleteEgg, exportEgg, importEgg, listEggs, type Egg, type EggDocument } from "../../api/containers";
+import { deleteEgg, exportEgg, importEgg, listEggs, updateEgg, type Egg, type EggDocument } from "../../api/containers";
 import { toApiError, type ApiError } from "../../api/problem";
 import { buttonClass } from "../../components/Button";
 import { Card } from "../../components/Card";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, inputClass } from "../../components/Form";
+import { Alert, Field, inputClass } from "../../components/Form";
 import { PlusIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
@@ -75,6 +75,52 @@ function ImportEgg({ onImported }: { onImported: (egg: Egg) => void }) {
   );
 }
 
+function EditEgg({ egg, onSaved }: { egg: Egg; onSaved: (egg: Egg) => void }) {
+  const [name, setName] = useState(egg.name);
+  const [author, setAuthor] = useState(egg.author);
+  const [description, setDescription] = useState(egg.description);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  return (
+    <form
+      className="space-y-4"
+      aria-label="Edit egg"
+      onSubmit={(event) => {
+        event.preventDefault();
+        setBusy(true);
+        setError(null);
+        updateEgg(egg.id, { name: name.trim(), author: author.trim(), description }).then(
+          (saved) => {
+            setBusy(false);
+            onSaved(saved);
+          },
+          (caught: unknown) => {
+            setBusy(false);
+            setError(toApiError(caught));
+          },
+        );
+      }}
+    >
+      <Field label="Name" errors={error?.fieldMessages("name") ?? []}>
+        {(control) => <input {...control} data-autofocus className={inputClass} value={name} required maxLength={200} onChange={(e) => { setName(e.target.value); }} />}
+      </Field>
+      <Field label="Author" errors={error?.fieldMessages("author") ?? []}>
+        {(control) => <input {...control} className={inputClass} value={author} maxLength={200} onChange={(e) => { setAuthor(e.target.value); }} />}
+      </Field>
+      <Field label="Description" errors={error?.fieldMessages("description") ?? []}>
+        {(control) => <textarea {...control} className={`${inputClass} h-28`} value={description} maxLength={5000} onChange={(e) => { setDescription(e.target.value); }} />}
+      </Field>
+      <p className="text-xs text-slate-500">Images, startup, variables and the install script change by importing the egg file again.</p>
+      {error !== null && <Alert tone="danger">{error.message}</Alert>}
+      <div className="flex justify-end">
+        <button type="submit" className={buttonClass.primary} disabled={busy}>
+          {busy ? "Saving…" : "Save"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 /** Save the egg file exactly as it was imported. */
 async function download(egg: Egg): Promise<void> {
   const document = await exportEgg(egg.id);
@@ -91,6 +137,7 @@ export function EggsPage() {
   const eggs = useResource(useCallback((signal: AbortSignal) => listEggs(signal), []));
   const [importing, setImporting] = useState(false);
   const [deleting, setDeleting] = useState<Egg | null>(null);
+  const [editing, setEditing] = useState<Egg | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -127,6 +174,9 @@ export function EggsPage() {
                   }}
                 >
                   Export
+                </button>
+                <button type="button" className={buttonClass.small} onClick={() => { setEditing(egg); }}>
+                  Edit
                 </button>
                 <button type="button" className={buttonClass.smallDanger} onClick={() => { setError(null); setDeleting(egg); }}>
                   Delete
@@ -174,6 +224,18 @@ export function EggsPage() {
             eggs.reload();
           }}
         />
+      </Dialog>
+      <Dialog open={editing !== null} title={`Edit ${editing?.name ?? ""}`} onClose={() => { setEditing(null); }}>
+        {editing !== null && (
+          <EditEgg
+            egg={editing}
+            onSaved={(egg) => {
+              setEditing(null);
+              setNotice(`Saved ${egg.name}.`);
+              eggs.reload();
+            }}
+          />
+        )}
       </Dialog>
       <ConfirmDialog
         open={deleting !== null}
