@@ -101,6 +101,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "uploads-append": {"appended": "by another tenant"},
     "blobs-presigned-put": {"put": "with a forged token"},
     "admin-tenants-files-settings-update": {"keep_versions": 0, "keep_days": 0},
+    "eggs-update": {"name": "renamed by another tenant"},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")

@@ -106,6 +106,20 @@ async def test_egg_import_and_export_round_trip_unchanged(
     assert (await client.post("/api/eggs/import", json=ECHO_EGG, headers=member.headers)).status_code == 403
 
 
+async def test_an_egg_edit_changes_its_basic_fields_and_its_export(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn
+) -> None:
+    imported = await _ok(await client.post("/api/eggs/import", json=ECHO_EGG, headers=platform.headers), 201)
+    url = f"/api/eggs/{imported['id']}"
+    edited = await _ok(await client.patch(url, json={"name": "Echo", "description": "Says it back."}, headers=platform.headers))
+    assert (edited["name"], edited["description"], edited["author"]) == ("Echo", "Says it back.", ECHO_EGG["author"])
+    exported = await _ok(await client.get(f"{url}/export", headers=platform.headers))
+    assert exported == {**ECHO_EGG, "name": "Echo", "description": "Says it back."}
+    assert (await client.patch(url, json={"name": ""}, headers=platform.headers)).status_code == 422
+    assert (await client.patch(url, json={"name": "mine"}, headers=admin.headers)).status_code == 403
+    assert (await _ok(await client.get(url, headers=admin.headers)))["name"] == "Echo"
+
+
 async def test_ptdl_v1_image_list_is_read(client: httpx.AsyncClient, platform: SignedIn) -> None:
     document = egg(meta={"version": "PTDL_v1"}, images=["a/b:1", "a/b:2"])
     del document["docker_images"]
@@ -239,6 +253,30 @@ async def test_variables_are_checked_against_the_egg_rules(
     assert required.json()["errors"][0]["msg"] == "GREETING is required (rule required)"
     # Nothing was placed: the allocation is still free.
     assert (await client.post("/api/containers", json=_container(ids), headers=admin.headers)).status_code == 202
+
+
+async def test_nodes_show_what_their_containers_reserve(client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn) -> None:
+    """GIVEN a node with two ports WHEN one container is placed THEN the node lists its reserved limits and ports."""
+    ids = await _infrastructure(client, platform, ports=["25600-25601"])
+    fresh = await _ok(await client.get(f"/api/nodes/{ids['node']}", headers=platform.headers))
+    assert fresh["allocated"] == {
+        "containers": 0,
+        "cpu": 0,
+        "memory_mb": 0,
+        "disk_mb": 0,
+        "allocations": 2,
+        "allocations_used": 0,
+    }
+    await _ok(await client.post("/api/containers", json=_container(ids), headers=admin.headers), 202)
+    listed = {node["id"]: node for node in await _ok(await client.get("/api/nodes", headers=platform.headers))}
+    assert listed[ids["node"]]["allocated"] == {
+        "containers": 1,
+        "cpu": 50,
+        "memory_mb": 128,
+        "disk_mb": 100,
+        "allocations": 2,
+        "allocations_used": 1,
+    }
 
 
 async def test_placement_says_what_is_short(client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn) -> None:

@@ -71,7 +71,7 @@ export const sections: readonly Section[] = [
     id: "containers",
     name: "Containers",
     path: "/containers",
-    description: "Run servers from eggs across many nodes: create, start, stop and delete; the console, files and stats views are on the way.",
+    description: "Run servers from eggs across many nodes: a create wizard, power actions, a live console, stats, files, settings and jobs.",
     icon: ContainerIcon,
     group: "workspace",
     page: ContainersPage,

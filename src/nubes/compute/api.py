@@ -26,6 +26,7 @@ from nubes.compute.schemas import (
     ContainerPage,
     ContainerRead,
     EggRead,
+    EggUpdate,
     EggVariableRead,
     JobPage,
     JobRead,
@@ -102,8 +103,10 @@ async def create_cluster(
 
 @router.get("/nodes", operation_id="nodes-list", response_model=list[NodeRead], tags=["compute"], summary="Nodes")
 async def list_nodes(session: SessionDep, _: PlatformAdmin) -> list[NodeRead]:
-    """Every node, its capacity and agent status (platform administrators)."""
-    return [NodeRead.model_validate(row) for row in await service.list_nodes(session=session)]
+    """Every node, its capacity, what its containers reserve, and agent status (platform administrators)."""
+    nodes = await service.list_nodes(session=session)
+    usage = await service.node_usage(session=session, node_ids=[node.id for node in nodes])
+    return [NodeRead.model_validate(node).model_copy(update={"allocated": usage[node.id]}) for node in nodes]
 
 
 @router.post(
@@ -146,8 +149,10 @@ async def register_node(
 
 @router.get("/nodes/{node_id:uuid}", operation_id="nodes-get", response_model=NodeRead, tags=["compute"], summary="One node")
 async def get_node(node_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -> NodeRead:
-    """A node."""
-    return NodeRead.model_validate(await service.get_node(session=session, node_id=node_id))
+    """A node and what its containers reserve."""
+    node = await service.get_node(session=session, node_id=node_id)
+    usage = await service.node_usage(session=session, node_ids=[node.id])
+    return NodeRead.model_validate(node).model_copy(update={"allocated": usage[node.id]})
 
 
 @router.post(
@@ -275,6 +280,14 @@ async def get_egg(egg_id: uuid.UUID, session: SessionDep, _: ContainersRead) -> 
 async def export_egg(egg_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -> dict[str, Any]:
     """The egg file exactly as it was imported."""
     return (await service.get_egg(session=session, egg_id=egg_id)).document
+
+
+@router.patch("/eggs/{egg_id:uuid}", operation_id="eggs-update", response_model=EggRead, tags=["compute"], summary="Edit an egg")
+async def update_egg(
+    egg_id: uuid.UUID, egg_in: EggUpdate, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
+) -> EggRead:
+    """Change an egg's name, author or description (its export carries the change)."""
+    return _egg_read(await service.update_egg(session=session, principal=principal, egg_id=egg_id, egg_in=egg_in, origin=origin))
 
 
 @router.delete("/eggs/{egg_id:uuid}", operation_id="eggs-delete", status_code=204, tags=["compute"], summary="Delete an egg")

@@ -49,6 +49,17 @@ class NodeCreate(BaseModel):
     overallocate_percent: int = Field(default=0, ge=0, le=1000, description="How far limits may exceed capacity.")
 
 
+class NodeUsage(BaseModel):
+    """What a node's containers reserve out of its capacity, and its ports in use."""
+
+    containers: int = 0
+    cpu: int = 0
+    memory_mb: int = 0
+    disk_mb: int = 0
+    allocations: int = 0
+    allocations_used: int = 0
+
+
 class NodeRead(_Read):
     """A node, its capacity and whether its agent is connected."""
 
@@ -64,6 +75,7 @@ class NodeRead(_Read):
     last_heartbeat_at: datetime | None
     agent_version: str
     created_at: datetime
+    allocated: NodeUsage = Field(default_factory=NodeUsage, description="Reserved by its containers (lists and reads only).")
 
 
 class NodeCreated(NodeRead):
@@ -151,6 +163,14 @@ class EggRead(BaseModel):
     startup: str
     variables: list[EggVariableRead]
     created_at: datetime
+
+
+class EggUpdate(BaseModel):
+    """The basic fields of an egg an administrator may change; the file's other parts change by importing it again."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    author: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
 
 
 class Limits(BaseModel):

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute import eggs, protocol
 from nubes.compute.models import Allocation, Cluster, Container, Egg, EggCategory, Job, Node
-from nubes.compute.schemas import AllocationCreate, ClusterCreate, ContainerCreate, NodeCreate
+from nubes.compute.schemas import AllocationCreate, ClusterCreate, ContainerCreate, EggUpdate, NodeCreate, NodeUsage
 from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
@@ -79,6 +79,35 @@ async def get_cluster(*, session: AsyncSession, cluster_id: uuid.UUID) -> Cluste
 async def list_nodes(*, session: AsyncSession) -> list[Node]:
     """Every node, by name."""
     return list(await session.scalars(select(Node).order_by(Node.name)))
+
+
+async def node_usage(*, session: AsyncSession, node_ids: list[uuid.UUID]) -> dict[uuid.UUID, NodeUsage]:
+    """What the containers placed on each node reserve (the limits placement counts), and how many ports are taken."""
+    usage = {node_id: NodeUsage() for node_id in node_ids}
+    if not node_ids:
+        return usage
+    rows = await session.execute(
+        select(
+            Container.node_id,
+            func.count(),
+            func.coalesce(func.sum(Container.cpu), 0),
+            func.coalesce(func.sum(Container.memory_mb), 0),
+            func.coalesce(func.sum(Container.disk_mb), 0),
+        )
+        .where(Container.node_id.in_(node_ids))
+        .group_by(Container.node_id)
+    )
+    for node_id, count, cpu, memory_mb, disk_mb in rows:
+        usage[node_id] = NodeUsage(containers=count, cpu=int(cpu), memory_mb=int(memory_mb), disk_mb=int(disk_mb))
+    ports = await session.execute(
+        select(Allocation.node_id, func.count(), func.count(Allocation.container_id))
+        .where(Allocation.node_id.in_(node_ids))
+        .group_by(Allocation.node_id)
+    )
+    for node_id, total, used in ports:
+        usage[node_id].allocations = int(total)
+        usage[node_id].allocations_used = int(used)
+    return usage
 
 
 async def get_node(*, session: AsyncSession, node_id: uuid.UUID) -> Node:
@@ -233,6 +262,28 @@ async def get_egg(*, session: AsyncSession, egg_id: uuid.UUID) -> Egg:
     egg = await session.get(Egg, egg_id)
     if egg is None:
         raise NotFound("No such egg.")
+    return egg
+
+
+async def update_egg(*, session: AsyncSession, principal: Principal, egg_id: uuid.UUID, egg_in: EggUpdate, origin: Origin) -> Egg:
+    """Change an egg's name, author or description, in its columns and in its file (so an export carries them)."""
+    egg = await get_egg(session=session, egg_id=egg_id)
+    changes = egg_in.model_dump(exclude_unset=True, exclude_none=True)
+    if not changes:
+        return egg
+    for field, value in changes.items():
+        setattr(egg, field, value)
+    egg.document = {**egg.document, **changes}  # a new dict: the JSON column sees the change
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="compute.egg.update",
+        origin=origin,
+        principal=principal,
+        target_type="egg",
+        target_id=egg.id,
+        detail={"fields": sorted(changes)},
+    )
     return egg
 
 

@@ -1057,23 +1057,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/thumbnail": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A small WebP preview of an image (404 `thumbnail-not-ready` while it is being made) */
-        get: operations["files-thumbnail"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/files/{node_id}/copy": {
         parameters: {
             query?: never;
@@ -1246,354 +1229,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/shares": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Who it is shared with */
-        get: operations["files-shares-list"];
-        put?: never;
-        /** Share with a user or a group */
-        post: operations["files-shares-create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/files/{node_id}/shares/{share_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Revoke a share (or leave one made to you) */
-        delete: operations["files-shares-delete"];
-        options?: never;
-        head?: never;
-        /** Change a share's permission */
-        patch: operations["files-shares-update"];
-        trace?: never;
-    };
-    "/api/shares/with-me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Shared with me */
-        get: operations["shares-with-me"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/files/{node_id}/links": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Public links of a file or folder */
-        get: operations["files-links-list"];
-        put?: never;
-        /** Make a public link */
-        post: operations["files-links-create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/files/{node_id}/links/{link_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Revoke a public link */
-        delete: operations["files-links-delete"];
-        options?: never;
-        head?: never;
-        /** Change a public link */
-        patch: operations["files-links-update"];
-        trace?: never;
-    };
-    "/api/files/link-policy": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The rules your links must follow */
-        get: operations["files-link-policy"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/settings/links": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The organization's public link policy */
-        get: operations["admin-settings-links"];
-        /** Set the organization's public link policy */
-        put: operations["admin-settings-links-update"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/links/{token}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** What a public link opens (a folder's listing for view and edit links) */
-        get: operations["public-link-get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/links/{token}/unlock": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Give a link's password (attempts are rate-limited) */
-        post: operations["public-link-unlock"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/links/{token}/content": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Download what a link opens (Range honoured; a folder comes as a zip) */
-        get: operations["public-link-download"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/links/{token}/upload": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Upload through an edit link or a drop box (multipart, field `file`); it counts on the owner's quota */
-        post: operations["public-link-upload"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/directory": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Find people and groups of your organization (to share with) */
-        get: operations["directory-search"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/uploads": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start a tus upload (Upload-Length; Upload-Metadata filename, parent_id or target_id, filetype) */
-        post: operations["uploads-create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/uploads/{upload_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Cancel a tus upload */
-        delete: operations["uploads-terminate"];
-        options?: never;
-        /** A tus upload's offset */
-        head: operations["uploads-offset"];
-        /** Append bytes to a tus upload (Upload-Offset, optional Upload-Checksum sha1/sha256) */
-        patch: operations["uploads-append"];
-        trace?: never;
-    };
-    "/api/files/presign-upload": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** A short-lived URL to PUT a file's bytes to; then call files-finalize */
-        post: operations["files-presign-upload"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/blobs/upload/{token}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Receive the bytes of a presigned upload (the token is the credential; single use) */
-        put: operations["blobs-presigned-put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/files/finalize": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Make the file from a presigned upload's bytes (size and sha256 are checked) */
-        post: operations["files-finalize"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/files/{node_id}/presign-download": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** A short-lived URL that downloads this file without credentials */
-        post: operations["files-presign-download"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/blobs/download/{token}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Download through a presigned URL (Range supported; the token is the credential) */
-        get: operations["blobs-presigned-get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/tenants/{tenant_id}/files-settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A tenant's version retention and storage quota */
-        get: operations["admin-tenants-files-settings"];
-        /** Set a tenant's version retention and storage quota */
-        put: operations["admin-tenants-files-settings-update"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/clusters": {
         parameters: {
             query?: never;
@@ -1627,7 +1262,7 @@ export interface paths {
         };
         /**
          * Nodes
-         * @description Every node, its capacity and agent status (platform administrators).
+         * @description Every node, its capacity, what its containers reserve, and agent status (platform administrators).
          */
         get: operations["nodes-list"];
         put?: never;
@@ -1671,7 +1306,7 @@ export interface paths {
         };
         /**
          * One node
-         * @description A node.
+         * @description A node and what its containers reserve.
          */
         get: operations["nodes-get"];
         put?: never;
@@ -1787,7 +1422,11 @@ export interface paths {
         delete: operations["eggs-delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit an egg
+         * @description Change an egg's name, author or description (its export carries the change).
+         */
+        patch: operations["eggs-update"];
         trace?: never;
     };
     "/api/eggs/{egg_id}/export": {
@@ -2149,14 +1788,6 @@ export interface components {
              */
             file: string;
         };
-        /** Body_public-link-upload */
-        "Body_public-link-upload": {
-            /**
-             * File
-             * @description The file; its filename is the new file's name.
-             */
-            file: string;
-        };
         /**
          * CheckResult
          * @description The outcome of one readiness check.
@@ -2341,37 +1972,6 @@ export interface components {
             password: string;
         };
         /**
-         * DirectoryEntry
-         * @description A user or group of your organization you can share with.
-         */
-        DirectoryEntry: {
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "user" | "group";
-            /** Name */
-            name: string;
-            /**
-             * Detail
-             * @description The username of a user, the description of a group.
-             */
-            detail: string;
-        };
-        /**
-         * DirectoryPage
-         * @description People and groups matching a search.
-         */
-        DirectoryPage: {
-            /** Items */
-            items: components["schemas"]["DirectoryEntry"][];
-        };
-        /**
          * EggRead
          * @description An egg, with the variables users see.
          */
@@ -2400,6 +2000,18 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * EggUpdate
+         * @description The basic fields of an egg an administrator may change; the file's other parts change by importing it again.
+         */
+        EggUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Author */
+            author?: string | null;
+            /** Description */
+            description?: string | null;
         };
         /**
          * EggVariableRead
@@ -2528,60 +2140,6 @@ export interface components {
              * @description The folder to move into; unchanged when absent.
              */
             parent_id?: string | null;
-        };
-        /**
-         * FilesSettingsRead
-         * @description A tenant's version retention, quota and use.
-         */
-        FilesSettingsRead: {
-            /**
-             * Keep Versions
-             * @description Earlier versions kept per file; 0: no limit.
-             */
-            keep_versions: number;
-            /**
-             * Keep Days
-             * @description Days an earlier version is kept; 0: no limit.
-             */
-            keep_days: number;
-            /**
-             * Quota Bytes
-             * @description The tenant's own quota; null: the server default.
-             */
-            quota_bytes: number | null;
-            /**
-             * Default Quota Bytes
-             * @description The server's default tenant quota; null: none.
-             */
-            default_quota_bytes: number | null;
-            /**
-             * Default User Quota Bytes
-             * @description The server's default user quota; null: none.
-             */
-            default_user_quota_bytes: number | null;
-            /** Used Bytes */
-            used_bytes: number;
-        };
-        /**
-         * FilesSettingsUpdate
-         * @description New retention for a tenant (and, for platform administrators, its quota).
-         */
-        FilesSettingsUpdate: {
-            /**
-             * Keep Versions
-             * @description Earlier versions kept per file; 0: no limit.
-             */
-            keep_versions: number;
-            /**
-             * Keep Days
-             * @description Days an earlier version is kept; 0: no limit.
-             */
-            keep_days: number;
-            /**
-             * Quota Bytes
-             * @description Platform administrators only; bytes, null: the server default.
-             */
-            quota_bytes?: number | null;
         };
         /**
          * FolderCreate
@@ -2749,138 +2307,6 @@ export interface components {
             pids: number;
         };
         /**
-         * LinkCreate
-         * @description A public link; expiry and password as the tenant's link policy allows.
-         */
-        LinkCreate: {
-            /**
-             * Kind
-             * @description view: read; edit: read and upload; upload: a drop box, upload only.
-             * @default view
-             * @enum {string}
-             */
-            kind: "view" | "edit" | "upload";
-            /**
-             * Expires At
-             * @description When it stops working; the policy's default when absent.
-             */
-            expires_at?: string | null;
-            /** Password */
-            password?: string | null;
-            /** Max Downloads */
-            max_downloads?: number | null;
-        };
-        /**
-         * LinkPolicyRead
-         * @description The organization's rules for public links.
-         */
-        LinkPolicyRead: {
-            /**
-             * Default Expiry Days
-             * @description Expiry given to a link made without one; null: none.
-             */
-            default_expiry_days: number | null;
-            /**
-             * Max Expiry Days
-             * @description The longest a link may live; null: no limit.
-             */
-            max_expiry_days: number | null;
-            /** Require Password */
-            require_password: boolean;
-        };
-        /**
-         * LinkPolicyUpdate
-         * @description New rules for public links (a default longer than the maximum is cut to the maximum).
-         */
-        LinkPolicyUpdate: {
-            /** Default Expiry Days */
-            default_expiry_days?: number | null;
-            /** Max Expiry Days */
-            max_expiry_days?: number | null;
-            /**
-             * Require Password
-             * @default false
-             */
-            require_password: boolean;
-        };
-        /**
-         * LinkRead
-         * @description A public link of a file or folder.
-         */
-        LinkRead: {
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /**
-             * Node Id
-             * Format: uuid
-             */
-            node_id: string;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "view" | "edit" | "upload";
-            /**
-             * Token
-             * @description The secret part of the link; anyone who has it can use the link.
-             */
-            token: string;
-            /**
-             * Url Path
-             * @description Where the link opens, e.g. /s/<token>.
-             */
-            url_path: string;
-            /** Expires At */
-            expires_at: string | null;
-            /** Has Password */
-            has_password: boolean;
-            /** Max Downloads */
-            max_downloads: number | null;
-            /** Download Count */
-            download_count: number;
-            created_by: components["schemas"]["PartyRef"] | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-        };
-        /**
-         * LinkUnlock
-         * @description The link's password.
-         */
-        LinkUnlock: {
-            /** Password */
-            password: string;
-        };
-        /**
-         * LinkUnlocked
-         * @description Proof that the password was given: sent back as the `X-Link-Access` header (browsers get a cookie too).
-         */
-        LinkUnlocked: {
-            /** Access Token */
-            access_token: string;
-            /** Expires In */
-            expires_in: number;
-        };
-        /**
-         * LinkUpdate
-         * @description Change a link; a field left out is unchanged, `password: null` removes the password.
-         */
-        LinkUpdate: {
-            /** Kind */
-            kind?: ("view" | "edit" | "upload") | null;
-            /** Expires At */
-            expires_at?: string | null;
-            /** Password */
-            password?: string | null;
-            /** Max Downloads */
-            max_downloads?: number | null;
-        };
-        /**
          * Me
          * @description The signed-in user, their tenant, roles and effective permissions.
          */
@@ -3007,6 +2433,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @description Reserved by its containers (lists and reads only). */
+            allocated?: components["schemas"]["NodeUsage"];
             /** Registration Token */
             registration_token: string;
             /**
@@ -3070,6 +2498,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** @description Reserved by its containers (lists and reads only). */
+            allocated?: components["schemas"]["NodeUsage"];
         };
         /**
          * NodeRegister
@@ -3080,17 +2510,40 @@ export interface components {
             token: string;
         };
         /**
-         * PartyRef
-         * @description A user or a group, by id and display name.
+         * NodeUsage
+         * @description What a node's containers reserve out of its capacity, and its ports in use.
          */
-        PartyRef: {
+        NodeUsage: {
             /**
-             * Id
-             * Format: uuid
+             * Containers
+             * @default 0
              */
-            id: string;
-            /** Name */
-            name: string;
+            containers: number;
+            /**
+             * Cpu
+             * @default 0
+             */
+            cpu: number;
+            /**
+             * Memory Mb
+             * @default 0
+             */
+            memory_mb: number;
+            /**
+             * Disk Mb
+             * @default 0
+             */
+            disk_mb: number;
+            /**
+             * Allocations
+             * @default 0
+             */
+            allocations: number;
+            /**
+             * Allocations Used
+             * @default 0
+             */
+            allocations_used: number;
         };
         /**
          * PasskeyCreate
@@ -3222,87 +2675,6 @@ export interface components {
             action: "start" | "stop" | "restart" | "kill";
         };
         /**
-         * PresignDownloadRead
-         * @description A URL that downloads one file without credentials until it expires.
-         */
-        PresignDownloadRead: {
-            /** Url */
-            url: string;
-            /**
-             * Expires At
-             * Format: date-time
-             */
-            expires_at: string;
-        };
-        /**
-         * PresignFinalize
-         * @description Which presigned upload to turn into a file.
-         */
-        PresignFinalize: {
-            /**
-             * Upload Id
-             * Format: uuid
-             */
-            upload_id: string;
-        };
-        /**
-         * PresignUpload
-         * @description What a presigned upload will bring: where it goes, its name, its exact size and (optionally) its sha256.
-         */
-        PresignUpload: {
-            /**
-             * Parent Id
-             * @description The folder to upload into; your root when absent.
-             */
-            parent_id?: string | null;
-            /**
-             * Target Id
-             * @description A file to give new content (a new version) instead.
-             */
-            target_id?: string | null;
-            /**
-             * Name
-             * @description At most 255 bytes of UTF-8; no '/', control characters, '.' or '..'.
-             */
-            name: string;
-            /**
-             * Size
-             * @description The exact number of bytes that will be PUT.
-             */
-            size: number;
-            /**
-             * Sha256
-             * @description Checked at finalize when given.
-             */
-            sha256?: string | null;
-            /** Content Type */
-            content_type?: string | null;
-        };
-        /**
-         * PresignUploadRead
-         * @description Where and how to send the bytes; then POST /api/files/finalize with `upload_id`.
-         */
-        PresignUploadRead: {
-            /**
-             * Upload Id
-             * Format: uuid
-             */
-            upload_id: string;
-            /** Url */
-            url: string;
-            /** Method */
-            method: string;
-            /** Headers */
-            headers: {
-                [key: string]: string;
-            };
-            /**
-             * Expires At
-             * Format: date-time
-             */
-            expires_at: string;
-        };
-        /**
          * Problem
          * @description An RFC 9457 problem document; `type` is stable and safe to branch on.
          */
@@ -3326,95 +2698,12 @@ export interface components {
             errors?: components["schemas"]["FieldError"][] | null;
         };
         /**
-         * PublicEntry
-         * @description One file or folder inside a shared folder, as a link's visitor sees it.
-         */
-        PublicEntry: {
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "folder" | "file";
-            /** Name */
-            name: string;
-            /** Size */
-            size: number;
-            /** Content Type */
-            content_type: string;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
-        };
-        /**
-         * PublicLinkInfo
-         * @description What a public link opens: the item, and for a folder (view and edit links) what it holds.
-         */
-        PublicLinkInfo: {
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "view" | "edit" | "upload";
-            /**
-             * Node Kind
-             * @enum {string}
-             */
-            node_kind: "root" | "folder" | "file";
-            /** Name */
-            name: string;
-            /** Size */
-            size: number;
-            /** Content Type */
-            content_type: string;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
-            /** Expires At */
-            expires_at: string | null;
-            /** Downloads Left */
-            downloads_left: number | null;
-            /**
-             * Folder Id
-             * @description The folder listed (the link's folder or one below it).
-             */
-            folder_id: string | null;
-            /**
-             * Path
-             * @description From the link's folder down to the listed folder's parent.
-             */
-            path: components["schemas"]["PublicEntry"][];
-            /**
-             * Items
-             * @description The listed folder's content; null for files and drop boxes.
-             */
-            items: components["schemas"]["PublicEntry"][] | null;
-        };
-        /**
          * QuotaRead
          * @description Your storage: bytes used (current files, versions and trash) and the limits that apply.
          */
         QuotaRead: {
             /** Used Bytes */
             used_bytes: number;
-            /**
-             * Trash Bytes
-             * @description Of `used_bytes`: the current content of what is in your trash.
-             */
-            trash_bytes: number;
-            /**
-             * Versions Bytes
-             * @description Of `used_bytes`: earlier versions of your files.
-             */
-            versions_bytes: number;
             /**
              * Quota Bytes
              * @description Your quota; null when you have none.
@@ -3636,115 +2925,6 @@ export interface components {
              * @default false
              */
             current: boolean;
-        };
-        /**
-         * ShareRead
-         * @description Who a file or folder is shared with, and how.
-         */
-        ShareRead: {
-            /**
-             * Id
-             * Format: uuid
-             */
-            id: string;
-            /**
-             * Node Id
-             * Format: uuid
-             */
-            node_id: string;
-            user: components["schemas"]["PartyRef"] | null;
-            group: components["schemas"]["PartyRef"] | null;
-            /**
-             * Permission
-             * @enum {string}
-             */
-            permission: "view" | "edit" | "reshare";
-            shared_by: components["schemas"]["PartyRef"] | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-        };
-        /**
-         * ShareUpdate
-         * @description A new permission for a share.
-         */
-        ShareUpdate: {
-            /**
-             * Permission
-             * @enum {string}
-             */
-            permission: "view" | "edit" | "reshare";
-        };
-        /**
-         * ShareWithGroup
-         * @description Share with one group of your organization (its members, as they come and go).
-         */
-        ShareWithGroup: {
-            /**
-             * Group Id
-             * Format: uuid
-             */
-            group_id: string;
-            /**
-             * Permission
-             * @description view < edit < reshare; each includes the ones before it.
-             * @default view
-             * @enum {string}
-             */
-            permission: "view" | "edit" | "reshare";
-        };
-        /**
-         * ShareWithUser
-         * @description Share with one user of your organization.
-         */
-        ShareWithUser: {
-            /**
-             * User Id
-             * Format: uuid
-             */
-            user_id: string;
-            /**
-             * Permission
-             * @description view < edit < reshare; each includes the ones before it.
-             * @default view
-             * @enum {string}
-             */
-            permission: "view" | "edit" | "reshare";
-        };
-        /**
-         * SharedItem
-         * @description Something shared with you, directly or through a group; `permission` is the most any of those shares grants.
-         */
-        SharedItem: {
-            node: components["schemas"]["FileRead"];
-            /**
-             * Permission
-             * @enum {string}
-             */
-            permission: "view" | "edit" | "reshare";
-            shared_by: components["schemas"]["PartyRef"] | null;
-            /**
-             * Via Groups
-             * @description The groups it reaches you through (empty when shared with you directly).
-             */
-            via_groups: components["schemas"]["PartyRef"][];
-            /**
-             * Shared At
-             * Format: date-time
-             */
-            shared_at: string;
-        };
-        /**
-         * SharedWithMe
-         * @description Everything shared with you.
-         */
-        SharedWithMe: {
-            /** Items */
-            items: components["schemas"]["SharedItem"][];
-            /** Total */
-            total: number;
         };
         /**
          * TenantCreate
@@ -4060,11 +3240,6 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /**
-             * Created By
-             * @description Who wrote this content (null when that account is gone).
-             */
-            created_by: string | null;
         };
     };
     responses: never;
@@ -7241,58 +6416,6 @@ export interface operations {
             };
         };
     };
-    "files-thumbnail": {
-        parameters: {
-            query?: {
-                /** @description The longest side wanted, in pixels. */
-                size?: number;
-            };
-            header?: never;
-            path: {
-                node_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The thumbnail */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "image/webp": unknown;
-                };
-            };
-            /** @description Not modified (If-None-Match matched) */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     "files-copy": {
         parameters: {
             query?: never;
@@ -7797,1271 +6920,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-shares-list": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ShareRead"][];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-shares-create": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ShareWithUser"] | components["schemas"]["ShareWithGroup"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ShareRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-shares-delete": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-                share_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-shares-update": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-                share_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ShareUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ShareRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "shares-with-me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SharedWithMe"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-links-list": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LinkRead"][];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-links-create": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LinkCreate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LinkRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-links-delete": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-                link_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-links-update": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-                link_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LinkUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LinkRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-link-policy": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LinkPolicyRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "admin-settings-links": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LinkPolicyRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "admin-settings-links-update": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LinkPolicyUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LinkPolicyRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "public-link-get": {
-        parameters: {
-            query?: {
-                /** @description A folder under the link's folder to list. */
-                node_id?: string | null;
-            };
-            header?: {
-                /** @description The access_token from /unlock (browsers send a cookie instead). */
-                "X-Link-Access"?: string | null;
-            };
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PublicLinkInfo"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "public-link-unlock": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LinkUnlock"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LinkUnlocked"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "public-link-download": {
-        parameters: {
-            query?: {
-                /** @description A file or folder under the link's folder. */
-                node_id?: string | null;
-            };
-            header?: {
-                /** @description The access_token from /unlock (browsers send a cookie instead). */
-                "X-Link-Access"?: string | null;
-            };
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The content (a zip for a folder) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": unknown;
-                };
-            };
-            /** @description The asked byte range */
-            206: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": unknown;
-                };
-            };
-            /** @description Not modified (If-None-Match matched) */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "public-link-upload": {
-        parameters: {
-            query?: {
-                /** @description A folder under an edit link's folder to upload into. */
-                node_id?: string | null;
-            };
-            header?: {
-                /** @description The access_token from /unlock (browsers send a cookie instead). */
-                "X-Link-Access"?: string | null;
-            };
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": components["schemas"]["Body_public-link-upload"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PublicEntry"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "directory-search": {
-        parameters: {
-            query?: {
-                /** @description Part of a username, display name or group name. */
-                q?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DirectoryPage"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "uploads-create": {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description The tus version the client speaks: 1.0.0 (another answers 412). */
-                "Tus-Resumable"?: string;
-                /** @description The file's size in bytes. */
-                "Upload-Length": string;
-                /** @description Comma-separated `key base64(value)` pairs: filename, filetype, and parent_id (a folder) or target_id (a file to give a new version). */
-                "Upload-Metadata"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Created; Location is the upload's URL */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "uploads-terminate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                upload_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "uploads-offset": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                upload_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "uploads-append": {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description The tus version the client speaks: 1.0.0 (another answers 412). */
-                "Tus-Resumable"?: string;
-                /** @description Where this chunk starts; must equal the upload's offset. */
-                "Upload-Offset": string;
-                /** @description `sha1 <base64>` or `sha256 <base64>` of this chunk. */
-                "Upload-Checksum"?: string;
-            };
-            path: {
-                upload_id: string;
-            };
-            cookie?: never;
-        };
-        /** @description The next bytes of the upload, starting at Upload-Offset. */
-        requestBody: {
-            content: {
-                "application/offset+octet-stream": string;
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-presign-upload": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PresignUpload"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PresignUploadRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "blobs-presigned-put": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        /** @description The file's bytes, exactly as many as the presign request declared. */
-        requestBody: {
-            content: {
-                "application/octet-stream": string;
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-finalize": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PresignFinalize"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FileRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "files-presign-download": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                node_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PresignDownloadRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "blobs-presigned-get": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "application/octet-stream": unknown;
-                };
-            };
-            /** @description Partial Content */
-            206: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": unknown;
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "admin-tenants-files-settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FilesSettingsRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "admin-tenants-files-settings-update": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["FilesSettingsUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FilesSettingsRead"];
-                };
             };
             /** @description Client error */
             "4XX": {
@@ -9743,6 +7601,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"];
+                };
             };
             /** @description Client error */
             "4XX": {

@@ -1,4 +1,4 @@
-/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log, the public link policy and (super-admins) Tenants and Registration — for users holding an admin.* permission. */
+/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log, the public link policy, Files settings and (super-admins) Tenants, Registration and the container platform's Nodes, Clusters and Eggs — for users holding an admin.* permission. */
 import type { ReactNode } from "react";
 import { Link, NavLink, Route, Routes } from "react-router";
 
@@ -11,9 +11,13 @@ import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { NotFoundPage } from "../NotFoundPage";
 import { AdminIndexPage } from "./AdminIndexPage";
 import { AuditLogPage } from "./AuditLogPage";
+import { ClustersPage } from "./ClustersPage";
+import { EggsPage } from "./EggsPage";
 import { FilesSettingsPage } from "./FilesSettingsPage";
 import { GroupsPage } from "./GroupsPage";
 import { LinkPolicyPage } from "./LinkPolicyPage";
+import { NodeAllocationsPage } from "./NodeAllocationsPage";
+import { NodesPage } from "./NodesPage";
 import { RegistrationPage } from "./RegistrationPage";
 import { RolesPage } from "./RolesPage";
 import { TenantsPage } from "./TenantsPage";
@@ -59,7 +63,7 @@ export function AdminPage() {
   if (!canAny(me, "admin.")) return <NoAccess permission="admin.*" />;
   return (
     <>
-      <nav aria-label="Admin" className="mb-6 inline-flex gap-1 rounded-lg bg-slate-100 p-1 dark:bg-slate-900">
+      <nav aria-label="Admin" className="mb-6 inline-flex flex-wrap gap-1 rounded-lg bg-slate-100 p-1 dark:bg-slate-900">
         <NavLink to="/admin" end className={tabClass}>
           Overview
         </NavLink>
@@ -101,6 +105,21 @@ export function AdminPage() {
         {me.user.is_superadmin && (
           <NavLink to="/admin/registration" className={tabClass}>
             Registration
+          </NavLink>
+        )}
+        {me.user.is_superadmin && (
+          <NavLink to="/admin/nodes" className={tabClass}>
+            Nodes
+          </NavLink>
+        )}
+        {me.user.is_superadmin && (
+          <NavLink to="/admin/clusters" className={tabClass}>
+            Clusters
+          </NavLink>
+        )}
+        {me.user.is_superadmin && (
+          <NavLink to="/admin/eggs" className={tabClass}>
+            Eggs
           </NavLink>
         )}
       </nav>
@@ -156,6 +175,10 @@ export function AdminPage() {
         />
         <Route path="tenants" element={me.user.is_superadmin ? <TenantsPage /> : <NoAccess permission="super-admin" />} />
         <Route path="registration" element={me.user.is_superadmin ? <RegistrationPage /> : <NoAccess permission="super-admin" />} />
+        <Route path="nodes" element={me.user.is_superadmin ? <NodesPage /> : <NoAccess permission="super-admin" />} />
+        <Route path="nodes/:nodeId" element={me.user.is_superadmin ? <NodeAllocationsPage /> : <NoAccess permission="super-admin" />} />
+        <Route path="clusters" element={me.user.is_superadmin ? <ClustersPage /> : <NoAccess permission="super-admin" />} />
+        <Route path="eggs" element={me.user.is_superadmin ? <EggsPage /> : <NoAccess permission="super-admin" />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </>

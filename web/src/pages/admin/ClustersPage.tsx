@@ -1,0 +1,100 @@
+/** /admin/clusters (platform administrators): the clusters nodes belong to and containers are placed in; create one. */
+import { useCallback, useState, type SubmitEvent } from "react";
+
+import { createCluster, listClusters, listNodes } from "../../api/containers";
+import { toApiError, type ApiError } from "../../api/problem";
+import { buttonClass } from "../../components/Button";
+import { Card } from "../../components/Card";
+import { Alert, Field, inputClass } from "../../components/Form";
+import { PageHeader } from "../../components/PageHeader";
+import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { useResource } from "../../hooks/useResource";
+import { describeTimestamp } from "../../lib/format";
+
+export function ClustersPage() {
+  useDocumentTitle("Clusters");
+  const clusters = useResource(useCallback((signal: AbortSignal) => listClusters(signal), []));
+  const nodes = useResource(useCallback((signal: AbortSignal) => listNodes(signal), []));
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await createCluster({ name: name.trim(), description: description.trim() });
+      setName("");
+      setDescription("");
+      clusters.reload();
+    } catch (caught) {
+      setError(toApiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader title="Clusters" description="Groups of nodes. A new container names a cluster; Nubes picks a node of it with room." />
+      <div className="space-y-6">
+        <Card title="New cluster">
+          <form className="grid gap-4 sm:grid-cols-[16rem_1fr_auto] sm:items-start" onSubmit={(event) => void submit(event)} aria-label="New cluster">
+            <Field label="Name" errors={error?.fieldMessages("name") ?? []}>
+              {(control) => <input {...control} className={inputClass} value={name} required maxLength={100} onChange={(e) => { setName(e.target.value); }} />}
+            </Field>
+            <Field label="Description" optional errors={error?.fieldMessages("description") ?? []}>
+              {(control) => <input {...control} className={inputClass} value={description} maxLength={500} onChange={(e) => { setDescription(e.target.value); }} />}
+            </Field>
+            <button type="submit" className={`${buttonClass.primary} sm:mt-7`} disabled={busy}>
+              {busy ? "Creating…" : "Create"}
+            </button>
+            {error !== null && error.fieldMessages("name").length === 0 && (
+              <div className="sm:col-span-3">
+                <Alert tone="danger">{error.message}</Alert>
+              </div>
+            )}
+          </form>
+        </Card>
+        <Card>
+          {clusters.error !== null && <Alert tone="danger">{clusters.error.message}</Alert>}
+          <table className="w-full text-left text-sm" data-testid="clusters">
+            <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
+              <tr>
+                <th className="pb-2">Name</th>
+                <th className="pb-2">Description</th>
+                <th className="pb-2">Nodes</th>
+                <th className="pb-2">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {clusters.data?.map((cluster) => {
+                const members = nodes.data?.filter((node) => node.cluster_id === cluster.id) ?? [];
+                const online = members.filter((node) => node.status === "online").length;
+                return (
+                  <tr key={cluster.id} className="border-t border-slate-200 dark:border-slate-800">
+                    <td className="py-2 pr-4 font-medium">{cluster.name}</td>
+                    <td className="py-2 pr-4 text-slate-600 dark:text-slate-400">{cluster.description || "–"}</td>
+                    <td className="py-2 pr-4">
+                      {members.length} ({online} online)
+                    </td>
+                    <td className="py-2">{describeTimestamp(cluster.created_at).text}</td>
+                  </tr>
+                );
+              })}
+              {clusters.data?.length === 0 && (
+                <tr>
+                  <td colSpan={4} className="py-6 text-center text-slate-500">
+                    No clusters yet.
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </Card>
+      </div>
+    </>
+  );
+}
