@@ -78,6 +78,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-users-quota": {"quota_bytes": 0},
     "nodes-allocations-add": {"ip": "127.0.0.1", "ports": ["25600"]},
     "containers-power": {"action": "kill"},
+    "containers-files-mkdir": {"path": "made-by-another-tenant"},
+    "containers-files-rename": {"path": "a", "target": "b"},
+    "containers-files-upload": {"overwritten": "by another tenant"},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -255,6 +258,12 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "containers-power",
         "containers-delete",
         "containers-logs",
+        "containers-files-list",
+        "containers-files-download",
+        "containers-files-upload",
+        "containers-files-mkdir",
+        "containers-files-rename",
+        "containers-files-delete",
         "jobs-get",
         "nodes-revoke",
     } <= set(checked)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from nubes import __version__
 from nubes.compute.api import router as compute_router
+from nubes.compute.files_api import router as container_files_router
 from nubes.compute.gateway import AgentHub
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(security_router, prefix="/api")
     app.include_router(files_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
+    app.include_router(container_files_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.

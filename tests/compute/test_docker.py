@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -595,3 +596,125 @@ def test_containers_keep_running_across_a_server_restart(site: Site, compute_dat
     finally:
         agent.stop()
         subprocess.run(["docker", "rm", "-f", f"nubes-{container_id}"], capture_output=True, check=False)
+
+
+# --- a container's files, through the agent ----------------------------------------------------------
+
+
+def _files(api: Api, container_id: str) -> str:
+    return f"/api/containers/{container_id}/files"
+
+
+def test_container_files_through_the_agent(api: Api, site: Site) -> None:
+    container_id = _create(api, site, start=False)["container"]["id"]
+    wait_for("installed", lambda: _state(api, container_id, "stopped"))
+    base = _files(api, container_id)
+    listed = api.call("GET", base, 200)
+    assert [(entry["name"], entry["kind"]) for entry in listed["entries"]] == [("installed.txt", "file")]
+    assert api.http.get(f"{base}/content", params={"path": "installed.txt"}).content == b"hello\n"
+
+    # Writing into a folder that does not exist is refused; after mkdir it works.
+    missing = api.http.put(f"{base}/content", params={"path": "config/server.properties"}, content=b"motd=hi\n")
+    assert missing.status_code == 404, missing.text
+    assert api.call("POST", f"{base}/mkdir", 201, json={"path": "config"})["kind"] == "directory"
+    written = api.call("PUT", f"{base}/content", 200, params={"path": "config/server.properties"}, content=b"motd=hi\n")
+    assert written["size"] == 8
+    # A larger file goes over the agent socket in several chunks and arrives whole.
+    big = os.urandom(700_000)
+    api.call("PUT", f"{base}/content", 200, params={"path": "config/world.bin"}, content=big)
+    assert api.http.get(f"{base}/content", params={"path": "config/world.bin"}).content == big
+    volume = site.agent.state_dir / "volumes" / container_id
+    assert (volume / "config" / "server.properties").read_bytes() == b"motd=hi\n"
+    assert (volume / "config" / "server.properties").stat().st_uid == 1000, "owned by the container's user"
+
+    moved = api.call("POST", f"{base}/rename", 200, json={"path": "config/server.properties", "target": "server.properties"})
+    assert moved["path"] == "server.properties"
+    taken = api.http.post(f"{base}/rename", json={"path": "server.properties", "target": "installed.txt"})
+    assert taken.status_code == 409
+    api.call("DELETE", base, 204, params={"path": "config"})
+    names = [entry["name"] for entry in api.call("GET", base, 200)["entries"]]
+    assert names == ["installed.txt", "server.properties"]
+    assert api.http.get(f"{base}/content", params={"path": "config/world.bin"}).status_code == 404
+
+    # The container sees what was written, at its home.
+    _power(api, container_id, "start")
+    wait_for("running", lambda: _state(api, container_id, "running"))
+    assert "motd=hi" in _docker("exec", f"nubes-{container_id}", "cat", "/home/container/server.properties")
+
+
+def test_container_files_refuse_every_way_out(api: Api, site: Site) -> None:
+    limits = {"cpu": 50, "memory_mb": 96, "disk_mb": 1, "pids": 64}
+    container_id = _create(api, site, start=False, limits=limits)["container"]["id"]
+    wait_for("installed", lambda: _state(api, container_id, "stopped"))
+    base = str(api.http.base_url).rstrip("/") + _files(api, container_id)
+    volume = site.agent.state_dir / "volumes" / container_id
+    (volume / "to-root").symlink_to("/")
+    (volume / "up").symlink_to("..")
+    hostile = {
+        "content?path=../../etc/passwd": 400,
+        "content?path=%2e%2e%2f%2e%2e%2fetc%2fpasswd": 400,
+        "content?path=%2Fetc%2Fpasswd": 400,
+        "content?path=to-root%2Fetc%2Fpasswd": 403,
+        "content?path=up%2Fcredential.json": 403,
+        "content?path=a%00b": 422,
+        "?path=to-root": 403,
+        "?path=..": 400,
+        "?path=/": 400,
+    }
+    for suffix, status in hostile.items():
+        url = f"{base}/{suffix}" if suffix.startswith("content") else base + suffix
+        response = api.http.get(url)
+        assert response.status_code == status, f"{suffix}: {response.status_code} {response.text}"
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "root:x:0" not in response.text
+    for body in ({"path": "up/escaped"}, {"path": "to-root/tmp/escaped"}, {"path": "../escaped"}):
+        assert api.http.post(f"{base}/mkdir", json=body).status_code in {400, 403}
+    assert api.http.post(f"{base}/rename", json={"path": "installed.txt", "target": "up/stolen.txt"}).status_code == 403
+    assert api.http.put(f"{base}/content", params={"path": "up/planted.txt"}, content=b"x").status_code == 403
+    assert not (volume.parent / "escaped").exists()
+    assert not (volume.parent / "stolen.txt").exists()
+    assert not (volume.parent / "planted.txt").exists()
+    assert (volume / "installed.txt").exists()
+
+    # Beyond the container's disk limit (1 MiB): refused, declared or streamed, and no part file stays behind.
+    too_big = api.http.put(f"{base}/content", params={"path": "big.bin"}, content=b"\0" * (2 * 1024 * 1024))
+    assert too_big.status_code == 413, too_big.text
+
+    def stream() -> Iterator[bytes]:
+        for _ in range(8):
+            yield b"\0" * 262_144
+
+    streamed = api.http.put(f"{base}/content", params={"path": "big.bin"}, content=stream())
+    assert streamed.status_code == 413, streamed.text
+    assert sorted(path.name for path in volume.iterdir()) == ["installed.txt", "to-root", "up"]
+
+    # A symlink swapped in during a loop of reads: each read gives the file inside or a refusal, never /etc/passwd.
+    (volume / "inside.txt").write_text("inside\n")
+    stop = False
+
+    def racer() -> None:
+        while not stop:
+            link = volume / ".race.tmp"
+            link.unlink(missing_ok=True)
+            link.symlink_to("/etc/passwd")
+            link.replace(volume / "race")
+            (volume / "race").unlink()
+            os.link(volume / "inside.txt", volume / "race")
+
+    thread = threading.Thread(target=racer, daemon=True)
+    thread.start()
+    outcomes: dict[int, int] = {}
+    try:
+        for _ in range(150):
+            response = api.http.get(f"{base}/content", params={"path": "race"})
+            outcomes[response.status_code] = outcomes.get(response.status_code, 0) + 1
+            assert b"root:x:0" not in response.content
+            if response.status_code == 200:
+                assert response.content == b"inside\n"
+            else:
+                assert response.status_code in {403, 404}, response.text
+    finally:
+        stop = True
+        thread.join(timeout=10)
+    assert outcomes.get(200), f"no read got the file: {outcomes}"
+    assert set(outcomes) - {200}, f"the racer never won a round: {outcomes}"
