@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.compute.models import Cluster, Container, Egg, Job, Node
+from nubes.compute.models import Cluster, Container, Egg, EggCategory, Job, Node
 from nubes.config import Settings
 from nubes.files.models import FileNode, FileVersion
 from nubes.identity.models import Group, GroupMember, Passkey, PersonalAccessToken, Role, Session
@@ -78,6 +78,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-users-quota": {"quota_bytes": 0},
     "nodes-allocations-add": {"ip": "127.0.0.1", "ports": ["25600"]},
     "containers-power": {"action": "kill"},
+    "containers-update": {"name": "renamed-by-another-tenant"},
+    "eggs-update": {"name": "renamed by another tenant"},
+    "egg-categories-update": {"name": "renamed by another tenant"},
     "containers-files-mkdir": {"path": "made-by-another-tenant"},
     "containers-files-rename": {"path": "a", "target": "b"},
     "containers-files-upload": {"overwritten": "by another tenant"},
@@ -159,7 +162,10 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
     session.add(cluster)
     await session.flush()
     node = Node(cluster_id=cluster.id, name="a-node", cpu=100, memory_mb=1024, disk_mb=1024)
-    egg = Egg(name="a-egg", document={})
+    category = EggCategory(name="a-category")
+    session.add(category)
+    await session.flush()
+    egg = Egg(name="a-egg", document={}, category_id=category.id)
     session.add_all([node, egg])
     await session.flush()
     container = Container(
@@ -193,6 +199,8 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         "node_id": str(file.id),
         "version_id": str(version.id),
         "egg_id": str(egg.id),
+        # Platform-wide like eggs; changing one is for platform admins, so tenant B is refused (403).
+        "category_id": str(category.id),
         "container_id": str(container.id),
         "job_id": str(job.id),
     }
@@ -258,6 +266,10 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "containers-power",
         "containers-delete",
         "containers-logs",
+        "containers-update",
+        "eggs-update",
+        "egg-categories-update",
+        "egg-categories-delete",
         "containers-files-list",
         "containers-files-download",
         "containers-files-upload",

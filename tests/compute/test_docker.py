@@ -718,3 +718,34 @@ def test_container_files_refuse_every_way_out(api: Api, site: Site) -> None:
         thread.join(timeout=10)
     assert outcomes.get(200), f"no read got the file: {outcomes}"
     assert set(outcomes) - {200}, f"the racer never won a round: {outcomes}"
+
+
+def _gave_up(api: Api, container_id: str) -> dict[str, Any] | None:
+    found = _state(api, container_id, "crashed")
+    return found if found and "gave up" in found["state_reason"] else None
+
+
+def test_a_crashing_container_is_restarted_then_left_crashed(api: Api, site: Site) -> None:
+    crashing = egg(name="Crash loop", startup="echo dying; sleep 1; exit 7")
+    egg_id = api.call("POST", "/api/eggs/import", 201, json=crashing)["id"]
+    policy = {"mode": "on-crash", "max_retries": 2, "window_seconds": 600, "backoff_seconds": 1}
+    container_id = _create(api, site, egg_id=egg_id, environment={}, restart=policy)["container"]["id"]
+    container = wait_for("auto-restart to give up", lambda: _gave_up(api, container_id), within=180)
+    assert "Crashed 3 times" in container["state_reason"]
+    assert "exited with code 7" in container["state_reason"] or "right after starting" in container["state_reason"]
+    assert container["desired_state"] == "stopped"
+    jobs = api.call("GET", "/api/jobs", 200, params={"container_id": container_id})["items"]
+    restarts = [job for job in jobs if job["actor_name"] == "auto-restart"]
+    assert len(restarts) == 2
+    assert {job["action"] for job in restarts} == {"start"}
+    assert {job["status"] for job in restarts} == {"succeeded"}
+    assert all("after a crash" in job["output"] for job in restarts)
+    logs = api.call("GET", f"/api/containers/{container_id}/logs?tail=10", 200)["lines"]
+    assert logs.count("dying") == 3, logs
+    assert not json.loads(_docker("inspect", f"nubes-{container_id}"))[0]["State"]["Running"]
+
+    # A container with the default policy (never) that crashes stays crashed, with no restart job.
+    never = _create(api, site, name="never", egg_id=egg_id, environment={})["container"]["id"]
+    wait_for("crashed", lambda: _state(api, never, "crashed"))
+    jobs = api.call("GET", "/api/jobs", 200, params={"container_id": never})["items"]
+    assert [job["action"] for job in reversed(jobs)] == ["create", "start"]

@@ -277,10 +277,12 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
                 follow_up = await service.apply_result(session=session, node_id=node_id, result=message)
             for command in follow_up:
                 await connection.send(command)
+            connection.wake.set()
         elif isinstance(message, protocol.Event):
             async with sessions() as session, finish_on_exit(session):
                 await take_write_lock(session)
                 await service.apply_event(session=session, node_id=node_id, event=message)
+            connection.wake.set()  # a crash may have queued a delayed restart: the sender learns when it is due
         elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleStats | protocol.ConsoleEnded | protocol.FileResult):
             _deliver(connection, message)
         elif isinstance(message, protocol.Heartbeat) and time.monotonic() - recorded >= HEARTBEAT_RECORD_INTERVAL:
@@ -293,12 +295,16 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
 
 async def _send_queued(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
     """Send jobs queued while connected; also poll now and then (a job queued by another server process)."""
+    wait = HEARTBEAT_INTERVAL
     while True:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(connection.wake.wait(), HEARTBEAT_INTERVAL)
+            await asyncio.wait_for(connection.wake.wait(), wait)
         connection.wake.clear()
         async with sessions() as session, finish_on_exit(session):
             await take_write_lock(session)
             commands = await service.commands_for_node(session=session, node_id=connection.node_id, include_sent=False)
+            due = await service.next_due(session=session, node_id=connection.node_id)
         for command in commands:
             await connection.send(command)
+        # A delayed job (an auto-restart's backoff) is sent when due, not at the next poll.
+        wait = HEARTBEAT_INTERVAL if due is None else min(HEARTBEAT_INTERVAL, due + 0.05)
