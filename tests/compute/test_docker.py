@@ -396,6 +396,14 @@ def _has_line(text: str) -> Callable[[dict[str, Any]], bool]:
     return lambda frame: frame.get("type") == "output" and any(text in line for line in frame["lines"])
 
 
+def _noticed(frames: list[dict[str, Any]]) -> bool:
+    return any(frame.get("type") == "notice" and "Input too fast" in frame["message"] for frame in frames)
+
+
+def _echoed(frames: list[dict[str, Any]], text: str) -> bool:
+    return any(_has_line(text)(frame) for frame in frames)
+
+
 def test_console_streams_output_and_takes_input_lines(api: Api, site: Site, server: Server) -> None:
     container_id = _create(api, site)["container"]["id"]
     wait_for("running", lambda: _state(api, container_id, "running"))
@@ -413,7 +421,14 @@ def test_console_streams_output_and_takes_input_lines(api: Api, site: Site, serv
             assert stats["disk_bytes"] > 0  # installed.txt
             ws.send(json.dumps({"type": "input", "line": "x" * 5000}))
             assert "at most 4096" in _until(ws, lambda frame: frame.get("type") == "notice")["message"]
+            # A burst beyond the input budget (20 lines at once, then 10 a second): the excess is dropped, with a notice.
+            for number in range(60):
+                ws.send(json.dumps({"type": "input", "line": f"burst {number}"}))
+            seen: list[dict[str, Any]] = []
+            _until(ws, lambda frame: bool(seen.append(frame)) or (_noticed(seen) and _echoed(seen, "got burst 0")))
+            assert not _echoed(seen, "got burst 59"), "the excess was dropped, not delivered"
             # The egg's stop command typed into the console stops it, and the state follows.
+            time.sleep(1)  # the input budget refills (not a speed assertion: the line would be dropped otherwise)
             ws.send(json.dumps({"type": "input", "line": "stop"}))
             _until(ws, _has_line("bye"))
             assert _until(ws, lambda frame: frame.get("type") == "state")["state"] in {"stopped", "crashed"}

@@ -10,7 +10,7 @@ from fastapi import BackgroundTasks, Body, Depends, Query, Request, Response, We
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute import eggs, protocol, service
-from nubes.compute.console import serve_console, ticket_scope
+from nubes.compute.console import InputLimiter, serve_console, ticket_scope
 from nubes.compute.gateway import AgentHub, serve_agent
 from nubes.compute.locking import restart_as_writer
 from nubes.compute.models import Container, Egg, Job
@@ -554,6 +554,7 @@ def _console_tools(app: Any) -> tuple[Tickets, SocketRegistry]:
     if not hasattr(app.state, "console_tickets"):
         app.state.console_tickets = Tickets(app.state.settings.secret_key or secrets.token_hex(32))
         app.state.console_sockets = SocketRegistry()
+        app.state.console_input_limiter = InputLimiter()
     return app.state.console_tickets, app.state.console_sockets
 
 
@@ -595,6 +596,7 @@ async def console_socket(websocket: WebSocket, container_id: uuid.UUID) -> None:
         hub=state.agent_hub,
         tickets=tickets,
         registry=registry,
+        limiter=state.console_input_limiter,
     )
 
 
