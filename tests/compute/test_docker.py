@@ -396,6 +396,11 @@ def _has_line(text: str) -> Callable[[dict[str, Any]], bool]:
     return lambda frame: frame.get("type") == "output" and any(text in line for line in frame["lines"])
 
 
+def _kept(frames: list[dict[str, Any]], frame: dict[str, Any]) -> list[dict[str, Any]]:
+    frames.append(frame)
+    return frames
+
+
 def _noticed(frames: list[dict[str, Any]]) -> bool:
     return any(frame.get("type") == "notice" and "Input too fast" in frame["message"] for frame in frames)
 
@@ -425,7 +430,7 @@ def test_console_streams_output_and_takes_input_lines(api: Api, site: Site, serv
             for number in range(60):
                 ws.send(json.dumps({"type": "input", "line": f"burst {number}"}))
             seen: list[dict[str, Any]] = []
-            _until(ws, lambda frame: bool(seen.append(frame)) or (_noticed(seen) and _echoed(seen, "got burst 0")))
+            _until(ws, lambda frame: _noticed(_kept(seen, frame)) and _echoed(seen, "got burst 0"))
             assert not _echoed(seen, "got burst 59"), "the excess was dropped, not delivered"
             # The egg's stop command typed into the console stops it, and the state follows.
             time.sleep(1)  # the input budget refills (not a speed assertion: the line would be dropped otherwise)
