@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from nubes import __version__
 from nubes.compute.api import router as compute_router
 from nubes.compute.files_api import router as container_files_router
 from nubes.compute.gateway import AgentHub
+from nubes.compute.local import run_local_agent
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
@@ -53,7 +56,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if owns_database:
             # Tests that bring their own transaction-bound database call `send_due()` themselves.
             app.state.mail.start()
+        local_agent = None
+        if owns_database and settings.local_agent == "auto":
+            local_agent = asyncio.create_task(run_local_agent(settings=settings, sessions=app.state.db.sessions))
         yield
+        if local_agent is not None:
+            local_agent.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await local_agent
         await app.state.mail.stop()
         if owns_database:
             await app.state.db.dispose()

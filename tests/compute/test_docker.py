@@ -548,6 +548,7 @@ def _serve_on(database_url: str, data_dir: Path, port: int) -> Iterator[str]:
         "NUBES_DATABASE_URL": database_url,
         "NUBES_PORT": str(port),
         "NUBES_ADMIN_PASSWORD": "Harbor-Lantern-Quartz-42",
+        "NUBES_LOCAL_AGENT": "off",
     }
     with (data_dir.parent / f"{data_dir.name}-{time.monotonic_ns()}.log").open("w") as output:
         process = subprocess.Popen([sys.executable, "-m", "nubes", "serve"], env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -769,3 +770,40 @@ def test_a_crashing_container_is_restarted_then_left_crashed(api: Api, site: Sit
     wait_for("crashed", lambda: _state(api, never, "crashed"))
     jobs = api.call("GET", "/api/jobs", 200, params={"container_id": never})["items"]
     assert [job["action"] for job in reversed(jobs)] == ["create", "start"]
+
+
+# --- the embedded node -------------------------------------------------------------------------------
+
+
+def _local_node(server: Server) -> dict[str, Any] | None:
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token()}"}, timeout=30) as http:
+        nodes = [node for node in http.get("/api/nodes").json() if node["name"] == "local"]
+        assert len(nodes) <= 1
+        return nodes[0] if nodes and nodes[0]["status"] == "online" else None
+
+
+def test_serve_with_a_docker_engine_runs_node_local(docker_engine: None, compute_database_url: str, tmp_path: Path) -> None:
+    """GIVEN a reachable Docker Engine WHEN `nubes serve` starts with NUBES_LOCAL_AGENT=auto THEN node `local` is online;
+    AND a restart finds the same node, cluster and credential (idempotent)."""
+    del docker_engine
+    data_dir = tmp_path / "embedded"
+    data_dir.mkdir()
+    with serve(compute_database_url, data_dir, NUBES_LOCAL_AGENT="auto") as running:
+        node = wait_for("node local online", lambda: _local_node(running))
+        credential_file = data_dir / "local-agent" / "credential.json"
+        assert credential_file.stat().st_mode & 0o777 == 0o600
+        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {running.admin_token()}"}) as http:
+            clusters = {cluster["name"]: cluster["id"] for cluster in http.get("/api/clusters").json()}
+            assert node["cluster_id"] == clusters["default"]
+            assert len(http.get(f"/api/nodes/{node['id']}/allocations").json()) == 10
+    credential = json.loads(credential_file.read_text())["credential"]
+    with serve(compute_database_url, data_dir, NUBES_LOCAL_AGENT="auto") as running:
+        again = wait_for("node local online again", lambda: _local_node(running))
+        assert again["id"] == node["id"]
+        assert json.loads(credential_file.read_text())["credential"] == credential
+        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {running.admin_token()}"}) as http:
+            assert [cluster["name"] for cluster in http.get("/api/clusters").json()].count("default") == 1
+    # Off means off: no agent connects.
+    with serve(compute_database_url, data_dir, NUBES_LOCAL_AGENT="off") as running:
+        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {running.admin_token()}"}) as http:
+            assert http.get(f"/api/nodes/{node['id']}").json()["status"] == "offline"

@@ -123,11 +123,7 @@ async def register_node(*, session: AsyncSession, token: str, origin: Origin) ->
     node = await session.scalar(select(Node).where(Node.registration_token_hash == _digest(token)).with_for_update())
     if node is None or node.registration_expires_at is None or node.registration_expires_at < utcnow():
         raise NotFound("This registration token is unknown, used or expired; create the node again for a new one.")
-    credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
-    node.registration_token_hash = None
-    node.registration_expires_at = None
-    node.credential_hash = _digest(credential)
-    node.status = "offline"
+    credential = issue_node_credential(node)
     await session.flush()
     await audit.record(
         session=session,
@@ -138,6 +134,17 @@ async def register_node(*, session: AsyncSession, token: str, origin: Origin) ->
         target_id=node.id,
     )
     return node, credential
+
+
+def issue_node_credential(node: Node) -> str:
+    """A new credential for the node's agent (any earlier one stops working); only its hash is kept."""
+    credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
+    node.registration_token_hash = None
+    node.registration_expires_at = None
+    node.credential_hash = _digest(credential)
+    if node.status != "online":
+        node.status = "offline"
+    return credential
 
 
 async def node_by_credential(*, session: AsyncSession, credential: str) -> Node | None:
