@@ -805,5 +805,6 @@ def test_serve_with_a_docker_engine_runs_node_local(docker_engine: None, compute
             assert [cluster["name"] for cluster in http.get("/api/clusters").json()].count("default") == 1
     # Off means off: no agent connects.
     with serve(compute_database_url, data_dir, NUBES_LOCAL_AGENT="off") as running:
-        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {running.admin_token()}"}) as http:
+        token = running.admin_token()
+        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {token}"}) as http:
             assert http.get(f"/api/nodes/{node['id']}").json()["status"] == "offline"
