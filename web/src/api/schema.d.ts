@@ -1381,26 +1381,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/eggs/import": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Import a Pterodactyl egg
-         * @description Store an egg exported from Pterodactyl (or written by hand); a bad file is refused naming each bad field.
-         */
-        post: operations["eggs-import"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/eggs/{egg_id}": {
         parameters: {
             query?: never;
@@ -1420,6 +1400,78 @@ export interface paths {
          * @description Remove an egg that no container uses.
          */
         delete: operations["eggs-delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit an egg
+         * @description Rename an egg, change its description or move it to another category (the egg file itself stays as imported).
+         */
+        patch: operations["eggs-update"];
+        trace?: never;
+    };
+    "/api/egg-categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Egg categories
+         * @description The shelves eggs are sorted on, with how many eggs each holds.
+         */
+        get: operations["egg-categories-list"];
+        put?: never;
+        /**
+         * Add an egg category
+         * @description A new, empty category (platform administrators).
+         */
+        post: operations["egg-categories-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/egg-categories/{category_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an egg category
+         * @description Remove a category; its eggs stay, without a category.
+         */
+        delete: operations["egg-categories-delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename an egg category
+         * @description Change a category's name or description.
+         */
+        patch: operations["egg-categories-update"];
+        trace?: never;
+    };
+    "/api/eggs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a Pterodactyl egg
+         * @description Store an egg exported from Pterodactyl (or written by hand); a bad file is refused naming each bad field.
+         */
+        post: operations["eggs-import"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1490,7 +1542,11 @@ export interface paths {
         delete: operations["containers-delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename a container or change its restart policy
+         * @description Settings that apply without recreating the container (the restart policy applies from the next crash).
+         */
+        patch: operations["containers-update"];
         trace?: never;
     };
     "/api/containers/{container_id}/power": {
@@ -1587,6 +1643,94 @@ export interface paths {
          * @description A single-use ticket, valid for seconds, that opens this container's console and no other (`?ticket=`).
          */
         post: operations["containers-console-ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a directory of a container's volume
+         * @description The entries of a directory (the volume's root when `path` is empty), directories first.
+         */
+        get: operations["containers-files-list"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an entry of a container's volume
+         * @description A file, a symlink (not what it points at) or a directory with all it holds.
+         */
+        delete: operations["containers-files-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/files/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file of a container's volume
+         * @description The file's bytes, streamed from the node in chunks (only regular files; a symlink is refused).
+         */
+        get: operations["containers-files-download"];
+        /**
+         * Write or upload a file into a container's volume
+         * @description Stream the body to the node into a hidden part file, then rename it over `path` (nothing half written).
+         */
+        put: operations["containers-files-upload"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/files/mkdir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a directory in a container's volume
+         * @description A new directory; its parent must exist.
+         */
+        post: operations["containers-files-mkdir"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/files/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rename or move an entry of a container's volume
+         * @description Move `path` to `target` inside the volume; the target must not exist.
+         */
+        post: operations["containers-files-rename"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1888,6 +2032,52 @@ export interface components {
              * @default false
              */
             start: boolean;
+            restart?: components["schemas"]["RestartPolicy"];
+            /**
+             * Allocations
+             * @description How many ip:port allocations to bind (the first is SERVER_PORT).
+             * @default 1
+             */
+            allocations: number;
+            /**
+             * Allocation Ids
+             * @description Exactly these free allocations (all of one node) instead.
+             */
+            allocation_ids?: string[] | null;
+        };
+        /**
+         * ContainerFile
+         * @description One entry of a container's volume; symlinks are listed but never followed.
+         */
+        ContainerFile: {
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
+            /**
+             * Kind
+             * @description file | directory | symlink | other
+             */
+            kind: string;
+            /** Size */
+            size: number;
+            /** Mode */
+            mode: number;
+            /**
+             * Modified
+             * @description Seconds since the epoch.
+             */
+            modified: number;
+        };
+        /**
+         * ContainerFileList
+         * @description A directory of a container's volume.
+         */
+        ContainerFileList: {
+            /** Path */
+            path: string;
+            /** Entries */
+            entries: components["schemas"]["ContainerFile"][];
         };
         /**
          * ContainerLogs
@@ -1953,11 +2143,21 @@ export interface components {
             state_reason: string;
             /** Ports */
             ports?: components["schemas"]["PortRead"][];
+            restart?: components["schemas"]["RestartPolicy"];
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * ContainerUpdate
+         * @description Settings of a container that change without recreating it.
+         */
+        ContainerUpdate: {
+            /** Name */
+            name?: string | null;
+            restart?: components["schemas"]["RestartPolicy"] | null;
         };
         /**
          * CurrentPassword
@@ -1966,6 +2166,46 @@ export interface components {
         CurrentPassword: {
             /** Password */
             password: string;
+        };
+        /**
+         * EggCategoryCreate
+         * @description A new egg category.
+         */
+        EggCategoryCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+        };
+        /**
+         * EggCategoryRead
+         * @description An egg category and how many eggs it holds.
+         */
+        EggCategoryRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Eggs */
+            eggs: number;
+        };
+        /**
+         * EggCategoryUpdate
+         * @description Changes to an egg category.
+         */
+        EggCategoryUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
         };
         /**
          * EggRead
@@ -1996,6 +2236,27 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * EggUpdate
+         * @description Changes to an egg's catalog entry (its file stays as imported).
+         */
+        EggUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Category Id
+             * @description The category to move it to.
+             */
+            category_id?: string | null;
+            /**
+             * Uncategorized
+             * @description Take it out of its category.
+             * @default false
+             */
+            uncategorized: boolean;
         };
         /**
          * EggVariableRead
@@ -2050,6 +2311,16 @@ export interface components {
             parent_id?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * FileMove
+         * @description Rename or move an entry inside the volume.
+         */
+        FileMove: {
+            /** Path */
+            path: string;
+            /** Target */
+            target: string;
         };
         /**
          * FilePage
@@ -2124,22 +2395,6 @@ export interface components {
              * @description The folder to move into; unchanged when absent.
              */
             parent_id?: string | null;
-        };
-        /**
-         * FolderCreate
-         * @description A new folder.
-         */
-        FolderCreate: {
-            /**
-             * Parent Id
-             * @description Where to create it; your root when null.
-             */
-            parent_id?: string | null;
-            /**
-             * Name
-             * @description At most 255 bytes of UTF-8; no '/', control characters, '.' or '..'.
-             */
-            name: string;
         };
         /**
          * FolderListing
@@ -2762,6 +3017,36 @@ export interface components {
             require_email_verification: boolean;
         };
         /**
+         * RestartPolicy
+         * @description What happens when the container crashes (exits on its own with an error code).
+         */
+        RestartPolicy: {
+            /**
+             * Mode
+             * @default never
+             * @enum {string}
+             */
+            mode: "never" | "on-crash";
+            /**
+             * Max Retries
+             * @description Restarts allowed within the window; then it stays crashed.
+             * @default 3
+             */
+            max_retries: number;
+            /**
+             * Window Seconds
+             * @description The window the restarts are counted in.
+             * @default 600
+             */
+            window_seconds: number;
+            /**
+             * Backoff Seconds
+             * @description Wait before the first restart; doubled for each next one (at most 5 minutes).
+             * @default 5
+             */
+            backoff_seconds: number;
+        };
+        /**
          * RoleCreate
          * @description A custom role.
          */
@@ -3184,6 +3469,30 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * FolderCreate
+         * @description A new directory inside the volume.
+         */
+        nubes__compute__files_api__FolderCreate: {
+            /** Path */
+            path: string;
+        };
+        /**
+         * FolderCreate
+         * @description A new folder.
+         */
+        nubes__files__schemas__FolderCreate: {
+            /**
+             * Parent Id
+             * @description Where to create it; your root when null.
+             */
+            parent_id?: string | null;
+            /**
+             * Name
+             * @description At most 255 bytes of UTF-8; no '/', control characters, '.' or '..'.
+             */
+            name: string;
         };
     };
     responses: never;
@@ -5870,7 +6179,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["FolderCreate"];
+                "application/json": components["schemas"]["nubes__files__schemas__FolderCreate"];
             };
         };
         responses: {
@@ -7273,7 +7582,10 @@ export interface operations {
     };
     "eggs-list": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the eggs of this category. */
+                category_id?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7287,6 +7599,304 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EggRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "egg-categories-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggCategoryRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "egg-categories-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggCategoryCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggCategoryRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "egg-categories-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "egg-categories-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggCategoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggCategoryRead"];
                 };
             };
             /** @description Client error */
@@ -7463,88 +8073,6 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["EggRead"];
                 };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "eggs-get": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                egg_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EggRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "eggs-delete": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                egg_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description Client error */
             "4XX": {
@@ -7785,6 +8313,52 @@ export interface operations {
             };
         };
     };
+    "containers-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContainerUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "containers-power": {
         parameters: {
             query?: never;
@@ -7983,6 +8557,281 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsoleTicket"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-list": {
+        parameters: {
+            query?: {
+                /** @description A path relative to the container's volume, e.g. `config/server.properties`. */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerFileList"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-delete": {
+        parameters: {
+            query?: {
+                /** @description The file or folder, relative to the volume (required). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-download": {
+        parameters: {
+            query?: {
+                /** @description The file or folder, relative to the volume (required). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-upload": {
+        parameters: {
+            query?: {
+                /** @description The file or folder, relative to the volume (required). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file's bytes, as is; the file is replaced at once when all of them arrived. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerFile"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-mkdir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["nubes__compute__files_api__FolderCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerFile"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileMove"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerFile"];
                 };
             };
             /** @description Client error */
