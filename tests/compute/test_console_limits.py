@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 
+import pytest
+
+from nubes.agent.runner import batched
 from nubes.compute.console import InputLimiter
 
 
@@ -29,3 +33,22 @@ def test_bytes_are_limited_too_and_notices_come_once_a_second() -> None:
     assert limiter.should_notice(user, container, now=5.0)
     assert not limiter.should_notice(user, container, now=5.5)
     assert limiter.should_notice(user, container, now=6.1)
+
+
+async def _chunks(count: int, fail: bool = False) -> AsyncIterator[list[str]]:
+    for number in range(count):
+        yield [f"line {number}"]
+    if fail:
+        raise OSError("docker went away")
+
+
+async def test_console_lines_are_batched_in_order_and_errors_come_after_them() -> None:
+    batches = [batch async for batch in batched(_chunks(5000))]
+    assert [line for batch in batches for line in batch] == [f"line {number}" for number in range(5000)]
+    assert len(batches) < 100, "many small chunks travel as few messages"
+    assert max(len(batch) for batch in batches) <= 2000 + 1
+    seen: list[str] = []
+    with pytest.raises(OSError, match="docker went away"):
+        async for batch in batched(_chunks(10, fail=True)):
+            seen.extend(batch)
+    assert seen == [f"line {number}" for number in range(10)]

@@ -16,7 +16,7 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -36,6 +36,61 @@ log = structlog.get_logger("nubes.agent")
 CREDENTIAL_FILE = "credential.json"
 MAX_BACKOFF = 30.0
 _REMEMBERED_RESULTS = 2000
+
+
+BATCH_LINES = 2000
+BATCH_BYTES = 256 * 1024  # well under the server's frame limit
+BATCH_LINGER = 0.02  # seconds a batch waits for more lines once it has some
+
+
+async def batched(source: AsyncIterator[list[str]]) -> AsyncIterator[list[str]]:
+    """Lines from `source` in fewer, larger batches: what arrives within BATCH_LINGER goes in one message.
+
+    A chatty container prints in many small chunks; one message each costs more than the lines themselves.
+    Errors of `source` come out here, after the lines read before them.
+    """
+    queue: asyncio.Queue[list[str] | BaseException | None] = asyncio.Queue(maxsize=256)
+
+    async def produce() -> None:
+        try:
+            async for lines in source:
+                await queue.put(lines)
+        except Exception as exc:
+            await queue.put(exc)
+            return
+        await queue.put(None)
+
+    producer = asyncio.create_task(produce())
+    loop = asyncio.get_running_loop()
+    try:
+        ended = False
+        while not ended:
+            item = await queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            batch, size = list(item), sum(len(line) for line in item)
+            deadline = loop.time() + BATCH_LINGER
+            while len(batch) < BATCH_LINES and size < BATCH_BYTES:
+                try:
+                    more = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    if loop.time() >= deadline:
+                        break
+                    await asyncio.sleep(BATCH_LINGER / 4)
+                    continue
+                if more is None or isinstance(more, BaseException):
+                    await queue.put(more)  # ends the stream after this batch
+                    ended = more is None
+                    break
+                batch.extend(more)
+                size += sum(len(line) for line in more)
+            yield batch
+    finally:
+        producer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer
 
 
 class AgentError(Exception):
@@ -228,7 +283,8 @@ class Agent:
                 if state == "running" or (tail and state != "missing"):
                     stats = asyncio.create_task(self._console_stats(request)) if state == "running" else None
                     try:
-                        async for lines in self.environment.follow(request.container_id, tail=tail, since=since):
+                        follow = self.environment.follow(request.container_id, tail=tail, since=since)
+                        async for lines in batched(follow):
                             output = protocol.ConsoleOutput(stream_id=request.stream_id, lines=lines)
                             await self.outbox.put(output.model_dump_json())
                     finally:
