@@ -48,7 +48,11 @@ async def test_console_lines_are_batched_in_order_and_errors_come_after_them() -
     assert len(batches) < 100, "many small chunks travel as few messages"
     assert max(len(batch) for batch in batches) <= 2000 + 1
     seen: list[str] = []
-    with pytest.raises(OSError, match="docker went away"):
+
+    async def drain() -> None:
         async for batch in batched(_chunks(10, fail=True)):
             seen.extend(batch)
+
+    with pytest.raises(OSError, match="docker went away"):
+        await drain()
     assert seen == [f"line {number}" for number in range(10)]
