@@ -238,8 +238,22 @@ def _console(api: Api, server: Server, cluster: str, egg_id: str) -> Result:
 # --- 500 simulated agents ------------------------------------------------------------------------------
 
 
-async def _fake_agent(url: str, credential: str, ready: asyncio.Event, connected: list[int], stop: asyncio.Event) -> None:
-    async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {credential}"}, max_size=2**22) as ws:
+async def _fake_agent(
+    url: str, credential: str, *, ready: asyncio.Event, connected: list[int], retries: list[int], stop: asyncio.Event
+) -> None:
+    """One simulated agent: connect (retrying with backoff as the real one does), hello, answer commands."""
+    delay = 0.5
+    while True:
+        try:
+            ws = await websockets.connect(
+                url, additional_headers={"Authorization": f"Bearer {credential}"}, max_size=2**22, open_timeout=60
+            )
+            break
+        except (OSError, TimeoutError, websockets.InvalidStatus, websockets.InvalidHandshake):
+            retries.append(1)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+    async with ws:
         welcome = protocol.server_message.validate_json(await ws.recv())
         if not isinstance(welcome, protocol.Welcome):
             raise BenchError("no welcome")
@@ -291,12 +305,14 @@ def _agents(api: Api, server: Server) -> Result:
     loop = asyncio.new_event_loop()
     ready, stop = asyncio.Event(), asyncio.Event()
     connected: list[int] = []
+    retries: list[int] = []
     tasks: list[asyncio.Task[None]] = []
 
     async def connect_all() -> None:
         for _, credential in credentials:
-            tasks.append(asyncio.create_task(_fake_agent(url, credential, ready, connected, stop)))
-            await asyncio.sleep(0.005)  # a ramp, as real agents come up
+            agent = _fake_agent(url, credential, ready=ready, connected=connected, retries=retries, stop=stop)
+            tasks.append(asyncio.create_task(agent))
+            await asyncio.sleep(0.01)  # a ramp, as real agents come up
         await asyncio.wait_for(ready.wait(), 300)
 
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -304,7 +320,10 @@ def _agents(api: Api, server: Server) -> Result:
     try:
         asyncio.run_coroutine_threadsafe(connect_all(), loop).result(timeout=400)
         online = sum(1 for node in api.call("GET", "/api/nodes", 200) if node["status"] == "online")
-        print(f"containers: {len(connected)} fake agents connected, {online} nodes online", file=sys.stderr)
+        print(
+            f"containers: {len(connected)} fake agents connected ({len(retries)} retried connects), {online} nodes online",
+            file=sys.stderr,
+        )
         containers = []
         for index in range(20):
             body = {
@@ -336,6 +355,7 @@ def _agents(api: Api, server: Server) -> Result:
         "unit": "ms",
         "agents": len(connected),
         "nodes_online": online,
+        "connect_retries": len(retries),
         "p50_ms": round(_percentile(trips, 0.5), 2),
         "p99_ms": round(_percentile(trips, 0.99), 2),
         "health_p50_ms": round(_percentile(health, 0.5), 2),
