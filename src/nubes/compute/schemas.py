@@ -219,8 +219,8 @@ class ContainerCreate(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     start: bool = Field(default=False, description="Start the container once it is installed.")
     restart: RestartPolicy = Field(default_factory=RestartPolicy)
-    allocations: int = Field(
-        default=1, ge=1, le=20, description="How many ip:port allocations to bind (the first is SERVER_PORT)."
+    allocations: int | None = Field(
+        default=None, ge=1, le=20, description="How many ip:port allocations to bind (1 when absent; the lowest is SERVER_PORT)."
     )
     allocation_ids: list[uuid.UUID] | None = Field(
         default=None, min_length=1, max_length=20, description="Exactly these free allocations (all of one node) instead."

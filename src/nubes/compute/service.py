@@ -580,7 +580,7 @@ async def create_container(
         cpu=limits.cpu,
         memory_mb=limits.memory_mb,
         disk_mb=limits.disk_mb,
-        count=container_in.allocations,
+        count=container_in.allocations or 1,
         chosen=container_in.allocation_ids,
     )
     builtins = {

@@ -2035,10 +2035,9 @@ export interface components {
             restart?: components["schemas"]["RestartPolicy"];
             /**
              * Allocations
-             * @description How many ip:port allocations to bind (the first is SERVER_PORT).
-             * @default 1
+             * @description How many ip:port allocations to bind (1 when absent; the lowest is SERVER_PORT).
              */
-            allocations: number;
+            allocations?: number | null;
             /**
              * Allocation Ids
              * @description Exactly these free allocations (all of one node) instead.
