@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.harness import BenchError, Options, Result, Server, nubes_server, wait_ready
+from bench.harness import BenchError, Options, Result, Server, free_port, nubes_server, wait_ready
 from nubes.compute import protocol
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,8 +91,9 @@ def _site(api: Api, name: str, ports: int) -> tuple[str, str, str]:
         "POST", "/api/nodes", 201, json={"name": name, "cluster_id": cluster, "cpu": 400, "memory_mb": 8192, "disk_mb": 100_000}
     )
     if ports:
+        free = sorted({free_port() for _ in range(ports)})
         api.call(
-            "POST", f"/api/nodes/{node['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": [f"40100-{40100 + ports - 1}"]}
+            "POST", f"/api/nodes/{node['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": [str(port) for port in free]}
         )
     return cluster, node["id"], node["registration_token"]
 
@@ -122,6 +123,16 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def _lifecycle(api: Api, server: Server, workdir: Path) -> list[Result]:
     cluster, node_id, token = _site(api, "docker", ports=STARTS + 2)
+    try:
+        return _measure(api, server, workdir, (cluster, node_id, token))
+    finally:
+        # Whatever the run left (a delete not carried out before the server stopped) goes with it.
+        for name in _docker("ps", "-aq", "--filter", f"label=io.nubes.node={node_id}").split():
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def _measure(api: Api, server: Server, workdir: Path, site: tuple[str, str, str]) -> list[Result]:
+    cluster, node_id, token = site
     sleeper = api.call("POST", "/api/eggs/import", 201, json=_egg("Sleeper", "exec sleep 3600"))["id"]
     chatter = api.call(
         "POST", "/api/eggs/import", 201, json=_egg("Chatter", 'i=0; while true; do echo "line $i"; i=$((i+1)); done')
