@@ -295,6 +295,19 @@ async def _answer_commands(ws: Any) -> None:
             await ws.send(protocol.Heartbeat().model_dump_json())
 
 
+def _round_trips(api: Api, containers: list[str]) -> tuple[list[float], list[float]]:
+    """Milliseconds of each command round trip (`logs` to a simulated agent), and of `GET /api/health` in between."""
+    trips, health = [], []
+    for index in range(ROUND_TRIPS):
+        begun = time.perf_counter()
+        api.call("GET", f"/api/containers/{containers[index % len(containers)]}/logs?tail=1", 200)
+        trips.append((time.perf_counter() - begun) * 1000)
+        begun = time.perf_counter()
+        api.call("GET", "/api/health", 200)
+        health.append((time.perf_counter() - begun) * 1000)
+    return trips, health
+
+
 def _agents(api: Api, server: Server) -> Result:
     cluster = api.call("POST", "/api/clusters", 201, json={"name": "many"})["id"]
     egg_id = api.call("POST", "/api/eggs/import", 201, json=_egg("Fake", "true"))["id"]
@@ -358,14 +371,7 @@ def _agents(api: Api, server: Server) -> Result:
         containers = installed
         for container_id in containers[:5]:  # warm-up
             api.call("GET", f"/api/containers/{container_id}/logs", 200)
-        trips, health = [], []
-        for index in range(ROUND_TRIPS):
-            begun = time.perf_counter()
-            api.call("GET", f"/api/containers/{containers[index % len(containers)]}/logs?tail=1", 200)
-            trips.append((time.perf_counter() - begun) * 1000)
-            begun = time.perf_counter()
-            api.call("GET", "/api/health", 200)
-            health.append((time.perf_counter() - begun) * 1000)
+        trips, health = _round_trips(api, containers)
     finally:
         loop.call_soon_threadsafe(stop.set)
         time.sleep(1)
