@@ -122,6 +122,8 @@ def nubes_server(workdir: Path, **extra_env: str) -> Iterator[Server]:
     if not nubes.is_file():
         raise BenchError(f"{nubes} not found; run `make install`")
     port = free_port()
+    # No embedded node unless a benchmark asks: its agent would share the machine with what is measured.
+    extra_env = {"NUBES_LOCAL_AGENT": "off", **extra_env}
     env = server_env(NUBES_DATA_DIR=str(workdir / "nubes-data"), NUBES_HOST=HOST, NUBES_PORT=str(port), **extra_env)
     # workdir as the cwd too, so a developer's ./.env (read by the settings) is not picked up.
     with launched("nubes", [str(nubes), "serve"], port=port, workdir=workdir, env=env) as server:

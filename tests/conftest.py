@@ -25,6 +25,9 @@ from nubes.core import migrate
 from nubes.core.db import Database, finish_on_exit, get_session
 from nubes.main import create_app
 
+# The embedded node (`local`, an agent inside the server) starts only in the tests that ask for it.
+os.environ.setdefault("NUBES_LOCAL_AGENT", "off")
+
 ENGINES = [name.strip() for name in os.environ.get("NUBES_TEST_ENGINES", "sqlite,postgresql").split(",") if name.strip()]
 
 

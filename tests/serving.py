@@ -61,6 +61,8 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
         "NUBES_ADMIN_PASSWORD": ADMIN_PASSWORD,
         # Browser tests sign in many times from 127.0.0.1; the limit itself is tested in tests/identity.
         "NUBES_LOGIN_RATE_LIMIT": "1000/minute",
+        # The embedded node only where a test asks for it (env_extra).
+        "NUBES_LOCAL_AGENT": "off",
         **env_extra,
     }
     with log.open("w") as output:

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.compute.models import Cluster, Container, Egg, Job, Node
+from nubes.compute.models import Cluster, Container, Egg, EggCategory, Job, Node
 from nubes.config import Settings
 from nubes.core.db import utcnow
 from nubes.files import transfer
@@ -102,6 +102,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "blobs-presigned-put": {"put": "with a forged token"},
     "admin-tenants-files-settings-update": {"keep_versions": 0, "keep_days": 0},
     "eggs-update": {"name": "renamed by another tenant"},
+    "containers-update": {"name": "renamed-by-another-tenant"},
+    "egg-categories-update": {"name": "renamed by another tenant"},
+    "containers-files-mkdir": {"path": "made-by-another-tenant"},
+    "containers-files-rename": {"path": "a", "target": "b"},
+    "containers-files-upload": {"overwritten": "by another tenant"},
 }
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -193,7 +198,10 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
     session.add(cluster)
     await session.flush()
     node = Node(cluster_id=cluster.id, name="a-node", cpu=100, memory_mb=1024, disk_mb=1024)
-    egg = Egg(name="a-egg", document={})
+    category = EggCategory(name="a-category")
+    session.add(category)
+    await session.flush()
+    egg = Egg(name="a-egg", document={}, category_id=category.id)
     session.add_all([node, egg])
     await session.flush()
     container = Container(
@@ -232,6 +240,8 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         # A presigned-URL token for tenant A's upload, signed with a key that is not the server's.
         "token": transfer.make_token("not-the-server-secret", "upload", str(upload.id), utcnow() + timedelta(hours=1)),
         "egg_id": str(egg.id),
+        # Platform-wide like eggs; changing one is for platform admins, so tenant B is refused (403).
+        "category_id": str(category.id),
         "container_id": str(container.id),
         "job_id": str(job.id),
     }
@@ -305,6 +315,16 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "containers-power",
         "containers-delete",
         "containers-logs",
+        "containers-update",
+        "eggs-update",
+        "egg-categories-update",
+        "egg-categories-delete",
+        "containers-files-list",
+        "containers-files-download",
+        "containers-files-upload",
+        "containers-files-mkdir",
+        "containers-files-rename",
+        "containers-files-delete",
         "jobs-get",
         "nodes-revoke",
         "files-shares-create",

@@ -115,6 +115,10 @@ def serve(
     settings = _settings(host=host, port=port)
     # The app factory reads the environment in each worker: hand it the command-line overrides too.
     os.environ.update({"NUBES_HOST": settings.host, "NUBES_PORT": str(settings.port)})
+    if workers > 1 and settings.local_agent == "auto":
+        # One embedded agent per server, not per worker: with several, run `nubes agent` beside the server instead.
+        os.environ["NUBES_LOCAL_AGENT"] = "off"
+        err.print("[yellow]note:[/] the embedded node `local` runs with --workers 1 only; run `nubes agent` for this host.")
     _check_port_free(settings)
     configure_logging(settings.log_level, settings.log_format)
     if migrate:

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     tenant_quota_bytes: int = Field(
         default=0, ge=0, description="Storage quota of a tenant without one of its own, in bytes; 0: none."
     )
+    local_agent: Literal["auto", "off"] = Field(
+        default="auto",
+        description="`auto`: when a Docker Engine answers, register node `local` (cluster `default`) and run its agent "
+        "in the server (one process only); `off`: never.",
+    )
     redis_url: str = Field(default="", description="Redis for rate limits, pub/sub and jobs at scale; in-process when empty.")
     secret_key: str = Field(
         default="", repr=False, description="Server secret for signing; generated into the data dir when empty."

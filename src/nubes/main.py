@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from nubes import __version__
 from nubes.compute.api import router as compute_router
+from nubes.compute.files_api import router as container_files_router
 from nubes.compute.gateway import AgentHub
+from nubes.compute.local import run_local_agent
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
@@ -40,6 +43,18 @@ log = structlog.get_logger("nubes.main")
 DOCS_ASSETS = "/vendor/swagger-ui"
 
 
+def _start_background(app: FastAPI, settings: Settings) -> list[asyncio.Task[None]]:
+    """The loops of a server that owns its database: mail outbox, thumbnails, upload sweep, the local node."""
+    app.state.mail.start()
+    app.state.thumbnails.start()
+    tasks = [asyncio.create_task(sweeper(app.state.db.writer_sessions, app.state.storage), name="nubes-files-sweep")]
+    if settings.local_agent == "auto":
+        tasks.append(
+            asyncio.create_task(run_local_agent(settings=settings, sessions=app.state.db.sessions), name="nubes-local-agent")
+        )
+    return tasks
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the whole Nubes server for `settings` (the environment's when omitted).
 
@@ -55,14 +70,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # the collector's sight, or each full collection scans it all and stalls requests (p99 ~5x worse).
         gc.collect()
         gc.freeze()
-        if owns_database:
-            # Tests that bring their own transaction-bound database call `send_due()` and `run_due()` themselves.
-            app.state.mail.start()
-            app.state.thumbnails.start()
-            sweep = asyncio.create_task(sweeper(app.state.db.sessions, app.state.storage), name="nubes-files-sweep")
+        # Tests that bring their own transaction-bound database run the background work themselves.
+        tasks = _start_background(app, settings) if owns_database else []
         yield
-        if owns_database:
-            sweep.cancel()
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await app.state.thumbnails.stop()
         await app.state.mail.stop()
         if owns_database:
@@ -84,7 +98,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app.state.keyring = KeyRing(settings)
     app.state.rate_limiter = RateLimiter.from_settings(settings)
-    app.state.mail = MailSender(settings, app.state.db.sessions)
+    app.state.mail = MailSender(settings, app.state.db.writer_sessions)
     app.state.storage = open_storage(settings)
     # The storage is looked up at each job: tests swap it for another backend after the app is built.
     app.state.thumbnails = ThumbnailWorker(app.state.db.writer_sessions, lambda: app.state.storage)
@@ -100,6 +114,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(directory_router, prefix="/api")
     app.include_router(transfer_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
+    app.include_router(container_files_router, prefix="/api")
     _add_docs(app)
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.

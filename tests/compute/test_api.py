@@ -312,3 +312,75 @@ async def test_logs_of_a_node_without_agent_is_a_clear_error(
     response = await client.get(f"/api/containers/{created['container']['id']}/logs", headers=admin.headers)
     assert response.status_code == 409  # still installing: its output is in the create job
     assert "create job" in response.json()["detail"]
+
+
+async def test_several_allocations_per_container(client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600-25604"])
+    three = await _ok(await client.post("/api/containers", json=_container(ids, allocations=3), headers=admin.headers), 202)
+    assert [port["port"] for port in three["container"]["ports"]] == [25600, 25601, 25602]
+    assert "on 25600" in three["container"]["startup"]
+    short = await client.post("/api/containers", json=_container(ids, name="more", allocations=3), headers=admin.headers)
+    assert short.status_code == 409
+    assert "3 free allocations (2 free)" in short.json()["detail"]
+    listed = await _ok(await client.get(f"/api/nodes/{ids['node']}/allocations", headers=platform.headers))
+    by_port = {item["port"]: item["id"] for item in listed}
+    # Explicit allocations: these and no others; a used one is a 409, an unknown one a 422.
+    chosen = [by_port[25604], by_port[25603]]
+    explicit = await _ok(
+        await client.post("/api/containers", json=_container(ids, name="picked", allocation_ids=chosen), headers=admin.headers),
+        202,
+    )
+    assert [port["port"] for port in explicit["container"]["ports"]] == [25603, 25604]
+    assert "on 25603" in explicit["container"]["startup"], "the lowest is SERVER_PORT, as on every start"
+    used = await client.post(
+        "/api/containers", json=_container(ids, name="again", allocation_ids=[by_port[25600]]), headers=admin.headers
+    )
+    assert used.status_code == 409
+    assert "127.0.0.1:25600" in used.json()["detail"]
+    unknown = await client.post(
+        "/api/containers", json=_container(ids, name="ghost", allocation_ids=[str(uuid.uuid4())]), headers=admin.headers
+    )
+    assert unknown.status_code == 422
+
+
+async def test_restart_policy_is_set_shown_and_changed(client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    policy = {"mode": "on-crash", "max_retries": 2, "window_seconds": 60, "backoff_seconds": 1}
+    created = await _ok(await client.post("/api/containers", json=_container(ids, restart=policy), headers=admin.headers), 202)
+    assert created["container"]["restart"] == policy
+    container_id = created["container"]["id"]
+    changed = await _ok(
+        await client.patch(
+            f"/api/containers/{container_id}", json={"name": "renamed", "restart": {"mode": "never"}}, headers=admin.headers
+        )
+    )
+    assert changed["name"] == "renamed"
+    assert changed["restart"]["mode"] == "never"
+    bad = await client.patch(f"/api/containers/{container_id}", json={"restart": {"mode": "always"}}, headers=admin.headers)
+    assert bad.status_code == 422
+
+
+async def test_egg_categories_shelve_eggs(client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn) -> None:
+    games = await _ok(await client.post("/api/egg-categories", json={"name": "Games"}, headers=platform.headers), 201)
+    bots = await _ok(await client.post("/api/egg-categories", json={"name": "Bots"}, headers=platform.headers), 201)
+    taken = await client.post("/api/egg-categories", json={"name": "Games"}, headers=platform.headers)
+    assert taken.status_code == 409
+    assert (await client.post("/api/egg-categories", json={"name": "X"}, headers=admin.headers)).status_code == 403
+    echo = await _ok(
+        await client.post("/api/eggs/import", params={"category_id": games["id"]}, json=ECHO_EGG, headers=platform.headers), 201
+    )
+    other = await _ok(await client.post("/api/eggs/import", json=egg(name="Other"), headers=platform.headers), 201)
+    in_games = await _ok(await client.get("/api/eggs", params={"category_id": games["id"]}, headers=admin.headers))
+    assert [item["id"] for item in in_games] == [echo["id"]]
+    moved = await _ok(await client.patch(f"/api/eggs/{other['id']}", json={"category_id": bots["id"]}, headers=platform.headers))
+    assert moved["category_id"] == bots["id"]
+    listed = await _ok(await client.get("/api/egg-categories", headers=admin.headers))
+    assert [(item["name"], item["eggs"]) for item in listed] == [("Bots", 1), ("Games", 1)]
+    renamed = await _ok(
+        await client.patch(f"/api/egg-categories/{games['id']}", json={"name": "Game servers"}, headers=platform.headers)
+    )
+    assert renamed == {**games, "name": "Game servers", "eggs": 1}
+    assert (await client.delete(f"/api/egg-categories/{games['id']}", headers=platform.headers)).status_code == 204
+    kept = await _ok(await client.get(f"/api/eggs/{echo['id']}", headers=admin.headers))
+    assert kept["category_id"] is None, "the egg stays, uncategorized"
+    assert (await client.delete(f"/api/egg-categories/{games['id']}", headers=platform.headers)).status_code == 404

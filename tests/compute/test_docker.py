@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -395,6 +396,19 @@ def _has_line(text: str) -> Callable[[dict[str, Any]], bool]:
     return lambda frame: frame.get("type") == "output" and any(text in line for line in frame["lines"])
 
 
+def _kept(frames: list[dict[str, Any]], frame: dict[str, Any]) -> list[dict[str, Any]]:
+    frames.append(frame)
+    return frames
+
+
+def _noticed(frames: list[dict[str, Any]]) -> bool:
+    return any(frame.get("type") == "notice" and "Input too fast" in frame["message"] for frame in frames)
+
+
+def _echoed(frames: list[dict[str, Any]], text: str) -> bool:
+    return any(_has_line(text)(frame) for frame in frames)
+
+
 def test_console_streams_output_and_takes_input_lines(api: Api, site: Site, server: Server) -> None:
     container_id = _create(api, site)["container"]["id"]
     wait_for("running", lambda: _state(api, container_id, "running"))
@@ -412,7 +426,14 @@ def test_console_streams_output_and_takes_input_lines(api: Api, site: Site, serv
             assert stats["disk_bytes"] > 0  # installed.txt
             ws.send(json.dumps({"type": "input", "line": "x" * 5000}))
             assert "at most 4096" in _until(ws, lambda frame: frame.get("type") == "notice")["message"]
+            # A burst beyond the input budget (20 lines at once, then 10 a second): the excess is dropped, with a notice.
+            for number in range(60):
+                ws.send(json.dumps({"type": "input", "line": f"burst {number}"}))
+            seen: list[dict[str, Any]] = []
+            _until(ws, lambda frame: _noticed(_kept(seen, frame)) and _echoed(seen, "got burst 0"))
+            assert not _echoed(seen, "got burst 59"), "the excess was dropped, not delivered"
             # The egg's stop command typed into the console stops it, and the state follows.
+            time.sleep(1)  # the input budget refills (not a speed assertion: the line would be dropped otherwise)
             ws.send(json.dumps({"type": "input", "line": "stop"}))
             _until(ws, _has_line("bye"))
             assert _until(ws, lambda frame: frame.get("type") == "state")["state"] in {"stopped", "crashed"}
@@ -527,6 +548,7 @@ def _serve_on(database_url: str, data_dir: Path, port: int) -> Iterator[str]:
         "NUBES_DATABASE_URL": database_url,
         "NUBES_PORT": str(port),
         "NUBES_ADMIN_PASSWORD": "Harbor-Lantern-Quartz-42",
+        "NUBES_LOCAL_AGENT": "off",
     }
     with (data_dir.parent / f"{data_dir.name}-{time.monotonic_ns()}.log").open("w") as output:
         process = subprocess.Popen([sys.executable, "-m", "nubes", "serve"], env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -595,3 +617,194 @@ def test_containers_keep_running_across_a_server_restart(site: Site, compute_dat
     finally:
         agent.stop()
         subprocess.run(["docker", "rm", "-f", f"nubes-{container_id}"], capture_output=True, check=False)
+
+
+# --- a container's files, through the agent ----------------------------------------------------------
+
+
+def _files(api: Api, container_id: str) -> str:
+    return f"/api/containers/{container_id}/files"
+
+
+def test_container_files_through_the_agent(api: Api, site: Site) -> None:
+    container_id = _create(api, site, start=False)["container"]["id"]
+    wait_for("installed", lambda: _state(api, container_id, "stopped"))
+    base = _files(api, container_id)
+    listed = api.call("GET", base, 200)
+    assert [(entry["name"], entry["kind"]) for entry in listed["entries"]] == [("installed.txt", "file")]
+    assert api.http.get(f"{base}/content", params={"path": "installed.txt"}).content == b"hello\n"
+
+    # Writing into a folder that does not exist is refused; after mkdir it works.
+    missing = api.http.put(f"{base}/content", params={"path": "config/server.properties"}, content=b"motd=hi\n")
+    assert missing.status_code == 404, missing.text
+    assert api.call("POST", f"{base}/mkdir", 201, json={"path": "config"})["kind"] == "directory"
+    written = api.call("PUT", f"{base}/content", 200, params={"path": "config/server.properties"}, content=b"motd=hi\n")
+    assert written["size"] == 8
+    # A larger file goes over the agent socket in several chunks and arrives whole.
+    big = os.urandom(700_000)
+    api.call("PUT", f"{base}/content", 200, params={"path": "config/world.bin"}, content=big)
+    assert api.http.get(f"{base}/content", params={"path": "config/world.bin"}).content == big
+    volume = site.agent.state_dir / "volumes" / container_id
+    assert (volume / "config" / "server.properties").read_bytes() == b"motd=hi\n"
+    assert (volume / "config" / "server.properties").stat().st_uid == 1000, "owned by the container's user"
+
+    moved = api.call("POST", f"{base}/rename", 200, json={"path": "config/server.properties", "target": "server.properties"})
+    assert moved["path"] == "server.properties"
+    taken = api.http.post(f"{base}/rename", json={"path": "server.properties", "target": "installed.txt"})
+    assert taken.status_code == 409
+    api.call("DELETE", base, 204, params={"path": "config"})
+    names = [entry["name"] for entry in api.call("GET", base, 200)["entries"]]
+    assert names == ["installed.txt", "server.properties"]
+    assert api.http.get(f"{base}/content", params={"path": "config/world.bin"}).status_code == 404
+
+    # The container sees what was written, at its home.
+    _power(api, container_id, "start")
+    wait_for("running", lambda: _state(api, container_id, "running"))
+    assert "motd=hi" in _docker("exec", f"nubes-{container_id}", "cat", "/home/container/server.properties")
+
+
+def test_container_files_refuse_every_way_out(api: Api, site: Site) -> None:
+    limits = {"cpu": 50, "memory_mb": 96, "disk_mb": 1, "pids": 64}
+    container_id = _create(api, site, start=False, limits=limits)["container"]["id"]
+    wait_for("installed", lambda: _state(api, container_id, "stopped"))
+    base = str(api.http.base_url).rstrip("/") + _files(api, container_id)
+    volume = site.agent.state_dir / "volumes" / container_id
+    (volume / "to-root").symlink_to("/")
+    (volume / "up").symlink_to("..")
+    hostile = {
+        "content?path=../../etc/passwd": 400,
+        "content?path=%2e%2e%2f%2e%2e%2fetc%2fpasswd": 400,
+        "content?path=%2Fetc%2Fpasswd": 400,
+        "content?path=to-root%2Fetc%2Fpasswd": 403,
+        "content?path=up%2Fcredential.json": 403,
+        "content?path=a%00b": 422,
+        "?path=to-root": 403,
+        "?path=..": 400,
+        "?path=/": 400,
+    }
+    for suffix, status in hostile.items():
+        url = f"{base}/{suffix}" if suffix.startswith("content") else base + suffix
+        response = api.http.get(url)
+        assert response.status_code == status, f"{suffix}: {response.status_code} {response.text}"
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "root:x:0" not in response.text
+    for body in ({"path": "up/escaped"}, {"path": "to-root/tmp/escaped"}, {"path": "../escaped"}):
+        assert api.http.post(f"{base}/mkdir", json=body).status_code in {400, 403}
+    assert api.http.post(f"{base}/rename", json={"path": "installed.txt", "target": "up/stolen.txt"}).status_code == 403
+    assert api.http.put(f"{base}/content", params={"path": "up/planted.txt"}, content=b"x").status_code == 403
+    assert not (volume.parent / "escaped").exists()
+    assert not (volume.parent / "stolen.txt").exists()
+    assert not (volume.parent / "planted.txt").exists()
+    assert (volume / "installed.txt").exists()
+
+    # Beyond the container's disk limit (1 MiB): refused, declared or streamed, and no part file stays behind.
+    too_big = api.http.put(f"{base}/content", params={"path": "big.bin"}, content=b"\0" * (2 * 1024 * 1024))
+    assert too_big.status_code == 413, too_big.text
+
+    def stream() -> Iterator[bytes]:
+        for _ in range(8):
+            yield b"\0" * 262_144
+
+    streamed = api.http.put(f"{base}/content", params={"path": "big.bin"}, content=stream())
+    assert streamed.status_code == 413, streamed.text
+    assert sorted(path.name for path in volume.iterdir()) == ["installed.txt", "to-root", "up"]
+
+    # A symlink swapped in during a loop of reads: each read gives the file inside or a refusal, never /etc/passwd.
+    (volume / "inside.txt").write_text("inside\n")
+    stop = False
+
+    def racer() -> None:
+        while not stop:
+            link = volume / ".race.tmp"
+            link.unlink(missing_ok=True)
+            link.symlink_to("/etc/passwd")
+            link.replace(volume / "race")
+            (volume / "race").unlink()
+            os.link(volume / "inside.txt", volume / "race")
+
+    thread = threading.Thread(target=racer, daemon=True)
+    thread.start()
+    outcomes: dict[int, int] = {}
+    try:
+        for _ in range(150):
+            response = api.http.get(f"{base}/content", params={"path": "race"})
+            outcomes[response.status_code] = outcomes.get(response.status_code, 0) + 1
+            assert b"root:x:0" not in response.content
+            if response.status_code == 200:
+                assert response.content == b"inside\n"
+            else:
+                assert response.status_code in {403, 404}, response.text
+    finally:
+        stop = True
+        thread.join(timeout=10)
+    assert outcomes.get(200), f"no read got the file: {outcomes}"
+    assert set(outcomes) - {200}, f"the racer never won a round: {outcomes}"
+
+
+def _gave_up(api: Api, container_id: str) -> dict[str, Any] | None:
+    found = _state(api, container_id, "crashed")
+    return found if found and "gave up" in found["state_reason"] else None
+
+
+def test_a_crashing_container_is_restarted_then_left_crashed(api: Api, site: Site) -> None:
+    crashing = egg(name="Crash loop", startup="echo dying; sleep 1; exit 7")
+    egg_id = api.call("POST", "/api/eggs/import", 201, json=crashing)["id"]
+    policy = {"mode": "on-crash", "max_retries": 2, "window_seconds": 600, "backoff_seconds": 1}
+    container_id = _create(api, site, egg_id=egg_id, environment={}, restart=policy)["container"]["id"]
+    container = wait_for("auto-restart to give up", lambda: _gave_up(api, container_id), within=180)
+    assert "Crashed 3 times" in container["state_reason"]
+    assert "exited with code 7" in container["state_reason"] or "right after starting" in container["state_reason"]
+    assert container["desired_state"] == "stopped"
+    jobs = api.call("GET", "/api/jobs", 200, params={"container_id": container_id})["items"]
+    restarts = [job for job in jobs if job["actor_name"] == "auto-restart"]
+    assert len(restarts) == 2
+    assert {job["action"] for job in restarts} == {"start"}
+    assert {job["status"] for job in restarts} == {"succeeded"}
+    assert all("after a crash" in job["output"] for job in restarts)
+    logs = api.call("GET", f"/api/containers/{container_id}/logs?tail=10", 200)["lines"]
+    assert logs.count("dying") == 3, logs
+    assert not json.loads(_docker("inspect", f"nubes-{container_id}"))[0]["State"]["Running"]
+
+    # A container with the default policy (never) that crashes stays crashed, with no restart job.
+    never = _create(api, site, name="never", egg_id=egg_id, environment={})["container"]["id"]
+    wait_for("crashed", lambda: _state(api, never, "crashed"))
+    jobs = api.call("GET", "/api/jobs", 200, params={"container_id": never})["items"]
+    assert [job["action"] for job in reversed(jobs)] == ["create", "start"]
+
+
+# --- the embedded node -------------------------------------------------------------------------------
+
+
+def _local_node(server: Server) -> dict[str, Any] | None:
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token()}"}, timeout=30) as http:
+        nodes = [node for node in http.get("/api/nodes").json() if node["name"] == "local"]
+        assert len(nodes) <= 1
+        return nodes[0] if nodes and nodes[0]["status"] == "online" else None
+
+
+def test_serve_with_a_docker_engine_runs_node_local(docker_engine: None, compute_database_url: str, tmp_path: Path) -> None:
+    """GIVEN a reachable Docker Engine WHEN `nubes serve` starts with NUBES_LOCAL_AGENT=auto THEN node `local` is online;
+    AND a restart finds the same node, cluster and credential (idempotent)."""
+    del docker_engine
+    data_dir = tmp_path / "embedded"
+    data_dir.mkdir()
+    with serve(compute_database_url, data_dir, NUBES_LOCAL_AGENT="auto") as running:
+        node = wait_for("node local online", lambda: _local_node(running))
+        credential_file = data_dir / "local-agent" / "credential.json"
+        assert credential_file.stat().st_mode & 0o777 == 0o600
+        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {running.admin_token()}"}) as http:
+            clusters = {cluster["name"]: cluster["id"] for cluster in http.get("/api/clusters").json()}
+            assert node["cluster_id"] == clusters["default"]
+            assert len(http.get(f"/api/nodes/{node['id']}/allocations").json()) == 10
+    credential = json.loads(credential_file.read_text())["credential"]
+    with serve(compute_database_url, data_dir, NUBES_LOCAL_AGENT="auto") as running:
+        again = wait_for("node local online again", lambda: _local_node(running))
+        assert again["id"] == node["id"]
+        assert json.loads(credential_file.read_text())["credential"] == credential
+        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {running.admin_token()}"}) as http:
+            assert [cluster["name"] for cluster in http.get("/api/clusters").json()].count("default") == 1
+    # Off means off: no agent connects.
+    with serve(compute_database_url, data_dir, NUBES_LOCAL_AGENT="off") as running:
+        token = running.admin_token()
+        with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {token}"}) as http:
+            assert http.get(f"/api/nodes/{node['id']}").json()["status"] == "offline"

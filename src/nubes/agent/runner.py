@@ -7,6 +7,8 @@ Docker) and an `Agent` that turns commands into calls on it, one at a time per c
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
 import os
@@ -14,7 +16,7 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +28,7 @@ from pydantic import ValidationError
 
 from nubes import __version__
 from nubes.agent.docker import DockerEnvironment, DriverError, DriverSettings
+from nubes.agent.files import Entry, FileError, VolumeFiles
 from nubes.compute import protocol
 
 log = structlog.get_logger("nubes.agent")
@@ -33,6 +36,61 @@ log = structlog.get_logger("nubes.agent")
 CREDENTIAL_FILE = "credential.json"
 MAX_BACKOFF = 30.0
 _REMEMBERED_RESULTS = 2000
+
+
+BATCH_LINES = 2000
+BATCH_BYTES = 256 * 1024  # well under the server's frame limit
+BATCH_LINGER = 0.02  # seconds a batch waits for more lines once it has some
+
+
+async def batched(source: AsyncIterator[list[str]]) -> AsyncIterator[list[str]]:
+    """Lines from `source` in fewer, larger batches: what arrives within BATCH_LINGER goes in one message.
+
+    A chatty container prints in many small chunks; one message each costs more than the lines themselves.
+    Errors of `source` come out here, after the lines read before them.
+    """
+    queue: asyncio.Queue[list[str] | BaseException | None] = asyncio.Queue(maxsize=256)
+
+    async def produce() -> None:
+        try:
+            async for lines in source:
+                await queue.put(lines)
+        except Exception as exc:
+            await queue.put(exc)
+            return
+        await queue.put(None)
+
+    producer = asyncio.create_task(produce())
+    loop = asyncio.get_running_loop()
+    try:
+        ended = False
+        while not ended:
+            item = await queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            batch, size = list(item), sum(len(line) for line in item)
+            deadline = loop.time() + BATCH_LINGER
+            while len(batch) < BATCH_LINES and size < BATCH_BYTES:
+                try:
+                    more = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    if loop.time() >= deadline:
+                        break
+                    await asyncio.sleep(BATCH_LINGER / 4)
+                    continue
+                if more is None or isinstance(more, BaseException):
+                    await queue.put(more)  # ends the stream after this batch
+                    ended = more is None
+                    break
+                batch.extend(more)
+                size += sum(len(line) for line in more)
+            yield batch
+    finally:
+        producer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer
 
 
 class AgentError(Exception):
@@ -192,6 +250,28 @@ class Agent:
                 task = self.consoles.pop(message.stream_id, None)
                 if task is not None:
                     task.cancel()
+            elif isinstance(message, protocol.FileRequest):
+                asyncio.create_task(self._answer_file(message))  # noqa: RUF006 - it reports its own end
+
+    async def _answer_file(self, request: protocol.FileRequest) -> None:
+        result = await asyncio.to_thread(self.file_operation, request)
+        await self.outbox.put(result.model_dump_json())
+
+    def file_operation(self, request: protocol.FileRequest) -> protocol.FileResult:
+        """Carry out one file request beneath the container's volume (blocking: run it in a thread)."""
+        try:
+            volume = VolumeFiles(
+                self.environment.volume_of(request.container_id),
+                uid=self.environment.settings.uid,
+                gid=self.environment.settings.gid,
+            )
+            return _file_result(volume, request)
+        except FileError as exc:
+            return protocol.FileResult(request_id=request.request_id, ok=False, status=exc.status, error=exc.message)
+        except binascii.Error:
+            return protocol.FileResult(request_id=request.request_id, ok=False, status=400, error="The chunk is not base64.")
+        except (DriverError, OSError, ValueError) as exc:
+            return protocol.FileResult(request_id=request.request_id, ok=False, status=500, error=str(exc)[:500])
 
     async def _console(self, request: protocol.ConsoleOpen) -> None:
         """Stream a container's output; across its restarts, until the server closes the stream."""
@@ -203,7 +283,8 @@ class Agent:
                 if state == "running" or (tail and state != "missing"):
                     stats = asyncio.create_task(self._console_stats(request)) if state == "running" else None
                     try:
-                        async for lines in self.environment.follow(request.container_id, tail=tail, since=since):
+                        follow = self.environment.follow(request.container_id, tail=tail, since=since)
+                        async for lines in batched(follow):
                             output = protocol.ConsoleOutput(stream_id=request.stream_id, lines=lines)
                             await self.outbox.put(output.model_dump_json())
                     finally:
@@ -333,6 +414,55 @@ class Agent:
             except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
                 log.warning("agent.docker_events_failed", error=str(exc))
             await asyncio.sleep(2)
+
+
+def _entry(entry: Entry) -> protocol.FileEntry:
+    return protocol.FileEntry(name=entry.name, kind=entry.kind, size=entry.size, mode=entry.mode, modified=entry.modified)
+
+
+def _upload_id(request: protocol.FileRequest) -> uuid.UUID:
+    if request.upload_id is None:
+        raise FileError(400, "An upload needs an upload id.")
+    return request.upload_id
+
+
+def _target(request: protocol.FileRequest) -> str:
+    if request.target is None:
+        raise FileError(400, "A rename needs a target path.")
+    return request.target
+
+
+def _read(volume: VolumeFiles, request: protocol.FileRequest) -> dict[str, object]:
+    data, size = volume.read(request.path, request.offset, request.length)
+    return {"data": base64.b64encode(data).decode(), "size": size}
+
+
+def _write(volume: VolumeFiles, request: protocol.FileRequest) -> dict[str, object]:
+    chunk = base64.b64decode(request.data, validate=True)
+    return {"size": volume.write_chunk(request.path, _upload_id(request), request.offset, chunk)}
+
+
+def _done(operation: Callable[..., None], *arguments: object) -> dict[str, object]:
+    operation(*arguments)
+    return {}
+
+
+_FILE_OPS: dict[str, Callable[[VolumeFiles, protocol.FileRequest], dict[str, object]]] = {
+    "list": lambda volume, request: {"entries": [_entry(entry) for entry in volume.list(request.path)]},
+    "stat": lambda volume, request: {"entry": _entry(volume.stat(request.path))},
+    "read": _read,
+    "mkdir": lambda volume, request: {"entry": _entry(volume.mkdir(request.path))},
+    "delete": lambda volume, request: _done(volume.delete, request.path),
+    "rename": lambda volume, request: {"entry": _entry(volume.rename(request.path, _target(request)))},
+    "write": _write,
+    "commit": lambda volume, request: {"entry": _entry(volume.commit(request.path, _upload_id(request)))},
+    "abort": lambda volume, request: _done(volume.abort, request.path, _upload_id(request)),
+}
+
+
+def _file_result(volume: VolumeFiles, request: protocol.FileRequest) -> protocol.FileResult:
+    changes = _FILE_OPS[request.op](volume, request)
+    return protocol.FileResult(request_id=request.request_id, ok=True).model_copy(update=changes)
 
 
 async def run_agent(

@@ -10,7 +10,7 @@ from fastapi import BackgroundTasks, Body, Depends, Query, Request, Response, We
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute import eggs, protocol, service
-from nubes.compute.console import serve_console, ticket_scope
+from nubes.compute.console import InputLimiter, serve_console, ticket_scope
 from nubes.compute.gateway import AgentHub, serve_agent
 from nubes.compute.locking import restart_as_writer
 from nubes.compute.models import Container, Egg, Job
@@ -25,6 +25,10 @@ from nubes.compute.schemas import (
     ContainerLogs,
     ContainerPage,
     ContainerRead,
+    ContainerUpdate,
+    EggCategoryCreate,
+    EggCategoryRead,
+    EggCategoryUpdate,
     EggRead,
     EggUpdate,
     EggVariableRead,
@@ -237,9 +241,87 @@ def _egg_read(egg: Egg) -> EggRead:
 
 
 @router.get("/eggs", operation_id="eggs-list", response_model=list[EggRead], tags=["compute"], summary="Eggs")
-async def list_eggs(session: SessionDep, _: ContainersRead) -> list[EggRead]:
+async def list_eggs(
+    session: SessionDep,
+    _: ContainersRead,
+    category_id: Annotated[uuid.UUID | None, Query(description="Only the eggs of this category.")] = None,
+) -> list[EggRead]:
     """The templates containers are made from."""
-    return [_egg_read(egg) for egg in await service.list_eggs(session=session)]
+    return [_egg_read(egg) for egg in await service.list_eggs(session=session, category_id=category_id)]
+
+
+@router.patch("/eggs/{egg_id:uuid}", operation_id="eggs-update", response_model=EggRead, tags=["compute"], summary="Edit an egg")
+async def update_egg(
+    egg_id: uuid.UUID, update_in: EggUpdate, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
+) -> EggRead:
+    """Rename an egg, change its author or description (its export carries them) or move it to another category."""
+    egg = await service.update_egg(session=session, principal=principal, egg_id=egg_id, update_in=update_in, origin=origin)
+    return _egg_read(egg)
+
+
+# --- egg categories --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/egg-categories",
+    operation_id="egg-categories-list",
+    response_model=list[EggCategoryRead],
+    tags=["compute"],
+    summary="Egg categories",
+)
+async def list_egg_categories(session: SessionDep, _: ContainersRead) -> list[EggCategoryRead]:
+    """The shelves eggs are sorted on, with how many eggs each holds."""
+    return [
+        EggCategoryRead(id=category.id, name=category.name, description=category.description, eggs=count)
+        for category, count in await service.list_egg_categories(session=session)
+    ]
+
+
+@router.post(
+    "/egg-categories",
+    operation_id="egg-categories-create",
+    response_model=EggCategoryRead,
+    status_code=201,
+    tags=["compute"],
+    summary="Add an egg category",
+)
+async def create_egg_category(
+    category_in: EggCategoryCreate, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
+) -> EggCategoryRead:
+    """A new, empty category (platform administrators)."""
+    category = await service.create_egg_category(session=session, principal=principal, category_in=category_in, origin=origin)
+    return EggCategoryRead(id=category.id, name=category.name, description=category.description, eggs=0)
+
+
+@router.patch(
+    "/egg-categories/{category_id:uuid}",
+    operation_id="egg-categories-update",
+    response_model=EggCategoryRead,
+    tags=["compute"],
+    summary="Rename an egg category",
+)
+async def update_egg_category(
+    category_id: uuid.UUID, update_in: EggCategoryUpdate, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
+) -> EggCategoryRead:
+    """Change a category's name or description."""
+    category, count = await service.update_egg_category(
+        session=session, principal=principal, category_id=category_id, update_in=update_in, origin=origin
+    )
+    return EggCategoryRead(id=category.id, name=category.name, description=category.description, eggs=count)
+
+
+@router.delete(
+    "/egg-categories/{category_id:uuid}",
+    operation_id="egg-categories-delete",
+    status_code=204,
+    tags=["compute"],
+    summary="Delete an egg category",
+)
+async def delete_egg_category(
+    category_id: uuid.UUID, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
+) -> None:
+    """Remove a category; its eggs stay, without a category."""
+    await service.delete_egg_category(session=session, principal=principal, category_id=category_id, origin=origin)
 
 
 @router.post(
@@ -282,14 +364,6 @@ async def export_egg(egg_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -
     return (await service.get_egg(session=session, egg_id=egg_id)).document
 
 
-@router.patch("/eggs/{egg_id:uuid}", operation_id="eggs-update", response_model=EggRead, tags=["compute"], summary="Edit an egg")
-async def update_egg(
-    egg_id: uuid.UUID, egg_in: EggUpdate, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep
-) -> EggRead:
-    """Change an egg's name, author or description (its export carries the change)."""
-    return _egg_read(await service.update_egg(session=session, principal=principal, egg_id=egg_id, egg_in=egg_in, origin=origin))
-
-
 @router.delete("/eggs/{egg_id:uuid}", operation_id="eggs-delete", status_code=204, tags=["compute"], summary="Delete an egg")
 async def delete_egg(egg_id: uuid.UUID, session: WriteSessionDep, principal: PlatformAdmin, origin: OriginDep) -> None:
     """Remove an egg that no container uses."""
@@ -303,7 +377,10 @@ async def _container_reads(session: SessionDep, containers: list[Container]) -> 
     ports = await service.ports_of(session=session, container_ids=[container.id for container in containers])
     return [
         ContainerRead.model_validate(container).model_copy(
-            update={"ports": [PortRead(ip=ip, port=port) for ip, port in ports[container.id]]}
+            update={
+                "ports": [PortRead(ip=ip, port=port) for ip, port in ports[container.id]],
+                "restart": service.restart_policy_of(container),
+            }
         )
         for container in containers
     ]
@@ -352,6 +429,23 @@ async def create_container(
 async def get_container(container_id: uuid.UUID, session: SessionDep, principal: ContainersRead) -> ContainerRead:
     """A container and its state."""
     container = await service.get_container(session=session, principal=principal, container_id=container_id)
+    return (await _container_reads(session, [container]))[0]
+
+
+@router.patch(
+    "/containers/{container_id}",
+    operation_id="containers-update",
+    response_model=ContainerRead,
+    tags=["containers"],
+    summary="Rename a container or change its restart policy",
+)
+async def update_container(
+    container_id: uuid.UUID, update_in: ContainerUpdate, session: WriteSessionDep, principal: ContainersManage, origin: OriginDep
+) -> ContainerRead:
+    """Settings that apply without recreating the container (the restart policy applies from the next crash)."""
+    container = await service.update_container(
+        session=session, principal=principal, container_id=container_id, update_in=update_in, origin=origin
+    )
     return (await _container_reads(session, [container]))[0]
 
 
@@ -464,6 +558,7 @@ def _console_tools(app: Any) -> tuple[Tickets, SocketRegistry]:
     if not hasattr(app.state, "console_tickets"):
         app.state.console_tickets = Tickets(app.state.settings.secret_key or secrets.token_hex(32))
         app.state.console_sockets = SocketRegistry()
+        app.state.console_input_limiter = InputLimiter()
     return app.state.console_tickets, app.state.console_sockets
 
 
@@ -505,6 +600,7 @@ async def console_socket(websocket: WebSocket, container_id: uuid.UUID) -> None:
         hub=state.agent_hub,
         tickets=tickets,
         registry=registry,
+        limiter=state.console_input_limiter,
     )
 
 

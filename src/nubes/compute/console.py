@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +43,65 @@ from nubes.identity.auth import ACCESS_COOKIE, principal_of_token
 from nubes.identity.tokens import KeyRing
 
 PERMISSION = "containers.console"
+# Input per user per container (all their sockets to it together): lines and bytes a second, with a burst.
+INPUT_LINES_PER_SECOND = 10.0
+INPUT_LINES_BURST = 20.0
+INPUT_BYTES_PER_SECOND = 8192.0
+INPUT_BYTES_BURST = 16384.0
+
+
+@dataclass
+class _Bucket:
+    lines: float
+    data: float
+    at: float
+    noticed_at: float = 0.0
+
+
+class InputLimiter:
+    """Token buckets of console input per (user, container): excess lines are dropped, with a notice now and then."""
+
+    def __init__(
+        self,
+        *,
+        lines_per_second: float = INPUT_LINES_PER_SECOND,
+        lines_burst: float = INPUT_LINES_BURST,
+        bytes_per_second: float = INPUT_BYTES_PER_SECOND,
+        bytes_burst: float = INPUT_BYTES_BURST,
+    ) -> None:
+        self.lines_per_second, self.lines_burst = lines_per_second, lines_burst
+        self.bytes_per_second, self.bytes_burst = bytes_per_second, bytes_burst
+        self.buckets: dict[tuple[uuid.UUID, uuid.UUID], _Bucket] = {}
+
+    def allow(self, user_id: uuid.UUID, container_id: uuid.UUID, size: int, now: float | None = None) -> bool:
+        """Whether a line of `size` bytes may go to the container now (and take its share of the budget)."""
+        now = time.monotonic() if now is None else now
+        bucket = self.buckets.get((user_id, container_id))
+        if bucket is None:
+            if len(self.buckets) > 10_000:  # forget idle users' buckets (all full again by now)
+                self.buckets = {key: kept for key, kept in self.buckets.items() if now - kept.at < 60}
+            bucket = self.buckets[(user_id, container_id)] = _Bucket(self.lines_burst, self.bytes_burst, now)
+        elapsed = max(now - bucket.at, 0.0)
+        bucket.at = now
+        bucket.lines = min(self.lines_burst, bucket.lines + elapsed * self.lines_per_second)
+        bucket.data = min(self.bytes_burst, bucket.data + elapsed * self.bytes_per_second)
+        cost = size + 1  # the newline
+        if bucket.lines < 1 or bucket.data < cost:
+            return False
+        bucket.lines -= 1
+        bucket.data -= cost
+        return True
+
+    def should_notice(self, user_id: uuid.UUID, container_id: uuid.UUID, now: float | None = None) -> bool:
+        """At most one "dropped" notice a second per user and container."""
+        now = time.monotonic() if now is None else now
+        bucket = self.buckets.get((user_id, container_id))
+        if bucket is None or now - bucket.noticed_at < 1.0:
+            return False
+        bucket.noticed_at = now
+        return True
+
+
 RECHECK_SECONDS = 3.0
 MAX_CLIENT_FRAME = 16_384
 CLOSE_NODE_GONE = 1012  # "service restart": the browser should reconnect with backoff
@@ -88,6 +149,7 @@ async def serve_console(
     hub: AgentHub,
     tickets: Tickets,
     registry: SocketRegistry,
+    limiter: InputLimiter,
     tail: int = 100,
 ) -> None:
     """Run one console socket from handshake to close."""
@@ -115,7 +177,9 @@ async def serve_console(
             stream_id, queue = opened
             tasks = [
                 asyncio.create_task(_pump(websocket, queue)),
-                asyncio.create_task(_read_input(websocket, hub, node_id, stream_id, container_id)),
+                asyncio.create_task(
+                    _read_input(websocket, hub, node_id, stream_id, container_id, limiter=limiter, user_id=principal.user_id)
+                ),
                 asyncio.create_task(_watch_access(websocket, sessions, keyring, credential, container_id, state)),
             ]
             try:
@@ -159,9 +223,16 @@ async def _pump(websocket: WebSocket, queue: asyncio.Queue[ConsoleItem]) -> None
 
 
 async def _read_input(
-    websocket: WebSocket, hub: AgentHub, node_id: uuid.UUID, stream_id: uuid.UUID, container_id: uuid.UUID
+    websocket: WebSocket,
+    hub: AgentHub,
+    node_id: uuid.UUID,
+    stream_id: uuid.UUID,
+    container_id: uuid.UUID,
+    *,
+    limiter: InputLimiter,
+    user_id: uuid.UUID,
 ) -> None:
-    """Lines from the browser to the container's stdin; oversized or malformed frames end the socket."""
+    """Lines from the browser to the container's stdin; oversized frames end the socket, lines over the rate are dropped."""
     while True:
         text = await websocket.receive_text()
         if len(text) > MAX_CLIENT_FRAME:
@@ -176,6 +247,11 @@ async def _read_input(
         if not isinstance(line, str) or len(line) > MAX_CONSOLE_LINE or "\n" in line or "\x00" in line:
             notice = f"An input line is one line of at most {MAX_CONSOLE_LINE} characters."
             await _send(websocket, {"type": "notice", "message": notice})
+            continue
+        if not limiter.allow(user_id, container_id, len(line.encode())):
+            if limiter.should_notice(user_id, container_id):
+                rate = f"{limiter.lines_per_second:g} lines and {limiter.bytes_per_second / 1024:g} KiB a second"
+                await _send(websocket, {"type": "notice", "message": f"Input too fast: lines were dropped (at most {rate})."})
             continue
         if not await hub.console_input(node_id, stream_id, container_id, line):
             await _send(websocket, {"type": "notice", "message": "The container's node is not connected; the line was not sent."})

@@ -46,6 +46,7 @@ class AgentConnection:
     waiting: dict[uuid.UUID, asyncio.Future[protocol.CommandResult]] = field(default_factory=dict)
     # Console streams: lines for each, None when the stream (or the agent's connection) ended.
     streams: dict[uuid.UUID, asyncio.Queue[ConsoleItem]] = field(default_factory=dict)
+    file_waiting: dict[uuid.UUID, asyncio.Future[protocol.FileResult]] = field(default_factory=dict)
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(
@@ -55,7 +56,8 @@ class AgentConnection:
         | protocol.Ping
         | protocol.ConsoleOpen
         | protocol.ConsoleInput
-        | protocol.ConsoleClose,
+        | protocol.ConsoleClose
+        | protocol.FileRequest,
     ) -> None:
         async with self.send_lock:
             await self.websocket.send_text(message.model_dump_json())
@@ -98,6 +100,21 @@ class AgentHub:
             return None
         finally:
             connection.waiting.pop(command.id, None)
+
+    async def files(self, node_id: uuid.UUID, request: protocol.FileRequest, within: float = 30.0) -> protocol.FileResult | None:
+        """Send a file request to the container's node and wait for its answer; None when the node is away or silent."""
+        connection = self.connections.get(node_id)
+        if connection is None:
+            return None
+        future: asyncio.Future[protocol.FileResult] = asyncio.get_running_loop().create_future()
+        connection.file_waiting[request.request_id] = future
+        try:
+            await connection.send(request)
+            return await asyncio.wait_for(future, within)
+        except (TimeoutError, RuntimeError, WebSocketDisconnect, ConnectionError):
+            return None
+        finally:
+            connection.file_waiting.pop(request.request_id, None)
 
     async def open_console(
         self, node_id: uuid.UUID, container_id: uuid.UUID, tail: int
@@ -180,10 +197,7 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
     except (WebSocketDisconnect, TimeoutError, RuntimeError):
         pass
     finally:
-        for future in connection.waiting.values():
-            future.cancel()
-        for queue in connection.streams.values():
-            _offer(queue, None)
+        _abandon(connection)
         if hub.connections.get(node_id) is connection:
             del hub.connections[node_id]
             async with sessions() as session, finish_on_exit(session):
@@ -204,6 +218,33 @@ def _offer(queue: asyncio.Queue[ConsoleItem], item: ConsoleItem) -> None:
         except asyncio.QueueFull:
             with contextlib.suppress(asyncio.QueueEmpty):
                 queue.get_nowait()
+
+
+def _abandon(connection: AgentConnection) -> None:
+    """The connection ended: whoever waits for an answer or a console line over it stops waiting."""
+    for future in connection.waiting.values():
+        future.cancel()
+    for file_future in connection.file_waiting.values():
+        if not file_future.done():
+            file_future.set_exception(ConnectionError("the agent disconnected"))
+    for queue in connection.streams.values():
+        _offer(queue, None)
+
+
+def _deliver(
+    connection: AgentConnection,
+    message: protocol.ConsoleOutput | protocol.ConsoleStats | protocol.ConsoleEnded | protocol.FileResult,
+) -> None:
+    """Hand a console stream's lines or a file answer to whoever waits for it in this process."""
+    if isinstance(message, protocol.FileResult):
+        answer = connection.file_waiting.get(message.request_id)
+        if answer is not None and not answer.done():
+            answer.set_result(message)
+        return
+    queue = connection.streams.get(message.stream_id)
+    if queue is not None:
+        item = message if isinstance(message, protocol.ConsoleStats) else None
+        _offer(queue, message.lines if isinstance(message, protocol.ConsoleOutput) else item)
 
 
 async def _receive(websocket: WebSocket) -> protocol.AgentMessageType:
@@ -236,15 +277,14 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
                 follow_up = await service.apply_result(session=session, node_id=node_id, result=message)
             for command in follow_up:
                 await connection.send(command)
+            connection.wake.set()
         elif isinstance(message, protocol.Event):
             async with sessions() as session, finish_on_exit(session):
                 await take_write_lock(session)
                 await service.apply_event(session=session, node_id=node_id, event=message)
-        elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleStats | protocol.ConsoleEnded):
-            queue = connection.streams.get(message.stream_id)
-            if queue is not None:
-                item = message if isinstance(message, protocol.ConsoleStats) else None
-                _offer(queue, message.lines if isinstance(message, protocol.ConsoleOutput) else item)
+            connection.wake.set()  # a crash may have queued a delayed restart: the sender learns when it is due
+        elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleStats | protocol.ConsoleEnded | protocol.FileResult):
+            _deliver(connection, message)
         elif isinstance(message, protocol.Heartbeat) and time.monotonic() - recorded >= HEARTBEAT_RECORD_INTERVAL:
             # The database learns of heartbeats now and then, not each time: every write competes with requests.
             recorded = time.monotonic()
@@ -255,12 +295,16 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
 
 async def _send_queued(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
     """Send jobs queued while connected; also poll now and then (a job queued by another server process)."""
+    wait = HEARTBEAT_INTERVAL
     while True:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(connection.wake.wait(), HEARTBEAT_INTERVAL)
+            await asyncio.wait_for(connection.wake.wait(), wait)
         connection.wake.clear()
         async with sessions() as session, finish_on_exit(session):
             await take_write_lock(session)
             commands = await service.commands_for_node(session=session, node_id=connection.node_id, include_sent=False)
+            due = await service.next_due(session=session, node_id=connection.node_id)
         for command in commands:
             await connection.send(command)
+        # A delayed job (an auto-restart's backoff) is sent when due, not at the next poll.
+        wait = HEARTBEAT_INTERVAL if due is None else min(HEARTBEAT_INTERVAL, due + 0.05)

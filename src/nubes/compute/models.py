@@ -106,6 +106,12 @@ class Container(Base):
     state: Mapped[str] = mapped_column(String(20), default="installing")
     desired_state: Mapped[str] = mapped_column(String(20), default="stopped")  # stopped | running | deleted
     state_reason: Mapped[str] = mapped_column(String(500), default="")
+    # Auto-restart: `never` or `on-crash`; at most `restart_max_retries` restarts within `restart_window_seconds`,
+    # the n-th after `restart_backoff_seconds * 2^(n-1)` seconds. Past that the container stays crashed.
+    restart_policy: Mapped[str] = mapped_column(String(20), default="never", server_default="never")
+    restart_max_retries: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    restart_window_seconds: Mapped[int] = mapped_column(Integer, default=600, server_default="600")
+    restart_backoff_seconds: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -126,6 +132,7 @@ class Job(Base):
     node_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("nodes.id", ondelete="SET NULL"), index=True, default=None)
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | sent | succeeded | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(default=None)  # sent no earlier (an auto-restart's backoff)
     output: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

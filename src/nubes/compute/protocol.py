@@ -5,10 +5,10 @@ that receives a `protocol` it does not speak closes the socket with a message sa
 
 - server -> agent: `welcome` (after authentication), `command` (with an id and an idempotency key:
   a command re-sent after a reconnect is carried out once), `ping`, and for consoles
-  `console_open` / `console_input` / `console_close`.
+  `console_open` / `console_input` / `console_close`, and `file_request` (a container's files).
 - agent -> server: `hello` (version and the containers it finds by their labels), `command_result`,
   `event` (a container's state changed: started, exited, crashed), `heartbeat`, and
-  `console_output` / `console_stats` / `console_ended`.
+  `console_output` / `console_stats` / `console_ended`, and `file_result`.
 """
 
 from __future__ import annotations
@@ -142,7 +142,30 @@ class ConsoleClose(_Message):
     stream_id: uuid.UUID
 
 
-_ServerMessages = Welcome | Command | Ping | ConsoleOpen | ConsoleInput | ConsoleClose
+FILE_CHUNK = 262_144  # bytes of file data per message (base64 in JSON: about 350 KB a frame)
+FileOp = Literal["list", "stat", "read", "write", "commit", "abort", "mkdir", "rename", "delete"]
+
+
+class FileRequest(_Message):
+    """One operation on a container's files, beneath its volume; `path` is relative to the volume root.
+
+    An upload is `write` chunks at growing offsets into a hidden part file (`upload_id`), then
+    `commit` (renamed over `path` at once) or `abort`. `read` returns at most FILE_CHUNK bytes.
+    """
+
+    type: Literal["file_request"] = "file_request"
+    request_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    container_id: uuid.UUID
+    op: FileOp
+    path: str = Field(max_length=4096)
+    target: str | None = Field(default=None, max_length=4096)
+    offset: int = Field(default=0, ge=0)
+    length: int = Field(default=FILE_CHUNK, ge=0, le=FILE_CHUNK)
+    upload_id: uuid.UUID | None = None
+    data: str = Field(default="", max_length=(FILE_CHUNK * 4) // 3 + 8, description="base64")
+
+
+_ServerMessages = Welcome | Command | Ping | ConsoleOpen | ConsoleInput | ConsoleClose | FileRequest
 ServerMessage = Annotated[_ServerMessages, Field(discriminator="type")]
 server_message = TypeAdapter[_ServerMessages](ServerMessage)
 
@@ -227,6 +250,32 @@ class ConsoleEnded(_Message):
     reason: str = ""
 
 
-AgentMessageType = Hello | CommandResult | Event | Heartbeat | ConsoleOutput | ConsoleStats | ConsoleEnded
+class FileEntry(BaseModel):
+    """One entry of a container's files, as `lstat` sees it (symlinks are shown, never followed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: Literal["file", "directory", "symlink", "other"]
+    size: int
+    mode: int
+    modified: float
+
+
+class FileResult(_Message):
+    """How a file request ended: `status` is the HTTP status the server answers with when not `ok`."""
+
+    type: Literal["file_result"] = "file_result"
+    request_id: uuid.UUID
+    ok: bool
+    status: int = 200
+    error: str = ""
+    entries: list[FileEntry] = Field(default_factory=list)
+    entry: FileEntry | None = None
+    data: str = ""  # base64
+    size: int = 0
+
+
+AgentMessageType = Hello | CommandResult | Event | Heartbeat | ConsoleOutput | ConsoleStats | ConsoleEnded | FileResult
 AgentMessage = Annotated[AgentMessageType, Field(discriminator="type")]
 agent_message = TypeAdapter[AgentMessageType](AgentMessage)

@@ -165,12 +165,37 @@ class EggRead(BaseModel):
     created_at: datetime
 
 
+class EggCategoryCreate(BaseModel):
+    """A new egg category."""
+
+    name: Name
+    description: str = Field(default="", max_length=500)
+
+
+class EggCategoryUpdate(BaseModel):
+    """Changes to an egg category."""
+
+    name: Name | None = None
+    description: str | None = Field(default=None, max_length=500)
+
+
+class EggCategoryRead(BaseModel):
+    """An egg category and how many eggs it holds."""
+
+    id: uuid.UUID
+    name: str
+    description: str
+    eggs: int
+
+
 class EggUpdate(BaseModel):
-    """The basic fields of an egg an administrator may change; the file's other parts change by importing it again."""
+    """Changes to an egg's name, author, description (written into its file too, so an export carries them) or category."""
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     author: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    description: str | None = Field(default=None, max_length=10_000)
+    category_id: uuid.UUID | None = Field(default=None, description="The category to move it to.")
+    uncategorized: bool = Field(default=False, description="Take it out of its category.")
 
 
 class Limits(BaseModel):
@@ -185,6 +210,17 @@ class Limits(BaseModel):
 EnvValue = str | int | bool
 
 
+class RestartPolicy(BaseModel):
+    """What happens when the container crashes (exits on its own with an error code)."""
+
+    mode: Literal["never", "on-crash"] = "never"
+    max_retries: int = Field(default=3, ge=1, le=100, description="Restarts allowed within the window; then it stays crashed.")
+    window_seconds: int = Field(default=600, ge=10, le=86_400, description="The window the restarts are counted in.")
+    backoff_seconds: int = Field(
+        default=5, ge=0, le=3600, description="Wait before the first restart; doubled for each next one (at most 5 minutes)."
+    )
+
+
 class ContainerCreate(BaseModel):
     """A new container from an egg, placed on a node of `cluster_id`."""
 
@@ -195,6 +231,20 @@ class ContainerCreate(BaseModel):
     environment: dict[Annotated[str, StringConstraints(max_length=100)], EnvValue] = Field(default_factory=dict, max_length=200)
     limits: Limits = Field(default_factory=Limits)
     start: bool = Field(default=False, description="Start the container once it is installed.")
+    restart: RestartPolicy = Field(default_factory=RestartPolicy)
+    allocations: int | None = Field(
+        default=None, ge=1, le=20, description="How many ip:port allocations to bind (1 when absent; the lowest is SERVER_PORT)."
+    )
+    allocation_ids: list[uuid.UUID] | None = Field(
+        default=None, min_length=1, max_length=20, description="Exactly these free allocations (all of one node) instead."
+    )
+
+
+class ContainerUpdate(BaseModel):
+    """Settings of a container that change without recreating it."""
+
+    name: Name | None = None
+    restart: RestartPolicy | None = None
 
 
 class PortRead(BaseModel):
@@ -222,6 +272,7 @@ class ContainerRead(_Read):
     desired_state: str
     state_reason: str
     ports: list[PortRead] = Field(default_factory=list)
+    restart: RestartPolicy = Field(default_factory=RestartPolicy)
     created_at: datetime
 
 

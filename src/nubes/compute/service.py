@@ -14,12 +14,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute import eggs, protocol
 from nubes.compute.models import Allocation, Cluster, Container, Egg, EggCategory, Job, Node
-from nubes.compute.schemas import AllocationCreate, ClusterCreate, ContainerCreate, EggUpdate, NodeCreate, NodeUsage
+from nubes.compute.schemas import (
+    AllocationCreate,
+    ClusterCreate,
+    ContainerCreate,
+    ContainerUpdate,
+    EggCategoryCreate,
+    EggCategoryUpdate,
+    EggUpdate,
+    NodeCreate,
+    NodeUsage,
+    RestartPolicy,
+)
 from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
@@ -142,11 +153,7 @@ async def register_node(*, session: AsyncSession, token: str, origin: Origin) ->
     node = await session.scalar(select(Node).where(Node.registration_token_hash == _digest(token)).with_for_update())
     if node is None or node.registration_expires_at is None or node.registration_expires_at < utcnow():
         raise NotFound("This registration token is unknown, used or expired; create the node again for a new one.")
-    credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
-    node.registration_token_hash = None
-    node.registration_expires_at = None
-    node.credential_hash = _digest(credential)
-    node.status = "offline"
+    credential = issue_node_credential(node)
     await session.flush()
     await audit.record(
         session=session,
@@ -157,6 +164,17 @@ async def register_node(*, session: AsyncSession, token: str, origin: Origin) ->
         target_id=node.id,
     )
     return node, credential
+
+
+def issue_node_credential(node: Node) -> str:
+    """A new credential for the node's agent (any earlier one stops working); only its hash is kept."""
+    credential = CREDENTIAL_PREFIX + secrets.token_urlsafe(32)
+    node.registration_token_hash = None
+    node.registration_expires_at = None
+    node.credential_hash = _digest(credential)
+    if node.status != "online":
+        node.status = "offline"
+    return credential
 
 
 async def node_by_credential(*, session: AsyncSession, credential: str) -> Node | None:
@@ -252,28 +270,29 @@ async def import_egg(
     return egg
 
 
-async def list_eggs(*, session: AsyncSession) -> list[Egg]:
-    """Every egg, by name."""
-    return list(await session.scalars(select(Egg).order_by(Egg.name, Egg.id)))
+async def list_eggs(*, session: AsyncSession, category_id: uuid.UUID | None = None) -> list[Egg]:
+    """Every egg (of one category when given), by name."""
+    query = select(Egg)
+    if category_id is not None:
+        query = query.where(Egg.category_id == category_id)
+    return list(await session.scalars(query.order_by(Egg.name, Egg.id)))
 
 
-async def get_egg(*, session: AsyncSession, egg_id: uuid.UUID) -> Egg:
-    """An egg, or 404."""
-    egg = await session.get(Egg, egg_id)
-    if egg is None:
-        raise NotFound("No such egg.")
-    return egg
-
-
-async def update_egg(*, session: AsyncSession, principal: Principal, egg_id: uuid.UUID, egg_in: EggUpdate, origin: Origin) -> Egg:
-    """Change an egg's name, author or description, in its columns and in its file (so an export carries them)."""
+async def update_egg(
+    *, session: AsyncSession, principal: Principal, egg_id: uuid.UUID, update_in: EggUpdate, origin: Origin
+) -> Egg:
+    """Rename, describe or re-shelve an egg; name, author and description go into its file too (an export carries them)."""
     egg = await get_egg(session=session, egg_id=egg_id)
-    changes = egg_in.model_dump(exclude_unset=True, exclude_none=True)
-    if not changes:
-        return egg
-    for field, value in changes.items():
+    if update_in.category_id is not None:
+        await get_egg_category(session=session, category_id=update_in.category_id)
+        egg.category_id = update_in.category_id
+    elif update_in.uncategorized:
+        egg.category_id = None
+    fields = update_in.model_dump(include={"name", "author", "description"}, exclude_unset=True, exclude_none=True)
+    for field, value in fields.items():
         setattr(egg, field, value)
-    egg.document = {**egg.document, **changes}  # a new dict: the JSON column sees the change
+    if fields:
+        egg.document = {**egg.document, **fields}  # a new dict: the JSON column sees the change
     await session.flush()
     await audit.record(
         session=session,
@@ -282,8 +301,106 @@ async def update_egg(*, session: AsyncSession, principal: Principal, egg_id: uui
         principal=principal,
         target_type="egg",
         target_id=egg.id,
-        detail={"fields": sorted(changes)},
+        detail=update_in.model_dump(mode="json", exclude_unset=True),
     )
+    return egg
+
+
+# --- egg categories --------------------------------------------------------------------------------
+
+
+async def list_egg_categories(*, session: AsyncSession) -> list[tuple[EggCategory, int]]:
+    """Every category by name, with its number of eggs."""
+    counts = {
+        row[0]: int(row[1])
+        for row in await session.execute(
+            select(Egg.category_id, func.count()).where(Egg.category_id.is_not(None)).group_by(Egg.category_id)
+        )
+    }
+    categories = await session.scalars(select(EggCategory).order_by(EggCategory.name))
+    return [(category, counts.get(category.id, 0)) for category in categories]
+
+
+async def get_egg_category(*, session: AsyncSession, category_id: uuid.UUID) -> EggCategory:
+    """A category, or 404."""
+    category = await session.get(EggCategory, category_id)
+    if category is None:
+        raise NotFound("No such egg category.")
+    return category
+
+
+async def _category_name_free(*, session: AsyncSession, name: str, besides: uuid.UUID | None = None) -> None:
+    query = select(EggCategory.id).where(EggCategory.name == name)
+    if besides is not None:
+        query = query.where(EggCategory.id != besides)
+    if await session.scalar(query):
+        raise Conflict(f"An egg category named {name!r} exists; choose another name.")
+
+
+async def create_egg_category(
+    *, session: AsyncSession, principal: Principal, category_in: EggCategoryCreate, origin: Origin
+) -> EggCategory:
+    """A new category; names are unique."""
+    await _category_name_free(session=session, name=category_in.name)
+    category = EggCategory(name=category_in.name, description=category_in.description)
+    session.add(category)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="compute.egg_category.create",
+        origin=origin,
+        principal=principal,
+        target_type="egg_category",
+        target_id=category.id,
+    )
+    return category
+
+
+async def update_egg_category(
+    *, session: AsyncSession, principal: Principal, category_id: uuid.UUID, update_in: EggCategoryUpdate, origin: Origin
+) -> tuple[EggCategory, int]:
+    """Rename or describe a category."""
+    category = await get_egg_category(session=session, category_id=category_id)
+    if update_in.name is not None:
+        await _category_name_free(session=session, name=update_in.name, besides=category.id)
+        category.name = update_in.name
+    if update_in.description is not None:
+        category.description = update_in.description
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="compute.egg_category.update",
+        origin=origin,
+        principal=principal,
+        target_type="egg_category",
+        target_id=category.id,
+        detail=update_in.model_dump(mode="json", exclude_unset=True),
+    )
+    count = await session.scalar(select(func.count()).select_from(Egg).where(Egg.category_id == category.id))
+    return category, int(count or 0)
+
+
+async def delete_egg_category(*, session: AsyncSession, principal: Principal, category_id: uuid.UUID, origin: Origin) -> None:
+    """Remove a category; its eggs stay, uncategorized."""
+    category = await get_egg_category(session=session, category_id=category_id)
+    await session.execute(update(Egg).where(Egg.category_id == category.id).values(category_id=None))
+    await session.delete(category)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="compute.egg_category.delete",
+        origin=origin,
+        principal=principal,
+        target_type="egg_category",
+        target_id=category_id,
+    )
+
+
+async def get_egg(*, session: AsyncSession, egg_id: uuid.UUID) -> Egg:
+    """An egg, or 404."""
+    egg = await session.get(Egg, egg_id)
+    if egg is None:
+        raise NotFound("No such egg.")
     return egg
 
 
@@ -307,15 +424,36 @@ class Placement:
     """Where a new container goes."""
 
     node: Node
-    allocation: Allocation
+    allocations: list[Allocation]
+
+    @property
+    def allocation(self) -> Allocation:
+        """The first allocation: SERVER_IP and SERVER_PORT."""
+        return self.allocations[0]
 
 
-async def place(*, session: AsyncSession, cluster_id: uuid.UUID, cpu: int, memory_mb: int, disk_mb: int) -> Placement:
-    """A node of the cluster with room for these limits and a free allocation (online nodes first); 409 says what is short."""
+async def place(
+    *,
+    session: AsyncSession,
+    cluster_id: uuid.UUID,
+    cpu: int,
+    memory_mb: int,
+    disk_mb: int,
+    count: int = 1,
+    chosen: list[uuid.UUID] | None = None,
+) -> Placement:
+    """A node of the cluster with room for these limits and `count` free allocations (online nodes first).
+
+    With `chosen` allocations, their node is the only candidate and exactly they are claimed. 409 says what is short.
+    """
     await get_cluster(session=session, cluster_id=cluster_id)
-    nodes = list(
-        await session.scalars(select(Node).where(Node.cluster_id == cluster_id, Node.status != "revoked").order_by(Node.name))
-    )
+    query = select(Node).where(Node.cluster_id == cluster_id, Node.status != "revoked")
+    picked: list[Allocation] = []
+    if chosen is not None:
+        picked = await _chosen_allocations(session=session, cluster_id=cluster_id, allocation_ids=chosen)
+        query = query.where(Node.id == picked[0].node_id)
+        count = 0  # the chosen ones are known free
+    nodes = list(await session.scalars(query.order_by(Node.name)))
     if not nodes:
         raise Conflict("This cluster has no usable node; an administrator must add and register one.")
     used = {
@@ -352,8 +490,11 @@ async def place(*, session: AsyncSession, cluster_id: uuid.UUID, cpu: int, memor
         short = [
             f"{what} (needs {need}{unit}, {max(free, 0)}{unit} free)" for what, (free, need, unit) in room.items() if free < need
         ]
-        if not free_ports.get(node.id):
-            short.append("a free allocation (ip:port)")
+        if free_ports.get(node.id, 0) < count:
+            wanted = (
+                "a free allocation (ip:port)" if count == 1 else f"{count} free allocations ({free_ports.get(node.id, 0)} free)"
+            )
+            short.append(wanted)
         if short:
             shortages.append(f"{node.name}: {', '.join(short)}")
         else:
@@ -361,21 +502,59 @@ async def place(*, session: AsyncSession, cluster_id: uuid.UUID, cpu: int, memor
     if not fitting:
         raise Conflict("No node of this cluster can take the container; short of " + "; ".join(shortages) + ".")
     fitting.sort(key=lambda item: (item[0], item[1], item[2].name))
+    if picked:
+        return Placement(node=fitting[0][2], allocations=picked)
     for _, _, node in fitting:
-        allocation = await _claim_allocation(session=session, node_id=node.id)
-        if allocation is not None:
-            return Placement(node=node, allocation=allocation)
+        allocations = await _claim_allocations(session=session, node_id=node.id, count=count)
+        if len(allocations) == count:
+            return Placement(node=node, allocations=allocations)
     raise Conflict("Every free allocation was just taken; try again.")
 
 
-async def _claim_allocation(*, session: AsyncSession, node_id: uuid.UUID) -> Allocation | None:
-    return await session.scalar(
-        select(Allocation)
-        .where(Allocation.node_id == node_id, Allocation.container_id.is_(None))
-        .order_by(Allocation.ip, Allocation.port)
-        .limit(1)
-        .with_for_update(skip_locked=True)
+async def _claim_allocations(*, session: AsyncSession, node_id: uuid.UUID, count: int) -> list[Allocation]:
+    return list(
+        await session.scalars(
+            select(Allocation)
+            .where(Allocation.node_id == node_id, Allocation.container_id.is_(None))
+            .order_by(Allocation.ip, Allocation.port)
+            .limit(count)
+            .with_for_update(skip_locked=True)
+        )
     )
+
+
+async def _chosen_allocations(
+    *, session: AsyncSession, cluster_id: uuid.UUID, allocation_ids: list[uuid.UUID]
+) -> list[Allocation]:
+    """The asked allocations, in the order asked: all free, all of one node of the cluster (422/409 otherwise)."""
+    wanted = list(dict.fromkeys(allocation_ids))
+    found = {
+        allocation.id: allocation
+        for allocation in await session.scalars(
+            select(Allocation)
+            .join(Node, Node.id == Allocation.node_id)
+            .where(Allocation.id.in_(wanted), Node.cluster_id == cluster_id)
+        )
+    }
+    missing = [str(allocation_id) for allocation_id in wanted if allocation_id not in found]
+    if missing:
+        raise UnprocessableEntity(
+            f"No such allocation in this cluster: {', '.join(missing)}.",
+            errors=[FieldError(loc=["body", "allocation_ids"], msg="unknown allocation", type="value_error")],
+        )
+    # Sorted as ports_of() gives them: the lowest is SERVER_PORT, at creation and on every later start alike.
+    allocations = sorted(
+        (found[allocation_id] for allocation_id in wanted), key=lambda allocation: (allocation.ip, allocation.port)
+    )
+    if len({allocation.node_id for allocation in allocations}) > 1:
+        raise UnprocessableEntity(
+            "The allocations of one container must all be on one node.",
+            errors=[FieldError(loc=["body", "allocation_ids"], msg="allocations of several nodes", type="value_error")],
+        )
+    taken = [f"{allocation.ip}:{allocation.port}" for allocation in allocations if allocation.container_id is not None]
+    if taken:
+        raise Conflict(f"These allocations are used by another container: {', '.join(taken)}.")
+    return allocations
 
 
 # --- containers ------------------------------------------------------------------------------------
@@ -404,7 +583,7 @@ async def ports_of(*, session: AsyncSession, container_ids: list[uuid.UUID]) -> 
     found: dict[uuid.UUID, list[tuple[str, int]]] = {container_id: [] for container_id in container_ids}
     if container_ids:
         for allocation in await session.scalars(
-            select(Allocation).where(Allocation.container_id.in_(container_ids)).order_by(Allocation.port)
+            select(Allocation).where(Allocation.container_id.in_(container_ids)).order_by(Allocation.ip, Allocation.port)
         ):
             if allocation.container_id is not None:
                 found[allocation.container_id].append((allocation.ip, allocation.port))
@@ -427,7 +606,13 @@ async def create_container(
     environment = eggs.resolve_environment(document, requested)
     limits = container_in.limits
     placement = await place(
-        session=session, cluster_id=container_in.cluster_id, cpu=limits.cpu, memory_mb=limits.memory_mb, disk_mb=limits.disk_mb
+        session=session,
+        cluster_id=container_in.cluster_id,
+        cpu=limits.cpu,
+        memory_mb=limits.memory_mb,
+        disk_mb=limits.disk_mb,
+        count=container_in.allocations or 1,
+        chosen=container_in.allocation_ids,
     )
     builtins = {
         "SERVER_MEMORY": str(limits.memory_mb),
@@ -449,16 +634,16 @@ async def create_container(
         startup=eggs.render_startup(document.startup, environment, builtins),
         state="installing",
         desired_state="running" if container_in.start else "stopped",
+        **_restart_columns(container_in.restart),
     )
     session.add(container)
     await session.flush()
+    ids = [allocation.id for allocation in placement.allocations]
     claimed = await session.execute(
-        update(Allocation)
-        .where(Allocation.id == placement.allocation.id, Allocation.container_id.is_(None))
-        .values(container_id=container.id)
+        update(Allocation).where(Allocation.id.in_(ids), Allocation.container_id.is_(None)).values(container_id=container.id)
     )
-    if getattr(claimed, "rowcount", 1) != 1:
-        raise Conflict("That allocation was just taken by another container; try again.")
+    if getattr(claimed, "rowcount", len(ids)) != len(ids):
+        raise Conflict("An allocation was just taken by another container; try again.")
     job = await _enqueue(session=session, container=container, action="create", principal=principal)
     await audit.record(
         session=session,
@@ -467,9 +652,53 @@ async def create_container(
         principal=principal,
         target_type="container",
         target_id=container.id,
-        detail={"egg": egg.name, "node": placement.node.name},
+        detail={"egg": egg.name, "node": placement.node.name, "allocations": len(ids)},
     )
     return container, job
+
+
+def _restart_columns(policy: RestartPolicy) -> dict[str, Any]:
+    return {
+        "restart_policy": policy.mode,
+        "restart_max_retries": policy.max_retries,
+        "restart_window_seconds": policy.window_seconds,
+        "restart_backoff_seconds": policy.backoff_seconds,
+    }
+
+
+def restart_policy_of(container: Container) -> RestartPolicy:
+    """A container's restart policy as the API shows it."""
+    return RestartPolicy(
+        mode="on-crash" if container.restart_policy == "on-crash" else "never",
+        max_retries=container.restart_max_retries,
+        window_seconds=container.restart_window_seconds,
+        backoff_seconds=container.restart_backoff_seconds,
+    )
+
+
+async def update_container(
+    *, session: AsyncSession, principal: Principal, container_id: uuid.UUID, update_in: ContainerUpdate, origin: Origin
+) -> Container:
+    """Rename a container or change its restart policy."""
+    container = await get_container(session=session, principal=principal, container_id=container_id)
+    changed: dict[str, Any] = {}
+    if update_in.name is not None and update_in.name != container.name:
+        container.name = changed["name"] = update_in.name
+    if update_in.restart is not None:
+        for column, value in _restart_columns(update_in.restart).items():
+            setattr(container, column, value)
+        changed["restart"] = update_in.restart.model_dump()
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="compute.container.update",
+        origin=origin,
+        principal=principal,
+        target_type="container",
+        target_id=container.id,
+        detail=changed,
+    )
+    return container
 
 
 async def power(
@@ -486,6 +715,7 @@ async def power(
         container.desired_state = "stopped"
         container.state = "stopping"
     container.state_reason = ""
+    await _drop_pending_restarts(session=session, container=container, superseded_by=action)
     job = await _enqueue(session=session, container=container, action=action, principal=principal)
     await audit.record(
         session=session,
@@ -505,6 +735,7 @@ async def delete_container(
     container = await get_container(session=session, principal=principal, container_id=container_id)
     container.desired_state = "deleted"
     container.state = "deleting"
+    await _drop_pending_restarts(session=session, container=container, superseded_by="delete")
     job = await _enqueue(session=session, container=container, action="delete", principal=principal)
     await audit.record(
         session=session,
@@ -515,6 +746,73 @@ async def delete_container(
         target_id=container.id,
     )
     return container, job
+
+
+AUTO_RESTART_ACTOR = "auto-restart"
+MAX_RESTART_BACKOFF = 300
+
+
+async def _drop_pending_restarts(*, session: AsyncSession, container: Container, superseded_by: str) -> None:
+    """An auto-restart still waiting for its backoff gives way to what a user asked for."""
+    await session.execute(
+        update(Job)
+        .where(Job.container_id == container.id, Job.status == "queued", Job.actor_name == AUTO_RESTART_ACTOR)
+        .values(status="failed", error=f"Superseded by a {superseded_by} asked for meanwhile.", finished_at=utcnow())
+    )
+
+
+async def _after_crash(*, session: AsyncSession, container: Container, reason: str) -> None:
+    """A crash under an `on-crash` policy queues a start after the backoff; past the retries the container stays crashed."""
+    container.state = "crashed"
+    container.state_reason = reason[:500]
+    if container.restart_policy != "on-crash" or container.desired_state != "running":
+        return
+    window = timedelta(seconds=container.restart_window_seconds)
+    restarts = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(
+                Job.container_id == container.id,
+                Job.actor_name == AUTO_RESTART_ACTOR,
+                Job.created_at >= utcnow() - window,
+                Job.error.not_like("Superseded%"),
+            )
+        )
+        or 0
+    )
+    if restarts >= container.restart_max_retries:
+        container.desired_state = "stopped"  # or a reconnect's reconciliation would start it again
+        container.state_reason = (
+            f"Crashed {restarts + 1} times within {container.restart_window_seconds} s; auto-restart gave up after "
+            f"{restarts} restarts. Last: {reason}"
+        )[:500]
+        return
+    delay = min(container.restart_backoff_seconds * 2**restarts, MAX_RESTART_BACKOFF)
+    session.add(
+        Job(
+            tenant_id=container.tenant_id,
+            actor_name=AUTO_RESTART_ACTOR,
+            action="start",
+            container_id=container.id,
+            target_id=str(container.id),
+            node_id=container.node_id,
+            not_before=utcnow() + timedelta(seconds=delay),
+            output=f"Restart {restarts + 1} of at most {container.restart_max_retries} after a crash: {reason}"[:4000],
+        )
+    )
+    container.state_reason = f"{reason}; restarting in {delay} s ({restarts + 1} of {container.restart_max_retries})"[:500]
+    await session.flush()
+
+
+async def next_due(*, session: AsyncSession, node_id: uuid.UUID) -> float | None:
+    """Seconds until the node's next delayed job may be sent (None when none waits)."""
+    due = await session.scalar(
+        select(func.min(Job.not_before)).where(Job.node_id == node_id, Job.status == "queued", Job.not_before.is_not(None))
+    )
+    if due is None:
+        return None
+    return max((due - utcnow()).total_seconds(), 0.0)
 
 
 async def _enqueue(*, session: AsyncSession, container: Container, action: str, principal: Principal | None) -> Job:
@@ -584,7 +882,13 @@ async def commands_for_node(*, session: AsyncSession, node_id: uuid.UUID, includ
     statuses = ("queued", "sent") if include_sent else ("queued",)
     jobs = list(
         await session.scalars(
-            select(Job).where(Job.node_id == node_id, Job.status.in_(statuses)).order_by(Job.created_at, Job.id)
+            select(Job)
+            .where(
+                Job.node_id == node_id,
+                Job.status.in_(statuses),
+                or_(Job.not_before.is_(None), Job.not_before <= utcnow()),
+            )
+            .order_by(Job.created_at, Job.id)
         )
     )
     commands = []
@@ -616,7 +920,7 @@ async def apply_result(*, session: AsyncSession, node_id: uuid.UUID, result: pro
     if job is None or job.status in {"succeeded", "failed"}:
         return []  # another node's job, or a result already recorded (a re-sent command answered twice)
     job.status = "succeeded" if result.ok else "failed"
-    job.output = result.output[-65_536:]
+    job.output = "\n".join(part for part in (job.output, result.output) if part)[-65_536:]  # kept: why it was queued
     job.error = result.error[:4000]
     job.finished_at = utcnow()
     container = await session.get(Container, job.container_id) if job.container_id else None
@@ -638,7 +942,9 @@ async def apply_result(*, session: AsyncSession, node_id: uuid.UUID, result: pro
         # What the agent saw after the action wins over what the action should have done (it may have crashed at once).
         observed = result.state if result.state in {"running", "stopped", "crashed"} else None
         container.state = _observed_to_state(observed) if observed else _AFTER_SUCCESS[job.action]
-        container.state_reason = "exited right after starting" if observed == "crashed" else ""
+        container.state_reason = ""
+        if observed == "crashed":
+            await _after_crash(session=session, container=container, reason="exited right after starting")
         if job.action == "create" and container.desired_state == "running":
             start = await _enqueue(session=session, container=container, action="start", principal=None)
             container.state = "starting"
@@ -669,6 +975,8 @@ async def apply_event(*, session: AsyncSession, node_id: uuid.UUID, event: proto
         return
     container.state = _observed_to_state(event.state)
     container.state_reason = event.reason[:500]
+    if event.state == "crashed":
+        await _after_crash(session=session, container=container, reason=event.reason or "crashed")
     if event.enforced:
         container.desired_state = "stopped"  # or the reconciler would start it again
     await session.flush()

@@ -31,7 +31,7 @@ import obstore
 import structlog
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy import update as update_rows
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.config import Settings
 from nubes.core.db import utcnow
@@ -637,7 +637,7 @@ async def sweep_versions(*, session: AsyncSession, storage: Storage) -> int:
     return freed
 
 
-async def sweeper(sessions: Any, storage: Storage, *, every: float = 300.0) -> None:
+async def sweeper(sessions: async_sessionmaker[AsyncSession], storage: Storage, *, every: float = 300.0) -> None:
     """The periodic sweep: expired uploads and version retention, every `every` seconds, for the process's life."""
     while True:
         await asyncio.sleep(every)

@@ -1057,6 +1057,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{node_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A small WebP preview of an image (404 `thumbnail-not-ready` while it is being made) */
+        get: operations["files-thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files/{node_id}/copy": {
         parameters: {
             query?: never;
@@ -1229,6 +1246,354 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{node_id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who it is shared with */
+        get: operations["files-shares-list"];
+        put?: never;
+        /** Share with a user or a group */
+        post: operations["files-shares-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{node_id}/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a share (or leave one made to you) */
+        delete: operations["files-shares-delete"];
+        options?: never;
+        head?: never;
+        /** Change a share's permission */
+        patch: operations["files-shares-update"];
+        trace?: never;
+    };
+    "/api/shares/with-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shared with me */
+        get: operations["shares-with-me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{node_id}/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public links of a file or folder */
+        get: operations["files-links-list"];
+        put?: never;
+        /** Make a public link */
+        post: operations["files-links-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{node_id}/links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a public link */
+        delete: operations["files-links-delete"];
+        options?: never;
+        head?: never;
+        /** Change a public link */
+        patch: operations["files-links-update"];
+        trace?: never;
+    };
+    "/api/files/link-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rules your links must follow */
+        get: operations["files-link-policy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/settings/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's public link policy */
+        get: operations["admin-settings-links"];
+        /** Set the organization's public link policy */
+        put: operations["admin-settings-links-update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a public link opens (a folder's listing for view and edit links) */
+        get: operations["public-link-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/links/{token}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a link's password (attempts are rate-limited) */
+        post: operations["public-link-unlock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/links/{token}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download what a link opens (Range honoured; a folder comes as a zip) */
+        get: operations["public-link-download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/links/{token}/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload through an edit link or a drop box (multipart, field `file`); it counts on the owner's quota */
+        post: operations["public-link-upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find people and groups of your organization (to share with) */
+        get: operations["directory-search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a tus upload (Upload-Length; Upload-Metadata filename, parent_id or target_id, filetype) */
+        post: operations["uploads-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/uploads/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Cancel a tus upload */
+        delete: operations["uploads-terminate"];
+        options?: never;
+        /** A tus upload's offset */
+        head: operations["uploads-offset"];
+        /** Append bytes to a tus upload (Upload-Offset, optional Upload-Checksum sha1/sha256) */
+        patch: operations["uploads-append"];
+        trace?: never;
+    };
+    "/api/files/presign-upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived URL to PUT a file's bytes to; then call files-finalize */
+        post: operations["files-presign-upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blobs/upload/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Receive the bytes of a presigned upload (the token is the credential; single use) */
+        put: operations["blobs-presigned-put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make the file from a presigned upload's bytes (size and sha256 are checked) */
+        post: operations["files-finalize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{node_id}/presign-download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived URL that downloads this file without credentials */
+        post: operations["files-presign-download"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blobs/download/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download through a presigned URL (Range supported; the token is the credential) */
+        get: operations["blobs-presigned-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tenants/{tenant_id}/files-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's version retention and storage quota */
+        get: operations["admin-tenants-files-settings"];
+        /** Set a tenant's version retention and storage quota */
+        put: operations["admin-tenants-files-settings-update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clusters": {
         parameters: {
             query?: never;
@@ -1381,26 +1746,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/eggs/import": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Import a Pterodactyl egg
-         * @description Store an egg exported from Pterodactyl (or written by hand); a bad file is refused naming each bad field.
-         */
-        post: operations["eggs-import"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/eggs/{egg_id}": {
         parameters: {
             query?: never;
@@ -1424,9 +1769,77 @@ export interface paths {
         head?: never;
         /**
          * Edit an egg
-         * @description Change an egg's name, author or description (its export carries the change).
+         * @description Rename an egg, change its author or description (its export carries them) or move it to another category.
          */
         patch: operations["eggs-update"];
+        trace?: never;
+    };
+    "/api/egg-categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Egg categories
+         * @description The shelves eggs are sorted on, with how many eggs each holds.
+         */
+        get: operations["egg-categories-list"];
+        put?: never;
+        /**
+         * Add an egg category
+         * @description A new, empty category (platform administrators).
+         */
+        post: operations["egg-categories-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/egg-categories/{category_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an egg category
+         * @description Remove a category; its eggs stay, without a category.
+         */
+        delete: operations["egg-categories-delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename an egg category
+         * @description Change a category's name or description.
+         */
+        patch: operations["egg-categories-update"];
+        trace?: never;
+    };
+    "/api/eggs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a Pterodactyl egg
+         * @description Store an egg exported from Pterodactyl (or written by hand); a bad file is refused naming each bad field.
+         */
+        post: operations["eggs-import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/eggs/{egg_id}/export": {
@@ -1494,7 +1907,11 @@ export interface paths {
         delete: operations["containers-delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename a container or change its restart policy
+         * @description Settings that apply without recreating the container (the restart policy applies from the next crash).
+         */
+        patch: operations["containers-update"];
         trace?: never;
     };
     "/api/containers/{container_id}/power": {
@@ -1591,6 +2008,94 @@ export interface paths {
          * @description A single-use ticket, valid for seconds, that opens this container's console and no other (`?ticket=`).
          */
         post: operations["containers-console-ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a directory of a container's volume
+         * @description The entries of a directory (the volume's root when `path` is empty), directories first.
+         */
+        get: operations["containers-files-list"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an entry of a container's volume
+         * @description A file, a symlink (not what it points at) or a directory with all it holds.
+         */
+        delete: operations["containers-files-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/files/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file of a container's volume
+         * @description The file's bytes, streamed from the node in chunks (only regular files; a symlink is refused).
+         */
+        get: operations["containers-files-download"];
+        /**
+         * Write or upload a file into a container's volume
+         * @description Stream the body to the node into a hidden part file, then rename it over `path` (nothing half written).
+         */
+        put: operations["containers-files-upload"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/files/mkdir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a directory in a container's volume
+         * @description A new directory; its parent must exist.
+         */
+        post: operations["containers-files-mkdir"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/files/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rename or move an entry of a container's volume
+         * @description Move `path` to `target` inside the volume; the target must not exist.
+         */
+        post: operations["containers-files-rename"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1788,6 +2293,14 @@ export interface components {
              */
             file: string;
         };
+        /** Body_public-link-upload */
+        "Body_public-link-upload": {
+            /**
+             * File
+             * @description The file; its filename is the new file's name.
+             */
+            file: string;
+        };
         /**
          * CheckResult
          * @description The outcome of one readiness check.
@@ -1892,6 +2405,51 @@ export interface components {
              * @default false
              */
             start: boolean;
+            restart?: components["schemas"]["RestartPolicy"];
+            /**
+             * Allocations
+             * @description How many ip:port allocations to bind (1 when absent; the lowest is SERVER_PORT).
+             */
+            allocations?: number | null;
+            /**
+             * Allocation Ids
+             * @description Exactly these free allocations (all of one node) instead.
+             */
+            allocation_ids?: string[] | null;
+        };
+        /**
+         * ContainerFile
+         * @description One entry of a container's volume; symlinks are listed but never followed.
+         */
+        ContainerFile: {
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
+            /**
+             * Kind
+             * @description file | directory | symlink | other
+             */
+            kind: string;
+            /** Size */
+            size: number;
+            /** Mode */
+            mode: number;
+            /**
+             * Modified
+             * @description Seconds since the epoch.
+             */
+            modified: number;
+        };
+        /**
+         * ContainerFileList
+         * @description A directory of a container's volume.
+         */
+        ContainerFileList: {
+            /** Path */
+            path: string;
+            /** Entries */
+            entries: components["schemas"]["ContainerFile"][];
         };
         /**
          * ContainerLogs
@@ -1957,11 +2515,21 @@ export interface components {
             state_reason: string;
             /** Ports */
             ports?: components["schemas"]["PortRead"][];
+            restart?: components["schemas"]["RestartPolicy"];
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * ContainerUpdate
+         * @description Settings of a container that change without recreating it.
+         */
+        ContainerUpdate: {
+            /** Name */
+            name?: string | null;
+            restart?: components["schemas"]["RestartPolicy"] | null;
         };
         /**
          * CurrentPassword
@@ -1970,6 +2538,77 @@ export interface components {
         CurrentPassword: {
             /** Password */
             password: string;
+        };
+        /**
+         * DirectoryEntry
+         * @description A user or group of your organization you can share with.
+         */
+        DirectoryEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "user" | "group";
+            /** Name */
+            name: string;
+            /**
+             * Detail
+             * @description The username of a user, the description of a group.
+             */
+            detail: string;
+        };
+        /**
+         * DirectoryPage
+         * @description People and groups matching a search.
+         */
+        DirectoryPage: {
+            /** Items */
+            items: components["schemas"]["DirectoryEntry"][];
+        };
+        /**
+         * EggCategoryCreate
+         * @description A new egg category.
+         */
+        EggCategoryCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+        };
+        /**
+         * EggCategoryRead
+         * @description An egg category and how many eggs it holds.
+         */
+        EggCategoryRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Eggs */
+            eggs: number;
+        };
+        /**
+         * EggCategoryUpdate
+         * @description Changes to an egg category.
+         */
+        EggCategoryUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
         };
         /**
          * EggRead
@@ -2003,7 +2642,7 @@ export interface components {
         };
         /**
          * EggUpdate
-         * @description The basic fields of an egg an administrator may change; the file's other parts change by importing it again.
+         * @description Changes to an egg's name, author, description (written into its file too, so an export carries them) or category.
          */
         EggUpdate: {
             /** Name */
@@ -2012,6 +2651,17 @@ export interface components {
             author?: string | null;
             /** Description */
             description?: string | null;
+            /**
+             * Category Id
+             * @description The category to move it to.
+             */
+            category_id?: string | null;
+            /**
+             * Uncategorized
+             * @description Take it out of its category.
+             * @default false
+             */
+            uncategorized: boolean;
         };
         /**
          * EggVariableRead
@@ -2066,6 +2716,16 @@ export interface components {
             parent_id?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * FileMove
+         * @description Rename or move an entry inside the volume.
+         */
+        FileMove: {
+            /** Path */
+            path: string;
+            /** Target */
+            target: string;
         };
         /**
          * FilePage
@@ -2142,20 +2802,58 @@ export interface components {
             parent_id?: string | null;
         };
         /**
-         * FolderCreate
-         * @description A new folder.
+         * FilesSettingsRead
+         * @description A tenant's version retention, quota and use.
          */
-        FolderCreate: {
+        FilesSettingsRead: {
             /**
-             * Parent Id
-             * @description Where to create it; your root when null.
+             * Keep Versions
+             * @description Earlier versions kept per file; 0: no limit.
              */
-            parent_id?: string | null;
+            keep_versions: number;
             /**
-             * Name
-             * @description At most 255 bytes of UTF-8; no '/', control characters, '.' or '..'.
+             * Keep Days
+             * @description Days an earlier version is kept; 0: no limit.
              */
-            name: string;
+            keep_days: number;
+            /**
+             * Quota Bytes
+             * @description The tenant's own quota; null: the server default.
+             */
+            quota_bytes: number | null;
+            /**
+             * Default Quota Bytes
+             * @description The server's default tenant quota; null: none.
+             */
+            default_quota_bytes: number | null;
+            /**
+             * Default User Quota Bytes
+             * @description The server's default user quota; null: none.
+             */
+            default_user_quota_bytes: number | null;
+            /** Used Bytes */
+            used_bytes: number;
+        };
+        /**
+         * FilesSettingsUpdate
+         * @description New retention for a tenant (and, for platform administrators, its quota).
+         */
+        FilesSettingsUpdate: {
+            /**
+             * Keep Versions
+             * @description Earlier versions kept per file; 0: no limit.
+             */
+            keep_versions: number;
+            /**
+             * Keep Days
+             * @description Days an earlier version is kept; 0: no limit.
+             */
+            keep_days: number;
+            /**
+             * Quota Bytes
+             * @description Platform administrators only; bytes, null: the server default.
+             */
+            quota_bytes?: number | null;
         };
         /**
          * FolderListing
@@ -2305,6 +3003,138 @@ export interface components {
              * @default 256
              */
             pids: number;
+        };
+        /**
+         * LinkCreate
+         * @description A public link; expiry and password as the tenant's link policy allows.
+         */
+        LinkCreate: {
+            /**
+             * Kind
+             * @description view: read; edit: read and upload; upload: a drop box, upload only.
+             * @default view
+             * @enum {string}
+             */
+            kind: "view" | "edit" | "upload";
+            /**
+             * Expires At
+             * @description When it stops working; the policy's default when absent.
+             */
+            expires_at?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Max Downloads */
+            max_downloads?: number | null;
+        };
+        /**
+         * LinkPolicyRead
+         * @description The organization's rules for public links.
+         */
+        LinkPolicyRead: {
+            /**
+             * Default Expiry Days
+             * @description Expiry given to a link made without one; null: none.
+             */
+            default_expiry_days: number | null;
+            /**
+             * Max Expiry Days
+             * @description The longest a link may live; null: no limit.
+             */
+            max_expiry_days: number | null;
+            /** Require Password */
+            require_password: boolean;
+        };
+        /**
+         * LinkPolicyUpdate
+         * @description New rules for public links (a default longer than the maximum is cut to the maximum).
+         */
+        LinkPolicyUpdate: {
+            /** Default Expiry Days */
+            default_expiry_days?: number | null;
+            /** Max Expiry Days */
+            max_expiry_days?: number | null;
+            /**
+             * Require Password
+             * @default false
+             */
+            require_password: boolean;
+        };
+        /**
+         * LinkRead
+         * @description A public link of a file or folder.
+         */
+        LinkRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Node Id
+             * Format: uuid
+             */
+            node_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "view" | "edit" | "upload";
+            /**
+             * Token
+             * @description The secret part of the link; anyone who has it can use the link.
+             */
+            token: string;
+            /**
+             * Url Path
+             * @description Where the link opens, e.g. /s/<token>.
+             */
+            url_path: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Has Password */
+            has_password: boolean;
+            /** Max Downloads */
+            max_downloads: number | null;
+            /** Download Count */
+            download_count: number;
+            created_by: components["schemas"]["PartyRef"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * LinkUnlock
+         * @description The link's password.
+         */
+        LinkUnlock: {
+            /** Password */
+            password: string;
+        };
+        /**
+         * LinkUnlocked
+         * @description Proof that the password was given: sent back as the `X-Link-Access` header (browsers get a cookie too).
+         */
+        LinkUnlocked: {
+            /** Access Token */
+            access_token: string;
+            /** Expires In */
+            expires_in: number;
+        };
+        /**
+         * LinkUpdate
+         * @description Change a link; a field left out is unchanged, `password: null` removes the password.
+         */
+        LinkUpdate: {
+            /** Kind */
+            kind?: ("view" | "edit" | "upload") | null;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Max Downloads */
+            max_downloads?: number | null;
         };
         /**
          * Me
@@ -2546,6 +3376,19 @@ export interface components {
             allocations_used: number;
         };
         /**
+         * PartyRef
+         * @description A user or a group, by id and display name.
+         */
+        PartyRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
          * PasskeyCreate
          * @description The credential the browser created (`credential.toJSON()`), with a name to recognise it by.
          */
@@ -2675,6 +3518,87 @@ export interface components {
             action: "start" | "stop" | "restart" | "kill";
         };
         /**
+         * PresignDownloadRead
+         * @description A URL that downloads one file without credentials until it expires.
+         */
+        PresignDownloadRead: {
+            /** Url */
+            url: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /**
+         * PresignFinalize
+         * @description Which presigned upload to turn into a file.
+         */
+        PresignFinalize: {
+            /**
+             * Upload Id
+             * Format: uuid
+             */
+            upload_id: string;
+        };
+        /**
+         * PresignUpload
+         * @description What a presigned upload will bring: where it goes, its name, its exact size and (optionally) its sha256.
+         */
+        PresignUpload: {
+            /**
+             * Parent Id
+             * @description The folder to upload into; your root when absent.
+             */
+            parent_id?: string | null;
+            /**
+             * Target Id
+             * @description A file to give new content (a new version) instead.
+             */
+            target_id?: string | null;
+            /**
+             * Name
+             * @description At most 255 bytes of UTF-8; no '/', control characters, '.' or '..'.
+             */
+            name: string;
+            /**
+             * Size
+             * @description The exact number of bytes that will be PUT.
+             */
+            size: number;
+            /**
+             * Sha256
+             * @description Checked at finalize when given.
+             */
+            sha256?: string | null;
+            /** Content Type */
+            content_type?: string | null;
+        };
+        /**
+         * PresignUploadRead
+         * @description Where and how to send the bytes; then POST /api/files/finalize with `upload_id`.
+         */
+        PresignUploadRead: {
+            /**
+             * Upload Id
+             * Format: uuid
+             */
+            upload_id: string;
+            /** Url */
+            url: string;
+            /** Method */
+            method: string;
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /**
          * Problem
          * @description An RFC 9457 problem document; `type` is stable and safe to branch on.
          */
@@ -2698,12 +3622,95 @@ export interface components {
             errors?: components["schemas"]["FieldError"][] | null;
         };
         /**
+         * PublicEntry
+         * @description One file or folder inside a shared folder, as a link's visitor sees it.
+         */
+        PublicEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "folder" | "file";
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * PublicLinkInfo
+         * @description What a public link opens: the item, and for a folder (view and edit links) what it holds.
+         */
+        PublicLinkInfo: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "view" | "edit" | "upload";
+            /**
+             * Node Kind
+             * @enum {string}
+             */
+            node_kind: "root" | "folder" | "file";
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Downloads Left */
+            downloads_left: number | null;
+            /**
+             * Folder Id
+             * @description The folder listed (the link's folder or one below it).
+             */
+            folder_id: string | null;
+            /**
+             * Path
+             * @description From the link's folder down to the listed folder's parent.
+             */
+            path: components["schemas"]["PublicEntry"][];
+            /**
+             * Items
+             * @description The listed folder's content; null for files and drop boxes.
+             */
+            items: components["schemas"]["PublicEntry"][] | null;
+        };
+        /**
          * QuotaRead
          * @description Your storage: bytes used (current files, versions and trash) and the limits that apply.
          */
         QuotaRead: {
             /** Used Bytes */
             used_bytes: number;
+            /**
+             * Trash Bytes
+             * @description Of `used_bytes`: the current content of what is in your trash.
+             */
+            trash_bytes: number;
+            /**
+             * Versions Bytes
+             * @description Of `used_bytes`: earlier versions of your files.
+             */
+            versions_bytes: number;
             /**
              * Quota Bytes
              * @description Your quota; null when you have none.
@@ -2818,6 +3825,36 @@ export interface components {
             require_email_verification: boolean;
         };
         /**
+         * RestartPolicy
+         * @description What happens when the container crashes (exits on its own with an error code).
+         */
+        RestartPolicy: {
+            /**
+             * Mode
+             * @default never
+             * @enum {string}
+             */
+            mode: "never" | "on-crash";
+            /**
+             * Max Retries
+             * @description Restarts allowed within the window; then it stays crashed.
+             * @default 3
+             */
+            max_retries: number;
+            /**
+             * Window Seconds
+             * @description The window the restarts are counted in.
+             * @default 600
+             */
+            window_seconds: number;
+            /**
+             * Backoff Seconds
+             * @description Wait before the first restart; doubled for each next one (at most 5 minutes).
+             * @default 5
+             */
+            backoff_seconds: number;
+        };
+        /**
          * RoleCreate
          * @description A custom role.
          */
@@ -2925,6 +3962,115 @@ export interface components {
              * @default false
              */
             current: boolean;
+        };
+        /**
+         * ShareRead
+         * @description Who a file or folder is shared with, and how.
+         */
+        ShareRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Node Id
+             * Format: uuid
+             */
+            node_id: string;
+            user: components["schemas"]["PartyRef"] | null;
+            group: components["schemas"]["PartyRef"] | null;
+            /**
+             * Permission
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+            shared_by: components["schemas"]["PartyRef"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * ShareUpdate
+         * @description A new permission for a share.
+         */
+        ShareUpdate: {
+            /**
+             * Permission
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+        };
+        /**
+         * ShareWithGroup
+         * @description Share with one group of your organization (its members, as they come and go).
+         */
+        ShareWithGroup: {
+            /**
+             * Group Id
+             * Format: uuid
+             */
+            group_id: string;
+            /**
+             * Permission
+             * @description view < edit < reshare; each includes the ones before it.
+             * @default view
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+        };
+        /**
+         * ShareWithUser
+         * @description Share with one user of your organization.
+         */
+        ShareWithUser: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /**
+             * Permission
+             * @description view < edit < reshare; each includes the ones before it.
+             * @default view
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+        };
+        /**
+         * SharedItem
+         * @description Something shared with you, directly or through a group; `permission` is the most any of those shares grants.
+         */
+        SharedItem: {
+            node: components["schemas"]["FileRead"];
+            /**
+             * Permission
+             * @enum {string}
+             */
+            permission: "view" | "edit" | "reshare";
+            shared_by: components["schemas"]["PartyRef"] | null;
+            /**
+             * Via Groups
+             * @description The groups it reaches you through (empty when shared with you directly).
+             */
+            via_groups: components["schemas"]["PartyRef"][];
+            /**
+             * Shared At
+             * Format: date-time
+             */
+            shared_at: string;
+        };
+        /**
+         * SharedWithMe
+         * @description Everything shared with you.
+         */
+        SharedWithMe: {
+            /** Items */
+            items: components["schemas"]["SharedItem"][];
+            /** Total */
+            total: number;
         };
         /**
          * TenantCreate
@@ -3240,6 +4386,35 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Created By
+             * @description Who wrote this content (null when that account is gone).
+             */
+            created_by: string | null;
+        };
+        /**
+         * FolderCreate
+         * @description A new directory inside the volume.
+         */
+        nubes__compute__files_api__FolderCreate: {
+            /** Path */
+            path: string;
+        };
+        /**
+         * FolderCreate
+         * @description A new folder.
+         */
+        nubes__files__schemas__FolderCreate: {
+            /**
+             * Parent Id
+             * @description Where to create it; your root when null.
+             */
+            parent_id?: string | null;
+            /**
+             * Name
+             * @description At most 255 bytes of UTF-8; no '/', control characters, '.' or '..'.
+             */
+            name: string;
         };
     };
     responses: never;
@@ -5926,7 +7101,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["FolderCreate"];
+                "application/json": components["schemas"]["nubes__files__schemas__FolderCreate"];
             };
         };
         responses: {
@@ -6393,6 +7568,58 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["FileRead"];
                 };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-thumbnail": {
+        parameters: {
+            query?: {
+                /** @description The longest side wanted, in pixels. */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Client error */
             "4XX": {
@@ -6943,6 +8170,1271 @@ export interface operations {
             };
         };
     };
+    "files-shares-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-shares-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareWithUser"] | components["schemas"]["ShareWithGroup"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-shares-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-shares-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "shares-with-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedWithMe"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-links-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-links-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-links-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-links-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-link-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPolicyRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-settings-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPolicyRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-settings-links-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPolicyRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "public-link-get": {
+        parameters: {
+            query?: {
+                /** @description A folder under the link's folder to list. */
+                node_id?: string | null;
+            };
+            header?: {
+                /** @description The access_token from /unlock (browsers send a cookie instead). */
+                "X-Link-Access"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicLinkInfo"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "public-link-unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkUnlock"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkUnlocked"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "public-link-download": {
+        parameters: {
+            query?: {
+                /** @description A file or folder under the link's folder. */
+                node_id?: string | null;
+            };
+            header?: {
+                /** @description The access_token from /unlock (browsers send a cookie instead). */
+                "X-Link-Access"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The content (a zip for a folder) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description The asked byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "public-link-upload": {
+        parameters: {
+            query?: {
+                /** @description A folder under an edit link's folder to upload into. */
+                node_id?: string | null;
+            };
+            header?: {
+                /** @description The access_token from /unlock (browsers send a cookie instead). */
+                "X-Link-Access"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_public-link-upload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicEntry"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "directory-search": {
+        parameters: {
+            query?: {
+                /** @description Part of a username, display name or group name. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "uploads-create": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version the client speaks: 1.0.0 (another answers 412). */
+                "Tus-Resumable"?: string;
+                /** @description The file's size in bytes. */
+                "Upload-Length": string;
+                /** @description Comma-separated `key base64(value)` pairs: filename, filetype, and parent_id (a folder) or target_id (a file to give a new version). */
+                "Upload-Metadata"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created; Location is the upload's URL */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "uploads-terminate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "uploads-offset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "uploads-append": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The tus version the client speaks: 1.0.0 (another answers 412). */
+                "Tus-Resumable"?: string;
+                /** @description Where this chunk starts; must equal the upload's offset. */
+                "Upload-Offset": string;
+                /** @description `sha1 <base64>` or `sha256 <base64>` of this chunk. */
+                "Upload-Checksum"?: string;
+            };
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The next bytes of the upload, starting at Upload-Offset. */
+        requestBody: {
+            content: {
+                "application/offset+octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-presign-upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresignUpload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresignUploadRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "blobs-presigned-put": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file's bytes, exactly as many as the presign request declared. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PresignFinalize"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-presign-download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresignDownloadRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "blobs-presigned-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Partial Content */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-tenants-files-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilesSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-tenants-files-settings-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilesSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilesSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "clusters-list": {
         parameters: {
             query?: never;
@@ -7329,7 +9821,10 @@ export interface operations {
     };
     "eggs-list": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the eggs of this category. */
+                category_id?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7343,6 +9838,304 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EggRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "eggs-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                egg_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "egg-categories-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggCategoryRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "egg-categories-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggCategoryCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggCategoryRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "egg-categories-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "egg-categories-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EggCategoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EggCategoryRead"];
                 };
             };
             /** @description Client error */
@@ -7513,134 +10306,6 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EggRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "eggs-get": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                egg_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EggRead"];
-                };
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "eggs-delete": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                egg_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Client error */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Server error */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                    "application/json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    "eggs-update": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                egg_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EggUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7887,6 +10552,52 @@ export interface operations {
             };
         };
     };
+    "containers-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContainerUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "containers-power": {
         parameters: {
             query?: never;
@@ -8085,6 +10796,281 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsoleTicket"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-list": {
+        parameters: {
+            query?: {
+                /** @description A path relative to the container's volume, e.g. `config/server.properties`. */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerFileList"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-delete": {
+        parameters: {
+            query?: {
+                /** @description The file or folder, relative to the volume (required). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-download": {
+        parameters: {
+            query?: {
+                /** @description The file or folder, relative to the volume (required). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-upload": {
+        parameters: {
+            query?: {
+                /** @description The file or folder, relative to the volume (required). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file's bytes, as is; the file is replaced at once when all of them arrived. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerFile"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-mkdir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["nubes__compute__files_api__FolderCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerFile"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "containers-files-rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileMove"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerFile"];
                 };
             };
             /** @description Client error */

@@ -89,7 +89,7 @@ function EditEgg({ egg, onSaved }: { egg: Egg; onSaved: (egg: Egg) => void }) {
         event.preventDefault();
         setBusy(true);
         setError(null);
-        updateEgg(egg.id, { name: name.trim(), author: author.trim(), description }).then(
+        updateEgg(egg.id, { name: name.trim(), author: author.trim(), description, uncategorized: false }).then(
           (saved) => {
             setBusy(false);
             onSaved(saved);

@@ -1,0 +1,409 @@
+"""Containers on a real Docker Engine, against Docker itself measured in the same run; and 500 agents on one server.
+
+- `container_create_to_running`: `POST /api/containers` (start) until the API says `running`, and
+  `container_start_to_running`: `POST .../power start` until `running`, each as a ratio to `docker run -d`
+  of the same test image (the median of several, each measured here). A real `nubes serve` and a real
+  `nubes agent` process; the egg has no install script (the install is the egg's own business).
+- `console_lines_per_s`: lines a WebSocket console client receives per second from a container that
+  prints as fast as it can, as a ratio to what `docker logs -f` of the same container delivers over as long.
+- `agents_command_round_trip`: 500 simulated agents (one process, each its own WebSocket speaking
+  the protocol) connected to one server; `GET /api/containers/{id}/logs` is a command to a container's
+  agent and its answer: p50 and p99 of that round trip, as a ratio to `GET /api/health` on the same server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+from bench.harness import BenchError, Options, Result, Server, free_port, nubes_server, wait_ready
+from nubes.compute import protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGE = "nubes-test/busybox:1"
+PASSWORD = "Bench-Granite-Falcon-73"  # noqa: S105 - a throwaway server's first admin
+SERVER_ENV = {"NUBES_ADMIN_PASSWORD": PASSWORD, "NUBES_LOGIN_RATE_LIMIT": "100000/minute", "NUBES_ACCESS_TOKEN_TTL": "3600"}
+STARTS = 5
+FAKE_AGENTS = 500
+ROUND_TRIPS = 300
+CONSOLE_SECONDS = 5.0
+
+
+def _egg(name: str, startup: str) -> dict[str, Any]:
+    return {
+        "meta": {"version": "PTDL_v2"},
+        "name": name,
+        "author": "bench@nubes.example",
+        "docker_images": {"Busybox": IMAGE},
+        "startup": startup,
+        "config": {"stop": "^C"},
+        "variables": [],
+    }
+
+
+def _docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def _docker_ready() -> None:
+    result = subprocess.run([str(ROOT / "scripts" / "test-docker.sh"), "start"], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BenchError(f"no Docker Engine (scripts/test-docker.sh start): {result.stderr.strip()[-500:]}")
+
+
+class Api:
+    def __init__(self, server: Server) -> None:
+        self.http = httpx.Client(base_url=server.url(""), timeout=60)
+        token = self.call("POST", "/api/auth/login", 200, json={"username": "admin", "password": PASSWORD})["access_token"]
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, status: int, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code != status:
+            raise BenchError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response.json() if response.content else None
+
+    def wait_state(self, container_id: str, state: str, within: float = 120) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if self.call("GET", f"/api/containers/{container_id}", 200)["state"] == state:
+                return
+            time.sleep(0.02)
+        raise BenchError(f"container {container_id} not {state} within {within:.0f} s")
+
+
+def _site(api: Api, name: str, ports: int) -> tuple[str, str, str]:
+    cluster = api.call("POST", "/api/clusters", 201, json={"name": name})["id"]
+    node = api.call(
+        "POST", "/api/nodes", 201, json={"name": name, "cluster_id": cluster, "cpu": 400, "memory_mb": 8192, "disk_mb": 100_000}
+    )
+    if ports:
+        free = sorted({free_port() for _ in range(ports)})
+        api.call(
+            "POST", f"/api/nodes/{node['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": [str(port) for port in free]}
+        )
+    return cluster, node["id"], node["registration_token"]
+
+
+@contextlib.contextmanager
+def _agent(server: Server, token: str, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log = (workdir / "agent.log").open("wb")
+    command = [str(Path(sys.executable).parent / "nubes"), "agent", "--server", server.url("").rstrip("/"), "--token", token]
+    process = subprocess.Popen([*command, "--state-dir", str(workdir / "agent")], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def _lifecycle(api: Api, server: Server, workdir: Path) -> list[Result]:
+    cluster, node_id, token = _site(api, "docker", ports=STARTS + 2)
+    try:
+        return _measure(api, server, workdir, (cluster, node_id, token))
+    finally:
+        # Whatever the run left (a delete not carried out before the server stopped) goes with it.
+        for name in _docker("ps", "-aq", "--filter", f"label=io.nubes.node={node_id}").split():
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def _measure(api: Api, server: Server, workdir: Path, site: tuple[str, str, str]) -> list[Result]:
+    cluster, node_id, token = site
+    sleeper = api.call("POST", "/api/eggs/import", 201, json=_egg("Sleeper", "exec sleep 3600"))["id"]
+    chatter = api.call(
+        "POST", "/api/eggs/import", 201, json=_egg("Chatter", 'i=0; while true; do echo "line $i"; i=$((i+1)); done')
+    )["id"]
+    created: list[float] = []
+    started: list[float] = []
+    baseline: list[float] = []
+    with _agent(server, token, workdir):
+        deadline = time.monotonic() + 60
+        while api.call("GET", f"/api/nodes/{node_id}", 200)["status"] != "online":
+            if time.monotonic() > deadline:
+                raise BenchError("the agent did not connect")
+            time.sleep(0.1)
+        limits = {"cpu": 100, "memory_mb": 64, "disk_mb": 100, "pids": 64}
+        for index in range(STARTS):
+            body = {"name": f"s{index}", "egg_id": sleeper, "cluster_id": cluster, "limits": limits, "start": True}
+            begun = time.perf_counter()
+            container_id = api.call("POST", "/api/containers", 202, json=body)["container"]["id"]
+            api.wait_state(container_id, "running")
+            created.append(time.perf_counter() - begun)
+            api.call("POST", f"/api/containers/{container_id}/power", 202, json={"action": "kill"})
+            api.wait_state(container_id, "stopped")
+            begun = time.perf_counter()
+            api.call("POST", f"/api/containers/{container_id}/power", 202, json={"action": "start"})
+            api.wait_state(container_id, "running")
+            started.append(time.perf_counter() - begun)
+            api.call("DELETE", f"/api/containers/{container_id}", 202)
+            name = f"nubes-bench-{uuid.uuid4().hex[:8]}"
+            begun = time.perf_counter()
+            _docker("run", "-d", "--name", name, "--memory", "64m", "--pids-limit", "64", IMAGE, "sleep", "3600")
+            baseline.append(time.perf_counter() - begun)
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+            print(
+                f"containers: round {index + 1}: create {created[-1]:.2f} s, start {started[-1]:.2f} s, "
+                f"docker run {baseline[-1]:.2f} s",
+                file=sys.stderr,
+            )
+        console = _console(api, server, cluster, chatter)
+    docker_s = _median(baseline)
+    return [
+        {
+            "benchmark": "container_create_to_running",
+            "unit": "s",
+            "nubes_s": round(_median(created), 3),
+            "docker_run_s": round(docker_s, 3),
+            "ratio": round(_median(created) / docker_s, 2),
+            "rounds": STARTS,
+        },
+        {
+            "benchmark": "container_start_to_running",
+            "unit": "s",
+            "nubes_s": round(_median(started), 3),
+            "docker_run_s": round(docker_s, 3),
+            "ratio": round(_median(started) / docker_s, 2),
+            "rounds": STARTS,
+        },
+        console,
+    ]
+
+
+def _console(api: Api, server: Server, cluster: str, egg_id: str) -> Result:
+    body = {
+        "name": "chatter",
+        "egg_id": egg_id,
+        "cluster_id": cluster,
+        "start": True,
+        "limits": {"cpu": 100, "memory_mb": 64, "disk_mb": 1000},
+    }
+    container_id = api.call("POST", "/api/containers", 202, json=body)["container"]["id"]
+    api.wait_state(container_id, "running")
+    url = server.url(f"/api/ws/containers/{container_id}").replace("http://", "ws://")
+    token = api.http.headers["Authorization"]
+
+    async def count() -> int:
+        lines = 0
+        async with websockets.connect(url, additional_headers={"Authorization": token}, max_size=2**24) as ws:
+            deadline = time.monotonic() + CONSOLE_SECONDS
+            while (left := deadline - time.monotonic()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), left))
+                    if frame.get("type") == "output":
+                        lines += len(frame["lines"])
+        return lines
+
+    ws_lines = asyncio.run(count())
+    follower = subprocess.Popen(
+        ["docker", "logs", "-f", "--since", "0s", f"nubes-{container_id}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    docker_lines = 0
+    if follower.stdout is None:
+        raise BenchError("docker logs -f gave no output pipe")
+    stop_at = time.monotonic() + CONSOLE_SECONDS
+    timer = threading.Timer(CONSOLE_SECONDS, follower.kill)
+    timer.start()
+    for _ in follower.stdout:
+        if time.monotonic() < stop_at:
+            docker_lines += 1
+    timer.cancel()
+    follower.wait()
+    api.call("DELETE", f"/api/containers/{container_id}", 202)
+    print(
+        f"containers: console {ws_lines} lines, docker logs -f {docker_lines} lines in {CONSOLE_SECONDS:.0f} s", file=sys.stderr
+    )
+    return {
+        "benchmark": "console_lines_per_s",
+        "unit": "lines/s",
+        "websocket": round(ws_lines / CONSOLE_SECONDS),
+        "docker_logs_f": round(docker_lines / CONSOLE_SECONDS),
+        "ratio": round(ws_lines / max(docker_lines, 1), 3),
+        "seconds": CONSOLE_SECONDS,
+    }
+
+
+# --- 500 simulated agents ------------------------------------------------------------------------------
+
+
+async def _fake_agent(
+    url: str, credential: str, *, ready: asyncio.Event, connected: list[int], retries: list[int], stop: asyncio.Event
+) -> None:
+    """One simulated agent: connect (retrying with backoff as the real one does), hello, answer commands."""
+    delay = 0.5
+    while True:
+        try:
+            ws = await websockets.connect(
+                url, additional_headers={"Authorization": f"Bearer {credential}"}, max_size=2**22, open_timeout=60
+            )
+            break
+        except (OSError, TimeoutError, websockets.InvalidStatus, websockets.InvalidHandshake):
+            retries.append(1)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+    async with ws:
+        welcome = protocol.server_message.validate_json(await ws.recv())
+        if not isinstance(welcome, protocol.Welcome):
+            raise BenchError("no welcome")
+        await ws.send(protocol.Hello(agent_version="bench").model_dump_json())
+        connected.append(1)
+        if len(connected) == FAKE_AGENTS:
+            ready.set()
+        receiver = asyncio.create_task(_answer_commands(ws))
+        await stop.wait()
+        receiver.cancel()
+
+
+async def _answer_commands(ws: Any) -> None:
+    async for text in ws:
+        message = protocol.server_message.validate_json(text)
+        if isinstance(message, protocol.Command):
+            state = "stopped" if message.action in {"create", "stop", "kill", "logs"} else "running"
+            result = protocol.CommandResult(
+                command_id=message.id,
+                idempotency_key=message.idempotency_key,
+                container_id=message.container_id,
+                ok=True,
+                state=state,
+                output="a log line\n" if message.action == "logs" else "",
+            )
+            await ws.send(result.model_dump_json())
+        elif isinstance(message, protocol.Ping):
+            await ws.send(protocol.Heartbeat().model_dump_json())
+
+
+def _round_trips(api: Api, containers: list[str]) -> tuple[list[float], list[float]]:
+    """Milliseconds of each command round trip (`logs` to a simulated agent), and of `GET /api/health` in between."""
+    trips, health = [], []
+    for index in range(ROUND_TRIPS):
+        begun = time.perf_counter()
+        api.call("GET", f"/api/containers/{containers[index % len(containers)]}/logs?tail=1", 200)
+        trips.append((time.perf_counter() - begun) * 1000)
+        begun = time.perf_counter()
+        api.call("GET", "/api/health", 200)
+        health.append((time.perf_counter() - begun) * 1000)
+    return trips, health
+
+
+def _agents(api: Api, server: Server) -> Result:
+    cluster = api.call("POST", "/api/clusters", 201, json={"name": "many"})["id"]
+    egg_id = api.call("POST", "/api/eggs/import", 201, json=_egg("Fake", "true"))["id"]
+    credentials: list[tuple[str, str]] = []
+    started = time.perf_counter()
+    for index in range(FAKE_AGENTS):
+        node = api.call(
+            "POST",
+            "/api/nodes",
+            201,
+            json={"name": f"fake-{index:03}", "cluster_id": cluster, "cpu": 100, "memory_mb": 1024, "disk_mb": 1024},
+        )
+        registered = api.call("POST", "/api/nodes/register", 200, json={"token": node["registration_token"]})
+        credentials.append((node["id"], registered["credential"]))
+        if index < 50:
+            api.call("POST", f"/api/nodes/{node['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": ["30000"]})
+    print(f"containers: {FAKE_AGENTS} nodes registered in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    url = server.url("/api/ws/agent").replace("http://", "ws://")
+    loop = asyncio.new_event_loop()
+    ready, stop = asyncio.Event(), asyncio.Event()
+    connected: list[int] = []
+    retries: list[int] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def connect_all() -> None:
+        for _, credential in credentials:
+            agent = _fake_agent(url, credential, ready=ready, connected=connected, retries=retries, stop=stop)
+            tasks.append(asyncio.create_task(agent))
+            await asyncio.sleep(0.01)  # a ramp, as real agents come up
+        await asyncio.wait_for(ready.wait(), 300)
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(connect_all(), loop).result(timeout=400)
+        deadline = time.monotonic() + 120
+        while (online := sum(1 for node in api.call("GET", "/api/nodes", 200) if node["status"] == "online")) < FAKE_AGENTS:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        print(
+            f"containers: {len(connected)} fake agents connected ({len(retries)} retried connects), {online} nodes online",
+            file=sys.stderr,
+        )
+        containers = []
+        for index in range(20):
+            body = {
+                "name": f"f{index}",
+                "egg_id": egg_id,
+                "cluster_id": cluster,
+                "limits": {"cpu": 10, "memory_mb": 16, "disk_mb": 10},
+            }
+            containers.append(api.call("POST", "/api/containers", 202, json=body)["container"]["id"])
+        installed = []
+        for container_id in containers:
+            with contextlib.suppress(BenchError):  # a node whose connection is still being set up: left out
+                api.wait_state(container_id, "stopped", within=120)
+                installed.append(container_id)
+        if not installed:
+            raise BenchError("no container got installed on the simulated agents")
+        containers = installed
+        for container_id in containers[:5]:  # warm-up
+            api.call("GET", f"/api/containers/{container_id}/logs", 200)
+        trips, health = _round_trips(api, containers)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        time.sleep(1)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+    return {
+        "benchmark": "agents_command_round_trip",
+        "unit": "ms",
+        "agents": len(connected),
+        "nodes_online": online,
+        "connect_retries": len(retries),
+        "p50_ms": round(_percentile(trips, 0.5), 2),
+        "p99_ms": round(_percentile(trips, 0.99), 2),
+        "health_p50_ms": round(_percentile(health, 0.5), 2),
+        "health_p99_ms": round(_percentile(health, 0.99), 2),
+        "ratio": round(_percentile(trips, 0.5) / _percentile(health, 0.5), 2),
+        "round_trips": ROUND_TRIPS,
+        "containers": len(containers),
+    }
+
+
+def run(options: Options) -> list[Result]:
+    """One server for the Docker figures, another for the 500 agents."""
+    del options  # counts, not durations, drive these
+    _docker_ready()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="nubes-bench-") as raw:
+        workdir = Path(raw)
+        with nubes_server(workdir, **SERVER_ENV) as server:
+            wait_ready(server, "/api/ready")
+            results += _lifecycle(Api(server), server, workdir)
+    with tempfile.TemporaryDirectory(prefix="nubes-bench-") as raw, nubes_server(Path(raw), **SERVER_ENV) as server:
+        wait_ready(server, "/api/ready")
+        results.append(_agents(Api(server), server))
+    return results

@@ -1,0 +1,58 @@
+"""The console's input budget per user and container, with a clock the test moves."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from nubes.agent.runner import batched
+from nubes.compute.console import InputLimiter
+
+
+def test_lines_beyond_the_burst_are_dropped_until_the_budget_refills() -> None:
+    limiter = InputLimiter(lines_per_second=10, lines_burst=20, bytes_per_second=8192, bytes_burst=16384)
+    user, container, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    allowed = [limiter.allow(user, container, 10, now=100.0) for _ in range(25)]
+    assert allowed.count(True) == 20
+    assert allowed[20:] == [False] * 5
+    assert limiter.allow(user, other, 10, now=100.0), "another container has its own budget"
+    assert limiter.allow(uuid.uuid4(), container, 10, now=100.0), "another user too"
+    assert not limiter.allow(user, container, 10, now=100.05)
+    assert limiter.allow(user, container, 10, now=100.2), "a fifth of a second gives lines back"
+    assert [limiter.allow(user, container, 10, now=105.0) for _ in range(21)].count(True) == 20
+
+
+def test_bytes_are_limited_too_and_notices_come_once_a_second() -> None:
+    limiter = InputLimiter(lines_per_second=1000, lines_burst=1000, bytes_per_second=1000, bytes_burst=4000)
+    user, container = uuid.uuid4(), uuid.uuid4()
+    assert limiter.allow(user, container, 3999, now=0.0)
+    assert not limiter.allow(user, container, 100, now=0.0)
+    assert limiter.allow(user, container, 98, now=0.1), "0.1 s refills about 100 bytes: a 98-byte line and its newline"
+    assert limiter.should_notice(user, container, now=5.0)
+    assert not limiter.should_notice(user, container, now=5.5)
+    assert limiter.should_notice(user, container, now=6.1)
+
+
+async def _chunks(count: int, fail: bool = False) -> AsyncIterator[list[str]]:
+    for number in range(count):
+        yield [f"line {number}"]
+    if fail:
+        raise OSError("docker went away")
+
+
+async def test_console_lines_are_batched_in_order_and_errors_come_after_them() -> None:
+    batches = [batch async for batch in batched(_chunks(5000))]
+    assert [line for batch in batches for line in batch] == [f"line {number}" for number in range(5000)]
+    assert len(batches) < 100, "many small chunks travel as few messages"
+    assert max(len(batch) for batch in batches) <= 2000 + 1
+    seen: list[str] = []
+
+    async def drain() -> None:
+        async for batch in batched(_chunks(10, fail=True)):
+            seen.extend(batch)
+
+    with pytest.raises(OSError, match="docker went away"):
+        await drain()
+    assert seen == [f"line {number}" for number in range(10)]
