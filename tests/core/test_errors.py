@@ -6,6 +6,8 @@ JSON-body endpoint of its own yet); they use the same router factory every domai
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -48,6 +50,14 @@ async def commit_fails(session: SessionDep) -> dict[str, str]:
 @probe.post("/clash", operation_id="probe-clash")
 async def clash() -> None:
     raise Conflict("A widget with that name exists; try 'widget (2)'.")
+
+
+@probe.post("/echo", operation_id="probe-echo")
+async def echo(body: dict[str, str]) -> None:
+    # A detail quoting what the client sent inside an encoded field (as WebAuthn's clientDataJSON is),
+    # out of reach of the body's own NUL and surrogate check.
+    inner = json.loads(base64.b64decode(body["encoded"]))
+    raise Conflict(f"Unexpected keys: {', '.join(sorted(inner))}")
 
 
 @probe.get("/crash", operation_id="probe-crash")
@@ -163,6 +173,14 @@ async def test_streamed_oversized_body_is_413(probe_client: httpx.AsyncClient, a
 async def test_domain_error_keeps_its_type_and_detail(probe_client: httpx.AsyncClient) -> None:
     body = assert_problem(await probe_client.post("/api/probe/clash"), 409, "conflict")
     assert body["detail"] == "A widget with that name exists; try 'widget (2)'."
+
+
+async def test_a_detail_quoting_a_lone_surrogate_is_still_a_problem(probe_client: httpx.AsyncClient) -> None:
+    # "\\ud800" in JSON is a lone surrogate: valid JSON, but not encodable as UTF-8.
+    encoded = base64.b64encode(b'{"\\ud800": 1}').decode()
+    response = await probe_client.post("/api/probe/echo", json={"encoded": encoded})
+    body = assert_problem(response, 409, "conflict")
+    assert body["detail"] == "Unexpected keys: \ud800"
 
 
 async def test_crash_is_problem_500_without_internals(probe_client: httpx.AsyncClient) -> None:

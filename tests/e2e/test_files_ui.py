@@ -103,3 +103,29 @@ async def test_folders_uploads_rename_and_trash(files_page: Page, server: Server
     # browser logs the deliberate 409 of the clashing rename. Nothing else may go wrong.
     unexpected = [problem for problem in problems if not (problem.endswith("/content") or "409 (Conflict)" in problem)]
     assert unexpected == []
+
+
+async def test_a_large_file_goes_up_resumably_in_chunks(files_page: Page, server: Server) -> None:
+    """Past the threshold (32 MiB) the queue uploads with tus: a creation, then one PATCH per 16 MiB chunk."""
+    page = files_page
+    problems = _collect_problems(page)
+    content = secrets.token_bytes(40 * 1024 * 1024)
+    name = f"large-{secrets.token_hex(4)}.bin"
+    tus_requests: list[str] = []
+    page.on("request", lambda request: tus_requests.append(request.method) if "/api/uploads" in request.url else None)
+    await page.goto(server.url + "/files")
+    await expect(page.get_by_role("heading", name="Files")).to_be_visible()
+
+    payload: FilePayload = {"name": name, "mimeType": "application/octet-stream", "buffer": content}
+    await page.get_by_test_id("upload-input").set_input_files(files=[payload])
+    await expect(page.locator('[data-testid="upload"][data-state="done"]')).to_have_count(1, timeout=120_000)
+    row = page.locator(f'[data-testid="file-row"][data-name="{name}"]')
+    await expect(row).to_be_visible()
+
+    assert tus_requests.count("POST") == 1
+    assert tus_requests.count("PATCH") == 3  # 16 + 16 + 8 MiB
+    file_id = await row.get_attribute("data-id")
+    downloaded = await page.request.get(f"{server.url}/api/files/{file_id}/content")
+    assert downloaded.status == 200
+    assert await downloaded.body() == content
+    assert problems == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -166,12 +167,19 @@ def problem_response(
         request_id=request_id,
         errors=list(errors) if errors is not None else None,
     )
-    return JSONResponse(
+    return ProblemResponse(
         {**(extensions or {}), **problem.model_dump(exclude_none=True)},
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+class ProblemResponse(JSONResponse):
+    """A problem document, rendered ASCII-only: a detail that echoes hostile input (a lone surrogate) still encodes."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def _field_errors(raw: Sequence[Any]) -> list[FieldError]:

@@ -1,18 +1,41 @@
 /** The upload queue: files wait, go up a few at a time with progress and speed, can be cancelled and retried. */
 import { useEffect, useState, useSyncExternalStore } from "react";
 
-import { uploadFile, type FileEntry } from "../../api/files";
+import { getEntry, uploadFile, type FileEntry } from "../../api/files";
 import { toApiError, type ApiError } from "../../api/problem";
+import { RESUMABLE_THRESHOLD_BYTES, uploadResumable } from "../../api/uploads";
 
 /** How many files go up at once; the rest wait in the queue. */
 const PARALLEL = 3;
 
 /**
- * Send one file into a folder: the single place where the upload path is chosen.
- * (A resumable tus path for large files can be switched in here without touching the queue.)
+ * Send one file into a folder: the single place where the upload path is chosen. Large files go
+ * resumably (tus, 16 MiB chunks, each durable on the server: a dropped connection or a reload carries
+ * on from the last one); small ones in one request.
  */
-export function startUpload(file: File, parentId: string | null, onProgress: (sent: number) => void, signal: AbortSignal): Promise<FileEntry> {
-  return uploadFile(file, parentId, onProgress, signal);
+export async function startUpload(
+  file: File,
+  parentId: string | null,
+  onProgress: (sent: number) => void,
+  signal: AbortSignal,
+): Promise<FileEntry> {
+  if (file.size <= RESUMABLE_THRESHOLD_BYTES) return uploadFile(file, parentId, onProgress, signal);
+  const upload = uploadResumable(file, parentId, (sent) => {
+    onProgress(sent);
+  });
+  const cancel = (): void => {
+    void upload.cancel();
+  };
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    const id = await upload.done;
+    return await getEntry(id, signal);
+  } catch (caught) {
+    if (signal.aborted) throw new DOMException("The upload was cancelled.", "AbortError");
+    throw caught;
+  } finally {
+    signal.removeEventListener("abort", cancel);
+  }
 }
 
 export interface UploadItem {
