@@ -384,3 +384,45 @@ async def test_egg_categories_shelve_eggs(client: httpx.AsyncClient, platform: S
     kept = await _ok(await client.get(f"/api/eggs/{echo['id']}", headers=admin.headers))
     assert kept["category_id"] is None, "the egg stays, uncategorized"
     assert (await client.delete(f"/api/egg-categories/{games['id']}", headers=platform.headers)).status_code == 404
+
+
+async def test_a_chosen_node_takes_the_container_or_says_why(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn
+) -> None:
+    ids = await _infrastructure(client, platform, ports=["25600-25601"])
+    second = await _ok(
+        await client.post(
+            "/api/nodes",
+            json={
+                "name": f"n-{uuid.uuid4().hex[:6]}",
+                "cluster_id": ids["cluster"],
+                "cpu": 200,
+                "memory_mb": 64,
+                "disk_mb": 10_000,
+            },
+            headers=platform.headers,
+        ),
+        201,
+    )
+    await _ok(
+        await client.post(
+            f"/api/nodes/{second['id']}/allocations", json={"ip": "127.0.0.2", "ports": ["25600"]}, headers=platform.headers
+        ),
+        201,
+    )
+    placed = await _ok(
+        await client.post("/api/containers", json=_container(ids, node_id=ids["node"]), headers=admin.headers), 202
+    )
+    assert placed["container"]["node_id"] == ids["node"]
+    too_small = await client.post(
+        "/api/containers",
+        json=_container(ids, name="small", node_id=second["id"], limits={"memory_mb": 128}),
+        headers=admin.headers,
+    )
+    assert too_small.status_code == 409
+    assert "memory (needs 128 MiB, 64 MiB free)" in too_small.json()["detail"]
+    elsewhere = await client.post(
+        "/api/containers", json=_container(ids, name="stray", node_id=str(uuid.uuid4())), headers=admin.headers
+    )
+    assert elsewhere.status_code == 422
+    assert elsewhere.json()["errors"][0]["loc"] == ["body", "node_id"]

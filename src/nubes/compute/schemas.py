@@ -238,6 +238,7 @@ class ContainerCreate(BaseModel):
     allocation_ids: list[uuid.UUID] | None = Field(
         default=None, min_length=1, max_length=20, description="Exactly these free allocations (all of one node) instead."
     )
+    node_id: uuid.UUID | None = Field(default=None, description="Place it on this node of the cluster (any that fits if absent).")
 
 
 class ContainerUpdate(BaseModel):

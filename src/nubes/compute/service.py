@@ -441,13 +441,22 @@ async def place(
     disk_mb: int,
     count: int = 1,
     chosen: list[uuid.UUID] | None = None,
+    node_id: uuid.UUID | None = None,
 ) -> Placement:
     """A node of the cluster with room for these limits and `count` free allocations (online nodes first).
 
-    With `chosen` allocations, their node is the only candidate and exactly they are claimed. 409 says what is short.
+    With `node_id`, only that node (422 when it is not a usable node of the cluster); with `chosen`
+    allocations, their node is the only candidate and exactly they are claimed. 409 says what is short.
     """
     await get_cluster(session=session, cluster_id=cluster_id)
     query = select(Node).where(Node.cluster_id == cluster_id, Node.status != "revoked")
+    if node_id is not None:
+        if await session.scalar(query.where(Node.id == node_id).with_only_columns(Node.id)) is None:
+            raise UnprocessableEntity(
+                "That node is not a usable node of this cluster; pick one of the cluster's nodes.",
+                errors=[FieldError(loc=["body", "node_id"], msg="not a usable node of the cluster", type="value_error")],
+            )
+        query = query.where(Node.id == node_id)
     picked: list[Allocation] = []
     if chosen is not None:
         picked = await _chosen_allocations(session=session, cluster_id=cluster_id, allocation_ids=chosen)
@@ -613,6 +622,7 @@ async def create_container(
         disk_mb=limits.disk_mb,
         count=container_in.allocations or 1,
         chosen=container_in.allocation_ids,
+        node_id=container_in.node_id,
     )
     builtins = {
         "SERVER_MEMORY": str(limits.memory_mb),

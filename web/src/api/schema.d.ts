@@ -2416,6 +2416,11 @@ export interface components {
              * @description Exactly these free allocations (all of one node) instead.
              */
             allocation_ids?: string[] | null;
+            /**
+             * Node Id
+             * @description Place it on this node of the cluster (any that fits if absent).
+             */
+            node_id?: string | null;
         };
         /**
          * ContainerFile
