@@ -23,7 +23,11 @@ function join(folder: string, name: string): string {
 }
 
 type Prompt = { kind: "mkdir" } | { kind: "rename"; entry: ContainerFile };
-type Upload = { name: string; sent: number; total: number };
+interface Upload {
+  name: string;
+  sent: number;
+  total: number;
+}
 
 export function ContainerFilesTab({ containerId }: { containerId: string }) {
   const [folder, setFolder] = useState("");
