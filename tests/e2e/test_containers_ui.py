@@ -177,9 +177,9 @@ async def test_a_container_made_in_the_wizard_runs_and_answers_in_the_console(
     )
     await expect(files.get_by_test_id("container-file-row")).to_contain_text("server.properties")
     await expect(files).to_contain_text(f"{len(payload)} B")
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token()}"}, timeout=30) as http:
-        container_id = page.url.rstrip("/").rsplit("/", 1)[-1]
-        stored = http.get(f"/api/containers/{container_id}/files/content", params={"path": "web-folder/server.properties"})
+    container_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token()}"}) as http:
+        stored = await http.get(f"/api/containers/{container_id}/files/content", params={"path": "web-folder/server.properties"})
         assert stored.content == payload, stored.text
     await files.get_by_role("button", name="Rename server.properties").click()
     rename = page.get_by_role("dialog")
@@ -207,6 +207,18 @@ async def test_a_container_made_in_the_wizard_runs_and_answers_in_the_console(
 
     await page.get_by_role("tab", name="settings").click()
     await expect(page.get_by_test_id("container-settings")).to_contain_text(f"127.0.0.1:{site.ports[0]}")
+    # Edit what PATCH takes: a bad name shows the server's reason; then a restart policy is saved.
+    settings = page.get_by_role("form", name="Container settings")
+    await settings.get_by_label("Name").fill("bad/name")
+    await settings.get_by_role("button", name="Save").click()
+    await expect(settings).to_contain_text("should match pattern")
+    problems.remove("console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)")
+    await settings.get_by_label("Name").fill(name)
+    await settings.get_by_label("Restart policy").select_option("on-crash")
+    await settings.get_by_label("Max restarts").fill("5")
+    await settings.get_by_role("button", name="Save").click()
+    await expect(settings).to_contain_text("Saved.")
+    await expect(page.get_by_test_id("container-settings")).to_contain_text("on crash, at most 5 times")
     await _shot(page, artifacts, "settings", engine_name)
     await page.get_by_role("tab", name="jobs").click()
     await expect(page.get_by_test_id("container-jobs")).to_contain_text("create")
