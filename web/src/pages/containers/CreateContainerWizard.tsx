@@ -304,7 +304,7 @@ export function CreateContainerWizard() {
               {eggs.data?.length === 0 && <Alert tone="info">No eggs yet: a platform administrator imports Pterodactyl eggs under Admin → Eggs.</Alert>}
               {grouped.map(({ id: category, name: categoryName, items }) => (
                 <fieldset key={category || "none"}>
-                  {grouped.length > 1 && <legend className="mb-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">{categoryName}</legend>}
+                  {(grouped.length > 1 || category !== "") && <legend className="mb-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">{categoryName}</legend>}
                   <div className="grid gap-3 sm:grid-cols-2">
                     {items.map((item) => (
                       <label
