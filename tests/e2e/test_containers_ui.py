@@ -8,6 +8,7 @@ registration command.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import subprocess
@@ -181,6 +182,11 @@ async def test_a_container_made_in_the_wizard_runs_and_answers_in_the_console(
     )
     await expect(files.get_by_test_id("container-file-row")).to_contain_text("server.properties")
     await expect(files).to_contain_text(f"{len(payload)} B")
+    async with page.expect_download() as downloading:
+        await files.get_by_role("link", name="Download").click()
+    download = await downloading.value
+    assert download.suggested_filename == "server.properties"
+    assert await asyncio.to_thread(Path(await download.path()).read_bytes) == payload
     container_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token()}"}) as http:
         stored = await http.get(f"/api/containers/{container_id}/files/content", params={"path": "web-folder/server.properties"})
