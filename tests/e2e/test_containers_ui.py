@@ -214,6 +214,23 @@ async def test_a_container_made_in_the_wizard_runs_and_answers_in_the_console(
     # The browser logs that expected 409 once; it is no problem of the page.
     problems.remove("console: Failed to load resource: the server responded with a status of 409 (Conflict)")
     await again.get_by_role("button", name="Close").click()
+    # A symlink made inside the container is listed as such, and a move through it is refused with the reason.
+    link = await asyncio.create_subprocess_exec(
+        "docker", "exec", f"nubes-{container_id}", "ln", "-s", "/etc", "/home/container/web-link"
+    )
+    assert await link.wait() == 0
+    await files.get_by_role("button", name="web-folder/").click()
+    await page.get_by_role("navigation", name="Folder").get_by_role("button", name="/", exact=True).click()
+    await expect(files.get_by_test_id("container-file-row").filter(has_text="web-link")).to_contain_text("(link, not followed)")
+    await files.get_by_role("button", name="Rename web-folder").click()
+    move = page.get_by_role("dialog")
+    await move.get_by_label("Name").fill("web-link/moved")
+    await move.get_by_role("button", name="Rename").click()
+    await expect(move).to_contain_text("symbolic links are not followed")
+    problems.remove("console: Failed to load resource: the server responded with a status of 403 (Forbidden)")
+    await _shot(page, artifacts, "files-symlink", engine_name)
+    await move.get_by_role("button", name="Close").click()
+    await expect(files.get_by_role("button", name="web-folder/")).to_be_visible()
 
     await page.get_by_role("tab", name="settings").click()
     await expect(page.get_by_test_id("container-settings")).to_contain_text(f"127.0.0.1:{site.ports[0]}")
