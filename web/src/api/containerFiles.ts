@@ -1,105 +1,44 @@
 /**
- * A container's files, inside its volume on its node: list, read, write, rename, make a folder, delete.
- *
- * Written by hand against the routes `/api/containers/{id}/files...` (the generated schema of this branch
- * does not have them yet); replace with the generated client once schema.d.ts carries them.
+ * A container's files, inside its volume on its node (through its agent): list, download, upload with
+ * progress, make a folder, rename/move, delete. Paths are relative to the volume root ("" is the root).
  */
-import { fetchApi } from "./client";
-import { errorFromResponse, toApiError } from "./problem";
+import { api, unwrap, unwrapEmpty } from "./client";
+import { sendRaw } from "./files";
+import type { components } from "./schema";
 
-export type ContainerFileKind = "file" | "dir" | "symlink";
+type Schemas = components["schemas"];
 
-/** One entry of a folder listing. */
-export interface ContainerFile {
-  name: string;
-  kind: ContainerFileKind;
-  size: number;
-  /** ISO 8601 timestamp of the last change. */
-  modified: string;
+/** One entry of a folder listing; `kind` is file | directory | symlink | other, `modified` seconds since the epoch. */
+export type ContainerFile = Schemas["ContainerFile"];
+export type ContainerFileList = Schemas["ContainerFileList"];
+
+const containerPath = (containerId: string) => ({ container_id: containerId });
+
+/** The entries of a folder (directories first, as the server sorts them). */
+export function listContainerFiles(containerId: string, path: string, signal?: AbortSignal): Promise<ContainerFileList> {
+  return unwrap(api.GET("/api/containers/{container_id}/files", { params: { path: containerPath(containerId), query: { path } }, signal }));
 }
 
-function url(containerId: string, suffix: string, path?: string): string {
-  const base = `/api/containers/${encodeURIComponent(containerId)}/files${suffix}`;
-  return path === undefined ? base : `${base}?${new URLSearchParams({ path }).toString()}`;
+export function makeContainerFolder(containerId: string, path: string): Promise<ContainerFile> {
+  return unwrap(api.POST("/api/containers/{container_id}/files/mkdir", { params: { path: containerPath(containerId) }, body: { path } }));
 }
 
-async function send(request: Request): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetchApi(request);
-  } catch (error) {
-    throw toApiError(error);
-  }
-  if (response.ok) return response;
-  let body: unknown = undefined;
-  try {
-    body = await response.json();
-  } catch {
-    body = undefined;
-  }
-  throw errorFromResponse(response, body);
+/** Rename or move `path` to `target` (both relative to the volume); the target must not exist. */
+export function renameContainerFile(containerId: string, path: string, target: string): Promise<ContainerFile> {
+  return unwrap(api.POST("/api/containers/{container_id}/files/rename", { params: { path: containerPath(containerId) }, body: { path, target } }));
 }
 
-function isEntry(value: unknown): value is ContainerFile {
-  if (typeof value !== "object" || value === null) return false;
-  const entry = value as Record<string, unknown>;
-  return typeof entry.name === "string" && (entry.kind === "file" || entry.kind === "dir" || entry.kind === "symlink");
+/** Delete a file, a symlink (not its target) or a folder with all it holds. */
+export function deleteContainerFile(containerId: string, path: string): Promise<void> {
+  return unwrapEmpty(api.DELETE("/api/containers/{container_id}/files", { params: { path: containerPath(containerId), query: { path } } }));
 }
 
-/** The entries of a folder (`path` relative to the volume root, "" or "/" for the root). */
-export async function listContainerFiles(containerId: string, path: string, signal?: AbortSignal): Promise<ContainerFile[]> {
-  const response = await send(new Request(url(containerId, "", path), { credentials: "include", signal }));
-  const body: unknown = await response.json();
-  const items: unknown = Array.isArray(body) ? body : (body as { items?: unknown } | null)?.items;
-  if (!Array.isArray(items)) throw toApiError(new SyntaxError("not a file listing"));
-  return items.filter(isEntry);
+/** Upload `file` to `path` (replacing what is there once every byte arrived), reporting bytes sent. */
+export function uploadContainerFile(containerId: string, path: string, file: File, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<ContainerFile> {
+  return sendRaw<ContainerFile>("PUT", contentUrl(containerId, path), file, onProgress, signal);
 }
 
-/** A file's text. */
-export async function readContainerFile(containerId: string, path: string): Promise<string> {
-  const response = await send(new Request(url(containerId, "/content", path), { credentials: "include" }));
-  return response.text();
-}
-
-/** Write (create or replace) a file with this text. */
-export async function writeContainerFile(containerId: string, path: string, content: string): Promise<void> {
-  await send(
-    new Request(url(containerId, "/content", path), {
-      method: "PUT",
-      credentials: "include",
-      headers: { "Content-Type": "application/octet-stream" },
-      body: content,
-    }),
-  );
-}
-
-export async function renameContainerFile(containerId: string, from: string, to: string): Promise<void> {
-  await send(
-    new Request(url(containerId, "/rename"), {
-      method: "POST",
-      credentials: "include",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ from, to }),
-    }),
-  );
-}
-
-export async function makeContainerFolder(containerId: string, path: string): Promise<void> {
-  await send(
-    new Request(url(containerId, "/mkdir"), {
-      method: "POST",
-      credentials: "include",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ path }),
-    }),
-  );
-}
-
-export async function deleteContainerFile(containerId: string, path: string): Promise<void> {
-  await send(new Request(url(containerId, "", path), { method: "DELETE", credentials: "include" }));
-}
-
-/** Where the browser downloads a file from (the content route, which the session cookie authorizes). */
-export function containerFileUrl(containerId: string, path: string): string {
-  return url(containerId, "/content", path);
+/** Where the browser downloads a file from (the session cookie authorizes it; the server names the file). */
+export function contentUrl(containerId: string, path: string): string {
+  return `/api/containers/${encodeURIComponent(containerId)}/files/content?${new URLSearchParams({ path }).toString()}`;
 }

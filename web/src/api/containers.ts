@@ -122,3 +122,36 @@ export type EggUpdate = Schemas["EggUpdate"];
 export function updateEgg(eggId: string, body: EggUpdate): Promise<Egg> {
   return unwrap(api.PATCH("/api/eggs/{egg_id}", { params: { path: { egg_id: eggId } }, body }));
 }
+
+// --- egg categories ------------------------------------------------------------------------------------
+
+export type EggCategory = Schemas["EggCategoryRead"];
+export type EggCategoryCreate = Schemas["EggCategoryCreate"];
+export type EggCategoryUpdate = Schemas["EggCategoryUpdate"];
+
+export function listEggCategories(signal?: AbortSignal): Promise<EggCategory[]> {
+  return unwrap(api.GET("/api/egg-categories", { signal }));
+}
+
+export function createEggCategory(body: EggCategoryCreate): Promise<EggCategory> {
+  return unwrap(api.POST("/api/egg-categories", { body }));
+}
+
+export function updateEggCategory(categoryId: string, body: EggCategoryUpdate): Promise<EggCategory> {
+  return unwrap(api.PATCH("/api/egg-categories/{category_id}", { params: { path: { category_id: categoryId } }, body }));
+}
+
+/** Remove a category; its eggs stay, uncategorized. */
+export function deleteEggCategory(categoryId: string): Promise<void> {
+  return unwrapEmpty(api.DELETE("/api/egg-categories/{category_id}", { params: { path: { category_id: categoryId } } }));
+}
+
+// --- container settings ----------------------------------------------------------------------------------
+
+export type RestartPolicy = Schemas["RestartPolicy"];
+export type ContainerUpdate = Schemas["ContainerUpdate"];
+
+/** Change a container's name or restart policy (no recreate). */
+export function updateContainer(containerId: string, body: ContainerUpdate): Promise<Container> {
+  return unwrap(api.PATCH("/api/containers/{container_id}", { params: { path: { container_id: containerId } }, body }));
+}

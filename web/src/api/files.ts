@@ -109,8 +109,9 @@ function csrfToken(): string | null {
 }
 
 function sendOnce(
+  method: string,
+  url: string,
   file: File,
-  parentId: string | null,
   onProgress: (sent: number) => void,
   signal?: AbortSignal,
 ): Promise<{ status: number; body: unknown; response: Response }> {
@@ -126,9 +127,7 @@ function sendOnce(
     request.onabort = () => {
       reject(new DOMException("Upload cancelled", "AbortError"));
     };
-    const query = new URLSearchParams({ name: file.name });
-    if (parentId) query.set("parent_id", parentId);
-    request.open("POST", `/api/files/upload/raw?${query.toString()}`);
+    request.open(method, url);
     request.withCredentials = true;
     request.setRequestHeader("Content-Type", file.type || "application/octet-stream");
     const token = csrfToken();
@@ -157,13 +156,23 @@ function sendOnce(
  * Upload one file as the raw body, reporting bytes sent. XMLHttpRequest because fetch reports no upload
  * progress; an expired access cookie is refreshed once and the upload sent again.
  */
-export async function uploadFile(file: File, parentId: string | null, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<FileEntry> {
+export function uploadFile(file: File, parentId: string | null, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<FileEntry> {
+  const query = new URLSearchParams({ name: file.name });
+  if (parentId) query.set("parent_id", parentId);
+  return sendRaw<FileEntry>("POST", `/api/files/upload/raw?${query.toString()}`, file, onProgress, signal);
+}
+
+/**
+ * Send a file as the raw body of `method url`, reporting bytes sent; the JSON answer is returned as `T`
+ * (the caller names the route's response schema). Errors become an ApiError carrying the problem detail.
+ */
+export async function sendRaw<T>(method: string, url: string, file: File, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<T> {
   try {
-    let answer = await sendOnce(file, parentId, onProgress, signal);
+    let answer = await sendOnce(method, url, file, onProgress, signal);
     if (answer.status === 401 && (await refreshSession())) {
-      answer = await sendOnce(file, parentId, onProgress, signal);
+      answer = await sendOnce(method, url, file, onProgress, signal);
     }
-    if (answer.status >= 200 && answer.status < 300) return answer.body as FileEntry;
+    if (answer.status >= 200 && answer.status < 300) return answer.body as T;
     throw errorFromResponse(answer.response, answer.body);
   } catch (caught) {
     if (caught instanceof DOMException && caught.name === "AbortError") throw caught;

@@ -1,7 +1,7 @@
 /** /admin/eggs (platform administrators): the eggs containers are made from; import a PTDL_v2 file (picked or pasted), edit its name, author and description, export, delete. */
 import { useCallback, useState } from "react";
 
-import { deleteEgg, exportEgg, importEgg, listEggs, updateEgg, type Egg, type EggDocument } from "../../api/containers";
+import { deleteEgg, exportEgg, importEgg, listEggCategories, listEggs, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../api/containers";
 import { toApiError, type ApiError } from "../../api/problem";
 import { buttonClass } from "../../components/Button";
 import { Card } from "../../components/Card";
@@ -11,6 +11,7 @@ import { PlusIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useResource } from "../../hooks/useResource";
+import { EggCategories } from "./EggCategories";
 
 function ImportEgg({ onImported }: { onImported: (egg: Egg) => void }) {
   const [text, setText] = useState("");
@@ -75,10 +76,11 @@ function ImportEgg({ onImported }: { onImported: (egg: Egg) => void }) {
   );
 }
 
-function EditEgg({ egg, onSaved }: { egg: Egg; onSaved: (egg: Egg) => void }) {
+function EditEgg({ egg, categories, onSaved }: { egg: Egg; categories: EggCategory[]; onSaved: (egg: Egg) => void }) {
   const [name, setName] = useState(egg.name);
   const [author, setAuthor] = useState(egg.author);
   const [description, setDescription] = useState(egg.description);
+  const [categoryId, setCategoryId] = useState(egg.category_id ?? "");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   return (
@@ -89,7 +91,8 @@ function EditEgg({ egg, onSaved }: { egg: Egg; onSaved: (egg: Egg) => void }) {
         event.preventDefault();
         setBusy(true);
         setError(null);
-        updateEgg(egg.id, { name: name.trim(), author: author.trim(), description, uncategorized: false }).then(
+        const category = categoryId === "" ? { uncategorized: true } : { category_id: categoryId, uncategorized: false };
+        updateEgg(egg.id, { name: name.trim(), author: author.trim(), description, ...category }).then(
           (saved) => {
             setBusy(false);
             onSaved(saved);
@@ -109,6 +112,18 @@ function EditEgg({ egg, onSaved }: { egg: Egg; onSaved: (egg: Egg) => void }) {
       </Field>
       <Field label="Description" errors={error?.fieldMessages("description") ?? []}>
         {(control) => <textarea {...control} className={`${inputClass} h-28`} value={description} maxLength={5000} onChange={(e) => { setDescription(e.target.value); }} />}
+      </Field>
+      <Field label="Category" errors={error?.fieldMessages("category_id") ?? []}>
+        {(control) => (
+          <select {...control} className={inputClass} value={categoryId} onChange={(e) => { setCategoryId(e.target.value); }}>
+            <option value="">Uncategorized</option>
+            {categories.map((category) => (
+              <option key={category.id} value={category.id}>
+                {category.name}
+              </option>
+            ))}
+          </select>
+        )}
       </Field>
       <p className="text-xs text-slate-500">Images, startup, variables and the install script change by importing the egg file again.</p>
       {error !== null && <Alert tone="danger">{error.message}</Alert>}
@@ -135,6 +150,8 @@ async function download(egg: Egg): Promise<void> {
 export function EggsPage() {
   useDocumentTitle("Eggs");
   const eggs = useResource(useCallback((signal: AbortSignal) => listEggs(signal), []));
+  const categories = useResource(useCallback((signal: AbortSignal) => listEggCategories(signal), []));
+  const categoryName = (egg: Egg): string => categories.data?.find((category) => category.id === egg.category_id)?.name ?? "Uncategorized";
   const [importing, setImporting] = useState(false);
   const [deleting, setDeleting] = useState<Egg | null>(null);
   const [editing, setEditing] = useState<Egg | null>(null);
@@ -156,13 +173,25 @@ export function EggsPage() {
       {eggs.error !== null && <Alert tone="danger">{eggs.error.message}</Alert>}
       {notice !== null && <Alert tone="success">{notice}</Alert>}
       {error !== null && deleting === null && <Alert tone="danger">{error}</Alert>}
+      <div className="mt-4">
+        <EggCategories
+          categories={categories.data}
+          error={categories.error}
+          onChanged={() => {
+            categories.reload();
+            eggs.reload();
+          }}
+        />
+      </div>
       <div className="mt-4 grid gap-4 lg:grid-cols-2" data-testid="eggs">
         {eggs.data?.map((egg) => (
           <Card key={egg.id}>
             <div className="flex items-start justify-between gap-3">
               <div>
                 <h2 className="font-semibold text-slate-900 dark:text-white">{egg.name}</h2>
-                <p className="text-xs text-slate-500">by {egg.author}</p>
+                <p className="text-xs text-slate-500">
+                  by {egg.author} · {categoryName(egg)}
+                </p>
               </div>
               <div className="flex gap-2">
                 <button
@@ -229,10 +258,12 @@ export function EggsPage() {
         {editing !== null && (
           <EditEgg
             egg={editing}
+            categories={categories.data ?? []}
             onSaved={(egg) => {
               setEditing(null);
               setNotice(`Saved ${egg.name}.`);
               eggs.reload();
+              categories.reload();
             }}
           />
         )}

@@ -14,6 +14,7 @@ import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
 import { ConsoleBanner, ConsoleTab } from "./ConsoleTab";
 import { ContainerFilesTab } from "./ContainerFilesTab";
+import { ContainerSettingsForm } from "./ContainerSettingsForm";
 import { actionsFor } from "./containerState";
 import { JobStatusBadge, StateBadge } from "./containerUi";
 import { StatsTab } from "./StatsTab";
@@ -30,7 +31,7 @@ function tabClass(active: boolean): string {
     : `${base} text-slate-600 hover:text-slate-900 dark:text-slate-400 dark:hover:text-white`;
 }
 
-function SettingsTab({ container }: { container: Container }) {
+function SettingsTab({ container, onSaved }: { container: Container; onSaved: () => void }) {
   const rows: [string, React.ReactNode][] = [
     ["Name", container.name],
     ["Image", <code key="image" className="font-mono text-xs">{container.image}</code>],
@@ -38,6 +39,7 @@ function SettingsTab({ container }: { container: Container }) {
     ["Memory", `${container.memory_mb} MiB`],
     ["Disk", `${container.disk_mb} MiB`],
     ["Processes", `at most ${container.pids}`],
+    ["Restart", container.restart?.mode === "on-crash" ? `on crash, at most ${container.restart.max_retries} times in ${Math.round(container.restart.window_seconds / 60)} min` : "never"],
     ["Allocations", (container.ports ?? []).length > 0 ? (container.ports ?? []).map((port) => `${port.ip}:${port.port}`).join(", ") : "none"],
     ["Startup", <code key="startup" className="font-mono text-xs break-all">{container.startup}</code>],
     ["Node", <code key="node" className="font-mono text-xs">{container.node_id}</code>],
@@ -66,6 +68,7 @@ function SettingsTab({ container }: { container: Container }) {
         </dl>
         <p className="mt-4 text-xs text-slate-500">Limits and variables are set when the container is created.</p>
       </Card>
+      <ContainerSettingsForm container={container} onSaved={onSaved} />
     </div>
   );
 }
@@ -211,7 +214,7 @@ function Detail({ containerId }: { containerId: string }) {
         <ConsoleTab visible={tab === "console"} subscribe={live.subscribe} send={live.send} status={live.status} />
         {tab === "stats" && <StatsTab stats={live.stats} container={container} />}
         {tab === "files" && <ContainerFilesTab containerId={containerId} />}
-        {tab === "settings" && <SettingsTab container={container} />}
+        {tab === "settings" && <SettingsTab container={container} onSaved={reload} />}
         {tab === "jobs" && <JobsTab containerId={containerId} state={state} />}
       </div>
       <ConfirmDialog

@@ -1,14 +1,13 @@
-/** The files tab: browse a container's volume, open and edit a text file, new file or folder, rename, delete, download. */
-import { useCallback, useState } from "react";
+/** The files tab: browse a container's volume; download, upload (with progress), new folder, rename, delete. */
+import { useCallback, useRef, useState } from "react";
 
 import {
-  containerFileUrl,
+  contentUrl,
   deleteContainerFile,
   listContainerFiles,
   makeContainerFolder,
-  readContainerFile,
   renameContainerFile,
-  writeContainerFile,
+  uploadContainerFile,
   type ContainerFile,
 } from "../../api/containerFiles";
 import { toApiError } from "../../api/problem";
@@ -23,78 +22,73 @@ function join(folder: string, name: string): string {
   return folder === "" ? name : `${folder}/${name}`;
 }
 
-type Prompt = { kind: "mkdir" } | { kind: "new-file" } | { kind: "rename"; entry: ContainerFile };
+type Prompt = { kind: "mkdir" } | { kind: "rename"; entry: ContainerFile };
+interface Upload {
+  name: string;
+  sent: number;
+  total: number;
+}
 
 export function ContainerFilesTab({ containerId }: { containerId: string }) {
   const [folder, setFolder] = useState("");
   const load = useCallback((signal: AbortSignal) => listContainerFiles(containerId, folder, signal), [containerId, folder]);
   const listing = useResource(load);
-  const [editing, setEditing] = useState<{ path: string; content: string } | null>(null);
   const [prompt, setPrompt] = useState<Prompt | null>(null);
   const [promptValue, setPromptValue] = useState("");
+  const [promptError, setPromptError] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<ContainerFile | null>(null);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [upload, setUpload] = useState<Upload | null>(null);
+  const picker = useRef<HTMLInputElement>(null);
 
-  async function run(action: () => Promise<void>): Promise<boolean> {
+  async function run(action: () => Promise<unknown>, onError: (message: string) => void): Promise<boolean> {
     setBusy(true);
-    setError(null);
+    onError("");
     try {
       await action();
       listing.reload();
       return true;
     } catch (caught) {
-      setError(toApiError(caught).message);
+      onError(toApiError(caught).message);
       return false;
     } finally {
       setBusy(false);
     }
   }
+  const show = (setter: (value: string | null) => void) => (message: string) => { setter(message === "" ? null : message); };
 
-  const crumbs = folder === "" ? [] : folder.split("/");
-  const entries = [...(listing.data ?? [])].sort((a, b) => Number(b.kind === "dir") - Number(a.kind === "dir") || a.name.localeCompare(b.name));
-
-  if (editing !== null) {
-    return (
-      <div className="space-y-3" data-testid="file-editor">
-        <div className="flex items-center justify-between gap-3">
-          <code className="font-mono text-sm">/{editing.path}</code>
-          <div className="flex gap-2">
-            <button type="button" className={buttonClass.secondary} onClick={() => { setEditing(null); }}>
-              Close
-            </button>
-            <button
-              type="button"
-              className={buttonClass.primary}
-              disabled={busy}
-              onClick={() => void run(() => writeContainerFile(containerId, editing.path, editing.content))}
-            >
-              {busy ? "Saving…" : "Save"}
-            </button>
-          </div>
-        </div>
-        {error !== null && <Alert tone="danger">{error}</Alert>}
-        <textarea
-          aria-label="File content"
-          className={`${inputClass} h-[28rem] font-mono text-xs`}
-          spellCheck={false}
-          value={editing.content}
-          onChange={(e) => { setEditing({ ...editing, content: e.target.value }); }}
-        />
-      </div>
-    );
+  async function uploadFiles(files: FileList) {
+    for (const file of Array.from(files)) {
+      setUpload({ name: file.name, sent: 0, total: file.size });
+      const ok = await run(
+        () => uploadContainerFile(containerId, join(folder, file.name), file, (sent) => { setUpload({ name: file.name, sent, total: file.size }); }),
+        show(setError),
+      );
+      if (!ok) break;
+    }
+    setUpload(null);
   }
 
+  function openFolder(path: string) {
+    setError(null);
+    setFolder(path);
+  }
+
+  const crumbs = folder === "" ? [] : folder.split("/");
+  const entries = listing.data?.entries ?? [];
+
   return (
-    <div className="space-y-3">
+    <div className="space-y-3" data-testid="container-files-tab">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <nav aria-label="Folder" className="flex flex-wrap items-center gap-1 font-mono text-sm">
-          <button type="button" className="text-sky-700 hover:underline dark:text-sky-300" onClick={() => { setFolder(""); }}>
+          <button type="button" className="text-sky-700 hover:underline dark:text-sky-300" onClick={() => { openFolder(""); }}>
             /
           </button>
           {crumbs.map((crumb, index) => (
             <span key={crumbs.slice(0, index + 1).join("/")} className="flex items-center gap-1">
-              <button type="button" className="text-sky-700 hover:underline dark:text-sky-300" onClick={() => { setFolder(crumbs.slice(0, index + 1).join("/")); }}>
+              <button type="button" className="text-sky-700 hover:underline dark:text-sky-300" onClick={() => { openFolder(crumbs.slice(0, index + 1).join("/")); }}>
                 {crumb}
               </button>
               {index < crumbs.length - 1 && <span>/</span>}
@@ -102,14 +96,35 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
           ))}
         </nav>
         <div className="flex gap-2">
-          <button type="button" className={buttonClass.small} onClick={() => { setPrompt({ kind: "new-file" }); setPromptValue(""); }}>
-            New file
+          <input
+            ref={picker}
+            type="file"
+            multiple
+            className="sr-only"
+            aria-label="Files to upload"
+            data-testid="container-upload-input"
+            onChange={(event) => {
+              const files = event.target.files;
+              if (files !== null && files.length > 0) void uploadFiles(files).then(() => { event.target.value = ""; });
+            }}
+          />
+          <button type="button" className={buttonClass.small} disabled={upload !== null} onClick={() => picker.current?.click()}>
+            Upload
           </button>
-          <button type="button" className={buttonClass.small} onClick={() => { setPrompt({ kind: "mkdir" }); setPromptValue(""); }}>
+          <button type="button" className={buttonClass.small} onClick={() => { setPrompt({ kind: "mkdir" }); setPromptValue(""); setPromptError(null); }}>
             New folder
           </button>
         </div>
       </div>
+      {upload !== null && (
+        <div className="flex items-center gap-3 text-sm" data-testid="container-upload-progress">
+          <span className="truncate">Uploading {upload.name}</span>
+          <progress className="h-2 flex-1" max={Math.max(upload.total, 1)} value={upload.sent} aria-label={`Uploading ${upload.name}`} />
+          <span className="tabular-nums text-slate-600 dark:text-slate-400">
+            {formatBytes(upload.sent)} / {formatBytes(upload.total)}
+          </span>
+        </div>
+      )}
       {listing.error !== null && <Alert tone="danger">{listing.error.message}</Alert>}
       {error !== null && <Alert tone="danger">{error}</Alert>}
       <table className="w-full text-left text-sm" data-testid="container-files">
@@ -123,46 +138,46 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
         </thead>
         <tbody>
           {entries.map((entry) => {
-            const path = join(folder, entry.name);
-            const modified = describeTimestamp(entry.modified);
+            const modified = describeTimestamp(new Date(entry.modified * 1000).toISOString());
             return (
-              <tr key={entry.name} className="border-t border-slate-200 dark:border-slate-800">
+              <tr key={entry.path} className="border-t border-slate-200 dark:border-slate-800" data-testid="container-file-row">
                 <td className="py-2 pr-4">
-                  {entry.kind === "dir" ? (
-                    <button type="button" className="font-medium text-sky-700 hover:underline dark:text-sky-300" onClick={() => { setFolder(path); }}>
+                  {entry.kind === "directory" ? (
+                    <button type="button" className="font-medium text-sky-700 hover:underline dark:text-sky-300" onClick={() => { openFolder(entry.path); }}>
                       {entry.name}/
                     </button>
                   ) : (
-                    <button
-                      type="button"
-                      className="text-slate-900 hover:underline dark:text-white"
-                      onClick={() =>
-                        void readContainerFile(containerId, path).then(
-                          (content) => { setEditing({ path, content }); },
-                          (caught: unknown) => { setError(toApiError(caught).message); },
-                        )
-                      }
-                    >
+                    <span className="text-slate-900 dark:text-white">
                       {entry.name}
-                      {entry.kind === "symlink" && <span className="ml-1 text-xs text-slate-500">(link)</span>}
-                    </button>
+                      {entry.kind === "symlink" && <span className="ml-1 text-xs text-slate-500">(link, not followed)</span>}
+                    </span>
                   )}
                 </td>
-                <td className="py-2 pr-4 text-slate-600 dark:text-slate-400">{entry.kind === "dir" ? "–" : formatBytes(entry.size)}</td>
+                <td className="py-2 pr-4 text-slate-600 dark:text-slate-400">{entry.kind === "file" ? formatBytes(entry.size) : "–"}</td>
                 <td className="py-2 pr-4 text-slate-600 dark:text-slate-400" title={modified.title}>
                   {modified.text}
                 </td>
                 <td className="py-2">
                   <div className="flex flex-wrap gap-2">
                     {entry.kind === "file" && (
-                      <a className={buttonClass.small} href={containerFileUrl(containerId, path)} download={entry.name}>
+                      <a className={buttonClass.small} href={contentUrl(containerId, entry.path)} download={entry.name}>
                         Download
                       </a>
                     )}
-                    <button type="button" className={buttonClass.small} onClick={() => { setPrompt({ kind: "rename", entry }); setPromptValue(entry.name); }}>
+                    <button
+                      type="button"
+                      className={buttonClass.small}
+                      aria-label={`Rename ${entry.name}`}
+                      onClick={() => { setPrompt({ kind: "rename", entry }); setPromptValue(entry.name); setPromptError(null); }}
+                    >
                       Rename
                     </button>
-                    <button type="button" className={buttonClass.smallDanger} onClick={() => { setDeleting(entry); }}>
+                    <button
+                      type="button"
+                      className={buttonClass.smallDanger}
+                      aria-label={`Delete ${entry.name}`}
+                      onClick={() => { setDeleting(entry); setDeleteError(null); }}
+                    >
                       Delete
                     </button>
                   </div>
@@ -170,7 +185,7 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
               </tr>
             );
           })}
-          {listing.data?.length === 0 && (
+          {listing.data?.entries.length === 0 && (
             <tr>
               <td colSpan={4} className="py-6 text-center text-slate-500">
                 This folder is empty.
@@ -179,33 +194,26 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
           )}
         </tbody>
       </table>
-      <Dialog
-        open={prompt !== null}
-        title={prompt?.kind === "mkdir" ? "New folder" : prompt?.kind === "new-file" ? "New file" : "Rename"}
-        onClose={() => { setPrompt(null); }}
-        size="sm"
-      >
+      <Dialog open={prompt !== null} title={prompt?.kind === "mkdir" ? "New folder" : "Rename"} onClose={() => { setPrompt(null); }} size="sm">
         <form
           className="space-y-4"
           onSubmit={(event) => {
             event.preventDefault();
             if (prompt === null || promptValue.trim() === "") return;
             const target = join(folder, promptValue.trim());
-            const action =
-              prompt.kind === "mkdir"
-                ? () => makeContainerFolder(containerId, target)
-                : prompt.kind === "new-file"
-                  ? () => writeContainerFile(containerId, target, "")
-                  : () => renameContainerFile(containerId, join(folder, prompt.entry.name), target);
-            void run(action).then((ok) => {
+            const action = prompt.kind === "mkdir" ? () => makeContainerFolder(containerId, target) : () => renameContainerFile(containerId, prompt.entry.path, target);
+            void run(action, show(setPromptError)).then((ok) => {
               if (ok) setPrompt(null);
             });
           }}
         >
-          <Field label="Name">{(control) => <input {...control} data-autofocus className={inputClass} value={promptValue} onChange={(e) => { setPromptValue(e.target.value); }} />}</Field>
+          {promptError !== null && <Alert tone="danger">{promptError}</Alert>}
+          <Field label="Name">
+            {(control) => <input {...control} data-autofocus className={inputClass} value={promptValue} onChange={(e) => { setPromptValue(e.target.value); }} />}
+          </Field>
           <div className="flex justify-end">
             <button type="submit" className={buttonClass.primary} disabled={busy}>
-              Save
+              {prompt?.kind === "mkdir" ? "Create" : "Rename"}
             </button>
           </div>
         </form>
@@ -215,16 +223,16 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
         title={`Delete ${deleting?.name ?? ""}?`}
         confirmLabel="Delete"
         busy={busy}
-        error={error}
+        error={deleteError}
         onCancel={() => { setDeleting(null); }}
         onConfirm={() => {
           if (deleting === null) return;
-          void run(() => deleteContainerFile(containerId, join(folder, deleting.name))).then((ok) => {
+          void run(() => deleteContainerFile(containerId, deleting.path), show(setDeleteError)).then((ok) => {
             if (ok) setDeleting(null);
           });
         }}
       >
-        {deleting?.kind === "dir" ? "The folder and everything in it is deleted from the container's volume." : "The file is deleted from the container's volume."}
+        {deleting?.kind === "directory" ? "The folder and everything in it is deleted from the container's volume." : "It is deleted from the container's volume."}
       </ConfirmDialog>
     </div>
   );

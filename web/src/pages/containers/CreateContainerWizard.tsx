@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "react-router";
 
-import { createContainer, getContainer, getJob, listClusters, listEggs, type Accepted, type Container, type Egg, type EggVariable, type Job } from "../../api/containers";
+import { createContainer, getContainer, getJob, listClusters, listEggCategories, listEggs, type Accepted, type Container, type Egg, type EggVariable, type Job } from "../../api/containers";
 import { toApiError, type ApiError } from "../../api/problem";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
@@ -30,9 +30,23 @@ interface Settings {
   memory: string;
   disk: string;
   start: boolean;
+  ports: string;
+  restartMode: "never" | "on-crash";
+  maxRetries: string;
 }
 
-const DEFAULT_SETTINGS: Settings = { name: "", clusterId: "", image: "", cpu: "100", memory: "512", disk: "1024", start: true };
+const DEFAULT_SETTINGS: Settings = {
+  name: "",
+  clusterId: "",
+  image: "",
+  cpu: "100",
+  memory: "512",
+  disk: "1024",
+  start: true,
+  ports: "1",
+  restartMode: "never",
+  maxRetries: "3",
+};
 
 function Stepper({ step }: { step: Step }) {
   return (
@@ -156,6 +170,7 @@ export function CreateContainerWizard() {
   useDocumentTitle("New container");
   const eggs = useResource(useCallback((signal: AbortSignal) => listEggs(signal), []));
   const clusters = useResource(useCallback((signal: AbortSignal) => listClusters(signal), []));
+  const categories = useResource(useCallback((signal: AbortSignal) => listEggCategories(signal), []));
   const [step, setStep] = useState<Step>(0);
   const [eggId, setEggId] = useState<string | null>(null);
   const [values, setValues] = useState<Record<string, string>>({});
@@ -175,6 +190,11 @@ export function CreateContainerWizard() {
     cpu: Number(settings.cpu) >= 1 ? null : "At least 1 (% of one core).",
     memory: Number(settings.memory) >= 4 ? null : "At least 4 MiB.",
     disk: Number(settings.disk) >= 1 ? null : "At least 1 MiB.",
+    ports: Number.isInteger(Number(settings.ports)) && Number(settings.ports) >= 1 && Number(settings.ports) <= 20 ? null : "From 1 to 20 ports.",
+    maxRetries:
+      settings.restartMode === "never" || (Number.isInteger(Number(settings.maxRetries)) && Number(settings.maxRetries) >= 1 && Number(settings.maxRetries) <= 100)
+        ? null
+        : "From 1 to 100 restarts.",
   };
   const limitsValid = Object.values(limitErrors).every((message) => message === null) && clusterId !== "";
 
@@ -184,8 +204,11 @@ export function CreateContainerWizard() {
       const key = item.category_id ?? "";
       groups.set(key, [...(groups.get(key) ?? []), item]);
     }
-    return [...groups.entries()];
-  }, [eggs.data]);
+    const names = new Map((categories.data ?? []).map((category) => [category.id, category.name]));
+    const named = [...groups.entries()].map(([id, items]) => ({ id, name: id === "" ? "Uncategorized" : (names.get(id) ?? "Other"), items }));
+    // Named categories alphabetically, the uncategorized eggs last.
+    return named.sort((a, b) => Number(a.id === "") - Number(b.id === "") || a.name.localeCompare(b.name));
+  }, [eggs.data, categories.data]);
 
   const setSetting = <K extends keyof Settings>(key: K, value: Settings[K]): void => {
     setSettings((previous) => ({ ...previous, [key]: value }));
@@ -210,6 +233,8 @@ export function CreateContainerWizard() {
           ...(image !== undefined ? { image } : {}),
           limits: { cpu: Number(settings.cpu), memory_mb: Number(settings.memory), disk_mb: Number(settings.disk), pids: 256 },
           start: settings.start,
+          allocations: Number(settings.ports),
+          restart: { mode: settings.restartMode, max_retries: settings.restartMode === "on-crash" ? Number(settings.maxRetries) : 3, window_seconds: 600, backoff_seconds: 5 },
         }),
       );
     } catch (caught) {
@@ -277,9 +302,9 @@ export function CreateContainerWizard() {
             <div className="space-y-5">
               {eggs.error !== null && <Alert tone="danger">{eggs.error.message}</Alert>}
               {eggs.data?.length === 0 && <Alert tone="info">No eggs yet: a platform administrator imports Pterodactyl eggs under Admin → Eggs.</Alert>}
-              {grouped.map(([category, items]) => (
+              {grouped.map(({ id: category, name: categoryName, items }) => (
                 <fieldset key={category || "none"}>
-                  {grouped.length > 1 && <legend className="mb-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">{category === "" ? "Uncategorized" : `Category ${category.slice(0, 8)}`}</legend>}
+                  {(grouped.length > 1 || category !== "") && <legend className="mb-2 text-xs font-semibold tracking-wide text-slate-500 uppercase">{categoryName}</legend>}
                   <div className="grid gap-3 sm:grid-cols-2">
                     {items.map((item) => (
                       <label
@@ -368,6 +393,31 @@ export function CreateContainerWizard() {
                   </select>
                 )}
               </Field>
+              <Field label="Ports" hint="How many ip:port allocations to bind (1 to 20); the lowest is SERVER_PORT." errors={[...(touched && limitErrors.ports ? [limitErrors.ports] : []), ...serverErrors("allocations")]}>
+                {(control) => <input {...control} className={inputClass} type="number" min={1} max={20} value={settings.ports} onChange={(e) => { setSetting("ports", e.target.value); }} />}
+              </Field>
+              <Field label="Restart policy" hint="What happens when the container exits on its own with an error code." errors={serverErrors("mode")}>
+                {(control) => (
+                  <select
+                    {...control}
+                    className={inputClass}
+                    value={settings.restartMode}
+                    onChange={(e) => { setSetting("restartMode", e.target.value === "on-crash" ? "on-crash" : "never"); }}
+                  >
+                    <option value="never">Never restart</option>
+                    <option value="on-crash">Restart on crash</option>
+                  </select>
+                )}
+              </Field>
+              {settings.restartMode === "on-crash" && (
+                <Field
+                  label="Max restarts"
+                  hint="Restarts allowed within 10 minutes; then it stays crashed."
+                  errors={[...(touched && limitErrors.maxRetries ? [limitErrors.maxRetries] : []), ...serverErrors("max_retries")]}
+                >
+                  {(control) => <input {...control} className={inputClass} type="number" min={1} max={100} value={settings.maxRetries} onChange={(e) => { setSetting("maxRetries", e.target.value); }} />}
+                </Field>
+              )}
               <label className="flex items-center gap-2 text-sm text-slate-700 sm:col-span-2 dark:text-slate-300">
                 <input type="checkbox" checked={settings.start} onChange={(e) => { setSetting("start", e.target.checked); }} /> Start it once installed
               </label>
@@ -383,8 +433,10 @@ export function CreateContainerWizard() {
               <dd>{clusters.data?.find((item) => item.id === clusterId)?.name ?? clusterId}</dd>
               <dt className="text-slate-500">Limits</dt>
               <dd>
-                {settings.cpu}% CPU · {settings.memory} MiB memory · {settings.disk} MiB disk
+                {settings.cpu}% CPU · {settings.memory} MiB memory · {settings.disk} MiB disk · {settings.ports} port(s)
               </dd>
+              <dt className="text-slate-500">Restart</dt>
+              <dd>{settings.restartMode === "never" ? "Never" : `On crash, at most ${settings.maxRetries} times in 10 minutes`}</dd>
               <dt className="text-slate-500">Variables</dt>
               <dd className="font-mono text-xs">
                 {editable.map((variable) => (
