@@ -135,6 +135,7 @@ async def test_a_container_made_in_the_wizard_runs_and_answers_in_the_console(
     await form.get_by_label("Name").fill(name)
     await form.get_by_label("Memory (MiB)").fill("96")
     await form.get_by_label("Cluster").select_option(label=site.cluster_name)
+    await form.get_by_label("Node").select_option(value=site.node_id)
     await expect(form.get_by_label("Ports")).to_have_value("1")
     await form.get_by_label("Restart policy").select_option("on-crash")
     await form.get_by_label("Max restarts").fill("2")
@@ -144,6 +145,7 @@ async def test_a_container_made_in_the_wizard_runs_and_answers_in_the_console(
     # Step 4: review, create, follow the job.
     await expect(page.get_by_test_id("review")).to_contain_text("GREETING=from the web")
     await expect(page.get_by_test_id("review")).to_contain_text("On crash, at most 2 times")
+    await expect(page.get_by_test_id("review")).to_contain_text(f"node {site.node_name}")
     await form.get_by_role("button", name="Create container").click()
     progress = page.get_by_test_id("create-progress")
     await expect(progress).to_contain_text("succeeded", timeout=SLOW_MS)

@@ -6,8 +6,9 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "react-router";
 
-import { createContainer, getContainer, getJob, listClusters, listEggCategories, listEggs, type Accepted, type Container, type Egg, type EggVariable, type Job } from "../../api/containers";
+import { createContainer, getContainer, getJob, listClusters, listEggCategories, listEggs, listNodes, type Accepted, type Container, type Egg, type EggVariable, type Job } from "../../api/containers";
 import { toApiError, type ApiError } from "../../api/problem";
+import { useMe } from "../../auth/session";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Card } from "../../components/Card";
@@ -25,6 +26,8 @@ type Step = 0 | 1 | 2 | 3;
 interface Settings {
   name: string;
   clusterId: string;
+  /** "" lets the server pick any node of the cluster with room. */
+  nodeId: string;
   image: string;
   cpu: string;
   memory: string;
@@ -38,6 +41,7 @@ interface Settings {
 const DEFAULT_SETTINGS: Settings = {
   name: "",
   clusterId: "",
+  nodeId: "",
   image: "",
   cpu: "100",
   memory: "512",
@@ -171,6 +175,10 @@ export function CreateContainerWizard() {
   const eggs = useResource(useCallback((signal: AbortSignal) => listEggs(signal), []));
   const clusters = useResource(useCallback((signal: AbortSignal) => listClusters(signal), []));
   const categories = useResource(useCallback((signal: AbortSignal) => listEggCategories(signal), []));
+  const me = useMe();
+  // Only platform administrators see nodes; everyone else lets the server choose one.
+  const canPickNode = me.user.is_superadmin;
+  const nodes = useResource(useCallback((signal: AbortSignal) => (canPickNode ? listNodes(signal) : Promise.resolve([])), [canPickNode]));
   const [step, setStep] = useState<Step>(0);
   const [eggId, setEggId] = useState<string | null>(null);
   const [values, setValues] = useState<Record<string, string>>({});
@@ -229,6 +237,7 @@ export function CreateContainerWizard() {
           name: settings.name.trim(),
           egg_id: egg.id,
           cluster_id: clusterId,
+          ...(settings.nodeId !== "" ? { node_id: settings.nodeId } : {}),
           environment,
           ...(image !== undefined ? { image } : {}),
           limits: { cpu: Number(settings.cpu), memory_mb: Number(settings.memory), disk_mb: Number(settings.disk), pids: 256 },
@@ -364,7 +373,14 @@ export function CreateContainerWizard() {
               </Field>
               <Field label="Cluster" hint="A node of this cluster with enough free capacity and a free port is chosen." errors={serverErrors("cluster_id")}>
                 {(control) => (
-                  <select {...control} className={inputClass} value={clusterId} onChange={(e) => { setSetting("clusterId", e.target.value); }}>
+                  <select
+                    {...control}
+                    className={inputClass}
+                    value={clusterId}
+                    onChange={(e) => {
+                      setSettings((previous) => ({ ...previous, clusterId: e.target.value, nodeId: "" }));
+                    }}
+                  >
                     {clusters.data?.map((item) => (
                       <option key={item.id} value={item.id}>
                         {item.name}
@@ -373,6 +389,22 @@ export function CreateContainerWizard() {
                   </select>
                 )}
               </Field>
+              {canPickNode && (
+                <Field label="Node" hint="Any node of the cluster with room, or this one." errors={serverErrors("node_id")}>
+                  {(control) => (
+                    <select {...control} className={inputClass} value={settings.nodeId} onChange={(e) => { setSetting("nodeId", e.target.value); }}>
+                      <option value="">Any node with room</option>
+                      {nodes.data
+                        ?.filter((node) => node.cluster_id === clusterId && node.status !== "revoked")
+                        .map((node) => (
+                          <option key={node.id} value={node.id}>
+                            {node.name} ({node.status})
+                          </option>
+                        ))}
+                    </select>
+                  )}
+                </Field>
+              )}
               <Field label="CPU (% of one core)" errors={[...(touched && limitErrors.cpu ? [limitErrors.cpu] : []), ...serverErrors("cpu")]}>
                 {(control) => <input {...control} className={inputClass} type="number" min={1} value={settings.cpu} onChange={(e) => { setSetting("cpu", e.target.value); }} />}
               </Field>
@@ -430,7 +462,10 @@ export function CreateContainerWizard() {
               <dt className="text-slate-500">Name</dt>
               <dd className="font-medium">{settings.name}</dd>
               <dt className="text-slate-500">Cluster</dt>
-              <dd>{clusters.data?.find((item) => item.id === clusterId)?.name ?? clusterId}</dd>
+              <dd>
+                {clusters.data?.find((item) => item.id === clusterId)?.name ?? clusterId}
+                {settings.nodeId !== "" && ` · node ${nodes.data?.find((node) => node.id === settings.nodeId)?.name ?? settings.nodeId}`}
+              </dd>
               <dt className="text-slate-500">Limits</dt>
               <dd>
                 {settings.cpu}% CPU · {settings.memory} MiB memory · {settings.disk} MiB disk · {settings.ports} port(s)
