@@ -272,6 +272,11 @@ async def get_node(session: SessionDep, principal: Reader, node_id: uuid.UUID) -
 )
 async def download(request: Request, session: SessionDep, principal: Reader, storage: StorageDep, node_id: uuid.UUID) -> Response:
     node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
+    return await send_node(request, session, storage, principal, node)
+
+
+async def send_node(request: Request, session: AsyncSession, storage: Storage, principal: Principal, node: FileNode) -> Response:
+    """A file's content (ranges, validators) or a folder as a streamed zip; ends the transaction first."""
     if node.kind != "file":
         folder, entries = await service.zip_entries(session=session, principal=principal, node_id=node.id)
         await session.commit()  # the zip may take long to send: hold no transaction meanwhile

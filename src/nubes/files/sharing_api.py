@@ -15,7 +15,7 @@ from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
 from nubes.files import content, sharing
 from nubes.files import service as files_service
-from nubes.files.api import _DOWNLOAD, MAX_UPLOAD_BYTES, StorageDep, _reads, _send_blob, _upload_file_chunks
+from nubes.files.api import _DOWNLOAD, MAX_UPLOAD_BYTES, StorageDep, _reads, _upload_file_chunks, send_node
 from nubes.files.models import FileNode
 from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
 from nubes.files.sharing_schemas import (
@@ -444,25 +444,7 @@ async def public_download(
         await session.commit()
     elif _counts(request):
         await sharing.count_download(session, opened, origin)
-    if node.kind != "file":
-        folder, entries = await files_service.zip_entries(session=session, principal=opened.owner, node_id=node.id)
-        await session.commit()
-        return StreamingResponse(
-            content.zip_stream(entries, storage),
-            media_type="application/zip",
-            headers={"Content-Disposition": content.content_disposition((folder.name or "files") + ".zip")},
-        )
-    await session.commit()
-    return _send_blob(
-        request,
-        storage,
-        name=node.name,
-        key=node.blob_key or "",
-        size=node.size,
-        sha256=node.sha256 or "",
-        content_type=node.content_type,
-        modified=content.http_date(node.updated_at),
-    )
+    return await send_node(request, session, storage, opened.owner, node)
 
 
 @router.post(
