@@ -47,11 +47,10 @@ def _start_background(app: FastAPI, settings: Settings) -> list[asyncio.Task[Non
     """The loops of a server that owns its database: mail outbox, thumbnails, upload sweep, the local node."""
     app.state.mail.start()
     app.state.thumbnails.start()
-    tasks = [asyncio.create_task(sweeper(app.state.db.writer_sessions, app.state.storage), name="nubes-files-sweep")]
+    writers = app.state.db.writer_sessions  # they write: on SQLite they take turns with the requests that write
+    tasks = [asyncio.create_task(sweeper(writers, app.state.storage), name="nubes-files-sweep")]
     if settings.local_agent == "auto":
-        tasks.append(
-            asyncio.create_task(run_local_agent(settings=settings, sessions=app.state.db.sessions), name="nubes-local-agent")
-        )
+        tasks.append(asyncio.create_task(run_local_agent(settings=settings, sessions=writers), name="nubes-local-agent"))
     return tasks
 
 

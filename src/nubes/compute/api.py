@@ -610,4 +610,4 @@ async def console_socket(websocket: WebSocket, container_id: uuid.UUID) -> None:
 @router.websocket("/ws/agent")
 async def agent_socket(websocket: WebSocket) -> None:
     """One node agent, authenticated by its node credential (`Authorization: Bearer nbn_...`)."""
-    await serve_agent(websocket, websocket.app.state.agent_hub, websocket.app.state.db.sessions)
+    await serve_agent(websocket, websocket.app.state.agent_hub, websocket.app.state.db.writer_sessions)
