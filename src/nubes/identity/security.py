@@ -772,7 +772,7 @@ async def reauthenticate(
     device = await session.get(Session, principal.session_id) if principal.session_id else None
     if device is None or principal.credential != "session":
         raise Forbidden("Only a signed-in session can be confirmed; sign in to Nubes.")
-    method = "password" if proof.password is not None else "passkey" if proof.passkey is not None else "totp"
+    method = "password" if proof.password is not None else "passkey" if proof.passkey is not None else "code"
     if proof.password is not None:
         ok = await passwords.verify_password(settings, user.password_hash, proof.password)
     elif proof.passkey is not None:
