@@ -229,7 +229,7 @@ def require_sudo() -> Allowed:
         if proved is None or utcnow() - proved > timedelta(seconds=settings.sudo_ttl):
             methods = await security.reauthentication_methods(session=session, user_id=principal.user_id)
             raise ReauthenticationRequired(
-                "Confirm it's you: enter your password (or use a passkey) at POST /api/auth/sudo, then try again.",
+                "Confirm it's you first (your password or a passkey, POST /api/auth/sudo), then try again.",
                 extensions={"methods": methods},
             )
         return principal

@@ -787,7 +787,7 @@ async def reauthenticate(
             session=session, action="auth.sudo", origin=origin, principal=principal, outcome="failure", detail={"method": method}
         )
         raise ReauthenticationFailed(
-            "That did not confirm it's you; check your password (or use your passkey) and try again.", keep_changes=True
+            "That did not confirm it's you; check your password and try again.", keep_changes=True
         )
     now = utcnow()
     device.reauthenticated_at = now

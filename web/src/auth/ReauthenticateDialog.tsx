@@ -66,7 +66,7 @@ export function ReauthenticateDialog() {
     <Dialog
       open={methods !== null}
       title="Confirm it's you"
-      description="This changes how you sign in, so enter your password again. You won't be asked again for a few minutes."
+      description="This changes the security of your account, so enter your password again. You won't be asked again for a few minutes."
       onClose={() => {
         finish(false);
       }}
