@@ -786,9 +786,7 @@ async def reauthenticate(
         await audit.record(
             session=session, action="auth.sudo", origin=origin, principal=principal, outcome="failure", detail={"method": method}
         )
-        raise ReauthenticationFailed(
-            "That did not confirm it's you; check your password and try again.", keep_changes=True
-        )
+        raise ReauthenticationFailed("That did not confirm it's you; check your password and try again.", keep_changes=True)
     now = utcnow()
     device.reauthenticated_at = now
     await session.flush()
