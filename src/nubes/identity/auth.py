@@ -172,7 +172,8 @@ def require(*codes: str) -> Allowed:
         missing = [code for code in codes if not principal.can(code)]
         if missing and principal.credential == "token":
             raise Forbidden(
-                f"This access token lacks the scope {', '.join(missing)}; make a token with it (Account, Access tokens)."
+                f"This access token does not carry {', '.join(missing)} (a token holds its scopes only while its user "
+                "does); make a token with that scope."
             )
         if missing:
             raise Forbidden(f"You need the permission {', '.join(missing)} for this; ask an admin.")
