@@ -423,10 +423,12 @@ async def get_user(user_id: uuid.UUID, session: SessionDep, principal: AdminUser
     summary="Change a user",
 )
 async def update_user(
-    user_id: uuid.UUID, user_in: UserUpdate, session: SessionDep, principal: AdminUsers, origin: OriginDep
+    user_id: uuid.UUID, user_in: UserUpdate, session: SessionDep, settings: SettingsDep, principal: AdminUsers, origin: OriginDep
 ) -> UserAdminRead:
-    """Change a user's name, email, roles or status; deactivating ends all their sessions at once."""
-    user = await service.update_user(session=session, principal=principal, user_id=user_id, user_in=user_in, origin=origin)
+    """Change a user you outrank: name, roles, status, or email (pending until the new address confirms it)."""
+    user = await security.update_user(
+        session=session, settings=settings, principal=principal, user_id=user_id, user_in=user_in, origin=origin
+    )
     return (await _admin_reads(session, [user]))[0]
 
 
