@@ -263,3 +263,16 @@ async def test_nobody_takes_from_a_group_or_role_above_them(
         assert response.status_code == 403, response.text
     assert (await client.get(f"/api/admin/groups/{group['id']}/members", headers=me.headers)).json()[0]["id"] == str(member.id)
     assert (await client.get(f"/api/admin/roles/{role['id']}", headers=me.headers)).json()["permissions"] == ["tenant.manage"]
+
+
+async def test_the_user_can_ask_again_for_the_link_to_a_pending_address(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, tenant: Tenant, admin: SignedIn
+) -> None:
+    member = await make_user(session, settings, tenant, email="here@example.org", email_verified=True)
+    signed_in = await login(client, member)
+    await client.patch(f"/api/admin/users/{member.id}", json={"email": "there@example.org"}, headers=admin.headers)
+    assert (await client.post("/api/users/me/email/verify", headers=signed_in.headers)).status_code == 202
+    _, again = await _mails(session, "there@example.org")
+    assert (await client.post("/api/auth/verify-email", json={"token": _token(again, "/verify-email")})).status_code == 204
+    me = (await client.get("/api/users/me", headers=signed_in.headers)).json()["user"]
+    assert (me["email"], me["pending_email"]) == ("there@example.org", None)

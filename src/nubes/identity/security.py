@@ -269,7 +269,13 @@ async def request_email_verification(*, session: AsyncSession, settings: Setting
 
 
 async def send_my_verification(*, session: AsyncSession, settings: Settings, principal: Principal) -> None:
+    """Mail a new confirmation link: for the address waiting to become yours if there is one, else for yours."""
     user = await session.get(User, principal.user_id)
+    if user is not None and user.pending_email:
+        await _send_link(
+            session=session, settings=settings, user=user, purpose="confirm_email", to=user.pending_email, actor=user.username
+        )
+        return
     if user is None or not user.email:
         raise UnprocessableEntity("Your account has no email address; add one to your profile first.")
     if user.email_verified_at is not None:
