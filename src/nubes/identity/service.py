@@ -241,7 +241,9 @@ def _check_outranks(principal: Principal, codes: frozenset[str], target: str) ->
 
 async def check_rank_over_user(*, session: AsyncSession, principal: Principal, user: User) -> None:
     """403 unless the principal may act on `user`: super-admins only by super-admins, others by who holds all they hold."""
-    if user.is_superadmin and not principal.is_superadmin:
+    if principal.is_superadmin:
+        return
+    if user.is_superadmin:
         raise OutRanked(f"You cannot change {user.username}: only a platform super-admin can change a super-admin.")
     _, codes = await effective_permissions(session=session, user=user)
     _check_outranks(principal, codes, f"the user {user.username}")
