@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import Origin
+from nubes.core.db import utcnow
 from nubes.identity import service as identity
 from nubes.identity.models import Tenant, User
 from nubes.identity.schemas import UserCreate
@@ -34,8 +35,9 @@ async def make_user(
     password: str = PASSWORD,
     email: str | None = None,
     superadmin: bool = False,
+    email_verified: bool = False,
 ) -> User:
-    """A user of `tenant` with `roles` (created as the system would, through the service)."""
+    """A user of `tenant` with `roles` (created as the system would, through the service); `email_verified`: confirmed."""
     user = await identity.create_user(
         session=session,
         settings=settings,
@@ -50,6 +52,8 @@ async def make_user(
         origin=ORIGIN,
     )
     user.is_superadmin = superadmin
+    if email_verified:
+        user.email_verified_at = utcnow()
     await session.flush()
     return user
 

@@ -167,6 +167,31 @@ async def test_two_factor_sign_in_with_an_authenticator_app(
     assert _unexpected(problems) == []
 
 
+async def test_an_email_change_by_an_admin_shows_as_pending_on_the_account_page(
+    context: BrowserContext, server: Server, artifacts: Path, engine_name: str
+) -> None:
+    """GIVEN a member whose address an admin changed WHEN they open their account THEN the old address is still
+    theirs, the new one shows as pending confirmation, and they can have its link sent again."""
+    username = _create_member(server)
+    moved = f"{username}@moved.example.com"
+    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {server.admin_token()}"}) as admin:
+        found = (await admin.get("/api/admin/users", params={"q": username})).json()["items"][0]
+        (await admin.patch(f"/api/admin/users/{found['id']}", json={"email": moved})).raise_for_status()
+    page = await context.new_page()
+    problems = _collect_problems(page)
+    await page.goto(server.url + "/login?next=%2Faccount")
+    await sign_in(page, username, PASSWORD)
+    await expect(page).to_have_url(server.url + "/account")
+    await expect(page.get_by_test_id("account-email")).to_contain_text(f"{username}@example.com")
+    pending = page.get_by_test_id("account-email-pending")
+    await expect(pending).to_contain_text(moved)
+    await expect(pending).to_contain_text("Pending confirmation")
+    await pending.get_by_role("button", name="Send the link again").click()
+    await expect(pending.get_by_role("status")).to_have_text(f"Link sent to {moved}.")
+    await page.screenshot(path=artifacts / f"account-email-pending-{engine_name}.png", full_page=True)
+    assert _unexpected(problems) == []
+
+
 async def test_passkey_sign_in_with_a_virtual_authenticator(
     context: BrowserContext, server: Server, server_database_url: str, artifacts: Path, engine_name: str
 ) -> None:

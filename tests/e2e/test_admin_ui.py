@@ -194,7 +194,8 @@ async def test_superadmin_creates_and_suspends_a_tenant(
 async def test_admin_changes_a_users_roles_in_the_edit_dialog(
     admin_page: Page, server: Server, artifacts: Path, engine_name: str
 ) -> None:
-    """GIVEN a new member WHEN the admin swaps their roles in the Edit dialog THEN the row shows the new chips."""
+    """GIVEN a new member WHEN the admin swaps their roles and email in the Edit dialog THEN the row shows the new
+    chips, and the new address as pending until its mailbox confirms it."""
     page = admin_page
     problems = _collect_problems(page)
     member = _unique("e2e")
@@ -211,6 +212,7 @@ async def test_admin_changes_a_users_roles_in_the_edit_dialog(
     await expect(dialog).to_contain_text("Not confirmed yet")
     await expect(dialog.get_by_role("checkbox", name="member", exact=True)).to_be_checked()
     await dialog.get_by_label("Display name").fill(f"Renamed {member}")
+    await dialog.get_by_label("Email").fill(f"{member}@moved.example.com")
     await dialog.get_by_role("checkbox", name="member", exact=True).uncheck()
     await dialog.get_by_role("checkbox", name="viewer", exact=True).check()
     await dialog.get_by_role("checkbox", name="admin", exact=True).check()
@@ -218,8 +220,11 @@ async def test_admin_changes_a_users_roles_in_the_edit_dialog(
     await dialog.get_by_role("button", name="Save user").click()
     await expect(dialog).to_be_hidden()
     await expect(page.get_by_role("status")).to_contain_text(f"{member} was saved.")
+    await expect(page.get_by_role("status")).to_contain_text(f"A confirmation link went to {member}@moved.example.com")
     await expect(chips).to_have_text(["admin", "viewer"])
     await expect(row).to_contain_text(f"Renamed {member}")
+    await expect(row).to_contain_text(f"{member}@example.com")
+    await expect(row.get_by_test_id("email-pending")).to_have_text(f"Pending confirmation: {member}@moved.example.com")
     await page.screenshot(path=artifacts / f"users-roles-{engine_name}.png", full_page=True)
     assert problems == []
 

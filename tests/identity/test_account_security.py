@@ -181,6 +181,7 @@ async def test_verification_request_answers_the_same_for_unknown_addresses(
 async def test_password_reset_by_mail(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, smtp: tuple[Inbox, int], mailer: MailSender
 ) -> None:
+    """GIVEN an account whose address an admin typed in WHEN a reset is asked THEN the address is confirmed first."""
     inbox, _ = smtp
     user = await make_user(session, settings, await make_tenant(session), email="reset-me@example.org")
     before = await login(client, user)
@@ -189,6 +190,14 @@ async def test_password_reset_by_mail(
     assert (await client.post("/api/auth/password-reset/request", json={"email": "RESET-me@example.org"})).status_code == 202
     assert await mailer.send_due() == 1
     assert [m["To"] for m in inbox.messages] == ["reset-me@example.org"]
+    # Nobody confirmed the address yet: it gets a confirmation link, never a reset link.
+    with pytest.raises(AssertionError, match="no mail"):
+        inbox.link("reset-me@example.org", "/reset-password")
+    confirm = inbox.link("reset-me@example.org", "/verify-email")
+    assert (await client.post("/api/auth/verify-email", json={"token": confirm})).status_code == 204
+
+    assert (await client.post("/api/auth/password-reset/request", json={"email": "reset-me@example.org"})).status_code == 202
+    assert await mailer.send_due() == 1
     token = inbox.link("reset-me@example.org", "/reset-password")
 
     weak = await client.post("/api/auth/password-reset", json={"token": token, "new_password": "password1234"})
@@ -202,14 +211,14 @@ async def test_password_reset_by_mail(
     assert (await client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD})).status_code == 401
     assert (await client.post("/api/auth/login", json={"username": user.username, "password": NEW_PASSWORD})).status_code == 200
     await session.refresh(user)
-    assert user.email_verified_at is not None  # opening the link proved the mailbox
+    assert user.email_verified_at is not None
 
 
 async def test_an_expired_reset_link_is_refused(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, smtp: tuple[Inbox, int], mailer: MailSender
 ) -> None:
     inbox, _ = smtp
-    user = await make_user(session, settings, await make_tenant(session), email="late@example.org")
+    user = await make_user(session, settings, await make_tenant(session), email="late@example.org", email_verified=True)
     await client.post("/api/auth/password-reset/request", json={"email": "late@example.org"})
     await mailer.send_due()
     token = inbox.link("late@example.org", "/reset-password")
@@ -229,7 +238,7 @@ async def test_mail_survives_an_smtp_outage(
     sessions: async_sessionmaker[AsyncSession],
     tmp_path: Path,
 ) -> None:
-    await make_user(session, settings, await make_tenant(session), email="patient@example.org")
+    await make_user(session, settings, await make_tenant(session), email="patient@example.org", email_verified=True)
     port = _free_port()
     down = MailSender(make_settings(tmp_path, smtp_url=f"smtp+plain://127.0.0.1:{port}"), sessions)
     await client.post("/api/auth/password-reset/request", json={"email": "patient@example.org"})

@@ -593,5 +593,5 @@ async def set_quota(
     user_id: uuid.UUID,
     quota_in: QuotaUpdate,
 ) -> None:
-    user = await identity_service.get_user(session=session, principal=principal, user_id=user_id)
+    user = await identity_service.get_user_to_change(session=session, principal=principal, user_id=user_id)
     await service.set_user_quota(session=session, tenant_id=user.tenant_id, user_id=user.id, quota_bytes=quota_in.quota_bytes)

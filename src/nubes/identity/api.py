@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import BackgroundTasks, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
@@ -26,6 +26,7 @@ from nubes.core.errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
+from nubes.core.mail import MailSender
 from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
@@ -101,6 +102,22 @@ async def _limiter(request: Request) -> RateLimiter:
 
 
 LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
+
+
+async def _mail(request: Request) -> MailSender:
+    sender: MailSender = request.app.state.mail
+    return sender
+
+
+MailDep = Annotated[MailSender, Depends(_mail)]
+
+
+def send_mail_after_commit(tasks: BackgroundTasks, mail: MailSender) -> None:
+    """Deliver what the request queued in the outbox as soon as it has committed."""
+    # Background tasks run after the response, which is sent only once the request's transaction has
+    # committed (SessionDep): the queued message is in the outbox by then.
+    tasks.add_task(mail.wake)
+
 
 _LOGIN_BODY = {
     "requestBody": {
@@ -428,10 +445,20 @@ async def get_user(user_id: uuid.UUID, session: SessionDep, principal: AdminUser
     summary="Change a user",
 )
 async def update_user(
-    user_id: uuid.UUID, user_in: UserUpdate, session: SessionDep, principal: AdminUsers, origin: OriginDep
+    user_id: uuid.UUID,
+    user_in: UserUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminUsers,
+    origin: OriginDep,
+    mail: MailDep,
+    tasks: BackgroundTasks,
 ) -> UserAdminRead:
-    """Change a user's name, email, roles or status; deactivating ends all their sessions at once."""
-    user = await service.update_user(session=session, principal=principal, user_id=user_id, user_in=user_in, origin=origin)
+    """Change a user you outrank: name, roles, status, or email (pending until the new address confirms it)."""
+    user = await security.update_user(
+        session=session, settings=settings, principal=principal, user_id=user_id, user_in=user_in, origin=origin
+    )
+    send_mail_after_commit(tasks, mail)
     return (await _admin_reads(session, [user]))[0]
 
 

@@ -38,6 +38,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_superadmin: Mapped[bool] = mapped_column(Boolean, default=False)
     email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A new address someone asked for; it replaces `email` only once that mailbox confirms it.
+    pending_email: Mapped[str | None] = mapped_column(String(320), default=None)
     # Self-registered accounts sign in only after confirming their address (when the platform asks for it).
     email_verification_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -105,6 +105,9 @@ class UserRead(BaseModel):
     is_active: bool
     is_superadmin: bool
     email_verified_at: datetime | None = None
+    pending_email: str | None = Field(
+        default=None, description="A new address waiting for its owner to confirm it; `email` stays in use until then."
+    )
     created_at: datetime
     last_login_at: datetime | None
 
@@ -139,7 +142,10 @@ class UserUpdate(BaseModel):
     """Changes to a user; `is_active: false` deactivates them and ends all their sessions at once."""
 
     display_name: str | None = Field(default=None, max_length=200)
-    email: Email | None = None
+    email: Email | None = Field(
+        default=None,
+        description="A new address: it waits in `pending_email` until a link mailed to it is opened; the old one is told.",
+    )
     is_active: bool | None = None
     roles: list[str] | None = None
 

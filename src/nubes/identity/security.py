@@ -54,7 +54,7 @@ from nubes.identity.models import (
     TotpSecret,
     User,
 )
-from nubes.identity.schemas import RegistrationSettings, SudoRequest, UserCreate
+from nubes.identity.schemas import RegistrationSettings, SudoRequest, UserCreate, UserUpdate
 from nubes.ops import service as ops
 
 MAIL_TOKEN_TTL = {"verify_email": timedelta(hours=48), "reset_password": timedelta(hours=1)}
@@ -176,6 +176,22 @@ _MAIL_TEXT = {
         "The link works once and expires in 48 hours. If you did not ask for this, ignore this message.\n",
         "/verify-email",
     ),
+    "confirm_email": (
+        "Confirm your new email address for Nubes",
+        "Hello {name},\n\n{actor} asked to make {email} the address of the Nubes account {username}.\n"
+        "Open this link to confirm that this mailbox is yours:\n\n{link}\n\n"
+        "Until then the account keeps its old address. The link works once and expires in 48 hours. "
+        "If you did not expect this, ignore this message.\n",
+        "/verify-email",
+    ),
+    "confirm_before_reset": (
+        "Confirm your email address before resetting your Nubes password",
+        "Hello {name},\n\nsomeone asked to reset the password of the Nubes account {username}, but {email} "
+        "has not been confirmed as its address yet, so no reset link can go to it.\n"
+        "Open this link to confirm the address, then ask for the reset again:\n\n{link}\n\n"
+        "The link works once and expires in 48 hours. If you did not ask for this, ignore this message.\n",
+        "/verify-email",
+    ),
     "reset_password": (
         "Reset your Nubes password",
         "Hello {name},\n\nsomeone (hopefully you) asked to reset the password of the Nubes account {username}.\n"
@@ -187,25 +203,62 @@ _MAIL_TEXT = {
 }
 
 
-async def _send_link(*, session: AsyncSession, settings: Settings, user: User, purpose: str) -> None:
-    if not user.email:
+# Which token each mail carries: the confirmations are all `verify_email` links, checked against the address.
+_PURPOSE = {"confirm_email": "verify_email", "confirm_before_reset": "verify_email"}
+
+
+async def _send_link(
+    *, session: AsyncSession, settings: Settings, user: User, purpose: str, to: str | None = None, actor: str = ""
+) -> None:
+    """Mail a one-time link of `purpose` (a key of _MAIL_TEXT) to `to`, by default the account's address."""
+    address = to or user.email
+    if not address:
         return
     token = secrets.token_urlsafe(32)
+    kind = _PURPOSE.get(purpose, purpose)
     session.add(
         AccountToken(
             tenant_id=user.tenant_id,
             user_id=user.id,
-            purpose=purpose,
+            purpose=kind,
             token_hash=_hash(token),
-            email=user.email,
-            expires_at=utcnow() + MAIL_TOKEN_TTL[purpose],
+            email=address,
+            expires_at=utcnow() + MAIL_TOKEN_TTL[kind],
         )
     )
     subject, text, path = _MAIL_TEXT[purpose]
     # The token travels in the fragment: it never reaches a server log or a Referer header.
     link = f"{settings.base_url}{path}#token={token}"
-    body = text.format(name=user.display_name or user.username, email=user.email, username=user.username, link=link)
-    await mail.enqueue(session=session, to=user.email, subject=subject, body=body)
+    name = user.display_name or user.username
+    body = text.format(name=name, email=address, username=user.username, link=link, actor=actor)
+    await mail.enqueue(session=session, to=address, subject=subject, body=body)
+
+
+_CHANGE_NOTICE = (
+    "Your Nubes account's email address is being changed",
+    "Hello {name},\n\n{actor} asked to change the email address of the Nubes account {username} "
+    "from {old} to {new}.\nThe change takes effect only when someone opens the link sent to {new}; "
+    "until then, mail and password resets keep coming here.\n"
+    "If you did not expect this, tell your administrator now.\n",
+)
+
+
+async def update_user(
+    *, session: AsyncSession, settings: Settings, principal: Principal, user_id: uuid.UUID, user_in: UserUpdate, origin: Origin
+) -> User:
+    """An admin's change to a user; a new address gets a confirmation link and the old one a notice."""
+    before = (await service.get_user(session=session, principal=principal, user_id=user_id)).pending_email
+    user = await service.update_user(session=session, principal=principal, user_id=user_id, user_in=user_in, origin=origin)
+    asked = user_in.email.lower() if user_in.email else None
+    if asked is None or user.pending_email != asked:
+        return user
+    await _send_link(session=session, settings=settings, user=user, purpose="confirm_email", to=asked, actor=principal.username)
+    if user.email and before != asked:
+        subject, text = _CHANGE_NOTICE
+        name = user.display_name or user.username
+        body = text.format(name=name, actor=principal.username, username=user.username, old=user.email, new=asked)
+        await mail.enqueue(session=session, to=user.email, subject=subject, body=body)
+    return user
 
 
 async def request_email_verification(*, session: AsyncSession, settings: Settings, email: str, origin: Origin) -> None:
@@ -217,7 +270,13 @@ async def request_email_verification(*, session: AsyncSession, settings: Setting
 
 
 async def send_my_verification(*, session: AsyncSession, settings: Settings, principal: Principal) -> None:
+    """Mail a new confirmation link: for the address waiting to become yours if there is one, else for yours."""
     user = await session.get(User, principal.user_id)
+    if user is not None and user.pending_email:
+        await _send_link(
+            session=session, settings=settings, user=user, purpose="confirm_email", to=user.pending_email, actor=user.username
+        )
+        return
     if user is None or not user.email:
         raise UnprocessableEntity("Your account has no email address; add one to your profile first.")
     if user.email_verified_at is not None:
@@ -248,9 +307,24 @@ async def _claim_link(session: AsyncSession, *, token: str, purpose: str) -> Acc
 
 
 async def verify_email(*, session: AsyncSession, token: str, origin: Origin) -> User:
-    """Mark the address the token was sent to as confirmed (if it is still the account's address)."""
+    """Mark the address the token was sent to as confirmed; a pending new address becomes the account's address."""
     claimed = await _claim_link(session, token=token, purpose="verify_email")
     user = await session.get(User, claimed.user_id)
+    if user is not None and user.pending_email is not None and user.pending_email == claimed.email:
+        if await session.scalar(select(User.id).where(User.email == claimed.email, User.id != user.id)):
+            raise Conflict("That address now belongs to another account; ask for another change.", keep_changes=True)
+        previous, user.email, user.pending_email = user.email, claimed.email, None
+        user.email_verified_at = utcnow()
+        await _audit_self(
+            session,
+            "user.email_changed",
+            origin,
+            user,
+            target_type="user",
+            target_id=user.id,
+            detail={"from": previous, "to": user.email},
+        )
+        return user
     if user is None or user.email != claimed.email:
         raise UnprocessableEntity("This link was for an address the account no longer uses; ask for a new one.")
     user.email_verified_at = utcnow()
@@ -259,10 +333,21 @@ async def verify_email(*, session: AsyncSession, token: str, origin: Origin) -> 
 
 
 async def request_password_reset(*, session: AsyncSession, settings: Settings, email: str, origin: Origin) -> None:
-    """Mail a reset link when `email` belongs to an active account; answer the same either way."""
+    """Mail a reset link when `email` is an active account's confirmed address; answer the same either way.
+
+    An address nobody has confirmed gets a confirmation link instead: a reset link only ever goes to a
+    mailbox that proved it belongs to the account (else whoever set the address could take the account).
+    """
     user = await session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active:
         await audit.record(session=session, action="auth.reset_request", origin=origin, actor_name=email[:150], outcome="failure")
+        return
+    if user.email_verified_at is None:
+        await _send_link(session=session, settings=settings, user=user, purpose="confirm_before_reset")
+        await _audit_self(
+            session, "auth.reset_request", origin, user, target_type="user", target_id=user.id, outcome="denied",
+            detail={"reason": "email_unconfirmed"},
+        )  # fmt: skip
         return
     await _send_link(session=session, settings=settings, user=user, purpose="reset_password")
     await _audit_self(session, "auth.reset_request", origin, user, target_type="user", target_id=user.id)
@@ -279,9 +364,9 @@ async def reset_password(*, session: AsyncSession, settings: Settings, token: st
     user = await session.get(User, claimed.user_id)
     if user is None or not user.is_active:
         raise UnprocessableEntity("This link is not valid any more (used, expired or mistyped); ask for a new one.")
+    if user.email != claimed.email or user.email_verified_at is None:
+        raise UnprocessableEntity("This link was for an address the account no longer uses; ask for a new one.")
     user.password_hash = await passwords.hash_password(settings, new_password)
-    if user.email == claimed.email and user.email_verified_at is None:
-        user.email_verified_at = utcnow()  # opening the link proved the mailbox is theirs
     ended = await service.revoke_user_sessions(session=session, user_id=user.id, reason="password_reset")
     await _audit_self(
         session, "user.password_reset", origin, user, target_type="user", target_id=user.id, detail={"sessions_revoked": ended}

@@ -10,11 +10,10 @@ from fastapi import BackgroundTasks, Depends, Request, Response
 
 from nubes.core.db import SessionDep
 from nubes.core.errors import Forbidden
-from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
 from nubes.identity import security, service
-from nubes.identity.api import LimiterDep, SuperAdmin, token_pair
+from nubes.identity.api import LimiterDep, MailDep, SuperAdmin, send_mail_after_commit, token_pair
 from nubes.identity.auth import (
     KeyRingDep,
     OriginDep,
@@ -50,20 +49,6 @@ from nubes.identity.schemas import (
 )
 
 router = api_router()
-
-
-async def _mail(request: Request) -> MailSender:
-    sender: MailSender = request.app.state.mail
-    return sender
-
-
-MailDep = Annotated[MailSender, Depends(_mail)]
-
-
-def _after_commit(tasks: BackgroundTasks, mail: MailSender) -> None:
-    # Background tasks run after the response, which is sent only once the request's transaction has
-    # committed (SessionDep): the queued message is in the outbox by then.
-    tasks.add_task(mail.wake)
 
 
 async def _relying_party(request: Request, settings: SettingsDep) -> security.RelyingParty:
@@ -141,7 +126,7 @@ async def register(
         display_name=body.display_name,
         origin=origin,
     )
-    _after_commit(tasks, mail)
+    send_mail_after_commit(tasks, mail)
     return UserRead.model_validate(user)
 
 
@@ -178,7 +163,7 @@ async def request_verification(
     """Answers 202 whether or not an account uses the address (nobody learns which addresses exist)."""
     await _count_mail_request(limiter, settings, origin, body.email)
     await security.request_email_verification(session=session, settings=settings, email=body.email, origin=origin)
-    _after_commit(tasks, mail)
+    send_mail_after_commit(tasks, mail)
 
 
 @router.post(
@@ -200,7 +185,7 @@ async def request_reset(
     """Answers 202 whether or not an account uses the address (nobody learns which addresses exist)."""
     await _count_mail_request(limiter, settings, origin, body.email)
     await security.request_password_reset(session=session, settings=settings, email=body.email, origin=origin)
-    _after_commit(tasks, mail)
+    send_mail_after_commit(tasks, mail)
 
 
 @router.post(
@@ -339,7 +324,7 @@ async def send_my_verification(
     session: SessionDep, settings: SettingsDep, principal: SessionPrincipal, mail: MailDep, tasks: BackgroundTasks
 ) -> None:
     await security.send_my_verification(session=session, settings=settings, principal=principal)
-    _after_commit(tasks, mail)
+    send_mail_after_commit(tasks, mail)
 
 
 @router.get("/users/me/totp", operation_id="users-me-totp", response_model=TotpStatus, tags=["users"], summary="My second factor")

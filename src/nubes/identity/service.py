@@ -222,6 +222,68 @@ def _check_can_grant(principal: Principal, codes: frozenset[str]) -> None:
         raise Forbidden(f"You cannot grant permissions you do not hold: {', '.join(beyond)}.")
 
 
+class OutRanked(Forbidden):
+    """The target holds a permission (or the super-admin status) the actor lacks."""
+
+    code, title = "outranked", "Above your rank"
+
+
+def _check_outranks(principal: Principal, codes: frozenset[str], target: str) -> None:
+    """Refuse to act on `target` unless the principal holds every permission it holds or grants."""
+    if principal.is_superadmin:
+        return
+    beyond = sorted(codes - principal.permissions)
+    if beyond:
+        raise OutRanked(
+            f"You cannot change {target}: it holds permissions you do not ({', '.join(beyond)}); ask someone who holds them."
+        )
+
+
+async def check_rank_over_user(*, session: AsyncSession, principal: Principal, user: User) -> None:
+    """403 unless the principal may act on `user`: super-admins only by super-admins, others by who holds all they hold."""
+    if principal.is_superadmin:
+        return
+    if user.is_superadmin:
+        raise OutRanked(f"You cannot change {user.username}: only a platform super-admin can change a super-admin.")
+    _, codes = await effective_permissions(session=session, user=user)
+    _check_outranks(principal, codes, f"the user {user.username}")
+
+
+async def get_user_to_change(*, session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    """A user the principal may change (their tenant, and not above their rank); 404 or 403 otherwise."""
+    user = await get_user(session=session, principal=principal, user_id=user_id)
+    await check_rank_over_user(session=session, principal=principal, user=user)
+    return user
+
+
+class LastOwner(Conflict):
+    """The change would leave a tenant without an active owner."""
+
+    code, title = "last-owner", "A tenant keeps an owner"
+
+
+async def _owners(session: AsyncSession, tenant_id: uuid.UUID) -> set[uuid.UUID]:
+    """Active users of the tenant who hold its built-in `owner` role, directly or through a group."""
+    owner = select(Role.id).where(Role.tenant_id == tenant_id, Role.name == "owner", Role.builtin.is_(True))
+    direct = select(UserRole.user_id).where(UserRole.role_id.in_(owner))
+    via_groups = (
+        select(GroupMember.user_id)
+        .join(GroupRole, GroupRole.group_id == GroupMember.group_id)
+        .where(GroupRole.role_id.in_(owner))
+    )
+    rows = await session.scalars(
+        select(User.id).where(User.tenant_id == tenant_id, User.is_active.is_(True), User.id.in_(direct.union(via_groups)))
+    )
+    return set(rows)
+
+
+async def _keep_an_owner(session: AsyncSession, tenant_id: uuid.UUID, before: set[uuid.UUID]) -> None:
+    """After a change (flushed): refuse it when the tenant had an owner and now has none."""
+    await session.flush()
+    if before and not await _owners(session, tenant_id):
+        raise LastOwner("This would leave the tenant without an owner; make another user owner first.")
+
+
 async def get_user(*, session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
     """A user of the principal's tenant (any tenant for super-admins); 404 otherwise."""
     user = await session.get(User, user_id)
@@ -258,17 +320,21 @@ async def role_names(*, session: AsyncSession, user_ids: list[uuid.UUID]) -> dic
 async def update_user(
     *, session: AsyncSession, principal: Principal, user_id: uuid.UUID, user_in: UserUpdate, origin: Origin
 ) -> User:
-    """Change a user; deactivating them revokes every session they have."""
-    user = await get_user(session=session, principal=principal, user_id=user_id)
+    """Change a user the principal outranks; a new email waits for its confirmation, deactivating ends every session."""
+    user = await get_user_to_change(session=session, principal=principal, user_id=user_id)
+    owners = await _owners(session, user.tenant_id)
     changes: dict[str, object] = {}
     if user_in.display_name is not None:
         user.display_name = user_in.display_name
         changes["display_name"] = user_in.display_name
-    if user_in.email is not None and user_in.email.lower() != user.email:
-        await _ensure_free(session, email=user_in.email.lower())
-        user.email = user_in.email.lower()
-        user.email_verified_at = None
-        changes["email"] = user.email
+    if user_in.email is not None:
+        # The address is not used (sign-in, resets) until the new mailbox confirms it (security.update_user mails it).
+        wanted = user_in.email.lower()
+        pending = None if wanted == user.email else wanted
+        if pending is not None:
+            await _ensure_free(session, email=pending)
+        if pending != user.pending_email:
+            user.pending_email = changes["pending_email"] = pending
     if user_in.roles is not None:
         roles = await _roles_by_name(session, user.tenant_id, user_in.roles)
         if not principal.is_superadmin:
@@ -287,7 +353,7 @@ async def update_user(
         if not user.is_active:
             revoked = await revoke_user_sessions(session=session, user_id=user.id, reason="user_deactivated")
             changes["sessions_revoked"] = revoked
-    await session.flush()
+    await _keep_an_owner(session, user.tenant_id, owners)
     if changes:
         await audit.record(
             session=session,
@@ -804,6 +870,12 @@ async def get_role(*, session: AsyncSession, principal: Principal, role_id: uuid
     return role
 
 
+async def _check_rank_over_role(session: AsyncSession, principal: Principal, role: Role) -> None:
+    """Changing or deleting a role takes from its holders: only someone holding all it grants may."""
+    graph = await role_graph(session, role.tenant_id)
+    _check_outranks(principal, graph.permissions_of([role.id]), f"the role {role.name}")
+
+
 def _known_codes(codes: list[str]) -> list[str]:
     unknown = sorted(set(codes) - permissions.CODES)
     if unknown:
@@ -868,6 +940,7 @@ async def update_role(
     role = await get_role(session=session, principal=principal, role_id=role_id)
     if role.builtin:
         raise Conflict("Built-in roles cannot change; create a custom role instead.")
+    await _check_rank_over_role(session, principal, role)
     changes: dict[str, object] = {}
     if role_in.description is not None:
         role.description = changes["description"] = role_in.description
@@ -899,6 +972,7 @@ async def delete_role(*, session: AsyncSession, principal: Principal, role_id: u
     role = await get_role(session=session, principal=principal, role_id=role_id)
     if role.builtin:
         raise Conflict("Built-in roles cannot be deleted.")
+    await _check_rank_over_role(session, principal, role)
     await audit.record(
         session=session,
         action="role.delete",
@@ -964,6 +1038,13 @@ async def my_groups(*, session: AsyncSession, principal: Principal) -> list[Grou
     return list(rows)
 
 
+async def _check_rank_over_group(session: AsyncSession, principal: Principal, group: Group) -> None:
+    """A group is as high as the roles it gives: changing it, its members or its roles needs all of them."""
+    graph = await role_graph(session, group.tenant_id)
+    role_ids = await session.scalars(select(GroupRole.role_id).where(GroupRole.group_id == group.id))
+    _check_outranks(principal, graph.permissions_of(role_ids), f"the group {group.name}")
+
+
 async def _set_group_roles(session: AsyncSession, principal: Principal, group: Group, names: list[str]) -> list[str]:
     roles = await _roles_by_name(session, group.tenant_id, names)
     if not principal.is_superadmin:
@@ -997,8 +1078,10 @@ async def create_group(*, session: AsyncSession, principal: Principal, group_in:
 async def update_group(
     *, session: AsyncSession, principal: Principal, group_id: uuid.UUID, group_in: GroupUpdate, origin: Origin
 ) -> Group:
-    """Rename a group, change its description or roles."""
+    """Rename a group, change its description or roles (all it gives, before and after, must be the principal's)."""
     group = await get_group(session=session, principal=principal, group_id=group_id)
+    await _check_rank_over_group(session, principal, group)
+    owners = await _owners(session, group.tenant_id)
     changes: dict[str, object] = {}
     if group_in.name is not None and group_in.name != group.name:
         if await session.scalar(select(Group.id).where(Group.tenant_id == group.tenant_id, Group.name == group_in.name)):
@@ -1008,7 +1091,7 @@ async def update_group(
         group.description = changes["description"] = group_in.description
     if group_in.roles is not None:
         changes["roles"] = await _set_group_roles(session, principal, group, group_in.roles)
-    await session.flush()
+    await _keep_an_owner(session, group.tenant_id, owners)
     await audit.record(
         session=session,
         action="group.update",
@@ -1022,8 +1105,10 @@ async def update_group(
 
 
 async def delete_group(*, session: AsyncSession, principal: Principal, group_id: uuid.UUID, origin: Origin) -> None:
-    """Delete a group; its members lose the roles it gave them."""
+    """Delete a group the principal outranks; its members lose the roles it gave them."""
     group = await get_group(session=session, principal=principal, group_id=group_id)
+    await _check_rank_over_group(session, principal, group)
+    owners = await _owners(session, group.tenant_id)
     await audit.record(
         session=session,
         action="group.delete",
@@ -1034,7 +1119,7 @@ async def delete_group(*, session: AsyncSession, principal: Principal, group_id:
         detail={"name": group.name},
     )
     await session.delete(group)
-    await session.flush()
+    await _keep_an_owner(session, group.tenant_id, owners)
 
 
 async def list_members(*, session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> list[User]:
@@ -1052,11 +1137,15 @@ async def list_members(*, session: AsyncSession, principal: Principal, group_id:
 async def add_member(
     *, session: AsyncSession, principal: Principal, group_id: uuid.UUID, user_id: uuid.UUID, origin: Origin
 ) -> None:
-    """Put a user of the same tenant in a group (a no-op when already there)."""
+    """Put a user of the same tenant in a group (a no-op when already there): a grant of the group's roles."""
     group = await get_group(session=session, principal=principal, group_id=group_id)
     user = await get_user(session=session, principal=principal, user_id=user_id)
     if user.tenant_id != group.tenant_id:
         raise NotFound("No such user.")
+    if not principal.is_superadmin:
+        role_ids = list(await session.scalars(select(GroupRole.role_id).where(GroupRole.group_id == group.id)))
+        _check_can_grant(principal, (await role_graph(session, group.tenant_id)).permissions_of(role_ids))
+    await check_rank_over_user(session=session, principal=principal, user=user)
     if await session.get(GroupMember, (group.id, user.id)) is None:
         session.add(GroupMember(group_id=group.id, user_id=user.id))
         await session.flush()
@@ -1074,13 +1163,17 @@ async def add_member(
 async def remove_member(
     *, session: AsyncSession, principal: Principal, group_id: uuid.UUID, user_id: uuid.UUID, origin: Origin
 ) -> None:
-    """Take a user out of a group."""
+    """Take a user out of a group; the principal must outrank both, and the tenant keeps an owner."""
     group = await get_group(session=session, principal=principal, group_id=group_id)
-    membership = await session.get(GroupMember, (group.id, user_id))
+    user = await get_user(session=session, principal=principal, user_id=user_id)
+    await _check_rank_over_group(session, principal, group)
+    await check_rank_over_user(session=session, principal=principal, user=user)
+    membership = await session.get(GroupMember, (group.id, user.id))
     if membership is None:
         raise NotFound("That user is not in this group.")
+    owners = await _owners(session, group.tenant_id)
     await session.delete(membership)
-    await session.flush()
+    await _keep_an_owner(session, group.tenant_id, owners)
     await audit.record(
         session=session,
         action="group.member_remove",

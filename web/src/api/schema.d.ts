@@ -331,7 +331,7 @@ export interface paths {
         head?: never;
         /**
          * Change a user
-         * @description Change a user's name, email, roles or status; deactivating ends all their sessions at once.
+         * @description Change a user you outrank: name, roles, status, or email (pending until the new address confirms it).
          */
         patch: operations["admin-users-update"];
         trace?: never;
@@ -4304,6 +4304,11 @@ export interface components {
             /** Email Verified At */
             email_verified_at?: string | null;
             /**
+             * Pending Email
+             * @description A new address waiting for its owner to confirm it; `email` stays in use until then.
+             */
+            pending_email?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -4387,6 +4392,11 @@ export interface components {
             /** Email Verified At */
             email_verified_at?: string | null;
             /**
+             * Pending Email
+             * @description A new address waiting for its owner to confirm it; `email` stays in use until then.
+             */
+            pending_email?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -4401,7 +4411,10 @@ export interface components {
         UserUpdate: {
             /** Display Name */
             display_name?: string | null;
-            /** Email */
+            /**
+             * Email
+             * @description A new address: it waits in `pending_email` until a link mailed to it is opened; the old one is told.
+             */
             email?: string | null;
             /** Is Active */
             is_active?: boolean | null;

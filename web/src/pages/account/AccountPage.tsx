@@ -75,6 +75,50 @@ function EmailStatus({ email, verifiedAt }: { email: string; verifiedAt: string 
   );
 }
 
+/** A new address an admin asked for: it replaces the current one once the link mailed to it is opened. */
+function PendingEmail({ email }: { email: string }) {
+  const [state, setState] = useState<{ status: "idle" | "sending" | "sent" } | { status: "failed"; message: string }>({ status: "idle" });
+  const send = async (): Promise<void> => {
+    setState({ status: "sending" });
+    try {
+      await sendMyVerificationEmail();
+      setState({ status: "sent" });
+    } catch (caught) {
+      setState({ status: "failed", message: toApiError(caught).message });
+    }
+  };
+  return (
+    <span className="flex flex-col items-start gap-1.5" data-testid="account-email-pending">
+      <span className="flex flex-wrap items-center gap-2">
+        <span className="break-all">{email}</span>
+        <Badge tone="warning">Pending confirmation</Badge>
+      </span>
+      <span className="text-xs text-slate-500 dark:text-slate-400">Your address changes to this one when the link mailed to it is opened; until then mail goes to the current one.</span>
+      {state.status === "sent" ? (
+        <span role="status" className="text-xs text-emerald-700 dark:text-emerald-300">
+          Link sent to {email}.
+        </span>
+      ) : (
+        <button
+          type="button"
+          className={buttonClass.small}
+          disabled={state.status === "sending"}
+          onClick={() => {
+            void send();
+          }}
+        >
+          {state.status === "sending" ? "Sending…" : "Send the link again"}
+        </button>
+      )}
+      {state.status === "failed" && (
+        <span role="alert" className="text-xs text-rose-700 dark:text-rose-300">
+          {state.message}
+        </span>
+      )}
+    </span>
+  );
+}
+
 function ProfileCard() {
   const me = useMe();
   const { user, tenant, roles, permissions } = me;
@@ -96,6 +140,11 @@ function ProfileCard() {
         <Fact label="Email">
           {user.email === null ? <span className="text-slate-400 dark:text-slate-500">Not set</span> : <EmailStatus email={user.email} verifiedAt={user.email_verified_at} />}
         </Fact>
+        {user.pending_email && (
+          <Fact label="New email">
+            <PendingEmail email={user.pending_email} />
+          </Fact>
+        )}
         <Fact label="Tenant">
           {tenant.name} <span className="font-mono text-xs text-slate-500 dark:text-slate-400">({tenant.slug})</span>
         </Fact>

@@ -112,9 +112,11 @@ function EditUserForm({ user, roles, onSaved, onCancel }: { user: AdminUser; rol
         label="Email"
         optional={user.email === null}
         hint={
-          emailUnconfirmed(user) && email.trim().toLowerCase() === user.email
-            ? "Not confirmed yet: they have not opened the link mailed to this address."
-            : "A new address stays unconfirmed until they open the link mailed to it."
+          user.pending_email
+            ? `Pending confirmation: ${user.pending_email}. The address changes when the link mailed there is opened; saving the current address cancels the change.`
+            : emailUnconfirmed(user) && email.trim().toLowerCase() === user.email
+              ? "Not confirmed yet: they have not opened the link mailed to this address."
+              : "A new address takes effect only once the link mailed to it is opened; the current address is told of the change."
         }
         errors={[...errorsOf("email"), ...(emailError === null ? [] : [emailError])]}
       >
@@ -189,6 +191,11 @@ function UserRow({
               </span>
             )}
           </span>
+        )}
+        {user.pending_email && (
+          <p data-testid="email-pending" className="mt-1 text-xs text-amber-700 dark:text-amber-400" title="The address changes when the link mailed to it is opened.">
+            Pending confirmation: {user.pending_email}
+          </p>
         )}
       </td>
       <td className={td}>
@@ -444,8 +451,9 @@ export function UsersPage() {
             user={editing}
             roles={roleChoices}
             onSaved={(user) => {
+              const asked = user.pending_email && user.pending_email !== editing.pending_email;
               setEditing(null);
-              setNotice(`${user.username} was saved.`);
+              setNotice(asked ? `${user.username} was saved. A confirmation link went to ${user.pending_email}; the address changes when it is opened.` : `${user.username} was saved.`);
               reload();
             }}
             onCancel={() => {
