@@ -215,7 +215,7 @@ async def add_allocations(
 
 
 def _egg_read(egg: Egg) -> EggRead:
-    document = eggs.read_document(egg.document)
+    document = eggs.read_stored(egg.document)
     return EggRead(
         id=egg.id,
         name=egg.name,
