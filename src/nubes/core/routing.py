@@ -18,6 +18,7 @@ from nubes.core.errors import PROBLEM_RESPONSES, FieldError, UnprocessableEntity
 # of recursion), so a body that passes is also read back, exported and stored without a crash.
 MAX_JSON_DEPTH = 64
 
+
 def _is_json(content_type: str) -> bool:
     message = Message()
     message["content-type"] = content_type
