@@ -572,3 +572,25 @@ async def test_the_json_depth_limit_holds_on_other_routes(client: httpx.AsyncCli
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["type"] == "json_too_deep"
+
+
+@pytest.mark.parametrize("name", ["a\r\nb.txt", "x\ny", "tab\tname", "nul\x01"])
+async def test_container_file_names_are_refused_by_the_server_on_every_write_path(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn, name: str
+) -> None:
+    """GIVEN a name with CR/LF or another control character WHEN uploaded, made or renamed to THEN 422 from the
+    server itself, before any agent is asked (this container has none)."""
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    container = (await _ok(await client.post("/api/containers", json=_container(ids), headers=admin.headers), 202))["container"]
+    base = f"/api/containers/{container['id']}/files"
+    writes = [
+        await client.put(f"{base}/content", params={"path": f"config/{name}"}, content=b"x", headers=admin.headers),
+        await client.post(f"{base}/mkdir", json={"path": name}, headers=admin.headers),
+        await client.post(f"{base}/rename", json={"path": "ok.txt", "target": f"dir/{name}"}, headers=admin.headers),
+    ]
+    for response, where in zip(writes, (["query", "path"], ["body", "path"], ["body", "target"]), strict=True):
+        assert response.status_code == 422, response.text
+        assert "control characters" in response.json()["detail"]
+        assert response.json()["errors"][0]["loc"] == where
+    fine = await client.post(f"{base}/mkdir", json={"path": "config"}, headers=admin.headers)
+    assert fine.status_code == 409  # a good name goes on to the container, which is still installing

@@ -23,7 +23,7 @@ from nubes.compute import protocol, service
 from nubes.compute.gateway import AgentHub
 from nubes.compute.locking import restart_as_writer
 from nubes.compute.models import Container
-from nubes.core import audit
+from nubes.core import audit, names
 from nubes.core.audit import Origin
 from nubes.core.db import SessionDep
 from nubes.core.errors import (
@@ -81,6 +81,21 @@ class FolderCreate(BaseModel):
     """A new directory inside the volume."""
 
     path: str = Field(min_length=1, max_length=4096)
+
+
+def _new_name(path: str, loc: list[str | int]) -> None:
+    """A name being created in the volume follows the file cloud's rules (no CR/LF or other control characters...).
+
+    Only the created name is checked: folders already there may have any name the container gave them.
+    """
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        names.normalize(name)
+    except names.BadName as exc:
+        raise UnprocessableEntity(
+            f"The name {name!r} cannot be used: {exc}; choose another.",
+            errors=[FieldError(loc=loc, msg=str(exc), type="value_error.name")],
+        ) from None
 
 
 async def _hub(request: Request) -> AgentHub:
@@ -200,11 +215,10 @@ async def download_file(
             offset += len(chunk)
 
     name = path.rstrip("/").rsplit("/", 1)[-1]
-    quoted = name.replace("\\", "_").replace('"', "_")
     return StreamingResponse(
         rest(),
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{quoted}"', "X-Content-Type-Options": "nosniff"},
+        headers={"Content-Disposition": names.content_disposition(name), "X-Content-Type-Options": "nosniff"},
     )
 
 
@@ -233,6 +247,7 @@ async def upload_file(
     path: FilePathQuery = "",
 ) -> ContainerFile:
     """Stream the body to the node into a hidden part file, then rename it over `path` (nothing half written)."""
+    _new_name(path, ["query", "path"])
     container = await _container(session, principal, container_id, needs_path=path)
     limit = min(MAX_CONTAINER_FILE_BYTES, container.disk_mb * 1024 * 1024)
     declared = request.headers.get("content-length")
@@ -284,6 +299,7 @@ async def make_folder(
     container_id: uuid.UUID, folder_in: FolderCreate, session: SessionDep, principal: Console, origin: OriginDep, hub: HubDep
 ) -> ContainerFile:
     """A new directory; its parent must exist."""
+    _new_name(folder_in.path, ["body", "path"])
     container = await _container(session, principal, container_id)
     result = await _ask(hub, container, "mkdir", folder_in.path)
     await _audit(session, principal, origin, container, "mkdir", path=folder_in.path)
@@ -301,6 +317,7 @@ async def rename_file(
     container_id: uuid.UUID, move_in: FileMove, session: SessionDep, principal: Console, origin: OriginDep, hub: HubDep
 ) -> ContainerFile:
     """Move `path` to `target` inside the volume; the target must not exist."""
+    _new_name(move_in.target, ["body", "target"])
     container = await _container(session, principal, container_id)
     result = await _ask(hub, container, "rename", move_in.path, target=move_in.target)
     await _audit(session, principal, origin, container, "rename", path=move_in.path, target=move_in.target)
