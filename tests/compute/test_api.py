@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from nubes.config import Settings
 from nubes.core.audit import AuditEvent
 from nubes.identity.models import Tenant
 from tests.compute.eggs import ECHO_EGG, TEST_IMAGE, egg
+from tests.compute.test_rules import RULE_STRINGS
 from tests.factories import SignedIn, login, make_tenant, make_user
 
 
@@ -594,3 +597,73 @@ async def test_container_file_names_are_refused_by_the_server_on_every_write_pat
         assert response.json()["errors"][0]["loc"] == where
     fine = await client.post(f"{base}/mkdir", json={"path": "config"}, headers=admin.headers)
     assert fine.status_code == 409  # a good name goes on to the container, which is still installing
+
+
+# --- property: whatever an import accepts exports, and the export imports again (issue 11) --------------
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=24)
+_HOSTILE = st.one_of(st.none(), st.none(), st.none(), st.sampled_from(["a\x00b", "\ud800", "x" * 300]))
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT
+)
+_JSON = st.recursive(
+    _LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4), max_leaves=24
+)
+_VARIABLES = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": _TEXT,
+            "env_variable": st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True),
+            "default_value": _LEAVES,
+            "user_viewable": st.booleans() | st.integers(0, 1),
+            "user_editable": st.booleans(),
+            "rules": RULE_STRINGS,
+        },
+        optional={"description": _TEXT | st.none(), "field_type": st.sampled_from(["text", None]), "sort": _JSON},
+    ),
+    max_size=3,
+)
+_EGGS = st.builds(
+    lambda name, author, images, variables, extra, nested, hostile: {
+        **egg(name=name, author=author, docker_images=images, variables=variables),
+        **extra,
+        "extra": nested,
+        **({} if hostile is None else {"name": hostile}),
+    },
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=24),
+    _TEXT | st.none(),
+    st.dictionaries(_TEXT, _TEXT, min_size=1, max_size=2),
+    _VARIABLES,
+    st.dictionaries(st.sampled_from(["features", "file_denylist", "exported_at", "update_url", "x-new"]), _JSON, max_size=3),
+    st.recursive(st.just(0), lambda inner: st.lists(inner, min_size=1, max_size=1), max_leaves=70),
+    _HOSTILE,
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(document=_EGGS)
+async def test_any_egg_the_import_accepts_exports_and_imports_again(
+    client: httpx.AsyncClient, platform: SignedIn, document: dict[str, Any]
+) -> None:
+    """GIVEN any document WHEN imported THEN a clear refusal (never a 500), or: it reads back, exports as the same
+    JSON, and the export imports again as the same document."""
+    # Encoded here with \u escapes: httpx's encoder cannot send a lone surrogate, which the server must refuse.
+    imported = await client.post(
+        "/api/eggs/import",
+        content=json.dumps(document).encode(),
+        headers={**platform.headers, "Content-Type": "application/json"},
+    )
+    event(f"import answered {imported.status_code}")
+    if imported.status_code != 201:
+        assert imported.status_code in {400, 422}, imported.text
+        return
+    egg_id = imported.json()["id"]
+    assert (await client.get(f"/api/eggs/{egg_id}", headers=platform.headers)).status_code == 200
+    exported = await _ok(await client.get(f"/api/eggs/{egg_id}/export", headers=platform.headers))
+    assert exported == document
+    again = await _ok(await client.post("/api/eggs/import", json=exported, headers=platform.headers), 201)
+    assert await _ok(await client.get(f"/api/eggs/{again['id']}/export", headers=platform.headers)) == document
