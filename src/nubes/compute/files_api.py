@@ -107,15 +107,26 @@ HubDep = Annotated[AgentHub, Depends(_hub)]
 
 
 async def _container(
-    session: AsyncSession, principal: Principal, container_id: uuid.UUID, *, needs_path: str | None = None
+    session: AsyncSession,
+    principal: Principal,
+    container_id: uuid.UUID,
+    *,
+    needs_path: str | None = None,
+    creates: tuple[str, list[str | int]] | None = None,
 ) -> Container:
-    """The user's container, with its volume there to reach; the read transaction ends before the agent is asked."""
+    """The user's container, with its volume there to reach; the read transaction ends before the agent is asked.
+
+    `creates` is a path whose last name is being made, and where it came from: checked after access (a
+    stranger learns nothing) and before the agent is asked.
+    """
     container = await service.get_container(session=session, principal=principal, container_id=container_id)
     if needs_path is not None and not needs_path.strip("/."):
         raise UnprocessableEntity(
             "Name a file or folder below the volume's root in `path`.",
             errors=[FieldError(loc=["query", "path"], msg="a path below the root is required", type="value_error")],
         )
+    if creates is not None:
+        _new_name(*creates)
     if container.state in _UNUSABLE:
         raise Conflict(f"The container {_UNUSABLE[container.state]}; its files cannot be reached now.")
     await session.commit()
@@ -247,8 +258,7 @@ async def upload_file(
     path: FilePathQuery = "",
 ) -> ContainerFile:
     """Stream the body to the node into a hidden part file, then rename it over `path` (nothing half written)."""
-    _new_name(path, ["query", "path"])
-    container = await _container(session, principal, container_id, needs_path=path)
+    container = await _container(session, principal, container_id, needs_path=path, creates=(path, ["query", "path"]))
     limit = min(MAX_CONTAINER_FILE_BYTES, container.disk_mb * 1024 * 1024)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -299,8 +309,7 @@ async def make_folder(
     container_id: uuid.UUID, folder_in: FolderCreate, session: SessionDep, principal: Console, origin: OriginDep, hub: HubDep
 ) -> ContainerFile:
     """A new directory; its parent must exist."""
-    _new_name(folder_in.path, ["body", "path"])
-    container = await _container(session, principal, container_id)
+    container = await _container(session, principal, container_id, creates=(folder_in.path, ["body", "path"]))
     result = await _ask(hub, container, "mkdir", folder_in.path)
     await _audit(session, principal, origin, container, "mkdir", path=folder_in.path)
     return _file(_entry_of(result), folder_in.path)
@@ -317,8 +326,7 @@ async def rename_file(
     container_id: uuid.UUID, move_in: FileMove, session: SessionDep, principal: Console, origin: OriginDep, hub: HubDep
 ) -> ContainerFile:
     """Move `path` to `target` inside the volume; the target must not exist."""
-    _new_name(move_in.target, ["body", "target"])
-    container = await _container(session, principal, container_id)
+    container = await _container(session, principal, container_id, creates=(move_in.target, ["body", "target"]))
     result = await _ask(hub, container, "rename", move_in.path, target=move_in.target)
     await _audit(session, principal, origin, container, "rename", path=move_in.path, target=move_in.target)
     return _file(_entry_of(result), move_in.target)
