@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.compute.models import Node
+from nubes.compute.models import Egg, Node
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
 from nubes.identity.models import Tenant
 from tests.compute.eggs import ECHO_EGG, TEST_IMAGE, egg
+from tests.compute.test_rules import RULE_STRINGS
 from tests.factories import SignedIn, login, make_tenant, make_user
 
 
@@ -426,3 +430,240 @@ async def test_a_chosen_node_takes_the_container_or_says_why(
     )
     assert elsewhere.status_code == 422
     assert elsewhere.json()["errors"][0]["loc"] == ["body", "node_id"]
+
+
+# --- hostile eggs: patterns, reserved names, deep documents (issue 11) -------------------------------
+
+
+def _nested(depth: int) -> Any:
+    """A JSON value with `depth` arrays and objects inside each other."""
+    value: Any = "bottom"
+    for level in range(depth):
+        value = [value] if level % 2 else {"deeper": value}
+    return value
+
+
+def _with_variable(env_variable: str, rules: str = "nullable|string", default: str = "1") -> dict[str, Any]:
+    variable = {
+        "name": env_variable,
+        "description": "",
+        "env_variable": env_variable,
+        "default_value": default,
+        "user_viewable": True,
+        "user_editable": True,
+        "rules": rules,
+        "field_type": "text",
+    }
+    return egg(variables=[*ECHO_EGG["variables"], variable])
+
+
+async def _store_unchecked(session: AsyncSession, document: dict[str, Any]) -> str:
+    """An egg row as an older version stored it, without today's import checks."""
+    row = Egg(name=document["name"], author="", description="", document=document)
+    session.add(row)
+    await session.commit()
+    return str(row.id)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "feature"),
+    [
+        ("/^(?=a)a$/", "look-ahead"),
+        ("/^(?<!a)b$/", "look-behind"),
+        ("/^(a)\\1$/", "back-reference"),
+        ("/^(?>a+)$/", "atomic group"),
+        ("/^a++$/", "possessive quantifier"),
+        ("/^a$/x", "x (extended) flag"),
+    ],
+)
+async def test_a_pattern_the_linear_engine_cannot_run_is_refused_naming_variable_and_feature(
+    client: httpx.AsyncClient, platform: SignedIn, pattern: str, feature: str
+) -> None:
+    response = await client.post(
+        "/api/eggs/import", json=_with_variable("LEVEL_NAME", f"required|regex:{pattern}"), headers=platform.headers
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert "LEVEL_NAME" in problem["detail"]
+    assert feature in problem["detail"]
+    assert problem["errors"][0]["loc"] == ["body", "variables", 3, "rules"]
+
+
+async def test_a_catastrophic_pattern_is_checked_without_stalling(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn
+) -> None:
+    """GIVEN regex:/(a+)+$/ WHEN a value of a's and a ! is checked THEN 422 (backtracking took seconds, doubling per a)."""
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    imported = await _ok(
+        await client.post("/api/eggs/import", json=_with_variable("NAME", "regex:/^(a+)+$/"), headers=platform.headers), 201
+    )
+    body = _container({**ids, "egg": imported["id"]}, environment={"GREETING": "hi", "NAME": "a" * 4000 + "!"})
+    response = await client.post("/api/containers", json=body, headers=admin.headers)
+    assert response.status_code == 422, response.text
+    assert "NAME does not match the pattern" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "name", ["SERVER_PORT", "SERVER_IP", "SERVER_MEMORY", "STARTUP", "TZ", "P_SERVER_UUID", "PATH", "HOME", "LD_PRELOAD", "path"]
+)
+async def test_reserved_variable_names_are_refused_at_import(client: httpx.AsyncClient, platform: SignedIn, name: str) -> None:
+    response = await client.post("/api/eggs/import", json=_with_variable(name), headers=platform.headers)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert f"{name} is a name Nubes sets itself" in problem["detail"]
+    assert problem["errors"][0]["loc"] == ["body", "variables", 3, "env_variable"]
+
+
+async def test_built_ins_win_over_a_stored_egg_s_variable_of_the_same_name(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn, session: AsyncSession
+) -> None:
+    """GIVEN an egg stored before reserved names were refused, declaring SERVER_PORT and LD_PRELOAD
+    WHEN a container is made THEN its startup has the real port and neither variable reaches it."""
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    document = _with_variable("SERVER_PORT", default="1")
+    document["variables"].append({**document["variables"][-1], "env_variable": "LD_PRELOAD", "default_value": "evil.so"})
+    egg_id = await _store_unchecked(session, document)
+    accepted = await _ok(
+        await client.post("/api/containers", json=_container({**ids, "egg": egg_id}), headers=admin.headers), 202
+    )
+    container = accepted["container"]
+    assert container["startup"].startswith("echo started hi on 25600 with 128;")
+    assert "SERVER_PORT" not in container["environment"]
+    assert "LD_PRELOAD" not in container["environment"]
+    listed = await _ok(await client.get("/api/eggs", headers=platform.headers))  # the old egg still reads back
+    assert egg_id in {item["id"] for item in listed}
+
+
+@pytest.mark.parametrize("depth", [65, 256, 940, 100_000])
+async def test_a_deep_egg_is_refused_when_parsed_naming_the_limit(
+    client: httpx.AsyncClient, platform: SignedIn, depth: int
+) -> None:
+    # Written by hand: the client's own encoder stops near 1,000 levels.
+    body = json.dumps(egg(extra="DEEP")).replace('"DEEP"', "[" * depth + "]" * depth).encode()
+    response = await client.post(
+        "/api/eggs/import", content=body, headers={**platform.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert "more than 64 levels deep" in problem["detail"]
+    assert problem["errors"][0]["type"] == "json_too_deep"
+
+
+async def test_the_deepest_accepted_egg_exports_and_reimports(client: httpx.AsyncClient, platform: SignedIn) -> None:
+    document = egg(extra=_nested(63))  # 64 levels with the document itself
+    imported = await _ok(await client.post("/api/eggs/import", json=document, headers=platform.headers), 201)
+    exported = await _ok(await client.get(f"/api/eggs/{imported['id']}/export", headers=platform.headers))
+    assert exported == document
+    await _ok(await client.post("/api/eggs/import", json=exported, headers=platform.headers), 201)
+
+
+async def test_a_deep_egg_stored_earlier_still_exports(
+    client: httpx.AsyncClient, platform: SignedIn, session: AsyncSession
+) -> None:
+    """GIVEN an egg 300 levels deep, stored before the limit WHEN it is listed and exported THEN 200, not 500."""
+    document = egg(extra=_nested(300))
+    egg_id = await _store_unchecked(session, document)
+    exported = await client.get(f"/api/eggs/{egg_id}/export", headers=platform.headers)
+    assert exported.status_code == 200, exported.text
+    assert exported.json() == document
+    assert (await client.get(f"/api/eggs/{egg_id}", headers=platform.headers)).status_code == 200
+
+
+async def test_the_json_depth_limit_holds_on_other_routes(client: httpx.AsyncClient, platform: SignedIn) -> None:
+    response = await client.post(
+        "/api/egg-categories", json={"name": "deep", "description": _nested(70)}, headers=platform.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["type"] == "json_too_deep"
+
+
+@pytest.mark.parametrize("name", ["a\r\nb.txt", "x\ny", "tab\tname", "nul\x01"])
+async def test_container_file_names_are_refused_by_the_server_on_every_write_path(
+    client: httpx.AsyncClient, platform: SignedIn, admin: SignedIn, name: str
+) -> None:
+    """GIVEN a name with CR/LF or another control character WHEN uploaded, made or renamed to THEN 422 from the
+    server itself, before any agent is asked (this container has none)."""
+    ids = await _infrastructure(client, platform, ports=["25600"])
+    container = (await _ok(await client.post("/api/containers", json=_container(ids), headers=admin.headers), 202))["container"]
+    base = f"/api/containers/{container['id']}/files"
+    writes = [
+        await client.put(f"{base}/content", params={"path": f"config/{name}"}, content=b"x", headers=admin.headers),
+        await client.post(f"{base}/mkdir", json={"path": name}, headers=admin.headers),
+        await client.post(f"{base}/rename", json={"path": "ok.txt", "target": f"dir/{name}"}, headers=admin.headers),
+    ]
+    for response, where in zip(writes, (["query", "path"], ["body", "path"], ["body", "target"]), strict=True):
+        assert response.status_code == 422, response.text
+        assert "control characters" in response.json()["detail"]
+        assert response.json()["errors"][0]["loc"] == where
+    fine = await client.post(f"{base}/mkdir", json={"path": "config"}, headers=admin.headers)
+    assert fine.status_code == 409  # a good name goes on to the container, which is still installing
+
+
+# --- property: whatever an import accepts exports, and the export imports again (issue 11) --------------
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=24)
+_HOSTILE = st.one_of(st.none(), st.none(), st.none(), st.sampled_from(["a\x00b", "\ud800", "x" * 300]))
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT
+)
+_JSON = st.recursive(
+    _LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4), max_leaves=24
+)
+_VARIABLES = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": _TEXT,
+            "env_variable": st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True),
+            "default_value": _LEAVES,
+            "user_viewable": st.booleans() | st.integers(0, 1),
+            "user_editable": st.booleans(),
+            "rules": RULE_STRINGS,
+        },
+        optional={"description": _TEXT | st.none(), "field_type": st.sampled_from(["text", None]), "sort": _JSON},
+    ),
+    max_size=3,
+)
+_EGGS = st.builds(
+    lambda name, author, images, variables, extra, nested, hostile: {
+        **egg(name=name, author=author, docker_images=images, variables=variables),
+        **extra,
+        "extra": nested,
+        **({} if hostile is None else {"name": hostile}),
+    },
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=24),
+    _TEXT | st.none(),
+    st.dictionaries(_TEXT, _TEXT, min_size=1, max_size=2),
+    _VARIABLES,
+    st.dictionaries(st.sampled_from(["features", "file_denylist", "exported_at", "update_url", "x-new"]), _JSON, max_size=3),
+    st.recursive(st.just(0), lambda inner: st.lists(inner, min_size=1, max_size=1), max_leaves=70),
+    _HOSTILE,
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(document=_EGGS)
+async def test_any_egg_the_import_accepts_exports_and_imports_again(
+    client: httpx.AsyncClient, platform: SignedIn, document: dict[str, Any]
+) -> None:
+    """GIVEN any document WHEN imported THEN a clear refusal (never a 500), or: it reads back, exports as the same
+    JSON, and the export imports again as the same document."""
+    # Encoded here with \u escapes: httpx's encoder cannot send a lone surrogate, which the server must refuse.
+    imported = await client.post(
+        "/api/eggs/import",
+        content=json.dumps(document).encode(),
+        headers={**platform.headers, "Content-Type": "application/json"},
+    )
+    event(f"import answered {imported.status_code}")
+    if imported.status_code != 201:
+        assert imported.status_code in {400, 422}, imported.text
+        return
+    egg_id = imported.json()["id"]
+    assert (await client.get(f"/api/eggs/{egg_id}", headers=platform.headers)).status_code == 200
+    exported = await _ok(await client.get(f"/api/eggs/{egg_id}/export", headers=platform.headers))
+    assert exported == document
+    again = await _ok(await client.post("/api/eggs/import", json=exported, headers=platform.headers), 201)
+    assert await _ok(await client.get(f"/api/eggs/{again['id']}/export", headers=platform.headers)) == document

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -661,6 +662,34 @@ def test_container_files_through_the_agent(api: Api, site: Site) -> None:
     _power(api, container_id, "start")
     wait_for("running", lambda: _state(api, container_id, "running"))
     assert "motd=hi" in _docker("exec", f"nubes-{container_id}", "cat", "/home/container/server.properties")
+
+
+def test_container_file_names_follow_the_cloud_s_rules_and_any_name_downloads_safely(api: Api, site: Site) -> None:
+    """GIVEN a file the container itself named with CR, LF, a quote and a semicolon WHEN it is downloaded THEN one
+    safe Content-Disposition line that carries the exact name; and no write path creates such a name."""
+    container_id = _create(api, site)["container"]["id"]
+    wait_for("running", lambda: _state(api, container_id, "running"))
+    base = _files(api, container_id)
+    weird = 'report\r\nSet-Cookie: x=1; "evil".txt'
+    _docker("exec", f"nubes-{container_id}", "sh", "-c", 'printf made-inside > "/home/container/$1"', "sh", weird)
+    assert weird in [entry["name"] for entry in api.call("GET", base, 200)["entries"]]
+    downloaded = api.http.get(f"{base}/content", params={"path": weird})
+    assert downloaded.status_code == 200, downloaded.text
+    assert downloaded.content == b"made-inside"
+    assert "set-cookie" not in downloaded.headers
+    disposition = downloaded.headers.get_list("content-disposition")
+    assert len(disposition) == 1
+    assert disposition[0].isascii()
+    assert disposition[0].isprintable()
+    assert disposition[0].endswith("filename*=UTF-8''" + quote(weird, safe=""))
+
+    volume = site.agent.state_dir / "volumes" / container_id
+    for bad in ("a\r\nb.txt", "tab\there", "nul\x01"):
+        assert api.http.put(f"{base}/content", params={"path": bad}, content=b"x").status_code == 422
+        assert api.http.post(f"{base}/mkdir", json={"path": bad}).status_code == 422
+        assert api.http.post(f"{base}/rename", json={"path": weird, "target": bad}).status_code == 422
+        assert not (volume / bad).exists()
+    assert api.call("POST", f"{base}/rename", 200, json={"path": weird, "target": "report.txt"})["path"] == "report.txt"
 
 
 def test_container_files_refuse_every_way_out(api: Api, site: Site) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import functools
+import time
 
-from nubes.compute.rules import MAX_VALUE_LENGTH, RuleError, check, parse
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nubes.compute.rules import MAX_VALUE_LENGTH, Rule, RuleError, check, parse
 
 
 def _broken(value: str | None, rules: str) -> str | None:
@@ -139,3 +144,139 @@ def test_unusable_rules_are_refused_when_parsed(rules: str) -> None:
 
 def test_spaces_and_case_in_rule_names_are_tolerated() -> None:
     assert _broken("", " Required | string ") == "required"
+
+
+# --- patterns that run in PCRE but not in RE2 are refused, naming the feature ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("rules", "feature"),
+    [
+        ("regex:/^(?=.*\\d).+$/", "look-ahead"),
+        ("regex:/^(?!x).+$/", "negative look-ahead"),
+        ("regex:/(?<=a)b/", "look-behind"),
+        ("regex:/(?<!a)b/", "negative look-behind"),
+        ("regex:/(a)\\1/", "back-reference"),
+        ("regex:/(?>a+)b/", "atomic group"),
+        ("regex:/a++b/", "possessive quantifier"),
+        ("regex:/a\\Z/", "\\Z"),
+        ("regex:/ a /x", "x (extended) flag"),
+        ("regex:/(?(1)a|b)/", "conditional"),
+    ],
+)
+def test_pcre_features_the_linear_engine_lacks_are_refused_by_name(rules: str, feature: str) -> None:
+    with pytest.raises(RuleError, match=r"linear-time engine|x \(extended\) flag") as refused:
+        parse(rules)
+    assert feature in str(refused.value)
+
+
+def test_a_pattern_too_large_for_a_bounded_check_is_refused() -> None:
+    with pytest.raises(RuleError, match="too large"):
+        parse("regex:/[a-z]{900}[0-9]{900}[a-c]{900}[x-z]{900}[a-f]{900}/")
+
+
+def test_php_flags_keep_their_meaning_in_re2() -> None:
+    assert _broken("LATEST", "regex:/^latest$/i") is None
+    assert _broken("a\nb", "regex:/^b$/m") is None
+    assert _broken("a\nb", "regex:/^a.b$/s") is None
+    assert _broken("a\nb", "regex:/^a.b$/") == "regex:/^a.b$/"
+
+
+# --- time: no rule and value take more than a bounded multiple of a trivial rule's time (issue 11) ------
+#
+# No wall-clock bound (the machine is shared): each check is compared with a trivial rule on a value of
+# the same length, measured in the same run; a linear engine keeps the ratio small, a backtracking one
+# took seconds on 26 characters.
+
+RATIO = 50
+LENGTHS = (32, 512, MAX_VALUE_LENGTH)
+TRIVIAL = parse("alpha_dash")  # one pass over every character, in Python
+
+
+def _best_ns(value: str, rules: tuple[Rule, ...], runs: int = 5) -> int:
+    """The fastest of a few checks (the least disturbed by other work on the machine)."""
+    best = 2**63
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        check(value, rules)
+        best = min(best, time.perf_counter_ns() - start)
+    return best
+
+
+@functools.cache
+def _trivial_ns(length: int) -> int:
+    return _best_ns("a" * length, TRIVIAL, runs=25)
+
+
+def test_a_catastrophic_pattern_takes_no_longer_than_a_trivial_rule_times_the_ratio() -> None:
+    """GIVEN regex:/(a+)+$/ and 24 a's and a ! (1.7 s in a backtracking engine, doubling per a) THEN within the ratio."""
+    value = "a" * 24 + "!"
+    for rules in ("regex:/(a+)+$/", "regex:/^(a|a)*$/", "regex:/^(a|aa)+$/", "email"):
+        elapsed = _best_ns(value, parse(rules))
+        assert elapsed < RATIO * _trivial_ns(len(value)), f"{rules}: {elapsed} ns"
+    long_value = "a." * (MAX_VALUE_LENGTH // 2 - 1) + "@!"  # quadratic for a backtracking e-mail pattern
+    assert _best_ns(long_value, parse("email")) < RATIO * _trivial_ns(len(long_value))
+
+
+_ATOMS = st.sampled_from(["a", "b", "!", ".", "\\d", "\\w", "\\s", "[a-z]", "[^!]", "(?:a|ab)", "x"])
+_QUANTIFIERS = st.sampled_from(["*", "+", "?", "*?", "+?", "{2,5}", "{0,30}", "{3}"])
+_PATTERNS = st.recursive(
+    _ATOMS,
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map("".join),
+        st.tuples(inner, inner).map("|".join),
+        inner.map(lambda body: f"({body})"),
+        st.tuples(inner, _QUANTIFIERS).map(lambda parts: f"({parts[0]}){parts[1]}"),
+    ),
+    max_leaves=12,
+)
+_PATTERN_RULES = st.builds(
+    lambda kind, anchor_start, body, anchor_end, flags: f"{kind}:/{anchor_start}{body}{anchor_end}/{flags}",
+    st.sampled_from(["regex", "not_regex"]),
+    st.sampled_from(["", "^"]),
+    _PATTERNS,
+    st.sampled_from(["", "$"]),
+    st.sampled_from(["", "i", "s", "m", "u"]),
+)
+_OTHER_RULES = st.sampled_from(
+    [
+        "required",
+        "nullable",
+        "string",
+        "max:20",
+        "min:3",
+        "between:1,100",
+        "integer",
+        "numeric",
+        "boolean",
+        "alpha",
+        "alpha_num",
+        "email",
+        "url",
+        "ip",
+        "digits_between:1,5",
+        "in:a,b,aaa",
+        "starts_with:a,b",
+        "lowercase",
+    ]
+)
+RULE_STRINGS = st.lists(st.one_of(_PATTERN_RULES, _OTHER_RULES), min_size=1, max_size=4).map("|".join)
+# A value of the given length repeating a short piece, with an ending: the shapes that make backtracking explode.
+VALUES = st.builds(
+    lambda piece, ending, length: (piece * (length // len(piece) + 1))[: length - len(ending)] + ending,
+    st.text(alphabet="ab!. 1x@", min_size=1, max_size=6),
+    st.sampled_from(["", "!", "b", "@x.y", " "]),
+    st.sampled_from(LENGTHS),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=RULE_STRINGS, value=VALUES)
+def test_no_rule_and_value_take_more_than_the_ratio_of_a_trivial_rule(rules: str, value: str) -> None:
+    try:
+        parsed = parse(rules)
+    except RuleError:
+        return  # refused at import: never checked against a value
+    elapsed = _best_ns(value, parsed)
+    bound = RATIO * _trivial_ns(len(value))
+    assert elapsed < bound, f"{rules!r} on {len(value)} characters: {elapsed} ns, bound {bound} ns"

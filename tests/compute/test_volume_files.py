@@ -152,3 +152,23 @@ def test_a_symlink_swapped_in_during_reads_never_leaks(volume: VolumeFiles) -> N
         stop.set()
         thread.join(timeout=10)
     assert outcomes["refused"] > 0, "the racer never won a round: the test proved nothing"
+
+
+@pytest.mark.parametrize("name", ["a\r\nb.txt", "line\nbreak", "tab\there", "bell\x07", "del\x7f"])
+def test_the_agent_refuses_to_create_a_name_the_file_cloud_refuses(volume: VolumeFiles, name: str) -> None:
+    """GIVEN a name with a control character WHEN uploaded, made or renamed to THEN 400 and nothing on disk
+    (the server refuses first; the agent does not rely on it)."""
+    upload = uuid.uuid4()
+    _refused(lambda: volume.write_chunk(f"config/{name}", upload, 0, b"x"), 400)
+    _refused(lambda: volume.commit(name, upload), 400)
+    _refused(lambda: volume.mkdir(name), 400)
+    _refused(lambda: volume.rename("hello.txt", f"config/{name}"), 400)
+    assert sorted(path.name for path in volume.root.rglob("*")) == ["config", "hello.txt", "server.properties"]
+
+
+def test_a_weird_name_made_inside_the_container_is_still_read_listed_and_renamed(volume: VolumeFiles) -> None:
+    (volume.root / "made\ninside").write_text("x")
+    assert "made\ninside" in [entry.name for entry in volume.list("")]
+    assert volume.read("made\ninside", 0, 10) == (b"x", 1)
+    volume.rename("made\ninside", "fixed")
+    assert (volume.root / "fixed").read_text() == "x"

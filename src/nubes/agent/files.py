@@ -13,6 +13,8 @@ can be deleted or renamed, which acts on the link itself; reading or writing thr
 Paths are relative to the volume: absolute paths, `..` components, NUL bytes and over-long names are
 refused before any system call. Only regular files are read or written: devices, FIFOs and sockets
 are refused (a file is opened with `O_PATH` first and checked with `fstat` before its data is opened).
+A name being created (upload, mkdir, rename target) follows the file cloud's rules (nubes.core.names):
+no CR/LF or other control character, so no name made through Nubes can break a header or a log line.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from nubes.core import names
 
 MAX_PATH = 4096
 MAX_NAME = 255
@@ -78,6 +82,14 @@ def components(path: str) -> list[str]:
         if len(name.encode()) > MAX_NAME:
             raise FileError(400, f"A name is at most {MAX_NAME} bytes.")
     return names
+
+
+def new_name(name: str) -> None:
+    """FileError unless `name` may be created (the server checks first; the agent does not rely on it)."""
+    try:
+        names.normalize(name)
+    except names.BadName as exc:
+        raise FileError(400, f"{name!r} cannot be used as a name: {exc}.") from None
 
 
 class _OpenHow(ctypes.Structure):
@@ -278,7 +290,8 @@ class VolumeFiles:
 
     def write_chunk(self, path: str, upload_id: uuid.UUID, offset: int, data: bytes) -> int:
         """Write a piece of an upload into its hidden part file next to `path`; the part's size afterwards."""
-        with self._parent(path) as (parent, _):
+        with self._parent(path) as (parent, name):
+            new_name(name)
             part = f"{UPLOAD_PREFIX}{upload_id}"
             flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
             try:
@@ -302,6 +315,7 @@ class VolumeFiles:
     def commit(self, path: str, upload_id: uuid.UUID) -> Entry:
         """Put a finished upload in place of `path` at once (a reader sees the old file or the new, never half)."""
         with self._parent(path) as (parent, name):
+            new_name(name)
             part = f"{UPLOAD_PREFIX}{upload_id}"
             try:
                 with contextlib.suppress(FileNotFoundError):
@@ -321,6 +335,7 @@ class VolumeFiles:
     def mkdir(self, path: str) -> Entry:
         """A new directory (its parent must exist)."""
         with self._parent(path) as (parent, name):
+            new_name(name)
             try:
                 os.mkdir(name, 0o755, dir_fd=parent)
                 fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
@@ -336,6 +351,7 @@ class VolumeFiles:
     def rename(self, source: str, target: str) -> Entry:
         """Move an entry (a symlink moves as itself); the target must not exist."""
         with self._parent(source) as (source_dir, source_name), self._parent(target) as (target_dir, target_name):
+            new_name(target_name)
             try:
                 os.stat(target_name, dir_fd=target_dir, follow_symlinks=False)
             except FileNotFoundError:

@@ -215,7 +215,7 @@ async def add_allocations(
 
 
 def _egg_read(egg: Egg) -> EggRead:
-    document = eggs.read_document(egg.document)
+    document = eggs.read_stored(egg.document)
     return EggRead(
         id=egg.id,
         name=egg.name,
@@ -359,9 +359,12 @@ async def get_egg(egg_id: uuid.UUID, session: SessionDep, _: ContainersRead) -> 
     tags=["compute"],
     summary="Export an egg",
 )
-async def export_egg(egg_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -> dict[str, Any]:
+async def export_egg(egg_id: uuid.UUID, session: SessionDep, _: PlatformAdmin) -> Response:
     """The egg file exactly as it was imported."""
-    return (await service.get_egg(session=session, egg_id=egg_id)).document
+    # Encoded as stored, not re-validated against the response model: pydantic's serializer stops at a
+    # depth that eggs stored before the JSON depth limit may have.
+    document = (await service.get_egg(session=session, egg_id=egg_id)).document
+    return Response(content=eggs.dumps(document), media_type="application/json")
 
 
 @router.delete("/eggs/{egg_id:uuid}", operation_id="eggs-delete", status_code=204, tags=["compute"], summary="Delete an egg")

@@ -240,7 +240,7 @@ async def _read_input(
             return
         try:
             frame = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a frame of a few thousand `[` exhausts the parser's recursion
             await _send(websocket, {"type": "notice", "message": 'Send JSON: {"type": "input", "line": "..."}.'})
             continue
         line = frame.get("line") if isinstance(frame, dict) and frame.get("type") == "input" else None

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from nubes.compute import rules as rule_engine
 from nubes.compute.protocol import InstallSpec, StopSpec
@@ -18,6 +18,55 @@ from nubes.core.errors import FieldError, UnprocessableEntity
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(?:env\.)?([A-Za-z0-9_.]+)\s*\}\}")
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_STORED = "stored"  # validation context key: the document was accepted at import, read it back without refusing it
+
+# Names Nubes (like Pterodactyl's Wings and Panel) sets itself, and names the dynamic linker, libc or a shell
+# act on: an egg that declared one could move the server's port or memory, or load code into every process.
+# Compared upper-cased, as Wings does.
+RESERVED_NAMES = frozenset(
+    {
+        # Wings and the Panel
+        "STARTUP",
+        "SERVER_MEMORY",
+        "SERVER_IP",
+        "SERVER_PORT",
+        "TZ",
+        "P_SERVER_LOCATION",
+        "P_SERVER_UUID",
+        "P_SERVER_ALLOCATION_LIMIT",
+        # the process environment
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "PWD",
+        "OLDPWD",
+        "HOSTNAME",
+        "IFS",
+        "ENV",
+        "BASH_ENV",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "PS4",
+        "PROMPT_COMMAND",
+        "CDPATH",
+        "GLOBIGNORE",
+        "GCONV_PATH",
+        "LOCPATH",
+        "NLSPATH",
+        "HOSTALIASES",
+        "RESOLV_HOST_CONF",
+        "GLIBC_TUNABLES",
+    }
+)
+RESERVED_PREFIXES = ("LD_", "P_SERVER_", "BASH_FUNC_", "NUBES_")
+
+
+def is_reserved(name: str) -> bool:
+    """Whether an egg may not declare `name`: Nubes sets it, or the linker or the shell acts on it."""
+    upper = name.upper()
+    return upper in RESERVED_NAMES or upper.startswith(RESERVED_PREFIXES)
 
 
 class EggVariable(BaseModel):
@@ -34,13 +83,26 @@ class EggVariable(BaseModel):
     rules: str | list[str] = ""
     field_type: str | None = "text"
 
+    @field_validator("env_variable")
+    @classmethod
+    def _not_reserved(cls, value: str, info: ValidationInfo) -> str:
+        if is_reserved(value) and not _stored(info):
+            raise ValueError(
+                f"{value} is a name Nubes sets itself (the server's port, IP, memory, startup...) or one the dynamic "
+                "linker or the shell acts on (PATH, HOME, LD_*...); rename the variable, e.g. to EGG_" + value
+            )
+        return value
+
     @field_validator("rules")
     @classmethod
-    def _rules_parse(cls, value: str | list[str]) -> str | list[str]:
+    def _rules_parse(cls, value: str | list[str], info: ValidationInfo) -> str | list[str]:
+        if _stored(info):
+            return value  # checked when imported; a rule this version refuses is reported when a container uses it
         try:
             rule_engine.parse(value)
         except rule_engine.RuleError as exc:
-            raise ValueError(str(exc)) from None
+            name = info.data.get("env_variable", "this variable")
+            raise ValueError(f"{name}: {exc}") from None
         return value
 
     @property
@@ -149,12 +211,30 @@ class EggDocument(BaseModel):
         return StopSpec(command=stop, timeout=timeout)
 
 
+def _stored(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get(_STORED))
+
+
 def read_document(raw: object) -> EggDocument:
-    """Validate an egg file; 422 naming each bad field (with its path in the file)."""
+    """Validate an egg file being imported; 422 naming each bad field (with its path in the file)."""
+    return _read(raw, stored=False)
+
+
+def read_stored(raw: object) -> EggDocument:
+    """The typed view of a stored egg, which passed `read_document` when imported.
+
+    Rules and names that a newer version refuses at import do not make the egg unreadable (its list,
+    its export, its deletion keep working): a refused rule is reported when a container would use it,
+    and a reserved name never reaches a container (built-ins win).
+    """
+    return _read(raw, stored=True)
+
+
+def _read(raw: object, *, stored: bool) -> EggDocument:
     if not isinstance(raw, dict):
         raise UnprocessableEntity("An egg is a JSON object (a Pterodactyl PTDL_v2 export).")
     try:
-        return EggDocument.model_validate(raw)
+        return EggDocument.model_validate(raw, context={_STORED: stored})
     except ValidationError as exc:
         errors = [
             FieldError(
@@ -165,7 +245,8 @@ def read_document(raw: object) -> EggDocument:
             for error in exc.errors()
         ]
         where = ", ".join(".".join(str(part) for part in error.loc[1:]) or "body" for error in errors)
-        raise UnprocessableEntity(f"This is not a usable Pterodactyl egg; check: {where}.", errors=errors) from None
+        why = "; ".join(error.msg for error in errors[:3])
+        raise UnprocessableEntity(f"This is not a usable Pterodactyl egg; check: {where} ({why}).", errors=errors) from None
 
 
 def as_env_value(value: object) -> str:
@@ -203,8 +284,21 @@ def resolve_environment(document: EggDocument, requested: dict[str, str]) -> dic
             )
     environment: dict[str, str] = {}
     for name, variable in declared.items():
+        if is_reserved(name):
+            continue  # an egg stored before these names were refused: the built-in wins, the variable is not passed
         value = requested.get(name, variable.default) if variable.user_editable else variable.default
-        violation = rule_engine.check(value, variable.parsed_rules)
+        try:
+            parsed = variable.parsed_rules
+        except rule_engine.RuleError as exc:
+            errors.append(
+                FieldError(
+                    loc=["body", "environment", name],
+                    msg=f"{name}: the egg's rule cannot be checked ({exc}); ask an administrator to fix and re-import the egg",
+                    type="egg_rule.unusable",
+                )
+            )
+            continue
+        violation = rule_engine.check(value, parsed)
         if violation is not None:
             errors.append(
                 FieldError(
@@ -223,9 +317,9 @@ def render_startup(template: str, environment: dict[str, str], builtins: dict[st
     """Substitute `{{VARIABLE}}` (and `{{env.VARIABLE}}`, and the built-ins such as `{{SERVER_PORT}}`) in one pass.
 
     A placeholder nobody defines stays as written, as in Pterodactyl; a value is never re-scanned, so a
-    value that contains `{{...}}` is not expanded again.
+    value that contains `{{...}}` is not expanded again. The built-ins win over a variable of the same name.
     """
-    known = {**_legacy(builtins), **builtins, **environment}
+    known = {**environment, **_legacy(builtins), **builtins}
     return _PLACEHOLDER.sub(lambda match: known.get(match.group(1), match.group(0)), template)
 
 

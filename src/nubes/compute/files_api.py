@@ -23,7 +23,7 @@ from nubes.compute import protocol, service
 from nubes.compute.gateway import AgentHub
 from nubes.compute.locking import restart_as_writer
 from nubes.compute.models import Container
-from nubes.core import audit
+from nubes.core import audit, names
 from nubes.core.audit import Origin
 from nubes.core.db import SessionDep
 from nubes.core.errors import (
@@ -83,6 +83,21 @@ class FolderCreate(BaseModel):
     path: str = Field(min_length=1, max_length=4096)
 
 
+def _new_name(path: str, loc: list[str | int]) -> None:
+    """A name being created in the volume follows the file cloud's rules (no CR/LF or other control characters...).
+
+    Only the created name is checked: folders already there may have any name the container gave them.
+    """
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        names.normalize(name)
+    except names.BadName as exc:
+        raise UnprocessableEntity(
+            f"The name {name!r} cannot be used: {exc}; choose another.",
+            errors=[FieldError(loc=loc, msg=str(exc), type="value_error.name")],
+        ) from None
+
+
 async def _hub(request: Request) -> AgentHub:
     hub: AgentHub = request.app.state.agent_hub
     return hub
@@ -92,15 +107,26 @@ HubDep = Annotated[AgentHub, Depends(_hub)]
 
 
 async def _container(
-    session: AsyncSession, principal: Principal, container_id: uuid.UUID, *, needs_path: str | None = None
+    session: AsyncSession,
+    principal: Principal,
+    container_id: uuid.UUID,
+    *,
+    needs_path: str | None = None,
+    creates: tuple[str, list[str | int]] | None = None,
 ) -> Container:
-    """The user's container, with its volume there to reach; the read transaction ends before the agent is asked."""
+    """The user's container, with its volume there to reach; the read transaction ends before the agent is asked.
+
+    `creates` is a path whose last name is being made, and where it came from: checked after access (a
+    stranger learns nothing) and before the agent is asked.
+    """
     container = await service.get_container(session=session, principal=principal, container_id=container_id)
     if needs_path is not None and not needs_path.strip("/."):
         raise UnprocessableEntity(
             "Name a file or folder below the volume's root in `path`.",
             errors=[FieldError(loc=["query", "path"], msg="a path below the root is required", type="value_error")],
         )
+    if creates is not None:
+        _new_name(*creates)
     if container.state in _UNUSABLE:
         raise Conflict(f"The container {_UNUSABLE[container.state]}; its files cannot be reached now.")
     await session.commit()
@@ -200,11 +226,10 @@ async def download_file(
             offset += len(chunk)
 
     name = path.rstrip("/").rsplit("/", 1)[-1]
-    quoted = name.replace("\\", "_").replace('"', "_")
     return StreamingResponse(
         rest(),
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{quoted}"', "X-Content-Type-Options": "nosniff"},
+        headers={"Content-Disposition": names.content_disposition(name), "X-Content-Type-Options": "nosniff"},
     )
 
 
@@ -233,7 +258,7 @@ async def upload_file(
     path: FilePathQuery = "",
 ) -> ContainerFile:
     """Stream the body to the node into a hidden part file, then rename it over `path` (nothing half written)."""
-    container = await _container(session, principal, container_id, needs_path=path)
+    container = await _container(session, principal, container_id, needs_path=path, creates=(path, ["query", "path"]))
     limit = min(MAX_CONTAINER_FILE_BYTES, container.disk_mb * 1024 * 1024)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -284,7 +309,7 @@ async def make_folder(
     container_id: uuid.UUID, folder_in: FolderCreate, session: SessionDep, principal: Console, origin: OriginDep, hub: HubDep
 ) -> ContainerFile:
     """A new directory; its parent must exist."""
-    container = await _container(session, principal, container_id)
+    container = await _container(session, principal, container_id, creates=(folder_in.path, ["body", "path"]))
     result = await _ask(hub, container, "mkdir", folder_in.path)
     await _audit(session, principal, origin, container, "mkdir", path=folder_in.path)
     return _file(_entry_of(result), folder_in.path)
@@ -301,7 +326,7 @@ async def rename_file(
     container_id: uuid.UUID, move_in: FileMove, session: SessionDep, principal: Console, origin: OriginDep, hub: HubDep
 ) -> ContainerFile:
     """Move `path` to `target` inside the volume; the target must not exist."""
-    container = await _container(session, principal, container_id)
+    container = await _container(session, principal, container_id, creates=(move_in.target, ["body", "target"]))
     result = await _ask(hub, container, "rename", move_in.path, target=move_in.target)
     await _audit(session, principal, origin, container, "rename", path=move_in.path, target=move_in.target)
     return _file(_entry_of(result), move_in.target)

@@ -4,22 +4,64 @@ Eggs from the Pterodactyl community state their variables' rules in Laravel's sy
 implements the rules those eggs use with Laravel's meaning (sizes are string lengths unless a
 `numeric`/`integer` rule makes them numbers; an empty value passes unless `required`). An unknown
 rule is refused when the egg is imported, so a value is never waved through by a rule nobody checks.
+
+Every pattern, the egg's `regex:` rules and the built-in ones alike, runs in RE2, whose time is linear
+in the value's length: no pattern and value can stall the server (a backtracking engine takes
+exponential time on `regex:/(a+)+$/` and `aaaa...!`). RE2 lacks the few PCRE features that need
+backtracking (look-ahead and look-behind, back-references, atomic groups, possessive quantifiers,
+conditionals, recursion, `\\Z`, the `x` flag): a rule using one is refused at import, naming the feature,
+rather than run in a slower engine.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import ipaddress
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
+import re2
+
 MAX_VALUE_LENGTH = 4096
-_INTEGER = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
-_NUMERIC = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# RE2's time is linear in the value times the pattern's program; real egg patterns compile to under 400
+# instructions, and this bound keeps the worst value-and-pattern pair to milliseconds.
+MAX_PROGRAM_SIZE = 4000
 _INT64 = 2**63
+
+
+class Pattern(Protocol):
+    """A compiled RE2 pattern (google-re2 ships no type information)."""
+
+    programsize: int
+
+    def search(self, text: str) -> object | None: ...
+
+    def fullmatch(self, text: str) -> object | None: ...
+
+
+def _options() -> object:
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is the user's mistake, reported in the 422; not worth a log line
+    # Rules only ask whether a value matches: without groups to extract, RE2 answers from its DFA, in one pass
+    # (extracting them can take the slower NFA, 100 times slower on some patterns).
+    options.never_capture = True
+    return options
+
+
+_OPTIONS = _options()
+
+
+def _compile(source: str) -> Pattern:
+    compiled: Pattern = re2.compile(source, _OPTIONS)
+    return compiled
+
+
+_INTEGER = _compile(r"[+-]?(?:0|[1-9][0-9]*)")
+_NUMERIC = _compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+_EMAIL = _compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class RuleError(ValueError):
@@ -32,7 +74,7 @@ class Rule:
 
     name: str
     args: tuple[str, ...] = ()
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
 
     @property
     def text(self) -> str:
@@ -86,7 +128,26 @@ _ARITY: dict[str, int | None] = {
     "not_regex": 1,
 }
 _NUMBER_ARGS = {"max", "min", "size", "between", "digits", "digits_between"}
-_PHP_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE, "u": 0, "D": 0}
+# PHP's flags as RE2 inline flags; `u` (UTF-8) is RE2's own mode, `D` ($ only at the very end) its default.
+_PHP_FLAGS = {"i": "i", "m": "m", "s": "s", "u": "", "D": ""}
+# What RE2 says about a PCRE feature it lacks, and that feature's name for the user.
+_UNSUPPORTED = (
+    ("invalid perl operator: (?=", "a look-ahead (?=...)"),
+    ("invalid perl operator: (?!", "a negative look-ahead (?!...)"),
+    ("invalid perl operator: (?<=", "a look-behind (?<=...)"),
+    ("invalid perl operator: (?<!", "a negative look-behind (?<!...)"),
+    ("invalid perl operator: (?>", "an atomic group (?>...)"),
+    ("invalid perl operator: (?(", "a conditional (?(...)...)"),
+    ("invalid perl operator: (?R", "recursion (?R)"),
+    ("invalid perl operator: (?P=", "a named back-reference (?P=...)"),
+    ("invalid perl operator: (?x", "the x (extended) flag"),
+    ("invalid escape sequence: \\k", "a named back-reference \\k<...>"),
+    ("invalid escape sequence: \\Z", "\\Z (use $ or \\z)"),
+    ("invalid escape sequence: \\G", "\\G"),
+    ("bad repetition operator: ++", "a possessive quantifier ++"),
+    ("bad repetition operator: *+", "a possessive quantifier *+"),
+    ("bad repetition operator: ?+", "a possessive quantifier ?+"),
+)
 _DELIMITERS = {"/": "/", "#": "#", "~": "~", "!": "!", "@": "@", "%": "%", "+": "+", "{": "}", "(": ")", "[": "]"}
 
 
@@ -131,8 +192,8 @@ def _regex_end(text: str, start: int) -> int:
     return len(text)
 
 
-def _compile_php_regex(source: str) -> re.Pattern[str]:
-    """A PCRE pattern in PHP's `/pattern/flags` form, compiled by Python's `re`."""
+def _compile_php_regex(source: str) -> Pattern:
+    """A PCRE pattern in PHP's `/pattern/flags` form, compiled by RE2 (linear time); RuleError names what RE2 lacks."""
     if len(source) < 2 or source[0] not in _DELIMITERS:
         raise RuleError(f"regex:{source} needs delimiters, like regex:/^[a-z]+$/")
     closing = _DELIMITERS[source[0]]
@@ -140,20 +201,49 @@ def _compile_php_regex(source: str) -> re.Pattern[str]:
     if end <= 0:
         raise RuleError(f"regex:{source} has no closing {closing}")
     body, flag_text = source[1:end], source[end + 1 :]
-    flags = 0
+    flags = ""
     for flag in flag_text:
+        if flag == "x":
+            raise RuleError(f"regex:{source} uses the x (extended) flag, which Nubes does not support; remove it")
         if flag not in _PHP_FLAGS:
             raise RuleError(f"regex:{source} uses the flag {flag!r}, which is not supported")
-        flags |= _PHP_FLAGS[flag]
+        flags += _PHP_FLAGS[flag]
     try:
-        return re.compile(body, flags)
-    except re.error as exc:
-        raise RuleError(f"regex:{source} does not compile: {exc}") from None
+        compiled = _compile(f"(?{flags}){body}" if flags else body)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise RuleError(_refusal(source, reason)) from None
+    if compiled.programsize > MAX_PROGRAM_SIZE:
+        raise RuleError(
+            f"regex:{source} is too large ({compiled.programsize} RE2 instructions, at most {MAX_PROGRAM_SIZE}); "
+            "use smaller repetition counts"
+        )
+    return compiled
+
+
+def _refusal(source: str, reason: str) -> str:
+    """Why a pattern is refused: the PCRE feature RE2 lacks, or RE2's own words."""
+    if reason.startswith("invalid escape sequence: \\") and reason[-1:].isdigit():
+        feature = "a back-reference (\\1 ...)"
+    else:
+        feature = next((name for prefix, name in _UNSUPPORTED if reason.startswith(prefix)), "")
+    if feature:
+        return (
+            f"regex:{source} uses {feature}, which Nubes does not run: patterns run in a linear-time engine "
+            "(RE2 syntax) so that no value can stall the server; rewrite the pattern without it"
+        )
+    return f"regex:{source} does not compile: {reason}"
 
 
 def parse(rules: str | list[str]) -> tuple[Rule, ...]:
     """Parse a Laravel rule string or list; `RuleError` says which rule is wrong."""
     items = _split(rules) if isinstance(rules, str) else [item.strip() for item in rules if item.strip()]
+    return _parse_items(tuple(items))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_items(items: tuple[str, ...]) -> tuple[Rule, ...]:
+    """The parsed rules, cached: an egg's rules are read on every container creation, patterns compiled once."""
     parsed: list[Rule] = []
     for item in items:
         name, _, argument = item.partition(":")

@@ -604,7 +604,7 @@ async def create_container(
 ) -> tuple[Container, Job]:
     """Check the variables against the egg's rules, place the container, and queue its install job."""
     egg = await get_egg(session=session, egg_id=container_in.egg_id)
-    document = eggs.read_document(egg.document)
+    document = eggs.read_stored(egg.document)
     image = container_in.image or document.images[0]
     if image not in document.images:
         raise UnprocessableEntity(
@@ -866,7 +866,7 @@ async def get_job(*, session: AsyncSession, principal: Principal, job_id: uuid.U
 async def container_spec(*, session: AsyncSession, container: Container) -> protocol.ContainerSpec:
     """What the agent needs to create `container`."""
     egg = await get_egg(session=session, egg_id=container.egg_id)  # RESTRICT keeps it while containers use it
-    document = eggs.read_document(egg.document)
+    document = eggs.read_stored(egg.document)
     ports = (await ports_of(session=session, container_ids=[container.id]))[container.id]
     builtins = {"SERVER_MEMORY": str(container.memory_mb)}
     if ports:
@@ -876,7 +876,12 @@ async def container_spec(*, session: AsyncSession, container: Container) -> prot
         name=container.name,
         image=container.image,
         startup=container.startup,
-        environment={**container.environment, **builtins, "STARTUP": container.startup},
+        # A container made from an egg stored before reserved names were refused may hold one: it never reaches the agent.
+        environment={
+            **{name: value for name, value in container.environment.items() if not eggs.is_reserved(name)},
+            **builtins,
+            "STARTUP": container.startup,
+        },
         cpu=container.cpu,
         memory_mb=container.memory_mb,
         disk_mb=container.disk_mb,

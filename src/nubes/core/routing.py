@@ -1,8 +1,7 @@
-"""The route class every Nubes router uses: JSON bodies must say they are JSON."""
+"""The route class every Nubes router uses: JSON bodies must say they are JSON, be storable, and not nest too deep."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from email.message import Message
 from typing import Any
@@ -12,7 +11,12 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from nubes.core.errors import PROBLEM_RESPONSES, UnprocessableEntity, UnsupportedMediaType
+from nubes.core.errors import PROBLEM_RESPONSES, FieldError, UnprocessableEntity, UnsupportedMediaType
+
+# Arrays and objects inside each other in one JSON body: far more than any Nubes document needs (an egg
+# uses 4), far below what the parsers, serializers and databases on the way handle (about 1,000 frames
+# of recursion), so a body that passes is also read back, exported and stored without a crash.
+MAX_JSON_DEPTH = 64
 
 
 def _is_json(content_type: str) -> bool:
@@ -28,6 +32,9 @@ class NubesRoute(APIRoute):
     - A JSON route answers 415 (not a confusing 422) to another media type.
     - Text that no database stores (NUL characters, lone UTF-16 surrogates) is refused with 422
       wherever it comes (path, query, JSON body), instead of failing deep in a driver with a 500.
+    - A JSON body nested deeper than MAX_JSON_DEPTH is refused with 422 when it is parsed, before any
+      handler, validator or database sees it. The parsed body is cached on the request, and FastAPI
+      reuses it, so the body is parsed once.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -44,10 +51,8 @@ class NubesRoute(APIRoute):
                 if has_body and not _is_json(content_type):
                     shown = content_type or "no Content-Type header"
                     raise UnsupportedMediaType(f"This endpoint reads JSON; send Content-Type: application/json (got {shown}).")
-                if has_body and not _storable_json(await request.body()):
-                    raise UnprocessableEntity(
-                        "The body contains a NUL character or a lone surrogate (\\ud800-\\udfff); remove it."
-                    )
+                if has_body:
+                    await _check_json(request)
             return await handler(request)
 
         return checked
@@ -64,27 +69,46 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _storable_json(body: bytes) -> bool:
-    """Whether every string (keys included) in a JSON body is storable; cheap unless the body has escapes."""
+async def _check_json(request: Request) -> None:
+    """Refuse a JSON body nested too deep or holding unstorable text; malformed JSON is left to FastAPI's 400."""
+    body = await request.body()
     if b"\x00" in body:
-        return False
-    if b"\\u" not in body:
-        return True  # without \u escapes, valid UTF-8 JSON can hold neither NUL nor a lone surrogate
+        raise _unstorable()
+    shallow = body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH
+    if shallow and b"\\u" not in body:
+        return  # cannot nest too deep; without \u escapes, valid UTF-8 JSON holds neither NUL nor a lone surrogate
     try:
-        document = json.loads(body)
+        document = await request.json()  # Starlette keeps it; FastAPI's handler reads this same parse
+    except RecursionError:
+        raise _too_deep() from None
     except ValueError:
-        return True  # malformed JSON gets its own 400 from the handler
-    pending: list[Any] = [document]
+        return  # malformed JSON gets its own 400 from the handler
+    pending: list[tuple[Any, int]] = [(document, 0)]
     while pending:
-        value = pending.pop()
-        if isinstance(value, str) and not _storable(value):
-            return False
-        if isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return True
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if not _storable(value):
+                raise _unstorable()
+        elif isinstance(value, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise _too_deep()
+            if isinstance(value, dict):
+                pending.extend((key, depth) for key in value)
+                pending.extend((item, depth + 1) for item in value.values())
+            else:
+                pending.extend((item, depth + 1) for item in value)
+
+
+def _unstorable() -> UnprocessableEntity:
+    return UnprocessableEntity("The body contains a NUL character or a lone surrogate (\\ud800-\\udfff); remove it.")
+
+
+def _too_deep() -> UnprocessableEntity:
+    return UnprocessableEntity(
+        f"The JSON body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep, the limit for every "
+        "request; flatten it.",
+        errors=[FieldError(loc=["body"], msg=f"nested deeper than {MAX_JSON_DEPTH} levels", type="json_too_deep")],
+    )
 
 
 def _takes_form(route: APIRoute) -> bool:

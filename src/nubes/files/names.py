@@ -6,37 +6,13 @@ import re
 import unicodedata
 from collections.abc import Collection
 
-MAX_NAME_BYTES = 255
+# The rules of a name live in core, shared with a container's volume; re-exported for this domain's modules.
+from nubes.core.names import MAX_NAME_BYTES, BadName, normalize
+
+__all__ = ["MAX_NAME_BYTES", "MAX_TERM_CHARS", "BadName", "clash_key", "free_name", "normalize", "query_words", "terms"]
+
 _WORDS = re.compile(r"[\W_]+")
 MAX_TERM_CHARS = 255
-
-
-class BadName(ValueError):
-    """A name that cannot be stored; the message says why."""
-
-
-def normalize(raw: str) -> str:
-    """The stored form of a name (Unicode NFC), or BadName.
-
-    Refused: empty, `.` and `..`, `/`, NUL and every other control character, more than 255 bytes
-    of UTF-8 (the limit of common filesystems, so every name can be synced to a disk).
-    """
-    name = unicodedata.normalize("NFC", raw)
-    if not name:
-        raise BadName("a name cannot be empty")
-    if name in {".", ".."}:
-        raise BadName("'.' and '..' are not names")
-    if "/" in name:
-        raise BadName("a name cannot contain '/'")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise BadName("a name cannot contain control characters (NUL, newline, tab, ...)")
-    try:
-        encoded = name.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadName("a name must be valid Unicode text") from None
-    if len(encoded) > MAX_NAME_BYTES:
-        raise BadName(f"a name can be at most {MAX_NAME_BYTES} bytes of UTF-8 (this one is {len(encoded)})")
-    return name
 
 
 def clash_key(name: str) -> str:
