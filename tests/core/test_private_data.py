@@ -23,6 +23,7 @@ from nubes.core.logging import redact_query
 from nubes.files.storage import open_storage
 from tests.conftest import create_postgres_database, drop_postgres_database, make_settings
 from tests.serving import Server, serve
+from tests.test_cli import nubes
 
 SECRET = "console-ticket-" + uuid.uuid4().hex
 OLD_SECRET_KEY = "an-older-install-generated-this-" + uuid.uuid4().hex
@@ -154,3 +155,22 @@ async def test_in_process_the_database_and_data_dir_are_private(engine_name: str
             assert _open_to_others(tmp_path / "fresh") == []
     finally:
         os.umask(previous)
+
+
+async def test_nubes_migrate_leaves_a_private_data_dir(engine_name: str, tmp_path: Path) -> None:
+    """GIVEN a fresh data dir and the usual umask WHEN `nubes migrate` creates the database and the first admin
+    THEN nothing it wrote is readable by group or others."""
+    previous = os.umask(0o022)  # the child inherits it: `nubes migrate` must tighten it itself
+    url = "" if engine_name == "sqlite" else await create_postgres_database()
+    try:
+        data_dir = tmp_path / "data"
+        env = {"NUBES_DATA_DIR": str(data_dir), "NUBES_DATABASE_URL": url, "NUBES_ADMIN_PASSWORD": "Harbor-Lantern-Quartz-42"}
+        result = nubes("migrate", env=env)
+        assert result.returncode == 0, result.stderr
+        if engine_name == "sqlite":
+            assert "nubes.db" in _names(data_dir)
+        assert _open_to_others(data_dir) == []
+    finally:
+        os.umask(previous)
+        if url:
+            await drop_postgres_database(url)
