@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from nubes.agent.files import VolumeFiles
 from nubes.config import Settings
 from nubes.core.db import Database
 from nubes.core.logging import redact_query
@@ -174,3 +175,20 @@ async def test_nubes_migrate_leaves_a_private_data_dir(engine_name: str, tmp_pat
         os.umask(previous)
         if url:
             await drop_postgres_database(url)
+
+
+def test_container_files_keep_their_modes_under_the_servers_umask(engine_name: str, tmp_path: Path) -> None:
+    """GIVEN the umask `nubes serve` sets (077) WHEN the embedded node's file manager writes into a volume
+    THEN the files and folders get the modes a container expects (the volume is the container's, not Nubes' data)."""
+    del engine_name  # the same on both engines: no database involved
+    previous = os.umask(0o077)
+    try:
+        root = tmp_path / "volume"
+        root.mkdir()
+        volume = VolumeFiles(root)
+        upload = uuid.uuid4()
+        volume.write_chunk("server.properties", upload, 0, b"motd=hi\n")
+        assert volume.commit("server.properties", upload).mode == 0o644
+        assert volume.mkdir("world").mode == 0o755
+    finally:
+        os.umask(previous)
