@@ -186,9 +186,9 @@ class SlowBodyMiddleware:
     """Cut off request bodies that trickle in, and cap how many bodies one client address sends at once.
 
     uvicorn bounds neither: its keep-alive timeout covers only the quiet time between two requests on a
-    connection, and its size limits only the request line and headers. So a body that stops, or arrives a
-    few bytes at a time, would hold a worker's connection, a database-free task and a temporary file for as
-    long as the client likes. Each wait for the next chunk is bounded by `idle_timeout`; every `rate_window`
+    connection, and `h11_max_incomplete_event_size` only the size of headers (h11 only). So a body that stops,
+    or arrives a few bytes at a time, would hold a connection, a task and a temporary file for as long as the
+    client likes. Each wait for the next chunk is bounded by `idle_timeout`; every `rate_window`
     seconds spent waiting, the bytes received in that time must average `min_rate` per second. Time the
     server spends between reads (writing to disk or S3) does not count against the client. A body cut off is
     handed to the route as a client that went away (so the upload code cleans up as it does for one), and
