@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.serving import Server, serve
 
-IDLE_TIMEOUT = 3  # seconds without a byte
+IDLE_TIMEOUT = 5  # seconds without a byte (room for a loaded machine between the steps of the cap test)
 MIN_RATE = 1000  # bytes per second...
 RATE_WINDOW = 1.5  # ...averaged over this many seconds of waiting
 MAX_PER_IP = 2
