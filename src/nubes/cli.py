@@ -33,6 +33,13 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _private_files() -> None:
+    """Everything this process creates is its user's alone: the database and its -wal/-shm, blobs, temp files."""
+    # Set once, before anything is opened; uvicorn's worker processes inherit it. Explicit modes back it up
+    # where Nubes creates files itself (the app factory also runs outside this command).
+    os.umask(0o077)
+
+
 def _settings(**overrides: object) -> Settings:
     try:
         return load_settings(**{key: value for key, value in overrides.items() if value is not None})
@@ -112,6 +119,7 @@ def serve(
 
     from nubes.core.logging import configure_logging
 
+    _private_files()
     settings = _settings(host=host, port=port)
     # The app factory reads the environment in each worker: hand it the command-line overrides too.
     os.environ.update({"NUBES_HOST": settings.host, "NUBES_PORT": str(settings.port)})
@@ -184,6 +192,7 @@ def agent(  # noqa: PLR0917 - typer reads the options from the signature
 @app.command("migrate")
 def migrate_command() -> None:
     """Apply pending database migrations (the same ones `nubes serve` applies at start)."""
+    _private_files()
     settings = _settings()
     _run_migrations(settings)
     out.print(f"database at the newest schema ({settings.database_engine})")

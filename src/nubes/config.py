@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -66,6 +68,27 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted by routes that do not declare their own limit."
+    )
+    body_idle_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a request body may send nothing before it is cut off with 408 (uploads, tus chunks, every route).",
+    )
+    body_min_rate: int = Field(
+        default=500,
+        ge=0,
+        description="Bytes per second a request body must average over NUBES_BODY_RATE_WINDOW, or it is cut off with 408; "
+        "0: no minimum. Time the server spends processing does not count against the client.",
+    )
+    body_rate_window: float = Field(
+        default=30.0, gt=0, le=3600, description="Seconds over which NUBES_BODY_MIN_RATE is averaged."
+    )
+    body_max_per_ip: int = Field(
+        default=32,
+        ge=0,
+        description="Request bodies one client address may be sending at once; more are refused with 429. 0: no cap. "
+        "Behind a reverse proxy every client shares the proxy's address: raise it, or let the proxy buffer bodies.",
     )
     web_dist: Path = Field(default=REPO_ROOT / "web" / "dist", description="The built web UI served at `/`.")
     admin_username: str = Field(
@@ -171,15 +194,37 @@ class Settings(BaseSettings):
         return "postgresql" if self.effective_database_url.startswith("postgresql") else "sqlite"
 
     def prepare_data_dir(self) -> None:
-        """Create the data dir (mode 0700) and fill in secrets that were not given."""
+        """Create the data dir (mode 0700), close what older versions left readable, fill in secrets not given."""
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise ConfigError(f"NUBES_DATA_DIR: cannot create {self.data_dir}: {exc.strerror}") from exc
         if not os.access(self.data_dir, os.W_OK):
             raise ConfigError(f"NUBES_DATA_DIR: {self.data_dir} is not writable")
+        _make_private(self.data_dir, *self.data_dir.iterdir())
         if not self.secret_key:
             self.secret_key = _generated_secret(self.data_dir / "secret_key")
+
+
+def _make_private(*paths: Path) -> None:
+    """Take group and other permissions off `paths` (older versions left the SQLite files 0644).
+
+    The data dir's top level only: blobs were always written 0600 in 0700 folders, and the embedded node's
+    container volumes further down belong to the containers, with the owners and modes their images expect.
+    """
+    for path in paths:
+        # A file another user owns (or one gone meanwhile) is left as it is; the server can still start.
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            if mode & 0o077 and not path.is_symlink():
+                path.chmod(mode & 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists, and take group and other permissions off it."""
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    _make_private(path)
 
 
 def _generated_secret(path: Path) -> str:

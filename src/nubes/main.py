@@ -21,7 +21,7 @@ from nubes.compute.local import run_local_agent
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
-from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware
+from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware, SlowBodyMiddleware
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.spa import SinglePageApp
@@ -120,6 +120,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
+    app.add_middleware(
+        SlowBodyMiddleware,
+        idle_timeout=settings.body_idle_timeout,
+        min_rate=settings.body_min_rate,
+        rate_window=settings.body_rate_window,
+        max_per_ip=settings.body_max_per_ip,
+    )
     app.add_middleware(EdgeMiddleware)
     return app
 

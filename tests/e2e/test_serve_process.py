@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 
@@ -18,8 +19,14 @@ def test_each_request_is_logged_as_json_with_its_id(server: Server) -> None:
     ok = httpx.get(f"{server.url}/api/health", headers={"x-request-id": "e2e-trace-1"})
     missing = httpx.get(f"{server.url}/api/not-here")
     assert ok.headers["x-request-id"] == "e2e-trace-1"
-    entries = [entry for entry in _log_lines(server) if entry.get("event") == "request"]
-    by_id = {entry["request_id"]: entry for entry in entries}
+    wanted = {"e2e-trace-1", missing.headers["x-request-id"]}
+    deadline = time.monotonic() + 30  # the line is written once the response is out: it may trail the answer
+    while True:
+        entries = [entry for entry in _log_lines(server) if entry.get("event") == "request"]
+        by_id = {entry["request_id"]: entry for entry in entries}
+        if wanted <= by_id.keys() or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert by_id["e2e-trace-1"]["path"] == "/api/health"
     assert by_id["e2e-trace-1"]["status"] == 200
     assert by_id[missing.headers["x-request-id"]]["status"] == 404

@@ -152,6 +152,7 @@ class DockerEnvironment:
             await self._require_image(spec.install.image)
         volume = self.volume_of(spec.container_id)
         volume.mkdir(mode=0o750, exist_ok=True)
+        volume.chmod(0o750)  # not narrowed by the server's umask (077) when the node is embedded
         output = await self._install(spec, spec.install, volume) if spec.install is not None else ""
         await asyncio.to_thread(_chown_tree, volume, self.settings.uid, self.settings.gid)
         try:

@@ -297,6 +297,7 @@ class VolumeFiles:
             try:
                 if offset == 0:
                     fd = os.open(part, flags | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=parent)
+                    os.fchmod(fd, 0o644)  # the mode a container expects, whatever the server's umask (077)
                     self._owned(fd)
                 else:
                     fd = os.open(part, flags, dir_fd=parent)
@@ -340,6 +341,7 @@ class VolumeFiles:
                 os.mkdir(name, 0o755, dir_fd=parent)
                 fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
                 try:
+                    os.fchmod(fd, 0o755)  # as for files: not the server's umask
                     self._owned(fd)
                     info = os.fstat(fd)
                 finally:

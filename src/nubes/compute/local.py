@@ -126,6 +126,7 @@ async def _run_local_agent(*, settings: Settings, sessions: async_sessionmaker[A
         return
     volume_root = state_dir / "volumes"
     await asyncio.to_thread(volume_root.mkdir, parents=True, exist_ok=True, mode=0o711)
+    await asyncio.to_thread(volume_root.chmod, 0o711)  # `nubes serve` runs with umask 077; volumes keep their mode
     docker = aiodocker.Docker(url=docker_url)
     try:
         environment = DockerEnvironment(docker, DriverSettings(node_id=credential.node_id, volume_root=volume_root))

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.util import await_only
 
-from nubes.config import Settings
+from nubes.config import Settings, private_file
 from nubes.core.errors import NubesError
 
 # Stable constraint names, so migrations autogenerate the same way on both engines.
@@ -66,6 +67,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """Build the async engine for the configured database with the right per-engine options."""
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() == "sqlite":
+        _private_sqlite_files(url.database)
         engine = create_async_engine(url, connect_args={"timeout": settings.db_connect_timeout})
         _tune_sqlite(engine)
         return engine
@@ -76,6 +78,20 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=True,
         connect_args={"timeout": settings.db_connect_timeout},
     )
+
+
+def _private_sqlite_files(database: str | None) -> None:
+    """Make the SQLite file 0600, creating it first: SQLite would create it 0644 under the usual umask.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow; those an older
+    version left readable are closed here too.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    private_file(Path(database))
+    for suffix in ("-wal", "-shm", "-journal"):
+        if Path(database + suffix).exists():
+            private_file(Path(database + suffix))
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -1,4 +1,4 @@
-"""ASGI middleware every request passes through: request id, access log, crash guard, security headers, body limit.
+"""ASGI middleware every request passes through: request id, access log, crash guard, security headers, body limits.
 
 Each request pays for these layers, so they are plain ASGI callables that touch the scope directly
 (no Request objects, no BaseHTTPMiddleware); `make bench` keeps the cost visible.
@@ -6,6 +6,7 @@ Each request pays for these layers, so they are plain ASGI callables that touch 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -179,3 +180,144 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class SlowBodyMiddleware:
+    """Cut off request bodies that trickle in, and cap how many bodies one client address sends at once.
+
+    uvicorn bounds neither: its keep-alive timeout covers only the quiet time between two requests on a
+    connection, and `h11_max_incomplete_event_size` only the size of headers (h11 only). So a body that stops,
+    or arrives a few bytes at a time, would hold a connection, a task and a temporary file for as long as the
+    client likes. Each wait for the next chunk is bounded by `idle_timeout`; every `rate_window`
+    seconds spent waiting, the bytes received in that time must average `min_rate` per second. Time the
+    server spends between reads (writing to disk or S3) does not count against the client. A body cut off is
+    handed to the route as a client that went away (so the upload code cleans up as it does for one), and
+    the client gets a 408 problem with `Connection: close`. Requests without a body pass straight through.
+    """
+
+    def __init__(self, app: ASGIApp, *, idle_timeout: float, min_rate: int, rate_window: float, max_per_ip: int) -> None:
+        self.app = app
+        self.idle_timeout = idle_timeout
+        self.min_rate = min_rate
+        self.rate_window = rate_window
+        self.max_per_ip = max_per_ip
+        self.in_flight: dict[str, int] = {}  # client address -> bodies being received now
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = str(client[0]) if client else ""
+        if self.max_per_ip and self.in_flight.get(address, 0) >= self.max_per_ip:
+            log.info("request.body_refused", client=address, in_flight=self.max_per_ip)
+            await _too_many_bodies(scope, self.max_per_ip)(scope, receive, send)
+            return
+        self.in_flight[address] = self.in_flight.get(address, 0) + 1
+        body = _TimedBody(self, address, receive, send)
+        try:
+            await self.app(scope, body.receive, body.send)
+        except Exception:
+            # What a route raises on a body that stopped (ClientDisconnect and the like) is expected, not a crash.
+            if body.cut_off is None or body.response_started:
+                raise
+        finally:
+            body.done_receiving()
+        if body.cut_off is not None and not body.response_started:
+            await _body_too_slow(scope, body.cut_off)(scope, receive, send)
+
+    def release(self, address: str) -> None:
+        """One body of `address` is no longer being received."""
+        left = self.in_flight[address] - 1
+        if left:
+            self.in_flight[address] = left
+        else:
+            del self.in_flight[address]
+
+
+class _TimedBody:
+    """One request's body under the clock: the receive the route reads, the send that hides its answer once cut off."""
+
+    def __init__(self, guard: SlowBodyMiddleware, address: str, receive: Receive, send: Send) -> None:
+        self.guard = guard
+        self.address = address
+        self._receive = receive
+        self._send = send
+        self.receiving = True
+        self.cut_off: str | None = None  # why, once the body was cut off
+        self.response_started = False
+        self.window_waited = 0.0
+        self.window_bytes = 0
+
+    def done_receiving(self) -> None:
+        """Give back the address's slot (once)."""
+        if self.receiving:
+            self.receiving = False
+            self.guard.release(self.address)
+
+    async def receive(self) -> Message:
+        """The next message, or a disconnect when the body stalls or falls under the minimum rate."""
+        if self.cut_off is not None:
+            return {"type": "http.disconnect"}
+        if not self.receiving:
+            return await self._receive()
+        guard = self.guard
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(guard.idle_timeout):
+                message = await self._receive()
+        except TimeoutError:
+            self.cut_off = f"nothing arrived for {guard.idle_timeout:g} s"
+        else:
+            self.window_waited += time.monotonic() - started
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                self.done_receiving()
+                return message
+            self.window_bytes += len(message.get("body", b""))
+            if not guard.min_rate or self.window_waited < guard.rate_window:
+                return message
+            if self.window_bytes >= guard.min_rate * self.window_waited:
+                self.window_waited, self.window_bytes = 0.0, 0
+                return message
+            self.cut_off = f"under {guard.min_rate} bytes/s over {self.window_waited:.0f} s"
+        self.done_receiving()
+        log.info("request.body_cut_off", client=self.address, reason=self.cut_off)
+        # The route sees a client that went away, and cleans up as it does for one.
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        """Pass the route's answer on, unless the body was cut off first (the client gets a 408 instead)."""
+        if self.cut_off is not None and not self.response_started:
+            return
+        self.response_started = self.response_started or message["type"] == "http.response.start"
+        await self._send(message)
+
+
+def _has_body(scope: Scope) -> bool:
+    for key, value in scope["headers"]:
+        if (key == b"content-length" and value not in {b"0", b""}) or key == b"transfer-encoding":
+            return True
+    return False
+
+
+def _body_too_slow(scope: Scope, reason: str) -> ASGIApp:
+    return problem_response(
+        Request(scope),
+        status=408,
+        code="body-too-slow",
+        title="Request body too slow",
+        detail=f"The request body arrived too slowly ({reason}) and was cut off. Retry on a steadier connection; "
+        "a resumable (tus) upload can continue from the offset a HEAD request reports.",
+        headers={"Connection": "close"},
+    )
+
+
+def _too_many_bodies(scope: Scope, cap: int) -> ASGIApp:
+    return problem_response(
+        Request(scope),
+        status=429,
+        code="too-many-bodies",
+        title="Too many uploads at once",
+        detail=f"This address is already sending {cap} request bodies at once; wait for one to finish, then retry.",
+        headers={"Connection": "close", "Retry-After": "5"},
+    )

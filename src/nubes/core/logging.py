@@ -2,12 +2,15 @@
 
 Nubes' own loggers write straight to stderr through structlog (filtered by level before any work is
 done: the access log runs on every request); the standard library's records (uvicorn, SQLAlchemy,
-Alembic) go through the same processors and renderer, so every line has one shape.
+Alembic) go through the same processors and renderer, so every line has one shape. Query strings in
+any logged value are redacted on the way out: console tickets and presigned tokens ride in them, and
+uvicorn's own WebSocket lines print the whole URL.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any, TextIO
 
@@ -32,6 +35,29 @@ class _NamedWriteLoggerFactory:
         return _NamedWriteLogger(self._file, str(args[0]) if args else "nubes")
 
 
+_QUERY = re.compile(r"\?[^\s\"'<>]+")
+REDACTED = "[redacted]"
+
+
+def redact_query(text: str) -> str:
+    """`text` with the value of every URL query parameter replaced by a marker (names and paths kept)."""
+    if "?" not in text:
+        return text
+    return _QUERY.sub(lambda match: "?" + "&".join(_redacted(part) for part in match.group()[1:].split("&")), text)
+
+
+def _redacted(part: str) -> str:
+    name, equals, _ = part.partition("=")
+    return f"{name}={REDACTED}" if equals else REDACTED if part else part
+
+
+def _redact_query_strings(_logger: Any, _method: str, event: structlog.types.EventDict) -> structlog.types.EventDict:
+    for key, value in event.items():
+        if isinstance(value, str) and "?" in value:
+            event[key] = redact_query(value)
+    return event
+
+
 def _processors(fmt: str) -> list[structlog.types.Processor]:
     return [
         structlog.stdlib.add_logger_name,  # works for both: reads `.name` of our loggers, `_record` of stdlib's
@@ -39,6 +65,7 @@ def _processors(fmt: str) -> list[structlog.types.Processor]:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         *([structlog.processors.format_exc_info] if fmt == "json" else []),
+        _redact_query_strings,  # last: it also sees the formatted traceback
     ]
 
 

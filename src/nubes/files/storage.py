@@ -159,7 +159,8 @@ class LocalStorage:
     def __init__(self, root: Path, *, secret: str) -> None:
         self.root = root
         self.secret = secret
-        (root / "tmp").mkdir(parents=True, exist_ok=True, mode=0o700)
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)  # blobs are the users' files: this user's only
+        (root / "tmp").mkdir(exist_ok=True, mode=0o700)
 
     def path_of(self, key: str) -> Path:
         """Where a key's bytes live; keys are ids the server drew, checked here all the same."""
