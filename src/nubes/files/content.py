@@ -98,9 +98,13 @@ def http_date(moment: datetime) -> str:
 
 
 def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback `filename` and the exact name in `filename*` (RFC 6266, RFC 8187)."""
+    """`attachment` with an ASCII fallback `filename` and the exact name in `filename*` (RFC 6266, RFC 8187).
+
+    Safe for any string, whatever reached the database: both parts are printable ASCII without quotes,
+    so no name can end the header, add one, or fail to encode (a lone surrogate becomes `?`).
+    """
     fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\%;' else "_" for ch in name).strip() or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='', errors='replace')}"
 
 
 PATHSEND = "http.response.pathsend"

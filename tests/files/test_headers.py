@@ -1,0 +1,70 @@
+"""Any stored name is safe in a download's headers, even one the name rules would refuse today (older data, a bug)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.files import content
+from nubes.files.models import FileNode
+from tests.factories import SignedIn
+from tests.files.test_links import make_link
+from tests.files.test_tree import folder, upload
+
+# (NUL and lone surrogates cannot be stored by PostgreSQL; the property test below covers them.)
+HOSTILE = [
+    'evil\r\nSet-Cookie: stolen=1; x="y".txt',
+    "line\nbreak\ttab\x7fdel.txt",
+    '"quoted"; filename="other.exe"',
+    "Résumé «final» 履歴書 🎉.pdf",
+    "",
+    "\r\n",
+]
+
+
+@given(st.text(st.characters(exclude_categories=())))  # surrogates included
+def test_content_disposition_is_one_printable_ascii_line_for_any_name(name: str) -> None:
+    header = content.content_disposition(name)
+    assert header.isascii()
+    assert header.isprintable()
+    assert header.count('"') == 2  # only the fallback's own quotes: a name cannot close it early
+    header.encode("latin-1")  # what the server will do with it
+
+
+@pytest.mark.parametrize("storage", ["local"], indirect=True)
+async def test_downloads_of_hostile_stored_names_keep_their_headers_whole(
+    client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession
+) -> None:
+    """GIVEN files and a folder whose stored names hold CR/LF, quotes, NUL, non-ASCII or a lone surrogate
+    WHEN they are downloaded (a file, a folder as a zip, through a public link)
+    THEN each answer is 200 with one Content-Disposition and no header injected.
+    """
+    box = await folder(client, alice, "box")
+    for index, name in enumerate(HOSTILE):
+        sent = await upload(client, alice, f"plain {index}.txt", b"data", box["id"])
+        assert sent.status_code == 201, sent.text
+        # Written directly: the API refuses these names, which is the point of testing the header alone.
+        node_id = uuid.UUID(sent.json()["id"])
+        await session.execute(update(FileNode).where(FileNode.id == node_id).values(name=name))
+        await session.flush()
+        link = await make_link(client, alice, str(node_id))
+        for response in (
+            await client.get(f"/api/files/{node_id}/content", headers=alice.headers),
+            await client.get(f"/api/public/links/{link['token']}/content"),
+        ):
+            assert response.status_code == 200, (name, response.text)
+            assert response.content == b"data"
+            assert response.headers.get_list("content-disposition") == [content.content_disposition(name)]
+            assert "set-cookie" not in response.headers
+    await session.execute(update(FileNode).where(FileNode.id == uuid.UUID(box["id"])).values(name=HOSTILE[0]))
+    await session.flush()
+    zipped = await client.get(f"/api/files/{box['id']}/content", headers=alice.headers)
+    assert zipped.status_code == 200, zipped.text
+    assert zipped.headers.get_list("content-disposition") == [content.content_disposition(HOSTILE[0] + ".zip")]
+    assert "set-cookie" not in zipped.headers
