@@ -49,6 +49,8 @@ from nubes.identity import service as identity_service
 
 SEAL_PURPOSE = "files.public-link"
 UNLOCK_TTL = 3600
+# How long a counted download may be continued by ranges (a dropped connection, a paused download) for free.
+RESUME_WINDOW = 900
 # Password guesses: per link (an attacker with one link) and per address (one address, many links).
 UNLOCK_LIMITS_PER_LINK = "5/minute;30/hour"
 UNLOCK_LIMITS_PER_IP = "20/minute;200/hour"
@@ -581,9 +583,49 @@ async def children(session: AsyncSession, opened: Opened, folder: FileNode, limi
     return items
 
 
-async def count_download(session: AsyncSession, opened: Opened, origin: Origin) -> None:
-    """Count one download against the link's limit in one conditional UPDATE: two racing downloads cannot share the last."""
+def _resume_signature(settings: Settings, link: PublicLink, node: FileNode, proof: str, expires: int) -> str:
+    # The content's hash is in the signed text: a new content (a new validator) is a new download.
+    message = f"link-resume:{link.id}:{node.id}:{node.sha256 or ''}:{proof}:{expires}".encode()
+    key = hashlib.sha256(b"nubes-link-resume:" + settings.secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+def _bound_proof(link: PublicLink, proof: str | None) -> str:
+    """The unlock proof a resume ticket is bound to (none for a link without a password)."""
+    return (proof or "") if link.password_hash is not None else ""
+
+
+def _resumes(settings: Settings, link: PublicLink, node: FileNode, proof: str | None, ticket: str | None) -> bool:
+    if not ticket or "." not in ticket:
+        return False
+    expires_text, _, signature = ticket.partition(".")
+    if not expires_text.isdigit() or int(expires_text) < time.time():
+        return False
+    expected = _resume_signature(settings, link, node, _bound_proof(link, proof), int(expires_text))
+    return hmac.compare_digest(signature, expected)
+
+
+async def count_download(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    opened: Opened,
+    origin: Origin,
+    node: FileNode,
+    first_byte: int,
+    proof: str | None,
+    ticket: str | None,
+) -> str | None:
+    """Count a content response against the link's limit; returns the ticket that lets this download resume for free.
+
+    Every response counts, except one that continues (does not start at byte 0) a download this
+    client started within RESUME_WINDOW seconds: same link, node, content and unlock proof, shown
+    by the ticket the first response gave. The count is one conditional UPDATE, so two racing
+    downloads cannot share the last one.
+    """
     link = opened.link
+    if first_byte > 0 and _resumes(settings, link, node, proof, ticket):
+        return None
     result = cast(
         "CursorResult[Any]",
         await session.execute(
@@ -596,6 +638,8 @@ async def count_download(session: AsyncSession, opened: Opened, origin: Origin) 
     )
     if result.rowcount != 1:
         raise await _deny(session, link, origin, "download limit reached", LinkGone("This link's download limit is used up."))
+    expires = int(time.time()) + RESUME_WINDOW
+    return f"{expires}.{_resume_signature(settings, link, node, _bound_proof(link, proof), expires)}"
 
 
 def downloads_left(link: PublicLink) -> int | None:

@@ -45,6 +45,8 @@ Sharer = Annotated[Principal, Depends(require("files.share"))]
 SettingsAdmin = Annotated[Principal, Depends(require("admin.settings"))]
 
 LINK_COOKIE = "nubes_link_access"
+RESUME_COOKIE = "nubes_link_resume"
+RESUME_HEADER = "X-Link-Resume"
 PUBLIC_LIST_LIMIT = 1000
 
 
@@ -301,6 +303,13 @@ Token = Annotated[str, "the link's token"]
 Proof = Annotated[
     str | None, Header(alias="X-Link-Access", description="The access_token from /unlock (browsers send a cookie instead).")
 ]
+Resume = Annotated[
+    str | None,
+    Header(
+        alias=RESUME_HEADER,
+        description="The X-Link-Resume of the answer that started this download: its ranges then do not count again.",
+    ),
+]
 
 
 async def _writable(session: AsyncSession) -> None:
@@ -403,13 +412,16 @@ async def unlock_link(
     return LinkUnlocked(access_token=proof, expires_in=sharing.UNLOCK_TTL)
 
 
-def _counts(request: Request) -> bool:
-    """Whether a download counts against the limit: a whole download or the first piece of one, not a resumed range."""
-    wanted = request.headers.get("range", "")
-    if not wanted:
-        return True
-    first = wanted.partition("=")[2].split("-", 1)[0].strip()
-    return first in {"", "0"}
+def _first_byte(request: Request, node: FileNode) -> int:
+    """The byte the content response will start at: a range's first byte when it is honoured, else 0 (a zip: always 0)."""
+    if node.kind != "file":
+        return 0
+    if not content.range_applies(
+        request.headers.get("if-range"), content.etag_of(node.sha256 or ""), content.http_date(node.updated_at)
+    ):
+        return 0
+    wanted = content.byte_range(request.headers.get("range"), node.size)
+    return wanted[0] if wanted is not None else 0
 
 
 @router.get(
@@ -417,6 +429,11 @@ def _counts(request: Request) -> bool:
     operation_id="public-link-download",
     tags=["public"],
     summary="Download what a link opens (Range honoured; a folder comes as a zip)",
+    description=(
+        "Each content answer counts against the link's download limit, except a range that continues a download "
+        "this client started: send back the `X-Link-Resume` of the first answer (browsers keep it as a cookie) "
+        f"within {sharing.RESUME_WINDOW // 60} minutes."
+    ),
     response_class=StreamingResponse,
     responses=_DOWNLOAD,
 )
@@ -428,23 +445,45 @@ async def public_download(
     origin: OriginDep,
     token: Token,
     x_link_access: Proof = None,
+    x_link_resume: Resume = None,
     node_id: Annotated[uuid.UUID | None, Query(description="A file or folder under the link's folder.")] = None,
 ) -> Response:
     await _writable(session)
-    opened = await sharing.open_link(
-        session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
-    )
+    proof = _proof(request, x_link_access)
+    opened = await sharing.open_link(session=session, settings=settings, token=token, origin=origin, proof=proof)
     if opened.link.kind == "upload":
         raise await sharing.refuse(
             session, opened, origin, "drop box download", "This link is a drop box: it takes uploads only."
         )
     node = await sharing.inside(session, opened, node_id)
     etag = content.etag_of(node.sha256 or "")
+    ticket: str | None = None
     if node.kind == "file" and content.not_modified(request.headers.get("if-none-match"), etag):
         await session.commit()
-    elif _counts(request):
-        await sharing.count_download(session, opened, origin)
-    return await send_node(request, session, storage, opened.owner, node)
+    else:
+        ticket = await sharing.count_download(
+            session=session,
+            settings=settings,
+            opened=opened,
+            origin=origin,
+            node=node,
+            first_byte=_first_byte(request, node),
+            proof=proof,
+            ticket=x_link_resume or request.cookies.get(RESUME_COOKIE),
+        )
+    response = await send_node(request, session, storage, opened.owner, node)
+    if ticket is not None:
+        response.headers[RESUME_HEADER] = ticket
+        response.set_cookie(
+            RESUME_COOKIE,
+            ticket,
+            max_age=sharing.RESUME_WINDOW,
+            httponly=True,
+            samesite="strict",
+            secure=settings.public_url.startswith("https://"),
+            path=f"/api/public/links/{token}",
+        )
+    return response
 
 
 @router.post(
