@@ -287,6 +287,10 @@ async def test_drop_box_takes_uploads_only_on_the_owners_quota(
     for _ in range(2):
         sent = await client.post(base + "/upload", files={"file": ("existing.txt", b"dropped!", "text/plain")})
         assert sent.status_code == 201, sent.text
+        # The answer names the file as sent, never the name it was stored under ("existing (2).txt" would tell).
+        assert sent.json()["name"] == "existing.txt"
+        assert "(2)" not in sent.text
+        assert "(3)" not in sent.text
     names = [
         item["name"]
         for item in (await client.get("/api/files", params={"parent_id": inbox["id"]}, headers=alice.headers)).json()["items"]

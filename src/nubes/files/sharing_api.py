@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core.db import WRITE_INTENT, SessionDep
+from nubes.core.errors import Conflict
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
@@ -532,24 +533,32 @@ async def public_upload(
             room=room,
         )
         return _entry(node)
-    name = file.filename or ""
-    if opened.link.kind == "upload":
-        # A drop box never says which names exist: a clash gets the next free name.
+    sent = name = file.filename or ""
+    drop_box = opened.link.kind == "upload"
+    if drop_box:
+        # A drop box never says which names exist: a clash gets the next free name, which the answer does not show.
         name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
-    room = await files_service.check_upload(
-        session=session, settings=settings, principal=owner, parent_id=target.id, name=name, expected_size=file.size
-    )
-    await session.commit()
-    node = await files_service.upload(
-        session=session,
-        settings=settings,
-        principal=owner,
-        storage=storage,
-        parent_id=target.id,
-        name=name,
-        content_type=file.content_type or "",
-        chunks=_upload_file_chunks(file),
-        expected_size=file.size,
-        room=room,
-    )
-    return _entry(node)
+    try:
+        room = await files_service.check_upload(
+            session=session, settings=settings, principal=owner, parent_id=target.id, name=name, expected_size=file.size
+        )
+        await session.commit()
+        node = await files_service.upload(
+            session=session,
+            settings=settings,
+            principal=owner,
+            storage=storage,
+            parent_id=target.id,
+            name=name,
+            content_type=file.content_type or "",
+            chunks=_upload_file_chunks(file),
+            expected_size=file.size,
+            room=room,
+        )
+    except files_service.NameTaken:
+        if not drop_box:
+            raise
+        # Its message suggests a free name, which would tell what is taken.
+        raise Conflict("Another upload took that name at the same moment; send the file again.") from None
+    entry = _entry(node)
+    return entry.model_copy(update={"name": sent}) if drop_box else entry

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.core.db import SessionDep
+from nubes.core.db import SessionDep, like_contains
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
 from nubes.identity.auth import CurrentPrincipal
@@ -44,21 +44,21 @@ async def search(
     *, session: AsyncSession, principal: Principal, query: str, limit: int = DIRECTORY_LIMIT
 ) -> list[DirectoryEntry]:
     """Active users (not the caller) and groups of the principal's tenant whose name contains `query`."""
-    pattern = f"%{query.strip().lower()}%"
+    wanted = query.strip().lower()
     users = await session.scalars(
         select(User)
         .where(
             User.tenant_id == principal.tenant_id,
             User.is_active.is_(True),
             User.id != principal.user_id,
-            or_(User.username.like(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")),
+            or_(like_contains(User.username, wanted), like_contains(User.display_name, wanted, ignore_case=True)),
         )
         .order_by(User.username)
         .limit(limit)
     )
     groups = await session.scalars(
         select(Group)
-        .where(Group.tenant_id == principal.tenant_id, Group.name.ilike(pattern, escape="\\"))
+        .where(Group.tenant_id == principal.tenant_id, like_contains(Group.name, wanted, ignore_case=True))
         .order_by(Group.name)
         .limit(limit)
     )
@@ -109,5 +109,4 @@ async def directory(
     principal: CurrentPrincipal,
     q: Annotated[str, Query(max_length=100, description="Part of a username, display name or group name.")] = "",
 ) -> DirectoryPage:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return DirectoryPage(items=await search(session=session, principal=principal, query=escaped))
+    return DirectoryPage(items=await search(session=session, principal=principal, query=q))
