@@ -153,15 +153,19 @@ async def _audit_share(
     )
 
 
-async def list_shares(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[FileShare]:
-    """The shares of a node (for its owner and those who may reshare it)."""
+async def list_shares(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[tuple[FileShare, bool]]:
+    """The shares of a node (for its owner and those who may reshare it), each with whether it still holds.
+
+    A reshare whose maker lost reshare stays listed, as ended, so the owner sees what stopped and can remove it.
+    """
     node, _ = await _shareable(session, principal, node_id)
     rows = await session.scalars(
         select(FileShare)
         .where(FileShare.node_id == node.id, FileShare.tenant_id == principal.tenant_id)
         .order_by(FileShare.created_at)
     )
-    return list(rows)
+    holding = await access.holding_ids(session, node)
+    return [(share, share.id in holding) for share in rows]
 
 
 async def _share_of(
@@ -217,6 +221,12 @@ async def delete_share(
     await session.flush()
 
 
+async def share_holds(*, session: AsyncSession, share: FileShare) -> bool:
+    """Whether a share gives access now (a reshare gives none once its maker lost reshare)."""
+    node = await session.get_one(FileNode, share.node_id)
+    return share.created_by == node.owner_id or share.id in await access.holding_ids(session, node)
+
+
 @dataclass(frozen=True, slots=True)
 class Shared:
     """A node shared with the principal and how: the best permission, who shared it, through which groups."""
@@ -244,7 +254,13 @@ async def shared_with_me(*, session: AsyncSession, principal: Principal) -> list
         )
     ).all()
     found: dict[uuid.UUID, Shared] = {}
+    holding: dict[uuid.UUID, set[uuid.UUID]] = {}
     for share, node in rows:
+        if share.created_by != node.owner_id:  # a reshare counts only while its maker's access holds
+            if node.id not in holding:
+                holding[node.id] = await access.holding_ids(session, node)
+            if share.id not in holding[node.id]:
+                continue
         seen = found.get(node.id)
         groups = [share.group_id] if share.group_id else []
         if seen is None:
@@ -386,13 +402,25 @@ async def _audit_link(
     )
 
 
-async def list_links(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[PublicLink]:
-    """A node's links: all of them for its owner, one's own for a resharer."""
+async def list_links(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[tuple[PublicLink, bool]]:
+    """A node's links (all of them for its owner, one's own for a resharer), each with whether it still works for its maker."""
     node, held = await _shareable(session, principal, node_id)
     query = select(PublicLink).where(PublicLink.node_id == node.id, PublicLink.tenant_id == principal.tenant_id)
     if held != access.OWNER:
         query = query.where(PublicLink.created_by == principal.user_id)
-    return list(await session.scalars(query.order_by(PublicLink.created_at)))
+    return [
+        (link, await _maker_holds(session, link, node)) for link in await session.scalars(query.order_by(PublicLink.created_at))
+    ]
+
+
+async def link_works(*, session: AsyncSession, link: PublicLink) -> bool:
+    """Whether the link's maker may still share its node (a resharer's link opens nothing once they lost reshare)."""
+    return await _maker_holds(session, link, await session.get_one(FileNode, link.node_id))
+
+
+async def _maker_holds(session: AsyncSession, link: PublicLink, node: FileNode) -> bool:
+    """Whether the link's maker may still share its node: the owner always, a resharer while they hold reshare there."""
+    return link.created_by == link.owner_id or await access.of_user(session, node, link.created_by) >= access.RESHARE
 
 
 async def _link_of(
@@ -523,6 +551,10 @@ async def open_link(
         or not await directory.is_active_member(session=session, tenant_id=link.tenant_id, user_id=link.owner_id)
     ):
         raise NotFound("This link does not exist or was revoked.")
+    if not await _maker_holds(session, link, node):
+        raise await _deny(
+            session, link, origin, "maker lost access", LinkGone("This link no longer works: whoever shared it lost access.")
+        )
     if link.expires_at is not None and link.expires_at <= utcnow():
         raise await _deny(session, link, origin, "expired", LinkGone("This link has expired."))
     if link.max_downloads is not None and link.download_count >= link.max_downloads:

@@ -62,8 +62,8 @@ LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 # --- shares --------------------------------------------------------------------------------------
 
 
-async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, shares: list[FileShare]) -> list[ShareRead]:
-    user_ids, group_ids = sharing.names_needed(shares)
+async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, listed: list[tuple[FileShare, bool]]) -> list[ShareRead]:
+    user_ids, group_ids = sharing.names_needed([share for share, _ in listed])
     users = await directory.user_names(session=session, tenant_id=tenant_id, ids=user_ids)
     groups = await directory.group_names(session=session, tenant_id=tenant_id, ids=group_ids)
 
@@ -79,8 +79,9 @@ async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, shares: list
             permission=share.permission,
             shared_by=ref(users, share.created_by),
             created_at=share.created_at,
+            active=holds,
         )
-        for share in shares
+        for share, holds in listed
     ]
 
 
@@ -96,7 +97,7 @@ async def create_share(
     session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, share_in: ShareCreate
 ) -> ShareRead:
     share = await sharing.create_share(session=session, principal=principal, node_id=node_id, share_in=share_in, origin=origin)
-    return (await _share_reads(session, principal.tenant_id, [share]))[0]
+    return (await _share_reads(session, principal.tenant_id, [(share, True)]))[0]
 
 
 @router.get(
@@ -124,7 +125,8 @@ async def update_share(
     share = await sharing.update_share(
         session=session, principal=principal, node_id=node_id, share_id=share_id, share_in=share_in, origin=origin
     )
-    return (await _share_reads(session, principal.tenant_id, [share]))[0]
+    holds = await sharing.share_holds(session=session, share=share)
+    return (await _share_reads(session, principal.tenant_id, [(share, holds)]))[0]
 
 
 @router.delete(
@@ -167,11 +169,11 @@ async def shared_with_me(session: SessionDep, principal: Reader) -> SharedWithMe
 
 
 async def _link_reads(
-    session: AsyncSession, settings: SettingsDep, tenant_id: uuid.UUID, links: list[PublicLink]
+    session: AsyncSession, settings: SettingsDep, tenant_id: uuid.UUID, listed: list[tuple[PublicLink, bool]]
 ) -> list[LinkRead]:
-    users = await directory.user_names(session=session, tenant_id=tenant_id, ids=[link.created_by for link in links])
+    users = await directory.user_names(session=session, tenant_id=tenant_id, ids=[link.created_by for link, _ in listed])
     reads = []
-    for link in links:
+    for link, works in listed:
         token = sharing.link_token(settings, link)
         reads.append(
             LinkRead(
@@ -188,6 +190,7 @@ async def _link_reads(
                 if link.created_by
                 else None,
                 created_at=link.created_at,
+                active=works,
             )
         )
     return reads
@@ -207,7 +210,7 @@ async def create_link(
     link = await sharing.create_link(
         session=session, settings=settings, principal=principal, node_id=node_id, link_in=link_in, origin=origin
     )
-    return (await _link_reads(session, settings, principal.tenant_id, [link]))[0]
+    return (await _link_reads(session, settings, principal.tenant_id, [(link, True)]))[0]
 
 
 @router.get(
@@ -241,7 +244,8 @@ async def update_link(
     link = await sharing.update_link(
         session=session, settings=settings, principal=principal, node_id=node_id, link_id=link_id, link_in=link_in, origin=origin
     )
-    return (await _link_reads(session, settings, principal.tenant_id, [link]))[0]
+    works = await sharing.link_works(session=session, link=link)
+    return (await _link_reads(session, settings, principal.tenant_id, [(link, works)]))[0]
 
 
 @router.delete(

@@ -15,7 +15,7 @@ from nubes.core.db import SessionDep, like_contains
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
 from nubes.identity.auth import CurrentPrincipal
-from nubes.identity.models import Group, User
+from nubes.identity.models import Group, GroupMember, User
 
 DIRECTORY_LIMIT = 20
 
@@ -92,6 +92,27 @@ async def is_active_member(*, session: AsyncSession, tenant_id: uuid.UUID, user_
     """Whether a user of the tenant exists and may still act (a deactivated owner's links stop working)."""
     active = await session.scalar(select(User.is_active).where(User.id == user_id, User.tenant_id == tenant_id))
     return bool(active)
+
+
+async def active_memberships(
+    *, session: AsyncSession, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+    """The active users of the tenant among `user_ids`, each with the ids of their groups (absent: deactivated or gone)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    active = await session.scalars(
+        select(User.id).where(User.tenant_id == tenant_id, User.id.in_(wanted), User.is_active.is_(True))
+    )
+    groups: dict[uuid.UUID, set[uuid.UUID]] = {user_id: set() for user_id in active}
+    rows = await session.execute(
+        select(GroupMember.user_id, GroupMember.group_id)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(Group.tenant_id == tenant_id, GroupMember.user_id.in_(list(groups)))
+    )
+    for user_id, group_id in rows:
+        groups[user_id].add(group_id)
+    return {user_id: frozenset(ids) for user_id, ids in groups.items()}
 
 
 router = api_router()
