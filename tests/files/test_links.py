@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
+from nubes.files import service as files_service
 from nubes.files import sharing
 from nubes.files.sharing_models import PublicLink
 from tests.factories import SignedIn, login, make_tenant, make_user
@@ -297,6 +298,15 @@ async def test_drop_box_takes_uploads_only_on_the_owners_quota(
     ]
     assert names == ["existing (2).txt", "existing (3).txt", "existing.txt"]
     assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["used_bytes"] == used + 16
+    # A full quota is told as full, never with how many bytes the owner has left.
+    await files_service.set_user_quota(
+        session=session, tenant_id=alice.user.tenant_id, user_id=alice.user.id, quota_bytes=used + 20
+    )
+    for size in (10, 1000):
+        full = await client.post(base + "/upload", files={"file": ("big.bin", b"x" * size, "application/octet-stream")})
+        assert full.status_code == 413, full.text
+        assert not any(char.isdigit() for char in full.json()["detail"]), full.text
+    await files_service.set_user_quota(session=session, tenant_id=alice.user.tenant_id, user_id=alice.user.id, quota_bytes=None)
     file = await file_of(client, alice, "single.txt")
     assert (
         await client.post(f"/api/files/{file['id']}/links", json={"kind": "upload"}, headers=alice.headers)

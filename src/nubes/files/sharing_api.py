@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
@@ -491,6 +493,16 @@ async def public_download(
     return response
 
 
+@contextlib.contextmanager
+def _owner_space_hidden() -> Iterator[None]:
+    try:
+        yield
+    except files_service.QuotaExceeded:
+        raise files_service.QuotaExceeded(
+            "There is no room for this file in the owner's storage; ask them to free some space."
+        ) from None
+
+
 @router.post(
     "/public/links/{token}/upload",
     operation_id="public-link-upload",
@@ -520,49 +532,50 @@ async def public_upload(
         raise await sharing.refuse(session, opened, origin, "drop box listing", "A drop box takes uploads into its folder only.")
     target = await sharing.inside(session, opened, node_id)
     owner = opened.owner
-    if target.kind == "file":
-        room = await files_service.check_replace(
-            session=session, settings=settings, principal=owner, node_id=target.id, expected_size=file.size
-        )
-        await session.commit()
-        node = await files_service.replace_content(
-            session=session,
-            settings=settings,
-            principal=owner,
-            storage=storage,
-            node_id=target.id,
-            content_type=file.content_type or "",
-            chunks=_upload_file_chunks(file),
-            expected_size=file.size,
-            room=room,
-        )
-        return _entry(node)
-    sent = name = file.filename or ""
-    drop_box = opened.link.kind == "upload"
-    if drop_box:
-        # A drop box never says which names exist: a clash gets the next free name, which the answer does not show.
-        name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
-    try:
-        room = await files_service.check_upload(
-            session=session, settings=settings, principal=owner, parent_id=target.id, name=name, expected_size=file.size
-        )
-        await session.commit()
-        node = await files_service.upload(
-            session=session,
-            settings=settings,
-            principal=owner,
-            storage=storage,
-            parent_id=target.id,
-            name=name,
-            content_type=file.content_type or "",
-            chunks=_upload_file_chunks(file),
-            expected_size=file.size,
-            room=room,
-        )
-    except files_service.NameTaken:
-        if not drop_box:
-            raise
-        # Its message suggests a free name, which would tell what is taken.
-        raise Conflict("Another upload took that name at the same moment; send the file again.") from None
-    entry = _entry(node)
-    return entry.model_copy(update={"name": sent}) if drop_box else entry
+    with _owner_space_hidden():  # an uploader without an account learns that it is full, never how much is left
+        if target.kind == "file":
+            room = await files_service.check_replace(
+                session=session, settings=settings, principal=owner, node_id=target.id, expected_size=file.size
+            )
+            await session.commit()
+            node = await files_service.replace_content(
+                session=session,
+                settings=settings,
+                principal=owner,
+                storage=storage,
+                node_id=target.id,
+                content_type=file.content_type or "",
+                chunks=_upload_file_chunks(file),
+                expected_size=file.size,
+                room=room,
+            )
+            return _entry(node)
+        sent = name = file.filename or ""
+        drop_box = opened.link.kind == "upload"
+        if drop_box:
+            # A drop box never says which names exist: a clash gets the next free name, which the answer does not show.
+            name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
+        try:
+            room = await files_service.check_upload(
+                session=session, settings=settings, principal=owner, parent_id=target.id, name=name, expected_size=file.size
+            )
+            await session.commit()
+            node = await files_service.upload(
+                session=session,
+                settings=settings,
+                principal=owner,
+                storage=storage,
+                parent_id=target.id,
+                name=name,
+                content_type=file.content_type or "",
+                chunks=_upload_file_chunks(file),
+                expected_size=file.size,
+                room=room,
+            )
+        except files_service.NameTaken:
+            if not drop_box:
+                raise
+            # Its message suggests a free name, which would tell what is taken.
+            raise Conflict("Another upload took that name at the same moment; send the file again.") from None
+        entry = _entry(node)
+        return entry.model_copy(update={"name": sent}) if drop_box else entry
