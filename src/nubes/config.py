@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     session_ttl_days: int = Field(
         default=30, ge=1, le=365, description="How long a session (refresh-token family) lives without use."
     )
+    sudo_ttl: int = Field(
+        default=600,
+        ge=30,
+        le=86400,
+        description="Seconds a re-authentication (password or passkey) unlocks credential changes for, in a signed-in session.",
+    )
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=4_194_304)
     argon2_parallelism: int = Field(default=4, ge=1, le=64)

@@ -33,6 +33,7 @@ from nubes.files.tasks import ThumbnailWorker
 from nubes.files.transfer import sweeper
 from nubes.files.transfer_api import router as transfer_router
 from nubes.identity.api import router as identity_router
+from nubes.identity.auth import document_access
 from nubes.identity.directory import router as directory_router
 from nubes.identity.security_api import router as security_router
 from nubes.identity.tokens import KeyRing
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(transfer_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
     app.include_router(container_files_router, prefix="/api")
+    document_access(app)
     _add_docs(app)
     _add_fallbacks(app, settings)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.

@@ -4,6 +4,8 @@ Codes come from pyotp with the secret the page shows, as an authenticator app wo
 Passkeys use Chromium's virtual authenticator (DevTools `WebAuthn` domain). WebAuthn refuses an IP
 address as relying party, so the passkey test opens the server as `localhost`, not `127.0.0.1`.
 Each test makes its own user through the admin API and never touches the admin's own sign-in.
+Sign-in counts as a fresh proof of identity (sudo mode); to see the "Confirm it's you" prompt, a test ages
+its user's sessions in the server's database, as if they had signed in long ago.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,7 +21,11 @@ import httpx
 import pyotp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from nubes.core.db import utcnow
+from nubes.identity.models import Session, User
 from tests.e2e.conftest import Server
 from tests.e2e.test_shell import VIEWPORT, _collect_problems, sign_in
 
@@ -44,9 +51,22 @@ def _create_member(server: Server) -> str:
     return username
 
 
+async def _age_reauthentication(database_url: str, username: str) -> None:
+    """As if `username` had signed in (and last confirmed it's them) an hour ago: past any sudo window."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            user_ids = select(User.id).where(User.username == username).scalar_subquery()
+            stale = utcnow() - timedelta(hours=1)
+            await connection.execute(update(Session).where(Session.user_id == user_ids).values(reauthenticated_at=stale))
+    finally:
+        await engine.dispose()
+
+
 def _unexpected(problems: list[str]) -> list[str]:
-    """Problems other than the 401 the first sign-in step answers by design when a code is needed."""
-    return [problem for problem in problems if "status of 401" not in problem]
+    """Problems other than the 401 the first sign-in step answers by design when a code is needed, and the
+    403s that ask to confirm it's you (answered by the prompt, then retried)."""
+    return [problem for problem in problems if "status of 401" not in problem and "status of 403" not in problem]
 
 
 async def _assert_no_token_in_storage(page: Page) -> None:
@@ -148,7 +168,7 @@ async def test_two_factor_sign_in_with_an_authenticator_app(
 
 
 async def test_passkey_sign_in_with_a_virtual_authenticator(
-    context: BrowserContext, server: Server, artifacts: Path, engine_name: str
+    context: BrowserContext, server: Server, server_database_url: str, artifacts: Path, engine_name: str
 ) -> None:
     """GIVEN a member who added a passkey WHEN they sign out THEN the passkey button alone signs them in again."""
     username = _create_member(server)
@@ -202,9 +222,55 @@ async def test_passkey_sign_in_with_a_virtual_authenticator(
     row = page.locator('[data-testid="passkey-row"][data-name="Work laptop"]')
     await expect(row).not_to_contain_text("Last used never")
 
+    # Signed in a while ago: removing a passkey asks to confirm it's you, and the passkey itself may.
+    await _age_reauthentication(server_database_url, username)
     await row.get_by_role("button", name="Remove Work laptop").click()
     await page.get_by_role("dialog", name="Remove Work laptop?").get_by_role("button", name="Remove").click()
+    confirm = page.get_by_role("dialog", name="Confirm it's you")
+    await expect(confirm).to_be_visible()
+    await confirm.get_by_role("button", name="Use a passkey").click()
+    await expect(confirm).to_be_hidden()
     await expect(page.get_by_text("You have no passkeys yet.")).to_be_visible()
+    assert _unexpected(problems) == []
+
+
+async def test_a_credential_change_asks_to_confirm_its_you(
+    context: BrowserContext, server: Server, server_database_url: str, artifacts: Path, engine_name: str
+) -> None:
+    """GIVEN a member signed in long ago WHEN they set up two-factor sign-in THEN the page asks for their
+    password first, refuses a wrong one, and goes on with the setup once it is right."""
+    username = _create_member(server)
+    page = await context.new_page()
+    problems = _collect_problems(page)
+    await page.goto(server.url + "/login?next=%2Faccount")
+    await sign_in(page, username, PASSWORD)
+    await expect(page).to_have_url(server.url + "/account")
+    await _age_reauthentication(server_database_url, username)
+
+    await page.get_by_role("button", name="Set up two-factor sign-in").click()
+    confirm = page.get_by_role("dialog", name="Confirm it's you")
+    await expect(confirm).to_be_visible()
+    await expect(confirm.get_by_label("Password")).to_be_focused()
+    await expect(confirm.get_by_role("button", name="Use a passkey")).to_have_count(0)  # this member has none
+    await confirm.get_by_label("Password").fill("not-my-password")
+    await confirm.get_by_role("button", name="Confirm").click()
+    await expect(confirm.get_by_role("alert")).to_contain_text("did not confirm it's you")
+    await confirm.get_by_label("Password").fill(PASSWORD)
+    await page.screenshot(path=artifacts / f"sudo-dialog-{engine_name}.png")
+    await confirm.get_by_role("button", name="Confirm").click()
+    await expect(confirm).to_be_hidden()
+    # The setup that asked goes on by itself.
+    await expect(page.get_by_role("dialog", name="Set up two-factor sign-in")).to_be_visible()
+    await page.get_by_role("dialog", name="Set up two-factor sign-in").get_by_role("button", name="Cancel").click()
+
+    # Cancelling the prompt cancels the change, with the reason shown.
+    await _age_reauthentication(server_database_url, username)
+    await page.get_by_role("button", name="Set up two-factor sign-in").click()
+    await expect(confirm).to_be_visible()
+    await confirm.get_by_role("button", name="Cancel").click()
+    await expect(confirm).to_be_hidden()
+    await expect(page.get_by_role("dialog", name="Set up two-factor sign-in")).to_have_count(0)
+    await expect(page.get_by_text("Confirm it's you", exact=False).first).to_be_visible()
     assert _unexpected(problems) == []
 
 

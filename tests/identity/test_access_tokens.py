@@ -87,6 +87,7 @@ async def test_a_token_cannot_make_tokens(client: httpx.AsyncClient, admin: Sign
         "/api/users/me/tokens", json={"name": "child", "scopes": ["files.read"]}, headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 403
+    assert response.json()["type"] == "urn:nubes:problem:session-required"  # tokens never manage credentials
 
 
 async def test_deactivating_the_user_stops_their_tokens(

@@ -33,7 +33,7 @@ from nubes.files.schemas import (
 from nubes.files.schemas import FileUpdate as FileUpdateIn
 from nubes.files.storage import CHUNK_SIZE, BlobNotFound, LocalStorage, Storage
 from nubes.identity import service as identity_service
-from nubes.identity.auth import CurrentPrincipal, OriginDep, SettingsDep, require
+from nubes.identity.auth import OriginDep, SettingsDep, require
 
 router = api_router()
 
@@ -576,7 +576,7 @@ async def _quota(session: AsyncSession, settings: Any, principal: Principal) -> 
 
 
 @router.get("/users/me/quota", operation_id="users-me-quota", response_model=QuotaRead, tags=["users"], summary="My storage")
-async def my_quota(session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep) -> QuotaRead:
+async def my_quota(session: SessionDep, principal: Reader, settings: SettingsDep) -> QuotaRead:
     return await _quota(session, settings, principal)
 
 

@@ -33,10 +33,12 @@ from nubes.core.routing import api_router
 from nubes.identity import permissions, security, service
 from nubes.identity.auth import (
     REFRESH_COOKIE,
-    CurrentPrincipal,
+    AnyPrincipal,
     KeyRingDep,
     OriginDep,
+    SessionPrincipal,
     SettingsDep,
+    SudoPrincipal,
     clear_session_cookies,
     require,
     require_superadmin,
@@ -249,8 +251,11 @@ async def logout(
     request: Request, session: SessionDep, settings: SettingsDep, origin: OriginDep, body: RefreshRequest | None = None
 ) -> Response:
     """End the session of this refresh token (body or cookie) and clear the browser's cookies."""
+    # Another site must not sign the browser out either (its answer would clear the cookies).
+    if not same_origin(request, settings):
+        raise Forbidden("Sign-out from another site is refused (CSRF protection).")
     token = body.refresh_token if body and body.refresh_token else request.cookies.get(REFRESH_COOKIE)
-    if token and ((body and body.refresh_token) or same_origin(request, settings)):
+    if token:
         await service.end_session_by_token(session=session, token=token, origin=origin)
     response = Response(status_code=204)
     clear_session_cookies(response)
@@ -267,7 +272,7 @@ async def jwks(session: SessionDep, keyring: KeyRingDep) -> dict[str, list[dict[
 
 
 @router.get("/users/me", operation_id="users-me", response_model=Me, tags=["users"], summary="Who am I")
-async def me(request: Request, principal: CurrentPrincipal) -> Me:
+async def me(request: Request, principal: AnyPrincipal) -> Me:
     """The signed-in user, their tenant, roles and effective permissions."""
     identity: service.Identity = request.state.identity
     return Me(
@@ -285,7 +290,7 @@ async def me(request: Request, principal: CurrentPrincipal) -> Me:
     tags=["users"],
     summary="My sessions",
 )
-async def my_sessions(session: SessionDep, principal: CurrentPrincipal) -> list[SessionRead]:
+async def my_sessions(session: SessionDep, principal: SessionPrincipal) -> list[SessionRead]:
     """Where you are signed in (device, address, last use), the current one marked."""
     rows = await service.list_sessions(session=session, principal=principal)
     return [SessionRead.model_validate(row).model_copy(update={"current": row.id == principal.session_id}) for row in rows]
@@ -298,7 +303,7 @@ async def my_sessions(session: SessionDep, principal: CurrentPrincipal) -> list[
     tags=["users"],
     summary="End one of my sessions",
 )
-async def revoke_my_session(session_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, origin: OriginDep) -> None:
+async def revoke_my_session(session_id: uuid.UUID, session: SessionDep, principal: SudoPrincipal, origin: OriginDep) -> None:
     """Sign that device out; its tokens stop working at once."""
     await service.revoke_session(session=session, principal=principal, session_id=session_id, origin=origin)
 
@@ -307,7 +312,7 @@ async def revoke_my_session(session_id: uuid.UUID, session: SessionDep, principa
     "/users/me/password", operation_id="users-me-password", status_code=204, tags=["users"], summary="Change my password"
 )
 async def change_my_password(
-    change: PasswordChange, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal, origin: OriginDep
+    change: PasswordChange, session: SessionDep, settings: SettingsDep, principal: SudoPrincipal, origin: OriginDep
 ) -> None:
     """Set a new password (the current one is required); every other session of yours ends."""
     await service.change_password(session=session, settings=settings, principal=principal, change=change, origin=origin)
@@ -320,7 +325,7 @@ async def change_my_password(
     tags=["users"],
     summary="My personal access tokens",
 )
-async def my_tokens(session: SessionDep, principal: CurrentPrincipal) -> list[AccessTokenRead]:
+async def my_tokens(session: SessionDep, principal: SessionPrincipal) -> list[AccessTokenRead]:
     """Your tokens for scripts and API clients (their secrets are never shown again)."""
     return [AccessTokenRead.model_validate(row) for row in await service.list_access_tokens(session=session, principal=principal)]
 
@@ -334,7 +339,7 @@ async def my_tokens(session: SessionDep, principal: CurrentPrincipal) -> list[Ac
     summary="Make a personal access token",
 )
 async def create_my_token(
-    token_in: AccessTokenCreate, response: Response, session: SessionDep, principal: CurrentPrincipal, origin: OriginDep
+    token_in: AccessTokenCreate, response: Response, session: SessionDep, principal: SudoPrincipal, origin: OriginDep
 ) -> AccessTokenCreated:
     """A token with the scopes named; use it as `Authorization: Bearer nbp_...`. It is shown only in this answer."""
     row, token = await service.create_access_token(session=session, principal=principal, token_in=token_in, origin=origin)
@@ -349,7 +354,7 @@ async def create_my_token(
     tags=["users"],
     summary="Revoke a personal access token",
 )
-async def revoke_my_token(token_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, origin: OriginDep) -> None:
+async def revoke_my_token(token_id: uuid.UUID, session: SessionDep, principal: SudoPrincipal, origin: OriginDep) -> None:
     """The token stops working at once."""
     await service.revoke_access_token(session=session, principal=principal, token_id=token_id, origin=origin)
 
@@ -749,6 +754,6 @@ async def remove_group_member(
 @router.get(
     "/users/me/groups", operation_id="users-me-groups", response_model=list[GroupRead], tags=["users"], summary="My groups"
 )
-async def my_groups(session: SessionDep, principal: CurrentPrincipal) -> list[GroupRead]:
+async def my_groups(session: SessionDep, principal: AnyPrincipal) -> list[GroupRead]:
     """The groups you belong to."""
     return await _group_reads(session, await service.my_groups(session=session, principal=principal))

@@ -2,26 +2,37 @@
 
 Identity headers a client might send (`X-Forwarded-User`, `Remote-User`, ...) are never read: the
 only proofs are a valid access token or the session cookie that carries one.
+
+Every route declares exactly one access rule, and the OpenAPI schema shows it as `x-nubes-access`:
+`require(codes)` (a personal access token needs the codes among its scopes), `require_superadmin()`,
+`require_signed_in()` (harmless reads of one's own account, tokens included), `require_session()`
+(credentials: never a personal access token) and `require_sudo()` (changing credentials: a session
+whose user re-authenticated within `sudo_ttl`, see POST /api/auth/sudo).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import BaseRoute
 
 from nubes.config import Settings
 from nubes.core.audit import Origin
-from nubes.core.db import SessionDep
+from nubes.core.db import SessionDep, utcnow
 from nubes.core.errors import Forbidden, Unauthorized
 from nubes.core.principal import Principal
-from nubes.identity import service
+from nubes.identity import security, service
 from nubes.identity.tokens import PAT_PREFIX, KeyRing
 
 ACCESS_COOKIE = "nubes_access"
@@ -111,27 +122,152 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*codes: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that lets through principals holding every one of `codes` (403 otherwise)."""
+# --- access rules: what each route needs --------------------------------------------------------
+
+AccessKind = Literal["scopes", "superadmin", "signed-in", "session", "sudo"]
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """The access rule a route declares; shown in the OpenAPI schema as `x-nubes-access`."""
+
+    kind: AccessKind
+    scopes: tuple[str, ...] = field(default=())
+
+    def openapi(self) -> dict[str, Any]:
+        """The `x-nubes-access` value of an operation."""
+        return {"kind": self.kind, "scopes": list(self.scopes)}
+
+
+# The dependency callables that declare an access rule (one per call of the factories below).
+_DECLARED: dict[Callable[..., Any], Access] = {}
+
+Allowed = Callable[..., Awaitable[Principal]]
+
+
+def _declare(access: Access, dependency: Allowed) -> Allowed:
+    _DECLARED[dependency] = access
+    return dependency
+
+
+class SessionRequired(Forbidden):
+    """Credential management is for signed-in sessions only, never for a personal access token."""
+
+    code, title = "session-required", "Sign-in session required"
+
+
+class ReauthenticationRequired(Forbidden):
+    """Changing credentials needs a recent re-authentication in this session ("sudo mode")."""
+
+    code, title = "reauthentication-required", "Confirm it's you"
+
+
+def require(*codes: str) -> Allowed:
+    """A dependency that lets through principals holding every one of `codes` (403 otherwise).
+
+    A personal access token holds only the user's permissions that are also among its scopes.
+    """
 
     async def allowed(principal: CurrentPrincipal) -> Principal:
         missing = [code for code in codes if not principal.can(code)]
+        if missing and principal.credential == "token":
+            raise Forbidden(
+                f"This access token does not carry {', '.join(missing)} (a token holds its scopes only while its user "
+                "does); make a token with that scope."
+            )
         if missing:
             raise Forbidden(f"You need the permission {', '.join(missing)} for this; ask an admin.")
         return principal
 
-    return allowed
+    return _declare(Access("scopes", tuple(codes)), allowed)
 
 
-def require_superadmin() -> Callable[..., Awaitable[Principal]]:
-    """A dependency for platform-wide administration."""
+def require_superadmin() -> Allowed:
+    """A dependency for platform-wide administration (a personal access token never carries it)."""
 
     async def allowed(principal: CurrentPrincipal) -> Principal:
         if not principal.is_superadmin:
             raise Forbidden("Only platform administrators may do this.")
         return principal
 
-    return allowed
+    return _declare(Access("superadmin"), allowed)
+
+
+def require_signed_in() -> Allowed:
+    """Any signed-in principal, personal access tokens included: only for harmless reads of one's own account."""
+
+    async def allowed(principal: CurrentPrincipal) -> Principal:
+        return principal
+
+    return _declare(Access("signed-in"), allowed)
+
+
+def _refuse_tokens(principal: Principal) -> None:
+    if principal.credential == "token" or principal.session_id is None:
+        raise SessionRequired(
+            "Personal access tokens cannot see or change passwords, passkeys, two-factor sign-in, tokens or sessions; "
+            "sign in to Nubes to do this."
+        )
+
+
+def require_session() -> Allowed:
+    """A signed-in session (browser or bearer), never a personal access token: reading one's credentials."""
+
+    async def allowed(principal: CurrentPrincipal) -> Principal:
+        _refuse_tokens(principal)
+        return principal
+
+    return _declare(Access("session"), allowed)
+
+
+def require_sudo() -> Allowed:
+    """A session whose user proved who they are within `sudo_ttl` seconds: changing credentials."""
+
+    async def allowed(request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> Principal:
+        _refuse_tokens(principal)
+        identity: service.Identity = request.state.identity
+        proved = identity.reauthenticated_at
+        if proved is None or utcnow() - proved > timedelta(seconds=settings.sudo_ttl):
+            methods = await security.reauthentication_methods(session=session, user_id=principal.user_id)
+            raise ReauthenticationRequired(
+                "Confirm it's you first (your password or a passkey, POST /api/auth/sudo), then try again.",
+                extensions={"methods": methods},
+            )
+        return principal
+
+    return _declare(Access("sudo"), allowed)
+
+
+AnyPrincipal = Annotated[Principal, Depends(require_signed_in())]
+SessionPrincipal = Annotated[Principal, Depends(require_session())]
+SudoPrincipal = Annotated[Principal, Depends(require_sudo())]
+
+
+def _declared_access(dependant: Dependant) -> list[Access]:
+    found = [_DECLARED[dependant.call]] if dependant.call in _DECLARED else []
+    for sub in dependant.dependencies:
+        found.extend(_declared_access(sub))
+    return found
+
+
+def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        # FastAPI includes a router lazily, as a wrapper that keeps the router's own (original) routes.
+        included = getattr(route, "original_router", None)
+        if isinstance(included, APIRouter):
+            yield from _api_routes(included.routes)
+
+
+def document_access(app: FastAPI) -> None:
+    """Show each route's access rule in the OpenAPI schema (`x-nubes-access`); a route declaring two is a bug."""
+    for route in _api_routes(app.routes):
+        declared = set(_declared_access(route.dependant))
+        if len(declared) > 1:
+            raise RuntimeError(f"{route.path} declares more than one access rule: {sorted(a.kind for a in declared)}")
+        if declared:
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-nubes-access": declared.pop().openapi()}
 
 
 def set_session_cookies(response: Response, settings: Settings, *, access_token: str, refresh_token: str) -> None:

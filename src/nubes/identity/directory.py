@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.core.db import SessionDep, like_contains
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
-from nubes.identity.auth import CurrentPrincipal
+from nubes.identity.auth import require
 from nubes.identity.models import Group, GroupMember, User
 
 DIRECTORY_LIMIT = 20
@@ -127,7 +127,7 @@ router = api_router()
 )
 async def directory(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Depends(require("files.share"))],
     q: Annotated[str, Query(max_length=100, description="Part of a username, display name or group name.")] = "",
 ) -> DirectoryPage:
     return DirectoryPage(items=await search(session=session, principal=principal, query=q))

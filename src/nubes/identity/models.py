@@ -126,6 +126,9 @@ class Session(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(50), default=None)
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+    # When the user last proved who they are in this session (sign-in, or POST /api/auth/sudo): credential
+    # changes need it recent ("sudo mode"), so a stolen cookie alone cannot take over the account.
+    reauthenticated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RefreshToken(Base):

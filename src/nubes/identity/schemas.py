@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, model_validator
 
 from nubes.identity import permissions
 
@@ -430,6 +430,27 @@ class PasskeyLogin(BaseModel):
 
     token: OneTimeToken
     credential: dict[str, object]
+
+
+class SudoRequest(BaseModel):
+    """One proof that it is you: your password, a passkey assertion, or a code from your authenticator app."""
+
+    password: Password | None = None
+    passkey: PasskeyLogin | None = None
+    code: str | None = Field(default=None, min_length=6, max_length=32, description="A TOTP or recovery code.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SudoRequest:
+        given = [name for name in ("password", "passkey", "code") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("Give exactly one of password, passkey or code.")
+        return self
+
+
+class SudoRead(BaseModel):
+    """Until when credential changes are allowed in this session without confirming again."""
+
+    expires_at: datetime
 
 
 class PasskeyRead(BaseModel):

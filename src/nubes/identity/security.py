@@ -12,7 +12,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pyotp
@@ -49,11 +49,12 @@ from nubes.identity.models import (
     Passkey,
     RecoveryCode,
     Role,
+    Session,
     Tenant,
     TotpSecret,
     User,
 )
-from nubes.identity.schemas import RegistrationSettings, UserCreate
+from nubes.identity.schemas import RegistrationSettings, SudoRequest, UserCreate
 from nubes.ops import service as ops
 
 MAIL_TOKEN_TTL = {"verify_email": timedelta(hours=48), "reset_password": timedelta(hours=1)}
@@ -618,6 +619,34 @@ async def register_passkey(
     return passkey
 
 
+async def _passkey_of(session: AsyncSession, credential: dict[str, Any]) -> Passkey | None:
+    raw_id = credential.get("rawId") or credential.get("id")
+    try:
+        credential_id = base64url_to_bytes(raw_id) if isinstance(raw_id, str) else b""
+    except ValueError:
+        credential_id = b""
+    return await session.scalar(select(Passkey).where(Passkey.credential_id == credential_id)) if credential_id else None
+
+
+def _assertion_checks_out(rp: RelyingParty, challenge: bytes, passkey: Passkey, credential: dict[str, Any]) -> bool:
+    """Whether `passkey` signed `challenge` with user verification; counts the use when it did."""
+    try:
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            credential_public_key=passkey.public_key,
+            credential_current_sign_count=passkey.sign_count,
+            require_user_verification=True,
+        )
+    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
+        return False
+    passkey.sign_count = verified.new_sign_count
+    passkey.last_used_at = utcnow()
+    return True
+
+
 async def passkey_login_options(*, session: AsyncSession, rp: RelyingParty) -> tuple[str, dict[str, Any]]:
     """Options for `navigator.credentials.get` with any of the user's passkeys (discoverable credentials)."""
     token, challenge = await _challenge(session, purpose="passkey_login", user_id=None)
@@ -632,26 +661,11 @@ async def passkey_login(
 ) -> User:
     """The user whose passkey signed the challenge (user verification counts as the second factor)."""
     challenge = await _claim_challenge(session, token=token, purpose="passkey_login", user_id=None)
-    raw_id = credential.get("rawId") or credential.get("id")
-    try:
-        credential_id = base64url_to_bytes(raw_id) if isinstance(raw_id, str) else b""
-    except ValueError:
-        credential_id = b""
-    passkey = await session.scalar(select(Passkey).where(Passkey.credential_id == credential_id)) if credential_id else None
+    passkey = await _passkey_of(session, credential)
     if passkey is None:
         await audit.record(session=session, action="auth.passkey", origin=origin, outcome="failure", detail={"reason": "unknown"})
         raise Unauthorized("This passkey is not registered here; sign in with your password.", keep_changes=True)
-    try:
-        verified = verify_authentication_response(
-            credential=credential,
-            expected_challenge=challenge,
-            expected_rp_id=rp.id,
-            expected_origin=rp.origin,
-            credential_public_key=passkey.public_key,
-            credential_current_sign_count=passkey.sign_count,
-            require_user_verification=True,
-        )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
+    if not _assertion_checks_out(rp, challenge, passkey, credential):
         await audit.record(
             session=session,
             action="auth.passkey",
@@ -661,9 +675,7 @@ async def passkey_login(
             outcome="failure",
             detail={"reason": "bad_signature"},
         )
-        raise Unauthorized("The passkey's answer did not check out; try again.", keep_changes=True) from None
-    passkey.sign_count = verified.new_sign_count
-    passkey.last_used_at = utcnow()
+        raise Unauthorized("The passkey's answer did not check out; try again.", keep_changes=True)
     user = await session.get(User, passkey.user_id)
     if user is None:
         raise Unauthorized("This passkey's account no longer exists.")
@@ -706,3 +718,77 @@ async def delete_passkey(*, session: AsyncSession, principal: Principal, passkey
 
 def credential_id_text(passkey: Passkey) -> str:
     return bytes_to_base64url(passkey.credential_id)
+
+
+# --- sudo mode: proving who you are again before changing credentials ---------------------------
+
+
+class ReauthenticationFailed(Forbidden):
+    """The password, passkey or code given to confirm a sensitive change was not right."""
+
+    code, title = "reauthentication-failed", "Not confirmed"
+
+
+async def reauthentication_methods(*, session: AsyncSession, user_id: uuid.UUID) -> list[str]:
+    """How this user can confirm it's them: always the password, a passkey when they have one, a code with TOTP."""
+    methods = ["password"]
+    if await session.scalar(select(Passkey.id).where(Passkey.user_id == user_id).limit(1)):
+        methods.append("passkey")
+    if await has_second_factor(session=session, user_id=user_id):
+        methods.append("totp")
+    return methods
+
+
+async def sudo_passkey_options(*, session: AsyncSession, principal: Principal, rp: RelyingParty) -> tuple[str, dict[str, Any]]:
+    """Options for `navigator.credentials.get` limited to the signed-in user's passkeys."""
+    user = await _me(session, principal)
+    keys = await session.scalars(select(Passkey).where(Passkey.user_id == user.id))
+    token, challenge = await _challenge(session, purpose="passkey_sudo", user_id=user.id)
+    options = generate_authentication_options(
+        rp_id=rp.id,
+        challenge=challenge,
+        user_verification=UserVerificationRequirement.REQUIRED,
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=key.credential_id, transports=_transports(key.transports)) for key in keys
+        ],
+    )
+    return token, options_to_json_dict(options)
+
+
+async def reauthenticate(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    rp: RelyingParty,
+    proof: SudoRequest,
+    origin: Origin,
+) -> datetime:
+    """Check the password, passkey assertion or authenticator code and mark the session as recently proved.
+
+    Returns until when credential changes are allowed in this session.
+    """
+    user = await _me(session, principal)
+    device = await session.get(Session, principal.session_id) if principal.session_id else None
+    if device is None or principal.credential != "session":
+        raise Forbidden("Only a signed-in session can be confirmed; sign in to Nubes.")
+    method = "password" if proof.password is not None else "passkey" if proof.passkey is not None else "code"
+    if proof.password is not None:
+        ok = await passwords.verify_password(settings, user.password_hash, proof.password)
+    elif proof.passkey is not None:
+        challenge = await _claim_challenge(session, token=proof.passkey.token, purpose="passkey_sudo", user_id=user.id)
+        passkey = await _passkey_of(session, proof.passkey.credential)
+        mine = passkey is not None and passkey.user_id == user.id
+        ok = mine and passkey is not None and _assertion_checks_out(rp, challenge, passkey, proof.passkey.credential)
+    else:
+        ok = await _use_second_factor(session, settings, user.id, proof.code or "") is not None
+    if not ok:
+        await audit.record(
+            session=session, action="auth.sudo", origin=origin, principal=principal, outcome="failure", detail={"method": method}
+        )
+        raise ReauthenticationFailed("That did not confirm it's you; check your password and try again.", keep_changes=True)
+    now = utcnow()
+    device.reauthenticated_at = now
+    await session.flush()
+    await audit.record(session=session, action="auth.sudo", origin=origin, principal=principal, detail={"method": method})
+    return now + timedelta(seconds=settings.sudo_ttl)

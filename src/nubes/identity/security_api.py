@@ -16,10 +16,11 @@ from nubes.core.routing import api_router
 from nubes.identity import security, service
 from nubes.identity.api import LimiterDep, SuperAdmin, token_pair
 from nubes.identity.auth import (
-    CurrentPrincipal,
     KeyRingDep,
     OriginDep,
+    SessionPrincipal,
     SettingsDep,
+    SudoPrincipal,
     same_origin,
     set_session_cookies,
 )
@@ -38,6 +39,8 @@ from nubes.identity.schemas import (
     RecoveryCodes,
     RegisterRequest,
     RegistrationSettings,
+    SudoRead,
+    SudoRequest,
     TokenPair,
     TokenRequest,
     TotpCode,
@@ -281,6 +284,47 @@ async def passkey_login(
     return await _signed_in(response, session, settings, keyring, user, origin)
 
 
+# --- sudo mode: confirm it's you before changing credentials ---------------------------------------
+
+
+@router.post(
+    "/auth/sudo",
+    operation_id="auth-sudo",
+    response_model=SudoRead,
+    tags=["auth"],
+    summary="Confirm it's you (password, passkey or authenticator code) before changing credentials",
+    responses={403: {"description": "Not confirmed (type `urn:nubes:problem:reauthentication-failed`), or a token"}},
+)
+async def sudo(
+    body: SudoRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: SessionPrincipal,
+    origin: OriginDep,
+    limiter: LimiterDep,
+    rp: RelyingPartyDep,
+) -> SudoRead:
+    """Password, passkey and code changes, tokens and sessions need this within the last few minutes (NUBES_SUDO_TTL)."""
+    await limiter.hit("sudo-user", str(principal.user_id), settings.login_rate_limit)
+    until = await security.reauthenticate(
+        session=session, settings=settings, principal=principal, rp=rp, proof=body, origin=origin
+    )
+    return SudoRead(expires_at=until)
+
+
+@router.post(
+    "/auth/sudo/passkey-options",
+    operation_id="auth-sudo-passkey-options",
+    response_model=PasskeyOptions,
+    tags=["auth"],
+    summary="Start confirming it's you with a passkey",
+)
+async def sudo_passkey_options(session: SessionDep, principal: SessionPrincipal, rp: RelyingPartyDep) -> PasskeyOptions:
+    """Options for `navigator.credentials.get` with your passkeys; send the answer to POST /api/auth/sudo."""
+    token, options = await security.sudo_passkey_options(session=session, principal=principal, rp=rp)
+    return PasskeyOptions(token=token, public_key=options)
+
+
 # --- the signed-in user: email, TOTP, recovery codes, passkeys -------------------------------------
 
 
@@ -292,14 +336,14 @@ async def passkey_login(
     summary="Mail me a link to confirm my address",
 )
 async def send_my_verification(
-    session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal, mail: MailDep, tasks: BackgroundTasks
+    session: SessionDep, settings: SettingsDep, principal: SessionPrincipal, mail: MailDep, tasks: BackgroundTasks
 ) -> None:
     await security.send_my_verification(session=session, settings=settings, principal=principal)
     _after_commit(tasks, mail)
 
 
 @router.get("/users/me/totp", operation_id="users-me-totp", response_model=TotpStatus, tags=["users"], summary="My second factor")
-async def totp_status(session: SessionDep, principal: CurrentPrincipal) -> TotpStatus:
+async def totp_status(session: SessionDep, principal: SessionPrincipal) -> TotpStatus:
     enabled, left = await security.totp_status(session=session, principal=principal)
     return TotpStatus(enabled=enabled, recovery_codes_left=left)
 
@@ -313,7 +357,7 @@ async def totp_status(session: SessionDep, principal: CurrentPrincipal) -> TotpS
     summary="Start setting up an authenticator app",
 )
 async def totp_begin(
-    session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal, response: Response
+    session: SessionDep, settings: SettingsDep, principal: SudoPrincipal, response: Response
 ) -> TotpEnrollmentRead:
     enrollment = await security.begin_totp(session=session, settings=settings, principal=principal)
     response.headers["Cache-Control"] = "no-store"
@@ -333,7 +377,7 @@ async def totp_confirm(
     body: TotpCode,
     session: SessionDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: SudoPrincipal,
     origin: OriginDep,
     limiter: LimiterDep,
     response: Response,
@@ -352,7 +396,7 @@ async def totp_confirm(
     summary="Turn off two-factor sign-in",
 )
 async def totp_disable(
-    body: CurrentPassword, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal, origin: OriginDep
+    body: CurrentPassword, session: SessionDep, settings: SettingsDep, principal: SudoPrincipal, origin: OriginDep
 ) -> None:
     await security.disable_totp(session=session, settings=settings, principal=principal, password=body.password, origin=origin)
 
@@ -368,7 +412,7 @@ async def new_recovery_codes(
     body: CurrentPassword,
     session: SessionDep,
     settings: SettingsDep,
-    principal: CurrentPrincipal,
+    principal: SudoPrincipal,
     origin: OriginDep,
     response: Response,
 ) -> RecoveryCodes:
@@ -386,7 +430,7 @@ async def new_recovery_codes(
     tags=["users"],
     summary="My passkeys",
 )
-async def my_passkeys(session: SessionDep, principal: CurrentPrincipal) -> list[Passkey]:
+async def my_passkeys(session: SessionDep, principal: SessionPrincipal) -> list[Passkey]:
     return await security.list_passkeys(session=session, principal=principal)
 
 
@@ -397,7 +441,7 @@ async def my_passkeys(session: SessionDep, principal: CurrentPrincipal) -> list[
     tags=["users"],
     summary="Start adding a passkey",
 )
-async def passkey_registration_options(session: SessionDep, principal: CurrentPrincipal, rp: RelyingPartyDep) -> PasskeyOptions:
+async def passkey_registration_options(session: SessionDep, principal: SudoPrincipal, rp: RelyingPartyDep) -> PasskeyOptions:
     token, options = await security.passkey_registration_options(session=session, principal=principal, rp=rp)
     return PasskeyOptions(token=token, public_key=options)
 
@@ -411,7 +455,7 @@ async def passkey_registration_options(session: SessionDep, principal: CurrentPr
     summary="Add the passkey the browser created",
 )
 async def add_passkey(
-    body: PasskeyCreate, session: SessionDep, principal: CurrentPrincipal, rp: RelyingPartyDep, origin: OriginDep
+    body: PasskeyCreate, session: SessionDep, principal: SudoPrincipal, rp: RelyingPartyDep, origin: OriginDep
 ) -> Passkey:
     return await security.register_passkey(
         session=session, principal=principal, rp=rp, token=body.token, name=body.name, credential=body.credential, origin=origin
@@ -425,7 +469,7 @@ async def add_passkey(
     tags=["users"],
     summary="Rename a passkey",
 )
-async def rename_passkey(passkey_id: uuid.UUID, body: PasskeyUpdate, session: SessionDep, principal: CurrentPrincipal) -> Passkey:
+async def rename_passkey(passkey_id: uuid.UUID, body: PasskeyUpdate, session: SessionDep, principal: SudoPrincipal) -> Passkey:
     return await security.rename_passkey(session=session, principal=principal, passkey_id=passkey_id, name=body.name)
 
 
@@ -436,7 +480,7 @@ async def rename_passkey(passkey_id: uuid.UUID, body: PasskeyUpdate, session: Se
     tags=["users"],
     summary="Remove a passkey",
 )
-async def delete_passkey(passkey_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, origin: OriginDep) -> None:
+async def delete_passkey(passkey_id: uuid.UUID, session: SessionDep, principal: SudoPrincipal, origin: OriginDep) -> None:
     await security.delete_passkey(session=session, principal=principal, passkey_id=passkey_id, origin=origin)
 
 

@@ -6,7 +6,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, literal, or_, select, update
@@ -422,6 +422,7 @@ async def start_session(*, session: AsyncSession, settings: Settings, user: User
         expires_at=now + timedelta(days=settings.session_ttl_days),
         user_agent=origin.user_agent[:500],
         ip=origin.ip[:64],
+        reauthenticated_at=now,  # signing in is proving who you are
     )
     session.add(device)
     await session.flush()
@@ -560,6 +561,8 @@ class Identity:
     user: User
     tenant: Tenant
     roles: list[tuple[uuid.UUID, str]]
+    # When the user last proved who they are in this session (None for a personal access token).
+    reauthenticated_at: datetime | None = None
 
 
 async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Identity:
@@ -592,7 +595,7 @@ async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id
         session_id=device.id,
         group_ids=group_ids,
     )
-    return Identity(principal=principal, user=user, tenant=tenant, roles=roles)
+    return Identity(principal=principal, user=user, tenant=tenant, roles=roles, reauthenticated_at=device.reauthenticated_at)
 
 
 # --- personal access tokens ------------------------------------------------------------------------

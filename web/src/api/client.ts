@@ -7,7 +7,7 @@
  */
 import createClient, { type Middleware } from "openapi-fetch";
 
-import { errorFromResponse, toApiError } from "./problem";
+import { errorFromResponse, isProblem, toApiError } from "./problem";
 import type { paths } from "./schema";
 
 const CSRF_COOKIE = "nubes_csrf";
@@ -91,22 +91,58 @@ export function refreshSession(staleCsrf: string | null = readCookie(CSRF_COOKIE
   return refreshing;
 }
 
+// --- sudo mode -------------------------------------------------------------------------------------
+
+const REAUTHENTICATION_REQUIRED = "urn:nubes:problem:reauthentication-required";
+
+/** Asks the person to confirm it's them (the methods the server offers); resolves true once they have. */
+export type ReauthenticationHandler = (methods: string[]) => Promise<boolean>;
+let reauthenticationHandler: ReauthenticationHandler | null = null;
+
+/** Install the "Confirm it's you" prompt (one at a time); returns the function that removes it. */
+export function onReauthenticationRequired(handler: ReauthenticationHandler): () => void {
+  reauthenticationHandler = handler;
+  return () => {
+    if (reauthenticationHandler === handler) reauthenticationHandler = null;
+  };
+}
+
+/** The methods of a `reauthentication-required` answer, or null for any other response. */
+async function reauthenticationMethods(response: Response): Promise<string[] | null> {
+  if (response.status !== 403) return null;
+  const body: unknown = await response
+    .clone()
+    .json()
+    .catch(() => null);
+  if (!isProblem(body) || body.type !== REAUTHENTICATION_REQUIRED) return null;
+  const methods = (body as { methods?: unknown }).methods;
+  return Array.isArray(methods) ? methods.filter((method): method is string => typeof method === "string") : ["password"];
+}
+
 /**
- * fetch for openapi-fetch: on a 401 outside /api/auth/, refresh once and retry the request once.
- * When refresh is refused the session has ended: listeners hear it (the UI goes to /login).
+ * fetch for openapi-fetch, outside /api/auth/: on a 401, refresh once and retry the request once (when
+ * refresh is refused the session has ended: listeners hear it and the UI goes to /login); on a 403 asking
+ * to confirm it's you, show the prompt and, once confirmed, retry the request once.
  */
 async function fetchWithRefresh(input: Request): Promise<Response> {
   const isAuthCall = new URL(input.url).pathname.startsWith(AUTH_PREFIX);
-  const retry = isAuthCall ? null : input.clone();
+  const spare = isAuthCall ? null : input.clone();
   const csrfSent = readCookie(CSRF_COOKIE);
-  const response = await fetch(input);
-  if (response.status !== 401 || retry === null) return response;
-  if (!(await refreshSession(csrfSent))) {
-    forgetSessionCookie();
-    for (const listener of sessionEndedListeners) listener();
-    return response;
+  let response = await fetch(input);
+  if (spare === null) return response;
+  if (response.status === 401) {
+    if (!(await refreshSession(csrfSent))) {
+      forgetSessionCookie();
+      for (const listener of sessionEndedListeners) listener();
+      return response;
+    }
+    response = await fetch(withCsrf(spare.clone()));
   }
-  return fetch(withCsrf(retry));
+  const prompt = reauthenticationHandler;
+  if (prompt === null) return response;
+  const methods = await reauthenticationMethods(response);
+  if (methods !== null && (await prompt(methods))) response = await fetch(withCsrf(spare.clone()));
+  return response;
 }
 
 /**

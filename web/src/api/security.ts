@@ -149,6 +149,31 @@ export function removePasskey(passkeyId: string): Promise<void> {
   return unwrapEmpty(api.DELETE("/api/users/me/passkeys/{passkey_id}", { params: { path: { passkey_id: passkeyId } } }));
 }
 
+// --- sudo mode: confirm it's you before changing credentials ------------------------------------
+
+/** Confirm it's you with your password; credential changes are then allowed for a few minutes. */
+export async function confirmWithPassword(password: string): Promise<void> {
+  await unwrap(api.POST("/api/auth/sudo", { body: { password } }));
+}
+
+/** Confirm it's you with one of your passkeys (the browser asks which). */
+export async function confirmWithPasskey(): Promise<void> {
+  const { token, public_key } = await unwrap(api.POST("/api/auth/sudo/passkey-options"));
+  let credential: CredentialJson;
+  try {
+    const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(public_key as unknown as PublicKeyCredentialRequestOptionsJSON);
+    credential = credentialJson(await navigator.credentials.get({ publicKey }));
+  } catch (error) {
+    throw passkeyError(error);
+  }
+  await unwrap(api.POST("/api/auth/sudo", { body: { passkey: { token, credential } } }));
+}
+
+/** Confirm it's you with a code from your authenticator app (or a recovery code). */
+export async function confirmWithCode(code: string): Promise<void> {
+  await unwrap(api.POST("/api/auth/sudo", { body: { code } }));
+}
+
 // --- the signed-in user: email, TOTP, recovery codes ---------------------------------------------
 
 export function sendMyVerificationEmail(): Promise<void> {

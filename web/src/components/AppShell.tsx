@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Outlet } from "react-router";
 
+import { ReauthenticateDialog } from "../auth/ReauthenticateDialog";
 import { Sidebar } from "./Sidebar";
 import { TopBar } from "./TopBar";
 
@@ -44,6 +45,7 @@ export function AppShell() {
           </div>
         </main>
       </div>
+      <ReauthenticateDialog />
     </div>
   );
 }
