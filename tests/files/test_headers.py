@@ -70,3 +70,23 @@ async def test_downloads_of_hostile_stored_names_keep_their_headers_whole(
     assert zipped.status_code == 200, zipped.text
     assert zipped.headers.get_list("content-disposition") == [content.content_disposition(HOSTILE[0] + ".zip")]
     assert "set-cookie" not in zipped.headers
+
+
+@pytest.mark.parametrize("storage", ["local"], indirect=True)
+async def test_non_ascii_proofs_tickets_and_tokens_are_refused_not_crashed_on(client: httpx.AsyncClient, alice: SignedIn) -> None:
+    """GIVEN a password link, and the presigned blob routes
+    WHEN a client sends an unlock proof, a resume ticket or a URL token holding non-ASCII characters
+    THEN it is refused like any wrong value (compare_digest raises on non-ASCII str: no 500).
+    """
+    sent = await upload(client, alice, "a.txt", b"data")
+    link = await make_link(client, alice, sent.json()["id"], password="correct horse battery staple")
+    base = f"/api/public/links/{link['token']}"
+    odd = "9999999999.\u00e9".encode("latin-1")
+    assert (await client.get(base, headers={b"X-Link-Access": odd})).status_code == 401
+    plain = await make_link(client, alice, sent.json()["id"])
+    resumed = await client.get(
+        f"/api/public/links/{plain['token']}/content", headers={b"X-Link-Resume": odd, b"Range": b"bytes=1-"}
+    )
+    assert resumed.status_code == 206  # counted as a new download, not a crash
+    assert (await client.get("/api/blobs/download/abc.9999999999.%C3%A9")).status_code in {403, 410}
+    assert (await client.put("/api/blobs/upload/abc.9999999999.%C3%A9", content=b"x")).status_code in {403, 410}

@@ -528,7 +528,8 @@ def _unlocked(settings: Settings, link: PublicLink, proof: str | None) -> bool:
     expires_text, _, signature = proof.partition(".")
     if not expires_text.isdigit() or int(expires_text) < time.time():
         return False
-    return hmac.compare_digest(signature, _access_signature(settings, link, int(expires_text)))
+    # As bytes: compare_digest refuses str with non-ASCII characters, which any client can send.
+    return hmac.compare_digest(signature.encode(), _access_signature(settings, link, int(expires_text)).encode())
 
 
 async def open_link(
@@ -634,7 +635,7 @@ def _resumes(settings: Settings, link: PublicLink, node: FileNode, proof: str | 
     if not expires_text.isdigit() or int(expires_text) < time.time():
         return False
     expected = _resume_signature(settings, link, node, _bound_proof(link, proof), int(expires_text))
-    return hmac.compare_digest(signature, expected)
+    return hmac.compare_digest(signature.encode(), expected.encode())
 
 
 async def count_download(
