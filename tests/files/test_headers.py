@@ -74,8 +74,8 @@ async def test_downloads_of_hostile_stored_names_keep_their_headers_whole(
 
 @pytest.mark.parametrize("storage", ["local"], indirect=True)
 async def test_non_ascii_proofs_tickets_and_tokens_are_refused_not_crashed_on(client: httpx.AsyncClient, alice: SignedIn) -> None:
-    """GIVEN a password link, and the presigned blob routes
-    WHEN a client sends an unlock proof, a resume ticket or a URL token holding non-ASCII characters
+    """GIVEN a password link, the presigned blob routes and tus uploads
+    WHEN a client sends an unlock proof, a resume ticket, a URL token or a length holding non-ASCII characters
     THEN it is refused like any wrong value (compare_digest raises on non-ASCII str: no 500).
     """
     sent = await upload(client, alice, "a.txt", b"data")
@@ -83,6 +83,15 @@ async def test_non_ascii_proofs_tickets_and_tokens_are_refused_not_crashed_on(cl
     base = f"/api/public/links/{link['token']}"
     odd = "9999999999.\u00e9".encode("latin-1")
     assert (await client.get(base, headers={b"X-Link-Access": odd})).status_code == 401
+    # `str.isdigit` takes "²" and int() refuses it, as it refuses more than 4,300 digits.
+    for stamp in ("\u00b2".encode("latin-1"), b"9" * 5000):
+        assert (await client.get(base, headers={b"X-Link-Access": stamp + b".x"})).status_code == 401
+        tus = [
+            (b"Authorization", alice.headers["Authorization"].encode()),
+            (b"Tus-Resumable", b"1.0.0"),
+            (b"Upload-Length", stamp),
+        ]
+        assert (await client.post("/api/uploads", headers=tus)).status_code == 400
     plain = await make_link(client, alice, sent.json()["id"])
     resumed = await client.get(
         f"/api/public/links/{plain['token']}/content", headers={b"X-Link-Resume": odd, b"Range": b"bytes=1-"}

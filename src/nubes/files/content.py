@@ -65,6 +65,17 @@ def _unsatisfiable(size: int) -> RangeNotSatisfiable:
     )
 
 
+def whole_number(text: str | None, *, digits: int = 19) -> int | None:
+    """`text` as a number when it is 1 to `digits` ASCII digits, else None.
+
+    `str.isdigit` alone is not enough: it takes `²`, which int() refuses, and int() refuses more
+    than 4,300 digits; either would be a 500 for a value any client can send.
+    """
+    if text is None or not 0 < len(text) <= digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
 def etag_of(sha256: str) -> str:
     """A strong validator: the content's SHA-256."""
     return f'"{sha256}"'

@@ -39,7 +39,7 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
-from nubes.files import access
+from nubes.files import access, content
 from nubes.files import service as files_service
 from nubes.files.models import FileNode
 from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
@@ -526,10 +526,11 @@ def _unlocked(settings: Settings, link: PublicLink, proof: str | None) -> bool:
     if not proof or "." not in proof:
         return False
     expires_text, _, signature = proof.partition(".")
-    if not expires_text.isdigit() or int(expires_text) < time.time():
+    expires = content.whole_number(expires_text)
+    if expires is None or expires < time.time():
         return False
     # As bytes: compare_digest refuses str with non-ASCII characters, which any client can send.
-    return hmac.compare_digest(signature.encode(), _access_signature(settings, link, int(expires_text)).encode())
+    return hmac.compare_digest(signature.encode(), _access_signature(settings, link, expires).encode())
 
 
 async def open_link(
@@ -632,9 +633,10 @@ def _resumes(settings: Settings, link: PublicLink, node: FileNode, proof: str | 
     if not ticket or "." not in ticket:
         return False
     expires_text, _, signature = ticket.partition(".")
-    if not expires_text.isdigit() or int(expires_text) < time.time():
+    expires = content.whole_number(expires_text)
+    if expires is None or expires < time.time():
         return False
-    expected = _resume_signature(settings, link, node, _bound_proof(link, proof), int(expires_text))
+    expected = _resume_signature(settings, link, node, _bound_proof(link, proof), expires)
     return hmac.compare_digest(signature.encode(), expected.encode())
 
 
