@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
+from nubes.files import service as files_service
+from nubes.files import sharing
 from nubes.files.sharing_models import PublicLink
 from tests.factories import SignedIn, login, make_tenant, make_user
 from tests.files.test_tree import folder, upload
@@ -110,24 +112,92 @@ async def test_password_link_unlocks_and_guessing_is_rate_limited(
     assert (await client.get(base, headers={"X-Link-Access": proof})).status_code == 401
 
 
-async def test_download_limit_is_enforced_and_ranges_resume_for_free(
+async def test_download_limit_is_enforced_and_only_a_started_download_resumes_for_free(
     client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession
 ) -> None:
     file = await file_of(client, alice)
-    link = await make_link(client, alice, file["id"], max_downloads=2)
+    link = await make_link(client, alice, file["id"], max_downloads=3)
     base = f"/api/public/links/{link['token']}"
-    assert (await client.get(base)).json()["downloads_left"] == 2
-    assert (await client.get(base + "/content")).status_code == 200
-    resumed = await client.get(base + "/content", headers={"Range": "bytes=50-"})
+    assert (await client.get(base)).json()["downloads_left"] == 3
+    first = await client.get(base + "/content")
+    assert first.status_code == 200
+    ticket = first.headers["x-link-resume"]
+    assert "nubes_link_resume" in client.cookies
+    client.cookies.clear()  # the header alone proves it
+    resumed = await client.get(base + "/content", headers={"Range": "bytes=50-", "X-Link-Resume": ticket})
     assert resumed.status_code == 206  # a resumed download is not a new one
+    assert resumed.content == (b"0123456789" * 10)[50:]
+    assert "x-link-resume" not in resumed.headers
+    assert (await client.get(base)).json()["downloads_left"] == 2
+
+    # A range that does not start at byte 0 counts without the ticket of a started download...
+    fresh = await client.get(base + "/content", headers={"Range": "bytes=1-"})
+    assert fresh.status_code == 206
     assert (await client.get(base)).json()["downloads_left"] == 1
-    assert (await client.get(base + "/content")).status_code == 200
-    spent = await client.get(base + "/content")
-    assert spent.status_code == 410
+    # ...and the ticket never makes a whole download (or one from byte 0) free.
+    whole = await client.get(base + "/content", headers={"X-Link-Resume": ticket})
+    assert whole.status_code == 200
+    spent = await client.get(base + "/content", headers={"Range": "bytes=50-", "X-Link-Resume": ticket})
+    assert spent.status_code == 410  # a used-up link serves no continuation either
     assert (await client.get(base)).status_code == 410
     assert "download limit reached" in await denials(session, link["id"])
     listed = (await client.get(f"/api/files/{file['id']}/links", headers=alice.headers)).json()
-    assert [entry["download_count"] for entry in listed] == [2]
+    assert [entry["download_count"] for entry in listed] == [3]
+
+
+async def test_a_resume_ticket_is_bound_to_its_link_content_unlock_and_window(
+    client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a password link with a download limit and a ticket from a counted download
+    WHEN a range is asked with that ticket from another link, after the content changed, with another unlock, or late
+    THEN it counts as a new download each time.
+    """
+    file = await file_of(client, alice, "a.bin")
+    link = await make_link(client, alice, file["id"], password=SECRET, max_downloads=100)
+    other = await make_link(client, alice, file["id"], max_downloads=100)
+    base = f"/api/public/links/{link['token']}"
+    proof = (await client.post(base + "/unlock", json={"password": SECRET})).json()["access_token"]
+    client.cookies.clear()
+
+    async def left(url: str, headers: dict[str, str]) -> int:
+        return int((await client.get(url, headers=headers)).json()["downloads_left"])
+
+    unlocked = {"X-Link-Access": proof}
+    ticket = (await client.get(base + "/content", headers=unlocked)).headers["x-link-resume"]
+    assert await left(base, unlocked) == 99
+    free = await client.get(base + "/content", headers={**unlocked, "Range": "bytes=10-", "X-Link-Resume": ticket})
+    assert free.status_code == 206
+    assert await left(base, unlocked) == 99
+
+    other_base = f"/api/public/links/{other['token']}"
+    assert (await client.get(other_base + "/content", headers={"Range": "bytes=10-", "X-Link-Resume": ticket})).status_code == 206
+    assert await left(other_base, {}) == 99
+
+    # Another unlock of the same link is another client (a shorter TTL: an unlock in the same second has the same proof).
+    monkeypatch.setattr(sharing, "UNLOCK_TTL", sharing.UNLOCK_TTL - 60)
+    again = (await client.post(base + "/unlock", json={"password": SECRET})).json()["access_token"]
+    assert again != proof
+    client.cookies.clear()
+    moved = await client.get(base + "/content", headers={"X-Link-Access": again, "Range": "bytes=10-", "X-Link-Resume": ticket})
+    assert moved.status_code == 206
+    assert await left(base, unlocked) == 98
+
+    # A new content is a new download (the validator changed).
+    put = await client.put(f"/api/files/{file['id']}/content", content=b"new content here", headers=alice.headers)
+    assert put.status_code == 200, put.text
+    changed = await client.get(base + "/content", headers={**unlocked, "Range": "bytes=3-", "X-Link-Resume": ticket})
+    assert changed.status_code == 206
+    assert changed.content == b"new content here"[3:]
+    assert await left(base, unlocked) == 97
+
+    # Past the window, the ticket is spent (a window of -1 s makes a ticket that is born expired).
+    monkeypatch.setattr(sharing, "RESUME_WINDOW", -1)
+    late = (await client.get(base + "/content", headers=unlocked)).headers["x-link-resume"]
+    assert await left(base, unlocked) == 96
+    assert (
+        await client.get(base + "/content", headers={**unlocked, "Range": "bytes=3-", "X-Link-Resume": late})
+    ).status_code == 206
+    assert await left(base, unlocked) == 95
 
 
 async def test_expired_and_revoked_links_stop_working(client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession) -> None:
@@ -218,12 +288,25 @@ async def test_drop_box_takes_uploads_only_on_the_owners_quota(
     for _ in range(2):
         sent = await client.post(base + "/upload", files={"file": ("existing.txt", b"dropped!", "text/plain")})
         assert sent.status_code == 201, sent.text
+        # The answer names the file as sent, never the name it was stored under ("existing (2).txt" would tell).
+        assert sent.json()["name"] == "existing.txt"
+        assert "(2)" not in sent.text
+        assert "(3)" not in sent.text
     names = [
         item["name"]
         for item in (await client.get("/api/files", params={"parent_id": inbox["id"]}, headers=alice.headers)).json()["items"]
     ]
     assert names == ["existing (2).txt", "existing (3).txt", "existing.txt"]
     assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["used_bytes"] == used + 16
+    # A full quota is told as full, never with how many bytes the owner has left.
+    await files_service.set_user_quota(
+        session=session, tenant_id=alice.user.tenant_id, user_id=alice.user.id, quota_bytes=used + 20
+    )
+    for size in (10, 1000):
+        full = await client.post(base + "/upload", files={"file": ("big.bin", b"x" * size, "application/octet-stream")})
+        assert full.status_code == 413, full.text
+        assert not any(char.isdigit() for char in full.json()["detail"]), full.text
+    await files_service.set_user_quota(session=session, tenant_id=alice.user.tenant_id, user_id=alice.user.id, quota_bytes=None)
     file = await file_of(client, alice, "single.txt")
     assert (
         await client.post(f"/api/files/{file['id']}/links", json={"kind": "upload"}, headers=alice.headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -207,3 +208,95 @@ async def test_shares_stay_inside_the_tenant(client: httpx.AsyncClient, team: di
     assert ("user", alice.user.username) not in names  # not oneself
     only_bob = (await client.get("/api/directory", params={"q": "bob"}, headers=alice.headers)).json()["items"]
     assert [entry["detail"] for entry in only_bob] == [team["bob"].user.username]
+
+
+async def test_reshares_and_their_links_end_with_the_resharers_access(
+    client: httpx.AsyncClient, team: dict[str, Any], session: AsyncSession
+) -> None:
+    """GIVEN Alice shares Plans with Bob to reshare, and Bob shares it with Carol and makes a public link
+    WHEN Alice lowers Bob to view, or revokes his share
+    THEN Carol's access and Bob's link end at once, and Alice sees both listed as ended (they come back
+    only when Alice gives Bob reshare again).
+    """
+    alice, bob, carol = team["alice"], team["bob"], team["carol"]
+    plans, report = await shared_folder(client, alice)
+    to_bob = (await share(client, alice, plans["id"], user_id=str(bob.user.id), permission="reshare")).json()
+    to_carol = await share(client, bob, plans["id"], user_id=str(carol.user.id), permission="edit")
+    assert to_carol.status_code == 201, to_carol.text
+    assert to_carol.json()["active"] is True
+    link = await client.post(f"/api/files/{plans['id']}/links", json={"kind": "view"}, headers=bob.headers)
+    assert link.status_code == 201, link.text
+    public = f"/api/public/links/{link.json()['token']}"
+    carol_reads = f"/api/files/{report['id']}/content"
+
+    async def carol_and_link() -> tuple[int, int, int]:
+        shared = (await client.get("/api/shares/with-me", headers=carol.headers)).json()["items"]
+        return (
+            (await client.get(carol_reads, headers=carol.headers)).status_code,
+            (await client.get(public)).status_code,
+            len(shared),
+        )
+
+    async def listed_active() -> tuple[dict[str, bool], list[bool]]:
+        shares = (await client.get(f"/api/files/{plans['id']}/shares", headers=alice.headers)).json()
+        links = (await client.get(f"/api/files/{plans['id']}/links", headers=alice.headers)).json()
+        return {entry["user"]["id"]: entry["active"] for entry in shares}, [entry["active"] for entry in links]
+
+    assert await carol_and_link() == (200, 200, 1)
+    assert await listed_active() == ({str(bob.user.id): True, str(carol.user.id): True}, [True])
+
+    # Reshare -> view: Bob keeps reading, but what he gave through his share ends.
+    lowered = await client.patch(
+        f"/api/files/{plans['id']}/shares/{to_bob['id']}", json={"permission": "view"}, headers=alice.headers
+    )
+    assert lowered.status_code == 200, lowered.text
+    assert await carol_and_link() == (404, 410, 0)
+    assert (await client.get(carol_reads, headers=bob.headers)).status_code == 200
+    assert (await upload(client, carol, "mine.txt", b"x", plans["id"])).status_code == 404
+    assert await listed_active() == ({str(bob.user.id): True, str(carol.user.id): False}, [False])
+    assert "maker lost access" in set(
+        await session.scalars(select(AuditEvent.detail["reason"].as_string()).where(AuditEvent.action == "files.link.access"))
+    )
+
+    # Reshare again: what Bob made works again; revoked: it ends again.
+    raised = await client.patch(
+        f"/api/files/{plans['id']}/shares/{to_bob['id']}", json={"permission": "reshare"}, headers=alice.headers
+    )
+    assert raised.status_code == 200, raised.text
+    assert await carol_and_link() == (200, 200, 1)
+    assert (await client.delete(f"/api/files/{plans['id']}/shares/{to_bob['id']}", headers=alice.headers)).status_code == 204
+    assert await carol_and_link() == (404, 410, 0)
+    assert await listed_active() == ({str(carol.user.id): False}, [False])
+
+
+async def test_reshares_cannot_keep_each_other_alive_and_end_with_group_or_account(
+    client: httpx.AsyncClient, team: dict[str, Any], session: AsyncSession
+) -> None:
+    """GIVEN Bob holds reshare through his group and shares Plans with Carol (reshare), who shares a folder in it back with Bob
+    WHEN Bob leaves the group (or, given back, his account is deactivated)
+    THEN neither Carol nor Bob keeps any access: two reshares cannot hold each other up once the owner's grant is gone.
+    """
+    alice, bob, carol = team["alice"], team["bob"], team["carol"]
+    plans, report = await shared_folder(client, alice)
+    inner = await folder(client, alice, "Inner", plans["id"])
+    assert (await share(client, alice, plans["id"], group_id=team["group"], permission="reshare")).status_code == 201
+    assert (await share(client, bob, plans["id"], user_id=str(carol.user.id), permission="reshare")).status_code == 201
+    back = await share(client, carol, inner["id"], user_id=str(bob.user.id), permission="reshare")
+    assert back.status_code == 201, back.text
+    inner_url = f"/api/files?parent_id={inner['id']}"
+    assert (await client.get(inner_url, headers=bob.headers)).status_code == 200
+    assert (await client.get(inner_url, headers=carol.headers)).status_code == 200
+
+    await session.execute(delete(GroupMember).where(GroupMember.user_id == bob.user.id))
+    await session.flush()
+    assert (await client.get(inner_url, headers=bob.headers)).status_code == 404
+    assert (await client.get(inner_url, headers=carol.headers)).status_code == 404
+    assert (await client.get(f"/api/files/{report['id']}", headers=carol.headers)).status_code == 404
+
+    # Back in the group, then deactivated: Carol's access, made by Bob, ends with his account.
+    session.add(GroupMember(group_id=uuid.UUID(team["group"]), user_id=bob.user.id))
+    await session.flush()
+    assert (await client.get(f"/api/files/{report['id']}", headers=carol.headers)).status_code == 200
+    bob.user.is_active = False
+    await session.flush()
+    assert (await client.get(f"/api/files/{report['id']}", headers=carol.headers)).status_code == 404

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event, text
+from sqlalchemy import ColumnElement, DateTime, Dialect, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.elements import SQLCoreOperations
 from sqlalchemy.util import await_only
 
 from nubes.config import Settings, private_file
@@ -54,6 +55,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """Now, timezone-aware, in UTC: the only clock the models use."""
     return datetime.now(UTC)
+
+
+LIKE_ESCAPE = "\\"
+
+
+def like_contains(
+    column: SQLCoreOperations[str] | SQLCoreOperations[str | None], fragment: str, *, ignore_case: bool = False
+) -> ColumnElement[bool]:
+    """`column` contains `fragment` literally: its `%`, `_` and `\\` are escaped, never wildcards (every LIKE goes here)."""
+    escaped = fragment.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    pattern = f"%{escaped}%"
+    return column.ilike(pattern, escape=LIKE_ESCAPE) if ignore_case else column.like(pattern, escape=LIKE_ESCAPE)
 
 
 class Base(DeclarativeBase):

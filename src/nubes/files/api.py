@@ -95,9 +95,10 @@ def _declared_length(request: Request) -> int | None:
     declared = request.headers.get("content-length")
     if declared is None:
         return None
-    if not declared.isdigit():
+    length = content.whole_number(declared)
+    if length is None:
         raise UnprocessableEntity("Content-Length must be a number of bytes.")
-    return int(declared)
+    return length
 
 
 async def _cut_off_is_incomplete(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -65,6 +65,17 @@ def _unsatisfiable(size: int) -> RangeNotSatisfiable:
     )
 
 
+def whole_number(text: str | None, *, digits: int = 19) -> int | None:
+    """`text` as a number when it is 1 to `digits` ASCII digits, else None.
+
+    `str.isdigit` alone is not enough: it takes `²`, which int() refuses, and int() refuses more
+    than 4,300 digits; either would be a 500 for a value any client can send.
+    """
+    if text is None or not 0 < len(text) <= digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
 def etag_of(sha256: str) -> str:
     """A strong validator: the content's SHA-256."""
     return f'"{sha256}"'
@@ -98,9 +109,13 @@ def http_date(moment: datetime) -> str:
 
 
 def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback `filename` and the exact name in `filename*` (RFC 6266, RFC 8187)."""
+    """`attachment` with an ASCII fallback `filename` and the exact name in `filename*` (RFC 6266, RFC 8187).
+
+    Safe for any string, whatever reached the database: both parts are printable ASCII without quotes,
+    so no name can end the header, add one, or fail to encode (a lone surrogate becomes `?`).
+    """
     fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\%;' else "_" for ch in name).strip() or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='', errors='replace')}"
 
 
 PATHSEND = "http.response.pathsend"

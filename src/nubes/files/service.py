@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import mimetypes
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -37,6 +37,8 @@ from nubes.files.storage import BlobInfo, SizeMismatch, Storage, TooLarge
 
 SEARCH_LIMIT = 50
 RECENT_LIMIT = 50
+ZIP_PATH_LIMIT = 65_535  # a zip stores a member's name length in 16 bits
+BATCH = 500  # ids per statement: far below the parameter limits of SQLite (32,766) and PostgreSQL (65,535)
 _LAST = "\U0010ffff"  # sorts after every character: `term < prefix + _LAST` closes a prefix range
 
 
@@ -876,28 +878,35 @@ async def empty_trash(*, session: AsyncSession, principal: Principal, storage: S
 
 
 async def _purge(*, session: AsyncSession, principal: Principal, storage: Storage, nodes: list[FileNode], origin: Origin) -> int:
-    ids: list[uuid.UUID] = []
+    parents: dict[uuid.UUID, uuid.UUID | None] = {}
     keys: list[str] = []
     freed = 0
     for node in nodes:
+        if node.id in parents:  # trashed on its own, then its folder: already counted with the folder
+            continue
         for member in await _subtree(session, node, live_only=False):
-            if member.id in ids:
+            if member.id in parents:
                 continue
-            ids.append(member.id)
+            parents[member.id] = member.parent_id
             if member.blob_key:
                 keys.append(member.blob_key)
                 freed += member.size
-    if not ids:
+    if not parents:
         return 0
-    for version in await session.scalars(select(FileVersion).where(FileVersion.file_id.in_(ids))):
-        keys.append(version.blob_key)
-        freed += version.size
-    # Thumbnails are derived data: never counted against the quota, so not in `freed`; their blobs go too.
-    keys.extend(await tasks.keys_of(session=session, file_ids=ids))
-    # Children first is not needed: the foreign keys cascade; one statement removes the lot.
-    await session.execute(
-        delete(FileNode).where(FileNode.id.in_(ids), _owned(principal)).execution_options(synchronize_session=False)
-    )
+    ids = list(parents)
+    for chunk in _chunks(ids):
+        for version in await session.scalars(select(FileVersion).where(FileVersion.file_id.in_(chunk))):
+            keys.append(version.blob_key)
+            freed += version.size
+        # Thumbnails are derived data: never counted against the quota, so not in `freed`; their blobs go too.
+        keys.extend(await tasks.keys_of(session=session, file_ids=chunk))
+    # Leaves first, one level at a time: a parent is deleted only once nothing is under it, so the
+    # self-referencing foreign key never cascades (SQLite refuses a cascade 1,000 levels deep).
+    for level in _levels_deepest_first(parents):
+        for chunk in _chunks(level):
+            await session.execute(
+                delete(FileNode).where(FileNode.id.in_(chunk), _owned(principal)).execution_options(synchronize_session=False)
+            )
     for node in nodes:
         session.expunge(node)
     await release(session=session, tenant_id=principal.tenant_id, user_id=principal.user_id, size=freed)
@@ -914,6 +923,31 @@ async def _purge(*, session: AsyncSession, principal: Principal, storage: Storag
         )
     await session.flush()
     return freed
+
+
+def _chunks(ids: list[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+    """`ids` in slices small enough for one statement's parameters on every engine."""
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def _levels_deepest_first(parents: dict[uuid.UUID, uuid.UUID | None]) -> list[list[uuid.UUID]]:
+    """The nodes of a closed set of subtrees (id -> parent id), grouped by depth, deepest level first (no recursion)."""
+    depth: dict[uuid.UUID, int] = {}
+    for start in parents:
+        path: list[uuid.UUID] = []
+        current: uuid.UUID | None = start
+        while current is not None and current in parents and current not in depth:
+            path.append(current)
+            current = parents[current]
+        level = depth.get(current, -1) if current is not None else -1
+        for member in reversed(path):
+            level += 1
+            depth[member] = level
+    levels: list[list[uuid.UUID]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for member, level in depth.items():
+        levels[level].append(member)
+    return levels[::-1]
 
 
 # --- versions ------------------------------------------------------------------------------------
@@ -1045,6 +1079,11 @@ async def zip_entries(
     entries: list[tuple[str, FileNode]] = []
     for member in members[1:]:
         path = f"{paths[cast('uuid.UUID', member.parent_id)]}{member.name}"
+        if len(path.encode()) >= ZIP_PATH_LIMIT:
+            raise UnprocessableEntity(
+                f"{folder.name!r} holds folders nested too deep to fit in a zip (a path inside it passes "
+                f"{ZIP_PATH_LIMIT} bytes); download a folder further down, or move the deepest folders up."
+            )
         paths[member.id] = path + "/"
         entries.append((path + ("/" if member.kind == "folder" else ""), member))
     return folder, entries

@@ -39,7 +39,7 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
-from nubes.files import access
+from nubes.files import access, content
 from nubes.files import service as files_service
 from nubes.files.models import FileNode
 from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
@@ -49,6 +49,8 @@ from nubes.identity import service as identity_service
 
 SEAL_PURPOSE = "files.public-link"
 UNLOCK_TTL = 3600
+# How long a counted download may be continued by ranges (a dropped connection, a paused download) for free.
+RESUME_WINDOW = 900
 # Password guesses: per link (an attacker with one link) and per address (one address, many links).
 UNLOCK_LIMITS_PER_LINK = "5/minute;30/hour"
 UNLOCK_LIMITS_PER_IP = "20/minute;200/hour"
@@ -151,15 +153,19 @@ async def _audit_share(
     )
 
 
-async def list_shares(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[FileShare]:
-    """The shares of a node (for its owner and those who may reshare it)."""
+async def list_shares(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[tuple[FileShare, bool]]:
+    """The shares of a node (for its owner and those who may reshare it), each with whether it still holds.
+
+    A reshare whose maker lost reshare stays listed, as ended, so the owner sees what stopped and can remove it.
+    """
     node, _ = await _shareable(session, principal, node_id)
     rows = await session.scalars(
         select(FileShare)
         .where(FileShare.node_id == node.id, FileShare.tenant_id == principal.tenant_id)
         .order_by(FileShare.created_at)
     )
-    return list(rows)
+    holding = await access.holding_ids(session, node)
+    return [(share, share.id in holding) for share in rows]
 
 
 async def _share_of(
@@ -215,6 +221,12 @@ async def delete_share(
     await session.flush()
 
 
+async def share_holds(*, session: AsyncSession, share: FileShare) -> bool:
+    """Whether a share gives access now (a reshare gives none once its maker lost reshare)."""
+    node = await session.get_one(FileNode, share.node_id)
+    return share.created_by == node.owner_id or share.id in await access.holding_ids(session, node)
+
+
 @dataclass(frozen=True, slots=True)
 class Shared:
     """A node shared with the principal and how: the best permission, who shared it, through which groups."""
@@ -242,7 +254,13 @@ async def shared_with_me(*, session: AsyncSession, principal: Principal) -> list
         )
     ).all()
     found: dict[uuid.UUID, Shared] = {}
+    holding: dict[uuid.UUID, set[uuid.UUID]] = {}
     for share, node in rows:
+        if share.created_by != node.owner_id:  # a reshare counts only while its maker's access holds
+            if node.id not in holding:
+                holding[node.id] = await access.holding_ids(session, node)
+            if share.id not in holding[node.id]:
+                continue
         seen = found.get(node.id)
         groups = [share.group_id] if share.group_id else []
         if seen is None:
@@ -384,13 +402,25 @@ async def _audit_link(
     )
 
 
-async def list_links(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[PublicLink]:
-    """A node's links: all of them for its owner, one's own for a resharer."""
+async def list_links(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[tuple[PublicLink, bool]]:
+    """A node's links (all of them for its owner, one's own for a resharer), each with whether it still works for its maker."""
     node, held = await _shareable(session, principal, node_id)
     query = select(PublicLink).where(PublicLink.node_id == node.id, PublicLink.tenant_id == principal.tenant_id)
     if held != access.OWNER:
         query = query.where(PublicLink.created_by == principal.user_id)
-    return list(await session.scalars(query.order_by(PublicLink.created_at)))
+    return [
+        (link, await _maker_holds(session, link, node)) for link in await session.scalars(query.order_by(PublicLink.created_at))
+    ]
+
+
+async def link_works(*, session: AsyncSession, link: PublicLink) -> bool:
+    """Whether the link's maker may still share its node (a resharer's link opens nothing once they lost reshare)."""
+    return await _maker_holds(session, link, await session.get_one(FileNode, link.node_id))
+
+
+async def _maker_holds(session: AsyncSession, link: PublicLink, node: FileNode) -> bool:
+    """Whether the link's maker may still share its node: the owner always, a resharer while they hold reshare there."""
+    return link.created_by == link.owner_id or await access.of_user(session, node, link.created_by) >= access.RESHARE
 
 
 async def _link_of(
@@ -496,9 +526,11 @@ def _unlocked(settings: Settings, link: PublicLink, proof: str | None) -> bool:
     if not proof or "." not in proof:
         return False
     expires_text, _, signature = proof.partition(".")
-    if not expires_text.isdigit() or int(expires_text) < time.time():
+    expires = content.whole_number(expires_text)
+    if expires is None or expires < time.time():
         return False
-    return hmac.compare_digest(signature, _access_signature(settings, link, int(expires_text)))
+    # As bytes: compare_digest refuses str with non-ASCII characters, which any client can send.
+    return hmac.compare_digest(signature.encode(), _access_signature(settings, link, expires).encode())
 
 
 async def open_link(
@@ -521,6 +553,10 @@ async def open_link(
         or not await directory.is_active_member(session=session, tenant_id=link.tenant_id, user_id=link.owner_id)
     ):
         raise NotFound("This link does not exist or was revoked.")
+    if not await _maker_holds(session, link, node):
+        raise await _deny(
+            session, link, origin, "maker lost access", LinkGone("This link no longer works: whoever shared it lost access.")
+        )
     if link.expires_at is not None and link.expires_at <= utcnow():
         raise await _deny(session, link, origin, "expired", LinkGone("This link has expired."))
     if link.max_downloads is not None and link.download_count >= link.max_downloads:
@@ -581,9 +617,50 @@ async def children(session: AsyncSession, opened: Opened, folder: FileNode, limi
     return items
 
 
-async def count_download(session: AsyncSession, opened: Opened, origin: Origin) -> None:
-    """Count one download against the link's limit in one conditional UPDATE: two racing downloads cannot share the last."""
+def _resume_signature(settings: Settings, link: PublicLink, node: FileNode, proof: str, expires: int) -> str:
+    # The content's hash is in the signed text: a new content (a new validator) is a new download.
+    message = f"link-resume:{link.id}:{node.id}:{node.sha256 or ''}:{proof}:{expires}".encode()
+    key = hashlib.sha256(b"nubes-link-resume:" + settings.secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+def _bound_proof(link: PublicLink, proof: str | None) -> str:
+    """The unlock proof a resume ticket is bound to (none for a link without a password)."""
+    return (proof or "") if link.password_hash is not None else ""
+
+
+def _resumes(settings: Settings, link: PublicLink, node: FileNode, proof: str | None, ticket: str | None) -> bool:
+    if not ticket or "." not in ticket:
+        return False
+    expires_text, _, signature = ticket.partition(".")
+    expires = content.whole_number(expires_text)
+    if expires is None or expires < time.time():
+        return False
+    expected = _resume_signature(settings, link, node, _bound_proof(link, proof), expires)
+    return hmac.compare_digest(signature.encode(), expected.encode())
+
+
+async def count_download(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    opened: Opened,
+    origin: Origin,
+    node: FileNode,
+    first_byte: int,
+    proof: str | None,
+    ticket: str | None,
+) -> str | None:
+    """Count a content response against the link's limit; returns the ticket that lets this download resume for free.
+
+    Every response counts, except one that continues (does not start at byte 0) a download this
+    client started within RESUME_WINDOW seconds: same link, node, content and unlock proof, shown
+    by the ticket the first response gave. The count is one conditional UPDATE, so two racing
+    downloads cannot share the last one.
+    """
     link = opened.link
+    if first_byte > 0 and _resumes(settings, link, node, proof, ticket):
+        return None
     result = cast(
         "CursorResult[Any]",
         await session.execute(
@@ -596,6 +673,8 @@ async def count_download(session: AsyncSession, opened: Opened, origin: Origin) 
     )
     if result.rowcount != 1:
         raise await _deny(session, link, origin, "download limit reached", LinkGone("This link's download limit is used up."))
+    expires = int(time.time()) + RESUME_WINDOW
+    return f"{expires}.{_resume_signature(settings, link, node, _bound_proof(link, proof), expires)}"
 
 
 def downloads_left(link: PublicLink) -> int | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
@@ -10,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core.db import WRITE_INTENT, SessionDep
+from nubes.core.errors import Conflict
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
@@ -45,6 +48,8 @@ Sharer = Annotated[Principal, Depends(require("files.share"))]
 SettingsAdmin = Annotated[Principal, Depends(require("admin.settings"))]
 
 LINK_COOKIE = "nubes_link_access"
+RESUME_COOKIE = "nubes_link_resume"
+RESUME_HEADER = "X-Link-Resume"
 PUBLIC_LIST_LIMIT = 1000
 
 
@@ -59,8 +64,8 @@ LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 # --- shares --------------------------------------------------------------------------------------
 
 
-async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, shares: list[FileShare]) -> list[ShareRead]:
-    user_ids, group_ids = sharing.names_needed(shares)
+async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, listed: list[tuple[FileShare, bool]]) -> list[ShareRead]:
+    user_ids, group_ids = sharing.names_needed([share for share, _ in listed])
     users = await directory.user_names(session=session, tenant_id=tenant_id, ids=user_ids)
     groups = await directory.group_names(session=session, tenant_id=tenant_id, ids=group_ids)
 
@@ -76,8 +81,9 @@ async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, shares: list
             permission=share.permission,
             shared_by=ref(users, share.created_by),
             created_at=share.created_at,
+            active=holds,
         )
-        for share in shares
+        for share, holds in listed
     ]
 
 
@@ -93,7 +99,7 @@ async def create_share(
     session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, share_in: ShareCreate
 ) -> ShareRead:
     share = await sharing.create_share(session=session, principal=principal, node_id=node_id, share_in=share_in, origin=origin)
-    return (await _share_reads(session, principal.tenant_id, [share]))[0]
+    return (await _share_reads(session, principal.tenant_id, [(share, True)]))[0]
 
 
 @router.get(
@@ -121,7 +127,8 @@ async def update_share(
     share = await sharing.update_share(
         session=session, principal=principal, node_id=node_id, share_id=share_id, share_in=share_in, origin=origin
     )
-    return (await _share_reads(session, principal.tenant_id, [share]))[0]
+    holds = await sharing.share_holds(session=session, share=share)
+    return (await _share_reads(session, principal.tenant_id, [(share, holds)]))[0]
 
 
 @router.delete(
@@ -164,11 +171,11 @@ async def shared_with_me(session: SessionDep, principal: Reader) -> SharedWithMe
 
 
 async def _link_reads(
-    session: AsyncSession, settings: SettingsDep, tenant_id: uuid.UUID, links: list[PublicLink]
+    session: AsyncSession, settings: SettingsDep, tenant_id: uuid.UUID, listed: list[tuple[PublicLink, bool]]
 ) -> list[LinkRead]:
-    users = await directory.user_names(session=session, tenant_id=tenant_id, ids=[link.created_by for link in links])
+    users = await directory.user_names(session=session, tenant_id=tenant_id, ids=[link.created_by for link, _ in listed])
     reads = []
-    for link in links:
+    for link, works in listed:
         token = sharing.link_token(settings, link)
         reads.append(
             LinkRead(
@@ -185,6 +192,7 @@ async def _link_reads(
                 if link.created_by
                 else None,
                 created_at=link.created_at,
+                active=works,
             )
         )
     return reads
@@ -204,7 +212,7 @@ async def create_link(
     link = await sharing.create_link(
         session=session, settings=settings, principal=principal, node_id=node_id, link_in=link_in, origin=origin
     )
-    return (await _link_reads(session, settings, principal.tenant_id, [link]))[0]
+    return (await _link_reads(session, settings, principal.tenant_id, [(link, True)]))[0]
 
 
 @router.get(
@@ -238,7 +246,8 @@ async def update_link(
     link = await sharing.update_link(
         session=session, settings=settings, principal=principal, node_id=node_id, link_id=link_id, link_in=link_in, origin=origin
     )
-    return (await _link_reads(session, settings, principal.tenant_id, [link]))[0]
+    works = await sharing.link_works(session=session, link=link)
+    return (await _link_reads(session, settings, principal.tenant_id, [(link, works)]))[0]
 
 
 @router.delete(
@@ -300,6 +309,13 @@ async def set_link_policy(
 Token = Annotated[str, "the link's token"]
 Proof = Annotated[
     str | None, Header(alias="X-Link-Access", description="The access_token from /unlock (browsers send a cookie instead).")
+]
+Resume = Annotated[
+    str | None,
+    Header(
+        alias=RESUME_HEADER,
+        description="The X-Link-Resume of the answer that started this download: its ranges then do not count again.",
+    ),
 ]
 
 
@@ -403,13 +419,16 @@ async def unlock_link(
     return LinkUnlocked(access_token=proof, expires_in=sharing.UNLOCK_TTL)
 
 
-def _counts(request: Request) -> bool:
-    """Whether a download counts against the limit: a whole download or the first piece of one, not a resumed range."""
-    wanted = request.headers.get("range", "")
-    if not wanted:
-        return True
-    first = wanted.partition("=")[2].split("-", 1)[0].strip()
-    return first in {"", "0"}
+def _first_byte(request: Request, node: FileNode) -> int:
+    """The byte the content response will start at: a range's first byte when it is honoured, else 0 (a zip: always 0)."""
+    if node.kind != "file":
+        return 0
+    if not content.range_applies(
+        request.headers.get("if-range"), content.etag_of(node.sha256 or ""), content.http_date(node.updated_at)
+    ):
+        return 0
+    wanted = content.byte_range(request.headers.get("range"), node.size)
+    return wanted[0] if wanted is not None else 0
 
 
 @router.get(
@@ -417,6 +436,11 @@ def _counts(request: Request) -> bool:
     operation_id="public-link-download",
     tags=["public"],
     summary="Download what a link opens (Range honoured; a folder comes as a zip)",
+    description=(
+        "Each content answer counts against the link's download limit, except a range that continues a download "
+        "this client started: send back the `X-Link-Resume` of the first answer (browsers keep it as a cookie) "
+        f"within {sharing.RESUME_WINDOW // 60} minutes."
+    ),
     response_class=StreamingResponse,
     responses=_DOWNLOAD,
 )
@@ -428,23 +452,55 @@ async def public_download(
     origin: OriginDep,
     token: Token,
     x_link_access: Proof = None,
+    x_link_resume: Resume = None,
     node_id: Annotated[uuid.UUID | None, Query(description="A file or folder under the link's folder.")] = None,
 ) -> Response:
     await _writable(session)
-    opened = await sharing.open_link(
-        session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
-    )
+    proof = _proof(request, x_link_access)
+    opened = await sharing.open_link(session=session, settings=settings, token=token, origin=origin, proof=proof)
     if opened.link.kind == "upload":
         raise await sharing.refuse(
             session, opened, origin, "drop box download", "This link is a drop box: it takes uploads only."
         )
     node = await sharing.inside(session, opened, node_id)
     etag = content.etag_of(node.sha256 or "")
+    ticket: str | None = None
     if node.kind == "file" and content.not_modified(request.headers.get("if-none-match"), etag):
         await session.commit()
-    elif _counts(request):
-        await sharing.count_download(session, opened, origin)
-    return await send_node(request, session, storage, opened.owner, node)
+    else:
+        ticket = await sharing.count_download(
+            session=session,
+            settings=settings,
+            opened=opened,
+            origin=origin,
+            node=node,
+            first_byte=_first_byte(request, node),
+            proof=proof,
+            ticket=x_link_resume or request.cookies.get(RESUME_COOKIE),
+        )
+    response = await send_node(request, session, storage, opened.owner, node)
+    if ticket is not None:
+        response.headers[RESUME_HEADER] = ticket
+        response.set_cookie(
+            RESUME_COOKIE,
+            ticket,
+            max_age=sharing.RESUME_WINDOW,
+            httponly=True,
+            samesite="strict",
+            secure=settings.public_url.startswith("https://"),
+            path=f"/api/public/links/{token}",
+        )
+    return response
+
+
+@contextlib.contextmanager
+def _owner_space_hidden() -> Iterator[None]:
+    try:
+        yield
+    except files_service.QuotaExceeded:
+        raise files_service.QuotaExceeded(
+            "There is no room for this file in the owner's storage; ask them to free some space."
+        ) from None
 
 
 @router.post(
@@ -476,41 +532,50 @@ async def public_upload(
         raise await sharing.refuse(session, opened, origin, "drop box listing", "A drop box takes uploads into its folder only.")
     target = await sharing.inside(session, opened, node_id)
     owner = opened.owner
-    if target.kind == "file":
-        room = await files_service.check_replace(
-            session=session, settings=settings, principal=owner, node_id=target.id, expected_size=file.size
-        )
-        await session.commit()
-        node = await files_service.replace_content(
-            session=session,
-            settings=settings,
-            principal=owner,
-            storage=storage,
-            node_id=target.id,
-            content_type=file.content_type or "",
-            chunks=_upload_file_chunks(file),
-            expected_size=file.size,
-            room=room,
-        )
-        return _entry(node)
-    name = file.filename or ""
-    if opened.link.kind == "upload":
-        # A drop box never says which names exist: a clash gets the next free name.
-        name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
-    room = await files_service.check_upload(
-        session=session, settings=settings, principal=owner, parent_id=target.id, name=name, expected_size=file.size
-    )
-    await session.commit()
-    node = await files_service.upload(
-        session=session,
-        settings=settings,
-        principal=owner,
-        storage=storage,
-        parent_id=target.id,
-        name=name,
-        content_type=file.content_type or "",
-        chunks=_upload_file_chunks(file),
-        expected_size=file.size,
-        room=room,
-    )
-    return _entry(node)
+    with _owner_space_hidden():  # an uploader without an account learns that it is full, never how much is left
+        if target.kind == "file":
+            room = await files_service.check_replace(
+                session=session, settings=settings, principal=owner, node_id=target.id, expected_size=file.size
+            )
+            await session.commit()
+            node = await files_service.replace_content(
+                session=session,
+                settings=settings,
+                principal=owner,
+                storage=storage,
+                node_id=target.id,
+                content_type=file.content_type or "",
+                chunks=_upload_file_chunks(file),
+                expected_size=file.size,
+                room=room,
+            )
+            return _entry(node)
+        sent = name = file.filename or ""
+        drop_box = opened.link.kind == "upload"
+        if drop_box:
+            # A drop box never says which names exist: a clash gets the next free name, which the answer does not show.
+            name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
+        try:
+            room = await files_service.check_upload(
+                session=session, settings=settings, principal=owner, parent_id=target.id, name=name, expected_size=file.size
+            )
+            await session.commit()
+            node = await files_service.upload(
+                session=session,
+                settings=settings,
+                principal=owner,
+                storage=storage,
+                parent_id=target.id,
+                name=name,
+                content_type=file.content_type or "",
+                chunks=_upload_file_chunks(file),
+                expected_size=file.size,
+                room=room,
+            )
+        except files_service.NameTaken:
+            if not drop_box:
+                raise
+            # Its message suggests a free name, which would tell what is taken.
+            raise Conflict("Another upload took that name at the same moment; send the file again.") from None
+        entry = _entry(node)
+        return entry.model_copy(update={"name": sent}) if drop_box else entry

@@ -58,6 +58,9 @@ class ShareRead(BaseModel):
     permission: SharePermission
     shared_by: PartyRef | None
     created_at: datetime
+    active: bool = Field(
+        description="False when whoever made this share no longer holds reshare on it: it gives no access until they do again."
+    )
 
 
 class SharedItem(BaseModel):
@@ -109,6 +112,9 @@ class LinkRead(BaseModel):
     download_count: int
     created_by: PartyRef | None
     created_at: datetime
+    active: bool = Field(
+        description="False when whoever made this link no longer holds reshare on it: it opens nothing meanwhile."
+    )
 
 
 class LinkPolicyRead(BaseModel):

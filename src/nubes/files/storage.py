@@ -250,7 +250,8 @@ class LocalStorage:
         """Whether a local presigned URL is genuine and unexpired (constant-time comparison)."""
         if expires < (time.time() if now is None else now):
             return False
-        return hmac.compare_digest(sign_token(self.secret, key, method, expires), signature)
+        # As bytes: compare_digest refuses str with non-ASCII characters, which a URL can carry.
+        return hmac.compare_digest(sign_token(self.secret, key, method, expires).encode(), signature.encode())
 
     def leftovers(self) -> list[Path]:
         """Temporary files of writes that never finished (a crash); safe to delete when no write runs."""

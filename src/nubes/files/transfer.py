@@ -493,7 +493,8 @@ def read_token(secret: str, purpose: str, token: str) -> str:
     if len(parts) != 3 or not parts[1].isdigit():
         raise LinkRefused("This link is not valid.")
     subject, stamp, mac = parts
-    if not hmac.compare_digest(sign(secret, purpose, subject, stamp), mac):
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a URL can carry.
+    if not hmac.compare_digest(sign(secret, purpose, subject, stamp).encode(), mac.encode()):
         raise LinkRefused("This link is not valid.")
     if int(stamp) < time.time():
         raise LinkRefused("This link expired; ask for a new one.")

@@ -135,9 +135,10 @@ def _uuid_or_none(value: str | None, field: str) -> uuid.UUID | None:
 
 
 def _length(header: str | None, name: str) -> int:
-    if header is None or not header.isdigit():
+    length = content.whole_number(header)
+    if length is None:
         raise BadRequest(f"{name} must be a number of bytes.")
-    return int(header)
+    return length
 
 
 # --- tus 1.0 -------------------------------------------------------------------------------------

@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.core.db import SessionDep
+from nubes.core.db import SessionDep, like_contains
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
 from nubes.identity.auth import require
-from nubes.identity.models import Group, User
+from nubes.identity.models import Group, GroupMember, User
 
 DIRECTORY_LIMIT = 20
 
@@ -44,21 +44,21 @@ async def search(
     *, session: AsyncSession, principal: Principal, query: str, limit: int = DIRECTORY_LIMIT
 ) -> list[DirectoryEntry]:
     """Active users (not the caller) and groups of the principal's tenant whose name contains `query`."""
-    pattern = f"%{query.strip().lower()}%"
+    wanted = query.strip().lower()
     users = await session.scalars(
         select(User)
         .where(
             User.tenant_id == principal.tenant_id,
             User.is_active.is_(True),
             User.id != principal.user_id,
-            or_(User.username.like(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")),
+            or_(like_contains(User.username, wanted), like_contains(User.display_name, wanted, ignore_case=True)),
         )
         .order_by(User.username)
         .limit(limit)
     )
     groups = await session.scalars(
         select(Group)
-        .where(Group.tenant_id == principal.tenant_id, Group.name.ilike(pattern, escape="\\"))
+        .where(Group.tenant_id == principal.tenant_id, like_contains(Group.name, wanted, ignore_case=True))
         .order_by(Group.name)
         .limit(limit)
     )
@@ -94,6 +94,27 @@ async def is_active_member(*, session: AsyncSession, tenant_id: uuid.UUID, user_
     return bool(active)
 
 
+async def active_memberships(
+    *, session: AsyncSession, tenant_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+    """The active users of the tenant among `user_ids`, each with the ids of their groups (absent: deactivated or gone)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    active = await session.scalars(
+        select(User.id).where(User.tenant_id == tenant_id, User.id.in_(wanted), User.is_active.is_(True))
+    )
+    groups: dict[uuid.UUID, set[uuid.UUID]] = {user_id: set() for user_id in active}
+    rows = await session.execute(
+        select(GroupMember.user_id, GroupMember.group_id)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(Group.tenant_id == tenant_id, GroupMember.user_id.in_(list(groups)))
+    )
+    for user_id, group_id in rows:
+        groups[user_id].add(group_id)
+    return {user_id: frozenset(ids) for user_id, ids in groups.items()}
+
+
 router = api_router()
 
 
@@ -109,5 +130,4 @@ async def directory(
     principal: Annotated[Principal, Depends(require("files.share"))],
     q: Annotated[str, Query(max_length=100, description="Part of a username, display name or group name.")] = "",
 ) -> DirectoryPage:
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return DirectoryPage(items=await search(session=session, principal=principal, query=escaped))
+    return DirectoryPage(items=await search(session=session, principal=principal, query=q))

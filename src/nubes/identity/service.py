@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.config import ConfigError, Settings
 from nubes.core import audit
 from nubes.core.audit import Origin
-from nubes.core.db import utcnow
+from nubes.core.db import like_contains, utcnow
 from nubes.core.errors import Conflict, FieldError, Forbidden, NotFound, Unauthorized, UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.identity import passwords, permissions
@@ -298,8 +298,14 @@ async def list_users(
     """Users of the principal's tenant, by username."""
     statement = select(User).where(User.tenant_id == principal.tenant_id)
     if query:
-        pattern = f"%{query.lower()}%"
-        statement = statement.where(or_(User.username.like(pattern), User.email.like(pattern), User.display_name.ilike(pattern)))
+        wanted = query.lower()
+        statement = statement.where(
+            or_(
+                like_contains(User.username, wanted),
+                like_contains(User.email, wanted),
+                like_contains(User.display_name, wanted, ignore_case=True),
+            )
+        )
     total = await session.scalar(select(func.count()).select_from(statement.subquery()))
     rows = await session.scalars(statement.order_by(User.username).limit(limit).offset(offset))
     return list(rows), int(total or 0)

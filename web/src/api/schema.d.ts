@@ -1451,7 +1451,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download what a link opens (Range honoured; a folder comes as a zip) */
+        /**
+         * Download what a link opens (Range honoured; a folder comes as a zip)
+         * @description Each content answer counts against the link's download limit, except a range that continues a download this client started: send back the `X-Link-Resume` of the first answer (browsers keep it as a cookie) within 15 minutes.
+         */
         get: operations["public-link-download"];
         put?: never;
         post?: never;
@@ -3148,6 +3151,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Active
+             * @description False when whoever made this link no longer holds reshare on it: it opens nothing meanwhile.
+             */
+            active: boolean;
         };
         /**
          * LinkUnlock
@@ -4036,6 +4044,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Active
+             * @description False when whoever made this share no longer holds reshare on it: it gives no access until they do again.
+             */
+            active: boolean;
         };
         /**
          * ShareUpdate
@@ -8963,6 +8976,8 @@ export interface operations {
             header?: {
                 /** @description The access_token from /unlock (browsers send a cookie instead). */
                 "X-Link-Access"?: string | null;
+                /** @description The X-Link-Resume of the answer that started this download: its ranges then do not count again. */
+                "X-Link-Resume"?: string | null;
             };
             path: {
                 token: string;

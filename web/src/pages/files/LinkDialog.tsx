@@ -48,6 +48,11 @@ function LinkRow({ link, onRevoke }: { link: PublicLinkEntry; onRevoke: () => vo
     <li data-testid="link-row" className="space-y-1.5 py-3 text-sm">
       <div className="flex flex-wrap items-center gap-2">
         <Badge tone="brand">{LINK_KIND_LABELS[link.kind]}</Badge>
+        {!link.active && (
+          <span title={`${link.created_by?.name ?? "Whoever made this link"} no longer holds reshare on this, so the link opens nothing.`}>
+            <Badge tone="danger">Ended</Badge>
+          </span>
+        )}
         {link.has_password && <Badge>Password</Badge>}
         <Badge tone={link.expires_at ? "warning" : "neutral"}>{link.expires_at ? `Expires ${describeTimestamp(link.expires_at).text}` : "No expiry"}</Badge>
         {link.max_downloads !== null && (

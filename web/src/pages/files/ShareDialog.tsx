@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 
 import { toApiError } from "../../api/problem";
 import { createShare, deleteShare, listShares, PERMISSION_LABELS, searchDirectory, updateShare, type DirectoryEntry, type Share, type SharePermission } from "../../api/sharing";
+import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Dialog } from "../../components/Dialog";
@@ -138,6 +139,11 @@ export function ShareDialog({ entry, onClose }: { entry: { id: string; name: str
                     {share.user ? <UserIcon className="size-4 text-slate-400" /> : <UsersIcon className="size-4 text-slate-400" />}
                     <span className="truncate font-medium">{shareName(share)}</span>
                     {share.shared_by && <span className="truncate text-xs text-slate-500">by {share.shared_by.name}</span>}
+                    {!share.active && (
+                      <span title={`${share.shared_by?.name ?? "Whoever made this share"} no longer holds reshare on this, so it gives no access.`}>
+                        <Badge tone="danger">Ended</Badge>
+                      </span>
+                    )}
                   </span>
                   <span className="flex items-center gap-2">
                     <PermissionSelect
