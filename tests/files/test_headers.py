@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.files import content
+from nubes.core import names
 from nubes.files.models import FileNode
 from tests.factories import SignedIn
 from tests.files.test_links import make_link
@@ -30,7 +30,7 @@ HOSTILE = [
 
 @given(st.text(st.characters(exclude_categories=())))  # surrogates included
 def test_content_disposition_is_one_printable_ascii_line_for_any_name(name: str) -> None:
-    header = content.content_disposition(name)
+    header = names.content_disposition(name)
     assert header.isascii()
     assert header.isprintable()
     assert header.count('"') == 2  # only the fallback's own quotes: a name cannot close it early
@@ -60,7 +60,7 @@ async def test_downloads_of_hostile_stored_names_keep_their_headers_whole(
         ):
             assert response.status_code == 200, (name, response.text)
             assert response.content == b"data"
-            assert response.headers.get_list("content-disposition") == [content.content_disposition(name)]
+            assert response.headers.get_list("content-disposition") == [names.content_disposition(name)]
             # The public download's own resume cookie only: nothing from the name.
             assert all(cookie.startswith("nubes_link_resume=") for cookie in response.headers.get_list("set-cookie"))
             assert not any(key.lower().startswith("stolen") for key in response.headers)
@@ -68,7 +68,7 @@ async def test_downloads_of_hostile_stored_names_keep_their_headers_whole(
     await session.flush()
     zipped = await client.get(f"/api/files/{box['id']}/content", headers=alice.headers)
     assert zipped.status_code == 200, zipped.text
-    assert zipped.headers.get_list("content-disposition") == [content.content_disposition(HOSTILE[0] + ".zip")]
+    assert zipped.headers.get_list("content-disposition") == [names.content_disposition(HOSTILE[0] + ".zip")]
     assert "set-cookie" not in zipped.headers
 
 

@@ -44,5 +44,9 @@ def content_disposition(name: str) -> str:
     a quote, bytes that are not UTF-8): the header is always one line of printable ASCII.
     """
     fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\%;' else "_" for ch in name).strip() or "download"
-    exact = quote(name.encode("utf-8", errors="surrogateescape"), safe="")
+    try:
+        raw = name.encode("utf-8", errors="surrogateescape")  # a name read from disk that was not UTF-8
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", errors="replace")  # any other lone surrogate
+    exact = quote(raw, safe="")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"

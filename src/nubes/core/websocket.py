@@ -79,7 +79,7 @@ class Tickets:
     def redeem(self, ticket: str, *, scope: str) -> SocketCredential:
         """The user and session of a valid ticket for this scope; it cannot be redeemed again."""
         encoded, _, signature = ticket.partition(".")
-        if not encoded or not hmac.compare_digest(signature, self._sign(encoded)):
+        if not encoded or not hmac.compare_digest(signature.encode(), self._sign(encoded).encode()):
             raise WebSocketRefused(CLOSE_UNAUTHORIZED, "invalid ticket")
         try:
             body = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
+from nubes.core import names
 from nubes.core.db import SessionDep
 from nubes.core.errors import UnprocessableEntity
 from nubes.core.pagination import Limit, Offset
@@ -284,7 +285,7 @@ async def send_node(request: Request, session: AsyncSession, storage: Storage, p
         return StreamingResponse(
             content.zip_stream(entries, storage),
             media_type="application/zip",
-            headers={"Content-Disposition": content.content_disposition((folder.name or "files") + ".zip")},
+            headers={"Content-Disposition": names.content_disposition((folder.name or "files") + ".zip")},
         )
     await session.commit()
     return _send_blob(
@@ -308,7 +309,7 @@ def _send_blob(
         "Last-Modified": modified,
         "Accept-Ranges": "bytes",
         "Cache-Control": "private, no-cache",
-        "Content-Disposition": content.content_disposition(name),
+        "Content-Disposition": names.content_disposition(name),
     }
     if content.not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)

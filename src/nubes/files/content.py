@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import quote
 
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -106,16 +105,6 @@ def range_applies(if_range: str | None, etag: str, last_modified: str) -> bool:
 def http_date(moment: datetime) -> str:
     """An IMF-fixdate for Last-Modified."""
     return format_datetime(moment.replace(microsecond=0), usegmt=True)
-
-
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback `filename` and the exact name in `filename*` (RFC 6266, RFC 8187).
-
-    Safe for any string, whatever reached the database: both parts are printable ASCII without quotes,
-    so no name can end the header, add one, or fail to encode (a lone surrogate becomes `?`).
-    """
-    fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\%;' else "_" for ch in name).strip() or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='', errors='replace')}"
 
 
 PATHSEND = "http.response.pathsend"

@@ -27,7 +27,8 @@ class FileNode(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("file_nodes.id", ondelete="CASCADE"))
+    # No ON DELETE CASCADE: SQLite stops such a chain at 1,000 levels; tree deletes go level by level instead.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("file_nodes.id"))
     kind: Mapped[str] = mapped_column(String(10))  # root | folder | file
     name: Mapped[str] = mapped_column(String(255))  # NFC
     name_key: Mapped[str] = mapped_column(String(1024))  # NFC + casefold: what a clash is judged on

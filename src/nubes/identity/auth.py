@@ -89,7 +89,7 @@ def check_csrf(request: Request, settings: Settings) -> None:
         raise Forbidden("This request comes from another site; it was refused (CSRF protection).")
     cookie = request.cookies.get(CSRF_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
-    if not cookie or not hmac.compare_digest(cookie, header):
+    if not cookie or not hmac.compare_digest(cookie.encode(), header.encode()):
         raise Forbidden(f"Missing or wrong {CSRF_HEADER} header; reload the page and try again (CSRF protection).")
 
 

@@ -431,7 +431,7 @@ def _matching_step(settings: Settings, stored: TotpSecret, code: str) -> int | N
     now = time.time()
     for drift in (0, -1, 1):
         at = now + drift * totp.interval
-        if secrets.compare_digest(totp.at(at), code):
+        if secrets.compare_digest(totp.at(at).encode(), code.encode()):
             return int(at // totp.interval)
     return None
 
