@@ -30,8 +30,8 @@ from nubes.files.models import FileNode, FileVersion
 from nubes.files.sharing_models import FileShare, PublicLink
 from nubes.files.transfer_models import FileUpload
 from nubes.identity.models import Group, GroupMember, Passkey, PersonalAccessToken, Role, Session
-from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
+from tests.snapshots import database_snapshot
 
 # Operations anyone may call (operationId). Keep this list short and deliberate.
 PUBLIC = {
@@ -135,18 +135,6 @@ async def test_every_private_operation_requires_credentials(client: httpx.AsyncC
         assert response.status_code == 401, f"{method} {path} answered {response.status_code} without credentials"
         checked += 1
     assert checked >= 10
-
-
-async def _snapshot(session: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table except the audit trail (denied attempts may one day be audited)."""
-    session.expire_all()
-    tables: dict[str, list[tuple[Any, ...]]] = {}
-    for table in Base.metadata.sorted_tables:
-        if table.name == "audit_events":
-            continue
-        rows = (await session.execute(select(table))).all()
-        tables[table.name] = sorted((tuple(row) for row in rows), key=repr)
-    return tables
 
 
 ObjectFactory = Callable[[], Awaitable[str]]
@@ -280,10 +268,10 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         body = BODIES.get(operation["operationId"])
         if "requestBody" in operation and operation["requestBody"].get("required") and body is None:
             pytest.fail(f"{method} {path}: add a body for {operation['operationId']} to BODIES")
-        before = await _snapshot(session)
+        before = await database_snapshot(session)
         response = await client.request(method, url, json=body, headers=owner_b.headers)
         assert response.status_code in {403, 404}, f"{method} {path} gave tenant B {response.status_code}: {response.text}"
-        assert await _snapshot(session) == before, f"{method} {path} changed tenant A's data for tenant B"
+        assert await database_snapshot(session) == before, f"{method} {path} changed tenant A's data for tenant B"
         checked.append(operation["operationId"])
     assert {
         "admin-users-get",

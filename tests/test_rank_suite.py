@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.config import Settings
 from nubes.identity import permissions
 from nubes.identity.models import Group, GroupMember, GroupRole, Role, RolePermission, Tenant
-from nubes.models import Base
 from tests.factories import SignedIn, login, make_tenant, make_user
+from tests.snapshots import database_snapshot
 
 # The path parameters that name an object with a rank.
 RANKED = ("user_id", "group_id", "role_id")
@@ -70,18 +70,6 @@ def _ranked_operations(app: FastAPI) -> list[tuple[str, str, str, list[str]]]:
             if method in _WRITES:
                 found.append((method.upper(), path, operation["operationId"], names))
     return found
-
-
-async def _snapshot(session: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table except the audit trail."""
-    session.expire_all()
-    tables: dict[str, list[tuple[Any, ...]]] = {}
-    for table in Base.metadata.sorted_tables:
-        if table.name == "audit_events":
-            continue
-        rows = (await session.execute(select(table))).all()
-        tables[table.name] = sorted((tuple(row) for row in rows), key=repr)
-    return tables
 
 
 @dataclass(frozen=True)
@@ -144,10 +132,10 @@ async def _refused(
     url = path
     for name, value in ids.items():
         url = re.sub(r"\{" + name + r"(?::\w+)?\}", value, url)
-    before = await _snapshot(session)
+    before = await database_snapshot(session)
     response = await client.request(method, url, json=BODIES.get(operation_id), headers=actor.headers)
     assert response.status_code == 403, f"{method} {path} with {ids} gave {response.status_code}: {response.text}"
-    assert await _snapshot(session) == before, f"{method} {path} changed data for an actor below its target"
+    assert await database_snapshot(session) == before, f"{method} {path} changed data for an actor below its target"
 
 
 async def test_nobody_acts_on_a_user_group_or_role_above_them(

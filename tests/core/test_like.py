@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.core.db import like_contains
+from nubes.core.db import like_contains, like_prefix
 from nubes.identity.models import Group, User
 from tests.factories import login, make_tenant, make_user
 
@@ -31,6 +31,11 @@ async def test_like_contains_matches_wildcards_and_backslashes_literally(session
     assert await found("%") == {"100% real"}
     assert await found("A_B", ignore_case=True) == {"a_b"}
     assert await found("") == set(names)
+
+    starts = await session.scalars(select(Group.name).where(Group.tenant_id == tenant.id, like_prefix(Group.name, "a_")))
+    assert set(starts) == {"a_b"}
+    starts = await session.scalars(select(Group.name).where(Group.tenant_id == tenant.id, like_prefix(Group.name, "100%")))
+    assert set(starts) == {"100% real"}
 
 
 async def test_admin_user_search_and_directory_take_wildcards_literally(

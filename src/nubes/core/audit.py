@@ -11,7 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from nubes.core.db import Base, utcnow
+from nubes.core.db import Base, like_prefix, utcnow
 from nubes.core.principal import Principal
 
 
@@ -95,7 +95,7 @@ async def search(*, session: AsyncSession, wanted: AuditFilter, limit: int, offs
     if wanted.tenant_id is not None:
         query = query.where(AuditEvent.tenant_id == wanted.tenant_id)
     if wanted.action:
-        query = query.where(AuditEvent.action.startswith(wanted.action, autoescape=True))
+        query = query.where(like_prefix(AuditEvent.action, wanted.action))
     if wanted.actor:
         query = query.where(AuditEvent.actor_name == wanted.actor.lower())
     if wanted.outcome:

@@ -60,13 +60,22 @@ def utcnow() -> datetime:
 LIKE_ESCAPE = "\\"
 
 
+def _like_literal(fragment: str) -> str:
+    """`fragment` with LIKE's wildcards and the escape character made literal."""
+    return fragment.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
 def like_contains(
     column: SQLCoreOperations[str] | SQLCoreOperations[str | None], fragment: str, *, ignore_case: bool = False
 ) -> ColumnElement[bool]:
     """`column` contains `fragment` literally: its `%`, `_` and `\\` are escaped, never wildcards (every LIKE goes here)."""
-    escaped = fragment.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
-    pattern = f"%{escaped}%"
+    pattern = f"%{_like_literal(fragment)}%"
     return column.ilike(pattern, escape=LIKE_ESCAPE) if ignore_case else column.like(pattern, escape=LIKE_ESCAPE)
+
+
+def like_prefix(column: SQLCoreOperations[str] | SQLCoreOperations[str | None], fragment: str) -> ColumnElement[bool]:
+    """`column` starts with `fragment` literally (case-sensitive), wildcards escaped as in `like_contains`."""
+    return column.like(f"{_like_literal(fragment)}%", escape=LIKE_ESCAPE)
 
 
 class Base(DeclarativeBase):
