@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nubes.core.jobs import Worker, after_commit, backoff, wait_for_after_commit
+from nubes.core.jobs import Worker, after_commit, after_rollback, backoff, wait_for_after_commit
 
 
 async def test_runs_once_when_the_transaction_commits(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -105,6 +107,35 @@ async def test_coroutines_run_as_tasks_and_errors_do_not_undo_the_commit(
     assert ran == ["plain", "coroutine"]
 
 
+async def test_after_rollback_runs_for_what_did_not_commit(sessions: async_sessionmaker[AsyncSession]) -> None:
+    ran: list[str] = []
+    async with sessions() as session:
+        await session.execute(text("SELECT 1"))
+        after_rollback(session, lambda: ran.append("committed"))
+        await session.commit()
+        assert ran == []
+
+        await session.execute(text("SELECT 1"))
+        after_rollback(session, lambda: ran.append("outer"))
+        async with session.begin_nested():
+            after_rollback(session, lambda: ran.append("released savepoint"))
+
+        async def fail_in_a_savepoint() -> None:
+            async with session.begin_nested():
+                after_rollback(session, lambda: ran.append("rolled back savepoint"))
+                raise RuntimeError
+
+        with pytest.raises(RuntimeError):
+            await fail_in_a_savepoint()
+        assert ran == ["rolled back savepoint"]
+        await session.rollback()
+        assert ran == ["rolled back savepoint", "outer", "released savepoint"]
+
+        await session.execute(text("SELECT 1"))
+        after_rollback(session, lambda: ran.append("closed"))
+    assert ran[-1] == "closed"
+
+
 def test_backoff_doubles_up_to_a_cap() -> None:
     assert [backoff(n).total_seconds() for n in range(3)] == [30, 60, 120]
     assert backoff(20).total_seconds() == 3600
@@ -185,3 +216,13 @@ async def test_stop_cancels_a_round_that_outlasts_the_grace() -> None:
     async with asyncio.timeout(2):
         await worker.stop()
     assert worker.done == []
+
+
+async def test_a_request_that_queues_mail_wakes_the_sender_once_committed(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wakes: list[str] = []
+    monkeypatch.setattr(app.state.mail, "wake", lambda: wakes.append("woken"))
+    response = await client.post("/api/auth/password-reset/request", json={"email": "nobody@example.org"})
+    assert response.status_code == 202, response.text
+    assert wakes == ["woken"]

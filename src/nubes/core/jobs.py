@@ -1,8 +1,9 @@
 """Work that runs outside a request: callbacks once a transaction commits, and durable background workers.
 
 `after_commit(session, fn)` is the one way to act on what a transaction wrote (wake a worker, delete a
-blob): `fn` runs once the session's outermost transaction commits, and never when it (or the savepoint
-`fn` was registered in) rolls back.
+blob it replaced): `fn` runs once the session's outermost transaction commits, and never when it (or the
+savepoint `fn` was registered in) rolls back. `after_rollback` is its counterpart (delete a blob written
+for a transaction that did not commit).
 
 `Worker` is the loop every durable queue uses: its work lives in database rows (so it survives a
 restart and is shared by replicas), a round claims due rows with a lease and settles them, `wake()`
@@ -17,6 +18,7 @@ import contextlib
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -27,10 +29,17 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 log = structlog.get_logger("nubes.jobs")
 
-_PENDING = "nubes.after_commit"
+_PENDING = "nubes.after_transaction"
 _running: set[asyncio.Task[Any]] = set()
 
 Callback = Callable[[], object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    transaction: SessionTransaction | None  # the innermost transaction when registered (None: not begun yet)
+    fn: Callback
+    on_commit: bool
 
 
 def after_commit(session: AsyncSession | Session, fn: Callback) -> None:
@@ -38,18 +47,38 @@ def after_commit(session: AsyncSession | Session, fn: Callback) -> None:
 
     Works on request sessions and writer sessions alike. `fn` may be a plain function or a coroutine
     function (then it runs as a task: `wait_for_after_commit()` awaits those). It runs after the data
-    is durable, so its failure cannot undo the commit: an error is logged, not raised.
+    is durable, so its failure cannot undo the commit: an error is logged, not raised. Registered inside
+    a savepoint, it is dropped when that savepoint rolls back.
     """
-    sync_session = session.sync_session if isinstance(session, AsyncSession) else session
-    # The innermost transaction: a callback registered in a savepoint is dropped if that savepoint rolls back.
-    transaction = sync_session.get_nested_transaction() or sync_session.get_transaction()
-    sync_session.info.setdefault(_PENDING, []).append((transaction, fn))
+    _register(session, _Pending(_innermost(session), fn, on_commit=True))
+
+
+def after_rollback(session: AsyncSession | Session, fn: Callback) -> None:
+    """Run `fn` once the session's transaction rolls back (or the savepoint `fn` was registered in); never on commit.
+
+    The counterpart of `after_commit`, for undoing what a transaction did outside the database (a blob
+    it wrote). Errors are logged, not raised.
+    """
+    _register(session, _Pending(_innermost(session), fn, on_commit=False))
 
 
 async def wait_for_after_commit() -> None:
-    """Let the coroutine callbacks started by commits finish (tests and shutdown)."""
+    """Let the coroutine callbacks started by commits and rollbacks finish (tests and shutdown)."""
     while _running:
         await asyncio.gather(*list(_running), return_exceptions=True)
+
+
+def _sync(session: AsyncSession | Session) -> Session:
+    return session.sync_session if isinstance(session, AsyncSession) else session
+
+
+def _innermost(session: AsyncSession | Session) -> SessionTransaction | None:
+    sync_session = _sync(session)
+    return sync_session.get_nested_transaction() or sync_session.get_transaction()
+
+
+def _register(session: AsyncSession | Session, pending: _Pending) -> None:
+    _sync(session).info.setdefault(_PENDING, []).append(pending)
 
 
 def _run(fn: Callback) -> None:
@@ -60,39 +89,46 @@ def _run(fn: Callback) -> None:
             _running.add(task)
             task.add_done_callback(_running.discard)
     except Exception as exc:
-        log.warning("jobs.after_commit_failed", callback=getattr(fn, "__qualname__", repr(fn)), error=type(exc).__name__)
+        log.warning("jobs.callback_failed", callback=getattr(fn, "__qualname__", repr(fn)), error=type(exc).__name__)
 
 
 async def _settle(result: Awaitable[object]) -> None:
     try:
         await result
     except Exception as exc:
-        log.warning("jobs.after_commit_failed", error=type(exc).__name__)
+        log.warning("jobs.callback_failed", error=type(exc).__name__)
+
+
+def _settle_all(pending: list[_Pending], *, committed: bool) -> None:
+    for entry in pending:
+        if entry.on_commit == committed:
+            _run(entry.fn)
 
 
 def _on_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint was released: the outer transaction may still roll back
         return
-    for _transaction, fn in session.info.pop(_PENDING, []):
-        _run(fn)
+    _settle_all(session.info.pop(_PENDING, []), committed=True)
 
 
 def _on_soft_rollback(session: Session, previous: SessionTransaction) -> None:
-    pending: list[tuple[SessionTransaction | None, Callback]] | None = session.info.get(_PENDING)
-    if not pending:
-        return
+    pending: list[_Pending] = session.info.get(_PENDING, [])
     boundary: SessionTransaction | None = previous  # what was really rolled back: a savepoint or everything
     while boundary is not None and not boundary.nested and boundary.parent is not None:
         boundary = boundary.parent
-    if boundary is None or boundary.parent is None:
-        session.info.pop(_PENDING, None)
+    if not pending or boundary is None:
         return
-    session.info[_PENDING] = [(tx, fn) for tx, fn in pending if not _within(tx, boundary)]
+    undone: list[_Pending] = []
+    kept: list[_Pending] = []
+    for entry in pending:
+        (undone if boundary.parent is None or _within(entry.transaction, boundary) else kept).append(entry)
+    session.info[_PENDING] = kept
+    _settle_all(undone, committed=False)
 
 
 def _on_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # committed callbacks already ran; what is left was never committed
-        session.info.pop(_PENDING, None)
+    if transaction.parent is None:  # after a commit nothing is left; otherwise it ended without one
+        _settle_all(session.info.pop(_PENDING, []), committed=False)
 
 
 def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
