@@ -1,8 +1,10 @@
-"""Secrets at rest: values sealed with a key derived from the server secret (AES-256-GCM)."""
+"""Secrets at rest (AES-256-GCM seals) and signatures (HMAC-SHA256), both keyed from the server secret."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -35,3 +37,27 @@ def unseal(secret_key: str, purpose: str, value: str) -> str:
         return AESGCM(_key(secret_key, purpose)).decrypt(raw[:12], raw[12:], purpose.encode()).decode()
     except (InvalidTag, ValueError) as exc:
         raise SealError("cannot be opened with this server secret") from exc
+
+
+def sign(key: bytes, *parts: str | bytes) -> str:
+    """The HMAC-SHA256 of the parts joined by newlines, base64url without padding.
+
+    The join is unambiguous only when no part but the last holds a newline: put free text last.
+    """
+    message = b"\n".join(part.encode() if isinstance(part, str) else part for part in parts)
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+def verify(key: bytes, signature: str | bytes, *parts: str | bytes) -> bool:
+    """Whether `signature` is `sign(key, *parts)`, compared in constant time."""
+    return equal(sign(key, *parts), signature)
+
+
+def equal(expected: str | bytes, given: str | bytes) -> bool:
+    """Constant-time equality of two secrets, compared as bytes.
+
+    As bytes because `hmac.compare_digest` refuses a str with non-ASCII characters, which any client can send.
+    """
+    left = expected.encode() if isinstance(expected, str) else expected
+    right = given.encode() if isinstance(given, str) else given
+    return hmac.compare_digest(left, right)

@@ -1,15 +1,14 @@
 """Outgoing mail through a durable outbox.
 
 A message is written to `mail_outbox` in the same transaction as what it announces (a reset token, a
-verification link), so it is sent exactly when that commits and is never lost: the sender delivers due
-messages after each request that queued some, and retries failures with backoff, also after a restart.
+verification link), so it is sent exactly when that commits and is never lost: the sender (a `jobs.Worker`)
+delivers due messages once a request that queued some commits, and retries failures with backoff, also
+after a restart.
 Once sent, a message's body (which holds one-time links) is erased.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nubes.config import Settings
 from nubes.core.db import Base, utcnow
+from nubes.core.jobs import Worker, backoff, claim
 
 log = structlog.get_logger("nubes.mail")
 
@@ -85,37 +85,21 @@ class SmtpTarget:
         )
 
 
-class MailSender:
+class MailSender(Worker):
     """Delivers due outbox messages: after each request that queued mail, and every minute for retries."""
 
+    name = "nubes-mail-sender"
+    log_prefix = "mail"
+    interval = 60.0
+
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__()
         self._settings = settings
         self._sessions = sessions
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        """Ask for a delivery round now (called once the request that queued mail has committed)."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="nubes-mail-sender")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=60)
-            self._wake.clear()
-            try:
-                await self.send_due()
-            except Exception as exc:  # the database may be away for a moment; the next round retries
-                log.warning("mail.round_failed", error=type(exc).__name__)
+    async def run_due(self) -> int:
+        """One round of the worker loop: send what is due."""
+        return await self.send_due()
 
     async def send_due(self) -> int:
         """Send every message that is due; return how many went out."""
@@ -138,14 +122,12 @@ class MailSender:
 
     async def _claim(self, mail: OutboxMail) -> bool:
         """Lease the message so no other sender (another replica) sends it at the same time."""
-        async with self._sessions() as session:
-            result = await session.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id == mail.id, OutboxMail.next_attempt_at == mail.next_attempt_at, OutboxMail.sent_at.is_(None))
-                .values(next_attempt_at=utcnow() + LEASE)
-            )
-            await session.commit()
-            return bool(getattr(result, "rowcount", 0))
+        return await claim(
+            self._sessions,
+            update(OutboxMail)
+            .where(OutboxMail.id == mail.id, OutboxMail.next_attempt_at == mail.next_attempt_at, OutboxMail.sent_at.is_(None))
+            .values(next_attempt_at=utcnow() + LEASE),
+        )
 
     async def _deliver(self, mail: OutboxMail) -> int:
         error: str | None = None
@@ -159,8 +141,11 @@ class MailSender:
             if error is None:
                 values = {"sent_at": utcnow(), "body": "", "attempts": mail.attempts + 1, "last_error": None}
             else:
-                backoff = timedelta(seconds=min(3600, 30 * 2**mail.attempts))
-                values = {"attempts": mail.attempts + 1, "last_error": error, "next_attempt_at": utcnow() + backoff}
+                values = {
+                    "attempts": mail.attempts + 1,
+                    "last_error": error,
+                    "next_attempt_at": utcnow() + backoff(mail.attempts),
+                }
             await session.execute(update(OutboxMail).where(OutboxMail.id == mail.id).values(**values))
             await session.commit()
         return int(error is None)

@@ -14,7 +14,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import hmac
 import secrets
 import time
 import uuid
@@ -24,6 +23,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from nubes.core.crypto import equal, sign, verify
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -74,12 +75,12 @@ class Tickets:
         expires = int(time.time()) + self.ttl
         body = f"{user_id}|{session_id}|{scope}|{expires}|{secrets.token_urlsafe(12)}"
         encoded = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
-        return f"{encoded}.{self._sign(encoded)}"
+        return f"{encoded}.{sign(self._key, encoded)}"
 
     def redeem(self, ticket: str, *, scope: str) -> SocketCredential:
         """The user and session of a valid ticket for this scope; it cannot be redeemed again."""
         encoded, _, signature = ticket.partition(".")
-        if not encoded or not hmac.compare_digest(signature.encode(), self._sign(encoded).encode()):
+        if not encoded or not verify(self._key, signature, encoded):
             raise WebSocketRefused(CLOSE_UNAUTHORIZED, "invalid ticket")
         try:
             body = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
@@ -90,16 +91,13 @@ class Tickets:
         now = time.time()
         if expires_at < now:
             raise WebSocketRefused(CLOSE_UNAUTHORIZED, "ticket expired; ask for a new one")
-        if not hmac.compare_digest(ticket_scope, scope):
+        if not equal(ticket_scope, scope):
             raise WebSocketRefused(CLOSE_FORBIDDEN, "this ticket is for something else")
         self._spent = {key: until for key, until in self._spent.items() if until >= now}
         if signature in self._spent:
             raise WebSocketRefused(CLOSE_UNAUTHORIZED, "ticket already used")
         self._spent[signature] = expires_at
         return SocketCredential(kind="session", user_id=user_id, session_id=session_id)
-
-    def _sign(self, encoded: str) -> str:
-        return hmac.new(self._key, encoded.encode(), hashlib.sha256).hexdigest()
 
 
 def socket_credential(

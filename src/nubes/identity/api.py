@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import BackgroundTasks, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core import audit
 from nubes.core.db import SessionDep
@@ -26,6 +27,7 @@ from nubes.core.errors import (
     UnprocessableEntity,
     UnsupportedMediaType,
 )
+from nubes.core.jobs import after_commit
 from nubes.core.mail import MailSender
 from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
@@ -112,11 +114,9 @@ async def _mail(request: Request) -> MailSender:
 MailDep = Annotated[MailSender, Depends(_mail)]
 
 
-def send_mail_after_commit(tasks: BackgroundTasks, mail: MailSender) -> None:
-    """Deliver what the request queued in the outbox as soon as it has committed."""
-    # Background tasks run after the response, which is sent only once the request's transaction has
-    # committed (SessionDep): the queued message is in the outbox by then.
-    tasks.add_task(mail.wake)
+def send_mail_after_commit(session: AsyncSession, mail: MailSender) -> None:
+    """Deliver what the request queued in the outbox as soon as its transaction has committed."""
+    after_commit(session, mail.wake)
 
 
 _LOGIN_BODY = {
@@ -452,13 +452,12 @@ async def update_user(
     principal: AdminUsers,
     origin: OriginDep,
     mail: MailDep,
-    tasks: BackgroundTasks,
 ) -> UserAdminRead:
     """Change a user you outrank: name, roles, status, or email (pending until the new address confirms it)."""
     user = await security.update_user(
         session=session, settings=settings, principal=principal, user_id=user_id, user_in=user_in, origin=origin
     )
-    send_mail_after_commit(tasks, mail)
+    send_mail_after_commit(session, mail)
     return (await _admin_reads(session, [user]))[0]
 
 

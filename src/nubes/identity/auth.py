@@ -12,7 +12,6 @@ whose user re-authenticated within `sudo_ttl`, see POST /api/auth/sudo).
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from starlette.routing import BaseRoute
 
 from nubes.config import Settings
 from nubes.core.audit import Origin
+from nubes.core.crypto import equal
 from nubes.core.db import SessionDep, utcnow
 from nubes.core.errors import Forbidden, Unauthorized
 from nubes.core.principal import Principal
@@ -89,7 +89,7 @@ def check_csrf(request: Request, settings: Settings) -> None:
         raise Forbidden("This request comes from another site; it was refused (CSRF protection).")
     cookie = request.cookies.get(CSRF_COOKIE, "")
     header = request.headers.get(CSRF_HEADER, "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), header.encode()):
+    if not cookie or not equal(cookie, header):
         raise Forbidden(f"Missing or wrong {CSRF_HEADER} header; reload the page and try again (CSRF protection).")
 
 

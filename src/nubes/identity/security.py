@@ -38,7 +38,7 @@ from webauthn.helpers.structs import (
 from nubes.config import Settings
 from nubes.core import audit, mail
 from nubes.core.audit import Origin
-from nubes.core.crypto import SealError, seal, unseal
+from nubes.core.crypto import SealError, equal, seal, unseal
 from nubes.core.db import utcnow
 from nubes.core.errors import Conflict, Forbidden, NotFound, Unauthorized, UnprocessableEntity
 from nubes.core.principal import Principal
@@ -431,7 +431,7 @@ def _matching_step(settings: Settings, stored: TotpSecret, code: str) -> int | N
     now = time.time()
     for drift in (0, -1, 1):
         at = now + drift * totp.interval
-        if secrets.compare_digest(totp.at(at).encode(), code.encode()):
+        if equal(totp.at(at), code):
             return int(at // totp.interval)
     return None
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import BackgroundTasks, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from nubes.core.db import SessionDep
 from nubes.core.errors import Forbidden
@@ -112,7 +112,6 @@ async def register(
     origin: OriginDep,
     limiter: LimiterDep,
     mail: MailDep,
-    tasks: BackgroundTasks,
 ) -> UserRead:
     """A new account in the tenant the admin chose; a link to confirm the address goes out by mail."""
     _browser_only_from_here(request, settings, "Sign-up")
@@ -126,7 +125,7 @@ async def register(
         display_name=body.display_name,
         origin=origin,
     )
-    send_mail_after_commit(tasks, mail)
+    send_mail_after_commit(session, mail)
     return UserRead.model_validate(user)
 
 
@@ -158,12 +157,11 @@ async def request_verification(
     origin: OriginDep,
     limiter: LimiterDep,
     mail: MailDep,
-    tasks: BackgroundTasks,
 ) -> None:
     """Answers 202 whether or not an account uses the address (nobody learns which addresses exist)."""
     await _count_mail_request(limiter, settings, origin, body.email)
     await security.request_email_verification(session=session, settings=settings, email=body.email, origin=origin)
-    send_mail_after_commit(tasks, mail)
+    send_mail_after_commit(session, mail)
 
 
 @router.post(
@@ -180,12 +178,11 @@ async def request_reset(
     origin: OriginDep,
     limiter: LimiterDep,
     mail: MailDep,
-    tasks: BackgroundTasks,
 ) -> None:
     """Answers 202 whether or not an account uses the address (nobody learns which addresses exist)."""
     await _count_mail_request(limiter, settings, origin, body.email)
     await security.request_password_reset(session=session, settings=settings, email=body.email, origin=origin)
-    send_mail_after_commit(tasks, mail)
+    send_mail_after_commit(session, mail)
 
 
 @router.post(
@@ -320,11 +317,9 @@ async def sudo_passkey_options(session: SessionDep, principal: SessionPrincipal,
     tags=["users"],
     summary="Mail me a link to confirm my address",
 )
-async def send_my_verification(
-    session: SessionDep, settings: SettingsDep, principal: SessionPrincipal, mail: MailDep, tasks: BackgroundTasks
-) -> None:
+async def send_my_verification(session: SessionDep, settings: SettingsDep, principal: SessionPrincipal, mail: MailDep) -> None:
     await security.send_my_verification(session=session, settings=settings, principal=principal)
-    send_mail_after_commit(tasks, mail)
+    send_mail_after_commit(session, mail)
 
 
 @router.get("/users/me/totp", operation_id="users-me-totp", response_model=TotpStatus, tags=["users"], summary="My second factor")
