@@ -32,7 +32,7 @@ from nubes.core.audit import Origin
 from nubes.core.db import SessionDep, utcnow
 from nubes.core.errors import Forbidden, Unauthorized
 from nubes.core.principal import Principal
-from nubes.identity import security, service
+from nubes.identity import permissions, security, service
 from nubes.identity.tokens import PAT_PREFIX, KeyRing
 
 ACCESS_COOKIE = "nubes_access"
@@ -165,8 +165,12 @@ class ReauthenticationRequired(Forbidden):
 def require(*codes: str) -> Allowed:
     """A dependency that lets through principals holding every one of `codes` (403 otherwise).
 
-    A personal access token holds only the user's permissions that are also among its scopes.
+    A personal access token holds only the user's permissions that are also among its scopes. A code that is not in
+    the catalog (`identity/permissions.py`) raises here, when the route is defined, instead of answering 403 forever.
     """
+    unknown = sorted(set(codes) - permissions.CODES)
+    if unknown:
+        raise ValueError(f"require(): unknown permission code {', '.join(map(repr, unknown))}; see nubes.identity.permissions")
 
     async def allowed(principal: CurrentPrincipal) -> Principal:
         missing = [code for code in codes if not principal.can(code)]

@@ -60,14 +60,14 @@ async def create_tenant(*, session: AsyncSession, slug: str, name: str) -> Tenan
     session.add(tenant)
     await session.flush()
     created: dict[str, Role] = {}
-    for role_name, (description, parent, codes) in permissions.BUILTIN_ROLES.items():
+    for role_name, (description, parent, _codes) in permissions.BUILTIN_ROLES.items():
+        # No grant rows: a built-in role's permissions are read from BUILTIN_ROLES (see role_graph).
         role = Role(
             tenant_id=tenant.id,
             name=role_name,
             description=description,
             parent_id=created[parent].id if parent else None,
             builtin=True,
-            grants=[RolePermission(permission=code) for code in sorted(codes)],
         )
         session.add(role)
         await session.flush()
@@ -110,7 +110,11 @@ class RoleGraph:
 
 
 async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None) -> RoleGraph:
-    """Load the tenant's role graph (and the roles `user_id` holds) in a single query."""
+    """Load the tenant's role graph (and the roles `user_id` holds) in a single query.
+
+    A built-in role's own permissions come from the code (`permissions.BUILTIN_ROLES`), not from its rows, so a
+    permission added there reaches every existing tenant without a data migration.
+    """
     direct = select(UserRole.role_id).where(UserRole.user_id == user_id)
     via_groups = (
         select(GroupRole.role_id)
@@ -119,7 +123,7 @@ async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.
     )
     holds = Role.id.in_(direct.union(via_groups)) if user_id is not None else literal(None)
     rows = await session.execute(
-        select(Role.id, Role.name, Role.parent_id, RolePermission.permission, holds)
+        select(Role.id, Role.name, Role.parent_id, Role.builtin, RolePermission.permission, holds)
         .outerjoin(RolePermission, RolePermission.role_id == Role.id)
         .where(Role.tenant_id == tenant_id)
     )
@@ -127,11 +131,14 @@ async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.
     grants: dict[uuid.UUID, set[str]] = {}
     names: dict[uuid.UUID, str] = {}
     held: set[uuid.UUID] = set()
-    for role_id, name, parent_id, permission, holder in rows:
+    for role_id, name, parent_id, builtin, permission, holder in rows:
         parents[role_id], names[role_id] = parent_id, name
-        grants.setdefault(role_id, set())
-        if permission is not None:
-            grants[role_id].add(permission)
+        if builtin and name in permissions.BUILTIN_ROLES:
+            grants[role_id] = set(permissions.BUILTIN_ROLES[name][2])
+        else:
+            grants.setdefault(role_id, set())
+            if permission is not None:
+                grants[role_id].add(permission)
         if holder:
             held.add(role_id)
     return RoleGraph(parents=parents, grants=grants, names=names, held=frozenset(held))
