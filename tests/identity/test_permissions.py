@@ -9,8 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.identity import permissions, service
-from nubes.identity.auth import require
+from nubes.identity import permissions
+from nubes.identity.deps import require
+from nubes.identity.roles import service
 from tests.factories import make_tenant, make_user
 
 
