@@ -10,8 +10,6 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 # The schema states these patterns exactly, so clients (and schemathesis) know what is accepted.
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$"
-
-
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 
 

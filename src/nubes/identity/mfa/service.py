@@ -47,20 +47,10 @@ from nubes.identity.users import passwords
 from nubes.identity.users.models import User
 
 MFA_TTL = timedelta(minutes=5)
-
-
 MFA_ATTEMPTS = 5
-
-
 WEBAUTHN_TTL = timedelta(minutes=5)
-
-
 RECOVERY_CODES = 10
-
-
 TOTP_ISSUER = "Nubes"
-
-
 _TOTP_PURPOSE = "totp-secret"
 
 

@@ -221,8 +221,6 @@ async def find_account(*, session: AsyncSession, login: str) -> User | None:
 
 
 MAIL_TOKEN_TTL = {"verify_email": timedelta(hours=48), "reset_password": timedelta(hours=1)}
-
-
 REGISTRATION_SETTING = "identity.registration"
 
 
