@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.config import Settings
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
-from nubes.identity import service as identity
-from nubes.identity.models import Tenant, User
-from nubes.identity.schemas import UserCreate
+from nubes.identity.tenants import service as tenants_service
+from nubes.identity.tenants.models import Tenant
+from nubes.identity.users import service as users_service
+from nubes.identity.users.models import User
+from nubes.identity.users.schemas import UserCreate
 
 PASSWORD = "Tangerine-Kettle-Orbit-81"
 ORIGIN = Origin(ip="203.0.113.9", user_agent="pytest")
@@ -22,7 +24,7 @@ ORIGIN = Origin(ip="203.0.113.9", user_agent="pytest")
 async def make_tenant(session: AsyncSession, slug: str | None = None) -> Tenant:
     """A tenant with its built-in roles."""
     slug = slug or f"t-{secrets.token_hex(3)}"
-    return await identity.create_tenant(session=session, slug=slug, name=slug.title())
+    return await tenants_service.create_tenant(session=session, slug=slug, name=slug.title())
 
 
 async def make_user(
@@ -38,7 +40,7 @@ async def make_user(
     email_verified: bool = False,
 ) -> User:
     """A user of `tenant` with `roles` (created as the system would, through the service); `email_verified`: confirmed."""
-    user = await identity.create_user(
+    user = await users_service.create_user(
         session=session,
         settings=settings,
         principal=None,

@@ -29,7 +29,10 @@ from nubes.files import transfer
 from nubes.files.models import FileNode, FileVersion
 from nubes.files.sharing_models import FileShare, PublicLink
 from nubes.files.transfer_models import FileUpload
-from nubes.identity.models import Group, GroupMember, Passkey, PersonalAccessToken, Role, Session
+from nubes.identity.groups.models import Group, GroupMember
+from nubes.identity.mfa.models import Passkey
+from nubes.identity.roles.models import Role
+from nubes.identity.sessions.models import PersonalAccessToken, Session
 from tests.factories import login, make_tenant, make_user
 from tests.snapshots import database_snapshot
 

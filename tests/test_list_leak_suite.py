@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.files.models import FileNode
-from nubes.identity.models import User
+from nubes.identity.users.models import User
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user
 from tests.test_access_suites import ObjectFactory, objects_of_tenant_a

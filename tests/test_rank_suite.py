@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.identity import permissions
-from nubes.identity.models import Group, GroupMember, GroupRole, Role, RolePermission, Tenant
+from nubes.identity.groups.models import Group, GroupMember, GroupRole
+from nubes.identity.roles.models import Role, RolePermission
+from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_tenant, make_user
 from tests.snapshots import database_snapshot
 

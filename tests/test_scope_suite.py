@@ -29,9 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.db import utcnow
-from nubes.identity.models import Passkey, PersonalAccessToken, Session, Tenant, TotpSecret, User
+from nubes.identity.mfa.models import Passkey, TotpSecret
 from nubes.identity.permissions import CODES
-from nubes.identity.tokens import new_personal_token
+from nubes.identity.sessions.models import PersonalAccessToken, Session
+from nubes.identity.sessions.tokens import new_personal_token
+from nubes.identity.tenants.models import Tenant
+from nubes.identity.users.models import User
 from tests.factories import PASSWORD, SignedIn, login, make_tenant, make_user
 from tests.identity.softauthn import SoftAuthenticator
 from tests.snapshots import database_snapshot

@@ -51,7 +51,7 @@ async def _migrate(settings: Settings) -> tuple[str | None, str | None, str | No
     """Apply migrations, then create the first tenant and super-admin on an empty database."""
     from nubes.core import migrate
     from nubes.core.db import Database, finish_on_exit
-    from nubes.identity import service as identity
+    from nubes.identity.tenants import service as tenants_service
 
     database = Database.from_settings(settings)
     try:
@@ -59,7 +59,7 @@ async def _migrate(settings: Settings) -> tuple[str | None, str | None, str | No
         await migrate.upgrade(database.engine)
         after = await migrate.current_revision(database.engine)
         async with database.sessions() as session, finish_on_exit(session):
-            generated = await identity.bootstrap(session=session, settings=settings)
+            generated = await tenants_service.bootstrap(session=session, settings=settings)
     finally:
         await database.dispose()
     return before, after, generated

@@ -33,10 +33,8 @@ from nubes.files.tasks import ThumbnailWorker
 from nubes.files.transfer import sweeper
 from nubes.files.transfer_api import router as transfer_router
 from nubes.identity.api import router as identity_router
-from nubes.identity.auth import document_access
-from nubes.identity.directory import router as directory_router
-from nubes.identity.security_api import router as security_router
-from nubes.identity.tokens import KeyRing
+from nubes.identity.deps import document_access
+from nubes.identity.sessions.tokens import KeyRing
 from nubes.ops.api import router as ops_router
 
 log = structlog.get_logger("nubes.main")
@@ -108,10 +106,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_error_handlers(app)
     app.include_router(ops_router, prefix="/api")
     app.include_router(identity_router, prefix="/api")
-    app.include_router(security_router, prefix="/api")
     app.include_router(files_router, prefix="/api")
     app.include_router(sharing_router, prefix="/api")
-    app.include_router(directory_router, prefix="/api")
     app.include_router(transfer_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
     app.include_router(container_files_router, prefix="/api")

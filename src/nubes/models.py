@@ -7,25 +7,12 @@ from nubes.core.mail import OutboxMail
 from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
 from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
 from nubes.files.transfer_models import FileUpload, TenantFilesSettings
-from nubes.identity.models import (
-    AccountToken,
-    Group,
-    GroupMember,
-    GroupRole,
-    LoginChallenge,
-    Passkey,
-    PersonalAccessToken,
-    RecoveryCode,
-    RefreshToken,
-    Role,
-    RolePermission,
-    Session,
-    SigningKey,
-    Tenant,
-    TotpSecret,
-    User,
-    UserRole,
-)
+from nubes.identity.groups.models import Group, GroupMember, GroupRole
+from nubes.identity.mfa.models import LoginChallenge, Passkey, RecoveryCode, TotpSecret
+from nubes.identity.roles.models import Role, RolePermission, UserRole
+from nubes.identity.sessions.models import PersonalAccessToken, RefreshToken, Session, SigningKey
+from nubes.identity.tenants.models import Tenant
+from nubes.identity.users.models import AccountToken, User
 from nubes.ops.models import SystemSetting
 
 __all__ = [

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.compute.models import Egg, Node
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
-from nubes.identity.models import Tenant
+from nubes.identity.tenants.models import Tenant
 from tests.compute.eggs import ECHO_EGG, TEST_IMAGE, egg
 from tests.compute.test_rules import RULE_STRINGS
 from tests.factories import SignedIn, login, make_tenant, make_user

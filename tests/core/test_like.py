@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.db import like_contains, like_prefix
-from nubes.identity.models import Group, User
+from nubes.identity.groups.models import Group
+from nubes.identity.users.models import User
 from tests.factories import login, make_tenant, make_user
 
 

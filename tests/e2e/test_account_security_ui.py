@@ -25,7 +25,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from nubes.core.db import utcnow
-from nubes.identity.models import Session, User
+from nubes.identity.sessions.models import Session
+from nubes.identity.users.models import User
 from tests.e2e.conftest import Server
 from tests.e2e.test_shell import VIEWPORT, _collect_problems, sign_in
 

@@ -353,7 +353,7 @@ async def test_tenant_link_policy_is_enforced(
 
 
 async def _tenant_of(session: AsyncSession, who: SignedIn) -> Any:
-    from nubes.identity.models import Tenant  # noqa: PLC0415 - only this helper needs it
+    from nubes.identity.tenants.models import Tenant  # noqa: PLC0415 - only this helper needs it
 
     return await session.get_one(Tenant, who.user.tenant_id)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.config import Settings
 from nubes.files import transfer
 from nubes.files.storage import LocalStorage, Storage
-from nubes.identity.models import Tenant
+from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 
 DATA = b"presigned bytes " * 1000

@@ -16,7 +16,7 @@ from nubes.core.db import utcnow
 from nubes.files import service, transfer
 from nubes.files.models import FileVersion
 from nubes.files.storage import LocalStorage, Storage
-from nubes.identity.models import Tenant
+from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_tenant, make_user
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
-from nubes.identity.models import Group, GroupMember
+from nubes.identity.groups.models import Group, GroupMember
 from tests.factories import SignedIn, login, make_tenant, make_user
 from tests.files.test_tree import folder, upload
 

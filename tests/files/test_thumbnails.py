@@ -17,7 +17,7 @@ from nubes.files import service
 from nubes.files.models import FileThumbnail
 from nubes.files.storage import Storage
 from nubes.files.tasks import THUMBNAIL_SIZE, ThumbnailWorker
-from nubes.identity.models import Tenant
+from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
 

@@ -18,7 +18,7 @@ from nubes.core.audit import AuditEvent
 from nubes.files import service
 from nubes.files.models import FileNode
 from nubes.files.storage import Storage
-from nubes.identity.models import Tenant
+from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
 

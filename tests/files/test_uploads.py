@@ -14,7 +14,7 @@ from nubes.config import Settings
 from nubes.files import service
 from nubes.files.models import FileNode, FileVersion
 from nubes.files.storage import LocalStorage, Storage
-from nubes.identity.models import Tenant
+from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
 

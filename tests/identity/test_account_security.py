@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.config import Settings
 from nubes.core.mail import MailSender, OutboxMail
-from nubes.identity.models import AccountToken, User
+from nubes.identity.users.models import AccountToken, User
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, login, make_tenant, make_user
 from tests.identity.softauthn import UP, SoftAuthenticator

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.identity.models import Tenant, User
+from nubes.identity.tenants.models import Tenant
+from nubes.identity.users.models import User
 from tests.factories import PASSWORD, SignedIn, login, make_tenant, make_user
 
 

@@ -48,11 +48,11 @@ from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
 from nubes.core.websocket import SocketRegistry, Tickets
-from nubes.identity.auth import OriginDep, SettingsDep, require, require_superadmin
+from nubes.identity.deps import OriginDep, SettingsDep, require
+from nubes.identity.deps import SuperAdmin as PlatformAdmin
 
 router = api_router()
 
-PlatformAdmin = Annotated[Principal, Depends(require_superadmin())]
 ContainersRead = Annotated[Principal, Depends(require("containers.read"))]
 ContainersManage = Annotated[Principal, Depends(require("containers.manage"))]
 MAX_EGG_BYTES = 1_048_576

@@ -38,9 +38,9 @@ from nubes.core.websocket import (
     refuse,
     socket_credential,
 )
-from nubes.identity import service as identity_service
-from nubes.identity.auth import ACCESS_COOKIE, principal_of_token
-from nubes.identity.tokens import KeyRing
+from nubes.identity.deps import ACCESS_COOKIE, principal_of_token
+from nubes.identity.sessions import service as identity_service
+from nubes.identity.sessions.tokens import KeyRing
 
 PERMISSION = "containers.console"
 # Input per user per container (all their sockets to it together): lines and bytes a second, with a burst.

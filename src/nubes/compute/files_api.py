@@ -39,7 +39,7 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
-from nubes.identity.auth import OriginDep, require
+from nubes.identity.deps import OriginDep, require
 
 router = api_router()
 

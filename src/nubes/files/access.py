@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from nubes.core.principal import Principal
 from nubes.files.models import FileNode
 from nubes.files.sharing_models import FileShare
-from nubes.identity import directory
+from nubes.identity.users import directory
 
 Permission = Literal["view", "edit", "reshare"]
 NONE, VIEW, EDIT, RESHARE, OWNER = 0, 1, 2, 3, 4

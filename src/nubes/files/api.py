@@ -33,8 +33,8 @@ from nubes.files.schemas import (
 )
 from nubes.files.schemas import FileUpdate as FileUpdateIn
 from nubes.files.storage import CHUNK_SIZE, BlobNotFound, LocalStorage, Storage
-from nubes.identity import service as identity_service
-from nubes.identity.auth import OriginDep, SettingsDep, require
+from nubes.identity.deps import OriginDep, SettingsDep, require
+from nubes.identity.users import service as identity_service
 
 router = api_router()
 

@@ -44,8 +44,9 @@ from nubes.files import service as files_service
 from nubes.files.models import FileNode
 from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
 from nubes.files.sharing_schemas import LinkCreate, LinkPolicyUpdate, LinkUpdate, ShareCreate, ShareUpdate, ShareWithUser
-from nubes.identity import directory, passwords
-from nubes.identity import service as identity_service
+from nubes.identity.groups import service as groups_service
+from nubes.identity.users import directory, passwords
+from nubes.identity.users import service as identity_service
 
 SEAL_PURPOSE = "files.public-link"
 UNLOCK_TTL = 3600
@@ -114,7 +115,7 @@ async def create_share(
             raise UnprocessableEntity("You cannot share with yourself.")
         clash, user_id = FileShare.user_id == user.id, user.id
     else:
-        group = await identity_service.get_group(session=session, principal=principal, group_id=share_in.group_id)
+        group = await groups_service.get_group(session=session, principal=principal, group_id=share_in.group_id)
         clash, group_id = FileShare.group_id == group.id, group.id
     if await session.scalar(select(FileShare.id).where(FileShare.node_id == node.id, clash)) is not None:
         raise Conflict(f"{node.name!r} is already shared with them; change that share's permission instead.")

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.core.db import WRITE_INTENT, SessionDep
 from nubes.core.errors import Conflict
 from nubes.core.principal import Principal
-from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
 from nubes.files import content, sharing
 from nubes.files import service as files_service
@@ -38,8 +37,8 @@ from nubes.files.sharing_schemas import (
     ShareRead,
     ShareUpdate,
 )
-from nubes.identity import directory
-from nubes.identity.auth import OriginDep, SettingsDep, require
+from nubes.identity.deps import LimiterDep, OriginDep, SettingsDep, require
+from nubes.identity.users import directory
 
 router = api_router()
 
@@ -51,14 +50,6 @@ LINK_COOKIE = "nubes_link_access"
 RESUME_COOKIE = "nubes_link_resume"
 RESUME_HEADER = "X-Link-Resume"
 PUBLIC_LIST_LIMIT = 1000
-
-
-async def _limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
-
-
-LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 
 
 # --- shares --------------------------------------------------------------------------------------

@@ -39,8 +39,8 @@ from nubes.files.transfer_schemas import (
     PresignUpload,
     PresignUploadRead,
 )
-from nubes.identity import service as identity_service
-from nubes.identity.auth import SettingsDep, require
+from nubes.identity.deps import SettingsDep, require
+from nubes.identity.tenants import service as identity_service
 
 router = api_router()
 

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
 from nubes.core.db import utcnow
-from nubes.identity.models import Session, User
-from nubes.identity.tokens import AUDIENCE, ISSUER, KeyRing
+from nubes.identity.sessions.models import Session
+from nubes.identity.sessions.tokens import AUDIENCE, ISSUER, KeyRing
+from nubes.identity.users.models import User
 from nubes.main import create_app
 from tests.factories import PASSWORD, login, make_tenant, make_user
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.db import utcnow
-from nubes.identity.models import PersonalAccessToken, Tenant
+from nubes.identity.sessions.models import PersonalAccessToken
+from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_tenant, make_user
 
 

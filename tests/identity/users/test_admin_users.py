@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.identity.models import Tenant
+from nubes.identity.tenants.models import Tenant
 from tests.factories import PASSWORD, SignedIn, login, make_tenant, make_user
 
 

@@ -1,4 +1,6 @@
-"""Who is calling: bearer tokens for API clients, httpOnly cookies (with CSRF checks) for the browser.
+"""The identity dependencies every route uses: who is calling (bearer tokens for API clients, httpOnly cookies with CSRF
+checks for the browser), the access rules (`require(...)`, ...) and the shared aliases (`SettingsDep`, `OriginDep`,
+`CurrentPrincipal`, `SuperAdmin`, `LimiterDep`, ...); each is declared here once.
 
 Identity headers a client might send (`X-Forwarded-User`, `Remote-User`, ...) are never read: the
 only proofs are a valid access token or the session cookie that carries one.
@@ -31,9 +33,15 @@ from nubes.core.audit import Origin
 from nubes.core.crypto import equal
 from nubes.core.db import SessionDep, utcnow
 from nubes.core.errors import Forbidden, Unauthorized
+from nubes.core.jobs import after_commit
+from nubes.core.mail import MailSender
 from nubes.core.principal import Principal
-from nubes.identity import security, service
-from nubes.identity.tokens import PAT_PREFIX, KeyRing
+from nubes.core.ratelimit import RateLimiter
+from nubes.identity import permissions
+from nubes.identity.mfa import service as mfa_service
+from nubes.identity.sessions import service as sessions_service
+from nubes.identity.sessions import sudo
+from nubes.identity.sessions.tokens import PAT_PREFIX, KeyRing
 
 ACCESS_COOKIE = "nubes_access"
 REFRESH_COOKIE = "nubes_refresh"
@@ -111,10 +119,10 @@ async def get_principal(
             raise Unauthorized("Sign in first.", headers={"WWW-Authenticate": "Bearer"})
         check_csrf(request, settings)
     if token.startswith(PAT_PREFIX):
-        identity = await service.identity_from_access_token(session=session, token=token)
+        identity = await sessions_service.identity_from_access_token(session=session, token=token)
     else:
         claims = await keyring.verify(session, token)
-        identity = await service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)
+        identity = await sessions_service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)
     request.state.identity = identity  # what GET /api/users/me shows, without loading it twice
     return identity.principal
 
@@ -165,8 +173,12 @@ class ReauthenticationRequired(Forbidden):
 def require(*codes: str) -> Allowed:
     """A dependency that lets through principals holding every one of `codes` (403 otherwise).
 
-    A personal access token holds only the user's permissions that are also among its scopes.
+    A personal access token holds only the user's permissions that are also among its scopes. A code that is not in
+    the catalog (`identity/permissions.py`) raises here, when the route is defined, instead of answering 403 forever.
     """
+    unknown = sorted(set(codes) - permissions.CODES)
+    if unknown:
+        raise ValueError(f"require(): unknown permission code {', '.join(map(repr, unknown))}; see nubes.identity.permissions")
 
     async def allowed(principal: CurrentPrincipal) -> Principal:
         missing = [code for code in codes if not principal.can(code)]
@@ -225,10 +237,10 @@ def require_sudo() -> Allowed:
 
     async def allowed(request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> Principal:
         _refuse_tokens(principal)
-        identity: service.Identity = request.state.identity
+        identity: sessions_service.Identity = request.state.identity
         proved = identity.reauthenticated_at
         if proved is None or utcnow() - proved > timedelta(seconds=settings.sudo_ttl):
-            methods = await security.reauthentication_methods(session=session, user_id=principal.user_id)
+            methods = await sudo.reauthentication_methods(session=session, user_id=principal.user_id)
             raise ReauthenticationRequired(
                 "Confirm it's you first (your password or a passkey, POST /api/auth/sudo), then try again.",
                 extensions={"methods": methods},
@@ -295,6 +307,47 @@ def clear_session_cookies(response: Response) -> None:
 async def principal_of_token(*, session: AsyncSession, keyring: KeyRing, token: str) -> Principal:
     """The principal behind an access token or personal access token, outside an HTTP request (WebSockets)."""
     if token.startswith(PAT_PREFIX):
-        return (await service.identity_from_access_token(session=session, token=token)).principal
+        return (await sessions_service.identity_from_access_token(session=session, token=token)).principal
     claims = await keyring.verify(session, token)
-    return (await service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)).principal
+    return (await sessions_service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)).principal
+
+
+async def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
+
+
+async def _mail(request: Request) -> MailSender:
+    sender: MailSender = request.app.state.mail
+    return sender
+
+
+MailDep = Annotated[MailSender, Depends(_mail)]
+
+
+def send_mail_after_commit(session: AsyncSession, mail: MailSender) -> None:
+    """Deliver what the request queued in the outbox as soon as its transaction has committed."""
+    after_commit(session, mail.wake)
+
+
+# --- shared aliases ------------------------------------------------------------------------------
+
+SuperAdmin = Annotated[Principal, Depends(require_superadmin())]
+
+
+async def _relying_party(request: Request, settings: SettingsDep) -> mfa_service.RelyingParty:
+    """Passkeys belong to the public URL's host; without one, to the host the browser used."""
+    origin = settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
+    return mfa_service.RelyingParty(id=urlsplit(origin).hostname or "localhost", origin=origin)
+
+
+RelyingPartyDep = Annotated[mfa_service.RelyingParty, Depends(_relying_party)]
+
+
+def browser_only_from_here(request: Request, settings: SettingsDep, what: str) -> None:
+    """Refuse a browser request (`what`) that another site sent: sign-up and sign-in are not cookie-authenticated."""
+    if not same_origin(request, settings):
+        raise Forbidden(f"{what} from another site is refused (CSRF protection).")

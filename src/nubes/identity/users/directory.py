@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Annotated, Literal
 
-from fastapi import Depends, Query
-from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.core.db import SessionDep, like_contains
+from nubes.core.db import like_contains
 from nubes.core.principal import Principal
-from nubes.core.routing import api_router
-from nubes.identity.auth import require
-from nubes.identity.models import Group, GroupMember, User
+from nubes.identity.groups.models import Group, GroupMember
+from nubes.identity.users.models import User
+from nubes.identity.users.schemas import DirectoryEntry
 
 DIRECTORY_LIMIT = 20
-
-
-class DirectoryEntry(BaseModel):
-    """A user or group of your organization you can share with."""
-
-    id: uuid.UUID
-    kind: Literal["user", "group"]
-    name: str
-    detail: str = Field(description="The username of a user, the description of a group.")
-
-
-class DirectoryPage(BaseModel):
-    """People and groups matching a search."""
-
-    items: list[DirectoryEntry]
 
 
 def display_name(user: User) -> str:
@@ -113,21 +95,3 @@ async def active_memberships(
     for user_id, group_id in rows:
         groups[user_id].add(group_id)
     return {user_id: frozenset(ids) for user_id, ids in groups.items()}
-
-
-router = api_router()
-
-
-@router.get(
-    "/directory",
-    operation_id="directory-search",
-    response_model=DirectoryPage,
-    tags=["users"],
-    summary="Find people and groups of your organization (to share with)",
-)
-async def directory(
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(require("files.share"))],
-    q: Annotated[str, Query(max_length=100, description="Part of a username, display name or group name.")] = "",
-) -> DirectoryPage:
-    return DirectoryPage(items=await search(session=session, principal=principal, query=q))

@@ -7,8 +7,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import ConfigError, Settings
-from nubes.identity import passwords, service
-from nubes.identity.models import Role, Tenant, User
+from nubes.identity.roles.models import Role
+from nubes.identity.tenants import service
+from nubes.identity.tenants.models import Tenant
+from nubes.identity.users import passwords
+from nubes.identity.users.models import User
 
 
 async def test_first_start_creates_tenant_roles_and_superadmin(session: AsyncSession, settings: Settings) -> None:

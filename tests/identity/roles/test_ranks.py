@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.mail import OutboxMail
-from nubes.identity.models import Role, RolePermission, Tenant, User
+from nubes.identity.roles.models import Role, RolePermission
+from nubes.identity.tenants.models import Tenant
+from nubes.identity.users.models import User
 from tests.factories import PASSWORD, SignedIn, login, make_tenant, make_user
 
 NEW_PASSWORD = "Violet-Harbour-Lantern-42"

@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.config import Settings
 from nubes.core.db import utcnow
 from nubes.core.errors import Unauthorized
-from nubes.identity.models import SigningKey
+from nubes.identity.sessions.models import SigningKey
 
 ALGORITHM = "EdDSA"
 ISSUER = "nubes"
 AUDIENCE = "nubes"
 REFRESH_PREFIX = "nbr_"
-log = structlog.get_logger("nubes.identity.tokens")
+log = structlog.get_logger("nubes.identity.sessions.tokens")
 PAT_PREFIX = "nbp_"
 
 

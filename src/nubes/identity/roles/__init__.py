@@ -1,0 +1,1 @@
+"""Roles, the role graph and the rank checks."""

@@ -1,0 +1,1 @@
+"""Sign-in, sessions, access tokens (JWT keys), personal access tokens and sudo mode."""

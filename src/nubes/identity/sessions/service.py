@@ -1,0 +1,393 @@
+"""Sign-in, sessions and refresh-token rotation, personal access tokens, and sudo mode (re-authentication)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.config import Settings
+from nubes.core import audit
+from nubes.core.audit import Origin
+from nubes.core.db import utcnow
+from nubes.core.errors import Forbidden, NotFound, Unauthorized
+from nubes.core.principal import Principal
+from nubes.identity.groups.models import GroupMember
+from nubes.identity.roles.service import check_can_grant, effective_permissions
+from nubes.identity.sessions.models import PersonalAccessToken, RefreshToken, Session
+from nubes.identity.sessions.schemas import AccessTokenCreate
+from nubes.identity.sessions.tokens import hash_token, new_personal_token, new_refresh_token
+from nubes.identity.tenants.models import Tenant
+from nubes.identity.users import passwords
+from nubes.identity.users.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A session just started or refreshed, with the refresh token to hand out (shown once)."""
+
+    user: User
+    session: Session
+    refresh_token: str
+
+
+async def authenticate(
+    *, session: AsyncSession, settings: Settings, login: str, user: User | None, password: str, origin: Origin
+) -> User:
+    """`user` (found by `find_account(login)`) if the password matches; every failure says the same and is audited."""
+    login = login.strip().lower()
+    if user is None:
+        await passwords.burn_verification(settings)
+        await audit.record(session=session, action="auth.login", origin=origin, actor_name=login[:150], outcome="failure")
+        raise Unauthorized("Wrong username or password.", keep_changes=True)
+    ok = await passwords.verify_password(settings, user.password_hash, password)
+    if not ok:
+        await _login_failed(session, user, origin, "bad_password")
+        raise Unauthorized("Wrong username or password.", keep_changes=True)
+    await check_can_sign_in(session=session, user=user, origin=origin)
+    if passwords.needs_rehash(settings, user.password_hash):
+        user.password_hash = await passwords.hash_password(settings, password)
+    return user
+
+
+async def _login_failed(session: AsyncSession, user: User, origin: Origin, reason: str) -> None:
+    await audit.record(
+        session=session,
+        action="auth.login",
+        origin=origin,
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        actor_name=user.username,
+        outcome="failure",
+        detail={"reason": reason},
+    )
+
+
+class EmailUnverified(Forbidden):
+    """The password is right but the account's address is not confirmed yet."""
+
+    code, title = "email-unverified", "Email address not confirmed"
+
+
+async def check_can_sign_in(*, session: AsyncSession, user: User, origin: Origin) -> None:
+    """Refuse (and audit) a user who proved who they are but may not sign in: inactive, suspended, unverified."""
+    tenant = await session.get(Tenant, user.tenant_id)
+    if not user.is_active:
+        reason = "user_inactive"
+    elif tenant is None or tenant.status != "active":
+        reason = "tenant_suspended"
+    elif user.email_verification_required and user.email_verified_at is None:
+        await _login_failed(session, user, origin, "email_unverified")
+        raise EmailUnverified(
+            f"Confirm your email address first: open the link we sent to {user.email}, or ask for a new link.",
+            keep_changes=True,
+        )
+    else:
+        return
+    await _login_failed(session, user, origin, reason)
+    raise Unauthorized("This account cannot sign in; ask an admin.", keep_changes=True)
+
+
+async def start_session(*, session: AsyncSession, settings: Settings, user: User, origin: Origin) -> SignedIn:
+    """A new session (refresh-token family) for a user who just proved who they are."""
+    now = utcnow()
+    device = Session(
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(days=settings.session_ttl_days),
+        user_agent=origin.user_agent[:500],
+        ip=origin.ip[:64],
+        reauthenticated_at=now,  # signing in is proving who you are
+    )
+    session.add(device)
+    await session.flush()
+    token, token_hash = new_refresh_token()
+    session.add(RefreshToken(session_id=device.id, token_hash=token_hash))
+    user.last_login_at = now
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="auth.login",
+        origin=origin,
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        actor_name=user.username,
+        target_type="session",
+        target_id=device.id,
+    )
+    return SignedIn(user=user, session=device, refresh_token=token)
+
+
+async def refresh(*, session: AsyncSession, settings: Settings, token: str, origin: Origin) -> SignedIn:
+    """Rotate a refresh token. Presenting one that was already used revokes its whole family, the newest included."""
+    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == hash_token(token)))
+    if stored is None:
+        raise Unauthorized("This refresh token is not valid; sign in again.")
+    device = await session.get(Session, stored.session_id)
+    if device is None:
+        raise Unauthorized("This refresh token is not valid; sign in again.")
+    now = utcnow()
+    if device.revoked_at is not None or device.expires_at <= now:
+        # An ended session: not a reuse (nothing to revoke), just no longer valid.
+        raise Unauthorized("This session has ended; sign in again.")
+    # Claim the token atomically: of two requests racing with the same token, exactly one wins.
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cast("CursorResult[Any]", claimed).rowcount != 1:
+        if device.revoked_at is None:
+            device.revoked_at, device.revoke_reason = now, "refresh_token_reuse"
+        await audit.record(
+            session=session,
+            action="auth.refresh_reuse",
+            origin=origin,
+            tenant_id=device.tenant_id,
+            actor_id=device.user_id,
+            outcome="denied",
+            target_type="session",
+            target_id=device.id,
+        )
+        raise Unauthorized(
+            "This refresh token was already used, so this session has been ended for safety; sign in again.",
+            keep_changes=True,
+        )
+    user = await session.get(User, device.user_id)
+    tenant = await session.get(Tenant, device.tenant_id)
+    if device.revoked_at is not None or device.expires_at <= now:
+        raise Unauthorized("This session has ended; sign in again.", keep_changes=True)
+    if user is None or not user.is_active or tenant is None or tenant.status != "active":
+        raise Unauthorized("This account cannot sign in; ask an admin.", keep_changes=True)
+    new_token, new_hash = new_refresh_token()
+    session.add(RefreshToken(session_id=device.id, token_hash=new_hash))
+    device.last_used_at = now
+    device.expires_at = now + timedelta(days=settings.session_ttl_days)
+    device.ip, device.user_agent = origin.ip[:64] or device.ip, origin.user_agent[:500] or device.user_agent
+    await session.flush()
+    return SignedIn(user=user, session=device, refresh_token=new_token)
+
+
+async def end_session_by_token(*, session: AsyncSession, token: str, origin: Origin) -> None:
+    """Sign out: revoke the family of this refresh token (a token that matches nothing is ignored)."""
+    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == hash_token(token)))
+    device = await session.get(Session, stored.session_id) if stored else None
+    if device is None or device.revoked_at is not None:
+        return
+    device.revoked_at, device.revoke_reason = utcnow(), "logout"
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="auth.logout",
+        origin=origin,
+        tenant_id=device.tenant_id,
+        actor_id=device.user_id,
+        target_type="session",
+        target_id=device.id,
+    )
+
+
+async def revoke_session(*, session: AsyncSession, principal: Principal, session_id: uuid.UUID, origin: Origin) -> None:
+    """End one of the principal's own sessions."""
+    device = await session.get(Session, session_id)
+    if device is None or device.user_id != principal.user_id:
+        raise NotFound("No such session.")
+    if device.revoked_at is None:
+        device.revoked_at, device.revoke_reason = utcnow(), "revoked_by_user"
+        await session.flush()
+    await audit.record(
+        session=session, action="session.revoke", origin=origin, principal=principal, target_type="session", target_id=device.id
+    )
+
+
+async def revoke_user_sessions(
+    *, session: AsyncSession, user_id: uuid.UUID, reason: str, keep_session_id: uuid.UUID | None = None
+) -> int:
+    """End every live session of a user (but `keep_session_id`); returns how many ended."""
+    statement = (
+        update(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if keep_session_id is not None:
+        statement = statement.where(Session.id != keep_session_id)
+    result = await session.execute(statement)
+    count: int = cast("CursorResult[Any]", result).rowcount
+    return count
+
+
+async def list_sessions(*, session: AsyncSession, principal: Principal) -> list[Session]:
+    """The principal's live sessions, most recently used first."""
+    rows = await session.scalars(
+        select(Session)
+        .where(Session.user_id == principal.user_id, Session.revoked_at.is_(None), Session.expires_at > utcnow())
+        .order_by(Session.last_used_at.desc())
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Everything one request learned about its caller: the principal and the rows behind it."""
+
+    principal: Principal
+    user: User
+    tenant: Tenant
+    roles: list[tuple[uuid.UUID, str]]
+    # When the user last proved who they are in this session (None for a personal access token).
+    reauthenticated_at: datetime | None = None
+
+
+async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Identity:
+    """The caller behind a verified access token, if its user, tenant and session are all still valid (two queries)."""
+    row = (
+        await session.execute(
+            select(User, Session, Tenant)
+            .join(Session, Session.user_id == User.id)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(User.id == user_id, Session.id == session_id)
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("This sign-in is no longer valid; sign in again.")
+    user, device, tenant = row
+    if device.revoked_at is not None or device.expires_at <= utcnow():
+        raise Unauthorized("This session has ended; sign in again.")
+    if not user.is_active:
+        raise Unauthorized("This account has been deactivated.")
+    if tenant.status != "active":
+        raise Unauthorized("This organization is suspended; ask your administrator.")
+    roles, codes = await effective_permissions(session=session, user=user)
+    group_ids = frozenset(await session.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user.id)))
+    principal = Principal(
+        user_id=user.id,
+        tenant_id=user.tenant_id,
+        username=user.username,
+        permissions=codes,
+        is_superadmin=user.is_superadmin,
+        session_id=device.id,
+        group_ids=group_ids,
+    )
+    return Identity(principal=principal, user=user, tenant=tenant, roles=roles, reauthenticated_at=device.reauthenticated_at)
+
+
+async def create_access_token(
+    *, session: AsyncSession, principal: Principal, token_in: AccessTokenCreate, origin: Origin
+) -> tuple[PersonalAccessToken, str]:
+    """A scoped token for the principal; it never carries a permission the principal lacks."""
+    if principal.credential == "token":
+        raise Forbidden("A personal access token cannot make more tokens; sign in to do this.")
+    scopes = sorted(set(token_in.scopes))
+    if not principal.is_superadmin:
+        check_can_grant(principal, frozenset(scopes))
+    token, token_hash = new_personal_token()
+    expires_at = utcnow() + timedelta(days=token_in.expires_in_days) if token_in.expires_in_days else None
+    row = PersonalAccessToken(
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        name=token_in.name,
+        token_hash=token_hash,
+        prefix=token[:12],
+        scopes=scopes,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="token.create",
+        origin=origin,
+        principal=principal,
+        target_type="token",
+        target_id=row.id,
+        detail={"name": row.name, "scopes": scopes, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
+    return row, token
+
+
+async def list_access_tokens(*, session: AsyncSession, principal: Principal) -> list[PersonalAccessToken]:
+    """The principal's live tokens, newest first."""
+    rows = await session.scalars(
+        select(PersonalAccessToken)
+        .where(PersonalAccessToken.user_id == principal.user_id, PersonalAccessToken.revoked_at.is_(None))
+        .order_by(PersonalAccessToken.created_at.desc())
+    )
+    return list(rows)
+
+
+async def revoke_access_token(*, session: AsyncSession, principal: Principal, token_id: uuid.UUID, origin: Origin) -> None:
+    """Revoke one of the principal's tokens; it stops working at once."""
+    row = await session.get(PersonalAccessToken, token_id)
+    if row is None or row.user_id != principal.user_id:
+        raise NotFound("No such token.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        await session.flush()
+    await audit.record(
+        session=session, action="token.revoke", origin=origin, principal=principal, target_type="token", target_id=row.id
+    )
+
+
+async def identity_from_access_token(*, session: AsyncSession, token: str) -> Identity:
+    """The caller behind a personal access token: the user's permissions narrowed to the token's scopes."""
+    row = await session.scalar(select(PersonalAccessToken).where(PersonalAccessToken.token_hash == hash_token(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("This access token is not valid (revoked or mistyped).")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthorized("This access token has expired; make a new one.")
+    found = (
+        await session.execute(select(User, Tenant).join(Tenant, Tenant.id == User.tenant_id).where(User.id == row.user_id))
+    ).first()
+    if found is None:
+        raise Unauthorized("This access token is not valid.")
+    user, tenant = found
+    if not user.is_active or tenant.status != "active":
+        raise Unauthorized("This account cannot sign in; ask an admin.")
+    roles, codes = await effective_permissions(session=session, user=user)
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now  # at most once a minute: a busy script should not write on every call
+    principal = Principal(
+        user_id=user.id,
+        tenant_id=user.tenant_id,
+        username=user.username,
+        permissions=codes & frozenset(row.scopes),
+        is_superadmin=False,  # a token never carries platform administration
+        credential="token",
+    )
+    return Identity(principal=principal, user=user, tenant=tenant, roles=roles)
+
+
+async def get_me(session: AsyncSession, principal: Principal) -> User:
+    """The signed-in principal's own user row, or 401 when the account is gone."""
+    user = await session.get(User, principal.user_id)
+    if user is None:
+        raise Unauthorized("Your account no longer exists; sign in again.")
+    return user
+
+
+async def audit_self(session: AsyncSession, action: str, origin: Origin, user: User, **fields: Any) -> None:
+    """An audit row for something a user did to their own account (signed in or not)."""
+    await audit.record(
+        session=session,
+        action=action,
+        origin=origin,
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        actor_name=user.username,
+        **fields,
+    )
+
+
+def rowcount(result: object) -> int:
+    """How many rows an UPDATE or DELETE result touched."""
+    count: int = cast("CursorResult[Any]", result).rowcount
+    return count

@@ -1,0 +1,1 @@
+"""Tenants: the isolation boundary of every owned row."""

@@ -1,0 +1,1 @@
+"""Users, their passwords, sign-up, mailed links and the directory."""
