@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
-from nubes.compute import protocol, service
-from nubes.compute.gateway import AgentHub
-from nubes.compute.locking import restart_as_writer
-from nubes.compute.models import Container
+from nubes.compute.agents import protocol
+from nubes.compute.agents.gateway import AgentHub
+from nubes.compute.containers import service
+from nubes.compute.containers.models import Container
 from nubes.core import audit, names
 from nubes.core.audit import Origin
 from nubes.core.db import SessionDep
@@ -166,7 +166,6 @@ def _file(entry: protocol.FileEntry, path: str) -> ContainerFile:
 async def _audit(
     session: AsyncSession, principal: Principal, origin: Origin, container: Container, action: str, **detail: Any
 ) -> None:
-    await restart_as_writer(session)
     await audit.record(
         session=session,
         action=f"compute.container.files.{action}",

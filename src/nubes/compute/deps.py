@@ -1,0 +1,24 @@
+"""Dependencies shared by the compute routes: who may call them, and the app's agent hub."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from nubes.compute.agents.gateway import AgentHub
+from nubes.core.principal import Principal
+from nubes.identity.auth import require, require_superadmin
+
+PlatformAdmin = Annotated[Principal, Depends(require_superadmin())]
+ContainersRead = Annotated[Principal, Depends(require("containers.read"))]
+ContainersManage = Annotated[Principal, Depends(require("containers.manage"))]
+
+
+async def hub_of(request: Request) -> AgentHub:
+    """The app's agent hub."""
+    hub: AgentHub = request.app.state.agent_hub
+    return hub
+
+
+HubDep = Annotated[AgentHub, Depends(hub_of)]
