@@ -23,6 +23,7 @@ from nubes.compute.agents import protocol
 from nubes.compute.agents.gateway import AgentHub
 from nubes.compute.containers import service
 from nubes.compute.containers.models import Container
+from nubes.compute.deps import HubDep
 from nubes.core import audit, names
 from nubes.core.audit import Origin
 from nubes.core.db import SessionDep
@@ -96,14 +97,6 @@ def _new_name(path: str, loc: list[str | int]) -> None:
             f"The name {name!r} cannot be used: {exc}; choose another.",
             errors=[FieldError(loc=loc, msg=str(exc), type="value_error.name")],
         ) from None
-
-
-async def _hub(request: Request) -> AgentHub:
-    hub: AgentHub = request.app.state.agent_hub
-    return hub
-
-
-HubDep = Annotated[AgentHub, Depends(_hub)]
 
 
 async def _container(
