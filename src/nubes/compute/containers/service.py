@@ -9,11 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.compute.containers.models import Container
-from nubes.compute.containers.schemas import (
-    ContainerCreate,
-    ContainerUpdate,
-    RestartPolicy,
-)
+from nubes.compute.containers.schemas import ContainerCreate, ContainerUpdate, RestartPolicy
 from nubes.compute.eggs import ptdl
 from nubes.compute.eggs import service as eggs_service
 from nubes.compute.jobs import service as jobs_service

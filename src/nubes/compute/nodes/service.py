@@ -17,11 +17,7 @@ from nubes.compute.clusters import service as clusters_service
 from nubes.compute.containers.models import Container
 from nubes.compute.nodes import scheduler
 from nubes.compute.nodes.models import Allocation, Node
-from nubes.compute.nodes.schemas import (
-    AllocationCreate,
-    NodeCreate,
-    NodeUsage,
-)
+from nubes.compute.nodes.schemas import AllocationCreate, NodeCreate, NodeUsage
 from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
