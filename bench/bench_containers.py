@@ -30,7 +30,7 @@ import httpx
 import websockets
 
 from bench.harness import BenchError, Options, Result, Server, free_port, nubes_server, wait_ready
-from nubes.compute import protocol
+from nubes.compute.agents import protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "nubes-test/busybox:1"

@@ -22,7 +22,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.compute.models import Cluster, Container, Egg, EggCategory, Job, Node
+from nubes.compute.clusters.models import Cluster
+from nubes.compute.containers.models import Container
+from nubes.compute.eggs.models import Egg, EggCategory
+from nubes.compute.jobs.models import Job
+from nubes.compute.nodes.models import Node
 from nubes.config import Settings
 from nubes.core.db import utcnow
 from nubes.files import transfer

@@ -14,10 +14,9 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
 from nubes import __version__
+from nubes.compute.agents.gateway import AgentHub
+from nubes.compute.agents.local import run_local_agent
 from nubes.compute.api import router as compute_router
-from nubes.compute.files_api import router as container_files_router
-from nubes.compute.gateway import AgentHub
-from nubes.compute.local import run_local_agent
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
 from nubes.core.errors import install_error_handlers
@@ -110,7 +109,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(sharing_router, prefix="/api")
     app.include_router(transfer_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
-    app.include_router(container_files_router, prefix="/api")
     document_access(app)
     _add_docs(app)
     _add_fallbacks(app, settings)

@@ -1,6 +1,10 @@
 """Every domain's tables, imported in one place so migrations see the whole schema."""
 
-from nubes.compute.models import Allocation, Cluster, Container, Egg, EggCategory, Job, Node
+from nubes.compute.clusters.models import Cluster
+from nubes.compute.containers.models import Container
+from nubes.compute.eggs.models import Egg, EggCategory
+from nubes.compute.jobs.models import Job
+from nubes.compute.nodes.models import Allocation, Node
 from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
 from nubes.core.mail import OutboxMail

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.compute.models import Egg, Node
+from nubes.compute.eggs.models import Egg
+from nubes.compute.nodes.models import Node
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
 from nubes.identity.tenants.models import Tenant

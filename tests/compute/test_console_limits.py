@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from nubes.agent.runner import batched
-from nubes.compute.console import InputLimiter
+from nubes.compute.agents.console import InputLimiter
 
 
 def test_lines_beyond_the_burst_are_dropped_until_the_budget_refills() -> None:

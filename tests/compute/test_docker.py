@@ -26,7 +26,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from nubes.compute.protocol import LABEL_CONTAINER
+from nubes.compute.agents.protocol import LABEL_CONTAINER
 from tests.compute.eggs import ECHO_EGG, egg
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.serving import Server, free_port, serve

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nubes.compute.rules import MAX_VALUE_LENGTH, Rule, RuleError, check, parse
+from nubes.compute.eggs.rules import MAX_VALUE_LENGTH, Rule, RuleError, check, parse
 
 
 def _broken(value: str | None, rules: str) -> str | None:

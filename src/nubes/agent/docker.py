@@ -22,7 +22,7 @@ import aiodocker
 from aiodocker.containers import DockerContainer
 from aiodocker.exceptions import DockerError
 
-from nubes.compute.protocol import (
+from nubes.compute.agents.protocol import (
     LABEL_CONTAINER,
     LABEL_DISK_MB,
     LABEL_NODE,

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from nubes import __version__
 from nubes.agent.docker import DockerEnvironment, DriverError, DriverSettings
 from nubes.agent.files import Entry, FileError, VolumeFiles
-from nubes.compute import protocol
+from nubes.compute.agents import protocol
 
 log = structlog.get_logger("nubes.agent")
 

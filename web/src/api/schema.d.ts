@@ -4492,7 +4492,7 @@ export interface components {
          * FolderCreate
          * @description A new directory inside the volume.
          */
-        nubes__compute__files_api__FolderCreate: {
+        nubes__compute__containers__files__api__FolderCreate: {
             /** Path */
             path: string;
         };
@@ -11203,7 +11203,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["nubes__compute__files_api__FolderCreate"];
+                "application/json": components["schemas"]["nubes__compute__containers__files__api__FolderCreate"];
             };
         };
         responses: {

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.agent.docker import DockerEnvironment, DriverSettings
 from nubes.agent.runner import Agent, AgentError, Credential, load_credential, save_credential
-from nubes.compute import service
-from nubes.compute.locking import take_write_lock
-from nubes.compute.models import Allocation, Cluster, Node
+from nubes.compute.clusters.models import Cluster
+from nubes.compute.nodes import service as nodes_service
+from nubes.compute.nodes.models import Allocation, Node
 from nubes.config import Settings
 from nubes.core.db import finish_on_exit
 
@@ -66,10 +66,12 @@ def _capacity(data_dir: Path) -> tuple[int, int, int]:
 
 
 async def ensure_local_node(*, sessions: async_sessionmaker[AsyncSession], state_dir: Path, server_url: str) -> Credential:
-    """Cluster `default` and node `local`, made if missing, and a credential for the node's agent (saved 0600)."""
+    """Cluster `default` and node `local`, made if missing, and a credential for the node's agent (saved 0600).
+
+    `sessions` are writer sessions (`Database.writer_sessions`): on SQLite the transaction begins IMMEDIATE.
+    """
     saved = load_credential(state_dir)
     async with sessions() as session, finish_on_exit(session):
-        await take_write_lock(session)
         node = await session.scalar(select(Node).where(Node.name == NODE_NAME))
         if node is None:
             cluster = await session.scalar(select(Cluster).where(Cluster.name == CLUSTER_NAME))
@@ -94,9 +96,9 @@ async def ensure_local_node(*, sessions: async_sessionmaker[AsyncSession], state
         if node.status == "revoked":
             raise AgentError("node `local` was revoked by an administrator; the embedded agent stays off")
         known = saved is not None and saved.node_id == node.id and node.credential_hash is not None
-        if known and saved is not None and await service.node_by_credential(session=session, credential=saved.credential):
+        if known and saved is not None and await nodes_service.node_by_credential(session=session, credential=saved.credential):
             return Credential(server=server_url, node_id=node.id, credential=saved.credential)
-        secret = service.issue_node_credential(node)
+        secret = nodes_service.issue_node_credential(node)
         await session.flush()
     credential = Credential(server=server_url, node_id=node.id, credential=secret)
     save_credential(state_dir, credential)

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from nubes.compute import service
-from nubes.compute.gateway import AgentHub, ConsoleItem
-from nubes.compute.protocol import MAX_CONSOLE_LINE, ConsoleStats
+from nubes.compute.agents.gateway import AgentHub, ConsoleItem
+from nubes.compute.agents.protocol import MAX_CONSOLE_LINE, ConsoleStats
+from nubes.compute.containers import service as containers_service
 from nubes.config import Settings
 from nubes.core.db import finish_on_exit
 from nubes.core.errors import NotFound, NubesError
@@ -133,7 +133,7 @@ async def _authorize(
         if not principal.can(PERMISSION):
             raise WebSocketRefused(CLOSE_FORBIDDEN, f"you need the permission {PERMISSION}")
         try:
-            container = await service.get_container(session=session, principal=principal, container_id=container_id)
+            container = await containers_service.get_container(session=session, principal=principal, container_id=container_id)
         except NotFound:
             raise WebSocketRefused(CLOSE_FORBIDDEN, "no such container") from None
         return principal, container.node_id, container.state

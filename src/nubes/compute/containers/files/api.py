@@ -19,10 +19,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
-from nubes.compute import protocol, service
-from nubes.compute.gateway import AgentHub
-from nubes.compute.locking import restart_as_writer
-from nubes.compute.models import Container
+from nubes.compute.agents import protocol
+from nubes.compute.agents.gateway import AgentHub
+from nubes.compute.containers import service
+from nubes.compute.containers.models import Container
+from nubes.compute.deps import HubDep
 from nubes.core import audit, names
 from nubes.core.audit import Origin
 from nubes.core.db import SessionDep
@@ -98,14 +99,6 @@ def _new_name(path: str, loc: list[str | int]) -> None:
         ) from None
 
 
-async def _hub(request: Request) -> AgentHub:
-    hub: AgentHub = request.app.state.agent_hub
-    return hub
-
-
-HubDep = Annotated[AgentHub, Depends(_hub)]
-
-
 async def _container(
     session: AsyncSession,
     principal: Principal,
@@ -166,7 +159,6 @@ def _file(entry: protocol.FileEntry, path: str) -> ContainerFile:
 async def _audit(
     session: AsyncSession, principal: Principal, origin: Origin, container: Container, action: str, **detail: Any
 ) -> None:
-    await restart_as_writer(session)
     await audit.record(
         session=session,
         action=f"compute.container.files.{action}",

@@ -25,7 +25,6 @@ LABEL_CONTAINER = "io.nubes.container"
 LABEL_NODE = "io.nubes.node"
 LABEL_ROLE = "io.nubes.role"  # "server" for the container itself, "install" for its install container
 LABEL_DISK_MB = "io.nubes.disk-mb"  # the volume's limit, enforced by the agent
-
 Action = Literal["create", "start", "stop", "restart", "kill", "delete", "logs"]
 ObservedState = Literal["running", "stopped", "crashed", "missing"]
 

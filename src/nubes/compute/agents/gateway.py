@@ -19,8 +19,10 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from nubes.compute import protocol, service
-from nubes.compute.locking import take_write_lock
+from nubes.compute.agents import protocol
+from nubes.compute.agents import service as agents_service
+from nubes.compute.jobs import service as jobs_service
+from nubes.compute.nodes import service as nodes_service
 from nubes.core.db import finish_on_exit
 
 log = structlog.get_logger("nubes.compute.gateway")
@@ -158,10 +160,13 @@ def bearer_of(websocket: WebSocket) -> str:
 
 
 async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Run one agent's connection: authenticate, hello and reconcile, then commands and results until it ends."""
+    """Run one agent's connection: authenticate, hello and reconcile, then commands and results until it ends.
+
+    `sessions` are the database's writer sessions (`Database.writer_sessions`): every transaction here
+    writes, and on SQLite they begin IMMEDIATE, so a write never fails against a writer that committed meanwhile.
+    """
     async with sessions() as session, finish_on_exit(session):
-        await take_write_lock(session)
-        node = await service.node_by_credential(session=session, credential=bearer_of(websocket))
+        node = await nodes_service.node_by_credential(session=session, credential=bearer_of(websocket))
         node_id = node.id if node is not None else None
     if node_id is None:
         # Closing before accepting answers the upgrade with 403: a refused credential never gets a socket.
@@ -181,9 +186,8 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await previous.websocket.close(code=CLOSE_REPLACED, reason="another connection of this node")
         async with sessions() as session, finish_on_exit(session):
-            await take_write_lock(session)
-            await service.mark_node(session=session, node_id=node_id, status="online", agent_version=hello.agent_version)
-            commands = await service.reconcile(session=session, node_id=node_id, observed=hello.containers)
+            await nodes_service.mark_node(session=session, node_id=node_id, status="online", agent_version=hello.agent_version)
+            commands = await agents_service.reconcile(session=session, node_id=node_id, observed=hello.containers)
         log.info("agent.connected", node=str(node_id), version=hello.agent_version, adopted=len(hello.containers))
         for command in commands:
             await connection.send(command)
@@ -201,8 +205,7 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
         if hub.connections.get(node_id) is connection:
             del hub.connections[node_id]
             async with sessions() as session, finish_on_exit(session):
-                await take_write_lock(session)
-                await service.mark_node(session=session, node_id=node_id, status="offline")
+                await nodes_service.mark_node(session=session, node_id=node_id, status="offline")
         if websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close()
@@ -273,15 +276,13 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
                 waiting.set_result(message)
                 continue
             async with sessions() as session, finish_on_exit(session):
-                await take_write_lock(session)
-                follow_up = await service.apply_result(session=session, node_id=node_id, result=message)
+                follow_up = await agents_service.apply_result(session=session, node_id=node_id, result=message)
             for command in follow_up:
                 await connection.send(command)
             connection.wake.set()
         elif isinstance(message, protocol.Event):
             async with sessions() as session, finish_on_exit(session):
-                await take_write_lock(session)
-                await service.apply_event(session=session, node_id=node_id, event=message)
+                await agents_service.apply_event(session=session, node_id=node_id, event=message)
             connection.wake.set()  # a crash may have queued a delayed restart: the sender learns when it is due
         elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleStats | protocol.ConsoleEnded | protocol.FileResult):
             _deliver(connection, message)
@@ -289,8 +290,7 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
             # The database learns of heartbeats now and then, not each time: every write competes with requests.
             recorded = time.monotonic()
             async with sessions() as session, finish_on_exit(session):
-                await take_write_lock(session)
-                await service.mark_node(session=session, node_id=node_id, status="online")
+                await nodes_service.mark_node(session=session, node_id=node_id, status="online")
 
 
 async def _send_queued(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -301,9 +301,8 @@ async def _send_queued(connection: AgentConnection, sessions: async_sessionmaker
             await asyncio.wait_for(connection.wake.wait(), wait)
         connection.wake.clear()
         async with sessions() as session, finish_on_exit(session):
-            await take_write_lock(session)
-            commands = await service.commands_for_node(session=session, node_id=connection.node_id, include_sent=False)
-            due = await service.next_due(session=session, node_id=connection.node_id)
+            commands = await agents_service.commands_for_node(session=session, node_id=connection.node_id, include_sent=False)
+            due = await jobs_service.next_due(session=session, node_id=connection.node_id)
         for command in commands:
             await connection.send(command)
         # A delayed job (an auto-restart's backoff) is sent when due, not at the next poll.

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from nubes.compute import rules as rule_engine
-from nubes.compute.protocol import InstallSpec, StopSpec
+from nubes.compute.agents.protocol import InstallSpec, StopSpec
+from nubes.compute.eggs import rules as rule_engine
 from nubes.core.errors import FieldError, UnprocessableEntity
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(?:env\.)?([A-Za-z0-9_.]+)\s*\}\}")

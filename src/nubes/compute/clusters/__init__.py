@@ -1,0 +1,1 @@
+"""Clusters: groups of nodes a container can be placed on."""

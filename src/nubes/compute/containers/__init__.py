@@ -1,0 +1,1 @@
+"""Containers: a tenant's containers, their lifecycle, and the files of their volumes."""

@@ -1,0 +1,1 @@
+"""A container's files: browse, read and write its volume through the node's agent."""

@@ -1,0 +1,1 @@
+"""Jobs: queued operations on containers and their auto-restarts."""

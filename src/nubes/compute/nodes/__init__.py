@@ -1,0 +1,1 @@
+"""Nodes: Docker hosts running `nubes agent`, their registration, allocations (ip:port), and placement."""
