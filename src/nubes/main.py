@@ -25,8 +25,8 @@ from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMi
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.spa import SinglePageApp
+from nubes.core.storage import open_storage
 from nubes.files.api import routers as files_routers
-from nubes.files.storage import open_storage
 from nubes.files.thumbnails.tasks import ThumbnailWorker
 from nubes.files.tree.service import install_blob_hooks
 from nubes.files.uploads.service import sweeper

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.files.storage import LocalStorage, Storage
+from nubes.core.storage import LocalStorage, Storage
 from nubes.files.uploads import service as uploads
 from nubes.identity.models import Tenant
 from tests.factories import SignedIn, login, make_user

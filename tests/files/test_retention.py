@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.db import utcnow
-from nubes.files.storage import LocalStorage, Storage
+from nubes.core.storage import LocalStorage, Storage
 from nubes.files.tree import service
 from nubes.files.versions import service as versions
 from nubes.files.versions.models import FileVersion

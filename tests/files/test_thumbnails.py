@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.config import Settings
-from nubes.files.storage import Storage
+from nubes.core.storage import Storage
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.thumbnails.tasks import THUMBNAIL_SIZE, ThumbnailWorker
 from nubes.files.tree import service

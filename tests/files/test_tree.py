@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
-from nubes.files.storage import Storage
+from nubes.core.storage import Storage
 from nubes.files.tree import service
 from nubes.files.tree.models import FileNode
 from nubes.identity.models import Tenant

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
+from nubes.core.storage import LocalStorage, Storage
 from nubes.files.quota import service as quota_service
-from nubes.files.storage import LocalStorage, Storage
 from nubes.files.tree import service
 from nubes.files.tree.models import FileNode
 from nubes.files.versions.models import FileVersion

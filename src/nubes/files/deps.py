@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect
 from nubes.core import names
 from nubes.core.errors import UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.files.storage import CHUNK_SIZE, BlobNotFound, LocalStorage, Storage
+from nubes.core.storage import CHUNK_SIZE, BlobNotFound, Storage
 from nubes.files.thumbnails import tasks
 from nubes.files.tree import content, service
 from nubes.files.tree.models import FileNode
@@ -156,9 +156,8 @@ def send_blob(
     if wanted is None:
         # A whole blob on the local disk can go out as a file path (zero-copy where the server supports it).
         path = None
-        if isinstance(storage, LocalStorage):
-            with contextlib.suppress(BlobNotFound):  # a bad key: streaming it reports the error as before
-                path = storage.path_of(key)
+        with contextlib.suppress(BlobNotFound):  # a bad key: streaming it reports the error as before
+            path = storage.local_path(key)
         return content.BlobResponse(
             storage.get(key), path=path, status_code=200, media_type=media_type, headers={**headers, "Content-Length": str(size)}
         )

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.core.db import utcnow
-from nubes.files.storage import Storage, StorageError
+from nubes.core.storage import Storage, StorageError
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.tree.models import FileNode
 

@@ -28,9 +28,9 @@ from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
+from nubes.core.storage import BlobInfo, SizeMismatch, Storage, TooLarge
 from nubes.files.quota import service as quota
 from nubes.files.sharing import access
-from nubes.files.storage import BlobInfo, SizeMismatch, Storage, TooLarge
 from nubes.files.thumbnails import tasks
 from nubes.files.tree import names
 from nubes.files.tree.models import FileFavorite, FileNameTerm, FileNode

@@ -24,8 +24,8 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
+from nubes.core.storage import LocalStorage
 from nubes.files.deps import MAX_UPLOAD_BYTES, Reader, StorageDep, Writer, cut_off_is_incomplete, file_read, send_blob
-from nubes.files.storage import LocalStorage
 from nubes.files.tree import content, service
 from nubes.files.tree.models import FileNode
 from nubes.files.tree.schemas import FileRead

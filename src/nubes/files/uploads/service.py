@@ -37,8 +37,8 @@ from nubes.config import Settings
 from nubes.core.db import utcnow
 from nubes.core.errors import BadRequest, Conflict, NotFound, NubesError, PayloadTooLarge, UnprocessableEntity
 from nubes.core.principal import Principal
+from nubes.core.storage import CHUNK_SIZE, BlobInfo, LocalStorage, S3Storage, Storage
 from nubes.files.quota import service as quota
-from nubes.files.storage import CHUNK_SIZE, BlobInfo, LocalStorage, S3Storage, Storage
 from nubes.files.tree import service as tree
 from nubes.files.tree.models import FileNode
 from nubes.files.uploads.models import FileUpload

@@ -17,9 +17,9 @@ from nubes.config import Settings
 from nubes.core.db import utcnow
 from nubes.core.errors import NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
+from nubes.core.storage import BlobInfo, Storage
 from nubes.files.quota import service as quota
 from nubes.files.sharing import access
-from nubes.files.storage import BlobInfo, Storage
 from nubes.files.tree import service as tree
 from nubes.files.tree.models import FileNode
 from nubes.files.versions.models import FileVersion, TenantFilesSettings
