@@ -99,8 +99,8 @@ def create_folder(server: Server, token: str, parent_id: str, name: str) -> str:
 def seed_files(workdir: Path, parent_id: str, names: Iterable[str]) -> list[str]:
     """Insert a 1-byte file row per name into `parent_id` (and its search terms), in one transaction; their ids."""
     from nubes.core.db import utcnow  # noqa: PLC0415 - loaded only when a benchmark seeds (see below)
-    from nubes.files import names as name_rules  # noqa: PLC0415 - the app's modules load only for the benchmarks that seed
-    from nubes.files.models import FileNameTerm, FileNode  # noqa: PLC0415
+    from nubes.files.tree import names as name_rules  # noqa: PLC0415 - the app's modules load only for the benchmarks that seed
+    from nubes.files.tree.models import FileNameTerm, FileNode  # noqa: PLC0415
 
     engine = create_engine(f"sqlite:///{workdir / 'nubes-data' / 'nubes.db'}", connect_args={"timeout": 30})
     try:

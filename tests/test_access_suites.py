@@ -29,10 +29,12 @@ from nubes.compute.jobs.models import Job
 from nubes.compute.nodes.models import Node
 from nubes.config import Settings
 from nubes.core.db import utcnow
-from nubes.files import transfer
-from nubes.files.models import FileNode, FileVersion
-from nubes.files.sharing_models import FileShare, PublicLink
-from nubes.files.transfer_models import FileUpload
+from nubes.files.links.models import PublicLink
+from nubes.files.sharing.models import FileShare
+from nubes.files.tree.models import FileNode
+from nubes.files.uploads import service as uploads
+from nubes.files.uploads.models import FileUpload
+from nubes.files.versions.models import FileVersion
 from nubes.identity.groups.models import Group, GroupMember
 from nubes.identity.mfa.models import Passkey
 from nubes.identity.roles.models import Role
@@ -235,7 +237,7 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         "link_id": str(link.id),
         "upload_id": str(upload.id),
         # A presigned-URL token for tenant A's upload, signed with a key that is not the server's.
-        "token": transfer.make_token("not-the-server-secret", "upload", str(upload.id), utcnow() + timedelta(hours=1)),
+        "token": uploads.make_token("not-the-server-secret", "upload", str(upload.id), utcnow() + timedelta(hours=1)),
         "egg_id": str(egg.id),
         # Platform-wide like eggs; changing one is for platform admins, so tenant B is refused (403).
         "category_id": str(category.id),

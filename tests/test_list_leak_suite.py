@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.files.models import FileNode
+from nubes.files.tree.models import FileNode
 from nubes.identity.users.models import User
 from nubes.models import Base
 from tests.factories import login, make_tenant, make_user

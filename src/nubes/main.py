@@ -24,13 +24,11 @@ from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMi
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.spa import SinglePageApp
-from nubes.files.api import router as files_router
-from nubes.files.service import install_blob_hooks
-from nubes.files.sharing_api import router as sharing_router
-from nubes.files.storage import open_storage
-from nubes.files.tasks import ThumbnailWorker
-from nubes.files.transfer import sweeper
-from nubes.files.transfer_api import router as transfer_router
+from nubes.core.storage import open_storage
+from nubes.files.api import routers as files_routers
+from nubes.files.thumbnails.tasks import ThumbnailWorker
+from nubes.files.tree.service import install_blob_hooks
+from nubes.files.uploads.service import sweeper
 from nubes.identity.api import router as identity_router
 from nubes.identity.deps import document_access
 from nubes.identity.sessions.tokens import KeyRing
@@ -105,9 +103,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_error_handlers(app)
     app.include_router(ops_router, prefix="/api")
     app.include_router(identity_router, prefix="/api")
-    app.include_router(files_router, prefix="/api")
-    app.include_router(sharing_router, prefix="/api")
-    app.include_router(transfer_router, prefix="/api")
+    for files_router in files_routers:
+        app.include_router(files_router, prefix="/api")
     app.include_router(compute_router, prefix="/api")
     document_access(app)
     _add_docs(app)

@@ -8,9 +8,13 @@ from nubes.compute.nodes.models import Allocation, Node
 from nubes.core.audit import AuditEvent
 from nubes.core.db import Base
 from nubes.core.mail import OutboxMail
-from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileVersion, StorageUsage
-from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
-from nubes.files.transfer_models import FileUpload, TenantFilesSettings
+from nubes.files.links.models import LinkPolicy, PublicLink
+from nubes.files.quota.models import StorageUsage
+from nubes.files.sharing.models import FileShare
+from nubes.files.thumbnails.models import FileThumbnail
+from nubes.files.tree.models import FileFavorite, FileNameTerm, FileNode
+from nubes.files.uploads.models import FileUpload
+from nubes.files.versions.models import FileVersion, TenantFilesSettings
 from nubes.identity.groups.models import Group, GroupMember, GroupRole
 from nubes.identity.mfa.models import LoginChallenge, Passkey, RecoveryCode, TotpSecret
 from nubes.identity.roles.models import Role, RolePermission, UserRole
@@ -32,6 +36,7 @@ __all__ = [
     "FileNameTerm",
     "FileNode",
     "FileShare",
+    "FileThumbnail",
     "FileUpload",
     "FileVersion",
     "Group",

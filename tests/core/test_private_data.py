@@ -21,7 +21,7 @@ from nubes.agent.files import VolumeFiles
 from nubes.config import Settings
 from nubes.core.db import Database
 from nubes.core.logging import redact_query
-from nubes.files.storage import open_storage
+from nubes.core.storage import open_storage
 from tests.conftest import create_postgres_database, drop_postgres_database, make_settings
 from tests.serving import Server, serve
 from tests.test_cli import nubes

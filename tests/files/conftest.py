@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.files import service
-from nubes.files.storage import LocalStorage, S3Storage, Storage
+from nubes.core.storage import LocalStorage, S3Storage, Storage
+from nubes.files.tree import service
 from tests.factories import SignedIn, login, make_tenant, make_user
 from tests.serving import free_port
 

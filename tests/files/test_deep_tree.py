@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.principal import Principal
-from nubes.files import names, service
-from nubes.files.models import FileNode
+from nubes.files.tree import names, service
+from nubes.files.tree.models import FileNode
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_tenant, make_user
 from tests.files.test_tree import upload

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core import names
-from nubes.files.models import FileNode
+from nubes.files.tree.models import FileNode
 from tests.factories import SignedIn
 from tests.files.test_links import make_link
 from tests.files.test_tree import folder, upload

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
-from nubes.files import service as files_service
-from nubes.files import sharing
-from nubes.files.sharing_models import PublicLink
+from nubes.files.links import service as links
+from nubes.files.links.models import PublicLink
+from nubes.files.quota import service as quota
 from tests.factories import SignedIn, login, make_tenant, make_user
 from tests.files.test_tree import folder, upload
 
@@ -174,7 +174,7 @@ async def test_a_resume_ticket_is_bound_to_its_link_content_unlock_and_window(
     assert await left(other_base, {}) == 99
 
     # Another unlock of the same link is another client (a shorter TTL: an unlock in the same second has the same proof).
-    monkeypatch.setattr(sharing, "UNLOCK_TTL", sharing.UNLOCK_TTL - 60)
+    monkeypatch.setattr(links, "UNLOCK_TTL", links.UNLOCK_TTL - 60)
     again = (await client.post(base + "/unlock", json={"password": SECRET})).json()["access_token"]
     assert again != proof
     client.cookies.clear()
@@ -191,7 +191,7 @@ async def test_a_resume_ticket_is_bound_to_its_link_content_unlock_and_window(
     assert await left(base, unlocked) == 97
 
     # Past the window, the ticket is spent (a window of -1 s makes a ticket that is born expired).
-    monkeypatch.setattr(sharing, "RESUME_WINDOW", -1)
+    monkeypatch.setattr(links, "RESUME_WINDOW", -1)
     late = (await client.get(base + "/content", headers=unlocked)).headers["x-link-resume"]
     assert await left(base, unlocked) == 96
     assert (
@@ -299,14 +299,12 @@ async def test_drop_box_takes_uploads_only_on_the_owners_quota(
     assert names == ["existing (2).txt", "existing (3).txt", "existing.txt"]
     assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["used_bytes"] == used + 16
     # A full quota is told as full, never with how many bytes the owner has left.
-    await files_service.set_user_quota(
-        session=session, tenant_id=alice.user.tenant_id, user_id=alice.user.id, quota_bytes=used + 20
-    )
+    await quota.set_user_quota(session=session, tenant_id=alice.user.tenant_id, user_id=alice.user.id, quota_bytes=used + 20)
     for size in (10, 1000):
         full = await client.post(base + "/upload", files={"file": ("big.bin", b"x" * size, "application/octet-stream")})
         assert full.status_code == 413, full.text
         assert not any(char.isdigit() for char in full.json()["detail"]), full.text
-    await files_service.set_user_quota(session=session, tenant_id=alice.user.tenant_id, user_id=alice.user.id, quota_bytes=None)
+    await quota.set_user_quota(session=session, tenant_id=alice.user.tenant_id, user_id=alice.user.id, quota_bytes=None)
     file = await file_of(client, alice, "single.txt")
     assert (
         await client.post(f"/api/files/{file['id']}/links", json={"kind": "upload"}, headers=alice.headers)

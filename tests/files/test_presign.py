@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.files import transfer
-from nubes.files.storage import LocalStorage, Storage
+from nubes.core.storage import LocalStorage, Storage
+from nubes.files.uploads import service as uploads
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 
@@ -142,7 +142,7 @@ async def test_local_urls_refuse_tampering_and_expiry(
         refused = await client.put(url, content=DATA)
         assert refused.status_code == 403, url
         assert refused.headers["content-type"].startswith("application/problem+json")
-    monkeypatch.setattr(transfer, "PRESIGN_EXPIRES_IN", timedelta(seconds=-1))
+    monkeypatch.setattr(uploads, "PRESIGN_EXPIRES_IN", timedelta(seconds=-1))
     expired = (await _presign(client, alice, name="old.bin", size=len(DATA))).json()
     refused = await client.put(expired["url"], content=DATA)
     assert refused.status_code == 403

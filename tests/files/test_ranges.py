@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nubes.files.content import RangeNotSatisfiable, byte_range
-from nubes.files.storage import BlobNotFound, LocalStorage, Storage
+from nubes.core.storage import BlobNotFound, LocalStorage, Storage
+from nubes.files.tree.content import RangeNotSatisfiable, byte_range
 from tests.factories import SignedIn
 
 

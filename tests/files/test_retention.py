@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.db import utcnow
-from nubes.files import service, transfer
-from nubes.files.models import FileVersion
-from nubes.files.storage import LocalStorage, Storage
+from nubes.core.storage import LocalStorage, Storage
+from nubes.files.tree import service
+from nubes.files.versions import service as versions
+from nubes.files.versions.models import FileVersion
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_tenant, make_user
 
@@ -102,11 +103,11 @@ async def test_sweep_applies_the_day_limit(
     client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, storage: Storage
 ) -> None:
     file_id = await _write_versions(client, alice, 3)
-    await transfer.set_files_settings(session=session, tenant_id=alice.user.tenant_id, keep_versions=0, keep_days=7)
+    await versions.set_files_settings(session=session, tenant_id=alice.user.tenant_id, keep_versions=0, keep_days=7)
     old = utcnow() - timedelta(days=8)
     await session.execute(update(FileVersion).where(FileVersion.version_no <= 2).values(created_at=old))
     before = await _used(client, alice)
-    freed = await transfer.sweep_versions(session=session, storage=storage)
+    freed = await versions.sweep_versions(session=session, storage=storage)
     await session.commit()
     assert freed == 4
     remaining = list(await session.scalars(select(FileVersion.version_no).where(FileVersion.file_id == uuid.UUID(file_id))))

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core.principal import Principal
-from nubes.files import service
+from nubes.files.tree import service
 
 
 def _principal() -> Principal:

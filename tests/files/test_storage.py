@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from nubes.config import Settings
-from nubes.files.storage import BlobNotFound, LocalStorage, S3Storage, SizeMismatch, Storage, TooLarge, open_storage
+from nubes.core.storage import BlobNotFound, LocalStorage, S3Storage, SizeMismatch, Storage, TooLarge, open_storage
 from tests.files.conftest import blob_keys
 
 KEY = "0123456789abcdef0123456789abcdef"

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.config import Settings
-from nubes.files import service
-from nubes.files.models import FileThumbnail
-from nubes.files.storage import Storage
-from nubes.files.tasks import THUMBNAIL_SIZE, ThumbnailWorker
+from nubes.core.storage import Storage
+from nubes.files.thumbnails.models import FileThumbnail
+from nubes.files.thumbnails.tasks import THUMBNAIL_SIZE, ThumbnailWorker
+from nubes.files.tree import service
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys

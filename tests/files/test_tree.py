@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import AuditEvent
-from nubes.files import service
-from nubes.files.models import FileNode
-from nubes.files.storage import Storage
+from nubes.core.storage import Storage
+from nubes.files.tree import service
+from nubes.files.tree.models import FileNode
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys

@@ -11,16 +11,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.files import service
-from nubes.files.models import FileNode, FileVersion
-from nubes.files.storage import LocalStorage, Storage
+from nubes.core.storage import LocalStorage, Storage
+from nubes.files.quota import service as quota_service
+from nubes.files.tree import service
+from nubes.files.tree.models import FileNode
+from nubes.files.versions.models import FileVersion
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
 
 
 async def _set_quota(session: AsyncSession, who: SignedIn, quota: int) -> None:
-    await service.set_user_quota(session=session, tenant_id=who.user.tenant_id, user_id=who.user.id, quota_bytes=quota)
+    await quota_service.set_user_quota(session=session, tenant_id=who.user.tenant_id, user_id=who.user.id, quota_bytes=quota)
     await session.flush()
 
 

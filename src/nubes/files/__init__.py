@@ -1,1 +1,1 @@
-"""Files: the tree of folders and files in each user space, blobs on disk or S3, versions, trash, quotas."""
+"""Files: each user's tree of folders and files, its versions, quota, thumbnails, shares, public links and uploads."""

@@ -1,4 +1,4 @@
-"""Routes of the transfer paths: tus 1.0 uploads, presigned uploads and downloads, tenant files settings."""
+"""Routes of uploads: tus 1.0 resumable uploads, presigned upload and download URLs and the finalize step."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ import binascii
 import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy import update as update_rows
 
 from nubes.core.db import SessionDep, utcnow
 from nubes.core.errors import (
     BadRequest,
-    Forbidden,
     NotFound,
     NubesError,
     PayloadTooLarge,
@@ -25,30 +24,20 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
-from nubes.files import content, service, transfer
-from nubes.files.api import MAX_UPLOAD_BYTES, StorageDep, _cut_off_is_incomplete, _read, _send_blob
-from nubes.files.models import FileNode
-from nubes.files.schemas import FileRead
-from nubes.files.storage import LocalStorage
-from nubes.files.transfer_models import FileUpload
-from nubes.files.transfer_schemas import (
-    FilesSettingsRead,
-    FilesSettingsUpdate,
-    PresignDownloadRead,
-    PresignFinalize,
-    PresignUpload,
-    PresignUploadRead,
-)
-from nubes.identity.deps import SettingsDep, require
-from nubes.identity.tenants import service as identity_service
+from nubes.core.storage import LocalStorage
+from nubes.files.deps import MAX_UPLOAD_BYTES, Reader, StorageDep, Writer, cut_off_is_incomplete, file_read, send_blob
+from nubes.files.tree import content, service
+from nubes.files.tree.models import FileNode
+from nubes.files.tree.schemas import FileRead
+from nubes.files.uploads import service as uploads
+from nubes.files.uploads.models import FileUpload
+from nubes.files.uploads.schemas import PresignDownloadRead, PresignFinalize, PresignUpload, PresignUploadRead
+from nubes.identity.deps import SettingsDep
 
 router = api_router()
 
-Reader = Annotated[Principal, Depends(require("files.read"))]
-Writer = Annotated[Principal, Depends(require("files.write"))]
-Manager = Annotated[Principal, Depends(require("tenant.manage"))]
 
-TUS_HEADERS = {"Tus-Resumable": transfer.TUS_VERSION}
+TUS_HEADERS = {"Tus-Resumable": uploads.TUS_VERSION}
 OFFSET_OCTETS = "application/offset+octet-stream"
 
 _TUS_PATCH_BODY: dict[str, Any] = {
@@ -102,13 +91,13 @@ def _http_date(moment: datetime) -> str:
 
 def _tus_version(request: Request) -> None:
     version = request.headers.get("tus-resumable")
-    if version is not None and version != transfer.TUS_VERSION:
-        raise _Precondition(f"This server speaks tus {transfer.TUS_VERSION}; send Tus-Resumable: {transfer.TUS_VERSION}.")
+    if version is not None and version != uploads.TUS_VERSION:
+        raise _Precondition(f"This server speaks tus {uploads.TUS_VERSION}; send Tus-Resumable: {uploads.TUS_VERSION}.")
 
 
 class _Precondition(BadRequest):
     status, code, title = 412, "tus-version", "Unsupported tus version"
-    headers = {"Tus-Version": transfer.TUS_VERSION}  # noqa: RUF012 - read by the error handler
+    headers = {"Tus-Version": uploads.TUS_VERSION}  # noqa: RUF012 - read by the error handler
 
 
 def _metadata(header: str | None) -> dict[str, str]:
@@ -152,10 +141,10 @@ async def tus_options() -> Response:
         status_code=204,
         headers={
             **TUS_HEADERS,
-            "Tus-Version": transfer.TUS_VERSION,
+            "Tus-Version": uploads.TUS_VERSION,
             "Tus-Extension": "creation,termination,checksum,expiration",
-            "Tus-Max-Size": str(transfer.TUS_MAX_SIZE),
-            "Tus-Checksum-Algorithm": ",".join(transfer.CHECKSUM_ALGORITHMS),
+            "Tus-Max-Size": str(uploads.TUS_MAX_SIZE),
+            "Tus-Checksum-Algorithm": ",".join(uploads.CHECKSUM_ALGORITHMS),
         },
     )
 
@@ -176,11 +165,11 @@ async def tus_create(
         raise BadRequest("Upload-Defer-Length is not supported; send Upload-Length.")
     length = _length(request.headers.get("upload-length"), "Upload-Length")
     _tus_version(request)
-    if length > transfer.TUS_MAX_SIZE:
-        raise PayloadTooLarge(f"At most {transfer.TUS_MAX_SIZE} bytes per upload.", headers=TUS_HEADERS)
+    if length > uploads.TUS_MAX_SIZE:
+        raise PayloadTooLarge(f"At most {uploads.TUS_MAX_SIZE} bytes per upload.", headers=TUS_HEADERS)
     meta = _metadata(request.headers.get("upload-metadata"))
     target_id = _uuid_or_none(meta.get("target_id"), "target_id")
-    upload = await transfer.create_upload(
+    upload = await uploads.create_upload(
         session=session,
         settings=settings,
         principal=principal,
@@ -190,7 +179,7 @@ async def tus_create(
         parent_id=_uuid_or_none(meta.get("parent_id"), "parent_id"),
         target_id=target_id,
         content_type=meta.get("filetype") or meta.get("content_type") or "",
-        expires_in=transfer.TUS_EXPIRES_IN,
+        expires_in=uploads.TUS_EXPIRES_IN,
     )
     headers = {**TUS_HEADERS, "Location": f"/api/uploads/{upload.id}", "Upload-Expires": _http_date(upload.expires_at)}
     if length == 0:
@@ -203,7 +192,7 @@ async def tus_create(
 @router.head("/uploads/{upload_id}", operation_id="uploads-offset", tags=["files"], summary="A tus upload's offset")
 async def tus_head(request: Request, session: SessionDep, principal: Writer, upload_id: uuid.UUID) -> Response:
     _tus_version(request)
-    upload = await transfer.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
+    upload = await uploads.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
     return Response(
         status_code=200,
         headers={
@@ -229,20 +218,20 @@ async def tus_patch(
     request: Request, session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, upload_id: uuid.UUID
 ) -> Response:
     _tus_version(request)
-    async with transfer.lock_of(upload_id):  # one writer per upload in this process
-        upload = await transfer.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
+    async with uploads.lock_of(upload_id):  # one writer per upload in this process
+        upload = await uploads.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media != OFFSET_OCTETS:
             raise UnsupportedMediaType(f"A tus PATCH carries Content-Type: {OFFSET_OCTETS}.")
         offset = _length(request.headers.get("upload-offset"), "Upload-Offset")
-        checksum = transfer.check_checksum_header(request.headers.get("upload-checksum"))
+        checksum = uploads.check_checksum_header(request.headers.get("upload-checksum"))
         if offset != upload.offset:
-            raise transfer.OffsetMismatch(
+            raise uploads.OffsetMismatch(
                 f"The upload is at byte {upload.offset}, not {offset}; resume from there.", headers=TUS_HEADERS
             )
         await session.commit()  # hold no transaction while the bytes stream
-        new_offset = await transfer.append(storage, upload, _cut_off_is_incomplete(request.stream()), checksum)
-        await transfer.advance(session=session, upload_id=upload.id, old=upload.offset, new=new_offset)
+        new_offset = await uploads.append(storage, upload, cut_off_is_incomplete(request.stream()), checksum)
+        await uploads.advance(session=session, upload_id=upload.id, old=upload.offset, new=new_offset)
         await session.commit()
         upload.offset = new_offset
         headers = {**TUS_HEADERS, "Upload-Offset": str(new_offset), "Upload-Expires": _http_date(upload.expires_at)}
@@ -253,9 +242,9 @@ async def tus_patch(
 
 
 async def _finish(*, session: Any, settings: Any, principal: Principal, storage: Any, upload: FileUpload) -> FileNode:
-    info = await transfer.seal(storage, upload)
+    info = await uploads.seal(storage, upload)
     try:
-        node = await transfer.complete(
+        node = await uploads.complete(
             session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
         )
     except NubesError:
@@ -265,10 +254,10 @@ async def _finish(*, session: Any, settings: Any, principal: Principal, storage:
         await session.rollback()
         current = await session.get(FileUpload, upload_id)
         if current is not None:
-            await transfer.abandon(session=session, storage=storage, upload=current)
+            await uploads.abandon(session=session, storage=storage, upload=current)
         raise
     await session.commit()
-    await transfer.discard_staging(storage, upload)
+    await uploads.discard_staging(storage, upload)
     return node
 
 
@@ -279,9 +268,9 @@ async def tus_delete(
     request: Request, session: SessionDep, principal: Writer, storage: StorageDep, upload_id: uuid.UUID
 ) -> Response:
     _tus_version(request)
-    async with transfer.lock_of(upload_id):
-        upload = await transfer.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
-        await transfer.abandon(session=session, storage=storage, upload=upload)
+    async with uploads.lock_of(upload_id):
+        upload = await uploads.get_upload(session=session, principal=principal, upload_id=upload_id, kind="tus")
+        await uploads.abandon(session=session, storage=storage, upload=upload)
     return Response(status_code=204, headers=TUS_HEADERS)
 
 
@@ -299,8 +288,8 @@ async def tus_delete(
 async def presign_upload(
     request: Request, session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, body: PresignUpload
 ) -> PresignUploadRead:
-    await transfer.sweep_expired(session=session, storage=storage, limit=20)
-    upload = await transfer.create_upload(
+    await uploads.sweep_expired(session=session, storage=storage, limit=20)
+    upload = await uploads.create_upload(
         session=session,
         settings=settings,
         principal=principal,
@@ -311,13 +300,13 @@ async def presign_upload(
         target_id=body.target_id,
         content_type=body.content_type or "",
         sha256=body.sha256.lower() if body.sha256 else None,
-        expires_in=transfer.PRESIGN_EXPIRES_IN,
+        expires_in=uploads.PRESIGN_EXPIRES_IN,
     )
     if isinstance(storage, LocalStorage):
-        token = transfer.make_token(settings.secret_key, "upload", str(upload.id), upload.expires_at)
+        token = uploads.make_token(settings.secret_key, "upload", str(upload.id), upload.expires_at)
         url = str(request.base_url).rstrip("/") + f"/api/blobs/upload/{token}"
     else:
-        url = await storage.presign(f"staging/{upload.staging_key}", "PUT", transfer.PRESIGN_EXPIRES_IN)
+        url = await storage.presign(f"staging/{upload.staging_key}", "PUT", uploads.PRESIGN_EXPIRES_IN)
     return PresignUploadRead(
         upload_id=upload.id,
         url=url,
@@ -339,23 +328,23 @@ async def presign_upload(
 async def presigned_put(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
 ) -> Response:
-    subject = transfer.read_token(settings.secret_key, "upload", token)
+    subject = uploads.read_token(settings.secret_key, "upload", token)
     if not isinstance(storage, LocalStorage):
         raise NotFound("This server stores files on S3; PUT to the URL presign-upload returned.")
-    upload = await transfer.claim_presigned(session=session, upload_id=uuid.UUID(subject))
+    upload = await uploads.claim_presigned(session=session, upload_id=uuid.UUID(subject))
     await session.commit()
     upload.offset = 0
     try:
-        received = await transfer.append(storage, upload, _cut_off_is_incomplete(request.stream()), None)
+        received = await uploads.append(storage, upload, cut_off_is_incomplete(request.stream()), None)
         if received != upload.length:
             raise service.UploadIncomplete(f"The upload was declared as {upload.length} bytes; {received} arrived.")
     except Exception:
         # Nothing was kept: the link may be used again (the claim is released).
-        await transfer.discard_staging(storage, upload)
+        await uploads.discard_staging(storage, upload)
         await session.execute(update_rows(FileUpload).where(FileUpload.id == upload.id, FileUpload.offset == -1).values(offset=0))
         await session.commit()
         raise
-    await transfer.advance(session=session, upload_id=upload.id, old=-1, new=received)
+    await uploads.advance(session=session, upload_id=upload.id, old=-1, new=received)
     return Response(status_code=204)
 
 
@@ -370,30 +359,30 @@ async def presigned_put(
 async def finalize(
     session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, body: PresignFinalize
 ) -> FileRead:
-    upload = await transfer.get_upload(session=session, principal=principal, upload_id=body.upload_id, kind="presign")
-    arrived = await transfer.presigned_size(storage, upload)
+    upload = await uploads.get_upload(session=session, principal=principal, upload_id=body.upload_id, kind="presign")
+    arrived = await uploads.presigned_size(storage, upload)
     if arrived is None or upload.offset < 0:
         raise service.UploadIncomplete("No bytes arrived at the presigned URL yet; PUT them there first.")
     if arrived != upload.length:
-        await transfer.abandon(session=session, storage=storage, upload=upload)
+        await uploads.abandon(session=session, storage=storage, upload=upload)
         raise service.UploadIncomplete(f"{arrived} bytes arrived but {upload.length} were declared; nothing was kept.")
     if isinstance(storage, LocalStorage):
         upload.offset = arrived
     await session.commit()
-    info = await transfer.seal_presigned(storage, upload)
+    info = await uploads.seal_presigned(storage, upload)
     if upload.sha256 is not None and info.sha256 != upload.sha256:
         await storage.delete(info.key)
-        await transfer.abandon(session=session, storage=storage, upload=upload)
+        await uploads.abandon(session=session, storage=storage, upload=upload)
         raise UnprocessableEntity("The bytes that arrived do not match the declared sha256; nothing was kept.")
-    node = await transfer.complete(
+    node = await uploads.complete(
         session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
     )
     await session.commit()
     if isinstance(storage, LocalStorage):
-        await transfer.discard_staging(storage, upload)
+        await uploads.discard_staging(storage, upload)
     else:
         await storage.delete(f"staging/{upload.staging_key}")  # a later PUT to the same URL is swept at expiry
-    return await _read(session, principal, node)
+    return await file_read(session, principal, node)
 
 
 @router.post(
@@ -409,12 +398,12 @@ async def presign_download(
     node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
     if node.kind != "file" or node.blob_key is None:
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have a download URL.")
-    expires_at = utcnow() + transfer.DOWNLOAD_EXPIRES_IN
+    expires_at = utcnow() + uploads.DOWNLOAD_EXPIRES_IN
     if isinstance(storage, LocalStorage):
-        token = transfer.make_token(settings.secret_key, "download", f"{node.id}:{node.blob_key}", expires_at)
+        token = uploads.make_token(settings.secret_key, "download", f"{node.id}:{node.blob_key}", expires_at)
         url = str(request.base_url).rstrip("/") + f"/api/blobs/download/{token}"
     else:
-        url = await storage.presign(node.blob_key, "GET", transfer.DOWNLOAD_EXPIRES_IN)
+        url = await storage.presign(node.blob_key, "GET", uploads.DOWNLOAD_EXPIRES_IN)
     return PresignDownloadRead(url=url, expires_at=expires_at)
 
 
@@ -428,19 +417,19 @@ async def presign_download(
 async def presigned_get(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
 ) -> Response:
-    subject = transfer.read_token(settings.secret_key, "download", token)
+    subject = uploads.read_token(settings.secret_key, "download", token)
     node_text, _, key = subject.partition(":")
     try:
         node_id = uuid.UUID(node_text)
     except ValueError:
-        raise transfer.LinkRefused("This link is not valid.") from None
+        raise uploads.PresignedUrlRefused("This link is not valid.") from None
     node = await session.scalar(
         select(FileNode).where(FileNode.id == node_id, FileNode.blob_key == key, FileNode.in_trash.is_(False))
     )
     if node is None:
-        raise transfer.Gone("The file changed or was deleted since this link was made; ask for a new one.")
+        raise uploads.Gone("The file changed or was deleted since this link was made; ask for a new one.")
     await session.commit()
-    return _send_blob(
+    return send_blob(
         request,
         storage,
         name=node.name,
@@ -450,66 +439,3 @@ async def presigned_get(
         content_type=node.content_type,
         modified=content.http_date(node.updated_at),
     )
-
-
-# --- tenant files settings and quota ---------------------------------------------------------------
-
-
-async def _tenant(session: Any, principal: Principal, tenant_id: uuid.UUID) -> None:
-    """The principal's own tenant, or any tenant for a super-admin; 404 otherwise."""
-    if tenant_id != principal.tenant_id and not principal.is_superadmin:
-        raise NotFound("No such tenant.")
-    await identity_service.get_tenant(session=session, tenant_id=tenant_id)
-
-
-async def _settings_read(session: Any, settings: Any, tenant_id: uuid.UUID) -> FilesSettingsRead:
-    keep_versions, keep_days = await transfer.files_settings(session=session, tenant_id=tenant_id)
-    used, quota = await transfer.tenant_usage(session=session, tenant_id=tenant_id)
-    return FilesSettingsRead(
-        keep_versions=keep_versions,
-        keep_days=keep_days,
-        quota_bytes=quota,
-        default_quota_bytes=settings.tenant_quota_bytes or None,
-        used_bytes=used,
-        default_user_quota_bytes=settings.user_quota_bytes or None,
-    )
-
-
-@router.get(
-    "/admin/tenants/{tenant_id:uuid}/files-settings",
-    operation_id="admin-tenants-files-settings",
-    response_model=FilesSettingsRead,
-    tags=["admin"],
-    summary="A tenant's version retention and storage quota",
-)
-async def get_files_settings(
-    session: SessionDep, principal: Manager, settings: SettingsDep, tenant_id: uuid.UUID
-) -> FilesSettingsRead:
-    await _tenant(session, principal, tenant_id)
-    return await _settings_read(session, settings, tenant_id)
-
-
-@router.put(
-    "/admin/tenants/{tenant_id:uuid}/files-settings",
-    operation_id="admin-tenants-files-settings-update",
-    response_model=FilesSettingsRead,
-    tags=["admin"],
-    summary="Set a tenant's version retention and storage quota",
-)
-async def put_files_settings(
-    session: SessionDep,
-    principal: Manager,
-    settings: SettingsDep,
-    storage: StorageDep,
-    tenant_id: uuid.UUID,
-    body: FilesSettingsUpdate,
-) -> FilesSettingsRead:
-    await _tenant(session, principal, tenant_id)
-    await transfer.set_files_settings(
-        session=session, tenant_id=tenant_id, keep_versions=body.keep_versions, keep_days=body.keep_days
-    )
-    if "quota_bytes" in body.model_fields_set:
-        if not principal.is_superadmin:
-            raise Forbidden("Only a platform administrator sets a tenant's storage quota.")
-        await transfer.set_tenant_quota(session=session, tenant_id=tenant_id, quota_bytes=body.quota_bytes)
-    return await _settings_read(session, settings, tenant_id)

@@ -1,9 +1,8 @@
-"""Rules of sharing: shares with users and groups, public links, the tenant's link policy, and what a link opens.
+"""Rules of public links: links on a file or folder, the tenant's link policy, and what a link opens.
 
-A share grants view < edit < reshare on a node and everything under it (see `nubes.files.access`,
-which the files service consults on every route). Only the owner or a holder of reshare may share,
-and never more than they hold. Public links carry a 256-bit token; the database keeps its SHA-256
-for the lookup and a copy sealed with the server secret so the owner can copy the link again.
+Public links carry a 256-bit token; the database keeps its SHA-256 for the lookup and a copy sealed
+with the server secret so the owner can copy the link again. A link made by a resharer opens nothing
+once its maker lost reshare on the node.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import hmac
 import secrets
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -28,7 +26,6 @@ from nubes.core import audit, crypto
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import (
-    Conflict,
     FieldError,
     Forbidden,
     NotFound,
@@ -39,21 +36,29 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
-from nubes.files import access, content
-from nubes.files import service as files_service
-from nubes.files.models import FileNode
-from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
-from nubes.files.sharing_schemas import LinkCreate, LinkPolicyUpdate, LinkUpdate, ShareCreate, ShareUpdate, ShareWithUser
-from nubes.identity.groups import service as groups_service
+from nubes.files.links.models import LinkPolicy, PublicLink
+from nubes.files.links.schemas import LinkCreate, LinkPolicyUpdate, LinkUpdate
+from nubes.files.sharing import access
+from nubes.files.sharing import service as sharing
+from nubes.files.tree import content
+from nubes.files.tree import service as files_service
+from nubes.files.tree.models import FileNode
 from nubes.identity.users import directory, passwords
-from nubes.identity.users import service as identity_service
 
 SEAL_PURPOSE = "files.public-link"
+
+
 UNLOCK_TTL = 3600
+
+
 # How long a counted download may be continued by ranges (a dropped connection, a paused download) for free.
 RESUME_WINDOW = 900
+
+
 # Password guesses: per link (an attacker with one link) and per address (one address, many links).
 UNLOCK_LIMITS_PER_LINK = "5/minute;30/hour"
+
+
 UNLOCK_LIMITS_PER_IP = "20/minute;200/hour"
 
 
@@ -79,206 +84,6 @@ class PolicyViolation(UnprocessableEntity):
     """The link breaks a rule of the organization's link policy."""
 
     code, title = "link-policy", "Not allowed by the link policy"
-
-
-# --- shares --------------------------------------------------------------------------------------
-
-
-async def _shareable(session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> tuple[FileNode, int]:
-    """A node the principal may share (owner or reshare holder), with the level they hold."""
-    node = await files_service.get_or_raise(session=session, principal=principal, node_id=node_id, need=access.RESHARE)
-    if node.kind == "root":
-        raise UnprocessableEntity("Your root folder cannot be shared; share the folders and files in it.")
-    return node, (await access.of(session, principal, node)).level
-
-
-def _check_grant(held: int, permission: str) -> None:
-    if access.LEVELS[permission] > held:
-        raise Forbidden(f"You hold {access.NAMES[held]} on this; you cannot grant {permission}.")
-
-
-async def create_share(
-    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, share_in: ShareCreate, origin: Origin
-) -> FileShare:
-    """Share a node with a user or a group of the same tenant."""
-    node, held = await _shareable(session, principal, node_id)
-    _check_grant(held, share_in.permission)
-    user_id: uuid.UUID | None = None
-    group_id: uuid.UUID | None = None
-    if isinstance(share_in, ShareWithUser):
-        user = await identity_service.get_user(session=session, principal=principal, user_id=share_in.user_id)
-        if user.tenant_id != node.tenant_id:  # super-admins see every tenant's users; shares stay inside one
-            raise NotFound("No such user.")
-        if user.id == node.owner_id:
-            raise UnprocessableEntity(f"{directory.display_name(user)} owns {node.name!r} already.")
-        if user.id == principal.user_id:
-            raise UnprocessableEntity("You cannot share with yourself.")
-        clash, user_id = FileShare.user_id == user.id, user.id
-    else:
-        group = await groups_service.get_group(session=session, principal=principal, group_id=share_in.group_id)
-        clash, group_id = FileShare.group_id == group.id, group.id
-    if await session.scalar(select(FileShare.id).where(FileShare.node_id == node.id, clash)) is not None:
-        raise Conflict(f"{node.name!r} is already shared with them; change that share's permission instead.")
-    share = FileShare(
-        tenant_id=node.tenant_id,
-        node_id=node.id,
-        owner_id=node.owner_id,
-        user_id=user_id,
-        group_id=group_id,
-        permission=share_in.permission,
-        created_by=principal.user_id,
-    )
-    session.add(share)
-    await session.flush()
-    await _audit_share(session, principal, origin, "files.share.create", share=share, node=node)
-    return share
-
-
-async def _audit_share(
-    session: AsyncSession, principal: Principal, origin: Origin, action: str, *, share: FileShare, node: FileNode
-) -> None:
-    await audit.record(
-        session=session,
-        action=action,
-        origin=origin,
-        principal=principal,
-        target_type=node.kind,
-        target_id=node.id,
-        detail={
-            "name": node.name,
-            "share_id": str(share.id),
-            "user_id": str(share.user_id) if share.user_id else None,
-            "group_id": str(share.group_id) if share.group_id else None,
-            "permission": share.permission,
-        },
-    )
-
-
-async def list_shares(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[tuple[FileShare, bool]]:
-    """The shares of a node (for its owner and those who may reshare it), each with whether it still holds.
-
-    A reshare whose maker lost reshare stays listed, as ended, so the owner sees what stopped and can remove it.
-    """
-    node, _ = await _shareable(session, principal, node_id)
-    rows = await session.scalars(
-        select(FileShare)
-        .where(FileShare.node_id == node.id, FileShare.tenant_id == principal.tenant_id)
-        .order_by(FileShare.created_at)
-    )
-    holding = await access.holding_ids(session, node)
-    return [(share, share.id in holding) for share in rows]
-
-
-async def _share_of(
-    session: AsyncSession, principal: Principal, node_id: uuid.UUID, share_id: uuid.UUID
-) -> tuple[FileNode, FileShare]:
-    node = await files_service.get_or_raise(session=session, principal=principal, node_id=node_id)
-    share = await session.scalar(
-        select(FileShare).where(
-            FileShare.id == share_id, FileShare.node_id == node.id, FileShare.tenant_id == principal.tenant_id
-        )
-    )
-    if share is None:
-        raise NotFound(f"{node.name!r} has no share {share_id}.")
-    return node, share
-
-
-async def _may_manage(session: AsyncSession, principal: Principal, node: FileNode, share: FileShare) -> int:
-    """The level the principal holds, when they may change this share: the owner any, a resharer the ones they made."""
-    held = (await access.of(session, principal, node)).level
-    if held == access.OWNER or (held >= access.RESHARE and share.created_by == principal.user_id):
-        return held
-    raise Forbidden("Only the owner, or whoever made this share, can change it.")
-
-
-async def update_share(
-    *,
-    session: AsyncSession,
-    principal: Principal,
-    node_id: uuid.UUID,
-    share_id: uuid.UUID,
-    share_in: ShareUpdate,
-    origin: Origin,
-) -> FileShare:
-    """Change a share's permission."""
-    node, share = await _share_of(session, principal, node_id, share_id)
-    held = await _may_manage(session, principal, node, share)
-    _check_grant(held, share_in.permission)
-    share.permission = share_in.permission
-    await session.flush()
-    await _audit_share(session, principal, origin, "files.share.update", share=share, node=node)
-    return share
-
-
-async def delete_share(
-    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, share_id: uuid.UUID, origin: Origin
-) -> None:
-    """Revoke a share (its recipient may also leave a share made to them); access ends with this transaction."""
-    node, share = await _share_of(session, principal, node_id, share_id)
-    if share.user_id != principal.user_id:
-        await _may_manage(session, principal, node, share)
-    await _audit_share(session, principal, origin, "files.share.revoke", share=share, node=node)
-    await session.delete(share)
-    await session.flush()
-
-
-async def share_holds(*, session: AsyncSession, share: FileShare) -> bool:
-    """Whether a share gives access now (a reshare gives none once its maker lost reshare)."""
-    node = await session.get_one(FileNode, share.node_id)
-    return share.created_by == node.owner_id or share.id in await access.holding_ids(session, node)
-
-
-@dataclass(frozen=True, slots=True)
-class Shared:
-    """A node shared with the principal and how: the best permission, who shared it, through which groups."""
-
-    node: FileNode
-    permission: str
-    shared_by: uuid.UUID | None
-    via_groups: list[uuid.UUID]
-    shared_at: datetime
-
-
-async def shared_with_me(*, session: AsyncSession, principal: Principal) -> list[Shared]:
-    """Live nodes of others shared with the principal, directly or through their groups, newest share first."""
-    rows = (
-        await session.execute(
-            select(FileShare, FileNode)
-            .join(FileNode, FileNode.id == FileShare.node_id)
-            .where(
-                FileShare.tenant_id == principal.tenant_id,
-                access.recipient(principal),
-                FileNode.in_trash.is_(False),
-                FileNode.owner_id != principal.user_id,
-            )
-            .order_by(FileShare.created_at.desc())
-        )
-    ).all()
-    found: dict[uuid.UUID, Shared] = {}
-    holding: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for share, node in rows:
-        if share.created_by != node.owner_id:  # a reshare counts only while its maker's access holds
-            if node.id not in holding:
-                holding[node.id] = await access.holding_ids(session, node)
-            if share.id not in holding[node.id]:
-                continue
-        seen = found.get(node.id)
-        groups = [share.group_id] if share.group_id else []
-        if seen is None:
-            found[node.id] = Shared(node, share.permission, share.created_by, groups, share.created_at)
-            continue
-        best = share if access.LEVELS[share.permission] > access.LEVELS[seen.permission] else None
-        found[node.id] = Shared(
-            node,
-            best.permission if best else seen.permission,
-            best.created_by if best else seen.shared_by,
-            seen.via_groups + groups,
-            max(seen.shared_at, share.created_at),
-        )
-    return list(found.values())
-
-
-# --- the link policy -----------------------------------------------------------------------------
 
 
 async def get_policy(*, session: AsyncSession, tenant_id: uuid.UUID) -> LinkPolicy:
@@ -339,9 +144,6 @@ def _checked_expiry(policy: LinkPolicy, expires_at: datetime | None, *, given: b
     return expires_at
 
 
-# --- links ---------------------------------------------------------------------------------------
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -355,7 +157,7 @@ async def create_link(
     *, session: AsyncSession, settings: Settings, principal: Principal, node_id: uuid.UUID, link_in: LinkCreate, origin: Origin
 ) -> PublicLink:
     """A new public link, within the tenant's policy."""
-    node, _ = await _shareable(session, principal, node_id)
+    node, _ = await sharing.shareable(session=session, principal=principal, node_id=node_id)
     if link_in.kind == "upload" and node.kind == "file":
         raise UnprocessableEntity("A drop box (kind upload) is for folders; share a folder, or make a view link.")
     policy = await get_policy(session=session, tenant_id=principal.tenant_id)
@@ -405,7 +207,7 @@ async def _audit_link(
 
 async def list_links(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[tuple[PublicLink, bool]]:
     """A node's links (all of them for its owner, one's own for a resharer), each with whether it still works for its maker."""
-    node, held = await _shareable(session, principal, node_id)
+    node, held = await sharing.shareable(session=session, principal=principal, node_id=node_id)
     query = select(PublicLink).where(PublicLink.node_id == node.id, PublicLink.tenant_id == principal.tenant_id)
     if held != access.OWNER:
         query = query.where(PublicLink.created_by == principal.user_id)
@@ -427,7 +229,7 @@ async def _maker_holds(session: AsyncSession, link: PublicLink, node: FileNode) 
 async def _link_of(
     session: AsyncSession, principal: Principal, node_id: uuid.UUID, link_id: uuid.UUID
 ) -> tuple[FileNode, PublicLink]:
-    node, held = await _shareable(session, principal, node_id)
+    node, held = await sharing.shareable(session=session, principal=principal, node_id=node_id)
     link = await session.scalar(
         select(PublicLink).where(
             PublicLink.id == link_id, PublicLink.node_id == node.id, PublicLink.tenant_id == principal.tenant_id
@@ -477,9 +279,6 @@ async def delete_link(
     await _audit_link(session, principal, origin, "files.link.revoke", link=link, node=node)
     await session.delete(link)
     await session.flush()
-
-
-# --- what a link opens ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -681,10 +480,3 @@ async def count_download(
 def downloads_left(link: PublicLink) -> int | None:
     """How many downloads the link still allows (None: no limit)."""
     return None if link.max_downloads is None else max(link.max_downloads - link.download_count, 0)
-
-
-def names_needed(shares: Sequence[FileShare]) -> tuple[set[uuid.UUID | None], set[uuid.UUID | None]]:
-    """The user and group ids a list of shares mentions."""
-    users = {share.user_id for share in shares} | {share.created_by for share in shares}
-    groups = {share.group_id for share in shares}
-    return users, groups

@@ -1,4 +1,4 @@
-"""Transfer paths of the files domain: tus resumable uploads, presigned uploads and downloads, version retention.
+"""Rules of uploads: tus resumable uploads, presigned uploads and downloads, and the periodic sweep.
 
 An upload in progress is a `FileUpload` row plus a staging object in the storage backend:
 
@@ -37,12 +37,14 @@ from nubes.config import Settings
 from nubes.core.db import utcnow
 from nubes.core.errors import BadRequest, Conflict, NotFound, NubesError, PayloadTooLarge, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.files import names, service
-from nubes.files.models import FileNode, FileVersion, StorageUsage
-from nubes.files.storage import CHUNK_SIZE, BlobInfo, LocalStorage, S3Storage, Storage
-from nubes.files.transfer_models import FileUpload, TenantFilesSettings
+from nubes.core.storage import CHUNK_SIZE, BlobInfo, LocalStorage, S3Storage, Storage
+from nubes.files.quota import service as quota
+from nubes.files.tree import service as tree
+from nubes.files.tree.models import FileNode
+from nubes.files.uploads.models import FileUpload
+from nubes.files.versions import service as versions
 
-log = structlog.get_logger("nubes.files.transfer")
+log = structlog.get_logger("nubes.files.uploads")
 
 TUS_VERSION = "1.0.0"
 TUS_MAX_SIZE = 1 << 40
@@ -50,8 +52,6 @@ TUS_EXPIRES_IN = timedelta(hours=24)
 PRESIGN_EXPIRES_IN = timedelta(minutes=15)
 DOWNLOAD_EXPIRES_IN = timedelta(minutes=5)
 CHECKSUM_ALGORITHMS = ("sha1", "sha256")
-DEFAULT_KEEP_VERSIONS = 10
-DEFAULT_KEEP_DAYS = 0
 _WRITE_BATCH = 1024 * 1024
 
 
@@ -73,7 +73,7 @@ class Gone(NubesError):
     status, code, title = 410, "gone", "Gone"
 
 
-class LinkRefused(NubesError):
+class PresignedUrlRefused(NubesError):
     """A presigned Nubes URL that is tampered with, expired or used already."""
 
     status, code, title = 403, "invalid-signature", "URL refused"
@@ -320,16 +320,12 @@ async def create_upload(
     if length < 0:
         raise UnprocessableEntity("The length must be zero or more bytes.")
     if target_id is not None:
-        await service.check_replace(
-            session=session, settings=settings, principal=principal, node_id=target_id, expected_size=length
-        )
+        await tree.check_replace(session=session, settings=settings, principal=principal, node_id=target_id, expected_size=length)
         clean = ""
     else:
-        clean = service._checked_name(name or "", "name")
-        folder = await service._folder(session=session, principal=principal, folder_id=parent_id)
+        folder, clean = await tree.claim_name(session=session, principal=principal, folder_id=parent_id, name=name or "")
         parent_id = folder.id
-        await service._check_free(session, folder, clean)
-    await service.charge(session=session, settings=settings, principal=principal, size=length)
+    await quota.charge(session=session, settings=settings, principal=principal, size=length)
     upload = FileUpload(
         tenant_id=principal.tenant_id,
         owner_id=principal.user_id,
@@ -391,50 +387,30 @@ async def complete(
 
     The blob is owned by the transaction from here: a rollback deletes it.
     """
-    blobs = service._blobs(session, storage)
-    blobs.written.append(info.key)
+    tree.blobs_of(session=session, storage=storage).written.append(info.key)
     extra = info.size - upload.reserved
     if extra > 0:  # never for tus (the length is fixed); a defensive charge otherwise
-        await service.charge(session=session, settings=settings, principal=principal, size=extra)
+        await quota.charge(session=session, settings=settings, principal=principal, size=extra)
     elif extra < 0:
-        await service.release(session=session, tenant_id=upload.tenant_id, user_id=upload.owner_id, size=-extra)
-    now = utcnow()
+        await quota.release(session=session, tenant_id=upload.tenant_id, user_id=upload.owner_id, size=-extra)
     if upload.target_id is not None:
-        node = await service.get_or_raise(session=session, principal=principal, node_id=upload.target_id)
-        if node.kind != "file":
-            raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
-        await service._lock(session, node)
-        service._keep_as_version(session, node)
-        node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
-        if upload.content_type:
-            node.content_type = service._content_type(upload.content_type)
-        node.version_no += 1
-        node.updated_at = now
-        await session.flush()
-        await prune_versions(session=session, storage=storage, node=node)
-    else:
-        folder = await service._folder(session=session, principal=principal, folder_id=upload.parent_id)
-        name = upload.name
-        taken = await service._taken(session, folder)
-        if names.clash_key(name) in taken:  # something took the name while the bytes were on their way
-            name = names.free_name(name, taken)
-        node = FileNode(
-            tenant_id=principal.tenant_id,
-            owner_id=principal.user_id,
-            parent_id=folder.id,
-            kind="file",
-            name=name,
-            name_key=names.clash_key(name),
-            size=info.size,
-            content_type=service._content_type(upload.content_type),
-            blob_key=info.key,
-            sha256=info.sha256,
-            version_no=1,
-            created_at=now,
-            updated_at=now,
-            created_by=principal.user_id,
+        node = await versions.replace_with_blob(
+            session=session,
+            principal=principal,
+            storage=storage,
+            node_id=upload.target_id,
+            info=info,
+            content_type=upload.content_type,
         )
-        await service._place(session, node, folder)
+    else:
+        node = await tree.create_file_from_blob(
+            session=session,
+            principal=principal,
+            folder_id=upload.parent_id,
+            name=upload.name,
+            info=info,
+            content_type=upload.content_type,
+        )
     await session.execute(
         update_rows(FileUpload)
         .where(FileUpload.id == upload.id)
@@ -449,7 +425,7 @@ async def complete(
 
 async def abandon(*, session: AsyncSession, storage: Storage, upload: FileUpload) -> None:
     """End an upload without a file: give the reservation back, delete the row, then its staging bytes."""
-    await service.release(session=session, tenant_id=upload.tenant_id, user_id=upload.owner_id, size=upload.reserved)
+    await quota.release(session=session, tenant_id=upload.tenant_id, user_id=upload.owner_id, size=upload.reserved)
     await session.execute(delete(FileUpload).where(FileUpload.id == upload.id))
     await session.flush()
     await session.commit()
@@ -488,16 +464,16 @@ def make_token(secret: str, purpose: str, subject: str, expires: datetime) -> st
 
 
 def read_token(secret: str, purpose: str, token: str) -> str:
-    """The subject of a genuine, unexpired token; LinkRefused otherwise (constant-time check)."""
+    """The subject of a genuine, unexpired token; PresignedUrlRefused otherwise (constant-time check)."""
     parts = token.split(".")
     if len(parts) != 3 or not parts[1].isdigit():
-        raise LinkRefused("This link is not valid.")
+        raise PresignedUrlRefused("This link is not valid.")
     subject, stamp, mac = parts
     # As bytes: compare_digest refuses str with non-ASCII characters, which a URL can carry.
     if not hmac.compare_digest(sign(secret, purpose, subject, stamp).encode(), mac.encode()):
-        raise LinkRefused("This link is not valid.")
+        raise PresignedUrlRefused("This link is not valid.")
     if int(stamp) < time.time():
-        raise LinkRefused("This link expired; ask for a new one.")
+        raise PresignedUrlRefused("This link expired; ask for a new one.")
     return subject
 
 
@@ -505,11 +481,11 @@ async def claim_presigned(*, session: AsyncSession, upload_id: uuid.UUID) -> Fil
     """Take a presigned upload for its one PUT (offset 0 -> -1), or refuse a used one."""
     upload = await session.get(FileUpload, upload_id)
     if upload is None or upload.kind != "presign":
-        raise LinkRefused("This link is not valid.")
+        raise PresignedUrlRefused("This link is not valid.")
     if upload.state != "open" or upload.offset != 0:
-        raise LinkRefused("This link was used already; ask for a new one.")
+        raise PresignedUrlRefused("This link was used already; ask for a new one.")
     if upload.expires_at <= utcnow():
-        raise LinkRefused("This link expired; ask for a new one.")
+        raise PresignedUrlRefused("This link expired; ask for a new one.")
     result = cast(
         "CursorResult[Any]",
         await session.execute(
@@ -520,7 +496,7 @@ async def claim_presigned(*, session: AsyncSession, upload_id: uuid.UUID) -> Fil
         ),
     )
     if result.rowcount != 1:
-        raise LinkRefused("This link was used already; ask for a new one.")
+        raise PresignedUrlRefused("This link was used already; ask for a new one.")
     return upload
 
 
@@ -552,90 +528,7 @@ async def seal_presigned(storage: Storage, upload: FileUpload) -> BlobInfo:
 # --- tenant quota ----------------------------------------------------------------------------------
 
 
-async def tenant_usage(*, session: AsyncSession, tenant_id: uuid.UUID) -> tuple[int, int | None]:
-    """A tenant's bytes used and its own quota (None: the configured default)."""
-    row = (
-        await session.execute(
-            select(StorageUsage.used_bytes, StorageUsage.quota_bytes).where(
-                StorageUsage.tenant_id == tenant_id, StorageUsage.user_id.is_(None)
-            )
-        )
-    ).first()
-    return (int(row[0]), row[1]) if row is not None else (0, None)
-
-
-async def set_tenant_quota(*, session: AsyncSession, tenant_id: uuid.UUID, quota_bytes: int | None) -> None:
-    """Set a tenant's quota (None: back to the configured default)."""
-    insert = service._upsert(session)
-    await session.execute(
-        insert(StorageUsage).values(id=uuid.uuid4(), tenant_id=tenant_id, user_id=None, used_bytes=0).on_conflict_do_nothing()
-    )
-    await session.execute(
-        update_rows(StorageUsage)
-        .where(StorageUsage.tenant_id == tenant_id, StorageUsage.user_id.is_(None))
-        .values(quota_bytes=quota_bytes)
-        .execution_options(synchronize_session=False)
-    )
-
-
 # --- version retention ---------------------------------------------------------------------------
-
-
-async def files_settings(*, session: AsyncSession, tenant_id: uuid.UUID) -> tuple[int, int]:
-    """A tenant's (keep_versions, keep_days); the defaults when it set none. 0 means no limit."""
-    row = await session.get(TenantFilesSettings, tenant_id)
-    if row is None:
-        return DEFAULT_KEEP_VERSIONS, DEFAULT_KEEP_DAYS
-    return row.keep_versions, row.keep_days
-
-
-async def set_files_settings(*, session: AsyncSession, tenant_id: uuid.UUID, keep_versions: int, keep_days: int) -> None:
-    """Store a tenant's retention (the next write and the next sweep apply it)."""
-    row = await session.get(TenantFilesSettings, tenant_id)
-    if row is None:
-        row = TenantFilesSettings(tenant_id=tenant_id)
-        session.add(row)
-    row.keep_versions, row.keep_days, row.updated_at = keep_versions, keep_days, utcnow()
-    await session.flush()
-
-
-async def prune_versions(*, session: AsyncSession, storage: Storage, node: FileNode, rules: tuple[int, int] | None = None) -> int:
-    """Drop a file's versions past the tenant's retention; their bytes are freed once the transaction commits."""
-    keep_versions, keep_days = rules or await files_settings(session=session, tenant_id=node.tenant_id)
-    versions = list(
-        await session.scalars(select(FileVersion).where(FileVersion.file_id == node.id).order_by(FileVersion.version_no.desc()))
-    )
-    cutoff = utcnow() - timedelta(days=keep_days) if keep_days > 0 else None
-    doomed = [
-        version
-        for index, version in enumerate(versions)
-        if (keep_versions > 0 and index >= keep_versions) or (cutoff is not None and version.created_at < cutoff)
-    ]
-    if not doomed:
-        return 0
-    freed = sum(version.size for version in doomed)
-    await session.execute(delete(FileVersion).where(FileVersion.id.in_([version.id for version in doomed])))
-    for version in doomed:
-        session.expunge(version)
-    await service.release(session=session, tenant_id=node.tenant_id, user_id=node.owner_id, size=freed)
-    service._blobs(session, storage).doomed.extend(version.blob_key for version in doomed)
-    await session.flush()
-    return freed
-
-
-async def sweep_versions(*, session: AsyncSession, storage: Storage) -> int:
-    """Apply every tenant's retention to every file with versions (the periodic sweep); returns bytes freed."""
-    file_ids = list(await session.scalars(select(FileVersion.file_id).distinct()))
-    rules: dict[uuid.UUID, tuple[int, int]] = {}
-    freed = 0
-    for file_id in file_ids:
-        node = await session.get(FileNode, file_id)
-        if node is None:
-            continue
-        if node.tenant_id not in rules:
-            rules[node.tenant_id] = await files_settings(session=session, tenant_id=node.tenant_id)
-        freed += await prune_versions(session=session, storage=storage, node=node, rules=rules[node.tenant_id])
-    return freed
 
 
 async def sweeper(sessions: async_sessionmaker[AsyncSession], storage: Storage, *, every: float = 300.0) -> None:
@@ -645,7 +538,7 @@ async def sweeper(sessions: async_sessionmaker[AsyncSession], storage: Storage, 
         try:
             async with sessions() as session:
                 await sweep_expired(session=session, storage=storage)
-                await sweep_versions(session=session, storage=storage)
+                await versions.sweep_versions(session=session, storage=storage)
                 await session.commit()
         except Exception:  # a failed sweep is retried next time; it must not end the loop
             log.exception("files.sweep_failed")

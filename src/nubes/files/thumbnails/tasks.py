@@ -27,8 +27,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.core.db import utcnow
-from nubes.files.models import FileNode, FileThumbnail
-from nubes.files.storage import Storage, StorageError
+from nubes.core.storage import Storage, StorageError
+from nubes.files.thumbnails.models import FileThumbnail
+from nubes.files.tree.models import FileNode
 
 log = structlog.get_logger("nubes.files.thumbnails")
 

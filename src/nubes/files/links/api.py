@@ -1,4 +1,4 @@
-"""Routes of sharing: shares with people and groups, public links and their policy, and the public link pages' API."""
+"""Routes of public links: links and their policy, and the API of the public link pages (no account needed)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,10 @@ from nubes.core.db import WRITE_INTENT, SessionDep
 from nubes.core.errors import Conflict
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
-from nubes.files import content, sharing
-from nubes.files import service as files_service
-from nubes.files.api import _DOWNLOAD, MAX_UPLOAD_BYTES, StorageDep, _reads, _upload_file_chunks, send_node
-from nubes.files.models import FileNode
-from nubes.files.sharing_models import FileShare, LinkPolicy, PublicLink
-from nubes.files.sharing_schemas import (
+from nubes.files.deps import DOWNLOAD_RESPONSES, MAX_UPLOAD_BYTES, Sharer, StorageDep, send_node, upload_file_chunks
+from nubes.files.links import service
+from nubes.files.links.models import LinkPolicy, PublicLink
+from nubes.files.links.schemas import (
     LinkCreate,
     LinkPolicyRead,
     LinkPolicyUpdate,
@@ -28,137 +26,34 @@ from nubes.files.sharing_schemas import (
     LinkUnlock,
     LinkUnlocked,
     LinkUpdate,
-    PartyRef,
     PublicEntry,
     PublicLinkInfo,
-    ShareCreate,
-    SharedItem,
-    SharedWithMe,
-    ShareRead,
-    ShareUpdate,
 )
+from nubes.files.quota import service as quota
+from nubes.files.sharing.schemas import PartyRef
+from nubes.files.tree import content
+from nubes.files.tree import service as files_service
+from nubes.files.tree.models import FileNode
+from nubes.files.versions import service as versions
 from nubes.identity.deps import LimiterDep, OriginDep, SettingsDep, require
 from nubes.identity.users import directory
 
 router = api_router()
 
-Reader = Annotated[Principal, Depends(require("files.read"))]
-Sharer = Annotated[Principal, Depends(require("files.share"))]
+
 SettingsAdmin = Annotated[Principal, Depends(require("admin.settings"))]
 
+
 LINK_COOKIE = "nubes_link_access"
+
+
 RESUME_COOKIE = "nubes_link_resume"
+
+
 RESUME_HEADER = "X-Link-Resume"
+
+
 PUBLIC_LIST_LIMIT = 1000
-
-
-# --- shares --------------------------------------------------------------------------------------
-
-
-async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, listed: list[tuple[FileShare, bool]]) -> list[ShareRead]:
-    user_ids, group_ids = sharing.names_needed([share for share, _ in listed])
-    users = await directory.user_names(session=session, tenant_id=tenant_id, ids=user_ids)
-    groups = await directory.group_names(session=session, tenant_id=tenant_id, ids=group_ids)
-
-    def ref(names: dict[uuid.UUID, str], party: uuid.UUID | None) -> PartyRef | None:
-        return PartyRef(id=party, name=names.get(party, "(deleted)")) if party is not None else None
-
-    return [
-        ShareRead(
-            id=share.id,
-            node_id=share.node_id,
-            user=ref(users, share.user_id),
-            group=ref(groups, share.group_id),
-            permission=share.permission,
-            shared_by=ref(users, share.created_by),
-            created_at=share.created_at,
-            active=holds,
-        )
-        for share, holds in listed
-    ]
-
-
-@router.post(
-    "/files/{node_id:uuid}/shares",
-    operation_id="files-shares-create",
-    status_code=201,
-    response_model=ShareRead,
-    tags=["sharing"],
-    summary="Share with a user or a group",
-)
-async def create_share(
-    session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, share_in: ShareCreate
-) -> ShareRead:
-    share = await sharing.create_share(session=session, principal=principal, node_id=node_id, share_in=share_in, origin=origin)
-    return (await _share_reads(session, principal.tenant_id, [(share, True)]))[0]
-
-
-@router.get(
-    "/files/{node_id:uuid}/shares",
-    operation_id="files-shares-list",
-    response_model=list[ShareRead],
-    tags=["sharing"],
-    summary="Who it is shared with",
-)
-async def list_shares(session: SessionDep, principal: Sharer, node_id: uuid.UUID) -> list[ShareRead]:
-    shares = await sharing.list_shares(session=session, principal=principal, node_id=node_id)
-    return await _share_reads(session, principal.tenant_id, shares)
-
-
-@router.patch(
-    "/files/{node_id:uuid}/shares/{share_id:uuid}",
-    operation_id="files-shares-update",
-    response_model=ShareRead,
-    tags=["sharing"],
-    summary="Change a share's permission",
-)
-async def update_share(
-    session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, share_id: uuid.UUID, share_in: ShareUpdate
-) -> ShareRead:
-    share = await sharing.update_share(
-        session=session, principal=principal, node_id=node_id, share_id=share_id, share_in=share_in, origin=origin
-    )
-    holds = await sharing.share_holds(session=session, share=share)
-    return (await _share_reads(session, principal.tenant_id, [(share, holds)]))[0]
-
-
-@router.delete(
-    "/files/{node_id:uuid}/shares/{share_id:uuid}",
-    operation_id="files-shares-delete",
-    status_code=204,
-    tags=["sharing"],
-    summary="Revoke a share (or leave one made to you)",
-)
-async def delete_share(
-    session: SessionDep, principal: Reader, origin: OriginDep, node_id: uuid.UUID, share_id: uuid.UUID
-) -> None:
-    await sharing.delete_share(session=session, principal=principal, node_id=node_id, share_id=share_id, origin=origin)
-
-
-@router.get(
-    "/shares/with-me", operation_id="shares-with-me", response_model=SharedWithMe, tags=["sharing"], summary="Shared with me"
-)
-async def shared_with_me(session: SessionDep, principal: Reader) -> SharedWithMe:
-    found = await sharing.shared_with_me(session=session, principal=principal)
-    nodes = await _reads(session, principal, [item.node for item in found])
-    users = await directory.user_names(session=session, tenant_id=principal.tenant_id, ids=[item.shared_by for item in found])
-    groups = await directory.group_names(
-        session=session, tenant_id=principal.tenant_id, ids=[group for item in found for group in item.via_groups]
-    )
-    items = [
-        SharedItem(
-            node=node,
-            permission=item.permission,
-            shared_by=PartyRef(id=item.shared_by, name=users.get(item.shared_by, "(deleted)")) if item.shared_by else None,
-            via_groups=[PartyRef(id=group, name=groups.get(group, "(deleted)")) for group in item.via_groups],
-            shared_at=item.shared_at,
-        )
-        for node, item in zip(nodes, found, strict=True)
-    ]
-    return SharedWithMe(items=items, total=len(items))
-
-
-# --- links ---------------------------------------------------------------------------------------
 
 
 async def _link_reads(
@@ -167,7 +62,7 @@ async def _link_reads(
     users = await directory.user_names(session=session, tenant_id=tenant_id, ids=[link.created_by for link, _ in listed])
     reads = []
     for link, works in listed:
-        token = sharing.link_token(settings, link)
+        token = service.link_token(settings, link)
         reads.append(
             LinkRead(
                 id=link.id,
@@ -200,7 +95,7 @@ async def _link_reads(
 async def create_link(
     session: SessionDep, principal: Sharer, settings: SettingsDep, origin: OriginDep, node_id: uuid.UUID, link_in: LinkCreate
 ) -> LinkRead:
-    link = await sharing.create_link(
+    link = await service.create_link(
         session=session, settings=settings, principal=principal, node_id=node_id, link_in=link_in, origin=origin
     )
     return (await _link_reads(session, settings, principal.tenant_id, [(link, True)]))[0]
@@ -214,7 +109,7 @@ async def create_link(
     summary="Public links of a file or folder",
 )
 async def list_links(session: SessionDep, principal: Sharer, settings: SettingsDep, node_id: uuid.UUID) -> list[LinkRead]:
-    links = await sharing.list_links(session=session, principal=principal, node_id=node_id)
+    links = await service.list_links(session=session, principal=principal, node_id=node_id)
     return await _link_reads(session, settings, principal.tenant_id, links)
 
 
@@ -234,10 +129,10 @@ async def update_link(
     link_id: uuid.UUID,
     link_in: LinkUpdate,
 ) -> LinkRead:
-    link = await sharing.update_link(
+    link = await service.update_link(
         session=session, settings=settings, principal=principal, node_id=node_id, link_id=link_id, link_in=link_in, origin=origin
     )
-    works = await sharing.link_works(session=session, link=link)
+    works = await service.link_works(session=session, link=link)
     return (await _link_reads(session, settings, principal.tenant_id, [(link, works)]))[0]
 
 
@@ -249,7 +144,7 @@ async def update_link(
     summary="Revoke a public link",
 )
 async def delete_link(session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, link_id: uuid.UUID) -> None:
-    await sharing.delete_link(session=session, principal=principal, node_id=node_id, link_id=link_id, origin=origin)
+    await service.delete_link(session=session, principal=principal, node_id=node_id, link_id=link_id, origin=origin)
 
 
 def _policy_read(policy: LinkPolicy) -> LinkPolicyRead:
@@ -268,7 +163,7 @@ def _policy_read(policy: LinkPolicy) -> LinkPolicyRead:
     summary="The rules your links must follow",
 )
 async def link_policy(session: SessionDep, principal: Sharer) -> LinkPolicyRead:
-    return _policy_read(await sharing.get_policy(session=session, tenant_id=principal.tenant_id))
+    return _policy_read(await service.get_policy(session=session, tenant_id=principal.tenant_id))
 
 
 @router.get(
@@ -279,7 +174,7 @@ async def link_policy(session: SessionDep, principal: Sharer) -> LinkPolicyRead:
     summary="The organization's public link policy",
 )
 async def admin_link_policy(session: SessionDep, principal: SettingsAdmin) -> LinkPolicyRead:
-    return _policy_read(await sharing.get_policy(session=session, tenant_id=principal.tenant_id))
+    return _policy_read(await service.get_policy(session=session, tenant_id=principal.tenant_id))
 
 
 @router.put(
@@ -292,15 +187,17 @@ async def admin_link_policy(session: SessionDep, principal: SettingsAdmin) -> Li
 async def set_link_policy(
     session: SessionDep, principal: SettingsAdmin, origin: OriginDep, policy_in: LinkPolicyUpdate
 ) -> LinkPolicyRead:
-    return _policy_read(await sharing.set_policy(session=session, principal=principal, policy_in=policy_in, origin=origin))
+    return _policy_read(await service.set_policy(session=session, principal=principal, policy_in=policy_in, origin=origin))
 
-
-# --- public: what a link opens, without an account -------------------------------------------------
 
 Token = Annotated[str, "the link's token"]
+
+
 Proof = Annotated[
     str | None, Header(alias="X-Link-Access", description="The access_token from /unlock (browsers send a cookie instead).")
 ]
+
+
 Resume = Annotated[
     str | None,
     Header(
@@ -348,7 +245,7 @@ async def public_link(
     node_id: Annotated[uuid.UUID | None, Query(description="A folder under the link's folder to list.")] = None,
 ) -> PublicLinkInfo:
     await _writable(session)
-    opened = await sharing.open_link(
+    opened = await service.open_link(
         session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
     )
     link, node = opened.link, opened.node
@@ -356,14 +253,14 @@ async def public_link(
     path: list[FileNode] = []
     items: list[FileNode] | None = None
     if node.kind != "file" and link.kind != "upload":
-        folder = await sharing.inside(session, opened, node_id)
+        folder = await service.inside(session, opened, node_id)
         if folder.kind == "file":
             folder = None
         else:
-            path = await sharing.path_within(session, opened, folder)
-            items = await sharing.children(session, opened, folder, PUBLIC_LIST_LIMIT)
+            path = await service.path_within(session, opened, folder)
+            items = await service.children(session, opened, folder, PUBLIC_LIST_LIMIT)
     elif node_id is not None and link.kind == "upload":
-        raise await sharing.refuse(session, opened, origin, "drop box listing", "This link is a drop box: it takes uploads only.")
+        raise await service.refuse(session, opened, origin, "drop box listing", "This link is a drop box: it takes uploads only.")
     return PublicLinkInfo(
         kind=link.kind,
         node_kind=node.kind,
@@ -372,7 +269,7 @@ async def public_link(
         content_type=node.content_type,
         updated_at=node.updated_at,
         expires_at=link.expires_at,
-        downloads_left=sharing.downloads_left(link),
+        downloads_left=service.downloads_left(link),
         folder_id=folder.id if folder is not None else None,
         path=[_entry(entry) for entry in path],
         items=[_entry(entry) for entry in items] if items is not None else None,
@@ -395,19 +292,19 @@ async def unlock_link(
     token: Token,
     unlock_in: LinkUnlock,
 ) -> LinkUnlocked:
-    proof = await sharing.unlock(
+    proof = await service.unlock(
         session=session, settings=settings, limiter=limiter, token=token, password=unlock_in.password, origin=origin
     )
     response.set_cookie(
         LINK_COOKIE,
         proof,
-        max_age=sharing.UNLOCK_TTL,
+        max_age=service.UNLOCK_TTL,
         httponly=True,
         samesite="strict",
         secure=settings.public_url.startswith("https://"),
         path=f"/api/public/links/{token}",
     )
-    return LinkUnlocked(access_token=proof, expires_in=sharing.UNLOCK_TTL)
+    return LinkUnlocked(access_token=proof, expires_in=service.UNLOCK_TTL)
 
 
 def _first_byte(request: Request, node: FileNode) -> int:
@@ -430,10 +327,10 @@ def _first_byte(request: Request, node: FileNode) -> int:
     description=(
         "Each content answer counts against the link's download limit, except a range that continues a download "
         "this client started: send back the `X-Link-Resume` of the first answer (browsers keep it as a cookie) "
-        f"within {sharing.RESUME_WINDOW // 60} minutes."
+        f"within {service.RESUME_WINDOW // 60} minutes."
     ),
     response_class=StreamingResponse,
-    responses=_DOWNLOAD,
+    responses=DOWNLOAD_RESPONSES,
 )
 async def public_download(
     request: Request,
@@ -448,18 +345,18 @@ async def public_download(
 ) -> Response:
     await _writable(session)
     proof = _proof(request, x_link_access)
-    opened = await sharing.open_link(session=session, settings=settings, token=token, origin=origin, proof=proof)
+    opened = await service.open_link(session=session, settings=settings, token=token, origin=origin, proof=proof)
     if opened.link.kind == "upload":
-        raise await sharing.refuse(
+        raise await service.refuse(
             session, opened, origin, "drop box download", "This link is a drop box: it takes uploads only."
         )
-    node = await sharing.inside(session, opened, node_id)
+    node = await service.inside(session, opened, node_id)
     etag = content.etag_of(node.sha256 or "")
     ticket: str | None = None
     if node.kind == "file" and content.not_modified(request.headers.get("if-none-match"), etag):
         await session.commit()
     else:
-        ticket = await sharing.count_download(
+        ticket = await service.count_download(
             session=session,
             settings=settings,
             opened=opened,
@@ -475,7 +372,7 @@ async def public_download(
         response.set_cookie(
             RESUME_COOKIE,
             ticket,
-            max_age=sharing.RESUME_WINDOW,
+            max_age=service.RESUME_WINDOW,
             httponly=True,
             samesite="strict",
             secure=settings.public_url.startswith("https://"),
@@ -488,10 +385,8 @@ async def public_download(
 def _owner_space_hidden() -> Iterator[None]:
     try:
         yield
-    except files_service.QuotaExceeded:
-        raise files_service.QuotaExceeded(
-            "There is no room for this file in the owner's storage; ask them to free some space."
-        ) from None
+    except quota.QuotaExceeded:
+        raise quota.QuotaExceeded("There is no room for this file in the owner's storage; ask them to free some space.") from None
 
 
 @router.post(
@@ -514,14 +409,14 @@ async def public_upload(
     x_link_access: Proof = None,
     node_id: Annotated[uuid.UUID | None, Query(description="A folder under an edit link's folder to upload into.")] = None,
 ) -> PublicEntry:
-    opened = await sharing.open_link(
+    opened = await service.open_link(
         session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
     )
     if opened.link.kind == "view":
-        raise await sharing.refuse(session, opened, origin, "upload through a view link", "This link lets you view, not upload.")
+        raise await service.refuse(session, opened, origin, "upload through a view link", "This link lets you view, not upload.")
     if opened.link.kind == "upload" and node_id is not None:
-        raise await sharing.refuse(session, opened, origin, "drop box listing", "A drop box takes uploads into its folder only.")
-    target = await sharing.inside(session, opened, node_id)
+        raise await service.refuse(session, opened, origin, "drop box listing", "A drop box takes uploads into its folder only.")
+    target = await service.inside(session, opened, node_id)
     owner = opened.owner
     with _owner_space_hidden():  # an uploader without an account learns that it is full, never how much is left
         if target.kind == "file":
@@ -529,14 +424,14 @@ async def public_upload(
                 session=session, settings=settings, principal=owner, node_id=target.id, expected_size=file.size
             )
             await session.commit()
-            node = await files_service.replace_content(
+            node = await versions.replace_content(
                 session=session,
                 settings=settings,
                 principal=owner,
                 storage=storage,
                 node_id=target.id,
                 content_type=file.content_type or "",
-                chunks=_upload_file_chunks(file),
+                chunks=upload_file_chunks(file),
                 expected_size=file.size,
                 room=room,
             )
@@ -559,7 +454,7 @@ async def public_upload(
                 parent_id=target.id,
                 name=name,
                 content_type=file.content_type or "",
-                chunks=_upload_file_chunks(file),
+                chunks=upload_file_chunks(file),
                 expected_size=file.size,
                 room=room,
             )

@@ -1,11 +1,11 @@
-"""Tables of the transfer paths: uploads in progress (tus and presigned) and each tenant's files settings."""
+"""Tables of uploads: uploads in progress (tus and presigned)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nubes.core.db import Base, utcnow
@@ -41,14 +41,3 @@ class FileUpload(Base):
     node_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("file_nodes.id", ondelete="SET NULL"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
-
-
-class TenantFilesSettings(Base):
-    """A tenant's files rules: how many earlier versions to keep and for how many days (0: no limit)."""
-
-    __tablename__ = "tenant_files_settings"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
-    keep_versions: Mapped[int] = mapped_column(Integer, default=10)
-    keep_days: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

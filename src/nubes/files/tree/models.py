@@ -1,11 +1,11 @@
-"""Tables of the files domain: the tree, old versions, favorites, name-search terms and storage usage."""
+"""Tables of the tree: folders and files, favorites and name-search terms."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nubes.core.db import Base, utcnow
@@ -65,24 +65,6 @@ Index("ix_file_nodes_owner_updated", FileNode.owner_id, FileNode.updated_at)
 Index("ix_file_nodes_owner_trashed", FileNode.owner_id, FileNode.trashed_at)
 
 
-class FileVersion(Base):
-    """An earlier content of a file, kept when it was overwritten; counts against the quota until purged."""
-
-    __tablename__ = "file_versions"
-    __table_args__ = (UniqueConstraint("file_id", "version_no"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file_nodes.id", ondelete="CASCADE"), index=True)
-    version_no: Mapped[int] = mapped_column(Integer)
-    size: Mapped[int] = mapped_column(BigInteger)
-    content_type: Mapped[str] = mapped_column(String(255), default="")
-    blob_key: Mapped[str] = mapped_column(String(64))
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # when this content was written
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-
 class FileFavorite(Base):
     """A node a user starred."""
 
@@ -106,55 +88,3 @@ class FileNameTerm(Base):
 
 
 Index("ix_file_name_terms_owner_term", FileNameTerm.owner_id, FileNameTerm.term)
-
-
-class StorageUsage(Base):
-    """Bytes stored and the quota, for one user (`user_id` set) or a whole tenant (`user_id` null).
-
-    Updated only by a conditional `UPDATE ... WHERE used + n <= quota`, which the database applies
-    atomically, so parallel writes can never pass the quota together.
-    """
-
-    __tablename__ = "storage_usage"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
-    used_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    quota_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)  # None: the configured default
-
-
-Index(
-    "uq_storage_usage_tenant",
-    StorageUsage.tenant_id,
-    unique=True,
-    postgresql_where=text("user_id IS NULL"),
-    sqlite_where=text("user_id IS NULL"),
-)
-
-
-class FileThumbnail(Base):
-    """The thumbnail job of a file's current content, and its result once made.
-
-    One row per file: writing a new content resets it to `pending` for the new `source_sha256`, so a
-    worker that finishes an older content finds the row changed and throws its work away. The
-    thumbnail's blob is derived data: it is not counted against any quota and is deleted with the row.
-    """
-
-    __tablename__ = "file_thumbnails"
-
-    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file_nodes.id", ondelete="CASCADE"), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    source_sha256: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | ready | failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    blob_key: Mapped[str | None] = mapped_column(String(64), default=None)
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    width: Mapped[int] = mapped_column(Integer, default=0)
-    height: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(String(300), default=None)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-Index("ix_file_thumbnails_due", FileThumbnail.state, FileThumbnail.next_attempt_at)

@@ -1,14 +1,14 @@
-"""Pydantic shapes of the files API."""
+"""Pydantic shapes of the tree: files, folders, listings and their changes."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-# Names are checked by the service (nubes.files.names) so that the rule and its message live in one place;
+# Names are checked by the service (nubes.files.tree.names) so that the rule and its message live in one place;
 # the schema bounds the size only.
 NameField = Field(
     min_length=1, max_length=1024, description="At most 255 bytes of UTF-8; no '/', control characters, '.' or '..'."
@@ -77,44 +77,10 @@ class TrashRestore(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=1024)
 
 
-class VersionRead(BaseModel):
-    """An earlier content of a file."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    version_no: int
-    size: int
-    content_type: str
-    sha256: str
-    created_at: datetime
-    created_by: uuid.UUID | None = Field(description="Who wrote this content (null when that account is gone).")
-
-
-class QuotaRead(BaseModel):
-    """Your storage: bytes used (current files, versions and trash) and the limits that apply."""
-
-    used_bytes: int
-    trash_bytes: int = Field(description="Of `used_bytes`: the current content of what is in your trash.")
-    versions_bytes: int = Field(description="Of `used_bytes`: earlier versions of your files.")
-    quota_bytes: int | None = Field(description="Your quota; null when you have none.")
-    tenant_used_bytes: int
-    tenant_quota_bytes: int | None
-    available_bytes: int | None = Field(description="What you can still store; null when unlimited.")
-
-
-def _json_integer(value: object) -> object:
+def json_integer(value: object) -> object:
     """A JSON integer (`5` or `5.0`, as JSON Schema has it); not `true`, not `"5"`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError("use a whole number of bytes")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("use a whole number of bytes")
     return int(value)
-
-
-class QuotaUpdate(BaseModel):
-    """A user's quota; null returns them to the configured default."""
-
-    quota_bytes: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_json_integer)] | None = Field(
-        description="Bytes; at most 2^53 (8 PiB), which every JSON client reads exactly."
-    )

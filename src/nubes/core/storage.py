@@ -117,6 +117,10 @@ class Storage(Protocol):
         """A URL that lets its holder GET or PUT this one blob until it expires."""
         ...
 
+    def local_path(self, key: str) -> Path | None:
+        """The blob's file on the local disk, for a zero-copy send; None when the backend keeps no local files."""
+        ...
+
 
 class _Meter:
     """Counts and hashes a stream as it passes, refusing to go past a size limit."""
@@ -245,6 +249,10 @@ class LocalStorage:
         expires = int(time.time() + expires_in.total_seconds())
         token = sign_token(self.secret, key, method, expires)
         return f"/api/blobs/{quote(key)}?method={method.upper()}&expires={expires}&signature={token}"
+
+    def local_path(self, key: str) -> Path | None:
+        """The blob's file (BlobNotFound for a key that is not a blob key)."""
+        return self.path_of(key)
 
     def verify_presigned(self, key: str, method: str, expires: int, signature: str, *, now: float | None = None) -> bool:
         """Whether a local presigned URL is genuine and unexpired (constant-time comparison)."""
@@ -378,6 +386,11 @@ class S3Storage:
             await obstore.copy_async(self.store, source, target)
         except (ObjectNotFound, FileNotFoundError):
             raise BlobNotFound(source) from None
+
+    def local_path(self, key: str) -> Path | None:
+        """None: S3 objects are not files on this host."""
+        del key
+        return None
 
     async def presign(self, key: str, method: str, expires_in: timedelta) -> str:
         verb: Literal["GET", "PUT"] = "PUT" if method.upper() == "PUT" else "GET"

@@ -13,8 +13,8 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from nubes.core.errors import NubesError
-from nubes.files.models import FileNode
-from nubes.files.storage import Storage
+from nubes.core.storage import Storage
+from nubes.files.tree.models import FileNode
 
 _RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 

@@ -1,8 +1,8 @@
-"""Rules of the files domain: the tree in each user's space, uploads, versions, trash and quotas.
+"""Rules of the tree: folders and files in each user's space, uploads, trash, search and favorites.
 
 Every query filters by the principal's tenant and user: another tenant's (or user's) node is a 404.
 Blobs are written before the rows that point at them; a blob whose transaction rolls back is
-deleted, and the blobs of purged rows are deleted only once the purge is committed (see `_blobs`).
+deleted, and the blobs of purged rows are deleted only once the purge is committed (see `blobs_of`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, CursorResult, Select, and_, delete, func, literal, or_, select
+from sqlalchemy import Select, and_, delete, func, literal, select
 from sqlalchemy import update as update_rows
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
@@ -28,12 +26,16 @@ from nubes.config import Settings
 from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
-from nubes.core.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound, PayloadTooLarge, UnprocessableEntity
+from nubes.core.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.files import access, names, tasks
-from nubes.files.models import FileFavorite, FileNameTerm, FileNode, FileThumbnail, FileVersion, StorageUsage
-from nubes.files.schemas import FileCopy, FileUpdate, FolderCreate
-from nubes.files.storage import BlobInfo, SizeMismatch, Storage, TooLarge
+from nubes.core.storage import BlobInfo, SizeMismatch, Storage, TooLarge
+from nubes.files.quota import service as quota
+from nubes.files.sharing import access
+from nubes.files.thumbnails import tasks
+from nubes.files.tree import names
+from nubes.files.tree.models import FileFavorite, FileNameTerm, FileNode
+from nubes.files.tree.schemas import FileCopy, FileUpdate, FolderCreate
+from nubes.files.versions.models import FileVersion
 
 SEARCH_LIMIT = 50
 RECENT_LIMIT = 50
@@ -42,28 +44,10 @@ BATCH = 500  # ids per statement: far below the parameter limits of SQLite (32,7
 _LAST = "\U0010ffff"  # sorts after every character: `term < prefix + _LAST` closes a prefix range
 
 
-class QuotaExceeded(PayloadTooLarge):
-    """The write would take the user or the tenant past its storage quota."""
-
-    code, title = "quota-exceeded", "Storage quota exceeded"
-
-
 class NameTaken(Conflict):
     """Another live node in the folder has the same name (after normalization and case folding)."""
 
     code, title = "name-taken", "Name already taken"
-
-
-class ThumbnailNotReady(NotFound):
-    """The thumbnail is being made; ask again in a moment (`Retry-After`)."""
-
-    code, title = "thumbnail-not-ready", "Thumbnail not ready yet"
-
-
-class ThumbnailUnavailable(NotFound):
-    """This file has no thumbnail: not an image, or an image that could not be read safely."""
-
-    code, title = "thumbnail-unavailable", "No thumbnail for this file"
 
 
 class UploadIncomplete(BadRequest):
@@ -78,7 +62,7 @@ _background: set[asyncio.Task[None]] = set()
 
 
 @dataclass
-class _Blobs:
+class Blobs:
     """Blob keys a session's transaction depends on: written by it, or to delete once it commits."""
 
     storage: Storage
@@ -86,10 +70,11 @@ class _Blobs:
     doomed: list[str] = field(default_factory=list)
 
 
-def _blobs(session: AsyncSession, storage: Storage) -> _Blobs:
-    state: _Blobs | None = session.info.get("files.blobs")
+def blobs_of(*, session: AsyncSession, storage: Storage) -> Blobs:
+    """The blobs the session's transaction depends on: append keys it writes to `written`, keys to free to `doomed`."""
+    state: Blobs | None = session.info.get("files.blobs")
     if state is None:
-        state = _Blobs(storage)
+        state = Blobs(storage)
         session.info["files.blobs"] = state
     return state
 
@@ -109,13 +94,13 @@ def _delete_later(storage: Storage, keys: list[str]) -> None:
 
 
 def _on_commit(sync_session: Session) -> None:
-    state: _Blobs | None = sync_session.info.pop("files.blobs", None)
+    state: Blobs | None = sync_session.info.pop("files.blobs", None)
     if state is not None:
         _delete_later(state.storage, state.doomed)
 
 
 def _on_rollback(sync_session: Session) -> None:
-    state: _Blobs | None = sync_session.info.pop("files.blobs", None)
+    state: Blobs | None = sync_session.info.pop("files.blobs", None)
     if state is not None:
         _delete_later(state.storage, state.written)
 
@@ -141,128 +126,6 @@ async def wait_for_background() -> None:
 
 
 # --- quotas ---------------------------------------------------------------------------------------
-
-
-def _upsert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-async def _ensure_usage_rows(session: AsyncSession, principal: Principal) -> None:
-    insert = _upsert(session)
-    for user_id in (principal.user_id, None):
-        await session.execute(
-            insert(StorageUsage)
-            .values(id=uuid.uuid4(), tenant_id=principal.tenant_id, user_id=user_id, used_bytes=0)
-            .on_conflict_do_nothing()
-        )
-
-
-def _limit(row_quota: Any, default: int) -> Any:
-    return func.coalesce(row_quota, literal(default or None, BigInteger))
-
-
-async def usage(*, session: AsyncSession, settings: Settings, principal: Principal) -> tuple[int, int | None, int, int | None]:
-    """Bytes used and the effective quota (None: unlimited) of the user, then of the tenant. Reads only."""
-    rows = await session.execute(
-        select(StorageUsage.user_id, StorageUsage.used_bytes, StorageUsage.quota_bytes).where(
-            StorageUsage.tenant_id == principal.tenant_id,
-            or_(StorageUsage.user_id == principal.user_id, StorageUsage.user_id.is_(None)),
-        )
-    )
-    found = {user_id: (used, quota) for user_id, used, quota in rows}
-    user_used, user_quota = found.get(principal.user_id, (0, None))
-    tenant_used, tenant_quota = found.get(None, (0, None))
-    return (
-        int(user_used),
-        user_quota if user_quota is not None else (settings.user_quota_bytes or None),
-        int(tenant_used),
-        tenant_quota if tenant_quota is not None else (settings.tenant_quota_bytes or None),
-    )
-
-
-async def breakdown(*, session: AsyncSession, principal: Principal) -> tuple[int, int]:
-    """Of the principal's bytes: those in the trash (current contents) and those of earlier versions."""
-    trash = await session.scalar(
-        select(func.coalesce(func.sum(FileNode.size), 0)).where(
-            _owned(principal), FileNode.in_trash.is_(True), FileNode.kind == "file"
-        )
-    )
-    versions = await session.scalar(
-        select(func.coalesce(func.sum(FileVersion.size), 0))
-        .join(FileNode, FileNode.id == FileVersion.file_id)
-        .where(_owned(principal), FileVersion.tenant_id == principal.tenant_id)
-    )
-    return int(trash or 0), int(versions or 0)
-
-
-async def available(*, session: AsyncSession, settings: Settings, principal: Principal) -> int | None:
-    """Bytes the user may still store right now (None: unlimited); a hint that reads only, `charge` is the rule."""
-    user_used, user_quota, tenant_used, tenant_quota = await usage(session=session, settings=settings, principal=principal)
-    room = [quota - used for quota, used in ((user_quota, user_used), (tenant_quota, tenant_used)) if quota is not None]
-    return max(min(room), 0) if room else None
-
-
-async def charge(*, session: AsyncSession, settings: Settings, principal: Principal, size: int) -> None:
-    """Count `size` more bytes against the user and the tenant, or QuotaExceeded.
-
-    Each row changes in one conditional UPDATE, which the database applies atomically (PostgreSQL
-    re-checks the condition after waiting for a concurrent writer's lock; SQLite has one writer),
-    so two parallel writes cannot pass a quota together. User first, then tenant: one lock order.
-    """
-    await _ensure_usage_rows(session, principal)
-    if size == 0:
-        return
-    scopes = (
-        ("your", StorageUsage.user_id == principal.user_id, settings.user_quota_bytes),
-        ("your organization's", StorageUsage.user_id.is_(None), settings.tenant_quota_bytes),
-    )
-    for whose, scope, default in scopes:
-        limit = _limit(StorageUsage.quota_bytes, default)
-        result = cast(
-            "CursorResult[Any]",
-            await session.execute(
-                update_rows(StorageUsage)
-                .where(StorageUsage.tenant_id == principal.tenant_id, scope)
-                .where(or_(limit.is_(None), StorageUsage.used_bytes + size <= limit))
-                .values(used_bytes=StorageUsage.used_bytes + size)
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if result.rowcount != 1:
-            raise QuotaExceeded(
-                f"This needs {size} bytes more than {whose} storage quota allows; empty the trash or delete old versions."
-            )
-
-
-async def release(*, session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, size: int) -> None:
-    """Give `size` bytes back to a user and their tenant."""
-    if size == 0:
-        return
-    for scope in (StorageUsage.user_id == user_id, StorageUsage.user_id.is_(None)):
-        await session.execute(
-            update_rows(StorageUsage)
-            .where(StorageUsage.tenant_id == tenant_id, scope)
-            .values(used_bytes=_at_least_zero(session, StorageUsage.used_bytes - size))
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _at_least_zero(session: AsyncSession, value: Any) -> Any:
-    return func.max(value, 0) if session.get_bind().dialect.name == "sqlite" else func.greatest(value, 0)
-
-
-async def set_user_quota(*, session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, quota_bytes: int | None) -> None:
-    """An admin sets a user's quota (None: back to the configured default)."""
-    insert = _upsert(session)
-    await session.execute(
-        insert(StorageUsage).values(id=uuid.uuid4(), tenant_id=tenant_id, user_id=user_id, used_bytes=0).on_conflict_do_nothing()
-    )
-    await session.execute(
-        update_rows(StorageUsage)
-        .where(StorageUsage.tenant_id == tenant_id, StorageUsage.user_id == user_id)
-        .values(quota_bytes=quota_bytes)
-        .execution_options(synchronize_session=False)
-    )
 
 
 # --- reading the tree ----------------------------------------------------------------------------
@@ -460,6 +323,48 @@ async def _place(session: AsyncSession, node: FileNode, folder: FileNode) -> Non
     await session.flush()
 
 
+async def claim_name(
+    *, session: AsyncSession, principal: Principal, folder_id: uuid.UUID | None, name: str
+) -> tuple[FileNode, str]:
+    """The folder (None: the root) and the checked name of a file to be made there later; 409 when the name is taken."""
+    clean = _checked_name(name, "name")
+    folder = await _folder(session=session, principal=principal, folder_id=folder_id)
+    await _check_free(session, folder, clean)
+    return folder, clean
+
+
+async def create_file_from_blob(
+    *, session: AsyncSession, principal: Principal, folder_id: uuid.UUID | None, name: str, info: BlobInfo, content_type: str
+) -> FileNode:
+    """A new file in a folder from a blob stored already (a finished upload); a name taken meanwhile gets a free variant.
+
+    The caller charged the quota and owns the blob in this transaction (`blobs_of(...).written`).
+    """
+    folder = await _folder(session=session, principal=principal, folder_id=folder_id)
+    taken = await _taken(session, folder)
+    if names.clash_key(name) in taken:  # something took the name while the bytes were on their way
+        name = names.free_name(name, taken)
+    now = utcnow()
+    node = FileNode(
+        tenant_id=principal.tenant_id,
+        owner_id=principal.user_id,
+        parent_id=folder.id,
+        kind="file",
+        name=name,
+        name_key=names.clash_key(name),
+        size=info.size,
+        content_type=content_type_of(content_type),
+        blob_key=info.key,
+        sha256=info.sha256,
+        version_no=1,
+        created_at=now,
+        updated_at=now,
+        created_by=principal.user_id,
+    )
+    await _place(session, node, folder)
+    return node
+
+
 async def free_name_in(*, session: AsyncSession, principal: Principal, folder_id: uuid.UUID, name: str) -> str:
     """`name` (checked), or its next free variant `stem (2).ext` in a folder the principal can see."""
     folder = await _folder(session=session, principal=principal, folder_id=folder_id)
@@ -489,9 +394,9 @@ async def create_folder(*, session: AsyncSession, principal: Principal, folder_i
 
 
 async def _room(*, session: AsyncSession, settings: Settings, principal: Principal, expected_size: int | None) -> int | None:
-    room = await available(session=session, settings=settings, principal=principal)
+    room = await quota.available(session=session, settings=settings, principal=principal)
     if room is not None and expected_size is not None and expected_size > room:
-        raise QuotaExceeded(f"This file is {expected_size} bytes; you have {room} bytes left. Free some space first.")
+        raise quota.QuotaExceeded(f"This file is {expected_size} bytes; you have {room} bytes left. Free some space first.")
     return room
 
 
@@ -529,7 +434,7 @@ async def check_replace(
     return await _room(session=session, settings=settings, principal=as_owner(principal, node), expected_size=expected_size)
 
 
-async def _store(
+async def store_blob(
     *, session: AsyncSession, storage: Storage, chunks: AsyncIterable[bytes], expected_size: int | None, room: int | None
 ) -> BlobInfo:
     """Stream a body into a new blob of at most `room` bytes; touches the storage only, never the database."""
@@ -537,11 +442,11 @@ async def _store(
     try:
         info = await storage.put(key, chunks, max_size=room, expected_size=expected_size)
     except TooLarge:
-        raise QuotaExceeded(f"This file is larger than the {room} bytes you have left; free some space first.") from None
+        raise quota.QuotaExceeded(f"This file is larger than the {room} bytes you have left; free some space first.") from None
     except SizeMismatch as exc:
         got = "more" if exc.received > exc.expected else str(exc.received)
         raise UploadIncomplete(f"Content-Length said {exc.expected} bytes but the body had {got}; send the file again.") from None
-    _blobs(session, storage).written.append(key)
+    blobs_of(session=session, storage=storage).written.append(key)
     return info
 
 
@@ -564,13 +469,13 @@ async def upload(
     transaction first, so a long upload holds no snapshot, lock or pooled connection. The checks
     run again after the stream (the folder may have gone meanwhile), and `charge` is the quota rule.
     """
-    info = await _store(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
+    info = await store_blob(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
     # Write first: on SQLite a transaction that reads and then writes fails at once if another writer
     # committed in between; one that starts by writing waits its turn.
-    await _ensure_usage_rows(session, principal)
+    await quota.ensure_usage_rows(session=session, principal=principal)
     parent = await _folder(session=session, principal=principal, folder_id=parent_id, need=access.EDIT)
     # Into a folder shared with the uploader: the file is the folder owner's, on the owner's quota.
-    await charge(session=session, settings=settings, principal=as_owner(principal, parent), size=info.size)
+    await quota.charge(session=session, settings=settings, principal=as_owner(principal, parent), size=info.size)
     clean = _checked_name(name, "file")
     await _check_free(session, parent, clean)
     now = utcnow()
@@ -582,7 +487,7 @@ async def upload(
         name=clean,
         name_key=names.clash_key(clean),
         size=info.size,
-        content_type=_content_type(content_type, clean),
+        content_type=content_type_of(content_type, clean),
         blob_key=info.key,
         sha256=info.sha256,
         version_no=1,
@@ -591,16 +496,16 @@ async def upload(
         created_by=principal.user_id,
     )
     await _place(session, node, parent)
-    await _schedule_thumbnail(session, storage, node)
+    await schedule_thumbnail(session=session, storage=storage, node=node)
     return node
 
 
-async def _schedule_thumbnail(session: AsyncSession, storage: Storage, node: FileNode) -> None:
+async def schedule_thumbnail(*, session: AsyncSession, storage: Storage, node: FileNode) -> None:
     """Queue a thumbnail of the node's content (images only); the one it replaces goes once this commits."""
-    _blobs(session, storage).doomed.extend(await tasks.schedule(session=session, node=node))
+    blobs_of(session=session, storage=storage).doomed.extend(await tasks.schedule(session=session, node=node))
 
 
-def _content_type(value: str, name: str = "") -> str:
+def content_type_of(value: str, name: str = "") -> str:
     """The declared media type, cleaned; a generic or missing one is guessed from the name (so audio and video play)."""
     value = value.split(";", maxsplit=1)[0].strip().lower()
     if value and "/" in value and value.isascii() and value.isprintable() and value != "application/octet-stream":
@@ -609,69 +514,10 @@ def _content_type(value: str, name: str = "") -> str:
     return guessed or "application/octet-stream"
 
 
-async def replace_content(
-    *,
-    session: AsyncSession,
-    settings: Settings,
-    principal: Principal,
-    storage: Storage,
-    node_id: uuid.UUID,
-    content_type: str,
-    chunks: AsyncIterable[bytes],
-    expected_size: int | None,
-    room: int | None,
-) -> FileNode:
-    """New content for a file; the current content is kept as a version (and keeps counting against the quota).
-
-    Like `upload`: streams first (call `check_replace` and end its transaction before).
-    """
-    info = await _store(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
-    await _ensure_usage_rows(session, principal)  # write first (see `upload`)
-    node = await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
-    if node.kind != "file":
-        raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
-    await charge(session=session, settings=settings, principal=as_owner(principal, node), size=info.size)
-    await _lock(session, node)
-    _keep_as_version(session, node)
-    node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
-    node.content_type = _content_type(content_type, node.name) if content_type else node.content_type
-    node.version_no += 1
-    node.updated_at = utcnow()
-    await session.flush()
-    await _schedule_thumbnail(session, storage, node)
-    await _apply_retention(session, storage, node)
-    return node
-
-
-async def _apply_retention(session: AsyncSession, storage: Storage, node: FileNode) -> None:
-    """Drop versions past the tenant's retention (keep N versions / N days) after a new one was kept."""
-    from nubes.files.transfer import prune_versions  # noqa: PLC0415 - transfer builds on this module
-
-    await prune_versions(session=session, storage=storage, node=node)
-
-
-async def _lock(session: AsyncSession, node: FileNode) -> None:
+async def lock(*, session: AsyncSession, node: FileNode) -> None:
     """Re-read a node under a row lock (PostgreSQL), so parallel overwrites number their versions in turn."""
     await session.execute(select(FileNode.id).where(FileNode.id == node.id).with_for_update())
     await session.refresh(node)
-
-
-def _keep_as_version(session: AsyncSession, node: FileNode) -> None:
-    if node.blob_key is None or node.sha256 is None:
-        return
-    session.add(
-        FileVersion(
-            tenant_id=node.tenant_id,
-            file_id=node.id,
-            version_no=node.version_no,
-            size=node.size,
-            content_type=node.content_type,
-            blob_key=node.blob_key,
-            sha256=node.sha256,
-            created_at=node.updated_at,
-            created_by=node.created_by,
-        )
-    )
 
 
 async def _inside(session: AsyncSession, node: FileNode, target: FileNode) -> bool:
@@ -744,8 +590,10 @@ async def copy(
     else:
         name = names.free_name(node.name, await _taken(session, target))
     originals = await _subtree(session, node, live_only=True)
-    await charge(session=session, settings=settings, principal=principal, size=sum(n.size for n in originals if n.kind == "file"))
-    blobs = _blobs(session, storage)
+    await quota.charge(
+        session=session, settings=settings, principal=principal, size=sum(n.size for n in originals if n.kind == "file")
+    )
+    blobs = blobs_of(session=session, storage=storage)
     new_ids: dict[uuid.UUID, uuid.UUID] = {}
     now = utcnow()
     top: FileNode | None = None
@@ -780,7 +628,7 @@ async def copy(
             session.add(clone)
             await session.flush()
             await _index_name(session, clone)
-        await _schedule_thumbnail(session, storage, clone)
+        await schedule_thumbnail(session=session, storage=storage, node=clone)
     await session.flush()
     return cast("FileNode", top)
 
@@ -909,8 +757,8 @@ async def _purge(*, session: AsyncSession, principal: Principal, storage: Storag
             )
     for node in nodes:
         session.expunge(node)
-    await release(session=session, tenant_id=principal.tenant_id, user_id=principal.user_id, size=freed)
-    _blobs(session, storage).doomed.extend(keys)
+    await quota.release(session=session, tenant_id=principal.tenant_id, user_id=principal.user_id, size=freed)
+    blobs_of(session=session, storage=storage).doomed.extend(keys)
     for node in nodes:
         await audit.record(
             session=session,
@@ -951,59 +799,6 @@ def _levels_deepest_first(parents: dict[uuid.UUID, uuid.UUID | None]) -> list[li
 
 
 # --- versions ------------------------------------------------------------------------------------
-
-
-async def list_versions(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> list[FileVersion]:
-    """A file's earlier contents, newest first."""
-    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
-    rows = await session.scalars(
-        select(FileVersion)
-        .where(FileVersion.file_id == node.id, FileVersion.tenant_id == principal.tenant_id)
-        .order_by(FileVersion.version_no.desc())
-    )
-    return list(rows)
-
-
-async def get_version(
-    *, session: AsyncSession, principal: Principal, node_id: uuid.UUID, version_id: uuid.UUID
-) -> tuple[FileNode, FileVersion]:
-    """One earlier content of one of the principal's files."""
-    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
-    version = await session.scalar(
-        select(FileVersion).where(
-            FileVersion.id == version_id, FileVersion.file_id == node.id, FileVersion.tenant_id == principal.tenant_id
-        )
-    )
-    if version is None:
-        raise NotFound(f"File {node.name!r} has no version {version_id}.")
-    return node, version
-
-
-async def restore_version(
-    *,
-    session: AsyncSession,
-    settings: Settings,
-    principal: Principal,
-    storage: Storage,
-    node_id: uuid.UUID,
-    version_id: uuid.UUID,
-) -> FileNode:
-    """Make an earlier content current again (as a new version; the current one is kept)."""
-    node, version = await get_version(session=session, principal=principal, node_id=node_id, version_id=version_id)
-    await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
-    await charge(session=session, settings=settings, principal=as_owner(principal, node), size=version.size)
-    key = uuid.uuid4().hex
-    await storage.copy(version.blob_key, key)
-    _blobs(session, storage).written.append(key)
-    await _lock(session, node)
-    _keep_as_version(session, node)
-    node.blob_key, node.size, node.sha256, node.content_type = key, version.size, version.sha256, version.content_type
-    node.version_no += 1
-    node.updated_at = utcnow()
-    await session.flush()
-    await _schedule_thumbnail(session, storage, node)
-    await _apply_retention(session, storage, node)
-    return node
 
 
 # --- finding -------------------------------------------------------------------------------------
@@ -1087,21 +882,6 @@ async def zip_entries(
         paths[member.id] = path + "/"
         entries.append((path + ("/" if member.kind == "folder" else ""), member))
     return folder, entries
-
-
-async def get_thumbnail(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> tuple[FileNode, FileThumbnail]:
-    """A ready thumbnail of one of the principal's files; 404 problems say why there is none (yet)."""
-    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
-    row = await session.scalar(
-        select(FileThumbnail).where(FileThumbnail.file_id == node.id, FileThumbnail.tenant_id == principal.tenant_id)
-    )
-    if row is None or row.source_sha256 != node.sha256:
-        raise ThumbnailUnavailable(f"{node.name!r} is not an image kind that gets a thumbnail (PNG, JPEG, GIF, WebP, BMP, TIFF).")
-    if row.state == "failed":
-        raise ThumbnailUnavailable(f"No thumbnail could be made of {node.name!r}: {row.error or 'unreadable image'}.")
-    if row.state != "ready" or row.blob_key is None:
-        raise ThumbnailNotReady(f"The thumbnail of {node.name!r} is being made; ask again shortly.", headers={"Retry-After": "2"})
-    return node, row
 
 
 async def stream_blob(storage: Storage, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:

@@ -1,38 +1,14 @@
-"""Tables of sharing: grants of a file or folder to a user or a group, public links, and each tenant's link policy."""
+"""Tables of public links: the links themselves and each tenant's link policy."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nubes.core.db import Base, utcnow
-
-
-class FileShare(Base):
-    """A file or folder (and, for a folder, everything under it) shared with one user or one group of its tenant.
-
-    `permission` is one of view < edit < reshare; each includes the ones before it.
-    """
-
-    __tablename__ = "file_shares"
-    __table_args__ = (
-        UniqueConstraint("node_id", "user_id"),
-        UniqueConstraint("node_id", "group_id"),
-        CheckConstraint("(user_id IS NULL) <> (group_id IS NULL)", name="one_recipient"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    node_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file_nodes.id", ondelete="CASCADE"), index=True)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # the node's owner
-    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
-    permission: Mapped[str] = mapped_column(String(10))  # view | edit | reshare
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PublicLink(Base):
@@ -69,6 +45,3 @@ class LinkPolicy(Base):
     default_expiry_days: Mapped[int | None] = mapped_column(Integer, default=None)
     max_expiry_days: Mapped[int | None] = mapped_column(Integer, default=None)
     require_password: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-Index("ix_file_shares_owner", FileShare.owner_id)

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from nubes.core.principal import Principal
-from nubes.files.models import FileNode
-from nubes.files.sharing_models import FileShare
+from nubes.files.sharing.models import FileShare
+from nubes.files.tree.models import FileNode
 from nubes.identity.users import directory
 
 Permission = Literal["view", "edit", "reshare"]

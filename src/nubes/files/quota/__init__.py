@@ -1,0 +1,1 @@
+"""Quota: bytes used and allowed per user and per tenant."""

@@ -1,0 +1,1 @@
+"""Thumbnails: small previews of images, made by a background job."""

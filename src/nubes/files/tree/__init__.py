@@ -1,0 +1,1 @@
+"""The tree: folders and files in each user space, names, trash, search, favorites, zip and byte-range content."""

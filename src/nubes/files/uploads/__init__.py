@@ -1,0 +1,1 @@
+"""Uploads: resumable (tus) uploads and presigned upload and download URLs."""

@@ -1,0 +1,1 @@
+"""Versions: earlier contents of a file, restoring them, and the retention that prunes them."""
