@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import timedelta
 
@@ -170,3 +171,30 @@ async def test_presigned_download(client: httpx.AsyncClient, alice: SignedIn, st
         assert (await client.get(url)).status_code == 410
     folder = await client.post("/api/files/folders", json={"name": "f"}, headers=alice.headers)
     assert (await client.post(f"/api/files/{folder.json()['id']}/presign-download", headers=alice.headers)).status_code == 422
+
+
+async def test_view_only_share_of_a_folder_gives_no_upload_into_it(
+    client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, settings: Settings
+) -> None:
+    """GIVEN Alice's folder shared with Bob to view
+    WHEN Bob asks for a presigned upload or a tus upload into it
+    THEN both are refused (making a file in a folder needs edit), and with edit the presigned one is granted."""
+    bob = await login(client, await make_user(session, settings, await _tenant_of(session, alice)))
+    folder = (await client.post("/api/files/folders", json={"name": "Shared"}, headers=alice.headers)).json()
+    shared = await client.post(
+        f"/api/files/{folder['id']}/shares", json={"user_id": str(bob.user.id), "permission": "view"}, headers=alice.headers
+    )
+    assert shared.status_code == 201, shared.text
+    refused = await _presign(client, bob, parent_id=folder["id"], name="planted.bin", size=3)
+    assert refused.status_code in {403, 404}, refused.text
+    meta = f"filename {base64.b64encode(b'planted.bin').decode()},parent_id {base64.b64encode(folder['id'].encode()).decode()}"
+    tus = await client.post(
+        "/api/uploads",
+        headers={**bob.headers, "Tus-Resumable": "1.0.0", "Upload-Length": "3", "Upload-Metadata": meta},
+    )
+    assert tus.status_code in {403, 404}, tus.text
+    edit = await client.patch(
+        f"/api/files/{folder['id']}/shares/{shared.json()['id']}", json={"permission": "edit"}, headers=alice.headers
+    )
+    assert edit.status_code == 200, edit.text
+    assert (await _presign(client, bob, parent_id=folder["id"], name="allowed.bin", size=3)).status_code == 201

@@ -328,7 +328,7 @@ async def claim_name(
 ) -> tuple[FileNode, str]:
     """The folder (None: the root) and the checked name of a file to be made there later; 409 when the name is taken."""
     clean = _checked_name(name, "name")
-    folder = await _folder(session=session, principal=principal, folder_id=folder_id)
+    folder = await _folder(session=session, principal=principal, folder_id=folder_id, need=access.EDIT)
     await _check_free(session, folder, clean)
     return folder, clean
 
@@ -340,7 +340,7 @@ async def create_file_from_blob(
 
     The caller charged the quota and owns the blob in this transaction (`blobs_of(...).written`).
     """
-    folder = await _folder(session=session, principal=principal, folder_id=folder_id)
+    folder = await _folder(session=session, principal=principal, folder_id=folder_id, need=access.EDIT)
     taken = await _taken(session, folder)
     if names.clash_key(name) in taken:  # something took the name while the bytes were on their way
         name = names.free_name(name, taken)
