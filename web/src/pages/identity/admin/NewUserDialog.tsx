@@ -1,11 +1,11 @@
 /** The "New user" dialog: username, email, display name, a first password and built-in roles. */
 import { useState, type SubmitEvent } from "react";
 
-import { BUILTIN_ROLES, createUser, type User } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
-import { buttonClass } from "../../components/Button";
-import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { BUILTIN_ROLES, createUser, type User } from "../../../api/identity";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { buttonClass } from "../../../components/Button";
+import { Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
 
 const FIELDS = ["username", "email", "display_name", "password", "roles"] as const;
 

@@ -1,12 +1,12 @@
 /** Egg categories (platform administrators): list with their egg counts, create, rename, delete (the eggs stay, uncategorized). */
 import { useState } from "react";
 
-import { createEggCategory, deleteEggCategory, updateEggCategory, type EggCategory } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { buttonClass } from "../../components/Button";
-import { Card } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { createEggCategory, deleteEggCategory, updateEggCategory, type EggCategory } from "../../../api/containers";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { buttonClass } from "../../../components/Button";
+import { Card } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
 
 function CategoryForm({ category, onSaved }: { category: EggCategory | null; onSaved: () => void }) {
   const [name, setName] = useState(category?.name ?? "");

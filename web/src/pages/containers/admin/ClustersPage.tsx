@@ -1,15 +1,15 @@
 /** /admin/clusters (platform administrators): the clusters nodes belong to and containers are placed in; create one. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { createCluster, listClusters, listNodes } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { buttonClass } from "../../components/Button";
-import { Card } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
-import { describeTimestamp } from "../../lib/format";
+import { createCluster, listClusters, listNodes } from "../../../api/containers";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { buttonClass } from "../../../components/Button";
+import { Card } from "../../../components/Card";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { describeTimestamp } from "../../../lib/format";
 
 export function ClustersPage() {
   useDocumentTitle("Clusters");

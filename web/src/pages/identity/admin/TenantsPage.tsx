@@ -1,19 +1,19 @@
 /** /admin/tenants (super-admins): every tenant with its status and users; create, suspend or reactivate, delete. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { createTenant, deleteTenant, listTenants, updateTenant, type Tenant } from "../../api/access";
-import { toApiError, type ApiError } from "../../api/problem";
-import { useMe } from "../../auth/session";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
-import { describeTimestamp } from "../../lib/format";
+import { createTenant, deleteTenant, listTenants, updateTenant, type Tenant } from "../../../api/access";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { useMe } from "../../../auth/session";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Skeleton } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { describeTimestamp } from "../../../lib/format";
 
 const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
 const td = "px-4 py-3 align-middle";

@@ -1,22 +1,22 @@
 /** /admin/users: the tenant's users, searchable and paged; create one, edit one (name, email, roles), deactivate or reactivate one. */
 import { useCallback, useEffect, useState, type SubmitEvent } from "react";
 
-import { listRoles, sameRoleNames, type Role } from "../../api/access";
-import { BUILTIN_ROLES, listUsers, updateUser, type AdminUser, type User, type UserUpdate } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
-import { can, displayName, useMe } from "../../auth/session";
-import { Avatar } from "../../components/Avatar";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon, SearchIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { Pagination } from "../../components/Pagination";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
-import { describeTimestamp } from "../../lib/format";
+import { listRoles, sameRoleNames, type Role } from "../../../api/access";
+import { BUILTIN_ROLES, listUsers, updateUser, type AdminUser, type User, type UserUpdate } from "../../../api/identity";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { can, displayName, useMe } from "../../../auth/session";
+import { Avatar } from "../../../components/Avatar";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Skeleton } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon, SearchIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { Pagination } from "../../../components/Pagination";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { describeTimestamp } from "../../../lib/format";
 import { RoleChecklist } from "./GroupsPage";
 import { NewUserDialog } from "./NewUserDialog";
 

@@ -1,17 +1,17 @@
 /** /admin/roles: the tenant's roles; built-ins are read-only, custom roles can be created, edited and deleted. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { asPermissionCodes, createRole, deleteRole, listPermissions, listRoles, updateRole, type Permission, type Role } from "../../api/access";
-import { toApiError, type ApiError } from "../../api/problem";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { asPermissionCodes, createRole, deleteRole, listPermissions, listRoles, updateRole, type Permission, type Role } from "../../../api/access";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Skeleton } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
 
 const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
 const td = "px-4 py-3 align-middle";

@@ -1,14 +1,14 @@
 /** /admin/links (admin.settings): the organization's rules for public links — default and maximum expiry, password required. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { toApiError, type ApiError } from "../../api/problem";
-import { getAdminLinkPolicy, setAdminLinkPolicy, type LinkPolicy } from "../../api/sharing";
-import { buttonClass } from "../../components/Button";
-import { Card, Skeleton } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { getAdminLinkPolicy, setAdminLinkPolicy, type LinkPolicy } from "../../../api/sharing";
+import { buttonClass } from "../../../components/Button";
+import { Card, Skeleton } from "../../../components/Card";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
 
 function days(value: string): number | null {
   return value.trim() === "" ? null : Number(value);

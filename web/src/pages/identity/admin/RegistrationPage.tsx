@@ -1,16 +1,16 @@
 /** /admin/registration (super-admins): whether people may create their own account, where they land, and whether they confirm their email first. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { listTenants } from "../../api/access";
-import { BUILTIN_ROLES } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
-import { getRegistrationSettings, updateRegistrationSettings, type RegistrationSettings } from "../../api/security";
-import { buttonClass } from "../../components/Button";
-import { Card, Skeleton } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { listTenants } from "../../../api/access";
+import { BUILTIN_ROLES } from "../../../api/identity";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { getRegistrationSettings, updateRegistrationSettings, type RegistrationSettings } from "../../../api/security";
+import { buttonClass } from "../../../components/Button";
+import { Card, Skeleton } from "../../../components/Card";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
 
 function Toggle({ label, description, checked, onChange }: { label: string; description: string; checked: boolean; onChange: (checked: boolean) => void }) {
   return (

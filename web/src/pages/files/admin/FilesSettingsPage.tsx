@@ -1,15 +1,15 @@
 /** /admin/files (tenant.manage): how many earlier versions of each file the tenant keeps and for how long; its storage use and quota. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { getFilesSettings, updateFilesSettings, type FilesSettings } from "../../api/filesSettings";
-import { toApiError, type ApiError } from "../../api/problem";
-import { useMe } from "../../auth/session";
-import { buttonClass } from "../../components/Button";
-import { Card, Skeleton } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { getFilesSettings, updateFilesSettings, type FilesSettings } from "../../../api/filesSettings";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { useMe } from "../../../auth/session";
+import { buttonClass } from "../../../components/Button";
+import { Card, Skeleton } from "../../../components/Card";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
 
 const GIB = 1024 ** 3;
 

@@ -15,20 +15,20 @@ import {
   type GroupMember,
   type GroupUpdate,
   type Role,
-} from "../../api/access";
-import { listUsers } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
-import { displayName } from "../../auth/session";
-import { Avatar } from "../../components/Avatar";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon, SearchIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+} from "../../../api/access";
+import { listUsers } from "../../../api/identity";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { displayName } from "../../../auth/session";
+import { Avatar } from "../../../components/Avatar";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Skeleton } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon, SearchIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
 
 const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
 const td = "px-4 py-3 align-middle";

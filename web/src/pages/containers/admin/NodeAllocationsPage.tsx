@@ -2,15 +2,15 @@
 import { useCallback, useState, type SubmitEvent } from "react";
 import { Link, useParams } from "react-router";
 
-import { addAllocations, getNode, listAllocations } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Card } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { addAllocations, getNode, listAllocations } from "../../../api/containers";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Card } from "../../../components/Card";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
 
 function AddAllocations({ nodeId, onAdded }: { nodeId: string; onAdded: (count: number) => void }) {
   const [ip, setIp] = useState("0.0.0.0");

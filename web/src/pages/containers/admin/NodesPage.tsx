@@ -2,18 +2,18 @@
 import { useCallback, useEffect, useState, type SubmitEvent } from "react";
 import { Link } from "react-router";
 
-import { createNode, listClusters, listNodes, revokeNode, type Node, type NodeCreated } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { Badge, type BadgeTone } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Card, Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
-import { describeTimestamp } from "../../lib/format";
+import { createNode, listClusters, listNodes, revokeNode, type Node, type NodeCreated } from "../../../api/containers";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { Badge, type BadgeTone } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Card, Skeleton } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { describeTimestamp } from "../../../lib/format";
 
 const STATUS_TONES: Record<string, BadgeTone> = { online: "success", offline: "danger", pending: "warning", revoked: "neutral" };
 const REFRESH_MS = 5000;

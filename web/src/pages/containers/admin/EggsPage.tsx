@@ -1,16 +1,16 @@
 /** /admin/eggs (platform administrators): the eggs containers are made from; import a PTDL_v2 file (picked or pasted), edit its name, author and description, export, delete. */
 import { useCallback, useState } from "react";
 
-import { deleteEgg, exportEgg, importEgg, listEggCategories, listEggs, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { buttonClass } from "../../components/Button";
-import { Card } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { deleteEgg, exportEgg, importEgg, listEggCategories, listEggs, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../../api/containers";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { buttonClass } from "../../../components/Button";
+import { Card } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
 import { EggCategories } from "./EggCategories";
 
 function ImportEgg({ onImported }: { onImported: (egg: Egg) => void }) {
