@@ -2,14 +2,15 @@
 import { useCallback, useState, type SubmitEvent } from "react";
 
 import { createCluster, listClusters, listNodes } from "../../../api/containers";
-import { toApiError, type ApiError } from "../../../api/problem";
 import { buttonClass } from "../../../components/Button";
 import { Card } from "../../../components/Card";
+import { DataTable } from "../../../components/DataTable";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useResource } from "../../../hooks/useResource";
 import { describeTimestamp } from "../../../lib/format";
+import { useAction } from "../../../lib/useAction";
 
 export function ClustersPage() {
   useDocumentTitle("Clusters");
@@ -17,23 +18,15 @@ export function ClustersPage() {
   const nodes = useResource(useCallback((signal: AbortSignal) => listNodes(signal), []));
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useAction(createCluster, () => {
+    setName("");
+    setDescription("");
+    clusters.reload();
+  });
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await createCluster({ name: name.trim(), description: description.trim() });
-      setName("");
-      setDescription("");
-      clusters.reload();
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run({ name: name.trim(), description: description.trim() });
   };
 
   return (
@@ -60,39 +53,27 @@ export function ClustersPage() {
         </Card>
         <Card>
           {clusters.error !== null && <Alert tone="danger">{clusters.error.message}</Alert>}
-          <table className="w-full text-left text-sm" data-testid="clusters">
-            <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
-              <tr>
-                <th className="pb-2">Name</th>
-                <th className="pb-2">Description</th>
-                <th className="pb-2">Nodes</th>
-                <th className="pb-2">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {clusters.data?.map((cluster) => {
-                const members = nodes.data?.filter((node) => node.cluster_id === cluster.id) ?? [];
-                const online = members.filter((node) => node.status === "online").length;
-                return (
-                  <tr key={cluster.id} className="border-t border-slate-200 dark:border-slate-800">
-                    <td className="py-2 pr-4 font-medium">{cluster.name}</td>
-                    <td className="py-2 pr-4 text-slate-600 dark:text-slate-400">{cluster.description || "–"}</td>
-                    <td className="py-2 pr-4">
-                      {members.length} ({online} online)
-                    </td>
-                    <td className="py-2">{describeTimestamp(cluster.created_at).text}</td>
-                  </tr>
-                );
-              })}
-              {clusters.data?.length === 0 && (
-                <tr>
-                  <td colSpan={4} className="py-6 text-center text-slate-500">
-                    No clusters yet.
+          <DataTable
+            look="plain"
+            testId="clusters"
+            columns={["Name", "Description", "Nodes", "Created"]}
+            rows={clusters.data}
+            empty="No clusters yet."
+            renderRow={(cluster) => {
+              const members = nodes.data?.filter((node) => node.cluster_id === cluster.id) ?? [];
+              const online = members.filter((node) => node.status === "online").length;
+              return (
+                <tr key={cluster.id} className="border-t border-slate-200 dark:border-slate-800">
+                  <td className="py-2 pr-4 font-medium">{cluster.name}</td>
+                  <td className="py-2 pr-4 text-slate-600 dark:text-slate-400">{cluster.description || "–"}</td>
+                  <td className="py-2 pr-4">
+                    {members.length} ({online} online)
                   </td>
+                  <td className="py-2">{describeTimestamp(cluster.created_at).text}</td>
                 </tr>
-              )}
-            </tbody>
-          </table>
+              );
+            }}
+          />
         </Card>
       </div>
     </>

@@ -23,6 +23,7 @@ import { Avatar } from "../../../components/Avatar";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { Skeleton } from "../../../components/Card";
+import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { PlusIcon, SearchIcon } from "../../../components/icons";
@@ -30,8 +31,6 @@ import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useResource } from "../../../hooks/useResource";
 
-const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
-const td = "px-4 py-3 align-middle";
 
 const FIELDS = ["name", "description", "roles"] as const;
 
@@ -366,102 +365,70 @@ export function GroupsPage() {
         </div>
       )}
 
-      <div className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
-        <div className="overflow-x-auto">
-          <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={th}>
-                  Group
-                </th>
-                <th scope="col" className={th}>
-                  Roles
-                </th>
-                <th scope="col" className={th}>
+      <DataTable
+        columns={["Group", "Roles", "Members", { header: "Actions", srOnly: true }]}
+        rows={data === undefined ? undefined : groups}
+        loading={loading}
+        skeletonRows={2}
+        empty={"No groups yet."}
+        renderRow={(group) => (
+          <tr key={group.id} data-testid="group-row" data-name={group.name} className="hover:bg-slate-50/80 dark:hover:bg-slate-800/40">
+            <td className={tdClass}>
+              <p className="font-medium text-slate-900 dark:text-white">{group.name}</p>
+              {group.description && <p className="text-xs text-slate-500 dark:text-slate-400">{group.description}</p>}
+            </td>
+            <td className={tdClass}>
+              <span className="flex flex-wrap gap-1.5">
+                {group.roles.length === 0 && <span className="text-slate-400 dark:text-slate-500">—</span>}
+                {group.roles.map((role) => (
+                  <Badge key={role.id} tone="brand">
+                    {role.name}
+                  </Badge>
+                ))}
+              </span>
+            </td>
+            <td className={`${tdClass} text-slate-600 tabular-nums dark:text-slate-300`} data-testid="group-member-count">
+              {counts[group.id] ?? group.members}
+            </td>
+            <td className={`${tdClass} text-right whitespace-nowrap`}>
+              <span className="inline-flex gap-2">
+                <button
+                  type="button"
+                  aria-label={`Edit ${group.name}`}
+                  className={buttonClass.small}
+                  onClick={() => {
+                    setNotice(null);
+                    setEditing(group);
+                  }}
+                >
+                  Edit
+                </button>
+                <button
+                  type="button"
+                  aria-label={`Members of ${group.name}`}
+                  className={buttonClass.small}
+                  onClick={() => {
+                    setOpenId(group.id);
+                  }}
+                >
                   Members
-                </th>
-                <th scope="col" className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {data === undefined && loading
-                ? [0, 1].map((row) => (
-                    <tr key={row}>
-                      <td className={td} colSpan={4}>
-                        <Skeleton className="h-8 w-full" />
-                      </td>
-                    </tr>
-                  ))
-                : groups.map((group) => (
-                    <tr key={group.id} data-testid="group-row" data-name={group.name} className="hover:bg-slate-50/80 dark:hover:bg-slate-800/40">
-                      <td className={td}>
-                        <p className="font-medium text-slate-900 dark:text-white">{group.name}</p>
-                        {group.description && <p className="text-xs text-slate-500 dark:text-slate-400">{group.description}</p>}
-                      </td>
-                      <td className={td}>
-                        <span className="flex flex-wrap gap-1.5">
-                          {group.roles.length === 0 && <span className="text-slate-400 dark:text-slate-500">—</span>}
-                          {group.roles.map((role) => (
-                            <Badge key={role.id} tone="brand">
-                              {role.name}
-                            </Badge>
-                          ))}
-                        </span>
-                      </td>
-                      <td className={`${td} text-slate-600 tabular-nums dark:text-slate-300`} data-testid="group-member-count">
-                        {counts[group.id] ?? group.members}
-                      </td>
-                      <td className={`${td} text-right whitespace-nowrap`}>
-                        <span className="inline-flex gap-2">
-                          <button
-                            type="button"
-                            aria-label={`Edit ${group.name}`}
-                            className={buttonClass.small}
-                            onClick={() => {
-                              setNotice(null);
-                              setEditing(group);
-                            }}
-                          >
-                            Edit
-                          </button>
-                          <button
-                            type="button"
-                            aria-label={`Members of ${group.name}`}
-                            className={buttonClass.small}
-                            onClick={() => {
-                              setOpenId(group.id);
-                            }}
-                          >
-                            Members
-                          </button>
-                          <button
-                            type="button"
-                            aria-label={`Delete ${group.name}`}
-                            className={buttonClass.smallDanger}
-                            onClick={() => {
-                              setDeleteError(null);
-                              setDeleting(group);
-                            }}
-                          >
-                            Delete
-                          </button>
-                        </span>
-                      </td>
-                    </tr>
-                  ))}
-              {data?.groups.length === 0 && (
-                <tr>
-                  <td colSpan={4} className="px-4 py-12 text-center text-sm text-slate-500 dark:text-slate-400">
-                    No groups yet.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
-      </div>
+                </button>
+                <button
+                  type="button"
+                  aria-label={`Delete ${group.name}`}
+                  className={buttonClass.smallDanger}
+                  onClick={() => {
+                    setDeleteError(null);
+                    setDeleting(group);
+                  }}
+                >
+                  Delete
+                </button>
+              </span>
+            </td>
+          </tr>
+        )}
+      />
 
       <Dialog
         open={editing !== undefined}
