@@ -1,27 +1,26 @@
 /** /admin/clusters (platform administrators): the clusters nodes belong to and containers are placed in; create one. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
-import { createCluster, listClusters, listNodes } from "../../../api/containers";
+import { useClusters, useCreateCluster, useNodes } from "../../../api/containerQueries";
 import { buttonClass } from "../../../components/Button";
 import { Card } from "../../../components/Card";
 import { DataTable } from "../../../components/DataTable";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
 import { describeTimestamp } from "../../../lib/format";
 import { useAction } from "../../../lib/useAction";
 
 export function ClustersPage() {
   useDocumentTitle("Clusters");
-  const clusters = useResource(useCallback((signal: AbortSignal) => listClusters(signal), []));
-  const nodes = useResource(useCallback((signal: AbortSignal) => listNodes(signal), []));
+  const clusters = useClusters();
+  const nodes = useNodes();
+  const create = useCreateCluster();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const { run, busy, error } = useAction(createCluster, () => {
+  const { run, busy, error } = useAction(create.mutateAsync, () => {
     setName("");
     setDescription("");
-    clusters.reload();
   });
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {

@@ -1,7 +1,8 @@
 /** /admin/eggs (platform administrators): the eggs containers are made from; import a PTDL_v2 file (picked or pasted), edit its name, author and description, export, delete. */
-import { useCallback, useState } from "react";
+import { useState } from "react";
 
-import { deleteEgg, exportEgg, importEgg, listEggCategories, listEggs, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../../api/containers";
+import { containerKeys, useDeleteEgg, useEggCategories, useEggs, useInvalidateContainers } from "../../../api/containerQueries";
+import { exportEgg, importEgg, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../../api/containers";
 import { toApiError } from "../../../api/problem";
 import { buttonClass } from "../../../components/Button";
 import { Card } from "../../../components/Card";
@@ -11,7 +12,6 @@ import { FormDialog } from "../../../components/FormDialog";
 import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
 import { useAction } from "../../../lib/useAction";
 import { EggCategories } from "./EggCategories";
 
@@ -128,16 +128,17 @@ async function download(egg: Egg): Promise<void> {
 
 export function EggsPage() {
   useDocumentTitle("Eggs");
-  const eggs = useResource(useCallback((signal: AbortSignal) => listEggs(signal), []));
-  const categories = useResource(useCallback((signal: AbortSignal) => listEggCategories(signal), []));
+  const eggs = useEggs();
+  const categories = useEggCategories();
+  const invalidate = useInvalidateContainers();
+  const deleteMutation = useDeleteEgg();
   const categoryName = (egg: Egg): string => categories.data?.find((category) => category.id === egg.category_id)?.name ?? "Uncategorized";
   const [importing, setImporting] = useState(false);
   const [deleting, setDeleting] = useState<Egg | null>(null);
   const [editing, setEditing] = useState<Egg | null>(null);
   // One error line for the page: a failed export or delete (shown in the confirm dialog while it is open).
-  const remove = useAction(deleteEgg, () => {
+  const remove = useAction(deleteMutation.mutateAsync, () => {
     setDeleting(null);
-    eggs.reload();
   });
   const { error, setError } = remove;
   const [notice, setNotice] = useState<string | null>(null);
@@ -161,8 +162,7 @@ export function EggsPage() {
           categories={categories.data}
           error={categories.error}
           onChanged={() => {
-            categories.reload();
-            eggs.reload();
+            invalidate(containerKeys.eggCategories, containerKeys.eggs);
           }}
         />
       </div>
@@ -233,7 +233,7 @@ export function EggsPage() {
           onImported={(egg) => {
             setImporting(false);
             setNotice(`Imported ${egg.name}.`);
-            eggs.reload();
+            invalidate(containerKeys.eggs, containerKeys.eggCategories);
           }}
         />
       </Dialog>
@@ -245,8 +245,7 @@ export function EggsPage() {
           onSaved={(egg) => {
             setEditing(null);
             setNotice(`Saved ${egg.name}.`);
-            eggs.reload();
-            categories.reload();
+            invalidate(containerKeys.eggs, containerKeys.eggCategories);
           }}
           onClose={() => { setEditing(null); }}
         />
