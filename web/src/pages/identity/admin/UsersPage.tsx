@@ -17,7 +17,7 @@ import { Pagination } from "../../../components/Pagination";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useResource } from "../../../hooks/useResource";
 import { describeTimestamp } from "../../../lib/format";
-import { RoleChecklist } from "./GroupsPage";
+import { RoleChecklist } from "./RoleChecklist";
 import { NewUserDialog } from "./NewUserDialog";
 
 const PAGE_SIZE = 20;
