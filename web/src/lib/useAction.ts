@@ -40,3 +40,8 @@ export function useAction<A extends unknown[], R>(action: (...args: A) => Promis
 
   return { run, busy, error, setError };
 }
+
+/** `useAction` for work written in place: `await task.run(async () => { … })` (the body may set state after the call). */
+export function useTask(): Action<[work: () => Promise<void>], void> {
+  return useAction((work: () => Promise<void>) => work());
+}

@@ -4,7 +4,6 @@ import { Link } from "react-router";
 
 import { containerKeys, useClusters, useInvalidateContainers, useNodes, useRevokeNode } from "../../../api/containerQueries";
 import { createNode, type Node, type NodeCreated } from "../../../api/containers";
-import { toApiError, type ApiError } from "../../../api/problem";
 import { Badge, type BadgeTone } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { Card, Skeleton } from "../../../components/Card";
@@ -15,6 +14,7 @@ import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../../lib/format";
 import { useAction } from "../../../lib/useAction";
+import { useTask } from "../../../lib/useAction";
 
 const STATUS_TONES: Record<string, BadgeTone> = { online: "success", offline: "danger", pending: "warning", revoked: "neutral" };
 const REFRESH_MS = 5000;
@@ -73,15 +73,12 @@ function NewNodeForm({ onCreated }: { onCreated: (node: NodeCreated) => void }) 
   const [memory, setMemory] = useState("4096");
   const [disk, setDisk] = useState("20000");
   const [overallocate, setOverallocate] = useState("0");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
   const cluster = clusterId !== "" ? clusterId : (clusters.data?.[0]?.id ?? "");
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(
         await createNode({
           name: name.trim(),
@@ -93,11 +90,7 @@ function NewNodeForm({ onCreated }: { onCreated: (node: NodeCreated) => void }) 
           labels: {},
         }),
       );
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const errors = (field: string): string[] => error?.fieldMessages(field) ?? [];
 

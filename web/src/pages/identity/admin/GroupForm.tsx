@@ -2,10 +2,10 @@
 import { useState, type SubmitEvent } from "react";
 
 import { createGroup, sameRoleNames, updateGroup, type Group, type GroupUpdate, type Role } from "../../../api/access";
-import { toApiError, type ApiError } from "../../../api/problem";
 import { buttonClass } from "../../../components/Button";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { RoleChecklist } from "./RoleChecklist";
+import { useTask } from "../../../lib/useAction";
 
 const FIELDS = ["name", "description", "roles"] as const;
 
@@ -14,8 +14,7 @@ export function GroupForm({ group, roles, onSaved, onCancel }: { group: Group | 
   const [name, setName] = useState(group?.name ?? "");
   const [description, setDescription] = useState(group?.description ?? "");
   const [chosen, setChosen] = useState<string[]>(group?.roles.map((role) => role.name) ?? []);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const save = (): Promise<Group> => {
     if (group === null) return createGroup({ name: name.trim(), description: description.trim(), roles: chosen });
@@ -29,15 +28,9 @@ export function GroupForm({ group, roles, onSaved, onCancel }: { group: Group | 
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onSaved(await save());
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: (typeof FIELDS)[number]): string[] => error?.fieldMessages(field) ?? [];

@@ -2,7 +2,7 @@
 import { useCallback, useState, type SubmitEvent } from "react";
 
 import { asPermissionCodes, createRole, deleteRole, listPermissions, listRoles, updateRole, type Permission, type Role } from "../../../api/access";
-import { toApiError, type ApiError } from "../../../api/problem";
+import { toApiError } from "../../../api/problem";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
@@ -12,6 +12,7 @@ import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useResource } from "../../../hooks/useResource";
+import { useTask } from "../../../lib/useAction";
 
 
 /** The catalog grouped by the part of the code before the first dot ("admin", "files"…), in catalog order. */
@@ -78,21 +79,14 @@ function RoleForm({
   const [description, setDescription] = useState(role?.description ?? "");
   const [parent, setParent] = useState(roles.find((candidate) => candidate.id === role?.parent_id)?.name ?? "");
   const [permissions, setPermissions] = useState<string[]>(role?.permissions ?? []);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const fields = { description: description.trim(), parent: parent || null, permissions: asPermissionCodes(permissions) };
       onSaved(role === null ? await createRole({ name: name.trim().toLowerCase(), ...fields }) : await updateRole(role.id, fields));
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: (typeof FIELDS)[number]): string[] => error?.fieldMessages(field) ?? [];

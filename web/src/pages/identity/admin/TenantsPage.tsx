@@ -2,7 +2,7 @@
 import { useCallback, useState, type SubmitEvent } from "react";
 
 import { createTenant, deleteTenant, listTenants, updateTenant, type Tenant } from "../../../api/access";
-import { toApiError, type ApiError } from "../../../api/problem";
+import { toApiError } from "../../../api/problem";
 import { useMe } from "../../../auth/session";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
@@ -14,6 +14,7 @@ import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useResource } from "../../../hooks/useResource";
 import { describeTimestamp } from "../../../lib/format";
+import { useTask } from "../../../lib/useAction";
 
 
 /** A slug suggested from the name: lowercase, words joined by dashes. */
@@ -29,20 +30,13 @@ function NewTenantForm({ onCreated, onCancel }: { onCreated: (tenant: Tenant) =>
   const [name, setName] = useState("");
   const [slug, setSlug] = useState("");
   const [slugEdited, setSlugEdited] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(await createTenant({ name: name.trim(), slug: slug.trim() }));
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: string): string[] => error?.fieldMessages(field) ?? [];
