@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import { hasSessionCookie, onSessionEnded } from "../api/client";
 import { getMe, signOut as signOutOnServer } from "../api/identity";
 import { toApiError } from "../api/problem";
+import { queryClient } from "../api/queryClient";
 import { AuthContext, type Auth, type AuthState } from "./session";
 
 export function AuthProvider({ children }: { children: ReactNode }) {
@@ -14,6 +15,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const lose = useCallback((): void => {
     const expired = signedIn.current;
     signedIn.current = false;
+    // Nothing one user loaded stays cached for whoever signs in next.
+    queryClient.clear();
     // The refused refresh and the call that triggered it both report the loss: the first one says why.
     setState((previous) => (previous.status === "signed-out" ? previous : { status: "signed-out", reason: expired ? "expired" : "anonymous" }));
   }, []);
@@ -48,6 +51,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       await signOutOnServer();
     } finally {
       signedIn.current = false;
+      queryClient.clear();
       setState({ status: "signed-out", reason: "signed-out" });
     }
   }, []);

@@ -2,11 +2,11 @@
 import { useState, type SubmitEvent } from "react";
 
 import { changeMyPassword } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
 import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Card } from "../../components/Card";
 import { Alert, Field, inputClass } from "../../components/Form";
+import { useAction } from "../../lib/useAction";
 
 /** `onChanged` runs after a change (it ends every other session, so the sessions list should reload). */
 export function ChangePasswordCard({ onChanged }: { onChanged: () => void }) {
@@ -14,10 +14,15 @@ export function ChangePasswordCard({ onChanged }: { onChanged: () => void }) {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [confirm, setConfirm] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [mismatch, setMismatch] = useState(false);
   const [done, setDone] = useState(false);
+  const { run, busy, error, setError } = useAction(changeMyPassword, () => {
+    setCurrent("");
+    setNext("");
+    setConfirm("");
+    setDone(true);
+    onChanged();
+  });
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
@@ -28,19 +33,7 @@ export function ChangePasswordCard({ onChanged }: { onChanged: () => void }) {
       return;
     }
     setMismatch(false);
-    setBusy(true);
-    try {
-      await changeMyPassword(current, next);
-      setCurrent("");
-      setNext("");
-      setConfirm("");
-      setDone(true);
-      onChanged();
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(current, next);
   };
 
   const currentErrors = error?.status === 403 ? [error.message] : [];

@@ -1,7 +1,7 @@
 /** Passkeys: sign in with this device's screen lock or a security key instead of a password. List, add, rename, remove. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { toApiError, type ApiError } from "../../api/problem";
+import { toApiError } from "../../api/problem";
 import { addPasskey, listMyPasskeys, passkeysSupported, removePasskey, renamePasskey, type Passkey } from "../../api/security";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
@@ -11,6 +11,7 @@ import { KeyIcon, PlusIcon } from "../../components/icons";
 import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
 import { describeUserAgent } from "../../lib/userAgent";
+import { useTask } from "../../lib/useAction";
 
 function When({ value, empty }: { value: string | null; empty: string }) {
   const { text, title } = describeTimestamp(value);
@@ -74,20 +75,13 @@ function NameForm({
   onCancel: () => void;
 }) {
   const [name, setName] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await onSubmit(name.trim());
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const nameErrors = error?.fieldMessages("name") ?? [];

@@ -2,7 +2,6 @@
 import { useCallback, useState } from "react";
 
 import { endMySession, listMySessions, type Session } from "../../api/identity";
-import { toApiError } from "../../api/problem";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
@@ -11,6 +10,7 @@ import { Alert } from "../../components/Form";
 import { DevicesIcon } from "../../components/icons";
 import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
+import { useAction } from "../../lib/useAction";
 import { describeUserAgent } from "../../lib/userAgent";
 
 function SessionRow({ session, onSignOut }: { session: Session; onSignOut: (session: Session) => void }) {
@@ -54,22 +54,14 @@ export function SessionsCard() {
   const load = useCallback((signal: AbortSignal) => listMySessions(signal), []);
   const { data: sessions, error, loading, reload } = useResource(load);
   const [ending, setEnding] = useState<Session | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [endError, setEndError] = useState<string | null>(null);
+  const { run, busy, error: endError, setError: setEndError } = useAction(endMySession, () => {
+    setEnding(null);
+    reload();
+  });
 
   const confirmEnd = async (): Promise<void> => {
     if (ending === null) return;
-    setBusy(true);
-    setEndError(null);
-    try {
-      await endMySession(ending.id);
-      setEnding(null);
-      reload();
-    } catch (caught) {
-      setEndError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
+    await run(ending.id);
   };
 
   const sorted = [...(sessions ?? [])].sort((a, b) => Number(b.current) - Number(a.current) || b.last_used_at.localeCompare(a.last_used_at));
@@ -109,7 +101,7 @@ export function SessionsCard() {
         title="Sign out this device?"
         confirmLabel="Sign out"
         busy={busy}
-        error={endError}
+        error={endError?.message}
         onConfirm={() => {
           void confirmEnd();
         }}

@@ -2,7 +2,7 @@
 import { useCallback, useRef, useState, type SubmitEvent } from "react";
 
 import { asPermissionCodes, createMyToken, listMyTokens, revokeMyToken, type AccessToken, type AccessTokenCreated } from "../../api/access";
-import { toApiError, type ApiError } from "../../api/problem";
+import { toApiError } from "../../api/problem";
 import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
@@ -11,6 +11,7 @@ import { Alert, Field, inputClass } from "../../components/Form";
 import { KeyIcon, PlusIcon } from "../../components/icons";
 import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
+import { useTask } from "../../lib/useAction";
 
 const EXPIRY_CHOICES = [
   { value: "30", label: "30 days" },
@@ -72,20 +73,13 @@ function NewTokenForm({ onCreated, onCancel }: { onCreated: (token: AccessTokenC
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>([]);
   const [expiry, setExpiry] = useState("90");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(await createMyToken({ name: name.trim(), scopes: asPermissionCodes(scopes), expires_in_days: expiry === "never" ? null : Number(expiry) }));
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: string): string[] => error?.fieldMessages(field) ?? [];

@@ -5,8 +5,8 @@
  * The URL holds where you are (`?folder=`, `?view=recent|favorites|trash|search`, `?q=`); the layout and the sort
  * are remembered in localStorage.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { useCallback, useMemo, useRef, useState } from "react";
+import { useSearchParams } from "react-router";
 
 import {
   contentUrl,
@@ -26,9 +26,8 @@ import { toApiError } from "../../api/problem";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { ConfirmDialog } from "../../components/Dialog";
-import { EmptyState } from "../../components/EmptyState";
 import { Alert } from "../../components/Form";
-import { DocumentIcon, FolderIcon, PlusIcon } from "../../components/icons";
+import { PlusIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useResource } from "../../hooks/useResource";
@@ -44,94 +43,16 @@ import type { RowAction } from "./RowMenu";
 import { TrashView } from "./TrashView";
 import { useUploads } from "./uploadQueue";
 import { UploadQueue } from "./UploadQueue";
-
-type View = "files" | "recent" | "favorites" | "trash" | "search";
-type Layout = "list" | "grid" | "gallery";
-
-const LAYOUT_KEY = "nubes.files.layout";
-const SORT_KEY = "nubes.files.sort";
-
-function remembered<T>(key: string, fallback: T, valid: (value: unknown) => boolean): T {
-  try {
-    const raw = localStorage.getItem(key);
-    if (raw === null) return fallback;
-    const value: unknown = JSON.parse(raw);
-    return valid(value) ? (value as T) : fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-function useRemembered<T>(key: string, fallback: T, valid: (value: unknown) => boolean): [T, (value: T) => void] {
-  const [value, setValue] = useState<T>(() => remembered(key, fallback, valid));
-  const set = useCallback(
-    (next: T) => {
-      setValue(next);
-      try {
-        localStorage.setItem(key, JSON.stringify(next));
-      } catch {
-        // private mode or full storage: the choice holds for this page only
-      }
-    },
-    [key],
-  );
-  return [value, set];
-}
-
-const views: { view: View; label: string }[] = [
-  { view: "files", label: "My files" },
-  { view: "recent", label: "Recent" },
-  { view: "favorites", label: "Favorites" },
-  { view: "trash", label: "Trash" },
-];
-
-function viewOf(value: string | null): View {
-  return value === "recent" || value === "favorites" || value === "trash" || value === "search" ? value : "files";
-}
+import { useRemembered } from "./useRemembered";
+import { FilesEmpty } from "./FilesEmpty";
+import { FilesNav } from "./FilesNav";
+import { Breadcrumbs, LayoutToggle, SortPicker } from "./FilesToolbar";
+import { SearchBox } from "./SearchBox";
+import { LAYOUT_KEY, SORT_KEY, viewOf, views, type Layout } from "./filesViews";
 
 interface Loaded {
   listing: FolderListing | null;
   items: FileEntry[];
-}
-
-/** A search box that waits until typing pauses before it asks the server. */
-function SearchBox({ query, onSearch }: { query: string; onSearch: (q: string) => void }) {
-  const [text, setText] = useState(query);
-  // Follow the URL when it changes from elsewhere (a view link clears the search), without remounting the
-  // box, which would take the focus away from someone still typing.
-  const [seen, setSeen] = useState(query);
-  if (seen !== query) {
-    setSeen(query);
-    if (query !== text.trim()) setText(query);
-  }
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    const timer = window.setTimeout(() => {
-      if (text.trim() !== query) onSearch(text.trim());
-    }, 300);
-    return () => {
-      window.clearTimeout(timer);
-    };
-  }, [text, query, onSearch]);
-  return (
-    <input
-      type="search"
-      aria-label="Search files"
-      placeholder="Search by name…"
-      className="w-56 rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:ring-1 focus:ring-sky-500 focus:outline-none dark:border-slate-700 dark:bg-slate-900"
-      value={text}
-      onChange={(event) => {
-        setText(event.target.value);
-      }}
-      onKeyDown={(event) => {
-        if (event.key === "Enter") onSearch(text.trim());
-      }}
-    />
-  );
 }
 
 export function FilesPage() {
@@ -317,107 +238,16 @@ export function FilesPage() {
     </>
   );
 
-  const layoutToggle = (
-    <div role="group" aria-label="Layout" className="inline-flex overflow-hidden rounded-lg border border-slate-300 text-sm dark:border-slate-700">
-      {(["list", "grid", "gallery"] as const)
-        .filter((option) => option !== "gallery" || inFiles)
-        .map((option) => (
-          <button
-            key={option}
-            type="button"
-            aria-pressed={layout === option}
-            className={`px-3 py-1.5 capitalize ${layout === option ? "bg-sky-600 text-white" : "bg-white text-slate-700 hover:bg-slate-50 dark:bg-slate-900 dark:text-slate-200"}`}
-            onClick={() => {
-              setLayout(option);
-            }}
-          >
-            {option}
-          </button>
-        ))}
-    </div>
-  );
-
-  const sortPicker = (
-    <label className="inline-flex items-center gap-2 text-sm text-slate-600 dark:text-slate-400">
-      Sort
-      <select
-        aria-label="Sort by"
-        className="rounded-lg border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900"
-        value={`${sort.key}-${sort.descending ? "desc" : "asc"}`}
-        onChange={(event) => {
-          const [key, direction] = event.target.value.split("-");
-          setRecentSorted(true);
-          setSort({ key: key === "size" || key === "modified" ? key : "name", descending: direction === "desc" });
-        }}
-      >
-        <option value="name-asc">Name A–Z</option>
-        <option value="name-desc">Name Z–A</option>
-        <option value="size-asc">Smallest first</option>
-        <option value="size-desc">Largest first</option>
-        <option value="modified-desc">Newest first</option>
-        <option value="modified-asc">Oldest first</option>
-      </select>
-    </label>
-  );
-
   const effectiveLayout = layout === "gallery" && !inFiles ? "list" : layout;
 
-  const empty = (() => {
-    if (view === "recent") return <EmptyState icon={DocumentIcon} title="Nothing changed lately">Files you upload or change show up here, newest first.</EmptyState>;
-    if (view === "favorites")
-      return (
-        <EmptyState icon={DocumentIcon} title="No favorites yet">
-          Star a file or folder (☆ next to its name) to find it here quickly.
-        </EmptyState>
-      );
-    if (view === "search")
-      return (
-        <EmptyState icon={DocumentIcon} title={`Nothing named like “${query}”`}>
-          Search matches the beginnings of words in names: “rep” finds “Annual report.pdf”. Deleted files are in the trash.
-        </EmptyState>
-      );
-    return (
-      <EmptyState
-        icon={FolderIcon}
-        title="This folder is empty"
-        actions={
-          <button type="button" className={buttonClass.primary} onClick={() => picker.current?.click()}>
-            Upload files
-          </button>
-        }
-      >
-        Drop files anywhere on this page, or use Upload. New folder makes a place to sort them into.
-      </EmptyState>
-    );
-  })();
+  const empty = <FilesEmpty view={view} query={query} onUpload={() => picker.current?.click()} />;
 
   return (
     <div>
       <PageHeader title={title} description={inFiles ? "Your files and folders." : undefined} actions={headerActions} />
       <div className="flex flex-col gap-6 lg:flex-row">
         <div className="flex w-full shrink-0 flex-col gap-4 lg:w-56">
-          <nav aria-label="File views" className="flex gap-1 lg:flex-col">
-            {views.map((item) => (
-              <Link
-                key={item.view}
-                to={item.view === "files" ? "/files" : `/files?view=${item.view}`}
-                aria-current={view === item.view ? "page" : undefined}
-                className={`rounded-lg px-3 py-2 text-sm font-medium ${
-                  view === item.view
-                    ? "bg-sky-50 text-sky-800 dark:bg-sky-500/15 dark:text-sky-200"
-                    : "text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"
-                }`}
-              >
-                {item.label}
-              </Link>
-            ))}
-            <Link
-              to="/files/shared"
-              className="rounded-lg px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"
-            >
-              Shared with me
-            </Link>
-          </nav>
+          <FilesNav view={view} />
           <QuotaBar key={quotaRound} />
         </div>
 
@@ -444,48 +274,27 @@ export function FilesPage() {
             <>
               <div className="mb-4 flex flex-wrap items-center gap-3">
                 {inFiles ? (
-                  <nav aria-label="Breadcrumbs" className="mr-auto flex flex-wrap items-center gap-1 text-sm">
-                    {listing === null ? (
-                      <Skeleton className="h-5 w-48" />
-                    ) : (
-                      [...listing.path, listing.folder].map((entry, index, all) => (
-                        <span key={entry.id} className="flex items-center gap-1">
-                          {index > 0 && <span className="text-slate-400">/</span>}
-                          {index === all.length - 1 ? (
-                            <span aria-current="page" className="font-medium text-slate-900 dark:text-white">
-                              {entry.kind === "root" ? "My files" : entry.name}
-                            </span>
-                          ) : (
-                            <Link
-                              className="rounded px-1 text-sky-700 hover:underline dark:text-sky-400"
-                              to={entry.kind === "root" ? "/files" : `/files?folder=${encodeURIComponent(entry.id)}`}
-                              onDragOver={(event) => {
-                                event.preventDefault();
-                              }}
-                              onDrop={(event) => {
-                                const moved = event.dataTransfer.getData(ENTRY_DRAG_TYPE);
-                                if (!moved) return;
-                                event.preventDefault();
-                                event.stopPropagation();
-                                void run(async () => {
-                                  for (const id of JSON.parse(moved) as string[]) await moveEntry(id, entry.id);
-                                });
-                              }}
-                            >
-                              {entry.kind === "root" ? "My files" : entry.name}
-                            </Link>
-                          )}
-                        </span>
-                      ))
-                    )}
-                  </nav>
+                  <Breadcrumbs
+                    listing={listing}
+                    onDropInto={(ids, folder) => {
+                      void run(async () => {
+                        for (const id of ids) await moveEntry(id, folder);
+                      });
+                    }}
+                  />
                 ) : (
                   <p className="mr-auto text-sm text-slate-600 dark:text-slate-400">
                     {loading ? "Loading…" : `${entries.length} ${entries.length === 1 ? "item" : "items"}`}
                   </p>
                 )}
-                {sortPicker}
-                {layoutToggle}
+                <SortPicker
+                  sort={sort}
+                  onChange={(next) => {
+                    setRecentSorted(true);
+                    setSort(next);
+                  }}
+                />
+                <LayoutToggle layout={layout} inFiles={inFiles} onChange={setLayout} />
               </div>
 
               <UploadQueue items={uploads.items} onCancel={uploads.cancel} onRetry={uploads.retry} onClear={uploads.clearFinished} />

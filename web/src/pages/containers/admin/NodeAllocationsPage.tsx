@@ -2,35 +2,28 @@
 import { useCallback, useState, type SubmitEvent } from "react";
 import { Link, useParams } from "react-router";
 
-import { addAllocations, getNode, listAllocations } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Card } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { addAllocations, getNode, listAllocations } from "../../../api/containers";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Card } from "../../../components/Card";
+import { DataTable } from "../../../components/DataTable";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { useAction } from "../../../lib/useAction";
 
 function AddAllocations({ nodeId, onAdded }: { nodeId: string; onAdded: (count: number) => void }) {
   const [ip, setIp] = useState("0.0.0.0");
   const [ports, setPorts] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useAction(addAllocations, (added) => {
+    setPorts("");
+    onAdded(added.length);
+  });
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const items = ports.split(/[\s,]+/).filter((item) => item !== "");
-      const added = await addAllocations(nodeId, { ip: ip.trim(), ports: items });
-      setPorts("");
-      onAdded(added.length);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    const items = ports.split(/[\s,]+/).filter((item) => item !== "");
+    await run(nodeId, { ip: ip.trim(), ports: items });
   };
   return (
     <form className="grid gap-4 sm:grid-cols-[12rem_1fr_auto] sm:items-start" onSubmit={(event) => void submit(event)} aria-label="Add allocations">
@@ -88,39 +81,29 @@ export function NodeAllocationsPage() {
         </Card>
         <Card title={`${items.length} allocations, ${used} in use`}>
           {allocations.error !== null && <Alert tone="danger">{allocations.error.message}</Alert>}
-          <table className="w-full text-left text-sm" data-testid="allocations">
-            <thead className="text-xs text-slate-500 uppercase dark:text-slate-400">
-              <tr>
-                <th className="pb-2">Address</th>
-                <th className="pb-2">Used by</th>
+          <DataTable
+            look="plain"
+            testId="allocations"
+            columns={["Address", "Used by"]}
+            rows={items}
+            empty="No allocations yet: containers cannot be placed on this node until it has free ports."
+            renderRow={(item) => (
+              <tr key={item.id} className="border-t border-slate-200 dark:border-slate-800">
+                <td className="py-2 pr-4 font-mono">
+                  {item.ip}:{item.port}
+                </td>
+                <td className="py-2">
+                  {item.container_id === null ? (
+                    <Badge tone="success">free</Badge>
+                  ) : (
+                    <Link to={`/containers/${item.container_id}`} className="font-mono text-xs text-sky-700 hover:underline dark:text-sky-300">
+                      container {item.container_id.slice(0, 8)}
+                    </Link>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {items.map((item) => (
-                <tr key={item.id} className="border-t border-slate-200 dark:border-slate-800">
-                  <td className="py-2 pr-4 font-mono">
-                    {item.ip}:{item.port}
-                  </td>
-                  <td className="py-2">
-                    {item.container_id === null ? (
-                      <Badge tone="success">free</Badge>
-                    ) : (
-                      <Link to={`/containers/${item.container_id}`} className="font-mono text-xs text-sky-700 hover:underline dark:text-sky-300">
-                        container {item.container_id.slice(0, 8)}
-                      </Link>
-                    )}
-                  </td>
-                </tr>
-              ))}
-              {items.length === 0 && (
-                <tr>
-                  <td colSpan={2} className="py-6 text-center text-slate-500">
-                    No allocations yet: containers cannot be placed on this node until it has free ports.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
+            )}
+          />
         </Card>
       </div>
     </>

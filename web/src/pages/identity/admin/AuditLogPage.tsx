@@ -2,18 +2,18 @@
 import { useCallback, useRef, useState, type SubmitEvent, type MouseEvent } from "react";
 import { useSearchParams } from "react-router";
 
-import { auditCsvUrl, getMe, listAuditEvents, type AuditEvent, type AuditOutcome } from "../../api/identity";
-import { Badge, type BadgeTone } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Skeleton } from "../../components/Card";
-import { Alert, inputClass } from "../../components/Form";
-import { DownloadIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { Pagination } from "../../components/Pagination";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
-import { formatShortDateTime, parseDate } from "../../lib/format";
-import { describeUserAgent } from "../../lib/userAgent";
+import { auditCsvUrl, getMe, listAuditEvents, type AuditEvent, type AuditOutcome } from "../../../api/identity";
+import { Badge, type BadgeTone } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Skeleton } from "../../../components/Card";
+import { Alert, inputClass } from "../../../components/Form";
+import { DownloadIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { Pagination } from "../../../components/Pagination";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { formatShortDateTime, parseDate } from "../../../lib/format";
+import { describeUserAgent } from "../../../lib/userAgent";
 
 const PAGE_SIZE = 50;
 const OUTCOMES: readonly AuditOutcome[] = ["success", "failure", "denied"];

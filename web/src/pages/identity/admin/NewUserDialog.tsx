@@ -1,11 +1,11 @@
 /** The "New user" dialog: username, email, display name, a first password and built-in roles. */
 import { useState, type SubmitEvent } from "react";
 
-import { BUILTIN_ROLES, createUser, type User } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
-import { buttonClass } from "../../components/Button";
-import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { BUILTIN_ROLES, createUser, type User } from "../../../api/identity";
+import { buttonClass } from "../../../components/Button";
+import { Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { useTask } from "../../../lib/useAction";
 
 const FIELDS = ["username", "email", "display_name", "password", "roles"] as const;
 
@@ -15,14 +15,11 @@ function NewUserForm({ onCreated, onCancel }: { onCreated: (user: User) => void;
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
   const [roles, setRoles] = useState<string[]>(["member"]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const user = await createUser({
         username: username.trim().toLowerCase(),
         email: email.trim() || null,
@@ -31,11 +28,7 @@ function NewUserForm({ onCreated, onCancel }: { onCreated: (user: User) => void;
         roles,
       });
       onCreated(user);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: (typeof FIELDS)[number]): string[] => error?.fieldMessages(field) ?? [];

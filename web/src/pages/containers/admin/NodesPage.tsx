@@ -1,19 +1,20 @@
 /** /admin/nodes (platform administrators): every node with its agent status and capacity bars; add a node (its one-time registration command), revoke one. */
-import { useCallback, useEffect, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 import { Link } from "react-router";
 
-import { createNode, listClusters, listNodes, revokeNode, type Node, type NodeCreated } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { Badge, type BadgeTone } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Card, Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
-import { describeTimestamp } from "../../lib/format";
+import { containerKeys, useClusters, useInvalidateContainers, useNodes, useRevokeNode } from "../../../api/containerQueries";
+import { createNode, type Node, type NodeCreated } from "../../../api/containers";
+import { Badge, type BadgeTone } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Card, Skeleton } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { describeTimestamp } from "../../../lib/format";
+import { useAction } from "../../../lib/useAction";
+import { useTask } from "../../../lib/useAction";
 
 const STATUS_TONES: Record<string, BadgeTone> = { online: "success", offline: "danger", pending: "warning", revoked: "neutral" };
 const REFRESH_MS = 5000;
@@ -65,22 +66,19 @@ function CopyButton({ text }: { text: string }) {
 }
 
 function NewNodeForm({ onCreated }: { onCreated: (node: NodeCreated) => void }) {
-  const clusters = useResource(useCallback((signal: AbortSignal) => listClusters(signal), []));
+  const clusters = useClusters();
   const [name, setName] = useState("");
   const [clusterId, setClusterId] = useState("");
   const [cpu, setCpu] = useState("400");
   const [memory, setMemory] = useState("4096");
   const [disk, setDisk] = useState("20000");
   const [overallocate, setOverallocate] = useState("0");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
   const cluster = clusterId !== "" ? clusterId : (clusters.data?.[0]?.id ?? "");
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(
         await createNode({
           name: name.trim(),
@@ -92,11 +90,7 @@ function NewNodeForm({ onCreated }: { onCreated: (node: NodeCreated) => void }) 
           labels: {},
         }),
       );
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const errors = (field: string): string[] => error?.fieldMessages(field) ?? [];
 
@@ -162,21 +156,16 @@ function Registration({ node }: { node: NodeCreated }) {
 
 export function NodesPage() {
   useDocumentTitle("Nodes");
-  const load = useCallback((signal: AbortSignal) => listNodes(signal), []);
-  const nodes = useResource(load);
-  const clusters = useResource(useCallback((signal: AbortSignal) => listClusters(signal), []));
-  const { reload } = nodes;
+  const nodes = useNodes(REFRESH_MS);
+  const clusters = useClusters();
+  const invalidate = useInvalidateContainers();
+  const revoke = useRevokeNode();
   const [adding, setAdding] = useState(false);
   const [created, setCreated] = useState<NodeCreated | null>(null);
   const [revoking, setRevoking] = useState<Node | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const timer = window.setInterval(reload, REFRESH_MS);
-    return () => {
-      window.clearInterval(timer);
-    };
-  }, [reload]);
+  const { run, busy, error, setError } = useAction(revoke.mutateAsync, () => {
+    setRevoking(null);
+  });
 
   const clusterName = (id: string): string => clusters.data?.find((item) => item.id === id)?.name ?? id.slice(0, 8);
 
@@ -249,7 +238,7 @@ export function NodesPage() {
           <NewNodeForm
             onCreated={(node) => {
               setCreated(node);
-              reload();
+              invalidate(containerKeys.nodes);
             }}
           />
         ) : (
@@ -261,22 +250,11 @@ export function NodesPage() {
         title={`Revoke ${revoking?.name ?? ""}?`}
         confirmLabel="Revoke"
         busy={busy}
-        error={error}
+        error={error?.message}
         onCancel={() => { setRevoking(null); }}
         onConfirm={() => {
           if (revoking === null) return;
-          setBusy(true);
-          revokeNode(revoking.id).then(
-            () => {
-              setRevoking(null);
-              setBusy(false);
-              reload();
-            },
-            (caught: unknown) => {
-              setError(toApiError(caught).message);
-              setBusy(false);
-            },
-          );
+          void run(revoking.id);
         }}
       >
         Its credential stops working at once and its agent is disconnected; the containers placed on it can no longer be managed through Nubes.

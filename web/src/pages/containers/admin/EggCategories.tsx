@@ -1,38 +1,30 @@
 /** Egg categories (platform administrators): list with their egg counts, create, rename, delete (the eggs stay, uncategorized). */
 import { useState } from "react";
 
-import { createEggCategory, deleteEggCategory, updateEggCategory, type EggCategory } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { buttonClass } from "../../components/Button";
-import { Card } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { createEggCategory, deleteEggCategory, updateEggCategory, type EggCategory } from "../../../api/containers";
+import type { ApiError } from "../../../api/problem";
+import { buttonClass } from "../../../components/Button";
+import { Card } from "../../../components/Card";
+import { ConfirmDialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { FormDialog } from "../../../components/FormDialog";
+import { useAction } from "../../../lib/useAction";
 
-function CategoryForm({ category, onSaved }: { category: EggCategory | null; onSaved: () => void }) {
+function CategoryDialog({ category, onSaved, onClose }: { category: EggCategory | null; onSaved: () => void; onClose: () => void }) {
   const [name, setName] = useState(category?.name ?? "");
   const [description, setDescription] = useState(category?.description ?? "");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const save = (body: { name: string; description: string }) => (category === null ? createEggCategory(body) : updateEggCategory(category.id, body));
+  const { run, busy, error } = useAction(save, onSaved);
   return (
-    <form
-      className="space-y-4"
-      aria-label={category === null ? "New category" : "Edit category"}
-      onSubmit={(event) => {
-        event.preventDefault();
-        setBusy(true);
-        setError(null);
-        const body = { name: name.trim(), description };
-        (category === null ? createEggCategory(body) : updateEggCategory(category.id, body)).then(
-          () => {
-            setBusy(false);
-            onSaved();
-          },
-          (caught: unknown) => {
-            setBusy(false);
-            setError(toApiError(caught));
-          },
-        );
-      }}
+    <FormDialog
+      title={category === null ? "New category" : `Rename ${category.name}`}
+      label={category === null ? "New category" : "Edit category"}
+      size="sm"
+      busy={busy}
+      error={error}
+      submitLabel={category === null ? "Create" : "Save"}
+      onSubmit={() => void run({ name: name.trim(), description })}
+      onClose={onClose}
     >
       <Field label="Name" errors={error?.fieldMessages("name") ?? []}>
         {(control) => <input {...control} data-autofocus className={inputClass} value={name} required maxLength={100} onChange={(e) => { setName(e.target.value); }} />}
@@ -40,21 +32,17 @@ function CategoryForm({ category, onSaved }: { category: EggCategory | null; onS
       <Field label="Description" errors={error?.fieldMessages("description") ?? []}>
         {(control) => <input {...control} className={inputClass} value={description} maxLength={1000} onChange={(e) => { setDescription(e.target.value); }} />}
       </Field>
-      {error !== null && <Alert tone="danger">{error.message}</Alert>}
-      <div className="flex justify-end">
-        <button type="submit" className={buttonClass.primary} disabled={busy}>
-          {busy ? "Saving…" : category === null ? "Create" : "Save"}
-        </button>
-      </div>
-    </form>
+    </FormDialog>
   );
 }
 
 export function EggCategories({ categories, error, onChanged }: { categories: EggCategory[] | undefined; error: ApiError | null; onChanged: () => void }) {
   const [editing, setEditing] = useState<EggCategory | "new" | null>(null);
   const [deleting, setDeleting] = useState<EggCategory | null>(null);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const remove = useAction(deleteEggCategory, () => {
+    setDeleting(null);
+    onChanged();
+  });
   return (
     <Card
       title="Categories"
@@ -82,7 +70,7 @@ export function EggCategories({ categories, error, onChanged }: { categories: Eg
                 type="button"
                 className={buttonClass.smallDanger}
                 aria-label={`Delete ${category.name}`}
-                onClick={() => { setDeleteError(null); setDeleting(category); }}
+                onClick={() => { remove.setError(null); setDeleting(category); }}
               >
                 Delete
               </button>
@@ -91,38 +79,27 @@ export function EggCategories({ categories, error, onChanged }: { categories: Eg
         ))}
         {categories?.length === 0 && <li className="py-2 text-slate-500">No categories yet: eggs are listed as uncategorized.</li>}
       </ul>
-      <Dialog open={editing !== null} title={editing === "new" ? "New category" : `Rename ${editing?.name ?? ""}`} onClose={() => { setEditing(null); }} size="sm">
-        {editing !== null && (
-          <CategoryForm
-            category={editing === "new" ? null : editing}
-            onSaved={() => {
-              setEditing(null);
-              onChanged();
-            }}
-          />
-        )}
-      </Dialog>
+      {editing !== null && (
+        <CategoryDialog
+          key={editing === "new" ? "new" : editing.id}
+          category={editing === "new" ? null : editing}
+          onSaved={() => {
+            setEditing(null);
+            onChanged();
+          }}
+          onClose={() => { setEditing(null); }}
+        />
+      )}
       <ConfirmDialog
         open={deleting !== null}
         title={`Delete ${deleting?.name ?? ""}?`}
         confirmLabel="Delete"
-        busy={busy}
-        error={deleteError}
+        busy={remove.busy}
+        error={remove.error?.message}
         onCancel={() => { setDeleting(null); }}
         onConfirm={() => {
           if (deleting === null) return;
-          setBusy(true);
-          deleteEggCategory(deleting.id).then(
-            () => {
-              setBusy(false);
-              setDeleting(null);
-              onChanged();
-            },
-            (caught: unknown) => {
-              setBusy(false);
-              setDeleteError(toApiError(caught).message);
-            },
-          );
+          void remove.run(deleting.id);
         }}
       >
         Its eggs stay, without a category.

@@ -1,29 +1,27 @@
 /** /admin/users: the tenant's users, searchable and paged; create one, edit one (name, email, roles), deactivate or reactivate one. */
 import { useCallback, useEffect, useState, type SubmitEvent } from "react";
 
-import { listRoles, sameRoleNames, type Role } from "../../api/access";
-import { BUILTIN_ROLES, listUsers, updateUser, type AdminUser, type User, type UserUpdate } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
-import { can, displayName, useMe } from "../../auth/session";
-import { Avatar } from "../../components/Avatar";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon, SearchIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { Pagination } from "../../components/Pagination";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
-import { describeTimestamp } from "../../lib/format";
-import { RoleChecklist } from "./GroupsPage";
+import { listRoles, sameRoleNames, type Role } from "../../../api/access";
+import { BUILTIN_ROLES, listUsers, updateUser, type AdminUser, type User, type UserUpdate } from "../../../api/identity";
+import { toApiError, type ApiError } from "../../../api/problem";
+import { can, displayName, useMe } from "../../../auth/session";
+import { Avatar } from "../../../components/Avatar";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { DataTable, tdClass } from "../../../components/DataTable";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon, SearchIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { Pagination } from "../../../components/Pagination";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { describeTimestamp } from "../../../lib/format";
+import { RoleChecklist } from "./RoleChecklist";
 import { NewUserDialog } from "./NewUserDialog";
 
 const PAGE_SIZE = 20;
 
-const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
-const td = "px-4 py-3 align-middle";
 
 function Timestamp({ value, empty }: { value: string | null; empty: string }) {
   const { text, title } = describeTimestamp(value);
@@ -167,7 +165,7 @@ function UserRow({
   const name = displayName(user);
   return (
     <tr data-testid="user-row" data-username={user.username} className="hover:bg-slate-50/80 dark:hover:bg-slate-800/40">
-      <td className={td}>
+      <td className={tdClass}>
         <div className="flex items-center gap-3">
           <Avatar name={name} size="sm" />
           <div className="min-w-0">
@@ -179,7 +177,7 @@ function UserRow({
           </div>
         </div>
       </td>
-      <td className={`${td} text-slate-600 dark:text-slate-300`}>
+      <td className={`${tdClass} text-slate-600 dark:text-slate-300`}>
         {user.email === null ? (
           <span className="text-slate-400 dark:text-slate-500">—</span>
         ) : (
@@ -198,7 +196,7 @@ function UserRow({
           </p>
         )}
       </td>
-      <td className={td}>
+      <td className={tdClass}>
         {(user.roles ?? []).length === 0 ? (
           <span className="text-slate-400 dark:text-slate-500">—</span>
         ) : (
@@ -211,19 +209,19 @@ function UserRow({
           </ul>
         )}
       </td>
-      <td className={td}>
+      <td className={tdClass}>
         <span className="flex flex-wrap gap-1.5">
           {user.is_active ? <Badge tone="success">Active</Badge> : <Badge tone="danger">Deactivated</Badge>}
           {user.is_superadmin && <Badge tone="warning">Super-admin</Badge>}
         </span>
       </td>
-      <td className={`${td} text-slate-600 dark:text-slate-300`}>
+      <td className={`${tdClass} text-slate-600 dark:text-slate-300`}>
         <Timestamp value={user.last_login_at} empty="Never" />
       </td>
-      <td className={`${td} text-slate-600 dark:text-slate-300`}>
+      <td className={`${tdClass} text-slate-600 dark:text-slate-300`}>
         <Timestamp value={user.created_at} empty="—" />
       </td>
-      <td className={`${td} text-right whitespace-nowrap`}>
+      <td className={`${tdClass} text-right whitespace-nowrap`}>
         <span className="inline-flex gap-2">
           <button
             type="button"
@@ -362,67 +360,29 @@ export function UsersPage() {
           </div>
         )}
 
-        <div className="overflow-x-auto">
-          <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={th}>
-                  User
-                </th>
-                <th scope="col" className={th}>
-                  Email
-                </th>
-                <th scope="col" className={th}>
-                  Roles
-                </th>
-                <th scope="col" className={th}>
-                  Status
-                </th>
-                <th scope="col" className={th}>
-                  Last sign-in
-                </th>
-                <th scope="col" className={th}>
-                  Created
-                </th>
-                <th scope="col" className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {page === undefined && loading
-                ? [0, 1, 2].map((row) => (
-                    <tr key={row}>
-                      <td className={td} colSpan={7}>
-                        <Skeleton className="h-8 w-full" />
-                      </td>
-                    </tr>
-                  ))
-                : page?.items.map((user) => (
-                    <UserRow
-                      key={user.id}
-                      user={user}
-                      isSelf={user.id === me.user.id}
-                      onEdit={(chosen) => {
-                        setNotice(null);
-                        setEditing(chosen);
-                      }}
-                      onToggle={(chosen) => {
-                        setToggleError(null);
-                        setToggling(chosen);
-                      }}
-                    />
-                  ))}
-              {page?.items.length === 0 && (
-                <tr>
-                  <td colSpan={7} className="px-4 py-12 text-center text-sm text-slate-500 dark:text-slate-400">
-                    {query ? `No user matches “${query}”.` : "No users yet."}
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={["User", "Email", "Roles", "Status", "Last sign-in", "Created", { header: "Actions", srOnly: true }]}
+          rows={page?.items}
+          loading={loading}
+          skeletonRows={3}
+          empty={query ? `No user matches “${query}”.` : "No users yet."}
+          frame={false}
+          renderRow={(user) => (
+            <UserRow
+              key={user.id}
+              user={user}
+              isSelf={user.id === me.user.id}
+              onEdit={(chosen) => {
+                setNotice(null);
+                setEditing(chosen);
+              }}
+              onToggle={(chosen) => {
+                setToggleError(null);
+                setToggling(chosen);
+              }}
+            />
+          )}
+        />
         {page !== undefined && <Pagination offset={offset} limit={PAGE_SIZE} total={page.total} shown={page.items.length} onChange={setOffset} />}
       </div>
 

@@ -1,16 +1,16 @@
 /** /admin/registration (super-admins): whether people may create their own account, where they land, and whether they confirm their email first. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { listTenants } from "../../api/access";
-import { BUILTIN_ROLES } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
-import { getRegistrationSettings, updateRegistrationSettings, type RegistrationSettings } from "../../api/security";
-import { buttonClass } from "../../components/Button";
-import { Card, Skeleton } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { listTenants } from "../../../api/access";
+import { BUILTIN_ROLES } from "../../../api/identity";
+import { getRegistrationSettings, updateRegistrationSettings, type RegistrationSettings } from "../../../api/security";
+import { buttonClass } from "../../../components/Button";
+import { Card, Skeleton } from "../../../components/Card";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { useTask } from "../../../lib/useAction";
 
 function Toggle({ label, description, checked, onChange }: { label: string; description: string; checked: boolean; onChange: (checked: boolean) => void }) {
   return (
@@ -36,8 +36,7 @@ function RegistrationForm({ saved, onSaved }: { saved: RegistrationSettings; onS
   const loadTenants = useCallback((signal: AbortSignal) => listTenants(signal), []);
   const { data: tenants } = useResource(loadTenants);
   const [draft, setDraft] = useState<RegistrationSettings>(saved);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error, setError } = useTask();
   const [done, setDone] = useState(false);
 
   const change = (changes: Partial<RegistrationSettings>): void => {
@@ -47,17 +46,11 @@ function RegistrationForm({ saved, onSaved }: { saved: RegistrationSettings; onS
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setDone(false);
-    try {
+    await run(async () => {
       onSaved(await updateRegistrationSettings({ ...draft, tenant_slug: draft.tenant_slug.trim(), role: draft.role.trim() }));
       setDone(true);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: string): string[] => error?.fieldMessages(field) ?? [];

@@ -1,20 +1,19 @@
 /** /admin/roles: the tenant's roles; built-ins are read-only, custom roles can be created, edited and deleted. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { asPermissionCodes, createRole, deleteRole, listPermissions, listRoles, updateRole, type Permission, type Role } from "../../api/access";
-import { toApiError, type ApiError } from "../../api/problem";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { asPermissionCodes, createRole, deleteRole, listPermissions, listRoles, updateRole, type Permission, type Role } from "../../../api/access";
+import { toApiError } from "../../../api/problem";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { DataTable, tdClass } from "../../../components/DataTable";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { useTask } from "../../../lib/useAction";
 
-const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
-const td = "px-4 py-3 align-middle";
 
 /** The catalog grouped by the part of the code before the first dot ("admin", "files"…), in catalog order. */
 function groupByPrefix(catalog: readonly Permission[]): [string, Permission[]][] {
@@ -80,21 +79,14 @@ function RoleForm({
   const [description, setDescription] = useState(role?.description ?? "");
   const [parent, setParent] = useState(roles.find((candidate) => candidate.id === role?.parent_id)?.name ?? "");
   const [permissions, setPermissions] = useState<string[]>(role?.permissions ?? []);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const fields = { description: description.trim(), parent: parent || null, permissions: asPermissionCodes(permissions) };
       onSaved(role === null ? await createRole({ name: name.trim().toLowerCase(), ...fields }) : await updateRole(role.id, fields));
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: (typeof FIELDS)[number]): string[] => error?.fieldMessages(field) ?? [];
@@ -184,18 +176,18 @@ function RoleForm({
 function RoleRow({ role, parentName, onEdit, onDelete }: { role: Role; parentName: string | null; onEdit: (role: Role) => void; onDelete: (role: Role) => void }) {
   return (
     <tr data-testid="role-row" data-name={role.name} className="hover:bg-slate-50/80 dark:hover:bg-slate-800/40">
-      <td className={td}>
+      <td className={tdClass}>
         <p className="flex flex-wrap items-center gap-2 font-medium text-slate-900 dark:text-white">
           {role.name}
           {role.builtin && <Badge>Built-in</Badge>}
         </p>
         {role.description && <p className="text-xs text-slate-500 dark:text-slate-400">{role.description}</p>}
       </td>
-      <td className={`${td} text-slate-600 dark:text-slate-300`}>{parentName ?? <span className="text-slate-400 dark:text-slate-500">—</span>}</td>
-      <td className={`${td} text-slate-600 tabular-nums dark:text-slate-300`} data-testid="role-permission-count" title={role.effective_permissions.join(", ")}>
+      <td className={`${tdClass} text-slate-600 dark:text-slate-300`}>{parentName ?? <span className="text-slate-400 dark:text-slate-500">—</span>}</td>
+      <td className={`${tdClass} text-slate-600 tabular-nums dark:text-slate-300`} data-testid="role-permission-count" title={role.effective_permissions.join(", ")}>
         {role.effective_permissions.length}
       </td>
-      <td className={`${td} text-right whitespace-nowrap`}>
+      <td className={`${tdClass} text-right whitespace-nowrap`}>
         {role.builtin ? (
           <span className="text-xs text-slate-400 dark:text-slate-500">Read-only</span>
         ) : (
@@ -292,53 +284,27 @@ export function RolesPage() {
         </div>
       )}
 
-      <div className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
-        <div className="overflow-x-auto">
-          <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={th}>
-                  Role
-                </th>
-                <th scope="col" className={th}>
-                  Inherits
-                </th>
-                <th scope="col" className={th}>
-                  Permissions
-                </th>
-                <th scope="col" className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {data === undefined && loading
-                ? [0, 1, 2].map((row) => (
-                    <tr key={row}>
-                      <td className={td} colSpan={4}>
-                        <Skeleton className="h-8 w-full" />
-                      </td>
-                    </tr>
-                  ))
-                : roles.map((role) => (
-                    <RoleRow
-                      key={role.id}
-                      role={role}
-                      parentName={nameOf(role.parent_id)}
-                      onEdit={(chosen) => {
-                        setNotice(null);
-                        setEditing(chosen);
-                      }}
-                      onDelete={(chosen) => {
-                        setDeleteError(null);
-                        setDeleting(chosen);
-                      }}
-                    />
-                  ))}
-            </tbody>
-          </table>
-        </div>
-      </div>
+      <DataTable
+        columns={["Role", "Inherits", "Permissions", { header: "Actions", srOnly: true }]}
+        rows={data === undefined ? undefined : roles}
+        loading={loading}
+        skeletonRows={3}
+        renderRow={(role) => (
+          <RoleRow
+            key={role.id}
+            role={role}
+            parentName={nameOf(role.parent_id)}
+            onEdit={(chosen) => {
+              setNotice(null);
+              setEditing(chosen);
+            }}
+            onDelete={(chosen) => {
+              setDeleteError(null);
+              setDeleting(chosen);
+            }}
+          />
+        )}
+      />
 
       <Dialog
         open={editing !== undefined}

@@ -1,22 +1,21 @@
 /** /admin/tenants (super-admins): every tenant with its status and users; create, suspend or reactivate, delete. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { createTenant, deleteTenant, listTenants, updateTenant, type Tenant } from "../../api/access";
-import { toApiError, type ApiError } from "../../api/problem";
-import { useMe } from "../../auth/session";
-import { Badge } from "../../components/Badge";
-import { buttonClass } from "../../components/Button";
-import { Skeleton } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
-import { describeTimestamp } from "../../lib/format";
+import { createTenant, deleteTenant, listTenants, updateTenant, type Tenant } from "../../../api/access";
+import { toApiError } from "../../../api/problem";
+import { useMe } from "../../../auth/session";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { DataTable, tdClass } from "../../../components/DataTable";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PlusIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { describeTimestamp } from "../../../lib/format";
+import { useTask } from "../../../lib/useAction";
 
-const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
-const td = "px-4 py-3 align-middle";
 
 /** A slug suggested from the name: lowercase, words joined by dashes. */
 function slugify(name: string): string {
@@ -31,20 +30,13 @@ function NewTenantForm({ onCreated, onCancel }: { onCreated: (tenant: Tenant) =>
   const [name, setName] = useState("");
   const [slug, setSlug] = useState("");
   const [slugEdited, setSlugEdited] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(await createTenant({ name: name.trim(), slug: slug.trim() }));
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: string): string[] => error?.fieldMessages(field) ?? [];
@@ -228,91 +220,62 @@ export function TenantsPage() {
         </div>
       )}
 
-      <div className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
-        <div className="overflow-x-auto">
-          <table className="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className={th}>
-                  Tenant
-                </th>
-                <th scope="col" className={th}>
-                  Status
-                </th>
-                <th scope="col" className={th}>
-                  Users
-                </th>
-                <th scope="col" className={th}>
-                  Created
-                </th>
-                <th scope="col" className={th}>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {tenants === undefined && loading
-                ? [0, 1].map((row) => (
-                    <tr key={row}>
-                      <td className={td} colSpan={5}>
-                        <Skeleton className="h-8 w-full" />
-                      </td>
-                    </tr>
-                  ))
-                : tenants?.map((listed) => {
-                    const tenant = updated[listed.id] ?? listed;
-                    const own = tenant.id === me.tenant.id;
-                    const created = describeTimestamp(tenant.created_at);
-                    return (
-                      <tr key={tenant.id} data-testid="tenant-row" data-slug={tenant.slug} className="hover:bg-slate-50/80 dark:hover:bg-slate-800/40">
-                        <td className={td}>
-                          <p className="font-medium text-slate-900 dark:text-white">
-                            {tenant.name}
-                            {own && <span className="ml-2 text-xs font-normal text-slate-500 dark:text-slate-400">(yours)</span>}
-                          </p>
-                          <p className="font-mono text-xs text-slate-500 dark:text-slate-400">{tenant.slug}</p>
-                        </td>
-                        <td className={td} data-testid="tenant-status">
-                          {tenant.status === "active" ? <Badge tone="success">Active</Badge> : <Badge tone="danger">Suspended</Badge>}
-                        </td>
-                        <td className={`${td} text-slate-600 tabular-nums dark:text-slate-300`}>{tenant.users}</td>
-                        <td className={`${td} text-slate-600 dark:text-slate-300`}>
-                          <span title={created.title}>{created.text}</span>
-                        </td>
-                        <td className={`${td} text-right whitespace-nowrap`}>
-                          {!own && (
-                            <span className="inline-flex gap-2">
-                              <button
-                                type="button"
-                                aria-label={`${tenant.status === "active" ? "Suspend" : "Reactivate"} ${tenant.slug}`}
-                                className={tenant.status === "active" ? buttonClass.smallDanger : buttonClass.small}
-                                onClick={() => {
-                                  setToggleError(null);
-                                  setToggling(tenant);
-                                }}
-                              >
-                                {tenant.status === "active" ? "Suspend" : "Reactivate"}
-                              </button>
-                              <button
-                                type="button"
-                                aria-label={`Delete ${tenant.slug}`}
-                                className={buttonClass.smallDanger}
-                                onClick={() => {
-                                  setDeleting(tenant);
-                                }}
-                              >
-                                Delete
-                              </button>
-                            </span>
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-            </tbody>
-          </table>
-        </div>
-      </div>
+      <DataTable
+        columns={["Tenant", "Status", "Users", "Created", { header: "Actions", srOnly: true }]}
+        rows={tenants}
+        loading={loading}
+        skeletonRows={2}
+        renderRow={(listed) => {
+          const tenant = updated[listed.id] ?? listed;
+          const own = tenant.id === me.tenant.id;
+          const created = describeTimestamp(tenant.created_at);
+          return (
+            <tr key={tenant.id} data-testid="tenant-row" data-slug={tenant.slug} className="hover:bg-slate-50/80 dark:hover:bg-slate-800/40">
+              <td className={tdClass}>
+                <p className="font-medium text-slate-900 dark:text-white">
+                  {tenant.name}
+                  {own && <span className="ml-2 text-xs font-normal text-slate-500 dark:text-slate-400">(yours)</span>}
+                </p>
+                <p className="font-mono text-xs text-slate-500 dark:text-slate-400">{tenant.slug}</p>
+              </td>
+              <td className={tdClass} data-testid="tenant-status">
+                {tenant.status === "active" ? <Badge tone="success">Active</Badge> : <Badge tone="danger">Suspended</Badge>}
+              </td>
+              <td className={`${tdClass} text-slate-600 tabular-nums dark:text-slate-300`}>{tenant.users}</td>
+              <td className={`${tdClass} text-slate-600 dark:text-slate-300`}>
+                <span title={created.title}>{created.text}</span>
+              </td>
+              <td className={`${tdClass} text-right whitespace-nowrap`}>
+                {!own && (
+                  <span className="inline-flex gap-2">
+                    <button
+                      type="button"
+                      aria-label={`${tenant.status === "active" ? "Suspend" : "Reactivate"} ${tenant.slug}`}
+                      className={tenant.status === "active" ? buttonClass.smallDanger : buttonClass.small}
+                      onClick={() => {
+                        setToggleError(null);
+                        setToggling(tenant);
+                      }}
+                    >
+                      {tenant.status === "active" ? "Suspend" : "Reactivate"}
+                    </button>
+                    <button
+                      type="button"
+                      aria-label={`Delete ${tenant.slug}`}
+                      className={buttonClass.smallDanger}
+                      onClick={() => {
+                        setDeleting(tenant);
+                      }}
+                    >
+                      Delete
+                    </button>
+                  </span>
+                )}
+              </td>
+            </tr>
+          );
+        }}
+      />
 
       <Dialog
         open={creating}

@@ -1,22 +1,23 @@
 /** /admin/eggs (platform administrators): the eggs containers are made from; import a PTDL_v2 file (picked or pasted), edit its name, author and description, export, delete. */
-import { useCallback, useState } from "react";
+import { useState } from "react";
 
-import { deleteEgg, exportEgg, importEgg, listEggCategories, listEggs, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
-import { buttonClass } from "../../components/Button";
-import { Card } from "../../components/Card";
-import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PlusIcon } from "../../components/icons";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { containerKeys, useDeleteEgg, useEggCategories, useEggs, useInvalidateContainers } from "../../../api/containerQueries";
+import { exportEgg, importEgg, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../../api/containers";
+import { toApiError } from "../../../api/problem";
+import { buttonClass } from "../../../components/Button";
+import { Card } from "../../../components/Card";
+import { ConfirmDialog, Dialog } from "../../../components/Dialog";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { FormDialog } from "../../../components/FormDialog";
+import { PlusIcon } from "../../../components/icons";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useAction } from "../../../lib/useAction";
 import { EggCategories } from "./EggCategories";
 
 function ImportEgg({ onImported }: { onImported: (egg: Egg) => void }) {
   const [text, setText] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string | null>(null);
+  const { run, busy, error, setError } = useAction(importEgg, onImported);
 
   const submit = async (): Promise<void> => {
     let document: unknown;
@@ -30,16 +31,8 @@ function ImportEgg({ onImported }: { onImported: (egg: Egg) => void }) {
       setError("An egg file is a JSON object (exported from Pterodactyl as PTDL_v2).");
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      // The server checks the whole file and names each bad field; the browser only checks it is an object.
-      onImported(await importEgg(document as EggDocument));
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    // The server checks the whole file and names each bad field; the browser only checks it is an object.
+    await run(document as EggDocument);
   };
 
   return (
@@ -66,7 +59,7 @@ function ImportEgg({ onImported }: { onImported: (egg: Egg) => void }) {
           onChange={(e) => { setText(e.target.value); }}
         />
       </label>
-      {error !== null && <Alert tone="danger">{typeof error === "string" ? error : error.message}</Alert>}
+      {error !== null && <Alert tone="danger">{error.message}</Alert>}
       <div className="flex justify-end">
         <button type="button" className={buttonClass.primary} disabled={busy || text.trim() === ""} onClick={() => void submit()}>
           {busy ? "Importing…" : "Import"}
@@ -76,33 +69,26 @@ function ImportEgg({ onImported }: { onImported: (egg: Egg) => void }) {
   );
 }
 
-function EditEgg({ egg, categories, onSaved }: { egg: Egg; categories: EggCategory[]; onSaved: (egg: Egg) => void }) {
+function EditEggDialog({ egg, categories, onSaved, onClose }: { egg: Egg; categories: EggCategory[]; onSaved: (egg: Egg) => void; onClose: () => void }) {
   const [name, setName] = useState(egg.name);
   const [author, setAuthor] = useState(egg.author);
   const [description, setDescription] = useState(egg.description);
   const [categoryId, setCategoryId] = useState(egg.category_id ?? "");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useAction(updateEgg, onSaved);
+  const submit = (): void => {
+    const category = categoryId === "" ? { uncategorized: true } : { category_id: categoryId, uncategorized: false };
+    void run(egg.id, { name: name.trim(), author: author.trim(), description, ...category });
+  };
   return (
-    <form
-      className="space-y-4"
-      aria-label="Edit egg"
-      onSubmit={(event) => {
-        event.preventDefault();
-        setBusy(true);
-        setError(null);
-        const category = categoryId === "" ? { uncategorized: true } : { category_id: categoryId, uncategorized: false };
-        updateEgg(egg.id, { name: name.trim(), author: author.trim(), description, ...category }).then(
-          (saved) => {
-            setBusy(false);
-            onSaved(saved);
-          },
-          (caught: unknown) => {
-            setBusy(false);
-            setError(toApiError(caught));
-          },
-        );
-      }}
+    <FormDialog
+      title={`Edit ${egg.name}`}
+      label="Edit egg"
+      busy={busy}
+      error={error}
+      submitLabel="Save"
+      footnote={<p className="text-xs text-slate-500">Images, startup, variables and the install script change by importing the egg file again.</p>}
+      onSubmit={submit}
+      onClose={onClose}
     >
       <Field label="Name" errors={error?.fieldMessages("name") ?? []}>
         {(control) => <input {...control} data-autofocus className={inputClass} value={name} required maxLength={200} onChange={(e) => { setName(e.target.value); }} />}
@@ -125,14 +111,7 @@ function EditEgg({ egg, categories, onSaved }: { egg: Egg; categories: EggCatego
           </select>
         )}
       </Field>
-      <p className="text-xs text-slate-500">Images, startup, variables and the install script change by importing the egg file again.</p>
-      {error !== null && <Alert tone="danger">{error.message}</Alert>}
-      <div className="flex justify-end">
-        <button type="submit" className={buttonClass.primary} disabled={busy}>
-          {busy ? "Saving…" : "Save"}
-        </button>
-      </div>
-    </form>
+    </FormDialog>
   );
 }
 
@@ -149,14 +128,19 @@ async function download(egg: Egg): Promise<void> {
 
 export function EggsPage() {
   useDocumentTitle("Eggs");
-  const eggs = useResource(useCallback((signal: AbortSignal) => listEggs(signal), []));
-  const categories = useResource(useCallback((signal: AbortSignal) => listEggCategories(signal), []));
+  const eggs = useEggs();
+  const categories = useEggCategories();
+  const invalidate = useInvalidateContainers();
+  const deleteMutation = useDeleteEgg();
   const categoryName = (egg: Egg): string => categories.data?.find((category) => category.id === egg.category_id)?.name ?? "Uncategorized";
   const [importing, setImporting] = useState(false);
   const [deleting, setDeleting] = useState<Egg | null>(null);
   const [editing, setEditing] = useState<Egg | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // One error line for the page: a failed export or delete (shown in the confirm dialog while it is open).
+  const remove = useAction(deleteMutation.mutateAsync, () => {
+    setDeleting(null);
+  });
+  const { error, setError } = remove;
   const [notice, setNotice] = useState<string | null>(null);
 
   return (
@@ -172,14 +156,13 @@ export function EggsPage() {
       />
       {eggs.error !== null && <Alert tone="danger">{eggs.error.message}</Alert>}
       {notice !== null && <Alert tone="success">{notice}</Alert>}
-      {error !== null && deleting === null && <Alert tone="danger">{error}</Alert>}
+      {error !== null && deleting === null && <Alert tone="danger">{error.message}</Alert>}
       <div className="mt-4">
         <EggCategories
           categories={categories.data}
           error={categories.error}
           onChanged={() => {
-            categories.reload();
-            eggs.reload();
+            invalidate(containerKeys.eggCategories, containerKeys.eggs);
           }}
         />
       </div>
@@ -199,7 +182,7 @@ export function EggsPage() {
                   className={buttonClass.small}
                   onClick={() => {
                     setError(null);
-                    download(egg).catch((caught: unknown) => { setError(toApiError(caught).message); });
+                    download(egg).catch((caught: unknown) => { setError(toApiError(caught)); });
                   }}
                 >
                   Export
@@ -250,45 +233,33 @@ export function EggsPage() {
           onImported={(egg) => {
             setImporting(false);
             setNotice(`Imported ${egg.name}.`);
-            eggs.reload();
+            invalidate(containerKeys.eggs, containerKeys.eggCategories);
           }}
         />
       </Dialog>
-      <Dialog open={editing !== null} title={`Edit ${editing?.name ?? ""}`} onClose={() => { setEditing(null); }}>
-        {editing !== null && (
-          <EditEgg
-            egg={editing}
-            categories={categories.data ?? []}
-            onSaved={(egg) => {
-              setEditing(null);
-              setNotice(`Saved ${egg.name}.`);
-              eggs.reload();
-              categories.reload();
-            }}
-          />
-        )}
-      </Dialog>
+      {editing !== null && (
+        <EditEggDialog
+          key={editing.id}
+          egg={editing}
+          categories={categories.data ?? []}
+          onSaved={(egg) => {
+            setEditing(null);
+            setNotice(`Saved ${egg.name}.`);
+            invalidate(containerKeys.eggs, containerKeys.eggCategories);
+          }}
+          onClose={() => { setEditing(null); }}
+        />
+      )}
       <ConfirmDialog
         open={deleting !== null}
         title={`Delete ${deleting?.name ?? ""}?`}
         confirmLabel="Delete"
-        busy={busy}
-        error={error}
+        busy={remove.busy}
+        error={error?.message}
         onCancel={() => { setDeleting(null); }}
         onConfirm={() => {
           if (deleting === null) return;
-          setBusy(true);
-          deleteEgg(deleting.id).then(
-            () => {
-              setBusy(false);
-              setDeleting(null);
-              eggs.reload();
-            },
-            (caught: unknown) => {
-              setBusy(false);
-              setError(toApiError(caught).message);
-            },
-          );
+          void remove.run(deleting.id);
         }}
       >
         Only an egg no container uses can be deleted. Export it first if you may want it back.

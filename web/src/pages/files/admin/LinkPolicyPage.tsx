@@ -1,14 +1,14 @@
 /** /admin/links (admin.settings): the organization's rules for public links — default and maximum expiry, password required. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { toApiError, type ApiError } from "../../api/problem";
-import { getAdminLinkPolicy, setAdminLinkPolicy, type LinkPolicy } from "../../api/sharing";
-import { buttonClass } from "../../components/Button";
-import { Card, Skeleton } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { getAdminLinkPolicy, setAdminLinkPolicy, type LinkPolicy } from "../../../api/sharing";
+import { buttonClass } from "../../../components/Button";
+import { Card, Skeleton } from "../../../components/Card";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { useTask } from "../../../lib/useAction";
 
 function days(value: string): number | null {
   return value.trim() === "" ? null : Number(value);
@@ -18,23 +18,16 @@ function PolicyForm({ saved, onSaved }: { saved: LinkPolicy; onSaved: (policy: L
   const [defaultDays, setDefaultDays] = useState(saved.default_expiry_days?.toString() ?? "");
   const [maxDays, setMaxDays] = useState(saved.max_expiry_days?.toString() ?? "");
   const [requirePassword, setRequirePassword] = useState(saved.require_password);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
   const [done, setDone] = useState(false);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setDone(false);
-    try {
+    await run(async () => {
       onSaved(await setAdminLinkPolicy({ default_expiry_days: days(defaultDays), max_expiry_days: days(maxDays), require_password: requirePassword }));
       setDone(true);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

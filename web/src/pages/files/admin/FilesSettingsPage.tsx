@@ -1,15 +1,15 @@
 /** /admin/files (tenant.manage): how many earlier versions of each file the tenant keeps and for how long; its storage use and quota. */
 import { useCallback, useState, type SubmitEvent } from "react";
 
-import { getFilesSettings, updateFilesSettings, type FilesSettings } from "../../api/filesSettings";
-import { toApiError, type ApiError } from "../../api/problem";
-import { useMe } from "../../auth/session";
-import { buttonClass } from "../../components/Button";
-import { Card, Skeleton } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { PageHeader } from "../../components/PageHeader";
-import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { getFilesSettings, updateFilesSettings, type FilesSettings } from "../../../api/filesSettings";
+import { useMe } from "../../../auth/session";
+import { buttonClass } from "../../../components/Button";
+import { Card, Skeleton } from "../../../components/Card";
+import { Alert, Field, inputClass } from "../../../components/Form";
+import { PageHeader } from "../../../components/PageHeader";
+import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { useResource } from "../../../hooks/useResource";
+import { useTask } from "../../../lib/useAction";
 
 const GIB = 1024 ** 3;
 
@@ -40,8 +40,7 @@ function draftOf(saved: FilesSettings): Draft {
 
 function FilesSettingsForm({ tenantId, saved, onSaved, canSetQuota }: { tenantId: string; saved: FilesSettings; onSaved: (settings: FilesSettings) => void; canSetQuota: boolean }) {
   const [draft, setDraft] = useState<Draft>(() => draftOf(saved));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error, setError } = useTask();
   const [done, setDone] = useState(false);
 
   const change = (changes: Partial<Draft>): void => {
@@ -51,21 +50,15 @@ function FilesSettingsForm({ tenantId, saved, onSaved, canSetQuota }: { tenantId
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setDone(false);
-    try {
+    await run(async () => {
       const body = { keep_versions: Number(draft.keepVersions), keep_days: Number(draft.keepDays) };
       const quota = draft.quotaGib.trim() === "" ? null : Math.round(Number(draft.quotaGib) * GIB);
       const next = await updateFilesSettings(tenantId, canSetQuota ? { ...body, quota_bytes: quota } : body);
       onSaved(next);
       setDraft(draftOf(next));
       setDone(true);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorsOf = (field: string): string[] => error?.fieldMessages(field) ?? [];

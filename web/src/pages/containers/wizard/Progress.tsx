@@ -1,0 +1,47 @@
+/** After "Create": follows the create job until the container is installed (or the job fails). */
+import { useEffect, useState } from "react";
+import { Link } from "react-router";
+
+import { getContainer, getJob, type Accepted, type Container, type Job } from "../../../api/containers";
+import { Badge } from "../../../components/Badge";
+import { buttonClass } from "../../../components/Button";
+import { Card } from "../../../components/Card";
+import { Alert } from "../../../components/Form";
+import { STATE_TONES } from "../containerState";
+import { JobStatusBadge } from "../containerUi";
+
+/** Follows the create job and the container until the job ends. */
+export function Progress({ accepted }: { accepted: Accepted }) {
+  const [job, setJob] = useState<Job>(accepted.job);
+  const [container, setContainer] = useState<Container>(accepted.container);
+  const done = job.status === "succeeded" || job.status === "failed";
+  useEffect(() => {
+    if (done) return;
+    const timer = window.setInterval(() => {
+      void getJob(accepted.job.id).then(setJob, () => undefined);
+      void getContainer(accepted.container.id).then(setContainer, () => undefined);
+    }, 1000);
+    return () => {
+      window.clearInterval(timer);
+    };
+  }, [accepted, done]);
+  useEffect(() => {
+    if (done) void getContainer(accepted.container.id).then(setContainer, () => undefined);
+  }, [accepted, done]);
+  return (
+    <Card title={done ? (job.status === "succeeded" ? "Created" : "Failed") : "Creating…"}>
+      <div className="space-y-3 text-sm" data-testid="create-progress">
+        <p className="flex flex-wrap items-center gap-2">
+          Job <code className="font-mono text-xs">{job.action}</code> <JobStatusBadge status={job.status} /> · container{" "}
+          <span className="font-medium">{container.name}</span> <Badge tone={STATE_TONES[container.state] ?? "neutral"}>{container.state.replace("_", " ")}</Badge>
+        </p>
+        {!done && <div className="h-1.5 w-full overflow-hidden rounded bg-slate-200 dark:bg-slate-800"><div className="h-full w-1/3 animate-pulse rounded bg-sky-500" /></div>}
+        {job.output !== "" && <pre className="max-h-64 overflow-auto rounded-lg bg-slate-950 p-3 font-mono text-xs text-slate-100">{job.output}</pre>}
+        {job.error !== "" && <Alert tone="danger">{job.error}</Alert>}
+        <Link className={buttonClass.primary} to={`/containers/${container.id}`}>
+          Open {container.name}
+        </Link>
+      </div>
+    </Card>
+  );
+}
