@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from nubes.config import Settings
 from nubes.identity import permissions
@@ -49,7 +49,9 @@ async def test_a_code_added_to_a_builtin_role_reaches_an_existing_tenant_without
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    engine = session.bind.sync_engine  # type: ignore[union-attr]
+    bind = session.bind
+    assert isinstance(bind, AsyncConnection | AsyncEngine)
+    engine = bind.sync_engine
     event.listen(engine, "before_cursor_execute", seen)
     try:
         _roles, after = await service.effective_permissions(session=session, user=owner)

@@ -60,6 +60,24 @@ const alertTones: Record<AlertTone, string> = {
 };
 
 /** A message banner; errors are announced at once (`role="alert"`), the rest politely. */
+/** A page's last success notice and its last error, each above the content when there is one. */
+export function PageMessages({ notice, error }: { notice: string | null; error: string | null }) {
+  return (
+    <>
+      {notice !== null && (
+        <div className="mb-4">
+          <Alert tone="success">{notice}</Alert>
+        </div>
+      )}
+      {error !== null && (
+        <div className="mb-4">
+          <Alert tone="danger">{error}</Alert>
+        </div>
+      )}
+    </>
+  );
+}
+
 export function Alert({ tone, children, testId }: { tone: AlertTone; children: ReactNode; testId?: string }) {
   return (
     <div

@@ -7,7 +7,7 @@ import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
-import { Alert, Field, inputClass } from "../../../components/Form";
+import { Alert, Field, inputClass, PageMessages } from "../../../components/Form";
 import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
@@ -273,16 +273,7 @@ export function RolesPage() {
         }
       />
 
-      {notice !== null && (
-        <div className="mb-4">
-          <Alert tone="success">{notice}</Alert>
-        </div>
-      )}
-      {error !== null && (
-        <div className="mb-4">
-          <Alert tone="danger">{error.message}</Alert>
-        </div>
-      )}
+      <PageMessages notice={notice} error={error?.message ?? null} />
 
       <DataTable
         columns={["Role", "Inherits", "Permissions", { header: "Actions", srOnly: true }]}
