@@ -16,13 +16,13 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from nubes.config import Settings, load_settings
 from nubes.core import migrate
-from nubes.core.db import Database, finish_on_exit, get_session
+from nubes.core.db import READ_ONLY, SAFE_METHODS, Database, finish_on_exit, get_session, get_write_session
 from nubes.main import create_app
 
 # The embedded node (`local`, an agent inside the server) starts only in the tests that ask for it.
@@ -139,11 +139,21 @@ def app(settings: Settings, database: Database, sessions: async_sessionmaker[Asy
     """The real app; its request sessions run inside the test's transaction."""
     application = create_app(settings, database=database)
 
-    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
+    async def session_in_test_transaction(request: Request) -> AsyncIterator[AsyncSession]:
+        # The same read/write policy as get_session: a safe request's session refuses writes and is not committed.
+        if request.method in SAFE_METHODS:
+            async with sessions(info={READ_ONLY: True}) as db_session:
+                yield db_session
+            return
+        async with sessions() as db_session, finish_on_exit(db_session):
+            yield db_session
+
+    async def write_session_in_test_transaction() -> AsyncIterator[AsyncSession]:
         async with sessions() as db_session, finish_on_exit(db_session):
             yield db_session
 
     application.dependency_overrides[get_session] = session_in_test_transaction
+    application.dependency_overrides[get_write_session] = write_session_in_test_transaction
     return application
 
 

@@ -169,9 +169,8 @@ async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client:
         tenant_id=tenant.id, user_id=member.id, credential_id=b"a-credential", public_key=b"a-key", name="a-passkey"
     )
     session.add_all([token, passkey])
-    root = FileNode(tenant_id=tenant.id, owner_id=member.id, kind="root", name="", name_key="")
-    session.add(root)
-    await session.flush()
+    root = await session.scalar(select(FileNode).where(FileNode.owner_id == member.id, FileNode.parent_id.is_(None)))
+    assert root is not None  # made with the user
     file = FileNode(
         tenant_id=tenant.id, owner_id=member.id, parent_id=root.id, kind="file", name="a.txt", name_key="a.txt",
         size=1, blob_key="ab" * 16, sha256="0" * 64, version_no=2,

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 from nubes.config import Settings
 from nubes.core import migrate
 from nubes.core.db import Database
+from nubes.files.tree.models import FileNode
+from nubes.identity.tenants.models import Tenant
+from nubes.identity.users.models import User
 from nubes.models import Base
 from tests.conftest import create_postgres_database, drop_postgres_database
+
+# The revision before "every user has a root" (b81e4d2c9a57).
+ROOTS_WITH_USERS_PARENT = "3f9a2c7d4e10"
 
 
 async def test_database_is_at_head(database: Database) -> None:
@@ -51,3 +58,22 @@ async def test_downgrade_to_base_and_upgrade_again(scratch_database: Database) -
     assert await migrate.current_revision(engine) is None
     await migrate.upgrade(engine)
     assert await migrate.current_revision(engine) == migrate.head_revision()
+
+
+async def test_users_made_before_roots_came_with_them_get_one(scratch_database: Database) -> None:
+    engine = scratch_database.engine
+    await migrate.downgrade(engine, "base")
+    await migrate.upgrade(engine, ROOTS_WITH_USERS_PARENT)
+    tenant_id, user_id = uuid.uuid4(), uuid.uuid4()
+    async with engine.begin() as connection:  # Core inserts: no mapper event makes a root here
+        await connection.execute(insert(Tenant).values(id=tenant_id, slug="before", name="Before"))
+        await connection.execute(insert(User).values(id=user_id, tenant_id=tenant_id, username="early", password_hash="x"))
+    await migrate.upgrade(engine)
+    await migrate.upgrade(engine)  # idempotent: a second run adds nothing
+    async with engine.connect() as connection:
+        roots = (
+            await connection.execute(
+                select(FileNode.kind, FileNode.tenant_id).where(FileNode.owner_id == user_id, FileNode.parent_id.is_(None))
+            )
+        ).all()
+    assert [tuple(root) for root in roots] == [("root", tenant_id)]

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
-from nubes.identity import permissions
 from nubes.identity.groups.models import Group, GroupMember, GroupRole
+from nubes.identity.roles import catalog
 from nubes.identity.roles.models import Role, RolePermission
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_tenant, make_user
@@ -105,7 +105,7 @@ async def _group(session: AsyncSession, tenant: Tenant, name: str, role_name: st
 @pytest.fixture
 async def world(client: httpx.AsyncClient, session: AsyncSession, settings: Settings) -> World:
     tenant = await make_tenant(session, "ranked")
-    await _role(session, tenant, "almost-owner", set(permissions.CODES - {MISSING}))
+    await _role(session, tenant, "almost-owner", set(catalog.CODES - {MISSING}))
     actor = await login(client, await make_user(session, settings, tenant, username="almost-owner", roles=("almost-owner",)))
     top = await make_user(session, settings, tenant, username="the-owner", roles=("owner",))
     low = await make_user(session, settings, tenant, username="a-viewer", roles=("viewer",))

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.config import Settings
 from nubes.core.db import utcnow
 from nubes.identity.mfa.models import Passkey, TotpSecret
-from nubes.identity.permissions import CODES
+from nubes.identity.roles.catalog import CODES
 from nubes.identity.sessions.models import PersonalAccessToken, Session
 from nubes.identity.sessions.tokens import new_personal_token
 from nubes.identity.tenants.models import Tenant

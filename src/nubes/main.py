@@ -1,4 +1,4 @@
-"""The app factory: builds the FastAPI app from settings and mounts each domain's router."""
+"""The app factory: builds the FastAPI app from settings and the domain manifests (nubes.domains)."""
 
 from __future__ import annotations
 
@@ -14,40 +14,34 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
 from nubes import __version__
-from nubes.compute.agents.gateway import AgentHub
-from nubes.compute.agents.local import run_local_agent
-from nubes.compute.api import router as compute_router
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
+from nubes.core.domain import Background
 from nubes.core.errors import install_error_handlers
 from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware, SlowBodyMiddleware
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.spa import SinglePageApp
 from nubes.core.storage import open_storage
-from nubes.files.api import routers as files_routers
-from nubes.files.thumbnails.tasks import ThumbnailWorker
-from nubes.files.tree.service import install_blob_hooks
-from nubes.files.uploads.service import sweeper
-from nubes.identity.api import router as identity_router
+from nubes.domains import DOMAINS
 from nubes.identity.deps import document_access
 from nubes.identity.sessions.tokens import KeyRing
-from nubes.ops.api import router as ops_router
 
 log = structlog.get_logger("nubes.main")
 
 DOCS_ASSETS = "/vendor/swagger-ui"
 
 
-def _start_background(app: FastAPI, settings: Settings) -> list[asyncio.Task[None]]:
-    """The loops of a server that owns its database: mail outbox, thumbnails, upload sweep, the local node."""
-    app.state.mail.start()
-    app.state.thumbnails.start()
-    writers = app.state.db.writer_sessions  # they write: on SQLite they take turns with the requests that write
-    tasks = [asyncio.create_task(sweeper(writers, app.state.storage), name="nubes-files-sweep")]
-    if settings.local_agent == "auto":
-        tasks.append(asyncio.create_task(run_local_agent(settings=settings, sessions=writers), name="nubes-local-agent"))
-    return tasks
+def _install_domains(app: FastAPI) -> Background:
+    """Each domain's shared objects on `app.state`, its routers under /api; what they all run in the background."""
+    background = Background(workers=[app.state.mail])  # the kernel's own worker: the mail outbox
+    for domain in DOMAINS:
+        installed = domain.install(app)
+        background.workers += installed.workers
+        background.loops += installed.loops
+        for router in domain.routers():
+            app.include_router(router, prefix="/api")
+    return background
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -66,14 +60,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         gc.collect()
         gc.freeze()
         # Tests that bring their own transaction-bound database run the background work themselves.
-        tasks = _start_background(app, settings) if owns_database else []
+        background: Background = app.state.background
+        tasks: list[asyncio.Task[None]] = []
+        if owns_database:
+            for worker in background.workers:
+                worker.start()
+            tasks = [asyncio.create_task(loop.run(), name=loop.name) for loop in background.loops]
         yield
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await app.state.thumbnails.stop()
-        await app.state.mail.stop()
+        for worker in reversed(background.workers):
+            await worker.stop()
         if owns_database:
             await app.state.db.dispose()
         log.info("server.stopped")
@@ -95,17 +94,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.mail = MailSender(settings, app.state.db.writer_sessions)
     app.state.storage = open_storage(settings)
-    # The storage is looked up at each job: tests swap it for another backend after the app is built.
-    app.state.thumbnails = ThumbnailWorker(app.state.db.writer_sessions, lambda: app.state.storage)
-    install_blob_hooks()
-    app.state.agent_hub = AgentHub()
 
     install_error_handlers(app)
-    app.include_router(ops_router, prefix="/api")
-    app.include_router(identity_router, prefix="/api")
-    for files_router in files_routers:
-        app.include_router(files_router, prefix="/api")
-    app.include_router(compute_router, prefix="/api")
+    app.state.background = _install_domains(app)
     document_access(app)
     _add_docs(app)
     _add_fallbacks(app, settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi import APIRouter
+
 from nubes.compute.agents.api import router as agents_router
 from nubes.compute.clusters.api import router as clusters_router
 from nubes.compute.containers.api import router as containers_router
@@ -23,3 +25,6 @@ for sub_router in (
     container_files_router,
 ):
     router.include_router(sub_router)
+
+routers: list[APIRouter] = [router]
+"""What the app mounts (see nubes.core.domain)."""

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, DateTime, Dialect, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.sql.elements import SQLCoreOperations
 from sqlalchemy.util import await_only
 
@@ -193,7 +193,26 @@ class _WriterTurns:
 
 # Execution option: this session may write, so SQLite begins its transactions IMMEDIATE.
 WRITE_INTENT = "nubes_write_intent"
-_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Session info key: this session only reads (a request with a safe method); a write in it is a bug.
+READ_ONLY = "nubes_read_only"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class WriteInReadSession(RuntimeError):
+    """Code running in a read-only session (a GET, HEAD or OPTIONS request) tried to write: a bug to fix."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        changed = [type(obj).__name__ for obj in (*session.new, *session.dirty, *session.deleted)]
+        raise WriteInReadSession(f"a read-only request tried to write {sorted(set(changed))}")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_write_statement(state: ORMExecuteState) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteInReadSession(f"a read-only request tried to run {state.statement.__visit_name__}")
 
 
 @dataclass(eq=False)
@@ -207,6 +226,12 @@ class Database:
     def from_settings(cls, settings: Settings) -> Database:
         engine = create_engine(settings)
         return cls(engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False))
+
+    @cached_property
+    def reader_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions of safe requests: they are never committed, and refuse to write (READ ONLY on PostgreSQL)."""
+        engine = self.engine.execution_options(postgresql_readonly=True) if self.engine_name == "postgresql" else self.engine
+        return async_sessionmaker(engine, expire_on_commit=False, info={READ_ONLY: True})
 
     @cached_property
     def writer_sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -232,10 +257,29 @@ class Database:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed when the handler returns, rolled back when it raises."""
+    """One session per request, by the read/write policy.
+
+    A safe request (GET, HEAD, OPTIONS) reads in a session that is never committed and refuses writes, so
+    it takes no writer lock and pays no commit. Any other request writes: its session takes the writer lock
+    once (SQLite: BEGIN IMMEDIATE) and is committed when the handler returns, rolled back when it raises.
+    """
     database: Database = request.app.state.db
-    maker = database.sessions if request.method in _READ_ONLY_METHODS else database.writer_sessions
-    async with maker() as session, finish_on_exit(session):
+    if request.method in SAFE_METHODS:
+        async with database.reader_sessions() as session:
+            yield session  # closing it ends the transaction: nothing to commit
+        return
+    async with database.writer_sessions() as session, finish_on_exit(session):
+        yield session
+
+
+async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A writing session whatever the method: for the few safe requests whose reading is itself a fact to record.
+
+    A public link's download counts against its limit, and a refusal is audited: those GET routes declare
+    `WriteSessionDep` instead of `SessionDep` (tests/core/test_read_sessions.py lists them).
+    """
+    database: Database = request.app.state.db
+    async with database.writer_sessions() as session, finish_on_exit(session):
         yield session
 
 
@@ -265,3 +309,4 @@ async def finish_on_exit(session: AsyncSession) -> AsyncIterator[None]:
 # code after `yield` once the client already has its answer, so a failed commit would have been
 # acknowledged as a success.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from email.message import Message
 from typing import Any
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from nubes.core.errors import PROBLEM_RESPONSES, FieldError, UnprocessableEntity, UnsupportedMediaType
 
@@ -120,3 +121,14 @@ def api_router(**kwargs: Any) -> APIRouter:
     """An APIRouter with Nubes' route class and problem+json error responses documented."""
     kwargs.setdefault("responses", PROBLEM_RESPONSES)
     return APIRouter(route_class=NubesRoute, **kwargs)
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route under `routes`, included routers' too."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        # FastAPI includes a router lazily, as a wrapper that keeps the router's own (original) routes.
+        included = getattr(route, "original_router", None)
+        if isinstance(included, APIRouter):
+            yield from api_routes(included.routes)

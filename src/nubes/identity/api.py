@@ -14,3 +14,6 @@ from nubes.identity.users.api import router as users_router
 router = APIRouter()
 for sub_router in (sessions_router, users_router, tenants_router, roles_router, groups_router, mfa_router):
     router.include_router(sub_router)
+
+routers: list[APIRouter] = [router]
+"""What the app mounts (see nubes.core.domain)."""

@@ -15,7 +15,7 @@ whose user re-authenticated within `sudo_ttl`, see POST /api/auth/sudo).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -23,10 +23,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, APIRouter
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.routing import BaseRoute
 
 from nubes.config import Settings
 from nubes.core.audit import Origin
@@ -37,8 +35,9 @@ from nubes.core.jobs import after_commit
 from nubes.core.mail import MailSender
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
-from nubes.identity import permissions
+from nubes.core.routing import api_routes
 from nubes.identity.mfa import service as mfa_service
+from nubes.identity.roles import catalog
 from nubes.identity.sessions import service as sessions_service
 from nubes.identity.sessions import sudo
 from nubes.identity.sessions.tokens import PAT_PREFIX, KeyRing
@@ -173,12 +172,13 @@ class ReauthenticationRequired(Forbidden):
 def require(*codes: str) -> Allowed:
     """A dependency that lets through principals holding every one of `codes` (403 otherwise).
 
-    A personal access token holds only the user's permissions that are also among its scopes. A code that is not in
-    the catalog (`identity/permissions.py`) raises here, when the route is defined, instead of answering 403 forever.
+    A personal access token holds only the user's permissions that are also among its scopes. A code that is not
+    in the catalog (`identity/roles/catalog.py`, collected from every domain manifest) raises here, when the route
+    is defined, instead of answering 403 forever.
     """
-    unknown = sorted(set(codes) - permissions.CODES)
+    unknown = sorted(set(codes) - catalog.CODES)
     if unknown:
-        raise ValueError(f"require(): unknown permission code {', '.join(map(repr, unknown))}; see nubes.identity.permissions")
+        raise ValueError(f"require(): unknown permission code {', '.join(map(repr, unknown))}; see nubes.domains")
 
     async def allowed(principal: CurrentPrincipal) -> Principal:
         missing = [code for code in codes if not principal.can(code)]
@@ -262,19 +262,9 @@ def _declared_access(dependant: Dependant) -> list[Access]:
     return found
 
 
-def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        # FastAPI includes a router lazily, as a wrapper that keeps the router's own (original) routes.
-        included = getattr(route, "original_router", None)
-        if isinstance(included, APIRouter):
-            yield from _api_routes(included.routes)
-
-
 def document_access(app: FastAPI) -> None:
     """Show each route's access rule in the OpenAPI schema (`x-nubes-access`); a route declaring two is a bug."""
-    for route in _api_routes(app.routes):
+    for route in api_routes(app.routes):
         declared = set(_declared_access(route.dependant))
         if len(declared) > 1:
             raise RuntimeError(f"{route.path} declares more than one access rule: {sorted(a.kind for a in declared)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from nubes import API_VERSION, __version__
 from nubes.core.db import Database
@@ -56,3 +56,7 @@ async def version(request: Request, database: DatabaseDep) -> VersionInfo:
         database="postgresql" if database.engine_name == "postgresql" else "sqlite",
         started_at=started_at,
     )
+
+
+routers: list[APIRouter] = [router]
+"""What the app mounts (see nubes.core.domain)."""

@@ -9,9 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from nubes.config import Settings
-from nubes.identity import permissions
 from nubes.identity.deps import require
-from nubes.identity.roles import service
+from nubes.identity.roles import catalog, service
 from tests.factories import make_tenant, make_user
 
 
@@ -25,8 +24,8 @@ def test_require_takes_known_codes() -> None:
 
 
 def test_the_catalog_has_each_code_once() -> None:
-    codes = [permission.code for permission in permissions.CATALOG]
-    assert len(codes) == len(set(codes)) == len(permissions.CODES)
+    codes = [permission.code for permission in catalog.CATALOG]
+    assert len(codes) == len(set(codes)) == len(catalog.CODES)
 
 
 async def test_a_code_added_to_a_builtin_role_reaches_an_existing_tenant_without_a_write(
@@ -41,9 +40,9 @@ async def test_a_code_added_to_a_builtin_role_reaches_an_existing_tenant_without
     _roles, before = await service.effective_permissions(session=session, user=owner)
     assert "widgets.use" not in before
 
-    description, parent, codes = permissions.BUILTIN_ROLES["member"]
-    monkeypatch.setitem(permissions.BUILTIN_ROLES, "member", (description, parent, codes | {"widgets.use"}))
-    monkeypatch.setattr(permissions, "CODES", permissions.CODES | {"widgets.use"})
+    description, parent, codes = catalog.BUILTIN_ROLES["member"]
+    monkeypatch.setitem(catalog.BUILTIN_ROLES, "member", (description, parent, codes | {"widgets.use"}))
+    monkeypatch.setattr(catalog, "CODES", catalog.CODES | {"widgets.use"})
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

@@ -11,7 +11,7 @@ from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.core.db import WRITE_INTENT, SessionDep
+from nubes.core.db import SessionDep, WriteSessionDep
 from nubes.core.errors import Conflict
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
@@ -207,12 +207,6 @@ Resume = Annotated[
 ]
 
 
-async def _writable(session: AsyncSession) -> None:
-    # A public read may write (the download counter, a refusal in the audit log): on SQLite, take the
-    # write lock up front so the write cannot fail against a writer that committed meanwhile.
-    await session.connection(execution_options={WRITE_INTENT: True})
-
-
 def _proof(request: Request, header: str | None) -> str | None:
     return header or request.cookies.get(LINK_COOKIE)
 
@@ -237,14 +231,13 @@ def _entry(node: FileNode) -> PublicEntry:
 )
 async def public_link(
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,  # a download counts, a refusal is audited
     settings: SettingsDep,
     origin: OriginDep,
     token: Token,
     x_link_access: Proof = None,
     node_id: Annotated[uuid.UUID | None, Query(description="A folder under the link's folder to list.")] = None,
 ) -> PublicLinkInfo:
-    await _writable(session)
     opened = await service.open_link(
         session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
     )
@@ -334,7 +327,7 @@ def _first_byte(request: Request, node: FileNode) -> int:
 )
 async def public_download(
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,  # a download counts, a refusal is audited
     settings: SettingsDep,
     storage: StorageDep,
     origin: OriginDep,
@@ -343,7 +336,6 @@ async def public_download(
     x_link_resume: Resume = None,
     node_id: Annotated[uuid.UUID | None, Query(description="A file or folder under the link's folder.")] = None,
 ) -> Response:
-    await _writable(session)
     proof = _proof(request, x_link_access)
     opened = await service.open_link(session=session, settings=settings, token=token, origin=origin, proof=proof)
     if opened.link.kind == "upload":

@@ -531,17 +531,12 @@ async def seal_presigned(storage: Storage, upload: FileUpload) -> BlobInfo:
 # --- version retention ---------------------------------------------------------------------------
 
 
-async def sweeper(sessions: async_sessionmaker[AsyncSession], storage: Storage, *, every: float = 300.0) -> None:
-    """The periodic sweep: expired uploads and version retention, every `every` seconds, for the process's life."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            async with sessions() as session:
-                await sweep_expired(session=session, storage=storage)
-                await versions.sweep_versions(session=session, storage=storage)
-                await session.commit()
-        except Exception:  # a failed sweep is retried next time; it must not end the loop
-            log.exception("files.sweep_failed")
+async def sweep(sessions: async_sessionmaker[AsyncSession], storage: Storage) -> None:
+    """One sweep: expired uploads and version retention, in one writing transaction."""
+    async with sessions() as session:
+        await sweep_expired(session=session, storage=storage)
+        await versions.sweep_versions(session=session, storage=storage)
+        await session.commit()
 
 
 def check_checksum_header(value: str | None) -> tuple[str, bytes] | None:

@@ -10,9 +10,8 @@ from fastapi import Depends
 from nubes.core.db import SessionDep
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
-from nubes.identity import permissions
 from nubes.identity.deps import OriginDep, require
-from nubes.identity.roles import service
+from nubes.identity.roles import catalog, service
 from nubes.identity.roles.models import Role
 from nubes.identity.roles.schemas import PermissionRead, RoleCreate, RoleRead, RoleUpdate
 
@@ -28,7 +27,7 @@ router = api_router()
 )
 async def permission_catalog(_: Annotated[Principal, Depends(require("admin.roles"))]) -> list[PermissionRead]:
     """Every permission a role can grant."""
-    return [PermissionRead(code=p.code, description=p.description) for p in permissions.CATALOG]
+    return [PermissionRead(code=p.code, description=p.description) for p in catalog.CATALOG]
 
 
 RoleAdmin = Annotated[Principal, Depends(require("admin.roles"))]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from nubes.identity import permissions
+from nubes.identity.roles import catalog
 
 
 class RoleRef(BaseModel):
@@ -30,12 +30,12 @@ RoleName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9
 
 
 def _known_permission(value: str) -> str:
-    if value not in permissions.CODES:
+    if value not in catalog.CODES:
         raise ValueError("unknown permission; GET /api/admin/permissions lists them")
     return value
 
 
-PermissionCode = Annotated[str, Field(json_schema_extra={"enum": sorted(permissions.CODES)}), AfterValidator(_known_permission)]
+PermissionCode = Annotated[str, Field(json_schema_extra={"enum": sorted(catalog.CODES)}), AfterValidator(_known_permission)]
 
 
 class RoleRead(BaseModel):

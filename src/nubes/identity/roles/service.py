@@ -14,8 +14,8 @@ from nubes.core import audit
 from nubes.core.audit import Origin
 from nubes.core.errors import Conflict, FieldError, Forbidden, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.identity import permissions
 from nubes.identity.groups.models import GroupMember, GroupRole
+from nubes.identity.roles import catalog
 from nubes.identity.roles.models import Role, RolePermission, UserRole
 from nubes.identity.roles.schemas import RoleCreate, RoleUpdate
 from nubes.identity.users.models import User
@@ -53,13 +53,13 @@ class RoleGraph:
                 seen.add(current)
                 codes |= self.grants[current]
                 current = self.parents[current]
-        return frozenset(codes & permissions.CODES)
+        return frozenset(codes & catalog.CODES)
 
 
 async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None) -> RoleGraph:
     """Load the tenant's role graph (and the roles `user_id` holds) in a single query.
 
-    A built-in role's own permissions come from the code (`permissions.BUILTIN_ROLES`), not from its rows, so a
+    A built-in role's own permissions come from the code (`catalog.BUILTIN_ROLES`), not from its rows, so a
     permission added there reaches every existing tenant without a data migration.
     """
     direct = select(UserRole.role_id).where(UserRole.user_id == user_id)
@@ -80,8 +80,8 @@ async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.
     held: set[uuid.UUID] = set()
     for role_id, name, parent_id, builtin, permission, holder in rows:
         parents[role_id], names[role_id] = parent_id, name
-        if builtin and name in permissions.BUILTIN_ROLES:
-            grants[role_id] = set(permissions.BUILTIN_ROLES[name][2])
+        if builtin and name in catalog.BUILTIN_ROLES:
+            grants[role_id] = set(catalog.BUILTIN_ROLES[name][2])
         else:
             grants.setdefault(role_id, set())
             if permission is not None:
@@ -200,7 +200,7 @@ async def _check_rank_over_role(session: AsyncSession, principal: Principal, rol
 
 
 def _known_codes(codes: list[str]) -> list[str]:
-    unknown = sorted(set(codes) - permissions.CODES)
+    unknown = sorted(set(codes) - catalog.CODES)
     if unknown:
         raise UnprocessableEntity(
             f"Unknown permission: {', '.join(unknown)}; GET /api/admin/permissions lists them.",

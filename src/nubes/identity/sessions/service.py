@@ -21,6 +21,7 @@ from nubes.identity.roles.service import check_can_grant, effective_permissions
 from nubes.identity.sessions.models import PersonalAccessToken, RefreshToken, Session
 from nubes.identity.sessions.schemas import AccessTokenCreate
 from nubes.identity.sessions.tokens import hash_token, new_personal_token, new_refresh_token
+from nubes.identity.sessions.usage import token_use
 from nubes.identity.tenants.models import Tenant
 from nubes.identity.users import passwords
 from nubes.identity.users.models import User
@@ -353,8 +354,7 @@ async def identity_from_access_token(*, session: AsyncSession, token: str) -> Id
     if not user.is_active or tenant.status != "active":
         raise Unauthorized("This account cannot sign in; ask an admin.")
     roles, codes = await effective_permissions(session=session, user=user)
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now  # at most once a minute: a busy script should not write on every call
+    token_use.note(row.id, now)  # written in batches outside the request: a read stays a read
     principal = Principal(
         user_id=user.id,
         tenant_id=user.tenant_id,

@@ -15,8 +15,8 @@ from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import Conflict, FieldError, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.identity import permissions
 from nubes.identity.groups.models import Group
+from nubes.identity.roles import catalog
 from nubes.identity.roles.models import Role, UserRole
 from nubes.identity.sessions.models import Session
 from nubes.identity.tenants.models import Tenant
@@ -35,7 +35,7 @@ async def create_tenant(*, session: AsyncSession, slug: str, name: str) -> Tenan
     session.add(tenant)
     await session.flush()
     created: dict[str, Role] = {}
-    for role_name, (description, parent, _codes) in permissions.BUILTIN_ROLES.items():
+    for role_name, (description, parent, _codes) in catalog.BUILTIN_ROLES.items():
         # No grant rows: a built-in role's permissions are read from BUILTIN_ROLES (see role_graph).
         role = Role(
             tenant_id=tenant.id,

@@ -12,7 +12,6 @@ from nubes.core.pagination import Limit, Offset
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import api_router
-from nubes.identity import permissions
 from nubes.identity.deps import (
     AnyPrincipal,
     LimiterDep,
@@ -26,6 +25,7 @@ from nubes.identity.deps import (
     require,
     send_mail_after_commit,
 )
+from nubes.identity.roles import catalog
 from nubes.identity.roles import service as roles_service
 from nubes.identity.roles.schemas import RoleRef
 from nubes.identity.sessions import service as sessions_service
@@ -60,7 +60,7 @@ async def me(request: Request, principal: AnyPrincipal) -> Me:
         user=UserRead.model_validate(identity.user),
         tenant=TenantRead.model_validate(identity.tenant),
         roles=[RoleRef(id=role_id, name=name) for role_id, name in identity.roles],
-        permissions=sorted(principal.permissions | (permissions.CODES if principal.is_superadmin else frozenset())),
+        permissions=sorted(principal.permissions | (catalog.CODES if principal.is_superadmin else frozenset())),
     )
 
 

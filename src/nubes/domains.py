@@ -1,0 +1,34 @@
+"""Every domain of Nubes, listed once: the app, the schema, the permission catalog and the test suites read this.
+
+Adding a domain: copy a sub-package layout, write its `domain.py` manifest (see nubes.core.domain), and add it
+here. The order is the catalog's (GET /api/admin/permissions) and the order the app mounts the routers in.
+"""
+
+from __future__ import annotations
+
+from nubes.compute.domain import DOMAIN as COMPUTE
+from nubes.core.domain import Domain
+from nubes.core.permissions import Permission
+from nubes.files.domain import DOMAIN as FILES
+from nubes.identity.domain import DOMAIN as IDENTITY
+from nubes.ops.domain import DOMAIN as OPS
+
+# Domains that are planned but not built yet hold only their permission codes (built-in roles grant them
+# already); each gets its own package and manifest when it lands.
+DOCUMENTS = Domain(
+    name="documents",
+    title="Documents",
+    permissions=(Permission("documents.read", "See documents"), Permission("documents.write", "Add and change documents")),
+)
+APPS = Domain(
+    name="apps",
+    title="Apps",
+    permissions=(
+        Permission("apps.use", "Sign in to apps with Nubes"),
+        Permission("apps.manage", "Register apps and OAuth clients"),
+    ),
+)
+WORKSPACES = Domain(name="workspaces", title="Workspaces", permissions=(Permission("workspaces.use", "Open IDE workspaces"),))
+MAIL = Domain(name="mail", title="Mail", permissions=(Permission("mail.use", "Read and send mail"),))
+
+DOMAINS: tuple[Domain, ...] = (IDENTITY, FILES, DOCUMENTS, APPS, COMPUTE, WORKSPACES, MAIL, OPS)

@@ -1,0 +1,25 @@
+"""What the files domain runs beside the requests: the thumbnail worker, the upload and retention sweep."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from nubes.core.domain import Background, every
+from nubes.files.thumbnails.tasks import ThumbnailWorker
+from nubes.files.tree.service import install_blob_hooks
+from nubes.files.uploads.service import sweep
+
+SWEEP_EVERY = 300.0
+"""Seconds between sweeps of expired uploads and old versions."""
+
+
+def install(app: FastAPI) -> Background:
+    """The thumbnail worker on `app.state.thumbnails` (routes wake it), the blob hooks, the sweep."""
+    install_blob_hooks()
+    # The storage is looked up at each job: tests swap it for another backend after the app is built.
+    app.state.thumbnails = ThumbnailWorker(app.state.db.writer_sessions, lambda: app.state.storage)
+
+    async def sweep_round() -> None:
+        await sweep(app.state.db.writer_sessions, app.state.storage)
+
+    return Background(workers=[app.state.thumbnails], loops=[every("nubes-files-sweep", SWEEP_EVERY, sweep_round)])

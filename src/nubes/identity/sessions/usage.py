@@ -1,0 +1,58 @@
+"""When personal access tokens were last used: noted by requests, which only read, and written in batches.
+
+A script calling the API many times a second must not turn its reads into writes. Each request notes the
+token's use in this process's buffer; a loop writes the buffer every `FLUSH_EVERY` seconds (and at shutdown)
+in one transaction. The time shown can lag by that much; a crash loses at most that much of it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nubes.identity.sessions.models import PersonalAccessToken
+
+FLUSH_EVERY = 30.0
+"""Seconds between writes of the buffered last-use times."""
+
+
+class TokenUse:
+    """Last-use times of access tokens waiting to be written (one per token: the latest)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[uuid.UUID, datetime] = {}
+
+    def note(self, token_id: uuid.UUID, when: datetime) -> None:
+        """Remember that the token was used at `when`."""
+        latest = self._seen.get(token_id)
+        if latest is None or when > latest:
+            self._seen[token_id] = when
+
+    async def flush(self, sessions: async_sessionmaker[AsyncSession]) -> int:
+        """Write the buffered times (never moving a time back); returns how many tokens were written."""
+        seen, self._seen = self._seen, {}
+        if not seen:
+            return 0
+        try:
+            async with sessions() as session, session.begin():
+                for token_id, when in seen.items():
+                    await session.execute(
+                        update(PersonalAccessToken)
+                        .where(
+                            PersonalAccessToken.id == token_id,
+                            or_(PersonalAccessToken.last_used_at.is_(None), PersonalAccessToken.last_used_at < when),
+                        )
+                        .values(last_used_at=when)
+                    )
+        except BaseException:
+            for token_id, when in seen.items():  # kept for the next round
+                self.note(token_id, when)
+            raise
+        return len(seen)
+
+
+token_use = TokenUse()
+"""This process's buffer."""
