@@ -4,121 +4,27 @@
 - Every operation with an object id in its path, called by the owner of another tenant on tenant A's
   object, answers 404 (or 403) and changes nothing in the database.
 
-A new route with a new path parameter fails here until its kind of object is added to
-`objects_of_tenant_a` (and a body to BODIES when the route needs one): that is the point.
+A new route with a new path parameter fails here until its domain's `tests/<domain>/access.py` makes that
+kind of object (and gives a body in BODIES when the route needs one): that is the point. tests/access.py
+collects those modules for every domain manifest.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nubes.compute.clusters.models import Cluster
-from nubes.compute.containers.models import Container
-from nubes.compute.eggs.models import Egg, EggCategory
-from nubes.compute.jobs.models import Job
-from nubes.compute.nodes.models import Node
 from nubes.config import Settings
-from nubes.core.db import utcnow
-from nubes.files.links.models import PublicLink
-from nubes.files.sharing.models import FileShare
-from nubes.files.tree.models import FileNode
-from nubes.files.uploads import service as uploads
-from nubes.files.uploads.models import FileUpload
-from nubes.files.versions.models import FileVersion
-from nubes.identity.groups.models import Group, GroupMember
-from nubes.identity.mfa.models import Passkey
-from nubes.identity.roles.models import Role
-from nubes.identity.sessions.models import PersonalAccessToken, Session
+from tests import access
+from tests.access import BODIES, PUBLIC, SHARED_CATALOG, TOKEN_CHECKED, ObjectFactory
 from tests.factories import login, make_tenant, make_user
 from tests.snapshots import database_snapshot
-
-# Operations anyone may call (operationId). Keep this list short and deliberate.
-PUBLIC = {
-    "health",
-    "ready",
-    "version",
-    "auth-login",
-    "auth-refresh",
-    "auth-logout",
-    "auth-jwks",
-    # Sign-up, mailed links and the second sign-in step: each proves itself with its own one-time secret.
-    "auth-options",
-    "auth-register",
-    "auth-verify-email",
-    "auth-verify-email-request",
-    "auth-password-reset-request",
-    "auth-password-reset",
-    "auth-login-mfa",
-    "auth-passkey-options",
-    "auth-passkey-login",
-    # An agent trades its one-time registration token for a node credential.
-    "nodes-register",
-    # Public links: the 256-bit token in the path is the credential (plus the link's password when it has one).
-    "public-link-get",
-    "public-link-unlock",
-    "public-link-download",
-    "public-link-upload",
-    # Presigned Nubes URLs: the path's token is the credential (an HMAC over the upload or file and an
-    # expiry, keyed from the server secret; an upload token is single use). tests/files/test_presign.py.
-    "blobs-presigned-put",
-    "blobs-presigned-get",
-}
-# Public operations whose path token is checked here anyway: tenant B's forged token must be refused.
-TOKEN_CHECKED = frozenset({"blobs-presigned-put", "blobs-presigned-get"})
-
-# Operations on platform-wide catalog objects every tenant may read (not tenant-owned, so not isolated).
-SHARED_CATALOG = {"eggs-get"}
-
-# Bodies for operations that need one to get past validation (so the test reaches the authorization check).
-BODIES: dict[str, dict[str, Any]] = {
-    "users-me-password": {"current_password": "x", "new_password": "y"},
-    "admin-users-create": {"username": "intruder", "password": "Intruder-Password-2024!"},
-    "admin-users-update": {"display_name": "changed by another tenant", "is_active": False},
-    "admin-tenants-create": {"name": "Intruders", "slug": "intruders"},
-    "admin-tenants-update": {"status": "suspended"},
-    "admin-roles-create": {"name": "intruder", "permissions": ["files.read"]},
-    "admin-roles-update": {"permissions": ["tenant.manage"]},
-    "admin-groups-create": {"name": "intruders"},
-    "admin-groups-update": {"name": "renamed by another tenant"},
-    "users-me-tokens-create": {"name": "probe", "scopes": ["files.read"]},
-    "users-me-totp-confirm": {"code": "123456"},
-    "users-me-totp-disable": {"password": "x"},
-    "users-me-recovery-codes": {"password": "x"},
-    "users-me-passkeys-create": {"token": "x", "name": "probe", "credential": {}},
-    "users-me-passkeys-update": {"name": "renamed by another tenant"},
-    "admin-settings-registration-update": {"enabled": True},
-    "files-update": {"name": "renamed by another tenant"},
-    "files-copy": {},
-    "files-replace-content": {"overwritten": "by another tenant"},
-    "admin-users-quota": {"quota_bytes": 0},
-    "nodes-allocations-add": {"ip": "127.0.0.1", "ports": ["25600"]},
-    "containers-power": {"action": "kill"},
-    "files-shares-create": {"group_id": "00000000-0000-4000-8000-000000000000", "permission": "view"},
-    "files-shares-update": {"permission": "reshare"},
-    "files-links-create": {"kind": "view"},
-    "files-links-update": {"kind": "edit"},
-    "admin-settings-links-update": {"max_expiry_days": 1},
-    "public-link-unlock": {"password": "x"},
-    "uploads-append": {"appended": "by another tenant"},
-    "blobs-presigned-put": {"put": "with a forged token"},
-    "admin-tenants-files-settings-update": {"keep_versions": 0, "keep_days": 0},
-    "eggs-update": {"name": "renamed by another tenant"},
-    "containers-update": {"name": "renamed-by-another-tenant"},
-    "egg-categories-update": {"name": "renamed by another tenant"},
-    "containers-files-mkdir": {"path": "made-by-another-tenant"},
-    "containers-files-rename": {"path": "a", "target": "b"},
-    "containers-files-upload": {"overwritten": "by another tenant"},
-}
 
 _PARAM = re.compile(r"\{(\w+)\}")
 _METHODS = ("get", "post", "put", "patch", "delete")
@@ -146,107 +52,14 @@ async def test_every_private_operation_requires_credentials(client: httpx.AsyncC
     assert checked >= 10
 
 
-ObjectFactory = Callable[[], Awaitable[str]]
-
-
 @pytest.fixture
 async def objects_of_tenant_a(session: AsyncSession, settings: Settings, client: httpx.AsyncClient) -> dict[str, ObjectFactory]:
-    """One object of tenant A per kind of path parameter."""
-    tenant = await make_tenant(session, "tenant-a")
-    member = await make_user(session, settings, tenant, username="a-member")
-    await login(client, member)
-    device = await session.scalar(select(Session).where(Session.user_id == member.id))
-    assert device is not None
-    role = Role(tenant_id=tenant.id, name="a-custom")
-    group = Group(tenant_id=tenant.id, name="a-team")
-    session.add_all([role, group])
-    await session.flush()
-    session.add(GroupMember(group_id=group.id, user_id=member.id))
-    token = PersonalAccessToken(
-        tenant_id=tenant.id, user_id=member.id, name="a-token", token_hash="0" * 64, prefix="nbp_a", scopes=["files.read"]
-    )
-    passkey = Passkey(
-        tenant_id=tenant.id, user_id=member.id, credential_id=b"a-credential", public_key=b"a-key", name="a-passkey"
-    )
-    session.add_all([token, passkey])
-    root = await session.scalar(select(FileNode).where(FileNode.owner_id == member.id, FileNode.parent_id.is_(None)))
-    assert root is not None  # made with the user
-    file = FileNode(
-        tenant_id=tenant.id, owner_id=member.id, parent_id=root.id, kind="file", name="a.txt", name_key="a.txt",
-        size=1, blob_key="ab" * 16, sha256="0" * 64, version_no=2,
-    )  # fmt: skip
-    session.add(file)
-    await session.flush()
-    version = FileVersion(tenant_id=tenant.id, file_id=file.id, version_no=1, size=1, blob_key="cd" * 16, sha256="1" * 64)
-    session.add(version)
-    file_share = FileShare(
-        tenant_id=tenant.id, node_id=file.id, owner_id=member.id, group_id=group.id, permission="view", created_by=member.id
-    )
-    link = PublicLink(
-        tenant_id=tenant.id, node_id=file.id, owner_id=member.id, created_by=member.id, kind="view",
-        token_hash="e" * 64, token_sealed="v1.sealed",
-    )  # fmt: skip
-    session.add_all([file_share, link])
-    upload = FileUpload(
-        tenant_id=tenant.id, owner_id=member.id, kind="tus", length=10, parent_id=root.id, name="u.bin",
-        staging_key="ef" * 16, reserved=10, expires_at=utcnow() + timedelta(hours=1),
-    )  # fmt: skip
-    session.add(upload)
-    cluster = Cluster(name="a-cluster")
-    session.add(cluster)
-    await session.flush()
-    node = Node(cluster_id=cluster.id, name="a-node", cpu=100, memory_mb=1024, disk_mb=1024)
-    category = EggCategory(name="a-category")
-    session.add(category)
-    await session.flush()
-    egg = Egg(name="a-egg", document={}, category_id=category.id)
-    session.add_all([node, egg])
-    await session.flush()
-    container = Container(
-        tenant_id=tenant.id,
-        name="a-container",
-        egg_id=egg.id,
-        node_id=node.id,
-        image="x",
-        cpu=10,
-        memory_mb=64,
-        disk_mb=64,
-        startup="true",
-        state="running",
-    )
-    session.add(container)
-    await session.flush()
-    job = Job(tenant_id=tenant.id, action="start", container_id=container.id, target_id=str(container.id), node_id=node.id)
-    session.add(job)
-    await session.flush()
-    # Plain values: the snapshots expire ORM objects.
-    ids = {
-        "user_id": str(member.id),
-        "session_id": str(device.id),
-        "tenant_id": str(tenant.id),
-        "role_id": str(role.id),
-        "group_id": str(group.id),
-        "token_id": str(token.id),
-        "passkey_id": str(passkey.id),
-        # Files and compute both name their id `node_id`: a file here (tenant-owned, so isolation is
-        # tested); compute's node routes are for platform admins only and refuse tenant B regardless.
-        "node_id": str(file.id),
-        "version_id": str(version.id),
-        "share_id": str(file_share.id),
-        "link_id": str(link.id),
-        "upload_id": str(upload.id),
-        # A presigned-URL token for tenant A's upload, signed with a key that is not the server's.
-        "token": uploads.make_token("not-the-server-secret", "upload", str(upload.id), utcnow() + timedelta(hours=1)),
-        "egg_id": str(egg.id),
-        # Platform-wide like eggs; changing one is for platform admins, so tenant B is refused (403).
-        "category_id": str(category.id),
-        "container_id": str(container.id),
-        "job_id": str(job.id),
-    }
+    """One object of tenant A per kind of path parameter, made by each domain's tests/<domain>/access.py."""
+    ids = await access.objects_of_tenant_a(access.TenantA(session=session, settings=settings, client=client))
 
     def factory(name: str) -> ObjectFactory:
         async def make() -> str:
-            return ids[name]
+            return ids[name]  # plain values: the snapshots expire ORM objects
 
         return make
 
@@ -269,13 +82,13 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         if not names or operation["operationId"] in SHARED_CATALOG | (PUBLIC - TOKEN_CHECKED):
             continue
         missing = [name for name in names if name not in objects_of_tenant_a]
-        assert not missing, f"{method} {path}: add a tenant-A object for {missing} to objects_of_tenant_a"
+        assert not missing, f"{method} {path}: add a tenant-A object for {missing} to objects() in tests/<domain>/access.py"
         url = path
         for name in names:
             url = url.replace("{" + name + "}", await objects_of_tenant_a[name]())
         body = BODIES.get(operation["operationId"])
         if "requestBody" in operation and operation["requestBody"].get("required") and body is None:
-            pytest.fail(f"{method} {path}: add a body for {operation['operationId']} to BODIES")
+            pytest.fail(f"{method} {path}: add a body for {operation['operationId']} to BODIES in tests/<domain>/access.py")
         before = await database_snapshot(session)
         response = await client.request(method, url, json=body, headers=owner_b.headers)
         assert response.status_code in {403, 404}, f"{method} {path} gave tenant B {response.status_code}: {response.text}"

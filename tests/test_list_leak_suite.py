@@ -25,8 +25,9 @@ from nubes.config import Settings
 from nubes.files.tree.models import FileNode
 from nubes.identity.users.models import User
 from nubes.models import Base
+from tests.access import ObjectFactory
 from tests.factories import login, make_tenant, make_user
-from tests.test_access_suites import ObjectFactory, objects_of_tenant_a
+from tests.test_access_suites import objects_of_tenant_a
 
 __all__ = ["objects_of_tenant_a"]  # the access suites' fixture, used here by name
 

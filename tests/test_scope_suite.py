@@ -35,10 +35,10 @@ from nubes.identity.sessions.models import PersonalAccessToken, Session
 from nubes.identity.sessions.tokens import new_personal_token
 from nubes.identity.tenants.models import Tenant
 from nubes.identity.users.models import User
+from tests.access import BODIES, PUBLIC
 from tests.factories import PASSWORD, SignedIn, login, make_tenant, make_user
 from tests.identity.softauthn import SoftAuthenticator
 from tests.snapshots import database_snapshot
-from tests.test_access_suites import BODIES, PUBLIC
 
 SESSION_REQUIRED = "urn:nubes:problem:session-required"
 REAUTHENTICATION_REQUIRED = "urn:nubes:problem:reauthentication-required"

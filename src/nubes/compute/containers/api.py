@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Query
+from fastapi import Query
 
 from nubes.compute.agents import protocol
 from nubes.compute.containers import service
@@ -25,6 +26,7 @@ from nubes.compute.jobs.schemas import JobRead
 from nubes.compute.nodes import service as nodes_service
 from nubes.core.db import SessionDep
 from nubes.core.errors import Conflict, ServiceUnavailable
+from nubes.core.jobs import after_commit
 from nubes.core.pagination import Limit, Offset
 from nubes.core.routing import api_router
 from nubes.identity.deps import OriginDep
@@ -68,13 +70,12 @@ async def create_container(
     principal: ContainersManage,
     origin: OriginDep,
     hub: HubDep,
-    background: BackgroundTasks,
 ) -> ContainerAccepted:
     """Place a container from an egg and install it; follow the returned job (or the container's state)."""
     container, job = await service.create_container(
         session=session, principal=principal, container_in=container_in, origin=origin
     )
-    background.add_task(hub.wake, container.node_id)
+    after_commit(session, functools.partial(hub.wake, container.node_id))
     return ContainerAccepted(container=(await _container_reads(session, [container]))[0], job=JobRead.model_validate(job))
 
 
@@ -123,13 +124,12 @@ async def power_container(
     principal: ContainersManage,
     origin: OriginDep,
     hub: HubDep,
-    background: BackgroundTasks,
 ) -> ContainerAccepted:
     """Queue a power action: stop sends the egg's stop command, then kills after a timeout."""
     container, job = await service.power(
         session=session, principal=principal, container_id=container_id, action=power_in.action, origin=origin
     )
-    background.add_task(hub.wake, container.node_id)
+    after_commit(session, functools.partial(hub.wake, container.node_id))
     return ContainerAccepted(container=(await _container_reads(session, [container]))[0], job=JobRead.model_validate(job))
 
 
@@ -147,13 +147,12 @@ async def delete_container(
     principal: ContainersManage,
     origin: OriginDep,
     hub: HubDep,
-    background: BackgroundTasks,
 ) -> ContainerAccepted:
     """Queue the removal of the container and its volume."""
     container, job = await service.delete_container(
         session=session, principal=principal, container_id=container_id, origin=origin
     )
-    background.add_task(hub.wake, container.node_id)
+    after_commit(session, functools.partial(hub.wake, container.node_id))
     return ContainerAccepted(container=(await _container_reads(session, [container]))[0], job=JobRead.model_validate(job))
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
-from fastapi import BackgroundTasks, Request, Response
+from fastapi import Request, Response
 
 from nubes.compute.deps import HubDep, PlatformAdmin
 from nubes.compute.nodes import service
@@ -18,6 +19,7 @@ from nubes.compute.nodes.schemas import (
     NodeRegister,
 )
 from nubes.core.db import SessionDep
+from nubes.core.jobs import after_commit
 from nubes.core.routing import api_router
 from nubes.identity.deps import OriginDep, SettingsDep
 
@@ -89,12 +91,11 @@ async def revoke_node(
     principal: PlatformAdmin,
     origin: OriginDep,
     hub: HubDep,
-    background: BackgroundTasks,
 ) -> NodeRead:
     """The node's credential stops working and its agent is disconnected."""
     node = await service.revoke_node(session=session, principal=principal, node_id=node_id, origin=origin)
     await hub.disconnect(node.id)
-    background.add_task(hub.disconnect, node.id)  # again after the commit, in case it reconnected in between
+    after_commit(session, functools.partial(hub.disconnect, node.id))  # again, in case it reconnected before the commit
     return NodeRead.model_validate(node)
 
 

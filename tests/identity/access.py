@@ -1,0 +1,84 @@
+"""The identity domain in the generic suites: its public operations, bodies, and tenant A's objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from nubes.identity.groups.models import Group, GroupMember
+from nubes.identity.mfa.models import Passkey
+from nubes.identity.roles.models import Role
+from nubes.identity.sessions.models import PersonalAccessToken, Session
+from tests.access import TenantA
+from tests.factories import login, make_tenant, make_user
+
+PUBLIC = frozenset(
+    {
+        "auth-login",
+        "auth-refresh",
+        "auth-logout",
+        "auth-jwks",
+        # Sign-up, mailed links and the second sign-in step: each proves itself with its own one-time secret.
+        "auth-options",
+        "auth-register",
+        "auth-verify-email",
+        "auth-verify-email-request",
+        "auth-password-reset-request",
+        "auth-password-reset",
+        "auth-login-mfa",
+        "auth-passkey-options",
+        "auth-passkey-login",
+    }
+)
+
+BODIES: dict[str, dict[str, Any]] = {
+    "users-me-password": {"current_password": "x", "new_password": "y"},
+    "admin-users-create": {"username": "intruder", "password": "Intruder-Password-2024!"},
+    "admin-users-update": {"display_name": "changed by another tenant", "is_active": False},
+    "admin-tenants-create": {"name": "Intruders", "slug": "intruders"},
+    "admin-tenants-update": {"status": "suspended"},
+    "admin-roles-create": {"name": "intruder", "permissions": ["files.read"]},
+    "admin-roles-update": {"permissions": ["tenant.manage"]},
+    "admin-groups-create": {"name": "intruders"},
+    "admin-groups-update": {"name": "renamed by another tenant"},
+    "users-me-tokens-create": {"name": "probe", "scopes": ["files.read"]},
+    "users-me-totp-confirm": {"code": "123456"},
+    "users-me-totp-disable": {"password": "x"},
+    "users-me-recovery-codes": {"password": "x"},
+    "users-me-passkeys-create": {"token": "x", "name": "probe", "credential": {}},
+    "users-me-passkeys-update": {"name": "renamed by another tenant"},
+    "admin-settings-registration-update": {"enabled": True},
+}
+
+
+async def objects(tenant_a: TenantA) -> dict[str, str]:
+    """Tenant A, a signed-in member with a session, a custom role, a group they are in, a token and a passkey."""
+    session = tenant_a.session
+    tenant = await make_tenant(session, "tenant-a")
+    member = await make_user(session, tenant_a.settings, tenant, username="a-member")
+    await login(tenant_a.client, member)
+    device = await session.scalar(select(Session).where(Session.user_id == member.id))
+    assert device is not None
+    role = Role(tenant_id=tenant.id, name="a-custom")
+    group = Group(tenant_id=tenant.id, name="a-team")
+    session.add_all([role, group])
+    await session.flush()
+    session.add(GroupMember(group_id=group.id, user_id=member.id))
+    token = PersonalAccessToken(
+        tenant_id=tenant.id, user_id=member.id, name="a-token", token_hash="0" * 64, prefix="nbp_a", scopes=["files.read"]
+    )
+    passkey = Passkey(
+        tenant_id=tenant.id, user_id=member.id, credential_id=b"a-credential", public_key=b"a-key", name="a-passkey"
+    )
+    session.add_all([token, passkey])
+    await session.flush()
+    return {
+        "user_id": str(member.id),
+        "session_id": str(device.id),
+        "tenant_id": str(tenant.id),
+        "role_id": str(role.id),
+        "group_id": str(group.id),
+        "token_id": str(token.id),
+        "passkey_id": str(passkey.id),
+    }
