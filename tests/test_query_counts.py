@@ -1,0 +1,90 @@
+"""SQL statements per request on the hot routes, against a baseline: a change that adds one fails here.
+
+Like NetBox's query-count tests. Every authenticated request pays these, so each statement is a decision: when a
+change removes one, lower the baseline in the same commit; when it must add one, say why next to the number.
+Savepoint statements are the test harness's own (request sessions run inside the test's transaction) and are
+not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from nubes.config import Settings
+from tests.factories import SignedIn, login, make_tenant, make_user
+
+# Statements per request, the same on both engines (2026-12-06). The principal costs three today (the user, session
+# and tenant join, or the token's row and its user; the role graph; the groups): issue 13 brings it to one.
+BASELINE = {
+    "GET /api/users/me": 3,
+    "GET /api/users/me (token)": 3,
+    "GET /api/files/{id}": 5,
+    "GET /api/files?parent_id (20 entries)": 10,  # favourites are looked up more than once (issue 13)
+    "GET /api/containers": 5,
+}
+
+
+@contextmanager
+def counting(connection: AsyncConnection) -> Iterator[list[str]]:
+    """The statements run on `connection` inside the block, savepoints left out."""
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    sync = connection.sync_connection
+    assert sync is not None
+    event.listen(sync, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(sync, "before_cursor_execute", note)
+
+
+async def _count(client: httpx.AsyncClient, connection: AsyncConnection, url: str, headers: dict[str, str]) -> int:
+    with counting(connection) as statements:
+        answer = await client.get(url, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return len(statements)
+
+
+async def test_hot_routes_run_no_more_statements_than_their_baseline(
+    client: httpx.AsyncClient, connection: AsyncConnection, session: AsyncSession, settings: Settings
+) -> None:
+    tenant = await make_tenant(session)
+    user = await make_user(session, settings, tenant, roles=("admin",))
+    signed_in: SignedIn = await login(client, user)
+    folder = await client.post("/api/files/folders", json={"name": "many"}, headers=signed_in.headers)
+    assert folder.status_code == 201, folder.text
+    folder_id = folder.json()["id"]
+    file_id = ""
+    for number in range(20):
+        uploaded = await client.post(
+            "/api/files/upload/raw", params={"name": f"f{number}.txt", "parent_id": folder_id}, content=b"x",
+            headers=signed_in.headers,
+        )  # fmt: skip
+        assert uploaded.status_code == 201, uploaded.text
+        file_id = uploaded.json()["id"]
+    created = await client.post(
+        "/api/users/me/tokens", json={"name": "counting", "scopes": ["files.read"]}, headers=signed_in.headers
+    )
+    assert created.status_code == 201, created.text
+    token_headers = {"Authorization": f"Bearer {created.json()['token']}"}
+
+    counts = {
+        "GET /api/users/me": await _count(client, connection, "/api/users/me", signed_in.headers),
+        "GET /api/users/me (token)": await _count(client, connection, "/api/users/me", token_headers),
+        "GET /api/files/{id}": await _count(client, connection, f"/api/files/{file_id}", signed_in.headers),
+        "GET /api/files?parent_id (20 entries)": await _count(
+            client, connection, f"/api/files?parent_id={folder_id}", signed_in.headers
+        ),
+        "GET /api/containers": await _count(client, connection, "/api/containers", signed_in.headers),
+    }
+    assert counts == BASELINE, f"statements per request changed: {counts}"
