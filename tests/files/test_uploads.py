@@ -195,3 +195,15 @@ async def test_an_admin_sets_a_users_quota(
     assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["quota_bytes"] is None
     for bad in (True, "5", -1, 1.5):
         assert (await client.put(url, json={"quota_bytes": bad}, headers=owner.headers)).status_code == 422, bad
+
+
+async def test_an_empty_tus_upload_makes_an_empty_file(client: httpx.AsyncClient, alice: SignedIn) -> None:
+    """GIVEN Upload-Length: 0 WHEN the upload is created THEN the empty file exists at once, on either backend."""
+    made = await client.post(
+        "/api/uploads",
+        headers={**alice.headers, "Tus-Resumable": "1.0.0", "Upload-Length": "0", "Upload-Metadata": "filename ZW1wdHk="},
+    )
+    assert made.status_code == 201, made.text
+    node = await client.get(f"/api/files/{made.headers['nubes-file-id']}", headers=alice.headers)
+    assert (node.json()["name"], node.json()["size"]) == ("empty", 0)
+    assert (await client.get(f"/api/files/{node.json()['id']}/content", headers=alice.headers)).content == b""

@@ -13,10 +13,9 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy import update as update_rows
 
-from nubes.core.db import SessionDep, utcnow
+from nubes.core.db import SessionDep
 from nubes.core.errors import (
     BadRequest,
-    NotFound,
     NubesError,
     PayloadTooLarge,
     UnprocessableEntity,
@@ -24,7 +23,6 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
-from nubes.core.storage import LocalStorage
 from nubes.files.deps import MAX_UPLOAD_BYTES, Reader, StorageDep, Writer, cut_off_is_incomplete, file_read, send_blob
 from nubes.files.tree import content, service
 from nubes.files.tree.models import FileNode
@@ -302,18 +300,10 @@ async def presign_upload(
         sha256=body.sha256.lower() if body.sha256 else None,
         expires_in=uploads.PRESIGN_EXPIRES_IN,
     )
-    if isinstance(storage, LocalStorage):
-        token = uploads.make_token(settings.secret_key, "upload", str(upload.id), upload.expires_at)
-        url = str(request.base_url).rstrip("/") + f"/api/blobs/upload/{token}"
-    else:
-        url = await storage.presign(f"staging/{upload.staging_key}", "PUT", uploads.PRESIGN_EXPIRES_IN)
-    return PresignUploadRead(
-        upload_id=upload.id,
-        url=url,
-        method="PUT",
-        headers={"Content-Type": "application/octet-stream"} if isinstance(storage, LocalStorage) else {},
-        expires_at=upload.expires_at,
+    url, headers = await uploads.upload_url(
+        settings=settings, storage=storage, upload=upload, base_url=str(request.base_url).rstrip("/")
     )
+    return PresignUploadRead(upload_id=upload.id, url=url, method="PUT", headers=headers, expires_at=upload.expires_at)
 
 
 @router.put(
@@ -329,9 +319,7 @@ async def presigned_put(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
 ) -> Response:
     subject = uploads.read_token(settings.secret_key, "upload", token)
-    if not isinstance(storage, LocalStorage):
-        raise NotFound("This server stores files on S3; PUT to the URL presign-upload returned.")
-    upload = await uploads.claim_presigned(session=session, upload_id=uuid.UUID(subject))
+    upload = await uploads.claim_presigned(session=session, storage=storage, upload_id=uuid.UUID(subject))
     await session.commit()
     upload.offset = 0
     try:
@@ -366,10 +354,9 @@ async def finalize(
     if arrived != upload.length:
         await uploads.abandon(session=session, storage=storage, upload=upload)
         raise service.UploadIncomplete(f"{arrived} bytes arrived but {upload.length} were declared; nothing was kept.")
-    if isinstance(storage, LocalStorage):
-        upload.offset = arrived
+    upload.offset = arrived
     await session.commit()
-    info = await uploads.seal_presigned(storage, upload)
+    info = await uploads.seal(storage, upload)
     if upload.sha256 is not None and info.sha256 != upload.sha256:
         await storage.delete(info.key)
         await uploads.abandon(session=session, storage=storage, upload=upload)
@@ -378,10 +365,7 @@ async def finalize(
         session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
     )
     await session.commit()
-    if isinstance(storage, LocalStorage):
-        await uploads.discard_staging(storage, upload)
-    else:
-        await storage.delete(f"staging/{upload.staging_key}")  # a later PUT to the same URL is swept at expiry
+    await uploads.discard_staging(storage, upload)  # a later PUT to a backend's own URL is swept at expiry
     return await file_read(session, principal, node)
 
 
@@ -398,12 +382,9 @@ async def presign_download(
     node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
     if node.kind != "file" or node.blob_key is None:
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have a download URL.")
-    expires_at = utcnow() + uploads.DOWNLOAD_EXPIRES_IN
-    if isinstance(storage, LocalStorage):
-        token = uploads.make_token(settings.secret_key, "download", f"{node.id}:{node.blob_key}", expires_at)
-        url = str(request.base_url).rstrip("/") + f"/api/blobs/download/{token}"
-    else:
-        url = await storage.presign(node.blob_key, "GET", uploads.DOWNLOAD_EXPIRES_IN)
+    url, expires_at = await uploads.download_url(
+        settings=settings, storage=storage, node=node, base_url=str(request.base_url).rstrip("/")
+    )
     return PresignDownloadRead(url=url, expires_at=expires_at)
 
 

@@ -1,12 +1,8 @@
 """Rules of uploads: tus resumable uploads, presigned uploads and downloads, and the periodic sweep.
 
-An upload in progress is a `FileUpload` row plus a staging object in the storage backend:
-
-- on disk, one file `<blobs>/staging/<key>` the bytes are appended to (fsynced before the offset is
-  acknowledged); when complete it is renamed into place as the file's blob: no assembly step;
-- on S3, one object per acknowledged chunk under `staging/<key>/<offset>`; when complete the parts
-  are streamed, in order, into the file's blob by one multipart upload (the copy runs inside the
-  last PATCH, part by part in constant memory; S3 has no append).
+An upload in progress is a `FileUpload` row plus its bytes staged in the storage backend under the
+row's staging key (`Storage.stage_*`: appended chunk by chunk, durable before the offset is
+acknowledged, sealed into the file's blob when complete).
 
 The quota is charged for the whole declared length when the upload is created (a reservation);
 an upload that ends without a file (terminated, expired, refused) gives it back.
@@ -16,28 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
-import os
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
-import obstore
 import structlog
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.config import Settings
+from nubes.core import crypto
 from nubes.core.db import utcnow
 from nubes.core.errors import BadRequest, Conflict, NotFound, NubesError, PayloadTooLarge, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.core.storage import CHUNK_SIZE, BlobInfo, LocalStorage, S3Storage, Storage
+from nubes.core.storage import BlobInfo, BlobNotFound, SizeMismatch, Storage
 from nubes.files.quota import service as quota
 from nubes.files.tree import service as tree
 from nubes.files.tree.models import FileNode
@@ -86,20 +79,11 @@ _hashes: dict[uuid.UUID, tuple[int, Any]] = {}  # upload id -> (offset, sha256 o
 
 
 def lock_of(upload_id: uuid.UUID) -> asyncio.Lock:
+    """The lock one process holds while it writes an upload's bytes."""
     lock = _locks.get(upload_id)
     if lock is None:
         lock = _locks[upload_id] = asyncio.Lock()
     return lock
-
-
-def _staging_path(storage: LocalStorage, key: str) -> Path:
-    if not key or not all(ch in "0123456789abcdef" for ch in key):
-        raise NotFound("No such upload.")
-    return storage.root / "staging" / key
-
-
-def _s3_part(key: str, offset: int) -> str:
-    return f"staging/{key}/{offset:016d}"
 
 
 class _ChunkMeter:
@@ -122,35 +106,26 @@ class _ChunkMeter:
             self.running.update(chunk)
 
     def check(self) -> None:
-        if (
-            self.checksum is not None
-            and self.digest is not None
-            and not hmac.compare_digest(self.digest.digest(), self.checksum[1])
-        ):
+        if self.checksum is not None and self.digest is not None and not crypto.equal(self.digest.digest(), self.checksum[1]):
             raise ChecksumMismatch(
                 f"The chunk's {self.checksum[0]} does not match Upload-Checksum; it was discarded, send it again."
             )
 
-
-def _open_staging(path: Path, offset: int) -> Any:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    handle = os.fdopen(fd, "r+b")
-    handle.truncate(offset)  # bytes past the acknowledged offset are a killed write's tail
-    handle.seek(offset)
-    return handle
+    async def metered(self, chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+        """The chunks, counted; the checksum is checked at the end, before the storage keeps anything."""
+        async for chunk in chunks:
+            self.feed(chunk)
+            yield chunk
+        self.check()
 
 
-def _sync_close(handle: Any) -> None:
-    handle.flush()
-    os.fsync(handle.fileno())
-    handle.close()
-
-
-def _truncate_close(handle: Any, offset: int) -> None:
-    with contextlib.suppress(OSError):
-        handle.truncate(offset)
-    handle.close()
+async def _staged(storage: Storage, upload: FileUpload) -> AsyncIterator[bytes]:
+    """The upload's acknowledged bytes (0 to offset), in order."""
+    try:
+        async for chunk in storage.stage_read(upload.staging_key, upload.offset):
+            yield chunk
+    except BlobNotFound:
+        raise NotFound("The upload's bytes are gone; start it again.") from None
 
 
 async def _running_hash(storage: Storage, upload: FileUpload) -> Any:
@@ -159,7 +134,7 @@ async def _running_hash(storage: Storage, upload: FileUpload) -> Any:
     if cached is not None and cached[0] == upload.offset:
         return cached[1].copy()
     digest = hashlib.sha256()
-    async for chunk in _read_staging(storage, upload):
+    async for chunk in _staged(storage, upload):
         digest.update(chunk)
     return digest
 
@@ -172,129 +147,27 @@ async def append(storage: Storage, upload: FileUpload, chunks: AsyncIterable[byt
     """
     running = await _running_hash(storage, upload)
     meter = _ChunkMeter(upload.length - upload.offset, checksum, running)
-    if isinstance(storage, LocalStorage):
-        path = _staging_path(storage, upload.staging_key)
-        handle = await asyncio.to_thread(_open_staging, path, upload.offset)
-        try:
-            pending: list[bytes] = []
-            pending_size = 0
-            async for chunk in chunks:
-                meter.feed(chunk)
-                pending.append(chunk)
-                pending_size += len(chunk)
-                if pending_size >= _WRITE_BATCH:
-                    await asyncio.to_thread(handle.write, b"".join(pending))
-                    pending, pending_size = [], 0
-            if pending:
-                await asyncio.to_thread(handle.write, b"".join(pending))
-            meter.check()
-            await asyncio.to_thread(_sync_close, handle)
-        except BaseException:
-            await asyncio.shield(asyncio.to_thread(_truncate_close, handle, upload.offset))
-            raise
-    else:
-        s3 = cast("S3Storage", storage)
-        part = _s3_part(upload.staging_key, upload.offset)
-
-        async def metered() -> AsyncIterator[bytes]:
-            async for chunk in chunks:
-                meter.feed(chunk)
-                yield chunk
-
-        try:
-            blob = await s3.put(part, metered())
-            meter.check()
-            if blob.size == 0:
-                await s3.delete(part)
-        except BaseException:
-            await asyncio.shield(s3.delete(part))
-            raise
+    await storage.stage_append(upload.staging_key, upload.offset, meter.metered(chunks))
     new_offset = upload.offset + meter.size
     _hashes[upload.id] = (new_offset, running)
     return new_offset
-
-
-async def _s3_parts(storage: S3Storage, key: str) -> list[tuple[int, str]]:
-    found: list[tuple[int, str]] = []
-    async for batch in obstore.list(storage.store, prefix=f"staging/{key}/"):
-        for entry in batch:
-            path = str(entry["path"])
-            with contextlib.suppress(ValueError):
-                found.append((int(path.rsplit("/", 1)[1]), path))
-    return sorted(found)
-
-
-async def _read_staging(storage: Storage, upload: FileUpload) -> AsyncIterator[bytes]:
-    """The upload's acknowledged bytes (0 to offset), in order."""
-    if upload.offset == 0:
-        return
-    if isinstance(storage, LocalStorage):
-        path = _staging_path(storage, upload.staging_key)
-        handle = await asyncio.to_thread(path.open, "rb")
-        try:
-            remaining = upload.offset
-            while remaining > 0:
-                chunk = await asyncio.to_thread(handle.read, min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    raise NotFound("The upload's bytes are gone; start it again.")
-                remaining -= len(chunk)
-                yield chunk
-        finally:
-            handle.close()
-        return
-    s3 = cast("S3Storage", storage)
-    parts = dict(await _s3_parts(s3, upload.staging_key))
-    position = 0
-    while position < upload.offset:
-        part = parts.get(position)
-        if part is None:
-            raise NotFound("The upload's bytes are gone; start it again.")
-        async for chunk in s3.get(part):
-            position += len(chunk)
-            yield chunk
 
 
 async def discard_staging(storage: Storage, upload: FileUpload) -> None:
     """Delete an upload's staging bytes (a missing object is fine)."""
     _hashes.pop(upload.id, None)
     _locks.pop(upload.id, None)
-    if isinstance(storage, LocalStorage):
-        with contextlib.suppress(NotFound):
-            await asyncio.to_thread(_staging_path(storage, upload.staging_key).unlink, missing_ok=True)
-        return
-    s3 = cast("S3Storage", storage)
-    for _offset, path in await _s3_parts(s3, upload.staging_key):
-        await s3.delete(path)
-    with contextlib.suppress(Exception):
-        await s3.delete(f"staging/{upload.staging_key}")  # a presigned PUT's object
+    await storage.stage_discard(upload.staging_key)
 
 
 async def seal(storage: Storage, upload: FileUpload) -> BlobInfo:
     """Turn a complete upload's staging bytes into a new blob (visible only once whole); returns what was stored."""
-    key = uuid.uuid4().hex
-    if isinstance(storage, LocalStorage):
-        digest = await _running_hash(storage, upload)
-        source = _staging_path(storage, upload.staging_key)
-        target = storage.path_of(key)
-
-        def run() -> int:
-            size = source.stat().st_size
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            source.rename(target)
-            directory = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-            return size
-
-        size = await asyncio.to_thread(run)
-        if size != upload.length:
-            await storage.delete(key)
-            raise NotFound("The upload's bytes are gone; start it again.")
-        info = BlobInfo(key=key, size=size, sha256=digest.hexdigest())
-    else:
-        info = await storage.put(key, _read_staging(storage, upload), expected_size=upload.length)
+    cached = _hashes.get(upload.id)
+    known = cached[1].hexdigest() if cached is not None and cached[0] == upload.offset == upload.length else None
+    try:
+        info = await storage.stage_seal(upload.staging_key, upload.length, uuid.uuid4().hex, sha256=known)
+    except (BlobNotFound, SizeMismatch):
+        raise NotFound("The upload's bytes are gone; start it again.") from None
     _hashes.pop(upload.id, None)
     return info
 
@@ -477,9 +350,31 @@ def read_token(secret: str, purpose: str, token: str) -> str:
     return subject
 
 
-async def claim_presigned(*, session: AsyncSession, upload_id: uuid.UUID) -> FileUpload:
-    """Take a presigned upload for its one PUT (offset 0 -> -1), or refuse a used one."""
+async def upload_url(*, settings: Settings, storage: Storage, upload: FileUpload, base_url: str) -> tuple[str, dict[str, str]]:
+    """Where a presigned upload's bytes go, and the headers to send: the backend's own URL, or Nubes' signed one."""
+    url = await storage.presign_put(upload.staging_key, PRESIGN_EXPIRES_IN)
+    if url is not None:
+        return url, {}
+    token = make_token(settings.secret_key, "upload", str(upload.id), upload.expires_at)
+    return f"{base_url}/api/blobs/upload/{token}", {"Content-Type": "application/octet-stream"}
+
+
+async def download_url(*, settings: Settings, storage: Storage, node: FileNode, base_url: str) -> tuple[str, datetime]:
+    """A short-lived URL that downloads a file's current content, and when it expires."""
+    key = node.blob_key or ""
+    expires_at = utcnow() + DOWNLOAD_EXPIRES_IN
+    url = await storage.presign_get(key, DOWNLOAD_EXPIRES_IN)
+    if url is None:
+        token = make_token(settings.secret_key, "download", f"{node.id}:{key}", expires_at)
+        url = f"{base_url}/api/blobs/download/{token}"
+    return url, expires_at
+
+
+async def claim_presigned(*, session: AsyncSession, storage: Storage, upload_id: uuid.UUID) -> FileUpload:
+    """Take a presigned upload for its one PUT to Nubes (offset 0 -> -1), or refuse a used one."""
     upload = await session.get(FileUpload, upload_id)
+    if upload is not None and await storage.presign_put(upload.staging_key, PRESIGN_EXPIRES_IN) is not None:
+        raise NotFound("This server stores files on S3; PUT to the URL presign-upload returned.")
     if upload is None or upload.kind != "presign":
         raise PresignedUrlRefused("This link is not valid.")
     if upload.state != "open" or upload.offset != 0:
@@ -502,33 +397,10 @@ async def claim_presigned(*, session: AsyncSession, upload_id: uuid.UUID) -> Fil
 
 async def presigned_size(storage: Storage, upload: FileUpload) -> int | None:
     """How many bytes arrived for a presigned upload (None: nothing yet)."""
-    if isinstance(storage, LocalStorage):
-        return upload.offset if upload.offset > 0 or (upload.length == 0 and upload.offset == 0) else None
-    s3 = cast("S3Storage", storage)
-    with contextlib.suppress(Exception):
-        return await s3.stat(f"staging/{upload.staging_key}")
-    return None
+    return await storage.stage_size(upload.staging_key)
 
 
-async def seal_presigned(storage: Storage, upload: FileUpload) -> BlobInfo:
-    """The presigned upload's bytes as a new blob, with their real size and sha256."""
-    if isinstance(storage, LocalStorage):
-        return await seal(storage, upload)
-    s3 = cast("S3Storage", storage)
-    key = uuid.uuid4().hex
-    digest = hashlib.sha256()
-    size = 0
-    async for chunk in s3.get(f"staging/{upload.staging_key}"):
-        digest.update(chunk)
-        size += len(chunk)
-    await s3.copy(f"staging/{upload.staging_key}", key)
-    return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
-
-
-# --- tenant quota ----------------------------------------------------------------------------------
-
-
-# --- version retention ---------------------------------------------------------------------------
+# --- the periodic sweep ----------------------------------------------------------------------------
 
 
 async def sweeper(sessions: async_sessionmaker[AsyncSession], storage: Storage, *, every: float = 300.0) -> None:
