@@ -7,9 +7,7 @@ once its maker lost reshare on the node.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 import time
 import uuid
@@ -310,8 +308,7 @@ async def _deny(session: AsyncSession, link: PublicLink, origin: Origin, reason:
 def _access_signature(settings: Settings, link: PublicLink, expires: int) -> str:
     # The password hash is in the signed text: a new password (or none) voids every earlier unlock.
     message = f"link-access:{link.id}:{expires}:{link.password_hash or ''}".encode()
-    key = hashlib.sha256(b"nubes-link-access:" + settings.secret_key.encode()).digest()
-    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+    return crypto.sign(hashlib.sha256(b"nubes-link-access:" + settings.secret_key.encode()).digest(), message)
 
 
 def access_token(settings: Settings, link: PublicLink) -> str:
@@ -329,8 +326,7 @@ def _unlocked(settings: Settings, link: PublicLink, proof: str | None) -> bool:
     expires = content.whole_number(expires_text)
     if expires is None or expires < time.time():
         return False
-    # As bytes: compare_digest refuses str with non-ASCII characters, which any client can send.
-    return hmac.compare_digest(signature.encode(), _access_signature(settings, link, expires).encode())
+    return crypto.equal(_access_signature(settings, link, expires), signature)
 
 
 async def open_link(
@@ -420,8 +416,7 @@ async def children(session: AsyncSession, opened: Opened, folder: FileNode, limi
 def _resume_signature(settings: Settings, link: PublicLink, node: FileNode, proof: str, expires: int) -> str:
     # The content's hash is in the signed text: a new content (a new validator) is a new download.
     message = f"link-resume:{link.id}:{node.id}:{node.sha256 or ''}:{proof}:{expires}".encode()
-    key = hashlib.sha256(b"nubes-link-resume:" + settings.secret_key.encode()).digest()
-    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+    return crypto.sign(hashlib.sha256(b"nubes-link-resume:" + settings.secret_key.encode()).digest(), message)
 
 
 def _bound_proof(link: PublicLink, proof: str | None) -> str:
@@ -437,7 +432,7 @@ def _resumes(settings: Settings, link: PublicLink, node: FileNode, proof: str | 
     if expires is None or expires < time.time():
         return False
     expected = _resume_signature(settings, link, node, _bound_proof(link, proof), expires)
-    return hmac.compare_digest(signature.encode(), expected.encode())
+    return crypto.equal(expected, signature)
 
 
 async def count_download(
