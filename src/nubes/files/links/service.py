@@ -7,10 +7,12 @@ once its maker lost reshare on the node.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import AsyncIterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -24,6 +26,7 @@ from nubes.core import audit, crypto
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import (
+    Conflict,
     FieldError,
     Forbidden,
     NotFound,
@@ -34,13 +37,16 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
+from nubes.core.storage import Storage
 from nubes.files.links.models import LinkPolicy, PublicLink
 from nubes.files.links.schemas import LinkCreate, LinkPolicyUpdate, LinkUpdate
+from nubes.files.quota import service as quota
 from nubes.files.sharing import access
 from nubes.files.sharing import service as sharing
 from nubes.files.tree import content
 from nubes.files.tree import service as files_service
 from nubes.files.tree.models import FileNode
+from nubes.files.uploads import service as uploads
 from nubes.identity.users import directory, passwords
 
 SEAL_PURPOSE = "files.public-link"
@@ -396,6 +402,78 @@ async def inside(session: AsyncSession, opened: Opened, node_id: uuid.UUID | Non
     if opened.node.id not in await access.chain_ids(session, node):
         raise NotFound("No such item in this shared folder.")
     return node
+
+
+@contextlib.contextmanager
+def _owner_space_hidden() -> Iterator[None]:
+    """An uploader without an account learns that the owner's space is full, never how much is left."""
+    try:
+        yield
+    except quota.QuotaExceeded:
+        raise quota.QuotaExceeded("There is no room for this file in the owner's storage; ask them to free some space.") from None
+
+
+async def upload(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    opened: Opened,
+    origin: Origin,
+    node_id: uuid.UUID | None,
+    filename: str,
+    content_type: str,
+    chunks: AsyncIterable[bytes],
+    expected_size: int | None,
+) -> tuple[FileNode, str]:
+    """An upload through a link, by its kind; returns the node and the name to show the uploader.
+
+    A view link takes none. An edit link takes new files into its folder or a folder under it, and new
+    content for its file or a file under it. A drop box takes new files into its own folder only, and
+    never says which names exist: a clash gets the next free name, which the answer does not show.
+    Everything counts on the owner's quota.
+    """
+    if opened.link.kind == "view":
+        raise await refuse(session, opened, origin, "upload through a view link", "This link lets you view, not upload.")
+    drop_box = opened.link.kind == "upload"
+    if drop_box and node_id is not None:
+        raise await refuse(session, opened, origin, "drop box listing", "A drop box takes uploads into its folder only.")
+    target = await inside(session, opened, node_id)
+    owner = opened.owner
+    with _owner_space_hidden():
+        if target.kind == "file":
+            node = await uploads.receive(
+                session=session,
+                settings=settings,
+                principal=owner,
+                storage=storage,
+                chunks=chunks,
+                expected_size=expected_size,
+                content_type=content_type,
+                target_id=target.id,
+            )
+            return node, node.name
+        name = filename
+        if drop_box:
+            name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
+        try:
+            node = await uploads.receive(
+                session=session,
+                settings=settings,
+                principal=owner,
+                storage=storage,
+                chunks=chunks,
+                expected_size=expected_size,
+                content_type=content_type,
+                parent_id=target.id,
+                name=name,
+            )
+        except files_service.NameTaken:
+            if not drop_box:
+                raise
+            # Its message suggests a free name, which would tell what is taken.
+            raise Conflict("Another upload took that name at the same moment; send the file again.") from None
+    return node, filename if drop_box else node.name
 
 
 async def path_within(session: AsyncSession, opened: Opened, folder: FileNode) -> list[FileNode]:

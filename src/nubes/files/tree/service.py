@@ -465,8 +465,8 @@ async def upload(
 ) -> FileNode:
     """A new file from a stream, visible once the transaction commits.
 
-    The body is streamed before the database is touched: call `check_upload` and end that
-    transaction first, so a long upload holds no snapshot, lock or pooled connection. The checks
+    The second phase of `uploads.service.receive`: the body is streamed before the database is touched
+    (`check_upload` ran in a transaction that ended), so a long upload holds no snapshot, lock or pooled connection. The checks
     run again after the stream (the folder may have gone meanwhile), and `charge` is the quota rule.
     """
     info = await store_blob(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)

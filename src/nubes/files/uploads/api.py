@@ -11,24 +11,20 @@ from typing import Any
 
 from fastapi import Request, Response
 from sqlalchemy import select
-from sqlalchemy import update as update_rows
 
 from nubes.core.db import SessionDep
 from nubes.core.errors import (
     BadRequest,
-    NubesError,
     PayloadTooLarge,
     UnprocessableEntity,
     UnsupportedMediaType,
 )
-from nubes.core.principal import Principal
 from nubes.core.routing import api_router
 from nubes.files.deps import MAX_UPLOAD_BYTES, Reader, StorageDep, Writer, cut_off_is_incomplete, file_read, send_blob
 from nubes.files.tree import content, service
 from nubes.files.tree.models import FileNode
 from nubes.files.tree.schemas import FileRead
 from nubes.files.uploads import service as uploads
-from nubes.files.uploads.models import FileUpload
 from nubes.files.uploads.schemas import PresignDownloadRead, PresignFinalize, PresignUpload, PresignUploadRead
 from nubes.identity.deps import SettingsDep
 
@@ -182,7 +178,7 @@ async def tus_create(
     headers = {**TUS_HEADERS, "Location": f"/api/uploads/{upload.id}", "Upload-Expires": _http_date(upload.expires_at)}
     if length == 0:
         await session.commit()
-        node = await _finish(session=session, settings=settings, principal=principal, storage=storage, upload=upload)
+        node = await uploads.finish(session=session, settings=settings, storage=storage, principal=principal, upload=upload)
         headers["Nubes-File-Id"] = str(node.id)
     return Response(status_code=201, headers=headers)
 
@@ -234,29 +230,9 @@ async def tus_patch(
         upload.offset = new_offset
         headers = {**TUS_HEADERS, "Upload-Offset": str(new_offset), "Upload-Expires": _http_date(upload.expires_at)}
         if new_offset == upload.length:
-            node = await _finish(session=session, settings=settings, principal=principal, storage=storage, upload=upload)
+            node = await uploads.finish(session=session, settings=settings, storage=storage, principal=principal, upload=upload)
             headers["Nubes-File-Id"] = str(node.id)
     return Response(status_code=204, headers=headers)
-
-
-async def _finish(*, session: Any, settings: Any, principal: Principal, storage: Any, upload: FileUpload) -> FileNode:
-    info = await uploads.seal(storage, upload)
-    try:
-        node = await uploads.complete(
-            session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
-        )
-    except NubesError:
-        # The folder or file went away meanwhile: the sealed blob goes with the rollback, and the upload
-        # ends here (its reservation given back) rather than pointing at bytes that no longer exist.
-        upload_id = upload.id
-        await session.rollback()
-        current = await session.get(FileUpload, upload_id)
-        if current is not None:
-            await uploads.abandon(session=session, storage=storage, upload=current)
-        raise
-    await session.commit()
-    await uploads.discard_staging(storage, upload)
-    return node
 
 
 @router.delete(
@@ -319,20 +295,9 @@ async def presigned_put(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
 ) -> Response:
     subject = uploads.read_token(settings.secret_key, "upload", token)
-    upload = await uploads.claim_presigned(session=session, storage=storage, upload_id=uuid.UUID(subject))
-    await session.commit()
-    upload.offset = 0
-    try:
-        received = await uploads.append(storage, upload, cut_off_is_incomplete(request.stream()), None)
-        if received != upload.length:
-            raise service.UploadIncomplete(f"The upload was declared as {upload.length} bytes; {received} arrived.")
-    except Exception:
-        # Nothing was kept: the link may be used again (the claim is released).
-        await uploads.discard_staging(storage, upload)
-        await session.execute(update_rows(FileUpload).where(FileUpload.id == upload.id, FileUpload.offset == -1).values(offset=0))
-        await session.commit()
-        raise
-    await uploads.advance(session=session, upload_id=upload.id, old=-1, new=received)
+    await uploads.receive_presigned(
+        session=session, storage=storage, upload_id=uuid.UUID(subject), chunks=cut_off_is_incomplete(request.stream())
+    )
     return Response(status_code=204)
 
 
@@ -347,25 +312,9 @@ async def presigned_put(
 async def finalize(
     session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, body: PresignFinalize
 ) -> FileRead:
-    upload = await uploads.get_upload(session=session, principal=principal, upload_id=body.upload_id, kind="presign")
-    arrived = await uploads.presigned_size(storage, upload)
-    if arrived is None or upload.offset < 0:
-        raise service.UploadIncomplete("No bytes arrived at the presigned URL yet; PUT them there first.")
-    if arrived != upload.length:
-        await uploads.abandon(session=session, storage=storage, upload=upload)
-        raise service.UploadIncomplete(f"{arrived} bytes arrived but {upload.length} were declared; nothing was kept.")
-    upload.offset = arrived
-    await session.commit()
-    info = await uploads.seal(storage, upload)
-    if upload.sha256 is not None and info.sha256 != upload.sha256:
-        await storage.delete(info.key)
-        await uploads.abandon(session=session, storage=storage, upload=upload)
-        raise UnprocessableEntity("The bytes that arrived do not match the declared sha256; nothing was kept.")
-    node = await uploads.complete(
-        session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
+    node = await uploads.finalize_presigned(
+        session=session, settings=settings, storage=storage, principal=principal, upload_id=body.upload_id
     )
-    await session.commit()
-    await uploads.discard_staging(storage, upload)  # a later PUT to a backend's own URL is swept at expiry
     return await file_read(session, principal, node)
 
 

@@ -171,6 +171,62 @@ async def seal(storage: Storage, upload: FileUpload) -> BlobInfo:
     return info
 
 
+# --- a streamed upload: check, stream, write ------------------------------------------------------
+
+
+async def receive(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    storage: Storage,
+    chunks: AsyncIterable[bytes],
+    expected_size: int | None,
+    content_type: str,
+    parent_id: uuid.UUID | None = None,
+    name: str = "",
+    target_id: uuid.UUID | None = None,
+) -> FileNode:
+    """A file's bytes from one request body: a new file `name` in `parent_id` (None: the root), or new content of `target_id`.
+
+    Two phases: check first (permission, name, the declared size against the quota) and end that read
+    transaction, so the stream holds no snapshot, lock or pooled connection; then stream the bytes into a
+    new blob and write the node, checking again (the folder may have gone meanwhile). The caller commits.
+    """
+    if target_id is not None:
+        room = await tree.check_replace(
+            session=session, settings=settings, principal=principal, node_id=target_id, expected_size=expected_size
+        )
+        await session.commit()
+        return await versions.replace_content(
+            session=session,
+            settings=settings,
+            principal=principal,
+            storage=storage,
+            node_id=target_id,
+            content_type=content_type,
+            chunks=chunks,
+            expected_size=expected_size,
+            room=room,
+        )
+    room = await tree.check_upload(
+        session=session, settings=settings, principal=principal, parent_id=parent_id, name=name, expected_size=expected_size
+    )
+    await session.commit()
+    return await tree.upload(
+        session=session,
+        settings=settings,
+        principal=principal,
+        storage=storage,
+        parent_id=parent_id,
+        name=name,
+        content_type=content_type,
+        chunks=chunks,
+        expected_size=expected_size,
+        room=room,
+    )
+
+
 # --- uploads in the database -----------------------------------------------------------------------
 
 
@@ -295,6 +351,53 @@ async def complete(
     return node
 
 
+async def finish(
+    *, session: AsyncSession, settings: Settings, storage: Storage, principal: Principal, upload: FileUpload
+) -> FileNode:
+    """End a complete upload: seal its staged bytes into a blob, make the file, commit, then drop the staging.
+
+    When the folder or file went away meanwhile, the sealed blob goes with the rollback and the upload ends
+    here (its reservation given back) rather than pointing at bytes that no longer exist.
+    """
+    info = await seal(storage, upload)
+    try:
+        node = await complete(session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info)
+    except NubesError:
+        upload_id = upload.id
+        await session.rollback()
+        current = await session.get(FileUpload, upload_id)
+        if current is not None:
+            await abandon(session=session, storage=storage, upload=current)
+        raise
+    await session.commit()
+    await discard_staging(storage, upload)
+    return node
+
+
+async def finalize_presigned(
+    *, session: AsyncSession, settings: Settings, storage: Storage, principal: Principal, upload_id: uuid.UUID
+) -> FileNode:
+    """Make the file from a presigned upload's bytes once they all arrived (their size and sha256 are checked)."""
+    upload = await get_upload(session=session, principal=principal, upload_id=upload_id, kind="presign")
+    arrived = await presigned_size(storage, upload)
+    if arrived is None or upload.offset < 0:
+        raise tree.UploadIncomplete("No bytes arrived at the presigned URL yet; PUT them there first.")
+    if arrived != upload.length:
+        await abandon(session=session, storage=storage, upload=upload)
+        raise tree.UploadIncomplete(f"{arrived} bytes arrived but {upload.length} were declared; nothing was kept.")
+    upload.offset = arrived
+    await session.commit()
+    info = await seal(storage, upload)
+    if upload.sha256 is not None and info.sha256 != upload.sha256:
+        await storage.delete(info.key)
+        await abandon(session=session, storage=storage, upload=upload)
+        raise UnprocessableEntity("The bytes that arrived do not match the declared sha256; nothing was kept.")
+    node = await complete(session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info)
+    await session.commit()
+    await discard_staging(storage, upload)  # a later PUT to a backend's own URL is swept at expiry
+    return node
+
+
 async def abandon(*, session: AsyncSession, storage: Storage, upload: FileUpload) -> None:
     """End an upload without a file: give the reservation back, delete the row, then its staging bytes."""
     await quota.release(session=session, tenant_id=upload.tenant_id, user_id=upload.owner_id, size=upload.reserved)
@@ -386,6 +489,25 @@ async def claim_presigned(*, session: AsyncSession, storage: Storage, upload_id:
     if result.rowcount != 1:
         raise PresignedUrlRefused("This link was used already; ask for a new one.")
     return upload
+
+
+async def receive_presigned(
+    *, session: AsyncSession, storage: Storage, upload_id: uuid.UUID, chunks: AsyncIterable[bytes]
+) -> None:
+    """Take the one PUT of a presigned upload's bytes through Nubes; on failure nothing is kept and the URL works again."""
+    upload = await claim_presigned(session=session, storage=storage, upload_id=upload_id)
+    await session.commit()
+    upload.offset = 0
+    try:
+        received = await append(storage, upload, chunks, None)
+        if received != upload.length:
+            raise tree.UploadIncomplete(f"The upload was declared as {upload.length} bytes; {received} arrived.")
+    except Exception:
+        await discard_staging(storage, upload)
+        await session.execute(update_rows(FileUpload).where(FileUpload.id == upload.id, FileUpload.offset == -1).values(offset=0))
+        await session.commit()
+        raise
+    await advance(session=session, upload_id=upload.id, old=-1, new=received)
 
 
 async def presigned_size(storage: Storage, upload: FileUpload) -> int | None:

@@ -39,7 +39,7 @@ async def replace_content(
 ) -> FileNode:
     """New content for a file; the current content is kept as a version (and keeps counting against the quota).
 
-    Like `upload`: streams first (call `check_replace` and end its transaction before).
+    The second phase of `uploads.service.receive`, like `tree.upload`: streams first (`check_replace` ran before).
     """
     info = await tree.store_blob(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
     await quota.ensure_usage_rows(session=session, principal=principal)  # write first (see `upload`)
