@@ -27,7 +27,6 @@ from nubes.core.spa import SinglePageApp
 from nubes.core.storage import open_storage
 from nubes.files.api import routers as files_routers
 from nubes.files.thumbnails.tasks import ThumbnailWorker
-from nubes.files.tree.service import install_blob_hooks
 from nubes.files.uploads.service import sweeper
 from nubes.identity.api import router as identity_router
 from nubes.identity.deps import document_access
@@ -97,7 +96,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.storage = open_storage(settings)
     # The storage is looked up at each job: tests swap it for another backend after the app is built.
     app.state.thumbnails = ThumbnailWorker(app.state.db.writer_sessions, lambda: app.state.storage)
-    install_blob_hooks()
     app.state.agent_hub = AgentHub()
 
     install_error_handlers(app)

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
+from nubes.core import jobs
 from nubes.core.storage import LocalStorage, Storage
 from nubes.files.quota import service as quota_service
-from nubes.files.tree import service
 from nubes.files.tree.models import FileNode
 from nubes.files.versions.models import FileVersion
 from nubes.identity.tenants.models import Tenant
@@ -27,7 +27,7 @@ async def _set_quota(session: AsyncSession, who: SignedIn, quota: int) -> None:
 
 
 async def _nothing_kept(session: AsyncSession, storage: Storage, *, files: int = 0, blobs: int = 0) -> None:
-    await service.wait_for_background()
+    await jobs.wait_for_after_commit()
     assert await session.scalar(select(func.count()).select_from(FileNode).where(FileNode.kind == "file")) == files
     assert len(await blob_keys(storage)) == blobs
     if isinstance(storage, LocalStorage):

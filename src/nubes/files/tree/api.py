@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import BackgroundTasks, File, Query, Request, Response, UploadFile
+from fastapi import File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from nubes.core.db import SessionDep
@@ -85,7 +85,6 @@ async def create_folder(session: SessionDep, principal: Writer, folder_in: Folde
 )
 async def upload(
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
@@ -104,7 +103,7 @@ async def upload(
         parent_id=parent_id,
         name=file.filename or "",
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -121,7 +120,6 @@ async def upload(
 async def upload_raw(
     request: Request,
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
@@ -140,7 +138,7 @@ async def upload_raw(
         parent_id=parent_id,
         name=name,
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -199,7 +197,6 @@ async def download(request: Request, session: SessionDep, principal: Reader, sto
 async def replace_content(
     request: Request,
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
@@ -216,7 +213,7 @@ async def replace_content(
         content_type=request.headers.get("content-type", ""),
         target_id=node_id,
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -238,7 +235,6 @@ async def update(session: SessionDep, principal: Writer, node_id: uuid.UUID, nod
 )
 async def copy(
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
@@ -249,7 +245,7 @@ async def copy(
     node = await service.copy(
         session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, copy_in=copy_in
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 

@@ -315,7 +315,7 @@ async def complete(
 
     The blob is owned by the transaction from here: a rollback deletes it.
     """
-    tree.blobs_of(session=session, storage=storage).written.append(info.key)
+    tree.own_blob(session=session, storage=storage, key=info.key)
     extra = info.size - upload.reserved
     if extra > 0:  # never for tus (the length is fixed); a defensive charge otherwise
         await quota.charge(session=session, settings=settings, principal=principal, size=extra)
