@@ -520,26 +520,9 @@ async def copy(
 ) -> FileNode:
     """Copy a file or a whole folder (current contents, not versions); the copy counts against the quota."""
     node = await get_or_raise(session=session, principal=principal, node_id=node_id)
-    if node.kind == "root":
-        raise UnprocessableEntity("Your root folder cannot be copied; copy what is in it.")
-    if "parent_id" in copy_in.model_fields_set:
-        target = await _folder(session=session, principal=principal, folder_id=copy_in.parent_id, need=access.EDIT)
-    else:
-        try:
-            target = await _folder(session=session, principal=principal, folder_id=node.parent_id, need=access.EDIT)
-        except (NotFound, Forbidden):  # a copy of something shared with you, next to it if you may write there, else at home
-            target = await get_root(session=session, principal=principal)
+    target, name = await _copy_target(session, principal, node, copy_in)
     creator = principal.user_id
     principal = as_owner(principal, target)  # the copy is the target tree owner's, on their quota
-    if node.kind == "folder" and (
-        target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
-    ):
-        raise UnprocessableEntity(f"{node.name!r} cannot be copied into itself or one of its own folders.")
-    if copy_in.name is not None:
-        name = _checked_name(copy_in.name)
-        await _check_free(session, target, name)
-    else:
-        name = names.free_name(node.name, await _taken(session, target))
     originals = await _subtree(session, node, live_only=True)
     await quota.charge(
         session=session, settings=settings, principal=principal, size=sum(n.size for n in originals if n.kind == "file")
@@ -581,6 +564,29 @@ async def copy(
         await schedule_thumbnail(session=session, storage=storage, node=clone)
     await session.flush()
     return cast("FileNode", top)
+
+
+async def _copy_target(session: AsyncSession, principal: Principal, node: FileNode, copy_in: FileCopy) -> tuple[FileNode, str]:
+    """Where a copy goes and its name: the asked folder, else next to the original if the principal may write there, else home."""
+    if node.kind == "root":
+        raise UnprocessableEntity("Your root folder cannot be copied; copy what is in it.")
+    if "parent_id" in copy_in.model_fields_set:
+        target = await _folder(session=session, principal=principal, folder_id=copy_in.parent_id, need=access.EDIT)
+    else:
+        try:
+            target = await _folder(session=session, principal=principal, folder_id=node.parent_id, need=access.EDIT)
+        except (NotFound, Forbidden):  # a copy of something shared with you, next to it if you may write there, else at home
+            target = await get_root(session=session, principal=principal)
+    if node.kind == "folder" and (
+        target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
+    ):
+        raise UnprocessableEntity(f"{node.name!r} cannot be copied into itself or one of its own folders.")
+    if copy_in.name is not None:
+        name = _checked_name(copy_in.name)
+        await _check_free(session, target, name)
+    else:
+        name = names.free_name(node.name, await _taken(session, target))
+    return target, name
 
 
 # --- trash ---------------------------------------------------------------------------------------
