@@ -10,7 +10,6 @@ from email.utils import format_datetime
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import select
 
 from nubes.core.db import SessionDep
 from nubes.core.errors import (
@@ -22,7 +21,6 @@ from nubes.core.errors import (
 from nubes.core.routing import api_router
 from nubes.files.deps import MAX_UPLOAD_BYTES, Reader, StorageDep, Writer, cut_off_is_incomplete, file_read, send_blob
 from nubes.files.tree import content, service
-from nubes.files.tree.models import FileNode
 from nubes.files.tree.schemas import FileRead
 from nubes.files.uploads import service as uploads
 from nubes.files.uploads.schemas import PresignDownloadRead, PresignFinalize, PresignUpload, PresignUploadRead
@@ -223,14 +221,17 @@ async def tus_patch(
             raise uploads.OffsetMismatch(
                 f"The upload is at byte {upload.offset}, not {offset}; resume from there.", headers=TUS_HEADERS
             )
-        await session.commit()  # hold no transaction while the bytes stream
-        new_offset = await uploads.append(storage, upload, cut_off_is_incomplete(request.stream()), checksum)
-        await uploads.advance(session=session, upload_id=upload.id, old=upload.offset, new=new_offset)
-        await session.commit()
-        upload.offset = new_offset
-        headers = {**TUS_HEADERS, "Upload-Offset": str(new_offset), "Upload-Expires": _http_date(upload.expires_at)}
-        if new_offset == upload.length:
-            node = await uploads.finish(session=session, settings=settings, storage=storage, principal=principal, upload=upload)
+        node = await uploads.append_chunk(
+            session=session,
+            settings=settings,
+            storage=storage,
+            principal=principal,
+            upload=upload,
+            chunks=cut_off_is_incomplete(request.stream()),
+            checksum=checksum,
+        )
+        headers = {**TUS_HEADERS, "Upload-Offset": str(upload.offset), "Upload-Expires": _http_date(upload.expires_at)}
+        if node is not None:
             headers["Nubes-File-Id"] = str(node.id)
     return Response(status_code=204, headers=headers)
 
@@ -347,23 +348,13 @@ async def presign_download(
 async def presigned_get(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
 ) -> Response:
-    subject = uploads.read_token(settings.secret_key, "download", token)
-    node_text, _, key = subject.partition(":")
-    try:
-        node_id = uuid.UUID(node_text)
-    except ValueError:
-        raise uploads.PresignedUrlRefused("This link is not valid.") from None
-    node = await session.scalar(
-        select(FileNode).where(FileNode.id == node_id, FileNode.blob_key == key, FileNode.in_trash.is_(False))
-    )
-    if node is None:
-        raise uploads.Gone("The file changed or was deleted since this link was made; ask for a new one.")
+    node = await uploads.presigned_download(session=session, settings=settings, token=token)
     await session.commit()
     return send_blob(
         request,
         storage,
         name=node.name,
-        key=key,
+        key=node.blob_key or "",
         size=node.size,
         sha256=node.sha256 or "",
         content_type=node.content_type,

@@ -351,6 +351,31 @@ async def complete(
     return node
 
 
+async def append_chunk(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    principal: Principal,
+    upload: FileUpload,
+    chunks: AsyncIterable[bytes],
+    checksum: tuple[str, bytes] | None,
+) -> FileNode | None:
+    """Take a tus chunk at the upload's offset (checked by the caller, who holds the upload's lock) and record it.
+
+    No transaction is held while the bytes stream; `upload.offset` moves once they are durable. The last
+    chunk finishes the upload: the file it made is returned (None before).
+    """
+    await session.commit()
+    new_offset = await append(storage, upload, chunks, checksum)
+    await advance(session=session, upload_id=upload.id, old=upload.offset, new=new_offset)
+    await session.commit()
+    upload.offset = new_offset
+    if new_offset != upload.length:
+        return None
+    return await finish(session=session, settings=settings, storage=storage, principal=principal, upload=upload)
+
+
 async def finish(
     *, session: AsyncSession, settings: Settings, storage: Storage, principal: Principal, upload: FileUpload
 ) -> FileNode:
@@ -464,6 +489,22 @@ async def download_url(*, settings: Settings, storage: Storage, node: FileNode, 
         token = make_token(settings.secret_key, "download", f"{node.id}:{key}", expires_at)
         url = f"{base_url}/api/blobs/download/{token}"
     return url, expires_at
+
+
+async def presigned_download(*, session: AsyncSession, settings: Settings, token: str) -> FileNode:
+    """The file a Nubes download URL serves: refused when tampered with or expired, 410 once its content changed."""
+    subject = read_token(settings.secret_key, "download", token)
+    node_text, _, key = subject.partition(":")
+    try:
+        node_id = uuid.UUID(node_text)
+    except ValueError:
+        raise PresignedUrlRefused("This link is not valid.") from None
+    node = await session.scalar(
+        select(FileNode).where(FileNode.id == node_id, FileNode.blob_key == key, FileNode.in_trash.is_(False))
+    )
+    if node is None:
+        raise Gone("The file changed or was deleted since this link was made; ask for a new one.")
+    return node
 
 
 async def claim_presigned(*, session: AsyncSession, storage: Storage, upload_id: uuid.UUID) -> FileUpload:
