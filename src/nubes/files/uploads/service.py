@@ -44,7 +44,6 @@ TUS_EXPIRES_IN = timedelta(hours=24)
 PRESIGN_EXPIRES_IN = timedelta(minutes=15)
 DOWNLOAD_EXPIRES_IN = timedelta(minutes=5)
 CHECKSUM_ALGORITHMS = ("sha1", "sha256")
-_WRITE_BATCH = 1024 * 1024
 
 
 class ChecksumMismatch(NubesError):
