@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 
-from nubes.core.crypto import equal, sign, verify
+from nubes.core.crypto import equal, sign, subkey, verify
 
 
 def test_sign_is_hmac_sha256_of_the_parts_joined_by_newlines() -> None:
@@ -31,3 +31,8 @@ def test_client_text_with_any_characters_is_compared_not_refused() -> None:
     assert not verify(b"k", "é" * 43, "x")
     assert not equal("token", "tökén")
     assert equal("token", b"token")
+
+
+def test_subkey_is_the_hmac_of_the_purpose_under_the_secret() -> None:
+    assert subkey("secret", "nubes/presigned-url/v1") == hmac.new(b"secret", b"nubes/presigned-url/v1", hashlib.sha256).digest()
+    assert subkey("secret", "a") != subkey("secret", "b") != subkey("other", "a")

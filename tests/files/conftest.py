@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
+from nubes.core import jobs
 from nubes.core.storage import LocalStorage, S3Storage, Storage
-from nubes.files.tree import service
 from tests.factories import SignedIn, login, make_tenant, make_user
 from tests.serving import free_port
 
@@ -73,7 +73,7 @@ async def app(app: FastAPI, storage: Storage) -> AsyncIterator[FastAPI]:
     """The real app on the storage backend under test; pending blob deletions finish before the test ends."""
     app.state.storage = storage
     yield app
-    await service.wait_for_background()
+    await jobs.wait_for_after_commit()
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
+from nubes.core import jobs
 from nubes.core.db import utcnow
 from nubes.core.storage import LocalStorage, Storage
-from nubes.files.tree import service
 from nubes.files.versions import service as versions
 from nubes.files.versions.models import FileVersion
 from nubes.identity.tenants.models import Tenant
@@ -51,7 +51,7 @@ async def test_default_keeps_ten_versions(client: httpx.AsyncClient, alice: Sign
     file_id = await _write_versions(client, alice, 12)  # v0..v12: 12 earlier versions written
     versions = (await client.get(f"/api/files/{file_id}/versions", headers=alice.headers)).json()
     assert [version["version_no"] for version in versions] == list(range(12, 2, -1))
-    await service.wait_for_background()
+    await jobs.wait_for_after_commit()
     assert (await _used(client, alice)) == 3 + 8 * 2 + 2 * 3  # "v12" plus the ten kept contents v2..v11
 
 

@@ -163,3 +163,76 @@ async def test_sweep_removes_only_idle_leftovers(tmp_path: Path) -> None:
     os.utime(idle, (stale, stale))
     assert storage.sweep() == 1
     assert storage.leftovers() == [busy]
+
+
+# --- the staging contract: the same behaviour on every backend -------------------------------------
+
+STAGED = "89abcdef0123456789abcdef01234567"
+
+
+async def read_staged(storage: Storage, length: int) -> bytes:
+    return b"".join([chunk async for chunk in storage.stage_read(STAGED, length)])
+
+
+async def test_staged_appends_read_back_in_order_and_seal_into_a_blob(storage: Storage) -> None:
+    """GIVEN two appends WHEN the staged bytes are read and sealed THEN they come back whole, as one new blob."""
+    first = b"".join([piece async for piece in stream(70_000, chunk=1000)])
+    assert await storage.stage_size(STAGED) is None
+    assert await storage.stage_append(STAGED, 0, stream(70_000, chunk=1000)) == 70_000
+    assert await storage.stage_append(STAGED, 70_000, stream(5, chunk=5)) == 5
+    whole = first + b"\x00" * 5
+    assert await storage.stage_size(STAGED) == len(whole)
+    assert await read_staged(storage, len(whole)) == whole
+    assert await read_staged(storage, 1000) == whole[:1000]
+    info = await storage.stage_seal(STAGED, len(whole), KEY)
+    assert (info.key, info.size, info.sha256) == (KEY, len(whole), hashlib.sha256(whole).hexdigest())
+    assert await read(storage, KEY) == whole
+    await storage.stage_discard(STAGED)
+    await storage.stage_discard(STAGED)  # nothing staged is fine
+    assert await storage.stage_size(STAGED) is None
+    assert await blob_keys(storage) == {KEY}
+
+
+async def test_a_failed_append_adds_nothing(storage: Storage) -> None:
+    await storage.stage_append(STAGED, 0, stream(1000))
+    with pytest.raises(ConnectionResetError):
+        await storage.stage_append(STAGED, 1000, stream(3000, chunk=500, fail_after=1500))
+    assert await storage.stage_size(STAGED) == 1000
+    assert await storage.stage_append(STAGED, 1000, stream(10)) == 10
+    assert await read_staged(storage, 1010) == b"\x00" * 1010
+
+
+async def test_sealing_the_wrong_length_keeps_no_blob(storage: Storage) -> None:
+    await storage.stage_append(STAGED, 0, stream(100))
+    with pytest.raises((BlobNotFound, SizeMismatch)):
+        await storage.stage_seal(STAGED, 200, KEY)
+    assert KEY not in await blob_keys(storage)
+
+
+async def test_nothing_staged_reads_as_not_found(storage: Storage) -> None:
+    with pytest.raises(BlobNotFound):
+        await read_staged(storage, 10)
+    assert await read_staged(storage, 0) == b""
+    info = await storage.stage_seal(STAGED, 0, KEY)  # an empty upload needs no staged bytes
+    assert (info.size, info.sha256) == (0, hashlib.sha256(b"").hexdigest())
+
+
+async def test_presigned_put_lands_in_the_staging_area_or_is_none(storage: Storage) -> None:
+    """GIVEN a backend WHEN asked for direct URLs THEN S3 gives working ones and the local disk none (Nubes carries the bytes)."""
+    url = await storage.presign_put(STAGED, timedelta(minutes=5))
+    if isinstance(storage, LocalStorage):
+        assert url is None
+        assert await storage.presign_get(KEY, timedelta(minutes=5)) is None
+        return
+    assert url is not None
+    async with httpx.AsyncClient() as http:
+        assert (await http.put(url, content=b"direct bytes")).status_code == 200
+    assert await storage.stage_size(STAGED) == len(b"direct bytes")
+    info = await storage.stage_seal(STAGED, len(b"direct bytes"), KEY)
+    assert info.sha256 == hashlib.sha256(b"direct bytes").hexdigest()
+    await storage.stage_discard(STAGED)
+    assert await storage.stage_size(STAGED) is None
+    download = await storage.presign_get(KEY, timedelta(minutes=5))
+    assert download is not None
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(download)).content == b"direct bytes"

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.config import Settings
+from nubes.core import jobs
 from nubes.core.storage import Storage
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.thumbnails.tasks import THUMBNAIL_SIZE, ThumbnailWorker
-from nubes.files.tree import service
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
@@ -82,7 +82,7 @@ async def test_a_thumbnail_appears_after_upload_and_is_freed_on_purge(
 
     assert (await client.delete(f"/api/files/{image['id']}", headers=alice.headers)).status_code == 200
     assert (await client.delete(f"/api/trash/{image['id']}", headers=alice.headers)).status_code == 204
-    await service.wait_for_background()
+    await jobs.wait_for_after_commit()
     assert await blob_keys(storage) == set()
 
 
@@ -100,7 +100,7 @@ async def test_a_new_version_gets_a_new_thumbnail_and_the_old_one_goes(
     )
     assert replaced.status_code == 200, replaced.text
     assert (await client.get(url, headers=alice.headers)).json()["type"] == "urn:nubes:problem:thumbnail-not-ready"
-    await service.wait_for_background()
+    await jobs.wait_for_after_commit()
     assert len(await blob_keys(storage)) == 2  # current content and the version; the stale thumbnail went
 
     assert await worker(app, sessions).run_due() == 1

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
+from nubes.core import jobs
 from nubes.core.audit import AuditEvent
 from nubes.core.storage import Storage
-from nubes.files.tree import service
 from nubes.files.tree.models import FileNode
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
@@ -211,7 +211,7 @@ async def test_trash_restore_and_purge(
     quota = (await client.get("/api/users/me/quota", headers=alice.headers)).json()
     assert (quota["used_bytes"], quota["trash_bytes"]) == (5, 5)  # trash counts, and is shown as such
     assert (await client.delete(f"/api/trash/{box['id']}", headers=alice.headers)).status_code == 204
-    await service.wait_for_background()
+    await jobs.wait_for_after_commit()
     assert await blob_keys(storage) == set()
     assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["used_bytes"] == 0
     assert (await client.get("/api/trash", headers=alice.headers)).json()["total"] == 0

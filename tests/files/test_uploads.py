@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
+from nubes.core import jobs
 from nubes.core.storage import LocalStorage, Storage
 from nubes.files.quota import service as quota_service
-from nubes.files.tree import service
 from nubes.files.tree.models import FileNode
 from nubes.files.versions.models import FileVersion
 from nubes.identity.tenants.models import Tenant
@@ -27,7 +27,7 @@ async def _set_quota(session: AsyncSession, who: SignedIn, quota: int) -> None:
 
 
 async def _nothing_kept(session: AsyncSession, storage: Storage, *, files: int = 0, blobs: int = 0) -> None:
-    await service.wait_for_background()
+    await jobs.wait_for_after_commit()
     assert await session.scalar(select(func.count()).select_from(FileNode).where(FileNode.kind == "file")) == files
     assert len(await blob_keys(storage)) == blobs
     if isinstance(storage, LocalStorage):
@@ -195,3 +195,15 @@ async def test_an_admin_sets_a_users_quota(
     assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["quota_bytes"] is None
     for bad in (True, "5", -1, 1.5):
         assert (await client.put(url, json={"quota_bytes": bad}, headers=owner.headers)).status_code == 422, bad
+
+
+async def test_an_empty_tus_upload_makes_an_empty_file(client: httpx.AsyncClient, alice: SignedIn) -> None:
+    """GIVEN Upload-Length: 0 WHEN the upload is created THEN the empty file exists at once, on either backend."""
+    made = await client.post(
+        "/api/uploads",
+        headers={**alice.headers, "Tus-Resumable": "1.0.0", "Upload-Length": "0", "Upload-Metadata": "filename ZW1wdHk="},
+    )
+    assert made.status_code == 201, made.text
+    node = await client.get(f"/api/files/{made.headers['nubes-file-id']}", headers=alice.headers)
+    assert (node.json()["name"], node.json()["size"]) == ("empty", 0)
+    assert (await client.get(f"/api/files/{node.json()['id']}/content", headers=alice.headers)).content == b""

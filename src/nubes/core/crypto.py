@@ -39,6 +39,11 @@ def unseal(secret_key: str, purpose: str, value: str) -> str:
         raise SealError("cannot be opened with this server secret") from exc
 
 
+def subkey(secret_key: str, purpose: str) -> bytes:
+    """The HMAC-SHA256 of `purpose` under the server secret: a key for one use, never the secret itself."""
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
 def sign(key: bytes, *parts: str | bytes) -> str:
     """The HMAC-SHA256 of the parts joined by newlines, base64url without padding.
 

@@ -8,15 +8,21 @@ touches another row's bytes; a copy is a real copy (a server-side copy on S3).
 A write is visible under its key only once it is complete, its size matches what was promised and
 its SHA-256 is known: on disk it is written to `tmp/`, fsynced and renamed into place; on S3 the
 object appears only when its (multipart) upload completes, and a failed stream aborts the upload.
+
+An upload in progress is staged under a staging key (`stage_*` methods), apart from the blobs:
+
+- on disk, one file `<root>/staging/<key>` the bytes are appended to (fsynced before an append
+  returns); sealed, it is renamed into place as the blob: no assembly step;
+- on S3, one object per append under `staging/<key>/<offset>` (S3 has no append), or one object
+  `staging/<key>` a client PUT directly through `presign_put`; sealed, the parts are streamed, in
+  order, into the blob by one multipart upload (or the one object is copied server-side).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
-import hmac
 import os
 import shutil
 import time
@@ -33,6 +39,7 @@ from obstore.exceptions import NotFoundError as ObjectNotFound
 from obstore.store import S3Store
 
 from nubes.config import Settings
+from nubes.core import crypto
 
 if TYPE_CHECKING:
     from obstore import GetOptions
@@ -113,8 +120,39 @@ class Storage(Protocol):
         """Copy a blob to a new key (visible only when complete)."""
         ...
 
-    async def presign(self, key: str, method: str, expires_in: timedelta) -> str:
-        """A URL that lets its holder GET or PUT this one blob until it expires."""
+    async def presign_put(self, staging_key: str, expires_in: timedelta) -> str | None:
+        """A URL a client PUTs an upload's bytes to, straight into the staging area; None when the bytes go through Nubes."""
+        ...
+
+    async def presign_get(self, key: str, expires_in: timedelta) -> str | None:
+        """A URL that downloads this blob straight from the backend; None when the bytes go through Nubes."""
+        ...
+
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+        """Append a stream at `offset` of the staged bytes; returns how many bytes it added, once durable.
+
+        A stream that fails (an error raised by `chunks` included) adds nothing: the staged bytes end at `offset`.
+        """
+        ...
+
+    def stage_read(self, staging_key: str, length: int) -> AsyncIterator[bytes]:
+        """Bytes 0 to `length` of the staged bytes, in order; BlobNotFound when they are not all there."""
+        ...
+
+    async def stage_size(self, staging_key: str) -> int | None:
+        """How many bytes are staged under the key (None: nothing is)."""
+        ...
+
+    async def stage_seal(self, staging_key: str, length: int, key: str, *, sha256: str | None = None) -> BlobInfo:
+        """Make the `length` staged bytes the blob `key` (visible only when whole); `sha256` if the caller knows it.
+
+        BlobNotFound or SizeMismatch (keeping no blob) when the staged bytes are not `length` bytes; the
+        staging area is left for `stage_discard`.
+        """
+        ...
+
+    async def stage_discard(self, staging_key: str) -> None:
+        """Delete the staged bytes (nothing staged is fine)."""
         ...
 
     def local_path(self, key: str) -> Path | None:
@@ -150,9 +188,7 @@ class _Meter:
 
 def sign_token(secret: str, key: str, method: str, expires: int) -> str:
     """The HMAC that a local presigned URL carries (method, key and expiry are all covered)."""
-    message = f"{method.upper()}\n{key}\n{expires}".encode()
-    mac = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+    return crypto.sign(secret.encode(), method.upper(), key, str(expires))
 
 
 class LocalStorage:
@@ -258,8 +294,102 @@ class LocalStorage:
         """Whether a local presigned URL is genuine and unexpired (constant-time comparison)."""
         if expires < (time.time() if now is None else now):
             return False
-        # As bytes: compare_digest refuses str with non-ASCII characters, which a URL can carry.
-        return hmac.compare_digest(sign_token(self.secret, key, method, expires).encode(), signature.encode())
+        return crypto.equal(sign_token(self.secret, key, method, expires), signature)
+
+    async def presign_put(self, staging_key: str, expires_in: timedelta) -> str | None:
+        """None: a client sends an upload's bytes to Nubes, which appends them here."""
+        del staging_key, expires_in
+        return None
+
+    async def presign_get(self, key: str, expires_in: timedelta) -> str | None:
+        """None: downloads go through Nubes, which reads the file here."""
+        del key, expires_in
+        return None
+
+    def staging_path(self, staging_key: str) -> Path:
+        """Where a staging key's bytes live (BlobNotFound for a key that is not a staging key)."""
+        if not staging_key or not all(ch in "0123456789abcdef" for ch in staging_key):
+            raise BlobNotFound(staging_key)
+        return self.root / "staging" / staging_key
+
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+        handle = await asyncio.to_thread(_open_staging, self.staging_path(staging_key), offset)
+        added = 0
+        try:
+            pending: list[bytes] = []
+            pending_size = 0
+            async for chunk in chunks:
+                added += len(chunk)
+                pending.append(chunk)
+                pending_size += len(chunk)
+                if pending_size >= _WRITE_BATCH:
+                    await asyncio.to_thread(handle.write, b"".join(pending))
+                    pending, pending_size = [], 0
+            if pending:
+                await asyncio.to_thread(handle.write, b"".join(pending))
+            await asyncio.to_thread(_sync_close, handle)
+        except BaseException:
+            await asyncio.shield(asyncio.to_thread(_truncate_close, handle, offset))
+            raise
+        return added
+
+    async def stage_read(self, staging_key: str, length: int) -> AsyncIterator[bytes]:
+        if length <= 0:
+            return
+        try:
+            handle = await asyncio.to_thread(self.staging_path(staging_key).open, "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(staging_key) from None
+        try:
+            remaining = length
+            while remaining > 0:
+                chunk = await asyncio.to_thread(handle.read, min(CHUNK_SIZE, remaining))
+                if not chunk:
+                    raise BlobNotFound(staging_key)
+                remaining -= len(chunk)
+                yield chunk
+        finally:
+            handle.close()
+
+    async def stage_size(self, staging_key: str) -> int | None:
+        try:
+            return (await asyncio.to_thread(self.staging_path(staging_key).stat)).st_size
+        except (FileNotFoundError, BlobNotFound):
+            return None
+
+    async def stage_seal(self, staging_key: str, length: int, key: str, *, sha256: str | None = None) -> BlobInfo:
+        if length == 0 and await self.stage_size(staging_key) is None:  # an empty upload stages nothing
+            return await self.put(key, _nothing(), expected_size=0)
+        if sha256 is None:
+            digest = hashlib.sha256()
+            async for chunk in self.stage_read(staging_key, length):
+                digest.update(chunk)
+            sha256 = digest.hexdigest()
+        source, target = self.staging_path(staging_key), self.path_of(key)
+
+        def run() -> int:
+            try:
+                size = source.stat().st_size
+            except FileNotFoundError:
+                raise BlobNotFound(staging_key) from None
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            source.rename(target)
+            directory = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+            return size
+
+        size = await asyncio.to_thread(run)
+        if size != length:
+            await self.delete(key)
+            raise SizeMismatch(length, size)
+        return BlobInfo(key=key, size=size, sha256=sha256)
+
+    async def stage_discard(self, staging_key: str) -> None:
+        with contextlib.suppress(BlobNotFound):
+            await asyncio.to_thread(self.staging_path(staging_key).unlink, missing_ok=True)
 
     def leftovers(self) -> list[Path]:
         """Temporary files of writes that never finished (a crash); safe to delete when no write runs."""
@@ -284,6 +414,32 @@ class LocalStorage:
 def _open_new(path: Path) -> Any:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     return os.fdopen(fd, "wb")
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""  # an async generator that yields nothing
+
+
+def _open_staging(path: Path, offset: int) -> Any:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    handle = os.fdopen(fd, "r+b")
+    handle.truncate(offset)  # bytes past the acknowledged offset are a killed write's tail
+    handle.seek(offset)
+    return handle
+
+
+def _sync_close(handle: Any) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+
+
+def _truncate_close(handle: Any, offset: int) -> None:
+    with contextlib.suppress(OSError):
+        handle.truncate(offset)
+    handle.close()
 
 
 def _seal(handle: Any, temporary: Path, final: Path) -> None:
@@ -395,6 +551,99 @@ class S3Storage:
     async def presign(self, key: str, method: str, expires_in: timedelta) -> str:
         verb: Literal["GET", "PUT"] = "PUT" if method.upper() == "PUT" else "GET"
         return await obstore.sign_async(self.store, verb, key, expires_in)
+
+    async def presign_put(self, staging_key: str, expires_in: timedelta) -> str | None:
+        return await self.presign(_s3_staged(staging_key), "PUT", expires_in)
+
+    async def presign_get(self, key: str, expires_in: timedelta) -> str | None:
+        return await self.presign(key, "GET", expires_in)
+
+    async def _parts(self, staging_key: str) -> list[tuple[int, str]]:
+        found: list[tuple[int, str]] = []
+        async for batch in obstore.list(self.store, prefix=f"staging/{staging_key}/"):
+            for entry in batch:
+                path = str(entry["path"])
+                with contextlib.suppress(ValueError):
+                    found.append((int(path.rsplit("/", 1)[1]), path))
+        return sorted(found)
+
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+        part = _s3_part(staging_key, offset)
+        try:
+            blob = await self.put(part, chunks)
+            if blob.size == 0:
+                await self.delete(part)
+        except BaseException:
+            await asyncio.shield(self.delete(part))
+            raise
+        return blob.size
+
+    async def stage_read(self, staging_key: str, length: int) -> AsyncIterator[bytes]:
+        sent = 0
+        async for chunk in self._stage_read_all(staging_key, length):
+            if sent + len(chunk) >= length:
+                yield chunk[: length - sent]
+                return
+            sent += len(chunk)
+            yield chunk
+
+    async def _stage_read_all(self, staging_key: str, length: int) -> AsyncIterator[bytes]:
+        """The staged parts from offset 0, whole, until they hold `length` bytes."""
+        if length <= 0:
+            return
+        parts = dict(await self._parts(staging_key))
+        if not parts:  # the bytes a client PUT through `presign_put`, if any
+            async for chunk in self.get(_s3_staged(staging_key), 0, length):
+                yield chunk
+            return
+        position = 0
+        while position < length:
+            part = parts.get(position)
+            if part is None:
+                raise BlobNotFound(staging_key)
+            async for chunk in self.get(part):
+                position += len(chunk)
+                yield chunk
+
+    async def stage_size(self, staging_key: str) -> int | None:
+        with contextlib.suppress(BlobNotFound):
+            return await self.stat(_s3_staged(staging_key))
+        parts = await self._parts(staging_key)
+        if not parts:
+            return None
+        return sum([await self.stat(path) for _offset, path in parts])
+
+    async def stage_seal(self, staging_key: str, length: int, key: str, *, sha256: str | None = None) -> BlobInfo:
+        del sha256  # the bytes are read anyway: S3 computes nothing for us
+        if not await self._parts(staging_key):
+            with contextlib.suppress(BlobNotFound):
+                return await self._seal_object(_s3_staged(staging_key), length, key)
+        return await self.put(key, self.stage_read(staging_key, length), expected_size=length)
+
+    async def _seal_object(self, source: str, length: int, key: str) -> BlobInfo:
+        """A whole staged object as the blob: hashed as it is read, then copied server-side."""
+        digest = hashlib.sha256()
+        size = 0
+        async for chunk in self.get(source):
+            digest.update(chunk)
+            size += len(chunk)
+        if size != length:
+            raise SizeMismatch(length, size)
+        await self.copy(source, key)
+        return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
+
+    async def stage_discard(self, staging_key: str) -> None:
+        for _offset, path in await self._parts(staging_key):
+            await self.delete(path)
+        await self.delete(_s3_staged(staging_key))
+
+
+def _s3_part(staging_key: str, offset: int) -> str:
+    return f"staging/{staging_key}/{offset:016d}"
+
+
+def _s3_staged(staging_key: str) -> str:
+    return f"staging/{staging_key}"
 
 
 def open_storage(settings: Settings) -> Storage:

@@ -6,12 +6,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Depends, Request, Response, UploadFile
+from fastapi import Depends, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
-from nubes.core import names
+from nubes.core import jobs, names
 from nubes.core.errors import UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.core.storage import CHUNK_SIZE, BlobNotFound, Storage
@@ -49,11 +49,9 @@ async def thumbnails_of(request: Request) -> tasks.ThumbnailWorker:
 ThumbnailsDep = Annotated[tasks.ThumbnailWorker, Depends(thumbnails_of)]
 
 
-def wake_after_commit(background: BackgroundTasks, worker: tasks.ThumbnailWorker) -> None:
-    """Wake the thumbnail worker once the response is sent (after the request's transaction committed)."""
-    # Background tasks run after the response, which is sent once the request's transaction has committed
-    # (SessionDep): a thumbnail job queued by the request is in its table by then.
-    background.add_task(worker.wake)
+def wake_after_commit(session: AsyncSession, worker: tasks.ThumbnailWorker) -> None:
+    """Wake the thumbnail worker once the request's transaction commits (a thumbnail job it queued is in its table then)."""
+    jobs.after_commit(session, worker.wake)
 
 
 # The OpenAPI request body of a route that reads its body raw.

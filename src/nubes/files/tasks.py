@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from nubes.core.domain import Background, every
 from nubes.files.thumbnails.tasks import ThumbnailWorker
-from nubes.files.tree.service import install_blob_hooks
 from nubes.files.uploads.service import sweep
 
 SWEEP_EVERY = 300.0
@@ -14,8 +13,7 @@ SWEEP_EVERY = 300.0
 
 
 def install(app: FastAPI) -> Background:
-    """The thumbnail worker on `app.state.thumbnails` (routes wake it), the blob hooks, the sweep."""
-    install_blob_hooks()
+    """The thumbnail worker on `app.state.thumbnails` (routes wake it), the sweep."""
     # The storage is looked up at each job: tests swap it for another backend after the app is built.
     app.state.thumbnails = ThumbnailWorker(app.state.db.writer_sessions, lambda: app.state.storage)
 

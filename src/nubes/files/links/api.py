@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, File, Header, Query, Request, Response, UploadFile
@@ -12,7 +10,6 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core.db import SessionDep, WriteSessionDep
-from nubes.core.errors import Conflict
 from nubes.core.principal import Principal
 from nubes.core.routing import api_router
 from nubes.files.deps import DOWNLOAD_RESPONSES, MAX_UPLOAD_BYTES, Sharer, StorageDep, send_node, upload_file_chunks
@@ -29,12 +26,9 @@ from nubes.files.links.schemas import (
     PublicEntry,
     PublicLinkInfo,
 )
-from nubes.files.quota import service as quota
 from nubes.files.sharing.schemas import PartyRef
 from nubes.files.tree import content
-from nubes.files.tree import service as files_service
 from nubes.files.tree.models import FileNode
-from nubes.files.versions import service as versions
 from nubes.identity.deps import LimiterDep, OriginDep, SettingsDep, require
 from nubes.identity.users import directory
 
@@ -373,14 +367,6 @@ async def public_download(
     return response
 
 
-@contextlib.contextmanager
-def _owner_space_hidden() -> Iterator[None]:
-    try:
-        yield
-    except quota.QuotaExceeded:
-        raise quota.QuotaExceeded("There is no room for this file in the owner's storage; ask them to free some space.") from None
-
-
 @router.post(
     "/public/links/{token}/upload",
     operation_id="public-link-upload",
@@ -404,56 +390,16 @@ async def public_upload(
     opened = await service.open_link(
         session=session, settings=settings, token=token, origin=origin, proof=_proof(request, x_link_access)
     )
-    if opened.link.kind == "view":
-        raise await service.refuse(session, opened, origin, "upload through a view link", "This link lets you view, not upload.")
-    if opened.link.kind == "upload" and node_id is not None:
-        raise await service.refuse(session, opened, origin, "drop box listing", "A drop box takes uploads into its folder only.")
-    target = await service.inside(session, opened, node_id)
-    owner = opened.owner
-    with _owner_space_hidden():  # an uploader without an account learns that it is full, never how much is left
-        if target.kind == "file":
-            room = await files_service.check_replace(
-                session=session, settings=settings, principal=owner, node_id=target.id, expected_size=file.size
-            )
-            await session.commit()
-            node = await versions.replace_content(
-                session=session,
-                settings=settings,
-                principal=owner,
-                storage=storage,
-                node_id=target.id,
-                content_type=file.content_type or "",
-                chunks=upload_file_chunks(file),
-                expected_size=file.size,
-                room=room,
-            )
-            return _entry(node)
-        sent = name = file.filename or ""
-        drop_box = opened.link.kind == "upload"
-        if drop_box:
-            # A drop box never says which names exist: a clash gets the next free name, which the answer does not show.
-            name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
-        try:
-            room = await files_service.check_upload(
-                session=session, settings=settings, principal=owner, parent_id=target.id, name=name, expected_size=file.size
-            )
-            await session.commit()
-            node = await files_service.upload(
-                session=session,
-                settings=settings,
-                principal=owner,
-                storage=storage,
-                parent_id=target.id,
-                name=name,
-                content_type=file.content_type or "",
-                chunks=upload_file_chunks(file),
-                expected_size=file.size,
-                room=room,
-            )
-        except files_service.NameTaken:
-            if not drop_box:
-                raise
-            # Its message suggests a free name, which would tell what is taken.
-            raise Conflict("Another upload took that name at the same moment; send the file again.") from None
-        entry = _entry(node)
-        return entry.model_copy(update={"name": sent}) if drop_box else entry
+    node, shown = await service.upload(
+        session=session,
+        settings=settings,
+        storage=storage,
+        opened=opened,
+        origin=origin,
+        node_id=node_id,
+        filename=file.filename or "",
+        content_type=file.content_type or "",
+        chunks=upload_file_chunks(file),
+        expected_size=file.size,
+    )
+    return _entry(node).model_copy(update={"name": shown})

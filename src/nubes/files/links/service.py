@@ -7,12 +7,12 @@ once its maker lost reshare on the node.
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import hashlib
-import hmac
 import secrets
 import time
 import uuid
+from collections.abc import AsyncIterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -26,6 +26,7 @@ from nubes.core import audit, crypto
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import (
+    Conflict,
     FieldError,
     Forbidden,
     NotFound,
@@ -36,13 +37,16 @@ from nubes.core.errors import (
 )
 from nubes.core.principal import Principal
 from nubes.core.ratelimit import RateLimiter
+from nubes.core.storage import Storage
 from nubes.files.links.models import LinkPolicy, PublicLink
 from nubes.files.links.schemas import LinkCreate, LinkPolicyUpdate, LinkUpdate
+from nubes.files.quota import service as quota
 from nubes.files.sharing import access
 from nubes.files.sharing import service as sharing
 from nubes.files.tree import content
 from nubes.files.tree import service as files_service
 from nubes.files.tree.models import FileNode
+from nubes.files.uploads import service as uploads
 from nubes.identity.users import directory, passwords
 
 SEAL_PURPOSE = "files.public-link"
@@ -310,8 +314,7 @@ async def _deny(session: AsyncSession, link: PublicLink, origin: Origin, reason:
 def _access_signature(settings: Settings, link: PublicLink, expires: int) -> str:
     # The password hash is in the signed text: a new password (or none) voids every earlier unlock.
     message = f"link-access:{link.id}:{expires}:{link.password_hash or ''}".encode()
-    key = hashlib.sha256(b"nubes-link-access:" + settings.secret_key.encode()).digest()
-    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+    return crypto.sign(hashlib.sha256(b"nubes-link-access:" + settings.secret_key.encode()).digest(), message)
 
 
 def access_token(settings: Settings, link: PublicLink) -> str:
@@ -329,8 +332,7 @@ def _unlocked(settings: Settings, link: PublicLink, proof: str | None) -> bool:
     expires = content.whole_number(expires_text)
     if expires is None or expires < time.time():
         return False
-    # As bytes: compare_digest refuses str with non-ASCII characters, which any client can send.
-    return hmac.compare_digest(signature.encode(), _access_signature(settings, link, expires).encode())
+    return crypto.equal(_access_signature(settings, link, expires), signature)
 
 
 async def open_link(
@@ -402,6 +404,78 @@ async def inside(session: AsyncSession, opened: Opened, node_id: uuid.UUID | Non
     return node
 
 
+@contextlib.contextmanager
+def _owner_space_hidden() -> Iterator[None]:
+    """An uploader without an account learns that the owner's space is full, never how much is left."""
+    try:
+        yield
+    except quota.QuotaExceeded:
+        raise quota.QuotaExceeded("There is no room for this file in the owner's storage; ask them to free some space.") from None
+
+
+async def upload(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    opened: Opened,
+    origin: Origin,
+    node_id: uuid.UUID | None,
+    filename: str,
+    content_type: str,
+    chunks: AsyncIterable[bytes],
+    expected_size: int | None,
+) -> tuple[FileNode, str]:
+    """An upload through a link, by its kind; returns the node and the name to show the uploader.
+
+    A view link takes none. An edit link takes new files into its folder or a folder under it, and new
+    content for its file or a file under it. A drop box takes new files into its own folder only, and
+    never says which names exist: a clash gets the next free name, which the answer does not show.
+    Everything counts on the owner's quota.
+    """
+    if opened.link.kind == "view":
+        raise await refuse(session, opened, origin, "upload through a view link", "This link lets you view, not upload.")
+    drop_box = opened.link.kind == "upload"
+    if drop_box and node_id is not None:
+        raise await refuse(session, opened, origin, "drop box listing", "A drop box takes uploads into its folder only.")
+    target = await inside(session, opened, node_id)
+    owner = opened.owner
+    with _owner_space_hidden():
+        if target.kind == "file":
+            node = await uploads.receive(
+                session=session,
+                settings=settings,
+                principal=owner,
+                storage=storage,
+                chunks=chunks,
+                expected_size=expected_size,
+                content_type=content_type,
+                target_id=target.id,
+            )
+            return node, node.name
+        name = filename
+        if drop_box:
+            name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
+        try:
+            node = await uploads.receive(
+                session=session,
+                settings=settings,
+                principal=owner,
+                storage=storage,
+                chunks=chunks,
+                expected_size=expected_size,
+                content_type=content_type,
+                parent_id=target.id,
+                name=name,
+            )
+        except files_service.NameTaken:
+            if not drop_box:
+                raise
+            # Its message suggests a free name, which would tell what is taken.
+            raise Conflict("Another upload took that name at the same moment; send the file again.") from None
+    return node, filename if drop_box else node.name
+
+
 async def path_within(session: AsyncSession, opened: Opened, folder: FileNode) -> list[FileNode]:
     """The folders from the link's folder down to `folder`'s parent."""
     chain = await files_service.ancestors(session=session, node=folder)
@@ -420,8 +494,7 @@ async def children(session: AsyncSession, opened: Opened, folder: FileNode, limi
 def _resume_signature(settings: Settings, link: PublicLink, node: FileNode, proof: str, expires: int) -> str:
     # The content's hash is in the signed text: a new content (a new validator) is a new download.
     message = f"link-resume:{link.id}:{node.id}:{node.sha256 or ''}:{proof}:{expires}".encode()
-    key = hashlib.sha256(b"nubes-link-resume:" + settings.secret_key.encode()).digest()
-    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
+    return crypto.sign(hashlib.sha256(b"nubes-link-resume:" + settings.secret_key.encode()).digest(), message)
 
 
 def _bound_proof(link: PublicLink, proof: str | None) -> str:
@@ -437,7 +510,7 @@ def _resumes(settings: Settings, link: PublicLink, node: FileNode, proof: str | 
     if expires is None or expires < time.time():
         return False
     expected = _resume_signature(settings, link, node, _bound_proof(link, proof), expires)
-    return hmac.compare_digest(signature.encode(), expected.encode())
+    return crypto.equal(expected, signature)
 
 
 async def count_download(

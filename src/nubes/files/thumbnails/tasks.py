@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import io
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.core.db import utcnow
+from nubes.core.jobs import Worker, backoff, claim
 from nubes.core.storage import Storage, StorageError
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.tree.models import FileNode
@@ -142,38 +143,17 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-class ThumbnailWorker:
+class ThumbnailWorker(Worker):
     """Makes due thumbnails: woken after a request queued some, and every half minute for retries and restarts."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], storage_of: Any) -> None:
+    name = "nubes-thumbnails"
+    log_prefix = "thumbnails"
+    interval = 30.0
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], storage_of: Callable[[], Storage]) -> None:
+        super().__init__()
         self._sessions = sessions
         self._storage_of = storage_of  # a callable: tests swap the app's storage after the worker is built
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        """Ask for a round now (called once the request that queued work has committed)."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="nubes-thumbnails")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=30)
-            self._wake.clear()
-            try:
-                while await self.run_due():
-                    pass
-            except Exception as exc:  # the database may be away for a moment; the next round retries
-                log.warning("thumbnails.round_failed", error=type(exc).__name__)
 
     async def run_due(self, limit: int = 20) -> int:
         """Make the thumbnails that are due (at most `limit`); return how many rows were settled."""
@@ -199,19 +179,17 @@ class ThumbnailWorker:
         return settled
 
     async def _claim(self, file_id: uuid.UUID, sha256: str, due_at: Any) -> bool:
-        async with self._sessions() as session:
-            result = await session.execute(
-                update(FileThumbnail)
-                .where(
-                    FileThumbnail.file_id == file_id,
-                    FileThumbnail.source_sha256 == sha256,
-                    FileThumbnail.state == "pending",
-                    FileThumbnail.next_attempt_at == due_at,
-                )
-                .values(next_attempt_at=utcnow() + LEASE, attempts=FileThumbnail.attempts + 1)
+        return await claim(
+            self._sessions,
+            update(FileThumbnail)
+            .where(
+                FileThumbnail.file_id == file_id,
+                FileThumbnail.source_sha256 == sha256,
+                FileThumbnail.state == "pending",
+                FileThumbnail.next_attempt_at == due_at,
             )
-            await session.commit()
-            return bool(getattr(result, "rowcount", 0))
+            .values(next_attempt_at=utcnow() + LEASE, attempts=FileThumbnail.attempts + 1),
+        )
 
     async def _make(self, file_id: uuid.UUID, sha256: str) -> None:
         storage: Storage = self._storage_of()
@@ -246,8 +224,7 @@ class ThumbnailWorker:
                 row = await session.get(FileThumbnail, file_id)
                 attempts = row.attempts if row is not None else MAX_ATTEMPTS
                 await session.commit()
-            backoff = timedelta(seconds=min(3600, 30 * 2**attempts))
-            values = {"next_attempt_at": utcnow() + backoff, "error": f"storage: {type(exc).__name__}"}
+            values = {"next_attempt_at": utcnow() + backoff(attempts), "error": f"storage: {type(exc).__name__}"}
             if attempts >= MAX_ATTEMPTS:
                 values["state"] = "failed"
         values["updated_at"] = utcnow()

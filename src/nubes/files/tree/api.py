@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import BackgroundTasks, File, Query, Request, Response, UploadFile
+from fastapi import File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from nubes.core.db import SessionDep
@@ -30,7 +30,7 @@ from nubes.files.deps import (
 from nubes.files.tree import service
 from nubes.files.tree.schemas import FileCopy, FilePage, FileRead, FolderCreate, FolderListing, TrashRestore
 from nubes.files.tree.schemas import FileUpdate as FileUpdateIn
-from nubes.files.versions import service as versions
+from nubes.files.uploads import service as uploads
 from nubes.identity.deps import OriginDep, SettingsDep
 
 router = api_router()
@@ -85,7 +85,6 @@ async def create_folder(session: SessionDep, principal: Writer, folder_in: Folde
 )
 async def upload(
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
@@ -93,24 +92,18 @@ async def upload(
     file: Annotated[UploadFile, File(description="The file; its filename is the new file's name.")],
     parent_id: Annotated[uuid.UUID | None, Query(description="The folder to upload into; your root when absent.")] = None,
 ) -> FileRead:
-    name = file.filename or ""
-    room = await service.check_upload(
-        session=session, settings=settings, principal=principal, parent_id=parent_id, name=name, expected_size=file.size
-    )
-    await session.commit()  # end the read transaction: the copy into storage must hold no snapshot or connection
-    node = await service.upload(
+    node = await uploads.receive(
         session=session,
         settings=settings,
         principal=principal,
         storage=storage,
-        parent_id=parent_id,
-        name=name,
-        content_type=file.content_type or "",
         chunks=upload_file_chunks(file),
         expected_size=file.size,
-        room=room,
+        content_type=file.content_type or "",
+        parent_id=parent_id,
+        name=file.filename or "",
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -127,7 +120,6 @@ async def upload(
 async def upload_raw(
     request: Request,
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
@@ -135,24 +127,18 @@ async def upload_raw(
     name: Annotated[str, Query(min_length=1, max_length=1024, description="The new file's name.")],
     parent_id: Annotated[uuid.UUID | None, Query(description="The folder to upload into; your root when absent.")] = None,
 ) -> FileRead:
-    expected = declared_length(request)
-    room = await service.check_upload(
-        session=session, settings=settings, principal=principal, parent_id=parent_id, name=name, expected_size=expected
-    )
-    await session.commit()  # end the read transaction before streaming (see files-upload)
-    node = await service.upload(
+    node = await uploads.receive(
         session=session,
         settings=settings,
         principal=principal,
         storage=storage,
+        chunks=cut_off_is_incomplete(request.stream()),
+        expected_size=declared_length(request),
+        content_type=request.headers.get("content-type", ""),
         parent_id=parent_id,
         name=name,
-        content_type=request.headers.get("content-type", ""),
-        chunks=cut_off_is_incomplete(request.stream()),
-        expected_size=expected,
-        room=room,
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -211,30 +197,23 @@ async def download(request: Request, session: SessionDep, principal: Reader, sto
 async def replace_content(
     request: Request,
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
     node_id: uuid.UUID,
 ) -> FileRead:
-    expected = declared_length(request)
-    room = await service.check_replace(
-        session=session, settings=settings, principal=principal, node_id=node_id, expected_size=expected
-    )
-    await session.commit()  # end the read transaction before streaming (see files-upload)
-    node = await versions.replace_content(
+    node = await uploads.receive(
         session=session,
         settings=settings,
         principal=principal,
         storage=storage,
-        node_id=node_id,
-        content_type=request.headers.get("content-type", ""),
         chunks=cut_off_is_incomplete(request.stream()),
-        expected_size=expected,
-        room=room,
+        expected_size=declared_length(request),
+        content_type=request.headers.get("content-type", ""),
+        target_id=node_id,
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -256,7 +235,6 @@ async def update(session: SessionDep, principal: Writer, node_id: uuid.UUID, nod
 )
 async def copy(
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
@@ -267,7 +245,7 @@ async def copy(
     node = await service.copy(
         session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, copy_in=copy_in
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 

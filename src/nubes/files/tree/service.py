@@ -2,28 +2,27 @@
 
 Every query filters by the principal's tenant and user: another tenant's (or user's) node is a 404.
 Blobs are written before the rows that point at them; a blob whose transaction rolls back is
-deleted, and the blobs of purged rows are deleted only once the purge is committed (see `blobs_of`).
+deleted, and the blobs of purged rows are deleted only once the purge is committed (`own_blob`, `free_blobs`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
+import functools
 import mimetypes
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Select, and_, delete, func, literal, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from nubes.config import Settings
-from nubes.core import audit
+from nubes.core import audit, jobs
 from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound, UnprocessableEntity
@@ -58,71 +57,23 @@ class UploadIncomplete(BadRequest):
 
 # --- blobs and transactions ------------------------------------------------------------------------
 
-_background: set[asyncio.Task[None]] = set()
+
+def own_blob(*, session: AsyncSession, storage: Storage, key: str) -> None:
+    """A blob the session's transaction wrote: deleted if that transaction (or the savepoint it was written in) rolls back."""
+    jobs.after_rollback(session, functools.partial(_delete_blobs, storage, [key]))
 
 
-@dataclass
-class Blobs:
-    """Blob keys a session's transaction depends on: written by it, or to delete once it commits."""
-
-    storage: Storage
-    written: list[str] = field(default_factory=list)
-    doomed: list[str] = field(default_factory=list)
+def free_blobs(*, session: AsyncSession, storage: Storage, keys: Iterable[str]) -> None:
+    """Blobs the session's transaction stops using: deleted once its outermost transaction commits, never before."""
+    doomed = list(keys)
+    if doomed:
+        jobs.after_commit(session, functools.partial(_delete_blobs, storage, doomed))
 
 
-def blobs_of(*, session: AsyncSession, storage: Storage) -> Blobs:
-    """The blobs the session's transaction depends on: append keys it writes to `written`, keys to free to `doomed`."""
-    state: Blobs | None = session.info.get("files.blobs")
-    if state is None:
-        state = Blobs(storage)
-        session.info["files.blobs"] = state
-    return state
-
-
-def _delete_later(storage: Storage, keys: list[str]) -> None:
-    if not keys:
-        return
-
-    async def run() -> None:
-        for key in keys:
-            with contextlib.suppress(Exception):  # an orphan blob is harmless; a failed delete must not crash
-                await storage.delete(key)
-
-    task = asyncio.get_running_loop().create_task(run())
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-def _on_commit(sync_session: Session) -> None:
-    state: Blobs | None = sync_session.info.pop("files.blobs", None)
-    if state is not None:
-        _delete_later(state.storage, state.doomed)
-
-
-def _on_rollback(sync_session: Session) -> None:
-    state: Blobs | None = sync_session.info.pop("files.blobs", None)
-    if state is not None:
-        _delete_later(state.storage, state.written)
-
-
-def install_blob_hooks() -> None:
-    """Delete written blobs when their transaction rolls back, doomed blobs when it commits (idempotent)."""
-    from sqlalchemy import event  # noqa: PLC0415 - kept next to the only listeners of the domain
-
-    if not event.contains(Session, "after_commit", _on_commit):
-        event.listen(Session, "after_commit", _on_commit)
-        event.listen(Session, "after_soft_rollback", _on_soft_rollback)
-
-
-def _on_soft_rollback(sync_session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.parent is None:  # the outermost transaction, not a savepoint
-        _on_rollback(sync_session)
-
-
-async def wait_for_background() -> None:
-    """Let pending blob deletions finish (tests and shutdown)."""
-    while _background:
-        await asyncio.gather(*list(_background), return_exceptions=True)
+async def _delete_blobs(storage: Storage, keys: list[str]) -> None:
+    for key in keys:
+        with contextlib.suppress(Exception):  # an orphan blob is harmless; a failed delete must not crash
+            await storage.delete(key)
 
 
 # --- quotas ---------------------------------------------------------------------------------------
@@ -338,7 +289,7 @@ async def create_file_from_blob(
 ) -> FileNode:
     """A new file in a folder from a blob stored already (a finished upload); a name taken meanwhile gets a free variant.
 
-    The caller charged the quota and owns the blob in this transaction (`blobs_of(...).written`).
+    The caller charged the quota and owns the blob in this transaction (`own_blob`).
     """
     folder = await _folder(session=session, principal=principal, folder_id=folder_id, need=access.EDIT)
     taken = await _taken(session, folder)
@@ -446,7 +397,7 @@ async def store_blob(
     except SizeMismatch as exc:
         got = "more" if exc.received > exc.expected else str(exc.received)
         raise UploadIncomplete(f"Content-Length said {exc.expected} bytes but the body had {got}; send the file again.") from None
-    blobs_of(session=session, storage=storage).written.append(key)
+    own_blob(session=session, storage=storage, key=key)
     return info
 
 
@@ -465,8 +416,8 @@ async def upload(
 ) -> FileNode:
     """A new file from a stream, visible once the transaction commits.
 
-    The body is streamed before the database is touched: call `check_upload` and end that
-    transaction first, so a long upload holds no snapshot, lock or pooled connection. The checks
+    The second phase of `uploads.service.receive`: the body is streamed before the database is touched
+    (`check_upload` ran in a transaction that ended), so a long upload holds no snapshot, lock or pooled connection. The checks
     run again after the stream (the folder may have gone meanwhile), and `charge` is the quota rule.
     """
     info = await store_blob(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
@@ -502,7 +453,7 @@ async def upload(
 
 async def schedule_thumbnail(*, session: AsyncSession, storage: Storage, node: FileNode) -> None:
     """Queue a thumbnail of the node's content (images only); the one it replaces goes once this commits."""
-    blobs_of(session=session, storage=storage).doomed.extend(await tasks.schedule(session=session, node=node))
+    free_blobs(session=session, storage=storage, keys=await tasks.schedule(session=session, node=node))
 
 
 def content_type_of(value: str, name: str = "") -> str:
@@ -569,31 +520,13 @@ async def copy(
 ) -> FileNode:
     """Copy a file or a whole folder (current contents, not versions); the copy counts against the quota."""
     node = await get_or_raise(session=session, principal=principal, node_id=node_id)
-    if node.kind == "root":
-        raise UnprocessableEntity("Your root folder cannot be copied; copy what is in it.")
-    if "parent_id" in copy_in.model_fields_set:
-        target = await _folder(session=session, principal=principal, folder_id=copy_in.parent_id, need=access.EDIT)
-    else:
-        try:
-            target = await _folder(session=session, principal=principal, folder_id=node.parent_id, need=access.EDIT)
-        except (NotFound, Forbidden):  # a copy of something shared with you, next to it if you may write there, else at home
-            target = await get_root(session=session, principal=principal)
+    target, name = await _copy_target(session, principal, node, copy_in)
     creator = principal.user_id
     principal = as_owner(principal, target)  # the copy is the target tree owner's, on their quota
-    if node.kind == "folder" and (
-        target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
-    ):
-        raise UnprocessableEntity(f"{node.name!r} cannot be copied into itself or one of its own folders.")
-    if copy_in.name is not None:
-        name = _checked_name(copy_in.name)
-        await _check_free(session, target, name)
-    else:
-        name = names.free_name(node.name, await _taken(session, target))
     originals = await _subtree(session, node, live_only=True)
     await quota.charge(
         session=session, settings=settings, principal=principal, size=sum(n.size for n in originals if n.kind == "file")
     )
-    blobs = blobs_of(session=session, storage=storage)
     new_ids: dict[uuid.UUID, uuid.UUID] = {}
     now = utcnow()
     top: FileNode | None = None
@@ -602,7 +535,7 @@ async def copy(
         if original.blob_key is not None:
             key = uuid.uuid4().hex
             await storage.copy(original.blob_key, key)
-            blobs.written.append(key)
+            own_blob(session=session, storage=storage, key=key)
         clone = FileNode(
             id=uuid.uuid4(),
             tenant_id=principal.tenant_id,
@@ -631,6 +564,29 @@ async def copy(
         await schedule_thumbnail(session=session, storage=storage, node=clone)
     await session.flush()
     return cast("FileNode", top)
+
+
+async def _copy_target(session: AsyncSession, principal: Principal, node: FileNode, copy_in: FileCopy) -> tuple[FileNode, str]:
+    """Where a copy goes and its name: the asked folder, else next to the original if the principal may write there, else home."""
+    if node.kind == "root":
+        raise UnprocessableEntity("Your root folder cannot be copied; copy what is in it.")
+    if "parent_id" in copy_in.model_fields_set:
+        target = await _folder(session=session, principal=principal, folder_id=copy_in.parent_id, need=access.EDIT)
+    else:
+        try:
+            target = await _folder(session=session, principal=principal, folder_id=node.parent_id, need=access.EDIT)
+        except (NotFound, Forbidden):  # a copy of something shared with you, next to it if you may write there, else at home
+            target = await get_root(session=session, principal=principal)
+    if node.kind == "folder" and (
+        target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
+    ):
+        raise UnprocessableEntity(f"{node.name!r} cannot be copied into itself or one of its own folders.")
+    if copy_in.name is not None:
+        name = _checked_name(copy_in.name)
+        await _check_free(session, target, name)
+    else:
+        name = names.free_name(node.name, await _taken(session, target))
+    return target, name
 
 
 # --- trash ---------------------------------------------------------------------------------------
@@ -758,7 +714,7 @@ async def _purge(*, session: AsyncSession, principal: Principal, storage: Storag
     for node in nodes:
         session.expunge(node)
     await quota.release(session=session, tenant_id=principal.tenant_id, user_id=principal.user_id, size=freed)
-    blobs_of(session=session, storage=storage).doomed.extend(keys)
+    free_blobs(session=session, storage=storage, keys=keys)
     for node in nodes:
         await audit.record(
             session=session,

@@ -10,27 +10,19 @@ from email.utils import format_datetime
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import select
-from sqlalchemy import update as update_rows
 
-from nubes.core.db import SessionDep, utcnow
+from nubes.core.db import SessionDep
 from nubes.core.errors import (
     BadRequest,
-    NotFound,
-    NubesError,
     PayloadTooLarge,
     UnprocessableEntity,
     UnsupportedMediaType,
 )
-from nubes.core.principal import Principal
 from nubes.core.routing import api_router
-from nubes.core.storage import LocalStorage
 from nubes.files.deps import MAX_UPLOAD_BYTES, Reader, StorageDep, Writer, cut_off_is_incomplete, file_read, send_blob
 from nubes.files.tree import content, service
-from nubes.files.tree.models import FileNode
 from nubes.files.tree.schemas import FileRead
 from nubes.files.uploads import service as uploads
-from nubes.files.uploads.models import FileUpload
 from nubes.files.uploads.schemas import PresignDownloadRead, PresignFinalize, PresignUpload, PresignUploadRead
 from nubes.identity.deps import SettingsDep
 
@@ -184,7 +176,7 @@ async def tus_create(
     headers = {**TUS_HEADERS, "Location": f"/api/uploads/{upload.id}", "Upload-Expires": _http_date(upload.expires_at)}
     if length == 0:
         await session.commit()
-        node = await _finish(session=session, settings=settings, principal=principal, storage=storage, upload=upload)
+        node = await uploads.finish(session=session, settings=settings, storage=storage, principal=principal, upload=upload)
         headers["Nubes-File-Id"] = str(node.id)
     return Response(status_code=201, headers=headers)
 
@@ -229,36 +221,19 @@ async def tus_patch(
             raise uploads.OffsetMismatch(
                 f"The upload is at byte {upload.offset}, not {offset}; resume from there.", headers=TUS_HEADERS
             )
-        await session.commit()  # hold no transaction while the bytes stream
-        new_offset = await uploads.append(storage, upload, cut_off_is_incomplete(request.stream()), checksum)
-        await uploads.advance(session=session, upload_id=upload.id, old=upload.offset, new=new_offset)
-        await session.commit()
-        upload.offset = new_offset
-        headers = {**TUS_HEADERS, "Upload-Offset": str(new_offset), "Upload-Expires": _http_date(upload.expires_at)}
-        if new_offset == upload.length:
-            node = await _finish(session=session, settings=settings, principal=principal, storage=storage, upload=upload)
+        node = await uploads.append_chunk(
+            session=session,
+            settings=settings,
+            storage=storage,
+            principal=principal,
+            upload=upload,
+            chunks=cut_off_is_incomplete(request.stream()),
+            checksum=checksum,
+        )
+        headers = {**TUS_HEADERS, "Upload-Offset": str(upload.offset), "Upload-Expires": _http_date(upload.expires_at)}
+        if node is not None:
             headers["Nubes-File-Id"] = str(node.id)
     return Response(status_code=204, headers=headers)
-
-
-async def _finish(*, session: Any, settings: Any, principal: Principal, storage: Any, upload: FileUpload) -> FileNode:
-    info = await uploads.seal(storage, upload)
-    try:
-        node = await uploads.complete(
-            session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
-        )
-    except NubesError:
-        # The folder or file went away meanwhile: the sealed blob goes with the rollback, and the upload
-        # ends here (its reservation given back) rather than pointing at bytes that no longer exist.
-        upload_id = upload.id
-        await session.rollback()
-        current = await session.get(FileUpload, upload_id)
-        if current is not None:
-            await uploads.abandon(session=session, storage=storage, upload=current)
-        raise
-    await session.commit()
-    await uploads.discard_staging(storage, upload)
-    return node
 
 
 @router.delete(
@@ -302,18 +277,10 @@ async def presign_upload(
         sha256=body.sha256.lower() if body.sha256 else None,
         expires_in=uploads.PRESIGN_EXPIRES_IN,
     )
-    if isinstance(storage, LocalStorage):
-        token = uploads.make_token(settings.secret_key, "upload", str(upload.id), upload.expires_at)
-        url = str(request.base_url).rstrip("/") + f"/api/blobs/upload/{token}"
-    else:
-        url = await storage.presign(f"staging/{upload.staging_key}", "PUT", uploads.PRESIGN_EXPIRES_IN)
-    return PresignUploadRead(
-        upload_id=upload.id,
-        url=url,
-        method="PUT",
-        headers={"Content-Type": "application/octet-stream"} if isinstance(storage, LocalStorage) else {},
-        expires_at=upload.expires_at,
+    url, headers = await uploads.upload_url(
+        settings=settings, storage=storage, upload=upload, base_url=str(request.base_url).rstrip("/")
     )
+    return PresignUploadRead(upload_id=upload.id, url=url, method="PUT", headers=headers, expires_at=upload.expires_at)
 
 
 @router.put(
@@ -329,22 +296,9 @@ async def presigned_put(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
 ) -> Response:
     subject = uploads.read_token(settings.secret_key, "upload", token)
-    if not isinstance(storage, LocalStorage):
-        raise NotFound("This server stores files on S3; PUT to the URL presign-upload returned.")
-    upload = await uploads.claim_presigned(session=session, upload_id=uuid.UUID(subject))
-    await session.commit()
-    upload.offset = 0
-    try:
-        received = await uploads.append(storage, upload, cut_off_is_incomplete(request.stream()), None)
-        if received != upload.length:
-            raise service.UploadIncomplete(f"The upload was declared as {upload.length} bytes; {received} arrived.")
-    except Exception:
-        # Nothing was kept: the link may be used again (the claim is released).
-        await uploads.discard_staging(storage, upload)
-        await session.execute(update_rows(FileUpload).where(FileUpload.id == upload.id, FileUpload.offset == -1).values(offset=0))
-        await session.commit()
-        raise
-    await uploads.advance(session=session, upload_id=upload.id, old=-1, new=received)
+    await uploads.receive_presigned(
+        session=session, storage=storage, upload_id=uuid.UUID(subject), chunks=cut_off_is_incomplete(request.stream())
+    )
     return Response(status_code=204)
 
 
@@ -359,29 +313,9 @@ async def presigned_put(
 async def finalize(
     session: SessionDep, principal: Writer, settings: SettingsDep, storage: StorageDep, body: PresignFinalize
 ) -> FileRead:
-    upload = await uploads.get_upload(session=session, principal=principal, upload_id=body.upload_id, kind="presign")
-    arrived = await uploads.presigned_size(storage, upload)
-    if arrived is None or upload.offset < 0:
-        raise service.UploadIncomplete("No bytes arrived at the presigned URL yet; PUT them there first.")
-    if arrived != upload.length:
-        await uploads.abandon(session=session, storage=storage, upload=upload)
-        raise service.UploadIncomplete(f"{arrived} bytes arrived but {upload.length} were declared; nothing was kept.")
-    if isinstance(storage, LocalStorage):
-        upload.offset = arrived
-    await session.commit()
-    info = await uploads.seal_presigned(storage, upload)
-    if upload.sha256 is not None and info.sha256 != upload.sha256:
-        await storage.delete(info.key)
-        await uploads.abandon(session=session, storage=storage, upload=upload)
-        raise UnprocessableEntity("The bytes that arrived do not match the declared sha256; nothing was kept.")
-    node = await uploads.complete(
-        session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info
+    node = await uploads.finalize_presigned(
+        session=session, settings=settings, storage=storage, principal=principal, upload_id=body.upload_id
     )
-    await session.commit()
-    if isinstance(storage, LocalStorage):
-        await uploads.discard_staging(storage, upload)
-    else:
-        await storage.delete(f"staging/{upload.staging_key}")  # a later PUT to the same URL is swept at expiry
     return await file_read(session, principal, node)
 
 
@@ -398,12 +332,9 @@ async def presign_download(
     node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
     if node.kind != "file" or node.blob_key is None:
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have a download URL.")
-    expires_at = utcnow() + uploads.DOWNLOAD_EXPIRES_IN
-    if isinstance(storage, LocalStorage):
-        token = uploads.make_token(settings.secret_key, "download", f"{node.id}:{node.blob_key}", expires_at)
-        url = str(request.base_url).rstrip("/") + f"/api/blobs/download/{token}"
-    else:
-        url = await storage.presign(node.blob_key, "GET", uploads.DOWNLOAD_EXPIRES_IN)
+    url, expires_at = await uploads.download_url(
+        settings=settings, storage=storage, node=node, base_url=str(request.base_url).rstrip("/")
+    )
     return PresignDownloadRead(url=url, expires_at=expires_at)
 
 
@@ -417,23 +348,13 @@ async def presign_download(
 async def presigned_get(
     request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, token: str
 ) -> Response:
-    subject = uploads.read_token(settings.secret_key, "download", token)
-    node_text, _, key = subject.partition(":")
-    try:
-        node_id = uuid.UUID(node_text)
-    except ValueError:
-        raise uploads.PresignedUrlRefused("This link is not valid.") from None
-    node = await session.scalar(
-        select(FileNode).where(FileNode.id == node_id, FileNode.blob_key == key, FileNode.in_trash.is_(False))
-    )
-    if node is None:
-        raise uploads.Gone("The file changed or was deleted since this link was made; ask for a new one.")
+    node = await uploads.presigned_download(session=session, settings=settings, token=token)
     await session.commit()
     return send_blob(
         request,
         storage,
         name=node.name,
-        key=key,
+        key=node.blob_key or "",
         size=node.size,
         sha256=node.sha256 or "",
         content_type=node.content_type,

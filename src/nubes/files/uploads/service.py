@@ -1,12 +1,8 @@
 """Rules of uploads: tus resumable uploads, presigned uploads and downloads, and the periodic sweep.
 
-An upload in progress is a `FileUpload` row plus a staging object in the storage backend:
-
-- on disk, one file `<blobs>/staging/<key>` the bytes are appended to (fsynced before the offset is
-  acknowledged); when complete it is renamed into place as the file's blob: no assembly step;
-- on S3, one object per acknowledged chunk under `staging/<key>/<offset>`; when complete the parts
-  are streamed, in order, into the file's blob by one multipart upload (the copy runs inside the
-  last PATCH, part by part in constant memory; S3 has no append).
+An upload in progress is a `FileUpload` row plus its bytes staged in the storage backend under the
+row's staging key (`Storage.stage_*`: appended chunk by chunk, durable before the offset is
+acknowledged, sealed into the file's blob when complete).
 
 The quota is charged for the whole declared length when the upload is created (a reservation);
 an upload that ends without a file (terminated, expired, refused) gives it back.
@@ -16,28 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
-import hmac
-import os
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
-import obstore
 import structlog
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.config import Settings
+from nubes.core import crypto
 from nubes.core.db import utcnow
 from nubes.core.errors import BadRequest, Conflict, NotFound, NubesError, PayloadTooLarge, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.core.storage import CHUNK_SIZE, BlobInfo, LocalStorage, S3Storage, Storage
+from nubes.core.storage import BlobInfo, BlobNotFound, SizeMismatch, Storage
 from nubes.files.quota import service as quota
 from nubes.files.tree import service as tree
 from nubes.files.tree.models import FileNode
@@ -52,7 +44,6 @@ TUS_EXPIRES_IN = timedelta(hours=24)
 PRESIGN_EXPIRES_IN = timedelta(minutes=15)
 DOWNLOAD_EXPIRES_IN = timedelta(minutes=5)
 CHECKSUM_ALGORITHMS = ("sha1", "sha256")
-_WRITE_BATCH = 1024 * 1024
 
 
 class ChecksumMismatch(NubesError):
@@ -86,20 +77,11 @@ _hashes: dict[uuid.UUID, tuple[int, Any]] = {}  # upload id -> (offset, sha256 o
 
 
 def lock_of(upload_id: uuid.UUID) -> asyncio.Lock:
+    """The lock one process holds while it writes an upload's bytes."""
     lock = _locks.get(upload_id)
     if lock is None:
         lock = _locks[upload_id] = asyncio.Lock()
     return lock
-
-
-def _staging_path(storage: LocalStorage, key: str) -> Path:
-    if not key or not all(ch in "0123456789abcdef" for ch in key):
-        raise NotFound("No such upload.")
-    return storage.root / "staging" / key
-
-
-def _s3_part(key: str, offset: int) -> str:
-    return f"staging/{key}/{offset:016d}"
 
 
 class _ChunkMeter:
@@ -122,35 +104,26 @@ class _ChunkMeter:
             self.running.update(chunk)
 
     def check(self) -> None:
-        if (
-            self.checksum is not None
-            and self.digest is not None
-            and not hmac.compare_digest(self.digest.digest(), self.checksum[1])
-        ):
+        if self.checksum is not None and self.digest is not None and not crypto.equal(self.digest.digest(), self.checksum[1]):
             raise ChecksumMismatch(
                 f"The chunk's {self.checksum[0]} does not match Upload-Checksum; it was discarded, send it again."
             )
 
-
-def _open_staging(path: Path, offset: int) -> Any:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    handle = os.fdopen(fd, "r+b")
-    handle.truncate(offset)  # bytes past the acknowledged offset are a killed write's tail
-    handle.seek(offset)
-    return handle
+    async def metered(self, chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+        """The chunks, counted; the checksum is checked at the end, before the storage keeps anything."""
+        async for chunk in chunks:
+            self.feed(chunk)
+            yield chunk
+        self.check()
 
 
-def _sync_close(handle: Any) -> None:
-    handle.flush()
-    os.fsync(handle.fileno())
-    handle.close()
-
-
-def _truncate_close(handle: Any, offset: int) -> None:
-    with contextlib.suppress(OSError):
-        handle.truncate(offset)
-    handle.close()
+async def _staged(storage: Storage, upload: FileUpload) -> AsyncIterator[bytes]:
+    """The upload's acknowledged bytes (0 to offset), in order."""
+    try:
+        async for chunk in storage.stage_read(upload.staging_key, upload.offset):
+            yield chunk
+    except BlobNotFound:
+        raise NotFound("The upload's bytes are gone; start it again.") from None
 
 
 async def _running_hash(storage: Storage, upload: FileUpload) -> Any:
@@ -159,7 +132,7 @@ async def _running_hash(storage: Storage, upload: FileUpload) -> Any:
     if cached is not None and cached[0] == upload.offset:
         return cached[1].copy()
     digest = hashlib.sha256()
-    async for chunk in _read_staging(storage, upload):
+    async for chunk in _staged(storage, upload):
         digest.update(chunk)
     return digest
 
@@ -172,131 +145,85 @@ async def append(storage: Storage, upload: FileUpload, chunks: AsyncIterable[byt
     """
     running = await _running_hash(storage, upload)
     meter = _ChunkMeter(upload.length - upload.offset, checksum, running)
-    if isinstance(storage, LocalStorage):
-        path = _staging_path(storage, upload.staging_key)
-        handle = await asyncio.to_thread(_open_staging, path, upload.offset)
-        try:
-            pending: list[bytes] = []
-            pending_size = 0
-            async for chunk in chunks:
-                meter.feed(chunk)
-                pending.append(chunk)
-                pending_size += len(chunk)
-                if pending_size >= _WRITE_BATCH:
-                    await asyncio.to_thread(handle.write, b"".join(pending))
-                    pending, pending_size = [], 0
-            if pending:
-                await asyncio.to_thread(handle.write, b"".join(pending))
-            meter.check()
-            await asyncio.to_thread(_sync_close, handle)
-        except BaseException:
-            await asyncio.shield(asyncio.to_thread(_truncate_close, handle, upload.offset))
-            raise
-    else:
-        s3 = cast("S3Storage", storage)
-        part = _s3_part(upload.staging_key, upload.offset)
-
-        async def metered() -> AsyncIterator[bytes]:
-            async for chunk in chunks:
-                meter.feed(chunk)
-                yield chunk
-
-        try:
-            blob = await s3.put(part, metered())
-            meter.check()
-            if blob.size == 0:
-                await s3.delete(part)
-        except BaseException:
-            await asyncio.shield(s3.delete(part))
-            raise
+    await storage.stage_append(upload.staging_key, upload.offset, meter.metered(chunks))
     new_offset = upload.offset + meter.size
     _hashes[upload.id] = (new_offset, running)
     return new_offset
-
-
-async def _s3_parts(storage: S3Storage, key: str) -> list[tuple[int, str]]:
-    found: list[tuple[int, str]] = []
-    async for batch in obstore.list(storage.store, prefix=f"staging/{key}/"):
-        for entry in batch:
-            path = str(entry["path"])
-            with contextlib.suppress(ValueError):
-                found.append((int(path.rsplit("/", 1)[1]), path))
-    return sorted(found)
-
-
-async def _read_staging(storage: Storage, upload: FileUpload) -> AsyncIterator[bytes]:
-    """The upload's acknowledged bytes (0 to offset), in order."""
-    if upload.offset == 0:
-        return
-    if isinstance(storage, LocalStorage):
-        path = _staging_path(storage, upload.staging_key)
-        handle = await asyncio.to_thread(path.open, "rb")
-        try:
-            remaining = upload.offset
-            while remaining > 0:
-                chunk = await asyncio.to_thread(handle.read, min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    raise NotFound("The upload's bytes are gone; start it again.")
-                remaining -= len(chunk)
-                yield chunk
-        finally:
-            handle.close()
-        return
-    s3 = cast("S3Storage", storage)
-    parts = dict(await _s3_parts(s3, upload.staging_key))
-    position = 0
-    while position < upload.offset:
-        part = parts.get(position)
-        if part is None:
-            raise NotFound("The upload's bytes are gone; start it again.")
-        async for chunk in s3.get(part):
-            position += len(chunk)
-            yield chunk
 
 
 async def discard_staging(storage: Storage, upload: FileUpload) -> None:
     """Delete an upload's staging bytes (a missing object is fine)."""
     _hashes.pop(upload.id, None)
     _locks.pop(upload.id, None)
-    if isinstance(storage, LocalStorage):
-        with contextlib.suppress(NotFound):
-            await asyncio.to_thread(_staging_path(storage, upload.staging_key).unlink, missing_ok=True)
-        return
-    s3 = cast("S3Storage", storage)
-    for _offset, path in await _s3_parts(s3, upload.staging_key):
-        await s3.delete(path)
-    with contextlib.suppress(Exception):
-        await s3.delete(f"staging/{upload.staging_key}")  # a presigned PUT's object
+    await storage.stage_discard(upload.staging_key)
 
 
 async def seal(storage: Storage, upload: FileUpload) -> BlobInfo:
     """Turn a complete upload's staging bytes into a new blob (visible only once whole); returns what was stored."""
-    key = uuid.uuid4().hex
-    if isinstance(storage, LocalStorage):
-        digest = await _running_hash(storage, upload)
-        source = _staging_path(storage, upload.staging_key)
-        target = storage.path_of(key)
-
-        def run() -> int:
-            size = source.stat().st_size
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            source.rename(target)
-            directory = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-            return size
-
-        size = await asyncio.to_thread(run)
-        if size != upload.length:
-            await storage.delete(key)
-            raise NotFound("The upload's bytes are gone; start it again.")
-        info = BlobInfo(key=key, size=size, sha256=digest.hexdigest())
-    else:
-        info = await storage.put(key, _read_staging(storage, upload), expected_size=upload.length)
+    cached = _hashes.get(upload.id)
+    known = cached[1].hexdigest() if cached is not None and cached[0] == upload.offset == upload.length else None
+    try:
+        info = await storage.stage_seal(upload.staging_key, upload.length, uuid.uuid4().hex, sha256=known)
+    except (BlobNotFound, SizeMismatch):
+        raise NotFound("The upload's bytes are gone; start it again.") from None
     _hashes.pop(upload.id, None)
     return info
+
+
+# --- a streamed upload: check, stream, write ------------------------------------------------------
+
+
+async def receive(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    storage: Storage,
+    chunks: AsyncIterable[bytes],
+    expected_size: int | None,
+    content_type: str,
+    parent_id: uuid.UUID | None = None,
+    name: str = "",
+    target_id: uuid.UUID | None = None,
+) -> FileNode:
+    """A file's bytes from one request body: a new file `name` in `parent_id` (None: the root), or new content of `target_id`.
+
+    Two phases: check first (permission, name, the declared size against the quota) and end that read
+    transaction, so the stream holds no snapshot, lock or pooled connection; then stream the bytes into a
+    new blob and write the node, checking again (the folder may have gone meanwhile). The caller commits.
+    """
+    if target_id is not None:
+        room = await tree.check_replace(
+            session=session, settings=settings, principal=principal, node_id=target_id, expected_size=expected_size
+        )
+        await session.commit()
+        return await versions.replace_content(
+            session=session,
+            settings=settings,
+            principal=principal,
+            storage=storage,
+            node_id=target_id,
+            content_type=content_type,
+            chunks=chunks,
+            expected_size=expected_size,
+            room=room,
+        )
+    room = await tree.check_upload(
+        session=session, settings=settings, principal=principal, parent_id=parent_id, name=name, expected_size=expected_size
+    )
+    await session.commit()
+    return await tree.upload(
+        session=session,
+        settings=settings,
+        principal=principal,
+        storage=storage,
+        parent_id=parent_id,
+        name=name,
+        content_type=content_type,
+        chunks=chunks,
+        expected_size=expected_size,
+        room=room,
+    )
 
 
 # --- uploads in the database -----------------------------------------------------------------------
@@ -387,7 +314,7 @@ async def complete(
 
     The blob is owned by the transaction from here: a rollback deletes it.
     """
-    tree.blobs_of(session=session, storage=storage).written.append(info.key)
+    tree.own_blob(session=session, storage=storage, key=info.key)
     extra = info.size - upload.reserved
     if extra > 0:  # never for tus (the length is fixed); a defensive charge otherwise
         await quota.charge(session=session, settings=settings, principal=principal, size=extra)
@@ -423,6 +350,78 @@ async def complete(
     return node
 
 
+async def append_chunk(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    principal: Principal,
+    upload: FileUpload,
+    chunks: AsyncIterable[bytes],
+    checksum: tuple[str, bytes] | None,
+) -> FileNode | None:
+    """Take a tus chunk at the upload's offset (checked by the caller, who holds the upload's lock) and record it.
+
+    No transaction is held while the bytes stream; `upload.offset` moves once they are durable. The last
+    chunk finishes the upload: the file it made is returned (None before).
+    """
+    await session.commit()
+    new_offset = await append(storage, upload, chunks, checksum)
+    await advance(session=session, upload_id=upload.id, old=upload.offset, new=new_offset)
+    await session.commit()
+    upload.offset = new_offset
+    if new_offset != upload.length:
+        return None
+    return await finish(session=session, settings=settings, storage=storage, principal=principal, upload=upload)
+
+
+async def finish(
+    *, session: AsyncSession, settings: Settings, storage: Storage, principal: Principal, upload: FileUpload
+) -> FileNode:
+    """End a complete upload: seal its staged bytes into a blob, make the file, commit, then drop the staging.
+
+    When the folder or file went away meanwhile, the sealed blob goes with the rollback and the upload ends
+    here (its reservation given back) rather than pointing at bytes that no longer exist.
+    """
+    info = await seal(storage, upload)
+    try:
+        node = await complete(session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info)
+    except NubesError:
+        upload_id = upload.id
+        await session.rollback()
+        current = await session.get(FileUpload, upload_id)
+        if current is not None:
+            await abandon(session=session, storage=storage, upload=current)
+        raise
+    await session.commit()
+    await discard_staging(storage, upload)
+    return node
+
+
+async def finalize_presigned(
+    *, session: AsyncSession, settings: Settings, storage: Storage, principal: Principal, upload_id: uuid.UUID
+) -> FileNode:
+    """Make the file from a presigned upload's bytes once they all arrived (their size and sha256 are checked)."""
+    upload = await get_upload(session=session, principal=principal, upload_id=upload_id, kind="presign")
+    arrived = await presigned_size(storage, upload)
+    if arrived is None or upload.offset < 0:
+        raise tree.UploadIncomplete("No bytes arrived at the presigned URL yet; PUT them there first.")
+    if arrived != upload.length:
+        await abandon(session=session, storage=storage, upload=upload)
+        raise tree.UploadIncomplete(f"{arrived} bytes arrived but {upload.length} were declared; nothing was kept.")
+    upload.offset = arrived
+    await session.commit()
+    info = await seal(storage, upload)
+    if upload.sha256 is not None and info.sha256 != upload.sha256:
+        await storage.delete(info.key)
+        await abandon(session=session, storage=storage, upload=upload)
+        raise UnprocessableEntity("The bytes that arrived do not match the declared sha256; nothing was kept.")
+    node = await complete(session=session, settings=settings, storage=storage, principal=principal, upload=upload, info=info)
+    await session.commit()
+    await discard_staging(storage, upload)  # a later PUT to a backend's own URL is swept at expiry
+    return node
+
+
 async def abandon(*, session: AsyncSession, storage: Storage, upload: FileUpload) -> None:
     """End an upload without a file: give the reservation back, delete the row, then its staging bytes."""
     await quota.release(session=session, tenant_id=upload.tenant_id, user_id=upload.owner_id, size=upload.reserved)
@@ -447,14 +446,9 @@ async def sweep_expired(*, session: AsyncSession, storage: Storage, limit: int =
 # --- presigned Nubes URLs (the local disk) --------------------------------------------------------
 
 
-def _url_key(secret: str) -> bytes:
-    return hmac.new(secret.encode(), b"nubes/presigned-url/v1", hashlib.sha256).digest()
-
-
 def sign(secret: str, *parts: str) -> str:
     """An HMAC over the parts, with a key derived from the server secret (never the secret itself)."""
-    mac = hmac.new(_url_key(secret), "\n".join(parts).encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+    return crypto.sign(crypto.subkey(secret, "nubes/presigned-url/v1"), *parts)
 
 
 def make_token(secret: str, purpose: str, subject: str, expires: datetime) -> str:
@@ -469,17 +463,54 @@ def read_token(secret: str, purpose: str, token: str) -> str:
     if len(parts) != 3 or not parts[1].isdigit():
         raise PresignedUrlRefused("This link is not valid.")
     subject, stamp, mac = parts
-    # As bytes: compare_digest refuses str with non-ASCII characters, which a URL can carry.
-    if not hmac.compare_digest(sign(secret, purpose, subject, stamp).encode(), mac.encode()):
+    if not crypto.equal(sign(secret, purpose, subject, stamp), mac):
         raise PresignedUrlRefused("This link is not valid.")
     if int(stamp) < time.time():
         raise PresignedUrlRefused("This link expired; ask for a new one.")
     return subject
 
 
-async def claim_presigned(*, session: AsyncSession, upload_id: uuid.UUID) -> FileUpload:
-    """Take a presigned upload for its one PUT (offset 0 -> -1), or refuse a used one."""
+async def upload_url(*, settings: Settings, storage: Storage, upload: FileUpload, base_url: str) -> tuple[str, dict[str, str]]:
+    """Where a presigned upload's bytes go, and the headers to send: the backend's own URL, or Nubes' signed one."""
+    url = await storage.presign_put(upload.staging_key, PRESIGN_EXPIRES_IN)
+    if url is not None:
+        return url, {}
+    token = make_token(settings.secret_key, "upload", str(upload.id), upload.expires_at)
+    return f"{base_url}/api/blobs/upload/{token}", {"Content-Type": "application/octet-stream"}
+
+
+async def download_url(*, settings: Settings, storage: Storage, node: FileNode, base_url: str) -> tuple[str, datetime]:
+    """A short-lived URL that downloads a file's current content, and when it expires."""
+    key = node.blob_key or ""
+    expires_at = utcnow() + DOWNLOAD_EXPIRES_IN
+    url = await storage.presign_get(key, DOWNLOAD_EXPIRES_IN)
+    if url is None:
+        token = make_token(settings.secret_key, "download", f"{node.id}:{key}", expires_at)
+        url = f"{base_url}/api/blobs/download/{token}"
+    return url, expires_at
+
+
+async def presigned_download(*, session: AsyncSession, settings: Settings, token: str) -> FileNode:
+    """The file a Nubes download URL serves: refused when tampered with or expired, 410 once its content changed."""
+    subject = read_token(settings.secret_key, "download", token)
+    node_text, _, key = subject.partition(":")
+    try:
+        node_id = uuid.UUID(node_text)
+    except ValueError:
+        raise PresignedUrlRefused("This link is not valid.") from None
+    node = await session.scalar(
+        select(FileNode).where(FileNode.id == node_id, FileNode.blob_key == key, FileNode.in_trash.is_(False))
+    )
+    if node is None:
+        raise Gone("The file changed or was deleted since this link was made; ask for a new one.")
+    return node
+
+
+async def claim_presigned(*, session: AsyncSession, storage: Storage, upload_id: uuid.UUID) -> FileUpload:
+    """Take a presigned upload for its one PUT to Nubes (offset 0 -> -1), or refuse a used one."""
     upload = await session.get(FileUpload, upload_id)
+    if upload is not None and await storage.presign_put(upload.staging_key, PRESIGN_EXPIRES_IN) is not None:
+        raise NotFound("This server stores files on S3; PUT to the URL presign-upload returned.")
     if upload is None or upload.kind != "presign":
         raise PresignedUrlRefused("This link is not valid.")
     if upload.state != "open" or upload.offset != 0:
@@ -500,35 +531,31 @@ async def claim_presigned(*, session: AsyncSession, upload_id: uuid.UUID) -> Fil
     return upload
 
 
+async def receive_presigned(
+    *, session: AsyncSession, storage: Storage, upload_id: uuid.UUID, chunks: AsyncIterable[bytes]
+) -> None:
+    """Take the one PUT of a presigned upload's bytes through Nubes; on failure nothing is kept and the URL works again."""
+    upload = await claim_presigned(session=session, storage=storage, upload_id=upload_id)
+    await session.commit()
+    upload.offset = 0
+    try:
+        received = await append(storage, upload, chunks, None)
+        if received != upload.length:
+            raise tree.UploadIncomplete(f"The upload was declared as {upload.length} bytes; {received} arrived.")
+    except Exception:
+        await discard_staging(storage, upload)
+        await session.execute(update_rows(FileUpload).where(FileUpload.id == upload.id, FileUpload.offset == -1).values(offset=0))
+        await session.commit()
+        raise
+    await advance(session=session, upload_id=upload.id, old=-1, new=received)
+
+
 async def presigned_size(storage: Storage, upload: FileUpload) -> int | None:
     """How many bytes arrived for a presigned upload (None: nothing yet)."""
-    if isinstance(storage, LocalStorage):
-        return upload.offset if upload.offset > 0 or (upload.length == 0 and upload.offset == 0) else None
-    s3 = cast("S3Storage", storage)
-    with contextlib.suppress(Exception):
-        return await s3.stat(f"staging/{upload.staging_key}")
-    return None
+    return await storage.stage_size(upload.staging_key)
 
 
-async def seal_presigned(storage: Storage, upload: FileUpload) -> BlobInfo:
-    """The presigned upload's bytes as a new blob, with their real size and sha256."""
-    if isinstance(storage, LocalStorage):
-        return await seal(storage, upload)
-    s3 = cast("S3Storage", storage)
-    key = uuid.uuid4().hex
-    digest = hashlib.sha256()
-    size = 0
-    async for chunk in s3.get(f"staging/{upload.staging_key}"):
-        digest.update(chunk)
-        size += len(chunk)
-    await s3.copy(f"staging/{upload.staging_key}", key)
-    return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
-
-
-# --- tenant quota ----------------------------------------------------------------------------------
-
-
-# --- version retention ---------------------------------------------------------------------------
+# --- the periodic sweep ----------------------------------------------------------------------------
 
 
 async def sweep(sessions: async_sessionmaker[AsyncSession], storage: Storage) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import StreamingResponse
 
 from nubes.core.db import SessionDep
@@ -81,7 +81,6 @@ async def download_version(
 )
 async def restore_version(
     session: SessionDep,
-    background: BackgroundTasks,
     thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
@@ -92,7 +91,7 @@ async def restore_version(
     node = await service.restore_version(
         session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, version_id=version_id
     )
-    wake_after_commit(background, thumbnails)
+    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 

@@ -39,7 +39,7 @@ async def replace_content(
 ) -> FileNode:
     """New content for a file; the current content is kept as a version (and keeps counting against the quota).
 
-    Like `upload`: streams first (call `check_replace` and end its transaction before).
+    The second phase of `uploads.service.receive`, like `tree.upload`: streams first (`check_replace` ran before).
     """
     info = await tree.store_blob(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=room)
     await quota.ensure_usage_rows(session=session, principal=principal)  # write first (see `upload`)
@@ -87,7 +87,7 @@ async def replace_with_blob(
 ) -> FileNode:
     """New content for a file from a blob stored already (a finished upload); the current content is kept as a version.
 
-    The caller charged the quota and owns the blob in this transaction (`tree.blobs_of(...).written`).
+    The caller charged the quota and owns the blob in this transaction (`tree.own_blob`).
     """
     node = await tree.get_or_raise(session=session, principal=principal, node_id=node_id)
     if node.kind != "file":
@@ -145,7 +145,7 @@ async def restore_version(
     await quota.charge(session=session, settings=settings, principal=tree.as_owner(principal, node), size=version.size)
     key = uuid.uuid4().hex
     await storage.copy(version.blob_key, key)
-    tree.blobs_of(session=session, storage=storage).written.append(key)
+    tree.own_blob(session=session, storage=storage, key=key)
     await tree.lock(session=session, node=node)
     _keep_as_version(session, node)
     node.blob_key, node.size, node.sha256, node.content_type = key, version.size, version.sha256, version.content_type
@@ -200,7 +200,7 @@ async def prune_versions(*, session: AsyncSession, storage: Storage, node: FileN
     for version in doomed:
         session.expunge(version)
     await quota.release(session=session, tenant_id=node.tenant_id, user_id=node.owner_id, size=freed)
-    tree.blobs_of(session=session, storage=storage).doomed.extend(version.blob_key for version in doomed)
+    tree.free_blobs(session=session, storage=storage, keys=[version.blob_key for version in doomed])
     await session.flush()
     return freed
 
