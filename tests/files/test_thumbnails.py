@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any
 
@@ -190,3 +191,56 @@ async def test_a_copied_image_gets_its_own_thumbnail(
     assert await worker(app, sessions).run_due() == 2
     for file_id in (image["id"], copied.json()["id"]):
         assert (await client.get(f"/api/files/{file_id}/thumbnail", headers=alice.headers)).status_code == 200
+
+
+class SpyWorker(ThumbnailWorker):
+    """A started worker that only notes its rounds (a real round would share the test's one connection)."""
+
+    interval = 3600.0  # it would not poll within the test: only a wake makes a round
+
+    def __init__(self, app: FastAPI, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(sessions, lambda: app.state.storage)
+        self.woken = asyncio.Event()
+
+    async def run_due(self, limit: int = 20) -> int:
+        self.woken.set()
+        return 0
+
+
+async def test_every_upload_path_wakes_the_running_worker(
+    client: httpx.AsyncClient, alice: SignedIn, app: FastAPI, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """GIVEN a started worker WHEN an image comes by a form post or by tus THEN its thumbnail is queued and the
+    commit that queued it wakes the worker (an image that came by tus or a presigned URL got no thumbnail before)."""
+    spy = SpyWorker(app, sessions)
+    spy.start()
+    try:
+        await upload(client, alice, "form.png", png(40, 20))
+        await jobs.wait_for_after_commit()
+        await asyncio.wait_for(spy.woken.wait(), 10)
+        spy.woken.clear()
+        data = png(30, 30, "blue")
+        made = await client.post(
+            "/api/uploads",
+            headers={
+                **alice.headers, "Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)),
+                "Upload-Metadata": "filename dHVzLnBuZw==",  # tus.png
+            },
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        assert not spy.woken.is_set()  # nothing queued yet: the bytes have not come
+        patched = await client.patch(
+            made.headers["location"],
+            content=data,
+            headers={
+                **alice.headers, "Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )  # fmt: skip
+        assert patched.status_code == 204, patched.text
+        await jobs.wait_for_after_commit()
+        await asyncio.wait_for(spy.woken.wait(), 10)
+        pending = await sessions().scalar(select(FileThumbnail).where(FileThumbnail.state == "pending"))
+        assert pending is not None
+    finally:
+        await spy.stop()

@@ -11,11 +11,10 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
-from nubes.core import jobs, names
+from nubes.core import names
 from nubes.core.errors import UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.core.storage import CHUNK_SIZE, BlobNotFound, Storage
-from nubes.files.thumbnails import tasks
 from nubes.files.tree import content, service
 from nubes.files.tree.models import FileNode
 from nubes.files.tree.schemas import FileRead
@@ -38,20 +37,6 @@ async def storage_of(request: Request) -> Storage:
 
 
 StorageDep = Annotated[Storage, Depends(storage_of)]
-
-
-async def thumbnails_of(request: Request) -> tasks.ThumbnailWorker:
-    """The app's thumbnail worker."""
-    worker: tasks.ThumbnailWorker = request.app.state.thumbnails
-    return worker
-
-
-ThumbnailsDep = Annotated[tasks.ThumbnailWorker, Depends(thumbnails_of)]
-
-
-def wake_after_commit(session: AsyncSession, worker: tasks.ThumbnailWorker) -> None:
-    """Wake the thumbnail worker once the request's transaction commits (a thumbnail job it queued is in its table then)."""
-    jobs.after_commit(session, worker.wake)
 
 
 # The OpenAPI request body of a route that reads its body raw.

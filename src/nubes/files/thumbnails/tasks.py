@@ -16,10 +16,11 @@ import contextlib
 import hashlib
 import io
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -27,7 +28,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.core.db import utcnow
-from nubes.core.jobs import Worker, backoff, claim
+from nubes.core.jobs import Worker, after_commit, backoff, claim
 from nubes.core.storage import Storage, StorageError
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.tree.models import FileNode
@@ -88,6 +89,7 @@ async def schedule(*, session: AsyncSession, node: FileNode) -> list[str]:
     row.blob_key, row.size, row.width, row.height = None, 0, 0, 0
     row.next_attempt_at = row.updated_at = utcnow()
     await session.flush()
+    after_commit(session, ThumbnailWorker.wake_running)  # the job is in its table once the caller commits
     return old
 
 
@@ -150,10 +152,28 @@ class ThumbnailWorker(Worker):
     log_prefix = "thumbnails"
     interval = 30.0
 
+    _running: ClassVar[weakref.WeakSet[ThumbnailWorker]] = weakref.WeakSet()
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], storage_of: Callable[[], Storage]) -> None:
         super().__init__()
         self._sessions = sessions
         self._storage_of = storage_of  # a callable: tests swap the app's storage after the worker is built
+
+    @classmethod
+    def wake_running(cls) -> None:
+        """Wake this process's started workers (a transaction that queued thumbnails committed)."""
+        for worker in list(cls._running):
+            worker.wake()
+
+    def start(self) -> None:
+        """Start the loop, and be woken by every commit that queues a thumbnail."""
+        super().start()
+        self._running.add(self)
+
+    async def stop(self) -> None:
+        """Stop the loop."""
+        self._running.discard(self)
+        await super().stop()
 
     async def run_due(self, limit: int = 20) -> int:
         """Make the thumbnails that are due (at most `limit`); return how many rows were settled."""

@@ -17,7 +17,6 @@ from nubes.files.deps import (
     RAW_BODY,
     Reader,
     StorageDep,
-    ThumbnailsDep,
     Writer,
     cut_off_is_incomplete,
     declared_length,
@@ -25,7 +24,6 @@ from nubes.files.deps import (
     file_reads,
     send_node,
     upload_file_chunks,
-    wake_after_commit,
 )
 from nubes.files.tree import service
 from nubes.files.tree.schemas import FileCopy, FilePage, FileRead, FolderCreate, FolderListing, TrashRestore
@@ -85,7 +83,6 @@ async def create_folder(session: SessionDep, principal: Writer, folder_in: Folde
 )
 async def upload(
     session: SessionDep,
-    thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
@@ -103,7 +100,6 @@ async def upload(
         parent_id=parent_id,
         name=file.filename or "",
     )
-    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -120,7 +116,6 @@ async def upload(
 async def upload_raw(
     request: Request,
     session: SessionDep,
-    thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
@@ -138,7 +133,6 @@ async def upload_raw(
         parent_id=parent_id,
         name=name,
     )
-    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -197,7 +191,6 @@ async def download(request: Request, session: SessionDep, principal: Reader, sto
 async def replace_content(
     request: Request,
     session: SessionDep,
-    thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
@@ -213,7 +206,6 @@ async def replace_content(
         content_type=request.headers.get("content-type", ""),
         target_id=node_id,
     )
-    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
@@ -235,7 +227,6 @@ async def update(session: SessionDep, principal: Writer, node_id: uuid.UUID, nod
 )
 async def copy(
     session: SessionDep,
-    thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
@@ -245,7 +236,6 @@ async def copy(
     node = await service.copy(
         session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, copy_in=copy_in
     )
-    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 

@@ -285,7 +285,14 @@ async def claim_name(
 
 
 async def create_file_from_blob(
-    *, session: AsyncSession, principal: Principal, folder_id: uuid.UUID | None, name: str, info: BlobInfo, content_type: str
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    storage: Storage,
+    folder_id: uuid.UUID | None,
+    name: str,
+    info: BlobInfo,
+    content_type: str,
 ) -> FileNode:
     """A new file in a folder from a blob stored already (a finished upload); a name taken meanwhile gets a free variant.
 
@@ -313,6 +320,7 @@ async def create_file_from_blob(
         created_by=principal.user_id,
     )
     await _place(session, node, folder)
+    await schedule_thumbnail(session=session, storage=storage, node=node)
     return node
 
 

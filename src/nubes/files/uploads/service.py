@@ -333,6 +333,7 @@ async def complete(
         node = await tree.create_file_from_blob(
             session=session,
             principal=principal,
+            storage=storage,
             folder_id=upload.parent_id,
             name=upload.name,
             info=info,

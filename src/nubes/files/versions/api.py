@@ -16,11 +16,9 @@ from nubes.files.deps import (
     DOWNLOAD_RESPONSES,
     Reader,
     StorageDep,
-    ThumbnailsDep,
     Writer,
     file_read,
     send_blob,
-    wake_after_commit,
 )
 from nubes.files.quota import service as quota
 from nubes.files.tree import content
@@ -81,7 +79,6 @@ async def download_version(
 )
 async def restore_version(
     session: SessionDep,
-    thumbnails: ThumbnailsDep,
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
@@ -91,7 +88,6 @@ async def restore_version(
     node = await service.restore_version(
         session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, version_id=version_id
     )
-    wake_after_commit(session, thumbnails)
     return await file_read(session, principal, node)
 
 
