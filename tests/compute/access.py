@@ -50,8 +50,9 @@ async def objects(tenant_a: TenantA) -> dict[str, str]:
     job = Job(tenant_id=tenant_id, action="start", container_id=container.id, target_id=str(container.id), node_id=node.id)
     session.add(job)
     await session.flush()
-    # No `node_id`: the files domain names its file that way (see tests/files/access.py).
     return {
+        # Platform-wide: node routes are for platform admins only, so tenant B is refused (403).
+        "node_id": str(node.id),
         "egg_id": str(egg.id),
         # Platform-wide like eggs; changing one is for platform admins, so tenant B is refused (403).
         "category_id": str(category.id),

@@ -78,9 +78,7 @@ async def objects(tenant_a: TenantA) -> dict[str, str]:
     session.add_all([version, file_share, link, upload])
     await session.flush()
     return {
-        # Files and compute both name an id `node_id`: a file here (tenant-owned, so isolation is tested);
-        # compute's node routes are for platform admins only and refuse tenant B regardless.
-        "node_id": str(file.id),
+        "file_id": str(file.id),
         "version_id": str(version.id),
         "share_id": str(file_share.id),
         "link_id": str(link.id),

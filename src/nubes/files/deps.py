@@ -51,7 +51,7 @@ RAW_BODY: dict[str, Any] = {
 
 # The OpenAPI responses of a download route.
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The content (a zip for a folder)", "content": {"application/octet-stream": {}}},
+    200: {"description": "The content (a zip for a folder)", "content": {"application/octet-stream": {}, "application/zip": {}}},
     206: {"description": "The asked byte range", "content": {"application/octet-stream": {}}},
     304: {"description": "Not modified (If-None-Match matched)"},
 }

@@ -20,24 +20,24 @@ export function createFolder(parentId: string | null, name: string): Promise<Fil
 }
 
 export function renameEntry(id: string, name: string): Promise<FileEntry> {
-  return unwrap(api.PATCH("/api/files/{node_id}", { params: { path: { node_id: id } }, body: { name } }));
+  return unwrap(api.PATCH("/api/files/{file_id}", { params: { path: { file_id: id } }, body: { name } }));
 }
 
 export function getEntry(id: string, signal?: AbortSignal): Promise<FileEntry> {
-  return unwrap(api.GET("/api/files/{node_id}", { params: { path: { node_id: id } }, signal }));
+  return unwrap(api.GET("/api/files/{file_id}", { params: { path: { file_id: id } }, signal }));
 }
 
 export function moveEntry(id: string, parentId: string | null): Promise<FileEntry> {
-  return unwrap(api.PATCH("/api/files/{node_id}", { params: { path: { node_id: id } }, body: { parent_id: parentId } }));
+  return unwrap(api.PATCH("/api/files/{file_id}", { params: { path: { file_id: id } }, body: { parent_id: parentId } }));
 }
 
 export function copyEntry(id: string, parentId: string | null): Promise<FileEntry> {
-  return unwrap(api.POST("/api/files/{node_id}/copy", { params: { path: { node_id: id } }, body: { parent_id: parentId } }));
+  return unwrap(api.POST("/api/files/{file_id}/copy", { params: { path: { file_id: id } }, body: { parent_id: parentId } }));
 }
 
 export function setFavorite(id: string, favorite: boolean): Promise<FileEntry> {
-  const options = { params: { path: { node_id: id } } };
-  return unwrap(favorite ? api.PUT("/api/files/{node_id}/favorite", options) : api.DELETE("/api/files/{node_id}/favorite", options));
+  const options = { params: { path: { file_id: id } } };
+  return unwrap(favorite ? api.PUT("/api/files/{file_id}/favorite", options) : api.DELETE("/api/files/{file_id}/favorite", options));
 }
 
 export function searchFiles(q: string, signal?: AbortSignal): Promise<FilePage> {
@@ -53,11 +53,11 @@ export function listFavorites(signal?: AbortSignal): Promise<FilePage> {
 }
 
 export function listVersions(id: string, signal?: AbortSignal): Promise<Version[]> {
-  return unwrap(api.GET("/api/files/{node_id}/versions", { params: { path: { node_id: id } }, signal }));
+  return unwrap(api.GET("/api/files/{file_id}/versions", { params: { path: { file_id: id } }, signal }));
 }
 
 export function restoreVersion(id: string, versionId: string): Promise<FileEntry> {
-  return unwrap(api.POST("/api/files/{node_id}/versions/{version_id}/restore", { params: { path: { node_id: id, version_id: versionId } } }));
+  return unwrap(api.POST("/api/files/{file_id}/versions/{version_id}/restore", { params: { path: { file_id: id, version_id: versionId } } }));
 }
 
 export function emptyTrash(): Promise<void> {
@@ -65,7 +65,7 @@ export function emptyTrash(): Promise<void> {
 }
 
 export function trashEntry(id: string): Promise<FileEntry> {
-  return unwrap(api.DELETE("/api/files/{node_id}", { params: { path: { node_id: id } } }));
+  return unwrap(api.DELETE("/api/files/{file_id}", { params: { path: { file_id: id } } }));
 }
 
 export function listTrash(signal?: AbortSignal): Promise<FilePage> {
@@ -73,11 +73,11 @@ export function listTrash(signal?: AbortSignal): Promise<FilePage> {
 }
 
 export function restoreEntry(id: string, name?: string): Promise<FileEntry> {
-  return unwrap(api.POST("/api/trash/{node_id}/restore", { params: { path: { node_id: id } }, body: name === undefined ? {} : { name } }));
+  return unwrap(api.POST("/api/trash/{file_id}/restore", { params: { path: { file_id: id } }, body: name === undefined ? {} : { name } }));
 }
 
 export function purgeEntry(id: string): Promise<void> {
-  return unwrapEmpty(api.DELETE("/api/trash/{node_id}", { params: { path: { node_id: id } } }));
+  return unwrapEmpty(api.DELETE("/api/trash/{file_id}", { params: { path: { file_id: id } } }));
 }
 
 export function getQuota(signal?: AbortSignal): Promise<Quota> {

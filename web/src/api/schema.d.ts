@@ -1017,7 +1017,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}": {
+    "/api/files/{file_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1036,7 +1036,7 @@ export interface paths {
         patch: operations["files-update"];
         trace?: never;
     };
-    "/api/files/{node_id}/content": {
+    "/api/files/{file_id}/content": {
         parameters: {
             query?: never;
             header?: never;
@@ -1054,7 +1054,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/copy": {
+    "/api/files/{file_id}/copy": {
         parameters: {
             query?: never;
             header?: never;
@@ -1071,7 +1071,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/favorite": {
+    "/api/files/{file_id}/favorite": {
         parameters: {
             query?: never;
             header?: never;
@@ -1107,7 +1107,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/trash/{node_id}/restore": {
+    "/api/trash/{file_id}/restore": {
         parameters: {
             query?: never;
             header?: never;
@@ -1124,7 +1124,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/trash/{node_id}": {
+    "/api/trash/{file_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1141,7 +1141,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/thumbnail": {
+    "/api/files/{file_id}/thumbnail": {
         parameters: {
             query?: never;
             header?: never;
@@ -1158,7 +1158,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/versions": {
+    "/api/files/{file_id}/versions": {
         parameters: {
             query?: never;
             header?: never;
@@ -1175,7 +1175,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/versions/{version_id}/content": {
+    "/api/files/{file_id}/versions/{version_id}/content": {
         parameters: {
             query?: never;
             header?: never;
@@ -1192,7 +1192,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/versions/{version_id}/restore": {
+    "/api/files/{file_id}/versions/{version_id}/restore": {
         parameters: {
             query?: never;
             header?: never;
@@ -1261,7 +1261,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/shares": {
+    "/api/files/{file_id}/shares": {
         parameters: {
             query?: never;
             header?: never;
@@ -1279,7 +1279,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/shares/{share_id}": {
+    "/api/files/{file_id}/shares/{share_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1314,7 +1314,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/links": {
+    "/api/files/{file_id}/links": {
         parameters: {
             query?: never;
             header?: never;
@@ -1332,7 +1332,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/links/{link_id}": {
+    "/api/files/{file_id}/links/{link_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1543,7 +1543,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/files/{node_id}/presign-download": {
+    "/api/files/{file_id}/presign-download": {
         parameters: {
             query?: never;
             header?: never;
@@ -7462,7 +7462,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7504,7 +7504,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7546,7 +7546,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7592,7 +7592,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7605,6 +7605,7 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": unknown;
+                    "application/zip": unknown;
                 };
             };
             /** @description The asked byte range */
@@ -7650,7 +7651,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7697,7 +7698,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7743,7 +7744,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7785,7 +7786,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7910,7 +7911,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7956,7 +7957,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -7999,7 +8000,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -8048,7 +8049,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -8090,7 +8091,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
                 version_id: string;
             };
             cookie?: never;
@@ -8104,6 +8105,7 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": unknown;
+                    "application/zip": unknown;
                 };
             };
             /** @description The asked byte range */
@@ -8149,7 +8151,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
                 version_id: string;
             };
             cookie?: never;
@@ -8364,7 +8366,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -8406,7 +8408,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -8452,7 +8454,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
                 share_id: string;
             };
             cookie?: never;
@@ -8493,7 +8495,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
                 share_id: string;
             };
             cookie?: never;
@@ -8580,7 +8582,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -8622,7 +8624,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };
@@ -8668,7 +8670,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
                 link_id: string;
             };
             cookie?: never;
@@ -8709,7 +8711,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
                 link_id: string;
             };
             cookie?: never;
@@ -8995,6 +8997,7 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": unknown;
+                    "application/zip": unknown;
                 };
             };
             /** @description The asked byte range */
@@ -9406,7 +9409,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                node_id: string;
+                file_id: string;
             };
             cookie?: never;
         };

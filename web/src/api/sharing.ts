@@ -21,20 +21,20 @@ export function searchDirectory(q: string, signal?: AbortSignal): Promise<Direct
 }
 
 export function listShares(nodeId: string, signal?: AbortSignal): Promise<Share[]> {
-  return unwrap(api.GET("/api/files/{node_id}/shares", { params: { path: { node_id: nodeId } }, signal }));
+  return unwrap(api.GET("/api/files/{file_id}/shares", { params: { path: { file_id: nodeId } }, signal }));
 }
 
 export function createShare(nodeId: string, target: DirectoryEntry, permission: SharePermission): Promise<Share> {
   const body = target.kind === "user" ? { user_id: target.id, permission } : { group_id: target.id, permission };
-  return unwrap(api.POST("/api/files/{node_id}/shares", { params: { path: { node_id: nodeId } }, body }));
+  return unwrap(api.POST("/api/files/{file_id}/shares", { params: { path: { file_id: nodeId } }, body }));
 }
 
 export function updateShare(nodeId: string, shareId: string, permission: SharePermission): Promise<Share> {
-  return unwrap(api.PATCH("/api/files/{node_id}/shares/{share_id}", { params: { path: { node_id: nodeId, share_id: shareId } }, body: { permission } }));
+  return unwrap(api.PATCH("/api/files/{file_id}/shares/{share_id}", { params: { path: { file_id: nodeId, share_id: shareId } }, body: { permission } }));
 }
 
 export function deleteShare(nodeId: string, shareId: string): Promise<void> {
-  return unwrapEmpty(api.DELETE("/api/files/{node_id}/shares/{share_id}", { params: { path: { node_id: nodeId, share_id: shareId } } }));
+  return unwrapEmpty(api.DELETE("/api/files/{file_id}/shares/{share_id}", { params: { path: { file_id: nodeId, share_id: shareId } } }));
 }
 
 export function sharedWithMe(signal?: AbortSignal): Promise<SharedItem[]> {
@@ -42,15 +42,15 @@ export function sharedWithMe(signal?: AbortSignal): Promise<SharedItem[]> {
 }
 
 export function listLinks(nodeId: string, signal?: AbortSignal): Promise<PublicLinkEntry[]> {
-  return unwrap(api.GET("/api/files/{node_id}/links", { params: { path: { node_id: nodeId } }, signal }));
+  return unwrap(api.GET("/api/files/{file_id}/links", { params: { path: { file_id: nodeId } }, signal }));
 }
 
 export function createLink(nodeId: string, body: LinkCreate): Promise<PublicLinkEntry> {
-  return unwrap(api.POST("/api/files/{node_id}/links", { params: { path: { node_id: nodeId } }, body }));
+  return unwrap(api.POST("/api/files/{file_id}/links", { params: { path: { file_id: nodeId } }, body }));
 }
 
 export function deleteLink(nodeId: string, linkId: string): Promise<void> {
-  return unwrapEmpty(api.DELETE("/api/files/{node_id}/links/{link_id}", { params: { path: { node_id: nodeId, link_id: linkId } } }));
+  return unwrapEmpty(api.DELETE("/api/files/{file_id}/links/{link_id}", { params: { path: { file_id: nodeId, link_id: linkId } } }));
 }
 
 export function getLinkPolicy(signal?: AbortSignal): Promise<LinkPolicy> {

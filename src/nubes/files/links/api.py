@@ -79,7 +79,7 @@ async def _link_reads(
 
 
 @router.post(
-    "/files/{node_id:uuid}/links",
+    "/files/{file_id:uuid}/links",
     operation_id="files-links-create",
     status_code=201,
     response_model=LinkRead,
@@ -87,28 +87,28 @@ async def _link_reads(
     summary="Make a public link",
 )
 async def create_link(
-    session: SessionDep, principal: Sharer, settings: SettingsDep, origin: OriginDep, node_id: uuid.UUID, link_in: LinkCreate
+    session: SessionDep, principal: Sharer, settings: SettingsDep, origin: OriginDep, file_id: uuid.UUID, link_in: LinkCreate
 ) -> LinkRead:
     link = await service.create_link(
-        session=session, settings=settings, principal=principal, node_id=node_id, link_in=link_in, origin=origin
+        session=session, settings=settings, principal=principal, node_id=file_id, link_in=link_in, origin=origin
     )
     return (await _link_reads(session, settings, principal.tenant_id, [(link, True)]))[0]
 
 
 @router.get(
-    "/files/{node_id:uuid}/links",
+    "/files/{file_id:uuid}/links",
     operation_id="files-links-list",
     response_model=list[LinkRead],
     tags=["sharing"],
     summary="Public links of a file or folder",
 )
-async def list_links(session: SessionDep, principal: Sharer, settings: SettingsDep, node_id: uuid.UUID) -> list[LinkRead]:
-    links = await service.list_links(session=session, principal=principal, node_id=node_id)
+async def list_links(session: SessionDep, principal: Sharer, settings: SettingsDep, file_id: uuid.UUID) -> list[LinkRead]:
+    links = await service.list_links(session=session, principal=principal, node_id=file_id)
     return await _link_reads(session, settings, principal.tenant_id, links)
 
 
 @router.patch(
-    "/files/{node_id:uuid}/links/{link_id:uuid}",
+    "/files/{file_id:uuid}/links/{link_id:uuid}",
     operation_id="files-links-update",
     response_model=LinkRead,
     tags=["sharing"],
@@ -119,26 +119,26 @@ async def update_link(
     principal: Sharer,
     settings: SettingsDep,
     origin: OriginDep,
-    node_id: uuid.UUID,
+    file_id: uuid.UUID,
     link_id: uuid.UUID,
     link_in: LinkUpdate,
 ) -> LinkRead:
     link = await service.update_link(
-        session=session, settings=settings, principal=principal, node_id=node_id, link_id=link_id, link_in=link_in, origin=origin
+        session=session, settings=settings, principal=principal, node_id=file_id, link_id=link_id, link_in=link_in, origin=origin
     )
     works = await service.link_works(session=session, link=link)
     return (await _link_reads(session, settings, principal.tenant_id, [(link, works)]))[0]
 
 
 @router.delete(
-    "/files/{node_id:uuid}/links/{link_id:uuid}",
+    "/files/{file_id:uuid}/links/{link_id:uuid}",
     operation_id="files-links-delete",
     status_code=204,
     tags=["sharing"],
     summary="Revoke a public link",
 )
-async def delete_link(session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, link_id: uuid.UUID) -> None:
-    await service.delete_link(session=session, principal=principal, node_id=node_id, link_id=link_id, origin=origin)
+async def delete_link(session: SessionDep, principal: Sharer, origin: OriginDep, file_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    await service.delete_link(session=session, principal=principal, node_id=file_id, link_id=link_id, origin=origin)
 
 
 def _policy_read(policy: LinkPolicy) -> LinkPolicyRead:

@@ -45,7 +45,7 @@ async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, listed: list
 
 
 @router.post(
-    "/files/{node_id:uuid}/shares",
+    "/files/{file_id:uuid}/shares",
     operation_id="files-shares-create",
     status_code=201,
     response_model=ShareRead,
@@ -53,52 +53,52 @@ async def _share_reads(session: AsyncSession, tenant_id: uuid.UUID, listed: list
     summary="Share with a user or a group",
 )
 async def create_share(
-    session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, share_in: ShareCreate
+    session: SessionDep, principal: Sharer, origin: OriginDep, file_id: uuid.UUID, share_in: ShareCreate
 ) -> ShareRead:
-    share = await sharing.create_share(session=session, principal=principal, node_id=node_id, share_in=share_in, origin=origin)
+    share = await sharing.create_share(session=session, principal=principal, node_id=file_id, share_in=share_in, origin=origin)
     return (await _share_reads(session, principal.tenant_id, [(share, True)]))[0]
 
 
 @router.get(
-    "/files/{node_id:uuid}/shares",
+    "/files/{file_id:uuid}/shares",
     operation_id="files-shares-list",
     response_model=list[ShareRead],
     tags=["sharing"],
     summary="Who it is shared with",
 )
-async def list_shares(session: SessionDep, principal: Sharer, node_id: uuid.UUID) -> list[ShareRead]:
-    shares = await sharing.list_shares(session=session, principal=principal, node_id=node_id)
+async def list_shares(session: SessionDep, principal: Sharer, file_id: uuid.UUID) -> list[ShareRead]:
+    shares = await sharing.list_shares(session=session, principal=principal, node_id=file_id)
     return await _share_reads(session, principal.tenant_id, shares)
 
 
 @router.patch(
-    "/files/{node_id:uuid}/shares/{share_id:uuid}",
+    "/files/{file_id:uuid}/shares/{share_id:uuid}",
     operation_id="files-shares-update",
     response_model=ShareRead,
     tags=["sharing"],
     summary="Change a share's permission",
 )
 async def update_share(
-    session: SessionDep, principal: Sharer, origin: OriginDep, node_id: uuid.UUID, share_id: uuid.UUID, share_in: ShareUpdate
+    session: SessionDep, principal: Sharer, origin: OriginDep, file_id: uuid.UUID, share_id: uuid.UUID, share_in: ShareUpdate
 ) -> ShareRead:
     share = await sharing.update_share(
-        session=session, principal=principal, node_id=node_id, share_id=share_id, share_in=share_in, origin=origin
+        session=session, principal=principal, node_id=file_id, share_id=share_id, share_in=share_in, origin=origin
     )
     holds = await sharing.share_holds(session=session, share=share)
     return (await _share_reads(session, principal.tenant_id, [(share, holds)]))[0]
 
 
 @router.delete(
-    "/files/{node_id:uuid}/shares/{share_id:uuid}",
+    "/files/{file_id:uuid}/shares/{share_id:uuid}",
     operation_id="files-shares-delete",
     status_code=204,
     tags=["sharing"],
     summary="Revoke a share (or leave one made to you)",
 )
 async def delete_share(
-    session: SessionDep, principal: Reader, origin: OriginDep, node_id: uuid.UUID, share_id: uuid.UUID
+    session: SessionDep, principal: Reader, origin: OriginDep, file_id: uuid.UUID, share_id: uuid.UUID
 ) -> None:
-    await sharing.delete_share(session=session, principal=principal, node_id=node_id, share_id=share_id, origin=origin)
+    await sharing.delete_share(session=session, principal=principal, node_id=file_id, share_id=share_id, origin=origin)
 
 
 @router.get(

@@ -21,7 +21,7 @@ router = api_router()
 
 
 @router.get(
-    "/files/{node_id:uuid}/thumbnail",
+    "/files/{file_id:uuid}/thumbnail",
     operation_id="files-thumbnail",
     tags=["files"],
     summary="A small WebP preview of an image (404 `thumbnail-not-ready` while it is being made)",
@@ -36,12 +36,12 @@ async def thumbnail(
     session: SessionDep,
     principal: Reader,
     storage: StorageDep,
-    node_id: uuid.UUID,
+    file_id: uuid.UUID,
     size: Annotated[int, Query(ge=16, le=tasks.THUMBNAIL_SIZE, description="The longest side wanted, in pixels.")] = 256,
 ) -> Response:
     # One size is made (the largest allowed); the browser scales it down for smaller boxes.
     del size
-    _node, row = await service.get_thumbnail(session=session, principal=principal, node_id=node_id)
+    _node, row = await service.get_thumbnail(session=session, principal=principal, node_id=file_id)
     await session.commit()
     etag = f'"{row.blob_key}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}

@@ -159,28 +159,28 @@ async def favorites(session: SessionDep, principal: Reader) -> FilePage:
 
 
 @router.get(
-    "/files/{node_id:uuid}", operation_id="files-get", response_model=FileRead, tags=["files"], summary="One file or folder"
+    "/files/{file_id:uuid}", operation_id="files-get", response_model=FileRead, tags=["files"], summary="One file or folder"
 )
-async def get_node(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> FileRead:
-    node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
+async def get_node(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> FileRead:
+    node = await service.get_or_raise(session=session, principal=principal, node_id=file_id)
     return await file_read(session, principal, node)
 
 
 @router.get(
-    "/files/{node_id:uuid}/content",
+    "/files/{file_id:uuid}/content",
     operation_id="files-download",
     tags=["files"],
     summary="Download (Range, If-None-Match, If-Range); a folder comes as a zip",
     response_class=StreamingResponse,
     responses=DOWNLOAD_RESPONSES,
 )
-async def download(request: Request, session: SessionDep, principal: Reader, storage: StorageDep, node_id: uuid.UUID) -> Response:
-    node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
+async def download(request: Request, session: SessionDep, principal: Reader, storage: StorageDep, file_id: uuid.UUID) -> Response:
+    node = await service.get_or_raise(session=session, principal=principal, node_id=file_id)
     return await send_node(request, session, storage, principal, node)
 
 
 @router.put(
-    "/files/{node_id:uuid}/content",
+    "/files/{file_id:uuid}/content",
     operation_id="files-replace-content",
     response_model=FileRead,
     tags=["files"],
@@ -194,7 +194,7 @@ async def replace_content(
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
-    node_id: uuid.UUID,
+    file_id: uuid.UUID,
 ) -> FileRead:
     node = await uploads.receive(
         session=session,
@@ -204,21 +204,21 @@ async def replace_content(
         chunks=cut_off_is_incomplete(request.stream()),
         expected_size=declared_length(request),
         content_type=request.headers.get("content-type", ""),
-        target_id=node_id,
+        target_id=file_id,
     )
     return await file_read(session, principal, node)
 
 
 @router.patch(
-    "/files/{node_id:uuid}", operation_id="files-update", response_model=FileRead, tags=["files"], summary="Rename and/or move"
+    "/files/{file_id:uuid}", operation_id="files-update", response_model=FileRead, tags=["files"], summary="Rename and/or move"
 )
-async def update(session: SessionDep, principal: Writer, node_id: uuid.UUID, node_in: FileUpdateIn) -> FileRead:
-    node = await service.update(session=session, principal=principal, node_id=node_id, node_in=node_in)
+async def update(session: SessionDep, principal: Writer, file_id: uuid.UUID, node_in: FileUpdateIn) -> FileRead:
+    node = await service.update(session=session, principal=principal, node_id=file_id, node_in=node_in)
     return await file_read(session, principal, node)
 
 
 @router.post(
-    "/files/{node_id:uuid}/copy",
+    "/files/{file_id:uuid}/copy",
     operation_id="files-copy",
     status_code=201,
     response_model=FileRead,
@@ -230,40 +230,40 @@ async def copy(
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
-    node_id: uuid.UUID,
+    file_id: uuid.UUID,
     copy_in: FileCopy,
 ) -> FileRead:
     node = await service.copy(
-        session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, copy_in=copy_in
+        session=session, settings=settings, principal=principal, storage=storage, node_id=file_id, copy_in=copy_in
     )
     return await file_read(session, principal, node)
 
 
 @router.delete(
-    "/files/{node_id:uuid}", operation_id="files-trash", response_model=FileRead, tags=["files"], summary="Move to the trash"
+    "/files/{file_id:uuid}", operation_id="files-trash", response_model=FileRead, tags=["files"], summary="Move to the trash"
 )
-async def trash(session: SessionDep, principal: Writer, origin: OriginDep, node_id: uuid.UUID) -> FileRead:
-    node = await service.trash(session=session, principal=principal, node_id=node_id, origin=origin)
+async def trash(session: SessionDep, principal: Writer, origin: OriginDep, file_id: uuid.UUID) -> FileRead:
+    node = await service.trash(session=session, principal=principal, node_id=file_id, origin=origin)
     return await file_read(session, principal, node)
 
 
 @router.put(
-    "/files/{node_id:uuid}/favorite", operation_id="files-favorite-add", response_model=FileRead, tags=["files"], summary="Star"
+    "/files/{file_id:uuid}/favorite", operation_id="files-favorite-add", response_model=FileRead, tags=["files"], summary="Star"
 )
-async def star(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> FileRead:
-    node = await service.set_favorite(session=session, principal=principal, node_id=node_id, favorite=True)
+async def star(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> FileRead:
+    node = await service.set_favorite(session=session, principal=principal, node_id=file_id, favorite=True)
     return await file_read(session, principal, node)
 
 
 @router.delete(
-    "/files/{node_id:uuid}/favorite",
+    "/files/{file_id:uuid}/favorite",
     operation_id="files-favorite-remove",
     response_model=FileRead,
     tags=["files"],
     summary="Unstar",
 )
-async def unstar(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> FileRead:
-    node = await service.set_favorite(session=session, principal=principal, node_id=node_id, favorite=False)
+async def unstar(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> FileRead:
+    node = await service.set_favorite(session=session, principal=principal, node_id=file_id, favorite=False)
     return await file_read(session, principal, node)
 
 
@@ -277,19 +277,19 @@ async def list_trash(session: SessionDep, principal: Reader, limit: Limit = 200,
 
 
 @router.post(
-    "/trash/{node_id:uuid}/restore", operation_id="trash-restore", response_model=FileRead, tags=["files"], summary="Restore"
+    "/trash/{file_id:uuid}/restore", operation_id="trash-restore", response_model=FileRead, tags=["files"], summary="Restore"
 )
 async def restore(
-    session: SessionDep, principal: Writer, origin: OriginDep, node_id: uuid.UUID, restore_in: TrashRestore | None = None
+    session: SessionDep, principal: Writer, origin: OriginDep, file_id: uuid.UUID, restore_in: TrashRestore | None = None
 ) -> FileRead:
     name = restore_in.name if restore_in is not None else None
-    node = await service.restore(session=session, principal=principal, node_id=node_id, name=name, origin=origin)
+    node = await service.restore(session=session, principal=principal, node_id=file_id, name=name, origin=origin)
     return await file_read(session, principal, node)
 
 
-@router.delete("/trash/{node_id:uuid}", operation_id="trash-purge", status_code=204, tags=["files"], summary="Delete for good")
-async def purge(session: SessionDep, principal: Writer, storage: StorageDep, origin: OriginDep, node_id: uuid.UUID) -> None:
-    await service.purge(session=session, principal=principal, storage=storage, node_id=node_id, origin=origin)
+@router.delete("/trash/{file_id:uuid}", operation_id="trash-purge", status_code=204, tags=["files"], summary="Delete for good")
+async def purge(session: SessionDep, principal: Writer, storage: StorageDep, origin: OriginDep, file_id: uuid.UUID) -> None:
+    await service.purge(session=session, principal=principal, storage=storage, node_id=file_id, origin=origin)
 
 
 @router.delete("/trash", operation_id="trash-empty", status_code=204, tags=["files"], summary="Empty the trash")

@@ -320,16 +320,16 @@ async def finalize(
 
 
 @router.post(
-    "/files/{node_id:uuid}/presign-download",
+    "/files/{file_id:uuid}/presign-download",
     operation_id="files-presign-download",
     response_model=PresignDownloadRead,
     tags=["files"],
     summary="A short-lived URL that downloads this file without credentials",
 )
 async def presign_download(
-    request: Request, session: SessionDep, principal: Reader, settings: SettingsDep, storage: StorageDep, node_id: uuid.UUID
+    request: Request, session: SessionDep, principal: Reader, settings: SettingsDep, storage: StorageDep, file_id: uuid.UUID
 ) -> PresignDownloadRead:
-    node = await service.get_or_raise(session=session, principal=principal, node_id=node_id)
+    node = await service.get_or_raise(session=session, principal=principal, node_id=file_id)
     if node.kind != "file" or node.blob_key is None:
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have a download URL.")
     url, expires_at = await uploads.download_url(

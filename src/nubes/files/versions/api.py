@@ -34,19 +34,19 @@ Manager = Annotated[Principal, Depends(require("tenant.manage"))]
 
 
 @router.get(
-    "/files/{node_id:uuid}/versions",
+    "/files/{file_id:uuid}/versions",
     operation_id="files-versions",
     response_model=list[VersionRead],
     tags=["files"],
     summary="Earlier contents, newest first",
 )
-async def versions(session: SessionDep, principal: Reader, node_id: uuid.UUID) -> list[VersionRead]:
-    rows = await service.list_versions(session=session, principal=principal, node_id=node_id)
+async def versions(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> list[VersionRead]:
+    rows = await service.list_versions(session=session, principal=principal, node_id=file_id)
     return [VersionRead.model_validate(row) for row in rows]
 
 
 @router.get(
-    "/files/{node_id:uuid}/versions/{version_id:uuid}/content",
+    "/files/{file_id:uuid}/versions/{version_id:uuid}/content",
     operation_id="files-version-download",
     tags=["files"],
     summary="Download an earlier content",
@@ -54,9 +54,9 @@ async def versions(session: SessionDep, principal: Reader, node_id: uuid.UUID) -
     responses=DOWNLOAD_RESPONSES,
 )
 async def download_version(
-    request: Request, session: SessionDep, principal: Reader, storage: StorageDep, node_id: uuid.UUID, version_id: uuid.UUID
+    request: Request, session: SessionDep, principal: Reader, storage: StorageDep, file_id: uuid.UUID, version_id: uuid.UUID
 ) -> Response:
-    node, version = await service.get_version(session=session, principal=principal, node_id=node_id, version_id=version_id)
+    node, version = await service.get_version(session=session, principal=principal, node_id=file_id, version_id=version_id)
     await session.commit()
     return send_blob(
         request,
@@ -71,7 +71,7 @@ async def download_version(
 
 
 @router.post(
-    "/files/{node_id:uuid}/versions/{version_id:uuid}/restore",
+    "/files/{file_id:uuid}/versions/{version_id:uuid}/restore",
     operation_id="files-version-restore",
     response_model=FileRead,
     tags=["files"],
@@ -82,11 +82,11 @@ async def restore_version(
     principal: Writer,
     settings: SettingsDep,
     storage: StorageDep,
-    node_id: uuid.UUID,
+    file_id: uuid.UUID,
     version_id: uuid.UUID,
 ) -> FileRead:
     node = await service.restore_version(
-        session=session, settings=settings, principal=principal, storage=storage, node_id=node_id, version_id=version_id
+        session=session, settings=settings, principal=principal, storage=storage, node_id=file_id, version_id=version_id
     )
     return await file_read(session, principal, node)
 
