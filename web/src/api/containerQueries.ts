@@ -1,40 +1,40 @@
-/** Query hooks of the container platform's admin lists (clusters, nodes, eggs, egg categories) and the mutations that change them. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+/** Query hooks of the container platform (clusters, nodes, eggs, containers, jobs, container files) and the mutations that change them. */
+import { useMutation, useQuery } from "@tanstack/react-query";
 
+import { listContainerFiles } from "./containerFiles";
 import {
   createCluster,
   deleteEgg,
   deleteEggCategory,
+  getContainer,
+  getNode,
+  listAllocations,
   listClusters,
+  listContainers,
   listEggCategories,
   listEggs,
+  listJobs,
   listNodes,
   revokeNode,
 } from "./containers";
-import { toApiError } from "./problem";
-
-/** Query keys: everything under ["containers"] belongs to this domain. */
-export const containerKeys = {
-  clusters: ["containers", "clusters"] as const,
-  nodes: ["containers", "nodes"] as const,
-  eggs: ["containers", "eggs"] as const,
-  eggCategories: ["containers", "egg-categories"] as const,
-};
-
-/** Turn any failure into an ApiError (the query client's error type). */
-function asApiError<T>(promise: Promise<T>): Promise<T> {
-  return promise.catch((error: unknown) => {
-    throw toApiError(error);
-  });
-}
+import { asApiError, useInvalidate } from "./queryClient";
+import { containerKeys } from "./queryKeys";
 
 export function useClusters() {
   return useQuery({ queryKey: containerKeys.clusters, queryFn: ({ signal }) => asApiError(listClusters(signal)) });
 }
 
-/** Every node; `refetchInterval` (ms) keeps heartbeats and capacity fresh on the Nodes page. */
-export function useNodes(refetchInterval?: number) {
-  return useQuery({ queryKey: containerKeys.nodes, queryFn: ({ signal }) => asApiError(listNodes(signal)), refetchInterval });
+/** Every node (none are asked for when `enabled` is false); `refetchInterval` (ms) keeps heartbeats and capacity fresh on the Nodes page. */
+export function useNodes(refetchInterval?: number, enabled = true) {
+  return useQuery({ queryKey: containerKeys.nodes, queryFn: ({ signal }) => asApiError(listNodes(signal)), refetchInterval, enabled });
+}
+
+export function useNode(nodeId: string) {
+  return useQuery({ queryKey: containerKeys.node(nodeId), queryFn: ({ signal }) => asApiError(getNode(nodeId, signal)) });
+}
+
+export function useAllocations(nodeId: string) {
+  return useQuery({ queryKey: containerKeys.allocations(nodeId), queryFn: ({ signal }) => asApiError(listAllocations(nodeId, signal)) });
 }
 
 export function useEggs() {
@@ -45,30 +45,40 @@ export function useEggCategories() {
   return useQuery({ queryKey: containerKeys.eggCategories, queryFn: ({ signal }) => asApiError(listEggCategories(signal)) });
 }
 
-/** Invalidate one or more of this domain's lists (after a change made elsewhere, e.g. a node created in a dialog). */
-export function useInvalidateContainers() {
-  const client = useQueryClient();
-  return (...keys: (readonly string[])[]): void => {
-    for (const queryKey of keys) void client.invalidateQueries({ queryKey });
-  };
+/** The containers the user may see, refetched every `refetchInterval` ms so states stay current. */
+export function useContainers(refetchInterval: number) {
+  return useQuery({ queryKey: containerKeys.instances, queryFn: ({ signal }) => asApiError(listContainers(signal)), refetchInterval });
+}
+
+export function useContainer(containerId: string, refetchInterval: number) {
+  return useQuery({ queryKey: containerKeys.instance(containerId), queryFn: ({ signal }) => asApiError(getContainer(containerId, signal)), refetchInterval });
+}
+
+export function useJobs(containerId: string, refetchInterval: number) {
+  return useQuery({ queryKey: containerKeys.jobs(containerId), queryFn: ({ signal }) => asApiError(listJobs(containerId, signal)), refetchInterval });
+}
+
+/** One folder of a container's volume. */
+export function useContainerFiles(containerId: string, path: string) {
+  return useQuery({ queryKey: containerKeys.files(containerId, path), queryFn: ({ signal }) => asApiError(listContainerFiles(containerId, path, signal)) });
 }
 
 export function useCreateCluster() {
-  const invalidate = useInvalidateContainers();
-  return useMutation({ mutationFn: (body: Parameters<typeof createCluster>[0]) => asApiError(createCluster(body)), onSuccess: () => { invalidate(containerKeys.clusters); } });
+  const invalidate = useInvalidate();
+  return useMutation({ mutationFn: (body: Parameters<typeof createCluster>[0]) => asApiError(createCluster(body)), onSuccess: () => invalidate(containerKeys.clusters) });
 }
 
 export function useRevokeNode() {
-  const invalidate = useInvalidateContainers();
-  return useMutation({ mutationFn: (id: string) => asApiError(revokeNode(id)), onSuccess: () => { invalidate(containerKeys.nodes); } });
+  const invalidate = useInvalidate();
+  return useMutation({ mutationFn: (id: string) => asApiError(revokeNode(id)), onSuccess: () => invalidate(containerKeys.nodes) });
 }
 
 export function useDeleteEgg() {
-  const invalidate = useInvalidateContainers();
-  return useMutation({ mutationFn: (id: string) => asApiError(deleteEgg(id)), onSuccess: () => { invalidate(containerKeys.eggs, containerKeys.eggCategories); } });
+  const invalidate = useInvalidate();
+  return useMutation({ mutationFn: (id: string) => asApiError(deleteEgg(id)), onSuccess: () => invalidate(containerKeys.eggs, containerKeys.eggCategories) });
 }
 
 export function useDeleteEggCategory() {
-  const invalidate = useInvalidateContainers();
-  return useMutation({ mutationFn: (id: string) => asApiError(deleteEggCategory(id)), onSuccess: () => { invalidate(containerKeys.eggs, containerKeys.eggCategories); } });
+  const invalidate = useInvalidate();
+  return useMutation({ mutationFn: (id: string) => asApiError(deleteEggCategory(id)), onSuccess: () => invalidate(containerKeys.eggs, containerKeys.eggCategories) });
 }

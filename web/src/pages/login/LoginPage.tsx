@@ -3,13 +3,13 @@
  * authenticator app or a recovery code; or a passkey instead of both. On success back to `next` (a path
  * on this site) or the overview.
  */
-import { useCallback, useEffect, useRef, useState, type SubmitEvent } from "react";
+import { useEffect, useRef, useState, type SubmitEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 
 import { signIn } from "../../api/identity";
+import { useAuthOptions } from "../../api/identityQueries";
 import { toApiError, type ApiError } from "../../api/problem";
 import {
-  getAuthOptions,
   isEmailUnverified,
   mfaChallenge,
   passkeysSupported,
@@ -23,7 +23,6 @@ import { buttonClass } from "../../components/Button";
 import { Alert, Field, inputClass } from "../../components/Form";
 import { KeyIcon } from "../../components/icons";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
 import { AuthLayout, panelClass, textLinkClass } from "./AuthLayout";
 
 /** Seconds left before sign-in may be tried again, counting down to zero. */
@@ -239,8 +238,7 @@ export function LoginPage() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
-  const loadOptions = useCallback((signal: AbortSignal) => getAuthOptions(signal), []);
-  const { data: options } = useResource(loadOptions);
+  const { data: options } = useAuthOptions();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);

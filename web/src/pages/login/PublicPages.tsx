@@ -2,16 +2,16 @@
  * The pages a person reaches without a session: /register (when sign-up is on), /forgot-password, and the
  * two targets of mailed links, /reset-password and /verify-email, whose token is in the URL fragment.
  */
-import { useCallback, useEffect, useRef, useState, type ReactNode, type SubmitEvent } from "react";
+import { useEffect, useRef, useState, type ReactNode, type SubmitEvent } from "react";
 import { Link, useLocation } from "react-router";
 
+import { useAuthOptions } from "../../api/identityQueries";
 import { toApiError, type ApiError } from "../../api/problem";
-import { getAuthOptions, register, requestPasswordReset, resetPassword, tokenFromHash, verifyEmail } from "../../api/security";
+import { register, requestPasswordReset, resetPassword, tokenFromHash, verifyEmail } from "../../api/security";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Alert, Field, inputClass } from "../../components/Form";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
 import { AuthLayout, panelClass, textLinkClass } from "./AuthLayout";
 
 const PASSWORD_HINT = "At least 12 characters; a passphrase of a few words works well.";
@@ -92,8 +92,7 @@ function PasswordFields({
 
 export function RegisterPage() {
   useDocumentTitle("Create an account");
-  const loadOptions = useCallback((signal: AbortSignal) => getAuthOptions(signal), []);
-  const { data: options, error: optionsError } = useResource(loadOptions);
+  const { data: options, error: optionsError } = useAuthOptions();
   const [username, setUsername] = useState("");
   const [email, setEmail] = useState("");
   const [displayName, setDisplayName] = useState("");

@@ -1,7 +1,9 @@
 /** /admin/eggs (platform administrators): the eggs containers are made from; import a PTDL_v2 file (picked or pasted), edit its name, author and description, export, delete. */
 import { useState } from "react";
 
-import { containerKeys, useDeleteEgg, useEggCategories, useEggs, useInvalidateContainers } from "../../../api/containerQueries";
+import { useDeleteEgg, useEggCategories, useEggs } from "../../../api/containerQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { containerKeys } from "../../../api/queryKeys";
 import { exportEgg, importEgg, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../../api/containers";
 import { toApiError } from "../../../api/problem";
 import { buttonClass } from "../../../components/Button";
@@ -130,7 +132,7 @@ export function EggsPage() {
   useDocumentTitle("Eggs");
   const eggs = useEggs();
   const categories = useEggCategories();
-  const invalidate = useInvalidateContainers();
+  const invalidate = useInvalidate();
   const deleteMutation = useDeleteEgg();
   const categoryName = (egg: Egg): string => categories.data?.find((category) => category.id === egg.category_id)?.name ?? "Uncategorized";
   const [importing, setImporting] = useState(false);
@@ -162,7 +164,7 @@ export function EggsPage() {
           categories={categories.data}
           error={categories.error}
           onChanged={() => {
-            invalidate(containerKeys.eggCategories, containerKeys.eggs);
+            void invalidate(containerKeys.eggCategories, containerKeys.eggs);
           }}
         />
       </div>
@@ -233,7 +235,7 @@ export function EggsPage() {
           onImported={(egg) => {
             setImporting(false);
             setNotice(`Imported ${egg.name}.`);
-            invalidate(containerKeys.eggs, containerKeys.eggCategories);
+            void invalidate(containerKeys.eggs, containerKeys.eggCategories);
           }}
         />
       </Dialog>
@@ -245,7 +247,7 @@ export function EggsPage() {
           onSaved={(egg) => {
             setEditing(null);
             setNotice(`Saved ${egg.name}.`);
-            invalidate(containerKeys.eggs, containerKeys.eggCategories);
+            void invalidate(containerKeys.eggs, containerKeys.eggCategories);
           }}
           onClose={() => { setEditing(null); }}
         />

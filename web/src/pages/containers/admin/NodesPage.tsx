@@ -2,7 +2,9 @@
 import { useState, type SubmitEvent } from "react";
 import { Link } from "react-router";
 
-import { containerKeys, useClusters, useInvalidateContainers, useNodes, useRevokeNode } from "../../../api/containerQueries";
+import { useClusters, useNodes, useRevokeNode } from "../../../api/containerQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { containerKeys } from "../../../api/queryKeys";
 import { createNode, type Node, type NodeCreated } from "../../../api/containers";
 import { Badge, type BadgeTone } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
@@ -158,7 +160,7 @@ export function NodesPage() {
   useDocumentTitle("Nodes");
   const nodes = useNodes(REFRESH_MS);
   const clusters = useClusters();
-  const invalidate = useInvalidateContainers();
+  const invalidate = useInvalidate();
   const revoke = useRevokeNode();
   const [adding, setAdding] = useState(false);
   const [created, setCreated] = useState<NodeCreated | null>(null);
@@ -238,7 +240,7 @@ export function NodesPage() {
           <NewNodeForm
             onCreated={(node) => {
               setCreated(node);
-              invalidate(containerKeys.nodes);
+              void invalidate(containerKeys.nodes);
             }}
           />
         ) : (

@@ -1,8 +1,10 @@
 /** /admin/roles: the tenant's roles; built-ins are read-only, custom roles can be created, edited and deleted. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
-import { asPermissionCodes, createRole, deleteRole, listPermissions, listRoles, updateRole, type Permission, type Role } from "../../../api/access";
-import { toApiError } from "../../../api/problem";
+import { asPermissionCodes, createRole, deleteRole, updateRole, type Permission, type Role } from "../../../api/access";
+import { usePermissions, useRoles } from "../../../api/identityQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { identityKeys } from "../../../api/queryKeys";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
@@ -11,8 +13,7 @@ import { Alert, Field, inputClass, PageMessages } from "../../../components/Form
 import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
-import { useTask } from "../../../lib/useAction";
+import { useConfirm, useTask } from "../../../lib/useAction";
 
 
 /** The catalog grouped by the part of the code before the first dot ("admin", "files"…), in catalog order. */
@@ -221,33 +222,21 @@ function RoleRow({ role, parentName, onEdit, onDelete }: { role: Role; parentNam
 
 export function RolesPage() {
   useDocumentTitle("Roles");
-  const load = useCallback(async (signal: AbortSignal) => {
-    const [roles, catalog] = await Promise.all([listRoles(signal), listPermissions(signal)]);
-    return { roles, catalog };
-  }, []);
-  const { data, error, loading, reload } = useResource(load);
+  const rolesQuery = useRoles();
+  const catalogQuery = usePermissions();
+  const data = rolesQuery.data === undefined || catalogQuery.data === undefined ? undefined : { roles: rolesQuery.data, catalog: catalogQuery.data };
+  const error = rolesQuery.error ?? catalogQuery.error;
+  const loading = rolesQuery.isFetching || catalogQuery.isFetching;
+  const invalidate = useInvalidate();
+  // Groups and users show role names too.
+  const reload = (): void => void invalidate(identityKeys.roles, identityKeys.groups, identityKeys.users);
   /** undefined: no dialog; null: a new role; a role: editing it. */
   const [editing, setEditing] = useState<Role | null | undefined>(undefined);
-  const [deleting, setDeleting] = useState<Role | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-
-  const confirmDelete = async (): Promise<void> => {
-    if (deleting === null) return;
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await deleteRole(deleting.id);
-      setNotice(`The role ${deleting.name} was deleted.`);
-      setDeleting(null);
-      reload();
-    } catch (caught) {
-      setDeleteError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const remove = useConfirm((role: Role) => deleteRole(role.id), (_, role) => {
+    setNotice(`The role ${role.name} was deleted.`);
+    reload();
+  });
 
   const roles = data?.roles ?? [];
   const nameOf = (id: string | null): string | null => (id === null ? null : (roles.find((role) => role.id === id)?.name ?? null));
@@ -289,10 +278,7 @@ export function RolesPage() {
               setNotice(null);
               setEditing(chosen);
             }}
-            onDelete={(chosen) => {
-              setDeleteError(null);
-              setDeleting(chosen);
-            }}
+            onDelete={remove.ask}
           />
         )}
       />
@@ -323,19 +309,7 @@ export function RolesPage() {
         )}
       </Dialog>
 
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete ${deleting?.name ?? ""}?`}
-        confirmLabel="Delete"
-        busy={busy}
-        error={deleteError}
-        onConfirm={() => {
-          void confirmDelete();
-        }}
-        onCancel={() => {
-          setDeleting(null);
-        }}
-      >
+      <ConfirmDialog title={`Delete ${remove.target?.name ?? ""}?`} confirmLabel="Delete" {...remove.dialog}>
         <p>Users and groups holding this role lose its permissions at once.</p>
       </ConfirmDialog>
     </>
