@@ -8,7 +8,7 @@ import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 
 import { signIn } from "../../api/identity";
 import { useAuthOptions } from "../../api/identityQueries";
-import { toApiError, type ApiError } from "../../api/problem";
+import { ApiError, toApiError } from "../../api/problem";
 import {
   isEmailUnverified,
   mfaChallenge,
@@ -23,6 +23,7 @@ import { buttonClass } from "../../components/Button";
 import { Alert, Field, inputClass } from "../../components/Form";
 import { KeyIcon } from "../../components/icons";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { useAction, useTask } from "../../lib/useAction";
 import { AuthLayout, panelClass, textLinkClass } from "./AuthLayout";
 
 /** Seconds left before sign-in may be tried again, counting down to zero. */
@@ -49,23 +50,15 @@ function useCountdown(): [number, (seconds: number) => void] {
 /** The password was right but the address is not confirmed yet: mail the link again. */
 function ResendVerification({ username, onSent }: { username: string; onSent: () => void }) {
   const [email, setEmail] = useState(username.includes("@") ? username : "");
-  const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, busy, error } = useAction(requestVerificationEmail, () => {
+    setSent(true);
+    onSent();
+  });
 
   const send = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await requestVerificationEmail(email.trim());
-      setSent(true);
-      onSent();
-    } catch (caught) {
-      setError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
+    await run(email.trim());
   };
 
   if (sent) {
@@ -82,7 +75,7 @@ function ResendVerification({ username, onSent }: { username: string; onSent: ()
         void send(event);
       }}
     >
-      {error !== null && <Alert tone="danger">{error}</Alert>}
+      {error !== null && <Alert tone="danger">{error.message}</Alert>}
       <Field label="Your email address">
         {(control) => (
           <input
@@ -119,30 +112,27 @@ function CodeStep({
   const canUseRecovery = challenge.methods.includes("recovery_code");
   const [useRecovery, setUseRecovery] = useState(false);
   const [code, setCode] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, busy, error, setError } = useTask();
   const input = useRef<HTMLInputElement>(null);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signInWithCode(challenge.mfaToken, useRecovery ? code.trim() : code.replace(/\s/g, ""));
-      await onSignedIn();
-    } catch (caught) {
-      const apiError = toApiError(caught);
-      // The step's token is short-lived and single-use: once it is refused, only the password step helps.
-      if (apiError.status === 401 && /expired|start again|sign in again/i.test(apiError.message)) {
-        onStartOver(apiError.message);
-        return;
+    await run(async () => {
+      try {
+        await signInWithCode(challenge.mfaToken, useRecovery ? code.trim() : code.replace(/\s/g, ""));
+        await onSignedIn();
+      } catch (caught) {
+        const apiError = toApiError(caught);
+        // The step's token is short-lived and single-use: once it is refused, only the password step helps.
+        if (apiError.status === 401 && /expired|start again|sign in again/i.test(apiError.message)) {
+          onStartOver(apiError.message);
+          return;
+        }
+        setCode("");
+        input.current?.focus();
+        throw apiError.status === 429 ? new ApiError(apiError.kind, `${apiError.message} Wait a minute, then try again.`, apiError.status) : apiError;
       }
-      setError(apiError.status === 429 ? `${apiError.message} Wait a minute, then try again.` : apiError.message);
-      setCode("");
-      input.current?.focus();
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -154,7 +144,7 @@ function CodeStep({
     >
       {error !== null && (
         <Alert tone="danger" testId="login-error">
-          {error}
+          {error.message}
         </Alert>
       )}
       {useRecovery ? (
@@ -241,8 +231,7 @@ export function LoginPage() {
   const { data: options } = useAuthOptions();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error, setError } = useTask();
   const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
   // Once the confirmation link went out again, its success message replaces the refusal.
   const [linkResent, setLinkResent] = useState(false);
@@ -257,45 +246,42 @@ export function LoginPage() {
     void navigate(next, { replace: true });
   };
 
-  const showError = (apiError: ApiError): void => {
+  /** Pass a refusal on to the page, starting the countdown a 429 asks for. */
+  const refused = (caught: unknown): never => {
+    const apiError = toApiError(caught);
     if (apiError.status === 429) startWait(apiError.retryAfter ?? 60);
-    setError(apiError);
+    throw apiError;
   };
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setLinkResent(false);
-    try {
-      await signIn(username.trim(), password);
-      await finish();
-    } catch (caught) {
-      const apiError = toApiError(caught);
-      const needsCode = mfaChallenge(apiError);
-      setPassword("");
-      if (needsCode !== null) {
-        setChallenge(needsCode);
-        return;
+    await run(async () => {
+      try {
+        await signIn(username.trim(), password);
+        await finish();
+      } catch (caught) {
+        const needsCode = mfaChallenge(toApiError(caught));
+        setPassword("");
+        if (needsCode !== null) {
+          setChallenge(needsCode);
+          return;
+        }
+        passwordInput.current?.focus();
+        refused(caught);
       }
-      showError(apiError);
-      passwordInput.current?.focus();
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const signInPasskey = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await signInWithPasskey();
-      await finish();
-    } catch (caught) {
-      showError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      try {
+        await signInWithPasskey();
+        await finish();
+      } catch (caught) {
+        refused(caught);
+      }
+    });
   };
 
   const notice =

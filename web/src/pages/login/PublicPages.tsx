@@ -12,6 +12,7 @@ import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Alert, Field, inputClass } from "../../components/Form";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { useAction } from "../../lib/useAction";
 import { AuthLayout, panelClass, textLinkClass } from "./AuthLayout";
 
 const PASSWORD_HINT = "At least 12 characters; a passphrase of a few words works well.";
@@ -99,9 +100,10 @@ export function RegisterPage() {
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
   const [mismatch, setMismatch] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [created, setCreated] = useState<string | null>(null);
+  const { run, busy, error, setError } = useAction(register, (_, account) => {
+    setCreated(account.email);
+  });
   const errors = useFieldErrors(error, ["username", "email", "display_name", "password"]);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
@@ -112,15 +114,7 @@ export function RegisterPage() {
       return;
     }
     setMismatch(false);
-    setBusy(true);
-    try {
-      await register({ username: username.trim(), email: email.trim(), password, display_name: displayName.trim() });
-      setCreated(email.trim());
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run({ username: username.trim(), email: email.trim(), password, display_name: displayName.trim() });
   };
 
   if (created !== null && options?.email_verification_required === false) {
@@ -254,23 +248,15 @@ export function RegisterPage() {
 export function ForgotPasswordPage() {
   useDocumentTitle("Forgot password");
   const [email, setEmail] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [sent, setSent] = useState<string | null>(null);
+  const { run, busy, error } = useAction(requestPasswordReset, (_, address) => {
+    setSent(address);
+  });
   const errors = useFieldErrors(error, ["email"]);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await requestPasswordReset(email.trim());
-      setSent(email.trim());
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(email.trim());
   };
 
   return (
@@ -358,9 +344,10 @@ export function ResetPasswordPage() {
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
   const [mismatch, setMismatch] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState(false);
+  const { run, busy, error, setError } = useAction(resetPassword, () => {
+    setDone(true);
+  });
   const errors = useFieldErrors(error, ["new_password"]);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
@@ -372,15 +359,7 @@ export function ResetPasswordPage() {
       return;
     }
     setMismatch(false);
-    setBusy(true);
-    try {
-      await resetPassword(token, password);
-      setDone(true);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(token, password);
   };
 
   return (
