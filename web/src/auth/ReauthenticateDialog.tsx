@@ -9,7 +9,7 @@ import { onReauthenticationRequired } from "../api/client";
 import { confirmWithPasskey, confirmWithPassword, passkeysSupported } from "../api/security";
 import { buttonClass } from "../components/Button";
 import { Dialog } from "../components/Dialog";
-import { Alert, Field, inputClass } from "../components/Form";
+import { Alert, TextField } from "../components/Form";
 import { useTask } from "../lib/useAction";
 import { useAuth } from "./session";
 
@@ -68,23 +68,16 @@ export function ReauthenticateDialog() {
       <form className="space-y-4" onSubmit={submit} data-testid="reauthenticate-dialog">
         <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
         {error !== null && <Alert tone="danger">{error.message}</Alert>}
-        <Field label="Password">
-          {(control) => (
-            <input
-              {...control}
-              data-autofocus
-              className={inputClass}
-              type="password"
-              name="current-password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(event) => {
-                setPassword(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Password"
+          data-autofocus
+          type="password"
+          name="current-password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={setPassword}
+        />
         <div className="flex flex-wrap items-center justify-end gap-3">
           {offersPasskey && (
             <button

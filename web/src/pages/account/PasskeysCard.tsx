@@ -8,7 +8,7 @@ import { addPasskey, passkeysSupported, removePasskey, renamePasskey, type Passk
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, TextField } from "../../components/Form";
 import { KeyIcon, PlusIcon } from "../../components/icons";
 import { describeTimestamp } from "../../lib/format";
 import { describeUserAgent } from "../../lib/userAgent";
@@ -94,23 +94,16 @@ function NameForm({
       }}
     >
       {error !== null && nameErrors.length === 0 && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Name" hint={hint} errors={nameErrors}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="passkey-name"
-            autoComplete="off"
-            required
-            maxLength={100}
-            data-autofocus
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Name" hint={hint} errors={nameErrors}
+        name="passkey-name"
+        autoComplete="off"
+        required
+        maxLength={100}
+        data-autofocus
+        value={name}
+        onChange={setName}
+      />
       <div className="flex justify-end gap-3 pt-1">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>
           Cancel

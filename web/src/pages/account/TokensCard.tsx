@@ -9,7 +9,7 @@ import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { KeyIcon, PlusIcon } from "../../components/icons";
 import { describeTimestamp } from "../../lib/format";
 import { useConfirm, useTask } from "../../lib/useAction";
@@ -94,22 +94,15 @@ function NewTokenForm({ onCreated, onCancel }: { onCreated: (token: AccessTokenC
       }}
     >
       {error !== null && !placed && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Name" hint="What the token is for, e.g. “backup script”." errors={errorsOf("name")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="token-name"
-            autoComplete="off"
-            required
-            autoFocus
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Name" hint="What the token is for, e.g. “backup script”." errors={errorsOf("name")}
+        name="token-name"
+        autoComplete="off"
+        required
+        autoFocus
+        value={name}
+        onChange={setName}
+      />
       <fieldset>
         <legend className="mb-1.5 text-sm font-medium text-slate-800 dark:text-slate-200">Scopes</legend>
         <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">The token can do only what you pick here, and never more than you can.</p>

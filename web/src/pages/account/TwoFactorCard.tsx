@@ -13,7 +13,7 @@ import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, inputClass, TextField } from "../../components/Form";
 import { DownloadIcon, ShieldIcon } from "../../components/icons";
 import { useAction } from "../../lib/useAction";
 
@@ -129,25 +129,19 @@ function Enrollment({ enrollment, onConfirmed, onCancel }: { enrollment: TotpEnr
         </li>
         <li>
           <p className="mb-2 font-medium text-slate-900 dark:text-white">2. Enter the code the app shows</p>
-          <Field label="6-digit code" errors={codeErrors}>
-            {(control) => (
-              <input
-                {...control}
-                className={`${inputClass} max-w-40 text-center font-mono tracking-[0.3em]`}
-                name="one-time-code"
-                autoComplete="one-time-code"
-                inputMode="numeric"
-                pattern="[0-9 ]{6,7}"
-                maxLength={7}
-                required
-                data-autofocus
-                value={code}
-                onChange={(event) => {
-                  setCode(event.target.value);
-                }}
-              />
-            )}
-          </Field>
+          <TextField
+            label="6-digit code" errors={codeErrors}
+            className={`${inputClass} max-w-40 text-center font-mono tracking-[0.3em]`}
+            name="one-time-code"
+            autoComplete="one-time-code"
+            inputMode="numeric"
+            pattern="[0-9 ]{6,7}"
+            maxLength={7}
+            required
+            data-autofocus
+            value={code}
+            onChange={setCode}
+          />
         </li>
       </ol>
       <div className="flex justify-end gap-3 pt-1">
@@ -197,23 +191,16 @@ function PasswordPrompt({
           : "Your current recovery codes stop working, and you get ten new ones."}
       </p>
       <input type="text" name="username" autoComplete="username" value={user.username} readOnly hidden />
-      <Field label="Your password" errors={error === null ? [] : [error.message]}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            type="password"
-            name="current-password"
-            autoComplete="current-password"
-            required
-            data-autofocus
-            value={password}
-            onChange={(event) => {
-              setPassword(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Your password" errors={error === null ? [] : [error.message]}
+        type="password"
+        name="current-password"
+        autoComplete="current-password"
+        required
+        data-autofocus
+        value={password}
+        onChange={setPassword}
+      />
       <div className="flex justify-end gap-3 pt-1">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>
           Cancel

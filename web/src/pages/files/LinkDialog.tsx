@@ -10,7 +10,7 @@ import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { describeTimestamp } from "../../lib/format";
 import { useAction } from "../../lib/useAction";
 
@@ -153,35 +153,21 @@ export function LinkDialog({ entry, onClose }: { entry: { id: string; name: stri
                 />
               )}
             </Field>
-            <Field label="Password" optional={!policy?.require_password} hint={policy?.require_password ? "Your organization asks for a password on every link." : undefined}>
-              {(control) => (
-                <input
-                  {...control}
-                  type="password"
-                  className={inputClass}
-                  autoComplete="new-password"
-                  required={Boolean(policy?.require_password)}
-                  value={password}
-                  onChange={(event) => {
-                    setPassword(event.target.value);
-                  }}
-                />
-              )}
-            </Field>
-            <Field label="Download limit" optional>
-              {(control) => (
-                <input
-                  {...control}
-                  type="number"
-                  min={1}
-                  className={inputClass}
-                  value={maxDownloads}
-                  onChange={(event) => {
-                    setMaxDownloads(event.target.value);
-                  }}
-                />
-              )}
-            </Field>
+            <TextField
+              label="Password" optional={!policy?.require_password} hint={policy?.require_password ? "Your organization asks for a password on every link." : undefined}
+              type="password"
+              autoComplete="new-password"
+              required={Boolean(policy?.require_password)}
+              value={password}
+              onChange={setPassword}
+            />
+            <TextField
+              label="Download limit" optional
+              type="number"
+              min={1}
+              value={maxDownloads}
+              onChange={setMaxDownloads}
+            />
           </div>
           <div className="flex justify-end">
             <button type="submit" className={buttonClass.primary} disabled={busy}>

@@ -9,7 +9,7 @@ import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, inputClass, TextField } from "../../components/Form";
 import { UserIcon, UsersIcon } from "../../components/icons";
 import { useDebounced } from "../../hooks/useDebounced";
 import { useTask } from "../../lib/useAction";
@@ -69,22 +69,15 @@ export function ShareDialog({ entry, onClose }: { entry: { id: string; name: str
         {done !== null && <Alert tone="success">{done}</Alert>}
         <div className="grid grid-cols-[minmax(0,1fr)_auto] items-end gap-3">
           <div>
-            <Field label="Add people or groups">
-              {(control) => (
-                <input
-                  {...control}
-                  type="search"
-                  className={inputClass}
-                  placeholder="Name or username"
-                  autoComplete="off"
-                  data-autofocus
-                  value={query}
-                  onChange={(event) => {
-                    setQuery(event.target.value);
-                  }}
-                />
-              )}
-            </Field>
+            <TextField
+              label="Add people or groups"
+              type="search"
+              placeholder="Name or username"
+              autoComplete="off"
+              data-autofocus
+              value={query}
+              onChange={setQuery}
+            />
           </div>
           <PermissionSelect value={permission} label="Permission for new shares" onChange={setPermission} />
         </div>

@@ -6,7 +6,7 @@ import { useListing } from "../../api/filesQueries";
 import { toApiError } from "../../api/problem";
 import { buttonClass } from "../../components/Button";
 import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, TextField } from "../../components/Form";
 import { FolderIcon } from "../../components/icons";
 import { useTask } from "../../lib/useAction";
 import { suggestedName } from "./fileKinds";
@@ -57,22 +57,15 @@ export function NameDialog({
             )}
           </Alert>
         )}
-        <Field label="Name">
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              name="entry-name"
-              autoComplete="off"
-              required
-              data-autofocus
-              value={name}
-              onChange={(event) => {
-                setName(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Name"
+          name="entry-name"
+          autoComplete="off"
+          required
+          data-autofocus
+          value={name}
+          onChange={setName}
+        />
         <div className="flex justify-end gap-3 pt-2">
           <button type="button" className={buttonClass.secondary} onClick={onClose}>
             Cancel

@@ -20,7 +20,7 @@ import {
 } from "../../api/security";
 import { safeNext, useAuth } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { KeyIcon } from "../../components/icons";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useAction, useTask } from "../../lib/useAction";
@@ -76,22 +76,15 @@ function ResendVerification({ username, onSent }: { username: string; onSent: ()
       }}
     >
       {error !== null && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Your email address">
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            type="email"
-            name="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(event) => {
-              setEmail(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Your email address"
+        type="email"
+        name="email"
+        autoComplete="email"
+        required
+        value={email}
+        onChange={setEmail}
+      />
       <button type="submit" className={`${buttonClass.secondary} w-full`} disabled={busy}>
         {busy ? "Sending…" : "Send the link again"}
       </button>
@@ -355,24 +348,17 @@ export function LoginPage() {
           }}
           className="space-y-5"
         >
-          <Field label="Username or email">
-            {(control) => (
-              <input
-                {...control}
-                className={inputClass}
-                name="username"
-                autoComplete="username"
-                autoCapitalize="none"
-                spellCheck={false}
-                required
-                autoFocus
-                value={username}
-                onChange={(event) => {
-                  setUsername(event.target.value);
-                }}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Username or email"
+            name="username"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+            autoFocus
+            value={username}
+            onChange={setUsername}
+          />
           <Field
             label="Password"
             hint={

@@ -10,7 +10,7 @@ import { toApiError, type ApiError } from "../../api/problem";
 import { register, requestPasswordReset, resetPassword, tokenFromHash, verifyEmail } from "../../api/security";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useAction } from "../../lib/useAction";
 import { AuthLayout, panelClass, textLinkClass } from "./AuthLayout";
@@ -179,54 +179,33 @@ export function RegisterPage() {
           </Alert>
         )}
         {options === undefined && optionsError === null && <Skeleton className="h-4 w-full" />}
-        <Field label="Username" hint="2–63 letters, digits, “.”, “_” or “-”." errors={errors.of("username")}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              name="username"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellCheck={false}
-              required
-              autoFocus
-              value={username}
-              onChange={(event) => {
-                setUsername(event.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label="Email" hint="We send a link there to confirm it." errors={errors.of("email")}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              type="email"
-              name="email"
-              autoComplete="email"
-              required
-              value={email}
-              onChange={(event) => {
-                setEmail(event.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label="Display name" optional errors={errors.of("display_name")}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              name="name"
-              autoComplete="name"
-              value={displayName}
-              onChange={(event) => {
-                setDisplayName(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Username" hint="2–63 letters, digits, “.”, “_” or “-”." errors={errors.of("username")}
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          autoFocus
+          value={username}
+          onChange={setUsername}
+        />
+        <TextField
+          label="Email" hint="We send a link there to confirm it." errors={errors.of("email")}
+          type="email"
+          name="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={setEmail}
+        />
+        <TextField
+          label="Display name" optional errors={errors.of("display_name")}
+          name="name"
+          autoComplete="name"
+          value={displayName}
+          onChange={setDisplayName}
+        />
         <PasswordFields
           password={password}
           confirm={confirm}
@@ -289,23 +268,16 @@ export function ForgotPasswordPage() {
           }}
         >
           {errors.banner !== null && <Alert tone="danger">{errors.banner}</Alert>}
-          <Field label="Email" hint="The address of your Nubes account." errors={errors.of("email")}>
-            {(control) => (
-              <input
-                {...control}
-                className={inputClass}
-                type="email"
-                name="email"
-                autoComplete="email"
-                required
-                autoFocus
-                value={email}
-                onChange={(event) => {
-                  setEmail(event.target.value);
-                }}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Email" hint="The address of your Nubes account." errors={errors.of("email")}
+            type="email"
+            name="email"
+            autoComplete="email"
+            required
+            autoFocus
+            value={email}
+            onChange={setEmail}
+          />
           <button type="submit" className={`${buttonClass.primary} w-full py-2.5`} disabled={busy}>
             {busy ? "Sending…" : "Send reset link"}
           </button>

@@ -6,12 +6,12 @@ import { useInvalidate } from "../../../api/queryClient";
 import { containerKeys } from "../../../api/queryKeys";
 import { exportEgg, importEgg, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../../api/containers";
 import { toApiError } from "../../../api/problem";
+import { AddButton } from "../../../components/AddButton";
 import { buttonClass } from "../../../components/Button";
 import { Card } from "../../../components/Card";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { FormDialog } from "../../../components/FormDialog";
-import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useAction } from "../../../lib/useAction";
@@ -151,9 +151,7 @@ export function EggsPage() {
         title="Eggs"
         description="Templates containers are made from, in Pterodactyl's egg format (PTDL_v2): images, startup command, variables and their rules, install script."
         actions={
-          <button type="button" className={buttonClass.primary} onClick={() => { setImporting(true); }}>
-            <PlusIcon className="size-4" /> Import egg
-          </button>
+          <AddButton label="Import egg" onClick={() => { setImporting(true); }} />
         }
       />
       {eggs.error !== null && <Alert tone="danger">{eggs.error.message}</Alert>}

@@ -7,11 +7,11 @@ import { useInvalidate } from "../../../api/queryClient";
 import { containerKeys } from "../../../api/queryKeys";
 import { createNode, type Node, type NodeCreated } from "../../../api/containers";
 import { Badge, type BadgeTone } from "../../../components/Badge";
+import { AddButton } from "../../../components/AddButton";
 import { buttonClass } from "../../../components/Button";
 import { Card, Skeleton } from "../../../components/Card";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
 import { Alert, Field, inputClass } from "../../../components/Form";
-import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../../lib/format";
@@ -181,9 +181,7 @@ export function NodesPage() {
           </>
         }
         actions={
-          <button type="button" className={buttonClass.primary} onClick={() => { setCreated(null); setAdding(true); }}>
-            <PlusIcon className="size-4" /> Add node
-          </button>
+          <AddButton label="Add node" onClick={() => { setCreated(null); setAdding(true); }} />
         }
       />
       {nodes.error !== null && <Alert tone="danger">{nodes.error.message}</Alert>}

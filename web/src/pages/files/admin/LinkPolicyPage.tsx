@@ -6,7 +6,7 @@ import { useAdminLinkPolicy } from "../../../api/filesQueries";
 import { filesKeys } from "../../../api/queryKeys";
 import { setAdminLinkPolicy, type LinkPolicy } from "../../../api/sharing";
 import { buttonClass } from "../../../components/Button";
-import { Alert, Field, inputClass } from "../../../components/Form";
+import { Alert, TextField } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
 import { SettingsCard } from "../../../components/SettingsCard";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
@@ -42,36 +42,22 @@ function PolicyForm({ saved, onSaved }: { saved: LinkPolicy; onSaved: (policy: L
       {done && <Alert tone="success">Saved. New and changed links follow these rules.</Alert>}
       {error !== null && <Alert tone="danger">{error.message}</Alert>}
       <div className="grid gap-4 sm:grid-cols-2">
-        <Field label="Default expiry (days)" optional hint="Given to a link made without an expiry. Empty: none.">
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              min={1}
-              max={3650}
-              className={inputClass}
-              value={defaultDays}
-              onChange={(event) => {
-                setDefaultDays(event.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label="Maximum expiry (days)" optional hint="The longest any link may live. Empty: no limit.">
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              min={1}
-              max={3650}
-              className={inputClass}
-              value={maxDays}
-              onChange={(event) => {
-                setMaxDays(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Default expiry (days)" optional hint="Given to a link made without an expiry. Empty: none."
+          type="number"
+          min={1}
+          max={3650}
+          value={defaultDays}
+          onChange={setDefaultDays}
+        />
+        <TextField
+          label="Maximum expiry (days)" optional hint="The longest any link may live. Empty: no limit."
+          type="number"
+          min={1}
+          max={3650}
+          value={maxDays}
+          onChange={setMaxDays}
+        />
       </div>
       <label className="flex cursor-pointer items-start gap-3">
         <input

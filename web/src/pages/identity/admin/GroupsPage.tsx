@@ -5,12 +5,12 @@ import { deleteGroup, type Group } from "../../../api/access";
 import { useGroups, useRoles } from "../../../api/identityQueries";
 import { useInvalidate } from "../../../api/queryClient";
 import { identityKeys } from "../../../api/queryKeys";
+import { AddButton } from "../../../components/AddButton";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
 import { PageMessages } from "../../../components/Form";
-import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useConfirm } from "../../../lib/useAction";
@@ -46,18 +46,14 @@ export function GroupsPage() {
         title="Groups"
         description="People who share roles: give a group roles once, and everyone in it gets them."
         actions={
-          <button
-            type="button"
-            className={buttonClass.primary}
+          <AddButton
+            label="New group"
             disabled={data === undefined}
             onClick={() => {
               setNotice(null);
               setEditing(null);
             }}
-          >
-            <PlusIcon className="size-4" />
-            New group
-          </button>
+          />
         }
       />
 

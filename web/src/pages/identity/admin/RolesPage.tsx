@@ -5,12 +5,12 @@ import { asPermissionCodes, createRole, deleteRole, updateRole, type Permission,
 import { usePermissions, useRoles } from "../../../api/identityQueries";
 import { useInvalidate } from "../../../api/queryClient";
 import { identityKeys } from "../../../api/queryKeys";
+import { AddButton } from "../../../components/AddButton";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
-import { Alert, Field, inputClass, PageMessages } from "../../../components/Form";
-import { PlusIcon } from "../../../components/icons";
+import { Alert, Field, inputClass, PageMessages, TextField } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useConfirm, useTask } from "../../../lib/useAction";
@@ -101,39 +101,25 @@ function RoleForm({
       }}
     >
       {error !== null && !placed && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Name" hint={role === null ? "Lowercase letters, digits, dot, dash and underscore; it cannot change later." : "A role keeps its name."} errors={errorsOf("name")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="role-name"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            autoFocus={role === null}
-            readOnly={role !== null}
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label="Description" optional errors={errorsOf("description")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="role-description"
-            autoComplete="off"
-            value={description}
-            onChange={(event) => {
-              setDescription(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Name" hint={role === null ? "Lowercase letters, digits, dot, dash and underscore; it cannot change later." : "A role keeps its name."} errors={errorsOf("name")}
+        name="role-name"
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        required
+        autoFocus={role === null}
+        readOnly={role !== null}
+        value={name}
+        onChange={setName}
+      />
+      <TextField
+        label="Description" optional errors={errorsOf("description")}
+        name="role-description"
+        autoComplete="off"
+        value={description}
+        onChange={setDescription}
+      />
       <Field label="Inherit from" hint="The role also gets every permission of the role it inherits from." errors={errorsOf("parent")}>
         {(control) => (
           <select
@@ -247,18 +233,14 @@ export function RolesPage() {
         title="Roles"
         description="What each role may do. Built-in roles are fixed; make your own, optionally inheriting from another."
         actions={
-          <button
-            type="button"
-            className={buttonClass.primary}
+          <AddButton
+            label="New role"
             disabled={data === undefined}
             onClick={() => {
               setNotice(null);
               setEditing(null);
             }}
-          >
-            <PlusIcon className="size-4" />
-            New role
-          </button>
+          />
         }
       />
 

@@ -6,12 +6,12 @@ import { useTenants } from "../../../api/identityQueries";
 import { useInvalidate } from "../../../api/queryClient";
 import { identityKeys } from "../../../api/queryKeys";
 import { useMe } from "../../../auth/session";
+import { AddButton } from "../../../components/AddButton";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
-import { Alert, Field, inputClass, PageMessages } from "../../../components/Form";
-import { PlusIcon } from "../../../components/icons";
+import { Alert, Field, inputClass, PageMessages, TextField } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../../lib/format";
@@ -119,22 +119,16 @@ function DeleteTenantForm({ tenant, onDeleted, onCancel }: { tenant: Tenant; onD
         Every user, file and record of <strong className="font-medium text-slate-900 dark:text-white">{tenant.name}</strong> is deleted for good.
       </p>
       {error !== null && <Alert tone="danger">{error.message}</Alert>}
-      <Field label={`Type ${tenant.slug} to confirm`}>
-        {(control) => (
-          <input
-            {...control}
-            className={`${inputClass} font-mono`}
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            autoFocus
-            value={typed}
-            onChange={(event) => {
-              setTyped(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label={`Type ${tenant.slug} to confirm`}
+        className={`${inputClass} font-mono`}
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        autoFocus
+        value={typed}
+        onChange={setTyped}
+      />
       <div className="flex justify-end gap-3 pt-2">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>
           Cancel
@@ -175,17 +169,13 @@ export function TenantsPage() {
         title="Tenants"
         description="Every tenant on this Nubes server. Only super-admins see this page."
         actions={
-          <button
-            type="button"
-            className={buttonClass.primary}
+          <AddButton
+            label="New tenant"
             onClick={() => {
               setNotice(null);
               setCreating(true);
             }}
-          >
-            <PlusIcon className="size-4" />
-            New tenant
-          </button>
+          />
         }
       />
 

@@ -8,12 +8,13 @@ import { useInvalidate } from "../../../api/queryClient";
 import { identityKeys } from "../../../api/queryKeys";
 import { can, displayName, useMe } from "../../../auth/session";
 import { Avatar } from "../../../components/Avatar";
+import { AddButton } from "../../../components/AddButton";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
-import { Alert, Field, inputClass } from "../../../components/Form";
-import { PlusIcon, SearchIcon } from "../../../components/icons";
+import { Alert, Field, inputClass, TextField } from "../../../components/Form";
+import { SearchIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { Pagination } from "../../../components/Pagination";
 import { useDebounced } from "../../../hooks/useDebounced";
@@ -86,21 +87,14 @@ function EditUserForm({ user, roles, onSaved, onCancel }: { user: AdminUser; rol
           <Alert tone="danger">{error.message}</Alert>
         </div>
       )}
-      <Field label="Display name" optional errors={errorsOf("display_name")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="display-name"
-            autoComplete="off"
-            data-autofocus
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Display name" optional errors={errorsOf("display_name")}
+        name="display-name"
+        autoComplete="off"
+        data-autofocus
+        value={name}
+        onChange={setName}
+      />
       <Field
         label="Email"
         optional={user.email === null}
@@ -290,17 +284,13 @@ export function UsersPage() {
         title="Users"
         description={`Everyone who can sign in to ${me.tenant.name}.`}
         actions={
-          <button
-            type="button"
-            className={buttonClass.primary}
+          <AddButton
+            label="New user"
             onClick={() => {
               setNotice(null);
               setCreating(true);
             }}
-          >
-            <PlusIcon className="size-4" />
-            New user
-          </button>
+          />
         }
       />
 
