@@ -16,65 +16,65 @@ export interface Listing {
   items: FileEntry[];
 }
 
-async function loadListing(view: FilesView, folderId: string | null, query: string, signal: AbortSignal): Promise<Listing> {
+async function loadListing(view: FilesView, folderId: string | null, query: string): Promise<Listing> {
   if (view === "files") {
-    const listing = await listFolder(folderId, signal);
+    const listing = await listFolder(folderId);
     return { listing, items: listing.items };
   }
-  if (view === "recent") return { listing: null, items: (await listRecent(signal)).items };
-  if (view === "favorites") return { listing: null, items: (await listFavorites(signal)).items };
-  if (view === "search" && query) return { listing: null, items: (await searchFiles(query, signal)).items };
+  if (view === "recent") return { listing: null, items: (await listRecent()).items };
+  if (view === "favorites") return { listing: null, items: (await listFavorites()).items };
+  if (view === "search" && query) return { listing: null, items: (await searchFiles(query)).items };
   return { listing: null, items: [] };
 }
 
 /** The items of one view (a folder's with the folder itself); the trash has its own query. Nothing is asked for while `enabled` is false. */
 export function useListing(view: FilesView, folderId: string | null, query: string, enabled = true) {
-  return useQuery({ queryKey: filesKeys.listing(view, folderId, query), queryFn: ({ signal }) => asApiError(loadListing(view, folderId, query, signal)), enabled });
+  return useQuery({ queryKey: filesKeys.listing(view, folderId, query), queryFn: () => asApiError(loadListing(view, folderId, query)), enabled });
 }
 
 export function useTrash() {
-  return useQuery({ queryKey: filesKeys.trash, queryFn: ({ signal }) => asApiError(listTrash(signal)) });
+  return useQuery({ queryKey: filesKeys.trash, queryFn: () => asApiError(listTrash()) });
 }
 
 export function useQuota() {
-  return useQuery({ queryKey: filesKeys.quota, queryFn: ({ signal }) => asApiError(getQuota(signal)) });
+  return useQuery({ queryKey: filesKeys.quota, queryFn: () => asApiError(getQuota()) });
 }
 
 export function useVersions(fileId: string) {
-  return useQuery({ queryKey: filesKeys.versions(fileId), queryFn: ({ signal }) => asApiError(listVersions(fileId, signal)) });
+  return useQuery({ queryKey: filesKeys.versions(fileId), queryFn: () => asApiError(listVersions(fileId)) });
 }
 
 export function useShares(nodeId: string) {
-  return useQuery({ queryKey: filesKeys.shares(nodeId), queryFn: ({ signal }) => asApiError(listShares(nodeId, signal)) });
+  return useQuery({ queryKey: filesKeys.shares(nodeId), queryFn: () => asApiError(listShares(nodeId)) });
 }
 
 export function useSharedWithMe() {
-  return useQuery({ queryKey: filesKeys.sharedWithMe, queryFn: ({ signal }) => asApiError(sharedWithMe(signal)) });
+  return useQuery({ queryKey: filesKeys.sharedWithMe, queryFn: () => asApiError(sharedWithMe()) });
 }
 
 /** People and groups matching `q` to share with (nothing is asked for while `q` is empty; the last matches stay while the next load). */
 export function useDirectorySearch(q: string) {
-  return useQuery({ queryKey: filesKeys.directory(q), queryFn: ({ signal }) => asApiError(searchDirectory(q, signal)), enabled: q !== "", placeholderData: keepPreviousData });
+  return useQuery({ queryKey: filesKeys.directory(q), queryFn: () => asApiError(searchDirectory(q)), enabled: q !== "", placeholderData: keepPreviousData });
 }
 
 export function useLinks(nodeId: string) {
-  return useQuery({ queryKey: filesKeys.links(nodeId), queryFn: ({ signal }) => asApiError(listLinks(nodeId, signal)) });
+  return useQuery({ queryKey: filesKeys.links(nodeId), queryFn: () => asApiError(listLinks(nodeId)) });
 }
 
 /** The link policy as it applies to the signed-in user (what the link dialog offers). */
 export function useLinkPolicy() {
-  return useQuery({ queryKey: filesKeys.linkPolicy, queryFn: ({ signal }) => asApiError(getLinkPolicy(signal)) });
+  return useQuery({ queryKey: filesKeys.linkPolicy, queryFn: () => asApiError(getLinkPolicy()) });
 }
 
 export function useAdminLinkPolicy() {
-  return useQuery({ queryKey: filesKeys.adminLinkPolicy, queryFn: ({ signal }) => asApiError(getAdminLinkPolicy(signal)) });
+  return useQuery({ queryKey: filesKeys.adminLinkPolicy, queryFn: () => asApiError(getAdminLinkPolicy()) });
 }
 
 export function useFilesSettings(tenantId: string) {
-  return useQuery({ queryKey: filesKeys.settings(tenantId), queryFn: ({ signal }) => asApiError(getFilesSettings(tenantId, signal)) });
+  return useQuery({ queryKey: filesKeys.settings(tenantId), queryFn: () => asApiError(getFilesSettings(tenantId)) });
 }
 
 /** What a public link shows (a file, or a folder's items): no sign-in needed. */
 export function usePublicLink(token: string, folderId: string | null) {
-  return useQuery({ queryKey: filesKeys.publicLink(token, folderId), queryFn: ({ signal }) => asApiError(openPublicLink(token, folderId, signal)) });
+  return useQuery({ queryKey: filesKeys.publicLink(token, folderId), queryFn: () => asApiError(openPublicLink(token, folderId)) });
 }

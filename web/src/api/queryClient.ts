@@ -15,6 +15,8 @@ export const queryClient = new QueryClient({
   defaultOptions: {
     // Like the hand-written loads before: one try (the client already refreshes a stale session and retries once),
     // no refetch on window focus, data counted stale at once so a page opened again loads fresh.
+    // Query functions do not take the abort signal: a load a page no longer needs (it navigated on while showing
+    // cached data) finishes into the cache instead of ending as a cancelled request.
     queries: { retry: false, refetchOnWindowFocus: false, staleTime: 0 },
     mutations: { retry: false },
   },

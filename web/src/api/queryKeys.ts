@@ -56,5 +56,6 @@ export const containerKeys = {
   instances: ["containers", "instances"] as const,
   instance: (containerId: string) => ["containers", "instances", containerId] as const,
   jobs: (containerId: string) => ["containers", "instances", containerId, "jobs"] as const,
+  job: (jobId: string) => ["containers", "jobs", jobId] as const,
   files: (containerId: string, path: string) => ["containers", "instances", containerId, "files", path] as const,
 };
