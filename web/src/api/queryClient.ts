@@ -1,11 +1,12 @@
-/** The one TanStack Query client: server state (lists the admin pages show) is cached per query key and refetched after a change. */
-import { QueryClient } from "@tanstack/react-query";
+/** The one TanStack Query client (server state cached per query key, see queryKeys.ts) and the helpers every `<domain>Queries.ts` uses. */
+import { QueryClient, useQueryClient, type QueryKey } from "@tanstack/react-query";
+import { useCallback } from "react";
 
-import type { ApiError } from "./problem";
+import { toApiError, type ApiError } from "./problem";
 
 declare module "@tanstack/react-query" {
   interface Register {
-    /** Query functions throw ApiError (see `query()` in the domain query files), so `error.message` is readable. */
+    /** Query functions throw ApiError (see `asApiError()`), so `error.message` is readable. */
     defaultError: ApiError;
   }
 }
@@ -14,7 +15,27 @@ export const queryClient = new QueryClient({
   defaultOptions: {
     // Like the hand-written loads before: one try (the client already refreshes a stale session and retries once),
     // no refetch on window focus, data counted stale at once so a page opened again loads fresh.
+    // Query functions do not take the abort signal: a load a page no longer needs (it navigated on while showing
+    // cached data) finishes into the cache instead of ending as a cancelled request.
     queries: { retry: false, refetchOnWindowFocus: false, staleTime: 0 },
     mutations: { retry: false },
   },
 });
+
+/** Turn any failure into an ApiError (the query client's error type). */
+export function asApiError<T>(promise: Promise<T>): Promise<T> {
+  return promise.catch((error: unknown) => {
+    throw toApiError(error);
+  });
+}
+
+/** `invalidate(key, …)`: mark what a change touched stale, so every page showing it loads it again (resolves once they have). Stable across renders. */
+export function useInvalidate(): (...keys: QueryKey[]) => Promise<void> {
+  const client = useQueryClient();
+  return useCallback(
+    async (...keys: QueryKey[]) => {
+      await Promise.all(keys.map((queryKey) => client.invalidateQueries({ queryKey })));
+    },
+    [client],
+  );
+}

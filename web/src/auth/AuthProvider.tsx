@@ -15,8 +15,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const lose = useCallback((): void => {
     const expired = signedIn.current;
     signedIn.current = false;
-    // Nothing one user loaded stays cached for whoever signs in next.
-    queryClient.clear();
+    // Nothing one user loaded stays cached for whoever signs in next. (Without a user there is nothing of theirs
+    // to drop, and clearing would cancel what the sign-in page is loading.)
+    if (expired) queryClient.clear();
     // The refused refresh and the call that triggered it both report the loss: the first one says why.
     setState((previous) => (previous.status === "signed-out" ? previous : { status: "signed-out", reason: expired ? "expired" : "anonymous" }));
   }, []);

@@ -6,11 +6,11 @@
 import { useEffect, useRef, useState, type SubmitEvent } from "react";
 
 import { onReauthenticationRequired } from "../api/client";
-import { toApiError } from "../api/problem";
 import { confirmWithPasskey, confirmWithPassword, passkeysSupported } from "../api/security";
 import { buttonClass } from "../components/Button";
 import { Dialog } from "../components/Dialog";
-import { Alert, Field, inputClass } from "../components/Form";
+import { Alert, TextField } from "../components/Form";
+import { useTask } from "../lib/useAction";
 import { useAuth } from "./session";
 
 export function ReauthenticateDialog() {
@@ -19,8 +19,7 @@ export function ReauthenticateDialog() {
   const waiting = useRef<((confirmed: boolean) => void)[]>([]);
   const [methods, setMethods] = useState<string[] | null>(null);
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run: confirmWith, busy, error, setError } = useTask();
 
   useEffect(
     () =>
@@ -42,16 +41,10 @@ export function ReauthenticateDialog() {
   };
 
   const run = async (confirm: () => Promise<void>): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
+    await confirmWith(async () => {
       await confirm();
       finish(true);
-    } catch (caught) {
-      setError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const submit = (event: SubmitEvent<HTMLFormElement>): void => {
@@ -74,24 +67,17 @@ export function ReauthenticateDialog() {
     >
       <form className="space-y-4" onSubmit={submit} data-testid="reauthenticate-dialog">
         <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
-        {error !== null && <Alert tone="danger">{error}</Alert>}
-        <Field label="Password">
-          {(control) => (
-            <input
-              {...control}
-              data-autofocus
-              className={inputClass}
-              type="password"
-              name="current-password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(event) => {
-                setPassword(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        {error !== null && <Alert tone="danger">{error.message}</Alert>}
+        <TextField
+          label="Password"
+          data-autofocus
+          type="password"
+          name="current-password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={setPassword}
+        />
         <div className="flex flex-wrap items-center justify-end gap-3">
           {offersPasskey && (
             <button

@@ -1,5 +1,5 @@
 /** Form pieces: a labelled field with hint and errors, the shared input look, and a message banner. */
-import { useId, type ReactNode } from "react";
+import { useId, type InputHTMLAttributes, type ReactNode } from "react";
 
 export const inputClass =
   "block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm text-slate-900 shadow-xs placeholder:text-slate-400 focus:border-sky-500 focus:ring-2 focus:ring-sky-500/30 focus:outline-none aria-invalid:border-rose-400 dark:border-slate-700 dark:bg-slate-950 dark:text-white dark:placeholder:text-slate-500";
@@ -48,6 +48,40 @@ export function Field({
         </ul>
       )}
     </div>
+  );
+}
+
+/** A `Field` holding one input: `onChange` gets the new value; any other input attribute (type, name, autoComplete, className…) passes through. */
+export function TextField({
+  label,
+  hint,
+  errors,
+  optional,
+  value,
+  onChange,
+  ...input
+}: {
+  label: string;
+  hint?: ReactNode;
+  errors?: readonly string[];
+  optional?: boolean;
+  value: string;
+  onChange: (value: string) => void;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, "value" | "onChange" | "id">) {
+  return (
+    <Field label={label} hint={hint} errors={errors} optional={optional}>
+      {(control) => (
+        <input
+          {...control}
+          className={inputClass}
+          {...input}
+          value={value}
+          onChange={(event) => {
+            onChange(event.target.value);
+          }}
+        />
+      )}
+    </Field>
   );
 }
 

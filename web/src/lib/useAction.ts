@@ -45,3 +45,39 @@ export function useAction<A extends unknown[], R>(action: (...args: A) => Promis
 export function useTask(): Action<[work: () => Promise<void>], void> {
   return useAction((work: () => Promise<void>) => work());
 }
+
+export interface Confirm<T> {
+  /** The item the "are you sure?" dialog asks about; null while it is closed. */
+  target: T | null;
+  /** Open the dialog for `item` (clears the last error). */
+  ask: (item: T) => void;
+  /** What to spread on `<ConfirmDialog>`: open, busy, error, onConfirm, onCancel. */
+  dialog: { open: boolean; busy: boolean; error: string | null; onConfirm: () => void; onCancel: () => void };
+}
+
+/** An action on one item behind a `<ConfirmDialog>`: `ask(item)` opens it, confirming runs `action(item)`, success closes it and calls `onDone`. */
+export function useConfirm<T, R>(action: (item: T) => Promise<R>, onDone?: (value: R, item: T) => void): Confirm<T> {
+  const [target, setTarget] = useState<T | null>(null);
+  const { run, busy, error, setError } = useAction(action, (value: R, item: T) => {
+    setTarget(null);
+    onDone?.(value, item);
+  });
+  return {
+    target,
+    ask: (item: T) => {
+      setError(null);
+      setTarget(item);
+    },
+    dialog: {
+      open: target !== null,
+      busy,
+      error: error?.message ?? null,
+      onConfirm: () => {
+        if (target !== null) void run(target);
+      },
+      onCancel: () => {
+        setTarget(null);
+      },
+    },
+  };
+}

@@ -4,7 +4,8 @@
  */
 import { useState, type ReactNode } from "react";
 
-import { toApiError } from "../../api/problem";
+import { useInvalidate } from "../../api/queryClient";
+import { identityKeys } from "../../api/queryKeys";
 import { sendMyVerificationEmail } from "../../api/security";
 
 import { displayName, useMe } from "../../auth/session";
@@ -15,6 +16,7 @@ import { Card } from "../../components/Card";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../lib/format";
+import { useAction } from "../../lib/useAction";
 import { ChangePasswordCard } from "./ChangePasswordCard";
 import { PasskeysCard } from "./PasskeysCard";
 import { SessionsCard } from "./SessionsCard";
@@ -30,19 +32,20 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
+/** Mail the confirmation link again: `status` idle → sending → sent, or failed with its `message`; `send()` starts it. */
+function useVerificationMail(): { status: "idle" | "sending" | "sent" | "failed"; message: string; send: () => void } {
+  const [sent, setSent] = useState(false);
+  const { run, busy, error } = useAction(sendMyVerificationEmail, () => {
+    setSent(true);
+  });
+  const status = busy ? "sending" : sent ? "sent" : error !== null ? "failed" : "idle";
+  return { status, message: error?.message ?? "", send: () => void run() };
+}
+
 /** The address, whether it is confirmed, and (when it is not) a button that mails the link again. */
 function EmailStatus({ email, verifiedAt }: { email: string; verifiedAt: string | null | undefined }) {
-  const [state, setState] = useState<{ status: "idle" | "sending" | "sent" } | { status: "failed"; message: string }>({ status: "idle" });
+  const state = useVerificationMail();
   const confirmed = verifiedAt !== null && verifiedAt !== undefined;
-  const send = async (): Promise<void> => {
-    setState({ status: "sending" });
-    try {
-      await sendMyVerificationEmail();
-      setState({ status: "sent" });
-    } catch (caught) {
-      setState({ status: "failed", message: toApiError(caught).message });
-    }
-  };
   return (
     <span className="flex flex-col items-start gap-1.5" data-testid="account-email">
       <span className="flex flex-wrap items-center gap-2">
@@ -55,7 +58,7 @@ function EmailStatus({ email, verifiedAt }: { email: string; verifiedAt: string 
           className={buttonClass.small}
           disabled={state.status === "sending"}
           onClick={() => {
-            void send();
+            state.send();
           }}
         >
           {state.status === "sending" ? "Sending…" : "Send confirmation link"}
@@ -77,16 +80,7 @@ function EmailStatus({ email, verifiedAt }: { email: string; verifiedAt: string 
 
 /** A new address an admin asked for: it replaces the current one once the link mailed to it is opened. */
 function PendingEmail({ email }: { email: string }) {
-  const [state, setState] = useState<{ status: "idle" | "sending" | "sent" } | { status: "failed"; message: string }>({ status: "idle" });
-  const send = async (): Promise<void> => {
-    setState({ status: "sending" });
-    try {
-      await sendMyVerificationEmail();
-      setState({ status: "sent" });
-    } catch (caught) {
-      setState({ status: "failed", message: toApiError(caught).message });
-    }
-  };
+  const state = useVerificationMail();
   return (
     <span className="flex flex-col items-start gap-1.5" data-testid="account-email-pending">
       <span className="flex flex-wrap items-center gap-2">
@@ -104,7 +98,7 @@ function PendingEmail({ email }: { email: string }) {
           className={buttonClass.small}
           disabled={state.status === "sending"}
           onClick={() => {
-            void send();
+            state.send();
           }}
         >
           {state.status === "sending" ? "Sending…" : "Send the link again"}
@@ -182,7 +176,7 @@ function ProfileCard() {
 
 export function AccountPage() {
   useDocumentTitle("Account");
-  const [passwordChanges, setPasswordChanges] = useState(0);
+  const invalidate = useInvalidate();
   return (
     <>
       <PageHeader title="Account" description="Your profile, how you sign in (password, two-factor, passkeys), the devices where you are signed in, and your access tokens." />
@@ -191,13 +185,13 @@ export function AccountPage() {
         <div className="space-y-6 lg:col-span-3">
           <ChangePasswordCard
             onChanged={() => {
-              setPasswordChanges((n) => n + 1);
+              // A password change ends every other session: a fresh list.
+              void invalidate(identityKeys.sessions);
             }}
           />
           <TwoFactorCard />
           <PasskeysCard />
-          {/* A password change ends every other session: a fresh list. */}
-          <SessionsCard key={passwordChanges} />
+          <SessionsCard />
           <TokensCard />
         </div>
       </div>

@@ -5,7 +5,7 @@ import { changeMyPassword } from "../../api/identity";
 import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Card } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, TextField } from "../../components/Form";
 import { useAction } from "../../lib/useAction";
 
 /** `onChanged` runs after a change (it ends every other session, so the sessions list should reload). */
@@ -51,55 +51,34 @@ export function ChangePasswordCard({ onChanged }: { onChanged: () => void }) {
         <input type="text" name="username" autoComplete="username" value={user.username} readOnly hidden />
         {done && <Alert tone="success">Password changed. Every other session of yours was signed out.</Alert>}
         {otherError !== null && <Alert tone="danger">{otherError}</Alert>}
-        <Field label="Current password" errors={currentErrors}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              type="password"
-              name="current-password"
-              autoComplete="current-password"
-              required
-              value={current}
-              onChange={(event) => {
-                setCurrent(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Current password" errors={currentErrors}
+          type="password"
+          name="current-password"
+          autoComplete="current-password"
+          required
+          value={current}
+          onChange={setCurrent}
+        />
         <div className="grid gap-4 sm:grid-cols-2">
-          <Field label="New password" hint="At least 12 characters; a passphrase of a few words works well." errors={policyErrors}>
-            {(control) => (
-              <input
-                {...control}
-                className={inputClass}
-                type="password"
-                name="new-password"
-                autoComplete="new-password"
-                required
-                value={next}
-                onChange={(event) => {
-                  setNext(event.target.value);
-                }}
-              />
-            )}
-          </Field>
-          <Field label="Confirm new password" errors={mismatch ? ["The two new passwords differ."] : []}>
-            {(control) => (
-              <input
-                {...control}
-                className={inputClass}
-                type="password"
-                name="confirm-password"
-                autoComplete="new-password"
-                required
-                value={confirm}
-                onChange={(event) => {
-                  setConfirm(event.target.value);
-                }}
-              />
-            )}
-          </Field>
+          <TextField
+            label="New password" hint="At least 12 characters; a passphrase of a few words works well." errors={policyErrors}
+            type="password"
+            name="new-password"
+            autoComplete="new-password"
+            required
+            value={next}
+            onChange={setNext}
+          />
+          <TextField
+            label="Confirm new password" errors={mismatch ? ["The two new passwords differ."] : []}
+            type="password"
+            name="confirm-password"
+            autoComplete="new-password"
+            required
+            value={confirm}
+            onChange={setConfirm}
+          />
         </div>
         <div className="flex items-center justify-between gap-4 pt-1">
           <p className="text-xs text-slate-500 dark:text-slate-400">Your other devices will be signed out.</p>

@@ -1,17 +1,18 @@
 /** Passkeys: sign in with this device's screen lock or a security key instead of a password. List, add, rename, remove. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
-import { toApiError } from "../../api/problem";
-import { addPasskey, listMyPasskeys, passkeysSupported, removePasskey, renamePasskey, type Passkey } from "../../api/security";
+import { useMyPasskeys } from "../../api/identityQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { identityKeys } from "../../api/queryKeys";
+import { addPasskey, passkeysSupported, removePasskey, renamePasskey, type Passkey } from "../../api/security";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, TextField } from "../../components/Form";
 import { KeyIcon, PlusIcon } from "../../components/icons";
-import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
 import { describeUserAgent } from "../../lib/userAgent";
-import { useTask } from "../../lib/useAction";
+import { useConfirm, useTask } from "../../lib/useAction";
 
 function When({ value, empty }: { value: string | null; empty: string }) {
   const { text, title } = describeTimestamp(value);
@@ -93,23 +94,16 @@ function NameForm({
       }}
     >
       {error !== null && nameErrors.length === 0 && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Name" hint={hint} errors={nameErrors}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="passkey-name"
-            autoComplete="off"
-            required
-            maxLength={100}
-            data-autofocus
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Name" hint={hint} errors={nameErrors}
+        name="passkey-name"
+        autoComplete="off"
+        required
+        maxLength={100}
+        data-autofocus
+        value={name}
+        onChange={setName}
+      />
       <div className="flex justify-end gap-3 pt-1">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>
           Cancel
@@ -123,31 +117,17 @@ function NameForm({
 }
 
 export function PasskeysCard() {
-  const load = useCallback((signal: AbortSignal) => listMyPasskeys(signal), []);
-  const { data: passkeys, error, loading, reload } = useResource(load);
+  const { data: passkeys, error, isFetching: loading } = useMyPasskeys();
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(identityKeys.passkeys);
   const [adding, setAdding] = useState(false);
   const [renaming, setRenaming] = useState<Passkey | null>(null);
-  const [removing, setRemoving] = useState<Passkey | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [removeError, setRemoveError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const remove = useConfirm((passkey: Passkey) => removePasskey(passkey.id), (_, passkey) => {
+    setNotice(`${passkey.name} was removed. It no longer signs you in.`);
+    reload();
+  });
   const supported = passkeysSupported();
-
-  const confirmRemove = async (): Promise<void> => {
-    if (removing === null) return;
-    setBusy(true);
-    setRemoveError(null);
-    try {
-      await removePasskey(removing.id);
-      setNotice(`${removing.name} was removed. It no longer signs you in.`);
-      setRemoving(null);
-      reload();
-    } catch (caught) {
-      setRemoveError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <Card
@@ -204,8 +184,7 @@ export function PasskeysCard() {
               }}
               onRemove={(chosen) => {
                 setNotice(null);
-                setRemoveError(null);
-                setRemoving(chosen);
+                remove.ask(chosen);
               }}
             />
           ))}
@@ -260,19 +239,7 @@ export function PasskeysCard() {
           />
         )}
       </Dialog>
-      <ConfirmDialog
-        open={removing !== null}
-        title={`Remove ${removing?.name ?? ""}?`}
-        confirmLabel="Remove"
-        busy={busy}
-        error={removeError}
-        onConfirm={() => {
-          void confirmRemove();
-        }}
-        onCancel={() => {
-          setRemoving(null);
-        }}
-      >
+      <ConfirmDialog title={`Remove ${remove.target?.name ?? ""}?`} confirmLabel="Remove" {...remove.dialog}>
         <p>This passkey stops signing you in at once. Remove it from the device too, in its password or passkey settings.</p>
       </ConfirmDialog>
     </Card>

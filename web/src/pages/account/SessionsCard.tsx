@@ -1,16 +1,17 @@
 /** Where you are signed in: device, address, when it started and was last used; sign any other one out. */
-import { useCallback, useState } from "react";
 
-import { endMySession, listMySessions, type Session } from "../../api/identity";
+import { endMySession, type Session } from "../../api/identity";
+import { useMySessions } from "../../api/identityQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { identityKeys } from "../../api/queryKeys";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { ConfirmDialog } from "../../components/Dialog";
 import { Alert } from "../../components/Form";
 import { DevicesIcon } from "../../components/icons";
-import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
-import { useAction } from "../../lib/useAction";
+import { useConfirm } from "../../lib/useAction";
 import { describeUserAgent } from "../../lib/userAgent";
 
 function SessionRow({ session, onSignOut }: { session: Session; onSignOut: (session: Session) => void }) {
@@ -51,18 +52,10 @@ function SessionRow({ session, onSignOut }: { session: Session; onSignOut: (sess
 }
 
 export function SessionsCard() {
-  const load = useCallback((signal: AbortSignal) => listMySessions(signal), []);
-  const { data: sessions, error, loading, reload } = useResource(load);
-  const [ending, setEnding] = useState<Session | null>(null);
-  const { run, busy, error: endError, setError: setEndError } = useAction(endMySession, () => {
-    setEnding(null);
-    reload();
-  });
-
-  const confirmEnd = async (): Promise<void> => {
-    if (ending === null) return;
-    await run(ending.id);
-  };
+  const { data: sessions, error, isFetching: loading } = useMySessions();
+  const invalidate = useInvalidate();
+  const end = useConfirm((session: Session) => endMySession(session.id), () => void invalidate(identityKeys.sessions));
+  const ending = end.target;
 
   const sorted = [...(sessions ?? [])].sort((a, b) => Number(b.current) - Number(a.current) || b.last_used_at.localeCompare(a.last_used_at));
 
@@ -88,26 +81,15 @@ export function SessionsCard() {
             <SessionRow
               key={session.id}
               session={session}
-              onSignOut={(chosen) => {
-                setEndError(null);
-                setEnding(chosen);
-              }}
+              onSignOut={end.ask}
             />
           ))}
         </ul>
       )}
       <ConfirmDialog
-        open={ending !== null}
         title="Sign out this device?"
         confirmLabel="Sign out"
-        busy={busy}
-        error={endError?.message}
-        onConfirm={() => {
-          void confirmEnd();
-        }}
-        onCancel={() => {
-          setEnding(null);
-        }}
+        {...end.dialog}
       >
         {ending !== null && (
           <p>

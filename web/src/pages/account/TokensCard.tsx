@@ -1,17 +1,18 @@
 /** Personal access tokens: list, revoke, and create one (its secret is shown once, right after creation). */
-import { useCallback, useRef, useState, type SubmitEvent } from "react";
+import { useRef, useState, type SubmitEvent } from "react";
 
-import { asPermissionCodes, createMyToken, listMyTokens, revokeMyToken, type AccessToken, type AccessTokenCreated } from "../../api/access";
-import { toApiError } from "../../api/problem";
+import { asPermissionCodes, createMyToken, revokeMyToken, type AccessToken, type AccessTokenCreated } from "../../api/access";
+import { useMyTokens } from "../../api/identityQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { identityKeys } from "../../api/queryKeys";
 import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { KeyIcon, PlusIcon } from "../../components/icons";
-import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
-import { useTask } from "../../lib/useAction";
+import { useConfirm, useTask } from "../../lib/useAction";
 
 const EXPIRY_CHOICES = [
   { value: "30", label: "30 days" },
@@ -93,22 +94,15 @@ function NewTokenForm({ onCreated, onCancel }: { onCreated: (token: AccessTokenC
       }}
     >
       {error !== null && !placed && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Name" hint="What the token is for, e.g. “backup script”." errors={errorsOf("name")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="token-name"
-            autoComplete="off"
-            required
-            autoFocus
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Name" hint="What the token is for, e.g. “backup script”." errors={errorsOf("name")}
+        name="token-name"
+        autoComplete="off"
+        required
+        autoFocus
+        value={name}
+        onChange={setName}
+      />
       <fieldset>
         <legend className="mb-1.5 text-sm font-medium text-slate-800 dark:text-slate-200">Scopes</legend>
         <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">The token can do only what you pick here, and never more than you can.</p>
@@ -210,28 +204,12 @@ function CreatedToken({ created, onDone }: { created: AccessTokenCreated; onDone
 }
 
 export function TokensCard() {
-  const load = useCallback((signal: AbortSignal) => listMyTokens(signal), []);
-  const { data: tokens, error, loading, reload } = useResource(load);
+  const { data: tokens, error, isFetching: loading } = useMyTokens();
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(identityKeys.tokens);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<AccessTokenCreated | null>(null);
-  const [revoking, setRevoking] = useState<AccessToken | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [revokeError, setRevokeError] = useState<string | null>(null);
-
-  const confirmRevoke = async (): Promise<void> => {
-    if (revoking === null) return;
-    setBusy(true);
-    setRevokeError(null);
-    try {
-      await revokeMyToken(revoking.id);
-      setRevoking(null);
-      reload();
-    } catch (caught) {
-      setRevokeError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const revoke = useConfirm((token: AccessToken) => revokeMyToken(token.id), reload);
 
   const closeDialog = (): void => {
     setCreating(false);
@@ -273,10 +251,7 @@ export function TokensCard() {
             <TokenRow
               key={token.id}
               token={token}
-              onRevoke={(chosen) => {
-                setRevokeError(null);
-                setRevoking(chosen);
-              }}
+              onRevoke={revoke.ask}
             />
           ))}
         </ul>
@@ -299,19 +274,7 @@ export function TokensCard() {
           <CreatedToken created={created} onDone={closeDialog} />
         )}
       </Dialog>
-      <ConfirmDialog
-        open={revoking !== null}
-        title={`Revoke ${revoking?.name ?? ""}?`}
-        confirmLabel="Revoke"
-        busy={busy}
-        error={revokeError}
-        onConfirm={() => {
-          void confirmRevoke();
-        }}
-        onCancel={() => {
-          setRevoking(null);
-        }}
-      >
+      <ConfirmDialog title={`Revoke ${revoke.target?.name ?? ""}?`} confirmLabel="Revoke" {...revoke.dialog}>
         <p>Anything using this token stops working at once. This cannot be undone.</p>
       </ConfirmDialog>
     </Card>

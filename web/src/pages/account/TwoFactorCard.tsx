@@ -2,18 +2,28 @@
  * Two-factor sign-in with an authenticator app: its status, setting it up (QR code or typed secret, then a
  * first code), the recovery codes shown once, new recovery codes, and turning it off with the password.
  */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
-import { toApiError, type ApiError } from "../../api/problem";
-import { beginTotp, confirmTotp, disableTotp, getMyTotp, regenerateRecoveryCodes, type TotpEnrollment } from "../../api/security";
+import { useMyTotp } from "../../api/identityQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { identityKeys } from "../../api/queryKeys";
+import { beginTotp, confirmTotp, disableTotp, regenerateRecoveryCodes, type TotpEnrollment } from "../../api/security";
 import { useMe } from "../../auth/session";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, inputClass, TextField } from "../../components/Form";
 import { DownloadIcon, ShieldIcon } from "../../components/icons";
-import { useResource } from "../../hooks/useResource";
+import { useAction } from "../../lib/useAction";
+
+/** A `.catch()` handler that empties a field (a refused code or password) and passes the failure on. */
+function clearing(setField: (value: string) => void): (caught: unknown) => never {
+  return (caught) => {
+    setField("");
+    throw caught;
+  };
+}
 
 /** What the dialog shows: the set-up steps, the fresh codes, or a password prompt for a sensitive change. */
 type Step =
@@ -81,21 +91,12 @@ function RecoveryCodes({ codes, fresh, onDone }: { codes: string[]; fresh: boole
 
 function Enrollment({ enrollment, onConfirmed, onCancel }: { enrollment: TotpEnrollment; onConfirmed: (codes: string[]) => void; onCancel: () => void }) {
   const [code, setCode] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  // A refused code is cleared, ready for the next one.
+  const { run, busy, error } = useAction((typed: string) => confirmTotp(typed).catch(clearing(setCode)), onConfirmed);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onConfirmed(await confirmTotp(code.replace(/\s/g, "")));
-    } catch (caught) {
-      setError(toApiError(caught));
-      setCode("");
-    } finally {
-      setBusy(false);
-    }
+    await run(code.replace(/\s/g, ""));
   };
 
   // The secret in groups of four reads and types more easily; apps ignore the spaces.
@@ -128,25 +129,19 @@ function Enrollment({ enrollment, onConfirmed, onCancel }: { enrollment: TotpEnr
         </li>
         <li>
           <p className="mb-2 font-medium text-slate-900 dark:text-white">2. Enter the code the app shows</p>
-          <Field label="6-digit code" errors={codeErrors}>
-            {(control) => (
-              <input
-                {...control}
-                className={`${inputClass} max-w-40 text-center font-mono tracking-[0.3em]`}
-                name="one-time-code"
-                autoComplete="one-time-code"
-                inputMode="numeric"
-                pattern="[0-9 ]{6,7}"
-                maxLength={7}
-                required
-                data-autofocus
-                value={code}
-                onChange={(event) => {
-                  setCode(event.target.value);
-                }}
-              />
-            )}
-          </Field>
+          <TextField
+            label="6-digit code" errors={codeErrors}
+            className={`${inputClass} max-w-40 text-center font-mono tracking-[0.3em]`}
+            name="one-time-code"
+            autoComplete="one-time-code"
+            inputMode="numeric"
+            pattern="[0-9 ]{6,7}"
+            maxLength={7}
+            required
+            data-autofocus
+            value={code}
+            onChange={setCode}
+          />
         </li>
       </ol>
       <div className="flex justify-end gap-3 pt-1">
@@ -172,26 +167,15 @@ function PasswordPrompt({
 }) {
   const { user } = useMe();
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // A refused password is cleared, ready to be typed again.
+  const { run, busy, error } = useAction(
+    (typed: string) => (action === "disable" ? disableTotp(typed).then(() => null) : regenerateRecoveryCodes(typed)).catch(clearing(setPassword)),
+    onDone,
+  );
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      if (action === "disable") {
-        await disableTotp(password);
-        onDone(null);
-      } else {
-        onDone(await regenerateRecoveryCodes(password));
-      }
-    } catch (caught) {
-      setError(toApiError(caught).message);
-      setPassword("");
-    } finally {
-      setBusy(false);
-    }
+    await run(password);
   };
 
   return (
@@ -207,23 +191,16 @@ function PasswordPrompt({
           : "Your current recovery codes stop working, and you get ten new ones."}
       </p>
       <input type="text" name="username" autoComplete="username" value={user.username} readOnly hidden />
-      <Field label="Your password" errors={error === null ? [] : [error]}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            type="password"
-            name="current-password"
-            autoComplete="current-password"
-            required
-            data-autofocus
-            value={password}
-            onChange={(event) => {
-              setPassword(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Your password" errors={error === null ? [] : [error.message]}
+        type="password"
+        name="current-password"
+        autoComplete="current-password"
+        required
+        data-autofocus
+        value={password}
+        onChange={setPassword}
+      />
       <div className="flex justify-end gap-3 pt-1">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>
           Cancel
@@ -243,24 +220,20 @@ const dialogTitles: Record<Exclude<Step["kind"], "closed">, string> = {
 };
 
 export function TwoFactorCard() {
-  const load = useCallback((signal: AbortSignal) => getMyTotp(signal), []);
-  const { data: status, error, loading, reload } = useResource(load);
+  const { data: status, error, isFetching: loading } = useMyTotp();
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(identityKeys.totp);
   const [step, setStep] = useState<Step>({ kind: "closed" });
-  const [starting, setStarting] = useState(false);
-  const [startError, setStartError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const begin = useAction(beginTotp, (enrollment) => {
+    setStep({ kind: "enroll", enrollment });
+  });
+  const starting = begin.busy;
+  const startError = begin.error?.message ?? null;
 
   const start = async (): Promise<void> => {
-    setStarting(true);
-    setStartError(null);
     setNotice(null);
-    try {
-      setStep({ kind: "enroll", enrollment: await beginTotp() });
-    } catch (caught) {
-      setStartError(toApiError(caught).message);
-    } finally {
-      setStarting(false);
-    }
+    await begin.run();
   };
 
   const close = (): void => {

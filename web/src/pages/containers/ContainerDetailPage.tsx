@@ -1,16 +1,18 @@
 /** /containers/:id — one container: live state and power buttons, and tabs for its console, stats, files, settings and jobs. */
-import { useCallback, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
-import { deleteContainer, getContainer, listJobs, powerContainer, type Container, type PowerAction } from "../../api/containers";
-import { toApiError } from "../../api/problem";
+import { useContainer, useJobs } from "../../api/containerQueries";
+import { deleteContainer, powerContainer, type Container, type PowerAction } from "../../api/containers";
+import { useInvalidate } from "../../api/queryClient";
+import { containerKeys } from "../../api/queryKeys";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { ConfirmDialog } from "../../components/Dialog";
 import { Alert } from "../../components/Form";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { useAction } from "../../lib/useAction";
 import { describeTimestamp } from "../../lib/format";
 import { ConsoleBanner, ConsoleTab } from "./ConsoleTab";
 import { ContainerFilesTab } from "./ContainerFilesTab";
@@ -74,18 +76,12 @@ function SettingsTab({ container, onSaved }: { container: Container; onSaved: ()
 }
 
 function JobsTab({ containerId, state }: { containerId: string; state: string }) {
-  const load = useCallback((signal: AbortSignal) => listJobs(containerId, signal), [containerId]);
-  const jobs = useResource(load);
-  const { reload } = jobs;
+  const jobs = useJobs(containerId, REFRESH_MS);
+  const { refetch } = jobs;
+  // A new state usually means a job started or ended: fetch the list at once.
   useEffect(() => {
-    reload();
-  }, [state, reload]);
-  useEffect(() => {
-    const timer = window.setInterval(reload, REFRESH_MS);
-    return () => {
-      window.clearInterval(timer);
-    };
-  }, [reload]);
+    void refetch();
+  }, [state, refetch]);
   if (jobs.error !== null) return <Alert tone="danger">{jobs.error.message}</Alert>;
   return (
     <ul className="space-y-3" data-testid="container-jobs">
@@ -120,26 +116,31 @@ function JobsTab({ containerId, state }: { containerId: string; state: string })
 
 function Detail({ containerId }: { containerId: string }) {
   const navigate = useNavigate();
-  const load = useCallback((signal: AbortSignal) => getContainer(containerId, signal), [containerId]);
-  const resource = useResource(load);
-  const { reload } = resource;
+  const resource = useContainer(containerId, REFRESH_MS);
+  const { refetch } = resource;
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(containerKeys.instance(containerId), containerKeys.instances);
   const live = useConsole(containerId);
   const [tab, setTab] = useState<Tab>("console");
   const [confirm, setConfirm] = useState<"kill" | "delete" | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   useDocumentTitle(resource.data?.name ?? "Container");
 
-  useEffect(() => {
-    const timer = window.setInterval(reload, REFRESH_MS);
-    return () => {
-      window.clearInterval(timer);
-    };
-  }, [reload]);
   // A state frame from the socket: fetch the rest (reason, ports) at once.
   useEffect(() => {
-    if (live.state !== null) reload();
-  }, [live.state, reload]);
+    if (live.state !== null) void refetch();
+  }, [live.state, refetch]);
+  const { run: runAct, busy, error: actError } = useAction(async (action: PowerAction | "delete") => {
+    if (action === "delete") {
+      await deleteContainer(containerId);
+      void invalidate(containerKeys.instances);
+      void navigate("/containers");
+      return;
+    }
+    await powerContainer(containerId, action);
+    setConfirm(null);
+    reload();
+  });
+  const error = actError?.message ?? null;
 
   const container = resource.data;
   if (container === undefined) {
@@ -147,24 +148,7 @@ function Detail({ containerId }: { containerId: string }) {
   }
   const state = live.state ?? container.state;
 
-  async function act(action: PowerAction | "delete"): Promise<void> {
-    setBusy(true);
-    setError(null);
-    try {
-      if (action === "delete") {
-        await deleteContainer(containerId);
-        void navigate("/containers");
-        return;
-      }
-      await powerContainer(containerId, action);
-      setConfirm(null);
-      reload();
-    } catch (caught) {
-      setError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const act = (action: PowerAction | "delete"): Promise<unknown> => runAct(action);
 
   return (
     <div className="space-y-6">

@@ -1,21 +1,22 @@
 /** The files tab: browse a container's volume; download, upload (with progress), new folder, rename, delete. */
-import { useCallback, useRef, useState } from "react";
+import { useRef, useState } from "react";
 
 import {
   contentUrl,
   deleteContainerFile,
-  listContainerFiles,
   makeContainerFolder,
   renameContainerFile,
   uploadContainerFile,
   type ContainerFile,
 } from "../../api/containerFiles";
-import { toApiError } from "../../api/problem";
+import { useContainerFiles } from "../../api/containerQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { containerKeys } from "../../api/queryKeys";
 import { buttonClass } from "../../components/Button";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
 import { Alert, Field, inputClass } from "../../components/Form";
-import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
+import { useAction, useConfirm, useTask } from "../../lib/useAction";
 import { formatBytes } from "./containerState";
 
 function join(folder: string, name: string): string {
@@ -31,44 +32,38 @@ interface Upload {
 
 export function ContainerFilesTab({ containerId }: { containerId: string }) {
   const [folder, setFolder] = useState("");
-  const load = useCallback((signal: AbortSignal) => listContainerFiles(containerId, folder, signal), [containerId, folder]);
-  const listing = useResource(load);
+  const listing = useContainerFiles(containerId, folder);
+  const invalidate = useInvalidate();
+  const refresh = (): void => void invalidate(containerKeys.files(containerId, folder));
   const [prompt, setPrompt] = useState<Prompt | null>(null);
   const [promptValue, setPromptValue] = useState("");
-  const [promptError, setPromptError] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<ContainerFile | null>(null);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [upload, setUpload] = useState<Upload | null>(null);
   const picker = useRef<HTMLInputElement>(null);
-
-  async function run(action: () => Promise<unknown>, onError: (message: string) => void): Promise<boolean> {
-    setBusy(true);
-    onError("");
-    try {
-      await action();
-      listing.reload();
-      return true;
-    } catch (caught) {
-      onError(toApiError(caught).message);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  }
-  const show = (setter: (value: string | null) => void) => (message: string) => { setter(message === "" ? null : message); };
+  const uploading = useTask();
+  const { setError } = uploading;
+  const error = uploading.error?.message ?? null;
+  const promptAction = useAction(
+    (target: string, entry: ContainerFile | null) => (entry === null ? makeContainerFolder(containerId, target) : renameContainerFile(containerId, entry.path, target)),
+    () => {
+      setPrompt(null);
+      refresh();
+    },
+  );
+  const remove = useConfirm((entry: ContainerFile) => deleteContainerFile(containerId, entry.path), refresh);
+  const busy = uploading.busy || promptAction.busy;
 
   async function uploadFiles(files: FileList) {
-    for (const file of Array.from(files)) {
-      setUpload({ name: file.name, sent: 0, total: file.size });
-      const ok = await run(
-        () => uploadContainerFile(containerId, join(folder, file.name), file, (sent) => { setUpload({ name: file.name, sent, total: file.size }); }),
-        show(setError),
-      );
-      if (!ok) break;
-    }
-    setUpload(null);
+    await uploading.run(async () => {
+      try {
+        for (const file of Array.from(files)) {
+          setUpload({ name: file.name, sent: 0, total: file.size });
+          await uploadContainerFile(containerId, join(folder, file.name), file, (sent) => { setUpload({ name: file.name, sent, total: file.size }); });
+          refresh();
+        }
+      } finally {
+        setUpload(null);
+      }
+    });
   }
 
   function openFolder(path: string) {
@@ -111,7 +106,7 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
           <button type="button" className={buttonClass.small} disabled={upload !== null} onClick={() => picker.current?.click()}>
             Upload
           </button>
-          <button type="button" className={buttonClass.small} onClick={() => { setPrompt({ kind: "mkdir" }); setPromptValue(""); setPromptError(null); }}>
+          <button type="button" className={buttonClass.small} onClick={() => { setPrompt({ kind: "mkdir" }); setPromptValue(""); promptAction.setError(null); }}>
             New folder
           </button>
         </div>
@@ -168,7 +163,7 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
                       type="button"
                       className={buttonClass.small}
                       aria-label={`Rename ${entry.name}`}
-                      onClick={() => { setPrompt({ kind: "rename", entry }); setPromptValue(entry.name); setPromptError(null); }}
+                      onClick={() => { setPrompt({ kind: "rename", entry }); setPromptValue(entry.name); promptAction.setError(null); }}
                     >
                       Rename
                     </button>
@@ -176,7 +171,7 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
                       type="button"
                       className={buttonClass.smallDanger}
                       aria-label={`Delete ${entry.name}`}
-                      onClick={() => { setDeleting(entry); setDeleteError(null); }}
+                      onClick={() => { remove.ask(entry); }}
                     >
                       Delete
                     </button>
@@ -200,14 +195,10 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
           onSubmit={(event) => {
             event.preventDefault();
             if (prompt === null || promptValue.trim() === "") return;
-            const target = join(folder, promptValue.trim());
-            const action = prompt.kind === "mkdir" ? () => makeContainerFolder(containerId, target) : () => renameContainerFile(containerId, prompt.entry.path, target);
-            void run(action, show(setPromptError)).then((ok) => {
-              if (ok) setPrompt(null);
-            });
+            void promptAction.run(join(folder, promptValue.trim()), prompt.kind === "mkdir" ? null : prompt.entry);
           }}
         >
-          {promptError !== null && <Alert tone="danger">{promptError}</Alert>}
+          {promptAction.error !== null && <Alert tone="danger">{promptAction.error.message}</Alert>}
           <Field label="Name">
             {(control) => <input {...control} data-autofocus className={inputClass} value={promptValue} onChange={(e) => { setPromptValue(e.target.value); }} />}
           </Field>
@@ -218,21 +209,8 @@ export function ContainerFilesTab({ containerId }: { containerId: string }) {
           </div>
         </form>
       </Dialog>
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete ${deleting?.name ?? ""}?`}
-        confirmLabel="Delete"
-        busy={busy}
-        error={deleteError}
-        onCancel={() => { setDeleting(null); }}
-        onConfirm={() => {
-          if (deleting === null) return;
-          void run(() => deleteContainerFile(containerId, deleting.path), show(setDeleteError)).then((ok) => {
-            if (ok) setDeleting(null);
-          });
-        }}
-      >
-        {deleting?.kind === "directory" ? "The folder and everything in it is deleted from the container's volume." : "It is deleted from the container's volume."}
+      <ConfirmDialog title={`Delete ${remove.target?.name ?? ""}?`} confirmLabel="Delete" {...remove.dialog}>
+        {remove.target?.kind === "directory" ? "The folder and everything in it is deleted from the container's volume." : "It is deleted from the container's volume."}
       </ConfirmDialog>
     </div>
   );

@@ -2,41 +2,33 @@
 import { useState } from "react";
 
 import { updateContainer, type Container } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
 import { buttonClass } from "../../components/Button";
 import { Card } from "../../components/Card";
 import { Alert, Field, inputClass } from "../../components/Form";
+import { useAction } from "../../lib/useAction";
 
 export function ContainerSettingsForm({ container, onSaved }: { container: Container; onSaved: () => void }) {
   const restart = container.restart;
   const [name, setName] = useState(container.name);
   const [mode, setMode] = useState<"never" | "on-crash">(restart?.mode ?? "never");
   const [maxRetries, setMaxRetries] = useState(String(restart?.max_retries ?? 3));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
+  const { run, busy, error } = useAction(updateContainer, () => {
+    setSaved(true);
+    onSaved();
+  });
 
   async function save(): Promise<void> {
-    setBusy(true);
-    setError(null);
     setSaved(false);
-    try {
-      await updateContainer(container.id, {
-        name: name.trim(),
-        restart: {
-          mode,
-          max_retries: Number(maxRetries),
-          window_seconds: restart?.window_seconds ?? 600,
-          backoff_seconds: restart?.backoff_seconds ?? 5,
-        },
-      });
-      setSaved(true);
-      onSaved();
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(container.id, {
+      name: name.trim(),
+      restart: {
+        mode,
+        max_retries: Number(maxRetries),
+        window_seconds: restart?.window_seconds ?? 600,
+        backoff_seconds: restart?.backoff_seconds ?? 5,
+      },
+    });
   }
 
   const fieldErrors = (field: string): string[] => error?.fieldMessages(field) ?? [];

@@ -1,9 +1,11 @@
 /** /containers/*: the tenant's containers with their live state (filter by name and state), the create wizard and each container's page. */
-import { lazy, Suspense, useCallback, useEffect, useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { Link, Route, Routes } from "react-router";
 
-import { deleteContainer, listContainers, powerContainer, type Container } from "../../api/containers";
-import { toApiError } from "../../api/problem";
+import { useContainers } from "../../api/containerQueries";
+import { deleteContainer, powerContainer, type Container } from "../../api/containers";
+import { useInvalidate } from "../../api/queryClient";
+import { containerKeys } from "../../api/queryKeys";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { EmptyState } from "../../components/EmptyState";
@@ -11,7 +13,7 @@ import { Alert, inputClass } from "../../components/Form";
 import { ContainerIcon, PlusIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { useAction } from "../../lib/useAction";
 import { NotFoundPage } from "../NotFoundPage";
 import { actionsFor, CONTAINER_STATES } from "./containerState";
 import { StateBadge } from "./containerUi";
@@ -22,16 +24,7 @@ const REFRESH_MS = 3000;
 const ContainerDetailPage = lazy(() => import("./ContainerDetailPage").then((module) => ({ default: module.ContainerDetailPage })));
 
 function ContainerRow({ container, onChanged }: { container: Container; onChanged: () => void }) {
-  const [error, setError] = useState<string | null>(null);
-  async function act(call: () => Promise<unknown>) {
-    setError(null);
-    try {
-      await call();
-      onChanged();
-    } catch (caught) {
-      setError(toApiError(caught).message);
-    }
-  }
+  const { run: act, error } = useAction((call: () => Promise<unknown>) => call(), onChanged);
   return (
     <tr className="border-t border-slate-200 dark:border-slate-800" data-testid={`container-${container.name}`}>
       <td className="py-3 pr-4 font-medium">
@@ -42,7 +35,7 @@ function ContainerRow({ container, onChanged }: { container: Container; onChange
       <td className="py-3 pr-4">
         <StateBadge state={container.state} />
         {container.state_reason && <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">{container.state_reason}</p>}
-        {error !== null && <p className="mt-1 text-xs text-rose-700 dark:text-rose-300">{error}</p>}
+        {error !== null && <p className="mt-1 text-xs text-rose-700 dark:text-rose-300">{error.message}</p>}
       </td>
       <td className="py-3 pr-4 text-sm text-slate-600 dark:text-slate-400">{(container.ports ?? []).map((port) => `${port.ip}:${port.port}`).join(", ")}</td>
       <td className="py-3 pr-4 text-sm text-slate-600 dark:text-slate-400">
@@ -70,17 +63,10 @@ function ContainerRow({ container, onChanged }: { container: Container; onChange
 
 function ContainerList() {
   useDocumentTitle("Containers");
-  const load = useCallback((signal: AbortSignal) => listContainers(signal), []);
-  const containers = useResource(load);
-  const { reload } = containers;
+  const containers = useContainers(REFRESH_MS);
+  const invalidate = useInvalidate();
   const [query, setQuery] = useState("");
   const [state, setState] = useState("");
-  useEffect(() => {
-    const timer = window.setInterval(reload, REFRESH_MS);
-    return () => {
-      window.clearInterval(timer);
-    };
-  }, [reload]);
 
   const items = containers.data?.items ?? [];
   const shown = items.filter((item) => (state === "" || item.state === state) && item.name.toLowerCase().includes(query.trim().toLowerCase()));
@@ -137,7 +123,7 @@ function ContainerList() {
             </thead>
             <tbody>
               {shown.map((container) => (
-                <ContainerRow key={container.id} container={container} onChanged={reload} />
+                <ContainerRow key={container.id} container={container} onChanged={() => void invalidate(containerKeys.instances)} />
               ))}
             </tbody>
           </table>

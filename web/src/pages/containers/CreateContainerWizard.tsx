@@ -3,18 +3,19 @@
  * Laravel rules, checked as the server checks them), name, limits and cluster, then a review — and follow the
  * create job until the container is installed.
  */
-import { useCallback, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link } from "react-router";
 
-import { createContainer, listClusters, listEggCategories, listEggs, listNodes, type Accepted, type Egg } from "../../api/containers";
-import { toApiError, type ApiError } from "../../api/problem";
+import { useClusters, useEggCategories, useEggs, useNodes } from "../../api/containerQueries";
+import { createContainer, type Accepted, type ContainerCreate, type Egg } from "../../api/containers";
+import { toApiError } from "../../api/problem";
 import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Card } from "../../components/Card";
 import { Alert } from "../../components/Form";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { useAction } from "../../lib/useAction";
 import { EggStep } from "./wizard/EggStep";
 import { LimitsStep } from "./wizard/LimitsStep";
 import { DEFAULT_SETTINGS, limitErrorsOf, variableErrors, type Settings, type Step } from "./wizard/model";
@@ -25,20 +26,18 @@ import { VariableInput } from "./wizard/VariableInput";
 
 export function CreateContainerWizard() {
   useDocumentTitle("New container");
-  const eggs = useResource(useCallback((signal: AbortSignal) => listEggs(signal), []));
-  const clusters = useResource(useCallback((signal: AbortSignal) => listClusters(signal), []));
-  const categories = useResource(useCallback((signal: AbortSignal) => listEggCategories(signal), []));
+  const eggs = useEggs();
+  const clusters = useClusters();
+  const categories = useEggCategories();
   const me = useMe();
   // Only platform administrators see nodes; everyone else lets the server choose one.
   const canPickNode = me.user.is_superadmin;
-  const nodes = useResource(useCallback((signal: AbortSignal) => (canPickNode ? listNodes(signal) : Promise.resolve([])), [canPickNode]));
+  const nodes = useNodes(undefined, canPickNode);
   const [step, setStep] = useState<Step>(0);
   const [eggId, setEggId] = useState<string | null>(null);
   const [values, setValues] = useState<Record<string, string>>({});
   const [settings, setSettings] = useState<Settings>(DEFAULT_SETTINGS);
   const [touched, setTouched] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [accepted, setAccepted] = useState<Accepted | null>(null);
 
   const egg = eggs.data?.find((item) => item.id === eggId);
@@ -67,35 +66,35 @@ export function CreateContainerWizard() {
 
   const serverErrors = (field: string): string[] => error?.fieldMessages(field) ?? [];
 
+  const { run, busy, error, setError } = useAction(async (body: ContainerCreate) => {
+    try {
+      return await createContainer(body);
+    } catch (caught) {
+      const refused = toApiError(caught);
+      // A variable the server refused: back to that step, where the message sits under the variable.
+      if (editable.some((variable) => refused.fieldMessages(variable.env_variable).length > 0)) setStep(1);
+      throw refused;
+    }
+  }, setAccepted);
+
   async function create(): Promise<void> {
     if (egg === undefined) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const environment: Record<string, string> = {};
-      for (const variable of editable) environment[variable.env_variable] = values[variable.env_variable] ?? variable.default_value;
-      const image = settings.image !== "" ? settings.image : undefined;
-      setAccepted(
-        await createContainer({
-          name: settings.name.trim(),
-          egg_id: egg.id,
-          cluster_id: clusterId,
-          ...(settings.nodeId !== "" ? { node_id: settings.nodeId } : {}),
-          environment,
-          ...(image !== undefined ? { image } : {}),
-          limits: { cpu: Number(settings.cpu), memory_mb: Number(settings.memory), disk_mb: Number(settings.disk), pids: 256 },
-          start: settings.start,
-          allocations: Number(settings.ports),
-          restart: { mode: settings.restartMode, max_retries: settings.restartMode === "on-crash" ? Number(settings.maxRetries) : 3, window_seconds: 600, backoff_seconds: 5 } }),
-      );
-    } catch (caught) {
-      const apiError = toApiError(caught);
-      setError(apiError);
-      // A variable the server refused: back to that step, where the message sits under the variable.
-      if (editable.some((variable) => apiError.fieldMessages(variable.env_variable).length > 0)) setStep(1);
-    } finally {
-      setBusy(false);
-    }
+    const environment: Record<string, string> = {};
+    for (const variable of editable) environment[variable.env_variable] = values[variable.env_variable] ?? variable.default_value;
+    const image = settings.image !== "" ? settings.image : undefined;
+    const body: ContainerCreate = {
+      name: settings.name.trim(),
+      egg_id: egg.id,
+      cluster_id: clusterId,
+      ...(settings.nodeId !== "" ? { node_id: settings.nodeId } : {}),
+      environment,
+      ...(image !== undefined ? { image } : {}),
+      limits: { cpu: Number(settings.cpu), memory_mb: Number(settings.memory), disk_mb: Number(settings.disk), pids: 256 },
+      start: settings.start,
+      allocations: Number(settings.ports),
+      restart: { mode: settings.restartMode, max_retries: settings.restartMode === "on-crash" ? Number(settings.maxRetries) : 3, window_seconds: 600, backoff_seconds: 5 },
+    };
+    await run(body);
   }
 
   if (accepted !== null) {
@@ -189,7 +188,7 @@ export function CreateContainerWizard() {
               setSettings={setSettings}
               clusterId={clusterId}
               clusters={clusters.data}
-              nodes={nodes.data}
+              nodes={canPickNode ? nodes.data : []}
               canPickNode={canPickNode}
               touched={touched}
               limitErrors={limitErrors}
@@ -197,7 +196,7 @@ export function CreateContainerWizard() {
             />
           )}
           {step === 3 && egg !== undefined && (
-            <ReviewStep egg={egg} settings={settings} clusterId={clusterId} clusters={clusters.data} nodes={nodes.data} editable={editable} values={values} />
+            <ReviewStep egg={egg} settings={settings} clusterId={clusterId} clusters={clusters.data} nodes={canPickNode ? nodes.data : []} editable={editable} values={values} />
           )}
           {error !== null && (
             <div className="mt-4">

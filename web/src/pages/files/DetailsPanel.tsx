@@ -1,13 +1,15 @@
 /** The details side panel of one file or folder: what it is, and its versions (download, restore). */
-import { useCallback, useState } from "react";
+import { useState } from "react";
 
-import { contentUrl, listVersions, restoreVersion, versionUrl, type FileEntry } from "../../api/files";
-import { toApiError } from "../../api/problem";
+import { contentUrl, restoreVersion, versionUrl, type FileEntry } from "../../api/files";
+import { useVersions } from "../../api/filesQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { filesKeys } from "../../api/queryKeys";
 import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Alert } from "../../components/Form";
 import { CloseIcon, DownloadIcon } from "../../components/icons";
-import { useResource } from "../../hooks/useResource";
+import { useAction } from "../../lib/useAction";
 import { describeTimestamp } from "../../lib/format";
 import { formatBytes, hasThumbnail } from "./fileKinds";
 import { Thumbnail } from "./media";
@@ -23,23 +25,20 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 
 function Versions({ entry, onRestored }: { entry: FileEntry; onRestored: (entry: FileEntry) => void }) {
   const me = useMe();
-  const load = useCallback((signal: AbortSignal) => listVersions(entry.id, signal), [entry.id]);
-  const { data, error, loading, reload } = useResource(load);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const { data, error, isFetching: loading } = useVersions(entry.id);
+  const invalidate = useInvalidate();
+  /** The version being restored (its button says so). */
+  const [restoring, setRestoring] = useState<string | null>(null);
+  const action = useAction(restoreVersion, (restored) => {
+    onRestored(restored);
+    void invalidate(filesKeys.versions(entry.id));
+  });
+  const actionError = action.error?.message ?? null;
+  const busy = action.busy ? restoring : null;
 
   const restore = async (versionId: string): Promise<void> => {
-    setBusy(versionId);
-    setActionError(null);
-    try {
-      const restored = await restoreVersion(entry.id, versionId);
-      onRestored(restored);
-      reload();
-    } catch (caught) {
-      setActionError(toApiError(caught).message);
-    } finally {
-      setBusy(null);
-    }
+    setRestoring(versionId);
+    await action.run(entry.id, versionId);
   };
 
   return (

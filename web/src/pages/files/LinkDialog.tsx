@@ -1,15 +1,18 @@
 /** "Get link…": make a public link (kind, expiry within the organization's policy, password, download limit), copy it, list and revoke links. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
-import { toApiError, type ApiError } from "../../api/problem";
-import { createLink, deleteLink, getLinkPolicy, LINK_KIND_LABELS, linkAddress, listLinks, type LinkCreate, type LinkKind, type PublicLinkEntry } from "../../api/sharing";
+import { useLinkPolicy, useLinks } from "../../api/filesQueries";
+import { toApiError } from "../../api/problem";
+import { useInvalidate } from "../../api/queryClient";
+import { filesKeys } from "../../api/queryKeys";
+import { createLink, deleteLink, LINK_KIND_LABELS, linkAddress, type LinkCreate, type LinkKind, type PublicLinkEntry } from "../../api/sharing";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
-import { useResource } from "../../hooks/useResource";
+import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { describeTimestamp } from "../../lib/format";
+import { useAction } from "../../lib/useAction";
 
 /** YYYY-MM-DD of a day `days` from today (local time), for a date input's value and max. */
 function dayFromNow(days: number): string {
@@ -73,16 +76,19 @@ function LinkRow({ link, onRevoke }: { link: PublicLinkEntry; onRevoke: () => vo
 }
 
 export function LinkDialog({ entry, onClose }: { entry: { id: string; name: string; kind: string }; onClose: () => void }) {
-  const loadPolicy = useCallback((signal: AbortSignal) => getLinkPolicy(signal), []);
-  const { data: policy } = useResource(loadPolicy);
-  const loadLinks = useCallback((signal: AbortSignal) => listLinks(entry.id, signal), [entry.id]);
-  const { data: links, error: loadError, loading, reload } = useResource(loadLinks);
+  const { data: policy } = useLinkPolicy();
+  const { data: links, error: loadError, isFetching: loading } = useLinks(entry.id);
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(filesKeys.links(entry.id));
   const [kind, setKind] = useState<LinkKind>("view");
   const [expiry, setExpiry] = useState<string | null>(null);
   const [password, setPassword] = useState("");
   const [maxDownloads, setMaxDownloads] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error, setError } = useAction(createLink, () => {
+    setPassword("");
+    setMaxDownloads("");
+    reload();
+  });
 
   const defaultDays = policy?.default_expiry_days ?? policy?.max_expiry_days ?? null;
   const expiryValue = expiry ?? (defaultDays !== null ? dayFromNow(defaultDays) : "");
@@ -90,22 +96,11 @@ export function LinkDialog({ entry, onClose }: { entry: { id: string; name: stri
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     const body: LinkCreate = { kind };
     if (expiryValue) body.expires_at = new Date(`${expiryValue}T23:59:59`).toISOString();
     if (password) body.password = password;
     if (maxDownloads) body.max_downloads = Number(maxDownloads);
-    try {
-      await createLink(entry.id, body);
-      setPassword("");
-      setMaxDownloads("");
-      reload();
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(entry.id, body);
   };
 
   const kinds = (Object.keys(LINK_KIND_LABELS) as LinkKind[]).filter((option) => option !== "upload" || entry.kind !== "file");
@@ -158,35 +153,21 @@ export function LinkDialog({ entry, onClose }: { entry: { id: string; name: stri
                 />
               )}
             </Field>
-            <Field label="Password" optional={!policy?.require_password} hint={policy?.require_password ? "Your organization asks for a password on every link." : undefined}>
-              {(control) => (
-                <input
-                  {...control}
-                  type="password"
-                  className={inputClass}
-                  autoComplete="new-password"
-                  required={Boolean(policy?.require_password)}
-                  value={password}
-                  onChange={(event) => {
-                    setPassword(event.target.value);
-                  }}
-                />
-              )}
-            </Field>
-            <Field label="Download limit" optional>
-              {(control) => (
-                <input
-                  {...control}
-                  type="number"
-                  min={1}
-                  className={inputClass}
-                  value={maxDownloads}
-                  onChange={(event) => {
-                    setMaxDownloads(event.target.value);
-                  }}
-                />
-              )}
-            </Field>
+            <TextField
+              label="Password" optional={!policy?.require_password} hint={policy?.require_password ? "Your organization asks for a password on every link." : undefined}
+              type="password"
+              autoComplete="new-password"
+              required={Boolean(policy?.require_password)}
+              value={password}
+              onChange={setPassword}
+            />
+            <TextField
+              label="Download limit" optional
+              type="number"
+              min={1}
+              value={maxDownloads}
+              onChange={setMaxDownloads}
+            />
           </div>
           <div className="flex justify-end">
             <button type="submit" className={buttonClass.primary} disabled={busy}>

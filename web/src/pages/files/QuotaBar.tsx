@@ -1,15 +1,12 @@
 /** The storage bar: used of total, with how much of it is trash and old versions. */
-import { useCallback } from "react";
 import { Link } from "react-router";
 
-import { getQuota } from "../../api/files";
-import { useResource } from "../../hooks/useResource";
+import { useQuota } from "../../api/filesQueries";
 import { formatBytes } from "./fileKinds";
 
-/** Remount it (a new `key`) after a change so it loads again. */
+/** It loads again when `filesKeys.quota` (or all of `filesKeys.all`) is invalidated after a change. */
 export function QuotaBar() {
-  const load = useCallback((signal: AbortSignal) => getQuota(signal), []);
-  const { data } = useResource(load);
+  const { data } = useQuota();
   if (data === undefined) return <div className="h-16" />;
   const limit = data.quota_bytes ?? data.tenant_quota_bytes;
   const total = limit ?? Math.max(data.used_bytes, 1);

@@ -1,15 +1,18 @@
 /** "Share…": find people and groups of your organization, share with them at a permission, change or revoke shares. */
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 
-import { toApiError } from "../../api/problem";
-import { createShare, deleteShare, listShares, PERMISSION_LABELS, searchDirectory, updateShare, type DirectoryEntry, type Share, type SharePermission } from "../../api/sharing";
+import { useDirectorySearch, useShares } from "../../api/filesQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { filesKeys } from "../../api/queryKeys";
+import { createShare, deleteShare, PERMISSION_LABELS, updateShare, type Share, type SharePermission } from "../../api/sharing";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, inputClass, TextField } from "../../components/Form";
 import { UserIcon, UsersIcon } from "../../components/icons";
-import { useResource } from "../../hooks/useResource";
+import { useDebounced } from "../../hooks/useDebounced";
+import { useTask } from "../../lib/useAction";
 
 const PERMISSIONS = Object.keys(PERMISSION_LABELS) as SharePermission[];
 
@@ -37,41 +40,25 @@ function shareName(share: Share): string {
 }
 
 export function ShareDialog({ entry, onClose }: { entry: { id: string; name: string }; onClose: () => void }) {
-  const load = useCallback((signal: AbortSignal) => listShares(entry.id, signal), [entry.id]);
-  const { data: shares, error: loadError, loading, reload } = useResource(load);
+  const { data: shares, error: loadError, isFetching: loading } = useShares(entry.id);
   const [query, setQuery] = useState("");
-  const [found, setFound] = useState<DirectoryEntry[]>([]);
+  const searched = useDebounced(query.trim(), 200);
+  const search = useDirectorySearch(searched);
+  const found = query.trim() === "" || searched === "" ? [] : (search.data ?? []);
   const [permission, setPermission] = useState<SharePermission>("view");
-  const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const invalidate = useInvalidate();
+  const action = useTask();
+  const error = action.error?.message ?? null;
 
-  useEffect(() => {
-    const controller = new AbortController();
-    const timer = window.setTimeout(() => {
-      if (query.trim() === "") {
-        setFound([]);
-        return;
-      }
-      searchDirectory(query.trim(), controller.signal).then(setFound, () => {
-        setFound([]);
-      });
-    }, 200);
-    return () => {
-      window.clearTimeout(timer);
-      controller.abort();
-    };
-  }, [query]);
-
-  const run = async (action: () => Promise<unknown>, message: string): Promise<void> => {
-    setError(null);
+  const run = async (change: () => Promise<unknown>, message: string): Promise<void> => {
     setDone(null);
-    try {
-      await action();
+    await action.run(async () => {
+      await change();
       setDone(message);
-      reload();
-    } catch (caught) {
-      setError(toApiError(caught).message);
-    }
+      // This list, and "Shared with me" (the people shared with may be signed in here too).
+      void invalidate(filesKeys.shares(entry.id), filesKeys.sharedWithMe);
+    });
   };
 
   const already = new Set((shares ?? []).map((share) => share.user?.id ?? share.group?.id));
@@ -82,22 +69,15 @@ export function ShareDialog({ entry, onClose }: { entry: { id: string; name: str
         {done !== null && <Alert tone="success">{done}</Alert>}
         <div className="grid grid-cols-[minmax(0,1fr)_auto] items-end gap-3">
           <div>
-            <Field label="Add people or groups">
-              {(control) => (
-                <input
-                  {...control}
-                  type="search"
-                  className={inputClass}
-                  placeholder="Name or username"
-                  autoComplete="off"
-                  data-autofocus
-                  value={query}
-                  onChange={(event) => {
-                    setQuery(event.target.value);
-                  }}
-                />
-              )}
-            </Field>
+            <TextField
+              label="Add people or groups"
+              type="search"
+              placeholder="Name or username"
+              autoComplete="off"
+              data-autofocus
+              value={query}
+              onChange={setQuery}
+            />
           </div>
           <PermissionSelect value={permission} label="Permission for new shares" onChange={setPermission} />
         </div>

@@ -1,9 +1,9 @@
 /** /files/shared: what others shared with you, directly or through your groups, with who shared it and how. */
-import { useCallback } from "react";
 import { Link } from "react-router";
 
 import { contentUrl } from "../../api/files";
-import { PERMISSION_LABELS, sharedWithMe } from "../../api/sharing";
+import { useSharedWithMe } from "../../api/filesQueries";
+import { PERMISSION_LABELS } from "../../api/sharing";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
@@ -12,7 +12,6 @@ import { Alert } from "../../components/Form";
 import { DocumentIcon, FolderIcon, UsersIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
 import { describeTimestamp } from "../../lib/format";
 
 const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
@@ -20,8 +19,7 @@ const td = "px-4 py-3 align-middle";
 
 export function SharedWithMePage() {
   useDocumentTitle("Shared with me");
-  const load = useCallback((signal: AbortSignal) => sharedWithMe(signal), []);
-  const { data, error, loading } = useResource(load);
+  const { data, error, isFetching: loading } = useSharedWithMe();
   return (
     <div>
       <PageHeader

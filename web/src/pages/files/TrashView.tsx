@@ -1,15 +1,18 @@
 /** The trash: what was deleted, restored where it was (or under a free name), deleted for good one by one or all at once. */
-import { useCallback, useState } from "react";
+import { useState } from "react";
 
-import { emptyTrash, listTrash, purgeEntry, restoreEntry, type FileEntry } from "../../api/files";
+import { emptyTrash, purgeEntry, restoreEntry, type FileEntry } from "../../api/files";
+import { useTrash } from "../../api/filesQueries";
 import { toApiError } from "../../api/problem";
+import { useInvalidate } from "../../api/queryClient";
+import { filesKeys } from "../../api/queryKeys";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { ConfirmDialog } from "../../components/Dialog";
 import { EmptyState } from "../../components/EmptyState";
 import { Alert } from "../../components/Form";
 import { DocumentIcon, FolderIcon } from "../../components/icons";
-import { useResource } from "../../hooks/useResource";
+import { useTask } from "../../lib/useAction";
 import { describeTimestamp } from "../../lib/format";
 import { formatBytes, suggestedName } from "./fileKinds";
 
@@ -17,46 +20,43 @@ const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-5
 const td = "px-4 py-3 align-middle";
 
 export function TrashView({ onChanged }: { onChanged: () => void }) {
-  const load = useCallback((signal: AbortSignal) => listTrash(signal), []);
-  const { data, error, loading, reload } = useResource(load);
-  const [actionError, setActionError] = useState<string | null>(null);
+  const { data, error, isFetching: loading } = useTrash();
+  const invalidate = useInvalidate();
   const [purging, setPurging] = useState<FileEntry | "all" | null>(null);
-  const [busy, setBusy] = useState(false);
+  const task = useTask();
+  const { busy } = task;
+  const actionError = task.error?.message ?? null;
 
   const changed = (): void => {
-    reload();
+    void invalidate(filesKeys.trash);
     onChanged();
   };
 
   const restore = async (entry: FileEntry): Promise<void> => {
-    setActionError(null);
-    try {
-      await restoreEntry(entry.id);
-    } catch (caught) {
-      const problem = toApiError(caught);
-      const suggestion = suggestedName(problem);
-      if (suggestion === null) {
-        setActionError(problem.message);
-        return;
+    await task.run(async () => {
+      try {
+        await restoreEntry(entry.id);
+      } catch (caught) {
+        const problem = toApiError(caught);
+        const suggestion = suggestedName(problem);
+        if (suggestion === null) throw problem;
+        // Its name was taken meanwhile: bring it back under the free name the server offers.
+        await restoreEntry(entry.id, suggestion);
       }
-      // Its name was taken meanwhile: bring it back under the free name the server offers.
-      await restoreEntry(entry.id, suggestion);
-    }
-    changed();
+      changed();
+    });
   };
 
   const purge = async (): Promise<void> => {
     if (purging === null) return;
-    setBusy(true);
-    try {
-      await (purging === "all" ? emptyTrash() : purgeEntry(purging.id));
-      changed();
-    } catch (caught) {
-      setActionError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-      setPurging(null);
-    }
+    await task.run(async () => {
+      try {
+        await (purging === "all" ? emptyTrash() : purgeEntry(purging.id));
+        changed();
+      } finally {
+        setPurging(null);
+      }
+    });
   };
 
   return (

@@ -1,12 +1,14 @@
 /** Dialogs of the file manager: a name (new folder, rename), and a folder picker tree (move, copy). */
-import { useCallback, useEffect, useState, type SubmitEvent } from "react";
+import { useCallback, useState, type SubmitEvent } from "react";
 
-import { copyEntry, listFolder, moveEntry, type FileEntry } from "../../api/files";
-import { toApiError, type ApiError } from "../../api/problem";
+import { copyEntry, moveEntry, type FileEntry } from "../../api/files";
+import { useListing } from "../../api/filesQueries";
+import { toApiError } from "../../api/problem";
 import { buttonClass } from "../../components/Button";
 import { Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, TextField } from "../../components/Form";
 import { FolderIcon } from "../../components/icons";
+import { useTask } from "../../lib/useAction";
 import { suggestedName } from "./fileKinds";
 
 export function NameDialog({
@@ -23,20 +25,11 @@ export function NameDialog({
   onClose: () => void;
 }) {
   const [name, setName] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useTask();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await onSubmit(name);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(() => onSubmit(name));
   };
 
   const suggestion = error === null ? null : suggestedName(error);
@@ -64,22 +57,15 @@ export function NameDialog({
             )}
           </Alert>
         )}
-        <Field label="Name">
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              name="entry-name"
-              autoComplete="off"
-              required
-              data-autofocus
-              value={name}
-              onChange={(event) => {
-                setName(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Name"
+          name="entry-name"
+          autoComplete="off"
+          required
+          data-autofocus
+          value={name}
+          onChange={setName}
+        />
         <div className="flex justify-end gap-3 pt-2">
           <button type="button" className={buttonClass.secondary} onClick={onClose}>
             Cancel
@@ -112,25 +98,11 @@ function FolderNode({
   startOpen?: boolean;
 }) {
   const [open, setOpen] = useState(startOpen ?? false);
-  const [children, setChildren] = useState<FileEntry[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const isBlocked = id !== null && blocked.has(id);
-
-  useEffect(() => {
-    if (!open || children !== null) return;
-    const controller = new AbortController();
-    listFolder(id, controller.signal).then(
-      (listing) => {
-        setChildren(listing.items.filter((item) => item.kind === "folder"));
-      },
-      (caught: unknown) => {
-        if (!controller.signal.aborted) setError(toApiError(caught).message);
-      },
-    );
-    return () => {
-      controller.abort();
-    };
-  }, [open, children, id]);
+  // The same query as the folder's listing in the file manager: opened once, it stays loaded.
+  const listing = useListing("files", id, "", open && !isBlocked);
+  const children = listing.data?.items.filter((item) => item.kind === "folder") ?? null;
+  const error = listing.error?.message ?? null;
 
   const selected = chosen === id;
   return (
@@ -192,7 +164,7 @@ export function FolderPickerDialog({
   onClose: () => void;
 }) {
   const [target, setTarget] = useState<{ id: string | null; name: string } | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { run: work, busy } = useTask();
   const [errors, setErrors] = useState<string[]>([]);
   // A folder cannot go into itself (the server says so too; the tree does not even offer it).
   const blocked = new Set(mode === "move" ? entries.filter((entry) => entry.kind === "folder").map((entry) => entry.id) : []);
@@ -206,16 +178,16 @@ export function FolderPickerDialog({
 
   const run = async (): Promise<void> => {
     if (target === undefined) return;
-    setBusy(true);
     const failures: string[] = [];
-    for (const entry of entries) {
-      try {
-        await (mode === "move" ? moveEntry(entry.id, target.id) : copyEntry(entry.id, target.id));
-      } catch (caught) {
-        failures.push(`${entry.name}: ${toApiError(caught).message}`);
+    await work(async () => {
+      for (const entry of entries) {
+        try {
+          await (mode === "move" ? moveEntry(entry.id, target.id) : copyEntry(entry.id, target.id));
+        } catch (caught) {
+          failures.push(`${entry.name}: ${toApiError(caught).message}`);
+        }
       }
-    }
-    setBusy(false);
+    });
     onChanged();
     if (failures.length === 0) {
       onClose();

@@ -3,13 +3,13 @@
  * authenticator app or a recovery code; or a passkey instead of both. On success back to `next` (a path
  * on this site) or the overview.
  */
-import { useCallback, useEffect, useRef, useState, type SubmitEvent } from "react";
+import { useEffect, useRef, useState, type SubmitEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 
 import { signIn } from "../../api/identity";
-import { toApiError, type ApiError } from "../../api/problem";
+import { useAuthOptions } from "../../api/identityQueries";
+import { ApiError, toApiError } from "../../api/problem";
 import {
-  getAuthOptions,
   isEmailUnverified,
   mfaChallenge,
   passkeysSupported,
@@ -20,10 +20,10 @@ import {
 } from "../../api/security";
 import { safeNext, useAuth } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { KeyIcon } from "../../components/icons";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { useAction, useTask } from "../../lib/useAction";
 import { AuthLayout, panelClass, textLinkClass } from "./AuthLayout";
 
 /** Seconds left before sign-in may be tried again, counting down to zero. */
@@ -50,23 +50,15 @@ function useCountdown(): [number, (seconds: number) => void] {
 /** The password was right but the address is not confirmed yet: mail the link again. */
 function ResendVerification({ username, onSent }: { username: string; onSent: () => void }) {
   const [email, setEmail] = useState(username.includes("@") ? username : "");
-  const [busy, setBusy] = useState(false);
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, busy, error } = useAction(requestVerificationEmail, () => {
+    setSent(true);
+    onSent();
+  });
 
   const send = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await requestVerificationEmail(email.trim());
-      setSent(true);
-      onSent();
-    } catch (caught) {
-      setError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
+    await run(email.trim());
   };
 
   if (sent) {
@@ -83,23 +75,16 @@ function ResendVerification({ username, onSent }: { username: string; onSent: ()
         void send(event);
       }}
     >
-      {error !== null && <Alert tone="danger">{error}</Alert>}
-      <Field label="Your email address">
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            type="email"
-            name="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(event) => {
-              setEmail(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      {error !== null && <Alert tone="danger">{error.message}</Alert>}
+      <TextField
+        label="Your email address"
+        type="email"
+        name="email"
+        autoComplete="email"
+        required
+        value={email}
+        onChange={setEmail}
+      />
       <button type="submit" className={`${buttonClass.secondary} w-full`} disabled={busy}>
         {busy ? "Sending…" : "Send the link again"}
       </button>
@@ -120,30 +105,27 @@ function CodeStep({
   const canUseRecovery = challenge.methods.includes("recovery_code");
   const [useRecovery, setUseRecovery] = useState(false);
   const [code, setCode] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, busy, error, setError } = useTask();
   const input = useRef<HTMLInputElement>(null);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signInWithCode(challenge.mfaToken, useRecovery ? code.trim() : code.replace(/\s/g, ""));
-      await onSignedIn();
-    } catch (caught) {
-      const apiError = toApiError(caught);
-      // The step's token is short-lived and single-use: once it is refused, only the password step helps.
-      if (apiError.status === 401 && /expired|start again|sign in again/i.test(apiError.message)) {
-        onStartOver(apiError.message);
-        return;
+    await run(async () => {
+      try {
+        await signInWithCode(challenge.mfaToken, useRecovery ? code.trim() : code.replace(/\s/g, ""));
+        await onSignedIn();
+      } catch (caught) {
+        const apiError = toApiError(caught);
+        // The step's token is short-lived and single-use: once it is refused, only the password step helps.
+        if (apiError.status === 401 && /expired|start again|sign in again/i.test(apiError.message)) {
+          onStartOver(apiError.message);
+          return;
+        }
+        setCode("");
+        input.current?.focus();
+        throw apiError.status === 429 ? new ApiError(apiError.kind, `${apiError.message} Wait a minute, then try again.`, apiError.status) : apiError;
       }
-      setError(apiError.status === 429 ? `${apiError.message} Wait a minute, then try again.` : apiError.message);
-      setCode("");
-      input.current?.focus();
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -155,7 +137,7 @@ function CodeStep({
     >
       {error !== null && (
         <Alert tone="danger" testId="login-error">
-          {error}
+          {error.message}
         </Alert>
       )}
       {useRecovery ? (
@@ -239,12 +221,10 @@ export function LoginPage() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
-  const loadOptions = useCallback((signal: AbortSignal) => getAuthOptions(signal), []);
-  const { data: options } = useResource(loadOptions);
+  const { data: options } = useAuthOptions();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error, setError } = useTask();
   const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
   // Once the confirmation link went out again, its success message replaces the refusal.
   const [linkResent, setLinkResent] = useState(false);
@@ -259,45 +239,42 @@ export function LoginPage() {
     void navigate(next, { replace: true });
   };
 
-  const showError = (apiError: ApiError): void => {
+  /** Pass a refusal on to the page, starting the countdown a 429 asks for. */
+  const refused = (caught: unknown): never => {
+    const apiError = toApiError(caught);
     if (apiError.status === 429) startWait(apiError.retryAfter ?? 60);
-    setError(apiError);
+    throw apiError;
   };
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setLinkResent(false);
-    try {
-      await signIn(username.trim(), password);
-      await finish();
-    } catch (caught) {
-      const apiError = toApiError(caught);
-      const needsCode = mfaChallenge(apiError);
-      setPassword("");
-      if (needsCode !== null) {
-        setChallenge(needsCode);
-        return;
+    await run(async () => {
+      try {
+        await signIn(username.trim(), password);
+        await finish();
+      } catch (caught) {
+        const needsCode = mfaChallenge(toApiError(caught));
+        setPassword("");
+        if (needsCode !== null) {
+          setChallenge(needsCode);
+          return;
+        }
+        passwordInput.current?.focus();
+        refused(caught);
       }
-      showError(apiError);
-      passwordInput.current?.focus();
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const signInPasskey = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await signInWithPasskey();
-      await finish();
-    } catch (caught) {
-      showError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => {
+      try {
+        await signInWithPasskey();
+        await finish();
+      } catch (caught) {
+        refused(caught);
+      }
+    });
   };
 
   const notice =
@@ -371,24 +348,17 @@ export function LoginPage() {
           }}
           className="space-y-5"
         >
-          <Field label="Username or email">
-            {(control) => (
-              <input
-                {...control}
-                className={inputClass}
-                name="username"
-                autoComplete="username"
-                autoCapitalize="none"
-                spellCheck={false}
-                required
-                autoFocus
-                value={username}
-                onChange={(event) => {
-                  setUsername(event.target.value);
-                }}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Username or email"
+            name="username"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+            autoFocus
+            value={username}
+            onChange={setUsername}
+          />
           <Field
             label="Password"
             hint={

@@ -2,16 +2,17 @@
  * The pages a person reaches without a session: /register (when sign-up is on), /forgot-password, and the
  * two targets of mailed links, /reset-password and /verify-email, whose token is in the URL fragment.
  */
-import { useCallback, useEffect, useRef, useState, type ReactNode, type SubmitEvent } from "react";
+import { useEffect, useRef, useState, type ReactNode, type SubmitEvent } from "react";
 import { Link, useLocation } from "react-router";
 
+import { useAuthOptions } from "../../api/identityQueries";
 import { toApiError, type ApiError } from "../../api/problem";
-import { getAuthOptions, register, requestPasswordReset, resetPassword, tokenFromHash, verifyEmail } from "../../api/security";
+import { register, requestPasswordReset, resetPassword, tokenFromHash, verifyEmail } from "../../api/security";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
-import { Alert, Field, inputClass } from "../../components/Form";
+import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { useAction } from "../../lib/useAction";
 import { AuthLayout, panelClass, textLinkClass } from "./AuthLayout";
 
 const PASSWORD_HINT = "At least 12 characters; a passphrase of a few words works well.";
@@ -92,17 +93,17 @@ function PasswordFields({
 
 export function RegisterPage() {
   useDocumentTitle("Create an account");
-  const loadOptions = useCallback((signal: AbortSignal) => getAuthOptions(signal), []);
-  const { data: options, error: optionsError } = useResource(loadOptions);
+  const { data: options, error: optionsError } = useAuthOptions();
   const [username, setUsername] = useState("");
   const [email, setEmail] = useState("");
   const [displayName, setDisplayName] = useState("");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
   const [mismatch, setMismatch] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [created, setCreated] = useState<string | null>(null);
+  const { run, busy, error, setError } = useAction(register, (_, account) => {
+    setCreated(account.email);
+  });
   const errors = useFieldErrors(error, ["username", "email", "display_name", "password"]);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
@@ -113,15 +114,7 @@ export function RegisterPage() {
       return;
     }
     setMismatch(false);
-    setBusy(true);
-    try {
-      await register({ username: username.trim(), email: email.trim(), password, display_name: displayName.trim() });
-      setCreated(email.trim());
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run({ username: username.trim(), email: email.trim(), password, display_name: displayName.trim() });
   };
 
   if (created !== null && options?.email_verification_required === false) {
@@ -186,54 +179,33 @@ export function RegisterPage() {
           </Alert>
         )}
         {options === undefined && optionsError === null && <Skeleton className="h-4 w-full" />}
-        <Field label="Username" hint="2–63 letters, digits, “.”, “_” or “-”." errors={errors.of("username")}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              name="username"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellCheck={false}
-              required
-              autoFocus
-              value={username}
-              onChange={(event) => {
-                setUsername(event.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label="Email" hint="We send a link there to confirm it." errors={errors.of("email")}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              type="email"
-              name="email"
-              autoComplete="email"
-              required
-              value={email}
-              onChange={(event) => {
-                setEmail(event.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label="Display name" optional errors={errors.of("display_name")}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              name="name"
-              autoComplete="name"
-              value={displayName}
-              onChange={(event) => {
-                setDisplayName(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Username" hint="2–63 letters, digits, “.”, “_” or “-”." errors={errors.of("username")}
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          autoFocus
+          value={username}
+          onChange={setUsername}
+        />
+        <TextField
+          label="Email" hint="We send a link there to confirm it." errors={errors.of("email")}
+          type="email"
+          name="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={setEmail}
+        />
+        <TextField
+          label="Display name" optional errors={errors.of("display_name")}
+          name="name"
+          autoComplete="name"
+          value={displayName}
+          onChange={setDisplayName}
+        />
         <PasswordFields
           password={password}
           confirm={confirm}
@@ -255,23 +227,15 @@ export function RegisterPage() {
 export function ForgotPasswordPage() {
   useDocumentTitle("Forgot password");
   const [email, setEmail] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [sent, setSent] = useState<string | null>(null);
+  const { run, busy, error } = useAction(requestPasswordReset, (_, address) => {
+    setSent(address);
+  });
   const errors = useFieldErrors(error, ["email"]);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await requestPasswordReset(email.trim());
-      setSent(email.trim());
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(email.trim());
   };
 
   return (
@@ -304,23 +268,16 @@ export function ForgotPasswordPage() {
           }}
         >
           {errors.banner !== null && <Alert tone="danger">{errors.banner}</Alert>}
-          <Field label="Email" hint="The address of your Nubes account." errors={errors.of("email")}>
-            {(control) => (
-              <input
-                {...control}
-                className={inputClass}
-                type="email"
-                name="email"
-                autoComplete="email"
-                required
-                autoFocus
-                value={email}
-                onChange={(event) => {
-                  setEmail(event.target.value);
-                }}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Email" hint="The address of your Nubes account." errors={errors.of("email")}
+            type="email"
+            name="email"
+            autoComplete="email"
+            required
+            autoFocus
+            value={email}
+            onChange={setEmail}
+          />
           <button type="submit" className={`${buttonClass.primary} w-full py-2.5`} disabled={busy}>
             {busy ? "Sending…" : "Send reset link"}
           </button>
@@ -359,9 +316,10 @@ export function ResetPasswordPage() {
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
   const [mismatch, setMismatch] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState(false);
+  const { run, busy, error, setError } = useAction(resetPassword, () => {
+    setDone(true);
+  });
   const errors = useFieldErrors(error, ["new_password"]);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
@@ -373,15 +331,7 @@ export function ResetPasswordPage() {
       return;
     }
     setMismatch(false);
-    setBusy(true);
-    try {
-      await resetPassword(token, password);
-      setDone(true);
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(token, password);
   };
 
   return (

@@ -3,18 +3,20 @@
  * download, a folder to browse and download (or zip), a password form first when the link has one, and an
  * upload form for edit links and drop boxes.
  */
-import { useCallback, useRef, useState, type ReactNode, type SubmitEvent } from "react";
+import { useRef, useState, type ReactNode, type SubmitEvent } from "react";
 import { useParams } from "react-router";
 
-import { toApiError, type ApiError } from "../../api/problem";
-import { openPublicLink, publicContentUrl, unlockPublicLink, uploadToPublicLink, type PublicLinkInfo } from "../../api/sharing";
+import { usePublicLink } from "../../api/filesQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { filesKeys } from "../../api/queryKeys";
+import { publicContentUrl, unlockPublicLink, uploadToPublicLink, type PublicLinkInfo } from "../../api/sharing";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Alert, Field, inputClass } from "../../components/Form";
 import { DocumentIcon, DownloadIcon, FolderIcon } from "../../components/icons";
 import { LogoMark } from "../../components/Logo";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
-import { useResource } from "../../hooks/useResource";
+import { useAction, useTask } from "../../lib/useAction";
 
 const PASSWORD_NEEDED = "urn:nubes:problem:link-password-required";
 
@@ -46,20 +48,10 @@ function Frame({ children }: { children: ReactNode }) {
 
 function PasswordForm({ token, onUnlocked }: { token: string; onUnlocked: () => void }) {
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error } = useAction(unlockPublicLink, onUnlocked);
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await unlockPublicLink(token, password);
-      onUnlocked();
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(token, password);
   };
   return (
     <form
@@ -97,26 +89,19 @@ function PasswordForm({ token, onUnlocked }: { token: string; onUnlocked: () => 
 function UploadForm({ token, folderId, onUploaded }: { token: string; folderId: string | null; onUploaded: () => void }) {
   const input = useRef<HTMLInputElement>(null);
   const [sent, setSent] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, busy, error } = useTask();
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     const files = Array.from(input.current?.files ?? []);
     if (files.length === 0) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       for (const file of files) {
         const stored = await uploadToPublicLink(token, file, folderId);
         setSent((current) => [...current, stored.name]);
       }
       if (input.current) input.current.value = "";
       onUploaded();
-    } catch (caught) {
-      setError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form
@@ -126,7 +111,7 @@ function UploadForm({ token, folderId, onUploaded }: { token: string; folderId: 
       }}
     >
       <h2 className="text-sm font-semibold">Upload files</h2>
-      {error !== null && <Alert tone="danger">{error}</Alert>}
+      {error !== null && <Alert tone="danger">{error.message}</Alert>}
       <input ref={input} type="file" multiple aria-label="Files to upload" className="block w-full text-sm" data-testid="public-upload-input" />
       <button type="submit" className={buttonClass.primary} disabled={busy}>
         {busy ? "Uploading…" : "Upload"}
@@ -220,8 +205,9 @@ export function PublicLinkPage() {
   useDocumentTitle("Shared link");
   const { token = "" } = useParams();
   const [folderId, setFolderId] = useState<string | null>(null);
-  const load = useCallback((signal: AbortSignal) => openPublicLink(token, folderId, signal), [token, folderId]);
-  const { data, error, loading, reload } = useResource(load);
+  const { data, error, isFetching: loading } = usePublicLink(token, folderId);
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(filesKeys.publicLink(token, folderId));
 
   let body: ReactNode;
   if (error?.problem?.type === PASSWORD_NEEDED) {

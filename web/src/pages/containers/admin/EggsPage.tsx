@@ -1,15 +1,17 @@
 /** /admin/eggs (platform administrators): the eggs containers are made from; import a PTDL_v2 file (picked or pasted), edit its name, author and description, export, delete. */
 import { useState } from "react";
 
-import { containerKeys, useDeleteEgg, useEggCategories, useEggs, useInvalidateContainers } from "../../../api/containerQueries";
+import { useDeleteEgg, useEggCategories, useEggs } from "../../../api/containerQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { containerKeys } from "../../../api/queryKeys";
 import { exportEgg, importEgg, updateEgg, type Egg, type EggCategory, type EggDocument } from "../../../api/containers";
 import { toApiError } from "../../../api/problem";
+import { AddButton } from "../../../components/AddButton";
 import { buttonClass } from "../../../components/Button";
 import { Card } from "../../../components/Card";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { FormDialog } from "../../../components/FormDialog";
-import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { useAction } from "../../../lib/useAction";
@@ -130,7 +132,7 @@ export function EggsPage() {
   useDocumentTitle("Eggs");
   const eggs = useEggs();
   const categories = useEggCategories();
-  const invalidate = useInvalidateContainers();
+  const invalidate = useInvalidate();
   const deleteMutation = useDeleteEgg();
   const categoryName = (egg: Egg): string => categories.data?.find((category) => category.id === egg.category_id)?.name ?? "Uncategorized";
   const [importing, setImporting] = useState(false);
@@ -149,9 +151,7 @@ export function EggsPage() {
         title="Eggs"
         description="Templates containers are made from, in Pterodactyl's egg format (PTDL_v2): images, startup command, variables and their rules, install script."
         actions={
-          <button type="button" className={buttonClass.primary} onClick={() => { setImporting(true); }}>
-            <PlusIcon className="size-4" /> Import egg
-          </button>
+          <AddButton label="Import egg" onClick={() => { setImporting(true); }} />
         }
       />
       {eggs.error !== null && <Alert tone="danger">{eggs.error.message}</Alert>}
@@ -162,7 +162,7 @@ export function EggsPage() {
           categories={categories.data}
           error={categories.error}
           onChanged={() => {
-            invalidate(containerKeys.eggCategories, containerKeys.eggs);
+            void invalidate(containerKeys.eggCategories, containerKeys.eggs);
           }}
         />
       </div>
@@ -233,7 +233,7 @@ export function EggsPage() {
           onImported={(egg) => {
             setImporting(false);
             setNotice(`Imported ${egg.name}.`);
-            invalidate(containerKeys.eggs, containerKeys.eggCategories);
+            void invalidate(containerKeys.eggs, containerKeys.eggCategories);
           }}
         />
       </Dialog>
@@ -245,7 +245,7 @@ export function EggsPage() {
           onSaved={(egg) => {
             setEditing(null);
             setNotice(`Saved ${egg.name}.`);
-            invalidate(containerKeys.eggs, containerKeys.eggCategories);
+            void invalidate(containerKeys.eggs, containerKeys.eggCategories);
           }}
           onClose={() => { setEditing(null); }}
         />

@@ -1,8 +1,11 @@
 /** /admin/nodes/:nodeId (platform administrators): a node's ip:port allocations, which container uses each, and adding ports or ranges. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 import { Link, useParams } from "react-router";
 
-import { addAllocations, getNode, listAllocations } from "../../../api/containers";
+import { useAllocations, useNode } from "../../../api/containerQueries";
+import { addAllocations } from "../../../api/containers";
+import { useInvalidate } from "../../../api/queryClient";
+import { containerKeys } from "../../../api/queryKeys";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { Card } from "../../../components/Card";
@@ -10,7 +13,6 @@ import { DataTable } from "../../../components/DataTable";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
 import { useAction } from "../../../lib/useAction";
 
 function AddAllocations({ nodeId, onAdded }: { nodeId: string; onAdded: (count: number) => void }) {
@@ -47,8 +49,9 @@ function AddAllocations({ nodeId, onAdded }: { nodeId: string; onAdded: (count: 
 
 export function NodeAllocationsPage() {
   const { nodeId = "" } = useParams();
-  const node = useResource(useCallback((signal: AbortSignal) => getNode(nodeId, signal), [nodeId]));
-  const allocations = useResource(useCallback((signal: AbortSignal) => listAllocations(nodeId, signal), [nodeId]));
+  const node = useNode(nodeId);
+  const allocations = useAllocations(nodeId);
+  const invalidate = useInvalidate();
   const [added, setAdded] = useState<number | null>(null);
   useDocumentTitle(node.data ? `${node.data.name} allocations` : "Allocations");
   const items = allocations.data ?? [];
@@ -69,8 +72,8 @@ export function NodeAllocationsPage() {
             nodeId={nodeId}
             onAdded={(count) => {
               setAdded(count);
-              allocations.reload();
-              node.reload();
+              // The node's key holds its allocations' key, and the nodes list shows the free-port count.
+              void invalidate(containerKeys.node(nodeId), containerKeys.nodes);
             }}
           />
           {added !== null && (

@@ -2,14 +2,16 @@
 import { useState, type SubmitEvent } from "react";
 import { Link } from "react-router";
 
-import { containerKeys, useClusters, useInvalidateContainers, useNodes, useRevokeNode } from "../../../api/containerQueries";
+import { useClusters, useNodes, useRevokeNode } from "../../../api/containerQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { containerKeys } from "../../../api/queryKeys";
 import { createNode, type Node, type NodeCreated } from "../../../api/containers";
 import { Badge, type BadgeTone } from "../../../components/Badge";
+import { AddButton } from "../../../components/AddButton";
 import { buttonClass } from "../../../components/Button";
 import { Card, Skeleton } from "../../../components/Card";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
 import { Alert, Field, inputClass } from "../../../components/Form";
-import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../../lib/format";
@@ -158,7 +160,7 @@ export function NodesPage() {
   useDocumentTitle("Nodes");
   const nodes = useNodes(REFRESH_MS);
   const clusters = useClusters();
-  const invalidate = useInvalidateContainers();
+  const invalidate = useInvalidate();
   const revoke = useRevokeNode();
   const [adding, setAdding] = useState(false);
   const [created, setCreated] = useState<NodeCreated | null>(null);
@@ -179,9 +181,7 @@ export function NodesPage() {
           </>
         }
         actions={
-          <button type="button" className={buttonClass.primary} onClick={() => { setCreated(null); setAdding(true); }}>
-            <PlusIcon className="size-4" /> Add node
-          </button>
+          <AddButton label="Add node" onClick={() => { setCreated(null); setAdding(true); }} />
         }
       />
       {nodes.error !== null && <Alert tone="danger">{nodes.error.message}</Alert>}
@@ -238,7 +238,7 @@ export function NodesPage() {
           <NewNodeForm
             onCreated={(node) => {
               setCreated(node);
-              invalidate(containerKeys.nodes);
+              void invalidate(containerKeys.nodes);
             }}
           />
         ) : (

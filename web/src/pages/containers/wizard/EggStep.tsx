@@ -1,7 +1,7 @@
 /** Step 1: pick the egg, the eggs grouped by category. */
 import type { Egg } from "../../../api/containers";
 import { Alert } from "../../../components/Form";
-import type { Resource } from "../../../hooks/useResource";
+import type { ApiError } from "../../../api/problem";
 
 /** Eggs of one category (id "" for the uncategorized ones). */
 export interface EggGroup {
@@ -10,7 +10,7 @@ export interface EggGroup {
   items: Egg[];
 }
 
-export function EggStep({ eggs, grouped, eggId, onPick }: { eggs: Resource<Egg[]>; grouped: EggGroup[]; eggId: string | null; onPick: (egg: Egg) => void }) {
+export function EggStep({ eggs, grouped, eggId, onPick }: { eggs: { data: Egg[] | undefined; error: ApiError | null }; grouped: EggGroup[]; eggId: string | null; onPick: (egg: Egg) => void }) {
   return (
         <div className="space-y-5">
           {eggs.error !== null && <Alert tone="danger">{eggs.error.message}</Alert>}

@@ -1,8 +1,9 @@
 /** After "Create": follows the create job until the container is installed (or the job fails). */
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { Link } from "react-router";
 
-import { getContainer, getJob, type Accepted, type Container, type Job } from "../../../api/containers";
+import { jobEnded, useContainerFrom, useJob } from "../../../api/containerQueries";
+import type { Accepted } from "../../../api/containers";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { Card } from "../../../components/Card";
@@ -12,22 +13,15 @@ import { JobStatusBadge } from "../containerUi";
 
 /** Follows the create job and the container until the job ends. */
 export function Progress({ accepted }: { accepted: Accepted }) {
-  const [job, setJob] = useState<Job>(accepted.job);
-  const [container, setContainer] = useState<Container>(accepted.container);
-  const done = job.status === "succeeded" || job.status === "failed";
+  const job = useJob(accepted.job, 1000).data;
+  const done = jobEnded(job);
+  const containerQuery = useContainerFrom(accepted.container, done ? false : 1000);
+  const container = containerQuery.data;
+  const { refetch } = containerQuery;
+  // Once the job ends, polling stops after one last look at the container.
   useEffect(() => {
-    if (done) return;
-    const timer = window.setInterval(() => {
-      void getJob(accepted.job.id).then(setJob, () => undefined);
-      void getContainer(accepted.container.id).then(setContainer, () => undefined);
-    }, 1000);
-    return () => {
-      window.clearInterval(timer);
-    };
-  }, [accepted, done]);
-  useEffect(() => {
-    if (done) void getContainer(accepted.container.id).then(setContainer, () => undefined);
-  }, [accepted, done]);
+    if (done) void refetch();
+  }, [done, refetch]);
   return (
     <Card title={done ? (job.status === "succeeded" ? "Created" : "Failed") : "Creating…"}>
       <div className="space-y-3 text-sm" data-testid="create-progress">

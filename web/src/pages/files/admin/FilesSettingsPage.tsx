@@ -1,14 +1,16 @@
 /** /admin/files (tenant.manage): how many earlier versions of each file the tenant keeps and for how long; its storage use and quota. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useState, type SubmitEvent } from "react";
 
-import { getFilesSettings, updateFilesSettings, type FilesSettings } from "../../../api/filesSettings";
+import { useFilesSettings } from "../../../api/filesQueries";
+import { updateFilesSettings, type FilesSettings } from "../../../api/filesSettings";
+import { filesKeys } from "../../../api/queryKeys";
 import { useMe } from "../../../auth/session";
 import { buttonClass } from "../../../components/Button";
-import { Card, Skeleton } from "../../../components/Card";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
+import { SettingsCard } from "../../../components/SettingsCard";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
 import { useTask } from "../../../lib/useAction";
 
 const GIB = 1024 ** 3;
@@ -160,20 +162,24 @@ export function FilesSettingsPage() {
   useDocumentTitle("Files settings");
   const me = useMe();
   const tenantId = me.tenant.id;
-  const load = useCallback((signal: AbortSignal) => getFilesSettings(tenantId, signal), [tenantId]);
-  const { data, error, loading } = useResource(load);
-  const [saved, setSaved] = useState<FilesSettings | null>(null);
-  const current = saved ?? data;
+  const client = useQueryClient();
   return (
     <>
       <PageHeader title="Files" description={`Version retention and storage of ${me.tenant.name}.`} />
-      <div className="max-w-2xl">
-        <Card title="Versions and storage">
-          {error !== null && <Alert tone="danger">{error.message}</Alert>}
-          {current === undefined && loading && <Skeleton className="h-40 w-full" />}
-          {current !== undefined && <FilesSettingsForm tenantId={tenantId} saved={current} onSaved={setSaved} canSetQuota={me.user.is_superadmin} />}
-        </Card>
-      </div>
+      <SettingsCard title="Versions and storage" settings={useFilesSettings(tenantId)}>
+        {(current) => (
+          <FilesSettingsForm
+            tenantId={tenantId}
+            saved={current}
+            onSaved={(saved: FilesSettings) => {
+              client.setQueryData(filesKeys.settings(tenantId), saved);
+              // The quota bar shows the tenant's quota.
+              void client.invalidateQueries({ queryKey: filesKeys.quota });
+            }}
+            canSetQuota={me.user.is_superadmin}
+          />
+        )}
+      </SettingsCard>
     </>
   );
 }

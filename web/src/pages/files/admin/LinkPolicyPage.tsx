@@ -1,13 +1,15 @@
 /** /admin/links (admin.settings): the organization's rules for public links — default and maximum expiry, password required. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useState, type SubmitEvent } from "react";
 
-import { getAdminLinkPolicy, setAdminLinkPolicy, type LinkPolicy } from "../../../api/sharing";
+import { useAdminLinkPolicy } from "../../../api/filesQueries";
+import { filesKeys } from "../../../api/queryKeys";
+import { setAdminLinkPolicy, type LinkPolicy } from "../../../api/sharing";
 import { buttonClass } from "../../../components/Button";
-import { Card, Skeleton } from "../../../components/Card";
-import { Alert, Field, inputClass } from "../../../components/Form";
+import { Alert, TextField } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
+import { SettingsCard } from "../../../components/SettingsCard";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
 import { useTask } from "../../../lib/useAction";
 
 function days(value: string): number | null {
@@ -40,36 +42,22 @@ function PolicyForm({ saved, onSaved }: { saved: LinkPolicy; onSaved: (policy: L
       {done && <Alert tone="success">Saved. New and changed links follow these rules.</Alert>}
       {error !== null && <Alert tone="danger">{error.message}</Alert>}
       <div className="grid gap-4 sm:grid-cols-2">
-        <Field label="Default expiry (days)" optional hint="Given to a link made without an expiry. Empty: none.">
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              min={1}
-              max={3650}
-              className={inputClass}
-              value={defaultDays}
-              onChange={(event) => {
-                setDefaultDays(event.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label="Maximum expiry (days)" optional hint="The longest any link may live. Empty: no limit.">
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              min={1}
-              max={3650}
-              className={inputClass}
-              value={maxDays}
-              onChange={(event) => {
-                setMaxDays(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Default expiry (days)" optional hint="Given to a link made without an expiry. Empty: none."
+          type="number"
+          min={1}
+          max={3650}
+          value={defaultDays}
+          onChange={setDefaultDays}
+        />
+        <TextField
+          label="Maximum expiry (days)" optional hint="The longest any link may live. Empty: no limit."
+          type="number"
+          min={1}
+          max={3650}
+          value={maxDays}
+          onChange={setMaxDays}
+        />
       </div>
       <label className="flex cursor-pointer items-start gap-3">
         <input
@@ -97,20 +85,22 @@ function PolicyForm({ saved, onSaved }: { saved: LinkPolicy; onSaved: (policy: L
 
 export function LinkPolicyPage() {
   useDocumentTitle("Link policy");
-  const load = useCallback((signal: AbortSignal) => getAdminLinkPolicy(signal), []);
-  const { data, error, loading } = useResource(load);
-  const [saved, setSaved] = useState<LinkPolicy | null>(null);
-  const current = saved ?? data;
+  const client = useQueryClient();
   return (
     <>
       <PageHeader title="Public links" description="Rules every public link of your organization follows." />
-      <div className="max-w-2xl">
-        <Card title="Link policy">
-          {error !== null && <Alert tone="danger">{error.message}</Alert>}
-          {current === undefined && loading && <Skeleton className="h-32 w-full" />}
-          {current !== undefined && <PolicyForm saved={current} onSaved={setSaved} />}
-        </Card>
-      </div>
+      <SettingsCard title="Link policy" settings={useAdminLinkPolicy()} skeletonClass="h-32">
+        {(current) => (
+          <PolicyForm
+            saved={current}
+            onSaved={(saved) => {
+              client.setQueryData(filesKeys.adminLinkPolicy, saved);
+              // What the link dialog offers follows the new rules.
+              void client.invalidateQueries({ queryKey: filesKeys.linkPolicy });
+            }}
+          />
+        )}
+      </SettingsCard>
     </>
   );
 }

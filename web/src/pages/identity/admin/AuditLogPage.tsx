@@ -1,8 +1,9 @@
 /** /admin/audit: the tenant's audit log, newest first; filters live in the URL, and the CSV export honors them. */
-import { useCallback, useRef, useState, type SubmitEvent, type MouseEvent } from "react";
+import { useRef, useState, type SubmitEvent, type MouseEvent } from "react";
 import { useSearchParams } from "react-router";
 
-import { auditCsvUrl, getMe, listAuditEvents, type AuditEvent, type AuditOutcome } from "../../../api/identity";
+import { useAuditPage } from "../../../api/identityQueries";
+import { auditCsvUrl, getMe, type AuditEvent, type AuditOutcome } from "../../../api/identity";
 import { Badge, type BadgeTone } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { Skeleton } from "../../../components/Card";
@@ -11,7 +12,6 @@ import { DownloadIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { Pagination } from "../../../components/Pagination";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
 import { formatShortDateTime, parseDate } from "../../../lib/format";
 import { describeUserAgent } from "../../../lib/userAgent";
 
@@ -147,17 +147,8 @@ export function AuditLogPage() {
   const applied = filtersFrom(params);
   const offset = Math.max(0, Number(params.get("offset")) || 0);
   const [draft, setDraft] = useState<Filters>(applied);
-  const key = params.toString();
 
-  // `key` (the URL's query) is what the call depends on; `params` itself is a new object every render.
-  const load = useCallback(
-    (signal: AbortSignal) => {
-      const query = new URLSearchParams(key);
-      return listAuditEvents({ ...apiFilters(filtersFrom(query)), limit: PAGE_SIZE, offset: Math.max(0, Number(query.get("offset")) || 0) }, signal);
-    },
-    [key],
-  );
-  const { data: page, error, loading } = useResource(load);
+  const { data: page, error, isFetching: loading } = useAuditPage({ ...apiFilters(applied), limit: PAGE_SIZE, offset });
 
   const apply = (filters: Filters, newOffset = 0): void => {
     const next = new URLSearchParams();

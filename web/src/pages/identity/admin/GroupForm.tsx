@@ -3,7 +3,7 @@ import { useState, type SubmitEvent } from "react";
 
 import { createGroup, sameRoleNames, updateGroup, type Group, type GroupUpdate, type Role } from "../../../api/access";
 import { buttonClass } from "../../../components/Button";
-import { Alert, Field, inputClass } from "../../../components/Form";
+import { Alert, TextField } from "../../../components/Form";
 import { RoleChecklist } from "./RoleChecklist";
 import { useTask } from "../../../lib/useAction";
 
@@ -44,36 +44,22 @@ export function GroupForm({ group, roles, onSaved, onCancel }: { group: Group | 
       }}
     >
       {error !== null && !placed && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Name" errors={errorsOf("name")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="group-name"
-            autoComplete="off"
-            required
-            data-autofocus
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label="Description" optional errors={errorsOf("description")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="group-description"
-            autoComplete="off"
-            value={description}
-            onChange={(event) => {
-              setDescription(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Name" errors={errorsOf("name")}
+        name="group-name"
+        autoComplete="off"
+        required
+        data-autofocus
+        value={name}
+        onChange={setName}
+      />
+      <TextField
+        label="Description" optional errors={errorsOf("description")}
+        name="group-description"
+        autoComplete="off"
+        value={description}
+        onChange={setDescription}
+      />
       <RoleChecklist roles={roles} selected={chosen} onChange={setChosen} hint="Every member gets the permissions of these roles." errors={errorsOf("roles")} />
       <div className="flex justify-end gap-3 pt-2">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>

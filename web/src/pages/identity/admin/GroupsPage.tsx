@@ -1,55 +1,44 @@
 /** /admin/groups: groups of users that share roles; create one, rename it or change its roles, see and change its members, delete it. */
-import { useCallback, useState } from "react";
+import { useState } from "react";
 
-import { deleteGroup, listGroups, listRoles, type Group } from "../../../api/access";
-import { toApiError } from "../../../api/problem";
+import { deleteGroup, type Group } from "../../../api/access";
+import { useGroups, useRoles } from "../../../api/identityQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { identityKeys } from "../../../api/queryKeys";
+import { AddButton } from "../../../components/AddButton";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
 import { PageMessages } from "../../../components/Form";
-import { PlusIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
+import { useConfirm } from "../../../lib/useAction";
 import { GroupForm } from "./GroupForm";
 import { MembersPanel } from "./MembersPanel";
 
 export function GroupsPage() {
   useDocumentTitle("Groups");
-  const load = useCallback(async (signal: AbortSignal) => {
-    const [groups, roles] = await Promise.all([listGroups(signal), listRoles(signal)]);
-    return { groups, roles };
-  }, []);
-  const { data, error, loading, reload } = useResource(load);
+  const groupsQuery = useGroups();
+  const rolesQuery = useRoles();
+  const data = groupsQuery.data === undefined || rolesQuery.data === undefined ? undefined : { groups: groupsQuery.data, roles: rolesQuery.data };
+  const error = groupsQuery.error ?? rolesQuery.error;
+  const loading = groupsQuery.isFetching || rolesQuery.isFetching;
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(identityKeys.groups);
   /** undefined: no dialog; null: a new group; a group: editing it. */
   const [editing, setEditing] = useState<Group | null | undefined>(undefined);
   const [openId, setOpenId] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<Group | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const remove = useConfirm((group: Group) => deleteGroup(group.id), (_, group) => {
+    setNotice(`The group ${group.name} was deleted.`);
+    reload();
+  });
   /** Member counts after changes made in the members panel, by group id (shown over the loaded counts). */
   const [counts, setCounts] = useState<Record<string, number>>({});
 
   const groups = data?.groups ?? [];
   const open = groups.find((group) => group.id === openId) ?? null;
-
-  const confirmDelete = async (): Promise<void> => {
-    if (deleting === null) return;
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await deleteGroup(deleting.id);
-      setNotice(`The group ${deleting.name} was deleted.`);
-      setDeleting(null);
-      reload();
-    } catch (caught) {
-      setDeleteError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <>
@@ -57,18 +46,14 @@ export function GroupsPage() {
         title="Groups"
         description="People who share roles: give a group roles once, and everyone in it gets them."
         actions={
-          <button
-            type="button"
-            className={buttonClass.primary}
+          <AddButton
+            label="New group"
             disabled={data === undefined}
             onClick={() => {
               setNotice(null);
               setEditing(null);
             }}
-          >
-            <PlusIcon className="size-4" />
-            New group
-          </button>
+          />
         }
       />
 
@@ -127,8 +112,7 @@ export function GroupsPage() {
                   aria-label={`Delete ${group.name}`}
                   className={buttonClass.smallDanger}
                   onClick={() => {
-                    setDeleteError(null);
-                    setDeleting(group);
+                    remove.ask(group);
                   }}
                 >
                   Delete
@@ -182,19 +166,7 @@ export function GroupsPage() {
         )}
       </Dialog>
 
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete ${deleting?.name ?? ""}?`}
-        confirmLabel="Delete"
-        busy={busy}
-        error={deleteError}
-        onConfirm={() => {
-          void confirmDelete();
-        }}
-        onCancel={() => {
-          setDeleting(null);
-        }}
-      >
+      <ConfirmDialog title={`Delete ${remove.target?.name ?? ""}?`} confirmLabel="Delete" {...remove.dialog}>
         <p>Its members lose the roles they had through this group. The users themselves stay.</p>
       </ConfirmDialog>
     </>

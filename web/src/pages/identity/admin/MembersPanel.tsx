@@ -1,56 +1,43 @@
 /** The members of one group: remove any, and add people found by searching the tenant's users. */
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 
-import { addGroupMember, listGroupMembers, removeGroupMember, type Group, type GroupMember } from "../../../api/access";
-import { listUsers } from "../../../api/identity";
-import { toApiError } from "../../../api/problem";
+import { addGroupMember, removeGroupMember, type Group, type GroupMember } from "../../../api/access";
+import { useGroupMembers, useUserSearch } from "../../../api/identityQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { identityKeys } from "../../../api/queryKeys";
 import { displayName } from "../../../auth/session";
 import { Avatar } from "../../../components/Avatar";
 import { buttonClass } from "../../../components/Button";
 import { Skeleton } from "../../../components/Card";
 import { Alert, inputClass } from "../../../components/Form";
 import { SearchIcon } from "../../../components/icons";
-import { useResource } from "../../../hooks/useResource";
+import { useDebounced } from "../../../hooks/useDebounced";
+import { useTask } from "../../../lib/useAction";
 
 /** The members of one group: remove any, and add people found by searching the tenant's users. */
 export function MembersPanel({ group, onCount }: { group: Group; onCount: (count: number) => void }) {
-  const loadMembers = useCallback((signal: AbortSignal) => listGroupMembers(group.id, signal), [group.id]);
-  const { data: loaded, error, loading } = useResource(loadMembers);
+  const { data: loaded, error, isFetching: loading } = useGroupMembers(group.id);
   /** The list after this panel's own changes (a fresh read could race the change it follows). */
   const [changed, setChanged] = useState<GroupMember[] | null>(null);
   const members = changed ?? loaded;
   const [search, setSearch] = useState("");
-  const [query, setQuery] = useState("");
-  const [actionError, setActionError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const task = useTask();
+  const invalidate = useInvalidate();
+  const { busy } = task;
+  const actionError = task.error?.message ?? null;
 
-  useEffect(() => {
-    const timer = window.setTimeout(() => {
-      setQuery(search.trim());
-    }, 250);
-    return () => {
-      window.clearTimeout(timer);
-    };
-  }, [search]);
+  const query = useDebounced(search.trim(), 250);
 
-  const loadCandidates = useCallback(
-    (signal: AbortSignal) => (query ? listUsers({ q: query, limit: 8, offset: 0 }, signal) : Promise.resolve(null)),
-    [query],
-  );
-  const { data: candidates } = useResource(loadCandidates);
+  const { data: candidates } = useUserSearch(query, 8);
 
   const change = async (action: () => Promise<void>, next: GroupMember[]): Promise<void> => {
-    setBusy(true);
-    setActionError(null);
-    try {
+    await task.run(async () => {
       await action();
       setChanged(next);
       onCount(next.length);
-    } catch (caught) {
-      setActionError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
+      // Cached copies are out of date; this panel keeps showing its own list (a fresh read could race the change).
+      void invalidate(identityKeys.groupMembers(group.id), identityKeys.groups);
+    });
   };
 
   const memberIds = new Set((members ?? []).map((member) => member.id));

@@ -4,7 +4,7 @@ import { useState, type SubmitEvent } from "react";
 import { BUILTIN_ROLES, createUser, type User } from "../../../api/identity";
 import { buttonClass } from "../../../components/Button";
 import { Dialog } from "../../../components/Dialog";
-import { Alert, Field, inputClass } from "../../../components/Form";
+import { Alert, Field, inputClass, TextField } from "../../../components/Form";
 import { useTask } from "../../../lib/useAction";
 
 const FIELDS = ["username", "email", "display_name", "password", "roles"] as const;
@@ -42,54 +42,33 @@ function NewUserForm({ onCreated, onCancel }: { onCreated: (user: User) => void;
       }}
     >
       {error !== null && !placed && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Username" hint="Lowercase letters, digits, dot, dash and underscore." errors={errorsOf("username")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="username"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            autoFocus
-            value={username}
-            onChange={(event) => {
-              setUsername(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Username" hint="Lowercase letters, digits, dot, dash and underscore." errors={errorsOf("username")}
+        name="username"
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        required
+        autoFocus
+        value={username}
+        onChange={setUsername}
+      />
       <div className="grid gap-4 sm:grid-cols-2">
-        <Field label="Email" optional errors={errorsOf("email")}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              type="email"
-              name="email"
-              autoComplete="off"
-              value={email}
-              onChange={(event) => {
-                setEmail(event.target.value);
-              }}
-            />
-          )}
-        </Field>
-        <Field label="Display name" optional errors={errorsOf("display_name")}>
-          {(control) => (
-            <input
-              {...control}
-              className={inputClass}
-              name="display-name"
-              autoComplete="off"
-              value={name}
-              onChange={(event) => {
-                setName(event.target.value);
-              }}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Email" optional errors={errorsOf("email")}
+          type="email"
+          name="email"
+          autoComplete="off"
+          value={email}
+          onChange={setEmail}
+        />
+        <TextField
+          label="Display name" optional errors={errorsOf("display_name")}
+          name="display-name"
+          autoComplete="off"
+          value={name}
+          onChange={setName}
+        />
       </div>
       <Field
         label="Password"

@@ -1,15 +1,16 @@
 /** /admin/registration (super-admins): whether people may create their own account, where they land, and whether they confirm their email first. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useState, type SubmitEvent } from "react";
 
-import { listTenants } from "../../../api/access";
 import { BUILTIN_ROLES } from "../../../api/identity";
-import { getRegistrationSettings, updateRegistrationSettings, type RegistrationSettings } from "../../../api/security";
+import { useRegistrationSettings, useTenants } from "../../../api/identityQueries";
+import { identityKeys } from "../../../api/queryKeys";
+import { updateRegistrationSettings, type RegistrationSettings } from "../../../api/security";
 import { buttonClass } from "../../../components/Button";
-import { Card, Skeleton } from "../../../components/Card";
 import { Alert, Field, inputClass } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
+import { SettingsCard } from "../../../components/SettingsCard";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
 import { useTask } from "../../../lib/useAction";
 
 function Toggle({ label, description, checked, onChange }: { label: string; description: string; checked: boolean; onChange: (checked: boolean) => void }) {
@@ -33,8 +34,7 @@ function Toggle({ label, description, checked, onChange }: { label: string; desc
 }
 
 function RegistrationForm({ saved, onSaved }: { saved: RegistrationSettings; onSaved: (settings: RegistrationSettings) => void }) {
-  const loadTenants = useCallback((signal: AbortSignal) => listTenants(signal), []);
-  const { data: tenants } = useResource(loadTenants);
+  const { data: tenants } = useTenants();
   const [draft, setDraft] = useState<RegistrationSettings>(saved);
   const { run, busy, error, setError } = useTask();
   const [done, setDone] = useState(false);
@@ -166,20 +166,22 @@ function RegistrationForm({ saved, onSaved }: { saved: RegistrationSettings; onS
 
 export function RegistrationPage() {
   useDocumentTitle("Registration");
-  const load = useCallback((signal: AbortSignal) => getRegistrationSettings(signal), []);
-  const { data, error, loading } = useResource(load);
-  const [saved, setSaved] = useState<RegistrationSettings | null>(null);
-  const current = saved ?? data;
+  const client = useQueryClient();
   return (
     <>
       <PageHeader title="Registration" description="Whether people may sign up on their own on this server, and where their accounts land." />
-      <div className="max-w-2xl">
-        <Card title="Self-registration">
-          {error !== null && <Alert tone="danger">{error.message}</Alert>}
-          {current === undefined && loading && <Skeleton className="h-40 w-full" />}
-          {current !== undefined && <RegistrationForm saved={current} onSaved={setSaved} />}
-        </Card>
-      </div>
+      <SettingsCard title="Self-registration" settings={useRegistrationSettings()}>
+        {(current) => (
+          <RegistrationForm
+            saved={current}
+            onSaved={(saved) => {
+              client.setQueryData(identityKeys.registration, saved);
+              // The sign-in and sign-up pages show whether registration is open.
+              void client.invalidateQueries({ queryKey: identityKeys.authOptions });
+            }}
+          />
+        )}
+      </SettingsCard>
     </>
   );
 }

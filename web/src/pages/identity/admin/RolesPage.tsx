@@ -1,18 +1,19 @@
 /** /admin/roles: the tenant's roles; built-ins are read-only, custom roles can be created, edited and deleted. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
-import { asPermissionCodes, createRole, deleteRole, listPermissions, listRoles, updateRole, type Permission, type Role } from "../../../api/access";
-import { toApiError } from "../../../api/problem";
+import { asPermissionCodes, createRole, deleteRole, updateRole, type Permission, type Role } from "../../../api/access";
+import { usePermissions, useRoles } from "../../../api/identityQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { identityKeys } from "../../../api/queryKeys";
+import { AddButton } from "../../../components/AddButton";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
-import { Alert, Field, inputClass, PageMessages } from "../../../components/Form";
-import { PlusIcon } from "../../../components/icons";
+import { Alert, Field, inputClass, PageMessages, TextField } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
-import { useTask } from "../../../lib/useAction";
+import { useConfirm, useTask } from "../../../lib/useAction";
 
 
 /** The catalog grouped by the part of the code before the first dot ("admin", "files"…), in catalog order. */
@@ -100,39 +101,25 @@ function RoleForm({
       }}
     >
       {error !== null && !placed && <Alert tone="danger">{error.message}</Alert>}
-      <Field label="Name" hint={role === null ? "Lowercase letters, digits, dot, dash and underscore; it cannot change later." : "A role keeps its name."} errors={errorsOf("name")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="role-name"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            autoFocus={role === null}
-            readOnly={role !== null}
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
-      <Field label="Description" optional errors={errorsOf("description")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="role-description"
-            autoComplete="off"
-            value={description}
-            onChange={(event) => {
-              setDescription(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Name" hint={role === null ? "Lowercase letters, digits, dot, dash and underscore; it cannot change later." : "A role keeps its name."} errors={errorsOf("name")}
+        name="role-name"
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        required
+        autoFocus={role === null}
+        readOnly={role !== null}
+        value={name}
+        onChange={setName}
+      />
+      <TextField
+        label="Description" optional errors={errorsOf("description")}
+        name="role-description"
+        autoComplete="off"
+        value={description}
+        onChange={setDescription}
+      />
       <Field label="Inherit from" hint="The role also gets every permission of the role it inherits from." errors={errorsOf("parent")}>
         {(control) => (
           <select
@@ -221,33 +208,21 @@ function RoleRow({ role, parentName, onEdit, onDelete }: { role: Role; parentNam
 
 export function RolesPage() {
   useDocumentTitle("Roles");
-  const load = useCallback(async (signal: AbortSignal) => {
-    const [roles, catalog] = await Promise.all([listRoles(signal), listPermissions(signal)]);
-    return { roles, catalog };
-  }, []);
-  const { data, error, loading, reload } = useResource(load);
+  const rolesQuery = useRoles();
+  const catalogQuery = usePermissions();
+  const data = rolesQuery.data === undefined || catalogQuery.data === undefined ? undefined : { roles: rolesQuery.data, catalog: catalogQuery.data };
+  const error = rolesQuery.error ?? catalogQuery.error;
+  const loading = rolesQuery.isFetching || catalogQuery.isFetching;
+  const invalidate = useInvalidate();
+  // Groups and users show role names too.
+  const reload = (): void => void invalidate(identityKeys.roles, identityKeys.groups, identityKeys.users);
   /** undefined: no dialog; null: a new role; a role: editing it. */
   const [editing, setEditing] = useState<Role | null | undefined>(undefined);
-  const [deleting, setDeleting] = useState<Role | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-
-  const confirmDelete = async (): Promise<void> => {
-    if (deleting === null) return;
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await deleteRole(deleting.id);
-      setNotice(`The role ${deleting.name} was deleted.`);
-      setDeleting(null);
-      reload();
-    } catch (caught) {
-      setDeleteError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const remove = useConfirm((role: Role) => deleteRole(role.id), (_, role) => {
+    setNotice(`The role ${role.name} was deleted.`);
+    reload();
+  });
 
   const roles = data?.roles ?? [];
   const nameOf = (id: string | null): string | null => (id === null ? null : (roles.find((role) => role.id === id)?.name ?? null));
@@ -258,18 +233,14 @@ export function RolesPage() {
         title="Roles"
         description="What each role may do. Built-in roles are fixed; make your own, optionally inheriting from another."
         actions={
-          <button
-            type="button"
-            className={buttonClass.primary}
+          <AddButton
+            label="New role"
             disabled={data === undefined}
             onClick={() => {
               setNotice(null);
               setEditing(null);
             }}
-          >
-            <PlusIcon className="size-4" />
-            New role
-          </button>
+          />
         }
       />
 
@@ -289,10 +260,7 @@ export function RolesPage() {
               setNotice(null);
               setEditing(chosen);
             }}
-            onDelete={(chosen) => {
-              setDeleteError(null);
-              setDeleting(chosen);
-            }}
+            onDelete={remove.ask}
           />
         )}
       />
@@ -323,19 +291,7 @@ export function RolesPage() {
         )}
       </Dialog>
 
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete ${deleting?.name ?? ""}?`}
-        confirmLabel="Delete"
-        busy={busy}
-        error={deleteError}
-        onConfirm={() => {
-          void confirmDelete();
-        }}
-        onCancel={() => {
-          setDeleting(null);
-        }}
-      >
+      <ConfirmDialog title={`Delete ${remove.target?.name ?? ""}?`} confirmLabel="Delete" {...remove.dialog}>
         <p>Users and groups holding this role lose its permissions at once.</p>
       </ConfirmDialog>
     </>

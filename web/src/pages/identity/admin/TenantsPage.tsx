@@ -1,20 +1,21 @@
 /** /admin/tenants (super-admins): every tenant with its status and users; create, suspend or reactivate, delete. */
-import { useCallback, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
-import { createTenant, deleteTenant, listTenants, updateTenant, type Tenant } from "../../../api/access";
-import { toApiError } from "../../../api/problem";
+import { createTenant, deleteTenant, updateTenant, type Tenant } from "../../../api/access";
+import { useTenants } from "../../../api/identityQueries";
+import { useInvalidate } from "../../../api/queryClient";
+import { identityKeys } from "../../../api/queryKeys";
 import { useMe } from "../../../auth/session";
+import { AddButton } from "../../../components/AddButton";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
-import { Alert, Field, inputClass, PageMessages } from "../../../components/Form";
-import { PlusIcon } from "../../../components/icons";
+import { Alert, Field, inputClass, PageMessages, TextField } from "../../../components/Form";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
 import { describeTimestamp } from "../../../lib/format";
-import { useTask } from "../../../lib/useAction";
+import { useAction, useConfirm, useTask } from "../../../lib/useAction";
 
 
 /** A slug suggested from the name: lowercase, words joined by dashes. */
@@ -100,21 +101,11 @@ function NewTenantForm({ onCreated, onCancel }: { onCreated: (tenant: Tenant) =>
 /** Deleting a tenant takes all its data: the super-admin types its slug to confirm. */
 function DeleteTenantForm({ tenant, onDeleted, onCancel }: { tenant: Tenant; onDeleted: () => void; onCancel: () => void }) {
   const [typed, setTyped] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { run, busy, error } = useAction(deleteTenant, onDeleted);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await deleteTenant(tenant.id, typed.trim());
-      onDeleted();
-    } catch (caught) {
-      setError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
+    await run(tenant.id, typed.trim());
   };
 
   return (
@@ -127,23 +118,17 @@ function DeleteTenantForm({ tenant, onDeleted, onCancel }: { tenant: Tenant; onD
       <p className="text-sm text-slate-600 dark:text-slate-300">
         Every user, file and record of <strong className="font-medium text-slate-900 dark:text-white">{tenant.name}</strong> is deleted for good.
       </p>
-      {error !== null && <Alert tone="danger">{error}</Alert>}
-      <Field label={`Type ${tenant.slug} to confirm`}>
-        {(control) => (
-          <input
-            {...control}
-            className={`${inputClass} font-mono`}
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            autoFocus
-            value={typed}
-            onChange={(event) => {
-              setTyped(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      {error !== null && <Alert tone="danger">{error.message}</Alert>}
+      <TextField
+        label={`Type ${tenant.slug} to confirm`}
+        className={`${inputClass} font-mono`}
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        autoFocus
+        value={typed}
+        onChange={setTyped}
+      />
       <div className="flex justify-end gap-3 pt-2">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>
           Cancel
@@ -159,35 +144,24 @@ function DeleteTenantForm({ tenant, onDeleted, onCancel }: { tenant: Tenant; onD
 export function TenantsPage() {
   useDocumentTitle("Tenants");
   const me = useMe();
-  const load = useCallback((signal: AbortSignal) => listTenants(signal), []);
-  const { data: tenants, error, loading, reload } = useResource(load);
+  const { data: tenants, error, isFetching: loading } = useTenants();
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(identityKeys.tenants);
   const [creating, setCreating] = useState(false);
-  const [toggling, setToggling] = useState<Tenant | null>(null);
   const [deleting, setDeleting] = useState<Tenant | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [toggleError, setToggleError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   /** What PATCH answered, by tenant id: shown over the list, so a list read racing the change cannot show the old status. */
   const [updated, setUpdated] = useState<Record<string, Tenant>>({});
-
-  const suspending = toggling?.status === "active";
-
-  const confirmToggle = async (): Promise<void> => {
-    if (toggling === null) return;
-    setBusy(true);
-    setToggleError(null);
-    try {
-      const changed = await updateTenant(toggling.id, { status: suspending ? "suspended" : "active" });
+  const toggle = useConfirm(
+    (tenant: Tenant) => updateTenant(tenant.id, { status: tenant.status === "active" ? "suspended" : "active" }),
+    (changed) => {
       setUpdated((current) => ({ ...current, [changed.id]: changed }));
       setNotice(changed.status === "suspended" ? `${changed.name} is suspended.` : `${changed.name} is active again.`);
-      setToggling(null);
       reload();
-    } catch (caught) {
-      setToggleError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  );
+  const toggling = toggle.target;
+  const suspending = toggling?.status === "active";
 
   return (
     <>
@@ -195,17 +169,13 @@ export function TenantsPage() {
         title="Tenants"
         description="Every tenant on this Nubes server. Only super-admins see this page."
         actions={
-          <button
-            type="button"
-            className={buttonClass.primary}
+          <AddButton
+            label="New tenant"
             onClick={() => {
               setNotice(null);
               setCreating(true);
             }}
-          >
-            <PlusIcon className="size-4" />
-            New tenant
-          </button>
+          />
         }
       />
 
@@ -244,8 +214,7 @@ export function TenantsPage() {
                       aria-label={`${tenant.status === "active" ? "Suspend" : "Reactivate"} ${tenant.slug}`}
                       className={tenant.status === "active" ? buttonClass.smallDanger : buttonClass.small}
                       onClick={() => {
-                        setToggleError(null);
-                        setToggling(tenant);
+                        toggle.ask(tenant);
                       }}
                     >
                       {tenant.status === "active" ? "Suspend" : "Reactivate"}
@@ -289,18 +258,10 @@ export function TenantsPage() {
       </Dialog>
 
       <ConfirmDialog
-        open={toggling !== null}
         title={`${suspending ? "Suspend" : "Reactivate"} ${toggling?.name ?? ""}?`}
         confirmLabel={suspending ? "Suspend" : "Reactivate"}
         tone={suspending ? "danger" : "primary"}
-        busy={busy}
-        error={toggleError}
-        onConfirm={() => {
-          void confirmToggle();
-        }}
-        onCancel={() => {
-          setToggling(null);
-        }}
+        {...toggle.dialog}
       >
         {suspending ? <p>No one in this tenant can sign in or use the API until it is reactivated. Its data stays.</p> : <p>Its users can sign in again.</p>}
       </ConfirmDialog>

@@ -1,21 +1,25 @@
 /** /admin/users: the tenant's users, searchable and paged; create one, edit one (name, email, roles), deactivate or reactivate one. */
-import { useCallback, useEffect, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
-import { listRoles, sameRoleNames, type Role } from "../../../api/access";
-import { BUILTIN_ROLES, listUsers, updateUser, type AdminUser, type User, type UserUpdate } from "../../../api/identity";
-import { toApiError, type ApiError } from "../../../api/problem";
+import { sameRoleNames, type Role } from "../../../api/access";
+import { useRoles, useUserPage } from "../../../api/identityQueries";
+import { BUILTIN_ROLES, updateUser, type AdminUser, type User, type UserUpdate } from "../../../api/identity";
+import { useInvalidate } from "../../../api/queryClient";
+import { identityKeys } from "../../../api/queryKeys";
 import { can, displayName, useMe } from "../../../auth/session";
 import { Avatar } from "../../../components/Avatar";
+import { AddButton } from "../../../components/AddButton";
 import { Badge } from "../../../components/Badge";
 import { buttonClass } from "../../../components/Button";
 import { DataTable, tdClass } from "../../../components/DataTable";
 import { ConfirmDialog, Dialog } from "../../../components/Dialog";
-import { Alert, Field, inputClass } from "../../../components/Form";
-import { PlusIcon, SearchIcon } from "../../../components/icons";
+import { Alert, Field, inputClass, TextField } from "../../../components/Form";
+import { SearchIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { Pagination } from "../../../components/Pagination";
+import { useDebounced } from "../../../hooks/useDebounced";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
-import { useResource } from "../../../hooks/useResource";
+import { useAction, useConfirm } from "../../../lib/useAction";
 import { describeTimestamp } from "../../../lib/format";
 import { RoleChecklist } from "./RoleChecklist";
 import { NewUserDialog } from "./NewUserDialog";
@@ -43,8 +47,7 @@ function EditUserForm({ user, roles, onSaved, onCancel }: { user: AdminUser; rol
   const [name, setName] = useState(user.display_name);
   const [email, setEmail] = useState(user.email ?? "");
   const [chosen, setChosen] = useState<string[]>(user.roles ?? []);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { run, busy, error, setError } = useAction(updateUser, onSaved);
   const [emailError, setEmailError] = useState<string | null>(null);
   // A role the user holds is listed even if the tenant's list could not be loaded.
   const choices = [...roles, ...chosen.filter((held) => !roles.some((role) => role.name === held)).map((held) => ({ name: held, description: "" }))];
@@ -66,14 +69,7 @@ function EditUserForm({ user, roles, onSaved, onCancel }: { user: AdminUser; rol
       onCancel();
       return;
     }
-    setBusy(true);
-    try {
-      onSaved(await updateUser(user.id, changes));
-    } catch (caught) {
-      setError(toApiError(caught));
-    } finally {
-      setBusy(false);
-    }
+    await run(user.id, changes);
   };
 
   const errorsOf = (field: (typeof EDIT_FIELDS)[number]): string[] => error?.fieldMessages(field) ?? [];
@@ -91,21 +87,14 @@ function EditUserForm({ user, roles, onSaved, onCancel }: { user: AdminUser; rol
           <Alert tone="danger">{error.message}</Alert>
         </div>
       )}
-      <Field label="Display name" optional errors={errorsOf("display_name")}>
-        {(control) => (
-          <input
-            {...control}
-            className={inputClass}
-            name="display-name"
-            autoComplete="off"
-            data-autofocus
-            value={name}
-            onChange={(event) => {
-              setName(event.target.value);
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Display name" optional errors={errorsOf("display_name")}
+        name="display-name"
+        autoComplete="off"
+        data-autofocus
+        value={name}
+        onChange={setName}
+      />
       <Field
         label="Email"
         optional={user.email === null}
@@ -264,48 +253,28 @@ export function UsersPage() {
   useDocumentTitle("Users");
   const me = useMe();
   const [search, setSearch] = useState("");
-  const [query, setQuery] = useState("");
   const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
-  const [toggling, setToggling] = useState<AdminUser | null>(null);
   const [editing, setEditing] = useState<AdminUser | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [toggleError, setToggleError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
-  // Search as the admin types, once they pause.
-  useEffect(() => {
-    const timer = window.setTimeout(() => {
-      setQuery(search.trim());
-    }, 250);
-    return () => {
-      window.clearTimeout(timer);
-    };
-  }, [search]);
+  const query = useDebounced(search.trim(), 250);
 
-  const load = useCallback((signal: AbortSignal) => listUsers({ ...(query ? { q: query } : {}), limit: PAGE_SIZE, offset }, signal), [query, offset]);
-  const { data: page, error, loading, reload } = useResource(load);
+  const { data: page, error, isFetching: loading } = useUserPage({ ...(query ? { q: query } : {}), limit: PAGE_SIZE, offset });
+  const invalidate = useInvalidate();
+  const reload = (): void => void invalidate(identityKeys.users);
   // Listing roles takes admin.roles; without it (or if it fails) the built-in roles are offered.
   const mayListRoles = can(me, "admin.roles");
-  const loadRoles = useCallback((signal: AbortSignal) => (mayListRoles ? listRoles(signal) : Promise.resolve(null)), [mayListRoles]);
-  const { data: tenantRoles } = useResource(loadRoles);
-  const roleChoices: readonly RoleChoice[] = tenantRoles ?? BUILTIN_ROLES;
-
-  const confirmToggle = async (): Promise<void> => {
-    if (toggling === null) return;
-    setBusy(true);
-    setToggleError(null);
-    try {
-      const updated = await updateUser(toggling.id, { is_active: !toggling.is_active });
+  const { data: tenantRoles } = useRoles(mayListRoles);
+  const roleChoices: readonly RoleChoice[] = (mayListRoles ? tenantRoles : undefined) ?? BUILTIN_ROLES;
+  const toggle = useConfirm(
+    (user: AdminUser) => updateUser(user.id, { is_active: !user.is_active }),
+    (updated) => {
       setNotice(updated.is_active ? `${updated.username} can sign in again.` : `${updated.username} is deactivated and was signed out everywhere.`);
-      setToggling(null);
       reload();
-    } catch (caught) {
-      setToggleError(toApiError(caught).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  );
+  const toggling = toggle.target;
 
   const deactivating = toggling?.is_active ?? false;
 
@@ -315,17 +284,13 @@ export function UsersPage() {
         title="Users"
         description={`Everyone who can sign in to ${me.tenant.name}.`}
         actions={
-          <button
-            type="button"
-            className={buttonClass.primary}
+          <AddButton
+            label="New user"
             onClick={() => {
               setNotice(null);
               setCreating(true);
             }}
-          >
-            <PlusIcon className="size-4" />
-            New user
-          </button>
+          />
         }
       />
 
@@ -376,10 +341,7 @@ export function UsersPage() {
                 setNotice(null);
                 setEditing(chosen);
               }}
-              onToggle={(chosen) => {
-                setToggleError(null);
-                setToggling(chosen);
-              }}
+              onToggle={toggle.ask}
             />
           )}
         />
@@ -424,18 +386,10 @@ export function UsersPage() {
       </Dialog>
 
       <ConfirmDialog
-        open={toggling !== null}
         title={deactivating ? `Deactivate ${toggling?.username ?? ""}?` : `Reactivate ${toggling?.username ?? ""}?`}
         confirmLabel={deactivating ? "Deactivate" : "Reactivate"}
         tone={deactivating ? "danger" : "primary"}
-        busy={busy}
-        error={toggleError}
-        onConfirm={() => {
-          void confirmToggle();
-        }}
-        onCancel={() => {
-          setToggling(null);
-        }}
+        {...toggle.dialog}
       >
         {deactivating ? (
           <p>They are signed out of every device at once and cannot sign in until someone reactivates them. Their data stays.</p>

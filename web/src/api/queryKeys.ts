@@ -1,0 +1,61 @@
+/**
+ * Query keys of all server state the UI caches, one object per domain. Every key of a domain starts with the
+ * domain's name, and a key that names one object starts with the key of its list, so invalidating a prefix
+ * (`identityKeys.all`, `filesKeys.all`, `containerKeys.nodes`) refreshes everything below it.
+ */
+
+/** Identity and access: users, roles, groups, tenants, the audit log, registration, and the signed-in user's own credentials. */
+export const identityKeys = {
+  all: ["identity"] as const,
+  users: ["identity", "users"] as const,
+  userPage: (query: { q?: string; limit: number; offset: number }) => ["identity", "users", query] as const,
+  roles: ["identity", "roles"] as const,
+  permissions: ["identity", "permissions"] as const,
+  groups: ["identity", "groups"] as const,
+  groupMembers: (groupId: string) => ["identity", "groups", groupId, "members"] as const,
+  tenants: ["identity", "tenants"] as const,
+  audit: ["identity", "audit"] as const,
+  auditPage: (query: object) => ["identity", "audit", query] as const,
+  registration: ["identity", "registration"] as const,
+  authOptions: ["identity", "auth-options"] as const,
+  /** The signed-in user's own sessions, tokens, passkeys and two-factor state (the account page). */
+  sessions: ["identity", "me", "sessions"] as const,
+  tokens: ["identity", "me", "tokens"] as const,
+  passkeys: ["identity", "me", "passkeys"] as const,
+  totp: ["identity", "me", "totp"] as const,
+};
+
+/** Files and sharing: listings (a folder, recent, favorites, search), trash, quota, versions, shares, links, settings. */
+export const filesKeys = {
+  all: ["files"] as const,
+  listings: ["files", "listing"] as const,
+  listing: (view: string, folderId: string | null, query: string) => ["files", "listing", view, folderId, query] as const,
+  trash: ["files", "trash"] as const,
+  quota: ["files", "quota"] as const,
+  versions: (fileId: string) => ["files", "versions", fileId] as const,
+  shares: (nodeId: string) => ["files", "shares", nodeId] as const,
+  sharedWithMe: ["files", "shared-with-me"] as const,
+  directory: (q: string) => ["files", "directory", q] as const,
+  links: (nodeId: string) => ["files", "links", nodeId] as const,
+  linkPolicy: ["files", "link-policy"] as const,
+  adminLinkPolicy: ["files", "admin", "link-policy"] as const,
+  settings: (tenantId: string) => ["files", "admin", "settings", tenantId] as const,
+  /** What a public link shows (no sign-in; its own prefix, outside the signed-in user's files). */
+  publicLink: (token: string, folderId: string | null) => ["public-link", token, folderId] as const,
+};
+
+/** The container platform: clusters, nodes (+ allocations), eggs and categories, containers (+ jobs, files). */
+export const containerKeys = {
+  all: ["containers"] as const,
+  clusters: ["containers", "clusters"] as const,
+  nodes: ["containers", "nodes"] as const,
+  node: (nodeId: string) => ["containers", "nodes", nodeId] as const,
+  allocations: (nodeId: string) => ["containers", "nodes", nodeId, "allocations"] as const,
+  eggs: ["containers", "eggs"] as const,
+  eggCategories: ["containers", "egg-categories"] as const,
+  instances: ["containers", "instances"] as const,
+  instance: (containerId: string) => ["containers", "instances", containerId] as const,
+  jobs: (containerId: string) => ["containers", "instances", containerId, "jobs"] as const,
+  job: (jobId: string) => ["containers", "jobs", jobId] as const,
+  files: (containerId: string, path: string) => ["containers", "instances", containerId, "files", path] as const,
+};
