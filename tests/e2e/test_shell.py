@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Request, ViewportSize, expect
 
 from nubes import __version__
 from tests.e2e.conftest import Server
@@ -19,15 +19,23 @@ VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
 def _collect_problems(page: Page) -> list[str]:
-    """Console errors (a CSP violation shows up here) and failed requests."""
+    """Console errors (a CSP violation shows up here) and failed requests.
+
+    A status poll the page cancels when it navigates away (the overview's, on a loaded machine still in
+    flight when the test opens Status) fails with net::ERR_ABORTED: that is the page's own doing, not a failure.
+    """
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
             problems.append(f"console: {message.text}")
 
+    def on_failed(request: Request) -> None:
+        if request.failure != "net::ERR_ABORTED":
+            problems.append(f"request failed: {request.url} ({request.failure})")
+
     page.on("console", on_console)
-    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    page.on("requestfailed", on_failed)
     return problems
 
 
