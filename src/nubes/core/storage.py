@@ -27,7 +27,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -191,6 +191,29 @@ def sign_token(secret: str, key: str, method: str, expires: int) -> str:
     return crypto.sign(secret.encode(), method.upper(), key, str(expires))
 
 
+async def _write_batched(handle: Any, chunks: AsyncIterable[bytes], see: Callable[[bytes], object] | None = None) -> int:
+    """Write `chunks` to a file in batches of about `_WRITE_BATCH` bytes (one thread hop each); returns the bytes written.
+
+    `see` looks at each chunk first (hashing, size limits) and may raise to stop the write.
+    """
+    written = 0
+    pending: list[bytes] = []
+    pending_size = 0
+    async for chunk in chunks:
+        if see is not None:
+            see(chunk)
+        pending.append(chunk)
+        pending_size += len(chunk)
+        if pending_size >= _WRITE_BATCH:
+            await asyncio.to_thread(handle.write, b"".join(pending))
+            written += pending_size
+            pending, pending_size = [], 0
+    if pending:
+        await asyncio.to_thread(handle.write, b"".join(pending))
+        written += pending_size
+    return written
+
+
 class LocalStorage:
     """Blobs as files under a directory: `<root>/<k[:2]>/<k[2:4]>/<k>`, written through `<root>/tmp/`."""
 
@@ -216,17 +239,7 @@ class LocalStorage:
         temporary = self.root / "tmp" / uuid.uuid4().hex
         handle = await asyncio.to_thread(_open_new, temporary)
         try:
-            pending: list[bytes] = []
-            pending_size = 0
-            async for chunk in chunks:
-                meter.feed(chunk)
-                pending.append(chunk)
-                pending_size += len(chunk)
-                if pending_size >= _WRITE_BATCH:
-                    await asyncio.to_thread(handle.write, b"".join(pending))
-                    pending, pending_size = [], 0
-            if pending:
-                await asyncio.to_thread(handle.write, b"".join(pending))
+            await _write_batched(handle, chunks, meter.feed)
             sha256 = meter.finish()
             await asyncio.to_thread(_seal, handle, temporary, final)
         except BaseException:
@@ -314,19 +327,8 @@ class LocalStorage:
 
     async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
         handle = await asyncio.to_thread(_open_staging, self.staging_path(staging_key), offset)
-        added = 0
         try:
-            pending: list[bytes] = []
-            pending_size = 0
-            async for chunk in chunks:
-                added += len(chunk)
-                pending.append(chunk)
-                pending_size += len(chunk)
-                if pending_size >= _WRITE_BATCH:
-                    await asyncio.to_thread(handle.write, b"".join(pending))
-                    pending, pending_size = [], 0
-            if pending:
-                await asyncio.to_thread(handle.write, b"".join(pending))
+            added = await _write_batched(handle, chunks)
             await asyncio.to_thread(_sync_close, handle)
         except BaseException:
             await asyncio.shield(asyncio.to_thread(_truncate_close, handle, offset))

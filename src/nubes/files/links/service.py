@@ -441,21 +441,13 @@ async def upload(
     target = await inside(session, opened, node_id)
     owner = opened.owner
     with _owner_space_hidden():
-        if target.kind == "file":
-            node = await uploads.receive(
-                session=session,
-                settings=settings,
-                principal=owner,
-                storage=storage,
-                chunks=chunks,
-                expected_size=expected_size,
-                content_type=content_type,
-                target_id=target.id,
-            )
-            return node, node.name
-        name = filename
-        if drop_box:
-            name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
+        if target.kind == "file":  # an edit link's file gets new content
+            where: dict[str, Any] = {"target_id": target.id}
+        else:
+            name = filename
+            if drop_box:
+                name = await files_service.free_name_in(session=session, principal=owner, folder_id=target.id, name=name)
+            where = {"parent_id": target.id, "name": name}
         try:
             node = await uploads.receive(
                 session=session,
@@ -465,15 +457,14 @@ async def upload(
                 chunks=chunks,
                 expected_size=expected_size,
                 content_type=content_type,
-                parent_id=target.id,
-                name=name,
+                **where,
             )
         except files_service.NameTaken:
             if not drop_box:
                 raise
             # Its message suggests a free name, which would tell what is taken.
             raise Conflict("Another upload took that name at the same moment; send the file again.") from None
-    return node, filename if drop_box else node.name
+    return node, filename if drop_box and target.kind != "file" else node.name
 
 
 async def path_within(session: AsyncSession, opened: Opened, folder: FileNode) -> list[FileNode]:
