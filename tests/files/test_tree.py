@@ -277,6 +277,52 @@ async def test_search_recent_and_favorites(client: httpx.AsyncClient, alice: Sig
     assert (await client.get("/api/files/favorites", headers=alice.headers)).json()["items"] == []
 
 
+async def test_the_favorite_flag_shows_wherever_a_node_does(client: httpx.AsyncClient, alice: SignedIn) -> None:
+    """GIVEN a starred folder and a starred file in it WHEN listed, fetched and found THEN each shows `favorite`."""
+    outer = await folder(client, alice, "outer")
+    inner = await folder(client, alice, "inner", outer["id"])
+    starred = (await upload(client, alice, "starred note.txt", b"x", inner["id"])).json()
+    plain = (await upload(client, alice, "plain note.txt", b"x", inner["id"])).json()
+    for node_id in (outer["id"], starred["id"]):
+        assert (await client.put(f"/api/files/{node_id}/favorite", headers=alice.headers)).status_code == 200
+
+    listing = (await client.get("/api/files", params={"parent_id": inner["id"]}, headers=alice.headers)).json()
+    assert listing["folder"]["favorite"] is False
+    assert [(entry["name"], entry["favorite"]) for entry in listing["path"]] == [("", False), ("outer", True)]
+    assert [(item["name"], item["favorite"]) for item in listing["items"]] == [
+        ("plain note.txt", False),
+        ("starred note.txt", True),
+    ]
+    assert (await client.get(f"/api/files/{starred['id']}", headers=alice.headers)).json()["favorite"] is True
+    assert (await client.get(f"/api/files/{plain['id']}", headers=alice.headers)).json()["favorite"] is False
+    found = (await client.get("/api/files/search", params={"q": "note"}, headers=alice.headers)).json()["items"]
+    assert [(item["name"], item["favorite"]) for item in found] == [("plain note.txt", False), ("starred note.txt", True)]
+    root = (await client.get("/api/files", headers=alice.headers)).json()
+    assert [(item["name"], item["favorite"]) for item in root["items"]] == [("outer", True)]
+
+
+async def test_a_page_counts_every_entry_even_past_the_end(client: httpx.AsyncClient, alice: SignedIn) -> None:
+    """GIVEN a folder of two folders and three files WHEN paged THEN folders come first and `total` counts them all."""
+    parent = await folder(client, alice, "paged")
+    for name in ("b", "a"):
+        await folder(client, alice, name, parent["id"])
+    for name in ("z.txt", "y.txt", "x.txt"):
+        await upload(client, alice, name, b"x", parent["id"])
+
+    async def page(limit: int, offset: int) -> tuple[list[str], int]:
+        params: dict[str, Any] = {"parent_id": parent["id"], "limit": limit, "offset": offset}
+        body = (await client.get("/api/files", params=params, headers=alice.headers)).json()
+        return [item["name"] for item in body["items"]], body["total"]
+
+    assert await page(3, 0) == (["a", "b", "x.txt"], 5)
+    assert await page(3, 3) == (["y.txt", "z.txt"], 5)
+    assert await page(3, 5) == ([], 5)
+    assert await page(3, 50) == ([], 5)
+    empty = await folder(client, alice, "empty", parent["id"])
+    listing = (await client.get("/api/files", params={"parent_id": empty["id"]}, headers=alice.headers)).json()
+    assert (listing["items"], listing["total"]) == ([], 0)
+
+
 async def test_a_folder_downloads_as_a_zip(client: httpx.AsyncClient, alice: SignedIn) -> None:
     top = await folder(client, alice, "album")
     sub = await folder(client, alice, "2026", top["id"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response, UploadFile
@@ -61,6 +61,11 @@ async def file_reads(session: AsyncSession, principal: Principal, nodes: list[Fi
     """Nodes as the API shows them, each with the principal's favorite flag."""
     starred = await service.favorite_ids(session=session, principal=principal, node_ids=[node.id for node in nodes])
     return [FileRead.model_validate(node).model_copy(update={"favorite": node.id in starred}) for node in nodes]
+
+
+def read_rows(rows: Iterable[Any]) -> list[FileRead]:
+    """Rows of `FileRead`'s columns and `favorite` (the service's `*_read` queries) as the API shows them."""
+    return [FileRead.model_validate(row) for row in rows]
 
 
 async def file_read(session: AsyncSession, principal: Principal, node: FileNode) -> FileRead:

@@ -22,6 +22,7 @@ from nubes.files.deps import (
     declared_length,
     file_read,
     file_reads,
+    read_rows,
     send_node,
     upload_file_chunks,
 )
@@ -48,14 +49,9 @@ async def list_folder(
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> FolderListing:
-    folder, path, items, total = await service.list_children(
-        session=session, principal=principal, parent_id=parent_id, limit=limit, offset=offset
-    )
+    rows = await service.list_read(session=session, principal=principal, parent_id=parent_id, limit=limit, offset=offset)
     return FolderListing(
-        folder=await file_read(session, principal, folder),
-        path=await file_reads(session, principal, path),
-        items=await file_reads(session, principal, items),
-        total=total,
+        folder=read_rows([rows.folder])[0], path=read_rows(rows.path), items=read_rows(rows.items), total=rows.total
     )
 
 
@@ -142,8 +138,8 @@ async def search(
     principal: Reader,
     q: Annotated[str, Query(min_length=1, max_length=255, description="Words the name's words start with.")],
 ) -> FilePage:
-    items = await service.search(session=session, principal=principal, query=q)
-    return FilePage(items=await file_reads(session, principal, items), total=len(items))
+    items = read_rows(await service.search_read(session=session, principal=principal, query=q))
+    return FilePage(items=items, total=len(items))
 
 
 @router.get("/files/recent", operation_id="files-recent", response_model=FilePage, tags=["files"], summary="Recently changed")
@@ -162,8 +158,7 @@ async def favorites(session: SessionDep, principal: Reader) -> FilePage:
     "/files/{file_id:uuid}", operation_id="files-get", response_model=FileRead, tags=["files"], summary="One file or folder"
 )
 async def get_node(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> FileRead:
-    node = await service.get_or_raise(session=session, principal=principal, node_id=file_id)
-    return await file_read(session, principal, node)
+    return read_rows([await service.get_read(session=session, principal=principal, node_id=file_id)])[0]
 
 
 @router.get(

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, and_, delete, func, literal, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, delete, exists, func, literal, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,7 @@ from nubes.files.sharing import access
 from nubes.files.thumbnails import tasks
 from nubes.files.tree import names
 from nubes.files.tree.models import FileFavorite, FileNameTerm, FileNode
-from nubes.files.tree.schemas import FileCopy, FileUpdate, FolderCreate
+from nubes.files.tree.schemas import FileCopy, FileRead, FileUpdate, FolderCreate
 from nubes.files.versions.models import FileVersion
 
 SEARCH_LIMIT = 50
@@ -127,6 +127,12 @@ async def get_or_raise(
         raise NotFound(f"No file or folder {node_id} in your files.")
     if node.owner_id == principal.user_id:
         return node
+    return await _shared_or_raise(session=session, principal=principal, node=node, need=need)
+
+
+async def _shared_or_raise(*, session: AsyncSession, principal: Principal, node: FileNode, need: int) -> FileNode:
+    """`node` (of the principal's tenant, someone else's) when a share gives the principal `need`; else 404 or 403."""
+    node_id = node.id
     held = await access.of(session, principal, node)
     if held.level == access.NONE:
         raise NotFound(f"No file or folder {node_id} in your files.")
@@ -164,6 +170,138 @@ async def favorite_ids(*, session: AsyncSession, principal: Principal, node_ids:
         select(FileFavorite.node_id).where(FileFavorite.user_id == principal.user_id, FileFavorite.node_id.in_(node_ids))
     )
     return set(rows)
+
+
+# --- reading the tree as the API shows it ------------------------------------------------------------
+# Hot routes read only the columns a `FileRead` needs, and whether the viewer starred each node (an EXISTS on
+# the favorites' primary key), in the same statement. The statements are built once, with bound parameters:
+# building a SQLAlchemy statement costs more than running a small one.
+
+_NODES, _FAVORITES = FileNode.__table__, FileFavorite.__table__  # Core, not ORM: rows, not entities, come back
+_READ_COLUMNS = tuple(_NODES.c[name] for name in FileRead.model_fields if name != "favorite")
+_CHECK_COLUMNS = (_NODES.c.tenant_id, _NODES.c.owner_id, _NODES.c.in_trash)
+
+
+def _starred() -> Any:
+    return exists().where(_FAVORITES.c.user_id == bindparam("viewer_id"), _FAVORITES.c.node_id == _NODES.c.id).label("favorite")
+
+
+@functools.cache
+def _node_read_statement() -> Select[Any]:
+    return select(*_READ_COLUMNS, _starred(), *_CHECK_COLUMNS).where(
+        _NODES.c.tenant_id == bindparam("tenant_id"), _NODES.c.id == bindparam("node_id"), _NODES.c.in_trash.is_(False)
+    )
+
+
+@functools.cache
+def _root_read_statement() -> Select[Any]:
+    return select(*_READ_COLUMNS, _starred(), *_CHECK_COLUMNS).where(
+        _NODES.c.tenant_id == bindparam("tenant_id"), _NODES.c.owner_id == bindparam("viewer_id"), _NODES.c.parent_id.is_(None)
+    )
+
+
+@functools.cache
+def _chain_read_statement() -> Select[Any]:
+    """A node and its ancestors up to the root (one recursive query), the root first, the node last."""
+    chain = select(_NODES.c.id, _NODES.c.parent_id, literal(0).label("depth")).where(_NODES.c.id == bindparam("node_id"))
+    chain_cte = chain.cte("chain", recursive=True)
+    up = _NODES.alias()
+    chain_cte = chain_cte.union_all(
+        select(up.c.id, up.c.parent_id, (chain_cte.c.depth + 1).label("depth")).where(up.c.id == chain_cte.c.parent_id)
+    )
+    return (
+        select(*_READ_COLUMNS, _starred(), *_CHECK_COLUMNS)
+        .join(chain_cte, chain_cte.c.id == _NODES.c.id)
+        .order_by(chain_cte.c.depth.desc())
+    )
+
+
+@functools.cache
+def _page_read_statement() -> Select[Any]:
+    """One page of a folder's live children (folders first, then by name), each with the count of them all.
+
+    The count is an uncorrelated subquery, run once per statement; a window count (`count(*) OVER ()`) would
+    evaluate every column of every child before the page is cut, favorites included.
+    """
+    child = _NODES.alias()
+    everyone = (
+        select(func.count())
+        .select_from(child)
+        .where(child.c.parent_id == bindparam("folder_id"), child.c.in_trash.is_(False))
+        .scalar_subquery()
+    )
+    return (
+        select(*_READ_COLUMNS, _starred(), everyone.label("total"))
+        .where(_NODES.c.parent_id == bindparam("folder_id"), _NODES.c.in_trash.is_(False))
+        .order_by((_NODES.c.kind == "file"), _NODES.c.name_key, _NODES.c.id)
+        .limit(bindparam("page_limit", type_=Integer))
+        .offset(bindparam("page_offset", type_=Integer))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderRows:
+    """A folder, the path to it and one page of its children, as rows of `FileRead`'s columns and `favorite`."""
+
+    folder: Row[Any]
+    path: list[Row[Any]]
+    items: list[Row[Any]]
+    total: int
+
+
+async def get_read(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> Row[Any]:
+    """A live node the principal may view, as a row of `FileRead`'s columns and `favorite`; 404 as `get_or_raise`."""
+    row: Row[Any] | None = (
+        await session.execute(
+            _node_read_statement(),
+            {"tenant_id": principal.tenant_id, "node_id": node_id, "viewer_id": principal.user_id},
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No file or folder {node_id} in your files.")
+    if row.owner_id != principal.user_id:
+        await get_or_raise(session=session, principal=principal, node_id=node_id)  # a share, or 404
+    return row
+
+
+async def list_read(
+    *, session: AsyncSession, principal: Principal, parent_id: uuid.UUID | None, limit: int, offset: int
+) -> FolderRows:
+    """What `list_children` answers, as rows of `FileRead`'s columns and `favorite` (two statements for your own folders)."""
+    viewer = {"viewer_id": principal.user_id}
+    if parent_id is None:
+        root = (await session.execute(_root_read_statement(), {"tenant_id": principal.tenant_id, **viewer})).first()
+        if root is None:  # made on first use
+            await get_root(session=session, principal=principal)
+            root = (await session.execute(_root_read_statement(), {"tenant_id": principal.tenant_id, **viewer})).one()
+        folder, path = root, []
+    else:
+        chain = list(await session.execute(_chain_read_statement(), {"node_id": parent_id, **viewer}))
+        folder = chain[-1] if chain else None
+        if folder is None or folder.id != parent_id or folder.tenant_id != principal.tenant_id or folder.in_trash:
+            raise NotFound(f"No file or folder {parent_id} in your files.")
+        path = chain[:-1]
+        if folder.owner_id != principal.user_id:
+            # Someone else's tree: a share, or 404; the path starts at the folder that was shared, never above it.
+            node = await get_or_raise(session=session, principal=principal, node_id=parent_id)
+            top = (await access.of(session, principal, node)).top_id
+            ids = [entry.id for entry in path]
+            path = path[ids.index(top) :] if top in ids else []
+        if folder.kind == "file":
+            raise UnprocessableEntity(f"{folder.name!r} is a file, not a folder; choose a folder.")
+    items = list(
+        await session.execute(
+            _page_read_statement(), {"folder_id": folder.id, "page_limit": limit, "page_offset": offset, **viewer}
+        )
+    )
+    if items:
+        total = int(items[0].total)
+    elif offset == 0:
+        total = 0
+    else:  # a page past the end: the count still counts
+        live = and_(FileNode.parent_id == folder.id, FileNode.in_trash.is_(False))
+        total = int(await session.scalar(select(func.count()).select_from(FileNode).where(live)) or 0)
+    return FolderRows(folder=folder, path=path, items=items, total=total)
 
 
 async def ancestors(*, session: AsyncSession, node: FileNode) -> list[FileNode]:
@@ -794,6 +932,15 @@ async def search(*, session: AsyncSession, principal: Principal, query: str) -> 
     if statement is None:
         return []
     return list(await session.scalars(statement))
+
+
+async def search_read(*, session: AsyncSession, principal: Principal, query: str) -> list[Row[Any]]:
+    """What `search` finds, as rows of `FileRead`'s columns and `favorite` (one statement)."""
+    statement = search_statement(principal=principal, query=query)
+    if statement is None:
+        return []
+    reading: Select[Any] = statement.with_only_columns(*_READ_COLUMNS, _starred())
+    return list(await session.execute(reading, {"viewer_id": principal.user_id}))
 
 
 async def recent(*, session: AsyncSession, principal: Principal) -> list[FileNode]:
