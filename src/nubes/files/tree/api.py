@@ -21,7 +21,6 @@ from nubes.files.deps import (
     cut_off_is_incomplete,
     declared_length,
     file_read,
-    file_reads,
     read_rows,
     send_node,
     upload_file_chunks,
@@ -138,20 +137,20 @@ async def search(
     principal: Reader,
     q: Annotated[str, Query(min_length=1, max_length=255, description="Words the name's words start with.")],
 ) -> FilePage:
-    items = read_rows(await service.search_read(session=session, principal=principal, query=q))
+    items = read_rows(await service.search(session=session, principal=principal, query=q))
     return FilePage(items=items, total=len(items))
 
 
 @router.get("/files/recent", operation_id="files-recent", response_model=FilePage, tags=["files"], summary="Recently changed")
 async def recent(session: SessionDep, principal: Reader) -> FilePage:
-    items = await service.recent(session=session, principal=principal)
-    return FilePage(items=await file_reads(session, principal, items), total=len(items))
+    items = read_rows(await service.recent(session=session, principal=principal))
+    return FilePage(items=items, total=len(items))
 
 
 @router.get("/files/favorites", operation_id="files-favorites", response_model=FilePage, tags=["files"], summary="Starred")
 async def favorites(session: SessionDep, principal: Reader) -> FilePage:
-    items = await service.favorites(session=session, principal=principal)
-    return FilePage(items=await file_reads(session, principal, items), total=len(items))
+    items = read_rows(await service.favorites(session=session, principal=principal))
+    return FilePage(items=items, total=len(items))
 
 
 @router.get(
@@ -267,8 +266,8 @@ async def unstar(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> 
 
 @router.get("/trash", operation_id="trash-list", response_model=FilePage, tags=["files"], summary="What you deleted")
 async def list_trash(session: SessionDep, principal: Reader, limit: Limit = 200, offset: Offset = 0) -> FilePage:
-    items, total = await service.list_trash(session=session, principal=principal, limit=limit, offset=offset)
-    return FilePage(items=await file_reads(session, principal, items), total=total)
+    rows, total = await service.list_trash(session=session, principal=principal, limit=limit, offset=offset)
+    return FilePage(items=read_rows(rows), total=total)
 
 
 @router.post(

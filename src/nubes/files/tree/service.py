@@ -172,7 +172,7 @@ async def favorite_ids(*, session: AsyncSession, principal: Principal, node_ids:
     return set(rows)
 
 
-# --- reading the tree as the API shows it ------------------------------------------------------------
+# --- reading the tree as the API shows it (read rows) ------------------------------------------------------------
 # Hot routes read only the columns a `FileRead` needs, and whether the viewer starred each node (an EXISTS on
 # the favorites' primary key), in the same statement. The statements are built once, with bound parameters:
 # building a SQLAlchemy statement costs more than running a small one.
@@ -183,7 +183,8 @@ _CHECK_COLUMNS = (_NODES.c.tenant_id, _NODES.c.owner_id, _NODES.c.in_trash)
 
 
 def _starred() -> Any:
-    return exists().where(_FAVORITES.c.user_id == bindparam("viewer_id"), _FAVORITES.c.node_id == _NODES.c.id).label("favorite")
+    starred = _FAVORITES.alias("starred")  # its own name: the outer query may join the favorites too
+    return exists().where(starred.c.user_id == bindparam("viewer_id"), starred.c.node_id == _NODES.c.id).label("favorite")
 
 
 @functools.cache
@@ -237,6 +238,12 @@ def _page_read_statement() -> Select[Any]:
         .limit(bindparam("page_limit", type_=Integer))
         .offset(bindparam("page_offset", type_=Integer))
     )
+
+
+async def read(*, session: AsyncSession, principal: Principal, statement: Select[Any]) -> list[Row[Any]]:
+    """The nodes a `select(FileNode)` finds, as read rows: `FileRead`'s columns and `favorite`, in one statement."""
+    reading: Select[Any] = statement.with_only_columns(*_READ_COLUMNS, _starred())
+    return list(await session.execute(reading, {"viewer_id": principal.user_id}))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -767,14 +774,12 @@ async def trash(*, session: AsyncSession, principal: Principal, node_id: uuid.UU
     return node
 
 
-async def list_trash(*, session: AsyncSession, principal: Principal, limit: int, offset: int) -> tuple[list[FileNode], int]:
-    """What the principal deleted, newest first."""
+async def list_trash(*, session: AsyncSession, principal: Principal, limit: int, offset: int) -> tuple[list[Row[Any]], int]:
+    """What the principal deleted, newest first, as read rows."""
     where = and_(_owned(principal), FileNode.trashed_at.is_not(None))
     total = await session.scalar(select(func.count()).select_from(FileNode).where(where))
-    rows = await session.scalars(
-        select(FileNode).where(where).order_by(FileNode.trashed_at.desc(), FileNode.id).limit(limit).offset(offset)
-    )
-    return list(rows), int(total or 0)
+    statement = select(FileNode).where(where).order_by(FileNode.trashed_at.desc(), FileNode.id).limit(limit).offset(offset)
+    return await read(session=session, principal=principal, statement=statement), int(total or 0)
 
 
 async def restore(
@@ -926,43 +931,34 @@ def search_statement(*, principal: Principal, query: str) -> Select[FileNode] | 
     return statement.order_by(FileNode.name_key, FileNode.id).limit(SEARCH_LIMIT)
 
 
-async def search(*, session: AsyncSession, principal: Principal, query: str) -> list[FileNode]:
-    """Live nodes whose name has a word starting with each word of `query` (index ranges, no scans)."""
+async def search(*, session: AsyncSession, principal: Principal, query: str) -> list[Row[Any]]:
+    """Live nodes whose name has a word starting with each word of `query` (index ranges, no scans), as read rows."""
     statement = search_statement(principal=principal, query=query)
     if statement is None:
         return []
-    return list(await session.scalars(statement))
+    return await read(session=session, principal=principal, statement=statement)
 
 
-async def search_read(*, session: AsyncSession, principal: Principal, query: str) -> list[Row[Any]]:
-    """What `search` finds, as rows of `FileRead`'s columns and `favorite` (one statement)."""
-    statement = search_statement(principal=principal, query=query)
-    if statement is None:
-        return []
-    reading: Select[Any] = statement.with_only_columns(*_READ_COLUMNS, _starred())
-    return list(await session.execute(reading, {"viewer_id": principal.user_id}))
-
-
-async def recent(*, session: AsyncSession, principal: Principal) -> list[FileNode]:
-    """The principal's most recently changed files."""
-    rows = await session.scalars(
+async def recent(*, session: AsyncSession, principal: Principal) -> list[Row[Any]]:
+    """The principal's most recently changed files, as read rows."""
+    statement = (
         select(FileNode)
         .where(_owned(principal), FileNode.kind == "file", FileNode.in_trash.is_(False))
         .order_by(FileNode.updated_at.desc(), FileNode.id)
         .limit(RECENT_LIMIT)
     )
-    return list(rows)
+    return await read(session=session, principal=principal, statement=statement)
 
 
-async def favorites(*, session: AsyncSession, principal: Principal) -> list[FileNode]:
-    """What the principal starred (live nodes only), by name."""
-    rows = await session.scalars(
+async def favorites(*, session: AsyncSession, principal: Principal) -> list[Row[Any]]:
+    """What the principal starred (live nodes only), by name, as read rows."""
+    statement = (
         select(FileNode)
         .join(FileFavorite, FileFavorite.node_id == FileNode.id)
         .where(FileFavorite.user_id == principal.user_id, _owned(principal), FileNode.in_trash.is_(False))
         .order_by(FileNode.name_key, FileNode.id)
     )
-    return list(rows)
+    return await read(session=session, principal=principal, statement=statement)
 
 
 async def set_favorite(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID, favorite: bool) -> FileNode:
