@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
@@ -63,9 +64,16 @@ async def file_reads(session: AsyncSession, principal: Principal, nodes: list[Fi
     return [FileRead.model_validate(node).model_copy(update={"favorite": node.id in starred}) for node in nodes]
 
 
-def read_rows(rows: Iterable[Any]) -> list[FileRead]:
-    """Rows of `FileRead`'s columns and `favorite` (the service's `*_read` queries) as the API shows them."""
-    return [FileRead.model_validate(row) for row in rows]
+_FILE_READS = TypeAdapter(list[FileRead])
+_FILE_READ_FIELDS = tuple(FileRead.model_fields)
+
+
+def read_rows(rows: Iterable[Sequence[Any]]) -> list[FileRead]:
+    """Read rows of the tree's service (`FileRead`'s fields in order, then any others) as the API shows them.
+
+    One validation call for the whole list, from plain dicts: a row's attributes cost three times as much to read.
+    """
+    return _FILE_READS.validate_python([dict(zip(_FILE_READ_FIELDS, row, strict=False)) for row in rows])
 
 
 async def file_read(session: AsyncSession, principal: Principal, node: FileNode) -> FileRead:

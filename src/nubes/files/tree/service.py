@@ -178,6 +178,7 @@ async def favorite_ids(*, session: AsyncSession, principal: Principal, node_ids:
 # building a SQLAlchemy statement costs more than running a small one.
 
 _NODES, _FAVORITES = FileNode.__table__, FileFavorite.__table__  # Core, not ORM: rows, not entities, come back
+# In `FileRead`'s field order, `favorite` last: a read row zips with the schema's fields (`files.deps.read_rows`).
 _READ_COLUMNS = tuple(_NODES.c[name] for name in FileRead.model_fields if name != "favorite")
 _CHECK_COLUMNS = (_NODES.c.tenant_id, _NODES.c.owner_id, _NODES.c.in_trash)
 
