@@ -127,12 +127,6 @@ async def get_or_raise(
         raise NotFound(f"No file or folder {node_id} in your files.")
     if node.owner_id == principal.user_id:
         return node
-    return await _shared_or_raise(session=session, principal=principal, node=node, need=need)
-
-
-async def _shared_or_raise(*, session: AsyncSession, principal: Principal, node: FileNode, need: int) -> FileNode:
-    """`node` (of the principal's tenant, someone else's) when a share gives the principal `need`; else 404 or 403."""
-    node_id = node.id
     held = await access.of(session, principal, node)
     if held.level == access.NONE:
         raise NotFound(f"No file or folder {node_id} in your files.")
