@@ -1,8 +1,8 @@
 """Every domain of Nubes, listed once: the app, the schema, the permission catalog and the test suites read this.
 
 Adding a domain: copy a sub-package layout, write its `domain.py` manifest (see nubes.core.domain), and add it
-here. The order is the catalog's (GET /api/admin/permissions) and the order the app mounts the routers in (so the
-API reference and the generated client begin with ops: health, readiness, version).
+here. The order is the catalog's (GET /api/admin/permissions, the role editor) and the order the app mounts the
+routers in.
 """
 
 from __future__ import annotations
@@ -32,4 +32,4 @@ APPS = Domain(
 WORKSPACES = Domain(name="workspaces", title="Workspaces", permissions=(Permission("workspaces.use", "Open IDE workspaces"),))
 MAIL = Domain(name="mail", title="Mail", permissions=(Permission("mail.use", "Read and send mail"),))
 
-DOMAINS: tuple[Domain, ...] = (OPS, IDENTITY, FILES, DOCUMENTS, APPS, COMPUTE, WORKSPACES, MAIL)
+DOMAINS: tuple[Domain, ...] = (IDENTITY, FILES, DOCUMENTS, APPS, COMPUTE, WORKSPACES, MAIL, OPS)

@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         title="Nubes",
         version=__version__,
         summary="One self-hosted, multi-tenant cloud for files, documents, apps and containers.",
+        # The API reference opens with what an operator checks first: health, readiness, version.
+        openapi_tags=[{"name": "ops", "description": "Health, readiness and version of the server"}],
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,

@@ -15,6 +15,7 @@ from nubes.identity.groups.models import Group, GroupMember, GroupRole
 from nubes.identity.groups.schemas import GroupCreate, GroupUpdate
 from nubes.identity.roles.models import Role
 from nubes.identity.roles.service import (
+    bump_roles_version,
     check_can_grant,
     check_outranks,
     check_rank_over_user,
@@ -99,6 +100,7 @@ async def create_group(*, session: AsyncSession, principal: Principal, group_in:
     group = Group(tenant_id=principal.tenant_id, name=group_in.name, description=group_in.description)
     session.add(group)
     await session.flush()
+    await bump_roles_version(session=session, tenant_id=group.tenant_id)
     roles = await _set_group_roles(session, principal, group, group_in.roles)
     await session.flush()
     await audit.record(
@@ -129,6 +131,7 @@ async def update_group(
         group.description = changes["description"] = group_in.description
     if group_in.roles is not None:
         changes["roles"] = await _set_group_roles(session, principal, group, group_in.roles)
+        await bump_roles_version(session=session, tenant_id=group.tenant_id)
     await keep_an_owner(session, group.tenant_id, owners)
     await audit.record(
         session=session,
@@ -157,6 +160,7 @@ async def delete_group(*, session: AsyncSession, principal: Principal, group_id:
         detail={"name": group.name},
     )
     await session.delete(group)
+    await bump_roles_version(session=session, tenant_id=group.tenant_id)
     await keep_an_owner(session, group.tenant_id, owners)
 
 
@@ -187,6 +191,7 @@ async def add_member(
     if await session.get(GroupMember, (group.id, user.id)) is None:
         session.add(GroupMember(group_id=group.id, user_id=user.id))
         await session.flush()
+        await bump_roles_version(session=session, tenant_id=group.tenant_id)
         await audit.record(
             session=session,
             action="group.member_add",
@@ -211,6 +216,7 @@ async def remove_member(
         raise NotFound("That user is not in this group.")
     owners = await owner_ids(session, group.tenant_id)
     await session.delete(membership)
+    await bump_roles_version(session=session, tenant_id=group.tenant_id)
     await keep_an_owner(session, group.tenant_id, owners)
     await audit.record(
         session=session,

@@ -4,10 +4,11 @@ grants or changes more than they hold) and the tenant's last owner."""
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, literal, select, update
+from sqlalchemy import ColumnElement, String, Subquery, delete, literal, literal_column, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core import audit
@@ -18,6 +19,7 @@ from nubes.identity.groups.models import GroupMember, GroupRole
 from nubes.identity.roles import catalog
 from nubes.identity.roles.models import Role, RolePermission, UserRole
 from nubes.identity.roles.schemas import RoleCreate, RoleUpdate
+from nubes.identity.tenants.models import Tenant
 from nubes.identity.users.models import User
 
 
@@ -89,6 +91,60 @@ async def role_graph(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.
         if holder:
             held.add(role_id)
     return RoleGraph(parents=parents, grants=grants, names=names, held=frozenset(held))
+
+
+async def bump_roles_version(*, session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Mark the tenant's role graph changed, in the caller's transaction: a cached copy is not used again."""
+    await session.execute(
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(roles_version=Tenant.roles_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Tenants' role graphs (no user's holdings), each under the `tenants.roles_version` it was read at; least recently
+# used first. Process memory only: every replica keeps its own and checks the version on each request.
+GRAPH_CACHE_SIZE = 512
+_graphs: OrderedDict[uuid.UUID, tuple[int, RoleGraph]] = OrderedDict()
+
+
+async def cached_role_graph(*, session: AsyncSession, tenant_id: uuid.UUID, version: int) -> RoleGraph:
+    """The tenant's role graph (`held` empty) at `version`, from memory when it was read at that version.
+
+    Call it only with a version read in the same transaction before it wrote anything: the graph is read after
+    the version, so it is never older than the version it is kept under.
+    """
+    found = _graphs.get(tenant_id)
+    if found is not None and found[0] == version:
+        _graphs.move_to_end(tenant_id)
+        return found[1]
+    graph = await role_graph(session, tenant_id)
+    _graphs[tenant_id] = (version, graph)
+    _graphs.move_to_end(tenant_id)
+    while len(_graphs) > GRAPH_CACHE_SIZE:
+        _graphs.popitem(last=False)
+    return graph
+
+
+ROLE, GROUP = "r", "g"
+
+
+def memberships(user_id: uuid.UUID | ColumnElement[uuid.UUID]) -> Subquery:
+    """What a user belongs to, one row each (`kind`, `ref`): roles held directly or through a group (ROLE), groups (GROUP).
+
+    Meant to be outer-joined to the caller's row, so the caller, their roles and their groups cost one statement.
+    """
+    direct = select(literal_column(f"'{ROLE}'", String).label("kind"), UserRole.role_id.label("ref")).where(
+        UserRole.user_id == user_id
+    )
+    via_groups = (
+        select(literal_column(f"'{ROLE}'", String), GroupRole.role_id)
+        .join(GroupMember, GroupMember.group_id == GroupRole.group_id)
+        .where(GroupMember.user_id == user_id)
+    )
+    groups = select(literal_column(f"'{GROUP}'", String), GroupMember.group_id).where(GroupMember.user_id == user_id)
+    return union_all(direct, via_groups, groups).subquery("memberships")
 
 
 async def granted_by(session: AsyncSession, tenant_id: uuid.UUID, roles: list[Role]) -> frozenset[str]:
@@ -242,6 +298,7 @@ async def create_role(*, session: AsyncSession, principal: Principal, role_in: R
     )
     session.add(role)
     await session.flush()
+    await bump_roles_version(session=session, tenant_id=principal.tenant_id)
     if not principal.is_superadmin:
         check_can_grant(principal, await granted_by(session, principal.tenant_id, [role]))
     await audit.record(
@@ -276,6 +333,7 @@ async def update_role(
         session.add_all(RolePermission(role_id=role.id, permission=code) for code in codes)
         changes["permissions"] = codes
     await session.flush()
+    await bump_roles_version(session=session, tenant_id=role.tenant_id)
     if not principal.is_superadmin:
         check_can_grant(principal, await granted_by(session, principal.tenant_id, [role]))
     await audit.record(
@@ -308,3 +366,4 @@ async def delete_role(*, session: AsyncSession, principal: Principal, role_id: u
     await session.execute(update(Role).where(Role.parent_id == role.id).values(parent_id=None))
     await session.delete(role)
     await session.flush()
+    await bump_roles_version(session=session, tenant_id=role.tenant_id)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Row, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
@@ -16,8 +17,7 @@ from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import Forbidden, NotFound, Unauthorized
 from nubes.core.principal import Principal
-from nubes.identity.groups.models import GroupMember
-from nubes.identity.roles.service import check_can_grant, effective_permissions
+from nubes.identity.roles.service import GROUP, ROLE, cached_role_graph, check_can_grant, memberships
 from nubes.identity.sessions.models import PersonalAccessToken, RefreshToken, Session
 from nubes.identity.sessions.schemas import AccessTokenCreate
 from nubes.identity.sessions.tokens import hash_token, new_personal_token, new_refresh_token
@@ -237,47 +237,111 @@ async def list_sessions(*, session: AsyncSession, principal: Principal) -> list[
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Everything one request learned about its caller: the principal and the rows behind it."""
+    """Everything one request learned about its caller: the principal and the columns GET /api/users/me shows."""
 
     principal: Principal
-    user: User
-    tenant: Tenant
+    user: dict[str, Any]  # the columns of USER_COLUMNS (never the password hash)
+    tenant: dict[str, Any]  # id, slug, name, status
     roles: list[tuple[uuid.UUID, str]]
     # When the user last proved who they are in this session (None for a personal access token).
     reauthenticated_at: datetime | None = None
 
 
+# The user's and tenant's columns the caller's query reads: what the principal and GET /api/users/me need.
+USER_COLUMNS = (
+    User.id,
+    User.tenant_id,
+    User.username,
+    User.email,
+    User.display_name,
+    User.is_active,
+    User.is_superadmin,
+    User.email_verified_at,
+    User.pending_email,
+    User.created_at,
+    User.last_login_at,
+)
+TENANT_COLUMNS = (
+    Tenant.slug.label("tenant_slug"),
+    Tenant.name.label("tenant_name"),
+    Tenant.status.label("tenant_status"),
+    Tenant.roles_version.label("tenant_roles_version"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    """The caller's row (the first of the query's rows) and what the user belongs to (every row's membership)."""
+
+    row: Row[Any]
+    role_ids: frozenset[uuid.UUID]
+    group_ids: frozenset[uuid.UUID]
+
+
+def _caller(rows: Sequence[Row[Any]]) -> _Caller:
+    role_ids = frozenset(row.ref for row in rows if row.kind == ROLE)
+    group_ids = frozenset(row.ref for row in rows if row.kind == GROUP)
+    return _Caller(row=rows[0], role_ids=role_ids, group_ids=group_ids)
+
+
+async def _identity(
+    session: AsyncSession, caller: _Caller, principal: Callable[[frozenset[str]], Principal], reauthenticated_at: datetime | None
+) -> Identity:
+    """The identity of a checked caller: its permissions from the tenant's (cached) role graph."""
+    row = caller.row
+    graph = await cached_role_graph(session=session, tenant_id=row.tenant_id, version=row.tenant_roles_version)
+    held = [role_id for role_id in caller.role_ids if role_id in graph.names]
+    roles = sorted(((role_id, graph.names[role_id]) for role_id in held), key=lambda role: role[1])
+    return Identity(
+        principal=principal(graph.permissions_of(held)),
+        user={column.key: getattr(row, column.key) for column in USER_COLUMNS},
+        tenant={"id": row.tenant_id, "slug": row.tenant_slug, "name": row.tenant_name, "status": row.tenant_status},
+        roles=roles,
+        reauthenticated_at=reauthenticated_at,
+    )
+
+
 async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Identity:
-    """The caller behind a verified access token, if its user, tenant and session are all still valid (two queries)."""
-    row = (
+    """The caller behind a verified access token, if its user, tenant and session are all still valid.
+
+    One statement (the user, session and tenant columns with the user's roles and groups), plus one to read the
+    tenant's role graph when the cached copy is not at the tenant's `roles_version`.
+    """
+    held = memberships(user_id)
+    rows = (
         await session.execute(
-            select(User, Session, Tenant)
+            select(*USER_COLUMNS, Session.revoked_at, Session.expires_at, Session.reauthenticated_at, *TENANT_COLUMNS)
+            .add_columns(held.c.kind, held.c.ref)
+            .select_from(User)
             .join(Session, Session.user_id == User.id)
             .join(Tenant, Tenant.id == User.tenant_id)
+            .outerjoin(held, true())
             .where(User.id == user_id, Session.id == session_id)
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise Unauthorized("This sign-in is no longer valid; sign in again.")
-    user, device, tenant = row
-    if device.revoked_at is not None or device.expires_at <= utcnow():
+    caller = _caller(rows)
+    row = caller.row
+    if row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthorized("This session has ended; sign in again.")
-    if not user.is_active:
+    if not row.is_active:
         raise Unauthorized("This account has been deactivated.")
-    if tenant.status != "active":
+    if row.tenant_status != "active":
         raise Unauthorized("This organization is suspended; ask your administrator.")
-    roles, codes = await effective_permissions(session=session, user=user)
-    group_ids = frozenset(await session.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user.id)))
-    principal = Principal(
-        user_id=user.id,
-        tenant_id=user.tenant_id,
-        username=user.username,
-        permissions=codes,
-        is_superadmin=user.is_superadmin,
-        session_id=device.id,
-        group_ids=group_ids,
-    )
-    return Identity(principal=principal, user=user, tenant=tenant, roles=roles, reauthenticated_at=device.reauthenticated_at)
+
+    def principal(codes: frozenset[str]) -> Principal:
+        return Principal(
+            user_id=row.id,
+            tenant_id=row.tenant_id,
+            username=row.username,
+            permissions=codes,
+            is_superadmin=row.is_superadmin,
+            session_id=session_id,
+            group_ids=caller.group_ids,
+        )
+
+    return await _identity(session, caller, principal, row.reauthenticated_at)
 
 
 async def create_access_token(
@@ -338,32 +402,54 @@ async def revoke_access_token(*, session: AsyncSession, principal: Principal, to
 
 
 async def identity_from_access_token(*, session: AsyncSession, token: str) -> Identity:
-    """The caller behind a personal access token: the user's permissions narrowed to the token's scopes."""
-    row = await session.scalar(select(PersonalAccessToken).where(PersonalAccessToken.token_hash == hash_token(token)))
+    """The caller behind a personal access token: the user's permissions narrowed to the token's scopes.
+
+    One statement (the token, its user and tenant, the user's roles), plus one for a role graph not cached.
+    """
+    token_hash = hash_token(token)
+    owner = select(PersonalAccessToken.user_id).where(PersonalAccessToken.token_hash == token_hash).scalar_subquery()
+    held = memberships(owner)
+    rows = (
+        await session.execute(
+            select(
+                PersonalAccessToken.id.label("token_id"),
+                PersonalAccessToken.revoked_at,
+                PersonalAccessToken.expires_at,
+                PersonalAccessToken.scopes,
+                *USER_COLUMNS,
+                *TENANT_COLUMNS,
+            )
+            .add_columns(held.c.kind, held.c.ref)
+            .select_from(PersonalAccessToken)
+            .join(User, User.id == PersonalAccessToken.user_id)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .outerjoin(held, true())
+            .where(PersonalAccessToken.token_hash == token_hash)
+        )
+    ).all()
     now = utcnow()
-    if row is None or row.revoked_at is not None:
+    if not rows or rows[0].revoked_at is not None:
         raise Unauthorized("This access token is not valid (revoked or mistyped).")
+    caller = _caller(rows)
+    row = caller.row
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthorized("This access token has expired; make a new one.")
-    found = (
-        await session.execute(select(User, Tenant).join(Tenant, Tenant.id == User.tenant_id).where(User.id == row.user_id))
-    ).first()
-    if found is None:
-        raise Unauthorized("This access token is not valid.")
-    user, tenant = found
-    if not user.is_active or tenant.status != "active":
+    if not row.is_active or row.tenant_status != "active":
         raise Unauthorized("This account cannot sign in; ask an admin.")
-    roles, codes = await effective_permissions(session=session, user=user)
-    token_use.note(row.id, now)  # written in batches outside the request: a read stays a read
-    principal = Principal(
-        user_id=user.id,
-        tenant_id=user.tenant_id,
-        username=user.username,
-        permissions=codes & frozenset(row.scopes),
-        is_superadmin=False,  # a token never carries platform administration
-        credential="token",
-    )
-    return Identity(principal=principal, user=user, tenant=tenant, roles=roles)
+    token_use.note(row.token_id, now)  # written in batches outside the request: a read stays a read
+    scopes = frozenset(row.scopes)
+
+    def principal(codes: frozenset[str]) -> Principal:
+        return Principal(
+            user_id=row.id,
+            tenant_id=row.tenant_id,
+            username=row.username,
+            permissions=codes & scopes,
+            is_superadmin=False,  # a token never carries platform administration
+            credential="token",
+        )
+
+    return await _identity(session, caller, principal, None)
 
 
 async def get_me(session: AsyncSession, principal: Principal) -> User:

@@ -18,6 +18,7 @@ from nubes.core.principal import Principal
 from nubes.identity.groups.models import Group
 from nubes.identity.roles import catalog
 from nubes.identity.roles.models import Role, UserRole
+from nubes.identity.roles.service import bump_roles_version
 from nubes.identity.sessions.models import Session
 from nubes.identity.tenants.models import Tenant
 from nubes.identity.tenants.schemas import TenantCreate, TenantUpdate
@@ -177,6 +178,8 @@ async def bootstrap(*, session: AsyncSession, settings: Settings) -> str | None:
     await session.flush()
     if owner is not None:
         session.add(UserRole(user_id=admin.id, role_id=owner.id))
+        await session.flush()
+        await bump_roles_version(session=session, tenant_id=tenant.id)
     await audit.record(
         session=session,
         action="tenant.create",

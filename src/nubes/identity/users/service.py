@@ -21,6 +21,7 @@ from nubes.core.errors import Conflict, FieldError, Forbidden, NotFound, Unautho
 from nubes.core.principal import Principal
 from nubes.identity.roles.models import Role, UserRole
 from nubes.identity.roles.service import (
+    bump_roles_version,
     check_can_grant,
     check_rank_over_user,
     granted_by,
@@ -88,6 +89,8 @@ async def create_user(
     await session.flush()
     session.add_all(UserRole(user_id=user.id, role_id=role.id) for role in roles)
     await session.flush()
+    if roles:
+        await bump_roles_version(session=session, tenant_id=tenant.id)
     await audit.record(
         session=session,
         action="user.create",
@@ -162,6 +165,7 @@ async def _change_user(
                 raise Conflict("These roles would take away your right to manage users; ask another admin to change them.")
         await session.execute(delete(UserRole).where(UserRole.user_id == user.id))
         session.add_all(UserRole(user_id=user.id, role_id=role.id) for role in roles)
+        await bump_roles_version(session=session, tenant_id=user.tenant_id)
         changes["roles"] = [role.name for role in roles]
     if user_in.is_active is not None and user_in.is_active != user.is_active:
         if user.id == principal.user_id and not user_in.is_active:
