@@ -36,5 +36,8 @@ step "Docker Engine for the container tests (dockerd started when none answers; 
 cleanup+=("scripts/test-docker.sh stop")
 echo "test image: $(scripts/test-docker.sh start)"
 
-step "pytest on ${NUBES_TEST_ENGINES:-sqlite,postgresql} (alembic check and browser tests included)"
-.venv/bin/pytest "$@"
+# In parallel: NUBES_TEST_WORKERS processes (default one per CPU), each with its own databases, data dirs and
+# ports; the tests of one module on one engine stay on one worker (tests/conftest.py). The 20 slowest are listed.
+workers="${NUBES_TEST_WORKERS:-auto}"
+step "pytest on ${NUBES_TEST_ENGINES:-sqlite,postgresql}, ${workers} workers (alembic check and browser tests included)"
+.venv/bin/pytest -n "$workers" --dist loadscope --no-loadscope-reorder --durations=20 "$@"

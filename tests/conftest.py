@@ -3,11 +3,14 @@
 The database-backed fixtures are parametrized over the engines in NUBES_TEST_ENGINES
 (default `sqlite,postgresql`), so every test that touches the database runs on both.
 PostgreSQL comes from NUBES_TEST_POSTGRES_URL (`make test` starts a throwaway cluster and sets it).
+`make test` runs the suite in parallel (pytest-xdist, `--dist loadscope`): each worker is its own process with its
+own session fixtures, temp dirs, ports and databases; the tests of one module on one engine stay on one worker.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,6 +32,45 @@ from nubes.main import create_app
 os.environ.setdefault("NUBES_LOCAL_AGENT", "off")
 
 ENGINES = [name.strip() for name in os.environ.get("NUBES_TEST_ENGINES", "sqlite,postgresql").split(",") if name.strip()]
+# `gw0`, `gw1`... under pytest-xdist, `main` in a plain run: in the names of what workers make on shared servers.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Modules that take long for few tests (real processes, browsers, Docker) are handed out first, so that no worker
+# is left alone with one at the end of a parallel run.
+SLOW_FIRST = ("docker", "e2e")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One engine after the other (switching engines sets their session fixtures up again), slow modules first in each."""
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("engine_name") if callspec is not None else None
+        slow = next((index for index, marker in enumerate(SLOW_FIRST) if item.get_closest_marker(marker)), len(SLOW_FIRST))
+        return (ENGINES.index(engine) if engine in ENGINES else len(ENGINES), slow)
+
+    items.sort(key=rank)  # stable: the order pytest and pytest-randomly chose within each rank is kept
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit a parallel run hands to one worker: a test module on one engine (its module-scoped servers start once)."""
+    module, _, rest = nodeid.partition("::")
+    tokens = re.split(r"[\[\]-]", rest.partition("[")[2])
+    return f"{module}:{next((token for token in tokens if token in ENGINES), 'any')}"
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`--dist loadscope` by `work_unit` (pytest-xdist's `loadgroup` cannot rename node ids under pytest 9)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415 - only a parallel run has it loaded
+
+    class ModuleEngineScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ModuleEngineScheduling(config, log)
 
 
 @pytest.fixture(scope="session", params=ENGINES)
@@ -55,7 +97,7 @@ async def create_postgres_database() -> str:
     if not admin_url:
         pytest.fail("NUBES_TEST_POSTGRES_URL is not set: run the suite with `make test`, which starts PostgreSQL")
     admin = make_url(admin_url)
-    name = f"nubes_test_{secrets.token_hex(4)}"
+    name = f"nubes_test_{WORKER}_{secrets.token_hex(4)}"
     connection = await asyncpg.connect(admin.set(drivername="postgresql").render_as_string(hide_password=False))
     await connection.execute(f'CREATE DATABASE "{name}"')
     await connection.close()

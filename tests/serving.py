@@ -17,6 +17,7 @@ import pytest
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "Harbor-Lantern-Quartz-42"
+PORT_ATTEMPTS = 3
 
 
 @dataclass
@@ -50,13 +51,11 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Server]:
     """`nubes serve` on a free loopback port with its own data dir; stopped on exit."""
-    port = free_port()
     log = data_dir / "serve.log"
     env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
     env |= {
         "NUBES_DATA_DIR": str(data_dir),
         "NUBES_DATABASE_URL": database_url,
-        "NUBES_PORT": str(port),
         "NUBES_ADMIN_USERNAME": ADMIN_USERNAME,
         "NUBES_ADMIN_PASSWORD": ADMIN_PASSWORD,
         # Browser tests sign in many times from 127.0.0.1; the limit itself is tested in tests/identity.
@@ -65,24 +64,39 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
         "NUBES_LOCAL_AGENT": "off",
         **env_extra,
     }
-    with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "nubes", "serve"], env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"nubes serve exited with {process.returncode}:\n{log.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/api/ready", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"nubes serve did not become ready within 60 s:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield Server(url=url, log=log, pid=process.pid)
-    finally:
-        process.terminate()
+    # A port found free can be taken by a parallel worker before the server binds it: then try another.
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "nubes", "serve"],
+                env=env | {"NUBES_PORT": str(port)},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    break
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(f"{url}/api/ready", timeout=1).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"nubes serve did not become ready within 60 s:\n{log.read_text()}")
+                time.sleep(0.2)
+            if process.returncode is not None:
+                output_text = log.read_text()
+                if "address already in use" in output_text.lower() and attempt + 1 < PORT_ATTEMPTS:
+                    continue
+                pytest.fail(f"nubes serve exited with {process.returncode}:\n{output_text}")
+            yield Server(url=url, log=log, pid=process.pid)
+            return
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()

@@ -18,7 +18,7 @@ from nubes.config import Settings
 from nubes.core import jobs
 from nubes.core.storage import LocalStorage, S3Storage, Storage
 from tests.factories import SignedIn, login, make_tenant, make_user
-from tests.serving import free_port
+from tests.serving import PORT_ATTEMPTS, free_port
 
 STORAGES = ["local", "s3"]
 
@@ -26,31 +26,38 @@ STORAGES = ["local", "s3"]
 @pytest.fixture(scope="session")
 def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """moto's standalone S3 server on a loopback port (it speaks the S3 wire protocol); stopped after the session."""
-    port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"moto_server exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                httpx.get(f"{url}/moto-api/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not start within 30 s:\n{log.read_text()}")
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    # A port found free can be taken by a parallel worker before moto binds it: then try another.
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while process.poll() is None:
+                try:
+                    httpx.get(f"{url}/moto-api/", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"moto_server did not start within 30 s:\n{log.read_text()}")
+                    time.sleep(0.1)
+            if process.returncode is not None:
+                output_text = log.read_text()
+                if "address already in use" in output_text.lower() and attempt + 1 < PORT_ATTEMPTS:
+                    continue
+                pytest.fail(f"moto_server exited with {process.returncode}:\n{output_text}")
+            yield url
+            return
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
 
 
 def s3_storage(moto_url: str) -> S3Storage:

@@ -1,4 +1,8 @@
-"""The file tree through the API, on both databases and both storage backends: upload, download, move, copy, trash."""
+"""The file tree through the API, on both databases: upload, download, move, copy, trash.
+
+What touches blob content runs on both storage backends; names, moves, listings and access do not depend on the
+backend (a name never reaches a blob key) and run on the local disk only (`LOCAL_ONLY`).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from nubes.files.tree.models import FileNode
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
+
+LOCAL_ONLY = pytest.mark.parametrize("storage", ["local"], indirect=True)
 
 
 async def upload(client: httpx.AsyncClient, who: SignedIn, name: str, data: bytes, parent_id: str | None = None) -> Any:
@@ -79,6 +85,7 @@ async def test_raw_upload_into_a_folder_with_breadcrumbs(client: httpx.AsyncClie
     assert download.headers["content-type"].startswith("application/pdf")
 
 
+@LOCAL_ONLY
 async def test_folders_come_first_then_names_case_insensitively(client: httpx.AsyncClient, alice: SignedIn) -> None:
     await upload(client, alice, "b.txt", b"b")
     await upload(client, alice, "A.txt", b"a")
@@ -87,6 +94,7 @@ async def test_folders_come_first_then_names_case_insensitively(client: httpx.As
     assert names == ["zeta", "A.txt", "b.txt"]
 
 
+@LOCAL_ONLY
 @pytest.mark.parametrize(
     ("existing", "clashing", "suggested"),
     [
@@ -108,6 +116,7 @@ async def test_a_name_clash_is_409_with_a_free_name(
     assert (await upload(client, alice, suggested, b"2")).status_code == 201
 
 
+@LOCAL_ONLY
 @pytest.mark.parametrize(
     "name",
     [".", "..", "a/b", "../../etc/passwd", "tab\there", "new\nline", "bell\x07", "x" * 256, "é" * 128, "\u0085next"],
@@ -125,6 +134,7 @@ async def test_bad_names_are_refused_and_nothing_is_kept(
     assert await blob_keys(storage) == set()
 
 
+@LOCAL_ONLY
 async def test_nul_in_a_name_is_refused(client: httpx.AsyncClient, alice: SignedIn) -> None:
     response = await client.post("/api/files/folders", json={"name": "a\u0000b"}, headers=alice.headers)
     assert response.status_code == 422
@@ -132,6 +142,7 @@ async def test_nul_in_a_name_is_refused(client: httpx.AsyncClient, alice: Signed
     assert raw.status_code == 422
 
 
+@LOCAL_ONLY
 async def test_names_that_look_like_traversal_are_just_names(
     client: httpx.AsyncClient, alice: SignedIn, storage: Storage
 ) -> None:
@@ -145,6 +156,7 @@ async def test_names_that_look_like_traversal_are_just_names(
     assert (await client.get("/api/files/..%2f..%2fetc%2fpasswd/content", headers=alice.headers)).status_code in {404, 422}
 
 
+@LOCAL_ONLY
 async def test_move_rename_and_no_cycles(client: httpx.AsyncClient, alice: SignedIn) -> None:
     a = await folder(client, alice, "a")
     b = await folder(client, alice, "b", a["id"])
@@ -219,6 +231,7 @@ async def test_trash_restore_and_purge(
     assert {"files.trash", "files.restore", "files.purge"} <= actions
 
 
+@LOCAL_ONLY
 async def test_a_separately_trashed_child_stays_in_the_trash(client: httpx.AsyncClient, alice: SignedIn) -> None:
     box = await folder(client, alice, "box")
     child = (await upload(client, alice, "child.txt", b"c", box["id"])).json()
@@ -247,6 +260,7 @@ async def test_versions_keep_old_content_and_restore_it(client: httpx.AsyncClien
     assert (await client.put(f"/api/files/{uuid.uuid4()}/content", content=b"x", headers=alice.headers)).status_code == 404
 
 
+@LOCAL_ONLY
 async def test_search_recent_and_favorites(client: httpx.AsyncClient, alice: SignedIn) -> None:
     for name in ("Quarterly Report 2026.pdf", "report-final.docx", "notes.txt", "Répertoire.md"):
         await upload(client, alice, name, b"x")
@@ -341,6 +355,7 @@ async def test_a_folder_downloads_as_a_zip(client: httpx.AsyncClient, alice: Sig
     assert archive.read("2026/b.txt") == b"B"
 
 
+@LOCAL_ONLY
 async def test_other_users_files_are_not_found(
     client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, settings: Settings
 ) -> None:
@@ -357,6 +372,7 @@ async def test_other_users_files_are_not_found(
     assert (await client.get("/api/files/search", params={"q": "secret"}, headers=bob.headers)).json()["items"] == []
 
 
+@LOCAL_ONLY
 async def test_viewers_cannot_write(
     client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, settings: Settings
 ) -> None:
