@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from datetime import timedelta
 
 import httpx
@@ -202,8 +203,6 @@ async def test_view_only_share_of_a_folder_gives_no_upload_into_it(
 
 def test_nubes_url_signatures_stay_byte_identical() -> None:
     """GIVEN the signing moved onto core.crypto THEN a URL signed before still verifies (same key, same MAC)."""
-    import hmac  # noqa: PLC0415
-
     key = hmac.new(b"secret", b"nubes/presigned-url/v1", hashlib.sha256).digest()
     mac = hmac.new(key, b"upload\nsubject\n123", hashlib.sha256).digest()
     assert uploads.sign("secret", "upload", "subject", "123") == base64.urlsafe_b64encode(mac).decode().rstrip("=")
