@@ -1,9 +1,10 @@
-"""Start a real `nubes serve` process for tests that need one (browser tests, schemathesis)."""
+"""Start real processes for tests that need them: `nubes serve` (browser tests, schemathesis, replicas) and redis-server."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -100,3 +101,37 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port (`make test` installs Debian's); yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run the suite with `make test`, which installs it")
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while process.poll() is None and time.monotonic() < deadline:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                        conn.sendall(b"PING\r\n")
+                        if conn.recv(16).startswith(b"+PONG"):
+                            break
+                except OSError:
+                    time.sleep(0.05)
+            if process.poll() is not None and attempt + 1 < PORT_ATTEMPTS:
+                continue  # the port was taken before it bound: try another
+            if process.poll() is not None or time.monotonic() >= deadline:
+                pytest.fail("redis-server did not start")
+            yield f"redis://127.0.0.1:{port}/0"
+            return
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

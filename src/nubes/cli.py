@@ -127,6 +127,10 @@ def serve(
         # One embedded agent per server, not per worker: with several, run `nubes agent` beside the server instead.
         os.environ["NUBES_LOCAL_AGENT"] = "off"
         err.print("[yellow]note:[/] the embedded node `local` runs with --workers 1 only; run `nubes agent` for this host.")
+    if workers > 1 and not settings.redis_url:
+        # Each worker would keep callers another worker cannot drop when access changes: Redis shares the drops.
+        os.environ["NUBES_PRINCIPAL_CACHE_TTL"] = "0"
+        err.print("[yellow]note:[/] the principal cache is off with several workers and no NUBES_REDIS_URL.")
     _check_port_free(settings)
     configure_logging(settings.log_level, settings.log_format)
     if migrate:

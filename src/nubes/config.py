@@ -109,6 +109,15 @@ class Settings(BaseSettings):
         le=86400,
         description="Seconds a re-authentication (password or passkey) unlocks credential changes for, in a signed-in session.",
     )
+    principal_cache_ttl: int = Field(
+        default=30,
+        ge=0,
+        le=300,
+        description=(
+            "Seconds a request's resolved caller is reused by the next ones with the same credential (0: off). Every "
+            "change of access drops it at once; the lifetime only bounds changes made outside Nubes (SQL by hand)."
+        ),
+    )
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=4_194_304)
     argon2_parallelism: int = Field(default=4, ge=1, le=64)

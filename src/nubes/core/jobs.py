@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 log = structlog.get_logger("nubes.jobs")
 
 _PENDING = "nubes.after_transaction"
+_BEFORE_ANSWER = "nubes.before_answer"
 _running: set[asyncio.Task[Any]] = set()
 
 Callback = Callable[[], object]
@@ -40,17 +41,20 @@ class _Pending:
     transaction: SessionTransaction | None  # the innermost transaction when registered (None: not begun yet)
     fn: Callback
     on_commit: bool
+    before_answer: bool = False
 
 
-def after_commit(session: AsyncSession | Session, fn: Callback) -> None:
+def after_commit(session: AsyncSession | Session, fn: Callback, *, before_answer: bool = False) -> None:
     """Run `fn` once the session's transaction commits; never if it rolls back.
 
     Works on request sessions and writer sessions alike. `fn` may be a plain function or a coroutine
     function (then it runs as a task: `wait_for_after_commit()` awaits those). It runs after the data
     is durable, so its failure cannot undo the commit: an error is logged, not raised. Registered inside
-    a savepoint, it is dropped when that savepoint rolls back.
+    a savepoint, it is dropped when that savepoint rolls back. With `before_answer`, a request's answer
+    waits for the coroutine (`settle_before_answer`): what the client does next must see its effect
+    (another replica dropping a revoked session from its cache).
     """
-    _register(session, _Pending(_innermost(session), fn, on_commit=True))
+    _register(session, _Pending(_innermost(session), fn, on_commit=True, before_answer=before_answer))
 
 
 def after_rollback(session: AsyncSession | Session, fn: Callback) -> None:
@@ -60,6 +64,13 @@ def after_rollback(session: AsyncSession | Session, fn: Callback) -> None:
     it wrote). Errors are logged, not raised.
     """
     _register(session, _Pending(_innermost(session), fn, on_commit=False))
+
+
+async def settle_before_answer(session: AsyncSession | Session) -> None:
+    """Await the `before_answer` callbacks the session's last commit started (their errors are logged)."""
+    tasks: list[asyncio.Task[Any]] = _sync(session).info.pop(_BEFORE_ANSWER, [])
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def wait_for_after_commit() -> None:
@@ -81,15 +92,17 @@ def _register(session: AsyncSession | Session, pending: _Pending) -> None:
     _sync(session).info.setdefault(_PENDING, []).append(pending)
 
 
-def _run(fn: Callback) -> None:
+def _run(fn: Callback) -> asyncio.Task[Any] | None:
     try:
         result = fn()
         if inspect.isawaitable(result):
             task = asyncio.get_running_loop().create_task(_settle(result))
             _running.add(task)
             task.add_done_callback(_running.discard)
+            return task
     except Exception as exc:
         log.warning("jobs.callback_failed", callback=getattr(fn, "__qualname__", repr(fn)), error=type(exc).__name__)
+    return None
 
 
 async def _settle(result: Awaitable[object]) -> None:
@@ -99,16 +112,22 @@ async def _settle(result: Awaitable[object]) -> None:
         log.warning("jobs.callback_failed", error=type(exc).__name__)
 
 
-def _settle_all(pending: list[_Pending], *, committed: bool) -> None:
+def _settle_all(pending: list[_Pending], *, committed: bool) -> list[asyncio.Task[Any]]:
+    awaited: list[asyncio.Task[Any]] = []
     for entry in pending:
         if entry.on_commit == committed:
-            _run(entry.fn)
+            task = _run(entry.fn)
+            if task is not None and entry.before_answer:
+                awaited.append(task)
+    return awaited
 
 
 def _on_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint was released: the outer transaction may still roll back
         return
-    _settle_all(session.info.pop(_PENDING, []), committed=True)
+    awaited = _settle_all(session.info.pop(_PENDING, []), committed=True)
+    if awaited:
+        session.info.setdefault(_BEFORE_ANSWER, []).extend(awaited)
 
 
 def _on_soft_rollback(session: Session, previous: SessionTransaction) -> None:
