@@ -135,3 +135,29 @@ def redis_server(workdir: Path) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def run_worker(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Path]:
+    """`nubes worker` on a database and data dir (shared with a server); yields its log; stopped with SIGTERM."""
+    log = data_dir / "worker.log"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
+    env |= {"NUBES_DATA_DIR": str(data_dir), "NUBES_DATABASE_URL": database_url, **env_extra}
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "nubes", "worker"], env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "server.background" not in log.read_text():
+            if process.poll() is not None:
+                pytest.fail(f"nubes worker exited with {process.returncode}:\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"nubes worker did not start within 60 s:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield log
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

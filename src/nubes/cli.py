@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -152,6 +153,37 @@ def serve(
         proxy_headers=False,
         server_header=False,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run the background jobs and chores only (no HTTP): mail, thumbnails, sweeps, off the web replicas.
+
+    Point it at the same NUBES_DATABASE_URL, NUBES_STORAGE_URL, NUBES_SECRET_KEY and NUBES_REDIS_URL as the servers
+    (set NUBES_JOBS=false on those). It applies no migrations: start it once a server has.
+    """
+    from nubes.core.logging import configure_logging
+    from nubes.main import create_app
+
+    _private_files()
+    # Jobs are its whole purpose; the embedded node belongs to `nubes serve`.
+    os.environ.update({"NUBES_JOBS": "true", "NUBES_LOCAL_AGENT": "off"})
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.redis_url:
+        err.print("[yellow]note:[/] without NUBES_REDIS_URL the servers cannot wake this worker: jobs wait for its polls.")
+    err.print(f"Nubes {__version__} worker ({settings.database_engine}); stop it with Ctrl-C or SIGTERM")
+
+    async def run() -> None:
+        application = create_app(settings)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        async with application.router.lifespan_context(application):
+            await stopping.wait()
+
+    asyncio.run(run())
 
 
 @app.command()

@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         le=86400,
         description="Seconds a re-authentication (password or passkey) unlocks credential changes for, in a signed-in session.",
     )
+    jobs: bool = Field(
+        default=True,
+        description=(
+            "Whether this server also runs the background jobs and chores (mail, thumbnails, sweeps); turn it off on "
+            "web replicas when `nubes worker` processes run them (with NUBES_REDIS_URL, so they are woken at once)."
+        ),
+    )
     principal_cache_ttl: int = Field(
         default=30,
         ge=0,

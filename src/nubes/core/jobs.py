@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ import structlog
 from sqlalchemy import Executable, event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
+
+from nubes.core.events import Bus
 
 log = structlog.get_logger("nubes.jobs")
 
@@ -168,6 +171,61 @@ def backoff(attempts: int, *, base: float = 30, cap: float = 3600) -> timedelta:
     return timedelta(seconds=min(cap, base * 2**attempts))
 
 
+# The started workers of this process by name, and the bus that carries wakes to the other processes (if shared).
+_started: dict[str, weakref.WeakSet[Worker]] = {}
+_bus: Bus | None = None
+_announcing: set[asyncio.Task[None]] = set()
+
+
+def wake(name: str) -> None:
+    """Wake the workers called `name`: this process's at once, every other process's through the event bus."""
+    _wake_here(name)
+    _announce(name)
+
+
+def share_wakes(bus: Bus) -> None:
+    """Carry wakes over `bus` while the server runs: publish ours, and wake our workers on everyone else's."""
+    global _bus  # noqa: PLW0603 - one bus per process, set by the server's lifespan
+    _bus = bus
+    bus.subscribe(WAKE_CHANNEL, _woken_elsewhere)
+
+
+def stop_sharing_wakes() -> None:
+    """Stop publishing wakes (the server is stopping)."""
+    global _bus  # noqa: PLW0603
+    _bus = None
+
+
+WAKE_CHANNEL = "wake"
+
+
+def _wake_here(name: str) -> None:
+    for worker in list(_started.get(name, ())):
+        worker.wake_here()
+
+
+def _woken_elsewhere(name: str) -> None:
+    log.debug("jobs.wake_received", worker=name)
+    _wake_here(name)
+
+
+def _announce(name: str) -> None:
+    if _bus is None or not _bus.shared:
+        return
+    try:
+        task = asyncio.get_running_loop().create_task(_bus.publish(WAKE_CHANNEL, name))
+    except RuntimeError:  # no event loop (a synchronous caller): the other processes' polls find the work
+        return
+    _announcing.add(task)
+    task.add_done_callback(_published)
+
+
+def _published(task: asyncio.Task[None]) -> None:
+    _announcing.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("jobs.wake_not_published", error=type(task.exception()).__name__)
+
+
 async def claim(sessions: async_sessionmaker[AsyncSession], statement: Executable) -> bool:
     """Run a conditional UPDATE that leases one job in its own transaction; whether this caller got it.
 
@@ -208,16 +266,23 @@ class Worker(ABC):
         """One round: claim the due jobs and settle them; return how many were settled (0 ends the round)."""
 
     def wake(self) -> None:
-        """Ask for a round now (call it through `after_commit` once the work is committed)."""
+        """Ask for a round now (call it through `after_commit` once the work is committed), here and on every replica."""
+        self._wake.set()
+        _announce(self.name)
+
+    def wake_here(self) -> None:
+        """Ask this worker for a round now, without telling the other processes."""
         self._wake.set()
 
     def start(self) -> None:
-        """Start the loop in the running event loop."""
+        """Start the loop in the running event loop; `wake(name)` and the event bus reach it from now on."""
         self._stop.clear()
         self._task = asyncio.create_task(self._loop(), name=self.name)
+        _started.setdefault(self.name, weakref.WeakSet()).add(self)
 
     async def stop(self) -> None:
         """Stop the loop: the round in hand may finish within `stop_grace`, then it is cancelled."""
+        _started.get(self.name, weakref.WeakSet()).discard(self)
         if self._task is None:
             return
         self._stop.set()

@@ -24,4 +24,4 @@ def install(app: FastAPI) -> Background:
         await sweep(app.state.db.writer_sessions, app.state.storage)
 
     sweep_once = once_per_install(app.state.db.writer_sessions, "files-sweep", sweep_round, lease=SWEEP_LEASE)
-    return Background(workers=[app.state.thumbnails], loops=[every("nubes-files-sweep", SWEEP_EVERY, sweep_once)])
+    return Background(workers=[app.state.thumbnails], chores=[every("nubes-files-sweep", SWEEP_EVERY, sweep_once)])
