@@ -48,6 +48,11 @@ DISK_MEASURE_SECONDS = 10.0
 # agent hold its output, and a console message must stay well under the server's frame limit. Docker itself hands
 # longer lines over in 16 KiB pieces, which are joined again up to this length.
 MAX_OUTPUT_LINE = 65_536
+# After a read smaller than READ_PIECE bytes the log stream rests READ_REST seconds: less than the socket's buffer
+# fills meanwhile (Docker does not wait), and a read then brings a hundred lines instead of one or two.
+READ_PIECE = 65_536
+READ_REST = 0.001
+_STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30)  # a console follows for hours
 _FRAME_HEADER = struct.Struct(">BxxxL")  # Docker's multiplexed stream: stream number, 3 bytes padding, payload length
 
 
@@ -336,18 +341,34 @@ class DockerEnvironment:
     async def follow(self, container_id: uuid.UUID, *, tail: int, since: int) -> AsyncIterator[list[str]]:
         """The container's output as it comes, in whole lines: the last `tail` lines (after `since`), then live ones.
 
-        Read in large pieces, not a message per line: whatever Docker sent since the last read is one list.
-        The stream ends when the container stops (or Docker drops the connection).
+        The stream ends when the container stops (or Docker drops the connection); it has no time limit.
+        Docker writes a message per line: the stream is read over HTTP/1.0 (no chunk per message to take apart)
+        and rests a moment after a small read, so that a chatty container's lines come many to a read.
         """
-        container = await self._get(container_id)
+        container = await self._get(container_id)  # resolves the API version too
         lines = OutputLines(multiplexed=not container["Config"].get("Tty", False))
+        url = f"{self.docker.docker_host}/{self.docker.api_version}/containers/{container.id}/logs"
         params = {"stdout": "1", "stderr": "1", "follow": "1", "tail": str(tail), "since": str(since)}
-        async with self.docker._query(f"containers/{container.id}/logs", params=params) as response:
+        async with (
+            aiohttp.ClientSession(
+                connector=self.docker.connector, connector_owner=False, version=aiohttp.HttpVersion10, timeout=_STREAM_TIMEOUT
+            ) as http,
+            http.get(url, params=params) as response,
+        ):
+            if response.status != 200:
+                raise DriverError(f"Docker could not follow the container's output: {(await response.text())[:300]}")
+            transport = response.connection.transport if response.connection is not None else None
             with contextlib.suppress(aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
                 async for data in response.content.iter_any():
                     found = lines.feed(data)
                     if found:
                         yield found
+                    if transport is not None and len(data) < READ_PIECE:
+                        transport.pause_reading()
+                        try:
+                            await asyncio.sleep(READ_REST)
+                        finally:
+                            transport.resume_reading()
         rest = lines.end()
         if rest:
             yield rest
