@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from nubes.agent.docker import MAX_OUTPUT_LINE, OutputLines
-from nubes.agent.runner import BATCH_BACKLOG, BATCH_CHARS, BATCH_LINES, LineBuffer, Outbox, batched
+from nubes.agent.runner import BATCH_BACKLOG, BATCH_BACKLOG_LINES, BATCH_CHARS, BATCH_LINES, LineBuffer, Outbox, batched
 from nubes.compute.agents import protocol
 from nubes.compute.agents.gateway import MAX_FRAME_BYTES
 
@@ -103,6 +103,20 @@ async def test_reading_pauses_when_the_consumer_does_not_take_batches() -> None:
     assert first
     assert read[0] * 99 <= BATCH_BACKLOG + BATCH_CHARS + 99_000, "the reading stopped near the backlog's bound"
     await stream.aclose()
+    read[0] = 0
+    short = batched(_endless_short(read))
+    await anext(short)
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert read[0] <= BATCH_BACKLOG_LINES + BATCH_LINES + 1000, "short lines: the bound in lines holds"
+    await short.aclose()
+
+
+async def _endless_short(read: list[int]) -> AsyncIterator[list[str]]:
+    while True:
+        read[0] += 1000
+        yield ["x"] * 1000
+        await asyncio.sleep(0)
 
 
 async def test_console_output_waits_for_room_in_the_outbox_and_other_messages_do_not() -> None:

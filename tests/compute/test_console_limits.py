@@ -88,7 +88,11 @@ async def test_a_slow_browser_loses_the_oldest_output_and_is_told_how_many_lines
     assert await feed.next() == (0, stats)
     assert await feed.next() == (0, ["after the figures"])
     assert await feed.next() == (0, None)
-    assert feed.chars == 0
+    assert (feed.chars, feed.lines) == (0, 0)
+    by_lines = ConsoleFeed(line_limit=10)  # many short lines cost memory beyond their characters
+    for number in range(25):
+        by_lines.offer([f"{number}"])
+    assert await by_lines.next() == (15, [f"{number}" for number in range(15, 25)])
 
 
 async def test_output_is_joined_into_frames_of_bounded_size() -> None:

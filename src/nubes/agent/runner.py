@@ -44,7 +44,9 @@ BATCH_LINES = 2000
 # character as \u001b), so a message stays under the server's frame limit (1 MiB) whatever a container prints.
 BATCH_CHARS = 128 * 1024
 BATCH_LINGER = 0.01  # seconds a batch waits for more lines once it has some (and is not full)
-BATCH_BACKLOG = 4 * BATCH_CHARS  # characters read ahead of the sender before reading pauses (Docker keeps the rest)
+# Read ahead of the sender by at most this many characters or lines, then reading pauses (Docker keeps the rest).
+BATCH_BACKLOG = 4 * BATCH_CHARS
+BATCH_BACKLOG_LINES = 4 * BATCH_LINES
 CONSOLE_OUTBOX_CHARS = 2 * 1024 * 1024  # console output waiting for the socket, all consoles together, before they pause
 
 
@@ -102,8 +104,9 @@ async def batched(source: AsyncIterator[list[str]]) -> AsyncGenerator[list[str]]
 
     A chatty container prints in many small chunks; one message each costs more than the lines themselves. A batch
     holds at most BATCH_LINES lines and BATCH_CHARS characters (lines are cut to MAX_OUTPUT_LINE, which is less).
-    Reading runs ahead of the consumer by at most BATCH_BACKLOG characters, then waits: a slow consumer slows the
-    reading, it never makes memory grow. Errors of `source` come out here, after the lines read before it.
+    Reading runs ahead of the consumer by at most BATCH_BACKLOG characters (or BATCH_BACKLOG_LINES), then waits:
+    a slow consumer slows the reading, it never makes memory grow. Errors of `source` come out here, after the
+    lines read before them.
     """
     buffer = LineBuffer()
     ended: list[BaseException | None] = []  # None: the source ended; an exception: it failed
@@ -117,7 +120,7 @@ async def batched(source: AsyncIterator[list[str]]) -> AsyncGenerator[list[str]]
                     arrived.set()
                     if buffer.full():
                         full.set()
-                while buffer.chars >= BATCH_BACKLOG:
+                while buffer.chars >= BATCH_BACKLOG or buffer.lines >= BATCH_BACKLOG_LINES:
                     room.clear()
                     await room.wait()
         except Exception as exc:
@@ -140,7 +143,7 @@ async def batched(source: AsyncIterator[list[str]]) -> AsyncGenerator[list[str]]
                     full.clear()
                 if not buffer.chunks:
                     arrived.clear()
-            if buffer.chars < BATCH_BACKLOG:
+            if buffer.chars < BATCH_BACKLOG and buffer.lines < BATCH_BACKLOG_LINES:
                 room.set()
             if batch:
                 yield batch

@@ -3,9 +3,10 @@
 Frames from the server are JSON: `{"type": "state", "state": ...}`, `{"type": "output", "lines": [...]}`,
 `{"type": "stats", "cpu_percent": ..., "memory_bytes": ..., "memory_limit_bytes": ..., "network_rx_bytes": ...,
 "network_tx_bytes": ..., "disk_bytes": ...}` about once a second while it runs,
-`{"type": "notice", "message": ...}`. The client sends `{"type": "input", "line": "..."}`. Access is
-checked again every few seconds: a user who loses it (session ended, role changed, container
-deleted) is disconnected with code 4401 or 4403.
+`{"type": "notice", "message": ...}` (also when a browser reading slower than the container prints lost the oldest
+lines: it says how many). An output frame carries up to 2000 lines, in order. The client sends
+`{"type": "input", "line": "..."}`. Access is checked again every few seconds: a user who loses it (session
+ended, role changed, container deleted) is disconnected with code 4401 or 4403.
 """
 
 from __future__ import annotations

@@ -36,9 +36,10 @@ CLOSE_REVOKED = 4403
 CLOSE_REPLACED = 4409
 CLOSE_PROTOCOL = 4400
 ConsoleItem = list[str] | protocol.ConsoleStats | None  # lines, figures, or the end of the stream
-# Characters of output held for one console whose browser reads slower than the container prints; beyond, the
-# oldest lines are dropped (and counted: the console says how many).
+# Output held for one console whose browser reads slower than the container prints (characters, and lines: each
+# costs some 50 bytes besides its text); beyond, the oldest lines are dropped (and counted: the console says how many).
 CONSOLE_BACKLOG_CHARS = 4 * 1024 * 1024
+CONSOLE_BACKLOG_LINES = 50_000
 FRAME_LINES = 2000  # output lines joined into one frame to the browser, at most
 FRAME_CHARS = 256 * 1024  # and their characters
 
@@ -47,15 +48,17 @@ class ConsoleFeed:
     """One console stream on its way from the agent's socket to a browser's: in order, bounded in memory.
 
     The agent's messages are queued without waiting (a slow browser must never hold up the node's socket, which
-    carries every other console and command). Output beyond CONSOLE_BACKLOG_CHARS pushes the oldest lines out;
+    carries every other console and command). Output beyond CONSOLE_BACKLOG_CHARS (or _LINES) pushes the oldest out;
     `next` reports how many went before the item it returns. Consecutive output is joined into larger frames.
     """
 
-    def __init__(self, limit: int = CONSOLE_BACKLOG_CHARS) -> None:
+    def __init__(self, limit: int = CONSOLE_BACKLOG_CHARS, line_limit: int = CONSOLE_BACKLOG_LINES) -> None:
         self.items: collections.deque[tuple[ConsoleItem, int]] = collections.deque()  # an item and its characters
         self.chars = 0
+        self.lines = 0
         self.dropped = 0
         self.limit = limit
+        self.line_limit = line_limit
         self.ready = asyncio.Event()
 
     def offer(self, item: ConsoleItem) -> None:
@@ -63,10 +66,12 @@ class ConsoleFeed:
         size = sum(map(len, item)) if isinstance(item, list) else 0
         self.items.append((item, size))
         self.chars += size
-        while self.chars > self.limit:
+        self.lines += len(item) if isinstance(item, list) else 0
+        while self.chars > self.limit or self.lines > self.line_limit:
             old, old_size = self.items.popleft()
             self.chars -= old_size
             if isinstance(old, list):
+                self.lines -= len(old)
                 self.dropped += len(old)
         self.ready.set()
 
@@ -78,17 +83,20 @@ class ConsoleFeed:
         dropped, self.dropped = self.dropped, 0
         item, chars = self.items.popleft()
         self.chars -= chars
-        if isinstance(item, list) and self.items and isinstance(self.items[0][0], list):
-            lines = list(item)
-            while self.items:
-                more, size = self.items[0]
-                if not isinstance(more, list) or chars + size > FRAME_CHARS or len(lines) + len(more) > FRAME_LINES:
-                    break
-                self.items.popleft()
-                self.chars -= size
-                chars += size
-                lines.extend(more)
-            item = lines
+        if isinstance(item, list):
+            self.lines -= len(item)
+            if self.items and isinstance(self.items[0][0], list):
+                lines = list(item)
+                while self.items:
+                    more, size = self.items[0]
+                    if not isinstance(more, list) or chars + size > FRAME_CHARS or len(lines) + len(more) > FRAME_LINES:
+                        break
+                    self.items.popleft()
+                    self.chars -= size
+                    self.lines -= len(more)
+                    chars += size
+                    lines.extend(more)
+                item = lines
         return dropped, item
 
 
