@@ -21,6 +21,7 @@ from nubes.core.errors import install_error_handlers
 from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware, SlowBodyMiddleware
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
+from nubes.core.routing import index_routes
 from nubes.core.spa import SinglePageApp
 from nubes.core.storage import open_storage
 from nubes.domains import DOMAINS
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     document_access(app)
     _add_docs(app)
     _add_fallbacks(app, settings)
+    index_routes(app.router)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(

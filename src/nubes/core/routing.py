@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute
+from starlette.types import Scope
 
 from nubes.core.errors import PROBLEM_RESPONSES, FieldError, UnprocessableEntity, UnsupportedMediaType
 
@@ -43,8 +44,9 @@ class NubesRoute(APIRoute):
         takes_json = self.body_field is not None and not _takes_form(self)
 
         async def checked(request: Request) -> Response:
-            raw_target = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
-            if b"%00" in raw_target or not _storable(request.url.path + request.url.query):
+            scope = request.scope
+            query = scope.get("query_string", b"")
+            if b"%00" in scope.get("raw_path", b"") + b"?" + query or not _storable(_url_text(scope, query)):
                 raise UnprocessableEntity("The URL contains a NUL character or invalid text; remove it.")
             if takes_json:
                 has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
@@ -57,6 +59,12 @@ class NubesRoute(APIRoute):
             return await handler(request)
 
         return checked
+
+
+def _url_text(scope: Scope, query: bytes) -> str:
+    """The decoded path (with the root path) and the query string: what `request.url` holds, without building it."""
+    path: str = scope.get("root_path", "") + scope["path"]
+    return path + query.decode("latin-1")
 
 
 def _storable(text: str) -> bool:
@@ -132,3 +140,54 @@ def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
         included = getattr(route, "original_router", None)
         if isinstance(included, APIRouter):
             yield from api_routes(included.routes)
+
+
+def index_routes(router: APIRouter) -> None:
+    """Let each router included in `router` turn away, with one prefix test, a path none of its routes can match.
+
+    FastAPI tries the routes of every included router in turn, a regular expression and some bookkeeping each:
+    for a path served by the last router (ops: /api/health), all ~150 of them. A route matches only paths that
+    start with the literal part of its own before the first `{`, so a router whose routes' literal parts are
+    not a prefix of the path cannot match it, not even partially (a 405). Routers holding anything without
+    a path (a Host, FastAPI's frontend groups, low-priority routes) are left as they are.
+    """
+    for route in router.routes:
+        prefixes = _literal_prefixes(route)
+        if prefixes:
+            route.matches = _gated(route.matches, prefixes)  # type: ignore[method-assign,assignment]
+
+
+def _literal_prefixes(route: BaseRoute) -> tuple[str, ...] | None:
+    """The literal starts of the paths an included router's routes match, or None when one cannot be told."""
+    contexts = getattr(route, "effective_route_contexts", None)
+    low_priority = getattr(route, "effective_low_priority_routes", None)
+    if contexts is None or low_priority is None or low_priority():
+        return None
+    prefixes: set[str] = set()
+    for context in contexts():
+        served = context.starlette_route or context.original_route
+        if not isinstance(served, Route | WebSocketRoute | Mount | APIRoute):
+            return None
+        path = served.path if context.starlette_route is not None else context.path_format
+        prefixes.add(path.split("{", 1)[0])
+    return tuple(sorted(prefixes))
+
+
+def _gated(matches: Callable[[Scope], tuple[Match, Scope]], prefixes: tuple[str, ...]) -> Callable[[Scope], tuple[Match, Scope]]:
+    def gated(scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] in {"http", "websocket"} and not _route_path(scope).startswith(prefixes):
+            return Match.NONE, {}
+        return matches(scope)
+
+    return gated
+
+
+def _route_path(scope: Scope) -> str:
+    """What Starlette routes on: the path without the root path the app is mounted under (its own rule)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root) :] if path[len(root)] == "/" else path
