@@ -149,37 +149,46 @@ def index_routes(router: APIRouter) -> None:
     for a path served by the last router (ops: /api/health), all ~150 of them. A route matches only paths that
     start with the literal part of its own before the first `{`, so a router whose routes' literal parts are
     not a prefix of the path cannot match it, not even partially (a 405). Routers holding anything without
-    a path (a Host, FastAPI's frontend groups, low-priority routes) are left as they are.
+    a path (a Host, FastAPI's frontend groups, low-priority routes) are left as they are, and a router that
+    gains routes later is looked at again.
     """
     for route in router.routes:
-        prefixes = _literal_prefixes(route)
-        if prefixes:
-            route.matches = _gated(route.matches, prefixes)  # type: ignore[method-assign,assignment]
+        if callable(getattr(route, "effective_route_contexts", None)) and not isinstance(route.matches, _Gate):
+            route.matches = _Gate(route)  # type: ignore[method-assign]
 
 
-def _literal_prefixes(route: BaseRoute) -> tuple[str, ...] | None:
+class _Gate:
+    """An included router's `matches`, answering NONE at once for a path outside its routes' literal prefixes."""
+
+    def __init__(self, route: Any) -> None:
+        self.route = route
+        self.matches = route.matches
+        self.version: int | None = None
+        self.prefixes: tuple[str, ...] | None = None
+
+    def __call__(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] in {"http", "websocket"}:
+            version = self.route.original_router._get_routes_version()
+            if version != self.version:
+                self.prefixes, self.version = _literal_prefixes(self.route), version
+            if self.prefixes is not None and not _route_path(scope).startswith(self.prefixes):
+                return Match.NONE, {}
+        result: tuple[Match, Scope] = self.matches(scope)
+        return result
+
+
+def _literal_prefixes(route: Any) -> tuple[str, ...] | None:
     """The literal starts of the paths an included router's routes match, or None when one cannot be told."""
-    contexts = getattr(route, "effective_route_contexts", None)
-    low_priority = getattr(route, "effective_low_priority_routes", None)
-    if contexts is None or low_priority is None or low_priority():
+    if route.effective_low_priority_routes():
         return None
     prefixes: set[str] = set()
-    for context in contexts():
+    for context in route.effective_route_contexts():
         served = context.starlette_route or context.original_route
         if not isinstance(served, Route | WebSocketRoute | Mount | APIRoute):
             return None
-        path = served.path if context.starlette_route is not None else context.path_format
+        path: str = served.path if context.starlette_route is not None else context.path_format
         prefixes.add(path.split("{", 1)[0])
     return tuple(sorted(prefixes))
-
-
-def _gated(matches: Callable[[Scope], tuple[Match, Scope]], prefixes: tuple[str, ...]) -> Callable[[Scope], tuple[Match, Scope]]:
-    def gated(scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] in {"http", "websocket"} and not _route_path(scope).startswith(prefixes):
-            return Match.NONE, {}
-        return matches(scope)
-
-    return gated
 
 
 def _route_path(scope: Scope) -> str:
