@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Nubes emits no OpenTelemetry; FastAPI's native hooks would still look for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.db = database or Database.from_settings(settings)

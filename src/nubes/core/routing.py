@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from email.message import Message
 from typing import Any
@@ -163,18 +164,35 @@ class _Gate:
     def __init__(self, route: Any) -> None:
         self.route = route
         self.matches = route.matches
-        self.version: int | None = None
         self.prefixes: tuple[str, ...] | None = None
+        # The routers under this one and their route-list versions when the prefixes were read: a route added
+        # to any of them (or a router included into one) changes a version, and the prefixes are read again.
+        self.routers: tuple[Any, ...] = ()
+        self.versions: list[int] = []
 
     def __call__(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] in {"http", "websocket"}:
-            version = self.route.original_router._get_routes_version()
-            if version != self.version:
-                self.prefixes, self.version = _literal_prefixes(self.route), version
-            if self.prefixes is not None and not _route_path(scope).startswith(self.prefixes):
+            if list(map(_ROUTES_VERSION, self.routers)) != self.versions or not self.routers:
+                self.routers = tuple(_routers(self.route.original_router))
+                self.versions = list(map(_ROUTES_VERSION, self.routers))
+                self.prefixes = _literal_prefixes(self.route)
+            path: str = _route_path(scope) if scope.get("root_path") else scope["path"]
+            if self.prefixes is not None and not path.startswith(self.prefixes):
                 return Match.NONE, {}
         result: tuple[Match, Scope] = self.matches(scope)
         return result
+
+
+_ROUTES_VERSION = operator.attrgetter("_routes_version")
+
+
+def _routers(router: Any) -> Iterator[Any]:
+    """`router` and every router included in it, however deep."""
+    yield router
+    for route in router.routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routers(included)
 
 
 def _literal_prefixes(route: Any) -> tuple[str, ...] | None:
