@@ -23,6 +23,7 @@ from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMi
 from nubes.core.jobs import share_wakes, stop_sharing_wakes
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
+from nubes.core.routing import index_routes
 from nubes.core.spa import SinglePageApp
 from nubes.core.storage import open_storage
 from nubes.domains import DOMAINS
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Nubes emits no OpenTelemetry; FastAPI's native hooks would still look for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.db = database or Database.from_settings(settings)
@@ -115,6 +118,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     document_access(app)
     _add_docs(app)
     _add_fallbacks(app, settings)
+    index_routes(app.router)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(
