@@ -143,7 +143,13 @@ async def _seed_files(workdir: Path, parent_id: str, names: Iterable[str]) -> li
                     }
                 )
                 terms += [
-                    {"node_id": node_id, "term": term, "tenant_id": tenant_id, "owner_id": owner_id}
+                    {
+                        "node_id": node_id,
+                        "term": term,
+                        "tenant_id": tenant_id,
+                        "owner_id": owner_id,
+                        "name_key": nodes[-1]["name_key"],
+                    }
                     for term in name_rules.terms(name)
                 ]
             await connection.execute(insert(FileNode), nodes)
