@@ -190,7 +190,8 @@ async def receive(
 
     Two phases: check first (permission, name, the declared size against the quota) and end that read
     transaction, so the stream holds no snapshot, lock or pooled connection; then stream the bytes into a
-    new blob and write the node, checking again (the folder may have gone meanwhile). The caller commits.
+    new blob and write the node, checking again (the folder may have gone meanwhile). A new file of a few
+    bytes (declared, at most `tree.SMALL_UPLOAD`) takes one transaction instead (`tree.upload_small`). The caller commits.
     """
     if target_id is not None:
         room = await tree.check_replace(
@@ -207,6 +208,22 @@ async def receive(
             chunks=chunks,
             expected_size=expected_size,
             room=room,
+        )
+    if expected_size is not None and expected_size <= tree.SMALL_UPLOAD:
+        # One transaction: end the one authentication may have begun, so that no lock is held while the bytes
+        # are written, then check and write together.
+        if session.in_transaction():
+            await session.commit()
+        return await tree.upload_small(
+            session=session,
+            settings=settings,
+            principal=principal,
+            storage=storage,
+            parent_id=parent_id,
+            name=name,
+            content_type=content_type,
+            chunks=chunks,
+            expected_size=expected_size,
         )
     room = await tree.check_upload(
         session=session, settings=settings, principal=principal, parent_id=parent_id, name=name, expected_size=expected_size
