@@ -130,10 +130,11 @@ class Storage(Protocol):
         """A URL that downloads this blob straight from the backend; None when the bytes go through Nubes."""
         ...
 
-    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes], *, digest: Any = None) -> int:
         """Append a stream at `offset` of the staged bytes; returns how many bytes it added, once durable.
 
         A stream that fails (an error raised by `chunks` included) adds nothing: the staged bytes end at `offset`.
+        `digest` (a hashlib object), if given, is updated with the bytes as they are written.
         """
         ...
 
@@ -384,10 +385,10 @@ class LocalStorage:
             raise BlobNotFound(staging_key)
         return self.root / "staging" / staging_key
 
-    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes], *, digest: Any = None) -> int:
         handle = await asyncio.to_thread(_open_staging, self.staging_path(staging_key), offset)
         try:
-            added = await _write_batched(handle, chunks)
+            added = await _write_batched(handle, chunks, None, digest)  # hashed by the writing thread
             await asyncio.to_thread(_sync_close, handle)
         except BaseException:
             await asyncio.shield(asyncio.to_thread(_truncate_close, handle, offset))
@@ -470,6 +471,12 @@ class LocalStorage:
                     path.unlink()
                     removed += 1
         return removed
+
+
+async def _hashed(chunks: AsyncIterable[bytes], digest: Any) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
 
 
 async def _counted(chunks: AsyncIterable[bytes], meter: _Meter) -> AsyncIterator[bytes]:
@@ -651,10 +658,10 @@ class S3Storage:
                     found.append((int(path.rsplit("/", 1)[1]), path))
         return sorted(found)
 
-    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes], *, digest: Any = None) -> int:
         part = _s3_part(staging_key, offset)
         try:
-            blob = await self.put(part, chunks)
+            blob = await self.put(part, chunks if digest is None else _hashed(chunks, digest))
             if blob.size == 0:
                 await self.delete(part)
         except BaseException:
