@@ -1,6 +1,7 @@
-"""The baseline servers: a bare Starlette app, or a bare FastAPI app, served with the same `uvicorn.run` options as `nubes serve`.
+"""The baseline servers: a bare Starlette app, or a bare FastAPI app, served with the same options as `nubes serve`.
 
-Run as `python bench/baseline_app.py HOST PORT [starlette|fastapi]`; the benchmarks start it, nobody else needs to.
+Run as `python bench/baseline_app.py HOST PORT [starlette|fastapi] [granian|uvicorn]`; the benchmarks start it,
+nobody else needs to.
 """
 
 from __future__ import annotations
@@ -44,22 +45,29 @@ def create_fastapi_app() -> FastAPI:
 
 
 def main() -> None:
-    """Serve the baseline on HOST PORT exactly as src/nubes/cli.py `serve` calls uvicorn (keep the two in step)."""
+    """Serve the baseline on HOST PORT exactly as src/nubes/cli.py `serve` runs its server (keep the two in step)."""
     host, port = sys.argv[1], int(sys.argv[2])
-    factory = "create_fastapi_app" if sys.argv[3:] == ["fastapi"] else "create_app"
-    # An import string with factory=True, like Nubes, so uvicorn loads the app the same way; it resolves
+    factory = "create_fastapi_app" if sys.argv[3:4] == ["fastapi"] else "create_app"
+    # An import string with factory=True, like Nubes, so the server loads the app the same way; it resolves
     # because the script's own directory is first on sys.path.
-    uvicorn.run(
-        f"baseline_app:{factory}",
-        factory=True,
-        host=host,
-        port=port,
-        workers=1,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    target = f"baseline_app:{factory}"
+    if sys.argv[4:5] == ["uvicorn"]:
+        uvicorn.run(
+            target,
+            factory=True,
+            host=host,
+            port=port,
+            workers=1,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+        )
+        return
+    from granian.constants import Interfaces  # noqa: PLC0415 - only when serving with Granian
+    from granian.server import Server  # noqa: PLC0415
+
+    Server(target, factory=True, address=host, port=port, interface=Interfaces.ASGI, workers=1, log_access=False).serve()
 
 
 if __name__ == "__main__":

@@ -152,6 +152,9 @@ http {{
         yield server
 
 
+EVERY_SERVER = True  # bench/run.py runs it under each ASGI server too
+
+
 def run(options: Options) -> list[Result]:
     """Make the file, upload it round by round against cp, then download it round by round against cp and nginx."""
     if not CURL.is_file():

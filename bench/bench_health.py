@@ -34,6 +34,9 @@ from bench.harness import (
 PATH = "/api/health"
 
 
+EVERY_SERVER = True  # bench/run.py runs it under each ASGI server too
+
+
 def run(options: Options) -> list[Result]:
     """Start both servers, warm them up, then alternate wrk runs between them for `options.rounds` rounds."""
     with contextlib.ExitStack() as stack:

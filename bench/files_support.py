@@ -1,12 +1,13 @@
 """What the files benchmarks share: a Nubes with a signed-in admin, plain HTTP calls, and fast seeding of the tree.
 
-Seeding goes straight into the SQLite database of the running server's data dir (one bulk insert through
+Seeding goes straight into the database of the running server (SQLite or PostgreSQL; one bulk insert through
 Nubes' own models and name rules), since creating 100,000 entries through the API would take longer than
 everything measured. The rows are what the service layer writes: a node, and its search terms.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import json
@@ -15,9 +16,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.harness import HOST, BenchError, Server, nubes_server, wait_ready
+from bench.harness import HOST, BenchError, Server, database_url, nubes_server, wait_ready
 
 ADMIN = "admin"
 PASSWORD = "Bench-Granite-Falcon-73"  # noqa: S105 - a throwaway server's first admin
@@ -74,7 +76,7 @@ def login(server: Server) -> str:
 
 @contextlib.contextmanager
 def signed_in_nubes(workdir: Path, **extra_env: str) -> Iterator[tuple[Server, str]]:
-    """A ready `nubes serve` (fresh SQLite data dir) and its admin's token."""
+    """A ready `nubes serve` (fresh data dir and database) and its admin's token."""
     with nubes_server(workdir, **SERVER_ENV, **extra_env) as server:
         wait_ready(server, "/api/ready")
         yield server, login(server)
@@ -98,15 +100,20 @@ def create_folder(server: Server, token: str, parent_id: str, name: str) -> str:
 
 def seed_files(workdir: Path, parent_id: str, names: Iterable[str]) -> list[str]:
     """Insert a 1-byte file row per name into `parent_id` (and its search terms), in one transaction; their ids."""
+    return asyncio.run(_seed_files(workdir, parent_id, names))
+
+
+async def _seed_files(workdir: Path, parent_id: str, names: Iterable[str]) -> list[str]:
     from nubes.core.db import utcnow  # noqa: PLC0415 - loaded only when a benchmark seeds (see below)
     from nubes.files.tree import names as name_rules  # noqa: PLC0415 - the app's modules load only for the benchmarks that seed
     from nubes.files.tree.models import FileNameTerm, FileNode  # noqa: PLC0415
 
-    engine = create_engine(f"sqlite:///{workdir / 'nubes-data' / 'nubes.db'}", connect_args={"timeout": 30})
+    url = database_url(workdir)
+    engine = create_async_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
     try:
-        with engine.begin() as connection:
+        async with engine.begin() as connection:
             parent = uuid.UUID(parent_id)
-            row = connection.execute(select(FileNode.tenant_id, FileNode.owner_id).where(FileNode.id == parent)).one()
+            row = (await connection.execute(select(FileNode.tenant_id, FileNode.owner_id).where(FileNode.id == parent))).one()
             tenant_id, owner_id = row.tenant_id, row.owner_id
             now = utcnow()
             nodes: list[dict[str, Any]] = []
@@ -136,11 +143,17 @@ def seed_files(workdir: Path, parent_id: str, names: Iterable[str]) -> list[str]
                     }
                 )
                 terms += [
-                    {"node_id": node_id, "term": term, "tenant_id": tenant_id, "owner_id": owner_id}
+                    {
+                        "node_id": node_id,
+                        "term": term,
+                        "tenant_id": tenant_id,
+                        "owner_id": owner_id,
+                        "name_key": nodes[-1]["name_key"],
+                    }
                     for term in name_rules.terms(name)
                 ]
-            connection.execute(insert(FileNode), nodes)
-            connection.execute(insert(FileNameTerm), terms)
+            await connection.execute(insert(FileNode), nodes)
+            await connection.execute(insert(FileNameTerm), terms)
     finally:
-        engine.dispose()
+        await engine.dispose()
     return [str(node["id"]) for node in nodes]

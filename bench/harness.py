@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +37,34 @@ class BenchError(Exception):
     """A benchmark cannot produce a trustworthy number; the message says why in one line or a few."""
 
 
+# The database engines and ASGI servers `nubes serve` can run on; bench/run.py runs each benchmark on every
+# engine of BENCH_ENGINES, and the benchmarks that set `EVERY_SERVER = True` on every server of BENCH_SERVERS too.
+ENGINES = ("sqlite", "postgresql")
+SERVERS = ("uvicorn", "granian")
+DEFAULT_SERVER = "uvicorn"  # src/nubes/config.py: Settings.server
+
+
 @dataclass(frozen=True)
 class Options:
     """What every benchmark is told by bench/run.py."""
 
     duration_s: int = 5
     rounds: int = 3
+    engines: tuple[str, ...] = ENGINES
+    servers: tuple[str, ...] = SERVERS
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What the Nubes servers a benchmark starts run on: a database engine and an ASGI server."""
+
+    engine: str = "sqlite"
+    server: str = DEFAULT_SERVER
+
+
+# Set by bench/run.py around each benchmark (`variant()`); nubes_server() and baseline_server() read it, so a
+# benchmark needs no parameter to run on PostgreSQL or under another server.
+_current = Variant()
 
 
 @dataclass
@@ -116,25 +142,141 @@ def stop(server: Server) -> None:
 
 
 @contextlib.contextmanager
+def variant(engine: str, server: str) -> Iterator[Variant]:
+    """Run the Nubes servers started inside on `engine` (sqlite or postgresql) under ASGI `server`."""
+    global _current  # noqa: PLW0603 - one benchmark runs at a time; run.py sets it around each
+    before, _current = _current, Variant(engine=engine, server=server)
+    try:
+        yield _current
+    finally:
+        _current = before
+
+
+def current_variant() -> Variant:
+    """The engine and server the benchmark now running uses."""
+    return _current
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster for the benchmarks (started at most once per bench/run.py run).
+
+    Like scripts/test-postgres.sh, but durable (fsync and synchronous commit on, PostgreSQL's defaults): the
+    figures compare it with SQLite, which syncs its WAL too. Each `nubes serve` gets a database of its own.
+    """
+
+    def __init__(self) -> None:
+        self.base: Path | None = None
+        self.port = 0
+        self._owner: list[str] = []
+        self._bindir = Path()
+
+    def admin_url(self, database: str = "postgres") -> str:
+        """The asyncpg URL of `database` in the cluster, starting the cluster on first use."""
+        if self.base is None:
+            self._start()
+        return f"postgresql+asyncpg://nubes@{HOST}:{self.port}/{database}"
+
+    def _start(self) -> None:
+        bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name))
+        if not bindirs or not (bindirs[-1] / "pg_ctl").is_file():
+            raise BenchError("PostgreSQL binaries not found under /usr/lib/postgresql; run `make bench`, which installs them")
+        bindir = bindirs[-1]
+        base = Path(tempfile.mkdtemp(prefix="nubes-bench-postgres-"))
+        base.chmod(0o755)  # the `postgres` user runs the cluster when we are root (PostgreSQL refuses root)
+        owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if owner:
+            shutil.chown(base, "postgres")
+        port = free_port()
+        self.base, self.port, self._owner, self._bindir = base, port, owner, bindir
+        data = str(base / "data")
+        self._as_owner("initdb", "-D", data, "-U", "nubes", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8")
+        server_options = f"-h {HOST} -p {port} -k {base} -c max_connections=200"
+        self._as_owner("pg_ctl", "-D", data, "-l", str(base / "server.log"), "-w", "-t", "60", "start", "-o", server_options)
+
+    def _as_owner(self, program: str, *args: str) -> None:
+        done = subprocess.run(
+            [*self._owner, str(self._bindir / program), *args], capture_output=True, text=True, check=False, cwd="/"
+        )
+        if done.returncode != 0:
+            raise BenchError(f"{program} failed: {(done.stderr or done.stdout).strip()[-800:]}")
+
+    def stop(self) -> None:
+        """Stop the cluster (if it was started) and remove its files."""
+        if self.base is None:
+            return
+        with contextlib.suppress(BenchError):
+            self._as_owner("pg_ctl", "-D", str(self.base / "data"), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.base, ignore_errors=True)
+        self.base = None
+
+    def execute(self, statement: str) -> None:
+        """Run one statement outside a transaction (CREATE/DROP DATABASE) as the cluster's owner."""
+        import asyncpg  # noqa: PLC0415 - only benchmarks on PostgreSQL need it
+
+        async def run() -> None:
+            connection = await asyncpg.connect(self.admin_url().replace("+asyncpg", ""))
+            try:
+                await connection.execute(statement)
+            finally:
+                await connection.close()
+
+        asyncio.run(run())
+
+    @contextlib.contextmanager
+    def database(self) -> Iterator[str]:
+        """A fresh empty database for one server; dropped afterwards. Its asyncpg URL."""
+        name = f"bench_{uuid.uuid4().hex[:12]}"
+        self.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield self.admin_url(name)
+        finally:
+            with contextlib.suppress(Exception):
+                self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+POSTGRES = PostgresCluster()
+
+
+def database_url(workdir: Path) -> str:
+    """The async SQLAlchemy URL of the database of the Nubes server started on `workdir` (see nubes_server)."""
+    url_file = workdir / "nubes-database-url"
+    if url_file.is_file():
+        return url_file.read_text().strip()
+    return f"sqlite+aiosqlite:///{workdir / 'nubes-data' / 'nubes.db'}"
+
+
+@contextlib.contextmanager
 def nubes_server(workdir: Path, **extra_env: str) -> Iterator[Server]:
-    """The real `nubes serve` on a free port, with a fresh data dir (SQLite) under `workdir`."""
+    """The real `nubes serve` on a free port, with a fresh data dir under `workdir` and a fresh database.
+
+    The engine (SQLite in the data dir, or a new database in the bench's PostgreSQL cluster) and the ASGI server
+    are the current variant's (bench/run.py sets them).
+    """
     nubes = Path(sys.executable).parent / "nubes"
     if not nubes.is_file():
         raise BenchError(f"{nubes} not found; run `make install`")
     port = free_port()
     # No embedded node unless a benchmark asks: its agent would share the machine with what is measured.
-    extra_env = {"NUBES_LOCAL_AGENT": "off", **extra_env}
-    env = server_env(NUBES_DATA_DIR=str(workdir / "nubes-data"), NUBES_HOST=HOST, NUBES_PORT=str(port), **extra_env)
-    # workdir as the cwd too, so a developer's ./.env (read by the settings) is not picked up.
-    with launched("nubes", [str(nubes), "serve"], port=port, workdir=workdir, env=env) as server:
+    extra_env = {"NUBES_LOCAL_AGENT": "off", "NUBES_SERVER": _current.server, **extra_env}
+    with contextlib.ExitStack() as stack:
+        if _current.engine == "postgresql":
+            url = stack.enter_context(POSTGRES.database())
+            (workdir / "nubes-database-url").write_text(url)
+            extra_env["NUBES_DATABASE_URL"] = url
+        env = server_env(NUBES_DATA_DIR=str(workdir / "nubes-data"), NUBES_HOST=HOST, NUBES_PORT=str(port), **extra_env)
+        # workdir as the cwd too, so a developer's ./.env (read by the settings) is not picked up.
+        server = stack.enter_context(launched("nubes", [str(nubes), "serve"], port=port, workdir=workdir, env=env))
         yield server
 
 
 @contextlib.contextmanager
 def baseline_server(workdir: Path, flavour: str = "starlette") -> Iterator[Server]:
-    """A bare app of bench/baseline_app.py (`starlette` or `fastapi`) on a free port, served like `nubes serve`."""
+    """A bare app of bench/baseline_app.py (`starlette` or `fastapi`) on a free port, served like `nubes serve`.
+
+    It runs under the current variant's ASGI server, so the ratio compares apps, not servers.
+    """
     port = free_port()
-    argv = [sys.executable, str(BENCH_DIR / "baseline_app.py"), HOST, str(port), flavour]
+    argv = [sys.executable, str(BENCH_DIR / "baseline_app.py"), HOST, str(port), flavour, _current.server]
     name = "baseline" if flavour == "starlette" else flavour
     with launched(name, argv, port=port, workdir=workdir, env=server_env()) as server:
         yield server

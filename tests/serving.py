@@ -1,9 +1,10 @@
-"""Start a real `nubes serve` process for tests that need one (browser tests, schemathesis)."""
+"""Start real processes for tests that need them: `nubes serve` (browser tests, schemathesis, replicas) and redis-server."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -100,3 +101,63 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port (`make test` installs Debian's); yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed: run the suite with `make test`, which installs it")
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while process.poll() is None and time.monotonic() < deadline:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                        conn.sendall(b"PING\r\n")
+                        if conn.recv(16).startswith(b"+PONG"):
+                            break
+                except OSError:
+                    time.sleep(0.05)
+            if process.poll() is not None and attempt + 1 < PORT_ATTEMPTS:
+                continue  # the port was taken before it bound: try another
+            if process.poll() is not None or time.monotonic() >= deadline:
+                pytest.fail("redis-server did not start")
+            yield f"redis://127.0.0.1:{port}/0"
+            return
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def run_worker(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Path]:
+    """`nubes worker` on a database and data dir (shared with a server); yields its log; stopped with SIGTERM."""
+    log = data_dir / "worker.log"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
+    env |= {"NUBES_DATA_DIR": str(data_dir), "NUBES_DATABASE_URL": database_url, **env_extra}
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "nubes", "worker"], env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "server.background" not in log.read_text():
+            if process.poll() is not None:
+                pytest.fail(f"nubes worker exited with {process.returncode}:\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"nubes worker did not start within 60 s:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield log
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -17,7 +17,7 @@ SRC = Path(nubes.__file__).parent
 # Packages that are not domains: the shared kernel and the node agent (which imports only the protocol).
 NOT_DOMAINS = {"core", "agent"}
 # The kernel's own tables (nubes.models lists them itself).
-KERNEL_TABLES = {"audit_events", "mail_outbox"}
+KERNEL_TABLES = {"audit_events", "leases", "mail_outbox"}
 
 
 def test_every_domain_package_has_a_manifest_listed_once() -> None:

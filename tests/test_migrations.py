@@ -6,12 +6,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import insert, inspect, select, text
 
 from nubes.config import Settings
 from nubes.core import migrate
 from nubes.core.db import Database
-from nubes.files.tree.models import FileNode
+from nubes.files.tree.models import FileNameTerm, FileNode
 from nubes.identity.tenants.models import Tenant
 from nubes.identity.users.models import User
 from nubes.models import Base
@@ -19,6 +19,8 @@ from tests.conftest import create_postgres_database, drop_postgres_database
 
 # The revision before "every user has a root" (b81e4d2c9a57).
 ROOTS_WITH_USERS_PARENT = "3f9a2c7d4e10"
+# The revision before the name-search terms carried their node's name key (e2a7c4b91d3f).
+SEARCH_TERMS_PARENT = "e6b1c7d24f08"
 
 
 async def test_database_is_at_head(database: Database) -> None:
@@ -77,3 +79,45 @@ async def test_users_made_before_roots_came_with_them_get_one(scratch_database: 
             )
         ).all()
     assert [tuple(root) for root in roots] == [("root", tenant_id)]
+
+
+async def test_search_terms_are_rebuilt_for_live_nodes_and_back(scratch_database: Database) -> None:
+    """GIVEN a live and a trashed file before the name-key terms WHEN migrated up and down THEN each side has its terms."""
+    engine = scratch_database.engine
+    await migrate.downgrade(engine, "base")
+    await migrate.upgrade(engine, SEARCH_TERMS_PARENT)
+    tenant_id, user_id, root_id, live_id, gone_id = (uuid.uuid4() for _ in range(5))
+    # Every row names the same columns (an executemany takes its columns from the first row).
+    node = {"tenant_id": tenant_id, "owner_id": user_id, "size": 0, "content_type": "", "version_no": 1, "in_trash": False}
+    async with engine.begin() as connection:
+        await connection.execute(insert(Tenant).values(id=tenant_id, slug="terms", name="Terms"))
+        await connection.execute(insert(User).values(id=user_id, tenant_id=tenant_id, username="t", password_hash="x"))
+        await connection.execute(
+            insert(FileNode),
+            [
+                node | {"id": root_id, "parent_id": None, "kind": "root", "name": "", "name_key": ""},
+                node | {"id": live_id, "parent_id": root_id, "kind": "file", "name": "Big Plan.txt", "name_key": "big plan.txt"},
+                node
+                | {
+                    "id": gone_id,
+                    "parent_id": root_id,
+                    "kind": "file",
+                    "name": "old.txt",
+                    "name_key": "old.txt",
+                    "in_trash": True,
+                },
+            ],
+        )
+    await migrate.upgrade(engine)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(FileNameTerm.node_id, FileNameTerm.term, FileNameTerm.name_key))).all()
+    assert sorted((row.term, row.name_key) for row in rows) == [
+        ("big", "big plan.txt"),
+        ("plan", "big plan.txt"),
+        ("txt", "big plan.txt"),
+    ]
+    assert {row.node_id for row in rows} == {live_id}
+    await migrate.downgrade(engine, SEARCH_TERMS_PARENT)
+    async with engine.connect() as connection:
+        old = (await connection.execute(text("SELECT term FROM file_name_terms"))).scalars().all()
+    assert sorted(old) == ["big", "big plan.txt", "old", "old.txt", "plan", "txt", "txt"]

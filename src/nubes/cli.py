@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from nubes import API_VERSION, __version__
 from nubes.config import ConfigError, Settings, load_settings, redact_url
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(
     name="nubes",
@@ -113,20 +117,23 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on (NUBES_PORT, default 8000).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (use 1 with SQLite).")] = 1,
     migrate: Annotated[bool, typer.Option(help="Apply pending database migrations before serving.")] = True,
+    server: Annotated[str | None, typer.Option(help="ASGI server: uvicorn or granian (NUBES_SERVER, default uvicorn).")] = None,
 ) -> None:
     """Serve the web UI and the API: apply migrations, then listen on NUBES_HOST:NUBES_PORT."""
-    import uvicorn
-
     from nubes.core.logging import configure_logging
 
     _private_files()
-    settings = _settings(host=host, port=port)
+    settings = _settings(host=host, port=port, server=server)
     # The app factory reads the environment in each worker: hand it the command-line overrides too.
-    os.environ.update({"NUBES_HOST": settings.host, "NUBES_PORT": str(settings.port)})
+    os.environ.update({"NUBES_HOST": settings.host, "NUBES_PORT": str(settings.port), "NUBES_SERVER": settings.server})
     if workers > 1 and settings.local_agent == "auto":
         # One embedded agent per server, not per worker: with several, run `nubes agent` beside the server instead.
         os.environ["NUBES_LOCAL_AGENT"] = "off"
         err.print("[yellow]note:[/] the embedded node `local` runs with --workers 1 only; run `nubes agent` for this host.")
+    if workers > 1 and not settings.redis_url:
+        # Each worker would keep callers another worker cannot drop when access changes: Redis shares the drops.
+        os.environ["NUBES_PRINCIPAL_CACHE_TTL"] = "0"
+        err.print("[yellow]note:[/] the principal cache is off with several workers and no NUBES_REDIS_URL.")
     _check_port_free(settings)
     configure_logging(settings.log_level, settings.log_format)
     if migrate:
@@ -136,9 +143,38 @@ def serve(
             f"[yellow]note:[/] the web UI is not built ({settings.web_dist}); `make run` builds it. The API works without it."
         )
     where = f"{settings.database_engine}, data in {settings.data_dir.resolve()}"
-    err.print(f"Nubes {__version__} on [bold]http://{settings.host}:{settings.port}[/] ({where})")
+    err.print(f"Nubes {__version__} on [bold]http://{settings.host}:{settings.port}[/] ({where}, {settings.server})")
+    if settings.server == "granian":
+        _run_granian(settings, workers)
+    else:
+        _run_uvicorn(settings, workers)
+
+
+# What each worker process loads: `served_app` below, so a worker of either server configures logging itself.
+APP_FACTORY = "nubes.cli:served_app"
+WORKER_KILL_TIMEOUT_S = 30
+
+
+def served_app() -> FastAPI:
+    """The app as `nubes serve` runs it in a worker process: logging set up from the settings first, then the app.
+
+    uvicorn starts its workers (with --workers > 1) as new interpreters, which inherit the environment but not the
+    logging set up by the `serve` command; Granian forks them, and configuring again is harmless.
+    """
+    from nubes.core.logging import configure_logging
+    from nubes.main import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
+def _run_uvicorn(settings: Settings, workers: int) -> None:
+    """uvicorn with Nubes' rules: our logs only (no access log), no proxy headers trusted, no Server header."""
+    import uvicorn
+
     uvicorn.run(
-        "nubes.main:create_app",
+        APP_FACTORY,
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -148,6 +184,61 @@ def serve(
         proxy_headers=False,
         server_header=False,
     )
+
+
+def _run_granian(settings: Settings, workers: int) -> None:
+    """Granian with the same rules as uvicorn; its own log lines go through our handlers (JSON, redacted)."""
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    # Granian's loggers hand their records to the root logger, which configure_logging gave our formatter.
+    loggers = {name: {"handlers": [], "propagate": True} for name in ("_granian", "granian.access")}
+    Server(
+        APP_FACTORY,
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        log_level=LogLevels(settings.log_level),
+        log_dictconfig={"version": 1, "disable_existing_loggers": False, "loggers": loggers},
+        log_access=False,
+        # A worker that has not finished its shutdown (the last token-use flush takes well under a second) by
+        # then is killed: Granian 2.8 loses a SIGTERM that arrives during the lifespan startup and would wait forever.
+        workers_kill_timeout=WORKER_KILL_TIMEOUT_S,
+    ).serve()
+
+
+@app.command()
+def worker() -> None:
+    """Run the background jobs and chores only (no HTTP): mail, thumbnails, sweeps, off the web replicas.
+
+    Point it at the same NUBES_DATABASE_URL, NUBES_STORAGE_URL, NUBES_SECRET_KEY and NUBES_REDIS_URL as the servers
+    (set NUBES_JOBS=false on those). It applies no migrations: start it once a server has.
+    """
+    from nubes.core.logging import configure_logging
+    from nubes.main import create_app
+
+    _private_files()
+    # Jobs are its whole purpose; the embedded node belongs to `nubes serve`.
+    os.environ.update({"NUBES_JOBS": "true", "NUBES_LOCAL_AGENT": "off"})
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.redis_url:
+        err.print("[yellow]note:[/] without NUBES_REDIS_URL the servers cannot wake this worker: jobs wait for its polls.")
+    err.print(f"Nubes {__version__} worker ({settings.database_engine}); stop it with Ctrl-C or SIGTERM")
+
+    async def run() -> None:
+        application = create_app(settings)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        async with application.router.lifespan_context(application):
+            await stopping.wait()
+
+    asyncio.run(run())
 
 
 @app.command()

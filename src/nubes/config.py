@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy async URL; SQLite in the data dir when empty.")
     host: str = Field(default="127.0.0.1", description="Interface `nubes serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port `nubes serve` listens on.")
+    server: Literal["uvicorn", "granian"] = Field(
+        default="uvicorn",
+        description="The ASGI server `nubes serve` runs: `uvicorn`, or `granian` (faster in `make bench`, and sends "
+        "whole local blobs with pathsend, but see bench/README.md for why it is not the default yet).",
+    )
     storage_url: str = Field(
         default="", description="Blob storage: `file:///path` (default: <data_dir>/blobs) or `s3://bucket?endpoint=...`."
     )
@@ -109,6 +114,22 @@ class Settings(BaseSettings):
         le=86400,
         description="Seconds a re-authentication (password or passkey) unlocks credential changes for, in a signed-in session.",
     )
+    jobs: bool = Field(
+        default=True,
+        description=(
+            "Whether this server also runs the background jobs and chores (mail, thumbnails, sweeps); turn it off on "
+            "web replicas when `nubes worker` processes run them (with NUBES_REDIS_URL, so they are woken at once)."
+        ),
+    )
+    principal_cache_ttl: int = Field(
+        default=30,
+        ge=0,
+        le=300,
+        description=(
+            "Seconds a request's resolved caller is reused by the next ones with the same credential (0: off). Every "
+            "change of access drops it at once; the lifetime only bounds changes made outside Nubes (SQL by hand)."
+        ),
+    )
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=4_194_304)
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
@@ -124,7 +145,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "server", mode="before")
     @classmethod
     def _lowercase(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -16,11 +16,14 @@ from fastapi.responses import HTMLResponse, Response
 from nubes import __version__
 from nubes.config import Settings, get_settings
 from nubes.core.db import Database
-from nubes.core.domain import Background
+from nubes.core.domain import Background, Loop
 from nubes.core.errors import install_error_handlers
+from nubes.core.events import Bus, open_bus
 from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware, SlowBodyMiddleware
+from nubes.core.jobs import share_wakes, stop_sharing_wakes
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
+from nubes.core.routing import index_routes
 from nubes.core.spa import SinglePageApp
 from nubes.core.storage import open_storage
 from nubes.domains import DOMAINS
@@ -39,6 +42,7 @@ def _install_domains(app: FastAPI) -> Background:
         installed = domain.install(app)
         background.workers += installed.workers
         background.loops += installed.loops
+        background.chores += installed.chores
         for router in domain.routers():
             app.include_router(router, prefix="/api")
     return background
@@ -61,11 +65,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         gc.freeze()
         # Tests that bring their own transaction-bound database run the background work themselves.
         background: Background = app.state.background
-        tasks: list[asyncio.Task[None]] = []
+        events: Bus = app.state.events
+        runs_jobs = owns_database and app.state.settings.jobs
+        loops: list[Loop] = []
         if owns_database:
+            share_wakes(events)
+            loops = [Loop(name="nubes-events", run=events.run), *background.loops]
+        if runs_jobs:
             for worker in background.workers:
                 worker.start()
-            tasks = [asyncio.create_task(loop.run(), name=loop.name) for loop in background.loops]
+            loops += background.chores
+        tasks = [asyncio.create_task(loop.run(), name=loop.name) for loop in loops]
+        log.info("server.background", jobs=runs_jobs, events="redis" if events.shared else "process")
         yield
         for task in tasks:
             task.cancel()
@@ -74,6 +85,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         for worker in reversed(background.workers):
             await worker.stop()
         if owns_database:
+            stop_sharing_wakes()
+            await events.close()
             await app.state.db.dispose()
         log.info("server.stopped")
 
@@ -87,6 +100,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Nubes emits no OpenTelemetry; FastAPI's native hooks would still look for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.db = database or Database.from_settings(settings)
@@ -96,12 +111,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.state.mail = MailSender(settings, app.state.db.writer_sessions)
     app.state.storage = open_storage(settings)
+    app.state.events = open_bus(settings.redis_url)
 
     install_error_handlers(app)
     app.state.background = _install_domains(app)
     document_access(app)
     _add_docs(app)
     _add_fallbacks(app, settings)
+    index_routes(app.router)
     # Added last is outermost: the edge wraps everything, so even a crash gets an id and a problem.
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(

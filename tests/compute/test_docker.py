@@ -440,6 +440,37 @@ def test_console_streams_output_and_takes_input_lines(api: Api, site: Site, serv
             assert _until(ws, lambda frame: frame.get("type") == "state")["state"] in {"stopped", "crashed"}
 
 
+FLOOD_LINES = 30_000
+
+
+def test_console_delivers_a_flood_of_output_whole_and_in_order(api: Api, site: Site, server: Server) -> None:
+    """GIVEN a container that prints 30,000 numbered lines at once, a line not in UTF-8 and one of 70,000 characters
+    WHEN a console watches THEN every line arrives once and in order, many to a frame, the long one cut in two."""
+    startup = (
+        f'echo ready; read go; i=0; while [ $i -lt {FLOOD_LINES} ]; do echo "n $i"; i=$((i+1)); done; '
+        "printf 'bad \\377 byte\\n'; head -c 70000 /dev/zero | tr '\\0' x; echo; echo flood done; exec sleep 3600"
+    )
+    flood = egg(name="Flood", startup=startup, config={**ECHO_EGG["config"], "stop": "^C"})
+    container_id = _create(api, site, egg_id=api.call("POST", "/api/eggs/import", 201, json=flood)["id"])["container"]["id"]
+    wait_for("running", lambda: _state(api, container_id, "running"))
+    with _signed_in(server) as browser:
+        url = _ws_url(api) + f"/api/ws/containers/{container_id}"
+        with connect(url, additional_headers={"Cookie": _cookie_header(browser), "Origin": server.url}, open_timeout=10) as ws:
+            _until(ws, _has_line("ready"))
+            ws.send(json.dumps({"type": "input", "line": "go"}))
+            lines: list[str] = []
+            frames = 0
+            while "flood done" not in lines:
+                frame = _until(ws, lambda frame: frame.get("type") == "output")
+                lines += frame["lines"]
+                frames += 1
+    numbers = [int(line.removeprefix("n ")) for line in lines if line.startswith("n ")]
+    assert numbers == list(range(FLOOD_LINES))
+    assert frames <= FLOOD_LINES // 5, "output travels many lines to a frame"
+    assert "bad \ufffd byte" in lines
+    assert lines[-3:-1] == ["x" * 65_536, "x" * (70_000 - 65_536)]
+
+
 def test_console_refuses_other_sites_and_strangers(api: Api, site: Site, server: Server) -> None:
     container_id = _create(api, site, start=False)["container"]["id"]
     url = _ws_url(api) + f"/api/ws/containers/{container_id}"

@@ -21,7 +21,7 @@ from nubes.config import Settings
 from nubes.core import jobs
 from nubes.core.audit import AuditEvent
 from nubes.core.storage import Storage
-from nubes.files.tree.models import FileNode
+from nubes.files.tree.models import FileNameTerm, FileNode
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
@@ -289,6 +289,82 @@ async def test_search_recent_and_favorites(client: httpx.AsyncClient, alice: Sig
     ]
     assert (await client.delete(f"/api/files/{renamed['id']}/favorite", headers=alice.headers)).json()["favorite"] is False
     assert (await client.get("/api/files/favorites", headers=alice.headers)).json()["items"] == []
+
+
+@LOCAL_ONLY
+async def test_search_follows_trash_restore_renames_copies_and_purges(
+    client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession
+) -> None:
+    """GIVEN named files in folders WHEN they are trashed, restored, renamed, copied, purged THEN search follows at once.
+
+    The name index holds live nodes only and is changed in the same transaction as the tree.
+    """
+
+    async def found(q: str) -> list[str]:
+        response = await client.get("/api/files/search", params={"q": q}, headers=alice.headers)
+        assert response.status_code == 200
+        return [item["name"] for item in response.json()["items"]]
+
+    projects = await folder(client, alice, "Projects")
+    deep = await folder(client, alice, "deep", projects["id"])
+    plan = (await upload(client, alice, "alpha plan.txt", b"x", projects["id"])).json()
+    notes = (await upload(client, alice, "alpha notes.txt", b"x", deep["id"])).json()
+    alone = (await upload(client, alice, "alpha alone.txt", b"x", deep["id"])).json()
+    assert await found("alpha") == ["alpha alone.txt", "alpha notes.txt", "alpha plan.txt"]
+
+    await client.delete(f"/api/files/{alone['id']}", headers=alice.headers)  # trashed on its own first
+    await client.delete(f"/api/files/{projects['id']}", headers=alice.headers)
+    assert await found("alpha") == []
+    assert await found("projects") == []
+    restored = await client.post(f"/api/trash/{projects['id']}/restore", json={"name": "Work"}, headers=alice.headers)
+    assert restored.status_code == 200, restored.text
+    assert await found("alpha") == ["alpha notes.txt", "alpha plan.txt"]  # what was trashed on its own stays out
+    assert await found("work") == ["Work"]
+    assert await found("projects") == []
+
+    await client.patch(f"/api/files/{plan['id']}", json={"name": "beta plan.txt"}, headers=alice.headers)
+    await client.patch(f"/api/files/{notes['id']}", json={"parent_id": projects["id"]}, headers=alice.headers)
+    assert await found("alpha") == ["alpha notes.txt"]
+    assert await found("plan") == ["beta plan.txt"]
+    copied = await client.post(f"/api/files/{projects['id']}/copy", json={"name": "Copy"}, headers=alice.headers)
+    assert copied.status_code == 201, copied.text
+    assert await found("plan") == ["beta plan.txt", "beta plan.txt"]
+
+    await client.delete(f"/api/files/{projects['id']}", headers=alice.headers)
+    assert (await client.delete(f"/api/trash/{projects['id']}", headers=alice.headers)).status_code == 204
+    assert await found("plan") == ["beta plan.txt"]  # the copy's
+    left = await session.scalar(
+        select(func.count())
+        .select_from(FileNameTerm)
+        .where(FileNameTerm.node_id.in_([uuid.UUID(plan["id"]), uuid.UUID(notes["id"])]))
+    )
+    assert left == 0
+
+
+@LOCAL_ONLY
+async def test_search_counts_a_node_once_finds_punctuation_names_and_stops_at_fifty(
+    client: httpx.AsyncClient, alice: SignedIn
+) -> None:
+    """GIVEN names two of whose words start alike, names of punctuation and 55 matches WHEN searched THEN as pinned."""
+
+    async def found(q: str) -> list[str]:
+        return [
+            item["name"]
+            for item in (await client.get("/api/files/search", params={"q": q}, headers=alice.headers)).json()["items"]
+        ]
+
+    await folder(client, alice, "report reporting")
+    await folder(client, alice, "!!! loud")
+    await folder(client, alice, "-dash-")
+    await folder(client, alice, "a!!!")
+    assert await found("rep") == ["report reporting"]
+    assert await found("!!!") == ["!!! loud"]
+    assert await found("-") == ["-dash-"]
+    assert await found("loud") == ["!!! loud"]
+    for number in range(55):
+        await folder(client, alice, f"many {number:02d}")
+    many = await found("many")
+    assert many == [f"many {number:02d}" for number in range(50)]
 
 
 async def test_the_favorite_flag_shows_wherever_a_node_does(client: httpx.AsyncClient, alice: SignedIn) -> None:

@@ -8,10 +8,12 @@ under its volume root. The Docker socket and other host paths are never mounted.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import json
 import os
 import shutil
+import struct
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import aiodocker
+import aiohttp
 from aiodocker.containers import DockerContainer
 from aiodocker.exceptions import DockerError
 
@@ -41,6 +44,16 @@ INSTALL_SCRIPT_DIR = "/mnt/install"
 _STOP_EXIT_CODES = {0, 130, 137, 143}
 _INSTALL_CAPS = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"]
 DISK_MEASURE_SECONDS = 10.0
+# A line of output longer than this (characters) is cut: a container that never prints a newline must not make the
+# agent hold its output, and a console message must stay well under the server's frame limit. Docker itself hands
+# longer lines over in 16 KiB pieces, which are joined again up to this length.
+MAX_OUTPUT_LINE = 65_536
+# After a read smaller than READ_PIECE bytes the log stream rests READ_REST seconds: less than the socket's buffer
+# fills meanwhile (Docker does not wait), and a read then brings a hundred lines instead of one or two.
+READ_PIECE = 65_536
+READ_REST = 0.001
+_STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30)  # a console follows for hours
+_FRAME_HEADER = struct.Struct(">BxxxL")  # Docker's multiplexed stream: stream number, 3 bytes padding, payload length
 
 
 class DriverError(Exception):
@@ -328,18 +341,37 @@ class DockerEnvironment:
     async def follow(self, container_id: uuid.UUID, *, tail: int, since: int) -> AsyncIterator[list[str]]:
         """The container's output as it comes, in whole lines: the last `tail` lines (after `since`), then live ones.
 
-        The stream ends when the container stops.
+        The stream ends when the container stops (or Docker drops the connection); it has no time limit.
+        Docker writes a message per line: the stream is read over HTTP/1.0 (no chunk per message to take apart)
+        and rests a moment after a small read, so that a chatty container's lines come many to a read.
         """
-        container = await self._get(container_id)
-        pending = ""
-        stream: AsyncIterator[str] = container.log(stdout=True, stderr=True, follow=True, tail=tail, since=since)
-        async for chunk in stream:
-            pending += chunk
-            if "\n" in pending:
-                *lines, pending = pending.split("\n")
-                yield lines
-        if pending:
-            yield [pending]
+        container = await self._get(container_id)  # resolves the API version too
+        lines = OutputLines(multiplexed=not container["Config"].get("Tty", False))
+        url = f"{self.docker.docker_host}/{self.docker.api_version}/containers/{container.id}/logs"
+        params = {"stdout": "1", "stderr": "1", "follow": "1", "tail": str(tail), "since": str(since)}
+        async with (
+            aiohttp.ClientSession(
+                connector=self.docker.connector, connector_owner=False, version=aiohttp.HttpVersion10, timeout=_STREAM_TIMEOUT
+            ) as http,
+            http.get(url, params=params) as response,
+        ):
+            if response.status != 200:
+                raise DriverError(f"Docker could not follow the container's output: {(await response.text())[:300]}")
+            transport = response.connection.transport if response.connection is not None else None
+            with contextlib.suppress(aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
+                async for data in response.content.iter_any():
+                    found = lines.feed(data)
+                    if found:
+                        yield found
+                    if transport is not None and len(data) < READ_PIECE:
+                        transport.pause_reading()
+                        try:
+                            await asyncio.sleep(READ_REST)
+                        finally:
+                            transport.resume_reading()
+        rest = lines.end()
+        if rest:
+            yield rest
 
     async def over_disk_limit(self) -> list[tuple[uuid.UUID, int, int]]:
         """Running containers whose volume holds more than their disk limit: (id, bytes used, limit in bytes)."""
@@ -393,6 +425,60 @@ class DockerEnvironment:
             stopped = container_id in self.stopping or code in {0}
             self.stopping.discard(container_id)
             yield container_id, "stopped" if stopped else "crashed", code
+
+
+class OutputLines:
+    """Docker's log stream cut into lines of text: frames taken apart (no TTY), UTF-8 decoded, split at newlines.
+
+    Works on whatever pieces the socket gives: a frame, a character or a line may straddle two of them.
+    Bytes that are not UTF-8 become U+FFFD; a line longer than MAX_OUTPUT_LINE is cut into pieces of that length.
+    """
+
+    def __init__(self, *, multiplexed: bool, max_line: int = MAX_OUTPUT_LINE) -> None:
+        self.multiplexed = multiplexed
+        self.max_line = max_line
+        self.frames = bytearray()  # the start of a frame whose end has not come yet
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.pending = ""  # text after the last newline
+
+    def feed(self, data: bytes) -> list[str]:
+        """The lines that `data` completes, in order."""
+        text = self.pending + self.decoder.decode(self._payload(data) if self.multiplexed else data)
+        lines = text.split("\n")
+        self.pending = lines.pop()
+        if len(text) > self.max_line:
+            lines = self._cut(lines)
+            while len(self.pending) >= self.max_line:
+                lines.append(self.pending[: self.max_line])
+                self.pending = self.pending[self.max_line :]
+        return lines
+
+    def end(self) -> list[str]:
+        """What is left when the stream ends: a last line without its newline, if any."""
+        rest = self.pending + self.decoder.decode(b"", final=True)
+        self.pending = ""
+        return self._cut([rest]) if rest else []
+
+    def _payload(self, data: bytes) -> bytes:
+        """The frames' contents, joined; an incomplete last frame waits for the next piece."""
+        frames = self.frames
+        frames += data
+        parts, position, size = [], 0, len(frames)
+        unpack = _FRAME_HEADER.unpack_from
+        while position + 8 <= size:
+            end = position + 8 + unpack(frames, position)[1]
+            if end > size:
+                break
+            parts.append(frames[position + 8 : end])
+            position = end
+        del frames[:position]
+        return b"".join(parts)
+
+    def _cut(self, lines: list[str]) -> list[str]:
+        limit = self.max_line
+        if max(map(len, lines), default=0) <= limit:
+            return lines
+        return [line[start : start + limit] for line in lines for start in range(0, max(len(line), 1), limit)]
 
 
 def _figures(sample: dict[str, Any]) -> dict[str, float | int]:

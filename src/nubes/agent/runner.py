@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import contextlib
 import json
 import os
@@ -16,7 +17,7 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiodocker
 import aiohttp
 import structlog
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from nubes import __version__
 from nubes.agent.docker import DockerEnvironment, DriverError, DriverSettings
@@ -39,58 +40,168 @@ _REMEMBERED_RESULTS = 2000
 
 
 BATCH_LINES = 2000
-BATCH_BYTES = 256 * 1024  # well under the server's frame limit
-BATCH_LINGER = 0.02  # seconds a batch waits for more lines once it has some
+# Characters of output a console message carries at most. JSON takes up to 6 bytes for a character (a control
+# character as \u001b), so a message stays under the server's frame limit (1 MiB) whatever a container prints.
+BATCH_CHARS = 128 * 1024
+BATCH_LINGER = 0.01  # seconds a batch waits for more lines once it has some (and is not full)
+# Read ahead of the sender by at most this many characters or lines, then reading pauses (Docker keeps the rest).
+BATCH_BACKLOG = 4 * BATCH_CHARS
+BATCH_BACKLOG_LINES = 4 * BATCH_LINES
+CONSOLE_OUTBOX_CHARS = 2 * 1024 * 1024  # console output waiting for the socket, all consoles together, before they pause
 
 
-async def batched(source: AsyncIterator[list[str]]) -> AsyncIterator[list[str]]:
-    """Lines from `source` in fewer, larger batches: what arrives within BATCH_LINGER goes in one message.
+class LineBuffer:
+    """Lines read and not yet sent, in order, cut into batches of at most BATCH_LINES lines and BATCH_CHARS characters."""
 
-    A chatty container prints in many small chunks; one message each costs more than the lines themselves.
-    Errors of `source` come out here, after the lines read before them.
+    def __init__(self) -> None:
+        self.chunks: collections.deque[tuple[list[str], int]] = collections.deque()  # lines and their characters
+        self.chars = 0
+        self.lines = 0
+
+    def add(self, lines: list[str]) -> None:
+        """Lines at the end."""
+        size = sum(map(len, lines))
+        self.chunks.append((lines, size))
+        self.chars += size
+        self.lines += len(lines)
+
+    def full(self) -> bool:
+        """Whether a whole batch is waiting."""
+        return self.chars >= BATCH_CHARS or self.lines >= BATCH_LINES
+
+    def take(self) -> list[str]:
+        """The next batch (the oldest lines): empty only when nothing waits."""
+        batch: list[str] = []
+        chars = 0
+        while self.chunks:
+            lines, size = self.chunks[0]
+            if chars + size <= BATCH_CHARS and len(batch) + len(lines) <= BATCH_LINES:
+                self.chunks.popleft()
+                batch.extend(lines)
+                chars += size
+                continue
+            # The first chunk does not fit whole: as many of its lines as do (an empty batch takes one at least).
+            count, taken = 0, 0
+            for line in lines:
+                if len(batch) + count == BATCH_LINES or (chars + taken + len(line) > BATCH_CHARS and (batch or count)):
+                    break
+                count += 1
+                taken += len(line)
+            batch.extend(lines[:count])
+            chars += taken
+            if count == len(lines):
+                self.chunks.popleft()
+            else:
+                self.chunks[0] = (lines[count:], size - taken)
+            break
+        self.chars -= chars
+        self.lines -= len(batch)
+        return batch
+
+
+async def batched(source: AsyncIterator[list[str]]) -> AsyncGenerator[list[str]]:
+    """Lines from `source` in fewer, larger batches, in order: what arrives within BATCH_LINGER goes in one message.
+
+    A chatty container prints in many small chunks; one message each costs more than the lines themselves. A batch
+    holds at most BATCH_LINES lines and BATCH_CHARS characters (lines are cut to MAX_OUTPUT_LINE, which is less).
+    Reading runs ahead of the consumer by at most BATCH_BACKLOG characters (or BATCH_BACKLOG_LINES), then waits:
+    a slow consumer slows the reading, it never makes memory grow. Errors of `source` come out here, after the
+    lines read before them.
     """
-    queue: asyncio.Queue[list[str] | BaseException | None] = asyncio.Queue(maxsize=256)
+    buffer = LineBuffer()
+    ended: list[BaseException | None] = []  # None: the source ended; an exception: it failed
+    arrived, full, room = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def produce() -> None:
         try:
             async for lines in source:
-                await queue.put(lines)
+                if lines:
+                    buffer.add(lines)
+                    arrived.set()
+                    if buffer.full():
+                        full.set()
+                while buffer.chars >= BATCH_BACKLOG or buffer.lines >= BATCH_BACKLOG_LINES:
+                    room.clear()
+                    await room.wait()
         except Exception as exc:
-            await queue.put(exc)
-            return
-        await queue.put(None)
+            ended.append(exc)
+        else:
+            ended.append(None)
+        arrived.set()
+        full.set()
 
     producer = asyncio.create_task(produce())
-    loop = asyncio.get_running_loop()
     try:
-        ended = False
-        while not ended:
-            item = await queue.get()
-            if item is None:
+        while True:
+            await arrived.wait()
+            if not full.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(full.wait(), BATCH_LINGER)
+            batch = buffer.take()
+            if not ended:
+                if not buffer.full():
+                    full.clear()
+                if not buffer.chunks:
+                    arrived.clear()
+            if buffer.chars < BATCH_BACKLOG and buffer.lines < BATCH_BACKLOG_LINES:
+                room.set()
+            if batch:
+                yield batch
+            elif ended:
+                if ended[0] is not None:
+                    raise ended[0]
                 return
-            if isinstance(item, BaseException):
-                raise item
-            batch, size = list(item), sum(len(line) for line in item)
-            deadline = loop.time() + BATCH_LINGER
-            while len(batch) < BATCH_LINES and size < BATCH_BYTES:
-                try:
-                    more = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    if loop.time() >= deadline:
-                        break
-                    await asyncio.sleep(BATCH_LINGER / 4)
-                    continue
-                if more is None or isinstance(more, BaseException):
-                    await queue.put(more)  # ends the stream after this batch
-                    ended = more is None
-                    break
-                batch.extend(more)
-                size += sum(len(line) for line in more)
-            yield batch
     finally:
         producer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await producer
+
+
+class Outbox:
+    """Messages for the server in the order they were made; console output may fill only a bounded share of it.
+
+    Results, events and heartbeats are queued at once. Console output waits while CONSOLE_OUTBOX_CHARS of it are
+    queued: a socket that cannot keep up pauses the consoles' reading (Docker keeps their logs), and the agent's
+    memory stays bounded.
+    """
+
+    def __init__(self, console_limit: int = CONSOLE_OUTBOX_CHARS) -> None:
+        self.queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()  # a message and its console characters
+        self.console_limit = console_limit
+        self.console_chars = 0
+        self.console_room = asyncio.Event()
+        self.console_room.set()
+
+    async def put(self, message: BaseModel) -> None:
+        """Queue a message now."""
+        await self.queue.put((message.model_dump_json(), 0))
+
+    async def put_console(self, message: protocol.ConsoleOutput) -> None:
+        """Queue console output once there is room for it."""
+        while self.console_chars >= self.console_limit:
+            self.console_room.clear()
+            await self.console_room.wait()
+        text = message.model_dump_json()
+        self.console_chars += len(text)
+        await self.queue.put((text, len(text)))
+
+    async def get(self) -> tuple[str, int]:
+        """The next message and its console characters (0 for other messages)."""
+        return await self.queue.get()
+
+    def sent(self, console_chars: int) -> None:
+        """A message left (or was given up): its console characters make room again."""
+        if console_chars:
+            self.console_chars -= console_chars
+            if self.console_chars < self.console_limit:
+                self.console_room.set()
+
+    def keep(self, text: str, console_chars: int) -> None:
+        """A message the socket failed to send: kept for the next connection, but for console output (its stream died)."""
+        if console_chars:
+            self.sent(console_chars)
+        else:
+            self.queue.put_nowait((text, 0))
 
 
 class AgentError(Exception):
@@ -155,7 +266,7 @@ class Agent:
         # Results by idempotency key: a command re-sent after a reconnect gets the same answer, not a second run.
         self.results: OrderedDict[str, protocol.CommandResult] = OrderedDict()
         self.running: dict[str, asyncio.Task[protocol.CommandResult]] = {}
-        self.outbox: asyncio.Queue[str] = asyncio.Queue()
+        self.outbox = Outbox()
         self.consoles: dict[uuid.UUID, asyncio.Task[None]] = {}
 
     async def run(self) -> None:
@@ -217,17 +328,18 @@ class Agent:
 
     async def _drain_outbox(self, socket: aiohttp.ClientWebSocketResponse) -> None:
         while True:
-            text = await self.outbox.get()
+            text, console_chars = await self.outbox.get()
             try:
                 await socket.send_str(text)
             except (ConnectionError, RuntimeError):
-                await self.outbox.put(text)  # kept for the next connection
+                self.outbox.keep(text, console_chars)
                 raise
+            self.outbox.sent(console_chars)
 
     async def _heartbeat(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            await self.outbox.put(protocol.Heartbeat().model_dump_json())
+            await self.outbox.put(protocol.Heartbeat())
 
     async def _receive(self, socket: aiohttp.ClientWebSocketResponse) -> None:
         async for frame in socket:
@@ -241,7 +353,7 @@ class Agent:
             if isinstance(message, protocol.Command):
                 asyncio.create_task(self._answer(message))  # noqa: RUF006 - _answer reports its own end
             elif isinstance(message, protocol.Ping):
-                await self.outbox.put(protocol.Heartbeat().model_dump_json())
+                await self.outbox.put(protocol.Heartbeat())
             elif isinstance(message, protocol.ConsoleOpen):
                 self.consoles[message.stream_id] = asyncio.create_task(self._console(message))
             elif isinstance(message, protocol.ConsoleInput):
@@ -255,7 +367,7 @@ class Agent:
 
     async def _answer_file(self, request: protocol.FileRequest) -> None:
         result = await asyncio.to_thread(self.file_operation, request)
-        await self.outbox.put(result.model_dump_json())
+        await self.outbox.put(result)
 
     def file_operation(self, request: protocol.FileRequest) -> protocol.FileResult:
         """Carry out one file request beneath the container's volume (blocking: run it in a thread)."""
@@ -285,8 +397,7 @@ class Agent:
                     try:
                         follow = self.environment.follow(request.container_id, tail=tail, since=since)
                         async for lines in batched(follow):
-                            output = protocol.ConsoleOutput(stream_id=request.stream_id, lines=lines)
-                            await self.outbox.put(output.model_dump_json())
+                            await self.outbox.put_console(protocol.ConsoleOutput(stream_id=request.stream_id, lines=lines))
                     finally:
                         if stats is not None:
                             stats.cancel()
@@ -294,7 +405,7 @@ class Agent:
                 await asyncio.sleep(1)  # stopped: look again for a start
         except (DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
             ended = protocol.ConsoleEnded(stream_id=request.stream_id, reason=str(exc)[:500])
-            await self.outbox.put(ended.model_dump_json())
+            await self.outbox.put(ended)
         finally:
             self.consoles.pop(request.stream_id, None)
 
@@ -303,18 +414,18 @@ class Agent:
         with contextlib.suppress(DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError, ValueError):
             async for figures in self.environment.stats(request.container_id):
                 sample = protocol.ConsoleStats.model_validate({"stream_id": request.stream_id, **figures})
-                await self.outbox.put(sample.model_dump_json())
+                await self.outbox.put(sample)
 
     async def _console_input(self, request: protocol.ConsoleInput) -> None:
         try:
             await self.environment.send_line(request.container_id, request.line)
         except (DriverError, aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
             notice = protocol.ConsoleOutput(stream_id=request.stream_id, lines=[f"[nubes] the line was not delivered: {exc}"])
-            await self.outbox.put(notice.model_dump_json())
+            await self.outbox.put(notice)
 
     async def _answer(self, command: protocol.Command) -> None:
         result = await self.execute(command)
-        await self.outbox.put(result.model_dump_json())
+        await self.outbox.put(result)
 
     async def execute(self, command: protocol.Command) -> protocol.CommandResult:
         """Carry out a command once per idempotency key; a repeat gets the first run's result."""
@@ -398,7 +509,7 @@ class Agent:
                 reason = f"stopped: its volume uses {used // 1048576} MiB, over its disk limit of {limit // 1048576} MiB"
                 log.warning("agent.disk_limit", container=str(container_id), used=used, limit=limit)
                 event = protocol.Event(container_id=container_id, state="stopped", reason=reason, enforced=True)
-                await self.outbox.put(event.model_dump_json())
+                await self.outbox.put(event)
 
     async def _watch_docker(self) -> None:
         """Report every start and exit; the server ignores those a job of its own caused, and sees crashes in the rest.
@@ -410,7 +521,7 @@ class Agent:
                 async for container_id, state, code in self.environment.events():
                     reason = f"exited with code {code}" if state == "crashed" else ""
                     event = protocol.Event(container_id=container_id, state=state, exit_code=code, reason=reason)
-                    await self.outbox.put(event.model_dump_json())
+                    await self.outbox.put(event)
             except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
                 log.warning("agent.docker_events_failed", error=str(exc))
             await asyncio.sleep(2)

@@ -22,6 +22,7 @@ from sqlalchemy.util import await_only
 
 from nubes.config import Settings, private_file
 from nubes.core.errors import NubesError
+from nubes.core.jobs import settle_before_answer
 
 # Stable constraint names, so migrations autogenerate the same way on both engines.
 NAMING_CONVENTION = {
@@ -295,6 +296,7 @@ async def finish_on_exit(session: AsyncSession) -> AsyncIterator[None]:
     except NubesError as exc:
         if exc.keep_changes:
             await session.commit()
+            await settle_before_answer(session)
         else:
             await session.rollback()
         raise
@@ -303,6 +305,7 @@ async def finish_on_exit(session: AsyncSession) -> AsyncIterator[None]:
         raise
     else:
         await session.commit()
+        await settle_before_answer(session)
 
 
 # scope="function": commit (or roll back) before the response is sent. FastAPI's default runs the

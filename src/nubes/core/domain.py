@@ -73,10 +73,16 @@ class Startable(Protocol):
 
 @dataclass(slots=True)
 class Background:
-    """What a domain runs beside the requests: wakeable workers and plain loops."""
+    """What a domain runs beside the requests: wakeable job workers, chores, and the process's own loops.
+
+    `workers` and `chores` are the install's background work: they run where `NUBES_JOBS` is on (`nubes serve` by
+    default, `nubes worker` always). `loops` belong to each process (a buffer it flushes, a connection it holds)
+    and run in every server.
+    """
 
     workers: list[Startable] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)
+    chores: list[Loop] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

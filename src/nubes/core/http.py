@@ -7,9 +7,9 @@ Each request pays for these layers, so they are plain ASGI callables that touch 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
-import uuid
 
 import structlog
 from starlette.datastructures import MutableHeaders
@@ -77,7 +77,7 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         offered = _header(scope, b"x-request-id")
-        request_id = offered if offered and _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        request_id = offered if offered and _REQUEST_ID.fullmatch(offered) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -103,6 +103,9 @@ class EdgeMiddleware:
                     replacing_413 = False
                     await _body_too_large(scope)(scope, receive, edge_send)
                 return
+            elif kind == "websocket" and not response_started:
+                _log_handshake(scope, message)
+                response_started = True
             await send(message)
 
         try:
@@ -131,6 +134,21 @@ class EdgeMiddleware:
                     client=client[0] if client else None,
                 )
             structlog.contextvars.clear_contextvars()
+
+
+# How a WebSocket handshake ended, by the app's first message (the close before an accept is a 403, as servers answer).
+_HANDSHAKE_STATUS = {"websocket.accept": 101, "websocket.close": 403}
+
+
+def _log_handshake(scope: Scope, message: Message) -> None:
+    """One line per WebSocket handshake, whatever the server logs itself (the query string is redacted on the way out)."""
+    status = message.get("status") or _HANDSHAKE_STATUS.get(message["type"])
+    if status is None:
+        return
+    query = scope.get("query_string", b"")
+    target = f"{scope['path']}?{query.decode('latin-1')}" if query else scope["path"]
+    client = scope.get("client")
+    log.info("websocket", path=target, status=status, client=client[0] if client else None)
 
 
 def _is_plain_text(message: Message) -> bool:

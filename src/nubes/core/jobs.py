@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,9 +28,12 @@ from sqlalchemy import Executable, event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
+from nubes.core.events import Bus
+
 log = structlog.get_logger("nubes.jobs")
 
 _PENDING = "nubes.after_transaction"
+_BEFORE_ANSWER = "nubes.before_answer"
 _running: set[asyncio.Task[Any]] = set()
 
 Callback = Callable[[], object]
@@ -40,17 +44,20 @@ class _Pending:
     transaction: SessionTransaction | None  # the innermost transaction when registered (None: not begun yet)
     fn: Callback
     on_commit: bool
+    before_answer: bool = False
 
 
-def after_commit(session: AsyncSession | Session, fn: Callback) -> None:
+def after_commit(session: AsyncSession | Session, fn: Callback, *, before_answer: bool = False) -> None:
     """Run `fn` once the session's transaction commits; never if it rolls back.
 
     Works on request sessions and writer sessions alike. `fn` may be a plain function or a coroutine
     function (then it runs as a task: `wait_for_after_commit()` awaits those). It runs after the data
     is durable, so its failure cannot undo the commit: an error is logged, not raised. Registered inside
-    a savepoint, it is dropped when that savepoint rolls back.
+    a savepoint, it is dropped when that savepoint rolls back. With `before_answer`, a request's answer
+    waits for the coroutine (`settle_before_answer`): what the client does next must see its effect
+    (another replica dropping a revoked session from its cache).
     """
-    _register(session, _Pending(_innermost(session), fn, on_commit=True))
+    _register(session, _Pending(_innermost(session), fn, on_commit=True, before_answer=before_answer))
 
 
 def after_rollback(session: AsyncSession | Session, fn: Callback) -> None:
@@ -60,6 +67,13 @@ def after_rollback(session: AsyncSession | Session, fn: Callback) -> None:
     it wrote). Errors are logged, not raised.
     """
     _register(session, _Pending(_innermost(session), fn, on_commit=False))
+
+
+async def settle_before_answer(session: AsyncSession | Session) -> None:
+    """Await the `before_answer` callbacks the session's last commit started (their errors are logged)."""
+    tasks: list[asyncio.Task[Any]] = _sync(session).info.pop(_BEFORE_ANSWER, [])
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def wait_for_after_commit() -> None:
@@ -81,15 +95,17 @@ def _register(session: AsyncSession | Session, pending: _Pending) -> None:
     _sync(session).info.setdefault(_PENDING, []).append(pending)
 
 
-def _run(fn: Callback) -> None:
+def _run(fn: Callback) -> asyncio.Task[Any] | None:
     try:
         result = fn()
         if inspect.isawaitable(result):
             task = asyncio.get_running_loop().create_task(_settle(result))
             _running.add(task)
             task.add_done_callback(_running.discard)
+            return task
     except Exception as exc:
         log.warning("jobs.callback_failed", callback=getattr(fn, "__qualname__", repr(fn)), error=type(exc).__name__)
+    return None
 
 
 async def _settle(result: Awaitable[object]) -> None:
@@ -99,16 +115,22 @@ async def _settle(result: Awaitable[object]) -> None:
         log.warning("jobs.callback_failed", error=type(exc).__name__)
 
 
-def _settle_all(pending: list[_Pending], *, committed: bool) -> None:
+def _settle_all(pending: list[_Pending], *, committed: bool) -> list[asyncio.Task[Any]]:
+    awaited: list[asyncio.Task[Any]] = []
     for entry in pending:
         if entry.on_commit == committed:
-            _run(entry.fn)
+            task = _run(entry.fn)
+            if task is not None and entry.before_answer:
+                awaited.append(task)
+    return awaited
 
 
 def _on_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint was released: the outer transaction may still roll back
         return
-    _settle_all(session.info.pop(_PENDING, []), committed=True)
+    awaited = _settle_all(session.info.pop(_PENDING, []), committed=True)
+    if awaited:
+        session.info.setdefault(_BEFORE_ANSWER, []).extend(awaited)
 
 
 def _on_soft_rollback(session: Session, previous: SessionTransaction) -> None:
@@ -147,6 +169,61 @@ event.listen(Session, "after_transaction_end", _on_transaction_end)
 def backoff(attempts: int, *, base: float = 30, cap: float = 3600) -> timedelta:
     """How long to wait before retrying a job that failed `attempts` times: doubling from `base`, at most `cap`."""
     return timedelta(seconds=min(cap, base * 2**attempts))
+
+
+# The started workers of this process by name, and the bus that carries wakes to the other processes (if shared).
+_started: dict[str, weakref.WeakSet[Worker]] = {}
+_bus: Bus | None = None
+_announcing: set[asyncio.Task[None]] = set()
+
+
+def wake(name: str) -> None:
+    """Wake the workers called `name`: this process's at once, every other process's through the event bus."""
+    _wake_here(name)
+    _announce(name)
+
+
+def share_wakes(bus: Bus) -> None:
+    """Carry wakes over `bus` while the server runs: publish ours, and wake our workers on everyone else's."""
+    global _bus  # noqa: PLW0603 - one bus per process, set by the server's lifespan
+    _bus = bus
+    bus.subscribe(WAKE_CHANNEL, _woken_elsewhere)
+
+
+def stop_sharing_wakes() -> None:
+    """Stop publishing wakes (the server is stopping)."""
+    global _bus  # noqa: PLW0603
+    _bus = None
+
+
+WAKE_CHANNEL = "wake"
+
+
+def _wake_here(name: str) -> None:
+    for worker in list(_started.get(name, ())):
+        worker.wake_here()
+
+
+def _woken_elsewhere(name: str) -> None:
+    log.debug("jobs.wake_received", worker=name)
+    _wake_here(name)
+
+
+def _announce(name: str) -> None:
+    if _bus is None or not _bus.shared:
+        return
+    try:
+        task = asyncio.get_running_loop().create_task(_bus.publish(WAKE_CHANNEL, name))
+    except RuntimeError:  # no event loop (a synchronous caller): the other processes' polls find the work
+        return
+    _announcing.add(task)
+    task.add_done_callback(_published)
+
+
+def _published(task: asyncio.Task[None]) -> None:
+    _announcing.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("jobs.wake_not_published", error=type(task.exception()).__name__)
 
 
 async def claim(sessions: async_sessionmaker[AsyncSession], statement: Executable) -> bool:
@@ -189,16 +266,23 @@ class Worker(ABC):
         """One round: claim the due jobs and settle them; return how many were settled (0 ends the round)."""
 
     def wake(self) -> None:
-        """Ask for a round now (call it through `after_commit` once the work is committed)."""
+        """Ask for a round now (call it through `after_commit` once the work is committed), here and on every replica."""
+        self._wake.set()
+        _announce(self.name)
+
+    def wake_here(self) -> None:
+        """Ask this worker for a round now, without telling the other processes."""
         self._wake.set()
 
     def start(self) -> None:
-        """Start the loop in the running event loop."""
+        """Start the loop in the running event loop; `wake(name)` and the event bus reach it from now on."""
         self._stop.clear()
         self._task = asyncio.create_task(self._loop(), name=self.name)
+        _started.setdefault(self.name, weakref.WeakSet()).add(self)
 
     async def stop(self) -> None:
         """Stop the loop: the round in hand may finish within `stop_grace`, then it is cancelled."""
+        _started.get(self.name, weakref.WeakSet()).discard(self)
         if self._task is None:
             return
         self._stop.set()

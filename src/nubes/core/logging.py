@@ -9,11 +9,13 @@ uvicorn's own WebSocket lines print the whole URL.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from typing import Any, TextIO
 
+import orjson
 import structlog
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -69,9 +71,18 @@ def _processors(fmt: str) -> list[structlog.types.Processor]:
     ]
 
 
+def _dumps(event: Any, **kwargs: Any) -> str:
+    """One JSON line, by orjson (the access log writes one per request), or by the standard library for what orjson
+    refuses (text with lone surrogates, integers past 64 bits), so a line is never lost."""
+    try:
+        return orjson.dumps(event, default=kwargs.get("default"), option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(event, **kwargs)
+
+
 def _renderer(fmt: str) -> structlog.types.Processor:
     if fmt == "json":
-        return structlog.processors.JSONRenderer()
+        return structlog.processors.JSONRenderer(serializer=_dumps)
     return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from email.message import Message
 from typing import Any
@@ -10,7 +11,8 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute
+from starlette.types import Scope
 
 from nubes.core.errors import PROBLEM_RESPONSES, FieldError, UnprocessableEntity, UnsupportedMediaType
 
@@ -43,8 +45,9 @@ class NubesRoute(APIRoute):
         takes_json = self.body_field is not None and not _takes_form(self)
 
         async def checked(request: Request) -> Response:
-            raw_target = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
-            if b"%00" in raw_target or not _storable(request.url.path + request.url.query):
+            scope = request.scope
+            query = scope.get("query_string", b"")
+            if b"%00" in scope.get("raw_path", b"") + b"?" + query or not _storable(_url_text(scope, query)):
                 raise UnprocessableEntity("The URL contains a NUL character or invalid text; remove it.")
             if takes_json:
                 has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
@@ -57,6 +60,12 @@ class NubesRoute(APIRoute):
             return await handler(request)
 
         return checked
+
+
+def _url_text(scope: Scope, query: bytes) -> str:
+    """The decoded path (with the root path) and the query string: what `request.url` holds, without building it."""
+    path: str = scope.get("root_path", "") + scope["path"]
+    return path + query.decode("latin-1")
 
 
 def _storable(text: str) -> bool:
@@ -132,3 +141,80 @@ def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
         included = getattr(route, "original_router", None)
         if isinstance(included, APIRouter):
             yield from api_routes(included.routes)
+
+
+def index_routes(router: APIRouter) -> None:
+    """Let each router included in `router` turn away, with one prefix test, a path none of its routes can match.
+
+    FastAPI tries the routes of every included router in turn, a regular expression and some bookkeeping each:
+    for a path served by the last router (ops: /api/health), all ~150 of them. A route matches only paths that
+    start with the literal part of its own before the first `{`, so a router whose routes' literal parts are
+    not a prefix of the path cannot match it, not even partially (a 405). Routers holding anything without
+    a path (a Host, FastAPI's frontend groups, low-priority routes) are left as they are, and a router that
+    gains routes later is looked at again.
+    """
+    for route in router.routes:
+        if callable(getattr(route, "effective_route_contexts", None)) and not isinstance(route.matches, _Gate):
+            route.matches = _Gate(route)  # type: ignore[method-assign]
+
+
+class _Gate:
+    """An included router's `matches`, answering NONE at once for a path outside its routes' literal prefixes."""
+
+    def __init__(self, route: Any) -> None:
+        self.route = route
+        self.matches = route.matches
+        self.prefixes: tuple[str, ...] | None = None
+        # The routers under this one and their route-list versions when the prefixes were read: a route added
+        # to any of them (or a router included into one) changes a version, and the prefixes are read again.
+        self.routers: tuple[Any, ...] = ()
+        self.versions: list[int] = []
+
+    def __call__(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] in {"http", "websocket"}:
+            if list(map(_ROUTES_VERSION, self.routers)) != self.versions or not self.routers:
+                self.routers = tuple(_routers(self.route.original_router))
+                self.versions = list(map(_ROUTES_VERSION, self.routers))
+                self.prefixes = _literal_prefixes(self.route)
+            path: str = _route_path(scope) if scope.get("root_path") else scope["path"]
+            if self.prefixes is not None and not path.startswith(self.prefixes):
+                return Match.NONE, {}
+        result: tuple[Match, Scope] = self.matches(scope)
+        return result
+
+
+_ROUTES_VERSION = operator.attrgetter("_routes_version")
+
+
+def _routers(router: Any) -> Iterator[Any]:
+    """`router` and every router included in it, however deep."""
+    yield router
+    for route in router.routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routers(included)
+
+
+def _literal_prefixes(route: Any) -> tuple[str, ...] | None:
+    """The literal starts of the paths an included router's routes match, or None when one cannot be told."""
+    if route.effective_low_priority_routes():
+        return None
+    prefixes: set[str] = set()
+    for context in route.effective_route_contexts():
+        served = context.starlette_route or context.original_route
+        if not isinstance(served, Route | WebSocketRoute | Mount | APIRoute):
+            return None
+        path: str = served.path if context.starlette_route is not None else context.path_format
+        prefixes.add(path.split("{", 1)[0])
+    return tuple(sorted(prefixes))
+
+
+def _route_path(scope: Scope) -> str:
+    """What Starlette routes on: the path without the root path the app is mounted under (its own rule)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root) :] if path[len(root)] == "/" else path

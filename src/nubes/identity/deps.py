@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -40,7 +41,9 @@ from nubes.identity.mfa import service as mfa_service
 from nubes.identity.roles import catalog
 from nubes.identity.sessions import service as sessions_service
 from nubes.identity.sessions import sudo
-from nubes.identity.sessions.tokens import PAT_PREFIX, KeyRing
+from nubes.identity.sessions.cache import PrincipalCache
+from nubes.identity.sessions.tokens import KeyRing, hash_token
+from nubes.identity.sessions.usage import token_use
 
 ACCESS_COOKIE = "nubes_access"
 REFRESH_COOKIE = "nubes_refresh"
@@ -117,11 +120,12 @@ async def get_principal(
         if not token:
             raise Unauthorized("Sign in first.", headers={"WWW-Authenticate": "Bearer"})
         check_csrf(request, settings)
-    if token.startswith(PAT_PREFIX):
-        identity = await sessions_service.identity_from_access_token(session=session, token=token)
-    else:
-        claims = await keyring.verify(session, token)
-        identity = await sessions_service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)
+    cache: PrincipalCache = request.app.state.principal_cache
+    identity = await cache.resolve(
+        hash_token(token), partial(sessions_service.identity_of, session=session, keyring=keyring, token=token)
+    )
+    if identity.token_id is not None:
+        token_use.note(identity.token_id, utcnow())  # written in batches outside the request: a read stays a read
     request.state.identity = identity  # what GET /api/users/me shows, without loading it twice
     return identity.principal
 
@@ -295,11 +299,14 @@ def clear_session_cookies(response: Response) -> None:
 
 
 async def principal_of_token(*, session: AsyncSession, keyring: KeyRing, token: str) -> Principal:
-    """The principal behind an access token or personal access token, outside an HTTP request (WebSockets)."""
-    if token.startswith(PAT_PREFIX):
-        return (await sessions_service.identity_from_access_token(session=session, token=token)).principal
-    claims = await keyring.verify(session, token)
-    return (await sessions_service.load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)).principal
+    """The principal behind an access token or personal access token, outside an HTTP request (WebSockets).
+
+    Never cached: a socket checks its caller again every few seconds, and that check must read the database.
+    """
+    identity = await sessions_service.identity_of(session=session, keyring=keyring, token=token)
+    if identity.token_id is not None:
+        token_use.note(identity.token_id, utcnow())
+    return identity.principal
 
 
 async def _limiter(request: Request) -> RateLimiter:

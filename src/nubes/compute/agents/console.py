@@ -3,9 +3,10 @@
 Frames from the server are JSON: `{"type": "state", "state": ...}`, `{"type": "output", "lines": [...]}`,
 `{"type": "stats", "cpu_percent": ..., "memory_bytes": ..., "memory_limit_bytes": ..., "network_rx_bytes": ...,
 "network_tx_bytes": ..., "disk_bytes": ...}` about once a second while it runs,
-`{"type": "notice", "message": ...}`. The client sends `{"type": "input", "line": "..."}`. Access is
-checked again every few seconds: a user who loses it (session ended, role changed, container
-deleted) is disconnected with code 4401 or 4403.
+`{"type": "notice", "message": ...}` (also when a browser reading slower than the container prints lost the oldest
+lines: it says how many). An output frame carries up to 2000 lines, in order. The client sends
+`{"type": "input", "line": "..."}`. Access is checked again every few seconds: a user who loses it (session
+ended, role changed, container deleted) is disconnected with code 4401 or 4403.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from nubes.compute.agents.gateway import AgentHub, ConsoleItem
+from nubes.compute.agents.gateway import AgentHub, ConsoleFeed
 from nubes.compute.agents.protocol import MAX_CONSOLE_LINE, ConsoleStats
 from nubes.compute.containers import service as containers_service
 from nubes.config import Settings
@@ -174,9 +175,9 @@ async def serve_console(
                 await _send(websocket, {"type": "notice", "message": "The container's node is not connected; retrying later."})
                 await websocket.close(code=CLOSE_NODE_GONE, reason="node not connected")
                 return
-            stream_id, queue = opened
+            stream_id, feed = opened
             tasks = [
-                asyncio.create_task(_pump(websocket, queue)),
+                asyncio.create_task(_pump(websocket, feed)),
                 asyncio.create_task(
                     _read_input(websocket, hub, node_id, stream_id, container_id, limiter=limiter, user_id=principal.user_id)
                 ),
@@ -208,10 +209,13 @@ async def _send(websocket: WebSocket, frame: dict[str, Any]) -> None:
     await websocket.send_text(json.dumps(frame))
 
 
-async def _pump(websocket: WebSocket, queue: asyncio.Queue[ConsoleItem]) -> None:
-    """Lines from the agent to the browser; the end of the stream ends the socket (the browser reconnects)."""
+async def _pump(websocket: WebSocket, feed: ConsoleFeed) -> None:
+    """Output from the agent to the browser; the end of the stream ends the socket (the browser reconnects)."""
     while True:
-        item = await queue.get()
+        dropped, item = await feed.next()
+        if dropped:
+            message = f"{dropped} lines were dropped: this connection could not keep up with the container's output."
+            await _send(websocket, {"type": "notice", "message": message})
         if item is None:
             await _send(websocket, {"type": "notice", "message": "The container's node disconnected."})
             await websocket.close(code=CLOSE_NODE_GONE, reason="node disconnected")

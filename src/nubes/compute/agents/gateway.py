@@ -9,6 +9,7 @@ needed; jobs sent before the connection dropped are sent again under the same id
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 import uuid
@@ -35,7 +36,68 @@ CLOSE_REVOKED = 4403
 CLOSE_REPLACED = 4409
 CLOSE_PROTOCOL = 4400
 ConsoleItem = list[str] | protocol.ConsoleStats | None  # lines, figures, or the end of the stream
-CONSOLE_BACKLOG = 1000  # chunks of lines queued per console before the oldest are dropped
+# Output held for one console whose browser reads slower than the container prints (characters, and lines: each
+# costs some 50 bytes besides its text); beyond, the oldest lines are dropped (and counted: the console says how many).
+CONSOLE_BACKLOG_CHARS = 4 * 1024 * 1024
+CONSOLE_BACKLOG_LINES = 50_000
+FRAME_LINES = 2000  # output lines joined into one frame to the browser, at most
+FRAME_CHARS = 256 * 1024  # and their characters
+
+
+class ConsoleFeed:
+    """One console stream on its way from the agent's socket to a browser's: in order, bounded in memory.
+
+    The agent's messages are queued without waiting (a slow browser must never hold up the node's socket, which
+    carries every other console and command). Output beyond CONSOLE_BACKLOG_CHARS (or _LINES) pushes the oldest out;
+    `next` reports how many went before the item it returns. Consecutive output is joined into larger frames.
+    """
+
+    def __init__(self, limit: int = CONSOLE_BACKLOG_CHARS, line_limit: int = CONSOLE_BACKLOG_LINES) -> None:
+        self.items: collections.deque[tuple[ConsoleItem, int]] = collections.deque()  # an item and its characters
+        self.chars = 0
+        self.lines = 0
+        self.dropped = 0
+        self.limit = limit
+        self.line_limit = line_limit
+        self.ready = asyncio.Event()
+
+    def offer(self, item: ConsoleItem) -> None:
+        """Queue lines, figures or the end (None) without waiting, dropping the oldest output beyond the limit."""
+        size = sum(map(len, item)) if isinstance(item, list) else 0
+        self.items.append((item, size))
+        self.chars += size
+        self.lines += len(item) if isinstance(item, list) else 0
+        while self.chars > self.limit or self.lines > self.line_limit:
+            old, old_size = self.items.popleft()
+            self.chars -= old_size
+            if isinstance(old, list):
+                self.lines -= len(old)
+                self.dropped += len(old)
+        self.ready.set()
+
+    async def next(self) -> tuple[int, ConsoleItem]:
+        """How many lines were dropped since the last call, and the next item (output joined up to a frame's worth)."""
+        while not self.items:
+            self.ready.clear()
+            await self.ready.wait()
+        dropped, self.dropped = self.dropped, 0
+        item, chars = self.items.popleft()
+        self.chars -= chars
+        if isinstance(item, list):
+            self.lines -= len(item)
+            if self.items and isinstance(self.items[0][0], list):
+                lines = list(item)
+                while self.items:
+                    more, size = self.items[0]
+                    if not isinstance(more, list) or chars + size > FRAME_CHARS or len(lines) + len(more) > FRAME_LINES:
+                        break
+                    self.items.popleft()
+                    self.chars -= size
+                    self.lines -= len(more)
+                    chars += size
+                    lines.extend(more)
+                item = lines
+        return dropped, item
 
 
 @dataclass
@@ -47,7 +109,7 @@ class AgentConnection:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     waiting: dict[uuid.UUID, asyncio.Future[protocol.CommandResult]] = field(default_factory=dict)
     # Console streams: lines for each, None when the stream (or the agent's connection) ended.
-    streams: dict[uuid.UUID, asyncio.Queue[ConsoleItem]] = field(default_factory=dict)
+    streams: dict[uuid.UUID, ConsoleFeed] = field(default_factory=dict)
     file_waiting: dict[uuid.UUID, asyncio.Future[protocol.FileResult]] = field(default_factory=dict)
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -118,22 +180,20 @@ class AgentHub:
         finally:
             connection.file_waiting.pop(request.request_id, None)
 
-    async def open_console(
-        self, node_id: uuid.UUID, container_id: uuid.UUID, tail: int
-    ) -> tuple[uuid.UUID, asyncio.Queue[ConsoleItem]] | None:
+    async def open_console(self, node_id: uuid.UUID, container_id: uuid.UUID, tail: int) -> tuple[uuid.UUID, ConsoleFeed] | None:
         """Ask the node to stream a container's output; None when the node is not connected."""
         connection = self.connections.get(node_id)
         if connection is None:
             return None
         stream_id = uuid.uuid4()
-        queue: asyncio.Queue[ConsoleItem] = asyncio.Queue(maxsize=CONSOLE_BACKLOG)
-        connection.streams[stream_id] = queue
+        feed = ConsoleFeed()
+        connection.streams[stream_id] = feed
         try:
             await connection.send(protocol.ConsoleOpen(stream_id=stream_id, container_id=container_id, tail=tail))
         except (RuntimeError, WebSocketDisconnect):
             connection.streams.pop(stream_id, None)
             return None
-        return stream_id, queue
+        return stream_id, feed
 
     async def console_input(self, node_id: uuid.UUID, stream_id: uuid.UUID, container_id: uuid.UUID, line: str) -> bool:
         """Pass a line to the container's stdin; False when the node is not connected."""
@@ -212,17 +272,6 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
         log.info("agent.disconnected", node=str(node_id))
 
 
-def _offer(queue: asyncio.Queue[ConsoleItem], item: ConsoleItem) -> None:
-    """Queue without waiting: a console that cannot keep up loses its oldest lines, never the agent's connection."""
-    while True:
-        try:
-            queue.put_nowait(item)
-            return
-        except asyncio.QueueFull:
-            with contextlib.suppress(asyncio.QueueEmpty):
-                queue.get_nowait()
-
-
 def _abandon(connection: AgentConnection) -> None:
     """The connection ended: whoever waits for an answer or a console line over it stops waiting."""
     for future in connection.waiting.values():
@@ -230,8 +279,8 @@ def _abandon(connection: AgentConnection) -> None:
     for file_future in connection.file_waiting.values():
         if not file_future.done():
             file_future.set_exception(ConnectionError("the agent disconnected"))
-    for queue in connection.streams.values():
-        _offer(queue, None)
+    for feed in connection.streams.values():
+        feed.offer(None)
 
 
 def _deliver(
@@ -244,10 +293,10 @@ def _deliver(
         if answer is not None and not answer.done():
             answer.set_result(message)
         return
-    queue = connection.streams.get(message.stream_id)
-    if queue is not None:
+    feed = connection.streams.get(message.stream_id)
+    if feed is not None:
         item = message if isinstance(message, protocol.ConsoleStats) else None
-        _offer(queue, message.lines if isinstance(message, protocol.ConsoleOutput) else item)
+        feed.offer(message.lines if isinstance(message, protocol.ConsoleOutput) else item)
 
 
 async def _receive(websocket: WebSocket) -> protocol.AgentMessageType:

@@ -16,11 +16,10 @@ import contextlib
 import hashlib
 import io
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import structlog
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -28,7 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.core.db import utcnow
-from nubes.core.jobs import Worker, after_commit, backoff, claim
+from nubes.core.jobs import Worker, after_commit, backoff, claim, wake
 from nubes.core.storage import Storage, StorageError
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.tree.models import FileNode
@@ -153,8 +152,6 @@ class ThumbnailWorker(Worker):
     log_prefix = "thumbnails"
     interval = 30.0
 
-    _running: ClassVar[weakref.WeakSet[ThumbnailWorker]] = weakref.WeakSet()
-
     def __init__(self, sessions: async_sessionmaker[AsyncSession], storage_of: Callable[[], Storage]) -> None:
         super().__init__()
         self._sessions = sessions
@@ -162,19 +159,8 @@ class ThumbnailWorker(Worker):
 
     @classmethod
     def wake_running(cls) -> None:
-        """Wake this process's started workers (a transaction that queued thumbnails committed)."""
-        for worker in list(cls._running):
-            worker.wake()
-
-    def start(self) -> None:
-        """Start the loop, and be woken by every commit that queues a thumbnail."""
-        super().start()
-        self._running.add(self)
-
-    async def stop(self) -> None:
-        """Stop the loop."""
-        self._running.discard(self)
-        await super().stop()
+        """Wake the started workers, here and in every other process (a transaction that queued thumbnails committed)."""
+        wake(cls.name)
 
     async def run_due(self, limit: int = 20) -> int:
         """Make the thumbnails that are due (at most `limit`); return how many rows were settled."""

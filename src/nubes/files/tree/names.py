@@ -38,10 +38,17 @@ def free_name(name: str, taken: Collection[str]) -> str:
 
 
 def terms(name: str) -> set[str]:
-    """The search terms of a name: its whole clash key and each of its words."""
+    """The search terms of a name: each of its words, and its whole clash key when that starts with no word.
+
+    A query with words matches word terms only (a key that starts with a query word has that word as its first
+    word), and a query without words (`!!!`) can only be a prefix of a key that starts with no word: so the
+    whole key is indexed only where a query can reach it, and word ranges hold one entry per word.
+    """
     key = clash_key(name)
     words = {word for word in _WORDS.split(key) if word}
-    return {term[:MAX_TERM_CHARS] for term in words | {key}}
+    if key and _WORDS.match(key):
+        words.add(key)
+    return {term[:MAX_TERM_CHARS] for term in words}
 
 
 def query_words(query: str) -> list[str]:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, delete, exists, func, literal, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, delete, exists, func, insert, intersect, literal, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -215,8 +215,11 @@ def _chain_read_statement() -> Select[Any]:
 
 
 @functools.cache
-def _page_read_statement() -> Select[Any]:
+def page_read_statement() -> Select[Any]:
     """One page of a folder's live children (folders first, then by name), each with the count of them all.
+
+    Children are folders or files only, and 'folder' > 'file': `kind DESC, name_key, id` is the order of
+    `ix_file_nodes_parent_listing`, so the page is read from the index in order, never sorted.
 
     The count is an uncorrelated subquery, run once per statement; a window count (`count(*) OVER ()`) would
     evaluate every column of every child before the page is cut, favorites included.
@@ -231,7 +234,7 @@ def _page_read_statement() -> Select[Any]:
     return (
         select(*_READ_COLUMNS, _starred(), everyone.label("total"))
         .where(_NODES.c.parent_id == bindparam("folder_id"), _NODES.c.in_trash.is_(False))
-        .order_by((_NODES.c.kind == "file"), _NODES.c.name_key, _NODES.c.id)
+        .order_by(_NODES.c.kind.desc(), _NODES.c.name_key, _NODES.c.id)
         .limit(bindparam("page_limit", type_=Integer))
         .offset(bindparam("page_offset", type_=Integer))
     )
@@ -295,7 +298,7 @@ async def list_read(
             raise UnprocessableEntity(f"{folder.name!r} is a file, not a folder; choose a folder.")
     items = list(
         await session.execute(
-            _page_read_statement(), {"folder_id": folder.id, "page_limit": limit, "page_offset": offset, **viewer}
+            page_read_statement(), {"folder_id": folder.id, "page_limit": limit, "page_offset": offset, **viewer}
         )
     )
     if items:
@@ -332,11 +335,7 @@ async def list_children(
     live = and_(FileNode.parent_id == folder.id, FileNode.in_trash.is_(False))
     total = await session.scalar(select(func.count()).select_from(FileNode).where(live))
     items = await session.scalars(
-        select(FileNode)
-        .where(live)
-        .order_by((FileNode.kind == "file"), FileNode.name_key, FileNode.id)
-        .limit(limit)
-        .offset(offset)
+        select(FileNode).where(live).order_by(FileNode.kind.desc(), FileNode.name_key, FileNode.id).limit(limit).offset(offset)
     )
     path = await ancestors(session=session, node=folder)
     if folder.owner_id != principal.user_id:
@@ -397,13 +396,34 @@ def _name_taken(name: str, taken: set[str]) -> NameTaken:
     )
 
 
-async def _index_name(session: AsyncSession, node: FileNode, *, new: bool = False) -> None:
-    if not new:  # a node made in this transaction has no terms to replace
-        await session.execute(delete(FileNameTerm).where(FileNameTerm.node_id == node.id))
-    session.add_all(
-        FileNameTerm(node_id=node.id, term=term, tenant_id=node.tenant_id, owner_id=node.owner_id)
+def _term_rows(node: FileNode) -> list[dict[str, Any]]:
+    """The search terms of a live node as rows of `file_name_terms` (none for a root, which has no name)."""
+    if node.kind == "root":
+        return []
+    return [
+        {"node_id": node.id, "term": term, "tenant_id": node.tenant_id, "owner_id": node.owner_id, "name_key": node.name_key}
         for term in names.terms(node.name)
-    )
+    ]
+
+
+async def _index_name(session: AsyncSession, node: FileNode, *, new: bool = False) -> None:
+    """Put a node's search terms in step with its name (the node is flushed already); a node in the trash has none.
+
+    `new`: the node was made in this transaction, so it has no terms to replace.
+    """
+    if not new:
+        await session.execute(delete(FileNameTerm).where(FileNameTerm.node_id == node.id))
+    rows = [] if node.in_trash else _term_rows(node)
+    if rows:
+        await session.execute(insert(FileNameTerm), rows)
+
+
+async def _unindex(session: AsyncSession, node_ids: list[uuid.UUID]) -> None:
+    """Take nodes out of the name search (they went to the trash)."""
+    for chunk in _chunks(node_ids):
+        await session.execute(
+            delete(FileNameTerm).where(FileNameTerm.node_id.in_(chunk)).execution_options(synchronize_session=False)
+        )
 
 
 async def _place(session: AsyncSession, node: FileNode, folder: FileNode, *, alone: bool = False) -> None:
@@ -838,6 +858,7 @@ async def trash(*, session: AsyncSession, principal: Principal, node_id: uuid.UU
         member.in_trash = True
     node.trashed_at = now
     await session.flush()
+    await _unindex(session, [member.id for member in subtree])
     await audit.record(
         session=session,
         action="files.trash",
@@ -868,7 +889,6 @@ async def restore(
         parent = await get_root(session=session, principal=principal)
     new_name = _checked_name(name) if name is not None else node.name
     await _check_free(session, parent, new_name)
-    renamed = new_name != node.name
     node.parent_id, node.trashed_at, node.in_trash = parent.id, None, False
     node.name, node.name_key = new_name, names.clash_key(new_name)
     try:
@@ -887,9 +907,13 @@ async def restore(
         .values(in_trash=False)
         .execution_options(synchronize_session=False)
     )
-    if renamed:
-        await _index_name(session, node)
     await session.refresh(node)
+    # Back in the name search, under the name it has now, with everything that came back with it.
+    await _index_name(session, node)
+    back = await session.scalars(select(FileNode).where(FileNode.id.in_(select(tree.c.id))))
+    rows = [row for member in back for row in _term_rows(member)]
+    for start in range(0, len(rows), BATCH):
+        await session.execute(insert(FileNameTerm), rows[start : start + BATCH])
     await audit.record(
         session=session, action="files.restore", origin=origin, principal=principal, target_type=node.kind, target_id=node.id
     )
@@ -988,27 +1012,34 @@ def _levels_deepest_first(parents: dict[uuid.UUID, uuid.UUID | None]) -> list[li
 
 
 def search_statement(*, principal: Principal, query: str) -> Select[FileNode] | None:
-    """The name-search query: each word of `query` is one index range over `file_name_terms` (None: no words)."""
+    """The name-search query (None: `query` has no words).
+
+    Each word of `query` is one range of the covering index (owner, term, name_key, node_id); the ranges are
+    intersected and their first `SEARCH_LIMIT` by name are picked from the index alone, then only those nodes
+    are read. The nodes are checked again (tenant, owner, live), so a stale term could hide a node, never show one.
+    """
     words = names.query_words(query)
     if not words:
         return None
-    statement = select(FileNode).where(_owned(principal), FileNode.in_trash.is_(False), FileNode.kind != "root")
-    for word in words:
-        statement = statement.where(
-            FileNode.id.in_(
-                # The owner decides the tenant; the outer query checks the tenant again on the nodes.
-                select(FileNameTerm.node_id).where(
-                    FileNameTerm.owner_id == principal.user_id,
-                    FileNameTerm.term >= word,
-                    FileNameTerm.term < word + _LAST,
-                )
-            )
+    ranges = [
+        select(FileNameTerm.name_key, FileNameTerm.node_id).where(
+            FileNameTerm.owner_id == principal.user_id, FileNameTerm.term >= word, FileNameTerm.term < word + _LAST
         )
-    return statement.order_by(FileNode.name_key, FileNode.id).limit(SEARCH_LIMIT)
+        for word in dict.fromkeys(words)
+    ]
+    # INTERSECT is a set: a node two terms of one range match (`report reporting` for `rep`) counts once.
+    matches = intersect(*ranges) if len(ranges) > 1 else ranges[0].distinct()
+    hits = matches.order_by("name_key", "node_id").limit(SEARCH_LIMIT).subquery("hits")
+    return (
+        select(FileNode)
+        .join(hits, hits.c.node_id == FileNode.id)
+        .where(_owned(principal), FileNode.in_trash.is_(False), FileNode.kind != "root")
+        .order_by(hits.c.name_key, hits.c.node_id)
+    )
 
 
 async def search(*, session: AsyncSession, principal: Principal, query: str) -> list[Row[Any]]:
-    """Live nodes whose name has a word starting with each word of `query` (index ranges, no scans), as read rows."""
+    """The first 50 by name of the live nodes whose name has a word starting with each word of `query`, as read rows."""
     statement = search_statement(principal=principal, query=query)
     if statement is None:
         return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -20,8 +20,7 @@ from nubes.core.principal import Principal
 from nubes.identity.roles.service import GROUP, ROLE, cached_role_graph, check_can_grant, memberships
 from nubes.identity.sessions.models import PersonalAccessToken, RefreshToken, Session
 from nubes.identity.sessions.schemas import AccessTokenCreate
-from nubes.identity.sessions.tokens import hash_token, new_personal_token, new_refresh_token
-from nubes.identity.sessions.usage import token_use
+from nubes.identity.sessions.tokens import PAT_PREFIX, KeyRing, hash_token, new_personal_token, new_refresh_token
 from nubes.identity.tenants.models import Tenant
 from nubes.identity.users import passwords
 from nubes.identity.users.models import User
@@ -245,6 +244,9 @@ class Identity:
     roles: list[tuple[uuid.UUID, str]]
     # When the user last proved who they are in this session (None for a personal access token).
     reauthenticated_at: datetime | None = None
+    # When the credential stops being valid by itself (the session's or token's expiry; None: never).
+    valid_until: datetime | None = None
+    token_id: uuid.UUID | None = None  # the personal access token's id, for its last-use time
 
 
 # The user's and tenant's columns the caller's query reads: what the principal and GET /api/users/me need.
@@ -285,7 +287,7 @@ def _caller(rows: Sequence[Row[Any]]) -> _Caller:
 
 
 async def _identity(
-    session: AsyncSession, caller: _Caller, principal: Callable[[frozenset[str]], Principal], reauthenticated_at: datetime | None
+    session: AsyncSession, caller: _Caller, principal: Callable[[frozenset[str]], Principal], **credential: Any
 ) -> Identity:
     """The identity of a checked caller: its permissions from the tenant's (cached) role graph."""
     row = caller.row
@@ -297,7 +299,7 @@ async def _identity(
         user={column.key: getattr(row, column.key) for column in USER_COLUMNS},
         tenant={"id": row.tenant_id, "slug": row.tenant_slug, "name": row.tenant_name, "status": row.tenant_status},
         roles=roles,
-        reauthenticated_at=reauthenticated_at,
+        **credential,
     )
 
 
@@ -341,7 +343,7 @@ async def load_identity(*, session: AsyncSession, user_id: uuid.UUID, session_id
             group_ids=caller.group_ids,
         )
 
-    return await _identity(session, caller, principal, row.reauthenticated_at)
+    return await _identity(session, caller, principal, reauthenticated_at=row.reauthenticated_at, valid_until=row.expires_at)
 
 
 async def create_access_token(
@@ -436,7 +438,6 @@ async def identity_from_access_token(*, session: AsyncSession, token: str) -> Id
         raise Unauthorized("This access token has expired; make a new one.")
     if not row.is_active or row.tenant_status != "active":
         raise Unauthorized("This account cannot sign in; ask an admin.")
-    token_use.note(row.token_id, now)  # written in batches outside the request: a read stays a read
     scopes = frozenset(row.scopes)
 
     def principal(codes: frozenset[str]) -> Principal:
@@ -449,7 +450,18 @@ async def identity_from_access_token(*, session: AsyncSession, token: str) -> Id
             credential="token",
         )
 
-    return await _identity(session, caller, principal, None)
+    return await _identity(session, caller, principal, valid_until=row.expires_at, token_id=row.token_id)
+
+
+async def identity_of(*, session: AsyncSession, keyring: KeyRing, token: str) -> Identity:
+    """The caller behind an access token or a personal access token (401 for anything else), valid until it expires."""
+    if token.startswith(PAT_PREFIX):
+        return await identity_from_access_token(session=session, token=token)
+    claims = await keyring.verify(session, token)
+    identity = await load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)
+    if claims.expires_at is not None and (identity.valid_until is None or claims.expires_at < identity.valid_until):
+        identity = replace(identity, valid_until=claims.expires_at)
+    return identity
 
 
 async def get_me(session: AsyncSession, principal: Principal) -> User:

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -37,6 +37,7 @@ class AccessClaims:
     user_id: uuid.UUID
     tenant_id: uuid.UUID
     session_id: uuid.UUID
+    expires_at: datetime | None = None  # read from a verified token; a token being issued gets its own
 
 
 @dataclass(slots=True)
@@ -165,7 +166,12 @@ class KeyRing:
                 issuer=ISSUER,
                 options={"require": ["exp", "iat", "sub", "tid", "sid", "aud", "iss"]},
             )
-            return AccessClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["tid"]), uuid.UUID(payload["sid"]))
+            return AccessClaims(
+                uuid.UUID(payload["sub"]),
+                uuid.UUID(payload["tid"]),
+                uuid.UUID(payload["sid"]),
+                datetime.fromtimestamp(payload["exp"], UTC),
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The access token has expired; refresh it or sign in again.") from None
         except (jwt.PyJWTError, ValueError):

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from nubes.identity.sessions.cache import UNCHANGED_ACCESS
 from nubes.identity.sessions.models import PersonalAccessToken
 
 FLUSH_EVERY = 30.0
@@ -46,6 +47,7 @@ class TokenUse:
                             or_(PersonalAccessToken.last_used_at.is_(None), PersonalAccessToken.last_used_at < when),
                         )
                         .values(last_used_at=when)
+                        .execution_options(**UNCHANGED_ACCESS)
                     )
         except BaseException:
             for token_id, when in seen.items():  # kept for the next round

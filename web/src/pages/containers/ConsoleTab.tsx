@@ -101,7 +101,8 @@ export function ConsoleTab({
         terminal.reset();
       },
       lines: (lines) => {
-        for (const text of lines) terminal.writeln(text);
+        // One write per frame (a frame carries up to thousands of lines): xterm parses and renders it in one go.
+        if (lines.length > 0) terminal.write(`${lines.join("\r\n")}\r\n`);
       },
       notice: (message) => {
         terminal.writeln(`\x1b[33m[nubes] ${message}\x1b[0m`);
