@@ -146,7 +146,9 @@ def test_one_address_sends_only_so_many_bodies_at_once(slow_server: Server) -> N
     ones are cut off the address can upload again."""
     token = slow_server.admin_token()
     tmp = _blobs(slow_server) / "tmp"
-    held = [_open_upload(slow_server, token, f"held-{n}.bin", 100_000, b"x" * 10) for n in range(MAX_PER_IP)]
+    # Larger than a small upload (whose bytes are gathered before any file is made): each has a temporary file
+    # as soon as its body starts, which shows it reached the server.
+    held = [_open_upload(slow_server, token, f"held-{n}.bin", 2_000_000, b"x" * 10) for n in range(MAX_PER_IP)]
     _wait_for(lambda: len(list(tmp.iterdir())) == MAX_PER_IP, "the stalled uploads to reach the server")
     status, headers, problem = _answer(_open_upload(slow_server, token, "one-more.bin", 5, b"hello"))
     assert status == 429

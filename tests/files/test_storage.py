@@ -6,9 +6,10 @@ import hashlib
 import os
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -108,6 +109,30 @@ async def test_memory_stays_flat_while_streaming(storage: Storage) -> None:
     bound = S3Storage.part_size * (S3Storage.concurrency + 1) if isinstance(storage, S3Storage) else 0
     assert peak_write < bound + 4 * 2**20 < total / 2, peak_write
     assert peak_read < 4 * 2**20, peak_read
+
+
+async def test_a_download_stopped_early_ends_cleanly(storage: Storage) -> None:
+    """GIVEN a client that goes away after the first chunk (the next one may be being read) THEN the read ends cleanly."""
+    await storage.put(KEY, stream(5 * 2**20))
+    chunks = cast("AsyncGenerator[bytes]", storage.get(KEY))
+    first = await anext(chunks)
+    assert first[:1] == b"\x00"
+    await chunks.aclose()
+    assert await read(storage, KEY, 2**20 - 1, 2**20 + 1) == bytes([15, 16])  # 64 KiB of each byte value
+
+
+async def test_a_small_blob_is_written_whole_or_not_at_all(storage: Storage) -> None:
+    """GIVEN small streams (one write) WHEN one matches its promised size and others do not THEN only that one is kept."""
+    info = await storage.put(KEY, stream(3000, chunk=1000), expected_size=3000)
+    data = b"\x00" * 1000 + b"\x01" * 1000 + b"\x02" * 1000
+    assert (info.size, info.sha256) == (3000, hashlib.sha256(data).hexdigest())
+    for total, expected in ((2000, 3000), (4000, 3000)):
+        with pytest.raises(SizeMismatch):
+            await storage.put("abcdef0123456789abcdef0123456789", stream(total, chunk=1000), expected_size=expected)
+    assert await blob_keys(storage) == {KEY}
+    assert await read(storage, KEY) == data
+    if isinstance(storage, LocalStorage):
+        assert storage.leftovers() == []
 
 
 async def test_local_presigned_urls_refuse_tampering_and_expiry(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
@@ -108,6 +109,50 @@ async def test_a_wrong_content_length_keeps_nothing(
     await _nothing_kept(session, storage)
 
 
+async def test_a_small_upload_answers_as_if_it_was_checked_before_its_body(
+    client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, storage: Storage, app: FastAPI
+) -> None:
+    """GIVEN small uploads (stored first, then checked and written in one transaction) WHEN several things are wrong
+    THEN the answer is the first the checks before the body gave: folder, taken name, declared size, then the body."""
+    await _set_quota(session, alice, 1000)
+    first = await client.post("/api/files/upload/raw", params={"name": "a.bin"}, content=b"a" * 600, headers=alice.headers)
+    assert first.status_code == 201, first.text
+    taken_and_over = await client.post(
+        "/api/files/upload/raw", params={"name": "A.bin"}, content=b"b" * 600, headers=alice.headers
+    )
+    assert taken_and_over.status_code == 409, taken_and_over.text
+    assert taken_and_over.json()["type"] == "urn:nubes:problem:name-taken"
+    over = await client.post("/api/files/upload/raw", params={"name": "b.bin"}, content=b"b" * 600, headers=alice.headers)
+    assert over.status_code == 413, over.text
+    assert over.json()["detail"] == "This file is 600 bytes; you have 400 bytes left. Free some space first."
+
+    nowhere = f"name=upload.bin&parent_id={uuid.uuid4()}".encode()
+    status, problem = await _raw_asgi_upload(app, alice, declared=100, parts=[b"x" * 50], disconnect=False, query=nowhere)
+    assert status == 404, problem
+    status, problem = await _raw_asgi_upload(app, alice, declared=100, parts=[b"x" * 50], disconnect=False, query=b"name=a.bin")
+    assert status == 409, problem
+    status, problem = await _raw_asgi_upload(app, alice, declared=500, parts=[b"x" * 50], disconnect=False)
+    assert status == 413, problem
+    status, problem = await _raw_asgi_upload(app, alice, declared=100, parts=[b"x" * 50], disconnect=False)
+    assert status == 400, problem
+    await _nothing_kept(session, storage, files=1, blobs=1)
+    assert (await client.get("/api/users/me/quota", headers=alice.headers)).json()["used_bytes"] == 600
+
+
+async def test_a_small_upload_past_the_tenants_quota_charges_nobody(
+    client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, storage: Storage
+) -> None:
+    """GIVEN a tenant quota smaller than the file and no user quota WHEN uploaded THEN 413, and the user's bytes did not move."""
+    await quota_service.set_tenant_quota(session=session, tenant_id=alice.user.tenant_id, quota_bytes=500)
+    await session.flush()
+    refused = await client.post("/api/files/upload/raw", params={"name": "c.bin"}, content=b"c" * 600, headers=alice.headers)
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["detail"] == "This file is 600 bytes; you have 500 bytes left. Free some space first."
+    quota = (await client.get("/api/users/me/quota", headers=alice.headers)).json()
+    assert (quota["used_bytes"], quota["tenant_used_bytes"]) == (0, 0)
+    await _nothing_kept(session, storage)
+
+
 async def test_a_client_that_goes_away_mid_upload_leaves_nothing(
     client: httpx.AsyncClient, alice: SignedIn, session: AsyncSession, storage: Storage, app: FastAPI
 ) -> None:
@@ -142,6 +187,7 @@ async def _raw_asgi_upload(
     disconnect: bool,
     path: str = "/api/files/upload/raw",
     method: str = "POST",
+    query: bytes = b"name=upload.bin",
 ) -> tuple[int, bytes]:
     """Drive the app at the ASGI level, where a client can lie about Content-Length or vanish mid-body."""
     messages: list[dict[str, Any]] = [{"type": "http.request", "body": part, "more_body": True} for part in parts]
@@ -154,7 +200,7 @@ async def _raw_asgi_upload(
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"name=upload.bin",
+        "query_string": query,
         "root_path": "",
         "headers": [
             (b"host", b"testserver"),

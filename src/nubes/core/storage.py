@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 CHUNK_SIZE = 1024 * 1024
 """Bytes per chunk read from a blob; a download holds about three chunks in memory at once (tests/files/test_storage.py).
 
-Each chunk costs a thread hop and a trip through the ASGI server, so small chunks cap a download's speed:
+Each chunk costs a thread hop and a trip through the ASGI server, so small chunks cap a download's speed (the
+local disk reads the next chunk while the server sends one):
 on the local disk under uvicorn, 1 GiB downloads ran about 1.7x faster with 1 MiB chunks than with 64 KiB,
 and 4 MiB was faster again but held over 12 MiB per download (bench/bench_files_transfer.py measures
 downloads against nginx).
@@ -56,7 +57,8 @@ downloads against nginx).
 STALE_AFTER = 3600.0
 """Seconds without a write after which a temporary file is a dead write's leftover."""
 
-_WRITE_BATCH = 1024 * 1024  # local writes are batched so each thread hop moves a useful amount
+_WRITE_BATCH = 512 * 1024  # local writes go in batches: each thread hop moves a useful amount, two batches in memory at most
+_WRITEV_MAX = 512  # parts per writev (the kernel takes at most IOV_MAX, 1024 on Linux); more are joined first
 
 
 class StorageError(Exception):
@@ -128,10 +130,11 @@ class Storage(Protocol):
         """A URL that downloads this blob straight from the backend; None when the bytes go through Nubes."""
         ...
 
-    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes], *, digest: Any = None) -> int:
         """Append a stream at `offset` of the staged bytes; returns how many bytes it added, once durable.
 
         A stream that fails (an error raised by `chunks` included) adds nothing: the staged bytes end at `offset`.
+        `digest` (a hashlib object), if given, is updated with the bytes as they are written.
         """
         ...
 
@@ -172,12 +175,17 @@ class _Meter:
         self.size = 0
         self.digest = hashlib.sha256()
 
-    def feed(self, chunk: bytes) -> None:
+    def count(self, chunk: bytes) -> None:
+        """Count a chunk (the limits); the caller hashes it into `digest` itself (in a worker thread, say)."""
         self.size += len(chunk)
         if self.limit is not None and self.size > self.limit:
             if self.expected_size is not None and (self.max_size is None or self.size <= self.max_size):
                 raise SizeMismatch(self.expected_size, self.size)
             raise TooLarge(self.limit if self.max_size is None else self.max_size)
+
+    def feed(self, chunk: bytes) -> None:
+        """Count a chunk and hash it."""
+        self.count(chunk)
         self.digest.update(chunk)
 
     def finish(self) -> str:
@@ -191,27 +199,61 @@ def sign_token(secret: str, key: str, method: str, expires: int) -> str:
     return crypto.sign(secret.encode(), method.upper(), key, str(expires))
 
 
-async def _write_batched(handle: Any, chunks: AsyncIterable[bytes], see: Callable[[bytes], object] | None = None) -> int:
-    """Write `chunks` to a file in batches of about `_WRITE_BATCH` bytes (one thread hop each); returns the bytes written.
+async def _write_batched(
+    handle: Any, chunks: AsyncIterable[bytes], see: Callable[[bytes], object] | None = None, digest: Any = None
+) -> int:
+    """Write `chunks` to an unbuffered file in batches of about `_WRITE_BATCH` bytes; returns the bytes written.
 
-    `see` looks at each chunk first (hashing, size limits) and may raise to stop the write.
+    `see` looks at each chunk first (size limits) and may raise to stop the write. Each batch goes to a worker
+    thread, which hashes it into `digest` (if given: hashlib lets go of the GIL for large buffers) and writes it
+    with one `writev` (no joined copy); meanwhile the event loop receives the next batch. The thread is done
+    with the file when this returns or raises, so the caller may close it.
     """
     written = 0
     pending: list[bytes] = []
     pending_size = 0
-    async for chunk in chunks:
-        if see is not None:
-            see(chunk)
-        pending.append(chunk)
-        pending_size += len(chunk)
-        if pending_size >= _WRITE_BATCH:
-            await asyncio.to_thread(handle.write, b"".join(pending))
+    writing: asyncio.Future[None] | None = None
+    loop = asyncio.get_running_loop()
+    fd = handle.fileno()
+    try:
+        async for chunk in chunks:
+            if see is not None:
+                see(chunk)
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size >= _WRITE_BATCH:
+                if writing is not None:
+                    await writing
+                writing = loop.run_in_executor(None, _write_parts, fd, pending, pending_size, digest)
+                written += pending_size
+                pending, pending_size = [], 0
+        if writing is not None:
+            await writing
+            writing = None
+        if pending:
+            await asyncio.to_thread(_write_parts, fd, pending, pending_size, digest)
             written += pending_size
-            pending, pending_size = [], 0
-    if pending:
-        await asyncio.to_thread(handle.write, b"".join(pending))
-        written += pending_size
+    except BaseException:
+        if writing is not None and not writing.done():
+            await asyncio.wait({writing})  # let the thread finish with the file before the caller closes it
+        if writing is not None and not writing.cancelled():
+            writing.exception()  # retrieved: the error that matters is the one raised here
+        raise
     return written
+
+
+def _write_parts(fd: int, parts: list[bytes], size: int, digest: Any) -> None:
+    """Hash `parts` into `digest` (if any) and write them at the file's position (a worker thread's job)."""
+    if digest is not None:
+        for part in parts:
+            digest.update(part)
+    if len(parts) > _WRITEV_MAX:
+        parts = [b"".join(parts)]
+    done = os.writev(fd, parts)
+    if done < size:  # a short write (rare on a file): write the rest
+        rest = memoryview(b"".join(parts))[done:]
+        while rest:
+            rest = rest[os.write(fd, rest) :]
 
 
 class LocalStorage:
@@ -237,9 +279,15 @@ class LocalStorage:
         meter = _Meter(max_size=max_size, expected_size=expected_size)
         final = self.path_of(key)
         temporary = self.root / "tmp" / uuid.uuid4().hex
+        if expected_size is not None and expected_size <= _WRITE_BATCH:  # small: gathered, then one thread hop
+            parts = [chunk async for chunk in _counted(chunks, meter)]
+            if meter.size != expected_size:
+                raise SizeMismatch(expected_size, meter.size)
+            await asyncio.to_thread(_write_new, temporary, final, parts, meter.size, meter.digest)
+            return BlobInfo(key=key, size=meter.size, sha256=meter.finish())
         handle = await asyncio.to_thread(_open_new, temporary)
         try:
-            await _write_batched(handle, chunks, meter.feed)
+            await _write_batched(handle, chunks, meter.count, meter.digest)
             sha256 = meter.finish()
             await asyncio.to_thread(_seal, handle, temporary, final)
         except BaseException:
@@ -254,18 +302,30 @@ class LocalStorage:
             handle = await asyncio.to_thread(path.open, "rb")
         except FileNotFoundError:
             raise BlobNotFound(key) from None
+        # The next chunk is read (in a worker thread) while the caller sends this one: two chunks in memory at most.
+        loop = asyncio.get_running_loop()
+        reading: asyncio.Future[bytes] | None = None
         try:
             await asyncio.to_thread(handle.seek, start)
             remaining = None if end is None else max(end - start, 0)
-            while remaining is None or remaining > 0:
-                want = CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining)
-                chunk = await asyncio.to_thread(handle.read, want)
+            if remaining is None or remaining > 0:
+                reading = loop.run_in_executor(None, handle.read, _want(remaining))
+            while reading is not None:
+                chunk = await reading
+                reading = None
                 if not chunk:
                     return
                 if remaining is not None:
                     remaining -= len(chunk)
+                if remaining is None or remaining > 0:
+                    reading = loop.run_in_executor(None, handle.read, _want(remaining))
                 yield chunk
         finally:
+            if reading is not None:
+                if not reading.done():
+                    await asyncio.wait({reading})  # the thread must be done with the file before it is closed
+                if not reading.cancelled():
+                    reading.exception()
             handle.close()
 
     async def stat(self, key: str) -> int:
@@ -325,10 +385,10 @@ class LocalStorage:
             raise BlobNotFound(staging_key)
         return self.root / "staging" / staging_key
 
-    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes], *, digest: Any = None) -> int:
         handle = await asyncio.to_thread(_open_staging, self.staging_path(staging_key), offset)
         try:
-            added = await _write_batched(handle, chunks)
+            added = await _write_batched(handle, chunks, None, digest)  # hashed by the writing thread
             await asyncio.to_thread(_sync_close, handle)
         except BaseException:
             await asyncio.shield(asyncio.to_thread(_truncate_close, handle, offset))
@@ -413,9 +473,38 @@ class LocalStorage:
         return removed
 
 
+async def _hashed(chunks: AsyncIterable[bytes], digest: Any) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+
+
+async def _counted(chunks: AsyncIterable[bytes], meter: _Meter) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        meter.count(chunk)
+        yield chunk
+
+
+def _write_new(temporary: Path, final: Path, parts: list[bytes], size: int, digest: Any) -> None:
+    """A whole small blob in one go: hashed, written, fsynced and renamed into place (a worker thread's job)."""
+    handle = _open_new(temporary)
+    try:
+        _write_parts(handle.fileno(), parts, size, digest)
+        _seal(handle, temporary, final)
+    except BaseException:
+        handle.close()
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def _open_new(path: Path) -> Any:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "wb", buffering=0)  # `_write_batched` writes to the descriptor itself
+
+
+def _want(remaining: int | None) -> int:
+    """How many bytes the next read of a blob asks for."""
+    return CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining)
 
 
 async def _nothing() -> AsyncIterator[bytes]:
@@ -426,7 +515,7 @@ async def _nothing() -> AsyncIterator[bytes]:
 def _open_staging(path: Path, offset: int) -> Any:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    handle = os.fdopen(fd, "r+b")
+    handle = os.fdopen(fd, "r+b", buffering=0)  # `_write_batched` writes to the descriptor itself
     handle.truncate(offset)  # bytes past the acknowledged offset are a killed write's tail
     handle.seek(offset)
     return handle
@@ -569,10 +658,10 @@ class S3Storage:
                     found.append((int(path.rsplit("/", 1)[1]), path))
         return sorted(found)
 
-    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+    async def stage_append(self, staging_key: str, offset: int, chunks: AsyncIterable[bytes], *, digest: Any = None) -> int:
         part = _s3_part(staging_key, offset)
         try:
-            blob = await self.put(part, chunks)
+            blob = await self.put(part, chunks if digest is None else _hashed(chunks, digest))
             if blob.size == 0:
                 await self.delete(part)
         except BaseException:

@@ -76,8 +76,10 @@ def read_rows(rows: Iterable[Sequence[Any]]) -> list[FileRead]:
     return _FILE_READS.validate_python([dict(zip(_FILE_READ_FIELDS, row, strict=False)) for row in rows])
 
 
-async def file_read(session: AsyncSession, principal: Principal, node: FileNode) -> FileRead:
-    """One node as the API shows it."""
+async def file_read(session: AsyncSession, principal: Principal, node: FileNode, *, new: bool = False) -> FileRead:
+    """One node as the API shows it; `new`: made by this request, so nobody starred it yet (no query)."""
+    if new:
+        return FileRead.model_validate(node)
     return (await file_reads(session, principal, [node]))[0]
 
 

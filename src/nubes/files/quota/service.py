@@ -34,13 +34,11 @@ def _upsert(session: AsyncSession) -> Any:
 
 async def ensure_usage_rows(*, session: AsyncSession, principal: Principal) -> None:
     """Make the usage rows of the principal and its tenant if missing (a write: on SQLite it takes the writer lock first)."""
-    insert = _upsert(session)
-    for user_id in (principal.user_id, None):
-        await session.execute(
-            insert(StorageUsage)
-            .values(id=uuid.uuid4(), tenant_id=principal.tenant_id, user_id=user_id, used_bytes=0)
-            .on_conflict_do_nothing()
-        )
+    rows = [
+        {"id": uuid.uuid4(), "tenant_id": principal.tenant_id, "user_id": user_id, "used_bytes": 0}
+        for user_id in (principal.user_id, None)
+    ]
+    await session.execute(_upsert(session)(StorageUsage).values(rows).on_conflict_do_nothing())  # one statement, both rows
 
 
 def _limit(row_quota: Any, default: int) -> Any:
@@ -101,27 +99,31 @@ async def charge(*, session: AsyncSession, settings: Settings, principal: Princi
     Each row changes in one conditional UPDATE, which the database applies atomically (PostgreSQL
     re-checks the condition after waiting for a concurrent writer's lock; SQLite has one writer),
     so two parallel writes cannot pass a quota together. User first, then tenant: one lock order.
+    The usage rows are made (`ensure_usage_rows`) only when an UPDATE finds none to change.
     """
-    await ensure_usage_rows(session=session, principal=principal)
     if size == 0:
+        await ensure_usage_rows(session=session, principal=principal)
         return
     scopes = (
         ("your", StorageUsage.user_id == principal.user_id, settings.user_quota_bytes),
         ("your organization's", StorageUsage.user_id.is_(None), settings.tenant_quota_bytes),
     )
+    ensured = False
     for whose, scope, default in scopes:
         limit = _limit(StorageUsage.quota_bytes, default)
-        result = cast(
-            "CursorResult[Any]",
-            await session.execute(
-                update_rows(StorageUsage)
-                .where(StorageUsage.tenant_id == principal.tenant_id, scope)
-                .where(or_(limit.is_(None), StorageUsage.used_bytes + size <= limit))
-                .values(used_bytes=StorageUsage.used_bytes + size)
-                .execution_options(synchronize_session=False)
-            ),
+        statement = (
+            update_rows(StorageUsage)
+            .where(StorageUsage.tenant_id == principal.tenant_id, scope)
+            .where(or_(limit.is_(None), StorageUsage.used_bytes + size <= limit))
+            .values(used_bytes=StorageUsage.used_bytes + size)
+            .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        changed = cast("CursorResult[Any]", await session.execute(statement)).rowcount
+        if changed != 1 and not ensured:  # no row yet, or past the quota: make sure the row is there and try again
+            await ensure_usage_rows(session=session, principal=principal)
+            ensured = True
+            changed = cast("CursorResult[Any]", await session.execute(statement)).rowcount
+        if changed != 1:
             raise QuotaExceeded(
                 f"This needs {size} bytes more than {whose} storage quota allows; empty the trash or delete old versions."
             )

@@ -67,12 +67,13 @@ def thumbnail_key(file_id: uuid.UUID, sha256: str, size: int) -> str:
     return hashlib.sha256(f"thumbnail:{file_id}:{sha256}:{size}".encode()).hexdigest()
 
 
-async def schedule(*, session: AsyncSession, node: FileNode) -> list[str]:
+async def schedule(*, session: AsyncSession, node: FileNode, new: bool = False) -> list[str]:
     """Queue a thumbnail of the node's current content (in the caller's transaction).
 
     Returns the blob keys the earlier thumbnail leaves behind, to delete once the transaction commits.
+    `new`: the node was made in this transaction, so it has no thumbnail row to look up yet.
     """
-    row = await session.get(FileThumbnail, node.id)
+    row = None if new else await session.get(FileThumbnail, node.id)
     if not wants_thumbnail(node) or node.sha256 is None:
         if row is None:
             return []

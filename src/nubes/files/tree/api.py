@@ -95,7 +95,7 @@ async def upload(
         parent_id=parent_id,
         name=file.filename or "",
     )
-    return await file_read(session, principal, node)
+    return await file_read(session, principal, node, new=True)
 
 
 @router.post(
@@ -128,7 +128,7 @@ async def upload_raw(
         parent_id=parent_id,
         name=name,
     )
-    return await file_read(session, principal, node)
+    return await file_read(session, principal, node, new=True)
 
 
 @router.get("/files/search", operation_id="files-search", response_model=FilePage, tags=["files"], summary="Find by name")

@@ -87,12 +87,11 @@ def lock_of(upload_id: uuid.UUID) -> asyncio.Lock:
 class _ChunkMeter:
     """Counts a chunk against the room left and checks its tus checksum."""
 
-    def __init__(self, room: int, checksum: tuple[str, bytes] | None, running: Any) -> None:
+    def __init__(self, room: int, checksum: tuple[str, bytes] | None) -> None:
         self.room = room
         self.size = 0
         self.checksum = checksum
         self.digest = hashlib.new(checksum[0]) if checksum else None
-        self.running = running
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -100,8 +99,6 @@ class _ChunkMeter:
             raise PayloadTooLarge(f"This chunk goes past the upload's declared length ({self.room} bytes were left).")
         if self.digest is not None:
             self.digest.update(chunk)
-        if self.running is not None:
-            self.running.update(chunk)
 
     def check(self) -> None:
         if self.checksum is not None and self.digest is not None and not crypto.equal(self.digest.digest(), self.checksum[1]):
@@ -144,8 +141,10 @@ async def append(storage: Storage, upload: FileUpload, chunks: AsyncIterable[byt
     does not move. The caller holds the upload's lock.
     """
     running = await _running_hash(storage, upload)
-    meter = _ChunkMeter(upload.length - upload.offset, checksum, running)
-    await storage.stage_append(upload.staging_key, upload.offset, meter.metered(chunks))
+    meter = _ChunkMeter(upload.length - upload.offset, checksum)
+    # The storage hashes what it writes into `running` (on the local disk, in the writing thread); a chunk
+    # that fails leaves this copy unused.
+    await storage.stage_append(upload.staging_key, upload.offset, meter.metered(chunks), digest=running)
     new_offset = upload.offset + meter.size
     _hashes[upload.id] = (new_offset, running)
     return new_offset
@@ -190,7 +189,8 @@ async def receive(
 
     Two phases: check first (permission, name, the declared size against the quota) and end that read
     transaction, so the stream holds no snapshot, lock or pooled connection; then stream the bytes into a
-    new blob and write the node, checking again (the folder may have gone meanwhile). The caller commits.
+    new blob and write the node, checking again (the folder may have gone meanwhile). A new file of a few
+    bytes (declared, at most `tree.SMALL_UPLOAD`) takes one transaction instead (`tree.upload_small`). The caller commits.
     """
     if target_id is not None:
         room = await tree.check_replace(
@@ -207,6 +207,22 @@ async def receive(
             chunks=chunks,
             expected_size=expected_size,
             room=room,
+        )
+    if expected_size is not None and expected_size <= tree.SMALL_UPLOAD:
+        # One transaction: end the one authentication may have begun, so that no lock is held while the bytes
+        # are written, then check and write together.
+        if session.in_transaction():
+            await session.commit()
+        return await tree.upload_small(
+            session=session,
+            settings=settings,
+            principal=principal,
+            storage=storage,
+            parent_id=parent_id,
+            name=name,
+            content_type=content_type,
+            chunks=chunks,
+            expected_size=expected_size,
         )
     room = await tree.check_upload(
         session=session, settings=settings, principal=principal, parent_id=parent_id, name=name, expected_size=expected_size
