@@ -31,6 +31,7 @@ class Server:
     admin_username: str = ADMIN_USERNAME
     admin_password: str = ADMIN_PASSWORD
     pid: int = 0  # the server process, for tests that kill it
+    redis_url: str = ""  # the Redis it shares with other processes, if any
 
     def admin_token(self) -> str:
         """An access token of the first admin, from a real login."""
@@ -93,7 +94,7 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
                 if "address already in use" in output_text.lower() and attempt + 1 < PORT_ATTEMPTS:
                     continue
                 pytest.fail(f"nubes serve exited with {process.returncode}:\n{output_text}")
-            yield Server(url=url, log=log, pid=process.pid)
+            yield Server(url=url, log=log, pid=process.pid, redis_url=env.get("NUBES_REDIS_URL", ""))
             return
         finally:
             if process.poll() is None:

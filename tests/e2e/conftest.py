@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from nubes.config import REPO_ROOT
-from tests.serving import Server, serve
+from tests.serving import Server, redis_server, serve
 
 CHROMIUM = Path(os.environ.get("NUBES_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -21,10 +21,17 @@ __all__ = ["Server"]  # the browser tests import it from here
 
 @pytest.fixture(scope="session")
 def server(server_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`nubes serve` on a free loopback port, on the engine under test, serving the real UI build."""
+    """`nubes serve` on a free loopback port, on the engine under test, serving the real UI build.
+
+    With Redis, as replicas run: tests that change rows by hand (to age a sign-in) then drop every cached
+    caller through it, as an operator editing the database would (`Server.redis_url`).
+    """
     if not (WEB_DIST / "index.html").is_file():
         pytest.fail("the web UI is not built (web/dist); `make test` builds it")
-    with serve(server_database_url, tmp_path_factory.mktemp("serve")) as running:
+    with (
+        redis_server(tmp_path_factory.mktemp("serve-redis")) as redis_url,
+        serve(server_database_url, tmp_path_factory.mktemp("serve"), NUBES_REDIS_URL=redis_url) as running,
+    ):
         yield running
 
 

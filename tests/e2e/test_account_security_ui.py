@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from nubes.core.db import utcnow
+from nubes.identity.sessions.cache import GLOBAL, RedisGenerations
 from nubes.identity.sessions.models import Session
 from nubes.identity.users.models import User
 from tests.e2e.conftest import Server
@@ -52,8 +53,11 @@ def _create_member(server: Server) -> str:
     return username
 
 
-async def _age_reauthentication(database_url: str, username: str) -> None:
-    """As if `username` had signed in (and last confirmed it's them) an hour ago: past any sudo window."""
+async def _age_reauthentication(server: Server, database_url: str, username: str) -> None:
+    """As if `username` had signed in (and last confirmed it's them) an hour ago: past any sudo window.
+
+    A change made by hand, outside Nubes: the server's cached callers are dropped through Redis afterwards.
+    """
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as connection:
@@ -62,6 +66,11 @@ async def _age_reauthentication(database_url: str, username: str) -> None:
             await connection.execute(update(Session).where(Session.user_id == user_ids).values(reauthenticated_at=stale))
     finally:
         await engine.dispose()
+    generations = RedisGenerations(server.redis_url)
+    try:
+        await generations.bump([GLOBAL])
+    finally:
+        await generations.close()
 
 
 def _unexpected(problems: list[str]) -> list[str]:
@@ -249,7 +258,7 @@ async def test_passkey_sign_in_with_a_virtual_authenticator(
     await expect(row).not_to_contain_text("Last used never")
 
     # Signed in a while ago: removing a passkey asks to confirm it's you, and the passkey itself may.
-    await _age_reauthentication(server_database_url, username)
+    await _age_reauthentication(server, server_database_url, username)
     await row.get_by_role("button", name="Remove Work laptop").click()
     await page.get_by_role("dialog", name="Remove Work laptop?").get_by_role("button", name="Remove").click()
     confirm = page.get_by_role("dialog", name="Confirm it's you")
@@ -271,7 +280,7 @@ async def test_a_credential_change_asks_to_confirm_its_you(
     await page.goto(server.url + "/login?next=%2Faccount")
     await sign_in(page, username, PASSWORD)
     await expect(page).to_have_url(server.url + "/account")
-    await _age_reauthentication(server_database_url, username)
+    await _age_reauthentication(server, server_database_url, username)
 
     await page.get_by_role("button", name="Set up two-factor sign-in").click()
     confirm = page.get_by_role("dialog", name="Confirm it's you")
@@ -290,7 +299,7 @@ async def test_a_credential_change_asks_to_confirm_its_you(
     await page.get_by_role("dialog", name="Set up two-factor sign-in").get_by_role("button", name="Cancel").click()
 
     # Cancelling the prompt cancels the change, with the reason shown.
-    await _age_reauthentication(server_database_url, username)
+    await _age_reauthentication(server, server_database_url, username)
     await page.get_by_role("button", name="Set up two-factor sign-in").click()
     await expect(confirm).to_be_visible()
     await confirm.get_by_role("button", name="Cancel").click()
