@@ -7,7 +7,9 @@ rules (its lifetime, the credential's expiry, its size, a change during a load, 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 import httpx
@@ -283,3 +285,26 @@ async def test_a_flushed_change_bumps_its_user_at_once_and_a_bulk_statement_bump
     global_before = (await cache.local.read([cache.GLOBAL]))[1]
     await session.execute(update(Session).where(Session.user_id == user.id).values(revoke_reason="test"))
     assert (await cache.local.read([cache.GLOBAL]))[1] == global_before + 1
+
+
+async def test_concurrent_requests_with_one_credential_while_the_store_answers_slowly() -> None:
+    """GIVEN a store that yields on every read (Redis) WHEN many requests resolve one credential at once, across a
+    change of access THEN none fails and each gets the identity."""
+
+    class Slow(cache.LocalGenerations):
+        async def read(self, keys: Sequence[str]) -> tuple[int, ...]:
+            await asyncio.sleep(0)
+            return await super().read(keys)
+
+    generations = Slow()
+    principal_cache = cache.PrincipalCache(ttl=30, generations=generations)
+    loads = Loads(an_identity(), generations)
+    await principal_cache.resolve("key", loads)
+
+    async def request(number: int) -> Identity:
+        if number % 5 == 0:
+            generations.bump_now([cache.user_key(loads.identity.principal.user_id)])
+        return await principal_cache.resolve("key", loads)
+
+    answers = await asyncio.gather(*(request(number) for number in range(50)))
+    assert all(answer is loads.identity for answer in answers)

@@ -165,11 +165,16 @@ class PrincipalCache:
             return await load()
         entry = self._entries.get(key)
         if entry is not None:
-            if time.monotonic() < entry.until and await self._current(generations, entry.keys) == entry.generations:
-                self._entries.move_to_end(key)
+            # Reading the generations may await (Redis): other requests can replace or drop the entry meanwhile.
+            valid = time.monotonic() < entry.until and await self._current(generations, entry.keys) == entry.generations
+            if self._entries.get(key) is entry:
+                if valid:
+                    self._entries.move_to_end(key)
+                else:
+                    del self._entries[key]
+            if valid:
                 self.hits += 1
                 return entry.identity
-            del self._entries[key]
         self.misses += 1
         before = await self._read(generations, ())
         identity = await load()
