@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.harness import HOST, BenchError, Server, database_url, nubes_server, wait_ready
@@ -154,6 +154,11 @@ async def _seed_files(workdir: Path, parent_id: str, names: Iterable[str]) -> li
                 ]
             await connection.execute(insert(FileNode), nodes)
             await connection.execute(insert(FileNameTerm), terms)
+        if not url.startswith("sqlite"):
+            # What autovacuum does within a minute of a bulk load on a live install: without statistics PostgreSQL
+            # plans the name search as a nested loop over every node of the owner (~600 ms instead of ~2 ms).
+            async with engine.connect() as connection:
+                await connection.execute(text("ANALYZE file_nodes, file_name_terms"))
     finally:
         await engine.dispose()
     return [str(node["id"]) for node in nodes]
