@@ -43,6 +43,16 @@ class Server:
         return token
 
 
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 20 s, unless it already ended."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as probe:
@@ -97,12 +107,7 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
             yield Server(url=url, log=log, pid=process.pid, redis_url=env.get("NUBES_REDIS_URL", ""))
             return
         finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_process(process)
 
 
 @contextlib.contextmanager
@@ -157,9 +162,4 @@ def run_worker(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[
             time.sleep(0.2)
         yield log
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_process(process)
