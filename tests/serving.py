@@ -53,6 +53,17 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
             process.kill()
 
 
+def websocket_handshake(server: Server, target: str) -> bytes:
+    """The raw answer of `server` to a WebSocket upgrade request for `target` (path and query)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        return connection.recv(65536)
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as probe:

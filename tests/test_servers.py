@@ -8,7 +8,6 @@ JSON log lines only, and a graceful stop that runs the lifespan's shutdown (the 
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.serving import Server, serve
+from tests.serving import serve, websocket_handshake
 
 SECRET = "do-not-log-this-ticket"
 
@@ -30,16 +29,6 @@ async def served_database_url(engine_name: str, tmp_path: Path) -> AsyncIterator
     url = await create_postgres_database()
     yield url
     await drop_postgres_database(url)
-
-
-def _handshake(server: Server, target: str) -> bytes:
-    host, port = server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as connection:
-        connection.sendall(
-            f"GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
-        return connection.recv(65536)
 
 
 @pytest.mark.parametrize("server_name", ["granian"])
@@ -59,7 +48,7 @@ def test_serve_under_another_server_behaves_the_same(served_database_url: str, t
         missing = httpx.get(f"{server.url}/api/no-such-thing")
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/problem+json"
-        assert _handshake(server, f"/api/ws/containers/{container}?ticket={SECRET}").startswith(b"HTTP/1.1 ")
+        assert websocket_handshake(server, f"/api/ws/containers/{container}?ticket={SECRET}").startswith(b"HTTP/1.1 ")
     lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
     log = server.log.read_text()
     assert SECRET not in log

@@ -6,7 +6,6 @@ Issue 11, item 6: the SQLite files were 0644, and a console ticket appeared whol
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import time
 import uuid
@@ -23,7 +22,7 @@ from nubes.core.db import Database
 from nubes.core.logging import redact_query
 from nubes.core.storage import open_storage
 from tests.conftest import create_postgres_database, drop_postgres_database, make_settings
-from tests.serving import Server, serve
+from tests.serving import Server, serve, websocket_handshake
 from tests.test_cli import nubes
 
 SECRET = "console-ticket-" + uuid.uuid4().hex
@@ -95,21 +94,11 @@ def test_a_served_data_dir_is_private(private_server: Server, engine_name: str) 
     assert _open_to_others(data_dir, skip=frozenset({"serve.log"})) == []
 
 
-def _websocket_handshake(server: Server, target: str) -> bytes:
-    host, port = server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as connection:
-        connection.sendall(
-            f"GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
-        return connection.recv(65536)
-
-
 def test_no_log_line_carries_a_query_string_secret(private_server: Server) -> None:
     """GIVEN a console socket opened with `?ticket=` and a request with a secret in its query
     THEN the server's log names the paths but never the secrets (uvicorn's own WebSocket line included)."""
     container = uuid.uuid4()
-    answer = _websocket_handshake(private_server, f"/api/ws/containers/{container}?ticket={SECRET}&other=1")
+    answer = websocket_handshake(private_server, f"/api/ws/containers/{container}?ticket={SECRET}&other=1")
     assert answer.startswith(b"HTTP/1.1 ")
     httpx.get(f"{private_server.url}/api/health", params={"token": SECRET})
     deadline = time.monotonic() + 30

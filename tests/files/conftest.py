@@ -18,7 +18,7 @@ from nubes.config import Settings
 from nubes.core import jobs
 from nubes.core.storage import LocalStorage, S3Storage, Storage
 from tests.factories import SignedIn, login, make_tenant, make_user
-from tests.serving import PORT_ATTEMPTS, free_port
+from tests.serving import PORT_ATTEMPTS, free_port, stop_process
 
 STORAGES = ["local", "s3"]
 
@@ -55,9 +55,7 @@ def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield url
             return
         finally:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=10)
+            stop_process(process)
 
 
 def s3_storage(moto_url: str) -> S3Storage:
