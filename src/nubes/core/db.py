@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 from sqlalchemy.util import await_only
 
 from nubes.config import Settings, private_file
+from nubes.core import sqlite
 from nubes.core.errors import NubesError
 from nubes.core.jobs import settle_before_answer
 
@@ -51,6 +52,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
+        """On SQLite, the stored text straight to an aware datetime (one C parse, not SQLAlchemy's and then ours)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        parse = datetime.fromisoformat
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                return parse(value + "+00:00")  # stored without an offset, in UTC; six times cheaper than .replace()
+            except ValueError:  # written with an offset by something else
+                parsed = parse(value)
+                return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+        return process
 
 
 def utcnow() -> datetime:
@@ -91,7 +109,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() == "sqlite":
         _private_sqlite_files(url.database)
-        engine = create_async_engine(url, connect_args={"timeout": settings.db_connect_timeout})
+        if url.get_driver_name() == "aiosqlite":
+            url = url.set(drivername=f"sqlite+{sqlite.DRIVER}")
+        # A connection is a thread and a file handle: keep them open (the default 5 + 10 overflow closed and
+        # reopened a connection, thread included, for most requests under 32 concurrent clients).
+        engine = create_async_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            connect_args={"timeout": settings.db_connect_timeout, "check_same_thread": False},
+        )
         _tune_sqlite(engine)
         return engine
     return create_async_engine(
@@ -138,6 +165,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # once with "database is locked" (WAL snapshot), whatever the busy timeout. Requests that may
         # write take the write lock up front instead and wait their turn (see get_session).
         immediate = connection.get_execution_options().get(WRITE_INTENT, False)
+        if not immediate and sqlite.defer_begin(connection.connection.dbapi_connection, "BEGIN"):
+            return  # sent with the transaction's first statement; nothing if it has none
         if immediate:
             turns.take(connection.info)
         try:

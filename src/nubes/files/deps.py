@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
@@ -64,16 +63,15 @@ async def file_reads(session: AsyncSession, principal: Principal, nodes: list[Fi
     return [FileRead.model_validate(node).model_copy(update={"favorite": node.id in starred}) for node in nodes]
 
 
-_FILE_READS = TypeAdapter(list[FileRead])
 _FILE_READ_FIELDS = tuple(FileRead.model_fields)
 
 
-def read_rows(rows: Iterable[Sequence[Any]]) -> list[FileRead]:
-    """Read rows of the tree's service (`FileRead`'s fields in order, then any others) as the API shows them.
+def read_rows(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Read rows of the tree's service (`FileRead`'s fields in order, then any others) as `FileRead`'s JSON fields.
 
-    One validation call for the whole list, from plain dicts: a row's attributes cost three times as much to read.
+    Not validated: the columns are the schema's, typed by the database; `RowsJSON` writes them as FastAPI would.
     """
-    return _FILE_READS.validate_python([dict(zip(_FILE_READ_FIELDS, row, strict=False)) for row in rows])
+    return [dict(zip(_FILE_READ_FIELDS, row, strict=False)) for row in rows]
 
 
 async def file_read(session: AsyncSession, principal: Principal, node: FileNode, *, new: bool = False) -> FileRead:

@@ -9,6 +9,7 @@ from fastapi import File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from nubes.core.db import SessionDep
+from nubes.core.http import RowsJSON
 from nubes.core.pagination import Limit, Offset
 from nubes.core.routing import api_router
 from nubes.files.deps import (
@@ -47,11 +48,10 @@ async def list_folder(
     parent_id: Annotated[uuid.UUID | None, Query(description="The folder to list; your root when absent.")] = None,
     limit: Limit = 200,
     offset: Offset = 0,
-) -> FolderListing:
+) -> Response:
     rows = await service.list_read(session=session, principal=principal, parent_id=parent_id, limit=limit, offset=offset)
-    return FolderListing(
-        folder=read_rows([rows.folder])[0], path=read_rows(rows.path), items=read_rows(rows.items), total=rows.total
-    )
+    folder, path, items = read_rows([rows.folder]), read_rows(rows.path), read_rows(rows.items)
+    return RowsJSON({"folder": folder[0], "path": path, "items": items, "total": rows.total})
 
 
 @router.post(
@@ -136,28 +136,28 @@ async def search(
     session: SessionDep,
     principal: Reader,
     q: Annotated[str, Query(min_length=1, max_length=255, description="Words the name's words start with.")],
-) -> FilePage:
+) -> Response:
     items = read_rows(await service.search(session=session, principal=principal, query=q))
-    return FilePage(items=items, total=len(items))
+    return RowsJSON({"items": items, "total": len(items)})
 
 
 @router.get("/files/recent", operation_id="files-recent", response_model=FilePage, tags=["files"], summary="Recently changed")
-async def recent(session: SessionDep, principal: Reader) -> FilePage:
+async def recent(session: SessionDep, principal: Reader) -> Response:
     items = read_rows(await service.recent(session=session, principal=principal))
-    return FilePage(items=items, total=len(items))
+    return RowsJSON({"items": items, "total": len(items)})
 
 
 @router.get("/files/favorites", operation_id="files-favorites", response_model=FilePage, tags=["files"], summary="Starred")
-async def favorites(session: SessionDep, principal: Reader) -> FilePage:
+async def favorites(session: SessionDep, principal: Reader) -> Response:
     items = read_rows(await service.favorites(session=session, principal=principal))
-    return FilePage(items=items, total=len(items))
+    return RowsJSON({"items": items, "total": len(items)})
 
 
 @router.get(
     "/files/{file_id:uuid}", operation_id="files-get", response_model=FileRead, tags=["files"], summary="One file or folder"
 )
-async def get_node(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> FileRead:
-    return read_rows([await service.get_read(session=session, principal=principal, node_id=file_id)])[0]
+async def get_node(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> Response:
+    return RowsJSON(read_rows([await service.get_read(session=session, principal=principal, node_id=file_id)])[0])
 
 
 @router.get(
@@ -265,9 +265,9 @@ async def unstar(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> 
 
 
 @router.get("/trash", operation_id="trash-list", response_model=FilePage, tags=["files"], summary="What you deleted")
-async def list_trash(session: SessionDep, principal: Reader, limit: Limit = 200, offset: Offset = 0) -> FilePage:
+async def list_trash(session: SessionDep, principal: Reader, limit: Limit = 200, offset: Offset = 0) -> Response:
     rows, total = await service.list_trash(session=session, principal=principal, limit=limit, offset=offset)
-    return FilePage(items=read_rows(rows), total=total)
+    return RowsJSON({"items": read_rows(rows), "total": total})
 
 
 @router.post(
