@@ -165,12 +165,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # once with "database is locked" (WAL snapshot), whatever the busy timeout. Requests that may
         # write take the write lock up front instead and wait their turn (see get_session).
         immediate = connection.get_execution_options().get(WRITE_INTENT, False)
-        if not immediate and sqlite.defer_begin(connection.connection.dbapi_connection, "BEGIN"):
-            return  # sent with the transaction's first statement; nothing if it has none
         if immediate:
             turns.take(connection.info)
+        statement = sqlite.IMMEDIATE if immediate else "BEGIN"
+        if sqlite.defer_begin(connection.connection.dbapi_connection, statement):
+            return  # sent with the transaction's first statement (a failure there rolls back: the turn is given back)
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            connection.exec_driver_sql(statement)
         except BaseException:
             turns.give_back(connection.info)
             raise

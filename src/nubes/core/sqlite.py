@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.sql import sqltypes
 
 DRIVER = "nubes_aiosqlite"
+IMMEDIATE = "BEGIN IMMEDIATE"
 
 _Outcome = tuple[Any, Sequence[Any], int, int | None]
 
@@ -111,27 +112,37 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
         adapted = self._adapt_connection
         async with adapted._execute_mutex:
-            begin = adapted.take_pending_begin() if isinstance(adapted, OneTripConnection) else None
             driver = self._connection
-            run = partial(_statement, driver._conn, begin, operation, parameters, many=many)
-            if not many and begin in (None, "BEGIN") and _reads(operation):
-                outcome = run()
+            if isinstance(adapted, OneTripConnection):
+                begin = adapted.take_pending_begin()
+                here = adapted.runs_here(begin, operation)
             else:
-                outcome = await driver._execute(run)  # aiosqlite's queue, as SQLAlchemy's adapter uses it
+                begin, here = None, False
+            run = partial(_statement, driver._conn, begin, operation, parameters, many=many)
+            outcome = run() if here else await driver._execute(run)  # aiosqlite's queue, as SQLAlchemy's adapter uses it
+            if begin == IMMEDIATE and isinstance(adapted, OneTripConnection):
+                adapted.holds_write_lock = True
             self._description, rows, self._rowcount, self._lastrowid = outcome
             self._rows = collections.deque(rows)
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """aiosqlite's adapted connection with one-trip cursors, a deferred BEGIN and free empty endings."""
+    """aiosqlite's adapted connection with one-trip cursors, a deferred BEGIN and free empty endings.
 
-    __slots__ = ("_pending_begin",)
+    Where a statement runs: what may wait goes to aiosqlite's thread (taking the write lock, a commit, which
+    may checkpoint and sync, and a write outside a transaction that holds the lock); what cannot wait runs
+    on the caller's thread, as a function call: a plain SELECT (WAL readers never wait for a lock), every
+    statement of a transaction that already holds the write lock (nobody else can be writing), a rollback.
+    """
+
+    __slots__ = ("_pending_begin", "holds_write_lock")
 
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._pending_begin: str | None = None
+        self.holds_write_lock = False
 
     def defer_begin(self, statement: str) -> None:
         """Send `statement` (a BEGIN) with the next statement instead of on its own."""
@@ -142,17 +153,27 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         begin, self._pending_begin = self._pending_begin, None
         return begin
 
+    def runs_here(self, begin: str | None, operation: str) -> bool:
+        """Whether `operation` (after `begin`, if any) runs on the caller's thread rather than as a trip."""
+        if begin is None:
+            return (self.holds_write_lock and self._in_transaction()) or _reads(operation)
+        return begin == "BEGIN" and _reads(operation)
+
     def _in_transaction(self) -> bool:
         driver = self._connection._connection  # None once closed
         return driver is not None and driver.in_transaction
 
     def rollback(self) -> None:
+        self.holds_write_lock = False
         if self.take_pending_begin() is None and self._in_transaction():
             self._connection._conn.rollback()  # never waits for a lock nor the disk: here, not a trip
 
     def commit(self) -> None:
-        if self.take_pending_begin() is None and self._in_transaction():
-            super().commit()
+        try:
+            if self.take_pending_begin() is None and self._in_transaction():
+                super().commit()
+        finally:
+            self.holds_write_lock = False
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
