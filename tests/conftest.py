@@ -9,6 +9,7 @@ own session fixtures, temp dirs, ports and databases; the tests of one module on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -83,12 +84,8 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 async def database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """A fresh, empty database on the engine under test, dropped at the end of the session."""
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("sqlite") / "nubes.db") as url:
+        yield url
 
 
 async def create_postgres_database() -> str:
@@ -113,15 +110,25 @@ async def drop_postgres_database(url: str) -> None:
     await connection.close()
 
 
+@contextlib.asynccontextmanager
+async def empty_database(engine_name: str, sqlite_path: Path) -> AsyncIterator[str]:
+    """The URL of an empty database of the engine under test: a SQLite file at `sqlite_path`, or a fresh PostgreSQL
+    database, dropped afterwards (for the tests that serve real processes, which commit)."""
+    if engine_name == "sqlite":
+        yield f"sqlite+aiosqlite:///{sqlite_path}"
+        return
+    url = await create_postgres_database()
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
 @pytest.fixture(scope="session")
 async def server_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """An empty database of its own for the served process (it bootstraps and commits, unlike the other tests)."""
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('serve-db') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("serve-db") / "nubes.db") as url:
+        yield url
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

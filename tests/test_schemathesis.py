@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import empty_database
 from tests.serving import Server, serve
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -26,12 +26,8 @@ LEFT_OUT = ["auth-login", "auth-logout", "users-me-password", "users-me-sessions
 @pytest.fixture(scope="module")
 async def fuzz_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """An empty database of its own on the engine under test."""
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz-db') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("fuzz-db") / "nubes.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

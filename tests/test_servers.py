@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import empty_database
 from tests.serving import serve, websocket_handshake
 
 SECRET = "do-not-log-this-ticket"
@@ -23,12 +23,8 @@ SECRET = "do-not-log-this-ticket"
 
 @pytest.fixture
 async def served_database_url(engine_name: str, tmp_path: Path) -> AsyncIterator[str]:
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path / "nubes.db") as url:
+        yield url
 
 
 @pytest.mark.parametrize("server_name", ["granian"])

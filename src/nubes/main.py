@@ -21,6 +21,7 @@ from nubes.core.errors import install_error_handlers
 from nubes.core.events import Bus, open_bus
 from nubes.core.http import CONTENT_SECURITY_POLICY, BodyLimitMiddleware, EdgeMiddleware, SlowBodyMiddleware
 from nubes.core.jobs import share_wakes, stop_sharing_wakes
+from nubes.core.leases import HOLDER, REPLICA
 from nubes.core.mail import MailSender
 from nubes.core.ratelimit import RateLimiter
 from nubes.core.routing import index_routes
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.info("server.starting", version=__version__, database=app.state.db.engine_name)
+        log.info("server.starting", version=__version__, database=app.state.db.engine_name, replica=REPLICA, holder=HOLDER)
         # Everything built so far (modules, models, the app) lives for the whole process: move it out of
         # the collector's sight, or each full collection scans it all and stalls requests (p99 ~5x worse).
         gc.collect()

@@ -28,7 +28,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from nubes.compute.agents.protocol import LABEL_CONTAINER
 from tests.compute.eggs import ECHO_EGG, egg
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import empty_database
 from tests.serving import Server, free_port, serve
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]  # real processes on a shared, busy machine
@@ -56,12 +56,8 @@ def docker_engine() -> None:
 @pytest.fixture(scope="module")
 async def compute_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """An empty database of the module's own server."""
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('compute-db') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("compute-db") / "nubes.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from nubes.config import Settings
 from nubes.core.db import Database
 from nubes.core.logging import redact_query
 from nubes.core.storage import open_storage
-from tests.conftest import create_postgres_database, drop_postgres_database, make_settings
+from tests.conftest import create_postgres_database, drop_postgres_database, empty_database, make_settings
 from tests.serving import Server, serve, websocket_handshake
 from tests.test_cli import nubes
 
@@ -59,12 +59,8 @@ def _as_an_older_install_left_it(data_dir: Path, sqlite_file: Path | None) -> No
 @pytest.fixture(scope="module")
 async def private_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """The served database: for SQLite, inside the data dir (the default layout)."""
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('private') / 'data' / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("private") / "data" / "nubes.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import empty_database
 from tests.serving import Server, serve
 
 IDLE_TIMEOUT = 5  # seconds without a byte (room for a loaded machine between the steps of the cap test)
@@ -27,12 +27,8 @@ PATIENCE = 30  # generous: how long a test waits for an answer the server owes
 
 @pytest.fixture(scope="module")
 async def slow_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('slow-db') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("slow-db") / "nubes.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import empty_database
 from tests.serving import redis_server, run_worker, serve
 
 SHARED = {"NUBES_SECRET_KEY": "one-secret-for-the-server-and-its-worker"}
@@ -21,12 +21,8 @@ SHARED = {"NUBES_SECRET_KEY": "one-secret-for-the-server-and-its-worker"}
 @pytest.fixture(scope="module")
 async def shared_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """An empty database the server and the worker share."""
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('worker-db') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("worker-db") / "nubes.db") as url:
+        yield url
 
 
 def log_events(log: Path) -> list[dict[str, object]]:

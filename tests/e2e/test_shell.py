@@ -129,6 +129,8 @@ async def test_status_page_shows_health_and_version(page: Page, server: Server, 
     await expect(page.get_by_test_id("server-version")).to_have_text(__version__)
     await expect(page.get_by_test_id("db-engine")).to_contain_text(engine_name)
     await expect(page.get_by_test_id("check-database")).to_contain_text("ms")
+    await expect(page.get_by_test_id("check-redis")).to_contain_text("ms")  # the browser tests' server shares Redis
+    await expect(page.get_by_test_id("server-replica")).to_have_text(re.compile(r"^[0-9a-f]{12}$"))
     await page.screenshot(path=artifacts / f"status-{engine_name}.png", full_page=True)
     assert problems == []
 

@@ -12,18 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import empty_database
 from tests.serving import serve
 
 
 @pytest.fixture(scope="module")
 async def crash_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('crash-db') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("crash-db") / "nubes.db") as url:
+        yield url
 
 
 async def _wait_for(check: Callable[[], bool], what: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import empty_database
 from tests.serving import Server, serve
 
 QUOTA = 1_000_000
@@ -18,12 +18,8 @@ SIZE = 300_000  # three fit, the fourth does not
 
 @pytest.fixture(scope="module")
 async def parallel_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('parallel-db') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("parallel-db") / "nubes.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

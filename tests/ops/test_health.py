@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
 from pathlib import Path
 
@@ -10,8 +11,10 @@ from asgi_lifespan import LifespanManager
 
 from nubes import API_VERSION, __version__
 from nubes.config import Settings
+from nubes.core.leases import REPLICA
 from nubes.main import create_app
 from tests.conftest import make_settings
+from tests.serving import redis_server
 
 
 async def test_health_is_ok(client: httpx.AsyncClient) -> None:
@@ -67,3 +70,32 @@ async def test_ready_is_503_when_sqlite_cannot_open(tmp_path: Path) -> None:
     response = await _ready_status(settings)
     assert response.status_code == 503
     assert response.json()["checks"]["database"]["detail"].startswith("sqlite is unreachable")
+
+
+async def test_version_names_the_replica_that_answered(client: httpx.AsyncClient) -> None:
+    """A per-process name, not the host's: behind a load balancer it tells replicas apart without showing host names."""
+    replica = (await client.get("/api/version")).json()["replica"]
+    assert replica == REPLICA
+    assert len(replica) == 12
+    assert socket.gethostname()[:8] not in replica
+
+
+async def test_ready_checks_redis_when_the_install_shares_one(tmp_path: Path, unused_tcp_port: int) -> None:
+    """GIVEN NUBES_REDIS_URL THEN readiness round-trips Redis too; with Redis away, 503 naming it (requests still served)."""
+    (tmp_path / "redis").mkdir()
+    with redis_server(tmp_path / "redis") as redis_url:
+        answer = await _ready_status(make_settings(tmp_path / "up", redis_url=redis_url))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["checks"]["redis"]["ok"] is True
+    assert answer.json()["checks"]["redis"]["latency_ms"] >= 0
+
+    away = await _ready_status(make_settings(tmp_path / "away", redis_url=f"redis://127.0.0.1:{unused_tcp_port}/0"))
+    assert away.status_code == 503
+    body = away.json()
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["redis"]["ok"] is False
+    assert body["checks"]["redis"]["detail"].startswith("Redis is unreachable")
+
+
+async def test_ready_has_no_redis_check_without_redis(client: httpx.AsyncClient) -> None:
+    assert set((await client.get("/api/ready")).json()["checks"]) == {"database"}

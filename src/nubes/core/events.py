@@ -10,6 +10,7 @@ receivers also poll it, so a message lost while Redis restarts only delays the w
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import structlog
@@ -50,6 +51,10 @@ class Bus:
     async def run(self) -> None:
         """Receive messages from other processes until cancelled (nothing to receive here)."""
         await asyncio.Event().wait()
+
+    async def ping(self, within: float = 2.0) -> float | None:
+        """Round-trip the shared store in milliseconds (None: there is none, this process is the bus); raise if away."""
+        return None
 
     async def close(self) -> None:
         """Release the connections."""
@@ -92,6 +97,13 @@ class RedisBus(Bus):
                 failures += 1
                 log.warning("events.disconnected", error=type(exc).__name__, failures=failures)
                 await asyncio.sleep(min(self.MAX_PAUSE, 0.5 * 2 ** (failures - 1)))
+
+    async def ping(self, within: float = 2.0) -> float | None:
+        """PING Redis; its round trip in milliseconds."""
+        started = time.perf_counter()
+        async with asyncio.timeout(within):
+            await self._client.ping()
+        return (time.perf_counter() - started) * 1000
 
     async def close(self) -> None:
         """Close the Redis connections."""

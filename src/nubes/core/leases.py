@@ -14,6 +14,7 @@ one lease after it stops.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import socket
@@ -32,6 +33,10 @@ log = structlog.get_logger("nubes.leases")
 
 HOLDER = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 """This process, as lease holders are named (host, pid, and a nonce: a restarted process is another holder)."""
+
+REPLICA = hashlib.sha256(HOLDER.encode()).hexdigest()[:12]
+"""This process's public name (GET /api/version): it tells replicas apart without showing host names; the log of
+`server.starting` pairs it with `HOLDER`."""
 
 
 class Lease(Base):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from nubes import API_VERSION, __version__
 from nubes.core.db import Database
+from nubes.core.leases import REPLICA
 from nubes.core.routing import api_router
 from nubes.ops import service
 from nubes.ops.schemas import Health, Readiness, VersionInfo
@@ -37,9 +38,9 @@ async def health() -> Health:
     summary="Readiness: every dependency answers",
     responses={503: {"model": Readiness, "description": "A dependency is not answering"}},
 )
-async def ready(database: DatabaseDep, response: Response) -> Readiness:
-    """Answer 200 when the database answers, 503 with the failing checks otherwise."""
-    result = await service.readiness(database=database)
+async def ready(request: Request, database: DatabaseDep, response: Response) -> Readiness:
+    """Answer 200 when the database (and Redis, when configured) answers, 503 with the failing checks otherwise."""
+    result = await service.readiness(database=database, bus=request.app.state.events)
     response.headers["Cache-Control"] = "no-store"
     if result.status != "ready":
         response.status_code = 503
@@ -48,12 +49,13 @@ async def ready(database: DatabaseDep, response: Response) -> Readiness:
 
 @router.get("/version", operation_id="version", response_model=VersionInfo, summary="What is running")
 async def version(request: Request, database: DatabaseDep) -> VersionInfo:
-    """The product version, API version, database engine and when this process started."""
+    """The product version, API version, database engine, this replica's name and when this process started."""
     started_at: datetime = request.app.state.started_at
     return VersionInfo(
         version=__version__,
         api_version=API_VERSION,
         database="postgresql" if database.engine_name == "postgresql" else "sqlite",
+        replica=REPLICA,
         started_at=started_at,
     )
 

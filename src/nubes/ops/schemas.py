@@ -36,4 +36,5 @@ class VersionInfo(BaseModel):
     version: str
     api_version: str
     database: Literal["sqlite", "postgresql"]
+    replica: str = Field(description="Which server process answered (a name per process; its log pairs it with host and pid).")
     started_at: datetime

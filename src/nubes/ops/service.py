@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core.db import Database
+from nubes.core.events import Bus
 from nubes.ops.models import SystemSetting
 from nubes.ops.schemas import CheckResult, Readiness
 
@@ -27,9 +28,25 @@ async def check_database(*, database: Database, within: float = 2.0) -> CheckRes
     return CheckResult(ok=True, latency_ms=round(latency, 2))
 
 
-async def readiness(*, database: Database) -> Readiness:
-    """Run every readiness check."""
+async def check_redis(*, bus: Bus, within: float = 2.0) -> CheckResult | None:
+    """Round-trip Redis when the install shares one (None without): requests are still served while it is away, but
+    what crosses replicas (cache drops, wakes, agents on other replicas, consoles) waits for it to return."""
+    try:
+        latency = await bus.ping(within=within)
+    except TimeoutError:
+        return CheckResult(ok=False, detail=f"Redis did not answer within {within:g} s; replicas cannot reach each other")
+    except Exception as exc:
+        log.warning("ready.redis_failed", error=type(exc).__name__)
+        return CheckResult(ok=False, detail=f"Redis is unreachable ({type(exc).__name__}); replicas cannot reach each other")
+    return None if latency is None else CheckResult(ok=True, latency_ms=round(latency, 2))
+
+
+async def readiness(*, database: Database, bus: Bus) -> Readiness:
+    """Run every readiness check: the database, and Redis when the install shares one."""
     checks = {"database": await check_database(database=database)}
+    redis = await check_redis(bus=bus)
+    if redis is not None:
+        checks["redis"] = redis
     status = "ready" if all(check.ok for check in checks.values()) else "unavailable"
     return Readiness(status=status, checks=checks)
 

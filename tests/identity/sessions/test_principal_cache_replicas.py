@@ -11,7 +11,7 @@ import jwt
 import pytest
 from redis import Redis
 
-from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.conftest import empty_database
 from tests.serving import Server, redis_server, serve
 
 PASSWORD = "Lantern-Quartz-Harbor-77"
@@ -20,12 +20,8 @@ PASSWORD = "Lantern-Quartz-Harbor-77"
 @pytest.fixture(scope="module")
 async def shared_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """An empty database both replicas use."""
-    if engine_name == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('replicas-db') / 'nubes.db'}"
-        return
-    url = await create_postgres_database()
-    yield url
-    await drop_postgres_database(url)
+    async with empty_database(engine_name, tmp_path_factory.mktemp("replicas-db") / "nubes.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

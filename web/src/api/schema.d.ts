@@ -2114,7 +2114,7 @@ export interface paths {
         };
         /**
          * Readiness: every dependency answers
-         * @description Answer 200 when the database answers, 503 with the failing checks otherwise.
+         * @description Answer 200 when the database (and Redis, when configured) answers, 503 with the failing checks otherwise.
          */
         get: operations["ready"];
         put?: never;
@@ -2134,7 +2134,7 @@ export interface paths {
         };
         /**
          * What is running
-         * @description The product version, API version, database engine and when this process started.
+         * @description The product version, API version, database engine, this replica's name and when this process started.
          */
         get: operations["version"];
         put?: never;
@@ -4453,6 +4453,11 @@ export interface components {
              * @enum {string}
              */
             database: "sqlite" | "postgresql";
+            /**
+             * Replica
+             * @description Which server process answered (a name per process; its log pairs it with host and pid).
+             */
+            replica: string;
             /**
              * Started At
              * Format: date-time

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from nubes.compute.agents import protocol
 from nubes.compute.agents import service as agents_service
+from nubes.compute.agents.relay import Relay
 from nubes.compute.jobs import service as jobs_service
 from nubes.compute.nodes import service as nodes_service
 from nubes.core.db import finish_on_exit
@@ -128,10 +129,11 @@ class AgentConnection:
 
 
 class AgentHub:
-    """The connected agents of this server process, by node."""
+    """The connected agents of this server process, by node; with a `relay`, the other replicas' agents too."""
 
     def __init__(self) -> None:
         self.connections: dict[uuid.UUID, AgentConnection] = {}
+        self.relay: Relay | None = None
 
     def is_connected(self, node_id: uuid.UUID) -> bool:
         """Whether the node's agent is connected to this process."""
@@ -142,19 +144,28 @@ class AgentHub:
         connection = self.connections.get(node_id)
         if connection is not None:
             connection.wake.set()
+        elif self.relay is not None:
+            await self.relay.broadcast("wake", node_id)
 
-    async def disconnect(self, node_id: uuid.UUID, *, code: int = CLOSE_REVOKED, reason: str = "node revoked") -> None:
-        """Close a node's socket (its credential was revoked)."""
+    async def disconnect(
+        self, node_id: uuid.UUID, *, code: int = CLOSE_REVOKED, reason: str = "node revoked", relay: bool = True
+    ) -> None:
+        """Close a node's socket (its credential was revoked), here and, unless `relay` is off, on every replica."""
         connection = self.connections.pop(node_id, None)
         if connection is not None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await connection.websocket.close(code=code, reason=reason)
+        if relay and self.relay is not None:  # the node may also hold (or be about to hold) a socket on another replica
+            await self.relay.broadcast("disconnect", node_id, code=code, reason=reason)
 
     async def ask(self, node_id: uuid.UUID, command: protocol.Command, within: float = 15.0) -> protocol.CommandResult | None:
         """Send a command that is not a job (logs) and wait for its result; None when the node is not connected or silent."""
         connection = self.connections.get(node_id)
         if connection is None:
-            return None
+            if self.relay is None:
+                return None
+            answer = await self.relay.ask("ask", node_id, within, command=command.model_dump(mode="json"))
+            return protocol.CommandResult.model_validate(answer) if answer else None
         future: asyncio.Future[protocol.CommandResult] = asyncio.get_running_loop().create_future()
         connection.waiting[command.id] = future
         try:
@@ -169,7 +180,10 @@ class AgentHub:
         """Send a file request to the container's node and wait for its answer; None when the node is away or silent."""
         connection = self.connections.get(node_id)
         if connection is None:
-            return None
+            if self.relay is None:
+                return None
+            answer = await self.relay.ask("files", node_id, within, request=request.model_dump(mode="json"))
+            return protocol.FileResult.model_validate(answer) if answer else None
         future: asyncio.Future[protocol.FileResult] = asyncio.get_running_loop().create_future()
         connection.file_waiting[request.request_id] = future
         try:
@@ -180,12 +194,18 @@ class AgentHub:
         finally:
             connection.file_waiting.pop(request.request_id, None)
 
-    async def open_console(self, node_id: uuid.UUID, container_id: uuid.UUID, tail: int) -> tuple[uuid.UUID, ConsoleFeed] | None:
-        """Ask the node to stream a container's output; None when the node is not connected."""
+    async def open_console(
+        self, node_id: uuid.UUID, container_id: uuid.UUID, tail: int, *, stream_id: uuid.UUID | None = None
+    ) -> tuple[uuid.UUID, ConsoleFeed] | None:
+        """Ask the node to stream a container's output; None when the node is not connected (here or, relayed, anywhere)."""
         connection = self.connections.get(node_id)
         if connection is None:
-            return None
-        stream_id = uuid.uuid4()
+            if self.relay is None:
+                return None
+            remote = ConsoleFeed()
+            relayed = await self.relay.open_console(node_id, container_id, tail, remote)
+            return (relayed, remote) if relayed is not None else None
+        stream_id = stream_id or uuid.uuid4()
         feed = ConsoleFeed()
         connection.streams[stream_id] = feed
         try:
@@ -199,7 +219,10 @@ class AgentHub:
         """Pass a line to the container's stdin; False when the node is not connected."""
         connection = self.connections.get(node_id)
         if connection is None or stream_id not in connection.streams:
-            return False
+            if self.relay is None or not self.relay.holds_feed(stream_id):
+                return False
+            await self.relay.broadcast("console_input", node_id, stream=str(stream_id), container=str(container_id), line=line)
+            return True
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await connection.send(protocol.ConsoleInput(stream_id=stream_id, container_id=container_id, line=line))
             return True
@@ -211,6 +234,8 @@ class AgentHub:
         if connection is not None and connection.streams.pop(stream_id, None) is not None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await connection.send(protocol.ConsoleClose(stream_id=stream_id))
+        elif self.relay is not None:
+            await self.relay.close_console(node_id, stream_id)
 
 
 def bearer_of(websocket: WebSocket) -> str:
@@ -245,6 +270,8 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
         if previous is not None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await previous.websocket.close(code=CLOSE_REPLACED, reason="another connection of this node")
+        if hub.relay is not None:  # one replica holds a node's socket: any other still holding an old one lets it go
+            await hub.relay.broadcast("replaced", node_id)
         async with sessions() as session, finish_on_exit(session):
             await nodes_service.mark_node(session=session, node_id=node_id, status="online", agent_version=hello.agent_version)
             commands = await agents_service.reconcile(session=session, node_id=node_id, observed=hello.containers)

@@ -1,4 +1,4 @@
-/** /status: liveness, readiness (per check), version, database engine and start time of the server. */
+/** /status: liveness, readiness (per check: the database, Redis when shared), version, the replica that answered, database engine and start time. */
 import type { ReactNode } from "react";
 
 import type { ReadinessCheck } from "../../api/ops";
@@ -172,7 +172,8 @@ export function StatusPage() {
               <>
                 <Big testId="server-version">{version.version}</Big>
                 <Muted>
-                  {version.name} · API {version.api_version}
+                  {version.name} · API {version.api_version} · answered by replica{" "}
+                  <span data-testid="server-replica">{version.replica}</span>
                 </Muted>
               </>
             )}
