@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import stat
@@ -95,6 +96,12 @@ class Settings(BaseSettings):
         description="Request bodies one client address may be sending at once; more are refused with 429. 0: no cap. "
         "Behind a reverse proxy every client shares the proxy's address: raise it, or let the proxy buffer bodies.",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Reverse proxies (addresses or networks, comma-separated: 127.0.0.1,10.0.0.0/8) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; the client is the last address a trusted proxy did not "
+        "add. Empty: none, the peer address is the client.",
+    )
     web_dist: Path = Field(default=REPO_ROOT / "web" / "dist", description="The built web UI served at `/`.")
     admin_username: str = Field(
         default="admin", min_length=1, max_length=150, description="The first super-admin, created on an empty database."
@@ -144,6 +151,17 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="Nubes <nubes@localhost>", description="The From address of the mail Nubes sends.")
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or a network (10.0.0.0/8); name each proxy") from None
+        return ",".join(entries)
 
     @field_validator("log_level", "log_format", "server", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from nubes import __version__
 from nubes.config import Settings, get_settings
@@ -130,6 +131,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         max_per_ip=settings.body_max_per_ip,
     )
     app.add_middleware(EdgeMiddleware)
+    if settings.trusted_proxies:
+        # Outside the edge: the access log, rate limits, body caps per address and the audit see the real client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies.split(","))
     return app
 
 
