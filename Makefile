@@ -29,7 +29,8 @@ test-deps: ## Debian packages the tests need, when missing
 	@scripts/system-packages.sh $(TEST_PACKAGES)
 
 bench: install ## Benchmarks: one JSON line each, with a ratio to a baseline measured in the same run
-	@scripts/system-packages.sh /usr/bin/wrk=wrk /usr/sbin/nginx=nginx /usr/bin/curl=curl '/usr/lib/postgresql/*/bin/pg_ctl=postgresql'
+	@scripts/system-packages.sh /usr/bin/wrk=wrk /usr/sbin/nginx=nginx /usr/bin/curl=curl '/usr/lib/postgresql/*/bin/pg_ctl=postgresql' \
+		/usr/bin/redis-server=redis-server
 	.venv/bin/python bench/run.py
 
 lint: .venv/.synced web/node_modules/.synced ## ruff, mypy, tsc and eslint only

@@ -246,11 +246,12 @@ def database_url(workdir: Path) -> str:
 
 
 @contextlib.contextmanager
-def nubes_server(workdir: Path, **extra_env: str) -> Iterator[Server]:
+def nubes_server(workdir: Path, *, database: str | None = None, **extra_env: str) -> Iterator[Server]:
     """The real `nubes serve` on a free port, with a fresh data dir under `workdir` and a fresh database.
 
     The engine (SQLite in the data dir, or a new database in the bench's PostgreSQL cluster) and the ASGI server
-    are the current variant's (bench/run.py sets them).
+    are the current variant's (bench/run.py sets them). `database`: another server's (`database_url(its workdir)`),
+    for replicas of one install.
     """
     nubes = Path(sys.executable).parent / "nubes"
     if not nubes.is_file():
@@ -259,7 +260,10 @@ def nubes_server(workdir: Path, **extra_env: str) -> Iterator[Server]:
     # No embedded node unless a benchmark asks: its agent would share the machine with what is measured.
     extra_env = {"NUBES_LOCAL_AGENT": "off", "NUBES_SERVER": _current.server, **extra_env}
     with contextlib.ExitStack() as stack:
-        if _current.engine == "postgresql":
+        if database is not None:
+            (workdir / "nubes-database-url").write_text(database)
+            extra_env["NUBES_DATABASE_URL"] = database
+        elif _current.engine == "postgresql":
             url = stack.enter_context(POSTGRES.database())
             (workdir / "nubes-database-url").write_text(url)
             extra_env["NUBES_DATABASE_URL"] = url
