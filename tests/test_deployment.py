@@ -24,6 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.compute.across import drive_a_container
+from tests.compute.test_docker import docker_engine
 from tests.conftest import ENGINES, empty_database
 from tests.files.conftest import moto_url
 from tests.serving import Server, free_port, redis_server, run_worker, serve, stop_process
@@ -32,7 +34,7 @@ pytestmark = [
     pytest.mark.timeout(300),  # five processes start on a machine the other workers keep busy
     pytest.mark.parametrize("engine_name", [engine for engine in ENGINES if engine == "postgresql"], indirect=True),
 ]
-__all__ = ["moto_url"]  # the fixture, imported for this module
+__all__ = ["docker_engine", "moto_url"]  # the fixtures, imported for this module
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX = "/usr/sbin/nginx"
@@ -85,7 +87,10 @@ def deployment(deployment_database_url: str, moto_url: str, tmp_path_factory: py
     httpx.put(f"{moto_url}/{bucket}").raise_for_status()
     with contextlib.ExitStack() as stack:
         redis_url = stack.enter_context(redis_server(tmp_path_factory.mktemp("deploy-redis")))
+        port = free_port()  # the balancer's, known before the replicas start: it is their public URL
+        url = f"http://127.0.0.1:{port}"
         shared = {
+            "NUBES_PUBLIC_URL": url,
             "NUBES_STORAGE_URL": f"s3://{bucket}?endpoint={moto_url}&access_key_id=test&secret_access_key=test&region=us-east-1",
             "NUBES_REDIS_URL": redis_url,
             "NUBES_SECRET_KEY": "one-secret-for-every-process-of-the-deployment",
@@ -99,12 +104,10 @@ def deployment(deployment_database_url: str, moto_url: str, tmp_path_factory: py
         ]
         stack.enter_context(run_worker(deployment_database_url, tmp_path_factory.mktemp("deploy-worker"), **shared))
         home = tmp_path_factory.mktemp("nginx")
-        port = free_port()
         config = nginx_config(home, port, [replica.url.removeprefix("http://") for replica in replicas])
         env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
         process = subprocess.Popen([NGINX, "-c", str(config), "-p", str(home)], env=env, stderr=subprocess.STDOUT)
         stack.callback(stop_process, process)
-        url = f"http://127.0.0.1:{port}"
         for _ in range(100):
             with contextlib.suppress(httpx.TransportError):
                 if httpx.get(f"{url}/api/ready", timeout=2).status_code == 200:
@@ -238,3 +241,13 @@ def test_a_tus_upload_survives_the_replica_that_was_receiving_it(deployment: Dep
             hashlib.sha256(http.get(f"/api/files/{found[0]['id']}/content").content).hexdigest()
             == hashlib.sha256(data).hexdigest()
         )
+
+
+@pytest.mark.docker
+def test_a_container_driven_through_the_balancer_whatever_replica_holds_its_agent(
+    docker_engine: None, deployment: Deployment, tmp_path: Path
+) -> None:
+    """The agent's WebSocket goes through nginx to some replica; the API, the logs, the files and a browser console go
+    through nginx to whichever replica comes next, which reaches the agent through Redis when it does not hold it."""
+    admin = next(replica for replica in deployment.replicas if alive_one(replica))
+    drive_a_container(api_url=deployment.url, agent_url=deployment.url, admin=admin, workdir=tmp_path)
