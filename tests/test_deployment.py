@@ -250,4 +250,6 @@ def test_a_container_driven_through_the_balancer_whatever_replica_holds_its_agen
     """The agent's WebSocket goes through nginx to some replica; the API, the logs, the files and a browser console go
     through nginx to whichever replica comes next, which reaches the agent through Redis when it does not hold it."""
     admin = next(replica for replica in deployment.replicas if alive_one(replica))
-    drive_a_container(api_url=deployment.url, agent_url=deployment.url, admin=admin, workdir=tmp_path)
+    drive_a_container(
+        api_url=deployment.url, agent_url=deployment.url, sign_out_url=deployment.url, admin=admin, workdir=tmp_path
+    )

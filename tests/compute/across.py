@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from nubes.core.websocket import CLOSE_UNAUTHORIZED
 from tests.compute.eggs import ECHO_EGG
 from tests.compute.test_docker import AgentProcess, Api, wait_for
 from tests.serving import Server, free_port
@@ -28,10 +31,10 @@ def _until(ws: ClientConnection, wanted: Any) -> dict[str, Any]:
             return frame
 
 
-def drive_a_container(*, api_url: str, agent_url: str, admin: Server, workdir: Path) -> None:
+def drive_a_container(*, api_url: str, agent_url: str, sign_out_url: str, admin: Server, workdir: Path) -> None:
     """Register a node whose agent connects to `agent_url`, then through `api_url`: a container created and started
     (a job), its logs (a command awaiting its answer), its volume files (a file request), a browser console (output
-    out, a stdin line in, stats), and a stop."""
+    out, a stdin line in, stats) closed when its session is signed out through `sign_out_url`, and a stop."""
     with httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {admin.admin_token()}"}, timeout=30) as http:
         api = Api(http, dataclasses.replace(admin, url=api_url))
         suffix = uuid.uuid4().hex[:6]
@@ -81,6 +84,17 @@ def drive_a_container(*, api_url: str, agent_url: str, admin: Server, workdir: P
                 _until(ws, lambda frame: _has_line(frame, "got hello from afar"))
                 stats = _until(ws, lambda frame: frame.get("type") == "stats")
                 assert stats["memory_limit_bytes"] == 96 * 1024 * 1024
+                # Signed out on another replica: this console, open on its own, is closed within seconds.
+                signed_out = httpx.post(
+                    f"{sign_out_url}/api/auth/logout",
+                    json={"refresh_token": login.json()["refresh_token"]},
+                    headers={"Origin": sign_out_url},
+                )
+                assert signed_out.status_code == 204, signed_out.text
+                with pytest.raises(ConnectionClosed) as closed:
+                    _until(ws, lambda frame: False)
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == CLOSE_UNAUTHORIZED
 
             api.call("POST", f"/api/containers/{container_id}/power", 202, json={"action": "stop"})
             wait_for(

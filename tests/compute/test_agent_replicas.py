@@ -1,6 +1,6 @@
 """Agents across replicas: two `nubes serve` on one database and one Redis, a real `nubes agent` connected to replica A,
 and everything done through replica B: the container's job, its logs, its volume files and a browser console whose
-output and input travel between the replicas (compute/agents/relay.py)."""
+output and input travel between the replicas (compute/agents/relay.py), closed when its session ends on A."""
 
 from __future__ import annotations
 
@@ -41,4 +41,5 @@ def replicas(
 
 def test_a_node_on_one_replica_is_driven_through_the_other(replicas: tuple[Server, Server], tmp_path: Path) -> None:
     a, b = replicas
-    drive_a_container(api_url=b.url, agent_url=a.url, admin=b, workdir=tmp_path)  # the agent's socket is on A
+    # The agent's socket is on A; the console on B; the sign-out that must close it on A.
+    drive_a_container(api_url=b.url, agent_url=a.url, sign_out_url=a.url, admin=b, workdir=tmp_path)
