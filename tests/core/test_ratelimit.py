@@ -55,3 +55,12 @@ async def test_replicas_share_their_counts_through_redis(tmp_path: Path, redis_u
     assert await _hits(first, key, 1) == [False]
     await first.clear("login-ip", key, "3/minute")
     assert await _hits(second, key, 1) == [True]
+
+
+async def test_with_redis_away_each_process_counts_for_itself(tmp_path: Path, unused_tcp_port: int) -> None:
+    """Redis down: sign-ins are still served and still limited (in this process), not refused with a 500."""
+    limiter = RateLimiter.from_settings(make_settings(tmp_path, redis_url=f"redis://127.0.0.1:{unused_tcp_port}/0"))
+    assert await _hits(limiter, "203.0.113.5", 5) == [True, True, True, False, False]
+    assert await _hits(limiter, "203.0.113.6", 1) == [True]
+    await limiter.clear("login-ip", "203.0.113.5", "3/minute")
+    assert await _hits(limiter, "203.0.113.5", 1) == [True]
