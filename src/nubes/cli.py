@@ -59,11 +59,14 @@ async def _migrate(settings: Settings) -> tuple[str | None, str | None, str | No
 
     database = Database.from_settings(settings)
     try:
-        before = await migrate.current_revision(database.engine)
-        await migrate.upgrade(database.engine)
-        after = await migrate.current_revision(database.engine)
-        async with database.sessions() as session, finish_on_exit(session):
-            generated = await tenants_service.bootstrap(session=session, settings=settings)
+        # Replicas and workers started together (systemd, a deploy) take turns: the first migrates and makes the
+        # first admin, the others find it done.
+        async with migrate.install_lock(database.engine):
+            before = await migrate.current_revision(database.engine)
+            await migrate.upgrade(database.engine)
+            after = await migrate.current_revision(database.engine)
+            async with database.sessions() as session, finish_on_exit(session):
+                generated = await tenants_service.bootstrap(session=session, settings=settings)
     finally:
         await database.dispose()
     return before, after, generated

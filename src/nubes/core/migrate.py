@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
@@ -21,6 +26,44 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     config.attributes["connection"] = connection
     return config
+
+
+# The install-wide lock of a start's schema work: a PostgreSQL advisory lock key ("nubes" + 1), or a file beside SQLite's.
+_POSTGRES_LOCK_KEY = 0x6E75626573 + 1
+
+
+@asynccontextmanager
+async def install_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Hold the install's start lock: replicas and workers starting at once migrate and bootstrap one after the other.
+
+    PostgreSQL: a session advisory lock on a connection of its own (released when it closes, also if this process
+    dies). SQLite: an exclusive `flock` on `<database>.start-lock` (released by the kernel likewise).
+    """
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _POSTGRES_LOCK_KEY})
+            await connection.commit()
+            try:
+                yield
+            finally:
+                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _POSTGRES_LOCK_KEY})
+                await connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    handle = await asyncio.to_thread(_locked, Path(database + ".start-lock"))
+    try:
+        yield
+    finally:
+        handle.close()  # closing drops the flock
+
+
+def _locked(path: Path) -> BinaryIO:
+    handle = path.open("ab")
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    return handle
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
