@@ -10,6 +10,9 @@
 - `agents_command_round_trip`: 500 simulated agents (one process, each its own WebSocket speaking
   the protocol) connected to one server; `GET /api/containers/{id}/logs` is a command to a container's
   agent and its answer: p50 and p99 of that round trip, as a ratio to `GET /api/health` on the same server.
+- `agents_command_round_trip_across_replicas`: the same with three replicas of one install (one database, one
+  Redis), agent i connected to replica i mod 3, and every command asked on the replica after its agent's: the
+  request, the relay through Redis to the replica holding the agent, the agent's answer and its way back.
 """
 
 from __future__ import annotations
@@ -31,7 +34,18 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.harness import BenchError, Options, Result, Server, free_port, nubes_server, wait_ready
+from bench.harness import (
+    HOST,
+    BenchError,
+    Options,
+    Result,
+    Server,
+    database_url,
+    free_port,
+    nubes_server,
+    redis_process,
+    wait_ready,
+)
 from nubes.compute.agents import protocol
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +54,8 @@ PASSWORD = "Bench-Granite-Falcon-73"  # noqa: S105 - a throwaway server's first 
 SERVER_ENV = {"NUBES_ADMIN_PASSWORD": PASSWORD, "NUBES_LOGIN_RATE_LIMIT": "100000/minute", "NUBES_ACCESS_TOKEN_TTL": "3600"}
 STARTS = 5
 FAKE_AGENTS = 500
+REPLICAS = 3
+REPLICA_SECRET = "one-secret-for-every-replica-of-the-bench"  # noqa: S105 - a throwaway install's
 ROUND_TRIPS = 300
 CONSOLE_SECONDS = 5.0
 CONSOLE_WARMUP = 1.0
@@ -322,12 +338,14 @@ async def _answer_commands(ws: Any) -> None:
             await ws.send(protocol.Heartbeat().model_dump_json())
 
 
-def _round_trips(api: Api, containers: list[str]) -> tuple[list[float], list[float]]:
-    """Milliseconds of each command round trip (`logs` to a simulated agent), and of `GET /api/health` in between."""
+def _round_trips(asked: list[tuple[Api, str]]) -> tuple[list[float], list[float]]:
+    """Milliseconds of each command round trip (`logs` to a simulated agent, asked through the API paired with each
+    container), and of `GET /api/health` on the same API in between."""
     trips, health = [], []
     for index in range(ROUND_TRIPS):
+        api, container_id = asked[index % len(asked)]
         begun = time.perf_counter()
-        api.call("GET", f"/api/containers/{containers[index % len(containers)]}/logs?tail=1", 200)
+        api.call("GET", f"/api/containers/{container_id}/logs?tail=1", 200)
         trips.append((time.perf_counter() - begun) * 1000)
         begun = time.perf_counter()
         api.call("GET", "/api/health", 200)
@@ -335,9 +353,8 @@ def _round_trips(api: Api, containers: list[str]) -> tuple[list[float], list[flo
     return trips, health
 
 
-def _agents(api: Api, server: Server) -> Result:
-    cluster = api.call("POST", "/api/clusters", 201, json={"name": "many"})["id"]
-    egg_id = api.call("POST", "/api/eggs/import", 201, json=_egg("Fake", "true"))["id"]
+def _register_nodes(api: Api, cluster: str) -> list[tuple[str, str]]:
+    """FAKE_AGENTS nodes of `cluster`, registered: (node id, agent credential) each; the first 50 with a port."""
     credentials: list[tuple[str, str]] = []
     started = time.perf_counter()
     for index in range(FAKE_AGENTS):
@@ -352,7 +369,18 @@ def _agents(api: Api, server: Server) -> Result:
         if index < 50:
             api.call("POST", f"/api/nodes/{node['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": ["30000"]})
     print(f"containers: {FAKE_AGENTS} nodes registered in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    url = server.url("/api/ws/agent").replace("http://", "ws://")
+    return credentials
+
+
+def _agents(apis: list[Api], servers: list[Server]) -> Result:
+    """500 simulated agents spread over `servers` (agent i on server i mod n); with several servers, each command is
+    asked on the server after the one its agent is connected to, so it crosses replicas through Redis."""
+    api = apis[0]
+    cluster = api.call("POST", "/api/clusters", 201, json={"name": "many"})["id"]
+    egg_id = api.call("POST", "/api/eggs/import", 201, json=_egg("Fake", "true"))["id"]
+    credentials = _register_nodes(api, cluster)
+    urls = [server.url("/api/ws/agent").replace("http://", "ws://") for server in servers]
+    holder = {node_id: index % len(servers) for index, (node_id, _) in enumerate(credentials)}
     loop = asyncio.new_event_loop()
     ready, stop = asyncio.Event(), asyncio.Event()
     connected: list[int] = []
@@ -360,7 +388,8 @@ def _agents(api: Api, server: Server) -> Result:
     tasks: list[asyncio.Task[None]] = []
 
     async def connect_all() -> None:
-        for _, credential in credentials:
+        for index, (_, credential) in enumerate(credentials):
+            url = urls[index % len(urls)]
             agent = _fake_agent(url, credential, ready=ready, connected=connected, retries=retries, stop=stop)
             tasks.append(asyncio.create_task(agent))
             await asyncio.sleep(0.01)  # a ramp, as real agents come up
@@ -396,17 +425,22 @@ def _agents(api: Api, server: Server) -> Result:
         if not installed:
             raise BenchError("no container got installed on the simulated agents")
         containers = installed
-        for container_id in containers[:5]:  # warm-up
-            api.call("GET", f"/api/containers/{container_id}/logs", 200)
-        trips, health = _round_trips(api, containers)
+        asked = []
+        for container_id in containers:
+            node_id = api.call("GET", f"/api/containers/{container_id}", 200)["node_id"]
+            asked.append((apis[(holder[node_id] + 1) % len(apis)], container_id))
+        for asking, container_id in asked[:5]:  # warm-up
+            asking.call("GET", f"/api/containers/{container_id}/logs", 200)
+        trips, health = _round_trips(asked)
     finally:
         loop.call_soon_threadsafe(stop.set)
         time.sleep(1)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
     return {
-        "benchmark": "agents_command_round_trip",
+        "benchmark": "agents_command_round_trip" if len(servers) == 1 else "agents_command_round_trip_across_replicas",
         "unit": "ms",
+        "replicas": len(servers),
         "agents": len(connected),
         "nodes_online": online,
         "connect_retries": len(retries),
@@ -432,5 +466,23 @@ def run(options: Options) -> list[Result]:
             results += _lifecycle(Api(server), server, workdir)
     with tempfile.TemporaryDirectory(prefix="nubes-bench-") as raw, nubes_server(Path(raw), **SERVER_ENV) as server:
         wait_ready(server, "/api/ready")
-        results.append(_agents(Api(server), server))
+        results.append(_agents([Api(server)], [server]))
+    with tempfile.TemporaryDirectory(prefix="nubes-bench-") as raw, contextlib.ExitStack() as stack:
+        servers = _replicas(stack, Path(raw))
+        results.append(_agents([Api(server) for server in servers], servers))
     return results
+
+
+def _replicas(stack: contextlib.ExitStack, workdir: Path) -> list[Server]:
+    """REPLICAS servers of one install (one database, secret and Redis), ready."""
+    redis = stack.enter_context(redis_process(workdir))
+    shared = {**SERVER_ENV, "NUBES_REDIS_URL": f"redis://{HOST}:{redis.port}/0", "NUBES_SECRET_KEY": REPLICA_SECRET}
+    servers: list[Server] = []
+    for index in range(REPLICAS):
+        replica_dir = workdir / f"replica-{index}"
+        replica_dir.mkdir()
+        database = database_url(workdir / "replica-0") if index else None
+        jobs = {} if index == 0 else {"NUBES_JOBS": "false"}
+        servers.append(stack.enter_context(nubes_server(replica_dir, database=database, **shared, **jobs)))
+        wait_ready(servers[-1], "/api/ready")
+    return servers

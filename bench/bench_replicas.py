@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
-import socket
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +35,7 @@ from bench.harness import (
     load_generator,
     median,
     nubes_server,
+    redis_process,
     server_env,
     wait_ready,
     wrk,
@@ -47,26 +45,6 @@ NGINX = Path("/usr/sbin/nginx")
 REDIS = "redis-server"
 COUNTS = (1, 2, 3)
 SECRET = "one-secret-for-every-replica-of-the-bench"  # noqa: S105 - a throwaway install's
-
-
-@contextlib.contextmanager
-def _redis(workdir: Path) -> Iterator[Server]:
-    binary = shutil.which(REDIS)
-    if binary is None:
-        raise BenchError("redis-server not found; run `make bench`, which installs it")
-    port = free_port()
-    argv = [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", str(workdir)]
-    with launched("redis", argv, port=port, workdir=workdir, env=server_env()) as server:
-        for _ in range(200):
-            with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5) as connection:
-                connection.sendall(b"PING\r\n")
-                if connection.recv(16).startswith(b"+PONG"):
-                    break
-            server.check_alive()
-            time.sleep(0.05)
-        else:
-            raise BenchError("redis-server did not answer PING")
-        yield server
 
 
 def _nginx_config(home: Path, port: int, upstreams: list[Server]) -> Path:
@@ -103,7 +81,7 @@ def run(options: Options) -> list[Result]:
     """Start three replicas of one install, then measure through nginx with the first 1, 2 and 3 of them."""
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nubes-bench-")))
-        redis = stack.enter_context(_redis(workdir))
+        redis = stack.enter_context(redis_process(workdir))
         shared = {**SERVER_ENV, "NUBES_REDIS_URL": f"redis://{HOST}:{redis.port}/0", "NUBES_SECRET_KEY": SECRET}
         first_dir = workdir / "replica-0"
         first_dir.mkdir()

@@ -274,6 +274,27 @@ def nubes_server(workdir: Path, *, database: str | None = None, **extra_env: str
 
 
 @contextlib.contextmanager
+def redis_process(workdir: Path) -> Iterator[Server]:
+    """A throwaway redis-server on a free loopback port (no persistence), once it answers PING."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise BenchError("redis-server not found; run `make bench`, which installs it")
+    port = free_port()
+    argv = [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    with launched("redis", argv, port=port, workdir=workdir, env=server_env()) as server:
+        for _ in range(200):
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5) as connection:
+                connection.sendall(b"PING\r\n")
+                if connection.recv(16).startswith(b"+PONG"):
+                    break
+            server.check_alive()
+            time.sleep(0.05)
+        else:
+            raise BenchError("redis-server did not answer PING")
+        yield server
+
+
+@contextlib.contextmanager
 def baseline_server(workdir: Path, flavour: str = "starlette") -> Iterator[Server]:
     """A bare app of bench/baseline_app.py (`starlette` or `fastapi`) on a free port, served like `nubes serve`.
 
