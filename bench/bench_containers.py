@@ -34,18 +34,7 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.harness import (
-    HOST,
-    BenchError,
-    Options,
-    Result,
-    Server,
-    database_url,
-    free_port,
-    nubes_server,
-    redis_process,
-    wait_ready,
-)
+from bench.harness import BenchError, Options, Result, Server, free_port, nubes_server, replicas, wait_ready
 from nubes.compute.agents import protocol
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +44,6 @@ SERVER_ENV = {"NUBES_ADMIN_PASSWORD": PASSWORD, "NUBES_LOGIN_RATE_LIMIT": "10000
 STARTS = 5
 FAKE_AGENTS = 500
 REPLICAS = 3
-REPLICA_SECRET = "one-secret-for-every-replica-of-the-bench"  # noqa: S105 - a throwaway install's
 ROUND_TRIPS = 300
 CONSOLE_SECONDS = 5.0
 CONSOLE_WARMUP = 1.0
@@ -468,21 +456,6 @@ def run(options: Options) -> list[Result]:
         wait_ready(server, "/api/ready")
         results.append(_agents([Api(server)], [server]))
     with tempfile.TemporaryDirectory(prefix="nubes-bench-") as raw, contextlib.ExitStack() as stack:
-        servers = _replicas(stack, Path(raw))
+        servers = replicas(stack, Path(raw), REPLICAS, **SERVER_ENV)
         results.append(_agents([Api(server) for server in servers], servers))
     return results
-
-
-def _replicas(stack: contextlib.ExitStack, workdir: Path) -> list[Server]:
-    """REPLICAS servers of one install (one database, secret and Redis), ready."""
-    redis = stack.enter_context(redis_process(workdir))
-    shared = {**SERVER_ENV, "NUBES_REDIS_URL": f"redis://{HOST}:{redis.port}/0", "NUBES_SECRET_KEY": REPLICA_SECRET}
-    servers: list[Server] = []
-    for index in range(REPLICAS):
-        replica_dir = workdir / f"replica-{index}"
-        replica_dir.mkdir()
-        database = database_url(workdir / "replica-0") if index else None
-        jobs = {} if index == 0 else {"NUBES_JOBS": "false"}
-        servers.append(stack.enter_context(nubes_server(replica_dir, database=database, **shared, **jobs)))
-        wait_ready(servers[-1], "/api/ready")
-    return servers

@@ -29,13 +29,11 @@ from bench.harness import (
     Options,
     Result,
     Server,
-    database_url,
     free_port,
     launched,
     load_generator,
     median,
-    nubes_server,
-    redis_process,
+    replicas,
     server_env,
     wait_ready,
     wrk,
@@ -44,7 +42,6 @@ from bench.harness import (
 NGINX = Path("/usr/sbin/nginx")
 REDIS = "redis-server"
 COUNTS = (1, 2, 3)
-SECRET = "one-secret-for-every-replica-of-the-bench"  # noqa: S105 - a throwaway install's
 
 
 def _nginx_config(home: Path, port: int, upstreams: list[Server]) -> Path:
@@ -81,27 +78,15 @@ def run(options: Options) -> list[Result]:
     """Start three replicas of one install, then measure through nginx with the first 1, 2 and 3 of them."""
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nubes-bench-")))
-        redis = stack.enter_context(redis_process(workdir))
-        shared = {**SERVER_ENV, "NUBES_REDIS_URL": f"redis://{HOST}:{redis.port}/0", "NUBES_SECRET_KEY": SECRET}
-        first_dir = workdir / "replica-0"
-        first_dir.mkdir()
-        replicas = [stack.enter_context(nubes_server(first_dir, **shared))]
-        wait_ready(replicas[0], "/api/ready")
-        token = login(replicas[0])
-        folder = create_folder(replicas[0], token, root_id(replicas[0], token), "replicas")
-        file_id = seed_files(first_dir, folder, ["one file.txt"])[0]
-        for index in range(1, max(COUNTS)):
-            replica_dir = workdir / f"replica-{index}"
-            replica_dir.mkdir()
-            # Shares the first replica's database; its own data dir. No background jobs on the others (NUBES_JOBS).
-            server = nubes_server(replica_dir, database=database_url(first_dir), NUBES_JOBS="false", **shared)
-            replicas.append(stack.enter_context(server))
-            wait_ready(replicas[-1], "/api/ready")
+        servers = replicas(stack, workdir, max(COUNTS), **SERVER_ENV)
+        token = login(servers[0])
+        folder = create_folder(servers[0], token, root_id(servers[0], token), "replicas")
+        file_id = seed_files(workdir / "replica-0", folder, ["one file.txt"])[0]
         auth = {"Authorization": f"Bearer {token}"}
         paths = {"me": "/api/users/me", "file_get": f"/api/files/{file_id}"}
         rates: dict[str, dict[int, list[float]]] = {name: {count: [] for count in COUNTS} for name in paths}
         for count in COUNTS:
-            with _balancer(workdir, replicas[:count]) as balancer:
+            with _balancer(workdir, servers[:count]) as balancer:
                 if call_json(balancer, "GET", paths["file_get"], token=token)["id"] != file_id:
                     raise BenchError("the balancer answered another file")
                 for path in paths.values():

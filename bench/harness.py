@@ -294,6 +294,25 @@ def redis_process(workdir: Path) -> Iterator[Server]:
         yield server
 
 
+REPLICA_SECRET = "one-secret-for-every-replica-of-the-bench"  # noqa: S105 - a throwaway install's
+
+
+def replicas(stack: contextlib.ExitStack, workdir: Path, count: int, **env: str) -> list[Server]:
+    """`count` ready `nubes serve` replicas of one install under `workdir` (the first one's database, a throwaway
+    Redis, one secret; background jobs on the first only), kept running until `stack` closes."""
+    redis = stack.enter_context(redis_process(workdir))
+    shared = {**env, "NUBES_REDIS_URL": f"redis://{HOST}:{redis.port}/0", "NUBES_SECRET_KEY": REPLICA_SECRET}
+    servers: list[Server] = []
+    for index in range(count):
+        replica_dir = workdir / f"replica-{index}"
+        replica_dir.mkdir()
+        database = database_url(workdir / "replica-0") if index else None
+        jobs = {} if index == 0 else {"NUBES_JOBS": "false"}
+        servers.append(stack.enter_context(nubes_server(replica_dir, database=database, **shared, **jobs)))
+        wait_ready(servers[-1], "/api/ready")
+    return servers
+
+
 @contextlib.contextmanager
 def baseline_server(workdir: Path, flavour: str = "starlette") -> Iterator[Server]:
     """A bare app of bench/baseline_app.py (`starlette` or `fastapi`) on a free port, served like `nubes serve`.

@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import Column, MetaData, Table, Uuid, insert, select, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nubes.config import Settings
@@ -64,8 +65,9 @@ async def test_a_read_request_makes_no_trip(database: Database, trips: list[str]
 async def test_a_write_is_one_trip_per_statement_and_one_for_the_commit(database: Database, trips: list[str]) -> None:
     async with database.writer_sessions() as session, session.begin():
         await session.execute(text("INSERT INTO notes (body) VALUES ('second')"))
-        inserted = await session.execute(text("UPDATE notes SET body = body || '!' WHERE body = 'second'"))
-        assert inserted.rowcount == 1  # type: ignore[attr-defined]
+        updated = await session.execute(text("UPDATE notes SET body = body || '!' WHERE body = 'second'"))
+        assert isinstance(updated, CursorResult)
+        assert updated.rowcount == 1
     # BEGIN IMMEDIATE goes with the first statement to the thread (it may wait for the lock); holding the lock,
     # the second cannot wait and runs here; the commit may sync, so it is a trip.
     assert trips == ["_statement", "commit"]
