@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
+from playwright.async_api import Browser, BrowserContext, FilePayload, Page, Route, expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.test_shell import _collect_problems, signed_in_context
@@ -129,3 +131,44 @@ async def test_a_large_file_goes_up_resumably_in_chunks(files_page: Page, server
     assert downloaded.status == 200
     assert await downloaded.body() == content
     assert problems == []
+
+
+async def test_a_file_dropped_while_the_folder_still_loads_appears_in_it(files_page: Page, server: Server) -> None:
+    """The folder's first load is held until the drop's upload has finished: the listing it answers predates the file.
+
+    React Query joins a first load still in flight instead of starting another, so without cancelling it the
+    refresh after the upload showed that stale answer ("This folder is empty") until the next change.
+    """
+    page = files_page
+    problems = _collect_problems(page)
+    name = f"early-{secrets.token_hex(4)}.txt"
+    upload_done = asyncio.Event()
+    held: list[str] = []
+
+    async def hold_first_listing(route: Route) -> None:
+        if not held:
+            held.append(route.request.url)
+            response = await route.fetch()  # read now, before the upload…
+            await upload_done.wait()  # …answered after it
+            await route.fulfill(response=response)
+            return
+        await route.continue_()
+
+    page.on("requestfinished", lambda request: upload_done.set() if "/api/files/upload" in request.url else None)
+    await page.route(lambda url: urlparse(url).path == "/api/files", hold_first_listing)
+    await page.goto(server.url + "/files")
+    await expect(page.get_by_role("heading", name="Files")).to_be_visible()
+    dropped = await page.evaluate_handle(
+        """(name) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File(['early bytes'], name, {type: 'text/plain'}));
+            return dt;
+        }""",
+        name,
+    )
+    await page.get_by_test_id("drop-zone").dispatch_event("drop", {"dataTransfer": dropped})
+    await expect(page.locator('[data-testid="upload"][data-state="done"]')).to_have_count(1)
+    await expect(page.locator(f'[data-testid="file-row"][data-name="{name}"]')).to_be_visible()
+    assert len(held) == 1
+    await page.unroute_all(behavior="ignoreErrors")
+    assert [problem for problem in problems if "/api/files" not in problem] == []

@@ -29,11 +29,18 @@ export function asApiError<T>(promise: Promise<T>): Promise<T> {
   });
 }
 
-/** `invalidate(key, …)`: mark what a change touched stale, so every page showing it loads it again (resolves once they have). Stable across renders. */
+/**
+ * `invalidate(key, …)`: mark what a change touched stale, so every page showing it loads it again (resolves once they have). Stable across renders.
+ *
+ * A load already under way may have read before the change: it is cancelled first, since React Query would otherwise
+ * join a first load still in flight instead of starting a new one (a file dropped while the folder was still loading
+ * stayed missing from it).
+ */
 export function useInvalidate(): (...keys: QueryKey[]) => Promise<void> {
   const client = useQueryClient();
   return useCallback(
     async (...keys: QueryKey[]) => {
+      await Promise.all(keys.map((queryKey) => client.cancelQueries({ queryKey })));
       await Promise.all(keys.map((queryKey) => client.invalidateQueries({ queryKey })));
     },
     [client],
