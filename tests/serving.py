@@ -121,43 +121,84 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
             stop_process(process)
 
 
-@contextlib.contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    """A throwaway redis-server on a free loopback port (`make test` installs Debian's); yields its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: run the suite with `make test`, which installs it")
-    for attempt in range(PORT_ATTEMPTS):
-        port = free_port()
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
+class RedisProcess:
+    """A throwaway redis-server on a loopback port (`make test` installs Debian's), which a test may stop and start
+    again on the same port (Redis going away under a deployment, then coming back). A `persistent` one keeps its data
+    across the restart (an append-only file, as production Redis runs); otherwise it comes back empty."""
+
+    def __init__(self, workdir: Path, *, persistent: bool = False) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed: run the suite with `make test`, which installs it")
+        appendonly = "yes" if persistent else "no"
+        self._arguments = [binary, "--bind", "127.0.0.1", "--save", "", "--appendonly", appendonly, "--dir", str(workdir)]
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start on the current port, or on a free one the first time (another when a parallel worker took it)."""
+        for attempt in range(PORT_ATTEMPTS):
+            port = self.port or free_port()
+            process = subprocess.Popen(
+                [*self._arguments, "--port", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             deadline = time.monotonic() + 20
             while process.poll() is None and time.monotonic() < deadline:
                 try:
                     with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
                         conn.sendall(b"PING\r\n")
                         if conn.recv(16).startswith(b"+PONG"):
-                            break
+                            self._process, self.port = process, port
+                            return
                 except OSError:
                     time.sleep(0.05)
-            if process.poll() is not None and attempt + 1 < PORT_ATTEMPTS:
-                continue  # the port was taken before it bound: try another
-            if process.poll() is not None or time.monotonic() >= deadline:
-                pytest.fail("redis-server did not start")
-            yield f"redis://127.0.0.1:{port}/0"
-            return
-        finally:
-            process.terminate()
+            process.kill()
             process.wait(timeout=10)
+            if self.port or attempt + 1 == PORT_ATTEMPTS:
+                pytest.fail(f"redis-server did not start on port {port}")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
 
 
 @contextlib.contextmanager
-def run_worker(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Path]:
-    """`nubes worker` on a database and data dir (shared with a server); yields its log; stopped with SIGTERM."""
+def redis_process(workdir: Path, *, persistent: bool = False) -> Iterator[RedisProcess]:
+    """A started `RedisProcess`, stopped on exit."""
+    redis = RedisProcess(workdir, persistent=persistent)
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port; yields its URL."""
+    with redis_process(workdir) as redis:
+        yield redis.url
+
+
+@dataclass
+class WorkerProcess:
+    """A running `nubes worker`: its log and process id (for tests that kill it)."""
+
+    log: Path
+    pid: int
+
+
+@contextlib.contextmanager
+def run_worker(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[WorkerProcess]:
+    """`nubes worker` on a database and data dir (shared with a server), stopped with SIGTERM on exit."""
     log = data_dir / "worker.log"
     env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
     env |= {"NUBES_DATA_DIR": str(data_dir), "NUBES_DATABASE_URL": database_url, **env_extra}
@@ -171,6 +212,6 @@ def run_worker(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[
             if time.monotonic() > deadline:
                 pytest.fail(f"nubes worker did not start within {READY_WITHIN} s:\n{log.read_text()}")
             time.sleep(0.2)
-        yield log
+        yield WorkerProcess(log=log, pid=process.pid)
     finally:
         stop_process(process)

@@ -128,6 +128,21 @@ class Settings(BaseSettings):
             "web replicas when `nubes worker` processes run them (with NUBES_REDIS_URL, so they are woken at once)."
         ),
     )
+    job_lease: int = Field(
+        default=300,
+        ge=2,
+        le=86400,
+        description=(
+            "Seconds a worker holds a background job (a thumbnail, a mail) it claimed: when it dies mid-job, another "
+            "worker retries the job after this long. Longer than the slowest job."
+        ),
+    )
+    sweep_interval: int = Field(
+        default=300,
+        ge=1,
+        le=86400,
+        description="Seconds between sweeps of expired uploads and old versions (one process of the install sweeps).",
+    )
     principal_cache_ttl: int = Field(
         default=30,
         ge=0,

@@ -3,6 +3,7 @@ and the reference deployment behind nginx). Everything goes through `api_url`; t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import uuid
@@ -24,32 +25,60 @@ def _has_line(frame: dict[str, Any], text: str) -> bool:
     return frame.get("type") == "output" and any(text in line for line in frame["lines"])
 
 
-def _until(ws: ClientConnection, wanted: Any) -> dict[str, Any]:
+def _until(ws: ClientConnection, wanted: Any, *, within: float = 60) -> dict[str, Any]:
     while True:
-        frame: dict[str, Any] = json.loads(ws.recv(timeout=60))
+        frame: dict[str, Any] = json.loads(ws.recv(timeout=within))
         if wanted(frame):
             return frame
 
 
-def drive_a_container(*, api_url: str, agent_url: str, sign_out_url: str, admin: Server, workdir: Path) -> None:
-    """Register a node whose agent connects to `agent_url`, then through `api_url`: a container created and started
-    (a job), its logs (a command awaiting its answer), its volume files (a file request), a browser console (output
-    out, a stdin line in, stats) closed when its session is signed out through `sign_out_url`, and a stop."""
+def drive_a_container(
+    *,
+    api_url: str,
+    agent_url: str,
+    sign_out_url: str,
+    admin: Server,
+    workdir: Path,
+    replica_urls: list[str] | None = None,
+    agents: int = 1,
+) -> None:
+    """Register `agents` nodes of one cluster whose agents connect to `agent_url`, then through `api_url`: a container
+    created and started (a job), its logs (a command awaiting its answer), its volume files (a file request), a browser
+    console (output out, a stdin line in, stats) closed when its session is signed out through `sign_out_url`, a stop.
+
+    With `replica_urls`, a second admin opens a console on each replica, and deactivating them through `api_url`
+    closes every one of those consoles within seconds."""
     with httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {admin.admin_token()}"}, timeout=30) as http:
         api = Api(http, dataclasses.replace(admin, url=api_url))
         suffix = uuid.uuid4().hex[:6]
         cluster = api.call("POST", "/api/clusters", 201, json={"name": f"across-{suffix}"})
-        node = api.call(
-            "POST",
-            "/api/nodes",
-            201,
-            json={"name": f"node-{suffix}", "cluster_id": cluster["id"], "cpu": 200, "memory_mb": 2048, "disk_mb": 10_000},
-        )
-        api.call("POST", f"/api/nodes/{node['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": [str(free_port())]})
+        nodes = []
+        for index in range(agents):
+            node = api.call(
+                "POST",
+                "/api/nodes",
+                201,
+                json={
+                    "name": f"node-{suffix}-{index}",
+                    "cluster_id": cluster["id"],
+                    "cpu": 200,
+                    "memory_mb": 2048,
+                    "disk_mb": 10_000,
+                },
+            )
+            api.call("POST", f"/api/nodes/{node['id']}/allocations", 201, json={"ip": "127.0.0.1", "ports": [str(free_port())]})
+            nodes.append(node)
         egg_id = api.call("POST", "/api/eggs/import", 201, json=ECHO_EGG)["id"]
-        agent = AgentProcess(dataclasses.replace(admin, url=agent_url), workdir / "agent", node["registration_token"]).start()
+        running_agents = []
         try:
-            wait_for("the agent to connect", lambda: api.call("GET", f"/api/nodes/{node['id']}", 200)["status"] == "online")
+            for index, node in enumerate(nodes):
+                agent_server = dataclasses.replace(admin, url=agent_url)
+                running_agents.append(AgentProcess(agent_server, workdir / f"agent-{index}", node["registration_token"]).start())
+
+            def online() -> bool:
+                return all(api.call("GET", f"/api/nodes/{node['id']}", 200)["status"] == "online" for node in nodes)
+
+            wait_for("the agents to connect", online)
             body = {
                 "name": "echo",
                 "egg_id": egg_id,
@@ -96,10 +125,40 @@ def drive_a_container(*, api_url: str, agent_url: str, sign_out_url: str, admin:
                 assert closed.value.rcvd is not None
                 assert closed.value.rcvd.code == CLOSE_UNAUTHORIZED
 
+            if replica_urls:
+                _deactivation_closes_every_console(http, api_url, replica_urls, container_id)
             api.call("POST", f"/api/containers/{container_id}/power", 202, json={"action": "stop"})
             wait_for(
                 "stopped",
                 lambda: api.call("GET", f"/api/containers/{container_id}", 200)["state"] in {"stopped", "crashed"},
             )
         finally:
-            agent.stop()
+            for agent in running_agents:
+                agent.stop()
+
+
+def _deactivation_closes_every_console(http: httpx.Client, api_url: str, replica_urls: list[str], container_id: str) -> None:
+    """A second admin's consoles, one on each replica, all closed within seconds of their deactivation."""
+    username = f"console-{uuid.uuid4().hex[:8]}"
+    password = "Granite-Meadow-Lantern-77"
+    made = http.post("/api/admin/users", json={"username": username, "password": password, "roles": ["admin"]})
+    assert made.status_code == 201, made.text
+    sockets = []
+    with contextlib.ExitStack() as stack:
+        for replica_url in replica_urls:
+            login = httpx.post(
+                f"{replica_url}/api/auth/login", json={"username": username, "password": password}, headers={"Origin": api_url}
+            )
+            assert login.status_code == 200, login.text
+            cookies = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
+            url = replica_url.replace("http://", "ws://") + f"/api/ws/containers/{container_id}"
+            ws = stack.enter_context(connect(url, additional_headers={"Cookie": cookies, "Origin": api_url}, open_timeout=10))
+            assert _until(ws, lambda frame: frame.get("type") == "state")["state"] == "running"
+            sockets.append(ws)
+        deactivated = http.patch(f"/api/admin/users/{made.json()['id']}", json={"is_active": False})
+        assert deactivated.status_code == 200, deactivated.text
+        for ws in sockets:  # "within seconds": a console still open after 15 s fails with a TimeoutError
+            with pytest.raises(ConnectionClosed) as closed:
+                _until(ws, lambda frame: False, within=15)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == CLOSE_UNAUTHORIZED

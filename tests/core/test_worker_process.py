@@ -48,7 +48,7 @@ def test_a_web_server_without_jobs_hands_them_to_the_worker(shared_database_url:
             web_background = [event for event in log_events(server.log) if event.get("event") == "server.background"]
             assert web_background
             assert web_background[0]["jobs"] is False
-            with run_worker(shared_database_url, tmp_path, NUBES_LOG_LEVEL="debug", **shared) as worker_log:
+            with run_worker(shared_database_url, tmp_path, NUBES_LOG_LEVEL="debug", **shared) as worker:
                 admin = {"Authorization": f"Bearer {server.admin_token()}"}
                 uploaded = httpx.post(
                     f"{server.url}/api/files/upload/raw", params={"name": "teal.png"}, content=a_png(), headers=admin
@@ -61,5 +61,5 @@ def test_a_web_server_without_jobs_hands_them_to_the_worker(shared_database_url:
                 assert answer.status_code == 200, answer.text
                 assert answer.headers["content-type"] == "image/webp"
                 # Made by the worker because the server's wake reached it through Redis (not by its 30 s poll).
-                woken = [event for event in log_events(worker_log) if event.get("event") == "jobs.wake_received"]
+                woken = [event for event in log_events(worker.log) if event.get("event") == "jobs.wake_received"]
                 assert {event["worker"] for event in woken} >= {"nubes-thumbnails"}

@@ -29,7 +29,6 @@ from nubes.core.jobs import Worker, backoff, claim
 log = structlog.get_logger("nubes.mail")
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)  # a sender claims a message for this long; another replica retries after it
 
 
 class OutboxMail(Base):
@@ -126,7 +125,7 @@ class MailSender(Worker):
             self._sessions,
             update(OutboxMail)
             .where(OutboxMail.id == mail.id, OutboxMail.next_attempt_at == mail.next_attempt_at, OutboxMail.sent_at.is_(None))
-            .values(next_attempt_at=utcnow() + LEASE),
+            .values(next_attempt_at=utcnow() + timedelta(seconds=self._settings.job_lease)),
         )
 
     async def _deliver(self, mail: OutboxMail) -> int:

@@ -8,14 +8,17 @@ rules (its lifetime, the credential's expiry, its size, a change during a load, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
+from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +29,7 @@ from nubes.identity.sessions import cache
 from nubes.identity.sessions.models import Session
 from nubes.identity.sessions.service import Identity
 from tests.factories import PASSWORD, SignedIn, login, make_tenant, make_user
+from tests.serving import redis_process
 
 AUDIT = "/api/admin/audit"  # needs admin.audit
 
@@ -308,3 +312,88 @@ async def test_concurrent_requests_with_one_credential_while_the_store_answers_s
 
     answers = await asyncio.gather(*(request(number) for number in range(50)))
     assert all(answer is loads.identity for answer in answers)
+
+
+# --- Redis going away and coming back (a real redis-server) -------------------------------------------------------
+
+
+async def eventually(condition: Callable[[], bool], within: float = 10) -> None:
+    """Wait until `condition()` holds; fail after `within` seconds."""
+    for _ in range(int(within / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    pytest.fail(f"still not true after {within} s")
+
+
+async def _kept(principal_cache: cache.PrincipalCache, loads: Loads) -> None:
+    """Resolve twice: the second time from the cache."""
+    await principal_cache.resolve("key", loads)
+    calls = loads.calls
+    await principal_cache.resolve("key", loads)
+    assert loads.calls == calls
+
+
+async def test_a_redis_that_came_back_without_its_data_matches_no_entry_made_before(tmp_path: Path) -> None:
+    """Never-bumped counters read 0 before and after Redis lost its data: the incarnation tells the two apart."""
+    with redis_process(tmp_path) as redis:
+        generations = cache.RedisGenerations(redis.url)
+        principal_cache = cache.PrincipalCache(ttl=30, generations=generations)
+        loads = Loads(an_identity(), cache.LocalGenerations())
+        try:
+            await _kept(principal_cache, loads)
+            redis.stop()
+            redis.start()  # not persistent: back empty, every counter at 0 again
+            with contextlib.suppress(RedisError):  # the first use after the restart finds the old connection closed
+                await generations.read(())
+            assert await generations.read(()) == (0,)
+            await principal_cache.resolve("key", loads)
+            assert loads.calls == 2
+        finally:
+            await generations.close()
+
+
+async def test_a_bump_lost_while_redis_was_away_is_resent_when_it_is_back(tmp_path: Path) -> None:
+    """Replica A signs someone out while Redis is away (its bump fails); replica B, which saw nothing of the outage,
+    drops its entry for them once Redis is back, because A resends the bump first."""
+    with redis_process(tmp_path, persistent=True) as redis:
+        a, b = cache.RedisGenerations(redis.url), cache.RedisGenerations(redis.url)
+        on_b = cache.PrincipalCache(ttl=30, generations=b)
+        identity = an_identity()
+        loads = Loads(identity, cache.LocalGenerations())
+        try:
+            await _kept(on_b, loads)
+            redis.stop()
+            with pytest.raises(RedisError):
+                await a.bump({cache.user_key(identity.principal.user_id)})
+            assert a.missed == {cache.user_key(identity.principal.user_id)}
+            redis.start()  # persistent: the counters are as before the outage
+            await a.read(())  # A's next use of Redis sends the missed bump first
+            assert a.missed == set()
+            await on_b.resolve("key", loads)
+            assert loads.calls == 2
+        finally:
+            await a.close()
+            await b.close()
+
+
+async def test_the_watch_loop_forgets_entries_while_redis_is_away_and_resends_missed_bumps(tmp_path: Path) -> None:
+    with redis_process(tmp_path, persistent=True) as redis:
+        principal_cache = cache.PrincipalCache(ttl=30, generations=None)
+        watching = asyncio.create_task(cache.share_through_redis(principal_cache, redis.url, every=0.05))
+        try:
+            await eventually(lambda: principal_cache.generations is not None)
+            shared = principal_cache.generations
+            assert isinstance(shared, cache.RedisGenerations)
+            await _kept(principal_cache, Loads(an_identity(), cache.LocalGenerations()))
+            assert principal_cache.entries == 1
+            redis.stop()
+            await eventually(lambda: principal_cache.entries == 0)
+            with pytest.raises(RedisError):
+                await shared.bump({cache.GLOBAL})
+            redis.start()
+            await eventually(lambda: not shared.missed)  # resent by the loop, without any request
+        finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching

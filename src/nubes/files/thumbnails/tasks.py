@@ -45,6 +45,7 @@ MAX_SOURCE_BYTES = 64 * 1024 * 1024
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
+"""How long a worker holds a thumbnail it claimed, by default (`NUBES_JOB_LEASE`): then another may retry it."""
 _FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff"}
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
@@ -152,9 +153,12 @@ class ThumbnailWorker(Worker):
     log_prefix = "thumbnails"
     interval = 30.0
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], storage_of: Callable[[], Storage]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], storage_of: Callable[[], Storage], *, lease: timedelta = LEASE
+    ) -> None:
         super().__init__()
         self._sessions = sessions
+        self._lease = lease
         self._storage_of = storage_of  # a callable: tests swap the app's storage after the worker is built
 
     @classmethod
@@ -195,7 +199,7 @@ class ThumbnailWorker(Worker):
                 FileThumbnail.state == "pending",
                 FileThumbnail.next_attempt_at == due_at,
             )
-            .values(next_attempt_at=utcnow() + LEASE, attempts=FileThumbnail.attempts + 1),
+            .values(next_attempt_at=utcnow() + self._lease, attempts=FileThumbnail.attempts + 1),
         )
 
     async def _make(self, file_id: uuid.UUID, sha256: str) -> None:

@@ -16,11 +16,19 @@ change of access bumps them, so the next request resolves the caller again:
 An entry also ends with its credential (the token's or session's expiry) and after `NUBES_PRINCIPAL_CACHE_TTL`
 seconds, which bounds only what Nubes cannot see: rows changed by hand in the database. A miss reads the epoch (a
 counter every bump advances) before and after loading, and keeps the result only when nothing changed in between.
+
+Redis going away must not bring a revoked caller back when it returns. While it is away every request loads its
+caller from the database; a bump that could not be sent is kept and sent first once Redis answers again (by the next
+read, or within a second by the watch loop); every process forgets its entries as soon as it sees Redis away (the
+watch loop pings it each second), so one whose bumps were lost with a process that died meanwhile still drops what
+it had; and every entry carries Redis' *incarnation*, a random value set when the keys are empty, so a Redis that
+came back without its data (counters at 0 again) matches no entry made before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 import uuid
 from collections import OrderedDict
@@ -48,6 +56,10 @@ log = structlog.get_logger("nubes.principal_cache")
 
 GLOBAL = "g"
 EPOCH = "e"
+INCARNATION = "i"
+"""A key no change bumps: random in Redis (set when missing), so entries made before Redis lost its data never match."""
+WATCH_EVERY = 1.0
+"""Seconds between the watch loop's checks of Redis (it resends lost bumps, and forgets entries while Redis is away)."""
 SIZE = 10_000
 """Most credentials kept; the least recently used goes first."""
 
@@ -106,14 +118,41 @@ class RedisGenerations:
 
     def __init__(self, url: str) -> None:
         self._client: Redis = Redis.from_url(url)
+        self.missed: set[str] = set()
+        """Keys whose bump could not be sent (Redis away): sent before anything else once it answers."""
 
     async def read(self, keys: Sequence[str]) -> tuple[int, ...]:
-        """The epoch, then each key's generation, in one MGET."""
-        values = await self._client.mget([self.PREFIX + EPOCH, *(self.PREFIX + key for key in keys)])
+        """The epoch, then each key's generation, in one MGET (after resending missed bumps; raises while away)."""
+        if self.missed:
+            await self.resend()
+        names = [self.PREFIX + EPOCH, *(self.PREFIX + key for key in keys)]
+        values = await self._client.mget(names)
+        if INCARNATION in keys and values[1 + keys.index(INCARNATION)] is None:  # new, or Redis lost its data
+            await self._client.set(self.PREFIX + INCARNATION, secrets.randbits(62), nx=True)
+            values = await self._client.mget(names)
         return tuple(int(value) if value is not None else 0 for value in values)
 
     async def bump(self, keys: Collection[str]) -> None:
-        """Advance each key and the epoch in one round trip."""
+        """Advance each key and the epoch in one round trip; kept in `missed` (and raised) when Redis is away."""
+        try:
+            await self._bump({*keys, *self.missed})
+        except Exception:
+            self.missed |= set(keys)
+            raise
+        self.missed.clear()
+
+    async def resend(self) -> None:
+        """Send the missed bumps (raises while Redis is away; they stay missed)."""
+        missed = set(self.missed)
+        await self._bump(missed)
+        self.missed -= missed
+        log.info("principal_cache.bumps_resent", keys=len(missed))
+
+    async def ping(self) -> None:
+        """Round-trip Redis (raises while it is away)."""
+        await self._client.ping()
+
+    async def _bump(self, keys: Collection[str]) -> None:
         async with self._client.pipeline(transaction=True) as pipe:
             for key in (*keys, EPOCH):
                 pipe.incr(self.PREFIX + key)
@@ -154,6 +193,11 @@ class PrincipalCache:
         """Whether entries are kept (a lifetime, and generations every writer of this install bumps)."""
         return self.ttl > 0 and self.generations is not None
 
+    @property
+    def entries(self) -> int:
+        """How many callers are kept."""
+        return len(self._entries)
+
     def clear(self) -> None:
         """Forget every entry."""
         self._entries.clear()
@@ -179,7 +223,7 @@ class PrincipalCache:
         before = await self._read(generations, ())
         identity = await load()
         principal = identity.principal
-        keys = (GLOBAL, user_key(principal.user_id), tenant_key(principal.tenant_id))
+        keys = (INCARNATION, GLOBAL, user_key(principal.user_id), tenant_key(principal.tenant_id))
         after = await self._read(generations, keys)
         if before is not None and after is not None and before[0] == after[0]:
             self._keep(key, _Entry(identity, keys, after[1:], self._deadline(identity)))
@@ -189,12 +233,12 @@ class PrincipalCache:
         values = await self._read(generations, keys)
         return values[1:] if values is not None else None
 
-    @staticmethod
-    async def _read(generations: Generations, keys: Sequence[str]) -> tuple[int, ...] | None:
+    async def _read(self, generations: Generations, keys: Sequence[str]) -> tuple[int, ...] | None:
         try:
             return await generations.read(keys)
         except Exception as exc:  # Redis away: resolve every request from the database until it is back
             log.warning("principal_cache.unavailable", error=type(exc).__name__)
+            self.clear()  # bumps may be lost meanwhile: nothing cached before may be trusted once it is back
             return None
 
     def _deadline(self, identity: Identity) -> float:
@@ -210,14 +254,24 @@ class PrincipalCache:
             self._entries.popitem(last=False)
 
 
-async def share_through_redis(cache: PrincipalCache, url: str) -> None:
-    """Keep `cache`'s generations in Redis while this coroutine runs (the server's life); local again after."""
+async def share_through_redis(cache: PrincipalCache, url: str, *, every: float = WATCH_EVERY) -> None:
+    """Keep `cache`'s generations in Redis while this coroutine runs (the server's life); local again after.
+
+    Meanwhile, each `every` seconds: resend missed bumps, or ping; while Redis is away, forget every entry.
+    """
     shared = RedisGenerations(url)
     _shared.add(shared)
     cache.clear()
     cache.generations = shared
     try:
-        await asyncio.Event().wait()
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await (shared.resend() if shared.missed else shared.ping())
+            except Exception as exc:
+                if cache.entries:
+                    log.warning("principal_cache.unavailable", error=type(exc).__name__)
+                cache.clear()
     finally:
         cache.generations = None
         cache.clear()
