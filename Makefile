@@ -10,7 +10,8 @@ export UV_PROJECT_ENVIRONMENT := .venv
 
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 TEST_PACKAGES := /usr/bin/chromium=chromium '/usr/lib/postgresql/*/bin/pg_ctl=postgresql' /usr/bin/redis-server=redis-server \
-	/usr/sbin/nginx=nginx /usr/sbin/dockerd=docker.io /usr/share/doc/busybox-static/copyright=busybox-static
+	/usr/sbin/nginx=nginx /usr/sbin/dockerd=docker.io /usr/share/doc/busybox-static/copyright=busybox-static \
+	/usr/bin/tesseract=tesseract-ocr '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata=tesseract-ocr-eng' /usr/bin/pdftotext=poppler-utils
 
 .PHONY: help run install test test-deps bench lint api-client web clean
 

@@ -143,6 +143,14 @@ class Settings(BaseSettings):
         le=86400,
         description="Seconds between sweeps of expired uploads and old versions (one process of the install sweeps).",
     )
+    ocr_languages: str = Field(
+        default="eng",
+        pattern=r"^[a-z_]{3,20}(\+[a-z_]{3,20}){0,5}$",
+        description=(
+            "Tesseract languages for reading scans and images, joined with + (`eng+deu`); each needs its Debian "
+            "package (tesseract-ocr-deu)."
+        ),
+    )
     principal_cache_ttl: int = Field(
         default=30,
         ge=0,
@@ -166,6 +174,13 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="Nubes <nubes@localhost>", description="The From address of the mail Nubes sends.")
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    db_start_timeout: float = Field(
+        default=120.0,
+        ge=0,
+        le=86400,
+        description="Seconds `nubes serve` and `nubes worker` wait at start for a PostgreSQL they cannot reach yet "
+        "(failing over, restarting), trying again with growing pauses, before they exit; 0: try once.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

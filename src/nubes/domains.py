@@ -10,17 +10,13 @@ from __future__ import annotations
 from nubes.compute.domain import DOMAIN as COMPUTE
 from nubes.core.domain import Domain
 from nubes.core.permissions import Permission
+from nubes.documents.domain import DOMAIN as DOCUMENTS
 from nubes.files.domain import DOMAIN as FILES
 from nubes.identity.domain import DOMAIN as IDENTITY
 from nubes.ops.domain import DOMAIN as OPS
 
 # Domains that are planned but not built yet hold only their permission codes (built-in roles grant them
 # already); each gets its own package and manifest when it lands.
-DOCUMENTS = Domain(
-    name="documents",
-    title="Documents",
-    permissions=(Permission("documents.read", "See documents"), Permission("documents.write", "Add and change documents")),
-)
 APPS = Domain(
     name="apps",
     title="Apps",

@@ -1102,3 +1102,85 @@ async def stream_blob(storage: Storage, key: str, start: int = 0, end: int | Non
     """A blob's bytes (re-exported so the routes need no storage import for reads)."""
     async for chunk in storage.get(key, start, end):
         yield chunk
+
+
+# --- for other domains (documents): files by id, without their tables ---------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FileSummary:
+    """What another domain shows of a file: its name, size, type, content hash, owner and times."""
+
+    id: uuid.UUID
+    name: str
+    size: int
+    content_type: str
+    sha256: str | None
+    blob_key: str | None
+    owner_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    updated_at: Any
+
+
+def _summary(node: FileNode) -> FileSummary:
+    return FileSummary(
+        id=node.id, name=node.name, size=node.size, content_type=node.content_type, sha256=node.sha256,
+        blob_key=node.blob_key, owner_id=node.owner_id, parent_id=node.parent_id, updated_at=node.updated_at,
+    )  # fmt: skip
+
+
+async def summaries(
+    *, session: AsyncSession, tenant_id: uuid.UUID, file_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, FileSummary]:
+    """The live files of the tenant among `file_ids` (access is the caller's business: check it first)."""
+    if not file_ids:
+        return {}
+    nodes = await session.scalars(
+        select(FileNode).where(FileNode.tenant_id == tenant_id, FileNode.id.in_(set(file_ids)), FileNode.in_trash.is_(False))
+    )
+    return {node.id: _summary(node) for node in nodes}
+
+
+async def summary(*, session: AsyncSession, file_id: uuid.UUID) -> FileSummary | None:
+    """One file, live or not (for background jobs, which act for nobody): None when it is gone or in the trash."""
+    node = await session.get(FileNode, file_id)
+    return _summary(node) if node is not None and not node.in_trash else None
+
+
+async def readable(*, session: AsyncSession, principal: Principal, file_id: uuid.UUID, edit: bool = False) -> FileSummary:
+    """A live file the principal may read (or, with `edit`, change): 404 / 403 as the files API answers."""
+    node = await get_or_raise(session=session, principal=principal, node_id=file_id, need=access.EDIT if edit else access.VIEW)
+    if node.kind != "file":
+        raise UnprocessableEntity(f"{node.name!r} is a folder; only files can be documents.")
+    return _summary(node)
+
+
+def is_live(file_id: Any) -> Any:
+    """A SQL condition: the file `file_id` (a column) exists and is not in the trash (for other domains' queries)."""
+    return exists().where(FileNode.id == file_id, FileNode.in_trash.is_(False))
+
+
+async def owned_with_content(*, session: AsyncSession, principal: Principal, sha256: str) -> list[uuid.UUID]:
+    """The principal's live files whose content is `sha256` (duplicates of a new upload)."""
+    rows = await session.scalars(
+        select(FileNode.id).where(
+            _owned(principal), FileNode.sha256 == sha256, FileNode.in_trash.is_(False), FileNode.kind == "file"
+        )
+    )
+    return list(rows)
+
+
+async def folder_in_root(*, session: AsyncSession, principal: Principal, name: str) -> FileNode:
+    """The folder `name` at the top of the principal's files, made when missing (the Documents folder)."""
+    root = await get_root(session=session, principal=principal)
+    clean = _checked_name(name)
+    found = await session.scalar(
+        select(FileNode).where(
+            FileNode.parent_id == root.id, FileNode.name_key == names.clash_key(clean), FileNode.in_trash.is_(False)
+        )
+    )
+    if found is not None:
+        if found.kind == "file":
+            raise Conflict(f"A file named {clean!r} is where your documents go; rename it or choose another documents folder.")
+        return found
+    return await create_folder(session=session, principal=principal, folder_in=FolderCreate(name=clean, parent_id=root.id))

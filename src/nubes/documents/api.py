@@ -1,0 +1,10 @@
+"""Routes of the documents domain: every sub-package's router, in the order the app mounts them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from nubes.documents.records import api as records_api
+from nubes.documents.vocabulary import api as vocabulary_api
+
+routers: list[APIRouter] = [vocabulary_api.router, records_api.router]

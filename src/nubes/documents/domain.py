@@ -1,0 +1,23 @@
+"""The documents domain's manifest: vocabularies, documents on files, and the extraction of their text."""
+
+from __future__ import annotations
+
+from nubes.core.domain import Domain
+from nubes.documents.extraction import flows
+from nubes.documents.permissions import PERMISSIONS
+
+# Cross-domain reactions register when imported: a document's file with a new content is read again.
+FLOWS = (flows,)
+
+DOMAIN = Domain(
+    name="documents",
+    title="Documents",
+    permissions=PERMISSIONS,
+    models=(
+        "nubes.documents.vocabulary.models",
+        "nubes.documents.records.models",
+        "nubes.documents.extraction.models",
+    ),
+    api="nubes.documents.api",
+    tasks="nubes.documents.tasks",
+)

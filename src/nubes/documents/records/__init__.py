@@ -1,0 +1,1 @@
+"""Documents: the metadata of a file, its tags and categories, and its history."""

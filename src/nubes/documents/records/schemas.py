@@ -1,0 +1,99 @@
+"""Pydantic shapes of documents."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from nubes.documents.vocabulary.schemas import TagRead
+
+ExtractionState = Literal["pending", "running", "done", "failed"]
+DocumentSort = Literal["added", "-added", "created", "-created", "title", "-title", "modified", "-modified"]
+
+
+class DocumentAdd(BaseModel):
+    """Make an existing file a document."""
+
+    model_config = ConfigDict(extra="forbid")
+    file_id: uuid.UUID
+
+
+class DocumentUpdate(BaseModel):
+    """Change a document's metadata; a field left out is unchanged, `null` clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None = None
+    type_id: uuid.UUID | None = None
+    correspondent_id: uuid.UUID | None = None
+    archive_serial: int | None = Field(default=None, ge=1, le=2_000_000_000)
+    created_on: date | None = None
+    notes: str | None = Field(default=None, max_length=20_000)
+    tag_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
+    category_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
+
+
+class Ref(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class Extraction(BaseModel):
+    """Where reading the document's text stands."""
+
+    state: ExtractionState
+    progress: int = Field(description="Percent done while running.")
+    method: str = Field(description="How the text was read: text-layer, ocr, plain, email, office.")
+    pages: int
+    error: str | None = Field(description="Why it failed, when it did.")
+    updated_at: datetime
+
+
+class DocumentRead(BaseModel):
+    """A document: its file, its metadata, and where its extraction stands."""
+
+    id: uuid.UUID
+    file_id: uuid.UUID
+    owner_id: uuid.UUID
+    title: str
+    file_name: str
+    size: int
+    content_type: str
+    type: Ref | None
+    correspondent: Ref | None
+    tags: list[TagRead]
+    categories: list[Ref]
+    archive_serial: int | None
+    created_on: date | None
+    notes: str
+    added_at: datetime
+    modified_at: datetime
+    extraction: Extraction | None
+    mine: bool = Field(description="Whether you own it (otherwise it is shared with you).")
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class DocumentText(BaseModel):
+    """The text read from a document (empty until its extraction is done)."""
+
+    text: str
+    extraction: Extraction | None
+
+
+class DocumentChangeRead(BaseModel):
+    at: datetime
+    actor: Ref | None
+    changes: dict[str, list[object]] = Field(description="Each changed field: [before, after].")
+
+
+class Duplicate(BaseModel):
+    document_id: uuid.UUID
+    title: str

@@ -1,0 +1,281 @@
+"""Rules of documents: a file of the tree plus metadata, seen and changed by whoever may see and change the file.
+
+A document's access is its file's (`files.tree.service.readable`): the owner, and whoever a share reaches, at the
+share's level; a document in the trash (its file is) is hidden until restored. Every change of metadata is kept in
+the document's history with its author and the values before and after.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nubes.core.db import utcnow
+from nubes.core.errors import Conflict, NotFound
+from nubes.core.principal import Principal
+from nubes.documents.extraction import service as extraction
+from nubes.documents.records.models import Document, DocumentCategory, DocumentChange, DocumentTag
+from nubes.documents.records.schemas import DocumentRead, DocumentSort, DocumentUpdate, Extraction, Ref
+from nubes.documents.vocabulary import service as vocabulary
+from nubes.documents.vocabulary.models import Category, Correspondent, DocumentType, Tag
+from nubes.documents.vocabulary.schemas import TagRead
+from nubes.files.tree import service as files
+from nubes.identity.users import directory
+
+_SORTS: dict[str, Any] = {
+    "added": Document.added_at,
+    "created": Document.created_on,
+    "title": Document.title,
+    "modified": Document.modified_at,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFilter:
+    """What the documents list is narrowed to (each `None`: any)."""
+
+    type_id: uuid.UUID | None = None
+    correspondent_id: uuid.UUID | None = None
+    tag_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    text: str | None = None
+
+
+def _title_of(name: str) -> str:
+    stem, dot, _ = name.rpartition(".")
+    return stem if dot and stem else name
+
+
+async def add(session: AsyncSession, principal: Principal, file_id: uuid.UUID) -> Document:
+    """Make a file the principal may change a document (owned by the file's owner); 409 when it already is one."""
+    file = await files.readable(session=session, principal=principal, file_id=file_id, edit=True)
+    existing = await session.scalar(select(Document.id).where(Document.file_id == file.id))
+    if existing is not None:
+        raise Conflict(f"{file.name!r} is already a document ({existing}).")
+    now = utcnow()
+    document = Document(
+        tenant_id=principal.tenant_id, file_id=file.id, owner_id=file.owner_id, title=_title_of(file.name)[:255],
+        added_at=now, modified_at=now,
+    )  # fmt: skip
+    session.add(document)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:  # a parallel request made it a document first
+        raise Conflict(f"{file.name!r} is already a document.") from None
+    if file.sha256 is not None:
+        extraction.schedule(session, document_id=document.id, tenant_id=principal.tenant_id, sha256=file.sha256)
+    return document
+
+
+async def duplicates(session: AsyncSession, principal: Principal, sha256: str, *, besides: uuid.UUID) -> list[Document]:
+    """The principal's documents whose file has the content `sha256`, other than the file `besides`."""
+    file_ids = [
+        file_id
+        for file_id in await files.owned_with_content(session=session, principal=principal, sha256=sha256)
+        if file_id != besides
+    ]
+    if not file_ids:
+        return []
+    return list(await session.scalars(select(Document).where(Document.file_id.in_(file_ids))))
+
+
+async def get(session: AsyncSession, principal: Principal, document_id: uuid.UUID, *, edit: bool = False) -> Document:
+    """A document the principal may see (or, with `edit`, change): 404 when they may not see it, 403 when only see."""
+    document = await session.scalar(select(Document).where(Document.id == document_id, Document.tenant_id == principal.tenant_id))
+    if document is None:
+        raise NotFound(f"No document {document_id}.")
+    try:
+        await files.readable(session=session, principal=principal, file_id=document.file_id, edit=edit)
+    except NotFound:
+        raise NotFound(f"No document {document_id}.") from None
+    return document
+
+
+def _listing(principal: Principal, wanted: DocumentFilter) -> Select[Any]:
+    query = select(Document).where(
+        Document.tenant_id == principal.tenant_id, Document.owner_id == principal.user_id, files.is_live(Document.file_id)
+    )
+    if wanted.type_id is not None:
+        query = query.where(Document.type_id == wanted.type_id)
+    if wanted.correspondent_id is not None:
+        query = query.where(Document.correspondent_id == wanted.correspondent_id)
+    if wanted.tag_id is not None:
+        query = query.where(Document.id.in_(select(DocumentTag.document_id).where(DocumentTag.tag_id == wanted.tag_id)))
+    if wanted.category_id is not None:
+        in_category = select(DocumentCategory.document_id).where(DocumentCategory.category_id == wanted.category_id)
+        query = query.where(Document.id.in_(in_category))
+    if wanted.text:
+        escaped = wanted.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            or_(Document.title.ilike(f"%{escaped}%", escape="\\"), Document.notes.ilike(f"%{escaped}%", escape="\\"))
+        )
+    return query
+
+
+async def list_documents(
+    session: AsyncSession, principal: Principal, wanted: DocumentFilter, *, sort: DocumentSort, limit: int, offset: int
+) -> tuple[list[Document], int]:
+    """The principal's own documents (live files only), filtered and sorted, a page at a time, with the total."""
+    query = _listing(principal, wanted)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    column = _SORTS[sort.removeprefix("-")]
+    order = [column.desc() if sort.startswith("-") else column.asc(), Document.id]
+    documents = list(await session.scalars(query.order_by(*order).limit(limit).offset(offset)))
+    return documents, int(total or 0)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return sorted(str(item) for item in value)
+    return value
+
+
+async def _check(session: AsyncSession, principal: Principal, document: Document, given: dict[str, Any]) -> None:
+    """422 for a type or correspondent of another tenant, 409 for an archive serial number another document has."""
+    if given.get("type_id") is not None:
+        await vocabulary.check_ids(session, principal, DocumentType, [given["type_id"]])
+    if given.get("correspondent_id") is not None:
+        await vocabulary.check_ids(session, principal, Correspondent, [given["correspondent_id"]])
+    serial = given.get("archive_serial")
+    if serial is not None and serial != document.archive_serial:
+        query = select(Document.id).where(Document.tenant_id == principal.tenant_id, Document.archive_serial == serial)
+        if await session.scalar(query) is not None:
+            raise Conflict(f"Archive serial number {serial} is taken by another document; pick another.")
+
+
+async def update(session: AsyncSession, principal: Principal, document: Document, change: DocumentUpdate) -> None:
+    """Apply the fields given; record what changed (nothing recorded when nothing did)."""
+    given = change.model_dump(exclude_unset=True)
+    if "title" in given and given["title"] is None:
+        del given["title"]  # a title cannot be cleared
+    await _check(session, principal, document, given)
+    changes: dict[str, list[object]] = {}
+    for field in ("title", "type_id", "correspondent_id", "archive_serial", "created_on", "notes"):
+        if field in given:
+            before, after = getattr(document, field), given[field] if field != "notes" else given[field] or ""
+            if before != after:
+                changes[field] = [_value(before), _value(after)]
+                setattr(document, field, after)
+    for field, link, model, column in (
+        ("tag_ids", DocumentTag, Tag, DocumentTag.tag_id),
+        ("category_ids", DocumentCategory, Category, DocumentCategory.category_id),
+    ):
+        if given.get(field) is None:
+            continue
+        wanted = list(dict.fromkeys(given[field]))
+        await vocabulary.check_ids(session, principal, model, wanted)
+        current = list(await session.scalars(select(column).where(link.document_id == document.id)))
+        if set(current) != set(wanted):
+            changes[field] = [_value(current), _value(wanted)]
+            await session.execute(delete(link).where(link.document_id == document.id))
+            key = column.key
+            session.add_all(link(document_id=document.id, **{key: value}) for value in wanted)
+    if not changes:
+        return
+    document.modified_at = utcnow()
+    session.add(DocumentChange(document_id=document.id, actor_id=principal.user_id, changes=changes))
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"Archive serial number {document.archive_serial} is taken by another document.") from None
+
+
+async def remove(session: AsyncSession, document: Document) -> None:
+    """The document's metadata goes; its file stays where it is."""
+    await session.delete(document)
+    await session.flush()
+
+
+async def history(session: AsyncSession, principal: Principal, document: Document) -> list[dict[str, Any]]:
+    """The document's changes, newest first, each with its author's name."""
+    changes = list(
+        await session.scalars(
+            select(DocumentChange).where(DocumentChange.document_id == document.id).order_by(DocumentChange.at.desc())
+        )
+    )
+    actors = {change.actor_id for change in changes if change.actor_id is not None}
+    names = await directory.user_names(session=session, tenant_id=principal.tenant_id, ids=list(actors))
+    return [
+        {
+            "at": change.at,
+            "actor": {"id": change.actor_id, "name": names.get(change.actor_id, "(deleted)")} if change.actor_id else None,
+            "changes": change.changes,
+        }
+        for change in changes
+    ]
+
+
+async def reads(session: AsyncSession, principal: Principal, documents: Sequence[Document]) -> list[DocumentRead]:
+    """Documents as the API shows them: a few queries for the whole page, none per document."""
+    if not documents:
+        return []
+    ids = [document.id for document in documents]
+    summaries = await files.summaries(session=session, tenant_id=principal.tenant_id, file_ids=[d.file_id for d in documents])
+    tenant = principal.tenant_id
+    types = {
+        row.id: row.name
+        for row in await session.execute(select(DocumentType.id, DocumentType.name).where(DocumentType.tenant_id == tenant))
+    }
+    people = {
+        row.id: row.name
+        for row in await session.execute(select(Correspondent.id, Correspondent.name).where(Correspondent.tenant_id == tenant))
+    }
+    tags: dict[uuid.UUID, list[TagRead]] = {}
+    for document_id, tag_id, name, color in await session.execute(
+        select(DocumentTag.document_id, Tag.id, Tag.name, Tag.color)
+        .join(Tag, Tag.id == DocumentTag.tag_id)
+        .where(DocumentTag.document_id.in_(ids))
+    ):
+        tags.setdefault(document_id, []).append(TagRead(id=tag_id, name=name, color=color))
+    categories: dict[uuid.UUID, list[Ref]] = {}
+    for document_id, category_id, name in await session.execute(
+        select(DocumentCategory.document_id, Category.id, Category.name)
+        .join(Category, Category.id == DocumentCategory.category_id)
+        .where(DocumentCategory.document_id.in_(ids))
+    ):
+        categories.setdefault(document_id, []).append(Ref(id=category_id, name=name))
+    contents = await extraction.of(session, ids)
+    result = []
+    for document in documents:
+        file = summaries.get(document.file_id)
+        content = contents.get(document.id)
+        result.append(
+            DocumentRead(
+                id=document.id,
+                file_id=document.file_id,
+                owner_id=document.owner_id,
+                title=document.title,
+                file_name=file.name if file else "",
+                size=file.size if file else 0,
+                content_type=file.content_type if file else "",
+                type=Ref(id=document.type_id, name=types[document.type_id]) if document.type_id in types else None,
+                correspondent=(
+                    Ref(id=document.correspondent_id, name=people[document.correspondent_id])
+                    if document.correspondent_id in people
+                    else None
+                ),
+                tags=sorted(tags.get(document.id, []), key=lambda tag: tag.name.casefold()),
+                categories=sorted(categories.get(document.id, []), key=lambda ref: ref.name.casefold()),
+                archive_serial=document.archive_serial,
+                created_on=document.created_on,
+                notes=document.notes,
+                added_at=document.added_at,
+                modified_at=document.modified_at,
+                extraction=Extraction.model_validate(content, from_attributes=True) if content else None,
+                mine=document.owner_id == principal.user_id,
+            )
+        )
+    return result

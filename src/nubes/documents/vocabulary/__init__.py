@@ -1,0 +1,1 @@
+"""The tenant's document vocabularies: types, correspondents, tags and the category tree."""
