@@ -13,6 +13,12 @@
 - `agents_command_round_trip_across_replicas`: the same with three replicas of one install (one database, one
   Redis), agent i connected to replica i mod 3, and every command asked on the replica after its agent's: the
   request, the relay through Redis to the replica holding the agent, the agent's answer and its way back.
+- `console_lines_per_s_across_replicas`: on the same three replicas, a real agent connected to replica A and the
+  container of `console_lines_per_s`; a console opened on A (the agent's own replica) and one opened on B (its
+  output relayed agent -> A -> Redis -> B -> browser), in alternating rounds, each against `docker logs -f` at the
+  same time as in `console_lines_per_s`. The ratio is B's lines to A's (the median of the paired rounds), next to
+  the CPU per line of each side: what the relay costs. Each round also checks the numbered lines for breaks, so a
+  relay that loses or reorders output shows up as such rather than as a lower rate.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +56,9 @@ ROUND_TRIPS = 300
 CONSOLE_SECONDS = 5.0
 CONSOLE_WARMUP = 1.0
 CONSOLE_ROUNDS = 3
+ACROSS_PAIRS = 5  # rounds on the agent's replica and across, alternating: a pair each
+CHATTER = 'i=0; while true; do echo "line $i"; i=$((i+1)); done'
+DROPPED_NOTICE = re.compile(r"^(\d+) lines were dropped")
 
 
 def _egg(name: str, startup: str) -> dict[str, Any]:
@@ -134,26 +145,32 @@ def _lifecycle(api: Api, server: Server, workdir: Path) -> list[Result]:
     try:
         return _measure(api, server, workdir, (cluster, node_id, token))
     finally:
-        # Whatever the run left (a delete not carried out before the server stopped) goes with it.
-        for name in _docker("ps", "-aq", "--filter", f"label=io.nubes.node={node_id}").split():
-            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+        _remove_containers(node_id)
+
+
+def _remove_containers(node_id: str) -> None:
+    """Remove the node's containers that are left (a delete not carried out before the agent or server stopped)."""
+    for name in _docker("ps", "-aq", "--filter", f"label=io.nubes.node={node_id}").split():
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def _wait_online(api: Api, node_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while api.call("GET", f"/api/nodes/{node_id}", 200)["status"] != "online":
+        if time.monotonic() > deadline:
+            raise BenchError("the agent did not connect")
+        time.sleep(0.1)
 
 
 def _measure(api: Api, server: Server, workdir: Path, site: tuple[str, str, str]) -> list[Result]:
     cluster, node_id, token = site
     sleeper = api.call("POST", "/api/eggs/import", 201, json=_egg("Sleeper", "exec sleep 3600"))["id"]
-    chatter = api.call(
-        "POST", "/api/eggs/import", 201, json=_egg("Chatter", 'i=0; while true; do echo "line $i"; i=$((i+1)); done')
-    )["id"]
+    chatter = api.call("POST", "/api/eggs/import", 201, json=_egg("Chatter", CHATTER))["id"]
     created: list[float] = []
     started: list[float] = []
     baseline: list[float] = []
     with _agent(server, token, workdir):
-        deadline = time.monotonic() + 60
-        while api.call("GET", f"/api/nodes/{node_id}", 200)["status"] != "online":
-            if time.monotonic() > deadline:
-                raise BenchError("the agent did not connect")
-            time.sleep(0.1)
+        _wait_online(api, node_id)
         limits = {"cpu": 100, "memory_mb": 64, "disk_mb": 100, "pids": 64}
         for index in range(STARTS):
             body = {"name": f"s{index}", "egg_id": sleeper, "cluster_id": cluster, "limits": limits, "start": True}
@@ -201,7 +218,8 @@ def _measure(api: Api, server: Server, workdir: Path, site: tuple[str, str, str]
     ]
 
 
-def _console(api: Api, server: Server, cluster: str, egg_id: str) -> Result:
+def _chatter(api: Api, cluster: str, egg_id: str) -> str:
+    """A running container of the Chatter egg (it prints numbered lines as fast as it can): its id."""
     body = {
         "name": "chatter",
         "egg_id": egg_id,
@@ -209,25 +227,30 @@ def _console(api: Api, server: Server, cluster: str, egg_id: str) -> Result:
         "start": True,
         "limits": {"cpu": 100, "memory_mb": 64, "disk_mb": 1000},
     }
-    container_id = api.call("POST", "/api/containers", 202, json=body)["container"]["id"]
+    container_id: str = api.call("POST", "/api/containers", 202, json=body)["container"]["id"]
     api.wait_state(container_id, "running")
-    url = server.url(f"/api/ws/containers/{container_id}").replace("http://", "ws://")
+    return container_id
+
+
+def _console_url(server: Server, container_id: str) -> str:
+    return server.url(f"/api/ws/containers/{container_id}").replace("http://", "ws://")
+
+
+def _console(api: Api, server: Server, cluster: str, egg_id: str) -> Result:
+    container_id = _chatter(api, cluster, egg_id)
+    url = _console_url(server, container_id)
     token = api.http.headers["Authorization"]
-    runs: list[tuple[int, int]] = []
+    runs: list[ConsoleRound] = []
     for index in range(CONSOLE_ROUNDS):
         runs.append(_console_round(url, token, f"nubes-{container_id}"))
-        print(
-            f"containers: console round {index + 1}: {runs[-1][0]} lines, docker logs -f {runs[-1][1]} lines "
-            f"in the same {CONSOLE_SECONDS:.0f} s",
-            file=sys.stderr,
-        )
+        print(f"containers: console round {index + 1}: {runs[-1].describe()}", file=sys.stderr)
     api.call("DELETE", f"/api/containers/{container_id}", 202)
-    ratios = [ws_lines / max(docker_lines, 1) for ws_lines, docker_lines in runs]
+    ratios = [run.ratio for run in runs]
     return {
         "benchmark": "console_lines_per_s",
         "unit": "lines/s",
-        "websocket": round(_median([ws_lines for ws_lines, _ in runs]) / CONSOLE_SECONDS),
-        "docker_logs_f": round(_median([docker_lines for _, docker_lines in runs]) / CONSOLE_SECONDS),
+        "websocket": round(_median([run.ws_lines for run in runs]) / CONSOLE_SECONDS),
+        "docker_logs_f": round(_median([run.docker_lines for run in runs]) / CONSOLE_SECONDS),
         "ratio": round(_median(ratios), 3),
         "ratio_runs": [round(ratio, 3) for ratio in ratios],
         "seconds": CONSOLE_SECONDS,
@@ -235,7 +258,97 @@ def _console(api: Api, server: Server, cluster: str, egg_id: str) -> Result:
     }
 
 
-def _console_round(url: str, token: str, name: str) -> tuple[int, int]:
+@dataclass
+class ConsoleRound:
+    """What one console round counted: lines in the window on each side, and what the console's sequence showed.
+
+    The Chatter container numbers its lines, so the client checks the whole stream it receives (warm-up included):
+    `jumps` lists each break in the numbering, as the numbers skipped (positive) or how far it went back (negative:
+    lines received again), and `dropped` what the server said it dropped (a client reading slower than the container
+    prints). The container prints faster than any follower reads, and Docker keeps two json-file logs of 10 MB
+    (~120,000 of these lines each, the agent's rule): a follower that falls a file behind loses what was rotated
+    away, or reads part of it again; `docker logs -f` too. Those jumps (forward by about a file's worth, back by a
+    line to a file) come in the middle of the agent's batches and on either side; a relay losing or reordering
+    frames would break the numbering at a frame's edge (a frame is at most 2000 lines), across replicas only.
+    """
+
+    ws_lines: int
+    docker_lines: int
+    jumps: list[int] = field(default_factory=list)
+    dropped: int = 0
+    cpu_s: float = 0.0  # CPU time of the processes this benchmark started, but `docker logs -f`, in the same seconds
+
+    @property
+    def ratio(self) -> float:
+        """The console's lines to `docker logs -f`'s."""
+        return self.ws_lines / max(self.docker_lines, 1)
+
+    @property
+    def cpu_ms_per_1000_lines(self) -> float:
+        """What a thousand lines cost the servers, the agent and Redis: steadier than a rate on a busy machine."""
+        return self.cpu_s * 1_000_000 / max(self.ws_lines, 1)
+
+    def describe(self) -> str:
+        """One line for the progress output."""
+        return (
+            f"{self.ws_lines} lines (jumps {self.jumps}, {self.dropped} dropped), "
+            f"docker logs -f {self.docker_lines} lines in the same {CONSOLE_SECONDS:.0f} s"
+        )
+
+
+def _cpu_seconds(but: int) -> float:
+    """User and system CPU time so far of this process's descendants (servers, agent, Redis) except `but`'s tree.
+
+    This process (the console client) is not counted, nor Docker's daemon (the same work on either side).
+    """
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            pid = int(stat.parent.name)
+            parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    total, waiting = 0, [pid for pid in children.get(os.getpid(), []) if pid != but]
+    while waiting:
+        pid = waiting.pop()
+        total += ticks.get(pid, 0)
+        waiting += children.get(pid, [])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _line_number(line: str) -> int | None:
+    head, _, number = line.rpartition(" ")
+    return int(number) if head == "line" and number.isdigit() else None
+
+
+class _Sequence:
+    """The running check of a console's numbered lines (see ConsoleRound)."""
+
+    def __init__(self) -> None:
+        self.last: int | None = None
+        self.jumps: list[int] = []
+
+    def frame(self, lines: list[str]) -> None:
+        """Account for one output frame; only a frame that does not simply continue the stream is read line by line."""
+        if not lines:
+            return
+        first, last = _line_number(lines[0]), _line_number(lines[-1])
+        whole = first is not None and last is not None and last - first + 1 == len(lines)
+        if whole and last is not None and (self.last is None or first == self.last + 1):
+            self.last = last
+            return
+        for line in lines:
+            number = _line_number(line)
+            if number is not None:
+                if self.last is not None and number != self.last + 1:
+                    self.jumps.append(number - self.last - 1)
+                self.last = number
+
+
+def _console_round(url: str, token: str, name: str) -> ConsoleRound:
     """Lines a console client and `docker logs -f` receive in the same CONSOLE_SECONDS, following the same container.
 
     Both follow at once, after a warm-up, so they see the same output rate and the same load on the machine.
@@ -256,6 +369,10 @@ def _console_round(url: str, token: str, name: str) -> tuple[int, int]:
     reader = threading.Thread(target=read_docker, args=(follower.stdout.fileno(),), daemon=True)
     reader.start()
 
+    sequence = _Sequence()
+    dropped = [0]
+    cpu: list[float] = []  # at the window's first frame and at its end
+
     async def count() -> int:
         lines = 0
         async with websockets.connect(url, additional_headers={"Authorization": token}, max_size=2**24) as ws:
@@ -264,8 +381,15 @@ def _console_round(url: str, token: str, name: str) -> tuple[int, int]:
             while (left := window[1] - time.monotonic()) > 0:
                 with contextlib.suppress(TimeoutError):
                     frame = json.loads(await asyncio.wait_for(ws.recv(), left))
-                    if frame.get("type") == "output" and time.monotonic() >= start:
-                        lines += len(frame["lines"])
+                    if frame.get("type") == "output":
+                        sequence.frame(frame["lines"])
+                        if time.monotonic() >= start:
+                            if not cpu:
+                                cpu.append(_cpu_seconds(but=follower.pid))
+                            lines += len(frame["lines"])
+                    elif frame.get("type") == "notice" and (notice := DROPPED_NOTICE.match(frame["message"])):
+                        dropped[0] += int(notice.group(1))
+            cpu.append(_cpu_seconds(but=follower.pid))
         return lines
 
     try:
@@ -274,7 +398,66 @@ def _console_round(url: str, token: str, name: str) -> tuple[int, int]:
         follower.kill()
         follower.wait()
         reader.join(timeout=10)
-    return ws_lines, docker_lines[0]
+    return ConsoleRound(ws_lines, docker_lines[0], sequence.jumps, dropped[0], cpu[-1] - cpu[0])
+
+
+def _console_across(apis: list[Api], servers: list[Server], workdir: Path) -> Result:
+    """Console lines/s on the agent's replica (A) and on another (B, relayed through Redis), in alternating rounds.
+
+    A real agent on the local engine connects to A; the same Chatter container as `console_lines_per_s`. Rounds
+    alternate in pairs, A, B / B, A / A, B ..., so both sides see the same machine load and neither always goes
+    first, and each is measured against `docker logs -f` of the same seconds. `ratio` is B's lines to A's in each
+    pair, the median over the pairs; `docker_adjusted_ratio` the same with each side first divided by its own
+    `docker logs -f`, which takes out how fast the machine was in each window (on a busy machine `docker logs -f`
+    itself varied 2x between the rounds of one pair). `*_cpu_ms_per_1000_lines` is what the lines cost the agent,
+    the replicas and Redis together; `cpu_per_line_ratio` (B's to A's, paired) is the relay's price in CPU.
+    """
+    api = apis[0]
+    cluster, node_id, token = _site(api, "relayed", ports=1)
+    chatter = api.call("POST", "/api/eggs/import", 201, json=_egg("Chatter", CHATTER))["id"]
+    pairs: list[tuple[ConsoleRound, ConsoleRound]] = []
+    try:
+        with _agent(servers[0], token, workdir):
+            _wait_online(api, node_id)
+            container_id = _chatter(api, cluster, chatter)
+            sides = [
+                (_console_url(server, container_id), asker.http.headers["Authorization"])
+                for server, asker in zip(servers, apis, strict=True)
+            ]
+            for index in range(ACROSS_PAIRS):
+                pair: dict[int, ConsoleRound] = {}
+                for which in (0, 1) if index % 2 == 0 else (1, 0):  # neither side always goes first
+                    pair[which] = _console_round(*sides[which], f"nubes-{container_id}")
+                    where = "agent's replica" if which == 0 else "across replicas"
+                    print(f"containers: console pair {index + 1}, {where}: {pair[which].describe()}", file=sys.stderr)
+                pairs.append((pair[0], pair[1]))
+            api.call("DELETE", f"/api/containers/{container_id}", 202)
+    finally:
+        _remove_containers(node_id)
+    ratios = [across.ws_lines / max(here.ws_lines, 1) for here, across in pairs]
+    result: Result = {
+        "benchmark": "console_lines_per_s_across_replicas",
+        "unit": "lines/s",
+        "replicas": len(servers),
+        "agents_replica": round(_median([here.ws_lines for here, _ in pairs]) / CONSOLE_SECONDS),
+        "across": round(_median([across.ws_lines for _, across in pairs]) / CONSOLE_SECONDS),
+        "ratio": round(_median(ratios), 3),
+        "ratio_runs": [round(ratio, 3) for ratio in ratios],
+        "docker_adjusted_ratio": round(_median([across.ratio / max(here.ratio, 1e-9) for here, across in pairs]), 3),
+        "agents_replica_to_docker": round(_median([here.ratio for here, _ in pairs]), 3),
+        "across_to_docker": round(_median([across.ratio for _, across in pairs]), 3),
+        "agents_replica_to_docker_runs": [round(here.ratio, 3) for here, _ in pairs],
+        "across_to_docker_runs": [round(across.ratio, 3) for _, across in pairs],
+        "agents_replica_cpu_ms_per_1000_lines": round(_median([here.cpu_ms_per_1000_lines for here, _ in pairs]), 2),
+        "across_cpu_ms_per_1000_lines": round(_median([across.cpu_ms_per_1000_lines for _, across in pairs]), 2),
+        "cpu_per_line_ratio": round(
+            _median([across.cpu_ms_per_1000_lines / max(here.cpu_ms_per_1000_lines, 1e-9) for here, across in pairs]), 3
+        ),
+    }
+    for prefix, rounds in (("agents_replica", [here for here, _ in pairs]), ("across", [across for _, across in pairs])):
+        result[f"{prefix}_jumps"] = [jump for run in rounds for jump in run.jumps]
+        result[f"{prefix}_dropped"] = sum(run.dropped for run in rounds)
+    return {**result, "seconds": CONSOLE_SECONDS, "pairs": ACROSS_PAIRS}
 
 
 # --- 500 simulated agents ------------------------------------------------------------------------------
@@ -443,7 +626,7 @@ def _agents(apis: list[Api], servers: list[Server]) -> Result:
 
 
 def run(options: Options) -> list[Result]:
-    """One server for the Docker figures, another for the 500 agents."""
+    """One server for the Docker figures, another for the 500 agents; three replicas for the console and the 500 across."""
     del options  # counts, not durations, drive these
     _docker_ready()
     results: list[Result] = []
@@ -457,5 +640,8 @@ def run(options: Options) -> list[Result]:
         results.append(_agents([Api(server)], [server]))
     with tempfile.TemporaryDirectory(prefix="nubes-bench-") as raw, contextlib.ExitStack() as stack:
         servers = replicas(stack, Path(raw), REPLICAS, **SERVER_ENV)
-        results.append(_agents([Api(server) for server in servers], servers))
+        apis = [Api(server) for server in servers]
+        # The console first: its agent and container are gone before the 500 simulated agents connect.
+        results.append(_console_across(apis, servers, Path(raw)))
+        results.append(_agents(apis, servers))
     return results

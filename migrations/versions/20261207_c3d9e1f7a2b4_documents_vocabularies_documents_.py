@@ -193,7 +193,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_document_tag_links_tag", ["tag_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("document_tag_links", schema=None) as batch_op:
         batch_op.drop_index("ix_document_tag_links_tag")

@@ -17,7 +17,7 @@ log = structlog.get_logger("nubes.files")
 
 
 def sweep_lease(settings: Settings) -> float:
-    """One process sweeps for the install; another takes over within this many seconds of it stopping (two rounds and a minute)."""
+    """One process sweeps for the install; another takes over within this many seconds of it stopping (2 rounds + 1 min)."""
     return 2 * settings.sweep_interval + 60
 
 

@@ -35,7 +35,9 @@ BUILTIN_ROLES: dict[str, tuple[str, str | None, frozenset[str]]] = {
     "admin": (
         "Runs the tenant: users, roles, groups, settings, audit, containers",
         "member",
-        frozenset({"admin.users", "admin.roles", "admin.groups", "admin.audit", "admin.settings", "apps.manage", "documents.manage"})
+        frozenset(
+            {"admin.users", "admin.roles", "admin.groups", "admin.audit", "admin.settings", "apps.manage", "documents.manage"}
+        )
         | frozenset({"containers.manage", "containers.console", "ops.monitor"}),
     ),
     "owner": ("Everything in the tenant", "admin", CODES),
