@@ -60,7 +60,9 @@ def test_serve_with_bad_config_stops_with_one_line(tmp_path: Path, env: dict[str
 
 def test_serve_with_database_down_stops_with_one_line(tmp_path: Path, unused_tcp_port: int) -> None:
     url = f"postgresql+asyncpg://nubes:s3cret-pw@127.0.0.1:{unused_tcp_port}/nubes"
-    result = nubes("serve", env={"NUBES_DATA_DIR": str(tmp_path), "NUBES_DATABASE_URL": url})
+    # Tried once: the wait for a database that is not up yet is tests/core/test_db_reconnect.py's.
+    env = {"NUBES_DATA_DIR": str(tmp_path), "NUBES_DATABASE_URL": url, "NUBES_DB_START_TIMEOUT": "0"}
+    result = nubes("serve", env=env)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1

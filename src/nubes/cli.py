@@ -72,6 +72,21 @@ async def _migrate(settings: Settings) -> tuple[str | None, str | None, str | No
     return before, after, generated
 
 
+def _wait_for_database(settings: Settings) -> None:
+    """Wait for a PostgreSQL that cannot be reached yet (failing over, restarting) up to NUBES_DB_START_TIMEOUT.
+
+    Exiting at once would only have systemd start the process again and again; each wait is logged instead.
+    """
+    from nubes.core.db import DatabaseUnreachable, wait_until_reachable
+
+    try:
+        asyncio.run(wait_until_reachable(settings))
+    except DatabaseUnreachable as exc:
+        _fail(f"NUBES_DATABASE_URL: {exc}; start it or fix the URL (NUBES_DB_START_TIMEOUT={settings.db_start_timeout:g} s)")
+    except Exception as exc:
+        _fail(f"NUBES_DATABASE_URL: {settings.database_engine} refused the connection: {_reason(exc)}")
+
+
 def _run_migrations(settings: Settings) -> None:
     try:
         before, after, generated = asyncio.run(_migrate(settings))
@@ -139,6 +154,7 @@ def serve(
         err.print("[yellow]note:[/] the principal cache is off with several workers and no NUBES_REDIS_URL.")
     _check_port_free(settings)
     configure_logging(settings.log_level, settings.log_format)
+    _wait_for_database(settings)
     if migrate:
         _run_migrations(settings)
     if not (settings.web_dist / "index.html").is_file():
@@ -228,6 +244,7 @@ def worker() -> None:
     os.environ.update({"NUBES_JOBS": "true", "NUBES_LOCAL_AGENT": "off"})
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    _wait_for_database(settings)
     if not settings.redis_url:
         err.print("[yellow]note:[/] without NUBES_REDIS_URL the servers cannot wake this worker: jobs wait for its polls.")
     err.print(f"Nubes {__version__} worker ({settings.database_engine}); stop it with Ctrl-C or SIGTERM")
