@@ -25,6 +25,7 @@ from nubes.config import Settings
 from nubes.files.tree.models import FileNode
 from nubes.identity.users.models import User
 from nubes.models import Base
+from nubes.search import service as search
 from tests.access import ObjectFactory
 from tests.factories import login, make_tenant, make_user
 from tests.test_access_suites import objects_of_tenant_a
@@ -47,6 +48,8 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "admin-audit": [{}, {"actor": "a-member"}, {"format": "csv"}],
     "files-list": [{}, {"parent_id": "{root_id}"}],
     "jobs-list": [{}, {"container_id": "{container_id}"}],
+    "search": [{"q": "alpha"}, {"q": "alph*"}, {"q": "year:2026"}, {"q": "type:invoice"}],
+    "documents-list": [{}, {"q": "a"}],
 }
 
 # Lists this suite must at least reach with a 200 answer (so a broken fixture cannot pass it vacuously).
@@ -70,6 +73,11 @@ MUST_COVER = {
     "directory-search",
     "containers-list",
     "jobs-list",
+    "documents-list",
+    "documents-types-list",
+    "documents-tags-list",
+    "documents-categories-list",
+    "search",
 }
 
 _METHODS_WITH_PARAMETERS = re.compile(r"\{\w+(:\w+)?\}")
@@ -107,6 +115,9 @@ async def _fill_tenant_a_through_the_api(client: httpx.AsyncClient, session: Asy
     assert binned.status_code == 201, binned.text
     trashed = await client.delete(f"/api/files/{binned.json()['id']}", headers=headers)
     assert trashed.status_code == 200, trashed.text
+    document = await client.post("/api/documents/upload", files={"file": ("alpha-invoice.txt", b"alpha")}, headers=headers)
+    assert document.status_code == 201, document.text
+    assert await search.index_changes(session) >= 1  # what the indexer does after the upload
 
 
 async def _root_of(session: AsyncSession, tenant_id: uuid.UUID) -> str:

@@ -350,6 +350,46 @@ def config_get(name: Annotated[str, typer.Argument(help="A setting, e.g. port or
     out.print(_shown(key, _settings()), soft_wrap=True)
 
 
+search_app = typer.Typer(help="The full-text index of documents.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
+
+
+@search_app.command("rebuild")
+def search_rebuild() -> None:
+    """Empty the search index and index every document again, with a progress bar (safe while servers run)."""
+    _private_files()
+    settings = _settings()
+    _run_migrations(settings)
+    asyncio.run(_rebuild_index(settings))
+
+
+async def _rebuild_index(settings: Settings) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from nubes.core.db import Database
+    from nubes.search import service
+
+    database = Database.from_settings(settings)
+    try:
+        async with database.writer_sessions() as session:
+            await service.rebuild(session)
+            await session.commit()
+            total, _ = await service.pending(session)
+        columns = (TextColumn("indexing documents"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err) as progress:
+            task = progress.add_task("index", total=total)
+            while True:
+                async with database.writer_sessions() as session:
+                    indexed = await service.index_changes(session)
+                    await session.commit()
+                if not indexed:
+                    break
+                progress.advance(task, indexed)
+    finally:
+        await database.dispose()
+    out.print(f"search index rebuilt: {total} documents")
+
+
 @app.command()
 def openapi() -> None:
     """Print the OpenAPI schema (what the web UI's typed client is generated from)."""

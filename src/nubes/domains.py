@@ -14,6 +14,7 @@ from nubes.documents.domain import DOMAIN as DOCUMENTS
 from nubes.files.domain import DOMAIN as FILES
 from nubes.identity.domain import DOMAIN as IDENTITY
 from nubes.ops.domain import DOMAIN as OPS
+from nubes.search.domain import DOMAIN as SEARCH
 
 # Domains that are planned but not built yet hold only their permission codes (built-in roles grant them
 # already); each gets its own package and manifest when it lands.
@@ -28,4 +29,4 @@ APPS = Domain(
 WORKSPACES = Domain(name="workspaces", title="Workspaces", permissions=(Permission("workspaces.use", "Open IDE workspaces"),))
 MAIL = Domain(name="mail", title="Mail", permissions=(Permission("mail.use", "Read and send mail"),))
 
-DOMAINS: tuple[Domain, ...] = (IDENTITY, FILES, DOCUMENTS, APPS, COMPUTE, WORKSPACES, MAIL, OPS)
+DOMAINS: tuple[Domain, ...] = (IDENTITY, FILES, DOCUMENTS, SEARCH, APPS, COMPUTE, WORKSPACES, MAIL, OPS)

@@ -1843,6 +1843,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Full-text search */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clusters": {
         parameters: {
             query?: never;
@@ -4492,6 +4509,46 @@ export interface components {
             /** Permissions */
             permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[] | null;
         };
+        /** SearchHit */
+        SearchHit: {
+            /**
+             * Kind
+             * @description What was found: `document`.
+             */
+            kind: string;
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /**
+             * File Id
+             * Format: uuid
+             */
+            file_id: string;
+            /** Title */
+            title: string;
+            /**
+             * Snippet
+             * @description Where the words matched, in the document's text.
+             */
+            snippet: components["schemas"]["SnippetPart"][];
+            /**
+             * Rank
+             * @description Higher is better (comparable within one answer only).
+             */
+            rank: number;
+        };
+        /** SearchResults */
+        SearchResults: {
+            /** Items */
+            items: components["schemas"]["SearchHit"][];
+            /**
+             * Total
+             * @description How many matches you may open (never counting anyone else's).
+             */
+            total: number;
+        };
         /**
          * SessionRead
          * @description A signed-in device.
@@ -4640,6 +4697,16 @@ export interface components {
             items: components["schemas"]["SharedItem"][];
             /** Total */
             total: number;
+        };
+        /** SnippetPart */
+        SnippetPart: {
+            /** Text */
+            text: string;
+            /**
+             * Match
+             * @description Whether this part is a word the query matched (show it marked).
+             */
+            match: boolean;
         };
         /**
          * SudoRead
@@ -11176,6 +11243,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description Words (all must match), "a phrase", prefix*, and tag:, type:, correspondent:, year: filters. */
+                q: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
                 };
             };
             /** @description Client error */

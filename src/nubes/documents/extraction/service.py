@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,3 +61,18 @@ async def text_of(session: AsyncSession, document_id: uuid.UUID) -> str:
     """The text read from the document ("" until it is)."""
     text = await session.scalar(select(DocumentContent.text).where(DocumentContent.document_id == document_id))
     return text or ""
+
+
+def content_updated_at(document_id: Any) -> Any:
+    """A SQL scalar: when the extraction row of `document_id` (a column) last changed (NULL: none)."""
+    return select(DocumentContent.updated_at).where(DocumentContent.document_id == document_id).scalar_subquery()
+
+
+async def texts_of(session: AsyncSession, document_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The texts read from these documents (those with none are left out)."""
+    if not document_ids:
+        return {}
+    rows = await session.execute(
+        select(DocumentContent.document_id, DocumentContent.text).where(DocumentContent.document_id.in_(set(document_ids)))
+    )
+    return {document_id: text for document_id, text in rows if text}

@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, and_, case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -218,12 +218,15 @@ async def history(session: AsyncSession, principal: Principal, document: Documen
     ]
 
 
-async def reads(session: AsyncSession, principal: Principal, documents: Sequence[Document]) -> list[DocumentRead]:
+async def reads(
+    session: AsyncSession, principal: Principal, documents: Sequence[Document], *, live_only: bool = True
+) -> list[DocumentRead]:
     """Documents as the API shows them: a few queries for the whole page, none per document."""
     if not documents:
         return []
     ids = [document.id for document in documents]
-    summaries = await files.summaries(session=session, tenant_id=principal.tenant_id, file_ids=[d.file_id for d in documents])
+    file_ids = [d.file_id for d in documents]
+    summaries = await files.summaries(session=session, tenant_id=principal.tenant_id, file_ids=file_ids, live_only=live_only)
     tenant = principal.tenant_id
     types = {
         row.id: row.name
@@ -279,3 +282,100 @@ async def reads(session: AsyncSession, principal: Principal, documents: Sequence
             )
         )
     return result
+
+
+# --- for the search index: what changed, with everything it indexes ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSource:
+    """One document as the search index holds it: who may find it, and its words."""
+
+    document_id: uuid.UUID
+    tenant_id: uuid.UUID
+    owner_id: uuid.UUID
+    file_id: uuid.UUID
+    title: str
+    body: str
+    changed_at: datetime
+
+
+async def changed_after(session: AsyncSession, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[IndexSource]:
+    """Documents whose metadata or text changed after `after` (a moment and a document id: a keyset), oldest first."""
+    content_time = func.coalesce(extraction.content_updated_at(Document.id), Document.modified_at)
+    changed = case((content_time > Document.modified_at, content_time), else_=Document.modified_at).label("changed")
+    query = select(Document, changed).order_by(changed, Document.id).limit(limit)
+    if after is not None:
+        moment, last = after
+        query = query.where(or_(changed > moment, and_(changed == moment, Document.id > last)))
+    rows = list(await session.execute(query))
+    if not rows:
+        return []
+    documents = [row[0] for row in rows]
+    reads = {read.id: read for read in await _reads_for_index(session, documents)}
+    texts = await extraction.texts_of(session, [document.id for document in documents])
+    sources = []
+    for document, changed_at in rows:
+        read = reads[document.id]
+        words = [
+            texts.get(document.id, ""), document.notes, read.file_name,
+            read.type.name if read.type else "", read.correspondent.name if read.correspondent else "",
+            " ".join(tag.name for tag in read.tags), " ".join(category.name for category in read.categories),
+        ]  # fmt: skip
+        sources.append(
+            IndexSource(
+                document_id=document.id, tenant_id=document.tenant_id, owner_id=document.owner_id, file_id=document.file_id,
+                title=document.title, body="\n".join(part for part in words if part), changed_at=changed_at,
+            )
+        )  # fmt: skip
+    return sources
+
+
+async def _reads_for_index(session: AsyncSession, documents: list[Document]) -> list[DocumentRead]:
+    """`reads` for documents of any tenants (each page's documents read with their own tenant's vocabulary)."""
+    result: list[DocumentRead] = []
+    by_tenant: dict[uuid.UUID, list[Document]] = {}
+    for document in documents:
+        by_tenant.setdefault(document.tenant_id, []).append(document)
+    for tenant_id, batch in by_tenant.items():
+        reader = Principal(user_id=uuid.UUID(int=0), tenant_id=tenant_id, username="search-index", permissions=frozenset())
+        result += await reads(session, reader, batch, live_only=False)
+    return result
+
+
+async def count_all(session: AsyncSession) -> int:
+    """How many documents the install holds (the search index's progress)."""
+    return int(await session.scalar(select(func.count()).select_from(Document)) or 0)
+
+
+def matching_filters(principal: Principal, filters: dict[str, list[str]]) -> Select[Any] | None:
+    """A SELECT of the ids of the tenant's documents matching every `field: [values]` (tag, type, correspondent, year
+    — names compared as the vocabularies compare them); None when there is no filter. A year not a number matches
+    nothing."""
+    if not filters:
+        return None
+    query = select(Document.id).where(Document.tenant_id == principal.tenant_id)
+    for value in filters.get("tag", []):
+        tagged = select(DocumentTag.document_id).join(Tag, Tag.id == DocumentTag.tag_id)
+        query = query.where(
+            Document.id.in_(tagged.where(Tag.tenant_id == principal.tenant_id, Tag.name_key == vocabulary.name_key(value)))
+        )
+    for value in filters.get("type", []):
+        named = select(DocumentType.id).where(
+            DocumentType.tenant_id == principal.tenant_id, DocumentType.name_key == vocabulary.name_key(value)
+        )
+        query = query.where(Document.type_id.in_(named))
+    for value in filters.get("correspondent", []):
+        named = select(Correspondent.id).where(
+            Correspondent.tenant_id == principal.tenant_id, Correspondent.name_key == vocabulary.name_key(value)
+        )
+        query = query.where(Document.correspondent_id.in_(named))
+    for value in filters.get("year", []):
+        if not value.isdigit() or not 1 <= int(value) <= 9999:
+            return query.where(Document.id.is_(None))
+        start, end = date(int(value), 1, 1), date(int(value) + 1, 1, 1) if int(value) < 9999 else date(9999, 12, 31)
+        dated = and_(Document.created_on >= start, Document.created_on < end)
+        first, after = (datetime(moment.year, moment.month, moment.day, tzinfo=UTC) for moment in (start, end))
+        added = and_(Document.created_on.is_(None), Document.added_at >= first, Document.added_at < after)
+        query = query.where(or_(dated, added))
+    return query

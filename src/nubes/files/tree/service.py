@@ -30,6 +30,7 @@ from nubes.core.principal import Principal
 from nubes.core.storage import BlobInfo, SizeMismatch, Storage, TooLarge
 from nubes.files.quota import service as quota
 from nubes.files.sharing import access
+from nubes.files.sharing.models import FileShare
 from nubes.files.thumbnails import tasks
 from nubes.files.tree import names
 from nubes.files.tree.models import FileFavorite, FileNameTerm, FileNode
@@ -1130,14 +1131,14 @@ def _summary(node: FileNode) -> FileSummary:
 
 
 async def summaries(
-    *, session: AsyncSession, tenant_id: uuid.UUID, file_ids: Sequence[uuid.UUID]
+    *, session: AsyncSession, tenant_id: uuid.UUID, file_ids: Sequence[uuid.UUID], live_only: bool = True
 ) -> dict[uuid.UUID, FileSummary]:
-    """The live files of the tenant among `file_ids` (access is the caller's business: check it first)."""
+    """The live files (or, without `live_only`, those in the trash too) of the tenant among `file_ids` (access is
+    the caller's business: check it first)."""
     if not file_ids:
         return {}
-    nodes = await session.scalars(
-        select(FileNode).where(FileNode.tenant_id == tenant_id, FileNode.id.in_(set(file_ids)), FileNode.in_trash.is_(False))
-    )
+    query = select(FileNode).where(FileNode.tenant_id == tenant_id, FileNode.id.in_(set(file_ids)))
+    nodes = await session.scalars(query.where(FileNode.in_trash.is_(False)) if live_only else query)
     return {node.id: _summary(node) for node in nodes}
 
 
@@ -1184,3 +1185,19 @@ async def folder_in_root(*, session: AsyncSession, principal: Principal, name: s
             raise Conflict(f"A file named {clean!r} is where your documents go; rename it or choose another documents folder.")
         return found
     return await create_folder(session=session, principal=principal, folder_in=FolderCreate(name=clean, parent_id=root.id))
+
+
+def shared_with(principal: Principal) -> Select[Any]:
+    """A SELECT of the ids of every node at or below a node its owner shared with the principal (or their groups).
+
+    For other domains' queries (search). Only shares the owner made count here: a reshare holds only while its
+    maker still holds reshare (`sharing.access`), which one query cannot follow, so what a reshare opens is left
+    out rather than risk showing what it no longer opens.
+    """
+    roots = select(FileShare.node_id.label("id")).where(
+        FileShare.tenant_id == principal.tenant_id, access.recipient(principal), FileShare.created_by == FileShare.owner_id
+    )
+    tree = roots.cte("shared_tree", recursive=True)
+    child = aliased(FileNode)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return select(tree.c.id)

@@ -1,0 +1,46 @@
+"""Tables of search: one entry per indexed document, and (created by the migration, per engine) its full-text index.
+
+SQLite: `search_fts`, an FTS5 table over `search_entries` (external content, kept in step by triggers, so an
+entry and its index row change in one transaction). PostgreSQL: `search_entries.tsv`, a generated `tsvector`
+(title weighted above the rest) with a GIN index. Neither is mapped here: `search.service` queries them by name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nubes.core.db import Base, utcnow
+
+
+class SearchEntry(Base):
+    """What the index holds of one document: its words, and who may find it (its file's owner and shares)."""
+
+    __tablename__ = "search_entries"
+
+    # An integer key: FTS5 keys its rows by an integer rowid.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file_nodes.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text, default="")  # the text read from it, then notes and vocabulary
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_search_entries_owner", SearchEntry.tenant_id, SearchEntry.owner_id)
+Index("ix_search_entries_file", SearchEntry.file_id)
+
+
+class SearchCursor(Base):
+    """How far the indexer got: the last change it indexed (a moment and a document id, the keyset of the feed)."""
+
+    __tablename__ = "search_cursor"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    document_id: Mapped[uuid.UUID | None] = mapped_column(default=None)

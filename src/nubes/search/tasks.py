@@ -1,0 +1,49 @@
+"""What the search domain runs beside the requests: the indexer, which keeps the index in step with documents.
+
+Woken after a transaction that changed documents (search.flows), and every minute otherwise; one process of the
+install indexes at a time (a lease), so two never race for the same entries.
+"""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nubes.core.domain import Background
+from nubes.core.jobs import Worker
+from nubes.core.leases import hold
+from nubes.search import service
+from nubes.search.flows import INDEXER
+
+log = structlog.get_logger("nubes.search")
+
+LEASE = 120.0
+"""Seconds the indexing process holds the right to index (renewed each round)."""
+
+
+class Indexer(Worker):
+    name = INDEXER
+    log_prefix = "search.index"
+    interval = 60.0
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__()
+        self._sessions = sessions
+
+    async def run_due(self) -> int:
+        """Index one batch of changed documents (0 when none, or when another process indexes)."""
+        if not await hold(self._sessions, name="search-index", seconds=LEASE):
+            return 0
+        async with self._sessions() as session:
+            indexed = await service.index_changes(session)
+            await session.commit()
+        if indexed:
+            log.info("search.indexed", documents=indexed)
+        return indexed
+
+
+def install(app: FastAPI) -> Background:
+    """The indexer on `app.state.search_indexer`."""
+    app.state.search_indexer = Indexer(app.state.db.writer_sessions)
+    return Background(workers=[app.state.search_indexer])

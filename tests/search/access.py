@@ -1,0 +1,16 @@
+"""The search domain in the generic suites: one query route, no path parameters, nothing public."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.access import TenantA
+
+PUBLIC: frozenset[str] = frozenset()
+
+BODIES: dict[str, dict[str, Any]] = {}
+
+
+async def objects(tenant_a: TenantA) -> dict[str, str]:
+    """None: no search route names an object (what tenant B may find is tests/search/test_search.py's business)."""
+    return {}
