@@ -235,6 +235,12 @@ async def test_access_follows_the_file_and_removing_a_document_keeps_the_file(cl
     assert shared.status_code == 201, shared.text
     seen = await _json(await client.get(url, headers=bob.headers), 200)
     assert seen["mine"] is False
+    for scope, expected in [("mine", []), ("shared", [document["id"]]), ("all", [document["id"]])]:
+        page = await _json(await client.get("/api/documents", params={"scope": scope}, headers=bob.headers), 200)
+        assert [item["id"] for item in page["items"]] == expected, scope
+    shared_list = await _json(await client.get("/api/documents", params={"scope": "shared"}, headers=alice.headers), 200)
+    assert shared_list["total"] == 0  # her own are not "shared with her"
+    assert (await _json(await client.get("/api/documents", params={"scope": "all"}, headers=mallory.headers), 200))["total"] == 0
     assert (await client.patch(url, json={"title": "bob's"}, headers=bob.headers)).status_code == 403
     assert (await client.delete(url, headers=bob.headers)).status_code == 403
 
@@ -268,3 +274,21 @@ async def test_vocabularies_and_ids_stay_in_their_tenant(client: httpx.AsyncClie
     foreign = await client.patch(f"/api/documents/{document['id']}", json={"tag_ids": [theirs["id"]]}, headers=team.alice.headers)
     assert foreign.status_code == 422
     assert (await client.delete(f"/api/documents/tags/{theirs['id']}", headers=team.manager.headers)).status_code == 404
+
+
+async def test_the_documents_admin_group_of_each_tenant_manages_the_vocabularies(client: httpx.AsyncClient, team: Team) -> None:
+    """Every tenant gets a `documents-admin` group (seed 002's per-service admin group): its members manage the
+    vocabularies without being tenant admins; taken out of it, they cannot any more, at once."""
+    groups = await _json(await client.get("/api/admin/groups", headers=team.manager.headers), 200)
+    group = next(entry for entry in groups if entry["name"] == "documents-admin")
+    new_type = {"name": "Receipt"}
+    assert (await client.post("/api/documents/types", json=new_type, headers=team.alice.headers)).status_code == 403
+    joined = await client.put(f"/api/admin/groups/{group['id']}/members/{team.alice.user.id}", headers=team.manager.headers)
+    assert joined.status_code == 204, joined.text
+    assert (await client.post("/api/documents/types", json=new_type, headers=team.alice.headers)).status_code == 201
+    assert (await client.get("/api/admin/users", headers=team.alice.headers)).status_code == 403  # no tenant admin
+    left = await client.delete(f"/api/admin/groups/{group['id']}/members/{team.alice.user.id}", headers=team.manager.headers)
+    assert left.status_code == 204
+    assert (await client.post("/api/documents/types", json={"name": "Bill"}, headers=team.alice.headers)).status_code == 403
+    other_groups = await _json(await client.get("/api/admin/groups", headers=team.mallory.headers), 200)
+    assert [entry["id"] for entry in other_groups if entry["name"] == "documents-admin"] != [group["id"]]

@@ -95,6 +95,9 @@ class Domain:
     models: tuple[str, ...] = ()
     api: str | None = None
     tasks: str | None = None
+    admin_permissions: tuple[str, ...] = ()
+    """Codes the domain's `{name}-admin` role holds; each tenant gets that role and a `{name}-admin` group with it
+    (seed 002's per-service admin group): its members manage the service. Empty: no admin group."""
 
     def import_models(self) -> None:
         """Import the domain's model modules, so their tables join `Base.metadata`."""

@@ -18,6 +18,7 @@ DOMAIN = Domain(
         "nubes.documents.records.models",
         "nubes.documents.extraction.models",
     ),
+    admin_permissions=("documents.read", "documents.write", "documents.manage"),
     api="nubes.documents.api",
     tasks="nubes.documents.tasks",
 )

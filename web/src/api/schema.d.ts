@@ -1745,7 +1745,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your documents, filtered and sorted */
+        /** Your documents (or those shared with you), filtered and sorted */
         get: operations["documents-list"];
         put?: never;
         /** Make one of your files a document */
@@ -10881,6 +10881,8 @@ export interface operations {
                 category_id?: string | null;
                 /** @description Words in the title or the notes. */
                 q?: string | null;
+                /** @description Yours, shared with you by their owners, or both. */
+                scope?: "mine" | "shared" | "all";
                 sort?: "added" | "-added" | "created" | "-created" | "title" | "-title" | "modified" | "-modified";
                 limit?: number;
                 offset?: number;

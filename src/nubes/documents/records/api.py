@@ -18,6 +18,7 @@ from nubes.documents.records.schemas import (
     DocumentChangeRead,
     DocumentPage,
     DocumentRead,
+    DocumentScope,
     DocumentSort,
     DocumentText,
     DocumentUpdate,
@@ -39,7 +40,12 @@ async def _read(session: SessionDep, principal: Reader, document_id: uuid.UUID) 
     return (await service.reads(session, principal, [document]))[0]
 
 
-@router.get("", operation_id="documents-list", response_model=DocumentPage, summary="Your documents, filtered and sorted")
+@router.get(
+    "",
+    operation_id="documents-list",
+    response_model=DocumentPage,
+    summary="Your documents (or those shared with you), filtered and sorted",
+)
 async def list_documents(
     session: SessionDep,
     principal: Reader,
@@ -48,11 +54,12 @@ async def list_documents(
     tag_id: uuid.UUID | None = None,
     category_id: uuid.UUID | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in the title or the notes.")] = None,
+    scope: Annotated[DocumentScope, Query(description="Yours, shared with you by their owners, or both.")] = "mine",
     sort: DocumentSort = "-added",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DocumentPage:
-    wanted = service.DocumentFilter(type_id, correspondent_id, tag_id, category_id, q.strip() if q else None)
+    wanted = service.DocumentFilter(type_id, correspondent_id, tag_id, category_id, q.strip() if q else None, scope)
     documents, total = await service.list_documents(session, principal, wanted, sort=sort, limit=limit, offset=offset)
     items = await service.reads(session, principal, documents)
     return DocumentPage(items=items, total=total, limit=limit, offset=offset)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from nubes.documents.vocabulary.schemas import TagRead
 
 ExtractionState = Literal["pending", "running", "done", "failed"]
+DocumentScope = Literal["mine", "shared", "all"]
 DocumentSort = Literal["added", "-added", "created", "-created", "title", "-title", "modified", "-modified"]
 
 

@@ -22,7 +22,7 @@ from nubes.core.errors import Conflict, NotFound
 from nubes.core.principal import Principal
 from nubes.documents.extraction import service as extraction
 from nubes.documents.records.models import Document, DocumentCategory, DocumentChange, DocumentTag
-from nubes.documents.records.schemas import DocumentRead, DocumentSort, DocumentUpdate, Extraction, Ref
+from nubes.documents.records.schemas import DocumentRead, DocumentScope, DocumentSort, DocumentUpdate, Extraction, Ref
 from nubes.documents.vocabulary import service as vocabulary
 from nubes.documents.vocabulary.models import Category, Correspondent, DocumentType, Tag
 from nubes.documents.vocabulary.schemas import TagRead
@@ -46,6 +46,7 @@ class DocumentFilter:
     tag_id: uuid.UUID | None = None
     category_id: uuid.UUID | None = None
     text: str | None = None
+    scope: DocumentScope = "mine"
 
 
 def _title_of(name: str) -> str:
@@ -100,9 +101,10 @@ async def get(session: AsyncSession, principal: Principal, document_id: uuid.UUI
 
 
 def _listing(principal: Principal, wanted: DocumentFilter) -> Select[Any]:
-    query = select(Document).where(
-        Document.tenant_id == principal.tenant_id, Document.owner_id == principal.user_id, files.is_live(Document.file_id)
-    )
+    mine = Document.owner_id == principal.user_id
+    shared = and_(Document.owner_id != principal.user_id, Document.file_id.in_(files.shared_with(principal)))
+    whose = {"mine": mine, "shared": shared, "all": or_(mine, shared)}[wanted.scope]
+    query = select(Document).where(Document.tenant_id == principal.tenant_id, whose, files.is_live(Document.file_id))
     if wanted.type_id is not None:
         query = query.where(Document.type_id == wanted.type_id)
     if wanted.correspondent_id is not None:
@@ -123,7 +125,8 @@ def _listing(principal: Principal, wanted: DocumentFilter) -> Select[Any]:
 async def list_documents(
     session: AsyncSession, principal: Principal, wanted: DocumentFilter, *, sort: DocumentSort, limit: int, offset: int
 ) -> tuple[list[Document], int]:
-    """The principal's own documents (live files only), filtered and sorted, a page at a time, with the total."""
+    """The principal's documents (`scope`: their own, those shared with them by their owners, or both; live files
+    only), filtered and sorted, a page at a time, with the total."""
     query = _listing(principal, wanted)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     column = _SORTS[sort.removeprefix("-")]

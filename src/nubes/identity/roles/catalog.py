@@ -41,4 +41,16 @@ BUILTIN_ROLES: dict[str, tuple[str, str | None, frozenset[str]]] = {
         | frozenset({"containers.manage", "containers.console", "ops.monitor"}),
     ),
     "owner": ("Everything in the tenant", "admin", CODES),
+    # One per service with an admin group (Domain.admin_permissions): held through the group of the same name.
+    **{
+        f"{domain.name}-admin": (f"Manages {domain.title} for the organization", None, frozenset(domain.admin_permissions))
+        for domain in DOMAINS
+        if domain.admin_permissions
+    },
 }
+SERVICE_ADMIN_GROUPS: dict[str, str] = {
+    f"{domain.name}-admin": f"Members manage {domain.title} (its settings and shared vocabularies)"
+    for domain in DOMAINS
+    if domain.admin_permissions
+}
+"""The group every tenant gets per service with an admin role, by name (the role of the same name is its grant)."""

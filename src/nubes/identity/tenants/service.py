@@ -15,7 +15,7 @@ from nubes.core.audit import Origin
 from nubes.core.db import utcnow
 from nubes.core.errors import Conflict, FieldError, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
-from nubes.identity.groups.models import Group
+from nubes.identity.groups.models import Group, GroupRole
 from nubes.identity.roles import catalog
 from nubes.identity.roles.models import Role, UserRole
 from nubes.identity.roles.service import bump_roles_version
@@ -35,20 +35,42 @@ async def create_tenant(*, session: AsyncSession, slug: str, name: str) -> Tenan
     tenant = Tenant(slug=slug, name=name)
     session.add(tenant)
     await session.flush()
-    created: dict[str, Role] = {}
+    await ensure_builtins(session=session, tenant_id=tenant.id)
+    return tenant
+
+
+async def ensure_builtins(*, session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    """Give the tenant every built-in role and service-admin group it lacks (at creation, and at each start for the
+    tenants made before a service existed); whether anything was added. Idempotent."""
+    roles = {
+        role.name: role for role in await session.scalars(select(Role).where(Role.tenant_id == tenant_id, Role.builtin.is_(True)))
+    }
+    added = False
     for role_name, (description, parent, _codes) in catalog.BUILTIN_ROLES.items():
+        if role_name in roles:
+            continue
         # No grant rows: a built-in role's permissions are read from BUILTIN_ROLES (see role_graph).
         role = Role(
-            tenant_id=tenant.id,
-            name=role_name,
-            description=description,
-            parent_id=created[parent].id if parent else None,
-            builtin=True,
-        )
+            tenant_id=tenant_id, name=role_name, description=description,
+            parent_id=roles[parent].id if parent else None, builtin=True,
+        )  # fmt: skip
         session.add(role)
         await session.flush()
-        created[role_name] = role
-    return tenant
+        roles[role_name] = role
+        added = True
+    groups = set(await session.scalars(select(Group.name).where(Group.tenant_id == tenant_id)))
+    for group_name, description in catalog.SERVICE_ADMIN_GROUPS.items():
+        if group_name in groups:
+            continue
+        group = Group(tenant_id=tenant_id, name=group_name, description=description)
+        session.add(group)
+        await session.flush()
+        session.add(GroupRole(group_id=group.id, role_id=roles[group_name].id))
+        added = True
+    if added:
+        await session.flush()
+        await bump_roles_version(session=session, tenant_id=tenant_id)
+    return added
 
 
 async def list_tenants(*, session: AsyncSession) -> list[tuple[Tenant, int]]:
@@ -153,8 +175,13 @@ async def delete_tenant(
 
 
 async def bootstrap(*, session: AsyncSession, settings: Settings) -> str | None:
-    """On an empty database: tenant `default` and the first super-admin. Returns a generated password, if any."""
+    """On an empty database: tenant `default` and the first super-admin. Returns a generated password, if any.
+
+    On a database with tenants: give each the built-in roles and service-admin groups added since it was made.
+    """
     if await session.scalar(select(func.count()).select_from(Tenant)):
+        for tenant_id in list(await session.scalars(select(Tenant.id))):
+            await ensure_builtins(session=session, tenant_id=tenant_id)
         return None
     tenant = await create_tenant(session=session, slug=DEFAULT_TENANT, name="Default")
     generated = None
