@@ -7,6 +7,7 @@ from typing import Any
 
 from nubes.core.db import utcnow
 from nubes.documents.records.models import Document
+from nubes.documents.suggestions.models import Suggestion
 from nubes.documents.vocabulary.models import Category, Correspondent, DocumentType, Tag
 from tests.access import TenantA
 
@@ -28,7 +29,8 @@ BODIES: dict[str, dict[str, Any]] = {
 
 
 async def objects(tenant_a: TenantA) -> dict[str, str]:
-    """A type, a correspondent, a tag, a category, and a document on the member's file (made by the files domain)."""
+    """A type, a correspondent, a tag, a category, a document on the member's file (made by the files domain) and a
+    suggestion for it."""
     session = tenant_a.session
     tenant_id, member_id = uuid.UUID(tenant_a.ids["tenant_id"]), uuid.UUID(tenant_a.ids["user_id"])
     document_type = DocumentType(tenant_id=tenant_id, name="Invoice", name_key="invoice")
@@ -43,7 +45,13 @@ async def objects(tenant_a: TenantA) -> dict[str, str]:
     )  # fmt: skip
     session.add(document)
     await session.flush()
+    suggestion = Suggestion(
+        document_id=document.id, field="tag", term_id=tag.id, confidence=0.9, reason={"rule": "any: paid", "words": ["paid"]}
+    )
+    session.add(suggestion)
+    await session.flush()
     return {
+        "suggestion_id": str(suggestion.id),
         "type_id": str(document_type.id),
         "correspondent_id": str(correspondent.id),
         "tag_id": str(tag.id),

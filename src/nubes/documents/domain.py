@@ -17,6 +17,7 @@ DOMAIN = Domain(
         "nubes.documents.vocabulary.models",
         "nubes.documents.records.models",
         "nubes.documents.extraction.models",
+        "nubes.documents.suggestions.models",
     ),
     admin_permissions=("documents.read", "documents.write", "documents.manage"),
     api="nubes.documents.api",

@@ -1609,7 +1609,7 @@ export interface paths {
         delete: operations["documents-types-delete"];
         options?: never;
         head?: never;
-        /** Rename a type */
+        /** Rename a type or change its matching rule */
         patch: operations["documents-types-rename"];
         trace?: never;
     };
@@ -1645,7 +1645,7 @@ export interface paths {
         delete: operations["documents-correspondents-delete"];
         options?: never;
         head?: never;
-        /** Rename a correspondent */
+        /** Rename a correspondent or change its matching rule */
         patch: operations["documents-correspondents-rename"];
         trace?: never;
     };
@@ -1837,6 +1837,57 @@ export interface paths {
         put?: never;
         /** Read its text again (queued; progress in `extraction`) */
         post: operations["documents-reanalyse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{document_id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What Nubes proposes for it, and why */
+        get: operations["documents-suggestions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{document_id}/suggestions/{suggestion_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept a suggestion (its value is applied) */
+        post: operations["documents-suggestions-accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{document_id}/suggestions/{suggestion_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a suggestion (not proposed again for this document) */
+        post: operations["documents-suggestions-reject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4733,8 +4784,69 @@ export interface components {
              */
             code?: string | null;
         };
+        /**
+         * SuggestionRead
+         * @description A proposed type, correspondent or tag, why, and how sure Nubes is.
+         */
+        SuggestionRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Field
+             * @enum {string}
+             */
+            field: "type" | "correspondent" | "tag";
+            /**
+             * Term Id
+             * Format: uuid
+             */
+            term_id: string;
+            /** Name */
+            name: string;
+            /** Confidence */
+            confidence: number;
+            /**
+             * Source
+             * @description What proposed it: `rule` (a matching rule of the vocabulary).
+             */
+            source: string;
+            reason: components["schemas"]["SuggestionReason"];
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "open" | "accepted" | "rejected";
+        };
+        /** SuggestionReason */
+        SuggestionReason: {
+            /**
+             * Rule
+             * @description The rule that matched, e.g. `any: invoice bill`.
+             */
+            rule: string;
+            /**
+             * Words
+             * @description The words of the document that matched it.
+             */
+            words: string[];
+        };
         /** TagCreate */
         TagCreate: {
+            /**
+             * Matching
+             * @description any word / all words / an exact phrase / a regex (RE2) / a fuzzy phrase (OCR errors); none: never.
+             */
+            matching?: ("none" | "any" | "all" | "exact" | "regex" | "fuzzy") | null;
+            /**
+             * Match
+             * @description The words, phrase or regex.
+             */
+            match?: string | null;
+            /** Case Sensitive */
+            case_sensitive?: boolean | null;
             /** Name */
             name: string;
             /**
@@ -4745,6 +4857,22 @@ export interface components {
         };
         /** TagRead */
         TagRead: {
+            /**
+             * Matching
+             * @default none
+             * @enum {string}
+             */
+            matching: "none" | "any" | "all" | "exact" | "regex" | "fuzzy";
+            /**
+             * Match
+             * @default
+             */
+            match: string;
+            /**
+             * Case Sensitive
+             * @default false
+             */
+            case_sensitive: boolean;
             /**
              * Id
              * Format: uuid
@@ -4762,6 +4890,18 @@ export interface components {
         };
         /** TagUpdate */
         TagUpdate: {
+            /**
+             * Matching
+             * @description any word / all words / an exact phrase / a regex (RE2) / a fuzzy phrase (OCR errors); none: never.
+             */
+            matching?: ("none" | "any" | "all" | "exact" | "regex" | "fuzzy") | null;
+            /**
+             * Match
+             * @description The words, phrase or regex.
+             */
+            match?: string | null;
+            /** Case Sensitive */
+            case_sensitive?: boolean | null;
             /** Name */
             name?: string | null;
             /** Color */
@@ -4839,6 +4979,18 @@ export interface components {
          * @description A new document type or correspondent.
          */
         TermCreate: {
+            /**
+             * Matching
+             * @description any word / all words / an exact phrase / a regex (RE2) / a fuzzy phrase (OCR errors); none: never.
+             */
+            matching?: ("none" | "any" | "all" | "exact" | "regex" | "fuzzy") | null;
+            /**
+             * Match
+             * @description The words, phrase or regex.
+             */
+            match?: string | null;
+            /** Case Sensitive */
+            case_sensitive?: boolean | null;
             /** Name */
             name: string;
         };
@@ -4847,6 +4999,22 @@ export interface components {
          * @description A document type or correspondent, with how many documents of yours use it.
          */
         TermRead: {
+            /**
+             * Matching
+             * @default none
+             * @enum {string}
+             */
+            matching: "none" | "any" | "all" | "exact" | "regex" | "fuzzy";
+            /**
+             * Match
+             * @default
+             */
+            match: string;
+            /**
+             * Case Sensitive
+             * @default false
+             */
+            case_sensitive: boolean;
             /**
              * Id
              * Format: uuid
@@ -4859,6 +5027,26 @@ export interface components {
              * @default 0
              */
             document_count: number;
+        };
+        /**
+         * TermUpdate
+         * @description Rename a document type or correspondent, or change its matching rule.
+         */
+        TermUpdate: {
+            /**
+             * Matching
+             * @description any word / all words / an exact phrase / a regex (RE2) / a fuzzy phrase (OCR errors); none: never.
+             */
+            matching?: ("none" | "any" | "all" | "exact" | "regex" | "fuzzy") | null;
+            /**
+             * Match
+             * @description The words, phrase or regex.
+             */
+            match?: string | null;
+            /** Case Sensitive */
+            case_sensitive?: boolean | null;
+            /** Name */
+            name?: string | null;
         };
         /**
          * TokenPair
@@ -10276,7 +10464,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TermCreate"];
+                "application/json": components["schemas"]["TermUpdate"];
             };
         };
         responses: {
@@ -10446,7 +10634,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TermCreate"];
+                "application/json": components["schemas"]["TermUpdate"];
             };
         };
         responses: {
@@ -11240,6 +11428,134 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-suggestions-accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+                suggestion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-suggestions-reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+                suggestion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };

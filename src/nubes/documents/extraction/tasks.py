@@ -26,6 +26,7 @@ from nubes.documents.extraction.models import DocumentContent
 from nubes.documents.extraction.readers import OcrFailed, Unreadable, read
 from nubes.documents.extraction.service import WORKER
 from nubes.documents.records.models import Document
+from nubes.documents.suggestions import service as suggestions
 from nubes.files.tree import service as files
 
 log = structlog.get_logger("nubes.documents")
@@ -133,6 +134,12 @@ class ExtractionWorker(Worker):
             }
         values["updated_at"] = utcnow()
         await self._settle(document_id, sha256, values)
+        if values["state"] == "done":
+            async with self._sessions() as session:
+                proposed = await suggestions.suggest(session, document_id)
+                await session.commit()
+            if proposed:
+                log.info("documents.suggested", document_id=str(document_id), suggestions=proposed)
 
     async def _with_progress(self, document_id: uuid.UUID, sha256: str, work: Callable[[Callable[[int], None]], Any]) -> Any:
         """Run `work(report)` in a thread; write the percent it reports to the job's row every PROGRESS_EVERY seconds."""

@@ -23,12 +23,24 @@ from nubes.documents.vocabulary.schemas import (
     TagUpdate,
     TermCreate,
     TermRead,
+    TermUpdate,
 )
 
 router = api_router(prefix="/documents", tags=["documents"])
 
 AFFECTED = "X-Documents-Affected"
 """The header of a deleted term's answer: how many documents of the organization lost it."""
+
+
+async def _update_term(
+    session: SessionDep, principal: Manager, term: DocumentType | Correspondent | Tag, change: TermUpdate | TagUpdate
+) -> None:
+    service.set_matching(term, change)
+    if change.name is not None:
+        await service.rename(session, principal, term, change.name)
+    else:
+        await session.flush()
+
 
 # --- document types and correspondents: the same four routes each ------------------------------------------------
 
@@ -40,15 +52,20 @@ async def list_types(session: SessionDep, principal: Reader) -> list[TermRead]:
 
 @router.post("/types", operation_id="documents-types-create", status_code=201, response_model=TermRead, summary="A new type")
 async def create_type(session: SessionDep, principal: Manager, term_in: TermCreate) -> TermRead:
-    term = await service.create_term(session, principal, DocumentType, term_in.name)
-    return TermRead(id=term.id, name=term.name)
+    term = await service.create_term(session, principal, DocumentType, term_in.name, term_in)
+    return TermRead.model_validate(service.term_row(term))
 
 
-@router.patch("/types/{type_id}", operation_id="documents-types-rename", response_model=TermRead, summary="Rename a type")
-async def rename_type(session: SessionDep, principal: Manager, type_id: uuid.UUID, term_in: TermCreate) -> TermRead:
+@router.patch(
+    "/types/{type_id}",
+    operation_id="documents-types-rename",
+    response_model=TermRead,
+    summary="Rename a type or change its matching rule",
+)
+async def rename_type(session: SessionDep, principal: Manager, type_id: uuid.UUID, term_in: TermUpdate) -> TermRead:
     term = await service.get(session, principal, DocumentType, type_id)
-    await service.rename(session, principal, term, term_in.name)
-    return TermRead(id=term.id, name=term.name)
+    await _update_term(session, principal, term, term_in)
+    return TermRead.model_validate(service.term_row(term))
 
 
 @router.delete(
@@ -74,22 +91,22 @@ async def list_correspondents(session: SessionDep, principal: Reader) -> list[Te
     summary="A new correspondent",
 )
 async def create_correspondent(session: SessionDep, principal: Manager, term_in: TermCreate) -> TermRead:
-    term = await service.create_term(session, principal, Correspondent, term_in.name)
-    return TermRead(id=term.id, name=term.name)
+    term = await service.create_term(session, principal, Correspondent, term_in.name, term_in)
+    return TermRead.model_validate(service.term_row(term))
 
 
 @router.patch(
     "/correspondents/{correspondent_id}",
     operation_id="documents-correspondents-rename",
     response_model=TermRead,
-    summary="Rename a correspondent",
+    summary="Rename a correspondent or change its matching rule",
 )
 async def rename_correspondent(
-    session: SessionDep, principal: Manager, correspondent_id: uuid.UUID, term_in: TermCreate
+    session: SessionDep, principal: Manager, correspondent_id: uuid.UUID, term_in: TermUpdate
 ) -> TermRead:
     term = await service.get(session, principal, Correspondent, correspondent_id)
-    await service.rename(session, principal, term, term_in.name)
-    return TermRead(id=term.id, name=term.name)
+    await _update_term(session, principal, term, term_in)
+    return TermRead.model_validate(service.term_row(term))
 
 
 @router.delete(
@@ -111,8 +128,8 @@ async def list_tags(session: SessionDep, principal: Reader) -> list[TagRead]:
 
 @router.post("/tags", operation_id="documents-tags-create", status_code=201, response_model=TagRead, summary="A new tag")
 async def create_tag(session: SessionDep, principal: Manager, tag_in: TagCreate) -> TagRead:
-    tag = await service.create_tag(session, principal, tag_in.name, tag_in.color)
-    return TagRead(id=tag.id, name=tag.name, color=tag.color)
+    tag = await service.create_tag(session, principal, tag_in.name, tag_in.color, tag_in)
+    return TagRead.model_validate(service.term_row(tag))
 
 
 @router.patch("/tags/{tag_id}", operation_id="documents-tags-update", response_model=TagRead, summary="Rename or recolour a tag")
@@ -120,9 +137,8 @@ async def update_tag(session: SessionDep, principal: Manager, tag_id: uuid.UUID,
     tag = await service.get(session, principal, Tag, tag_id)
     if tag_in.color is not None:
         tag.color = tag_in.color.lower()
-    if tag_in.name is not None:
-        await service.rename(session, principal, tag, tag_in.name)
-    return TagRead(id=tag.id, name=tag.name, color=tag.color)
+    await _update_term(session, principal, tag, tag_in)
+    return TagRead.model_validate(service.term_row(tag))
 
 
 @router.delete(

@@ -5,13 +5,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nubes.core.db import Base, utcnow
 
 
-class DocumentType(Base):
+class Matching:
+    """How a term's `match` text is matched against a document's text (Paperless' algorithms, explainable by
+    construction: a suggestion names the words that matched)."""
+
+    matching: Mapped[str] = mapped_column(String(10), default="none")  # none | any | all | exact | regex | fuzzy
+    match: Mapped[str] = mapped_column(String(500), default="")
+    case_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DocumentType(Base, Matching):
     """What a document is (Invoice, Contract, Payslip): one per document at most."""
 
     __tablename__ = "document_types"
@@ -24,7 +33,7 @@ class DocumentType(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Correspondent(Base):
+class Correspondent(Base, Matching):
     """Who a document is from or to (a company, an office, a person)."""
 
     __tablename__ = "document_correspondents"
@@ -37,7 +46,7 @@ class Correspondent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Tag(Base):
+class Tag(Base, Matching):
     """A label with a colour; a document has any number."""
 
     __tablename__ = "document_tags"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -14,14 +14,41 @@ TagName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 
 
-class TermCreate(BaseModel):
+Algorithm = Literal["none", "any", "all", "exact", "regex", "fuzzy"]
+
+
+class MatchingIn(BaseModel):
+    """How a term is suggested for a document whose text matches it (`none`: never); absent fields stay as they are."""
+
+    matching: Algorithm | None = Field(
+        default=None,
+        description="any word / all words / an exact phrase / a regex (RE2) / a fuzzy phrase (OCR errors); none: never.",
+    )
+    match: str | None = Field(default=None, max_length=500, description="The words, phrase or regex.")
+    case_sensitive: bool | None = Field(default=None, strict=True)
+
+
+class MatchingRead(BaseModel):
+    matching: Algorithm = "none"
+    match: str = ""
+    case_sensitive: bool = False
+
+
+class TermCreate(MatchingIn):
     """A new document type or correspondent."""
 
     model_config = ConfigDict(extra="forbid")
     name: Name
 
 
-class TermRead(BaseModel):
+class TermUpdate(MatchingIn):
+    """Rename a document type or correspondent, or change its matching rule."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+
+
+class TermRead(MatchingRead):
     """A document type or correspondent, with how many documents of yours use it."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -30,19 +57,19 @@ class TermRead(BaseModel):
     document_count: int = 0
 
 
-class TagCreate(BaseModel):
+class TagCreate(MatchingIn):
     model_config = ConfigDict(extra="forbid")
     name: TagName
     color: Color = "#64748b"
 
 
-class TagUpdate(BaseModel):
+class TagUpdate(MatchingIn):
     model_config = ConfigDict(extra="forbid")
     name: TagName | None = None
     color: Color | None = None
 
 
-class TagRead(BaseModel):
+class TagRead(MatchingRead):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     name: str

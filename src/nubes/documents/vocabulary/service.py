@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.core.errors import Conflict, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.documents.records.models import Document, DocumentCategory, DocumentTag
+from nubes.documents.suggestions import matching
+from nubes.documents.suggestions.models import Suggestion
 from nubes.documents.vocabulary.models import Category, Correspondent, DocumentType, Tag
-from nubes.documents.vocabulary.schemas import CategoryRemoval
+from nubes.documents.vocabulary.schemas import CategoryRemoval, MatchingIn
 
 Term = TypeVar("Term", DocumentType, Correspondent, Tag, Category)
 TermModel = type[DocumentType] | type[Correspondent] | type[Tag] | type[Category]
@@ -83,13 +85,13 @@ async def list_terms(
     )
     column = Document.type_id if model is DocumentType else Document.correspondent_id
     counts = await _counts(session, principal, column)
-    return [{"id": term.id, "name": term.name, "document_count": counts.get(term.id, 0)} for term in terms]
+    return [term_row(term, counts.get(term.id, 0)) for term in terms]
 
 
 async def list_tags(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
     tags = list(await session.scalars(select(Tag).where(Tag.tenant_id == principal.tenant_id).order_by(Tag.name_key)))
     counts = await _counts(session, principal, DocumentTag.tag_id, DocumentTag)
-    return [{"id": tag.id, "name": tag.name, "color": tag.color, "document_count": counts.get(tag.id, 0)} for tag in tags]
+    return [term_row(tag, counts.get(tag.id, 0)) for tag in tags]
 
 
 async def _flush_unique(session: AsyncSession, what: str, name: str) -> None:
@@ -100,10 +102,33 @@ async def _flush_unique(session: AsyncSession, what: str, name: str) -> None:
         raise Conflict(f"A {what} named {name!r} already exists; pick another name or use that one.") from None
 
 
+def term_row(term: DocumentType | Correspondent | Tag, document_count: int = 0) -> dict[str, Any]:
+    """A type, correspondent or tag as the API shows it."""
+    row = {"id": term.id, "name": term.name, "matching": term.matching, "match": term.match,
+           "case_sensitive": term.case_sensitive, "document_count": document_count}  # fmt: skip
+    if isinstance(term, Tag):
+        row["color"] = term.color
+    return row
+
+
+def set_matching(term: DocumentType | Correspondent | Tag, rule: MatchingIn) -> None:
+    """Apply the rule's given fields; 422 for a rule that could never run (a regex RE2 refuses, a rule without words)."""
+    # A new term's columns are None until its first flush: their defaults then.
+    matching_ = rule.matching if rule.matching is not None else term.matching or "none"
+    match = rule.match if rule.match is not None else term.match or ""
+    case_sensitive = rule.case_sensitive if rule.case_sensitive is not None else bool(term.case_sensitive)
+    try:
+        matching.check(matching_, match, case_sensitive)
+    except matching.BadRule as exc:
+        raise UnprocessableEntity(str(exc)) from None
+    term.matching, term.match, term.case_sensitive = matching_, match, case_sensitive
+
+
 async def create_term(
-    session: AsyncSession, principal: Principal, model: type[DocumentType] | type[Correspondent], name: str
+    session: AsyncSession, principal: Principal, model: type[DocumentType] | type[Correspondent], name: str, rule: MatchingIn
 ) -> DocumentType | Correspondent:
     term = model(tenant_id=principal.tenant_id, name=clean(name), name_key=name_key(name))
+    set_matching(term, rule)
     session.add(term)
     await _flush_unique(session, _WHAT[model], name)
     return term
@@ -116,15 +141,18 @@ async def rename(
     await _flush_unique(session, _WHAT[type(term)], name)
 
 
-async def create_tag(session: AsyncSession, principal: Principal, name: str, color: str) -> Tag:
+async def create_tag(session: AsyncSession, principal: Principal, name: str, color: str, rule: MatchingIn) -> Tag:
     tag = Tag(tenant_id=principal.tenant_id, name=clean(name), name_key=name_key(name), color=color.lower())
+    set_matching(tag, rule)
     session.add(tag)
     await _flush_unique(session, "tag", name)
     return tag
 
 
 async def delete_term(session: AsyncSession, principal: Principal, term: DocumentType | Correspondent | Tag) -> int:
-    """Delete a type, correspondent or tag; return how many documents of the tenant lost it."""
+    """Delete a type, correspondent or tag (and its suggestions); return how many documents of the tenant lost it."""
+    field = "tag" if isinstance(term, Tag) else "type" if isinstance(term, DocumentType) else "correspondent"
+    await session.execute(delete(Suggestion).where(Suggestion.field == field, Suggestion.term_id == term.id))
     if isinstance(term, Tag):
         affected = await session.scalar(select(func.count()).select_from(DocumentTag).where(DocumentTag.tag_id == term.id))
     else:
