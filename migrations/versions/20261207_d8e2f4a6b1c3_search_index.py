@@ -1,4 +1,4 @@
-"""search: entries of the full-text index (FTS5 on SQLite, a generated tsvector with GIN on PostgreSQL), its cursor
+"""search: entries of the full-text index (FTS5 on SQLite, a generated tsvector with GIN on PostgreSQL)
 
 Revision ID: d8e2f4a6b1c3
 Revises: c3d9e1f7a2b4
@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("file_id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.String(length=255), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("source_changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["document_id"], ["documents.id"], name=op.f("fk_search_entries_document_id_documents"), ondelete="CASCADE"
@@ -64,13 +65,6 @@ def upgrade() -> None:
     with op.batch_alter_table("search_entries", schema=None) as batch_op:
         batch_op.create_index("ix_search_entries_file", ["file_id"], unique=False)
         batch_op.create_index("ix_search_entries_owner", ["tenant_id", "owner_id"], unique=False)
-    op.create_table(
-        "search_cursor",
-        sa.Column("name", sa.String(length=40), nullable=False),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("document_id", sa.Uuid(), nullable=True),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_search_cursor")),
-    )
     for statement in SQLITE_FTS if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_FTS:
         op.execute(statement)
 
@@ -80,7 +74,6 @@ def downgrade() -> None:
         for name in ("search_entries_ai", "search_entries_ad", "search_entries_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS search_fts")
-    op.drop_table("search_cursor")
     with op.batch_alter_table("search_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_search_entries_owner")
         batch_op.drop_index("ix_search_entries_file")

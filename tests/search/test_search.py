@@ -136,3 +136,18 @@ async def test_a_rebuild_empties_the_index_and_the_indexer_fills_it_again(
     await _settle(extraction, indexer)
     assert await service.pending(session) == (3, 3)
     assert (await _search(client, team.alice, "walrus"))["total"] == 3
+
+
+async def test_a_renamed_tag_is_found_by_its_new_name(
+    client: httpx.AsyncClient, team: Team, extraction: ExtractionWorker, indexer: Indexer
+) -> None:
+    tag = (await client.post("/api/documents/tags", json={"name": "draft"}, headers=team.manager.headers)).json()
+    made = await upload_document(client, team.alice, "memo.txt", b"a memo")
+    await client.patch(f"/api/documents/{made.json()['id']}", json={"tag_ids": [tag["id"]]}, headers=team.alice.headers)
+    await _settle(extraction, indexer)
+    assert await _titles(client, team.alice, "draft") == ["memo"]
+    renamed = await client.patch(f"/api/documents/tags/{tag['id']}", json={"name": "final"}, headers=team.manager.headers)
+    assert renamed.status_code == 200
+    await _settle(extraction, indexer)
+    assert await _titles(client, team.alice, "final") == ["memo"]
+    assert await _titles(client, team.alice, "draft") == []

@@ -29,18 +29,9 @@ class SearchEntry(Base):
     file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file_nodes.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text, default="")  # the text read from it, then notes and vocabulary
+    source_changed_at: Mapped[datetime]  # the document's change this entry holds (stale when the document's differs)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 Index("ix_search_entries_owner", SearchEntry.tenant_id, SearchEntry.owner_id)
 Index("ix_search_entries_file", SearchEntry.file_id)
-
-
-class SearchCursor(Base):
-    """How far the indexer got: the last change it indexed (a moment and a document id, the keyset of the feed)."""
-
-    __tablename__ = "search_cursor"
-
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    changed_at: Mapped[datetime | None] = mapped_column(default=None)
-    document_id: Mapped[uuid.UUID | None] = mapped_column(default=None)

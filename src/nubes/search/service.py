@@ -19,10 +19,9 @@ from nubes.core.db import utcnow
 from nubes.core.principal import Principal
 from nubes.documents.records import service as documents
 from nubes.files.tree import service as files
-from nubes.search.models import SearchCursor, SearchEntry
+from nubes.search.models import SearchEntry
 from nubes.search.query import Parsed, fts5, parse, tsquery
 
-CURSOR = "documents"
 BATCH = 200
 SNIPPET_WORDS = 16
 OPEN, CLOSE = "\u0002", "\u0003"
@@ -34,19 +33,21 @@ into a list of plain and matched parts, so no markup is ever built from document
 
 
 async def index_changes(session: AsyncSession, *, limit: int = BATCH) -> int:
-    """Index the next documents changed since the cursor (at most `limit`); return how many. The caller commits."""
-    cursor = await session.get(SearchCursor, CURSOR)
-    if cursor is None:
-        cursor = SearchCursor(name=CURSOR)
-        session.add(cursor)
-    after = (cursor.changed_at, cursor.document_id) if cursor.changed_at and cursor.document_id else None
-    sources = await documents.changed_after(session, after=after, limit=limit)
-    for source in sources:
+    """Index the next documents whose entry is missing or holds another change than theirs (at most `limit`); return
+    how many. Compared exactly, not by a cursor in time: a transaction that commits late is never skipped. The
+    caller commits."""
+    feed = documents.change_feed().subquery()
+    stale = (
+        select(feed.c.id)
+        .outerjoin(SearchEntry, SearchEntry.document_id == feed.c.id)
+        .where(or_(SearchEntry.id.is_(None), SearchEntry.source_changed_at != feed.c.changed_at))
+        .limit(limit)
+    )
+    ids = list(await session.scalars(stale))
+    for source in await documents.index_sources(session, ids):
         await _upsert(session, source)
-    if sources:
-        cursor.changed_at, cursor.document_id = sources[-1].changed_at, sources[-1].document_id
     await session.flush()
-    return len(sources)
+    return len(ids)
 
 
 async def _upsert(session: AsyncSession, source: documents.IndexSource) -> None:
@@ -54,15 +55,13 @@ async def _upsert(session: AsyncSession, source: documents.IndexSource) -> None:
     if entry is None:
         entry = SearchEntry(document_id=source.document_id, tenant_id=source.tenant_id)
         session.add(entry)
-    entry.owner_id, entry.file_id, entry.title, entry.body, entry.updated_at = (
-        source.owner_id, source.file_id, source.title, source.body, utcnow(),
-    )  # fmt: skip
+    entry.owner_id, entry.file_id, entry.title, entry.body = source.owner_id, source.file_id, source.title, source.body
+    entry.source_changed_at, entry.updated_at = source.changed_at, utcnow()
 
 
 async def rebuild(session: AsyncSession) -> None:
-    """Start the index over: drop every entry and the cursor (the indexer then reads every document again)."""
+    """Start the index over: drop every entry (the indexer then reads every document again)."""
     await session.execute(delete(SearchEntry))
-    await session.execute(delete(SearchCursor))
 
 
 async def pending(session: AsyncSession) -> tuple[int, int]:

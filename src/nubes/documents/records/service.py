@@ -303,14 +303,20 @@ class IndexSource:
     changed_at: datetime
 
 
-async def changed_after(session: AsyncSession, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[IndexSource]:
-    """Documents whose metadata or text changed after `after` (a moment and a document id: a keyset), oldest first."""
+def change_feed() -> Select[Any]:
+    """A SELECT of every document's id and when its metadata or text last changed (`id`, `changed_at`), for the
+    search index to compare with what it holds (exactly: a change is never missed for committing late)."""
     content_time = func.coalesce(extraction.content_updated_at(Document.id), Document.modified_at)
-    changed = case((content_time > Document.modified_at, content_time), else_=Document.modified_at).label("changed")
-    query = select(Document, changed).order_by(changed, Document.id).limit(limit)
-    if after is not None:
-        moment, last = after
-        query = query.where(or_(changed > moment, and_(changed == moment, Document.id > last)))
+    changed = case((content_time > Document.modified_at, content_time), else_=Document.modified_at)
+    return select(Document.id.label("id"), changed.label("changed_at"))
+
+
+async def index_sources(session: AsyncSession, document_ids: Sequence[uuid.UUID]) -> list[IndexSource]:
+    """These documents as the search index holds them (the gone ones left out)."""
+    if not document_ids:
+        return []
+    feed = change_feed().subquery()
+    query = select(Document, feed.c.changed_at).join(feed, feed.c.id == Document.id).where(Document.id.in_(set(document_ids)))
     rows = list(await session.execute(query))
     if not rows:
         return []

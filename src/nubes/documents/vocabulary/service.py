@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nubes.core.db import utcnow
 from nubes.core.errors import Conflict, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.documents.records.models import Document, DocumentCategory, DocumentTag
@@ -137,8 +138,23 @@ async def create_term(
 async def rename(
     session: AsyncSession, principal: Principal, term: DocumentType | Correspondent | Tag | Category, name: str
 ) -> None:
+    """Rename a term; its documents count as modified (their search entries hold the old name until reindexed)."""
+    if clean(name) == term.name:
+        return
     term.name, term.name_key = clean(name), name_key(name)
     await _flush_unique(session, _WHAT[type(term)], name)
+    await session.execute(update(Document).where(Document.id.in_(_documents_of(term))).values(modified_at=utcnow()))
+
+
+def _documents_of(term: DocumentType | Correspondent | Tag | Category) -> Any:
+    """A SELECT of the ids of the documents that use `term` (directly: a category's subcategories are their own)."""
+    if isinstance(term, DocumentType):
+        return select(Document.id).where(Document.type_id == term.id)
+    if isinstance(term, Correspondent):
+        return select(Document.id).where(Document.correspondent_id == term.id)
+    if isinstance(term, Tag):
+        return select(DocumentTag.document_id).where(DocumentTag.tag_id == term.id)
+    return select(DocumentCategory.document_id).where(DocumentCategory.category_id == term.id)
 
 
 async def create_tag(session: AsyncSession, principal: Principal, name: str, color: str, rule: MatchingIn) -> Tag:
