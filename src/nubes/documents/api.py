@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from nubes.documents.records import api as records_api
+from nubes.documents.settings import api as settings_api
 from nubes.documents.suggestions import api as suggestions_api
 from nubes.documents.vocabulary import api as vocabulary_api
 
-routers: list[APIRouter] = [vocabulary_api.router, records_api.router, suggestions_api.router]
+routers: list[APIRouter] = [vocabulary_api.router, settings_api.router, records_api.router, suggestions_api.router]

@@ -18,6 +18,7 @@ DOMAIN = Domain(
         "nubes.documents.records.models",
         "nubes.documents.extraction.models",
         "nubes.documents.suggestions.models",
+        "nubes.documents.settings.models",
     ),
     admin_permissions=("documents.read", "documents.write", "documents.manage"),
     api="nubes.documents.api",

@@ -1738,6 +1738,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/documents/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upload limits, OCR */
+        get: operations["documents-settings-get"];
+        /** Change them */
+        put: operations["documents-settings-update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents": {
         parameters: {
             query?: never;
@@ -3122,6 +3140,41 @@ export interface components {
              * @description Whether you own it (otherwise it is shared with you).
              */
             mine: boolean;
+        };
+        /** DocumentSettingsRead */
+        DocumentSettingsRead: {
+            /**
+             * Max Upload Bytes
+             * @description The largest document one may upload into Documents (0: no limit of its own).
+             */
+            max_upload_bytes: number;
+            /**
+             * Allowed Types
+             * @description File name extensions allowed into Documents (empty: any).
+             */
+            allowed_types: string[];
+            /**
+             * Ocr Languages
+             * @description Tesseract languages for scans, joined with + (`eng+deu`).
+             */
+            ocr_languages: string;
+            /**
+             * Installed Languages
+             * @description The OCR languages this server has (Debian tesseract-ocr-*).
+             */
+            installed_languages: string[];
+        };
+        /** DocumentSettingsUpdate */
+        DocumentSettingsUpdate: {
+            /** Max Upload Bytes */
+            max_upload_bytes: number;
+            /** Allowed Types */
+            allowed_types: string[];
+            /**
+             * Ocr Languages
+             * @default
+             */
+            ocr_languages: string;
         };
         /**
          * DocumentText
@@ -11036,6 +11089,90 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CategoryRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-settings-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-settings-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentSettingsRead"];
                 };
             };
             /** @description Client error */

@@ -26,6 +26,7 @@ from nubes.documents.extraction.models import DocumentContent
 from nubes.documents.extraction.readers import OcrFailed, Unreadable, read
 from nubes.documents.extraction.service import WORKER
 from nubes.documents.records.models import Document
+from nubes.documents.settings import service as document_settings
 from nubes.documents.suggestions import service as suggestions
 from nubes.files.tree import service as files
 
@@ -94,6 +95,8 @@ class ExtractionWorker(Worker):
             file_id = await session.scalar(select(Document.file_id).where(Document.id == document_id))
             file = await files.summary(session=session, file_id=file_id) if file_id is not None else None
             attempts = await session.scalar(select(DocumentContent.attempts).where(DocumentContent.document_id == document_id))
+            tenant_id = await session.scalar(select(DocumentContent.tenant_id).where(DocumentContent.document_id == document_id))
+            languages = (await document_settings.ocr_languages(session, tenant_id) if tenant_id else None) or self._languages
             await session.commit()
         if file is None or file.sha256 != sha256 or file.blob_key is None:
             return  # trashed, purged or rewritten meanwhile: a new content resets the row for itself
@@ -106,7 +109,7 @@ class ExtractionWorker(Worker):
                 document_id,
                 sha256,
                 lambda report: read(
-                    data, name=file.name, content_type=file.content_type, languages=self._languages, progress=report
+                    data, name=file.name, content_type=file.content_type, languages=languages, progress=report
                 ),
             )
             values = {

@@ -24,6 +24,7 @@ from nubes.documents.records.schemas import (
     DocumentUpdate,
     Extraction,
 )
+from nubes.documents.settings import service as document_settings
 from nubes.files.deps import MAX_UPLOAD_BYTES, StorageDep, upload_file_chunks
 from nubes.files.tree import service as files
 from nubes.files.uploads import service as uploads
@@ -81,6 +82,7 @@ async def upload(
     file: Annotated[UploadFile, File(description="The document; its filename names the file (a free variant when taken).")],
     allow_duplicate: Annotated[bool, Query(description="Keep it even when one of your documents has the same content.")] = False,
 ) -> DocumentRead:
+    await document_settings.check_upload(session, principal.tenant_id, name=file.filename or "", size=file.size)
     folder = await files.folder_in_root(session=session, principal=principal, name=DOCUMENTS_FOLDER)
     name = await files.free_name_in(session=session, principal=principal, folder_id=folder.id, name=file.filename or "document")
     node = await uploads.receive(

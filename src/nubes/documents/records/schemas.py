@@ -29,7 +29,7 @@ class DocumentUpdate(BaseModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None = None
     type_id: uuid.UUID | None = None
     correspondent_id: uuid.UUID | None = None
-    archive_serial: int | None = Field(default=None, ge=1, le=2_000_000_000)
+    archive_serial: int | None = Field(default=None, ge=1, le=2_000_000_000, strict=True)
     created_on: date | None = None
     notes: str | None = Field(default=None, max_length=20_000)
     tag_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
