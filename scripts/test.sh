@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it: lint and types, contract checks, then pytest on SQLite
-# and PostgreSQL (a throwaway cluster unless NUBES_TEST_POSTGRES_URL is given), browser tests included.
+# and PostgreSQL (a throwaway cluster unless NUBES_TEST_POSTGRES_URL is given), browser tests included (on each engine
+# and through the reference deployment, tests/e2e/conftest.py).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -3,8 +3,10 @@
 The database-backed fixtures are parametrized over the engines in NUBES_TEST_ENGINES
 (default `sqlite,postgresql`), so every test that touches the database runs on both.
 PostgreSQL comes from NUBES_TEST_POSTGRES_URL (`make test` starts a throwaway cluster and sets it).
+The browser tests add a third target to the engines, `deployment` (PostgreSQL behind nginx, tests/e2e/conftest.py).
 `make test` runs the suite in parallel (pytest-xdist, `--dist loadscope`): each worker is its own process with its
-own session fixtures, temp dirs, ports and databases; the tests of one module on one engine stay on one worker.
+own session fixtures, temp dirs, ports and databases; the tests of one module on one engine stay on one worker, and
+those through the deployment all on one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from nubes.main import create_app
 os.environ.setdefault("NUBES_LOCAL_AGENT", "off")
 
 ENGINES = [name.strip() for name in os.environ.get("NUBES_TEST_ENGINES", "sqlite,postgresql").split(",") if name.strip()]
+DEPLOYMENT = "deployment"
+"""The browser tests' target besides the engines: the reference deployment (three replicas behind nginx) on PostgreSQL."""
+TARGETS = [*ENGINES, DEPLOYMENT] if "postgresql" in ENGINES else ENGINES
 # `gw0`, `gw1`... under pytest-xdist, `main` in a plain run: in the names of what workers make on shared servers.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # Modules that take long for few tests (real processes, browsers, Docker) are handed out first, so that no worker
@@ -42,22 +47,26 @@ SLOW_FIRST = ("docker", "e2e")
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One engine after the other (switching engines sets their session fixtures up again), slow modules first in each."""
+    """One target after the other (switching sets their session fixtures up again), slow modules first in each; the
+    deployment first of all: its tests are one long work unit, best started while the other workers have much left."""
+    order = [DEPLOYMENT, *ENGINES]
 
     def rank(item: pytest.Item) -> tuple[int, int]:
         callspec = getattr(item, "callspec", None)
-        engine = callspec.params.get("engine_name") if callspec is not None else None
+        target = callspec.params.get("engine_name") if callspec is not None else None
         slow = next((index for index, marker in enumerate(SLOW_FIRST) if item.get_closest_marker(marker)), len(SLOW_FIRST))
-        return (ENGINES.index(engine) if engine in ENGINES else len(ENGINES), slow)
+        return (order.index(target) if target in order else len(order), slow)
 
     items.sort(key=rank)  # stable: the order pytest and pytest-randomly chose within each rank is kept
 
 
 def work_unit(nodeid: str) -> str:
-    """The unit a parallel run hands to one worker: a test module on one engine (its module-scoped servers start once)."""
+    """The unit a parallel run hands to one worker: a test module on one engine (its module-scoped servers start once),
+    or every test through the deployment (one worker starts its six processes, once)."""
     module, _, rest = nodeid.partition("::")
     tokens = re.split(r"[\[\]-]", rest.partition("[")[2])
-    return f"{module}:{next((token for token in tokens if token in ENGINES), 'any')}"
+    target = next((token for token in tokens if token in TARGETS), "any")
+    return DEPLOYMENT if target == DEPLOYMENT else f"{module}:{target}"
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
@@ -76,7 +85,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
 @pytest.fixture(scope="session", params=ENGINES)
 def engine_name(request: pytest.FixtureRequest) -> str:
-    """`sqlite` or `postgresql`: the engine this copy of the test runs on."""
+    """`sqlite` or `postgresql`: the engine this copy of the test runs on (`deployment` for some browser tests, which
+    parametrize it with TARGETS: PostgreSQL behind nginx, tests/e2e/conftest.py)."""
     name: str = request.param
     return name
 
@@ -110,6 +120,11 @@ async def drop_postgres_database(url: str) -> None:
     await connection.close()
 
 
+def engine_of(target: str) -> str:
+    """The database engine of a test target: itself, or PostgreSQL for the deployment."""
+    return "postgresql" if target == DEPLOYMENT else target
+
+
 @contextlib.asynccontextmanager
 async def empty_database(engine_name: str, sqlite_path: Path) -> AsyncIterator[str]:
     """The URL of an empty database of the engine under test: a SQLite file at `sqlite_path`, or a fresh PostgreSQL
@@ -126,8 +141,9 @@ async def empty_database(engine_name: str, sqlite_path: Path) -> AsyncIterator[s
 
 @pytest.fixture(scope="session")
 async def server_database_url(engine_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """An empty database of its own for the served process (it bootstraps and commits, unlike the other tests)."""
-    async with empty_database(engine_name, tmp_path_factory.mktemp("serve-db") / "nubes.db") as url:
+    """An empty database of its own for the served process (it bootstraps and commits, unlike the other tests); the
+    deployment's processes share one on PostgreSQL."""
+    async with empty_database(engine_of(engine_name), tmp_path_factory.mktemp("serve-db") / "nubes.db") as url:
         yield url
 
 

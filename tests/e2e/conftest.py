@@ -1,4 +1,15 @@
-"""Browser tests: a real `nubes serve` process and Debian's Chromium driven by Playwright."""
+"""Browser tests: a real `nubes serve` process and Debian's Chromium driven by Playwright.
+
+Each test runs on each engine (one `nubes serve` on SQLite, one on PostgreSQL) and, in the modules marked
+`ALSO_THROUGH_THE_DEPLOYMENT`, a third time through the reference deployment (tests/deploy.py: nginx round robin in
+front of three replicas and a worker, on PostgreSQL, S3 and Redis), as a browser meets Nubes scaled out: its calls,
+a page's parallel ones too, land on different replicas, so what one replica wrote another must see (sessions and
+their refresh, a sign-in's second step, a passkey's challenge, uploads and a tus upload's chunks, shares and links,
+admin changes, jobs the worker runs). Every module is marked but two:
+`test_serve_process` reads the one process's log, and `test_containers_ui` needs Docker and an agent, which
+tests/test_deployment.py already drives across replicas (the console included), for some 40 s more per run.
+`-k "not deployment"` leaves the deployment out.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +21,55 @@ import pytest
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from nubes.config import REPO_ROOT
+from tests.conftest import DEPLOYMENT, TARGETS
+from tests.deploy import reference_deployment
+from tests.files.conftest import moto_url
 from tests.serving import Server, redis_server, serve
 
 CHROMIUM = Path(os.environ.get("NUBES_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WEB_DIST = REPO_ROOT / "web" / "dist"
+DEPLOYMENT_TIMEOUT = 300
+"""Seconds for a test through the deployment: the first one on a worker waits for its six processes to start."""
 
-__all__ = ["Server"]  # the browser tests import it from here
+ALSO_THROUGH_THE_DEPLOYMENT = pytest.mark.parametrize("engine_name", TARGETS, indirect=True)
+"""A module's mark: its tests run on each engine and through the deployment."""
+
+__all__ = ["Server", "moto_url"]  # the browser tests import Server from here; the fixture, for the deployment
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A longer deadline for the tests through the deployment (a deadline for hangs, not a speed assertion)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("engine_name") == DEPLOYMENT:
+            item.add_marker(pytest.mark.timeout(DEPLOYMENT_TIMEOUT))
 
 
 @pytest.fixture(scope="session")
-def server(server_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`nubes serve` on a free loopback port, on the engine under test, serving the real UI build.
+def server(
+    engine_name: str, server_database_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """`nubes serve` on a free loopback port, on the engine under test, serving the real UI build; or the deployment.
 
     With Redis, as replicas run: tests that change rows by hand (to age a sign-in) then drop every cached
     caller through it, as an operator editing the database would (`Server.redis_url`).
+    The deployment's URL is its balancer's, as `localhost` (WebAuthn refuses an IP address as relying party); its
+    `log` and `pid` are its first replica's (no test through it reads a log or stops a process).
     """
     if not (WEB_DIST / "index.html").is_file():
         pytest.fail("the web UI is not built (web/dist); `make test` builds it")
+    if engine_name == DEPLOYMENT:
+        moto: str = request.getfixturevalue("moto_url")  # only here: the engines' servers keep files on disk
+        home = tmp_path_factory.mktemp("deployment")
+        # The product's job lease and sweep interval, not the short ones tests/test_deployment.py needs to see a
+        # killed worker's job retried and sweeps counted: no browser test does either.
+        lease = {"NUBES_JOB_LEASE": "300", "NUBES_SWEEP_INTERVAL": "300"}
+        with reference_deployment(server_database_url, moto, home, public_host="localhost", **lease) as deployment:
+            first = deployment.replicas[0]
+            yield Server(url=deployment.url, log=first.log, pid=first.pid, redis_url=deployment.redis.url)
+        return
     with (
         redis_server(tmp_path_factory.mktemp("serve-redis")) as redis_url,
         serve(server_database_url, tmp_path_factory.mktemp("serve"), NUBES_REDIS_URL=redis_url) as running,

@@ -28,10 +28,10 @@ from nubes.core.db import utcnow
 from nubes.identity.sessions.cache import GLOBAL, RedisGenerations
 from nubes.identity.sessions.models import Session
 from nubes.identity.users.models import User
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 from tests.e2e.test_shell import VIEWPORT, _collect_problems, sign_in
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
 PASSWORD = "Quiet-lantern-orbit-meadow-58"
 

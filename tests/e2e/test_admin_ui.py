@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 from tests.e2e.test_identity_ui import STRONG_PASSWORD, _create_user, _find_user_row, _open_new_user_dialog
 from tests.e2e.test_shell import _collect_problems, signed_in_context
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
 
 def _unique(prefix: str) -> str:

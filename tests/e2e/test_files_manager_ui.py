@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 from tests.e2e.test_shell import _collect_problems, signed_in_context
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
 SHOTS = Path("/tmp/shots-filesui")  # noqa: S108 - screenshots to look at after a run, not a secret
 

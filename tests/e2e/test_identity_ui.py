@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 from tests.e2e.test_shell import VIEWPORT, _collect_problems, sign_in, signed_in_context
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
 STRONG_PASSWORD = "Quiet-lantern-orbit-meadow-58"
 

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 from tests.e2e.test_identity_ui import STRONG_PASSWORD
 from tests.e2e.test_shell import VIEWPORT, _collect_problems, signed_in_context
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
 
 def _member(server: Server) -> str:
