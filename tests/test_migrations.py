@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import insert, inspect, select, text
+from sqlalchemy.sql.expression import TableClause
 
 from nubes.config import Settings
 from nubes.core import migrate
-from nubes.core.db import Database
+from nubes.core.db import Database, UTCDateTime, utcnow
+from nubes.documents.records.models import Document, DocumentTag
 from nubes.files.tree.models import FileNameTerm, FileNode
 from nubes.identity.tenants.models import Tenant
 from nubes.identity.users.models import User
@@ -21,6 +25,8 @@ from tests.conftest import create_postgres_database, drop_postgres_database
 ROOTS_WITH_USERS_PARENT = "3f9a2c7d4e10"
 # The revision before the name-search terms carried their node's name key (e2a7c4b91d3f).
 SEARCH_TERMS_PARENT = "e6b1c7d24f08"
+# The revision before the documents' matching rules rebuilt the vocabulary tables on SQLite (e5f7a9b2c4d6).
+MATCHING_RULES_PARENT = "d8e2f4a6b1c3"
 
 
 async def test_database_is_at_head(database: Database) -> None:
@@ -121,3 +127,58 @@ async def test_search_terms_are_rebuilt_for_live_nodes_and_back(scratch_database
     async with engine.connect() as connection:
         old = (await connection.execute(text("SELECT term FROM file_name_terms"))).scalars().all()
     assert sorted(old) == ["big", "big plan.txt", "old", "old.txt", "plan", "txt", "txt"]
+
+
+async def test_a_migration_that_rebuilds_a_table_keeps_the_rows_pointing_at_it(scratch_database: Database) -> None:
+    """GIVEN a document with a type and a tag before the matching rules rebuilt those tables on SQLite WHEN migrated
+    THEN the document keeps them (with foreign keys on during the rebuild, dropping the old table cleared them)."""
+    engine = scratch_database.engine
+    await migrate.downgrade(engine, "base")
+    await migrate.upgrade(engine, MATCHING_RULES_PARENT)
+    tenant_id, user_id, root_id, file_id = (uuid.uuid4() for _ in range(4))
+    node = {"tenant_id": tenant_id, "owner_id": user_id, "size": 0, "content_type": "", "version_no": 1, "in_trash": False}
+    # The documents tables as they were at that revision (the models describe the newest ones).
+    type_id, tag_id, document_id, at = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), utcnow()
+    term = ("id", "tenant_id", "name", "name_key", "created_at")
+    types, tags_table = _table("document_types", *term), _table("document_tags", *term, "color")
+    documents = _table(
+        "documents", "id", "tenant_id", "file_id", "owner_id", "title", "type_id", "notes", "added_at", "modified_at"
+    )
+    links = _table("document_tag_links", "document_id", "tag_id")
+    async with engine.begin() as connection:
+        await connection.execute(insert(Tenant).values(id=tenant_id, slug="keep", name="Keep"))
+        await connection.execute(insert(User).values(id=user_id, tenant_id=tenant_id, username="k", password_hash="x"))
+        await connection.execute(
+            insert(FileNode),
+            [
+                node | {"id": root_id, "parent_id": None, "kind": "root", "name": "", "name_key": ""},
+                node | {"id": file_id, "parent_id": root_id, "kind": "file", "name": "a", "name_key": "a"},
+            ],
+        )
+        named = {"tenant_id": tenant_id, "created_at": at}
+        await connection.execute(insert(types).values(id=type_id, name="Invoice", name_key="invoice", **named))
+        await connection.execute(insert(tags_table).values(id=tag_id, name="paid", name_key="paid", color="#000000", **named))
+        await connection.execute(
+            insert(documents).values(
+                id=document_id, tenant_id=tenant_id, file_id=file_id, owner_id=user_id, title="a", type_id=type_id, notes="",
+                added_at=at, modified_at=at,
+            )
+        )  # fmt: skip
+        await connection.execute(insert(links).values(document_id=document_id, tag_id=tag_id))
+    await migrate.upgrade(engine)
+    async with engine.connect() as connection:
+        kept = (await connection.execute(select(Document.type_id))).scalar_one()
+        tags = (await connection.execute(select(DocumentTag.tag_id))).scalars().all()
+    assert kept == type_id
+    assert tags == [tag_id]
+
+
+def _table(name: str, *columns: str) -> TableClause:
+    """A table as a migration saw it: its name and the columns a test writes (ids as UUIDs, times as times)."""
+
+    def typed(column: str) -> Any:
+        if column == "id" or column.endswith("_id"):
+            return sa.Uuid()
+        return UTCDateTime() if column.endswith("_at") else sa.String()
+
+    return sa.table(name, *(sa.column(column, typed(column)) for column in columns))

@@ -245,8 +245,12 @@ async def test_access_follows_the_file_and_removing_a_document_keeps_the_file(cl
     assert (await client.delete(url, headers=bob.headers)).status_code == 403
 
     # The trash hides the document; a restore brings it back; removing the document keeps the file.
+    kind = await _json(await client.post("/api/documents/types", json={"name": "Plan"}, headers=team.manager.headers), 201)
+    await client.patch(url, json={"type_id": kind["id"]}, headers=alice.headers)
     assert (await client.delete(f"/api/files/{document['file_id']}", headers=alice.headers)).status_code == 200
     assert (await _json(await client.get("/api/documents", headers=alice.headers), 200))["total"] == 0
+    counted = await _json(await client.get("/api/documents/types", headers=alice.headers), 200)
+    assert [(entry["name"], entry["document_count"]) for entry in counted] == [("Plan", 0)]  # as the list: trash left out
     assert (await client.get(url, headers=alice.headers)).status_code == 404
     assert (await client.post(f"/api/trash/{document['file_id']}/restore", headers=alice.headers)).status_code == 200
     assert (await _json(await client.get("/api/documents", headers=alice.headers), 200))["total"] == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -68,14 +68,47 @@ def _locked(path: Path) -> BinaryIO:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database to `revision` in one transaction per migration run."""
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    async with engine.connect() as connection:
+        await connection.run_sync(_in_one_transaction, lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     """Take the database back to `revision` (`base` empties it)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
+    async with engine.connect() as connection:
+        await connection.run_sync(_in_one_transaction, lambda sync: command.downgrade(alembic_config(sync), revision))
+
+
+def _in_one_transaction(sync: Connection, run: Callable[[Connection], None]) -> None:
+    """`run` in one transaction; on SQLite with foreign keys off meanwhile, checked before the commit.
+
+    SQLite changes most of a table by copying it into a new one and dropping the old (Alembic's batch mode); with
+    foreign keys on, that drop fires the ON DELETE actions of every row pointing at it, so the documents of a
+    migrated vocabulary table lost their types and tags. SQLite's own procedure for such changes: foreign keys
+    off (outside the transaction: inside one the pragma does nothing), the change, `PRAGMA foreign_key_check`.
+    """
+    sqlite = sync.dialect.name == "sqlite"
+    if sqlite:
+        _pragma(sync, "PRAGMA foreign_keys=OFF")
+    try:
+        with sync.begin():
+            run(sync)
+            if sqlite and (broken := sync.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            _pragma(sync, "PRAGMA foreign_keys=ON")
+
+
+def _pragma(sync: Connection, statement: str) -> None:
+    """A PRAGMA on the connection itself, outside any transaction SQLAlchemy would begin for it."""
+    dbapi = sync.connection.dbapi_connection
+    if dbapi is None:
+        raise RuntimeError("the connection is closed")
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -108,9 +108,7 @@ class ExtractionWorker(Worker):
             done = await self._with_progress(
                 document_id,
                 sha256,
-                lambda report: read(
-                    data, name=file.name, content_type=file.content_type, languages=languages, progress=report
-                ),
+                lambda report: read(data, name=file.name, content_type=file.content_type, languages=languages, progress=report),
             )
             values = {
                 "state": "done",

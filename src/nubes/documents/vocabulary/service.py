@@ -24,6 +24,7 @@ from nubes.documents.suggestions import matching
 from nubes.documents.suggestions.models import Suggestion
 from nubes.documents.vocabulary.models import Category, Correspondent, DocumentType, Tag
 from nubes.documents.vocabulary.schemas import CategoryRemoval, MatchingIn
+from nubes.files.tree import service as files
 
 Term = TypeVar("Term", DocumentType, Correspondent, Tag, Category)
 TermModel = type[DocumentType] | type[Correspondent] | type[Tag] | type[Category]
@@ -68,8 +69,9 @@ async def check_ids(session: AsyncSession, principal: Principal, model: TermMode
 
 
 async def _counts(session: AsyncSession, principal: Principal, column: Any, link: Any = None) -> dict[uuid.UUID, int]:
-    """How many of the principal's documents use each term (through `link` for tags and categories)."""
-    owned = (Document.tenant_id == principal.tenant_id, Document.owner_id == principal.user_id)
+    """How many of the principal's documents (not in the trash, as the list) use each term (through `link` for tags
+    and categories)."""
+    owned = (Document.tenant_id == principal.tenant_id, Document.owner_id == principal.user_id, files.is_live(Document.file_id))
     if link is None:
         query = select(column, func.count()).where(*owned, column.is_not(None)).group_by(column)
     else:
