@@ -17,6 +17,8 @@ import {
   type IconComponent,
 } from "./components/icons";
 import { AdminPage } from "./pages/admin/AdminPage";
+import { DocumentsPage } from "./pages/documents/DocumentsPage";
+import { DocumentsSummary } from "./pages/documents/DocumentsSummary";
 import { FilesPage } from "./pages/files/FilesPage";
 import { ContainersPage } from "./pages/containers/ContainersPage";
 import { StatusPage } from "./pages/status/StatusPage";
@@ -35,6 +37,8 @@ export interface Section {
   group: "workspace" | "system";
   /** The page to render; without one the section shows its "Coming soon" state. */
   page?: ComponentType;
+  /** A live line on the overview card (how many documents you have), rendered for signed-in users. */
+  summary?: ComponentType;
   /** Viewable without signing in (everything else sends the visitor to /login first). */
   public?: true;
   /** Listed only for users holding a permission that starts with this (e.g. "admin."). */
@@ -55,9 +59,11 @@ export const sections: readonly Section[] = [
     id: "documents",
     name: "Documents",
     path: "/documents",
-    description: "Keep documents with categories, tags and full-text search; text extraction, suggestions and office editing are on the way.",
+    description: "File documents with types, correspondents, tags and a category tree; their text is read, scans and photos by OCR. Full-text search and suggestions are on the way.",
     icon: DocumentIcon,
     group: "workspace",
+    page: DocumentsPage,
+    summary: DocumentsSummary,
   },
   {
     id: "apps",

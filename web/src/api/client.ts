@@ -190,6 +190,11 @@ export async function unwrap<T>(call: Promise<FetchResult<T>>, acceptError?: (re
 
 /** Like `unwrap`, for calls that answer 204 No Content: resolves when the call succeeded. */
 export async function unwrapEmpty(call: Promise<FetchResult<unknown>>): Promise<void> {
+  await unwrapResponse(call);
+}
+
+/** Like `unwrapEmpty`, resolving to the response itself (for what a 204 says in its headers). */
+export async function unwrapResponse(call: Promise<FetchResult<unknown>>): Promise<Response> {
   let result: FetchResult<unknown>;
   try {
     result = await call;
@@ -197,4 +202,5 @@ export async function unwrapEmpty(call: Promise<FetchResult<unknown>>): Promise<
     throw toApiError(error);
   }
   if (!result.response.ok) throw errorFromResponse(result.response, result.error);
+  return result.response;
 }

@@ -111,7 +111,7 @@ function csrfToken(): string | null {
 function sendOnce(
   method: string,
   url: string,
-  file: File,
+  body: File | FormData,
   onProgress: (sent: number) => void,
   signal?: AbortSignal,
 ): Promise<{ status: number; body: unknown; response: Response }> {
@@ -129,7 +129,8 @@ function sendOnce(
     };
     request.open(method, url);
     request.withCredentials = true;
-    request.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    // A form sets its own multipart Content-Type (with the boundary); a raw body says what the file is.
+    if (body instanceof File) request.setRequestHeader("Content-Type", body.type || "application/octet-stream");
     const token = csrfToken();
     if (token !== null) request.setRequestHeader("X-CSRF-Token", token);
     request.upload.onprogress = (event) => {
@@ -148,7 +149,7 @@ function sendOnce(
       const headers = new Headers({ "Retry-After": request.getResponseHeader("Retry-After") ?? "" });
       resolve({ status: request.status, body, response: new Response(null, { status: request.status, statusText: request.statusText, headers }) });
     };
-    request.send(file);
+    request.send(body);
   });
 }
 
@@ -166,11 +167,20 @@ export function uploadFile(file: File, parentId: string | null, onProgress: (sen
  * Send a file as the raw body of `method url`, reporting bytes sent; the JSON answer is returned as `T`
  * (the caller names the route's response schema). Errors become an ApiError carrying the problem detail.
  */
-export async function sendRaw<T>(method: string, url: string, file: File, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<T> {
+export function sendRaw<T>(method: string, url: string, file: File, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<T> {
+  return sendBody<T>(method, url, file, onProgress, signal);
+}
+
+/** Like `sendRaw`, with a multipart form as the body (routes that take a `file` field); progress counts the whole form. */
+export function sendForm<T>(method: string, url: string, form: FormData, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<T> {
+  return sendBody<T>(method, url, form, onProgress, signal);
+}
+
+async function sendBody<T>(method: string, url: string, body: File | FormData, onProgress: (sent: number) => void, signal?: AbortSignal): Promise<T> {
   try {
-    let answer = await sendOnce(method, url, file, onProgress, signal);
+    let answer = await sendOnce(method, url, body, onProgress, signal);
     if (answer.status === 401 && (await refreshSession())) {
-      answer = await sendOnce(method, url, file, onProgress, signal);
+      answer = await sendOnce(method, url, body, onProgress, signal);
     }
     if (answer.status >= 200 && answer.status < 300) return answer.body as T;
     throw errorFromResponse(answer.response, answer.body);

@@ -44,6 +44,24 @@ export const filesKeys = {
   publicLink: (token: string, folderId: string | null) => ["public-link", token, folderId] as const,
 };
 
+/**
+ * Documents: list pages (one key per query), each document (with its text and history below it), and the
+ * vocabularies (types, correspondents, tags, categories, each with counts of your documents).
+ */
+export const documentsKeys = {
+  all: ["documents"] as const,
+  lists: ["documents", "list"] as const,
+  list: (query: object) => ["documents", "list", query] as const,
+  document: (id: string) => ["documents", "document", id] as const,
+  /** The text as of one extraction (a new one is a new key, so a finished reading loads its text). */
+  text: (id: string, extraction: string) => ["documents", "document", id, "text", extraction] as const,
+  history: (id: string) => ["documents", "document", id, "history"] as const,
+  vocabularies: ["documents", "vocabulary"] as const,
+  terms: (kind: string) => ["documents", "vocabulary", kind] as const,
+  tags: ["documents", "vocabulary", "tags"] as const,
+  categories: ["documents", "vocabulary", "categories"] as const,
+};
+
 /** The container platform: clusters, nodes (+ allocations), eggs and categories, containers (+ jobs, files). */
 export const containerKeys = {
   all: ["containers"] as const,

@@ -1,9 +1,22 @@
-/** The file manager's main column as a drop target: files dragged in from the desktop upload into the open folder. */
+/** The file manager's main column as a drop target: files dragged in from the desktop upload into the open folder (the documents page's too). */
 import { useState, type ReactNode } from "react";
 
 import { ENTRY_DRAG_TYPE } from "./fileKinds";
 
-export function DropZone({ enabled, folderName, onFiles, children }: { enabled: boolean; folderName: string; onFiles: (files: FileList) => void; children: ReactNode }) {
+export function DropZone({
+  enabled,
+  folderName,
+  label,
+  onFiles,
+  children,
+}: {
+  enabled: boolean;
+  folderName: string;
+  /** What the overlay says instead of "Drop to upload into <folder>". */
+  label?: ReactNode;
+  onFiles: (files: FileList) => void;
+  children: ReactNode;
+}) {
   const [dragging, setDragging] = useState(false);
   return (
     <div
@@ -26,7 +39,7 @@ export function DropZone({ enabled, folderName, onFiles, children }: { enabled: 
     >
       {dragging && (
         <div className="pointer-events-none absolute inset-0 z-30 flex items-center justify-center rounded-xl border-2 border-dashed border-sky-500 bg-sky-50/80 text-lg font-medium text-sky-800 dark:bg-sky-950/80 dark:text-sky-100">
-          Drop to upload into {folderName}
+          {label ?? `Drop to upload into ${folderName}`}
         </div>
       )}
       {children}

@@ -1,8 +1,18 @@
-/** The files page's search box: waits until typing pauses before it asks the server. */
+/** The files page's search box (the documents page's too): waits until typing pauses before it asks the server. */
 import { useEffect, useRef, useState } from "react";
 
 /** A search box that waits until typing pauses before it asks the server. */
-export function SearchBox({ query, onSearch }: { query: string; onSearch: (q: string) => void }) {
+export function SearchBox({
+  query,
+  onSearch,
+  label = "Search files",
+  placeholder = "Search by name…",
+}: {
+  query: string;
+  onSearch: (q: string) => void;
+  label?: string;
+  placeholder?: string;
+}) {
   const [text, setText] = useState(query);
   // Follow the URL when it changes from elsewhere (a view link clears the search), without remounting the
   // box, which would take the focus away from someone still typing.
@@ -27,8 +37,8 @@ export function SearchBox({ query, onSearch }: { query: string; onSearch: (q: st
   return (
     <input
       type="search"
-      aria-label="Search files"
-      placeholder="Search by name…"
+      aria-label={label}
+      placeholder={placeholder}
       className="w-56 rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:ring-1 focus:ring-sky-500 focus:outline-none dark:border-slate-700 dark:bg-slate-900"
       value={text}
       onChange={(event) => {

@@ -1,4 +1,4 @@
-/** The upload queue panel: per-file progress bars, speed, cancel and retry, and what to do about an error. */
+/** The upload queue panel: per-file progress bars, speed, cancel and retry (or "Upload anyway" for a duplicate), and what to do about an error. */
 import { buttonClass } from "../../components/Button";
 import { formatBytes } from "./fileKinds";
 import type { UploadItem } from "./uploadQueue";
@@ -8,11 +8,14 @@ export function UploadQueue({
   onCancel,
   onRetry,
   onClear,
+  onUploadAnyway,
 }: {
   items: UploadItem[];
   onCancel: (id: number) => void;
   onRetry: (id: number) => void;
   onClear: () => void;
+  /** Keep a duplicate as a second copy (queues whose uploader detects duplicates). */
+  onUploadAnyway?: (id: number) => void;
 }) {
   if (items.length === 0) return null;
   const active = items.filter((item) => item.state === "queued" || item.state === "sending").length;
@@ -29,8 +32,11 @@ export function UploadQueue({
       <ul className="max-h-64 space-y-2 overflow-y-auto">
         {items.map((item) => {
           const total = Math.max(item.file.size, 1);
-          const status =
-            item.state === "failed"
+          // A multipart form counts a few hundred bytes of headers on top of the file.
+          const sent = Math.min(item.sent, item.file.size);
+          const status = item.duplicate
+            ? "Already there"
+            : item.state === "failed"
               ? "Failed"
               : item.state === "done"
                 ? "Done"
@@ -38,9 +44,9 @@ export function UploadQueue({
                   ? "Cancelled"
                   : item.state === "queued"
                     ? "Waiting"
-                    : `${formatBytes(item.sent)} of ${formatBytes(item.file.size)}${item.speed > 0 ? ` · ${formatBytes(item.speed)}/s` : ""}`;
+                    : `${formatBytes(sent)} of ${formatBytes(item.file.size)}${item.speed > 0 ? ` · ${formatBytes(item.speed)}/s` : ""}`;
           return (
-            <li key={item.id} data-testid="upload" data-state={item.state} className="rounded-lg border border-slate-100 px-3 py-2 text-sm dark:border-slate-800">
+            <li key={item.id} data-testid="upload" data-state={item.state} data-duplicate={item.duplicate ?? undefined} className="rounded-lg border border-slate-100 px-3 py-2 text-sm dark:border-slate-800">
               <div className="flex items-center justify-between gap-3">
                 <span className="truncate font-medium">{item.file.name}</span>
                 <span className="flex shrink-0 items-center gap-2 text-xs text-slate-500">
@@ -50,21 +56,28 @@ export function UploadQueue({
                       Cancel
                     </button>
                   )}
-                  {(item.state === "failed" || item.state === "cancelled") && (
+                  {item.duplicate && onUploadAnyway !== undefined && (
+                    <button type="button" className={buttonClass.small} aria-label={`Upload ${item.file.name} anyway`} onClick={() => { onUploadAnyway(item.id); }}>
+                      Upload anyway
+                    </button>
+                  )}
+                  {(item.state === "failed" || item.state === "cancelled") && !item.duplicate && (
                     <button type="button" className={buttonClass.small} aria-label={`Retry upload of ${item.file.name}`} onClick={() => { onRetry(item.id); }}>
                       Retry
                     </button>
                   )}
                 </span>
               </div>
-              <progress
-                className={`mt-1 h-1.5 w-full ${item.state === "failed" ? "accent-rose-600" : "accent-sky-600"}`}
-                max={total}
-                value={item.state === "done" ? total : item.sent}
-                aria-label={`Upload of ${item.file.name}`}
-              />
+              {!item.duplicate && (
+                <progress
+                  className={`mt-1 h-1.5 w-full ${item.state === "failed" ? "accent-rose-600" : "accent-sky-600"}`}
+                  max={total}
+                  value={item.state === "done" ? total : sent}
+                  aria-label={`Upload of ${item.file.name}`}
+                />
+              )}
               {item.error !== undefined && (
-                <p className="mt-1 text-xs text-rose-700 dark:text-rose-300">
+                <p className={`mt-1 text-xs ${item.duplicate ? "text-amber-800 dark:text-amber-200" : "text-rose-700 dark:text-rose-300"}`}>
                   {item.error} <span className="text-slate-600 dark:text-slate-400">{item.hint}</span>
                 </p>
               )}

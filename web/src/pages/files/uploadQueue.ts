@@ -1,4 +1,8 @@
-/** The upload queue: files wait, go up a few at a time with progress and speed, can be cancelled and retried. */
+/**
+ * The upload queue: files wait, go up a few at a time with progress and speed, can be cancelled and retried.
+ * Where a file goes is the `Uploader`'s business: the file manager's puts it in a folder, the documents page's
+ * makes it a document (and offers "Upload anyway" for content already there).
+ */
 import { useEffect, useState, useSyncExternalStore } from "react";
 
 import { getEntry, uploadFile, type FileEntry } from "../../api/files";
@@ -49,7 +53,23 @@ export interface UploadItem {
   error?: string;
   /** What the user can do about the error. */
   hint?: string;
+  /** It failed because the same content is already there ("Upload anyway" sends it again with `allowDuplicate`). */
+  duplicate?: boolean;
+  /** Keep it even when the same content is already there. */
+  allowDuplicate?: boolean;
 }
+
+/** How the queue sends one file, and what a failure means. */
+export interface Uploader {
+  send: (item: UploadItem, onProgress: (sent: number) => void, signal: AbortSignal) => Promise<unknown>;
+  /** Whether a failure says the content is already there (the queue then offers "Upload anyway"). */
+  isDuplicate?: (error: ApiError) => boolean;
+}
+
+/** The file manager's: into the item's folder, in one request or resumably. */
+const intoFolder: Uploader = {
+  send: (item, onProgress, signal) => startUpload(item.file, item.parentId, onProgress, signal),
+};
 
 function hintFor(error: ApiError): string {
   const type = error.problem?.type ?? "";
@@ -67,6 +87,12 @@ class UploadStore {
   private readonly controllers = new Map<number, AbortController>();
   private readonly listeners = new Set<() => void>();
   private onUploaded: () => void = () => undefined;
+
+  private readonly uploader: Uploader;
+
+  constructor(uploader: Uploader) {
+    this.uploader = uploader;
+  }
 
   /** Who to tell when a file has arrived (the page reloads its listing). */
   notify(onUploaded: () => void): void {
@@ -104,8 +130,14 @@ class UploadStore {
   }
 
   retry(id: number): void {
-    this.patch(id, { state: "queued", sent: 0, speed: 0, error: undefined, hint: undefined });
+    this.patch(id, { state: "queued", sent: 0, speed: 0, error: undefined, hint: undefined, duplicate: undefined });
     this.pump();
+  }
+
+  /** Send a duplicate again, to be kept as a second copy. */
+  uploadAnyway(id: number): void {
+    this.patch(id, { allowDuplicate: true });
+    this.retry(id);
   }
 
   clearFinished(): void {
@@ -139,7 +171,7 @@ class UploadStore {
       lastTime = now;
       lastSent = sent;
     };
-    startUpload(item.file, item.parentId, progress, controller.signal).then(
+    this.uploader.send(item, progress, controller.signal).then(
       () => {
         this.controllers.delete(item.id);
         this.patch(item.id, { state: "done", sent: item.file.size });
@@ -152,7 +184,11 @@ class UploadStore {
           this.patch(item.id, { state: "cancelled" });
         } else {
           const error = toApiError(caught);
-          this.patch(item.id, { state: "failed", error: error.message, hint: hintFor(error) });
+          if (this.uploader.isDuplicate?.(error)) {
+            this.patch(item.id, { state: "failed", error: error.message, hint: "Upload anyway keeps a second copy.", duplicate: true });
+          } else {
+            this.patch(item.id, { state: "failed", error: error.message, hint: hintFor(error) });
+          }
         }
         this.pump();
       },
@@ -160,8 +196,8 @@ class UploadStore {
   }
 }
 
-export function useUploads(onUploaded: () => void) {
-  const [store] = useState(() => new UploadStore());
+export function useUploads(onUploaded: () => void, uploader: Uploader = intoFolder) {
+  const [store] = useState(() => new UploadStore(uploader));
   useEffect(() => {
     store.notify(onUploaded);
   }, [store, onUploaded]);
@@ -176,6 +212,9 @@ export function useUploads(onUploaded: () => void) {
     },
     retry: (id: number) => {
       store.retry(id);
+    },
+    uploadAnyway: (id: number) => {
+      store.uploadAnyway(id);
     },
     clearFinished: () => {
       store.clearFinished();

@@ -82,7 +82,7 @@ export function HomePage() {
       <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
         {sections
           .filter((section) => isListedFor(section, me.permissions))
-          .map(({ id, name, path, description, icon: Icon, page }) => (
+          .map(({ id, name, path, description, icon: Icon, page, summary: Summary }) => (
           <li key={id}>
             <Link
               to={path}
@@ -96,6 +96,11 @@ export function HomePage() {
               </div>
               <h3 className="mt-4 font-semibold text-slate-900 group-hover:text-sky-800 dark:text-white dark:group-hover:text-sky-200">{name}</h3>
               <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">{description}</p>
+              {Summary !== undefined && (
+                <p className="mt-3 text-sm font-medium text-slate-900 tabular-nums dark:text-white">
+                  <Summary />
+                </p>
+              )}
             </Link>
           </li>
         ))}

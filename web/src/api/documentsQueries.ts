@@ -1,0 +1,78 @@
+/**
+ * Query hooks of documents: list pages and single documents (polled every 2 s while a shown one's text is being
+ * read), text, history, the vocabularies, and the count the overview shows.
+ */
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+
+import {
+  documentHistory,
+  documentText,
+  getDocument,
+  listCategories,
+  listDocuments,
+  listTags,
+  listTerms,
+  type Document,
+  type DocumentQuery,
+  type Extraction,
+  type TermKind,
+} from "./documents";
+import { asApiError } from "./queryClient";
+import { documentsKeys } from "./queryKeys";
+
+/** How often a page asks again while a shown document's extraction is pending or running. */
+export const EXTRACTION_POLL_MS = 2000;
+
+/** Whether the text of a document is still being read (queued or under way). */
+export function isReading(extraction: Extraction | null): boolean {
+  return extraction !== null && (extraction.state === "pending" || extraction.state === "running");
+}
+
+/** One page of your documents; polled while any of them is being read; the last page stays shown while the next loads. */
+export function useDocuments(query: DocumentQuery, enabled = true) {
+  return useQuery({
+    queryKey: documentsKeys.list(query),
+    queryFn: () => asApiError(listDocuments(query)),
+    placeholderData: keepPreviousData,
+    enabled,
+    refetchInterval: (current) => (current.state.data?.items.some((item) => isReading(item.extraction)) ? EXTRACTION_POLL_MS : false),
+  });
+}
+
+/** How many documents you have (the overview's card). */
+export function useDocumentCount(enabled = true) {
+  const query: DocumentQuery = { sort: "-added", limit: 1, offset: 0 };
+  return useQuery({ queryKey: documentsKeys.list(query), queryFn: () => asApiError(listDocuments(query)), enabled, select: (page) => page.total });
+}
+
+/** One document (starting from the list's copy when there is one), polled while its text is being read. */
+export function useDocument(id: string, initial?: Document) {
+  return useQuery({
+    queryKey: documentsKeys.document(id),
+    queryFn: () => asApiError(getDocument(id)),
+    placeholderData: initial,
+    refetchInterval: (current) => (current.state.data !== undefined && isReading(current.state.data.extraction) ? EXTRACTION_POLL_MS : false),
+  });
+}
+
+/** The text read from a document, as of its extraction `extraction` (loaded again when that changes; not asked for while it is being read). */
+export function useDocumentText(id: string, extraction: Extraction | null) {
+  const version = extraction === null ? "none" : `${extraction.state}@${extraction.updated_at}`;
+  return useQuery({ queryKey: documentsKeys.text(id, version), queryFn: () => asApiError(documentText(id)), enabled: !isReading(extraction) });
+}
+
+export function useDocumentHistory(id: string) {
+  return useQuery({ queryKey: documentsKeys.history(id), queryFn: () => asApiError(documentHistory(id)) });
+}
+
+export function useTerms(kind: TermKind) {
+  return useQuery({ queryKey: documentsKeys.terms(kind), queryFn: () => asApiError(listTerms(kind)) });
+}
+
+export function useTags() {
+  return useQuery({ queryKey: documentsKeys.tags, queryFn: () => asApiError(listTags()) });
+}
+
+export function useCategories() {
+  return useQuery({ queryKey: documentsKeys.categories, queryFn: () => asApiError(listCategories()) });
+}

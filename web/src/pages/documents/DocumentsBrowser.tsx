@@ -1,0 +1,148 @@
+/**
+ * /documents: your documents. The source panel (views, category tree) on the left, the filter chips, the upload
+ * queue and the list in the middle, the open document in a slide-over on the right. Uploads by the button or by
+ * dropping files anywhere on the list; the list and the open document follow the reading of their text.
+ *
+ * The URL holds the view (useDocumentsLocation): filters, order, page and the open document survive a reload.
+ */
+import { useCallback, useRef } from "react";
+import { Link } from "react-router";
+
+import { useDocuments } from "../../api/documentsQueries";
+import { useInvalidate } from "../../api/queryClient";
+import { documentsKeys } from "../../api/queryKeys";
+import { can, useMe } from "../../auth/session";
+import { buttonClass } from "../../components/Button";
+import { Skeleton } from "../../components/Card";
+import { Alert } from "../../components/Form";
+import { PageHeader } from "../../components/PageHeader";
+import { Pagination } from "../../components/Pagination";
+import { useDocumentTitle } from "../../hooks/useDocumentTitle";
+import { DropZone } from "../files/DropZone";
+import { SearchBox } from "../files/SearchBox";
+import { useUploads } from "../files/uploadQueue";
+import { UploadQueue } from "../files/UploadQueue";
+import { DocumentPanel } from "./DocumentPanel";
+import { DocumentsEmpty } from "./DocumentsEmpty";
+import { DocumentTable } from "./DocumentTable";
+import { asDocument } from "./documentUploads";
+import { FilterChips } from "./FilterChips";
+import { SourcePanel } from "./SourcePanel";
+import { PAGE_SIZE, useDocumentsLocation } from "./useDocumentsLocation";
+
+export function DocumentsBrowser() {
+  useDocumentTitle("Documents");
+  const me = useMe();
+  const canEdit = can(me, "documents.write");
+  const canManage = can(me, "documents.manage");
+  const location = useDocumentsLocation();
+  const { query, selected } = location;
+  const documents = useDocuments(query);
+  const invalidate = useInvalidate();
+  const refresh = useCallback(() => {
+    void invalidate(documentsKeys.lists, documentsKeys.vocabularies);
+  }, [invalidate]);
+  const uploads = useUploads(refresh, asDocument);
+  const picker = useRef<HTMLInputElement>(null);
+
+  const page = documents.data;
+  const items = page?.items ?? [];
+  const openUpload = (): void => picker.current?.click();
+
+  const list =
+    page === undefined ? (
+      documents.error === null && <Skeleton className="h-40 w-full" />
+    ) : items.length === 0 && page.total > 0 ? (
+      // Past the last page (documents went meanwhile): back to the first.
+      <p className="text-sm">
+        <button type="button" className="text-sky-700 underline dark:text-sky-400" onClick={() => { location.setPage(1); }}>
+          Back to the first page
+        </button>
+      </p>
+    ) : items.length === 0 ? (
+      <DocumentsEmpty shared={location.view === "shared"} filtered={location.filtered} canUpload={canEdit} canManage={canManage} onUpload={openUpload} onShowAll={location.showAll} />
+    ) : (
+      <DocumentTable
+        documents={items}
+        sort={location.sort}
+        onSort={location.setSort}
+        selected={selected}
+        onOpen={(document) => { location.select(document.id === selected ? null : document.id); }}
+        footer={
+          page.total > PAGE_SIZE ? (
+            <Pagination offset={page.offset} limit={page.limit} total={page.total} shown={items.length} onChange={(offset) => { location.setPage(offset / PAGE_SIZE + 1); }} />
+          ) : undefined
+        }
+      />
+    );
+
+  return (
+    <div>
+      <PageHeader
+        title="Documents"
+        description="Your documents with their type, correspondent, tags and categories; Nubes reads their text, scans too."
+        actions={
+          <>
+            <SearchBox query={location.filters.q ?? ""} onSearch={(q) => { location.setFilter("q", q || null); }} label="Search documents" placeholder="Search titles and notes…" />
+            {canManage && (
+              <Link to="/documents/manage" className={buttonClass.secondary}>
+                Manage
+              </Link>
+            )}
+            {canEdit && (
+              <>
+                <button type="button" className={buttonClass.primary} onClick={openUpload}>
+                  Upload
+                </button>
+                <input
+                  ref={picker}
+                  type="file"
+                  multiple
+                  className="hidden"
+                  data-testid="document-upload-input"
+                  onChange={(event) => {
+                    if (event.target.files) uploads.add(event.target.files, null);
+                    event.target.value = "";
+                  }}
+                />
+              </>
+            )}
+          </>
+        }
+      />
+      <div className="flex flex-col gap-6 lg:flex-row">
+        <SourcePanel location={location} canManage={canManage} />
+        <DropZone
+          enabled={canEdit}
+          folderName="Documents"
+          label={
+            <span className="px-6 text-center">
+              Drop to add as documents
+              <span className="mt-1 block text-sm font-normal">Nubes keeps them in your Documents folder and reads their text.</span>
+            </span>
+          }
+          onFiles={(files) => { uploads.add(files, null); }}
+        >
+          <FilterChips location={location} total={page?.total ?? null} />
+          <UploadQueue items={uploads.items} onCancel={uploads.cancel} onRetry={uploads.retry} onClear={uploads.clearFinished} onUploadAnyway={uploads.uploadAnyway} />
+          {documents.error !== null && (
+            <div className="mb-4">
+              <Alert tone="danger">{documents.error.message}</Alert>
+            </div>
+          )}
+          {list}
+        </DropZone>
+      </div>
+      {selected !== null && (
+        <DocumentPanel
+          key={selected}
+          id={selected}
+          initial={items.find((item) => item.id === selected)}
+          canEdit={canEdit}
+          canManage={canManage}
+          onClose={() => { location.select(null); }}
+        />
+      )}
+    </div>
+  );
+}
