@@ -1,5 +1,6 @@
-"""Documents in the browser: Manage's vocabularies, a dropped scan read by OCR, its metadata edited in the slide-over,
-filters and search kept in the URL across a reload, a duplicate kept on request and removed; a member's view."""
+"""Documents in the browser: Manage's vocabularies (with a matching rule), a dropped scan read by OCR, the type it
+suggests accepted and its metadata edited in the slide-over, filters and full-text search kept in the URL across a
+reload, a duplicate kept on request and removed; a member's view."""
 
 from __future__ import annotations
 
@@ -52,9 +53,11 @@ async def _drop(page: Page, name: str, data: bytes) -> None:
 
 
 async def test_manage_drop_read_file_filter_and_reload(page: Page, server: Server, artifacts: Path, engine_name: str) -> None:
-    """GIVEN an admin with a type and a tag made in Manage
-    WHEN they drop a scan, wait for its text, give it the type and the tag, filter by the type and search for it
-    THEN the list finds it, and a reload of the URL shows the same filters, the same row and the open document."""
+    """GIVEN an admin with a type (suggested for text with "invoice") and a tag made in Manage
+    WHEN they drop a scan, wait for its text, accept the suggested type, give it the tag, filter by the type and
+    search its text for a word of it
+    THEN the search finds it with the word marked, and a reload of the URL shows the same filters, the same hit and
+    the open document."""
     problems = _collect_problems(page)
     scan = samples.png(["Invoice 4711 Acme Corporation"])
 
@@ -65,8 +68,21 @@ async def test_manage_drop_read_file_filter_and_reload(page: Page, server: Serve
     await expect(page.get_by_role("heading", name="Manage documents")).to_be_visible()
     new_type = page.get_by_role("form", name="New type")
     await new_type.get_by_label("New type").fill("Invoice")
+    await new_type.get_by_label("Suggest it when the text…").select_option("any")
+    await new_type.get_by_label("Match").fill("invoice")
     await new_type.get_by_role("button", name="Add").click()
-    await expect(page.get_by_test_id("manage-types").locator('[data-testid="term-row"][data-name="Invoice"]')).to_be_visible()
+    invoice = page.get_by_test_id("manage-types").locator('[data-testid="term-row"][data-name="Invoice"]')
+    await expect(invoice.get_by_test_id("term-rule")).to_have_text("any: invoice")
+    # A rule that cannot work is refused, and the dialog says why.
+    await invoice.get_by_role("button", name="Edit Invoice").click()
+    edit = page.get_by_role("dialog", name="Edit Invoice")
+    await edit.get_by_label("Suggest it when the text…").select_option("regex")
+    await edit.get_by_label("Match").fill("invoice(")
+    await edit.get_by_role("button", name="Save").click()
+    await expect(edit.get_by_role("alert")).to_contain_text("The regular expression cannot be used")
+    await edit.get_by_role("button", name="Close").click()
+    await expect(edit).to_be_hidden()
+    await expect(invoice.get_by_test_id("term-rule")).to_have_text("any: invoice")
     new_tag = page.get_by_role("form", name="New tag")
     await new_tag.get_by_label("New tag").fill("paid")
     await new_tag.get_by_role("button", name="Colour #22c55e").click()
@@ -89,6 +105,16 @@ async def test_manage_drop_read_file_filter_and_reload(page: Page, server: Serve
     await page.screenshot(path=artifacts / f"documents-manage-delete-{engine_name}.png")
     await confirm.get_by_role("button", name="Cancel").click()
     await expect(confirm).to_be_hidden()
+    # The settings: limits saved (and put back, as other tests upload other kinds of files).
+    settings = page.get_by_role("form", name="Document settings")
+    await settings.get_by_label("Allowed file types").fill("pdf, .PNG")
+    await settings.get_by_role("button", name="Save settings").click()
+    await expect(settings.get_by_role("status")).to_have_text("Saved the document settings.")
+    await expect(settings.get_by_label("Allowed file types")).to_have_value("pdf, png")
+    await settings.get_by_label("Allowed file types").fill("")
+    await settings.get_by_role("button", name="Save settings").click()
+    await expect(settings.get_by_role("status")).to_have_text("Saved the document settings.")
+    await expect(settings.get_by_label("Allowed file types")).to_have_value("")
     await page.evaluate("window.scrollTo(0, 0)")  # a full-page shot keeps the sticky top bar where the page is scrolled
     await page.screenshot(path=artifacts / f"documents-manage-{engine_name}.png", full_page=True)
 
@@ -106,10 +132,17 @@ async def test_manage_drop_read_file_filter_and_reload(page: Page, server: Serve
     await panel.get_by_role("tab", name="Text").click()
     await expect(panel.get_by_test_id("document-text")).to_contain_text("Acme")
 
-    # The type and the tag, edited in place; the list and the history follow.
+    # The type is suggested by its rule: accepted, the document has it. The tag is edited in place; the list and
+    # the history follow.
     await panel.get_by_role("tab", name="Details").click()
-    await panel.get_by_label("Type").select_option(label="Invoice")
-    await expect(panel.get_by_test_id("save-state")).to_have_text("Saved.")
+    suggestion = panel.locator('[data-testid="suggestion"][data-field="type"][data-name="Invoice"]')
+    reason = re.compile(r"Suggested type: Invoice — \d+% · matched “invoice” \(rule any: invoice\)", re.IGNORECASE)
+    await expect(suggestion).to_contain_text(reason)
+    await page.screenshot(path=artifacts / f"documents-suggestion-{engine_name}.png")
+    await suggestion.get_by_role("button", name="Accept type Invoice").click()
+    await expect(suggestion).to_have_count(0)
+    await expect(panel.get_by_label("Type")).to_have_value(re.compile(r"^[0-9a-f-]{36}$"))
+    await expect(panel.get_by_label("Type").locator("option:checked")).to_have_text("Invoice")
     await panel.get_by_role("combobox", name="Tags").fill("pa")
     await panel.get_by_role("option", name="paid").click()
     await expect(panel.get_by_test_id("tag-chip")).to_have_text("paid")
@@ -125,22 +158,26 @@ async def test_manage_drop_read_file_filter_and_reload(page: Page, server: Serve
     await page.get_by_role("navigation", name="Document views").get_by_role("button", name="By type").click()
     await page.get_by_role("list", name="Types").get_by_role("button", name=re.compile(r"^Invoice")).click()
     await expect(page.locator('[data-testid="filter-chip"][data-filter="type"]')).to_have_text("Type: Invoice")
-    await page.get_by_label("Search documents").fill("4711")
-    await expect(page.locator('[data-testid="filter-chip"][data-filter="q"]')).to_have_text("Search: “4711”")
-    await expect(page.get_by_test_id("document-row")).to_have_count(1)
-    await row.get_by_role("button", name="invoice-4711").click()
+    # The search reads the text: a word of its body finds it (once the index has it), marked in the snippet.
+    await page.get_by_label("Search documents").fill("acme")
+    await expect(page.locator('[data-testid="filter-chip"][data-filter="q"]')).to_have_text("Search: “acme”")
+    hit = page.locator('[data-testid="search-result"][data-title="invoice-4711"]')
+    await expect(page.get_by_test_id("search-result")).to_have_count(1, timeout=30_000)
+    await expect(hit.locator("mark").first).to_have_text(re.compile(r"^acme$", re.I))
+    await page.screenshot(path=artifacts / f"documents-search-{engine_name}.png")
+    await hit.get_by_role("button").click()
     await expect(panel).to_be_visible()
     assert re.search(r"[?&]type=[0-9a-f-]{36}", page.url), page.url
-    assert "q=4711" in page.url, page.url
+    assert "q=acme" in page.url, page.url
     assert "doc=" in page.url, page.url
 
     # The URL is the view: a reload shows the same filters, the row and the open document.
     await page.reload()
     await expect(page.locator('[data-testid="filter-chip"][data-filter="type"]')).to_have_text("Type: Invoice")
-    await expect(page.locator('[data-testid="filter-chip"][data-filter="q"]')).to_have_text("Search: “4711”")
-    await expect(page.get_by_label("Search documents")).to_have_value("4711")
-    await expect(page.get_by_test_id("document-row")).to_have_count(1)
-    await expect(row.get_by_test_id("tag-chip")).to_have_text("paid")
+    await expect(page.locator('[data-testid="filter-chip"][data-filter="q"]')).to_have_text("Search: “acme”")
+    await expect(page.get_by_label("Search documents")).to_have_value("acme")
+    await expect(page.get_by_test_id("search-result")).to_have_count(1)
+    await expect(hit.locator("mark").first).to_have_text(re.compile(r"^acme$", re.I))
     await expect(panel.get_by_test_id("document-panel-title")).to_have_text("invoice-4711")
     await expect(panel.get_by_label("Type")).to_have_value(re.compile(r"^[0-9a-f-]{36}$"))
     await page.screenshot(path=artifacts / f"documents-{engine_name}.png")
@@ -165,8 +202,8 @@ async def test_manage_drop_read_file_filter_and_reload(page: Page, server: Serve
     await expect(panel).to_be_hidden()
     await expect(row).to_be_visible()
 
-    # Expected: the browser logs the deliberate 409 of the duplicate. Nothing else may go wrong.
-    unexpected = [problem for problem in problems if "409 (Conflict)" not in problem]
+    # Expected: the browser logs the deliberate 422 of the bad rule and 409 of the duplicate. Nothing else may go wrong.
+    unexpected = [problem for problem in problems if "409 (Conflict)" not in problem and "422 (Unprocessable" not in problem]
     assert unexpected == []
 
 

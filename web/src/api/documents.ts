@@ -1,4 +1,7 @@
-/** Typed calls of the documents domain: documents (list, read, change, remove, text, history, re-analyse, upload) and their vocabularies. */
+/**
+ * Typed calls of the documents domain: documents (list, read, change, remove, text, history, re-analyse, upload),
+ * their suggestions, the vocabularies (with their matching rules) and the organization's document settings.
+ */
 import { api, unwrap, unwrapEmpty, unwrapResponse } from "./client";
 import { sendForm } from "./files";
 import type { components, paths } from "./schema";
@@ -16,6 +19,17 @@ export type Term = Schemas["TermRead"];
 export type Tag = Schemas["TagRead"];
 export type Category = Schemas["CategoryRead"];
 export type CategoryRemoval = Schemas["CategoryRemoval"];
+export type Suggestion = Schemas["SuggestionRead"];
+export type DocumentSettings = Schemas["DocumentSettingsRead"];
+export type DocumentSettingsUpdate = Schemas["DocumentSettingsUpdate"];
+/** How a type, correspondent or tag is suggested for a document whose text matches it. */
+export type Matching = Schemas["TermRead"]["matching"];
+/** A vocabulary's matching rule, as its create and update calls take it. */
+export interface MatchingRule {
+  matching: Matching;
+  match: string;
+  case_sensitive: boolean;
+}
 export type DocumentSort = NonNullable<NonNullable<paths["/api/documents"]["get"]["parameters"]["query"]>["sort"]>;
 
 /** The two plain vocabularies, which share their routes' shape. */
@@ -85,21 +99,40 @@ export function uploadDocument(file: File, allowDuplicate: boolean, onProgress: 
   return sendForm<Document>("POST", `/api/documents/upload${query}`, form, onProgress, signal);
 }
 
+// --- suggestions --------------------------------------------------------------------------------
+
+/** What Nubes proposes for a document (open, accepted and rejected), once its text is read. */
+export function listSuggestions(id: string): Promise<Suggestion[]> {
+  return unwrap(api.GET("/api/documents/{document_id}/suggestions", { params: { path: { document_id: id } } }));
+}
+
+/** Accept or reject one suggestion; resolves to the document as it is now. */
+export function decideSuggestion(id: string, suggestionId: string, decision: "accept" | "reject"): Promise<Document> {
+  const params = { params: { path: { document_id: id, suggestion_id: suggestionId } } };
+  return unwrap(
+    decision === "accept"
+      ? api.POST("/api/documents/{document_id}/suggestions/{suggestion_id}/accept", params)
+      : api.POST("/api/documents/{document_id}/suggestions/{suggestion_id}/reject", params),
+  );
+}
+
 // --- types and correspondents ------------------------------------------------------------------
 
 export function listTerms(kind: TermKind): Promise<Term[]> {
   return unwrap(kind === "types" ? api.GET("/api/documents/types") : api.GET("/api/documents/correspondents"));
 }
 
-export function createTerm(kind: TermKind, name: string): Promise<Term> {
-  return unwrap(kind === "types" ? api.POST("/api/documents/types", { body: { name } }) : api.POST("/api/documents/correspondents", { body: { name } }));
+export function createTerm(kind: TermKind, name: string, rule: MatchingRule): Promise<Term> {
+  const body = { name, ...rule };
+  return unwrap(kind === "types" ? api.POST("/api/documents/types", { body }) : api.POST("/api/documents/correspondents", { body }));
 }
 
-export function renameTerm(kind: TermKind, id: string, name: string): Promise<Term> {
+/** Rename a type or correspondent, or change its matching rule. */
+export function updateTerm(kind: TermKind, id: string, change: { name?: string } & Partial<MatchingRule>): Promise<Term> {
   return unwrap(
     kind === "types"
-      ? api.PATCH("/api/documents/types/{type_id}", { params: { path: { type_id: id } }, body: { name } })
-      : api.PATCH("/api/documents/correspondents/{correspondent_id}", { params: { path: { correspondent_id: id } }, body: { name } }),
+      ? api.PATCH("/api/documents/types/{type_id}", { params: { path: { type_id: id } }, body: change })
+      : api.PATCH("/api/documents/correspondents/{correspondent_id}", { params: { path: { correspondent_id: id } }, body: change }),
   );
 }
 
@@ -119,11 +152,11 @@ export function listTags(): Promise<Tag[]> {
   return unwrap(api.GET("/api/documents/tags"));
 }
 
-export function createTag(name: string, color: string): Promise<Tag> {
-  return unwrap(api.POST("/api/documents/tags", { body: { name, color } }));
+export function createTag(name: string, color: string, rule: MatchingRule): Promise<Tag> {
+  return unwrap(api.POST("/api/documents/tags", { body: { name, color, ...rule } }));
 }
 
-export function updateTag(id: string, change: { name?: string; color?: string }): Promise<Tag> {
+export function updateTag(id: string, change: { name?: string; color?: string } & Partial<MatchingRule>): Promise<Tag> {
   return unwrap(api.PATCH("/api/documents/tags/{tag_id}", { params: { path: { tag_id: id } }, body: change }));
 }
 
@@ -159,4 +192,15 @@ export function mergeCategory(id: string, intoId: string): Promise<Category> {
 /** What deleting a category would do (`dryRun`), or do it: the categories that go and the documents that lose one. */
 export function deleteCategory(id: string, dryRun: boolean): Promise<CategoryRemoval> {
   return unwrap(api.DELETE("/api/documents/categories/{document_category_id}", { params: { path: { document_category_id: id }, query: { dry_run: dryRun } } }));
+}
+
+// --- settings -----------------------------------------------------------------------------------
+
+/** The organization's limits on documents (size, file types) and the languages scans are read in. */
+export function getDocumentSettings(): Promise<DocumentSettings> {
+  return unwrap(api.GET("/api/documents/settings"));
+}
+
+export function updateDocumentSettings(change: DocumentSettingsUpdate): Promise<DocumentSettings> {
+  return unwrap(api.PUT("/api/documents/settings", { body: change }));
 }

@@ -1,6 +1,6 @@
 /**
  * Query hooks of documents: list pages and single documents (polled every 2 s while a shown one's text is being
- * read), text, history, the vocabularies, and the count the overview shows.
+ * read), text, suggestions, history, the vocabularies, full-text search, the settings, and the count the overview shows.
  */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 
@@ -8,8 +8,10 @@ import {
   documentHistory,
   documentText,
   getDocument,
+  getDocumentSettings,
   listCategories,
   listDocuments,
+  listSuggestions,
   listTags,
   listTerms,
   type Document,
@@ -18,6 +20,7 @@ import {
   type TermKind,
 } from "./documents";
 import { asApiError } from "./queryClient";
+import { search } from "./search";
 import { documentsKeys } from "./queryKeys";
 
 /** How often a page asks again while a shown document's extraction is pending or running. */
@@ -59,6 +62,32 @@ export function useDocument(id: string, initial?: Document) {
 export function useDocumentText(id: string, extraction: Extraction | null) {
   const version = extraction === null ? "none" : `${extraction.state}@${extraction.updated_at}`;
   return useQuery({ queryKey: documentsKeys.text(id, version), queryFn: () => asApiError(documentText(id)), enabled: !isReading(extraction) });
+}
+
+/** What Nubes suggests for a document, as of its extraction (asked for again once a reading finishes, like the text). */
+export function useSuggestions(id: string, extraction: Extraction | null) {
+  const version = extraction === null ? "none" : `${extraction.state}@${extraction.updated_at}`;
+  return useQuery({ queryKey: [...documentsKeys.suggestions(id), version], queryFn: () => asApiError(listSuggestions(id)), enabled: !isReading(extraction) });
+}
+
+/** How many hits a search shows. */
+export const SEARCH_LIMIT = 50;
+/** How many times an empty search asks again: the index follows a change a moment later. */
+const SEARCH_RETRIES = 10;
+
+/** Full-text search of your documents (`q` empty: nothing asked); an empty answer is asked again a few times. */
+export function useSearch(q: string) {
+  return useQuery({
+    queryKey: documentsKeys.search(q),
+    queryFn: () => asApiError(search(q, SEARCH_LIMIT)),
+    enabled: q !== "",
+    placeholderData: keepPreviousData,
+    refetchInterval: (current) => (current.state.data?.total === 0 && current.state.dataUpdateCount <= SEARCH_RETRIES ? EXTRACTION_POLL_MS : false),
+  });
+}
+
+export function useDocumentSettings(enabled = true) {
+  return useQuery({ queryKey: documentsKeys.settings, queryFn: () => asApiError(getDocumentSettings()), enabled });
 }
 
 export function useDocumentHistory(id: string) {

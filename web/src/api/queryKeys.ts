@@ -56,6 +56,11 @@ export const documentsKeys = {
   /** The text as of one extraction (a new one is a new key, so a finished reading loads its text). */
   text: (id: string, extraction: string) => ["documents", "document", id, "text", extraction] as const,
   history: (id: string) => ["documents", "document", id, "history"] as const,
+  /** The suggestions (each extraction's under its own key below, like the text). */
+  suggestions: (id: string) => ["documents", "document", id, "suggestions"] as const,
+  /** Full-text search (under documents: a change to any document may change what it finds). */
+  search: (q: string) => ["documents", "search", q] as const,
+  settings: ["documents", "settings"] as const,
   vocabularies: ["documents", "vocabulary"] as const,
   terms: (kind: string) => ["documents", "vocabulary", kind] as const,
   tags: ["documents", "vocabulary", "tags"] as const,

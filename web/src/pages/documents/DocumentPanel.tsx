@@ -1,6 +1,7 @@
 /**
  * The slide-over of the open document (480 px on the right, the list stays usable behind it): where reading its
- * text stands, its metadata edited in place, the text and the history, and Download, Re-analyse and Remove.
+ * text stands, what Nubes suggests for it, its metadata edited in place, the text and the history, and Download,
+ * Re-analyse and Remove.
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
@@ -20,6 +21,7 @@ import { useAction, useConfirm } from "../../lib/useAction";
 import { formatBytes } from "../files/fileKinds";
 import { ExtractionStatus } from "./DocumentBits";
 import { DocumentFields } from "./DocumentFields";
+import { DocumentSuggestions } from "./DocumentSuggestions";
 import { HistoryTab, TextTab } from "./DocumentTabs";
 
 const TABS = ["details", "text", "history"] as const;
@@ -49,6 +51,8 @@ export function DocumentPanel({
 }) {
   const { data: document, error } = useDocument(id, initial);
   const [tab, setTab] = useState<Tab>("details");
+  // The details form keeps its own draft; a decided suggestion changes the document under it, so it starts afresh.
+  const [decisions, setDecisions] = useState(0);
   const panel = useRef<HTMLElement>(null);
 
   // Escape closes the panel wherever the focus is, unless a dialog is open (Escape is that dialog's). Opening a
@@ -153,13 +157,23 @@ export function DocumentPanel({
             </div>
             <div role="tabpanel" id={`document-tabpanel-${tab}`} aria-labelledby={`document-tab-${tab}`}>
               {tab === "details" && (
-                <DocumentFields
-                  key={document.id}
-                  document={document}
-                  canEdit={canEdit}
-                  canManage={canManage}
-                  onSaved={changed}
-                />
+                <div className="space-y-4">
+                  <DocumentSuggestions
+                    document={document}
+                    canEdit={canEdit}
+                    onDecided={(saved) => {
+                      changed(saved);
+                      setDecisions((count) => count + 1);
+                    }}
+                  />
+                  <DocumentFields
+                    key={`${document.id}-${decisions}`}
+                    document={document}
+                    canEdit={canEdit}
+                    canManage={canManage}
+                    onSaved={changed}
+                  />
+                </div>
               )}
               {tab === "text" && <TextTab document={document} />}
               {tab === "history" && <HistoryTab document={document} />}

@@ -1,14 +1,15 @@
 /**
  * /documents: your documents. The source panel (views, category tree) on the left, the filter chips, the upload
- * queue and the list in the middle, the open document in a slide-over on the right. Uploads by the button or by
- * dropping files anywhere on the list; the list and the open document follow the reading of their text.
+ * queue and the list (or, while the search box holds words, the full-text search's hits) in the middle, the open
+ * document in a slide-over on the right. Uploads by the button or by dropping files anywhere on the list; the list
+ * and the open document follow the reading of their text.
  *
  * The URL holds the view (useDocumentsLocation): filters, order, page and the open document survive a reload.
  */
 import { useCallback, useRef } from "react";
 import { Link } from "react-router";
 
-import { useDocuments } from "../../api/documentsQueries";
+import { useDocuments, useSearch } from "../../api/documentsQueries";
 import { useInvalidate } from "../../api/queryClient";
 import { documentsKeys } from "../../api/queryKeys";
 import { can, useMe } from "../../auth/session";
@@ -27,6 +28,8 @@ import { DocumentsEmpty } from "./DocumentsEmpty";
 import { DocumentTable } from "./DocumentTable";
 import { asDocument } from "./documentUploads";
 import { FilterChips } from "./FilterChips";
+import { SearchResults } from "./SearchResults";
+import { SEARCH_SYNTAX, useSearchQuery } from "./searchQuery";
 import { SourcePanel } from "./SourcePanel";
 import { PAGE_SIZE, useDocumentsLocation } from "./useDocumentsLocation";
 
@@ -37,7 +40,10 @@ export function DocumentsBrowser() {
   const canManage = can(me, "documents.manage");
   const location = useDocumentsLocation();
   const { query, selected } = location;
-  const documents = useDocuments(query);
+  const searchQuery = useSearchQuery(location);
+  const searching = searchQuery !== "";
+  const documents = useDocuments(query, !searching);
+  const hits = useSearch(searchQuery);
   const invalidate = useInvalidate();
   const refresh = useCallback(() => {
     void invalidate(documentsKeys.lists, documentsKeys.vocabularies);
@@ -49,7 +55,9 @@ export function DocumentsBrowser() {
   const items = page?.items ?? [];
   const openUpload = (): void => picker.current?.click();
 
-  const list =
+  const list = searching ? (
+    <SearchResults q={searchQuery} selected={selected} onOpen={(hit) => { location.select(hit.document_id === selected ? null : hit.document_id); }} />
+  ) :
     page === undefined ? (
       documents.error === null && <Skeleton className="h-40 w-full" />
     ) : items.length === 0 && page.total > 0 ? (
@@ -83,7 +91,23 @@ export function DocumentsBrowser() {
         description="Your documents with their type, correspondent, tags and categories; Nubes reads their text, scans too."
         actions={
           <>
-            <SearchBox query={location.filters.q ?? ""} onSearch={(q) => { location.setFilter("q", q || null); }} label="Search documents" placeholder="Search titles and notes…" />
+            <div className="flex flex-col gap-1">
+              <SearchBox
+                query={location.filters.q ?? ""}
+                onSearch={(q) => { location.setFilter("q", q || null); }}
+                label="Search documents"
+                placeholder="Search their text…"
+                describedBy="documents-search-syntax"
+              />
+              <p id="documents-search-syntax" className="max-w-56 text-[11px] leading-4 text-slate-500 dark:text-slate-400" data-testid="search-syntax">
+                {SEARCH_SYNTAX.map((example, index) => (
+                  <span key={example}>
+                    {index > 0 && " · "}
+                    <code>{example}</code>
+                  </span>
+                ))}
+              </p>
+            </div>
             {canManage && (
               <Link to="/documents/manage" className={buttonClass.secondary}>
                 Manage
@@ -123,7 +147,7 @@ export function DocumentsBrowser() {
           }
           onFiles={(files) => { uploads.add(files, null); }}
         >
-          <FilterChips location={location} total={page?.total ?? null} />
+          <FilterChips location={location} total={searching ? (hits.data?.total ?? null) : (page?.total ?? null)} />
           <UploadQueue items={uploads.items} onCancel={uploads.cancel} onRetry={uploads.retry} onClear={uploads.clearFinished} onUploadAnyway={uploads.uploadAnyway} />
           {documents.error !== null && (
             <div className="mb-4">

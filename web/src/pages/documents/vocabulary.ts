@@ -1,5 +1,29 @@
-/** Helpers over the vocabularies: the category tree in display order, a category's path, what lies below one, readable tag colours. */
-import type { Category, DocumentSort, Extraction } from "../../api/documents";
+/** Helpers over the vocabularies: matching rules in words, the category tree in display order, a category's path, what lies below one, readable tag colours. */
+import type { Category, DocumentSort, Extraction, Matching, MatchingRule } from "../../api/documents";
+
+/** How a matching rule reads in its select. */
+export const MATCHING_LABELS: Record<Matching, string> = {
+  none: "none (never suggest it)",
+  any: "has any word",
+  all: "has all words",
+  exact: "has the exact phrase",
+  regex: "matches a regular expression",
+  fuzzy: "has a fuzzy phrase",
+};
+
+/** No rule: never suggested. */
+export const NO_RULE: MatchingRule = { matching: "none", match: "", case_sensitive: false };
+
+/** The rule of a type, correspondent or tag (to edit it). */
+export function ruleOf(rule: MatchingRule): MatchingRule {
+  return { matching: rule.matching, match: rule.match, case_sensitive: rule.case_sensitive };
+}
+
+/** A rule in a few words for a list ("any: invoice bill", "regex, case-sensitive: …"); null when there is none. */
+export function ruleLabel(rule: MatchingRule): string | null {
+  if (rule.matching === "none") return null;
+  return `${rule.matching}${rule.case_sensitive ? ", case-sensitive" : ""}: ${rule.match}`;
+}
 
 /** "Finance / Taxes": a category named by its path from the top level. */
 export function categoryLabel(category: Category): string {

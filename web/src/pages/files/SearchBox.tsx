@@ -7,11 +7,14 @@ export function SearchBox({
   onSearch,
   label = "Search files",
   placeholder = "Search by name…",
+  describedBy,
 }: {
   query: string;
   onSearch: (q: string) => void;
   label?: string;
   placeholder?: string;
+  /** The id of a hint about what may be typed. */
+  describedBy?: string;
 }) {
   const [text, setText] = useState(query);
   // Follow the URL when it changes from elsewhere (a view link clears the search), without remounting the
@@ -38,6 +41,7 @@ export function SearchBox({
     <input
       type="search"
       aria-label={label}
+      aria-describedby={describedBy}
       placeholder={placeholder}
       className="w-56 rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:ring-1 focus:ring-sky-500 focus:outline-none dark:border-slate-700 dark:bg-slate-900"
       value={text}

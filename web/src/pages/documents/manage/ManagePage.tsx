@@ -1,4 +1,4 @@
-/** /documents/manage (documents.manage): the organization's document types, correspondents, tags and category tree. */
+/** /documents/manage (documents.manage): the organization's document types, correspondents, tags, category tree and settings. */
 import { Link } from "react-router";
 
 import { can, useMe } from "../../../auth/session";
@@ -8,6 +8,7 @@ import { ShieldIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
 import { CategoriesCard } from "./CategoriesCard";
+import { SettingsCard } from "./SettingsCard";
 import { TagsCard } from "./TagsCard";
 import { TermsCard } from "./TermsCard";
 
@@ -41,6 +42,7 @@ export function ManagePage() {
         <TermsCard kind="correspondents" />
         <TagsCard />
         <CategoriesCard />
+        <SettingsCard />
       </div>
     </>
   );

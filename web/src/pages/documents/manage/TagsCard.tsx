@@ -1,7 +1,10 @@
-/** Manage: the organization's tags — add with a colour, rename or recolour, delete (their documents stay, untagged). */
+/**
+ * Manage: the organization's tags — add with a colour and a matching rule, rename, recolour or change the rule,
+ * delete (their documents stay, untagged).
+ */
 import { useId, useState, type SubmitEvent } from "react";
 
-import { createTag, deleteTag, updateTag, type Tag } from "../../../api/documents";
+import { createTag, deleteTag, updateTag, type MatchingRule, type Tag } from "../../../api/documents";
 import { useTags } from "../../../api/documentsQueries";
 import { useInvalidate } from "../../../api/queryClient";
 import { documentsKeys } from "../../../api/queryKeys";
@@ -12,7 +15,8 @@ import { Alert, Field, inputClass } from "../../../components/Form";
 import { FormDialog } from "../../../components/FormDialog";
 import { useAction, useConfirm } from "../../../lib/useAction";
 import { TagChip } from "../DocumentBits";
-import { documentCount, TAG_COLORS } from "../vocabulary";
+import { documentCount, NO_RULE, ruleLabel, ruleOf, TAG_COLORS } from "../vocabulary";
+import { MatchingFields } from "./MatchingFields";
 
 /** A colour input and a row of ready-made swatches. */
 function ColorPicker({ value, onChange }: { value: string; onChange: (color: string) => void }) {
@@ -49,9 +53,10 @@ function ColorPicker({ value, onChange }: { value: string; onChange: (color: str
 function EditTagDialog({ tag, onSaved, onClose }: { tag: Tag; onSaved: (saved: Tag) => void; onClose: () => void }) {
   const [name, setName] = useState(tag.name);
   const [color, setColor] = useState(tag.color);
-  const { run, busy, error } = useAction(() => updateTag(tag.id, { name: name.trim(), color }), onSaved);
+  const [rule, setRule] = useState<MatchingRule>(() => ruleOf(tag));
+  const { run, busy, error } = useAction(() => updateTag(tag.id, { name: name.trim(), color, ...rule }), onSaved);
   return (
-    <FormDialog title={`Edit the tag ${tag.name}`} label="Edit tag" size="sm" busy={busy} error={error} placedFields={["name"]} submitLabel="Save" onSubmit={() => void run()} onClose={onClose}>
+    <FormDialog title={`Edit the tag ${tag.name}`} label="Edit tag" busy={busy} error={error} placedFields={["name", "match", "matching"]} submitLabel="Save" onSubmit={() => void run()} onClose={onClose}>
       <Field label="Name" errors={error?.fieldMessages("name") ?? []}>
         {(control) => <input {...control} data-autofocus className={inputClass} value={name} required maxLength={64} onChange={(event) => { setName(event.target.value); }} />}
       </Field>
@@ -59,6 +64,7 @@ function EditTagDialog({ tag, onSaved, onClose }: { tag: Tag; onSaved: (saved: T
       <p className="text-sm text-slate-600 dark:text-slate-400">
         Looks like <TagChip tag={{ name: name.trim() || tag.name, color }} />
       </p>
+      <MatchingFields rule={rule} error={error} onChange={setRule} />
     </FormDialog>
   );
 }
@@ -69,10 +75,12 @@ export function TagsCard() {
   const changed = (): void => void invalidate(documentsKeys.all);
   const [name, setName] = useState("");
   const [color, setColor] = useState<string>(TAG_COLORS[0]);
+  const [rule, setRule] = useState<MatchingRule>(NO_RULE);
   const [notice, setNotice] = useState<string | null>(null);
   const [editing, setEditing] = useState<Tag | null>(null);
-  const create = useAction((value: string) => createTag(value, color), (tag) => {
+  const create = useAction((value: string) => createTag(value, color, rule), (tag) => {
     setName("");
+    setRule(NO_RULE);
     setNotice(`Added the tag ${tag.name}.`);
     // The next tag starts with the next colour, so tags added in a row tell apart.
     setColor(TAG_COLORS[(TAG_COLORS.indexOf(color as (typeof TAG_COLORS)[number]) + 1) % TAG_COLORS.length] ?? TAG_COLORS[0]);
@@ -100,9 +108,12 @@ export function TagsCard() {
         <button type="submit" className={`${buttonClass.primary} sm:mt-7`} disabled={create.busy}>
           {create.busy ? "Adding…" : "Add"}
         </button>
+        <div className="sm:col-span-3">
+          <MatchingFields rule={rule} error={create.error} onChange={setRule} />
+        </div>
       </form>
       <div className="mt-3 space-y-2">
-        {create.error !== null && create.error.fieldMessages("name").length === 0 && <Alert tone="danger">{create.error.message}</Alert>}
+        {create.error !== null && ["name", "match", "matching"].every((field) => create.error?.fieldMessages(field).length === 0) && <Alert tone="danger">{create.error.message}</Alert>}
         {tags.error !== null && <Alert tone="danger">{tags.error.message}</Alert>}
         {notice !== null && <Alert tone="success">{notice}</Alert>}
       </div>
@@ -115,6 +126,11 @@ export function TagsCard() {
               <div className="flex min-w-0 items-center gap-2">
                 <TagChip tag={tag} />
                 <span className="text-xs text-slate-500 dark:text-slate-400">{documentCount(tag.document_count)} of yours</span>
+                {ruleLabel(tag) !== null && (
+                  <span className="truncate font-mono text-xs text-slate-500 dark:text-slate-400" data-testid="tag-rule" title="Suggested when the text matches this rule">
+                    {ruleLabel(tag)}
+                  </span>
+                )}
               </div>
               <div className="flex shrink-0 gap-2">
                 <button type="button" className={buttonClass.small} aria-label={`Edit ${tag.name}`} onClick={() => { setEditing(tag); }}>
