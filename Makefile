@@ -31,7 +31,7 @@ test-deps: ## Debian packages the tests need, when missing
 
 bench: install ## Benchmarks: one JSON line each, with a ratio to a baseline measured in the same run
 	@scripts/system-packages.sh /usr/bin/wrk=wrk /usr/sbin/nginx=nginx /usr/bin/curl=curl '/usr/lib/postgresql/*/bin/pg_ctl=postgresql' \
-		/usr/bin/redis-server=redis-server
+		/usr/bin/redis-server=redis-server /usr/bin/pdftotext=poppler-utils
 	.venv/bin/python bench/run.py
 
 lint: .venv/.synced web/node_modules/.synced ## ruff, mypy, tsc and eslint only
