@@ -131,7 +131,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        connect_args={"timeout": settings.db_connect_timeout},
+        # No JIT: Nubes' queries are short, and PostgreSQL compiled one whose plan it overestimated (a recursive CTE
+        # of shares) for 0.5-0.8 s to run it in 10 ms (bench/bench_documents.py, search).
+        connect_args={"timeout": settings.db_connect_timeout, "server_settings": {"jit": "off"}},
     )
     _replace_dead_postgres_connections(engine, ping_within=settings.db_connect_timeout)
     return engine
