@@ -22,7 +22,8 @@ def installed_languages() -> tuple[str, ...]:
     binary = shutil.which("tesseract")
     if binary is None:
         return ()
-    done = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, timeout=30, check=False)  # noqa: S603
+    command = [binary, "--list-langs"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)  # noqa: S603 - a fixed binary
     lines = (done.stdout or done.stderr).splitlines()
     return tuple(sorted(line.strip() for line in lines[1:] if line.strip() and line.strip() != "osd"))
 
