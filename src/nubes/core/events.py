@@ -15,6 +15,9 @@ from collections.abc import Callable
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 log = structlog.get_logger("nubes.events")
 
@@ -68,7 +71,7 @@ class RedisBus(Bus):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        self._client: Redis = Redis.from_url(url)
+        self._client: Redis = redis_client(url)
 
     @property
     def shared(self) -> bool:
@@ -108,6 +111,16 @@ class RedisBus(Bus):
     async def close(self) -> None:
         """Close the Redis connections."""
         await self._client.aclose()
+
+
+def redis_client(url: str) -> Redis:
+    """A Redis client that sends a command again, once, on a connection found closed.
+
+    After Redis restarts, every pooled connection is dead: without the retry each one failed its next command once
+    (a readiness check answered 503 while Redis was back, tests/test_deployment.py), with it only a Redis that is
+    really away fails.
+    """
+    return Redis.from_url(url, retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
 
 
 def open_bus(redis_url: str) -> Bus:

@@ -43,6 +43,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from nubes.core.db import Base, utcnow
+from nubes.core.events import redis_client
 from nubes.core.jobs import after_commit
 from nubes.identity.groups.models import Group, GroupMember, GroupRole
 from nubes.identity.roles.models import Role, RolePermission, UserRole
@@ -117,7 +118,7 @@ class RedisGenerations:
     PREFIX = "nubes:access:"
 
     def __init__(self, url: str) -> None:
-        self._client: Redis = Redis.from_url(url)
+        self._client: Redis = redis_client(url)
         self.missed: set[str] = set()
         """Keys whose bump could not be sent (Redis away): sent before anything else once it answers."""
 
