@@ -293,14 +293,14 @@ def _add_document(
             "updated_at": at,
         }
     )  # fmt: skip
-    # The body as records.service.changed_after builds it: text, notes, file name, type, correspondent, tags,
+    # The body as records.service.index_sources builds it, the acl as search.service.acl_token: text, notes, file name, type, correspondent, tags,
     # categories, the empty ones left out.
     parts = [body_text, name, kind[1] if kind else "", person[1] if person else "", tag_name if tagged else ""]
     body = "\n".join(part for part in parts if part)
     batch.entries.append(
         {
             **common, "owner_id": owner.user_id, "document_id": document_id, "file_id": file_id, "title": title,
-            "body": body, "source_changed_at": at, "updated_at": at,
+            "body": body, "acl": f"o{owner.user_id.hex}", "source_changed_at": at, "updated_at": at,
         }
     )  # fmt: skip
     if tagged:

@@ -40,6 +40,12 @@ async def _search(client: httpx.AsyncClient, who: SignedIn, q: str) -> Any:
     return response.json()
 
 
+NOTHING = {
+    "items": [], "total": 0, "total_exact": True, "ranked": 0,
+    "facets": {"type": [], "correspondent": [], "tag": [], "year": []},
+}  # fmt: skip
+
+
 async def _titles(client: httpx.AsyncClient, who: SignedIn, q: str) -> list[str]:
     return [item["title"] for item in (await _search(client, who, q))["items"]]
 
@@ -78,6 +84,12 @@ async def test_words_phrases_prefixes_filters_ranks_and_snippets(
     year = invoice.json()["added_at"][:4]
     assert sorted(await _titles(client, alice, f"year:{year}")) == ["Acme invoice", "Letter", "November"]
 
+    # Facets count the matches by tag, type, correspondent and year; a `field:value` narrows to one.
+    facets = (await _search(client, alice, "acme"))["facets"]
+    assert facets["tag"] == [{"value": "paid", "term_id": paid["id"], "count": 1}]
+    assert facets["year"] == [{"value": year, "term_id": None, "count": 2}]
+    assert facets["type"] == facets["correspondent"] == []
+
     # Removing the document takes it out of the index; the file stays.
     await client.delete(f"/api/documents/{invoice.json()['id']}", headers=alice.headers)
     assert await _titles(client, alice, "acme") == ["November"]
@@ -92,7 +104,7 @@ async def test_only_what_the_caller_may_open_is_found_or_counted(
     await _settle(extraction, indexer)
     assert (await _search(client, alice, "zeppelin"))["total"] == 1
     for outsider in (bob, mallory):
-        assert await _search(client, outsider, "zeppelin") == {"items": [], "total": 0}
+        assert await _search(client, outsider, "zeppelin") == NOTHING
         assert (await _search(client, outsider, "year:2026"))["total"] == 0
 
     # A share of the folder above it: found at once (the permission is in the query, nothing is reindexed).
@@ -100,9 +112,18 @@ async def test_only_what_the_caller_may_open_is_found_or_counted(
     share = await client.post(f"/api/files/{folder}/shares", json={"user_id": str(bob.user.id)}, headers=alice.headers)
     assert share.status_code == 201, share.text
     assert await _titles(client, bob, "zeppelin") == ["secret plan"]
-    assert await _search(client, mallory, "zeppelin") == {"items": [], "total": 0}
+    assert await _search(client, mallory, "zeppelin") == NOTHING
     assert (await client.delete(f"/api/files/{folder}/shares/{share.json()['id']}", headers=alice.headers)).status_code == 204
-    assert await _search(client, bob, "zeppelin") == {"items": [], "total": 0}
+    assert await _search(client, bob, "zeppelin") == NOTHING
+
+    # A share of another folder of hers lets Bob's queries walk Alice's entries in the index, never find or count
+    # those she did not share (facets included).
+    other = (await client.post("/api/files/folders", json={"name": "Shared"}, headers=alice.headers)).json()
+    assert (
+        await client.post(f"/api/files/{other['id']}/shares", json={"user_id": str(bob.user.id)}, headers=alice.headers)
+    ).status_code == 201
+    assert await _search(client, bob, "zeppelin") == NOTHING
+    assert await _search(client, bob, "year:2026") == NOTHING
 
     # The trash hides it from its owner too, until restored.
     assert (await client.delete(f"/api/files/{made.json()['file_id']}", headers=alice.headers)).status_code == 200
@@ -151,3 +172,27 @@ async def test_a_renamed_tag_is_found_by_its_new_name(
     await _settle(extraction, indexer)
     assert await _titles(client, team.alice, "final") == ["memo"]
     assert await _titles(client, team.alice, "draft") == []
+
+
+async def test_a_query_matching_more_than_it_ranks_says_so_and_ranks_the_newest(
+    client: httpx.AsyncClient,
+    team: Team,
+    extraction: ExtractionWorker,
+    indexer: Indexer,
+    monkeypatch: pytest.MonkeyPatch,
+    engine_name: str,
+) -> None:
+    """Past CANDIDATES matches the answer ranks the newest and says so; its total is an estimate of the caller's own
+    matches: SQLite counts them in the index (files in the trash too), PostgreSQL's planner estimates them."""
+    for index in range(4):
+        made = await upload_document(client, team.alice, f"walrus {index}.txt", f"walrus walrus number {index}".encode())
+        assert made.status_code == 201
+    await _settle(extraction, indexer)
+    assert (await _search(client, team.alice, "walrus"))["total_exact"] is True
+    monkeypatch.setattr(service, "CANDIDATES", 3)
+    found = await _search(client, team.alice, "walrus")
+    assert (found["total_exact"], found["ranked"]) == (False, 3)
+    assert found["total"] == 4 if engine_name == "sqlite" else found["total"] >= 3
+    assert len({item["title"] for item in found["items"]}) == 3
+    assert sum(bucket["count"] for bucket in found["facets"]["year"]) == 3
+    assert await _search(client, team.bob, "walrus") == NOTHING

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from nubes.core.db import SessionDep
 from nubes.core.routing import api_router
 from nubes.documents.deps import Reader
+from nubes.documents.records import facets
 from nubes.search import service
 
 router = api_router(tags=["search"])
@@ -30,9 +31,30 @@ class SearchHit(BaseModel):
     rank: float = Field(description="Higher is better (comparable within one answer only).")
 
 
+class FacetBucket(BaseModel):
+    value: str = Field(description="The name of the type, correspondent or tag, or the year.")
+    term_id: uuid.UUID | None = Field(description="The type's, correspondent's or tag's id (none for a year).")
+    count: int
+
+
+class Facets(BaseModel):
+    """How many of the ranked matches have each value (the most frequent first); a `field:value` query narrows."""
+
+    type: list[FacetBucket]
+    correspondent: list[FacetBucket]
+    tag: list[FacetBucket]
+    year: list[FacetBucket]
+
+
 class SearchResults(BaseModel):
     items: list[SearchHit]
     total: int = Field(description="How many matches you may open (never counting anyone else's).")
+    total_exact: bool = Field(
+        description="False when `total` is an estimate: the query matched more than `ranked` documents; the page is the best "
+        "of the newest `ranked` (add a word or a filter to narrow)."
+    )
+    ranked: int = Field(description="How many matches were ranked to choose this page (and are counted in `facets`).")
+    facets: Facets
 
 
 @router.get("/search", operation_id="search", response_model=SearchResults, summary="Full-text search")
@@ -49,15 +71,20 @@ async def search(
     ],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchResults:
-    hits, total = await service.search(session, principal, q, limit=limit)
+    found = await service.search(session, principal, q, limit=limit)
+    counted = await facets.count(session, principal, found.document_ids)
     items = [
         SearchHit(
             kind="document", document_id=hit.document_id, file_id=hit.file_id, title=hit.title,
             snippet=[SnippetPart(**part) for part in service.snippet_parts(hit.snippet)], rank=hit.rank,
         )
-        for hit in hits
+        for hit in found.hits
     ]  # fmt: skip
-    return SearchResults(items=items, total=total)
+    buckets = {
+        name: [FacetBucket(value=bucket.value, term_id=bucket.term_id, count=bucket.count) for bucket in getattr(counted, name)]
+        for name in ("type", "correspondent", "tag", "year")
+    }
+    return SearchResults(items=items, total=found.total, total_exact=found.exact, ranked=found.ranked, facets=Facets(**buckets))
 
 
 routers: list[APIRouter] = [router]

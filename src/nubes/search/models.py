@@ -1,8 +1,8 @@
 """Tables of search: one entry per indexed document, and (created by the migration, per engine) its full-text index.
 
-SQLite: `search_fts`, an FTS5 table over `search_entries` (external content, kept in step by triggers, so an
-entry and its index row change in one transaction). PostgreSQL: `search_entries.tsv`, a generated `tsvector`
-(title weighted above the rest) with a GIN index. Neither is mapped here: `search.service` queries them by name.
+SQLite: `search_fts`, an FTS5 table over `search_entries`' title, body and acl (external content, kept in step by
+triggers, so an entry and its index row change in one transaction). PostgreSQL: `search_entries.tsv`, a generated
+`tsvector` (title weight A, body B, acl D) with a GIN index. Neither is mapped here: `search.service` queries them by name.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ class SearchEntry(Base):
     file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file_nodes.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text, default="")  # the text read from it, then notes and vocabulary
+    # Who may find it, as words the full-text index holds with the others (`service.acl_token` of the owner), so a
+    # query intersects its words with its caller's entries inside the index.
+    acl: Mapped[str] = mapped_column(String(200), default="", server_default="")
     source_changed_at: Mapped[datetime]  # the document's change this entry holds (stale when the document's differs)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -7,10 +7,11 @@ and facets are computed over that same set, so nothing about anyone else's docum
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Float, Select, String, and_, bindparam, delete, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,14 +20,18 @@ from nubes.core.db import utcnow
 from nubes.core.principal import Principal
 from nubes.documents.records import service as documents
 from nubes.files.tree import service as files
+from nubes.search import snippets
 from nubes.search.models import SearchEntry
 from nubes.search.query import Parsed, fts5, parse, tsquery
 
+Row = TypeVarTuple("Row")
+
 BATCH = 200
 SNIPPET_WORDS = 16
-OPEN, CLOSE = "\u0002", "\u0003"
-"""Marks around each matched word in a snippet (control characters no text of the index holds); the API turns them
-into a list of plain and matched parts, so no markup is ever built from document text."""
+CANDIDATES = 1000
+"""How many of a query's matches are ranked: the newest this many the caller may open. A word in thousands of
+documents says little about which is best (bm25 scores them nearly alike); the answer says when it ranked only
+these, and another word or a filter narrows it."""
 
 
 # --- the index ---------------------------------------------------------------------------------------------------------
@@ -41,6 +46,7 @@ async def index_changes(session: AsyncSession, *, limit: int = BATCH) -> int:
         select(feed.c.id)
         .outerjoin(SearchEntry, SearchEntry.document_id == feed.c.id)
         .where(or_(SearchEntry.id.is_(None), SearchEntry.source_changed_at != feed.c.changed_at))
+        .order_by(feed.c.changed_at, feed.c.id)  # the oldest change first: entries are made in the order of their documents
         .limit(limit)
     )
     ids = list(await session.scalars(stale))
@@ -56,6 +62,7 @@ async def _upsert(session: AsyncSession, source: documents.IndexSource) -> None:
         entry = SearchEntry(document_id=source.document_id, tenant_id=source.tenant_id)
         session.add(entry)
     entry.owner_id, entry.file_id, entry.title, entry.body = source.owner_id, source.file_id, source.title, source.body
+    entry.acl = acl_token(source.owner_id)
     entry.source_changed_at, entry.updated_at = source.changed_at, utcnow()
 
 
@@ -82,6 +89,20 @@ class Hit:
     rank: float
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A query's answer: the page of hits, and how many matches the principal may open."""
+
+    hits: list[Hit]
+    total: int
+    exact: bool  # False: at least `total` (the newest CANDIDATES were ranked, of about `total`)
+    ranked: int  # how many matches were ranked to choose the page
+    document_ids: list[uuid.UUID]  # the ranked matches' documents (what facets count)
+
+
+NOTHING = Found(hits=[], total=0, exact=True, ranked=0, document_ids=[])
+
+
 def _visible(principal: Principal) -> Any:
     """What the principal may find: their own entries, and those under what an owner shared with them; never the trash."""
     return and_(
@@ -91,119 +112,165 @@ def _visible(principal: Principal) -> Any:
     )
 
 
-def _filtered(statement: Select[Any], principal: Principal, parsed: Parsed) -> Select[Any]:
+def _filtered(statement: Select[*Row], principal: Principal, parsed: Parsed) -> Select[*Row]:
     matching = documents.matching_filters(principal, parsed.filters)
     return statement if matching is None else statement.where(SearchEntry.document_id.in_(matching))
 
 
-async def search(session: AsyncSession, principal: Principal, text_query: str, *, limit: int) -> tuple[list[Hit], int]:
+async def search(session: AsyncSession, principal: Principal, text_query: str, *, limit: int) -> Found:
     """The best `limit` matches of `text_query` the principal may open, ranked, with a snippet each; and the total."""
     parsed = parse(text_query)
     if parsed.empty:
-        return [], 0
+        return NOTHING
+    if not parsed.terms:
+        return await _search_filters(session, principal, parsed, limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         return await _search_postgresql(session, principal, parsed, limit)
     return await _search_sqlite(session, principal, parsed, limit)
 
 
-Rows = list[tuple[uuid.UUID, uuid.UUID, str, str, float]]
+async def _search_filters(session: AsyncSession, principal: Principal, parsed: Parsed, limit: int) -> Found:
+    """Filters only, no words: the newest entries that pass them."""
+    newest = select(SearchEntry.id, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title)
+    query = _filtered(newest.where(_visible(principal)), principal, parsed).order_by(SearchEntry.id.desc()).limit(CANDIDATES)
+    candidates = [
+        _Candidate(entry_id=int(entry_id), document_id=document_id, file_id=file_id, title=title, rank=0.0)
+        for entry_id, document_id, file_id, title in await session.execute(query)
+    ]
+    return await _finish(session, parsed, candidates, limit, _no_estimate)
 
 
-def _hits(rows: Rows, *, lower_is_better: bool = False) -> list[Hit]:
-    return [
-        Hit(document_id=document_id, file_id=file_id, title=title, snippet=snippet or "",
-            rank=-float(rank or 0) if lower_is_better else float(rank or 0))
-        for document_id, file_id, title, snippet, rank in rows
+async def _no_estimate() -> int:
+    return 0
+
+
+def acl_token(user_id: uuid.UUID) -> str:
+    """The word an entry of `user_id`'s holds in its `acl`: `o` and the id in hex (one token to both engines)."""
+    return f"o{user_id.hex}"
+
+
+async def _owners(session: AsyncSession, principal: Principal) -> list[uuid.UUID]:
+    """The principal and every owner who shared something with them: whose entries a query may find."""
+    others = [owner for owner in await session.scalars(files.sharers(principal)) if owner != principal.user_id]
+    return [principal.user_id, *others]
+
+
+@dataclass(slots=True)
+class _Candidate:
+    entry_id: int
+    document_id: uuid.UUID
+    file_id: uuid.UUID
+    title: str
+    rank: float  # higher is better
+
+
+async def _finish(
+    session: AsyncSession, parsed: Parsed, candidates: list[_Candidate], limit: int, own_estimate: Callable[[], Awaitable[Any]]
+) -> Found:
+    """The page (best ranks first, ties newest first) with snippets; the total, exact below CANDIDATES."""
+    best = sorted(candidates, key=lambda candidate: (-candidate.rank, -candidate.entry_id))[:limit]
+    bodies: dict[int, str] = {}
+    if best:
+        read = select(SearchEntry.id, SearchEntry.body).where(SearchEntry.id.in_([candidate.entry_id for candidate in best]))
+        bodies = {int(entry_id): body for entry_id, body in await session.execute(read)}
+    hits = [
+        Hit(document_id=c.document_id, file_id=c.file_id, title=c.title, rank=c.rank,
+            snippet=snippets.make(bodies.get(c.entry_id, ""), parsed.terms, words=SNIPPET_WORDS))
+        for c in best
     ]  # fmt: skip
+    if len(candidates) < CANDIDATES:
+        return Found(hits, len(candidates), exact=True, ranked=len(candidates), document_ids=[c.document_id for c in candidates])
+    total = max(CANDIDATES, int(await own_estimate() or 0))
+    return Found(hits, total, exact=False, ranked=len(candidates), document_ids=[c.document_id for c in candidates])
 
 
-def _newest(base: Select[Any], limit: int) -> Select[Any]:
-    """Filters only, no words: the newest entries, without snippets."""
-    columns: tuple[Any, ...] = (
-        SearchEntry.document_id,
-        SearchEntry.file_id,
-        SearchEntry.title,
-        literal_column("''"),
-        literal_column("0.0"),
-    )
-    return base.with_only_columns(*columns).order_by(SearchEntry.updated_at.desc(), SearchEntry.id).limit(limit)
+async def _search_sqlite(session: AsyncSession, principal: Principal, parsed: Parsed, limit: int) -> Found:
+    """FTS5: the newest CANDIDATES matches the principal may open, each with its bm25 (title ten times the body),
+    then the best `limit` of them.
 
-
-async def _count(session: AsyncSession, base: Select[Any]) -> int:
-    return int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-
-
-async def _search_sqlite(session: AsyncSession, principal: Principal, parsed: Parsed, limit: int) -> tuple[list[Hit], int]:
-    """FTS5: bm25 with the title weighted ten times the body; `snippet()` marks the matched words, for the page only.
-
-    The match is written as `id IN (SELECT rowid … MATCH …)` so SQLite starts from the index's few matches; joined
-    the other way it walked every entry of the tenant and ran the match once per entry (0.7 s to count a rare word
-    among 100,000, bench/bench_documents.py). Snippets are made for the page's hits, not for every match.
+    The MATCH holds the owners' acl words too (the principal's and those of who shared with them), so FTS5 walks
+    only their entries, newest first, and stops at CANDIDATES; the permission check runs on each (own or shared,
+    file alive). Computing bm25 for every match of a word in all 100,000 documents took 0.2 s; ranking the newest
+    thousand takes a few ms (bench/bench_documents.py).
     """
-    base = _filtered(select(SearchEntry).where(_visible(principal)), principal, parsed)
-    if not parsed.terms:
-        return _hits([tuple(row) for row in await session.execute(_newest(base, limit))]), await _count(session, base)
-    match = fts5(parsed)
-    matching = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match").bindparams(match=match)
-    matched = base.where(SearchEntry.id.in_(matching.columns(rowid=SearchEntry.id.type)))
-    ranked = (
-        text("SELECT rowid AS id, bm25(search_fts, 10.0, 1.0) AS rank FROM search_fts WHERE search_fts MATCH :match")
+    owners = await _owners(session, principal)
+    words = fts5(parsed)
+    match = f"{{title body}} : ({words}) AND acl : ({' OR '.join(acl_token(owner) for owner in owners)})"
+    scan = (
+        text("SELECT rowid AS id, bm25(search_fts, 10.0, 1.0, 0.0) AS rank FROM search_fts WHERE search_fts MATCH :match")
         .bindparams(match=match)
         .columns(id=SearchEntry.id.type, rank=Float())
-        .subquery("ranked")
+        .subquery("scan")
     )
-    columns = (SearchEntry.id, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title, ranked.c.rank)
-    page = matched.join(ranked, ranked.c.id == SearchEntry.id).with_only_columns(*columns)
-    found = list(await session.execute(page.order_by(ranked.c.rank, SearchEntry.id).limit(limit)))
-    snippets: dict[int, str] = {}
-    if found:
-        marked = text(
-            "SELECT rowid, snippet(search_fts, 1, :open, :close, '…', :words) FROM search_fts "
-            "WHERE search_fts MATCH :match AND rowid IN :ids"
-        ).bindparams(
-            bindparam("ids", [int(row[0]) for row in found], expanding=True),
-            match=match, open=OPEN, close=CLOSE, words=SNIPPET_WORDS,
-        )  # fmt: skip
-        snippets = {int(rowid): snippet for rowid, snippet in await session.execute(marked)}
-    rows = [
-        (document_id, file_id, title, snippets.get(int(entry_id), ""), rank)
-        for entry_id, document_id, file_id, title, rank in found
+    query = (
+        _filtered(
+            select(SearchEntry.id, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title, scan.c.rank)
+            .join(SearchEntry, SearchEntry.id == scan.c.id)
+            .where(_visible(principal)),
+            principal,
+            parsed,
+        )
+        .order_by(scan.c.id.desc())
+        .limit(CANDIDATES)
+    )
+    candidates = [
+        _Candidate(entry_id=int(entry_id), document_id=document_id, file_id=file_id, title=title, rank=-float(rank or 0))
+        for entry_id, document_id, file_id, title, rank in await session.execute(query)
     ]
-    return _hits(rows, lower_is_better=True), await _count(session, matched)
+
+    async def own_estimate() -> Any:
+        if parsed.filters:
+            return 0
+        own = f"{{title body}} : ({words}) AND acl : {acl_token(principal.user_id)}"
+        return await session.scalar(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match").bindparams(match=own))
+
+    return await _finish(session, parsed, candidates, limit, own_estimate)
 
 
-async def _search_postgresql(session: AsyncSession, principal: Principal, parsed: Parsed, limit: int) -> tuple[list[Hit], int]:
-    """tsvector: `ts_rank_cd` over the GIN-indexed column; `ts_headline` only for the page's entries (it rereads the body)."""
-    base = _filtered(select(SearchEntry).where(_visible(principal)), principal, parsed)
-    if not parsed.terms:
-        return _hits([tuple(row) for row in await session.execute(_newest(base, limit))]), await _count(session, base)
-    query = func.to_tsquery("simple", bindparam("tsq", tsquery(parsed), type_=String()))
+async def _search_postgresql(session: AsyncSession, principal: Principal, parsed: Parsed, limit: int) -> Found:
+    """tsvector: the newest CANDIDATES matches the principal may open (the GIN index intersects the words with the
+    owners' acl words), then `ts_rank_cd` of those only, and the best `limit`."""
+    owners = await _owners(session, principal)
+    words = func.to_tsquery("simple", bindparam("tsq", tsquery(parsed), type_=String()))
+    among = " | ".join(f"'{acl_token(owner)}'" for owner in owners)
+    allowed = func.to_tsquery("simple", bindparam("acl", among, type_=String()))
     tsv: Any = literal_column("search_entries.tsv")
-    matched = base.where(tsv.op("@@")(query))
-    rank = func.ts_rank_cd(tsv, query).label("rank")
-    top = matched.with_only_columns(SearchEntry.id, rank).order_by(rank.desc(), SearchEntry.id).limit(limit).subquery("top")
-    options = (
-        f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, ShortWord=2, "
-        "MaxFragments=2, FragmentDelimiter=…"
+    scan = (
+        _filtered(select(SearchEntry.id).where(tsv.op("@@")(words.op("&&")(allowed)), _visible(principal)), principal, parsed)
+        .order_by(SearchEntry.id.desc())
+        .limit(CANDIDATES)
+        .subquery("scan")
     )
-    snippet = func.ts_headline("simple", SearchEntry.body, query, options)
-    page = (
-        select(SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title, snippet, top.c.rank)
-        .join(top, top.c.id == SearchEntry.id)
-        .order_by(top.c.rank.desc(), SearchEntry.id)
+    rank = func.ts_rank_cd(tsv, words)
+    query = select(SearchEntry.id, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title, rank).join(
+        scan, scan.c.id == SearchEntry.id
     )
-    rows = [tuple(row) for row in await session.execute(page)]
-    return _hits(rows), await _count(session, matched)
+    candidates = [
+        _Candidate(entry_id=int(entry_id), document_id=document_id, file_id=file_id, title=title, rank=float(value or 0))
+        for entry_id, document_id, file_id, title, value in await session.execute(query)
+    ]
+
+    async def own_estimate() -> Any:
+        """PostgreSQL's own estimate of the principal's matches (its planner's): counting 25,000 matches reads
+        every one of their rows (0.3 s), the estimate reads none."""
+        if parsed.filters:
+            return 0
+        plan = await session.scalar(
+            text(
+                "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_entries "
+                "WHERE tsv @@ (to_tsquery('simple', :words) && to_tsquery('simple', :own))"
+            ).bindparams(words=tsquery(parsed), own=f"'{acl_token(principal.user_id)}'")
+        )
+        found = json.loads(plan) if isinstance(plan, str) else plan
+        return int(found[0]["Plan"]["Plan Rows"])
+
+    return await _finish(session, parsed, candidates, limit, own_estimate)
 
 
 def snippet_parts(snippet: str) -> list[dict[str, Any]]:
     """A snippet as plain and matched parts: `[{"text": "…", "match": false}, …]` (the UI marks the matched ones)."""
     parts: list[dict[str, Any]] = []
-    for index, piece in enumerate(snippet.replace(CLOSE, OPEN).split(OPEN)):
+    for index, piece in enumerate(snippet.replace(snippets.CLOSE, snippets.OPEN).split(snippets.OPEN)):
         if piece:
             parts.append({"text": piece, "match": index % 2 == 1})
     return parts
-
-
-def _unused(value: datetime) -> None:
-    del value

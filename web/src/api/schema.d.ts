@@ -3362,6 +3362,35 @@ export interface components {
              */
             updated_at: string;
         };
+        /** FacetBucket */
+        FacetBucket: {
+            /**
+             * Value
+             * @description The name of the type, correspondent or tag, or the year.
+             */
+            value: string;
+            /**
+             * Term Id
+             * @description The type's, correspondent's or tag's id (none for a year).
+             */
+            term_id: string | null;
+            /** Count */
+            count: number;
+        };
+        /**
+         * Facets
+         * @description How many of the ranked matches have each value (the most frequent first); a `field:value` query narrows.
+         */
+        Facets: {
+            /** Type */
+            type: components["schemas"]["FacetBucket"][];
+            /** Correspondent */
+            correspondent: components["schemas"]["FacetBucket"][];
+            /** Tag */
+            tag: components["schemas"]["FacetBucket"][];
+            /** Year */
+            year: components["schemas"]["FacetBucket"][];
+        };
         /**
          * FieldError
          * @description One invalid input: where it is, what is wrong, and a stable machine-readable kind.
@@ -4652,6 +4681,17 @@ export interface components {
              * @description How many matches you may open (never counting anyone else's).
              */
             total: number;
+            /**
+             * Total Exact
+             * @description False when `total` is an estimate: the query matched more than `ranked` documents; the page is the best of the newest `ranked` (add a word or a filter to narrow).
+             */
+            total_exact: boolean;
+            /**
+             * Ranked
+             * @description How many matches were ranked to choose this page (and are counted in `facets`).
+             */
+            ranked: number;
+            facets: components["schemas"]["Facets"];
         };
         /**
          * SessionRead

@@ -1187,6 +1187,16 @@ async def folder_in_root(*, session: AsyncSession, principal: Principal, name: s
     return await create_folder(session=session, principal=principal, folder_in=FolderCreate(name=clean, parent_id=root.id))
 
 
+def _owner_shares(principal: Principal) -> Any:
+    """The shares naming the principal (or their groups) that their owner made (see `shared_with`)."""
+    return and_(FileShare.tenant_id == principal.tenant_id, access.recipient(principal), FileShare.created_by == FileShare.owner_id)
+
+
+def sharers(principal: Principal) -> Select[Any]:
+    """A SELECT of the ids of the owners who shared something with the principal (the owners of `shared_with`)."""
+    return select(FileShare.owner_id).where(_owner_shares(principal)).distinct()
+
+
 def shared_with(principal: Principal) -> Select[Any]:
     """A SELECT of the ids of every node at or below a node its owner shared with the principal (or their groups).
 
@@ -1194,9 +1204,7 @@ def shared_with(principal: Principal) -> Select[Any]:
     maker still holds reshare (`sharing.access`), which one query cannot follow, so what a reshare opens is left
     out rather than risk showing what it no longer opens.
     """
-    roots = select(FileShare.node_id.label("id")).where(
-        FileShare.tenant_id == principal.tenant_id, access.recipient(principal), FileShare.created_by == FileShare.owner_id
-    )
+    roots = select(FileShare.node_id.label("id")).where(_owner_shares(principal))
     tree = roots.cte("shared_tree", recursive=True)
     child = aliased(FileNode)
     tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
