@@ -293,8 +293,8 @@ def _add_document(
             "updated_at": at,
         }
     )  # fmt: skip
-    # The body as records.service.index_sources builds it, the acl as search.service.acl_token: text, notes, file name, type, correspondent, tags,
-    # categories, the empty ones left out.
+    # The body as records.service.index_sources builds it (text, notes, file name, type, correspondent, tags,
+    # categories, the empty ones left out), the acl as search.service.acl_token.
     parts = [body_text, name, kind[1] if kind else "", person[1] if person else "", tag_name if tagged else ""]
     body = "\n".join(part for part in parts if part)
     batch.entries.append(

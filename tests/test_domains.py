@@ -53,7 +53,7 @@ def test_the_catalog_is_the_manifests_codes_in_their_order() -> None:
     assert [permission.code for permission in catalog.CATALOG] == codes
     assert len(codes) == len(set(codes))
     # A code is named after its domain (identity's are the tenant's administration; compute's, its containers).
-    prefixes = {"identity": {"admin", "tenant"}, "compute": {"containers"}}
+    prefixes = {"identity": {"admin", "tenant"}, "compute": {"containers"}, "ai-service": {"ai"}}
     for domain in DOMAINS:
         for permission in domain.permissions:
             prefix = permission.code.split(".")[0]

@@ -49,6 +49,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "files-list": [{}, {"parent_id": "{root_id}"}],
     "jobs-list": [{}, {"container_id": "{container_id}"}],
     "search": [{"q": "alpha"}, {"q": "alph*"}, {"q": "year:2026"}, {"q": "type:invoice"}],
+    "search-everything": [{"q": "alpha"}, {"q": "a-member"}, {"q": "a-container"}, {"q": "a"}, {"q": "_"}],
     "documents-list": [{}, {"q": "a"}],
 }
 
@@ -78,6 +79,7 @@ MUST_COVER = {
     "documents-tags-list",
     "documents-categories-list",
     "search",
+    "search-everything",
 }
 
 _METHODS_WITH_PARAMETERS = re.compile(r"\{\w+(:\w+)?\}")

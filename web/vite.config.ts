@@ -1,7 +1,7 @@
 /** Vite config: React + Tailwind, hashed assets in dist/assets, /api proxied to the dev server. */
 import tailwindcss from "@tailwindcss/vite";
 import react from "@vitejs/plugin-react";
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, cp, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
@@ -24,11 +24,29 @@ function swaggerUi(): Plugin {
   };
 }
 
+/**
+ * Ship the data pdf.js fetches on demand (character maps, the 14 standard fonts, its image decoders, colour
+ * profiles) with the build, at /vendor/pdfjs/: the PDF viewer works offline and under the CSP. Its worker is a
+ * hashed asset of the bundle (imported with `?url` in src/pages/documents/viewer/pdfjs.ts).
+ */
+function pdfjsData(): Plugin {
+  const folders = ["cmaps", "standard_fonts", "wasm", "iccs"];
+  return {
+    name: "nubes-pdfjs-data",
+    apply: "build",
+    async closeBundle() {
+      for (const folder of folders) {
+        await cp(join(here, "node_modules", "pdfjs-dist", folder), join(here, "dist", "vendor", "pdfjs", folder), { recursive: true });
+      }
+    },
+  };
+}
+
 // The backend (`make run`) listens here; override with NUBES_API_TARGET when it does not.
 const apiTarget = process.env.NUBES_API_TARGET ?? "http://127.0.0.1:8000";
 
 export default defineConfig({
-  plugins: [react(), tailwindcss(), swaggerUi()],
+  plugins: [react(), tailwindcss(), swaggerUi(), pdfjsData()],
   build: {
     outDir: "dist",
     assetsDir: "assets",

@@ -24,22 +24,33 @@ depends_on: str | Sequence[str] | None = None
 _TRIGGERS = ("search_entries_ai", "search_entries_ad", "search_entries_au")
 
 
-def _sqlite_fts(columns: str) -> list[str]:
-    """The FTS5 table over `columns` of search_entries and the triggers that keep it in step; then filled."""
-    new = ", ".join(f"new.{column}" for column in columns.split(", "))
-    old = ", ".join(f"old.{column}" for column in columns.split(", "))
-    return [
-        f"CREATE VIRTUAL TABLE search_fts USING fts5({columns}, content='search_entries', content_rowid='id', "
-        "tokenize='unicode61 remove_diacritics 2')",
-        f"CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN "
-        f"INSERT INTO search_fts(rowid, {columns}) VALUES (new.id, {new}); END",
-        f"CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN "
-        f"INSERT INTO search_fts(search_fts, rowid, {columns}) VALUES ('delete', old.id, {old}); END",
-        f"CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN "
-        f"INSERT INTO search_fts(search_fts, rowid, {columns}) VALUES ('delete', old.id, {old}); "
-        f"INSERT INTO search_fts(rowid, {columns}) VALUES (new.id, {new}); END",
-        "INSERT INTO search_fts(search_fts) VALUES ('rebuild')",
-    ]
+# The FTS5 table over the columns of search_entries and the triggers that keep it in step; then filled.
+WITH_ACL = [
+    "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, acl, content='search_entries', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN INSERT INTO "
+    "search_fts(rowid, title, body, acl) VALUES (new.id, new.title, new.body, new.acl); END",
+    "CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN INSERT INTO "
+    "search_fts(search_fts, rowid, title, body, acl) VALUES ('delete', old.id, old.title, old.body, "
+    "old.acl); END",
+    "CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN INSERT INTO "
+    "search_fts(search_fts, rowid, title, body, acl) VALUES ('delete', old.id, old.title, old.body, "
+    "old.acl); INSERT INTO search_fts(rowid, title, body, acl) VALUES (new.id, new.title, new.body, "
+    "new.acl); END",
+    "INSERT INTO search_fts(search_fts) VALUES ('rebuild')",
+]
+WITHOUT_ACL = [
+    "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_entries', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN INSERT INTO "
+    "search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    "CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN INSERT INTO "
+    "search_fts(search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); END",
+    "CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN INSERT INTO "
+    "search_fts(search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    "INSERT INTO search_fts(search_fts) VALUES ('rebuild')",
+]
 
 
 def _drop_sqlite_fts() -> None:
@@ -67,7 +78,7 @@ def upgrade() -> None:
     op.add_column("search_entries", sa.Column("acl", sa.String(length=200), server_default="", nullable=False))
     if sqlite:
         op.execute("UPDATE search_entries SET acl = 'o' || lower(owner_id)")
-        for statement in _sqlite_fts("title, body, acl"):
+        for statement in WITH_ACL:
             op.execute(statement)
     else:
         op.execute("UPDATE search_entries SET acl = 'o' || replace(owner_id::text, '-', '')")
@@ -84,7 +95,7 @@ def downgrade() -> None:
     with op.batch_alter_table("search_entries", schema=None) as batch_op:
         batch_op.drop_column("acl")
     if sqlite:
-        for statement in _sqlite_fts("title, body"):
+        for statement in WITHOUT_ACL:
             op.execute(statement)
     else:
         for statement in _postgresql_tsv(with_acl=False)[1:]:

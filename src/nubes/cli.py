@@ -367,6 +367,7 @@ async def _rebuild_index(settings: Settings) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from nubes.core.db import Database
+    from nubes.core.storage import open_storage
     from nubes.search import service
 
     database = Database.from_settings(settings)
@@ -375,19 +376,21 @@ async def _rebuild_index(settings: Settings) -> None:
             await service.rebuild(session)
             await session.commit()
             total, _ = await service.pending(session)
-        columns = (TextColumn("indexing documents"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        storage = open_storage(settings)
+        columns = (TextColumn("indexing documents and files"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err) as progress:
             task = progress.add_task("index", total=total)
             while True:
                 async with database.writer_sessions() as session:
                     indexed = await service.index_changes(session)
                     await session.commit()
+                indexed += await service.index_files(database.writer_sessions, storage)
                 if not indexed:
                     break
                 progress.advance(task, indexed)
     finally:
         await database.dispose()
-    out.print(f"search index rebuilt: {total} documents")
+    out.print(f"search index rebuilt: {total} files and documents")
 
 
 @app.command()

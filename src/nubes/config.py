@@ -151,6 +151,14 @@ class Settings(BaseSettings):
             "package (tesseract-ocr-deu)."
         ),
     )
+    ai_allow_private_urls: bool = Field(
+        default=False,
+        description=(
+            "Whether an organization's AI provider may live on a loopback or private address (a local Ollama or "
+            "vLLM: http://127.0.0.1:11434/v1). Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10) "
+            "are refused either way."
+        ),
+    )
     principal_cache_ttl: int = Field(
         default=30,
         ge=0,

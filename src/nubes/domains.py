@@ -28,5 +28,13 @@ APPS = Domain(
 )
 WORKSPACES = Domain(name="workspaces", title="Workspaces", permissions=(Permission("workspaces.use", "Open IDE workspaces"),))
 MAIL = Domain(name="mail", title="Mail", permissions=(Permission("mail.use", "Read and send mail"),))
+# Seed 002's `ai-service`: no package of its own (the assistant's routes and jobs are the documents'), only its code
+# and the `ai-service-admin` group every tenant gets, whose members set up the AI provider.
+AI_SERVICE = Domain(
+    name="ai-service",
+    title="the AI assistant",
+    permissions=(Permission("ai.manage", "Set up the AI provider that suggests documents' metadata (URL, key, prompts)"),),
+    admin_permissions=("ai.manage",),
+)
 
-DOMAINS: tuple[Domain, ...] = (IDENTITY, FILES, DOCUMENTS, SEARCH, APPS, COMPUTE, WORKSPACES, MAIL, OPS)
+DOMAINS: tuple[Domain, ...] = (IDENTITY, FILES, DOCUMENTS, AI_SERVICE, SEARCH, APPS, COMPUTE, WORKSPACES, MAIL, OPS)

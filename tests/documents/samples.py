@@ -97,3 +97,24 @@ def bomb_png() -> bytes:
     out = io.BytesIO()
     Image.new("1", (20_000, 20_000), 0).save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def pages_pdf(pages: list[list[str]], *, backgrounds: list[str] | None = None) -> bytes:
+    """A PDF of one US-letter page per item of `pages`, each page's text layer holding its lines (Helvetica).
+
+    `backgrounds`: a fill colour per page as PDF operands ("0 0 0" is black), drawn over the top half of the page
+    under the text, so a picture of a page tells which page it is.
+    """
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+    )
+    for index, lines in enumerate(pages):
+        page = pdf.add_blank_page(page_size=(612, 792))
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        fill = f"{backgrounds[index]} rg 0 396 612 396 re f " if backgrounds else ""
+        text = "BT 0 0 0 rg /F1 14 Tf 72 720 Td 18 TL " + " ".join(f"({_escape(line)}) Tj T*" for line in lines) + " ET"
+        page.Contents = pdf.make_stream((fill + text).encode("latin-1"))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()

@@ -18,11 +18,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 
 from nubes.config import REPO_ROOT
 from tests.conftest import DEPLOYMENT, TARGETS
 from tests.deploy import reference_deployment
+from tests.e2e import browsing
 from tests.files.conftest import moto_url
 from tests.serving import Server, redis_server, serve
 
@@ -106,3 +107,19 @@ async def browser(playwright: Playwright, chromium: Path) -> AsyncIterator[Brows
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+async def admin_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
+    """One signed-in admin profile for the module: each sign-in counts against the server's per-IP login limit."""
+    context = await browsing.signed_in_context(browser, server, server.admin_username, server.admin_password)
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def page(admin_context: BrowserContext) -> AsyncIterator[Page]:
+    """A new tab of the signed-in admin."""
+    tab = await admin_context.new_page()
+    yield tab
+    await tab.close()

@@ -28,8 +28,8 @@ from nubes.core.db import utcnow
 from nubes.identity.sessions.cache import GLOBAL, RedisGenerations
 from nubes.identity.sessions.models import Session
 from nubes.identity.users.models import User
+from tests.e2e.browsing import VIEWPORT, collect_problems, sign_in
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
-from tests.e2e.test_shell import VIEWPORT, _collect_problems, sign_in
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
@@ -118,7 +118,7 @@ async def test_two_factor_sign_in_with_an_authenticator_app(
     """GIVEN a member WHEN they turn on two-factor sign-in THEN signing in asks for a code, and a recovery code works once."""
     username = _create_member(server)
     page = await context.new_page()
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/login?next=%2Faccount")
     await sign_in(page, username, PASSWORD)
     await expect(page).to_have_url(server.url + "/account")
@@ -188,7 +188,7 @@ async def test_an_email_change_by_an_admin_shows_as_pending_on_the_account_page(
         found = (await admin.get("/api/admin/users", params={"q": username})).json()["items"][0]
         (await admin.patch(f"/api/admin/users/{found['id']}", json={"email": moved})).raise_for_status()
     page = await context.new_page()
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/login?next=%2Faccount")
     await sign_in(page, username, PASSWORD)
     await expect(page).to_have_url(server.url + "/account")
@@ -209,7 +209,7 @@ async def test_passkey_sign_in_with_a_virtual_authenticator(
     username = _create_member(server)
     base = _localhost(server)
     page = await context.new_page()
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     devtools = await context.new_cdp_session(page)
     await devtools.send("WebAuthn.enable", {"enableUI": False})
     await devtools.send(
@@ -276,7 +276,7 @@ async def test_a_credential_change_asks_to_confirm_its_you(
     password first, refuses a wrong one, and goes on with the setup once it is right."""
     username = _create_member(server)
     page = await context.new_page()
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/login?next=%2Faccount")
     await sign_in(page, username, PASSWORD)
     await expect(page).to_have_url(server.url + "/account")
@@ -314,7 +314,7 @@ async def test_public_pages_render_without_signing_in(
 ) -> None:
     """Sign-up (closed by default), forgot password, and the mailed-link pages with a missing or bad token."""
     page = await context.new_page()
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     # Leaving the page before the sign-in options arrive would cancel that request (a "failed request").
     async with page.expect_response("**/api/auth/options"):
         await page.goto(server.url + "/login")

@@ -13,23 +13,15 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.browsing import collect_problems, signed_in_context
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 from tests.e2e.test_identity_ui import STRONG_PASSWORD, _create_user, _find_user_row, _open_new_user_dialog
-from tests.e2e.test_shell import _collect_problems, signed_in_context
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
 
 def _unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
-
-
-@pytest.fixture(scope="module")
-async def admin_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
-    """One signed-in admin profile for the module (each sign-in counts against the per-IP login limit)."""
-    context = await signed_in_context(browser, server, server.admin_username, server.admin_password)
-    yield context
-    await context.close()
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ async def test_access_token_is_shown_once_then_listed_and_revoked(
     admin_page: Page, server: Server, artifacts: Path, engine_name: str
 ) -> None:
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     name = _unique("e2e-token")
     await page.goto(server.url + "/account")
     await page.get_by_role("button", name="New token").click()
@@ -86,7 +78,7 @@ async def test_custom_role_with_two_permissions_is_listed(
     admin_page: Page, server: Server, artifacts: Path, engine_name: str
 ) -> None:
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     name = _unique("e2e-role")
     await page.goto(server.url + "/admin")
     await page.get_by_role("navigation", name="Admin").get_by_role("link", name="Roles").click()
@@ -117,7 +109,7 @@ async def test_custom_role_with_two_permissions_is_listed(
 
 async def test_group_is_created_and_gets_a_member(admin_page: Page, server: Server, artifacts: Path, engine_name: str) -> None:
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     member = _unique("e2e")
     await _create_user(page, server, member)
     name = _unique("e2e-group")
@@ -154,7 +146,7 @@ async def test_superadmin_creates_and_suspends_a_tenant(
 ) -> None:
     """A new tenant is suspended, never the admin's own (which has no Suspend button)."""
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     slug = _unique("e2e-tenant")
     await page.goto(server.url + "/admin")
     await page.get_by_role("navigation", name="Admin").get_by_role("link", name="Tenants").click()
@@ -197,7 +189,7 @@ async def test_admin_changes_a_users_roles_in_the_edit_dialog(
     """GIVEN a new member WHEN the admin swaps their roles and email in the Edit dialog THEN the row shows the new
     chips, and the new address as pending until its mailbox confirms it."""
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     member = _unique("e2e")
     await _create_user(page, server, member)
     row = await _find_user_row(page, member)
@@ -245,7 +237,7 @@ async def test_role_the_admin_does_not_hold_is_refused_with_the_reason(
     context = await signed_in_context(browser, server, admin, STRONG_PASSWORD)
     try:
         tab = await context.new_page()
-        problems = _collect_problems(tab)
+        problems = collect_problems(tab)
         await tab.goto(server.url + "/admin/users")
         row = await _find_user_row(tab, admin)
         await row.get_by_role("button", name=f"Edit {admin}").click()
@@ -267,7 +259,7 @@ async def test_group_is_renamed_and_its_roles_changed(
     admin_page: Page, server: Server, artifacts: Path, engine_name: str
 ) -> None:
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     name = _unique("e2e-group")
     renamed = _unique("e2e-renamed")
     await page.goto(server.url + "/admin/groups")

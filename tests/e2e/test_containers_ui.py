@@ -12,18 +12,17 @@ import asyncio
 import re
 import secrets
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Request, expect
+from playwright.async_api import BrowserContext, ConsoleMessage, Page, Request, expect
 
 from tests.compute.eggs import ECHO_EGG
 from tests.compute.test_docker import AgentProcess, docker_engine, wait_for
 from tests.e2e.conftest import Server
-from tests.e2e.test_shell import signed_in_context
 from tests.serving import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(300)]
@@ -42,13 +41,6 @@ class Site:
     node_name: str
     node_id: str
     ports: list[int]
-
-
-@pytest.fixture(scope="module")
-async def admin_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
-    context = await signed_in_context(browser, server, server.admin_username, server.admin_password)
-    yield context
-    await context.close()
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +70,7 @@ def site(docker_engine: None, server: Server, tmp_path_factory: pytest.TempPathF
             subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
 
 
-def _collect_problems(page: Page) -> list[str]:
+def collect_problems(page: Page) -> list[str]:
     """Console errors and failed requests, except two that are expected here.
 
     - A poll the page cancels when it navigates away fails with net::ERR_ABORTED.
@@ -108,7 +100,7 @@ async def test_a_container_made_in_the_wizard_runs_and_answers_in_the_console(
     admin_context: BrowserContext, site: Site, server: Server, artifacts: Path, engine_name: str
 ) -> None:
     page: Page = await admin_context.new_page()
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/containers")
     await page.get_by_role("link", name="New container").first.click()
     form = page.get_by_role("form", name="New container")
@@ -277,7 +269,7 @@ async def test_admin_sees_the_node_online_and_gets_a_registration_command(
     admin_context: BrowserContext, site: Site, server: Server, artifacts: Path, engine_name: str
 ) -> None:
     page: Page = await admin_context.new_page()
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/admin/nodes")
     card = page.get_by_test_id(f"node-{site.node_name}")
     await expect(card).to_contain_text("online")

@@ -6,36 +6,21 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, JSHandle, Page, expect
+from playwright.async_api import Browser, JSHandle, Page, expect
 
 from tests.documents import samples
+from tests.e2e.browsing import collect_problems, signed_in_context
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 from tests.e2e.test_identity_ui import STRONG_PASSWORD
 from tests.e2e.test_sharing_ui import _member
-from tests.e2e.test_shell import _collect_problems, signed_in_context
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
 READ_WITHIN_MS = 90_000
 """How long the OCR of one page may take on a loaded machine (it takes a few seconds)."""
-
-
-@pytest.fixture(scope="module")
-async def admin_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
-    context = await signed_in_context(browser, server, server.admin_username, server.admin_password)
-    yield context
-    await context.close()
-
-
-@pytest.fixture
-async def page(admin_context: BrowserContext) -> AsyncIterator[Page]:
-    tab = await admin_context.new_page()
-    yield tab
-    await tab.close()
 
 
 async def _drop(page: Page, name: str, data: bytes) -> None:
@@ -58,7 +43,7 @@ async def test_manage_drop_read_file_filter_and_reload(page: Page, server: Serve
     search its text for a word of it
     THEN the search finds it with the word marked, and a reload of the URL shows the same filters, the same hit and
     the open document."""
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     scan = samples.png(["Invoice 4711 Acme Corporation"])
 
     # Manage: a type, a tag with its colour, a category with one below it (deleting it would take both).
@@ -164,6 +149,9 @@ async def test_manage_drop_read_file_filter_and_reload(page: Page, server: Serve
     hit = page.locator('[data-testid="search-result"][data-title="invoice-4711"]')
     await expect(page.get_by_test_id("search-result")).to_have_count(1, timeout=30_000)
     await expect(hit.locator("mark").first).to_have_text(re.compile(r"^acme$", re.I))
+    # How many matched, and facets that count them by type (the one shown: Invoice, 1).
+    await expect(page.get_by_test_id("search-summary")).to_have_text("1 match")
+    await expect(page.get_by_test_id("facet-type")).to_have_text(re.compile(r"^Invoice\s*1$"))
     await page.screenshot(path=artifacts / f"documents-search-{engine_name}.png")
     await hit.get_by_role("button").click()
     await expect(panel).to_be_visible()
@@ -214,7 +202,7 @@ async def test_a_member_files_documents_but_does_not_manage_them(
     context = await signed_in_context(browser, server, _member(server), STRONG_PASSWORD)
     try:
         page = await context.new_page()
-        problems = _collect_problems(page)
+        problems = collect_problems(page)
         await page.goto(server.url + "/documents")
         await expect(page.get_by_role("heading", name="No documents yet")).to_be_visible()
         await expect(page.get_by_text("Drop a PDF or a scan here")).to_be_visible()

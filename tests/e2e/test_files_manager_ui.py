@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 
+from tests.e2e.browsing import collect_problems, signed_in_context
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
-from tests.e2e.test_shell import _collect_problems, signed_in_context
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
@@ -60,7 +60,7 @@ async def shot(page: Page, name: str, engine_name: str) -> None:
 
 
 async def test_the_file_manager(page: Page, server: Server, engine_name: str) -> None:
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     album = f"album-{secrets.token_hex(3)}"
     await page.goto(server.url + "/files")
     await page.get_by_role("button", name="New folder").click()

@@ -7,19 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, expect
 
+from tests.e2e.browsing import collect_problems
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
-from tests.e2e.test_shell import _collect_problems, signed_in_context
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
-
-
-@pytest.fixture(scope="module")
-async def admin_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
-    context = await signed_in_context(browser, server, server.admin_username, server.admin_password)
-    yield context
-    await context.close()
 
 
 @pytest.fixture
@@ -33,7 +26,7 @@ async def test_admin_sets_retention_and_quota(admin_page: Page, server: Server, 
     """GIVEN the first admin (a platform administrator) WHEN they set 3 versions, 30 days and a 5 GiB quota
     THEN the API reports exactly that, and the page shows it after a reload."""
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/admin")
     await page.get_by_role("navigation", name="Admin").get_by_role("link", name="Files").click()
     await expect(page.get_by_role("heading", name="Files")).to_be_visible()

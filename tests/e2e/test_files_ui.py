@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.async_api import Browser, BrowserContext, FilePayload, Page, Route, expect
 
+from tests.e2e.browsing import collect_problems, signed_in_context
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
-from tests.e2e.test_shell import _collect_problems, signed_in_context
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
@@ -33,7 +33,7 @@ async def files_page(files_context: BrowserContext) -> AsyncIterator[Page]:
 
 async def test_folders_uploads_rename_and_trash(files_page: Page, server: Server, artifacts: Path, engine_name: str) -> None:
     page = files_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     folder = f"e2e-{secrets.token_hex(4)}"
     await page.goto(server.url + "/files")
     await expect(page.get_by_role("heading", name="Files")).to_be_visible()
@@ -110,7 +110,7 @@ async def test_folders_uploads_rename_and_trash(files_page: Page, server: Server
 async def test_a_large_file_goes_up_resumably_in_chunks(files_page: Page, server: Server, tmp_path: Path) -> None:
     """Past the threshold (32 MiB) the queue uploads with tus: a creation, then one PATCH per 16 MiB chunk."""
     page = files_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     content = secrets.token_bytes(40 * 1024 * 1024)
     name = f"large-{secrets.token_hex(4)}.bin"
     # From a file, which Chromium reads itself: 40 MiB handed over as a buffer took Playwright 20 to 60 s.
@@ -141,7 +141,7 @@ async def test_a_file_dropped_while_the_folder_still_loads_appears_in_it(files_p
     refresh after the upload showed that stale answer ("This folder is empty") until the next change.
     """
     page = files_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     name = f"early-{secrets.token_hex(4)}.txt"
     upload_done = asyncio.Event()
     held: list[str] = []

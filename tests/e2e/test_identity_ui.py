@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
+from tests.e2e.browsing import VIEWPORT, collect_problems, sign_in
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
-from tests.e2e.test_shell import VIEWPORT, _collect_problems, sign_in, signed_in_context
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
@@ -36,14 +36,6 @@ async def _assert_no_token_in_storage(page: Page) -> None:
     stored = await page.evaluate("JSON.stringify(localStorage)+JSON.stringify(sessionStorage)")
     assert "eyJ" not in stored
     assert "nbr_" not in stored
-
-
-@pytest.fixture(scope="module")
-async def admin_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
-    """One signed-in admin profile for the module (each sign-in counts against the per-IP login limit)."""
-    context = await signed_in_context(browser, server, server.admin_username, server.admin_password)
-    yield context
-    await context.close()
 
 
 @pytest.fixture
@@ -93,7 +85,7 @@ async def test_wrong_password_is_refused_with_a_message(
     fresh_context: BrowserContext, server: Server, artifacts: Path, engine_name: str
 ) -> None:
     page = await fresh_context.new_page()
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/login")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Nubes")
     await page.screenshot(path=artifacts / f"login-{engine_name}.png", full_page=True)
@@ -111,7 +103,7 @@ async def test_account_page_shows_the_user_and_marks_this_session(
     admin_page: Page, server: Server, artifacts: Path, engine_name: str
 ) -> None:
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/")
     await page.get_by_test_id("account-menu").click()
     await page.get_by_test_id("account-menu-panel").get_by_role("link", name="Account").click()
@@ -151,7 +143,7 @@ async def test_expired_access_cookie_is_refreshed_once_and_the_call_retried(
 ) -> None:
     """GIVEN the 5-minute access cookie is gone WHEN a page makes several calls at once THEN one refresh serves them all."""
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/")
     await expect(page.get_by_test_id("account-menu")).to_be_visible()
     refreshes: list[str] = []
@@ -171,7 +163,7 @@ async def test_expired_access_cookie_is_refreshed_once_and_the_call_retried(
 
 async def test_admin_creates_a_user_in_the_dialog(admin_page: Page, server: Server, artifacts: Path, engine_name: str) -> None:
     page = admin_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     username = _unique_username()
     await _create_user(page, server, username)
     row = await _find_user_row(page, username)
@@ -213,7 +205,7 @@ async def test_member_sees_no_admin_and_is_signed_out_when_deactivated(
     await _create_user(admin_page, server, username)
 
     member = await fresh_context.new_page()
-    problems = _collect_problems(member)
+    problems = collect_problems(member)
     await member.goto(server.url + "/login")
     await sign_in(member, username, STRONG_PASSWORD)
     await expect(member).to_have_url(server.url + "/")

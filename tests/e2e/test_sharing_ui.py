@@ -9,9 +9,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.e2e.browsing import VIEWPORT, collect_problems, signed_in_context
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 from tests.e2e.test_identity_ui import STRONG_PASSWORD
-from tests.e2e.test_shell import VIEWPORT, _collect_problems, signed_in_context
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
@@ -42,7 +42,7 @@ async def test_share_with_a_user_and_open_a_password_link_without_an_account(
     stranger = await browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     try:
         page = await alice_context.new_page()
-        problems = _collect_problems(page)
+        problems = collect_problems(page)
         await page.goto(server.url + "/files")
         await expect(page.get_by_role("heading", name="Files")).to_be_visible()
         dropped = await page.evaluate_handle(

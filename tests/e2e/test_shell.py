@@ -7,71 +7,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Request, ViewportSize, expect
+from playwright.async_api import Browser, Page, expect
 
 from nubes import __version__
 from tests.conftest import engine_of
+from tests.e2e.browsing import VIEWPORT, collect_problems, sign_in
 from tests.e2e.conftest import ALSO_THROUGH_THE_DEPLOYMENT, Server
 
 pytestmark = [pytest.mark.e2e, ALSO_THROUGH_THE_DEPLOYMENT]
 
 SECTIONS = ["Files", "Documents", "Apps", "Containers", "Workspaces", "Mail", "Monitoring", "Admin", "Status"]
-VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
-
-
-def _collect_problems(page: Page) -> list[str]:
-    """Console errors (a CSP violation shows up here) and failed requests.
-
-    A status poll the page cancels when it navigates away (the overview's, on a loaded machine still in
-    flight when the test opens Status) fails with net::ERR_ABORTED: that is the page's own doing, not a failure.
-    """
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(f"console: {message.text}")
-
-    def on_failed(request: Request) -> None:
-        if request.failure != "net::ERR_ABORTED":
-            problems.append(f"request failed: {request.url} ({request.failure})")
-
-    page.on("console", on_console)
-    page.on("requestfailed", on_failed)
-    return problems
-
-
-async def sign_in(page: Page, username: str, password: str) -> None:
-    """Fill in the sign-in form the way a person does and wait until the app has let them in."""
-    await page.get_by_label("Username or email").fill(username)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_test_id("account-menu")).to_be_visible()
-
-
-async def signed_in_context(browser: Browser, server: Server, username: str, password: str) -> BrowserContext:
-    """A fresh browser profile that signed in through /login (its cookies hold the session, nothing else does)."""
-    context = await browser.new_context(viewport=VIEWPORT)
-    page = await context.new_page()
-    await page.goto(server.url + "/login")
-    await sign_in(page, username, password)
-    await page.close()
-    return context
-
-
-@pytest.fixture(scope="module")
-async def admin_context(browser: Browser, server: Server) -> AsyncIterator[BrowserContext]:
-    """One signed-in admin profile for the module: each sign-in counts against the server's per-IP login limit."""
-    context = await signed_in_context(browser, server, server.admin_username, server.admin_password)
-    yield context
-    await context.close()
-
-
-@pytest.fixture
-async def page(admin_context: BrowserContext) -> AsyncIterator[Page]:
-    """A new tab of the signed-in admin."""
-    tab = await admin_context.new_page()
-    yield tab
-    await tab.close()
 
 
 @pytest.fixture
@@ -83,7 +28,7 @@ async def anonymous_page(browser: Browser) -> AsyncIterator[Page]:
 
 
 async def test_shell_lists_every_section(page: Page, server: Server, artifacts: Path, engine_name: str) -> None:
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/")
     nav = page.get_by_role("navigation", name="Sections")
     for section in SECTIONS:
@@ -97,7 +42,7 @@ async def test_shell_lists_every_section(page: Page, server: Server, artifacts: 
 async def test_unauthenticated_visit_goes_through_sign_in_and_back(anonymous_page: Page, server: Server) -> None:
     """GIVEN nobody is signed in WHEN /files is opened THEN /login asks first, and signing in lands on /files."""
     page = anonymous_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/files")
     await expect(page).to_have_url(server.url + "/login?next=%2Ffiles")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Nubes")
@@ -109,7 +54,7 @@ async def test_unauthenticated_visit_goes_through_sign_in_and_back(anonymous_pag
 
 async def test_deep_link_to_a_section_renders_its_empty_state(page: Page, server: Server) -> None:
     """GIVEN a bookmarked client route WHEN it is loaded directly THEN the server hands it to the UI."""
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/workspaces")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Workspaces")
     await expect(page.get_by_role("main")).to_contain_text("Coming soon")
@@ -121,7 +66,7 @@ async def test_deep_link_to_a_section_renders_its_empty_state(page: Page, server
 
 
 async def test_status_page_shows_health_and_version(page: Page, server: Server, artifacts: Path, engine_name: str) -> None:
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/")
     await page.get_by_role("navigation", name="Sections").get_by_role("link", name="Status", exact=True).click()
     await expect(page).to_have_title(re.compile("Status"))
@@ -139,7 +84,7 @@ async def test_status_page_shows_health_and_version(page: Page, server: Server, 
 async def test_status_page_needs_no_sign_in(anonymous_page: Page, server: Server) -> None:
     """The status page is for operators checking a server, signed in or not."""
     page = anonymous_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/status")
     await expect(page).to_have_url(server.url + "/status")
     await expect(page.get_by_test_id("health-status")).to_have_text("ok")
@@ -157,7 +102,7 @@ async def test_unknown_client_route_says_not_found(page: Page, server: Server) -
 
 async def test_api_docs_render(anonymous_page: Page, server: Server) -> None:
     page = anonymous_page
-    problems = _collect_problems(page)
+    problems = collect_problems(page)
     await page.goto(server.url + "/api/docs")
     # Swagger UI renders once it has parsed its 1.7 MB bundle and the schema, which the server builds on the first
     # request: past the default 5 s on a machine the other test workers keep busy.

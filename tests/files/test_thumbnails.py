@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import httpx
+import pikepdf
 import pytest
 from fastapi import FastAPI
 from PIL import Image
@@ -16,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nubes.config import Settings
 from nubes.core import jobs
 from nubes.core.storage import Storage
+from nubes.files.thumbnails import tasks
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.thumbnails.tasks import THUMBNAIL_SIZE, ThumbnailWorker
 from nubes.identity.tenants.models import Tenant
+from tests.documents import samples
 from tests.factories import SignedIn, login, make_user
 from tests.files.conftest import blob_keys
 
@@ -244,3 +247,109 @@ async def test_every_upload_path_wakes_the_running_worker(
         assert pending is not None
     finally:
         await spy.stop()
+
+
+# --- PDFs: the first page, rendered by PDFium in a child process -------------------------------------------------------
+
+
+def odd_pdf(media_box: list[float], user_unit: float | None = None) -> bytes:
+    """A one-page PDF whose page has this MediaBox (pikepdf itself refuses odd sizes, so it is set afterwards)."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(612, 792))
+    page.MediaBox = pikepdf.Array(media_box)
+    if user_unit is not None:
+        page.obj.UserUnit = user_unit
+    page.Contents = pdf.make_stream(b"0 0 0 rg 0 0 100 100 re f")
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+async def test_a_pdf_gets_its_first_page_as_thumbnail(
+    client: httpx.AsyncClient, alice: SignedIn, app: FastAPI, sessions: async_sessionmaker[AsyncSession], storage: Storage
+) -> None:
+    """GIVEN a three-page PDF whose first page is dark at the top and whose others are white WHEN the worker runs THEN
+    its thumbnail is the first page, a US-letter page's shape, 256 pixels high; a PDF sent with a vague type but a .pdf
+    name gets one too; a .docx keeps its file-type icon (no job)."""
+    pdf = samples.pages_pdf([["Page one"], ["Page two"], ["Page three"]], backgrounds=["0 0 0", "1 1 1", "1 1 1"])
+    report = await upload(client, alice, "report.pdf", pdf, "application/pdf")
+    vague = await upload(client, alice, "scan.PDF", samples.pages_pdf([["Hello"]]), "application/octet-stream")
+    await upload(client, alice, "letter.docx", samples.word_document(["Dear Alice"]), "application/octet-stream")
+    url = f"/api/files/{report['id']}/thumbnail"
+    assert (await client.get(url, headers=alice.headers)).json()["type"] == "urn:nubes:problem:thumbnail-not-ready"
+
+    assert await worker(app, sessions).run_due() == 2  # the two PDFs; the .docx has no job
+    ready = await client.get(url, headers=alice.headers)
+    assert ready.status_code == 200, ready.text
+    assert ready.headers["content-type"] == "image/webp"
+    with Image.open(io.BytesIO(ready.content)) as thumb:
+        assert thumb.format == "WEBP"
+        assert thumb.size == (198, THUMBNAIL_SIZE)  # 612 x 792 points, the longest side fits
+        assert max(rgb_at(thumb, 100, 30)) < 60  # the dark top of page one, not a white page
+        assert min(rgb_at(thumb, 100, 230)) > 200  # its white bottom
+    assert (await client.get(f"/api/files/{vague['id']}/thumbnail", headers=alice.headers)).status_code == 200
+    assert len(await blob_keys(storage)) == 5  # three files, two thumbnails
+
+
+async def test_a_broken_or_encrypted_pdf_fails_with_its_reason_and_never_blocks_the_queue(
+    client: httpx.AsyncClient, alice: SignedIn, app: FastAPI, sessions: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    encrypted = await upload(client, alice, "locked.pdf", samples.encrypted_pdf(), "application/pdf")
+    corrupt = await upload(client, alice, "damaged.pdf", samples.corrupt_pdf(), "application/pdf")
+    not_pdf = await upload(client, alice, "fake.pdf", b"just some text", "application/pdf")
+    image = await upload(client, alice, "after.png", png(40, 40))
+    assert await worker(app, sessions).run_due() == 4
+    reasons = {}
+    for file in (encrypted, corrupt, not_pdf):
+        answer = await client.get(f"/api/files/{file['id']}/thumbnail", headers=alice.headers)
+        assert answer.status_code == 404
+        assert answer.json()["type"] == "urn:nubes:problem:thumbnail-unavailable"
+        reasons[file["name"]] = answer.json()["detail"]
+    assert "encrypted with a password" in reasons["locked.pdf"]
+    assert "cannot be opened" in reasons["damaged.pdf"]
+    assert "cannot be opened" in reasons["fake.pdf"]
+    # The image queued after them was made all the same.
+    assert (await client.get(f"/api/files/{image['id']}/thumbnail", headers=alice.headers)).status_code == 200
+    rows = list(await session.scalars(select(FileThumbnail).where(FileThumbnail.state == "failed")))
+    assert len(rows) == 3
+    assert all(row.attempts == 1 and row.blob_key is None for row in rows)
+    assert await worker(app, sessions).run_due() == 0  # no retry can mend them
+
+
+@pytest.mark.parametrize(
+    ("media_box", "user_unit", "size"),
+    [
+        ([0, 0, 200_000, 100_000], None, (256, 128)),  # far past PDF's own limit of 14,400 points
+        ([0, 0, 14_400, 14_400], 75_000.0, (256, 256)),  # a square of about 380 km, by UserUnit
+        ([0, 0, 10, 5], None, (40, 20)),  # a tiny page is enlarged at most 4 times
+    ],
+)
+def test_a_pdf_page_of_any_size_renders_bounded(media_box: list[float], user_unit: float | None, size: tuple[int, int]) -> None:
+    rendered = tasks.render_pdf(odd_pdf(media_box, user_unit))
+    assert (rendered.width, rendered.height) == size
+    with Image.open(io.BytesIO(rendered.data)) as thumb:
+        assert thumb.size == size
+
+
+def test_a_pdf_that_takes_too_long_fails_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The child process is real; only the time it is given is cut to nothing.
+    monkeypatch.setattr(tasks, "PDF_SECONDS", 0.001)
+    with pytest.raises(tasks.BadImage, match="longer than"):
+        tasks.render_pdf(samples.pages_pdf([["Slow"]]))
+
+
+async def test_another_users_pdf_thumbnail_is_not_found(  # noqa: PLR0917 - fixtures
+    client: httpx.AsyncClient,
+    alice: SignedIn,
+    app: FastAPI,
+    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    pdf = await upload(client, alice, "private.pdf", samples.pages_pdf([["Private"]]), "application/pdf")
+    await worker(app, sessions).run_due()
+    tenant = await session.get_one(Tenant, alice.user.tenant_id)
+    bob = await login(client, await make_user(session, settings, tenant))
+    refused = await client.get(f"/api/files/{pdf['id']}/thumbnail", headers=bob.headers)
+    assert refused.status_code == 404
+    assert refused.json()["type"] == "urn:nubes:problem:not-found"

@@ -45,7 +45,7 @@ async def test_superadmin_creates_a_tenant_with_builtin_roles_and_its_owner(
     owner = await client.post("/api/auth/login", json={"username": "acme-owner", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {owner.json()['access_token']}"}
     roles = {role["name"] for role in (await client.get("/api/admin/roles", headers=headers)).json()}
-    assert roles == {"owner", "admin", "member", "viewer", "documents-admin"}
+    assert roles == {"owner", "admin", "member", "viewer", "documents-admin", "ai-service-admin"}
     me = (await client.get("/api/users/me", headers=headers)).json()
     assert me["tenant"]["slug"] == "acme"
     assert "tenant.manage" in me["permissions"]

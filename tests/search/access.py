@@ -1,4 +1,5 @@
-"""The search domain in the generic suites: one query route, no path parameters, nothing public."""
+"""The search domain in the generic suites: two query routes (`search`, `search-everything`), no path parameters,
+nothing public; tests/test_list_leak_suite.py calls both with words that match tenant A's objects."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ __all__ = ["extraction", "team"]  # the fixtures, imported for this module
 
 @pytest.fixture
 def indexer(app: FastAPI, sessions: async_sessionmaker[AsyncSession]) -> Indexer:
-    return Indexer(sessions)
+    return Indexer(sessions, lambda: app.state.storage)
 
 
 async def _settle(extraction: ExtractionWorker, indexer: Indexer) -> None:
@@ -177,6 +177,7 @@ async def test_a_renamed_tag_is_found_by_its_new_name(
 async def test_a_query_matching_more_than_it_ranks_says_so_and_ranks_the_newest(
     client: httpx.AsyncClient,
     team: Team,
+    *,
     extraction: ExtractionWorker,
     indexer: Indexer,
     monkeypatch: pytest.MonkeyPatch,
@@ -196,3 +197,52 @@ async def test_a_query_matching_more_than_it_ranks_says_so_and_ranks_the_newest(
     assert len({item["title"] for item in found["items"]}) == 3
     assert sum(bucket["count"] for bucket in found["facets"]["year"]) == 3
     assert await _search(client, team.bob, "walrus") == NOTHING
+
+
+async def _upload(client: httpx.AsyncClient, who: SignedIn, name: str, data: bytes, parent_id: str | None = None) -> Any:
+    params = {"parent_id": parent_id} if parent_id else {}
+    response = await client.post("/api/files/upload", params=params, files={"file": (name, data)}, headers=who.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _kinds(client: httpx.AsyncClient, who: SignedIn, q: str, **params: str) -> list[tuple[str, str]]:
+    response = await client.get("/api/search", params={"q": q, **params}, headers=who.headers)
+    assert response.status_code == 200, response.text
+    return sorted((item["kind"], item["title"]) for item in response.json()["items"])
+
+
+async def test_plain_files_are_found_by_name_and_by_the_text_of_their_content(
+    client: httpx.AsyncClient, team: Team, extraction: ExtractionWorker, indexer: Indexer
+) -> None:
+    alice, bob = team.alice, team.bob
+    folder = (await client.post("/api/files/folders", json={"name": "Reading"}, headers=alice.headers)).json()["id"]
+    notes = await _upload(client, alice, "notes.txt", b"a quokka smiled at the camera")
+    await _upload(client, alice, "paper.pdf", samples.text_pdf(["The platypus lays eggs"]), folder)
+    await _upload(client, alice, "quokka photo.png", samples.png(["not read: images only as documents"]))
+    await _settle(extraction, indexer)
+
+    assert await _kinds(client, alice, "quokka") == [("file", "notes.txt"), ("file", "quokka photo.png")]
+    assert await _kinds(client, alice, "platypus") == [("file", "paper.pdf")]
+    assert await _kinds(client, alice, "quokka", kind="document") == []
+    hit = (await _search(client, alice, "platypus"))["items"][0]
+    assert hit["document_id"] is None
+    assert {"text": "platypus", "match": True} in hit["snippet"]
+    assert await _search(client, bob, "platypus") == NOTHING
+    share = await client.post(f"/api/files/{folder}/shares", json={"user_id": str(bob.user.id)}, headers=alice.headers)
+    assert share.status_code == 201, share.text
+    assert await _kinds(client, bob, "platypus") == [("file", "paper.pdf")]
+    assert await _search(client, bob, "quokka") == NOTHING
+
+    # A rename reaches the index; a file made a document is found once, as the document, and again as a file after.
+    renamed = await client.patch(f"/api/files/{notes['id']}", json={"name": "wombat.txt"}, headers=alice.headers)
+    assert renamed.status_code == 200, renamed.text
+    await _settle(extraction, indexer)
+    assert await _kinds(client, alice, "wombat") == [("file", "wombat.txt")]
+    made = await client.post("/api/documents", json={"file_id": notes["id"]}, headers=alice.headers)
+    assert made.status_code == 201, made.text
+    await _settle(extraction, indexer)
+    assert await _kinds(client, alice, "quokka smiled") == [("document", "wombat")]
+    assert (await client.delete(f"/api/documents/{made.json()['id']}", headers=alice.headers)).status_code == 204
+    await _settle(extraction, indexer)
+    assert await _kinds(client, alice, "quokka smiled") == [("file", "wombat.txt")]

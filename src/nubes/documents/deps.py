@@ -12,3 +12,5 @@ from nubes.identity.deps import require
 Reader = Annotated[Principal, Depends(require("documents.read"))]
 Writer = Annotated[Principal, Depends(require("documents.write"))]
 Manager = Annotated[Principal, Depends(require("documents.manage"))]
+# The AI provider is the `ai-service-admin` group's (seed 002), not the document managers'.
+AiManager = Annotated[Principal, Depends(require("ai.manage"))]

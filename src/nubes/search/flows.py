@@ -1,4 +1,4 @@
-"""Work across domains for search: a transaction that changed documents wakes the indexer once it commits.
+"""Work across domains for search: a transaction that changed documents or files wakes the indexer once it commits.
 Registered when imported (the search manifest imports it)."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from nubes.core.jobs import after_commit, after_rollback, wake
 from nubes.documents.extraction.models import DocumentContent
 from nubes.documents.records.models import Document, DocumentCategory, DocumentChange, DocumentTag
+from nubes.files.tree.models import FileNode
 
 INDEXER = "nubes-search-index"
 """The indexer's worker name: what `wake` reaches, here and on every process of the install."""
 
-_WATCHED = (Document, DocumentTag, DocumentCategory, DocumentChange, DocumentContent)
+_WATCHED = (Document, DocumentTag, DocumentCategory, DocumentChange, DocumentContent, FileNode)
 _TABLES = frozenset(model.__tablename__ for model in _WATCHED)
 _PENDING = "nubes.search.wake"
 

@@ -17,7 +17,7 @@ from nubes.core.db import Base, utcnow
 
 
 class SearchEntry(Base):
-    """What the index holds of one document: its words, and who may find it (its file's owner and shares)."""
+    """What the index holds of one document or plain file: its words, and who may find it (its file's owner and shares)."""
 
     __tablename__ = "search_entries"
 
@@ -25,7 +25,9 @@ class SearchEntry(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="document", server_default="document")  # document | file
+    # A document's entry; empty for a plain file's (a file is indexed once: as its document when it is one).
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
     file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file_nodes.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text, default="")  # the text read from it, then notes and vocabulary
@@ -37,4 +39,4 @@ class SearchEntry(Base):
 
 
 Index("ix_search_entries_owner", SearchEntry.tenant_id, SearchEntry.owner_id)
-Index("ix_search_entries_file", SearchEntry.file_id)
+Index("uq_search_entries_file", SearchEntry.file_id, unique=True)

@@ -27,6 +27,7 @@ class Term:
 class Parsed:
     terms: list[Term] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)
+    kind: str | None = None  # only documents' entries, or only plain files' (set by the caller, not the syntax)
 
     @property
     def empty(self) -> bool:

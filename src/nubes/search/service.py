@@ -1,4 +1,8 @@
-"""Rules of search: what the index holds (kept in step with documents by the indexer), and the permission-aware query.
+"""Rules of search: what the index holds (kept in step with documents and files by the indexer), and the
+permission-aware query.
+
+The index holds one entry per document (its title, text, notes and vocabulary) and one per other live file (its
+name and the text of its content, read without OCR).
 
 A query sees only what its caller may open, inside the query itself: the caller's own documents, and those under a
 file or folder its owner shared with the caller or one of their groups (files in the trash are never found). Counts
@@ -7,26 +11,37 @@ and facets are computed over that same set, so nothing about anyone else's docum
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVarTuple
+from datetime import datetime
+from typing import Any, Literal, TypeVarTuple
 
-from sqlalchemy import Float, Select, String, and_, bindparam, delete, func, literal_column, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+import structlog
+from sqlalchemy import Float, Select, String, and_, bindparam, delete, func, literal_column, or_, select, text, true
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.core.db import utcnow
 from nubes.core.principal import Principal
+from nubes.core.storage import Storage, StorageError
+from nubes.documents.extraction import readers
 from nubes.documents.records import service as documents
 from nubes.files.tree import service as files
 from nubes.search import snippets
 from nubes.search.models import SearchEntry
 from nubes.search.query import Parsed, fts5, parse, tsquery
 
+log = structlog.get_logger("nubes.search")
+
 Row = TypeVarTuple("Row")
+Kind = Literal["document", "file"]
 
 BATCH = 200
+FILE_BATCH = 50
+MAX_FILE_BYTES = 20 * 1024 * 1024
+"""Plain files larger than this are found by name only (a document's text is read up to its own limits)."""
 SNIPPET_WORDS = 16
 CANDIDATES = 1000
 """How many of a query's matches are ranked: the newest this many the caller may open. A word in thousands of
@@ -57,24 +72,116 @@ async def index_changes(session: AsyncSession, *, limit: int = BATCH) -> int:
 
 
 async def _upsert(session: AsyncSession, source: documents.IndexSource) -> None:
-    entry = await session.scalar(select(SearchEntry).where(SearchEntry.document_id == source.document_id))
+    entry = await session.scalar(
+        select(SearchEntry).where(or_(SearchEntry.document_id == source.document_id, SearchEntry.file_id == source.file_id))
+    )  # the file's own entry, when it was indexed as a plain file before it became a document, becomes the document's
     if entry is None:
-        entry = SearchEntry(document_id=source.document_id, tenant_id=source.tenant_id)
+        entry = SearchEntry(tenant_id=source.tenant_id)
         session.add(entry)
+    entry.kind, entry.document_id = "document", source.document_id
     entry.owner_id, entry.file_id, entry.title, entry.body = source.owner_id, source.file_id, source.title, source.body
     entry.acl = acl_token(source.owner_id)
     entry.source_changed_at, entry.updated_at = source.changed_at, utcnow()
 
 
+# --- plain files: their names and the text of their contents -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    """A file whose entry is missing or stale, and the change the entry will hold."""
+
+    file_id: uuid.UUID
+    tenant_id: uuid.UUID
+    owner_id: uuid.UUID
+    changed_at: datetime
+
+
+async def stale_files(session: AsyncSession, *, limit: int = FILE_BATCH) -> list[FileSource]:
+    """The next live files (not documents: those are indexed as documents) whose entry is missing or older than
+    their last rename, move or content; compared exactly, as documents are."""
+    feed = files.content_feed().subquery()
+    stale = (
+        select(feed.c.id, feed.c.tenant_id, feed.c.owner_id, feed.c.changed_at)
+        .outerjoin(SearchEntry, SearchEntry.file_id == feed.c.id)
+        .where(
+            feed.c.id.not_in(documents.file_ids()),
+            or_(SearchEntry.id.is_(None), and_(SearchEntry.kind == "file", SearchEntry.source_changed_at != feed.c.changed_at)),
+        )
+        .order_by(feed.c.changed_at, feed.c.id)
+        .limit(limit)
+    )
+    return [FileSource(*row) for row in await session.execute(stale)]
+
+
+async def file_text(storage: Storage, file: files.FileSummary) -> str:
+    """The text of a plain file's content, read as documents are but without OCR (text files, PDFs' text layer,
+    office files, e-mail); empty for what cannot be read (images, archives, a broken or encrypted PDF) or is too
+    large — the name is indexed all the same."""
+    if file.blob_key is None or file.size > MAX_FILE_BYTES:
+        return ""
+    data = b"".join([chunk async for chunk in storage.get(file.blob_key)])
+    try:
+        read = await asyncio.to_thread(
+            readers.read, data, name=file.name, content_type=file.content_type, languages="", progress=_ignore, ocr=False
+        )
+    except readers.Unreadable:
+        return ""
+    return read.text
+
+
+def _ignore(percent: int) -> None:
+    del percent
+
+
+async def store_file(session: AsyncSession, source: FileSource, file: files.FileSummary, text_: str) -> None:
+    """Keep what was read of a plain file (unless it became a document meanwhile: its document's entry wins)."""
+    entry = await session.scalar(select(SearchEntry).where(SearchEntry.file_id == source.file_id))
+    if entry is not None and entry.kind == "document":
+        return
+    if entry is None:
+        entry = SearchEntry(kind="file", document_id=None, tenant_id=source.tenant_id, file_id=source.file_id)
+        session.add(entry)
+    entry.owner_id, entry.acl = source.owner_id, acl_token(source.owner_id)
+    entry.title, entry.body = file.name[:255], text_
+    entry.source_changed_at, entry.updated_at = source.changed_at, utcnow()
+
+
+async def index_files(sessions: async_sessionmaker[AsyncSession], storage: Storage, *, limit: int = FILE_BATCH) -> int:
+    """Index the next stale plain files (at most `limit`): found in one transaction, read with none open (a blob
+    store may be slow), kept in another. How many."""
+    async with sessions() as session:
+        sources = await stale_files(session, limit=limit)
+        found = {source.file_id: await files.summary(session=session, file_id=source.file_id) for source in sources}
+        await session.commit()
+    texts: dict[uuid.UUID, str] = {}
+    for source in sources:
+        file = found.get(source.file_id)
+        if file is not None:
+            try:
+                texts[source.file_id] = await file_text(storage, file)
+            except (StorageError, OSError) as exc:  # read again at the next round
+                log.warning("search.file_unread", file_id=str(source.file_id), error=f"{type(exc).__name__}: {exc}"[:200])
+    async with sessions() as session:
+        for source in sources:
+            file = found.get(source.file_id)
+            if file is not None and source.file_id in texts:
+                await store_file(session, source, file, texts[source.file_id])
+        await session.commit()
+    return len(texts)
+
+
 async def rebuild(session: AsyncSession) -> None:
-    """Start the index over: drop every entry (the indexer then reads every document again)."""
+    """Start the index over: drop every entry (the indexer then reads every document and file again)."""
     await session.execute(delete(SearchEntry))
 
 
 async def pending(session: AsyncSession) -> tuple[int, int]:
-    """How many documents there are, and how many the index holds (for progress)."""
+    """How many live files there are (documents included: each is a file), and how many entries the index holds
+    (for progress)."""
     indexed = await session.scalar(select(func.count()).select_from(SearchEntry))
-    return await documents.count_all(session), int(indexed or 0)
+    live = await session.scalar(select(func.count()).select_from(files.content_feed().subquery()))
+    return int(live or 0), int(indexed or 0)
 
 
 # --- the query ---------------------------------------------------------------------------------------------------------
@@ -82,7 +189,8 @@ async def pending(session: AsyncSession) -> tuple[int, int]:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    document_id: uuid.UUID
+    kind: str  # document | file
+    document_id: uuid.UUID | None  # a plain file's hit has none
     file_id: uuid.UUID
     title: str
     snippet: str
@@ -103,10 +211,12 @@ class Found:
 NOTHING = Found(hits=[], total=0, exact=True, ranked=0, document_ids=[])
 
 
-def _visible(principal: Principal) -> Any:
-    """What the principal may find: their own entries, and those under what an owner shared with them; never the trash."""
+def _visible(principal: Principal, parsed: Parsed) -> Any:
+    """What the principal may find: their own entries, and those under what an owner shared with them; never the trash.
+    Only documents' or only files' when the query says so."""
     return and_(
         SearchEntry.tenant_id == principal.tenant_id,
+        true() if parsed.kind is None else SearchEntry.kind == parsed.kind,
         or_(SearchEntry.owner_id == principal.user_id, SearchEntry.file_id.in_(files.shared_with(principal))),
         files.is_live(SearchEntry.file_id),
     )
@@ -117,9 +227,11 @@ def _filtered(statement: Select[*Row], principal: Principal, parsed: Parsed) -> 
     return statement if matching is None else statement.where(SearchEntry.document_id.in_(matching))
 
 
-async def search(session: AsyncSession, principal: Principal, text_query: str, *, limit: int) -> Found:
-    """The best `limit` matches of `text_query` the principal may open, ranked, with a snippet each; and the total."""
+async def search(session: AsyncSession, principal: Principal, text_query: str, *, limit: int, kind: Kind | None = None) -> Found:
+    """The best `limit` matches of `text_query` the principal may open (documents and files, or only `kind`), ranked,
+    with a snippet each; and the total."""
     parsed = parse(text_query)
+    parsed.kind = kind
     if parsed.empty:
         return NOTHING
     if not parsed.terms:
@@ -131,11 +243,13 @@ async def search(session: AsyncSession, principal: Principal, text_query: str, *
 
 async def _search_filters(session: AsyncSession, principal: Principal, parsed: Parsed, limit: int) -> Found:
     """Filters only, no words: the newest entries that pass them."""
-    newest = select(SearchEntry.id, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title)
-    query = _filtered(newest.where(_visible(principal)), principal, parsed).order_by(SearchEntry.id.desc()).limit(CANDIDATES)
+    newest = select(SearchEntry.id, SearchEntry.kind, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title)
+    query = (
+        _filtered(newest.where(_visible(principal, parsed)), principal, parsed).order_by(SearchEntry.id.desc()).limit(CANDIDATES)
+    )
     candidates = [
-        _Candidate(entry_id=int(entry_id), document_id=document_id, file_id=file_id, title=title, rank=0.0)
-        for entry_id, document_id, file_id, title in await session.execute(query)
+        _Candidate(entry_id=int(entry_id), kind=kind, document_id=document_id, file_id=file_id, title=title, rank=0.0)
+        for entry_id, kind, document_id, file_id, title in await session.execute(query)
     ]
     return await _finish(session, parsed, candidates, limit, _no_estimate)
 
@@ -158,7 +272,8 @@ async def _owners(session: AsyncSession, principal: Principal) -> list[uuid.UUID
 @dataclass(slots=True)
 class _Candidate:
     entry_id: int
-    document_id: uuid.UUID
+    kind: str
+    document_id: uuid.UUID | None
     file_id: uuid.UUID
     title: str
     rank: float  # higher is better
@@ -174,14 +289,15 @@ async def _finish(
         read = select(SearchEntry.id, SearchEntry.body).where(SearchEntry.id.in_([candidate.entry_id for candidate in best]))
         bodies = {int(entry_id): body for entry_id, body in await session.execute(read)}
     hits = [
-        Hit(document_id=c.document_id, file_id=c.file_id, title=c.title, rank=c.rank,
+        Hit(kind=c.kind, document_id=c.document_id, file_id=c.file_id, title=c.title, rank=c.rank,
             snippet=snippets.make(bodies.get(c.entry_id, ""), parsed.terms, words=SNIPPET_WORDS))
         for c in best
     ]  # fmt: skip
+    document_ids = [c.document_id for c in candidates if c.document_id is not None]
     if len(candidates) < CANDIDATES:
-        return Found(hits, len(candidates), exact=True, ranked=len(candidates), document_ids=[c.document_id for c in candidates])
+        return Found(hits, len(candidates), exact=True, ranked=len(candidates), document_ids=document_ids)
     total = max(CANDIDATES, int(await own_estimate() or 0))
-    return Found(hits, total, exact=False, ranked=len(candidates), document_ids=[c.document_id for c in candidates])
+    return Found(hits, total, exact=False, ranked=len(candidates), document_ids=document_ids)
 
 
 async def _search_sqlite(session: AsyncSession, principal: Principal, parsed: Parsed, limit: int) -> Found:
@@ -204,9 +320,9 @@ async def _search_sqlite(session: AsyncSession, principal: Principal, parsed: Pa
     )
     query = (
         _filtered(
-            select(SearchEntry.id, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title, scan.c.rank)
+            select(SearchEntry.id, SearchEntry.kind, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title, scan.c.rank)
             .join(SearchEntry, SearchEntry.id == scan.c.id)
-            .where(_visible(principal)),
+            .where(_visible(principal, parsed)),
             principal,
             parsed,
         )
@@ -214,8 +330,10 @@ async def _search_sqlite(session: AsyncSession, principal: Principal, parsed: Pa
         .limit(CANDIDATES)
     )
     candidates = [
-        _Candidate(entry_id=int(entry_id), document_id=document_id, file_id=file_id, title=title, rank=-float(rank or 0))
-        for entry_id, document_id, file_id, title, rank in await session.execute(query)
+        _Candidate(
+            entry_id=int(entry_id), kind=kind, document_id=document_id, file_id=file_id, title=title, rank=-float(rank or 0)
+        )
+        for entry_id, kind, document_id, file_id, title, rank in await session.execute(query)
     ]
 
     async def own_estimate() -> Any:
@@ -236,18 +354,22 @@ async def _search_postgresql(session: AsyncSession, principal: Principal, parsed
     allowed = func.to_tsquery("simple", bindparam("acl", among, type_=String()))
     tsv: Any = literal_column("search_entries.tsv")
     scan = (
-        _filtered(select(SearchEntry.id).where(tsv.op("@@")(words.op("&&")(allowed)), _visible(principal)), principal, parsed)
+        _filtered(
+            select(SearchEntry.id).where(tsv.op("@@")(words.op("&&")(allowed)), _visible(principal, parsed)), principal, parsed
+        )
         .order_by(SearchEntry.id.desc())
         .limit(CANDIDATES)
         .subquery("scan")
     )
     rank = func.ts_rank_cd(tsv, words)
-    query = select(SearchEntry.id, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title, rank).join(
+    query = select(SearchEntry.id, SearchEntry.kind, SearchEntry.document_id, SearchEntry.file_id, SearchEntry.title, rank).join(
         scan, scan.c.id == SearchEntry.id
     )
     candidates = [
-        _Candidate(entry_id=int(entry_id), document_id=document_id, file_id=file_id, title=title, rank=float(value or 0))
-        for entry_id, document_id, file_id, title, value in await session.execute(query)
+        _Candidate(
+            entry_id=int(entry_id), kind=kind, document_id=document_id, file_id=file_id, title=title, rank=float(value or 0)
+        )
+        for entry_id, kind, document_id, file_id, title, value in await session.execute(query)
     ]
 
     async def own_estimate() -> Any:

@@ -1,10 +1,13 @@
-"""What the search domain runs beside the requests: the indexer, which keeps the index in step with documents.
+"""What the search domain runs beside the requests: the indexer, which keeps the index in step with documents and
+files.
 
-Woken after a transaction that changed documents (search.flows), and every minute otherwise; one process of the
+Woken after a transaction that changed documents or files (search.flows), and every minute otherwise; one process of the
 install indexes at a time (a lease), so two never race for the same entries.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import structlog
 from fastapi import FastAPI
@@ -13,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nubes.core.domain import Background
 from nubes.core.jobs import Worker
 from nubes.core.leases import hold
+from nubes.core.storage import Storage
 from nubes.search import service
 from nubes.search.flows import INDEXER
 
@@ -27,23 +31,27 @@ class Indexer(Worker):
     log_prefix = "search.index"
     interval = 60.0
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], storage_of: Callable[[], Storage]) -> None:
         super().__init__()
         self._sessions = sessions
+        self._storage_of = storage_of
 
     async def run_due(self) -> int:
-        """Index one batch of changed documents (0 when none, or when another process indexes)."""
+        """Index one batch of changed documents and one of changed files (0 when none, or when another process
+        indexes)."""
         if not await hold(self._sessions, name="search-index", seconds=LEASE):
             return 0
         async with self._sessions() as session:
             indexed = await service.index_changes(session)
             await session.commit()
-        if indexed:
-            log.info("search.indexed", documents=indexed)
-        return indexed
+        read = await service.index_files(self._sessions, self._storage_of())
+        if indexed or read:
+            log.info("search.indexed", documents=indexed, files=read)
+        return indexed + read
 
 
 def install(app: FastAPI) -> Background:
     """The indexer on `app.state.search_indexer`."""
-    app.state.search_indexer = Indexer(app.state.db.writer_sessions)
+    # The storage is looked up at each round: tests swap it for another backend after the app is built.
+    app.state.search_indexer = Indexer(app.state.db.writer_sessions, lambda: app.state.storage)
     return Background(workers=[app.state.search_indexer])

@@ -22,7 +22,7 @@ async def test_first_start_creates_tenant_roles_and_superadmin(session: AsyncSes
     tenant = await session.scalar(select(Tenant).where(Tenant.slug == "default"))
     assert tenant is not None
     roles = set(await session.scalars(select(Role.name).where(Role.tenant_id == tenant.id)))
-    assert roles == {"owner", "admin", "member", "viewer", "documents-admin"}
+    assert roles == {"owner", "admin", "member", "viewer", "documents-admin", "ai-service-admin"}
     admin = await session.scalar(select(User).where(User.username == "admin"))
     assert admin is not None
     assert admin.is_superadmin

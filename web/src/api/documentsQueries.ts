@@ -31,14 +31,23 @@ export function isReading(extraction: Extraction | null): boolean {
   return extraction !== null && (extraction.state === "pending" || extraction.state === "running");
 }
 
-/** One page of your documents; polled while any of them is being read; the last page stays shown while the next loads. */
+/** How many times a list or a document is asked again while only a preview is being made (a stuck job stops the polling). */
+const PREVIEW_POLLS = 30;
+
+/** Whether a document's text is being read, or (for the first PREVIEW_POLLS answers) its preview is being made. */
+function busy(document: Pick<Document, "extraction" | "preview">, answers: number): boolean {
+  return isReading(document.extraction) || (document.preview === "pending" && answers <= PREVIEW_POLLS);
+}
+
+/** One page of your documents; polled while any of them is being read or previewed; the last page stays shown while the next loads. */
 export function useDocuments(query: DocumentQuery, enabled = true) {
   return useQuery({
     queryKey: documentsKeys.list(query),
     queryFn: () => asApiError(listDocuments(query)),
     placeholderData: keepPreviousData,
     enabled,
-    refetchInterval: (current) => (current.state.data?.items.some((item) => isReading(item.extraction)) ? EXTRACTION_POLL_MS : false),
+    refetchInterval: (current) =>
+      current.state.data?.items.some((item) => busy(item, current.state.dataUpdateCount)) ? EXTRACTION_POLL_MS : false,
   });
 }
 
@@ -54,7 +63,7 @@ export function useDocument(id: string, initial?: Document) {
     queryKey: documentsKeys.document(id),
     queryFn: () => asApiError(getDocument(id)),
     placeholderData: initial,
-    refetchInterval: (current) => (current.state.data !== undefined && isReading(current.state.data.extraction) ? EXTRACTION_POLL_MS : false),
+    refetchInterval: (current) => (current.state.data !== undefined && busy(current.state.data, current.state.dataUpdateCount) ? EXTRACTION_POLL_MS : false),
   });
 }
 

@@ -1148,7 +1148,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A small WebP preview of an image (404 `thumbnail-not-ready` while it is being made) */
+        /** A small WebP preview of an image or of a PDF's first page (404 `thumbnail-not-ready` while it is being made) */
         get: operations["files-thumbnail"];
         put?: never;
         post?: never;
@@ -1756,6 +1756,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/documents/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every custom field */
+        get: operations["documents-fields-list"];
+        put?: never;
+        /** A new custom field */
+        post: operations["documents-fields-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/fields/{field_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a custom field and its values (with `dry_run`: only say how many documents carry it) */
+        delete: operations["documents-fields-delete"];
+        options?: never;
+        head?: never;
+        /** Rename a custom field, change its type (while no document carries it) or its select options */
+        patch: operations["documents-fields-update"];
+        trace?: never;
+    };
     "/api/documents": {
         parameters: {
             query?: never;
@@ -1912,6 +1948,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/documents/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your saved views, and shared ones */
+        get: operations["documents-views-list"];
+        put?: never;
+        /** Save a view */
+        post: operations["documents-views-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One saved view */
+        get: operations["documents-views-get"];
+        put?: never;
+        post?: never;
+        /** Delete it */
+        delete: operations["documents-views-delete"];
+        options?: never;
+        head?: never;
+        /** Change it */
+        patch: operations["documents-views-update"];
+        trace?: never;
+    };
+    "/api/documents/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One action on up to 500 documents: tags, type, correspondent, categories, remove, trash, share (all or none) */
+        post: operations["documents-bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/bulk/zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Download up to 500 documents' files in one zip */
+        post: operations["documents-bulk-zip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/classifier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's classifier: what it learnt, when, and its training job */
+        get: operations["documents-classifier-status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/classifier/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Train the classifier again now, on every confirmed document */
+        post: operations["documents-classifier-retrain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/assistant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's AI provider (never its key) */
+        get: operations["documents-assistant-get"];
+        /** Change the AI provider: URL, model, key (write-only), prompt, limits */
+        put: operations["documents-assistant-update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/assistant/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test connection: whether the provider answers with the stored settings, or why not */
+        post: operations["documents-assistant-test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/search": {
         parameters: {
             query?: never;
@@ -1921,6 +2097,26 @@ export interface paths {
         };
         /** Full-text search */
         get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/search/everything": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find files, documents, containers and people (the top bar's search)
+         * @description The first matches of each kind you may see; a kind you (or your token) may not see is null, not an error.
+         */
+        get: operations["search-everything"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2515,7 +2711,7 @@ export interface components {
              * Scopes
              * @description Permissions the token carries (never more than yours).
              */
-            scopes: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
+            scopes: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
             /**
              * Expires In Days
              * @description Null for a token that does not expire.
@@ -2578,6 +2774,42 @@ export interface components {
             last_used_at: string | null;
         };
         /**
+         * AddCategories
+         * @description File each document in these categories too.
+         */
+        AddCategories: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "add_categories";
+            /** Category Ids */
+            category_ids: string[];
+        };
+        /**
+         * AddTags
+         * @description Give each document these tags (those it has stay).
+         */
+        AddTags: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "add_tags";
+            /** Tag Ids */
+            tag_ids: string[];
+        };
+        /**
          * AllocationCreate
          * @description Addresses a node may give containers: an IP and ports or port ranges ("25565", "25600-25610").
          */
@@ -2608,6 +2840,159 @@ export interface components {
             port: number;
             /** Container Id */
             container_id: string | null;
+        };
+        /**
+         * AssistantJobs
+         * @description How the assistant's work on the organization's documents stands.
+         */
+        AssistantJobs: {
+            /**
+             * Pending
+             * @description Documents waiting for an answer (or for a retry).
+             */
+            pending: number;
+            /**
+             * Done
+             * @description Documents the provider answered for.
+             */
+            done: number;
+            /**
+             * Failed
+             * @description Documents for which the provider failed every attempt.
+             */
+            failed: number;
+            /**
+             * Last Error
+             * @description Why the latest failed or retried attempt failed.
+             */
+            last_error: string | null;
+        };
+        /**
+         * AssistantReason
+         * @description Why the organization's AI provider proposed it (its answer, bounded).
+         */
+        AssistantReason: {
+            /**
+             * Model
+             * @description The provider's model that answered.
+             */
+            model: string;
+            /**
+             * Words
+             * @description Words of the text the model said decided it (may be empty).
+             */
+            words: string[];
+            /**
+             * Explanation
+             * @description The model's one-sentence explanation (may be empty).
+             */
+            explanation: string;
+        };
+        /**
+         * AssistantSettingsRead
+         * @description The organization's AI provider. The API key is never returned: only whether one is set.
+         */
+        AssistantSettingsRead: {
+            /**
+             * Enabled
+             * @description Whether documents whose text is read are sent to the provider for suggestions.
+             */
+            enabled: boolean;
+            /**
+             * Base Url
+             * @description The provider's OpenAI-compatible base URL (https://api.openai.com/v1).
+             */
+            base_url: string;
+            /**
+             * Model
+             * @description The model asked (gpt-4o-mini, llama3.1, ...).
+             */
+            model: string;
+            /**
+             * Key Set
+             * @description Whether an API key is stored (sealed with the server secret).
+             */
+            key_set: boolean;
+            /**
+             * System Prompt
+             * @description The system prompt in use (the default unless changed).
+             */
+            system_prompt: string;
+            /** Prompt Is Default */
+            prompt_is_default: boolean;
+            /**
+             * Default Prompt
+             * @description The default system prompt of this version of Nubes.
+             */
+            default_prompt: string;
+            /**
+             * Answer Format
+             * @description What Nubes adds to the prompt so the answer can be read (not editable).
+             */
+            answer_format: string;
+            /**
+             * Max Chars
+             * @description Characters of a document's text sent at most (its beginning).
+             */
+            max_chars: number;
+            /**
+             * Timeout Seconds
+             * @description Seconds one answer of the provider may take.
+             */
+            timeout_seconds: number;
+            /**
+             * Allow Private Urls
+             * @description Whether this server lets a provider live on a loopback or private address (NUBES_AI_ALLOW_PRIVATE_URLS).
+             */
+            allow_private_urls: boolean;
+            /** Updated At */
+            updated_at: string | null;
+            jobs: components["schemas"]["AssistantJobs"];
+        };
+        /**
+         * AssistantSettingsUpdate
+         * @description The organization's AI provider. The key is write-only: `api_key` sets or replaces it, `remove_api_key` removes
+         *     it, neither keeps it.
+         */
+        AssistantSettingsUpdate: {
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Base Url
+             * @default
+             */
+            base_url: string;
+            /**
+             * Model
+             * @default
+             */
+            model: string;
+            /**
+             * Api Key
+             * @description A new API key (write-only); absent: the stored one is kept.
+             */
+            api_key?: string | null;
+            /**
+             * Remove Api Key
+             * @default false
+             */
+            remove_api_key: boolean;
+            /**
+             * System Prompt
+             * @description The system prompt; empty: the default.
+             * @default
+             */
+            system_prompt: string;
+            /**
+             * Max Chars
+             * @default 8000
+             */
+            max_chars: number;
+            /**
+             * Timeout Seconds
+             * @default 60
+             */
+            timeout_seconds: number;
         };
         /**
          * AuditEventRead
@@ -2704,6 +3089,29 @@ export interface components {
              */
             file: string;
         };
+        /**
+         * BulkDownload
+         * @description The documents to download in one zip.
+         */
+        BulkDownload: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+        };
+        /**
+         * BulkResult
+         * @description What the action did: the documents it changed, and those that were as asked already.
+         */
+        BulkResult: {
+            /** Action */
+            action: string;
+            /** Changed */
+            changed: string[];
+            /** Unchanged */
+            unchanged: string[];
+        };
         /** CategoryCreate */
         CategoryCreate: {
             /** Name */
@@ -2790,6 +3198,95 @@ export interface components {
              */
             detail?: string | null;
         };
+        /** ClassifierClass */
+        ClassifierClass: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Examples
+             * @description Confirmed documents it was learnt from.
+             */
+            examples: number;
+        };
+        /** ClassifierField */
+        ClassifierField: {
+            /**
+             * Field
+             * @enum {string}
+             */
+            field: "type" | "correspondent" | "tag" | "category";
+            /**
+             * Classes
+             * @description What the classifier may suggest for this field.
+             */
+            classes: components["schemas"]["ClassifierClass"][];
+            /**
+             * Note
+             * @description Why it learnt nothing for this field (None: it learnt some).
+             */
+            note: string | null;
+        };
+        /**
+         * ClassifierReason
+         * @description Why the classifier proposed it.
+         */
+        ClassifierReason: {
+            /**
+             * Model
+             * @description `words`: the organization's model learnt from confirmed documents; `dates`: a date in the text.
+             */
+            model: string;
+            /**
+             * Words
+             * @description The words that drove it most (or the date as the text writes it).
+             */
+            words: string[];
+        };
+        /**
+         * ClassifierStatus
+         * @description Where the organization's classifier stands: its training job, and what the last training learnt.
+         */
+        ClassifierStatus: {
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "idle" | "queued" | "training";
+            /**
+             * Queued For
+             * @description When the queued training starts (labels changed, or on demand).
+             */
+            queued_for: string | null;
+            /** Trained At */
+            trained_at: string | null;
+            /**
+             * Documents
+             * @description Confirmed documents the last training learnt from.
+             */
+            documents: number;
+            /** Fields */
+            fields: components["schemas"]["ClassifierField"][];
+            /**
+             * Problem
+             * @description Why it could not train, or learnt nothing (None: it did).
+             */
+            problem: string | null;
+            /**
+             * Min Examples
+             * @description Documents a class needs with it, and as many without it, to be learnt.
+             */
+            min_examples: number;
+            /**
+             * Threshold
+             * @description The least confidence at which the classifier suggests something.
+             */
+            threshold: number;
+        };
         /**
          * ClusterCreate
          * @description A new cluster.
@@ -2822,6 +3319,36 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * ConnectionTest
+         * @description What "Test connection" found: whether the provider answered with the stored settings, or why not.
+         */
+        ConnectionTest: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Detail
+             * @description What happened, in words (the status, a timeout, a TLS or JSON problem, a refused URL).
+             */
+            detail: string;
+            /**
+             * Status
+             * @description The provider's HTTP status, when it answered.
+             */
+            status: number | null;
+            /**
+             * Models
+             * @description How many models the provider lists.
+             */
+            models: number | null;
+            /**
+             * Model Listed
+             * @description Whether the configured model is among them (None: not known).
+             */
+            model_listed: boolean | null;
+            /** Elapsed Ms */
+            elapsed_ms: number;
         };
         /**
          * ConsoleTicket
@@ -2928,6 +3455,31 @@ export interface components {
             entries: components["schemas"]["ContainerFile"][];
         };
         /**
+         * ContainerFound
+         * @description A container of your organization whose name matched.
+         */
+        ContainerFound: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** State */
+            state: string;
+        };
+        /** ContainerGroup */
+        ContainerGroup: {
+            /** Items */
+            items: components["schemas"]["ContainerFound"][];
+            /**
+             * More
+             * @description Whether more matched than are listed.
+             */
+            more: boolean;
+        };
+        /**
          * ContainerLogs
          * @description The last lines a container printed.
          */
@@ -3016,6 +3568,51 @@ export interface components {
             password: string;
         };
         /**
+         * CustomFieldSet
+         * @description One field a document carries, with its value.
+         */
+        CustomFieldSet: {
+            /**
+             * Field Id
+             * Format: uuid
+             */
+            field_id: string;
+            /**
+             * Value
+             * @description text: a string; number: a JSON number; date: 'YYYY-MM-DD'; monetary: 'EUR 12.50' or {amount: '12.50', currency: 'EUR'} (the amount a decimal string, never a float); boolean: true/false; url: an http(s) URL; select: an option's id; document_link: a document's id; null: the document carries the field without a value.
+             */
+            value?: unknown;
+        };
+        /**
+         * CustomFieldValueRead
+         * @description A field a document carries: its value in the field's form, and as text.
+         */
+        CustomFieldValueRead: {
+            /**
+             * Field Id
+             * Format: uuid
+             */
+            field_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Data Type
+             * @enum {string}
+             */
+            data_type: "text" | "number" | "date" | "monetary" | "boolean" | "url" | "select" | "document_link";
+            /**
+             * Value
+             * @description text: a string; number: a JSON number; date: 'YYYY-MM-DD'; monetary: 'EUR 12.50' or {amount: '12.50', currency: 'EUR'} (the amount a decimal string, never a float); boolean: true/false; url: an http(s) URL; select: an option's id; document_link: a document's id; null: the document carries the field without a value.
+             */
+            value: boolean | number | string | components["schemas"]["Money"] | null;
+            /**
+             * Display
+             * @description The value as text: an option's label, 'EUR 12.50', a linked document's title.
+             */
+            display: string;
+            link?: components["schemas"]["LinkedDocument"] | null;
+        };
+        /**
          * DirectoryEntry
          * @description A user or group of your organization you can share with.
          */
@@ -3072,6 +3669,44 @@ export interface components {
             changes: {
                 [key: string]: unknown[];
             };
+        };
+        /**
+         * DocumentFound
+         * @description A document whose text, title or notes matched, with where.
+         */
+        DocumentFound: {
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /**
+             * File Id
+             * Format: uuid
+             */
+            file_id: string;
+            /** Title */
+            title: string;
+            /**
+             * Snippet
+             * @description Where the words matched, in the document's text.
+             */
+            snippet: components["schemas"]["SnippetPart"][];
+        };
+        /** DocumentGroup */
+        DocumentGroup: {
+            /** Items */
+            items: components["schemas"]["DocumentFound"][];
+            /**
+             * More
+             * @description Whether more matched than are listed (see them in Documents).
+             */
+            more: boolean;
+            /**
+             * Total
+             * @description How many documents matched in all (that you may open).
+             */
+            total: number;
         };
         /** DocumentPage */
         DocumentPage: {
@@ -3136,10 +3771,27 @@ export interface components {
             modified_at: string;
             extraction: components["schemas"]["Extraction"] | null;
             /**
+             * Custom Fields
+             * @description The custom fields it carries.
+             */
+            custom_fields?: components["schemas"]["CustomFieldValueRead"][];
+            /**
              * Mine
              * @description Whether you own it (otherwise it is shared with you).
              */
             mine: boolean;
+            /**
+             * Sha256
+             * @description The SHA-256 of the file's content (null while it has none).
+             */
+            sha256?: string | null;
+            /**
+             * Preview
+             * @description Whether a preview of the file (an image, or a PDF's first page) is `ready` at GET /api/files/{file_id}/thumbnail, still being made (`pending`), or there is `none`.
+             * @default none
+             * @enum {string}
+             */
+            preview: "ready" | "pending" | "none";
         };
         /** DocumentSettingsRead */
         DocumentSettingsRead: {
@@ -3206,6 +3858,11 @@ export interface components {
             tag_ids?: string[] | null;
             /** Category Ids */
             category_ids?: string[] | null;
+            /**
+             * Custom Fields
+             * @description Every custom field the document carries, with its value (the whole set).
+             */
+            custom_fields?: components["schemas"]["CustomFieldSet"][] | null;
         };
         /**
          * EggCategoryCreate
@@ -3330,6 +3987,20 @@ export interface components {
             email: string;
         };
         /**
+         * Everything
+         * @description What the top bar's search box found, by kind; a kind is null when it was not searched, because you (or the
+         *     access token you use) may not see it: files need files.read, documents documents.read, containers
+         *     containers.read, people files.share (the sharing picker's rule).
+         */
+        Everything: {
+            /** Q */
+            q: string;
+            files: components["schemas"]["FileGroup"] | null;
+            documents: components["schemas"]["DocumentGroup"] | null;
+            containers: components["schemas"]["ContainerGroup"] | null;
+            people: components["schemas"]["PersonGroup"] | null;
+        };
+        /**
          * Extraction
          * @description Where reading the document's text stands.
          */
@@ -3392,6 +4063,21 @@ export interface components {
             year: components["schemas"]["FacetBucket"][];
         };
         /**
+         * FieldCreate
+         * @description A new custom field (`options` only for a select).
+         */
+        FieldCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Data Type
+             * @enum {string}
+             */
+            data_type: "text" | "number" | "date" | "monetary" | "boolean" | "url" | "select" | "document_link";
+            /** Options */
+            options?: components["schemas"]["SelectOptionIn"][];
+        };
+        /**
          * FieldError
          * @description One invalid input: where it is, what is wrong, and a stable machine-readable kind.
          */
@@ -3407,6 +4093,61 @@ export interface components {
             type: string;
         };
         /**
+         * FieldRead
+         * @description A custom field, with how many of your documents carry it.
+         */
+        FieldRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Data Type
+             * @enum {string}
+             */
+            data_type: "text" | "number" | "date" | "monetary" | "boolean" | "url" | "select" | "document_link";
+            /** Options */
+            options: components["schemas"]["SelectOption"][];
+            /**
+             * Document Count
+             * @default 0
+             */
+            document_count: number;
+        };
+        /**
+         * FieldRemoval
+         * @description What deleting a field did (or, for a dry run, would do).
+         */
+        FieldRemoval: {
+            /**
+             * Documents
+             * @description Documents of the organization that carried the field and lost its value.
+             */
+            documents: number;
+        };
+        /**
+         * FieldUpdate
+         * @description Rename a field, change its type (only while no document carries it) or its options (the whole list: an option
+         *     left out is removed, which documents holding it lose only with `clear_removed_options`).
+         */
+        FieldUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Data Type */
+            data_type?: ("text" | "number" | "date" | "monetary" | "boolean" | "url" | "select" | "document_link") | null;
+            /** Options */
+            options?: components["schemas"]["SelectOptionIn"][] | null;
+            /**
+             * Clear Removed Options
+             * @description Remove options documents hold, clearing those documents' values.
+             * @default false
+             */
+            clear_removed_options: boolean;
+        };
+        /**
          * FileCopy
          * @description Where a copy goes: the same folder and a free name when absent.
          */
@@ -3415,6 +4156,53 @@ export interface components {
             parent_id?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * FileFound
+         * @description One of your files or folders whose name matched, or one of your files whose content holds the words.
+         */
+        FileFound: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "file" | "folder";
+            /** Name */
+            name: string;
+            /**
+             * Parent Id
+             * @description The folder it is in (open it there).
+             */
+            parent_id: string | null;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Snippet
+             * @description Where the words matched in its content (empty when its name matched).
+             */
+            snippet?: components["schemas"]["SnippetPart"][];
+        };
+        /** FileGroup */
+        FileGroup: {
+            /** Items */
+            items: components["schemas"]["FileFound"][];
+            /**
+             * More
+             * @description Whether more matched than are listed (see them in Files' search).
+             */
+            more: boolean;
         };
         /**
          * FileMove
@@ -3841,6 +4629,27 @@ export interface components {
             max_downloads?: number | null;
         };
         /**
+         * LinkedDocument
+         * @description The document a document-link value points to.
+         */
+        LinkedDocument: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Title
+             * @description None when it is gone.
+             */
+            title: string | null;
+            /**
+             * Gone
+             * @description Deleted since, or not visible to you.
+             */
+            gone: boolean;
+        };
+        /**
          * Me
          * @description The signed-in user, their tenant, roles and effective permissions.
          */
@@ -3894,6 +4703,19 @@ export interface components {
             mfa_token?: string | null;
             /** Methods */
             methods?: string[] | null;
+        };
+        /** Money */
+        Money: {
+            /**
+             * Amount
+             * @description A decimal string, e.g. '12.50'.
+             */
+            amount: string;
+            /**
+             * Currency
+             * @description ISO 4217, e.g. 'EUR'.
+             */
+            currency: string;
         };
         /**
          * NodeCreate
@@ -4199,6 +5021,39 @@ export interface components {
             code: string;
             /** Description */
             description: string;
+        };
+        /**
+         * PersonFound
+         * @description Someone of your organization you could share with (what the sharing picker shows of them, nothing more).
+         */
+        PersonFound: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Name
+             * @description Their display name (their username when they set none).
+             */
+            name: string;
+            /** Username */
+            username: string;
+            /**
+             * Initials
+             * @description For their avatar.
+             */
+            initials: string;
+        };
+        /** PersonGroup */
+        PersonGroup: {
+            /** Items */
+            items: components["schemas"]["PersonFound"][];
+            /**
+             * More
+             * @description Whether more matched than are listed.
+             */
+            more: boolean;
         };
         /**
          * PortRead
@@ -4539,6 +5394,58 @@ export interface components {
             require_email_verification: boolean;
         };
         /**
+         * RemoveCategories
+         * @description Take each document out of these categories.
+         */
+        RemoveCategories: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "remove_categories";
+            /** Category Ids */
+            category_ids: string[];
+        };
+        /**
+         * RemoveDocuments
+         * @description Forget the documents' metadata; their files stay where they are.
+         */
+        RemoveDocuments: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "remove";
+        };
+        /**
+         * RemoveTags
+         * @description Take these tags off each document.
+         */
+        RemoveTags: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "remove_tags";
+            /** Tag Ids */
+            tag_ids: string[];
+        };
+        /**
          * RestartPolicy
          * @description What happens when the container crashes (exits on its own with an error code).
          */
@@ -4586,7 +5493,7 @@ export interface components {
              */
             parent?: string | null;
             /** Permissions */
-            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
+            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
         };
         /**
          * RoleRead
@@ -4640,20 +5547,20 @@ export interface components {
             /** Parent */
             parent?: string | null;
             /** Permissions */
-            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[] | null;
+            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[] | null;
         };
         /** SearchHit */
         SearchHit: {
             /**
              * Kind
-             * @description What was found: `document`.
+             * @description What was found: `document`, or `file` (a file's name or the text of its content).
              */
             kind: string;
             /**
              * Document Id
-             * Format: uuid
+             * @description The document found (none for a plain file).
              */
-            document_id: string;
+            document_id: string | null;
             /**
              * File Id
              * Format: uuid
@@ -4693,6 +5600,23 @@ export interface components {
             ranked: number;
             facets: components["schemas"]["Facets"];
         };
+        /** SelectOption */
+        SelectOption: {
+            /** Id */
+            id: string;
+            /** Label */
+            label: string;
+        };
+        /**
+         * SelectOptionIn
+         * @description An option of a select field: with its `id` it is an option kept (and renamed), without it a new one.
+         */
+        SelectOptionIn: {
+            /** Id */
+            id?: string | null;
+            /** Label */
+            label: string;
+        };
         /**
          * SessionRead
          * @description A signed-in device.
@@ -4727,6 +5651,68 @@ export interface components {
              * @default false
              */
             current: boolean;
+        };
+        /**
+         * SetCorrespondent
+         * @description Set each document's correspondent (`null`: clear it).
+         */
+        SetCorrespondent: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "set_correspondent";
+            /** Correspondent Id */
+            correspondent_id: string | null;
+        };
+        /**
+         * SetType
+         * @description Set each document's type (`null`: clear it).
+         */
+        SetType: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "set_type";
+            /** Type Id */
+            type_id: string | null;
+        };
+        /**
+         * ShareDocuments
+         * @description Share each document's file with a user or a group of your organization.
+         */
+        ShareDocuments: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "share";
+            /** User Id */
+            user_id?: string | null;
+            /** Group Id */
+            group_id?: string | null;
+            /**
+             * Permission
+             * @default view
+             * @enum {string}
+             */
+            permission: "view" | "edit";
         };
         /**
          * ShareRead
@@ -4879,7 +5865,7 @@ export interface components {
         };
         /**
          * SuggestionRead
-         * @description A proposed type, correspondent or tag, why, and how sure Nubes is.
+         * @description A proposed type, correspondent, tag, category or date, why, and how sure Nubes is.
          */
         SuggestionRead: {
             /**
@@ -4891,29 +5877,42 @@ export interface components {
              * Field
              * @enum {string}
              */
-            field: "type" | "correspondent" | "tag";
+            field: "type" | "correspondent" | "tag" | "category" | "date";
             /**
              * Term Id
              * Format: uuid
              */
             term_id: string;
-            /** Name */
+            /**
+             * Name
+             * @description The proposed term's name, or the date (ISO 8601).
+             */
             name: string;
+            /**
+             * Value
+             * @description The proposed date (ISO 8601); None for a term.
+             */
+            value?: string | null;
             /** Confidence */
             confidence: number;
             /**
              * Source
-             * @description What proposed it: `rule` (a matching rule of the vocabulary).
+             * @description What proposed it: `rule` (a matching rule of the vocabulary), `classifier` (learnt, or a date) or `llm` (the organization's AI provider).
+             * @enum {string}
              */
-            source: string;
-            reason: components["schemas"]["SuggestionReason"];
+            source: "rule" | "classifier" | "llm";
+            /** Reason */
+            reason: components["schemas"]["AssistantReason"] | components["schemas"]["SuggestionReason"] | components["schemas"]["ClassifierReason"];
             /**
              * State
              * @enum {string}
              */
             state: "open" | "accepted" | "rejected";
         };
-        /** SuggestionReason */
+        /**
+         * SuggestionReason
+         * @description Why a matching rule proposed it.
+         */
         SuggestionReason: {
             /**
              * Rule
@@ -5201,6 +6200,22 @@ export interface components {
             recovery_codes_left: number;
         };
         /**
+         * TrashDocuments
+         * @description Move the documents' files to the trash (restoring a file brings its document back).
+         */
+        TrashDocuments: {
+            /**
+             * Document Ids
+             * @description The documents, at most 500.
+             */
+            document_ids: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "trash";
+        };
+        /**
          * TrashRestore
          * @description Restore under another name (when the old one has been taken meanwhile).
          */
@@ -5411,6 +6426,132 @@ export interface components {
              * @description Who wrote this content (null when that account is gone).
              */
             created_by: string | null;
+        };
+        /**
+         * ViewCreate
+         * @description Save a documents list under a name.
+         */
+        ViewCreate: {
+            /** Name */
+            name: string;
+            query?: components["schemas"]["ViewQuery"];
+            /** Columns */
+            columns?: ("type" | "correspondent" | "tags" | "created" | "added" | "modified" | "text")[];
+            /**
+             * In Sidebar
+             * @description Listed in the app's sidebar under Documents.
+             * @default false
+             */
+            in_sidebar: boolean;
+            /**
+             * On Overview
+             * @description Shown as a card on the overview page.
+             * @default false
+             */
+            on_overview: boolean;
+            /**
+             * Shared
+             * @description Seen by everyone in the organization (takes documents.manage).
+             * @default false
+             */
+            shared: boolean;
+            /**
+             * Position
+             * @description Its place among your views; default last.
+             */
+            position?: number | null;
+        };
+        /**
+         * ViewQuery
+         * @description The documents list's query a view opens: the filters, the scope and the order `GET /api/documents` takes,
+         *     with the same rules (its paging is the reader's business, not the view's).
+         */
+        ViewQuery: {
+            /** Type Id */
+            type_id?: string | null;
+            /** Correspondent Id */
+            correspondent_id?: string | null;
+            /** Tag Id */
+            tag_id?: string | null;
+            /** Category Id */
+            category_id?: string | null;
+            /**
+             * Q
+             * @description Words in the title or the notes.
+             */
+            q?: string | null;
+            /**
+             * Scope
+             * @default mine
+             * @enum {string}
+             */
+            scope: "mine" | "shared" | "all";
+            /**
+             * Sort
+             * @default -added
+             * @enum {string}
+             */
+            sort: "added" | "-added" | "created" | "-created" | "title" | "-title" | "modified" | "-modified";
+        };
+        /**
+         * ViewRead
+         * @description A saved view; its query names only terms that still exist.
+         */
+        ViewRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            query: components["schemas"]["ViewQuery"];
+            /** Columns */
+            columns: ("type" | "correspondent" | "tags" | "created" | "added" | "modified" | "text")[];
+            /** In Sidebar */
+            in_sidebar: boolean;
+            /** On Overview */
+            on_overview: boolean;
+            /** Shared */
+            shared: boolean;
+            /** Position */
+            position: number;
+            /**
+             * Mine
+             * @description Whether it is yours (otherwise someone shared it with the organization).
+             */
+            mine: boolean;
+            /** Owner Name */
+            owner_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ViewUpdate
+         * @description Change a view; a field left out is unchanged.
+         */
+        ViewUpdate: {
+            /** Name */
+            name?: string | null;
+            query?: components["schemas"]["ViewQuery"] | null;
+            /** Columns */
+            columns?: ("type" | "correspondent" | "tags" | "created" | "added" | "modified" | "text")[] | null;
+            /** In Sidebar */
+            in_sidebar?: boolean | null;
+            /** On Overview */
+            on_overview?: boolean | null;
+            /** Shared */
+            shared?: boolean | null;
+            /** Position */
+            position?: number | null;
         };
         /**
          * FolderCreate
@@ -11237,6 +12378,181 @@ export interface operations {
             };
         };
     };
+    "documents-fields-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-fields-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FieldCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-fields-delete": {
+        parameters: {
+            query?: {
+                /** @description Say what deleting would do, and change nothing. */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                field_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRemoval"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-fields-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FieldUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "documents-list": {
         parameters: {
             query?: {
@@ -11248,6 +12564,14 @@ export interface operations {
                 q?: string | null;
                 /** @description Yours, shared with you by their owners, or both. */
                 scope?: "mine" | "shared" | "all";
+                /** @description Only documents carrying this custom field. */
+                custom_field_id?: string | null;
+                /** @description ... with this value (a select: an option's id or label). */
+                custom_field_value?: string | null;
+                /** @description ... at least this (number, date, money). */
+                custom_field_min?: string | null;
+                /** @description ... at most this (number, date, money). */
+                custom_field_max?: string | null;
                 sort?: "added" | "-added" | "created" | "-created" | "title" | "-title" | "modified" | "-modified";
                 limit?: number;
                 offset?: number;
@@ -11762,12 +13086,518 @@ export interface operations {
             };
         };
     };
+    "documents-views-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-views-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-views-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-views-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-views-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddTags"] | components["schemas"]["RemoveTags"] | components["schemas"]["SetType"] | components["schemas"]["SetCorrespondent"] | components["schemas"]["AddCategories"] | components["schemas"]["RemoveCategories"] | components["schemas"]["RemoveDocuments"] | components["schemas"]["TrashDocuments"] | components["schemas"]["ShareDocuments"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-bulk-zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkDownload"];
+            };
+        };
+        responses: {
+            /** @description A zip of the files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-classifier-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassifierStatus"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-classifier-retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassifierStatus"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-assistant-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistantSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-assistant-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssistantSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistantSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "documents-assistant-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     search: {
         parameters: {
             query: {
                 /** @description Words (all must match), "a phrase", prefix*, and tag:, type:, correspondent:, year: filters. */
                 q: string;
                 limit?: number;
+                /** @description Only documents, or only other files (both when absent). */
+                kind?: ("document" | "file") | null;
             };
             header?: never;
             path?: never;
@@ -11782,6 +13612,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "search-everything": {
+        parameters: {
+            query: {
+                /** @description Words: names of files, containers and people that hold them; documents as `/api/search` reads them. */
+                q: string;
+                /** @description At most this many of each kind. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Everything"];
                 };
             };
             /** @description Client error */

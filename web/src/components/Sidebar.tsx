@@ -1,7 +1,9 @@
 /** The section navigation: a fixed column on wide screens, a drawer opened from the top bar on narrow ones. */
+import { Fragment } from "react";
 import { NavLink } from "react-router";
 
 import { useAuth } from "../auth/session";
+import { PinnedViews } from "../pages/documents/SavedViews";
 import { isListedFor, sections, type Section } from "../sections";
 import { HomeIcon, type IconComponent } from "./icons";
 
@@ -31,7 +33,11 @@ function Group({ id, label, items, onNavigate }: { id: string; label: string; it
       </p>
       <ul aria-labelledby={id} className="mt-2 space-y-0.5">
         {items.map((section) => (
-          <Item key={section.id} to={section.path} name={section.name} icon={section.icon} onNavigate={onNavigate} />
+          <Fragment key={section.id}>
+            <Item to={section.path} name={section.name} icon={section.icon} onNavigate={onNavigate} />
+            {/* The saved views pinned to the sidebar, under Documents. */}
+            {section.id === "documents" && <PinnedViews onNavigate={onNavigate} />}
+          </Fragment>
         ))}
       </ul>
     </div>

@@ -1,11 +1,14 @@
-/** The banner: the menu button on narrow screens, the product mark, and the account area. */
+/** The banner: the menu button on narrow screens, the product mark, the search box (signed in) and the account area. */
 import { Link } from "react-router";
 
+import { can, useAuth } from "../auth/session";
 import { AccountMenu } from "./AccountMenu";
+import { GlobalSearch } from "./GlobalSearch";
 import { CloseIcon, MenuIcon } from "./icons";
 import { Logo } from "./Logo";
 
 export function TopBar({ menuOpen, onToggleMenu }: { menuOpen: boolean; onToggleMenu: () => void }) {
+  const { state } = useAuth();
   return (
     <header className="sticky top-0 z-40 flex h-16 items-center gap-3 border-b border-slate-200 bg-white/90 px-4 backdrop-blur sm:px-6 dark:border-slate-800 dark:bg-slate-900/90">
       <button
@@ -21,6 +24,7 @@ export function TopBar({ menuOpen, onToggleMenu }: { menuOpen: boolean; onToggle
       <Link to="/" className="rounded-lg" aria-label="Nubes overview">
         <Logo />
       </Link>
+      {state.status === "signed-in" && can(state.me, "files.read") && <GlobalSearch />}
       <AccountMenu />
     </header>
   );

@@ -18,6 +18,7 @@ from nubes.compute.nodes import service as nodes_service
 from nubes.compute.nodes.models import Allocation
 from nubes.core import audit
 from nubes.core.audit import Origin
+from nubes.core.db import like_contains
 from nubes.core.errors import Conflict, FieldError, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
 
@@ -33,6 +34,20 @@ async def list_containers(*, session: AsyncSession, principal: Principal, limit:
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Container.created_at.desc(), Container.id).limit(limit).offset(offset))
     return list(rows), int(total or 0)
+
+
+async def find_by_name(*, session: AsyncSession, principal: Principal, query: str, limit: int) -> list[Container]:
+    """The tenant's containers whose name holds `query` literally (any case; `%` and `_` are no wildcards), by name."""
+    wanted = query.strip()
+    if not wanted:
+        return []
+    rows = await session.scalars(
+        select(Container)
+        .where(Container.tenant_id == principal.tenant_id, like_contains(Container.name, wanted, ignore_case=True))
+        .order_by(Container.name, Container.id)
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def get_container(*, session: AsyncSession, principal: Principal, container_id: uuid.UUID) -> Container:

@@ -13,6 +13,7 @@ import email.policy
 import io
 import shutil
 import subprocess
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,16 +53,19 @@ class Extracted:
     pages: int
 
 
-def read(data: bytes, *, name: str, content_type: str, languages: str, progress: Progress) -> Extracted:
-    """The text of a file, by its type (sniffed from the bytes first, then the name and declared type)."""
+def read(data: bytes, *, name: str, content_type: str, languages: str, progress: Progress, ocr: bool = True) -> Extracted:
+    """The text of a file, by its type (sniffed from the bytes first, then the name and declared type). Without
+    `ocr`, images are not read and PDF pages without a text layer give no text (the search index of plain files)."""
     lower = name.lower()
     if data.startswith(b"%PDF-") or content_type == "application/pdf" or lower.endswith(".pdf"):
-        return _pdf(data, languages, progress)
+        return _pdf(data, languages, progress, ocr=ocr)
     if lower.endswith(".eml") or content_type == "message/rfc822":
         return Extracted(_email(data), "email", 1)
     if lower.endswith(".docx") or content_type.endswith("wordprocessingml.document"):
         return Extracted(_docx(data), "office", 1)
     if content_type.startswith("image/") or lower.endswith((".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".gif", ".bmp")):
+        if not ocr:
+            raise Unreadable("Images are read (by OCR) only as documents.")
         return Extracted(_ocr_image(_image(data), languages), "ocr", 1)
     if content_type.startswith("text/") or lower.endswith((".txt", ".md", ".csv", ".log", ".json", ".xml", ".html", ".htm")):
         text = data.decode("utf-8", errors="replace")
@@ -71,7 +75,17 @@ def read(data: bytes, *, name: str, content_type: str, languages: str, progress:
     raise Unreadable(f"Nubes does not read text from {content_type or 'this type of'} files yet ({name}).")
 
 
-def _pdf(data: bytes, languages: str, progress: Progress) -> Extracted:
+_PDFIUM = threading.Lock()
+"""PDFium is not thread-safe (pypdfium2's documentation): the extraction worker and the search indexer read PDFs in
+worker threads, one at a time."""
+
+
+def _pdf(data: bytes, languages: str, progress: Progress, *, ocr: bool) -> Extracted:
+    with _PDFIUM:
+        return _pdf_locked(data, languages, progress, ocr=ocr)
+
+
+def _pdf_locked(data: bytes, languages: str, progress: Progress, *, ocr: bool) -> Extracted:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -89,7 +103,7 @@ def _pdf(data: bytes, languages: str, progress: Progress) -> Extracted:
             page = document[index]
             try:
                 text = page.get_textpage().get_text_bounded()
-                if len(text.strip()) < MIN_LAYER_CHARS:
+                if len(text.strip()) < MIN_LAYER_CHARS and ocr:
                     width, height = page.get_size()
                     if width * height * OCR_SCALE**2 > MAX_PIXELS:
                         raise Unreadable(f"Page {index + 1} is too large to scan ({width:.0f} x {height:.0f} points).")

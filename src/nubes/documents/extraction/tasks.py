@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nubes.core.db import utcnow
 from nubes.core.jobs import Worker, backoff, claim
 from nubes.core.storage import Storage, StorageError
+from nubes.documents.assistant import queue as assistant_queue
 from nubes.documents.extraction.models import DocumentContent
 from nubes.documents.extraction.readers import OcrFailed, Unreadable, read
 from nubes.documents.extraction.service import WORKER
@@ -138,6 +139,7 @@ class ExtractionWorker(Worker):
         if values["state"] == "done":
             async with self._sessions() as session:
                 proposed = await suggestions.suggest(session, document_id)
+                await assistant_queue.after_text_read(session, document_id)  # the AI provider's job, if one is set up
                 await session.commit()
             if proposed:
                 log.info("documents.suggested", document_id=str(document_id), suggestions=proposed)

@@ -10,8 +10,10 @@ from fastapi import File, Query, Response, UploadFile
 from nubes.core.db import SessionDep
 from nubes.core.errors import Conflict
 from nubes.core.routing import api_router
+from nubes.documents.consumption.service import DOCUMENTS_FOLDER
 from nubes.documents.deps import Reader, Writer
 from nubes.documents.extraction import service as extraction
+from nubes.documents.fields import service as custom_fields
 from nubes.documents.records import service
 from nubes.documents.records.schemas import (
     DocumentAdd,
@@ -31,9 +33,6 @@ from nubes.files.uploads import service as uploads
 from nubes.identity.deps import SettingsDep
 
 router = api_router(prefix="/documents", tags=["documents"])
-
-DOCUMENTS_FOLDER = "Documents"
-"""Where uploads into Documents go, at the top of the uploader's files."""
 
 
 async def _read(session: SessionDep, principal: Reader, document_id: uuid.UUID) -> DocumentRead:
@@ -56,11 +55,22 @@ async def list_documents(
     category_id: uuid.UUID | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in the title or the notes.")] = None,
     scope: Annotated[DocumentScope, Query(description="Yours, shared with you by their owners, or both.")] = "mine",
+    custom_field_id: Annotated[uuid.UUID | None, Query(description="Only documents carrying this custom field.")] = None,
+    custom_field_value: Annotated[
+        str | None, Query(max_length=2048, description="... with this value (a select: an option's id or label).")
+    ] = None,
+    custom_field_min: Annotated[str | None, Query(max_length=64, description="... at least this (number, date, money).")] = None,
+    custom_field_max: Annotated[str | None, Query(max_length=64, description="... at most this (number, date, money).")] = None,
     sort: DocumentSort = "-added",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DocumentPage:
-    wanted = service.DocumentFilter(type_id, correspondent_id, tag_id, category_id, q.strip() if q else None, scope)
+    custom = (
+        custom_fields.CustomFieldFilter(custom_field_id, custom_field_value, custom_field_min, custom_field_max)
+        if custom_field_id is not None
+        else None
+    )
+    wanted = service.DocumentFilter(type_id, correspondent_id, tag_id, category_id, q.strip() if q else None, scope, custom)
     documents, total = await service.list_documents(session, principal, wanted, sort=sort, limit=limit, offset=offset)
     items = await service.reads(session, principal, documents)
     return DocumentPage(items=items, total=total, limit=limit, offset=offset)

@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from nubes.documents.fields.schemas import CustomFieldSet, CustomFieldValueRead
 from nubes.documents.vocabulary.schemas import TagRead
 
 ExtractionState = Literal["pending", "running", "done", "failed"]
 DocumentScope = Literal["mine", "shared", "all"]
+DocumentPreview = Literal["ready", "pending", "none"]
 DocumentSort = Literal["added", "-added", "created", "-created", "title", "-title", "modified", "-modified"]
 
 
@@ -34,6 +36,9 @@ class DocumentUpdate(BaseModel):
     notes: str | None = Field(default=None, max_length=20_000)
     tag_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
     category_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
+    custom_fields: list[CustomFieldSet] | None = Field(
+        default=None, max_length=100, description="Every custom field the document carries, with its value (the whole set)."
+    )
 
 
 class Ref(BaseModel):
@@ -72,7 +77,16 @@ class DocumentRead(BaseModel):
     added_at: datetime
     modified_at: datetime
     extraction: Extraction | None
+    custom_fields: list[CustomFieldValueRead] = Field(default_factory=list, description="The custom fields it carries.")
     mine: bool = Field(description="Whether you own it (otherwise it is shared with you).")
+    sha256: str | None = Field(default=None, description="The SHA-256 of the file's content (null while it has none).")
+    preview: DocumentPreview = Field(
+        default="none",
+        description=(
+            "Whether a preview of the file (an image, or a PDF's first page) is `ready` at GET "
+            "/api/files/{file_id}/thumbnail, still being made (`pending`), or there is `none`."
+        ),
+    )
 
 
 class DocumentPage(BaseModel):

@@ -18,14 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core.db import utcnow
-from nubes.core.errors import Conflict, NotFound
+from nubes.core.errors import Conflict, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.documents.extraction import service as extraction
+from nubes.documents.fields import service as custom_fields
 from nubes.documents.records.models import Document, DocumentCategory, DocumentChange, DocumentTag
 from nubes.documents.records.schemas import DocumentRead, DocumentScope, DocumentSort, DocumentUpdate, Extraction, Ref
 from nubes.documents.vocabulary import service as vocabulary
 from nubes.documents.vocabulary.models import Category, Correspondent, DocumentType, Tag
 from nubes.documents.vocabulary.schemas import TagRead
+from nubes.files.thumbnails import service as thumbnails
 from nubes.files.tree import service as files
 from nubes.identity.users import directory
 
@@ -47,6 +49,7 @@ class DocumentFilter:
     category_id: uuid.UUID | None = None
     text: str | None = None
     scope: DocumentScope = "mine"
+    custom_field: custom_fields.CustomFieldFilter | None = None
 
 
 def _title_of(name: str) -> str:
@@ -100,11 +103,30 @@ async def get(session: AsyncSession, principal: Principal, document_id: uuid.UUI
     return document
 
 
-def _listing(principal: Principal, wanted: DocumentFilter) -> Select[Any]:
+async def _count(
+    session: AsyncSession, principal: Principal, wanted: DocumentFilter, query: Select[Any], narrowing: list[Any]
+) -> int:
+    """How many documents `query` lists. Your own are counted without looking up each one's file: all of them (an
+    index range), less those whose file is in your trash (read from the trash down) — 25,000 files looked up one by
+    one took 45 ms on SQLite (bench/bench_documents.py)."""
+    if wanted.scope != "mine":
+        return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    every = _listing(principal, wanted, live=False).with_only_columns(Document.id).where(*narrowing)
+    bin_ = files.trashed(principal).subquery("bin")
+    binned = every.join(bin_, bin_.c.id == Document.file_id)  # from the trash to its documents, by their file's index
+    all_of_them = select(func.count()).select_from(every.subquery()).scalar_subquery()
+    in_trash = select(func.count()).select_from(binned.subquery()).scalar_subquery()
+    counted, trashed = (await session.execute(select(all_of_them, in_trash))).one()
+    return int(counted or 0) - int(trashed or 0)
+
+
+def _listing(principal: Principal, wanted: DocumentFilter, *, live: bool = True) -> Select[Any]:
     mine = Document.owner_id == principal.user_id
     shared = and_(Document.owner_id != principal.user_id, Document.file_id.in_(files.shared_with(principal)))
     whose = {"mine": mine, "shared": shared, "all": or_(mine, shared)}[wanted.scope]
-    query = select(Document).where(Document.tenant_id == principal.tenant_id, whose, files.is_live(Document.file_id))
+    query = select(Document).where(Document.tenant_id == principal.tenant_id, whose)
+    if live:
+        query = query.where(files.is_live(Document.file_id))
     if wanted.type_id is not None:
         query = query.where(Document.type_id == wanted.type_id)
     if wanted.correspondent_id is not None:
@@ -127,8 +149,11 @@ async def list_documents(
 ) -> tuple[list[Document], int]:
     """The principal's documents (`scope`: their own, those shared with them by their owners, or both; live files
     only), filtered and sorted, a page at a time, with the total."""
-    query = _listing(principal, wanted)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    narrowing: list[Any] = []
+    if wanted.custom_field is not None:
+        narrowing.append(Document.id.in_(await custom_fields.matching(session, principal, wanted.custom_field)))
+    query = _listing(principal, wanted).where(*narrowing)
+    total = await _count(session, principal, wanted, query, narrowing)
     column = _SORTS[sort.removeprefix("-")]
     order = [column.desc() if sort.startswith("-") else column.asc(), Document.id]
     documents = list(await session.scalars(query.order_by(*order).limit(limit).offset(offset)))
@@ -185,6 +210,8 @@ async def update(session: AsyncSession, principal: Principal, document: Document
             await session.execute(delete(link).where(link.document_id == document.id))
             key = column.key
             session.add_all(link(document_id=document.id, **{key: value}) for value in wanted)
+    if change.custom_fields is not None:
+        changes |= await _set_custom_fields(session, principal, document, change)
     if not changes:
         return
     document.modified_at = utcnow()
@@ -194,6 +221,28 @@ async def update(session: AsyncSession, principal: Principal, document: Document
             await session.flush()
     except IntegrityError:
         raise Conflict(f"Archive serial number {document.archive_serial} is taken by another document.") from None
+
+
+async def _set_custom_fields(
+    session: AsyncSession, principal: Principal, document: Document, change: DocumentUpdate
+) -> dict[str, list[object]]:
+    """The custom fields the document carries become exactly those given; a new document link must reach another
+    document the principal can read (a link kept as it was stays, even to a document gone since)."""
+    values = await custom_fields.parse(session, principal, change.custom_fields or [])
+    kept = await custom_fields.links_of(session, document.id)
+    for value in values:
+        target = value.linked_id
+        if target is None or kept.get(value.field.id) == target:
+            continue
+        if target == document.id:
+            raise UnprocessableEntity(f"Custom field {value.field.name!r}: a document cannot link to itself.")
+        try:
+            await get(session, principal, target)
+        except NotFound:
+            raise UnprocessableEntity(
+                f"Custom field {value.field.name!r}: no document {target} that you can read in your organization."
+            ) from None
+    return await custom_fields.replace(session, document.id, values)
 
 
 async def remove(session: AsyncSession, document: Document) -> None:
@@ -254,6 +303,13 @@ async def reads(
     ):
         categories.setdefault(document_id, []).append(Ref(id=category_id, name=name))
     contents = await extraction.of(session, ids)
+    previews = await thumbnails.states(
+        session=session, tenant_id=tenant, contents={file_id: file.sha256 for file_id, file in summaries.items()}
+    )
+    values = await custom_fields.values_of(session, tenant, ids)
+    linked = await _visible_titles(
+        session, principal, {value.linked_id for each in values.values() for value in each if value.linked_id is not None}
+    )
     result = []
     for document in documents:
         file = summaries.get(document.file_id)
@@ -281,10 +337,21 @@ async def reads(
                 added_at=document.added_at,
                 modified_at=document.modified_at,
                 extraction=Extraction.model_validate(content, from_attributes=True) if content else None,
+                custom_fields=[custom_fields.value_read(value, linked) for value in values.get(document.id, [])],
                 mine=document.owner_id == principal.user_id,
+                sha256=file.sha256 if file else None,
+                preview=previews.get(document.file_id, "none"),
             )
         )
     return result
+
+
+async def _visible_titles(session: AsyncSession, principal: Principal, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The titles of those of these documents the principal can see (as the list shows them: live, own or shared)."""
+    if not ids:
+        return {}
+    visible = _listing(principal, DocumentFilter(scope="all")).where(Document.id.in_(ids)).subquery()
+    return {row.id: row.title for row in await session.execute(select(visible.c.id, visible.c.title))}
 
 
 # --- for the search index: what changed, with everything it indexes ------------------------------------------------
@@ -330,6 +397,7 @@ async def index_sources(session: AsyncSession, document_ids: Sequence[uuid.UUID]
             texts.get(document.id, ""), document.notes, read.file_name,
             read.type.name if read.type else "", read.correspondent.name if read.correspondent else "",
             " ".join(tag.name for tag in read.tags), " ".join(category.name for category in read.categories),
+            custom_fields.indexed_words(read.custom_fields),
         ]  # fmt: skip
         sources.append(
             IndexSource(
@@ -350,6 +418,11 @@ async def _reads_for_index(session: AsyncSession, documents: list[Document]) -> 
         reader = Principal(user_id=uuid.UUID(int=0), tenant_id=tenant_id, username="search-index", permissions=frozenset())
         result += await reads(session, reader, batch, live_only=False)
     return result
+
+
+def file_ids() -> Select[uuid.UUID]:
+    """A SELECT of the ids of every file that is a document (the search index reads those as documents)."""
+    return select(Document.file_id)
 
 
 async def count_all(session: AsyncSession) -> int:

@@ -1,5 +1,6 @@
-"""Rules of suggestions: proposed from the vocabularies' matching rules once a document's text is read; accepted
-(the value is applied, with the document's history) or rejected (never proposed again for that document)."""
+"""Rules of suggestions: proposed from the vocabularies' matching rules and by the organization's classifier once a
+document's text is read; accepted (the value is applied, with the document's history) or rejected (never proposed
+again for that document)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.core.db import utcnow
 from nubes.core.errors import Conflict, NotFound
 from nubes.core.principal import Principal
+from nubes.documents.classifier import service as classifier
 from nubes.documents.extraction import service as extraction
 from nubes.documents.records import service as records
-from nubes.documents.records.models import Document, DocumentTag
+from nubes.documents.records.models import Document, DocumentCategory, DocumentTag
 from nubes.documents.records.schemas import DocumentUpdate
 from nubes.documents.suggestions import matching
 from nubes.documents.suggestions.models import Suggestion
@@ -28,7 +30,8 @@ FIELDS: dict[str, type[DocumentType] | type[Correspondent] | type[Tag]] = {
 
 
 async def suggest(session: AsyncSession, document_id: uuid.UUID) -> int:
-    """Propose what the tenant's rules match in the document's title and text; return how many are new.
+    """Propose what the tenant's rules match in the document's title and text, then what its classifier finds there
+    (values a rule proposed are not proposed twice); return how many are new.
 
     Nothing already applied, and nothing decided before for this document, is proposed again.
     """
@@ -64,8 +67,17 @@ async def suggest(session: AsyncSession, document_id: uuid.UUID) -> int:
                 )
             )  # fmt: skip
             made += 1
+            decided.add((field, term.id))
+    applied |= {
+        ("category", category_id)
+        for category_id in await session.scalars(
+            select(DocumentCategory.category_id).where(DocumentCategory.document_id == document_id)
+        )
+    }
+    learnt = await classifier.propose(session, document, text.raw, decided | applied)
+    session.add_all(learnt)
     await session.flush()
-    return made
+    return made + len(learnt)
 
 
 async def of_document(session: AsyncSession, document: Document, *, open_only: bool = True) -> list[dict[str, Any]]:
@@ -74,8 +86,12 @@ async def of_document(session: AsyncSession, document: Document, *, open_only: b
     if open_only:
         query = query.where(Suggestion.state == "open")
     suggestions = list(await session.scalars(query.order_by(Suggestion.confidence.desc(), Suggestion.created_at)))
-    names: dict[tuple[str, uuid.UUID], str] = {}
-    for field, model in FIELDS.items():
+    names: dict[tuple[str, uuid.UUID], str] = {
+        (suggestion.field, suggestion.term_id): suggestion.value
+        for suggestion in suggestions
+        if suggestion.field == "date" and suggestion.value
+    }
+    for field, model in classifier.TERMS.items():
         ids = [suggestion.term_id for suggestion in suggestions if suggestion.field == field]
         if ids:
             for term_id, name in await session.execute(select(model.id, model.name).where(model.id.in_(ids))):
@@ -83,7 +99,8 @@ async def of_document(session: AsyncSession, document: Document, *, open_only: b
     return [
         {
             "id": suggestion.id, "field": suggestion.field, "term_id": suggestion.term_id,
-            "name": names.get((suggestion.field, suggestion.term_id), "(deleted)"), "confidence": suggestion.confidence,
+            "name": names.get((suggestion.field, suggestion.term_id), "(deleted)"), "value": suggestion.value,
+            "confidence": suggestion.confidence,
             "source": suggestion.source, "reason": suggestion.reason, "state": suggestion.state,
         }
         for suggestion in suggestions
@@ -107,6 +124,13 @@ async def decide(
         if suggestion.field == "tag":
             current = list(await session.scalars(select(DocumentTag.tag_id).where(DocumentTag.document_id == document.id)))
             change = {"tag_ids": [*current, suggestion.term_id]}
+        elif suggestion.field == "category":
+            current = list(
+                await session.scalars(select(DocumentCategory.category_id).where(DocumentCategory.document_id == document.id))
+            )
+            change = {"category_ids": [*current, suggestion.term_id]}
+        elif suggestion.field == "date":
+            change = {"created_on": suggestion.value}
         else:
             change = {f"{suggestion.field}_id": suggestion.term_id}
         await records.update(session, principal, document, DocumentUpdate.model_validate(change))

@@ -1,1 +1,1 @@
-"""Thumbnails: small previews of images, made by a background job."""
+"""Thumbnails: small previews of images and of PDFs' first pages, made by a background job."""

@@ -1,4 +1,4 @@
-"""Routes of thumbnails: the preview of an image file."""
+"""Routes of thumbnails: the preview of an image, or of a PDF's first page."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ router = api_router()
     "/files/{file_id:uuid}/thumbnail",
     operation_id="files-thumbnail",
     tags=["files"],
-    summary="A small WebP preview of an image (404 `thumbnail-not-ready` while it is being made)",
+    summary="A small WebP preview of an image or of a PDF's first page (404 `thumbnail-not-ready` while it is being made)",
     response_class=Response,
     responses={
         200: {"description": "The thumbnail", "content": {"image/webp": {}}},

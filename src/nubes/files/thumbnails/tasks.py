@@ -1,12 +1,16 @@
-"""Background jobs of the files domain: thumbnails of images, made by a durable queue and a worker loop.
+"""Background jobs of the files domain: thumbnails of images and of PDFs' first pages, made by a durable queue
+and a worker loop.
 
 Writing an image's content (upload, new version, restore, copy) puts a `pending` row in
 `file_thumbnails` in the same transaction, so the job exists exactly when the content does and
 survives a restart; no image is decoded during a request. The worker claims due rows with a lease
 (another replica retries after it), decodes in a thread with Pillow's decompression-bomb limit, and
-stores a WebP under a key derived from the file, its content and the size. A broken or oversized
-image is marked `failed` at once (no retry can fix it); a storage or database error is retried with
-backoff, at most MAX_ATTEMPTS times.
+stores a WebP under a key derived from the file, its content and the size. A PDF's first page is
+rendered by PDFium in a child process (`first_page.py`: PDFium is not thread-safe, and a hostile PDF
+must not crash, hang or bloat the server), with memory and CPU limits and a timeout, at a scale chosen
+from the page's size. A broken, encrypted or oversized image or PDF is marked `failed` at once with the
+reason (no retry can fix it); a storage or database error is retried with backoff, at most
+MAX_ATTEMPTS times.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import asyncio
 import contextlib
 import hashlib
 import io
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -29,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nubes.core.db import utcnow
 from nubes.core.jobs import Worker, after_commit, backoff, claim, wake
 from nubes.core.storage import Storage, StorageError
+from nubes.files.thumbnails import first_page
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.tree.models import FileNode
 
@@ -43,12 +51,16 @@ MAX_PIXELS = 40_000_000
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
 """Larger files get no thumbnail: they would be read whole into memory."""
 
+PDF_SECONDS = 30
+"""Seconds the child process may take to render a PDF's first page (it also has a CPU limit of its own)."""
+
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 """How long a worker holds a thumbnail it claimed, by default (`NUBES_JOB_LEASE`): then another may retry it."""
 _FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff"}
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+_PDF_RENDERER = Path(first_page.__file__)
 
 # Pillow itself refuses images past twice this limit; the worker checks the size before decoding too.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -58,9 +70,15 @@ class BadImage(Exception):
     """The content is not an image Pillow can read safely; retrying cannot help."""
 
 
+def is_pdf(node: FileNode) -> bool:
+    """Whether a file is a PDF (by its declared type or its name): its thumbnail is its first page."""
+    return node.kind == "file" and (node.content_type == "application/pdf" or node.name.lower().endswith(".pdf"))
+
+
 def wants_thumbnail(node: FileNode) -> bool:
-    """Whether a file's content is an image kind that gets a thumbnail."""
-    return node.kind == "file" and (node.content_type in _IMAGE_TYPES or node.name.lower().endswith(_IMAGE_SUFFIXES))
+    """Whether a file's content is a kind that gets a thumbnail: an image, or a PDF (its first page)."""
+    is_image = node.content_type in _IMAGE_TYPES or node.name.lower().endswith(_IMAGE_SUFFIXES)
+    return node.kind == "file" and (is_image or is_pdf(node))
 
 
 def thumbnail_key(file_id: uuid.UUID, sha256: str, size: int) -> str:
@@ -142,6 +160,37 @@ def render(data: bytes, size: int = THUMBNAIL_SIZE) -> Rendered:
         raise BadImage(f"{type(exc).__name__}: {exc}") from None
 
 
+def render_pdf(data: bytes, size: int = THUMBNAIL_SIZE) -> Rendered:
+    """A WebP of a PDF's first page, at most `size` pixels a side; BadImage when it cannot be rendered.
+
+    Blocking (run it in a thread): the page is rendered by a child process, which gets the bytes on stdin.
+    """
+    try:
+        done = subprocess.run(  # noqa: S603 - this interpreter and our own script; the PDF comes on stdin
+            [sys.executable, "-I", str(_PDF_RENDERER), str(size)],
+            input=data,
+            capture_output=True,
+            timeout=PDF_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BadImage(f"rendering the first page took longer than {PDF_SECONDS} s") from None
+    reason = done.stderr.decode("utf-8", errors="replace").strip()
+    if done.returncode == first_page.BAD_PDF:
+        raise BadImage(reason or "the PDF cannot be rendered")
+    if done.returncode != 0:
+        # A crash or a limit hit: PDFium choked on this file, and would again.
+        how = f"signal {-done.returncode}" if done.returncode < 0 else f"status {done.returncode}"
+        last = reason.splitlines()[-1] if reason else ""
+        raise BadImage(f"the PDF renderer stopped ({how}{': ' + last if last else ''})")
+    try:
+        with Image.open(io.BytesIO(done.stdout), formats=["WEBP"]) as made:
+            width, height = made.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise BadImage(f"the PDF renderer gave no image ({type(exc).__name__})") from None
+    return Rendered(done.stdout, width, height)
+
+
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
@@ -215,7 +264,7 @@ class ThumbnailWorker(Worker):
             if node.size > MAX_SOURCE_BYTES:
                 raise BadImage(f"{node.size} bytes is more than the {MAX_SOURCE_BYTES} a thumbnail is made from")
             data = b"".join([chunk async for chunk in storage.get(node.blob_key)])
-            rendered = await asyncio.to_thread(render, data)
+            rendered = await asyncio.to_thread(render_pdf if is_pdf(node) else render, data)
             key = thumbnail_key(file_id, sha256, THUMBNAIL_SIZE)
             await storage.put(key, _one(rendered.data), expected_size=len(rendered.data))
             values = {

@@ -13,6 +13,7 @@ import functools
 import mimetypes
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Integer, Row, Select, and_, bindparam, delete, exists, func, insert, intersect, literal, select
@@ -1137,9 +1138,10 @@ async def summaries(
     the caller's business: check it first)."""
     if not file_ids:
         return {}
-    query = select(FileNode).where(FileNode.tenant_id == tenant_id, FileNode.id.in_(set(file_ids)))
-    nodes = await session.scalars(query.where(FileNode.in_trash.is_(False)) if live_only else query)
-    return {node.id: _summary(node) for node in nodes}
+    # By primary key only, the tenant and the trash checked on the rows: with the tenant in the WHERE, SQLite walked
+    # the tenant's index (every file of the organization) instead (24 ms for 50 documents of 100,000).
+    nodes = await session.scalars(select(FileNode).where(FileNode.id.in_(set(file_ids))))
+    return {node.id: _summary(node) for node in nodes if node.tenant_id == tenant_id and not (live_only and node.in_trash)}
 
 
 async def summary(*, session: AsyncSession, file_id: uuid.UUID) -> FileSummary | None:
@@ -1174,22 +1176,73 @@ async def owned_with_content(*, session: AsyncSession, principal: Principal, sha
 async def folder_in_root(*, session: AsyncSession, principal: Principal, name: str) -> FileNode:
     """The folder `name` at the top of the principal's files, made when missing (the Documents folder)."""
     root = await get_root(session=session, principal=principal)
+    return await folder_in(session=session, principal=principal, parent_id=root.id, name=name)
+
+
+async def folder_in(*, session: AsyncSession, principal: Principal, parent_id: uuid.UUID, name: str) -> FileNode:
+    """The folder `name` in the principal's folder `parent_id`, made when missing; 409 when a file holds the name."""
     clean = _checked_name(name)
     found = await session.scalar(
         select(FileNode).where(
-            FileNode.parent_id == root.id, FileNode.name_key == names.clash_key(clean), FileNode.in_trash.is_(False)
+            FileNode.parent_id == parent_id, FileNode.name_key == names.clash_key(clean), FileNode.in_trash.is_(False)
         )
     )
     if found is not None:
         if found.kind == "file":
             raise Conflict(f"A file named {clean!r} is where your documents go; rename it or choose another documents folder.")
         return found
-    return await create_folder(session=session, principal=principal, folder_in=FolderCreate(name=clean, parent_id=root.id))
+    return await create_folder(session=session, principal=principal, folder_in=FolderCreate(name=clean, parent_id=parent_id))
+
+
+def content_feed() -> Select[uuid.UUID, uuid.UUID, uuid.UUID, datetime]:
+    """A SELECT of every live file: `id`, `tenant_id`, `owner_id`, `changed_at` (its last rename, move or new
+    content), for the search index to compare with what it holds."""
+    return select(
+        FileNode.id.label("id"), FileNode.tenant_id.label("tenant_id"), FileNode.owner_id.label("owner_id"),
+        FileNode.updated_at.label("changed_at"),
+    ).where(FileNode.kind == "file", FileNode.in_trash.is_(False))  # fmt: skip
+
+
+def trashed(principal: Principal) -> Select[uuid.UUID]:
+    """A SELECT of the ids of the principal's nodes in the trash: each one trashed and everything below it (read from
+    the trashed ones down, by index: cheap while the trash is small, whatever the size of the live tree)."""
+    roots = select(FileNode.id.label("id")).where(_owned(principal), FileNode.trashed_at.is_not(None))
+    tree = roots.cte("trashed_tree", recursive=True)
+    child = aliased(FileNode)
+    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def files_at(path: Sequence[str]) -> Select[uuid.UUID, uuid.UUID, uuid.UUID, str, int]:
+    """A SELECT of every live file directly in the folder `path` (names from the top, compared as names clash) of
+    every user's files: `id`, `tenant_id`, `owner_id`, `name`, `size` (for other domains' chores: the documents inbox).
+    Read from the roots down by the folder index, never by a scan of every file."""
+    folder = aliased(FileNode, name="root")
+    query = select(folder.id).where(folder.parent_id.is_(None), folder.kind == "root")
+    above: Any = folder
+    for name in path:
+        step = aliased(FileNode)
+        query = query.join(
+            step,
+            and_(
+                step.parent_id == above.id,
+                step.name_key == names.clash_key(name),
+                step.kind == "folder",
+                step.in_trash.is_(False),
+            ),
+        )
+        above = step
+    inside = aliased(FileNode, name="inside")
+    return query.join(
+        inside, and_(inside.parent_id == above.id, inside.kind == "file", inside.in_trash.is_(False))
+    ).with_only_columns(inside.id, inside.tenant_id, inside.owner_id, inside.name, inside.size)
 
 
 def _owner_shares(principal: Principal) -> Any:
     """The shares naming the principal (or their groups) that their owner made (see `shared_with`)."""
-    return and_(FileShare.tenant_id == principal.tenant_id, access.recipient(principal), FileShare.created_by == FileShare.owner_id)
+    return and_(
+        FileShare.tenant_id == principal.tenant_id, access.recipient(principal), FileShare.created_by == FileShare.owner_id
+    )
 
 
 def sharers(principal: Principal) -> Select[Any]:

@@ -4,7 +4,7 @@
  * Re-analyse and Remove.
  */
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
 
 import { reanalyseDocument, removeDocument, type Document } from "../../api/documents";
 import { isReading, useDocument } from "../../api/documentsQueries";
@@ -15,14 +15,20 @@ import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { ConfirmDialog } from "../../components/Dialog";
 import { Alert } from "../../components/Form";
-import { CloseIcon, DownloadIcon, RefreshIcon } from "../../components/icons";
+import { CloseIcon, DownloadIcon, RefreshIcon, SearchIcon } from "../../components/icons";
 import { describeTimestamp } from "../../lib/format";
 import { useAction, useConfirm } from "../../lib/useAction";
 import { formatBytes } from "../files/fileKinds";
 import { ExtractionStatus } from "./DocumentBits";
+import { DocumentCustomFields } from "./DocumentCustomFields";
 import { DocumentFields } from "./DocumentFields";
 import { DocumentSuggestions } from "./DocumentSuggestions";
 import { HistoryTab, TextTab } from "./DocumentTabs";
+import { DocumentPreview } from "./viewer/DocumentPreview";
+import { viewKind } from "./viewer/viewKinds";
+
+// The viewer brings pdf.js: its chunk loads only when a document is viewed.
+const DocumentViewer = lazy(() => import("./viewer/DocumentViewer"));
 
 const TABS = ["details", "text", "history"] as const;
 type Tab = (typeof TABS)[number];
@@ -53,6 +59,7 @@ export function DocumentPanel({
   const [tab, setTab] = useState<Tab>("details");
   // The details form keeps its own draft; a decided suggestion changes the document under it, so it starts afresh.
   const [decisions, setDecisions] = useState(0);
+  const [viewing, setViewing] = useState(false);
   const panel = useRef<HTMLElement>(null);
 
   // Escape closes the panel wherever the focus is, unless a dialog is open (Escape is that dialog's). Opening a
@@ -127,7 +134,24 @@ export function DocumentPanel({
         {document === undefined && error === null && <Skeleton className="h-64 w-full" />}
         {document !== undefined && (
           <div className="space-y-4">
+            {viewKind(document) !== null ? (
+              <button
+                type="button"
+                className="block w-full cursor-zoom-in rounded-lg focus-visible:outline-2 focus-visible:outline-sky-500"
+                aria-label={`View ${document.title}`}
+                onClick={() => { setViewing(true); }}
+              >
+                <DocumentPreview document={document} size="panel" />
+              </button>
+            ) : (
+              <DocumentPreview document={document} size="panel" />
+            )}
             <div className="flex flex-wrap gap-2">
+              {viewKind(document) !== null && (
+                <button type="button" className={buttonClass.small} data-testid="document-view" onClick={() => { setViewing(true); }}>
+                  <SearchIcon className="size-3.5" /> View
+                </button>
+              )}
               <a className={buttonClass.small} href={contentUrl(document.file_id)}>
                 <DownloadIcon className="size-3.5" /> Download
               </a>
@@ -173,6 +197,13 @@ export function DocumentPanel({
                     canManage={canManage}
                     onSaved={changed}
                   />
+                  <DocumentCustomFields
+                    key={`${document.id}-fields-${decisions}`}
+                    document={document}
+                    canEdit={canEdit}
+                    canManage={canManage}
+                    onSaved={changed}
+                  />
                 </div>
               )}
               {tab === "text" && <TextTab document={document} />}
@@ -181,6 +212,12 @@ export function DocumentPanel({
           </div>
         )}
       </div>
+
+      {viewing && document !== undefined && (
+        <Suspense fallback={null}>
+          <DocumentViewer document={document} onClose={() => { setViewing(false); }} />
+        </Suspense>
+      )}
 
       <ConfirmDialog title={`Remove ${remove.target?.title ?? "this document"} from Documents?`} confirmLabel="Remove document" {...remove.dialog}>
         <p>

@@ -37,6 +37,8 @@ const FIELDS: Record<string, string> = {
   notes: "Notes",
   tag_ids: "Tags",
   category_ids: "Categories",
+  shared_with: "Shared with",
+  trashed: "In the trash",
 };
 
 export function HistoryTab({ document }: { document: Document }) {
@@ -48,6 +50,7 @@ export function HistoryTab({ document }: { document: Document }) {
 
   /** A recorded value in words: ids become names (or "a deleted …"), lists are joined, nothing is a dash. */
   const show = (field: string, value: unknown): string => {
+    if (value === "" && field.startsWith("custom_fields.")) return "(no value)"; // carried, empty (null: not carried)
     if (value === null || value === undefined || value === "") return "—";
     const nameOf = (id: unknown): string => {
       const text = String(id);
@@ -81,7 +84,7 @@ export function HistoryTab({ document }: { document: Document }) {
           <dl className="mt-1 space-y-1">
             {Object.entries(change.changes).map(([field, [before, after]]) => (
               <div key={field}>
-                <dt className="inline font-medium text-slate-900 dark:text-white">{FIELDS[field] ?? field}: </dt>
+                <dt className="inline font-medium text-slate-900 dark:text-white">{FIELDS[field] ?? field.replace(/^custom_fields\./, "")}: </dt>
                 <dd className="inline text-slate-700 dark:text-slate-300">
                   <span className="line-through decoration-slate-400">{show(field, before)}</span> → {show(field, after)}
                 </dd>

@@ -6,9 +6,10 @@
  *
  * The URL holds the view (useDocumentsLocation): filters, order, page and the open document survive a reload.
  */
-import { useCallback, useRef } from "react";
+import { useCallback, useRef, useState } from "react";
 import { Link } from "react-router";
 
+import type { Document } from "../../api/documents";
 import { useDocuments, useSearch } from "../../api/documentsQueries";
 import { useInvalidate } from "../../api/queryClient";
 import { documentsKeys } from "../../api/queryKeys";
@@ -23,11 +24,13 @@ import { DropZone } from "../files/DropZone";
 import { SearchBox } from "../files/SearchBox";
 import { useUploads } from "../files/uploadQueue";
 import { UploadQueue } from "../files/UploadQueue";
+import { BulkBar } from "./BulkBar";
 import { DocumentPanel } from "./DocumentPanel";
 import { DocumentsEmpty } from "./DocumentsEmpty";
 import { DocumentTable } from "./DocumentTable";
 import { asDocument } from "./documentUploads";
 import { FilterChips } from "./FilterChips";
+import { ColumnsMenu } from "./SavedViews";
 import { SearchResults } from "./SearchResults";
 import { SEARCH_SYNTAX, useSearchQuery } from "./searchQuery";
 import { SourcePanel } from "./SourcePanel";
@@ -50,13 +53,31 @@ export function DocumentsBrowser() {
   }, [invalidate]);
   const uploads = useUploads(refresh, asDocument);
   const picker = useRef<HTMLInputElement>(null);
+  // The documents ticked for a bulk action, kept across pages (by id, with the copy the list showed).
+  const [picked, setPicked] = useState<ReadonlyMap<string, Document>>(new Map());
+  const pick = useCallback((documents: readonly Document[], on: boolean) => {
+    setPicked((current) => {
+      const next = new Map(current);
+      for (const document of documents) {
+        if (on) next.set(document.id, document);
+        else next.delete(document.id);
+      }
+      return next;
+    });
+  }, []);
+  const pickedIds = new Set(picked.keys());
 
   const page = documents.data;
   const items = page?.items ?? [];
   const openUpload = (): void => picker.current?.click();
 
   const list = searching ? (
-    <SearchResults q={searchQuery} selected={selected} onOpen={(hit) => { location.select(hit.document_id === selected ? null : hit.document_id); }} />
+    <SearchResults
+      q={searchQuery}
+      selected={selected}
+      onOpen={(hit) => { location.select(hit.document_id === selected ? null : hit.document_id); }}
+      onNarrow={(key, value) => { location.setFilter(key, key === "q" ? `${location.filters.q ?? ""} ${value}`.trim() : value); }}
+    />
   ) :
     page === undefined ? (
       documents.error === null && <Skeleton className="h-40 w-full" />
@@ -76,6 +97,9 @@ export function DocumentsBrowser() {
         onSort={location.setSort}
         selected={selected}
         onOpen={(document) => { location.select(document.id === selected ? null : document.id); }}
+        columns={location.columns ?? undefined}
+        picked={pickedIds}
+        onPick={pick}
         footer={
           page.total > PAGE_SIZE ? (
             <Pagination offset={page.offset} limit={page.limit} total={page.total} shown={items.length} onChange={(offset) => { location.setPage(offset / PAGE_SIZE + 1); }} />
@@ -147,7 +171,13 @@ export function DocumentsBrowser() {
           }
           onFiles={(files) => { uploads.add(files, null); }}
         >
-          <FilterChips location={location} total={searching ? (hits.data?.total ?? null) : (page?.total ?? null)} />
+          <div className="flex items-start justify-between gap-3">
+            <div className="min-w-0 flex-1">
+              <FilterChips location={location} total={searching ? (hits.data?.total ?? null) : (page?.total ?? null)} />
+            </div>
+            {!searching && <ColumnsMenu location={location} />}
+          </div>
+          <BulkBar picked={[...picked.values()]} canEdit={canEdit} onClear={() => { setPicked(new Map()); }} />
           <UploadQueue items={uploads.items} onCancel={uploads.cancel} onRetry={uploads.retry} onClear={uploads.clearFinished} onUploadAnyway={uploads.uploadAnyway} />
           {documents.error !== null && (
             <div className="mb-4">

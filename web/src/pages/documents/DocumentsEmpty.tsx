@@ -62,9 +62,16 @@ export function DocumentsEmpty({
         </>
       }
     >
-      {canUpload
-        ? "Drop a PDF or a scan here; Nubes reads its text (OCR for scans and photos) and keeps the file in your Documents folder. Then give it a type, a correspondent, tags and categories to find it again."
-        : "Adding documents takes the permission to write them: ask an administrator of your organization for it."}
+      {canUpload ? (
+        <>
+          Drop a PDF or a scan here; Nubes reads its text (OCR for scans and photos) and keeps the file in your Documents
+          folder. Then give it a type, a correspondent, tags and categories to find it again. Files you put in{" "}
+          <strong>Documents › Inbox</strong> in Files (from a sync client or a scanner&apos;s share too) become documents by
+          themselves within seconds.
+        </>
+      ) : (
+        "Adding documents takes the permission to write them: ask an administrator of your organization for it."
+      )}
     </EmptyState>
   );
 }

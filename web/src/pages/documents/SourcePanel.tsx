@@ -1,6 +1,7 @@
 /**
  * The documents page's left column: the views (all documents, by type, by correspondent, by tag — each of these three
- * lists its terms with how many of your documents use them —, shared with me) and the category tree with a search box.
+ * lists its terms with how many of your documents use them —, shared with me), the saved views, and the category tree
+ * with a search box.
  */
 import { useState } from "react";
 import { Link } from "react-router";
@@ -9,6 +10,7 @@ import type { Category, Tag, Term } from "../../api/documents";
 import { useCategories, useTags, useTerms } from "../../api/documentsQueries";
 import { Skeleton } from "../../components/Card";
 import { inputClass } from "../../components/Form";
+import { SavedViewsSection } from "./SavedViews";
 import type { DocumentsLocation, FilterKey, SourceView } from "./useDocumentsLocation";
 import { categoryLabel, depthOf } from "./vocabulary";
 
@@ -123,7 +125,7 @@ export function SourcePanel({ location, canManage }: { location: DocumentsLocati
     <div className="flex w-full shrink-0 flex-col gap-6 lg:w-56" data-testid="source-panel">
       <nav aria-label="Document views" className="space-y-0.5">
         {VIEWS.map((item) => {
-          const active = item.view === "all" ? view === "all" && !location.filtered : view === item.view;
+          const active = item.view === "all" ? view === "all" && !location.filtered && location.viewQuery.scope === "mine" : view === item.view;
           return (
             <button
               key={item.view}
@@ -166,6 +168,8 @@ export function SourcePanel({ location, canManage }: { location: DocumentsLocati
           <TermList label="Tags" terms={tags.data} loading={tags.isFetching} active={filters.tag} empty="No tags yet." onPick={pick("tag")} />
         </section>
       )}
+
+      <SavedViewsSection location={location} heading={heading} />
 
       <section aria-labelledby="source-categories" className="space-y-2">
         <h2 id="source-categories" className={heading}>Categories</h2>

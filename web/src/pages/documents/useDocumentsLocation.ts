@@ -1,12 +1,14 @@
 /**
  * Where the documents page is, read from the URL: the source panel's view (`?view=types|correspondents|tags|shared`), the
- * filters (`type`, `correspondent`, `tag`, `category`, `q`), the order (`sort`), the page (`page`, from 1) and the
- * open document (`doc`). A reload or a shared link shows the same view.
+ * filters (`type`, `correspondent`, `tag`, `category`, `q`), whose (`scope=all`: yours and those shared with you), the
+ * order (`sort`), the columns shown (`cols`), the page (`page`, from 1) and the open document (`doc`). A reload or a
+ * shared link shows the same view; a saved view is these parameters under a name.
  */
 import { useCallback } from "react";
 import { useSearchParams } from "react-router";
 
 import type { DocumentQuery, DocumentSort } from "../../api/documents";
+import type { SavedViewQuery, ViewColumn } from "../../api/documentViews";
 
 /**
  * The source panel's view: your documents (all, or listed under one vocabulary to filter by), or those others
@@ -22,6 +24,28 @@ export const FILTER_KEYS: readonly FilterKey[] = ["type", "correspondent", "tag"
 const SORTS: readonly DocumentSort[] = ["added", "-added", "created", "-created", "title", "-title", "modified", "-modified"];
 export const DEFAULT_SORT: DocumentSort = "-added";
 export const PAGE_SIZE = 25;
+const COLUMNS: readonly ViewColumn[] = ["type", "correspondent", "tags", "created", "added", "modified", "text"];
+
+/** The columns a `cols` parameter names, in the table's order (null: the default ones). */
+function columnsOf(value: string | null): ViewColumn[] | null {
+  if (value === null) return null;
+  const named = new Set(value.split(","));
+  return COLUMNS.filter((column) => named.has(column));
+}
+
+/** The URL parameters that open a saved view's query with its columns (the page and the open document left out). */
+export function viewParams(query: SavedViewQuery, columns: readonly ViewColumn[] | null): URLSearchParams {
+  const params = new URLSearchParams();
+  if (query.scope === "shared") params.set("view", "shared");
+  if (query.scope === "all") params.set("scope", "all");
+  const filters: [string, string | null | undefined][] = [
+    ["type", query.type_id], ["correspondent", query.correspondent_id], ["tag", query.tag_id], ["category", query.category_id], ["q", query.q],
+  ];
+  for (const [key, value] of filters) if (value) params.set(key, value);
+  if (query.sort !== DEFAULT_SORT) params.set("sort", query.sort);
+  if (columns !== null) params.set("cols", columns.join(","));
+  return params;
+}
 
 function viewOf(value: string | null): SourceView {
   return value === "types" || value === "correspondents" || value === "tags" || value === "shared" ? value : "all";
@@ -35,6 +59,12 @@ export interface DocumentsLocation {
   view: SourceView;
   filters: Record<FilterKey, string | null>;
   sort: DocumentSort;
+  /** The columns shown (null: the default ones). */
+  columns: ViewColumn[] | null;
+  /** The list's query as a saved view holds it (filters, whose, order). */
+  viewQuery: SavedViewQuery;
+  /** The URL's parameters (a saved view compares itself with them). */
+  params: URLSearchParams;
   /** The page shown, from 1. */
   page: number;
   /** The open document's id. */
@@ -51,6 +81,9 @@ export interface DocumentsLocation {
   setSort: (sort: DocumentSort) => void;
   setPage: (page: number) => void;
   select: (id: string | null) => void;
+  setColumns: (columns: ViewColumn[] | null) => void;
+  /** Show a saved view: its filters, order and columns instead of the current ones. */
+  openView: (query: SavedViewQuery, columns: readonly ViewColumn[]) => void;
 }
 
 export function useDocumentsLocation(): DocumentsLocation {
@@ -61,6 +94,8 @@ export function useDocumentsLocation(): DocumentsLocation {
   const sort = sortOf(params.get("sort"));
   const page = Math.max(1, Math.floor(Number(params.get("page") ?? "1")) || 1);
   const selected = params.get("doc");
+  const columns = columnsOf(params.get("cols"));
+  const everyone = view !== "shared" && params.get("scope") === "all";
 
   /** Change some parameters (null: remove), keeping the others; `replace` for changes not worth a Back step. */
   const change = useCallback(
@@ -90,14 +125,19 @@ export function useDocumentsLocation(): DocumentsLocation {
   );
   const setFilter = useCallback((key: FilterKey, value: string | null) => { change({ [key]: value, page: null }, key === "q"); }, [change]);
   const showAll = useCallback(() => {
-    change({ view: null, type: null, correspondent: null, tag: null, category: null, q: null, page: null, ...(view === "shared" ? { doc: null } : {}) });
+    change({ view: null, scope: null, type: null, correspondent: null, tag: null, category: null, q: null, page: null, ...(view === "shared" ? { doc: null } : {}) });
   }, [change, view]);
   const setSort = useCallback((next: DocumentSort) => { change({ sort: next === DEFAULT_SORT ? null : next, page: null }); }, [change]);
   const setPage = useCallback((next: number) => { change({ page: next <= 1 ? null : String(next) }); }, [change]);
   const select = useCallback((id: string | null) => { change({ doc: id }); }, [change]);
+  const setColumns = useCallback((next: ViewColumn[] | null) => { change({ cols: next === null ? null : next.join(",") }, true); }, [change]);
+  const openView = useCallback(
+    (viewQuery: SavedViewQuery, viewColumns: readonly ViewColumn[]) => { setParams(viewParams(viewQuery, viewColumns)); },
+    [setParams],
+  );
 
   const query: DocumentQuery = {
-    ...(view === "shared" ? { scope: "shared" as const } : {}),
+    ...(view === "shared" ? { scope: "shared" as const } : everyone ? { scope: "all" as const } : {}),
     sort,
     limit: PAGE_SIZE,
     offset: (page - 1) * PAGE_SIZE,
@@ -108,10 +148,23 @@ export function useDocumentsLocation(): DocumentsLocation {
     ...(filters.q ? { q: filters.q } : {}),
   };
 
+  const viewQuery: SavedViewQuery = {
+    scope: view === "shared" ? "shared" : everyone ? "all" : "mine",
+    sort,
+    type_id: filters.type,
+    correspondent_id: filters.correspondent,
+    tag_id: filters.tag,
+    category_id: filters.category,
+    q: filters.q,
+  };
+
   return {
     view,
     filters,
     sort,
+    columns,
+    viewQuery,
+    params,
     page,
     selected,
     query,
@@ -122,5 +175,7 @@ export function useDocumentsLocation(): DocumentsLocation {
     setSort,
     setPage,
     select,
+    setColumns,
+    openView,
   };
 }

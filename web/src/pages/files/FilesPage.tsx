@@ -6,6 +6,7 @@
  * listing comes from the query cache (useFolder); the selection and the open details belong to one place.
  */
 import { useRef, useState } from "react";
+import { useSearchParams } from "react-router";
 
 import { contentUrl, moveEntry, setFavorite, trashEntry, type FileEntry } from "../../api/files";
 import { buttonClass } from "../../components/Button";
@@ -53,6 +54,20 @@ export function FilesPage() {
   const refresh = useFilesRefresh();
   const uploads = useUploads(refresh);
   const currentFolder = listing?.folder.id ?? null;
+
+  // `?file=` (the top bar's search opens a file in its folder): select it and show its details once it is listed.
+  const [params] = useSearchParams();
+  const wantedFile = params.get("file");
+  const [shownFile, setShownFile] = useState<string | null>(null);
+  if (wantedFile === null && shownFile !== null) setShownFile(null); // gone from the URL: the same file may come again
+  if (wantedFile !== null && wantedFile !== shownFile) {
+    const wanted = entries.find((entry) => entry.id === wantedFile);
+    if (wanted !== undefined) {
+      setShownFile(wantedFile);
+      setSelected(new Set([wanted.id]));
+      setDetails(wanted);
+    }
+  }
 
   // Changes made in place (star, move by drag, trash): the error stays on the page, and the list refreshes either way.
   const task = useTask();

@@ -39,7 +39,9 @@ export function mediaKind(entry: FileEntry): MediaKind {
 
 /** Whether the server makes a thumbnail of this file (the same kinds as nubes.files.tasks). */
 export function hasThumbnail(entry: FileEntry): boolean {
-  return mediaKind(entry) === "image" && entry.content_type !== "image/svg+xml" && !entry.name.toLowerCase().endsWith(".svg");
+  const name = entry.name.toLowerCase();
+  if (entry.content_type === "application/pdf" || name.endsWith(".pdf")) return true; // its first page
+  return mediaKind(entry) === "image" && entry.content_type !== "image/svg+xml" && !name.endsWith(".svg");
 }
 
 export type SortKey = "name" | "size" | "modified";

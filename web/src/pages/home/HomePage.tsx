@@ -10,6 +10,7 @@ import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { isUnreachable, useServerStatus, type ServerStatus } from "../../hooks/useServerStatus";
 import { useMe } from "../../auth/session";
 import { isListedFor, sections } from "../../sections";
+import { SavedViewCards } from "../documents/SavedViews";
 
 function Fact({ label, tone, children }: { label: string; tone: BadgeTone; children: ReactNode }) {
   return (
@@ -78,6 +79,7 @@ export function HomePage() {
     <>
       <PageHeader title="Overview" description="Files, documents, apps, containers, workspaces and mail for your whole organization, on your own servers." />
       <StatusSummary />
+      <SavedViewCards />
       <h2 className="mb-4 text-lg font-semibold text-slate-900 dark:text-white">Sections</h2>
       <ul className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
         {sections

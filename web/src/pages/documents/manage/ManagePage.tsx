@@ -1,4 +1,4 @@
-/** /documents/manage (documents.manage): the organization's document types, correspondents, tags, category tree and settings. */
+/** /documents/manage (documents.manage): the organization's document types, correspondents, tags, category tree, settings and classifier. */
 import { Link } from "react-router";
 
 import { can, useMe } from "../../../auth/session";
@@ -7,7 +7,10 @@ import { EmptyState } from "../../../components/EmptyState";
 import { ShieldIcon } from "../../../components/icons";
 import { PageHeader } from "../../../components/PageHeader";
 import { useDocumentTitle } from "../../../hooks/useDocumentTitle";
+import { AssistantCard } from "./AssistantCard";
 import { CategoriesCard } from "./CategoriesCard";
+import { CustomFieldsCard } from "./CustomFieldsCard";
+import { ClassifierCard } from "./ClassifierCard";
 import { SettingsCard } from "./SettingsCard";
 import { TagsCard } from "./TagsCard";
 import { TermsCard } from "./TermsCard";
@@ -27,6 +30,7 @@ export function ManagePage() {
         <EmptyState icon={ShieldIcon} title="Only document managers change these">
           Types, correspondents, tags and categories are shared by everyone in {me.tenant.name}; an administrator of your organization manages them.
         </EmptyState>
+        <AssistantCard />
       </>
     );
   }
@@ -42,7 +46,10 @@ export function ManagePage() {
         <TermsCard kind="correspondents" />
         <TagsCard />
         <CategoriesCard />
+        <CustomFieldsCard />
         <SettingsCard />
+        <ClassifierCard />
+        <AssistantCard />
       </div>
     </>
   );

@@ -1,0 +1,1 @@
+"""Custom fields of documents: the tenant's field definitions (typed, select options) and each document's values."""
