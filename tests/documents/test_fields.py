@@ -168,7 +168,7 @@ async def test_each_type_takes_its_values_and_refuses_others_with_the_field_and_
             assert reason in detail, (given, detail)
     # NaN and infinity: JSON has no such numbers, but lenient encoders send them.
     for raw in ("NaN", "Infinity", "-Infinity", "1e400"):
-        body = '{"custom_fields": [{"field_id": "%s", "value": %s}]}' % (fields["Count"]["id"], raw)  # noqa: UP031
+        body = '{"custom_fields": [{"field_id": "' + fields["Count"]["id"] + '", "value": ' + raw + "}]}"
         response = await client.patch(
             f"/api/documents/{document['id']}",
             content=body,

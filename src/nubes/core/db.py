@@ -132,8 +132,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         # No JIT: Nubes' queries are short, and PostgreSQL compiled one whose plan it overestimated (a recursive CTE
-        # of shares) for 0.5-0.8 s to run it in 10 ms (bench/bench_documents.py, search).
-        connect_args={"timeout": settings.db_connect_timeout, "server_settings": {"jit": "off"}},
+        # of shares) for 0.5-0.8 s to run it in 10 ms (bench/bench_documents.py, search). Random reads priced as
+        # on SSDs or a cached working set (PostgreSQL's default, 4, is a spinning disk's): with it, the planner read
+        # every document to find 1,000 by primary key for search facets (53 ms against 3.8 ms). A plan for each
+        # statement's values: asyncpg prepares statements, and after five runs PostgreSQL may keep a generic plan
+        # that does not know the words searched for (a word in every document then took 90 ms instead of 25).
+        connect_args={
+            "timeout": settings.db_connect_timeout,
+            "server_settings": {"jit": "off", "random_page_cost": "1.1", "plan_cache_mode": "force_custom_plan"},
+        },
     )
     _replace_dead_postgres_connections(engine, ping_within=settings.db_connect_timeout)
     return engine

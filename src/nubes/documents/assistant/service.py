@@ -5,6 +5,7 @@ organization's existing types, correspondents and tags (anything else in the ans
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 import uuid
@@ -260,7 +261,7 @@ class Answer:
 
 
 def _confidence(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # noqa: PLR0124 - NaN
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         return DEFAULT_CONFIDENCE
     return round(min(max(float(value), 0.0), 1.0), 3)
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Integer, cast, extract, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.core.principal import Principal
@@ -40,35 +40,37 @@ async def count(session: AsyncSession, principal: Principal, document_ids: Seque
     if not document_ids:
         return facets
     ids = list(set(document_ids))
-    # By the documents' primary keys: with their tenant in the WHERE too, SQLite walked the tenant's index (every
-    # document of the organization, 80 ms for 50 of 100,000); the tenant is checked on the terms instead.
-    mine = (Document.id.in_(ids),)
-    for name, model, column in (
-        ("type", DocumentType, Document.type_id),
-        ("correspondent", Correspondent, Document.correspondent_id),
-    ):
-        # Counted on the documents first (by their keys), named after: joined the other way, SQLite read every
-        # document of each type through the type's index (40 ms for 50 documents of 100,000).
-        number = func.count().label("n")
-        grouped = select(column, number).where(*mine, column.is_not(None)).group_by(column)
-        counts: dict[Any, int] = {term_id: int(n) for term_id, n in await session.execute(grouped)}
-        named = await session.execute(
-            select(model.id, model.name).where(model.id.in_(list(counts)), model.tenant_id == principal.tenant_id)
+    # One read of the documents by their primary keys, counted here: with their tenant in the WHERE, SQLite walked
+    # the tenant's index (80 ms for 50 of 100,000), and grouped per term it read every document of each type through
+    # the type's index (40 ms); four grouped reads of 1,000 keys cost PostgreSQL 30 ms. The terms are checked to be
+    # the principal's tenant's when named.
+    rows = list(
+        await session.execute(
+            select(Document.type_id, Document.correspondent_id, Document.created_on, Document.added_at).where(
+                Document.id.in_(ids)
+            )
         )
-        buckets = [Bucket(value=term_name, count=int(counts[term_id]), term_id=term_id) for term_id, term_name in named]
-        setattr(facets, name, sorted(buckets, key=lambda bucket: (-bucket.count, bucket.value))[:TOP])
+    )
+    types = Counter(row.type_id for row in rows if row.type_id is not None)
+    correspondents = Counter(row.correspondent_id for row in rows if row.correspondent_id is not None)
+    for name, model, counts in (("type", DocumentType, types), ("correspondent", Correspondent, correspondents)):
+        named: list[tuple[uuid.UUID, str]] = []
+        if counts:
+            query = select(model.id, model.name).where(model.id.in_(list(counts)), model.tenant_id == principal.tenant_id)
+            named = [(term_id, term_name) for term_id, term_name in await session.execute(query)]
+        buckets = [Bucket(value=term_name, count=counts[term_id], term_id=term_id) for term_id, term_name in named]
+        setattr(facets, name, _top(buckets))
     number = func.count().label("n")
     tags = await session.execute(
         select(Tag.id, Tag.name, number).join(DocumentTag, DocumentTag.tag_id == Tag.id)
-        .join(Document, Document.id == DocumentTag.document_id).where(*mine, Tag.tenant_id == principal.tenant_id)
+        .where(DocumentTag.document_id.in_(ids), Tag.tenant_id == principal.tenant_id)
         .group_by(Tag.id, Tag.name).order_by(number.desc(), Tag.name).limit(TOP)
     )  # fmt: skip
     facets.tag = [Bucket(value=tag_name, count=int(n), term_id=tag_id) for tag_id, tag_name, n in tags]
-    year: Any = func.coalesce(
-        cast(extract("year", Document.created_on), Integer), cast(extract("year", Document.added_at), Integer)
-    )
-    years = await session.execute(
-        select(year.label("y"), func.count().label("n")).where(*mine).group_by(year).order_by(year.desc()).limit(TOP)
-    )
-    facets.year = [Bucket(value=str(y), count=int(n)) for y, n in years if y is not None]
+    years = Counter((row.created_on or row.added_at).year for row in rows)
+    facets.year = [Bucket(value=str(year), count=n) for year, n in sorted(years.items(), reverse=True)[:TOP]]
     return facets
+
+
+def _top(buckets: list[Bucket]) -> list[Bucket]:
+    return sorted(buckets, key=lambda bucket: (-bucket.count, bucket.value))[:TOP]
