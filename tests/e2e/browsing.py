@@ -9,20 +9,25 @@ from tests.serving import Server
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
+NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"
+
+
 def collect_problems(page: Page) -> list[str]:
     """Console errors (a CSP violation shows up here) and failed requests.
 
     A status poll the page cancels when it navigates away (the overview's, on a loaded machine still in
     flight when the test opens Status) fails with net::ERR_ABORTED: that is the page's own doing, not a failure.
+    Chromium drops what is in flight with net::ERR_NETWORK_CHANGED when the machine's interfaces change — Docker
+    adding or removing a container's bridge for a test running beside this one (CI, 2026-12-07): the machine's doing.
     """
     problems: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and NETWORK_CHANGED not in message.text:
             problems.append(f"console: {message.text}")
 
     def on_failed(request: Request) -> None:
-        if request.failure != "net::ERR_ABORTED":
+        if request.failure not in {"net::ERR_ABORTED", NETWORK_CHANGED}:
             problems.append(f"request failed: {request.url} ({request.failure})")
 
     page.on("console", on_console)
