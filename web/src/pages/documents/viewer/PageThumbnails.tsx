@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 
 import type { PageSize } from "./PdfPage";
 import type { PDFDocumentProxy, RenderTask } from "./pdfjs";
+import { useNear } from "./useNear";
 
 /** The width of a thumbnail, in CSS pixels. */
 const WIDTH = 112;
@@ -26,23 +27,8 @@ function PageThumbnail({
 }) {
   const button = useRef<HTMLButtonElement>(null);
   const host = useRef<HTMLDivElement>(null);
-  const [near, setNear] = useState(false);
+  const near = useNear(button, root, "400px 0px");
   const [ratio, setRatio] = useState(fallback.height / Math.max(1, fallback.width));
-
-  useEffect(() => {
-    const element = button.current;
-    if (element === null) return;
-    const observer = new IntersectionObserver(
-      (entries) => {
-        for (const entry of entries) setNear(entry.isIntersecting);
-      },
-      { root, rootMargin: "400px 0px" },
-    );
-    observer.observe(element);
-    return () => {
-      observer.disconnect();
-    };
-  }, [root]);
 
   useEffect(() => {
     if (!near) return;

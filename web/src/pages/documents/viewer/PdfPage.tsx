@@ -7,6 +7,7 @@ import { useEffect, useRef, useState, type CSSProperties } from "react";
 
 import type { ItemRange } from "./pdfSearch";
 import { TextLayer, type PDFDocumentProxy, type RenderTask } from "./pdfjs";
+import { useNear } from "./useNear";
 
 /** A canvas has at most this many pixels (a page zoomed far on a dense screen is drawn less sharp, not out of memory). */
 const MAX_CANVAS_PIXELS = 16_777_216;
@@ -86,7 +87,7 @@ export function PdfPage({
   const box = useRef<HTMLDivElement>(null);
   const canvasHost = useRef<HTMLDivElement>(null);
   const textHost = useRef<HTMLDivElement>(null);
-  const [near, setNear] = useState(false);
+  const near = useNear(box, root, NEAR);
   const [size, setSize] = useState<PageSize | null>(null);
   const [drawn, setDrawn] = useState<DrawnText | null>(null);
   const [failed, setFailed] = useState(false);
@@ -99,21 +100,6 @@ export function PdfPage({
       onElement(number, null);
     };
   }, [number, onElement]);
-
-  useEffect(() => {
-    const element = box.current;
-    if (element === null) return;
-    const observer = new IntersectionObserver(
-      (entries) => {
-        for (const entry of entries) setNear(entry.isIntersecting);
-      },
-      { root, rootMargin: NEAR },
-    );
-    observer.observe(element);
-    return () => {
-      observer.disconnect();
-    };
-  }, [root]);
 
   useEffect(() => {
     if (!near) return;
