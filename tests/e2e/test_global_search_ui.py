@@ -61,10 +61,16 @@ async def test_type_move_open_a_document_and_the_shortcuts(page: Page, server: S
     await page.goto(server.url + "/files")
     made = await _upload_document(page, f"{name}.txt", f"Minutes of the meeting about the {word} launch budget.")
     assert made["status"] == 201, made
+    # In a folder of its own: the files page selects a file on its folder's first page, and the module's server
+    # holds other tests' files in the root.
     status = await page.evaluate(
         """async name => {
             const token = decodeURIComponent(document.cookie.split('; ').find(c => c.startsWith('nubes_csrf=')).split('=')[1]);
-            const url = '/api/files/upload/raw?name=' + encodeURIComponent(name);
+            const headers = {'X-CSRF-Token': token, 'Content-Type': 'application/json'};
+            const body = JSON.stringify({name: 'palette-' + Date.now()});  // no word of the search in it
+            const made = await fetch('/api/files/folders', {method: 'POST', headers, body});
+            const folder = (await made.json()).id;
+            const url = '/api/files/upload/raw?name=' + encodeURIComponent(name) + '&parent_id=' + folder;
             return (await fetch(url, {method: 'POST', body: 'plan', headers: {'X-CSRF-Token': token}})).status;
         }""",
         f"{word}-plan.txt",
