@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,13 +17,18 @@ from typing import Annotated, Any, ClassVar
 
 import structlog
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, DateTime, Dialect, MetaData, TypeDecorator, event, text
+from sqlalchemy import Boolean, ColumnElement, DateTime, Dialect, MetaData, String, TypeDecorator, Uuid, bindparam, event, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, QueryableAttribute, Session
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import SQLCoreOperations
+from sqlalchemy.sql.type_api import TypeEngine
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.util import await_only
 
 from nubes.config import Settings, private_file
@@ -101,6 +108,55 @@ def like_contains(
 def like_prefix(column: SQLCoreOperations[str] | SQLCoreOperations[str | None], fragment: str) -> ColumnElement[bool]:
     """`column` starts with `fragment` literally (case-sensitive), wildcards escaped as in `like_contains`."""
     return column.like(f"{_like_literal(fragment)}%", escape=LIKE_ESCAPE)
+
+
+class _Ids(TypeDecorator[list[uuid.UUID]]):
+    """Many ids as one value: a JSON array of hex strings on SQLite (read with `json_each`), a `uuid[]` on PostgreSQL."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(postgresql.ARRAY(Uuid()) if dialect.name == "postgresql" else String())
+
+    def process_bind_param(self, value: list[uuid.UUID] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return json.dumps([each.hex for each in value])
+
+
+class OneOf(ColumnElement[bool]):
+    """`column` is one of many ids, bound as ONE parameter: see `one_of`."""
+
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own attribute, a list in its base
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+    type = Boolean()
+    _is_implicitly_boolean = True  # a comparison: no `= 1` after it on SQLite
+
+    def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[uuid.UUID]) -> None:
+        self.column = column.__clause_element__()
+        self.ids = bindparam(None, list(values), type_=_Ids(), unique=True)
+
+
+@compiles(OneOf, "sqlite")
+def _one_of_sqlite(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} IN (SELECT value FROM json_each({ids}))"  # noqa: S608 - compiled SQL of a column and a parameter
+
+
+@compiles(OneOf, "postgresql")
+def _one_of_postgresql(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.ids, **kw)})"
+
+
+def one_of(column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+    """`column IN values` for a thousand ids: one JSON array (SQLite's `json_each`) or one `uuid[]` (PostgreSQL's
+    `= ANY`) instead of a thousand parameters, which SQLAlchemy compiles and binds at ~3 µs each (a search's facets
+    over its 1,000 ranked matches spent 4 ms there)."""
+    return OneOf(column, values)
 
 
 class Base(DeclarativeBase):
