@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nubes.config import Settings
 from nubes.core import jobs
 from nubes.core.storage import Storage
-from nubes.files.thumbnails import tasks
+from nubes.files.thumbnails import first_page, tasks
 from nubes.files.thumbnails.models import FileThumbnail
 from nubes.files.thumbnails.tasks import THUMBNAIL_SIZE, ThumbnailWorker
 from nubes.identity.tenants.models import Tenant
@@ -336,6 +336,29 @@ def test_a_pdf_that_takes_too_long_fails_with_the_reason(monkeypatch: pytest.Mon
     monkeypatch.setattr(tasks, "PDF_SECONDS", 0.001)
     with pytest.raises(tasks.BadImage, match="longer than"):
         tasks.render_pdf(samples.pages_pdf([["Slow"]]))
+
+
+def test_one_renderer_process_renders_pdf_after_pdf_and_a_stuck_one_is_replaced() -> None:
+    """GIVEN the PDF renderer WHEN it renders three PDFs THEN one child process made them all (no interpreter started per
+    PDF); WHEN one takes longer than its time THEN that one fails with the reason and the next starts a new child."""
+    renderer = tasks.PdfRenderer()
+    pdf = samples.pages_pdf([["One page"]])
+    try:
+        answers = [renderer.render(pdf, THUMBNAIL_SIZE, timeout=60) for _ in range(3)]
+        assert [status for status, _ in answers] == [0, 0, 0]
+        first = renderer.pid
+        assert first is not None
+        assert renderer.render(samples.corrupt_pdf(), THUMBNAIL_SIZE, timeout=60)[0] == first_page.BAD_PDF
+        assert renderer.pid == first  # a PDF it cannot open is an answer, not a crash
+        with pytest.raises(tasks.BadImage, match="longer than"):
+            renderer.render(pdf, THUMBNAIL_SIZE, timeout=0.001)
+        assert renderer.pid is None
+        status, webp = renderer.render(pdf, THUMBNAIL_SIZE, timeout=60)
+        assert status == 0
+        assert webp.startswith(b"RIFF")
+        assert renderer.pid not in {None, first}
+    finally:
+        renderer.close()
 
 
 async def test_another_users_pdf_thumbnail_is_not_found(  # noqa: PLR0917 - fixtures

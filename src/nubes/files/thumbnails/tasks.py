@@ -6,9 +6,9 @@ Writing an image's content (upload, new version, restore, copy) puts a `pending`
 survives a restart; no image is decoded during a request. The worker claims due rows with a lease
 (another replica retries after it), decodes in a thread with Pillow's decompression-bomb limit, and
 stores a WebP under a key derived from the file, its content and the size. A PDF's first page is
-rendered by PDFium in a child process (`first_page.py`: PDFium is not thread-safe, and a hostile PDF
-must not crash, hang or bloat the server), with memory and CPU limits and a timeout, at a scale chosen
-from the page's size. A broken, encrypted or oversized image or PDF is marked `failed` at once with the
+rendered by PDFium in a child process that renders one PDF after the other (`first_page.py`: PDFium is not
+thread-safe, and a hostile PDF must not crash, hang or bloat the server), with memory and CPU limits and a
+timeout, at a scale chosen from the page's size. A broken, encrypted or oversized image or PDF is marked `failed` at once with the
 reason (no retry can fix it); a storage or database error is retried with backoff, at most
 MAX_ATTEMPTS times.
 """
@@ -21,12 +21,14 @@ import hashlib
 import io
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import structlog
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -160,35 +162,126 @@ def render(data: bytes, size: int = THUMBNAIL_SIZE) -> Rendered:
         raise BadImage(f"{type(exc).__name__}: {exc}") from None
 
 
+class PdfRenderer:
+    """One child process that renders PDFs one after the other (`first_page.py --serve`), one at a time (PDFium is not
+    thread-safe): started on first use, and replaced after RECYCLE_AFTER PDFs (a long life would keep the memory a
+    big page took) and after a crash, a limit hit or a timeout. Blocking: call it from a thread."""
+
+    RECYCLE_AFTER = 500
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._errors: IO[bytes] | None = None
+        self._rendered = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs."""
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    def render(self, data: bytes, size: int, timeout: float) -> tuple[int, bytes]:
+        """The child's answer for one PDF: (0, WebP) or (BAD_PDF, reason); BadImage when the child stopped."""
+        with self._lock:
+            process = self._running()
+            stdin, stdout = cast("IO[bytes]", process.stdin), cast("IO[bytes]", process.stdout)
+            killed = threading.Event()
+
+            def kill() -> None:
+                killed.set()
+                process.kill()
+
+            timer = threading.Timer(timeout, kill)
+            timer.start()
+            try:
+                stdin.write(first_page.REQUEST.pack(len(data), size) + data)
+                stdin.flush()
+                status, length = first_page.ANSWER.unpack(_exactly(stdout, first_page.ANSWER.size))
+                body = _exactly(stdout, length)
+            except (OSError, EOFError) as exc:
+                raise self._stopped(process, killed.is_set(), timeout) from exc
+            finally:
+                timer.cancel()
+            self._rendered += 1
+            if self._rendered >= self.RECYCLE_AFTER:
+                self._discard()
+            return status, body
+
+    def close(self) -> None:
+        """End the child (it finishes the PDF in hand first); the next render starts another."""
+        with self._lock:
+            self._discard()
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        if self._process is None or self._process.poll() is not None:
+            self._discard()
+            self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the child's life, closed in _discard
+            self._process = subprocess.Popen(  # noqa: S603 - this interpreter and our own script; PDFs come on stdin
+                [sys.executable, "-I", str(_PDF_RENDERER), first_page.SERVE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._errors,
+            )
+            self._rendered = 0
+        return self._process
+
+    def _stopped(self, process: subprocess.Popen[bytes], killed: bool, timeout: float) -> BadImage:
+        """Why the child ended while rendering (it is discarded: the next PDF starts another)."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        last = ""
+        if self._errors is not None:
+            self._errors.seek(0)
+            lines = self._errors.read().decode("utf-8", errors="replace").strip().splitlines()
+            last = lines[-1] if lines else ""
+        self._discard()
+        if killed:
+            return BadImage(f"rendering the first page took longer than {timeout:g} s")
+        code = process.returncode
+        how = f"signal {-code}" if code is not None and code < 0 else f"status {code}"
+        # A crash or a limit hit: PDFium choked on this file, and would again.
+        return BadImage(f"the PDF renderer stopped ({how}{': ' + last if last else ''})")
+
+    def _discard(self) -> None:
+        process, errors = self._process, self._errors
+        self._process = self._errors = None
+        if process is not None:
+            with contextlib.suppress(OSError):
+                cast("IO[bytes]", process.stdin).close()  # its loop ends at the end of its input
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            cast("IO[bytes]", process.stdout).close()
+        if errors is not None:
+            errors.close()
+
+
+def _exactly(stream: IO[bytes], count: int) -> bytes:
+    data = stream.read(count)
+    if len(data) != count:
+        raise EOFError(f"{len(data)} of {count} bytes")
+    return data
+
+
+_PDFS = PdfRenderer()
+
+
 def render_pdf(data: bytes, size: int = THUMBNAIL_SIZE) -> Rendered:
     """A WebP of a PDF's first page, at most `size` pixels a side; BadImage when it cannot be rendered.
 
-    Blocking (run it in a thread): the page is rendered by a child process, which gets the bytes on stdin.
+    Blocking (run it in a thread): the page is rendered by the renderer's child process, within PDF_SECONDS.
     """
+    status, body = _PDFS.render(data, size, PDF_SECONDS)
+    if status == first_page.BAD_PDF:
+        raise BadImage(body.decode("utf-8", errors="replace").strip() or "the PDF cannot be rendered")
     try:
-        done = subprocess.run(  # noqa: S603 - this interpreter and our own script; the PDF comes on stdin
-            [sys.executable, "-I", str(_PDF_RENDERER), str(size)],
-            input=data,
-            capture_output=True,
-            timeout=PDF_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise BadImage(f"rendering the first page took longer than {PDF_SECONDS} s") from None
-    reason = done.stderr.decode("utf-8", errors="replace").strip()
-    if done.returncode == first_page.BAD_PDF:
-        raise BadImage(reason or "the PDF cannot be rendered")
-    if done.returncode != 0:
-        # A crash or a limit hit: PDFium choked on this file, and would again.
-        how = f"signal {-done.returncode}" if done.returncode < 0 else f"status {done.returncode}"
-        last = reason.splitlines()[-1] if reason else ""
-        raise BadImage(f"the PDF renderer stopped ({how}{': ' + last if last else ''})")
-    try:
-        with Image.open(io.BytesIO(done.stdout), formats=["WEBP"]) as made:
+        with Image.open(io.BytesIO(body), formats=["WEBP"]) as made:
             width, height = made.size
     except (UnidentifiedImageError, OSError) as exc:
         raise BadImage(f"the PDF renderer gave no image ({type(exc).__name__})") from None
-    return Rendered(done.stdout, width, height)
+    return Rendered(body, width, height)
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
