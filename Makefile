@@ -11,7 +11,9 @@ export UV_PROJECT_ENVIRONMENT := .venv
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 TEST_PACKAGES := /usr/bin/chromium=chromium '/usr/lib/postgresql/*/bin/pg_ctl=postgresql' /usr/bin/redis-server=redis-server \
 	/usr/sbin/nginx=nginx /usr/sbin/dockerd=docker.io /usr/share/doc/busybox-static/copyright=busybox-static \
-	/usr/bin/tesseract=tesseract-ocr '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata=tesseract-ocr-eng' /usr/bin/pdftotext=poppler-utils
+	/usr/bin/tesseract=tesseract-ocr '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata=tesseract-ocr-eng' /usr/bin/pdftotext=poppler-utils \
+	/usr/bin/litmus=litmus /usr/bin/rclone=rclone /usr/sbin/mount.davfs=davfs2 /usr/bin/cadaver=cadaver \
+	/usr/bin/nextcloudcmd=nextcloud-desktop-cmd
 
 .PHONY: help run install test test-deps bench lint api-client web clean
 
@@ -31,7 +33,7 @@ test-deps: ## Debian packages the tests need, when missing
 
 bench: install ## Benchmarks: one JSON line each, with a ratio to a baseline measured in the same run
 	@scripts/system-packages.sh /usr/bin/wrk=wrk /usr/sbin/nginx=nginx /usr/bin/curl=curl '/usr/lib/postgresql/*/bin/pg_ctl=postgresql' \
-		/usr/bin/redis-server=redis-server /usr/bin/pdftotext=poppler-utils
+		/usr/bin/redis-server=redis-server /usr/bin/pdftotext=poppler-utils /usr/bin/rclone=rclone /usr/sbin/apache2=apache2
 	.venv/bin/python bench/run.py
 
 lint: .venv/.synced web/node_modules/.synced ## ruff, mypy, tsc and eslint only

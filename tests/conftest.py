@@ -12,6 +12,7 @@ those through the deployment all on one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from nubes.config import Settings, load_settings
 from nubes.core import migrate
 from nubes.core.db import READ_ONLY, SAFE_METHODS, Database, finish_on_exit, get_session, get_write_session
+from nubes.files.dav.deps import SessionMakers, session_makers
 from nubes.main import create_app
 
 # The embedded node (`local`, an agent inside the server) starts only in the tests that ask for it.
@@ -217,8 +219,14 @@ def app(settings: Settings, database: Database, sessions: async_sessionmaker[Asy
         async with sessions() as db_session, finish_on_exit(db_session):
             yield db_session
 
+    async def dav_sessions_in_test_transaction() -> SessionMakers:
+        # WebDAV opens its own sessions (a PROPFIND reads while it streams; credentials are checked in a session ended
+        # before the request's): the same two kinds, in the test's transaction.
+        return SessionMakers(reader=functools.partial(sessions, info={READ_ONLY: True}), writer=sessions)
+
     application.dependency_overrides[get_session] = session_in_test_transaction
     application.dependency_overrides[get_write_session] = write_session_in_test_transaction
+    application.dependency_overrides[session_makers] = dav_sessions_in_test_transaction
     return application
 
 

@@ -103,6 +103,7 @@ async def test_another_tenant_cannot_reach_tenant_a_objects(
         "admin-roles-update",
         "admin-groups-members-add",
         "users-me-tokens-revoke",
+        "users-me-app-passwords-revoke",
         "users-me-passkeys-update",
         "users-me-passkeys-delete",
         "files-get",

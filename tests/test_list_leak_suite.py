@@ -58,6 +58,7 @@ MUST_COVER = {
     "users-me",
     "users-me-sessions",
     "users-me-tokens",
+    "users-me-app-passwords",
     "users-me-groups",
     "users-me-passkeys",
     "users-me-quota",

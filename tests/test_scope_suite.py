@@ -44,12 +44,14 @@ SESSION_REQUIRED = "urn:nubes:problem:session-required"
 REAUTHENTICATION_REQUIRED = "urn:nubes:problem:reauthentication-required"
 KINDS = {"scopes", "superadmin", "signed-in", "session", "sudo"}
 # Credential management: never with a token, writes only in sudo mode. Downgrading one of these fails here.
-CREDENTIAL_READS = {"users-me-sessions", "users-me-tokens", "users-me-passkeys", "users-me-totp"}
+CREDENTIAL_READS = {"users-me-sessions", "users-me-tokens", "users-me-app-passwords", "users-me-passkeys", "users-me-totp"}
 CREDENTIAL_WRITES = {
     "users-me-password",
     "users-me-sessions-revoke",
     "users-me-tokens-create",
     "users-me-tokens-revoke",
+    "users-me-app-passwords-create",
+    "users-me-app-passwords-revoke",
     "users-me-passkeys-options",
     "users-me-passkeys-create",
     "users-me-passkeys-update",

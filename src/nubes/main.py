@@ -38,7 +38,8 @@ DOCS_ASSETS = "/vendor/swagger-ui"
 
 
 def _install_domains(app: FastAPI) -> Background:
-    """Each domain's shared objects on `app.state`, its routers under /api; what they all run in the background."""
+    """Each domain's shared objects on `app.state`, its routers under /api (and its root routers at /); what they all run
+    in the background."""
     background = Background(workers=[app.state.mail])  # the kernel's own worker: the mail outbox
     for domain in DOMAINS:
         installed = domain.install(app)
@@ -47,6 +48,8 @@ def _install_domains(app: FastAPI) -> Background:
         background.chores += installed.chores
         for router in domain.routers():
             app.include_router(router, prefix="/api")
+        for router in domain.root_routers():
+            app.include_router(router)
     return background
 
 

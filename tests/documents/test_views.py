@@ -1,6 +1,7 @@
 """Saved views through the API, on both engines: saving, listing in order, changing and deleting, the checks of the
 query (as the documents list's), views of others (private ones unseen, shared ones read-only), and a view whose
-terms were deleted since (it still opens, without them)."""
+terms were deleted since (it still opens, without them); custom-field filters saved, checked like the list's, and a
+view whose field was deleted since (it reads back, saying the field is gone)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.documents.conftest import Team
+from tests.documents.conftest import Team, upload_document
 from tests.factories import SignedIn
 
 
@@ -33,8 +34,10 @@ async def test_a_view_is_saved_listed_changed_and_deleted(client: httpx.AsyncCli
     assert first["name"] == "Unpaid"
     assert first["query"] == {
         "type_id": None, "correspondent_id": None, "tag_id": tag["id"], "category_id": None, "q": "acme", "scope": "mine",
-        "sort": "title",
+        "sort": "title", "custom_field_id": None, "custom_field_value": None, "custom_field_min": None,
+        "custom_field_max": None,
     }  # fmt: skip
+    assert first["custom_field_removed"] is False
     assert first["columns"] == ["tags", "added"]
     assert (first["in_sidebar"], first["on_overview"], first["shared"], first["mine"]) == (True, False, False, True)
     second = await _save(client, alice, name="Shared with me", query={"scope": "shared"})
@@ -155,3 +158,133 @@ async def test_a_view_whose_terms_were_deleted_still_opens(client: httpx.AsyncCl
     # Changing something else keeps it opening.
     renamed = await client.patch(f"/api/documents/views/{view['id']}", json={"name": "Bills"}, headers=alice.headers)
     assert renamed.status_code == 200, renamed.text
+
+
+async def _field(client: httpx.AsyncClient, team: Team, name: str, data_type: str, **extra: Any) -> dict[str, Any]:
+    body = {"name": name, "data_type": data_type, **extra}
+    made: dict[str, Any] = await _json(await client.post("/api/documents/fields", json=body, headers=team.manager.headers), 201)
+    return made
+
+
+async def test_a_view_keeps_custom_field_filters_and_the_list_it_opens_applies_them(
+    client: httpx.AsyncClient, team: Team
+) -> None:
+    """GIVEN documents carrying a select and a number field WHEN views filter by them THEN they read back as saved
+    and the documents list given the view's query finds what the filter says."""
+    alice = team.alice
+    state = await _field(client, team, "State", "select", options=[{"label": "Open"}, {"label": "Paid"}])
+    amount = await _field(client, team, "Amount", "number")
+    open_id, paid_id = (option["id"] for option in state["options"])
+    made = {}
+    for name, option, number in (("one", open_id, 5), ("two", paid_id, 50), ("three", paid_id, 500)):
+        document = await _json(await upload_document(client, alice, f"{name}.txt", name.encode()), 201)
+        values = [{"field_id": state["id"], "value": option}, {"field_id": amount["id"], "value": number}]
+        await _json(
+            await client.patch(f"/api/documents/{document['id']}", json={"custom_fields": values}, headers=alice.headers), 200
+        )
+        made[document["id"]] = name
+
+    paid = await _save(client, alice, name="Paid", query={"custom_field_id": state["id"], "custom_field_value": paid_id})
+    middle = await _save(
+        client, alice, name="Middle",
+        query={"custom_field_id": amount["id"], "custom_field_min": "10", "custom_field_max": "100", "sort": "title"},
+    )  # fmt: skip
+    carried = await _save(client, alice, name="Any amount", query={"custom_field_id": amount["id"]})
+    for view, expected in ((paid, {"two", "three"}), (middle, {"two"}), (carried, {"one", "two", "three"})):
+        read = await _json(await client.get(f"/api/documents/views/{view['id']}", headers=alice.headers), 200)
+        assert read["query"] == view["query"]
+        assert read["custom_field_removed"] is False
+        query = {key: value for key, value in read["query"].items() if value is not None}
+        page = await _json(await client.get("/api/documents", params=query, headers=alice.headers), 200)
+        assert {made[item["id"]] for item in page["items"]} == expected, view["name"]
+    assert (middle["query"]["custom_field_min"], middle["query"]["custom_field_max"]) == ("10", "100")
+
+    # A change replaces the query whole; a label names a select's option as the list takes it.
+    changed = await _json(
+        await client.patch(
+            f"/api/documents/views/{paid['id']}",
+            json={"query": {"custom_field_id": state["id"], "custom_field_value": "open"}},
+            headers=alice.headers,
+        ),
+        200,
+    )
+    assert changed["query"]["custom_field_value"] == "open"
+
+
+async def test_custom_field_filters_of_a_view_are_checked_with_reasons(client: httpx.AsyncClient, team: Team) -> None:
+    alice, mallory = team.alice, team.mallory
+    amount = await _field(client, team, "Amount", "number")
+    due = await _field(client, team, "Due", "date")
+    done = await _field(client, team, "Done", "boolean")
+    note = await _field(client, team, "Note", "text")
+    state = await _field(client, team, "State", "select", options=[{"label": "Open"}])
+    theirs = await _json(
+        await client.post("/api/documents/fields", json={"name": "Theirs", "data_type": "number"}, headers=mallory.headers),
+        201,
+    )
+    for query, reason in [
+        ({"custom_field_value": "5"}, "give custom_field_id"),
+        ({"custom_field_min": "5"}, "give custom_field_id"),
+        ({"custom_field_id": "not-an-id"}, "UUID"),
+        ({"custom_field_id": amount["id"], "custom_field_min": "x" * 65}, "64"),
+        ({"custom_field_id": note["id"], "custom_field_value": "x" * 2049}, "2048"),
+        ({"custom_field_id": amount["id"], "custom_field_min": 5}, "string"),
+        ({"custom_field_id": amount["id"], "custom_field_value": "many"}, "not a number"),
+        ({"custom_field_id": amount["id"], "custom_field_max": "nan"}, "finite"),
+        ({"custom_field_id": due["id"], "custom_field_min": "yesterday"}, "ISO date"),
+        ({"custom_field_id": due["id"], "custom_field_max": "2026-02-30"}, "ISO date"),
+        ({"custom_field_id": done["id"], "custom_field_value": "maybe"}, "true or false"),
+        ({"custom_field_id": note["id"], "custom_field_min": "a"}, "range"),
+        ({"custom_field_id": state["id"], "custom_field_value": "Closed"}, "option"),
+        ({"custom_field_id": theirs["id"]}, "No custom field"),
+        ({"custom_field_id": str(uuid.uuid4())}, "No custom field"),
+    ]:
+        response = await client.post("/api/documents/views", json={"name": "v", "query": query}, headers=alice.headers)
+        assert response.status_code == 422, (query, response.text)
+        assert reason in response.text, (query, response.text)
+    assert await _json(await client.get("/api/documents/views", headers=alice.headers), 200) == []
+    # The same checks on a change, which leaves the view as it was.
+    view = await _save(client, alice, name="Done", query={"custom_field_id": done["id"], "custom_field_value": "true"})
+    refused = await client.patch(
+        f"/api/documents/views/{view['id']}",
+        json={"query": {"custom_field_id": done["id"], "custom_field_value": "maybe"}},
+        headers=alice.headers,
+    )
+    assert refused.status_code == 422
+    read = await _json(await client.get(f"/api/documents/views/{view['id']}", headers=alice.headers), 200)
+    assert read["query"]["custom_field_value"] == "true"
+
+
+async def test_a_view_whose_custom_field_was_deleted_reads_back_as_removed(client: httpx.AsyncClient, team: Team) -> None:
+    """GIVEN a view filtering by a number field WHEN a manager deletes the field THEN the view still reads back (its
+    query unchanged, flagged as naming a removed field), the list it opens is empty rather than an error, and it can
+    be changed to drop the filter."""
+    alice, manager = team.alice, team.manager
+    amount = await _field(client, team, "Amount", "number")
+    document = await _json(await upload_document(client, alice, "one.txt", b"one"), 201)
+    values = [{"field_id": amount["id"], "value": 50}]
+    await _json(
+        await client.patch(f"/api/documents/{document['id']}", json={"custom_fields": values}, headers=alice.headers), 200
+    )
+    view = await _save(client, alice, name="Big", query={"custom_field_id": amount["id"], "custom_field_min": "10", "q": "one"})
+    assert (await client.delete(f"/api/documents/fields/{amount['id']}", headers=manager.headers)).status_code in {200, 204}
+
+    read = await _json(await client.get(f"/api/documents/views/{view['id']}", headers=alice.headers), 200)
+    assert read["custom_field_removed"] is True
+    assert (read["query"]["custom_field_id"], read["query"]["custom_field_min"], read["query"]["q"]) == (
+        amount["id"], "10", "one",
+    )  # fmt: skip
+    listed = await _json(await client.get("/api/documents/views", headers=alice.headers), 200)
+    assert [item["custom_field_removed"] for item in listed] == [True]
+    query = {key: value for key, value in read["query"].items() if value is not None}
+    page = await _json(await client.get("/api/documents", params=query, headers=alice.headers), 200)
+    assert (page["items"], page["total"]) == ([], 0)
+    # Renaming keeps it; saving its query again without the field clears the flag.
+    renamed = await _json(
+        await client.patch(f"/api/documents/views/{view['id']}", json={"name": "Was big"}, headers=alice.headers), 200
+    )
+    assert renamed["custom_field_removed"] is True
+    cleared = await _json(
+        await client.patch(f"/api/documents/views/{view['id']}", json={"query": {"q": "one"}}, headers=alice.headers), 200
+    )
+    assert (cleared["custom_field_removed"], cleared["query"]["custom_field_id"]) == (False, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -10,11 +11,13 @@ from sqlalchemy import select
 
 from nubes.core.db import utcnow
 from nubes.files.links.models import PublicLink
+from nubes.files.nextcloud.models import LoginFlow
 from nubes.files.sharing.models import FileShare
 from nubes.files.tree.models import FileNode
 from nubes.files.uploads import service as uploads
 from nubes.files.uploads.models import FileUpload
 from nubes.files.versions.models import FileVersion
+from nubes.identity.sessions.tokens import hash_token
 from tests.access import TenantA
 
 PUBLIC = frozenset(
@@ -85,4 +88,26 @@ async def objects(tenant_a: TenantA) -> dict[str, str]:
         "upload_id": str(upload.id),
         # A presigned-URL token for tenant A's upload, signed with a key that is not the server's.
         "token": uploads.make_token("not-the-server-secret", "upload", str(upload.id), utcnow() + timedelta(hours=1)),
+        # A Nextcloud client's sign-in request that tenant A's member answered already (a pending one is anyone's
+        # to answer: its login URL is the credential, and it signs the client in as whoever grants it).
+        "login_token": await _answered_login_flow(tenant_a, tenant_id, member_id),
     }
+
+
+async def _answered_login_flow(tenant_a: TenantA, tenant_id: uuid.UUID, member_id: uuid.UUID) -> str:
+    login_token = secrets.token_urlsafe(32)
+    tenant_a.session.add(
+        LoginFlow(
+            poll_token_hash=hash_token(secrets.token_urlsafe(32)),
+            login_token_hash=hash_token(login_token),
+            client_name="Nextcloud desktop client",
+            state="granted",
+            tenant_id=tenant_id,
+            user_id=member_id,
+            login_name="member",
+            password_sealed="v1.sealed",
+            expires_at=utcnow() + timedelta(minutes=20),
+        )
+    )
+    await tenant_a.session.flush()
+    return login_token

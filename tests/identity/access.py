@@ -43,6 +43,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "admin-groups-create": {"name": "intruders"},
     "admin-groups-update": {"name": "renamed by another tenant"},
     "users-me-tokens-create": {"name": "probe", "scopes": ["files.read"]},
+    "users-me-app-passwords-create": {"name": "probe"},
     "users-me-totp-confirm": {"code": "123456"},
     "users-me-totp-disable": {"password": "x"},
     "users-me-recovery-codes": {"password": "x"},
@@ -68,10 +69,19 @@ async def objects(tenant_a: TenantA) -> dict[str, str]:
     token = PersonalAccessToken(
         tenant_id=tenant.id, user_id=member.id, name="a-token", token_hash="0" * 64, prefix="nbp_a", scopes=["files.read"]
     )
+    app_password = PersonalAccessToken(
+        tenant_id=tenant.id,
+        user_id=member.id,
+        name="a-laptop",
+        kind="app",
+        token_hash="1" * 64,
+        prefix="nba_a",
+        scopes=["files.read"],
+    )
     passkey = Passkey(
         tenant_id=tenant.id, user_id=member.id, credential_id=b"a-credential", public_key=b"a-key", name="a-passkey"
     )
-    session.add_all([token, passkey])
+    session.add_all([token, app_password, passkey])
     await session.flush()
     return {
         "user_id": str(member.id),
@@ -80,5 +90,6 @@ async def objects(tenant_a: TenantA) -> dict[str, str]:
         "role_id": str(role.id),
         "group_id": str(group.id),
         "token_id": str(token.id),
+        "app_password_id": str(app_password.id),
         "passkey_id": str(passkey.id),
     }

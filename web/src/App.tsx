@@ -9,6 +9,7 @@ import { AuthProvider } from "./auth/AuthProvider";
 import { RequireAuth } from "./auth/RequireAuth";
 import { AppShell } from "./components/AppShell";
 import { AccountPage } from "./pages/account/AccountPage";
+import { LoginFlowPage } from "./pages/account/LoginFlowPage";
 import { ComingSoonPage } from "./pages/ComingSoonPage";
 import { HomePage } from "./pages/home/HomePage";
 import { LoginPage } from "./pages/login/LoginPage";
@@ -41,6 +42,7 @@ export function App() {
               <Route path="/files/shared" element={<SharedWithMePage />} />
               {sections.filter((section) => !section.public).map(sectionRoute)}
               <Route path="/account" element={<AccountPage />} />
+              <Route path="/login/flow/:token" element={<LoginFlowPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Route>

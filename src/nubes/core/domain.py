@@ -9,6 +9,8 @@ the app, the schema or the test suites ask for them, as Django's INSTALLED_APPS 
 
 - `models`: modules whose tables join the schema (`nubes.models` imports them for Alembic).
 - `api`: a module with `routers: list[APIRouter]`, mounted under `/api` in the order of `nubes.domains.DOMAINS`.
+- `root_api`: a module with `routers: list[APIRouter]` mounted at the root instead, for protocols whose clients
+  expect their own paths (WebDAV at `/dav/...`); those routes stay out of the OpenAPI schema.
 - `tasks`: a module with `install(app) -> Background`: it puts the domain's shared objects on `app.state`
   (a worker others wake, the agent hub) and returns the workers and loops the server runs while it owns its
   database (tests that bring their own transaction run the work themselves).
@@ -94,6 +96,7 @@ class Domain:
     permissions: tuple[Permission, ...] = ()
     models: tuple[str, ...] = ()
     api: str | None = None
+    root_api: str | None = None
     tasks: str | None = None
     admin_permissions: tuple[str, ...] = ()
     """Codes the domain's `{name}-admin` role holds; each tenant gets that role and a `{name}-admin` group with it
@@ -109,6 +112,13 @@ class Domain:
         if self.api is None:
             return []
         routers: list[APIRouter] = import_module(self.api).routers
+        return routers
+
+    def root_routers(self) -> list[APIRouter]:
+        """The domain's routers mounted at the root, outside `/api` (none for most domains)."""
+        if self.root_api is None:
+            return []
+        routers: list[APIRouter] = import_module(self.root_api).routers
         return routers
 
     def install(self, app: FastAPI) -> Background:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from nubes.files.links import api as links_api
+from nubes.files.locks import api as locks_api
+from nubes.files.nextcloud import api as nextcloud_api
 from nubes.files.quota import api as quota_api
 from nubes.files.sharing import api as sharing_api
 from nubes.files.thumbnails import api as thumbnails_api
@@ -14,6 +16,8 @@ from nubes.files.versions import api as versions_api
 
 routers: list[APIRouter] = [
     tree_api.router,
+    locks_api.router,
+    nextcloud_api.router,
     thumbnails_api.router,
     versions_api.router,
     quota_api.router,

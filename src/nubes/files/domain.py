@@ -14,7 +14,10 @@ DOMAIN = Domain(
     title="Files",
     permissions=PERMISSIONS,
     models=(
+        "nubes.files.dav.models",
         "nubes.files.links.models",
+        "nubes.files.locks.models",
+        "nubes.files.nextcloud.models",
         "nubes.files.quota.models",
         "nubes.files.sharing.models",
         "nubes.files.thumbnails.models",
@@ -23,5 +26,6 @@ DOMAIN = Domain(
         "nubes.files.versions.models",
     ),
     api="nubes.files.api",
+    root_api="nubes.files.root_api",
     tasks="nubes.files.tasks",
 )

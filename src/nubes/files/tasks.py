@@ -1,4 +1,4 @@
-"""What the files domain runs beside the requests: the thumbnail worker, the upload and retention sweep."""
+"""What the files domain runs beside the requests: the thumbnail worker, the upload, retention and expired-lock sweep."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from nubes.config import Settings
 from nubes.core.domain import Background, every
 from nubes.core.leases import once_per_install
+from nubes.files.locks import service as locks
+from nubes.files.nextcloud.tasks import sweep as nextcloud_sweep
 from nubes.files.thumbnails.tasks import ThumbnailWorker
 from nubes.files.uploads.service import sweep
 
@@ -30,7 +32,9 @@ def install(app: FastAPI) -> Background:
     )
 
     async def sweep_round() -> None:
+        await nextcloud_sweep(app.state.db.writer_sessions, app.state.storage)  # before the uploads' own sweep
         await sweep(app.state.db.writer_sessions, app.state.storage)
+        await locks.sweep(app.state.db.writer_sessions)  # expired WebDAV locks
         log.info("files.swept")  # one a round per install: the deployment test counts them across processes
 
     sweep_once = once_per_install(app.state.db.writer_sessions, "files-sweep", sweep_round, lease=sweep_lease(settings))

@@ -129,7 +129,8 @@ async def get_principal(
         hash_token(token), partial(sessions_service.identity_of, session=session, keyring=keyring, token=token)
     )
     if identity.token_id is not None:
-        token_use.note(identity.token_id, utcnow())  # written in batches outside the request: a read stays a read
+        # Written in batches outside the request: a read stays a read.
+        token_use.note(identity.token_id, utcnow(), request.client.host if request.client else "")
     request.state.identity = identity  # what GET /api/users/me shows, without loading it twice
     return identity.principal
 

@@ -8,6 +8,9 @@ export type AccessToken = Schemas["AccessTokenRead"];
 export type AccessTokenCreated = Schemas["AccessTokenCreated"];
 export type AccessTokenCreate = Schemas["AccessTokenCreate"];
 export type PermissionCode = AccessTokenCreate["scopes"][number];
+export type AppPassword = Schemas["AppPasswordRead"];
+export type AppPasswordCreated = Schemas["AppPasswordCreated"];
+export type AppPasswordCreate = Schemas["AppPasswordCreate"];
 export type Permission = Schemas["PermissionRead"];
 export type Role = Schemas["RoleRead"];
 export type RoleCreate = Schemas["RoleCreate"];
@@ -40,6 +43,23 @@ export function createMyToken(token: AccessTokenCreate): Promise<AccessTokenCrea
 
 export function revokeMyToken(tokenId: string): Promise<void> {
   return unwrapEmpty(api.DELETE("/api/users/me/tokens/{token_id}", { params: { path: { token_id: tokenId } } }));
+}
+
+// --- app passwords: one per device (WebDAV and sync clients, HTTP Basic) -----------------------
+
+export function listMyAppPasswords(signal?: AbortSignal): Promise<AppPassword[]> {
+  return unwrap(api.GET("/api/users/me/app-passwords", { signal }));
+}
+
+/** The answer holds the secret `password` (with the username and WebDAV address to paste): shown once. */
+export function createMyAppPassword(appPassword: AppPasswordCreate): Promise<AppPasswordCreated> {
+  return unwrap(api.POST("/api/users/me/app-passwords", { body: appPassword }));
+}
+
+export function revokeMyAppPassword(appPasswordId: string): Promise<void> {
+  return unwrapEmpty(
+    api.DELETE("/api/users/me/app-passwords/{app_password_id}", { params: { path: { app_password_id: appPasswordId } } }),
+  );
 }
 
 // --- roles and permissions (admin.roles) --------------------------------------------------------

@@ -43,6 +43,10 @@ export interface DocumentQuery {
   tag_id?: string;
   category_id?: string;
   q?: string;
+  custom_field_id?: string;
+  custom_field_value?: string;
+  custom_field_min?: string;
+  custom_field_max?: string;
   sort: DocumentSort;
   limit: number;
   offset: number;

@@ -8,11 +8,22 @@ type Schemas = components["schemas"];
 export type FileEntry = Schemas["FileRead"];
 export type FolderListing = Schemas["FolderListing"];
 export type FilePage = Schemas["FilePage"];
+/** Where an entry is listed: its folder and its place in the folder's order. */
+export type FilePlace = Schemas["FilePlace"];
+/** How many entries one page of a folder's listing holds. */
+export const FOLDER_PAGE = 500;
 export type Quota = Schemas["QuotaRead"];
 export type Version = Schemas["VersionRead"];
 
-export function listFolder(parentId: string | null, signal?: AbortSignal): Promise<FolderListing> {
-  return unwrap(api.GET("/api/files", { params: { query: parentId ? { parent_id: parentId, limit: 500 } : { limit: 500 } }, signal }));
+/** One page of a folder (the first unless `offset` says otherwise). */
+export function listFolder(parentId: string | null, signal?: AbortSignal, offset = 0): Promise<FolderListing> {
+  const page = { limit: FOLDER_PAGE, ...(offset > 0 ? { offset } : {}) };
+  return unwrap(api.GET("/api/files", { params: { query: parentId ? { parent_id: parentId, ...page } : page }, signal }));
+}
+
+/** Where an entry is listed (to open the page of its folder that holds it). */
+export function getPlace(id: string, signal?: AbortSignal): Promise<FilePlace> {
+  return unwrap(api.GET("/api/files/{file_id}/place", { params: { path: { file_id: id } }, signal }));
 }
 
 export function createFolder(parentId: string | null, name: string): Promise<FileEntry> {

@@ -1,7 +1,7 @@
 /** Query hooks of files and sharing: listings, trash, quota, versions, shares, links, the link policy and the files settings. */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 
-import { getQuota, listFavorites, listFolder, listRecent, listTrash, listVersions, searchFiles, type FileEntry, type FolderListing } from "./files";
+import { getPlace, getQuota, listFavorites, listFolder, listRecent, listTrash, listVersions, searchFiles, type FileEntry, type FolderListing } from "./files";
 import { getFilesSettings } from "./filesSettings";
 import { asApiError } from "./queryClient";
 import { filesKeys } from "./queryKeys";
@@ -16,9 +16,9 @@ export interface Listing {
   items: FileEntry[];
 }
 
-async function loadListing(view: FilesView, folderId: string | null, query: string): Promise<Listing> {
+async function loadListing(view: FilesView, folderId: string | null, query: string, offset: number): Promise<Listing> {
   if (view === "files") {
-    const listing = await listFolder(folderId);
+    const listing = await listFolder(folderId, undefined, offset);
     return { listing, items: listing.items };
   }
   if (view === "recent") return { listing: null, items: (await listRecent()).items };
@@ -27,9 +27,18 @@ async function loadListing(view: FilesView, folderId: string | null, query: stri
   return { listing: null, items: [] };
 }
 
-/** The items of one view (a folder's with the folder itself); the trash has its own query. Nothing is asked for while `enabled` is false. */
-export function useListing(view: FilesView, folderId: string | null, query: string, enabled = true) {
-  return useQuery({ queryKey: filesKeys.listing(view, folderId, query), queryFn: () => asApiError(loadListing(view, folderId, query)), enabled });
+/**
+ * The items of one view (a folder's with the folder itself; a folder's page from `offset`); the trash has its own
+ * query. Nothing is asked for while `enabled` is false.
+ */
+export function useListing(view: FilesView, folderId: string | null, query: string, enabled = true, offset = 0) {
+  const key = offset > 0 ? [...filesKeys.listing(view, folderId, query), offset] : filesKeys.listing(view, folderId, query);
+  return useQuery({ queryKey: key, queryFn: () => asApiError(loadListing(view, folderId, query, offset)), enabled });
+}
+
+/** Where an entry is listed (nothing is asked for while `id` is null). */
+export function usePlace(id: string | null) {
+  return useQuery({ queryKey: [...filesKeys.all, "place", id], queryFn: ({ signal }) => asApiError(getPlace(id ?? "", signal)), enabled: id !== null, staleTime: 0 });
 }
 
 export function useTrash() {

@@ -1,7 +1,7 @@
 /** Query hooks of identity and access: admin lists (users, roles, groups, tenants, audit, registration) and the account page's own credentials. */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 
-import { listGroupMembers, listGroups, listMyTokens, listPermissions, listRoles, listTenants } from "./access";
+import { listGroupMembers, listGroups, listMyAppPasswords, listMyTokens, listPermissions, listRoles, listTenants } from "./access";
 import { listAuditEvents, listMySessions, listUsers, type AuditQuery } from "./identity";
 import { asApiError } from "./queryClient";
 import { identityKeys } from "./queryKeys";
@@ -59,6 +59,10 @@ export function useMySessions() {
 
 export function useMyTokens() {
   return useQuery({ queryKey: identityKeys.tokens, queryFn: () => asApiError(listMyTokens()) });
+}
+
+export function useMyAppPasswords() {
+  return useQuery({ queryKey: identityKeys.appPasswords, queryFn: () => asApiError(listMyAppPasswords()) });
 }
 
 export function useMyPasskeys() {

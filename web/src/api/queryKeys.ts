@@ -21,6 +21,7 @@ export const identityKeys = {
   /** The signed-in user's own sessions, tokens, passkeys and two-factor state (the account page). */
   sessions: ["identity", "me", "sessions"] as const,
   tokens: ["identity", "me", "tokens"] as const,
+  appPasswords: ["identity", "me", "app-passwords"] as const,
   passkeys: ["identity", "me", "passkeys"] as const,
   totp: ["identity", "me", "totp"] as const,
 };

@@ -168,6 +168,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/me/app-passwords": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My devices and app passwords
+         * @description The app passwords of your devices (WebDAV and sync clients), with when and from where each was last used.
+         */
+        get: operations["users-me-app-passwords"];
+        put?: never;
+        /**
+         * Make an app password for a device
+         * @description A password for one client (HTTP Basic with your username): shown only in this answer, with the WebDAV address.
+         */
+        post: operations["users-me-app-passwords-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/app-passwords/{app_password_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an app password
+         * @description The device's client is signed out at once, on every server.
+         */
+        delete: operations["users-me-app-passwords-revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/options": {
         parameters: {
             query?: never;
@@ -1036,6 +1080,23 @@ export interface paths {
         patch: operations["files-update"];
         trace?: never;
     };
+    "/api/files/{file_id}/place": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where it is listed: its folder and its place in the folder's order (to open the page that holds it) */
+        get: operations["files-place"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files/{file_id}/content": {
         parameters: {
             query?: never;
@@ -1136,6 +1197,101 @@ export interface paths {
         post?: never;
         /** Delete for good */
         delete: operations["trash-purge"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/locks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Locks in a folder */
+        get: operations["files-locks-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{file_id}/lock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Its locks */
+        get: operations["files-lock-get"];
+        put?: never;
+        post?: never;
+        /** Unlock */
+        delete: operations["files-unlock"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/nextcloud/login-flows/{login_token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A client's sign-in request
+         * @description Which client asks to be signed in to your account, while the request waits (404 once answered or expired).
+         */
+        get: operations["files-nextcloud-login-flow-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/nextcloud/login-flows/{login_token}/grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant a client access to your files
+         * @description Make an app password for the client (listed under your devices, revocable there); the client collects it once.
+         */
+        post: operations["files-nextcloud-login-flow-grant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/nextcloud/login-flows/{login_token}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse a client's sign-in request
+         * @description The client gets nothing; its request ends.
+         */
+        post: operations["files-nextcloud-login-flow-deny"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2842,6 +2998,83 @@ export interface components {
             container_id: string | null;
         };
         /**
+         * AppPasswordCreate
+         * @description An app password for one device: its name and what it may do (files by default; never more than you may).
+         */
+        AppPasswordCreate: {
+            /**
+             * Name
+             * @description The device or client, e.g. 'laptop (Nextcloud client)'.
+             */
+            name: string;
+            /**
+             * Scopes
+             * @description Permissions the app password carries (never more than yours).
+             */
+            scopes?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
+        };
+        /**
+         * AppPasswordCreated
+         * @description A new app password: `password` is shown this once; paste it with `username` and `webdav_url` into the client.
+         */
+        AppPasswordCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Last Used Ip */
+            last_used_ip: string | null;
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+            /**
+             * Webdav Url
+             * @description The address of your files over WebDAV, for the client's server field.
+             */
+            webdav_url: string;
+        };
+        /**
+         * AppPasswordRead
+         * @description An app password as listed (never the password itself).
+         */
+        AppPasswordRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Last Used Ip */
+            last_used_ip: string | null;
+        };
+        /**
          * AssistantJobs
          * @description How the assistant's work on the organization's documents stands.
          */
@@ -4225,6 +4458,28 @@ export interface components {
             total: number;
         };
         /**
+         * FilePlace
+         * @description Where a file or folder is listed: its folder and its place in the folder's listing (folders first, then by
+         *     name), so the page that holds it is `offset // limit`.
+         */
+        FilePlace: {
+            /**
+             * Folder Id
+             * Format: uuid
+             */
+            folder_id: string;
+            /**
+             * Offset
+             * @description How many of the folder's entries the listing shows before it.
+             */
+            offset: number;
+            /**
+             * Total
+             * @description How many entries the folder holds.
+             */
+            total: number;
+        };
+        /**
          * FileRead
          * @description A folder or a file.
          */
@@ -4267,6 +4522,11 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Modified At
+             * @description The content's date as the client that wrote it gave it (WebDAV's X-OC-Mtime); null: updated_at.
+             */
+            modified_at: string | null;
             /** Trashed At */
             trashed_at: string | null;
             /**
@@ -4320,6 +4580,12 @@ export interface components {
             default_user_quota_bytes: number | null;
             /** Used Bytes */
             used_bytes: number;
+            /**
+             * Windows Names
+             * @description Names a Windows computer cannot hold (`a:b`, `CON.txt`, a trailing dot): "allow", or "refuse" them on every write path (REST, WebDAV, sync clients) so every member's computer can sync every file.
+             * @enum {string}
+             */
+            windows_names: "allow" | "refuse";
         };
         /**
          * FilesSettingsUpdate
@@ -4341,6 +4607,11 @@ export interface components {
              * @description Platform administrators only; bytes, null: the server default.
              */
             quota_bytes?: number | null;
+            /**
+             * Windows Names
+             * @description "allow" or "refuse" names Windows cannot hold (unchanged when absent).
+             */
+            windows_names?: ("allow" | "refuse") | null;
         };
         /**
          * FolderListing
@@ -4648,6 +4919,97 @@ export interface components {
              * @description Deleted since, or not visible to you.
              */
             gone: boolean;
+        };
+        /**
+         * LockPage
+         * @description Locks, oldest first.
+         */
+        LockPage: {
+            /** Items */
+            items: components["schemas"]["LockRead"][];
+        };
+        /**
+         * LockRead
+         * @description A WebDAV write lock on a file or folder.
+         */
+        LockRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Node Id
+             * Format: uuid
+             * @description The file or folder the lock was taken on (an ancestor's, when inherited).
+             */
+            node_id: string;
+            /**
+             * Inherited
+             * @description Taken on a folder above, with depth infinity.
+             */
+            inherited: boolean;
+            /**
+             * Locked By
+             * @description The display name of the user who took it.
+             */
+            locked_by: string;
+            /**
+             * Locked By Id
+             * Format: uuid
+             */
+            locked_by_id: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "exclusive" | "shared";
+            /**
+             * Depth
+             * @enum {string}
+             */
+            depth: "0" | "infinity";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Can Unlock
+             * @description Whether you may remove it here (you took it, or you administer the organization).
+             */
+            can_unlock: boolean;
+        };
+        /**
+         * LoginFlowAnswered
+         * @description The answer was recorded: `granted` (the client collects its app password now) or not.
+         */
+        LoginFlowAnswered: {
+            /** Granted */
+            granted: boolean;
+            /** Client Name */
+            client_name: string;
+        };
+        /**
+         * LoginFlowRead
+         * @description A client's sign-in request waiting for an answer: who asks, and until when.
+         */
+        LoginFlowRead: {
+            /**
+             * Client Name
+             * @description The client, from its User-Agent (e.g. 'Nextcloud desktop client').
+             */
+            client_name: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
         };
         /**
          * Me
@@ -6481,6 +6843,26 @@ export interface components {
              */
             q?: string | null;
             /**
+             * Custom Field Id
+             * @description Only documents carrying this custom field.
+             */
+            custom_field_id?: string | null;
+            /**
+             * Custom Field Value
+             * @description ... with this value (a select: an option's id or label).
+             */
+            custom_field_value?: string | null;
+            /**
+             * Custom Field Min
+             * @description ... at least this (number, date, money).
+             */
+            custom_field_min?: string | null;
+            /**
+             * Custom Field Max
+             * @description ... at most this (number, date, money).
+             */
+            custom_field_max?: string | null;
+            /**
              * Scope
              * @default mine
              * @enum {string}
@@ -6521,6 +6903,12 @@ export interface components {
              * @description Whether it is yours (otherwise someone shared it with the organization).
              */
             mine: boolean;
+            /**
+             * Custom Field Removed
+             * @description Its query filters by a custom field deleted since: the list it opens is empty until that filter goes.
+             * @default false
+             */
+            custom_field_removed: boolean;
             /** Owner Name */
             owner_name: string;
             /**
@@ -6955,6 +7343,130 @@ export interface operations {
             header?: never;
             path: {
                 token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-app-passwords": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPasswordRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-app-passwords-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppPasswordCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPasswordCreated"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-app-passwords-revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_password_id: string;
             };
             cookie?: never;
         };
@@ -9652,6 +10164,48 @@ export interface operations {
             };
         };
     };
+    "files-place": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilePlace"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     "files-download": {
         parameters: {
             query?: never;
@@ -10034,6 +10588,257 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-locks-list": {
+        parameters: {
+            query?: {
+                /** @description The folder to look in; your root when absent. */
+                parent_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LockPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-lock-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LockPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-nextcloud-login-flow-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                login_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginFlowRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-nextcloud-login-flow-grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                login_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginFlowAnswered"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "files-nextcloud-login-flow-deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                login_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginFlowAnswered"];
+                };
             };
             /** @description Client error */
             "4XX": {

@@ -599,6 +599,31 @@ def _filter_value(custom_field: CustomField, text: str) -> ParsedValue:
     return parse_value(custom_field, value)
 
 
+async def check_filter(session: AsyncSession, principal: Principal, wanted: CustomFieldFilter) -> None:
+    """422 unless the filter names a field of the principal's tenant and values its type can hold (as the list checks
+    them): what a saved view's query must be when it is saved."""
+    await get_or_unprocessable(session, principal, wanted.field_id)
+    await matching(session, principal, wanted)
+
+
+async def get_or_unprocessable(session: AsyncSession, principal: Principal, field_id: uuid.UUID) -> CustomField:
+    """A field of the principal's tenant named in a request's body (422 otherwise: the request is wrong, not its URL)."""
+    found = await session.scalar(
+        select(CustomField).where(CustomField.id == field_id, CustomField.tenant_id == principal.tenant_id)
+    )
+    if found is None:
+        raise UnprocessableEntity(f"No custom field {field_id} in your organization.")
+    return found
+
+
+async def existing_ids(session: AsyncSession, principal: Principal, field_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these fields the principal's tenant still has."""
+    if not field_ids:
+        return set()
+    found = select(CustomField.id).where(CustomField.tenant_id == principal.tenant_id, CustomField.id.in_(field_ids))
+    return set(await session.scalars(found))
+
+
 async def matching(session: AsyncSession, principal: Principal, wanted: CustomFieldFilter) -> Select[Any]:
     """A SELECT of the ids of the tenant's documents that match; a field not in the tenant matches nothing, a value
     its type cannot hold is a 422 naming the reason."""

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from nubes.documents.records.schemas import DocumentScope, DocumentSort
 
@@ -28,6 +28,12 @@ class ViewQuery(BaseModel):
     tag_id: uuid.UUID | None = None
     category_id: uuid.UUID | None = None
     q: Annotated[str | None, Field(max_length=200, description="Words in the title or the notes.")] = None
+    custom_field_id: uuid.UUID | None = Field(default=None, description="Only documents carrying this custom field.")
+    custom_field_value: str | None = Field(
+        default=None, max_length=2048, description="... with this value (a select: an option's id or label)."
+    )
+    custom_field_min: str | None = Field(default=None, max_length=64, description="... at least this (number, date, money).")
+    custom_field_max: str | None = Field(default=None, max_length=64, description="... at most this (number, date, money).")
     scope: DocumentScope = "mine"
     sort: DocumentSort = "-added"
 
@@ -35,6 +41,13 @@ class ViewQuery(BaseModel):
     @classmethod
     def _strip(cls, value: str | None) -> str | None:
         return (value.strip() or None) if value is not None else None
+
+    @model_validator(mode="after")
+    def _value_needs_field(self) -> ViewQuery:
+        given = [key for key in ("custom_field_value", "custom_field_min", "custom_field_max") if getattr(self, key) is not None]
+        if given and self.custom_field_id is None:
+            raise ValueError(f"{given[0]} filters the values of a custom field: give custom_field_id too.")
+        return self
 
 
 class ViewCreate(BaseModel):
@@ -87,6 +100,10 @@ class ViewRead(BaseModel):
     shared: bool
     position: int
     mine: bool = Field(description="Whether it is yours (otherwise someone shared it with the organization).")
+    custom_field_removed: bool = Field(
+        default=False,
+        description="Its query filters by a custom field deleted since: the list it opens is empty until that filter goes.",
+    )
     owner_name: str
     created_at: datetime
     updated_at: datetime

@@ -2,7 +2,9 @@
 
 A view is its owner's to change; sharing one with the organization takes `documents.manage`, and others see a shared
 view without being able to change it. A view's query is checked as the documents list checks it, and its terms must
-exist when it is saved; a term deleted later is dropped when the view is read, so a view always opens.
+exist when it is saved; a term deleted later is dropped when the view is read, so a view always opens. A custom field
+deleted later stays in the query (so the view does not silently list more than it did) and the view reads back as
+naming a removed field, which the reader clears.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nubes.core.db import utcnow
 from nubes.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
+from nubes.documents.fields import service as custom_fields
 from nubes.documents.views.models import SavedView
 from nubes.documents.views.schemas import ViewColumn, ViewCreate, ViewQuery, ViewRead, ViewUpdate
 from nubes.documents.vocabulary import service as vocabulary
@@ -63,11 +66,17 @@ async def get(session: AsyncSession, principal: Principal, view_id: uuid.UUID, *
 
 
 async def _check_query(session: AsyncSession, principal: Principal, query: ViewQuery) -> None:
-    """422 for a filter naming a term that is not in the principal's organization."""
+    """422 for a filter naming a term or a custom field that is not in the principal's organization, or a custom
+    field's value its type cannot hold."""
     for field, model in _TERMS.items():
         value = getattr(query, field)
         if value is not None:
             await vocabulary.check_ids(session, principal, model, [value])
+    if query.custom_field_id is not None:
+        wanted = custom_fields.CustomFieldFilter(
+            query.custom_field_id, query.custom_field_value, query.custom_field_min, query.custom_field_max
+        )
+        await custom_fields.check_filter(session, principal, wanted)
 
 
 def _check_share(principal: Principal, shared: bool | None) -> None:
@@ -126,7 +135,8 @@ async def delete(session: AsyncSession, view: SavedView) -> None:
 
 
 async def reads(session: AsyncSession, principal: Principal, views: Sequence[SavedView]) -> list[ViewRead]:
-    """Views as the API shows them, their queries without the terms deleted since (a query per vocabulary named)."""
+    """Views as the API shows them, their queries without the terms deleted since (a query per vocabulary named), each
+    saying whether its custom field was deleted since."""
     existing: dict[str, set[Any]] = {}
     for field, model in _TERMS.items():
         named = {view.query.get(field) for view in views} - {None}
@@ -138,20 +148,30 @@ async def reads(session: AsyncSession, principal: Principal, views: Sequence[Sav
                 continue
         found = select(model.id).where(model.tenant_id == principal.tenant_id, model.id.in_(ids))
         existing[field] = {str(term_id) for term_id in await session.scalars(found)} if ids else set()
+    queries = [
+        _query_of({key: value for key, value in view.query.items() if key not in _TERMS or value in existing[key]})
+        for view in views
+    ]
+    # A custom field deleted since stays in the query (its filter then matches nothing): the reader says it is gone.
+    fields = {query.custom_field_id for query in queries if query.custom_field_id is not None}
+    kept_fields = await custom_fields.existing_ids(session, principal, fields)
     names = await directory.user_names(session=session, tenant_id=principal.tenant_id, ids={view.owner_id for view in views})
     result = []
-    for view in views:
-        stored = {key: value for key, value in view.query.items() if key not in _TERMS or value in existing[key]}
-        try:
-            query = ViewQuery.model_validate(stored)
-        except ValueError:  # a query written by an older rule: open the whole list rather than fail
-            query = ViewQuery()
+    for view, query in zip(views, queries, strict=True):
         result.append(
             ViewRead(
                 id=view.id, name=view.name, query=query, columns=[c for c in view.columns if c in _COLUMNS],
                 in_sidebar=view.in_sidebar, on_overview=view.on_overview, shared=view.shared, position=view.position,
                 mine=view.owner_id == principal.user_id, owner_name=names.get(view.owner_id, "(deleted)"),
+                custom_field_removed=query.custom_field_id is not None and query.custom_field_id not in kept_fields,
                 created_at=view.created_at, updated_at=view.updated_at,
             )
         )  # fmt: skip
     return result
+
+
+def _query_of(stored: dict[str, Any]) -> ViewQuery:
+    try:
+        return ViewQuery.model_validate(stored)
+    except ValueError:  # a query written by an older rule: open the whole list rather than fail
+        return ViewQuery()

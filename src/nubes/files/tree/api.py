@@ -27,7 +27,7 @@ from nubes.files.deps import (
     upload_file_chunks,
 )
 from nubes.files.tree import service
-from nubes.files.tree.schemas import FileCopy, FilePage, FileRead, FolderCreate, FolderListing, TrashRestore
+from nubes.files.tree.schemas import FileCopy, FilePage, FilePlace, FileRead, FolderCreate, FolderListing, TrashRestore
 from nubes.files.tree.schemas import FileUpdate as FileUpdateIn
 from nubes.files.uploads import service as uploads
 from nubes.identity.deps import OriginDep, SettingsDep
@@ -158,6 +158,18 @@ async def favorites(session: SessionDep, principal: Reader) -> Response:
 )
 async def get_node(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> Response:
     return RowsJSON(read_rows([await service.get_read(session=session, principal=principal, node_id=file_id)])[0])
+
+
+@router.get(
+    "/files/{file_id:uuid}/place",
+    operation_id="files-place",
+    response_model=FilePlace,
+    tags=["files"],
+    summary="Where it is listed: its folder and its place in the folder's order (to open the page that holds it)",
+)
+async def place(session: SessionDep, principal: Reader, file_id: uuid.UUID) -> FilePlace:
+    found = await service.place(session=session, principal=principal, node_id=file_id)
+    return FilePlace(folder_id=found.folder_id, offset=found.offset, total=found.total)
 
 
 @router.get(

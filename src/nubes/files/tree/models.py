@@ -39,6 +39,10 @@ class FileNode(Base):
     version_no: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the content was last changed as the client that wrote it says (WebDAV and sync clients' `X-OC-Mtime`: a
+    # file synced from a laptop keeps its own date); None: `updated_at`, when Nubes stored it. Never a change marker
+    # (search and sync read `updated_at`), only what is shown as the file's date.
+    modified_at: Mapped[datetime | None] = mapped_column(default=None)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     trashed_at: Mapped[datetime | None] = mapped_column(default=None)
     in_trash: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -9,7 +9,17 @@ from collections.abc import Collection
 # The rules of a name live in core, shared with a container's volume; re-exported for this domain's modules.
 from nubes.core.names import MAX_NAME_BYTES, BadName, normalize
 
-__all__ = ["MAX_NAME_BYTES", "MAX_TERM_CHARS", "BadName", "clash_key", "free_name", "normalize", "query_words", "terms"]
+__all__ = [
+    "MAX_NAME_BYTES",
+    "MAX_TERM_CHARS",
+    "BadName",
+    "clash_key",
+    "free_name",
+    "normalize",
+    "query_words",
+    "terms",
+    "windows_problem",
+]
 
 _WORDS = re.compile(r"[\W_]+")
 MAX_TERM_CHARS = 255
@@ -56,3 +66,26 @@ def query_words(query: str) -> list[str]:
     key = clash_key(query.strip())
     words = [word[:MAX_TERM_CHARS] for word in _WORDS.split(key) if word]
     return words or ([key[:MAX_TERM_CHARS]] if key else [])
+
+
+WINDOWS_FORBIDDEN = '\\:*?"<>|'
+"""Characters no name on Windows may hold (and `/`, which no Nubes name holds)."""
+WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", *(f"COM{digit}" for digit in "123456789"), *(f"LPT{digit}" for digit in "123456789")]
+)
+"""Device names Windows keeps for itself, with any extension (`con.txt` too), in any case."""
+
+
+def windows_problem(name: str) -> str | None:
+    """Why a Windows computer could not hold a file or folder called `name` (what a sync client there would trip
+    on), or None. A tenant whose policy refuses such names applies this to every name written."""
+    forbidden = sorted({char for char in name if char in WINDOWS_FORBIDDEN})
+    if forbidden:
+        shown = " ".join(forbidden)
+        return f"Windows cannot hold {shown} in a name; your organization refuses such names so every computer can sync them"
+    if name[-1:] in {".", " "}:
+        return "Windows cannot hold a name that ends with a dot or a space; your organization refuses such names"
+    stem = name.split(".", 1)[0].rstrip(" ").upper()
+    if stem in WINDOWS_RESERVED:
+        return f"Windows keeps {stem} for a device, with any extension; your organization refuses such names"
+    return None

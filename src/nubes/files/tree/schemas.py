@@ -30,6 +30,9 @@ class FileRead(BaseModel):
     version_no: int
     created_at: datetime
     updated_at: datetime
+    modified_at: datetime | None = Field(
+        description="The content's date as the client that wrote it gave it (WebDAV's X-OC-Mtime); null: updated_at."
+    )
     trashed_at: datetime | None
     favorite: bool = False
 
@@ -41,6 +44,15 @@ class FolderListing(BaseModel):
     path: list[FileRead] = Field(description="From your root down to this folder's parent.")
     items: list[FileRead]
     total: int
+
+
+class FilePlace(BaseModel):
+    """Where a file or folder is listed: its folder and its place in the folder's listing (folders first, then by
+    name), so the page that holds it is `offset // limit`."""
+
+    folder_id: uuid.UUID
+    offset: int = Field(description="How many of the folder's entries the listing shows before it.")
+    total: int = Field(description="How many entries the folder holds.")
 
 
 class FilePage(BaseModel):

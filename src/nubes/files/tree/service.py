@@ -16,7 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Se
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, delete, exists, func, insert, intersect, literal, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, case, delete, exists, func, insert, intersect, literal, or_, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,7 @@ from nubes.core.db import utcnow
 from nubes.core.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound, NubesError, UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.core.storage import BlobInfo, SizeMismatch, Storage, TooLarge
+from nubes.files.locks import service as locks
 from nubes.files.quota import service as quota
 from nubes.files.sharing import access
 from nubes.files.sharing.models import FileShare
@@ -36,7 +37,7 @@ from nubes.files.thumbnails import tasks
 from nubes.files.tree import names
 from nubes.files.tree.models import FileFavorite, FileNameTerm, FileNode
 from nubes.files.tree.schemas import FileCopy, FileRead, FileUpdate, FolderCreate
-from nubes.files.versions.models import FileVersion
+from nubes.files.versions.models import FileVersion, TenantFilesSettings
 
 SEARCH_LIMIT = 50
 RECENT_LIMIT = 50
@@ -313,6 +314,46 @@ async def list_read(
     return FolderRows(folder=folder, path=path, items=items, total=total)
 
 
+@dataclasses.dataclass(frozen=True)
+class NodePlace:
+    """Where a node is listed: its folder, how many of the folder's live children the listing shows before it, and
+    how many it holds."""
+
+    folder_id: uuid.UUID
+    offset: int
+    total: int
+
+
+async def place(*, session: AsyncSession, principal: Principal, node_id: uuid.UUID) -> NodePlace:
+    """Where the node is in its folder's listing (`list_read`'s order: folders first, then by name), so a reader
+    opens the page that holds it: one count over the folder's children, whatever its size.
+
+    404 unless the principal can list that folder too: a file shared alone says nothing of its owner's folder.
+    """
+    node = await get_or_raise(session=session, principal=principal, node_id=node_id)
+    if node.parent_id is None:
+        raise NotFound("Your root folder is in no folder.")
+    try:
+        await get_or_raise(session=session, principal=principal, node_id=node.parent_id)
+    except NotFound:
+        raise NotFound(f"{node.name!r} is not in a folder you can list.") from None
+    before = or_(
+        FileNode.kind > node.kind,
+        and_(
+            FileNode.kind == node.kind,
+            or_(FileNode.name_key < node.name_key, and_(FileNode.name_key == node.name_key, FileNode.id < node.id)),
+        ),
+    )
+    offset, total = (
+        await session.execute(
+            select(func.coalesce(func.sum(case((before, 1), else_=0)), 0), func.count()).where(
+                FileNode.parent_id == node.parent_id, FileNode.in_trash.is_(False)
+            )
+        )
+    ).one()
+    return NodePlace(folder_id=node.parent_id, offset=int(offset), total=int(total))
+
+
 async def ancestors(*, session: AsyncSession, node: FileNode) -> list[FileNode]:
     """The folders from the root down to `node`'s parent (one recursive query)."""
     if node.parent_id is None:
@@ -371,6 +412,24 @@ def _checked_name(raw: str, field_name: str = "name") -> str:
         raise UnprocessableEntity(
             f"Invalid name: {exc}.", errors=[FieldError(loc=["body", field_name], msg=str(exc), type="invalid_name")]
         ) from None
+
+
+async def refuses_windows_names(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    """Whether the tenant refuses names a Windows computer cannot hold (its files settings; allowed by default)."""
+    row = await session.get(TenantFilesSettings, tenant_id)
+    return row is not None and row.windows_names == "refuse"
+
+
+async def _allowed_name(session: AsyncSession, principal: Principal, raw: str, field_name: str = "name") -> str:
+    """A name checked as every name is, and against Windows' rules when the tenant refuses what Windows cannot hold."""
+    name = _checked_name(raw, field_name)
+    problem = names.windows_problem(name)  # most names have none: then the tenant's policy is not even read
+    if problem is not None and await refuses_windows_names(session, principal.tenant_id):
+        raise UnprocessableEntity(
+            f"Invalid name {name!r}: {problem}. Pick another name.",
+            errors=[FieldError(loc=["body", field_name], msg=problem, type="windows_name")],
+        )
+    return name
 
 
 async def _taken(session: AsyncSession, folder: FileNode | uuid.UUID) -> set[str]:
@@ -459,8 +518,9 @@ async def claim_name(
     *, session: AsyncSession, principal: Principal, folder_id: uuid.UUID | None, name: str
 ) -> tuple[FileNode, str]:
     """The folder (None: the root) and the checked name of a file to be made there later; 409 when the name is taken."""
-    clean = _checked_name(name, "name")
+    clean = await _allowed_name(session, principal, name, "name")
     folder = await _folder(session=session, principal=principal, folder_id=folder_id, need=access.EDIT)
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[folder])
     await _check_free(session, folder, clean)
     return folder, clean
 
@@ -480,6 +540,7 @@ async def create_file_from_blob(
     The caller charged the quota and owns the blob in this transaction (`own_blob`).
     """
     folder = await _folder(session=session, principal=principal, folder_id=folder_id, need=access.EDIT)
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[folder])
     taken = await _taken(session, folder)
     if names.clash_key(name) in taken:  # something took the name while the bytes were on their way
         name = names.free_name(name, taken)
@@ -508,14 +569,15 @@ async def create_file_from_blob(
 async def free_name_in(*, session: AsyncSession, principal: Principal, folder_id: uuid.UUID, name: str) -> str:
     """`name` (checked), or its next free variant `stem (2).ext` in a folder the principal can see."""
     folder = await _folder(session=session, principal=principal, folder_id=folder_id)
-    clean = _checked_name(name, "file")
+    clean = await _allowed_name(session, principal, name, "file")
     return names.free_name(clean, await _taken(session, folder))
 
 
 async def create_folder(*, session: AsyncSession, principal: Principal, folder_in: FolderCreate) -> FileNode:
     """A new empty folder."""
     parent = await _folder(session=session, principal=principal, folder_id=folder_in.parent_id, need=access.EDIT)
-    name = _checked_name(folder_in.name)
+    name = await _allowed_name(session, principal, folder_in.name)
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[parent])
     await _check_free(session, parent, name)
     now = utcnow()
     node = FileNode(
@@ -553,12 +615,13 @@ async def check_upload(
 
     Reads only (a root that does not exist yet is made after the stream, with the file).
     """
-    clean = _checked_name(name, "file")
+    clean = await _allowed_name(session, principal, name, "file")
     if parent_id is None:
         parent = await session.scalar(select(FileNode).where(_owned(principal), FileNode.parent_id.is_(None)))
     else:
         parent = await _folder(session=session, principal=principal, folder_id=parent_id, need=access.EDIT)
     if parent is not None:
+        await locks.ensure_unlocked(session=session, principal=principal, nodes=[parent])
         await _check_free(session, parent, clean)
         principal = as_owner(principal, parent)
     return await _room(session=session, settings=settings, principal=principal, expected_size=expected_size)
@@ -571,6 +634,7 @@ async def check_replace(
     node = await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
     if node.kind != "file":
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[node])
     return await _room(session=session, settings=settings, principal=as_owner(principal, node), expected_size=expected_size)
 
 
@@ -614,6 +678,7 @@ async def upload(
     # committed in between; one that starts by writing waits its turn.
     await quota.ensure_usage_rows(session=session, principal=principal)
     parent = await _folder(session=session, principal=principal, folder_id=parent_id, need=access.EDIT)
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[parent])
     # Into a folder shared with the uploader: the file is the folder owner's, on the owner's quota.
     await quota.charge(session=session, settings=settings, principal=as_owner(principal, parent), size=info.size)
     return await _new_file(
@@ -640,7 +705,7 @@ async def upload_small(
     folder, a taken name and a declared size past the quota are refused in that order, before what was wrong with
     the body itself (incomplete, too long), as if the body had not been read yet.
     """
-    clean = _checked_name(name, "file")
+    clean = await _allowed_name(session, principal, name, "file")
     try:
         info = await store_blob(session=session, storage=storage, chunks=chunks, expected_size=expected_size, room=None)
     except NubesError:  # the checks' answers come first, as when they ran before the body
@@ -650,6 +715,7 @@ async def upload_small(
         raise
     # A request's writing session takes SQLite's write lock when it begins, so no "write first" here (see `upload`).
     parent = await _folder(session=session, principal=principal, folder_id=parent_id, need=access.EDIT)
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[parent])
     owner = as_owner(principal, parent)
     try:
         await quota.charge(session=session, settings=settings, principal=owner, size=info.size)
@@ -676,7 +742,7 @@ async def _new_file(
     alone: bool = False,
 ) -> FileNode:
     """The node of an uploaded blob, inserted (a taken name is a 409, see `_place` for `alone`), its thumbnail queued."""
-    clean = _checked_name(name, "file")
+    clean = await _allowed_name(session, principal, name, "file")
     now = utcnow()
     node = FileNode(
         tenant_id=principal.tenant_id,
@@ -705,6 +771,12 @@ async def schedule_thumbnail(*, session: AsyncSession, storage: Storage, node: F
     `new`: the node was made in this transaction (it has no thumbnail yet).
     """
     free_blobs(session=session, storage=storage, keys=await tasks.schedule(session=session, node=node, new=new))
+
+
+async def set_content_date(*, session: AsyncSession, node: FileNode, moment: datetime) -> None:
+    """Keep the date its writer gives a file's content (a synced file keeps its own date; see FileNode.modified_at)."""
+    node.modified_at = moment
+    await session.flush()
 
 
 def content_type_of(value: str, name: str = "") -> str:
@@ -744,13 +816,20 @@ async def update(*, session: AsyncSession, principal: Principal, node_id: uuid.U
         target = await session.get_one(FileNode, node.parent_id)
     if target.owner_id != node.owner_id:
         raise UnprocessableEntity(f"{node.name!r} belongs to someone else's files than that folder; copy it instead.")
-    name = _checked_name(node_in.name) if node_in.name is not None else node.name
+    name = await _allowed_name(session, principal, node_in.name) if node_in.name is not None else node.name
     if node.kind == "folder" and (
         target.id == node.id or node.id in {a.id for a in await ancestors(session=session, node=target)}
     ):
         raise UnprocessableEntity(f"{node.name!r} cannot be moved into itself or one of its own folders.")
     if target.id == node.parent_id and name == node.name:
         return node
+    # The node and what is below it change their URLs; the folders it leaves and enters change their members.
+    await locks.ensure_unlocked(
+        session=session,
+        principal=principal,
+        nodes=[node, await session.get_one(FileNode, node.parent_id), target],
+        subtree=node if node.kind == "folder" else None,
+    )
     await _check_free(session, target, name, ignore=node.id)
     renamed = name != node.name
     node.parent_id, node.name, node.name_key = target.id, name, names.clash_key(name)
@@ -763,6 +842,7 @@ async def update(*, session: AsyncSession, principal: Principal, node_id: uuid.U
     if renamed:
         await _index_name(session, node)
         await session.flush()
+    await locks.release_tree(session=session, tenant_id=node.tenant_id, node=node)  # a lock never follows a move
     return node
 
 
@@ -772,6 +852,7 @@ async def copy(
     """Copy a file or a whole folder (current contents, not versions); the copy counts against the quota."""
     node = await get_or_raise(session=session, principal=principal, node_id=node_id)
     target, name = await _copy_target(session, principal, node, copy_in)
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[target])
     creator = principal.user_id
     principal = as_owner(principal, target)  # the copy is the target tree owner's, on their quota
     originals = await _subtree(session, node, live_only=True)
@@ -802,6 +883,7 @@ async def copy(
             version_no=1,
             created_at=now,
             updated_at=now,
+            modified_at=original.modified_at,
             created_by=creator,
         )
         new_ids[original.id] = clone.id
@@ -833,7 +915,7 @@ async def _copy_target(session: AsyncSession, principal: Principal, node: FileNo
     ):
         raise UnprocessableEntity(f"{node.name!r} cannot be copied into itself or one of its own folders.")
     if copy_in.name is not None:
-        name = _checked_name(copy_in.name)
+        name = await _allowed_name(session, principal, copy_in.name)
         await _check_free(session, target, name)
     else:
         name = names.free_name(node.name, await _taken(session, target))
@@ -851,9 +933,15 @@ async def trash(*, session: AsyncSession, principal: Principal, node_id: uuid.UU
     """
     node = await get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
     if node.kind == "root":
-        raise UnprocessableEntity("Your root folder cannot be deleted.")
+        raise Forbidden("Your root folder cannot be deleted; delete what is in it instead.")
     if node.owner_id != principal.user_id and (await access.of(session, principal, node)).top_id == node.id:
         raise Forbidden(f"{node.name!r} was shared with you; only its owner can delete it.")
+    await locks.ensure_unlocked(
+        session=session,
+        principal=principal,
+        nodes=[node, await session.get_one(FileNode, node.parent_id)],
+        subtree=node if node.kind == "folder" else None,
+    )
     subtree = await _subtree(session, node, live_only=True)
     now = utcnow()
     for member in subtree:
@@ -861,6 +949,7 @@ async def trash(*, session: AsyncSession, principal: Principal, node_id: uuid.UU
     node.trashed_at = now
     await session.flush()
     await _unindex(session, [member.id for member in subtree])
+    await locks.release_tree(session=session, tenant_id=node.tenant_id, node=node)  # a deleted resource loses its locks
     await audit.record(
         session=session,
         action="files.trash",
@@ -889,7 +978,8 @@ async def restore(
     parent = await session.get_one(FileNode, node.parent_id)
     if parent.in_trash:
         parent = await get_root(session=session, principal=principal)
-    new_name = _checked_name(name) if name is not None else node.name
+    new_name = await _allowed_name(session, principal, name) if name is not None else node.name
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[parent])
     await _check_free(session, parent, new_name)
     node.parent_id, node.trashed_at, node.in_trash = parent.id, None, False
     node.name, node.name_key = new_name, names.clash_key(new_name)
@@ -1181,7 +1271,7 @@ async def folder_in_root(*, session: AsyncSession, principal: Principal, name: s
 
 async def folder_in(*, session: AsyncSession, principal: Principal, parent_id: uuid.UUID, name: str) -> FileNode:
     """The folder `name` in the principal's folder `parent_id`, made when missing; 409 when a file holds the name."""
-    clean = _checked_name(name)
+    clean = await _allowed_name(session, principal, name)
     found = await session.scalar(
         select(FileNode).where(
             FileNode.parent_id == parent_id, FileNode.name_key == names.clash_key(clean), FileNode.in_trash.is_(False)

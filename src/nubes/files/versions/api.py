@@ -101,9 +101,11 @@ async def _tenant(session: Any, principal: Principal, tenant_id: uuid.UUID) -> N
 async def _settings_read(session: Any, settings: Any, tenant_id: uuid.UUID) -> FilesSettingsRead:
     keep_versions, keep_days = await service.files_settings(session=session, tenant_id=tenant_id)
     used, tenant_quota = await quota.tenant_usage(session=session, tenant_id=tenant_id)
+    windows_names = await service.windows_names(session=session, tenant_id=tenant_id)
     return FilesSettingsRead(
         keep_versions=keep_versions,
         keep_days=keep_days,
+        windows_names="refuse" if windows_names == "refuse" else "allow",
         quota_bytes=tenant_quota,
         default_quota_bytes=settings.tenant_quota_bytes or None,
         used_bytes=used,
@@ -142,7 +144,11 @@ async def put_files_settings(
 ) -> FilesSettingsRead:
     await _tenant(session, principal, tenant_id)
     await service.set_files_settings(
-        session=session, tenant_id=tenant_id, keep_versions=body.keep_versions, keep_days=body.keep_days
+        session=session,
+        tenant_id=tenant_id,
+        keep_versions=body.keep_versions,
+        keep_days=body.keep_days,
+        windows_names=body.windows_names,
     )
     if "quota_bytes" in body.model_fields_set:
         if not principal.is_superadmin:

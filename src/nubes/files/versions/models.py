@@ -37,4 +37,7 @@ class TenantFilesSettings(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     keep_versions: Mapped[int] = mapped_column(Integer, default=10)
     keep_days: Mapped[int] = mapped_column(Integer, default=0)
+    # "allow" (the default) or "refuse": names a Windows computer cannot hold (`a:b`, `CON`, a trailing dot), refused on
+    # every write path so every member's sync client can hold every file.
+    windows_names: Mapped[str] = mapped_column(String(10), default="allow", server_default="allow")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

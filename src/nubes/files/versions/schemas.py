@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -25,6 +25,9 @@ class VersionRead(BaseModel):
     created_by: uuid.UUID | None = Field(description="Who wrote this content (null when that account is gone).")
 
 
+WindowsNames = Literal["allow", "refuse"]
+
+
 class FilesSettingsRead(BaseModel):
     """A tenant's version retention, quota and use."""
 
@@ -34,6 +37,10 @@ class FilesSettingsRead(BaseModel):
     default_quota_bytes: int | None = Field(description="The server's default tenant quota; null: none.")
     default_user_quota_bytes: int | None = Field(description="The server's default user quota; null: none.")
     used_bytes: int
+    windows_names: WindowsNames = Field(
+        description='Names a Windows computer cannot hold (`a:b`, `CON.txt`, a trailing dot): "allow", or "refuse" them on '
+        "every write path (REST, WebDAV, sync clients) so every member's computer can sync every file."
+    )
 
 
 class FilesSettingsUpdate(BaseModel):
@@ -47,4 +54,7 @@ class FilesSettingsUpdate(BaseModel):
     )
     quota_bytes: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(json_integer)] | None = Field(
         default=None, description="Platform administrators only; bytes, null: the server default."
+    )
+    windows_names: WindowsNames | None = Field(
+        default=None, description='"allow" or "refuse" names Windows cannot hold (unchanged when absent).'
     )

@@ -18,6 +18,7 @@ from nubes.core.db import utcnow
 from nubes.core.errors import NotFound, UnprocessableEntity
 from nubes.core.principal import Principal
 from nubes.core.storage import BlobInfo, Storage
+from nubes.files.locks import service as locks
 from nubes.files.quota import service as quota
 from nubes.files.sharing import access
 from nubes.files.tree import service as tree
@@ -46,10 +47,12 @@ async def replace_content(
     node = await tree.get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
     if node.kind != "file":
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[node])
     await quota.charge(session=session, settings=settings, principal=tree.as_owner(principal, node), size=info.size)
     await tree.lock(session=session, node=node)
     _keep_as_version(session, node)
     node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
+    node.modified_at = None  # the client's date of the old content; a WebDAV writer sets the new one after
     node.content_type = tree.content_type_of(content_type, node.name) if content_type else node.content_type
     node.version_no += 1
     node.updated_at = utcnow()
@@ -92,9 +95,11 @@ async def replace_with_blob(
     node = await tree.get_or_raise(session=session, principal=principal, node_id=node_id)
     if node.kind != "file":
         raise UnprocessableEntity(f"{node.name!r} is a folder; only files have content.")
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[node])
     await tree.lock(session=session, node=node)
     _keep_as_version(session, node)
     node.blob_key, node.size, node.sha256 = info.key, info.size, info.sha256
+    node.modified_at = None  # the client's date of the old content; a WebDAV writer sets the new one after
     if content_type:
         node.content_type = tree.content_type_of(content_type)
     node.version_no += 1
@@ -142,6 +147,7 @@ async def restore_version(
     """Make an earlier content current again (as a new version; the current one is kept)."""
     node, version = await get_version(session=session, principal=principal, node_id=node_id, version_id=version_id)
     await tree.get_or_raise(session=session, principal=principal, node_id=node_id, need=access.EDIT)
+    await locks.ensure_unlocked(session=session, principal=principal, nodes=[node])
     await quota.charge(session=session, settings=settings, principal=tree.as_owner(principal, node), size=version.size)
     key = uuid.uuid4().hex
     await storage.copy(version.blob_key, key)
@@ -149,6 +155,7 @@ async def restore_version(
     await tree.lock(session=session, node=node)
     _keep_as_version(session, node)
     node.blob_key, node.size, node.sha256, node.content_type = key, version.size, version.sha256, version.content_type
+    node.modified_at = None
     node.version_no += 1
     node.updated_at = utcnow()
     await session.flush()
@@ -171,14 +178,24 @@ async def files_settings(*, session: AsyncSession, tenant_id: uuid.UUID) -> tupl
     return row.keep_versions, row.keep_days
 
 
-async def set_files_settings(*, session: AsyncSession, tenant_id: uuid.UUID, keep_versions: int, keep_days: int) -> None:
-    """Store a tenant's retention (the next write and the next sweep apply it)."""
+async def set_files_settings(
+    *, session: AsyncSession, tenant_id: uuid.UUID, keep_versions: int, keep_days: int, windows_names: str | None = None
+) -> None:
+    """Store a tenant's retention (the next write and the next sweep apply it) and, when given, its Windows names
+    policy ("allow" or "refuse": applied to every name written from now on, never to names already there)."""
     row = await session.get(TenantFilesSettings, tenant_id)
     if row is None:
         row = TenantFilesSettings(tenant_id=tenant_id)
         session.add(row)
     row.keep_versions, row.keep_days, row.updated_at = keep_versions, keep_days, utcnow()
+    if windows_names is not None:
+        row.windows_names = windows_names
     await session.flush()
+
+
+async def windows_names(*, session: AsyncSession, tenant_id: uuid.UUID) -> str:
+    """A tenant's Windows names policy: "allow" (the default) or "refuse"."""
+    return "refuse" if await tree.refuses_windows_names(session, tenant_id) else "allow"
 
 
 async def prune_versions(*, session: AsyncSession, storage: Storage, node: FileNode, rules: tuple[int, int] | None = None) -> int:

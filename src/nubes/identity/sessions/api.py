@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request, Response
 from pydantic import ValidationError
@@ -42,6 +43,9 @@ from nubes.identity.sessions.schemas import (
     AccessTokenCreate,
     AccessTokenCreated,
     AccessTokenRead,
+    AppPasswordCreate,
+    AppPasswordCreated,
+    AppPasswordRead,
     AuthOptions,
     LoginRequest,
     RefreshRequest,
@@ -303,6 +307,66 @@ async def create_my_token(
 async def revoke_my_token(token_id: uuid.UUID, session: SessionDep, principal: SudoPrincipal, origin: OriginDep) -> None:
     """The token stops working at once."""
     await service.revoke_access_token(session=session, principal=principal, token_id=token_id, origin=origin)
+
+
+@router.get(
+    "/users/me/app-passwords",
+    operation_id="users-me-app-passwords",
+    response_model=list[AppPasswordRead],
+    tags=["users"],
+    summary="My devices and app passwords",
+)
+async def my_app_passwords(session: SessionDep, principal: SessionPrincipal) -> list[AppPasswordRead]:
+    """The app passwords of your devices (WebDAV and sync clients), with when and from where each was last used."""
+    rows = await service.list_access_tokens(session=session, principal=principal, kind="app")
+    return [AppPasswordRead.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/users/me/app-passwords",
+    operation_id="users-me-app-passwords-create",
+    response_model=AppPasswordCreated,
+    status_code=201,
+    tags=["users"],
+    summary="Make an app password for a device",
+)
+async def create_my_app_password(
+    app_password_in: AppPasswordCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: SudoPrincipal,
+    origin: OriginDep,
+) -> AppPasswordCreated:
+    """A password for one client (HTTP Basic with your username): shown only in this answer, with the WebDAV address."""
+    row, password = await service.create_app_password(
+        session=session, principal=principal, app_password_in=app_password_in, origin=origin
+    )
+    base = settings.public_url or str(request.base_url).rstrip("/")
+    response.headers["Cache-Control"] = "no-store"
+    return AppPasswordCreated.model_validate(
+        {
+            **AppPasswordRead.model_validate(row).model_dump(),
+            "password": password,
+            "username": principal.username,
+            "webdav_url": f"{base}/dav/files/{quote(principal.username, safe='')}/",
+        }
+    )
+
+
+@router.delete(
+    "/users/me/app-passwords/{app_password_id}",
+    operation_id="users-me-app-passwords-revoke",
+    status_code=204,
+    tags=["users"],
+    summary="Revoke an app password",
+)
+async def revoke_my_app_password(
+    app_password_id: uuid.UUID, session: SessionDep, principal: SudoPrincipal, origin: OriginDep
+) -> None:
+    """The device's client is signed out at once, on every server."""
+    await service.revoke_access_token(session=session, principal=principal, token_id=app_password_id, origin=origin, kind="app")
 
 
 async def _signed_in(

@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from redis.asyncio import Redis
@@ -46,12 +46,15 @@ from nubes.core.db import Base, utcnow
 from nubes.core.events import redis_client
 from nubes.core.jobs import after_commit
 from nubes.identity.groups.models import Group, GroupMember, GroupRole
+from nubes.identity.mfa.models import Passkey, TotpSecret
 from nubes.identity.roles.models import Role, RolePermission, UserRole
 from nubes.identity.sessions.models import PersonalAccessToken
 from nubes.identity.sessions.models import Session as SignInSession
-from nubes.identity.sessions.service import Identity
 from nubes.identity.tenants.models import Tenant
 from nubes.identity.users.models import User
+
+if TYPE_CHECKING:  # the service imports this module (Basic auth caches its callers here)
+    from nubes.identity.sessions.service import Identity
 
 log = structlog.get_logger("nubes.principal_cache")
 
@@ -312,6 +315,9 @@ _KEYS_OF: dict[type[Base], Callable[[Any, bool], set[str]]] = {
     User: _own_user,
     SignInSession: _credential,
     PersonalAccessToken: _credential,
+    # A second factor ends Basic auth with the account password (identity_from_basic), even a new one.
+    TotpSecret: _member,
+    Passkey: _member,
     UserRole: _member,
     GroupMember: _member,
     Tenant: _own_tenant,

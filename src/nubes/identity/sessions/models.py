@@ -45,7 +45,12 @@ class RefreshToken(Base):
 
 
 class PersonalAccessToken(Base):
-    """A token a user makes for scripts and API clients: scoped, expiring, stored as a hash, shown once."""
+    """A token a user makes for scripts and API clients: scoped, expiring, stored as a hash, shown once.
+
+    `kind` "app" is an app password: a device's password for WebDAV and sync clients (HTTP Basic auth), made and
+    revoked in the account page. It is a token like the others (scopes, hash, revocation, last use), so one lookup
+    and one cache invalidation serve both; only where it is accepted differs.
+    """
 
     __tablename__ = "personal_access_tokens"
 
@@ -53,12 +58,14 @@ class PersonalAccessToken(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10), default="token", server_default="token")  # "token" | "app"
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise a token in a list
     scopes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_ip: Mapped[str | None] = mapped_column(String(64), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

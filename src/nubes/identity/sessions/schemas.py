@@ -77,6 +77,42 @@ class AccessTokenCreated(AccessTokenRead):
     token: str
 
 
+APP_PASSWORD_SCOPES: list[str] = ["files.read", "files.write"]
+
+
+class AppPasswordCreate(BaseModel):
+    """An app password for one device: its name and what it may do (files by default; never more than you may)."""
+
+    name: str = Field(min_length=1, max_length=100, description="The device or client, e.g. 'laptop (Nextcloud client)'.")
+    scopes: list[PermissionCode] = Field(
+        default_factory=lambda: list(APP_PASSWORD_SCOPES),
+        min_length=1,
+        description="Permissions the app password carries (never more than yours).",
+    )
+
+
+class AppPasswordRead(BaseModel):
+    """An app password as listed (never the password itself)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    last_used_ip: str | None
+
+
+class AppPasswordCreated(AppPasswordRead):
+    """A new app password: `password` is shown this once; paste it with `username` and `webdav_url` into the client."""
+
+    password: str
+    username: str
+    webdav_url: str = Field(description="The address of your files over WebDAV, for the client's server field.")
+
+
 class AuthOptions(BaseModel):
     """What the sign-in page may offer on this server."""
 

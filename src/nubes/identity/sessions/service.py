@@ -2,28 +2,46 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
+import structlog
 from sqlalchemy import CursorResult, Row, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core import audit
 from nubes.core.audit import Origin
-from nubes.core.db import utcnow
+from nubes.core.db import READ_ONLY, utcnow
 from nubes.core.errors import Forbidden, NotFound, Unauthorized
 from nubes.core.principal import Principal
+from nubes.core.ratelimit import RateLimiter
+from nubes.identity.mfa.models import Passkey, TotpSecret
 from nubes.identity.roles.service import GROUP, ROLE, cached_role_graph, check_can_grant, memberships
+from nubes.identity.sessions.cache import PrincipalCache
 from nubes.identity.sessions.models import PersonalAccessToken, RefreshToken, Session
-from nubes.identity.sessions.schemas import AccessTokenCreate
-from nubes.identity.sessions.tokens import PAT_PREFIX, KeyRing, hash_token, new_personal_token, new_refresh_token
+from nubes.identity.sessions.schemas import AccessTokenCreate, AppPasswordCreate
+from nubes.identity.sessions.tokens import (
+    APP_PASSWORD_PREFIX,
+    PAT_PREFIX,
+    KeyRing,
+    hash_token,
+    new_app_password,
+    new_personal_token,
+    new_refresh_token,
+)
+from nubes.identity.sessions.usage import token_use
 from nubes.identity.tenants.models import Tenant
 from nubes.identity.users import passwords
 from nubes.identity.users.models import User
+
+log = structlog.get_logger("nubes.identity.sessions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +93,28 @@ class EmailUnverified(Forbidden):
 
 async def check_can_sign_in(*, session: AsyncSession, user: User, origin: Origin) -> None:
     """Refuse (and audit) a user who proved who they are but may not sign in: inactive, suspended, unverified."""
-    tenant = await session.get(Tenant, user.tenant_id)
-    if not user.is_active:
-        reason = "user_inactive"
-    elif tenant is None or tenant.status != "active":
-        reason = "tenant_suspended"
-    elif user.email_verification_required and user.email_verified_at is None:
-        await _login_failed(session, user, origin, "email_unverified")
+    reason = await _sign_in_refusal(session, user)
+    if reason is None:
+        return
+    await _login_failed(session, user, origin, reason)
+    if reason == "email_unverified":
         raise EmailUnverified(
             f"Confirm your email address first: open the link we sent to {user.email}, or ask for a new link.",
             keep_changes=True,
         )
-    else:
-        return
-    await _login_failed(session, user, origin, reason)
     raise Unauthorized("This account cannot sign in; ask an admin.", keep_changes=True)
+
+
+async def _sign_in_refusal(session: AsyncSession, user: User) -> str | None:
+    """Why a user who proved who they are may not sign in (inactive, tenant suspended, unverified), or None."""
+    tenant = await session.get(Tenant, user.tenant_id)
+    if not user.is_active:
+        return "user_inactive"
+    if tenant is None or tenant.status != "active":
+        return "tenant_suspended"
+    if user.email_verification_required and user.email_verified_at is None:
+        return "email_unverified"
+    return None
 
 
 async def start_session(*, session: AsyncSession, settings: Settings, user: User, origin: Origin) -> SignedIn:
@@ -380,31 +405,79 @@ async def create_access_token(
     return row, token
 
 
-async def list_access_tokens(*, session: AsyncSession, principal: Principal) -> list[PersonalAccessToken]:
-    """The principal's live tokens, newest first."""
+async def list_access_tokens(*, session: AsyncSession, principal: Principal, kind: str = "token") -> list[PersonalAccessToken]:
+    """The principal's live tokens of `kind` ("token", or "app" for app passwords), newest first."""
     rows = await session.scalars(
         select(PersonalAccessToken)
-        .where(PersonalAccessToken.user_id == principal.user_id, PersonalAccessToken.revoked_at.is_(None))
+        .where(
+            PersonalAccessToken.user_id == principal.user_id,
+            PersonalAccessToken.tenant_id == principal.tenant_id,
+            PersonalAccessToken.kind == kind,
+            PersonalAccessToken.revoked_at.is_(None),
+        )
         .order_by(PersonalAccessToken.created_at.desc())
     )
     return list(rows)
 
 
-async def revoke_access_token(*, session: AsyncSession, principal: Principal, token_id: uuid.UUID, origin: Origin) -> None:
-    """Revoke one of the principal's tokens; it stops working at once."""
+async def revoke_access_token(
+    *, session: AsyncSession, principal: Principal, token_id: uuid.UUID, origin: Origin, kind: str = "token"
+) -> None:
+    """Revoke one of the principal's tokens of `kind`; it stops working at once (on every replica)."""
     row = await session.get(PersonalAccessToken, token_id)
-    if row is None or row.user_id != principal.user_id:
-        raise NotFound("No such token.")
+    if row is None or row.user_id != principal.user_id or row.tenant_id != principal.tenant_id or row.kind != kind:
+        raise NotFound("No such app password." if kind == "app" else "No such token.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         await session.flush()
     await audit.record(
-        session=session, action="token.revoke", origin=origin, principal=principal, target_type="token", target_id=row.id
+        session=session,
+        action="app_password.revoke" if kind == "app" else "token.revoke",
+        origin=origin,
+        principal=principal,
+        target_type="token",
+        target_id=row.id,
     )
 
 
-async def identity_from_access_token(*, session: AsyncSession, token: str) -> Identity:
-    """The caller behind a personal access token: the user's permissions narrowed to the token's scopes.
+async def create_app_password(
+    *, session: AsyncSession, principal: Principal, app_password_in: AppPasswordCreate, origin: Origin
+) -> tuple[PersonalAccessToken, str]:
+    """An app password for one device (a WebDAV or sync client), with scopes the principal holds; shown once."""
+    if principal.credential == "token":
+        raise Forbidden("A token or app password cannot make app passwords; sign in to do this.")
+    scopes = sorted(set(app_password_in.scopes))
+    if not principal.is_superadmin:
+        check_can_grant(principal, frozenset(scopes))
+    password, password_hash = new_app_password()
+    row = PersonalAccessToken(
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        name=app_password_in.name,
+        kind="app",
+        token_hash=password_hash,
+        prefix=password[:12],
+        scopes=scopes,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="app_password.create",
+        origin=origin,
+        principal=principal,
+        target_type="token",
+        target_id=row.id,
+        detail={"name": row.name, "scopes": scopes},
+    )
+    return row, password
+
+
+async def identity_from_access_token(
+    *, session: AsyncSession, token: str, kinds: frozenset[str] = frozenset({"token"})
+) -> Identity:
+    """The caller behind a personal access token (or, with `kinds`, an app password): the user's permissions
+    narrowed to the token's scopes.
 
     One statement (the token, its user and tenant, the user's roles), plus one for a role graph not cached.
     """
@@ -415,6 +488,7 @@ async def identity_from_access_token(*, session: AsyncSession, token: str) -> Id
         await session.execute(
             select(
                 PersonalAccessToken.id.label("token_id"),
+                PersonalAccessToken.kind.label("token_kind"),
                 PersonalAccessToken.revoked_at,
                 PersonalAccessToken.expires_at,
                 PersonalAccessToken.scopes,
@@ -430,7 +504,7 @@ async def identity_from_access_token(*, session: AsyncSession, token: str) -> Id
         )
     ).all()
     now = utcnow()
-    if not rows or rows[0].revoked_at is not None:
+    if not rows or rows[0].revoked_at is not None or rows[0].token_kind not in kinds:
         raise Unauthorized("This access token is not valid (revoked or mistyped).")
     caller = _caller(rows)
     row = caller.row
@@ -451,6 +525,201 @@ async def identity_from_access_token(*, session: AsyncSession, token: str) -> Id
         )
 
     return await _identity(session, caller, principal, valid_until=row.expires_at, token_id=row.token_id)
+
+
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Nubes", charset="UTF-8"'}
+"""The header of every 401 of Basic auth: clients ask for credentials again."""
+BASIC_PASSWORD_SECONDS = 60
+"""At most this long a Basic verification of an account password is reused (the principal cache's TTL bounds it too)."""
+
+
+class AppPasswordRequired(Unauthorized):
+    """The account password was right, but the account has a second factor: clients need an app password."""
+
+    code, title = "app-password-required", "App password required"
+
+
+def basic_cache_key(settings: Settings, username: str, password: str) -> str:
+    """The principal cache's key of a Basic credential: keyed with the server secret, so it reveals no password."""
+    message = f"basic\0{username.strip().lower()}\0{password}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def identity_from_basic(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    limiter: RateLimiter,
+    username: str,
+    password: str,
+    origin: Origin,
+    cache: PrincipalCache | None = None,
+    writer: Callable[[], AsyncSession] | None = None,
+) -> Identity:
+    """The caller behind HTTP Basic credentials (WebDAV and sync clients), or 401 with a Basic challenge.
+
+    The password is an app password (`nba_...`, or for now a personal access token `nbp_...`) of the user named
+    `username` (their username or email), or the account password when the account has no second factor (TOTP or
+    passkey); with one, the 401 (type `app-password-required`) says to make an app password. An account password
+    counts against the sign-in limits (`login_rate_limit` per address and per account; 429 past them) as
+    POST /api/auth/login does; a token counts only when it fails. Failures are audited (`auth.login`, failure).
+
+    - `cache`: the app's principal cache (`request.app.state.principal_cache`). A verified credential is reused until
+      its access changes (password change, deactivation, revocation, a new second factor; on every replica), the
+      account password at most `BASIC_PASSWORD_SECONDS`: a sync client does not pay argon2 on every request.
+    - `writer`: when `session` only reads (GET, HEAD, OPTIONS), sessions that may write
+      (`request.app.state.db.writer_sessions`): a failure's audit row is committed there at once. Without one, a
+      read-only request's failures are logged instead. A writable `session` records them itself (`keep_changes`).
+    """
+    load = partial(
+        _verify_basic,
+        session=session,
+        settings=settings,
+        limiter=limiter,
+        username=username,
+        password=password,
+        origin=origin,
+        writer=writer,
+    )
+    try:
+        identity = await (load() if cache is None else cache.resolve(basic_cache_key(settings, username, password), load))
+    except Unauthorized as exc:
+        exc.headers = {**(exc.headers or {}), **BASIC_CHALLENGE}
+        raise
+    if identity.token_id is not None:
+        token_use.note(identity.token_id, utcnow(), origin.ip)
+    return identity
+
+
+async def _verify_basic(
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    limiter: RateLimiter,
+    username: str,
+    password: str,
+    origin: Origin,
+    writer: Callable[[], AsyncSession] | None,
+) -> Identity:
+    login = username.strip().lower()
+    failed = partial(_basic_failed, session=session, writer=writer, login=login, origin=origin)
+    if not login or not password:
+        raise Unauthorized("Send your username and an app password (HTTP Basic).")
+    if password.startswith((APP_PASSWORD_PREFIX, PAT_PREFIX)):
+        try:
+            identity = await identity_from_access_token(session=session, token=password, kinds=frozenset({"token", "app"}))
+        except Unauthorized:
+            identity = None
+        if identity is not None and login in {identity.user["username"], (identity.user["email"] or "").lower()}:
+            return identity
+        account = await _account(session, login)
+        # Counted after the check: valid app passwords never spend the sign-in budget of an office behind one address.
+        await limiter.hit("login-ip", origin.ip, settings.login_rate_limit)
+        await limiter.hit("login-account", login, settings.login_rate_limit)
+        raise await failed(account, "bad_app_password", Unauthorized("Wrong username or app password."))
+    await limiter.hit("login-ip", origin.ip, settings.login_rate_limit)
+    await limiter.hit("login-account", login, settings.login_rate_limit)
+    user = await _account(session, login)
+    if user is None:
+        await passwords.burn_verification(settings)
+        raise await failed(None, "", Unauthorized("Wrong username or password."))
+    if not await passwords.verify_password(settings, user.password_hash, password):
+        raise await failed(user, "bad_password", Unauthorized("Wrong username or password."))
+    refusal = await _sign_in_refusal(session, user)
+    if refusal == "email_unverified":
+        unconfirmed = Unauthorized("Confirm your email address first (open the link we sent you), then try again.")
+        raise await failed(user, refusal, unconfirmed)
+    if refusal is not None:
+        raise await failed(user, refusal, Unauthorized("This account cannot sign in; ask an admin."))
+    await limiter.clear("login-account", login, settings.login_rate_limit)
+    if await _has_second_factor(session, user.id):
+        raise await failed(
+            user,
+            "basic_with_second_factor",
+            AppPasswordRequired(
+                "This account signs in with a second factor, so its password does not work here: make an app password "
+                "in your account page (Devices and app passwords) and use it as this client's password."
+            ),
+        )
+    if not session.info.get(READ_ONLY) and passwords.needs_rehash(settings, user.password_hash):
+        user.password_hash = await passwords.hash_password(settings, password)
+    identity = await _user_identity(session, user.id)
+    return replace(identity, valid_until=utcnow() + timedelta(seconds=BASIC_PASSWORD_SECONDS))
+
+
+async def _basic_failed(
+    user: User | None,
+    reason: str,
+    error: Unauthorized,
+    *,
+    session: AsyncSession,
+    writer: Callable[[], AsyncSession] | None,
+    login: str,
+    origin: Origin,
+) -> Unauthorized:
+    """Audit a failed Basic attempt as a failed sign-in (where this request can write), and return `error` to raise."""
+    detail = {"reason": reason, "via": "basic"} if reason else {"via": "basic"}
+    fields: dict[str, Any] = {
+        "action": "auth.login",
+        "origin": origin,
+        "tenant_id": user.tenant_id if user else None,
+        "actor_id": user.id if user else None,
+        "actor_name": user.username if user else login[:150],
+        "outcome": "failure",
+        "detail": detail,
+    }
+    if not session.info.get(READ_ONLY):
+        await audit.record(session=session, **fields)
+        error.keep_changes = True
+    elif writer is not None:
+        async with writer() as written, written.begin():
+            await audit.record(session=written, **fields)
+    else:
+        log.warning("auth.basic_failed", login=login[:150], ip=origin.ip, **detail)
+    return error
+
+
+async def _account(session: AsyncSession, login: str) -> User | None:
+    column = User.email if "@" in login else User.username
+    return await session.scalar(select(User).where(column == login))
+
+
+async def _has_second_factor(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    totp = await session.scalar(
+        select(TotpSecret.user_id).where(TotpSecret.user_id == user_id, TotpSecret.confirmed_at.is_not(None))
+    )
+    passkey = await session.scalar(select(Passkey.id).where(Passkey.user_id == user_id).limit(1))
+    return totp is not None or passkey is not None
+
+
+async def _user_identity(session: AsyncSession, user_id: uuid.UUID) -> Identity:
+    """The identity of a user who proved who they are without a session (Basic with the account password)."""
+    held = memberships(user_id)
+    rows = (
+        await session.execute(
+            select(*USER_COLUMNS, *TENANT_COLUMNS)
+            .add_columns(held.c.kind, held.c.ref)
+            .select_from(User)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .outerjoin(held, true())
+            .where(User.id == user_id)
+        )
+    ).all()
+    caller = _caller(rows)
+    row = caller.row
+
+    def principal(codes: frozenset[str]) -> Principal:
+        # No session: like a token it cannot manage credentials, nor carry platform administration.
+        return Principal(
+            user_id=row.id,
+            tenant_id=row.tenant_id,
+            username=row.username,
+            permissions=codes,
+            group_ids=caller.group_ids,
+            credential="token",
+        )
+
+    return await _identity(session, caller, principal)
 
 
 async def identity_of(*, session: AsyncSession, keyring: KeyRing, token: str) -> Identity:

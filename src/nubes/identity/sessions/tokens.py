@@ -28,6 +28,7 @@ AUDIENCE = "nubes"
 REFRESH_PREFIX = "nbr_"
 log = structlog.get_logger("nubes.identity.sessions.tokens")
 PAT_PREFIX = "nbp_"
+APP_PASSWORD_PREFIX = "nba_"  # noqa: S105 - the marker of app passwords, not one
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,12 @@ def new_refresh_token() -> tuple[str, str]:
 def new_personal_token() -> tuple[str, str]:
     """A fresh personal access token and its stored hash."""
     token = PAT_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def new_app_password() -> tuple[str, str]:
+    """A fresh app password (a device's password for WebDAV and sync clients) and its stored hash."""
+    token = APP_PASSWORD_PREFIX + secrets.token_urlsafe(32)
     return token, hash_token(token)
 
 

@@ -1,4 +1,5 @@
-"""When personal access tokens were last used: noted by requests, which only read, and written in batches.
+"""When (and from where) tokens and app passwords were last used: noted by requests, which only read, and written in
+batches.
 
 A script calling the API many times a second must not turn its reads into writes. Each request notes the
 token's use in this process's buffer; a loop writes the buffer every `FLUSH_EVERY` seconds (and at shutdown)
@@ -21,16 +22,16 @@ FLUSH_EVERY = 30.0
 
 
 class TokenUse:
-    """Last-use times of access tokens waiting to be written (one per token: the latest)."""
+    """Last-use times (and addresses) of access tokens waiting to be written (one per token: the latest)."""
 
     def __init__(self) -> None:
-        self._seen: dict[uuid.UUID, datetime] = {}
+        self._seen: dict[uuid.UUID, tuple[datetime, str]] = {}
 
-    def note(self, token_id: uuid.UUID, when: datetime) -> None:
-        """Remember that the token was used at `when`."""
+    def note(self, token_id: uuid.UUID, when: datetime, ip: str = "") -> None:
+        """Remember that the token was used at `when` (from `ip`, when known)."""
         latest = self._seen.get(token_id)
-        if latest is None or when > latest:
-            self._seen[token_id] = when
+        if latest is None or when > latest[0]:
+            self._seen[token_id] = (when, ip[:64] or (latest[1] if latest else ""))
 
     async def flush(self, sessions: async_sessionmaker[AsyncSession]) -> int:
         """Write the buffered times (never moving a time back); returns how many tokens were written."""
@@ -39,19 +40,22 @@ class TokenUse:
             return 0
         try:
             async with sessions() as session, session.begin():
-                for token_id, when in seen.items():
+                for token_id, (when, ip) in seen.items():
+                    values: dict[str, object] = {"last_used_at": when}
+                    if ip:
+                        values["last_used_ip"] = ip
                     await session.execute(
                         update(PersonalAccessToken)
                         .where(
                             PersonalAccessToken.id == token_id,
                             or_(PersonalAccessToken.last_used_at.is_(None), PersonalAccessToken.last_used_at < when),
                         )
-                        .values(last_used_at=when)
+                        .values(**values)
                         .execution_options(**UNCHANGED_ACCESS)
                     )
         except BaseException:
-            for token_id, when in seen.items():  # kept for the next round
-                self.note(token_id, when)
+            for token_id, (when, ip) in seen.items():  # kept for the next round
+                self.note(token_id, when, ip)
             raise
         return len(seen)
 

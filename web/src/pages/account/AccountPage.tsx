@@ -1,6 +1,6 @@
 /**
  * /account: who you are (tenant, roles, permissions, whether your email is confirmed), your password,
- * two-factor sign-in and passkeys, where you are signed in, and your access tokens.
+ * two-factor sign-in and passkeys, where you are signed in, your devices' app passwords and your access tokens.
  */
 import { useState, type ReactNode } from "react";
 
@@ -17,6 +17,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../lib/format";
 import { useAction } from "../../lib/useAction";
+import { AppPasswordsCard } from "./AppPasswordsCard";
 import { ChangePasswordCard } from "./ChangePasswordCard";
 import { PasskeysCard } from "./PasskeysCard";
 import { SessionsCard } from "./SessionsCard";
@@ -179,7 +180,7 @@ export function AccountPage() {
   const invalidate = useInvalidate();
   return (
     <>
-      <PageHeader title="Account" description="Your profile, how you sign in (password, two-factor, passkeys), the devices where you are signed in, and your access tokens." />
+      <PageHeader title="Account" description="Your profile, how you sign in (password, two-factor, passkeys), the devices where you are signed in, app passwords for sync clients, and your access tokens." />
       <div className="grid items-start gap-6 lg:grid-cols-5">
         <ProfileCard />
         <div className="space-y-6 lg:col-span-3">
@@ -192,6 +193,7 @@ export function AccountPage() {
           <TwoFactorCard />
           <PasskeysCard />
           <SessionsCard />
+          <AppPasswordsCard />
           <TokensCard />
         </div>
       </div>

@@ -29,7 +29,7 @@ import { ListIcon } from "../../components/icons";
 import { useAction } from "../../lib/useAction";
 import { RowMenu } from "../files/RowMenu";
 import { COLUMN_LABELS, DEFAULT_COLUMNS, savedViewHref } from "./viewColumns";
-import { viewParams, type DocumentsLocation } from "./useDocumentsLocation";
+import { fieldQuery, viewParams, type DocumentsLocation } from "./useDocumentsLocation";
 
 /** Whether the URL shows this view (the page and the open document aside). */
 function isShown(view: SavedView, params: URLSearchParams): boolean {
@@ -157,6 +157,11 @@ export function SavedViewsSection({ location, heading }: { location: DocumentsLo
                   <ListIcon className="size-4 shrink-0 text-slate-400" />
                   <span className="truncate">{view.name}</span>
                   {view.in_sidebar && view.mine && <span className="sr-only">(pinned)</span>}
+                  {view.custom_field_removed && (
+                    <span className="ml-auto shrink-0 text-[11px] font-normal text-amber-700 dark:text-amber-300" title="Its custom field was deleted since">
+                      field removed
+                    </span>
+                  )}
                   {!view.mine && <span className="ml-auto shrink-0 text-[11px] font-normal text-slate-500">shared</span>}
                 </button>
                 {view.mine && (
@@ -267,6 +272,7 @@ function ViewCount({ view }: { view: SavedView }) {
     ...(tag_id ? { tag_id } : {}),
     ...(category_id ? { category_id } : {}),
     ...(q ? { q } : {}),
+    ...fieldQuery(view.query),
   };
   const count = useQuery({ queryKey: documentsKeys.list(query), queryFn: () => asApiError(listDocuments(query)), select: (page) => page.total });
   if (count.data === undefined) return <Skeleton className="h-5 w-20" />;

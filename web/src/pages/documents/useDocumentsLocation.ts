@@ -1,6 +1,7 @@
 /**
  * Where the documents page is, read from the URL: the source panel's view (`?view=types|correspondents|tags|shared`), the
- * filters (`type`, `correspondent`, `tag`, `category`, `q`), whose (`scope=all`: yours and those shared with you), the
+ * filters (`type`, `correspondent`, `tag`, `category`, `q`; a custom field's `field` with `field_value`, `field_min`,
+ * `field_max`), whose (`scope=all`: yours and those shared with you), the
  * order (`sort`), the columns shown (`cols`), the page (`page`, from 1) and the open document (`doc`). A reload or a
  * shared link shows the same view; a saved view is these parameters under a name.
  */
@@ -20,6 +21,47 @@ export type SourceView = "all" | "types" | "correspondents" | "tags" | "shared";
 export type FilterKey = "type" | "correspondent" | "tag" | "category" | "q";
 
 export const FILTER_KEYS: readonly FilterKey[] = ["type", "correspondent", "tag", "category", "q"];
+
+/** A filter by a custom field: documents carrying it, with a value equal to `value` and/or within `min`..`max`. */
+export interface FieldFilter {
+  id: string;
+  value: string | null;
+  min: string | null;
+  max: string | null;
+}
+
+/** The URL parameters of the custom-field filter, by its members. */
+const FIELD_PARAMS = { id: "field", value: "field_value", min: "field_min", max: "field_max" } as const;
+
+function fieldFilterOf(params: URLSearchParams): FieldFilter | null {
+  const read = (key: string): string | null => {
+    const value = params.get(key);
+    return value === null || value === "" ? null : value;
+  };
+  const id = read(FIELD_PARAMS.id);
+  return id === null ? null : { id, value: read(FIELD_PARAMS.value), min: read(FIELD_PARAMS.min), max: read(FIELD_PARAMS.max) };
+}
+
+/** The parameter changes that set (or, with null, clear) the custom-field filter. */
+function fieldChanges(filter: FieldFilter | null): Record<string, string | null> {
+  return {
+    [FIELD_PARAMS.id]: filter?.id ?? null,
+    [FIELD_PARAMS.value]: filter?.value ?? null,
+    [FIELD_PARAMS.min]: filter?.min ?? null,
+    [FIELD_PARAMS.max]: filter?.max ?? null,
+  };
+}
+
+/** The documents list's query members of a custom-field filter (none without one). */
+export function fieldQuery(filter: Pick<SavedViewQuery, "custom_field_id" | "custom_field_value" | "custom_field_min" | "custom_field_max">): Partial<DocumentQuery> {
+  if (!filter.custom_field_id) return {};
+  return {
+    custom_field_id: filter.custom_field_id,
+    ...(filter.custom_field_value ? { custom_field_value: filter.custom_field_value } : {}),
+    ...(filter.custom_field_min ? { custom_field_min: filter.custom_field_min } : {}),
+    ...(filter.custom_field_max ? { custom_field_max: filter.custom_field_max } : {}),
+  };
+}
 
 const SORTS: readonly DocumentSort[] = ["added", "-added", "created", "-created", "title", "-title", "modified", "-modified"];
 export const DEFAULT_SORT: DocumentSort = "-added";
@@ -42,6 +84,12 @@ export function viewParams(query: SavedViewQuery, columns: readonly ViewColumn[]
     ["type", query.type_id], ["correspondent", query.correspondent_id], ["tag", query.tag_id], ["category", query.category_id], ["q", query.q],
   ];
   for (const [key, value] of filters) if (value) params.set(key, value);
+  if (query.custom_field_id) {
+    const field: [string, string | null | undefined][] = [
+      [FIELD_PARAMS.id, query.custom_field_id], [FIELD_PARAMS.value, query.custom_field_value], [FIELD_PARAMS.min, query.custom_field_min], [FIELD_PARAMS.max, query.custom_field_max],
+    ];
+    for (const [key, value] of field) if (value) params.set(key, value);
+  }
   if (query.sort !== DEFAULT_SORT) params.set("sort", query.sort);
   if (columns !== null) params.set("cols", columns.join(","));
   return params;
@@ -58,6 +106,8 @@ function sortOf(value: string | null): DocumentSort {
 export interface DocumentsLocation {
   view: SourceView;
   filters: Record<FilterKey, string | null>;
+  /** The custom-field filter (null: none). */
+  fieldFilter: FieldFilter | null;
   sort: DocumentSort;
   /** The columns shown (null: the default ones). */
   columns: ViewColumn[] | null;
@@ -76,6 +126,8 @@ export interface DocumentsLocation {
   setView: (view: SourceView) => void;
   /** Set or clear one filter (back to the first page). */
   setFilter: (key: FilterKey, value: string | null) => void;
+  /** Set or clear the custom-field filter (back to the first page). */
+  setFieldFilter: (filter: FieldFilter | null) => void;
   /** Clear every filter and show all documents. */
   showAll: () => void;
   setSort: (sort: DocumentSort) => void;
@@ -91,6 +143,7 @@ export function useDocumentsLocation(): DocumentsLocation {
   const view = viewOf(params.get("view"));
   // An empty parameter (`?q=`) is no filter.
   const filters = Object.fromEntries(FILTER_KEYS.map((key) => [key, params.get(key) === "" ? null : params.get(key)])) as Record<FilterKey, string | null>;
+  const fieldFilter = fieldFilterOf(params);
   const sort = sortOf(params.get("sort"));
   const page = Math.max(1, Math.floor(Number(params.get("page") ?? "1")) || 1);
   const selected = params.get("doc");
@@ -124,8 +177,12 @@ export function useDocumentsLocation(): DocumentsLocation {
     [change, view],
   );
   const setFilter = useCallback((key: FilterKey, value: string | null) => { change({ [key]: value, page: null }, key === "q"); }, [change]);
+  const setFieldFilter = useCallback((filter: FieldFilter | null) => { change({ ...fieldChanges(filter), page: null }); }, [change]);
   const showAll = useCallback(() => {
-    change({ view: null, scope: null, type: null, correspondent: null, tag: null, category: null, q: null, page: null, ...(view === "shared" ? { doc: null } : {}) });
+    change({
+      view: null, scope: null, type: null, correspondent: null, tag: null, category: null, q: null, ...fieldChanges(null), page: null,
+      ...(view === "shared" ? { doc: null } : {}),
+    });
   }, [change, view]);
   const setSort = useCallback((next: DocumentSort) => { change({ sort: next === DEFAULT_SORT ? null : next, page: null }); }, [change]);
   const setPage = useCallback((next: number) => { change({ page: next <= 1 ? null : String(next) }); }, [change]);
@@ -146,6 +203,7 @@ export function useDocumentsLocation(): DocumentsLocation {
     ...(filters.tag ? { tag_id: filters.tag } : {}),
     ...(filters.category ? { category_id: filters.category } : {}),
     ...(filters.q ? { q: filters.q } : {}),
+    ...(fieldFilter ? fieldQuery({ custom_field_id: fieldFilter.id, custom_field_value: fieldFilter.value, custom_field_min: fieldFilter.min, custom_field_max: fieldFilter.max }) : {}),
   };
 
   const viewQuery: SavedViewQuery = {
@@ -156,11 +214,16 @@ export function useDocumentsLocation(): DocumentsLocation {
     tag_id: filters.tag,
     category_id: filters.category,
     q: filters.q,
+    custom_field_id: fieldFilter?.id ?? null,
+    custom_field_value: fieldFilter?.value ?? null,
+    custom_field_min: fieldFilter?.min ?? null,
+    custom_field_max: fieldFilter?.max ?? null,
   };
 
   return {
     view,
     filters,
+    fieldFilter,
     sort,
     columns,
     viewQuery,
@@ -168,9 +231,10 @@ export function useDocumentsLocation(): DocumentsLocation {
     page,
     selected,
     query,
-    filtered: FILTER_KEYS.some((key) => filters[key] !== null),
+    filtered: FILTER_KEYS.some((key) => filters[key] !== null) || fieldFilter !== null,
     setView,
     setFilter,
+    setFieldFilter,
     showAll,
     setSort,
     setPage,

@@ -1,17 +1,18 @@
-/** The details side panel of one file or folder: what it is, and its versions (download, restore). */
+/** The details side panel of one file or folder: what it is, its WebDAV locks (unlock), and its versions (download, restore). */
 import { useState } from "react";
 
 import { contentUrl, restoreVersion, versionUrl, type FileEntry } from "../../api/files";
 import { useVersions } from "../../api/filesQueries";
+import { describeLock, lockKeys, unlock, useLocks } from "../../api/locks";
 import { useInvalidate } from "../../api/queryClient";
 import { filesKeys } from "../../api/queryKeys";
 import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Alert } from "../../components/Form";
-import { CloseIcon, DownloadIcon } from "../../components/icons";
+import { CloseIcon, DownloadIcon, LockIcon } from "../../components/icons";
 import { useAction } from "../../lib/useAction";
 import { describeTimestamp } from "../../lib/format";
-import { formatBytes, hasThumbnail } from "./fileKinds";
+import { contentDate, formatBytes, hasThumbnail } from "./fileKinds";
 import { Thumbnail } from "./media";
 
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
@@ -20,6 +21,47 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
       <dt className="text-slate-500 dark:text-slate-400">{label}</dt>
       <dd className="truncate text-right text-slate-900 dark:text-slate-100">{children}</dd>
     </div>
+  );
+}
+
+/** Who holds the entry's WebDAV locks until when, and "Unlock" for the holder (or an administrator). */
+function Locks({ entry, onUnlocked }: { entry: FileEntry; onUnlocked: () => void }) {
+  const { data } = useLocks(entry.id);
+  const invalidate = useInvalidate();
+  const action = useAction(unlock, () => {
+    void invalidate(lockKeys.all);
+    onUnlocked();
+  });
+  const locks = data?.items ?? [];
+  if (locks.length === 0) return null;
+  const mayUnlock = locks.some((lock) => lock.can_unlock);
+  return (
+    <section aria-label="Lock" className="mt-4 rounded-lg border border-amber-200 bg-amber-50 px-3 py-2 text-sm dark:border-amber-900 dark:bg-amber-950/40">
+      {action.error && <Alert tone="danger">{action.error.message}</Alert>}
+      <ul className="space-y-1">
+        {locks.map((lock) => (
+          <li key={lock.id} className="flex items-start gap-2 text-amber-900 dark:text-amber-200" data-testid="lock-info">
+            <LockIcon className="mt-0.5 size-4 shrink-0" />
+            <span>
+              {describeLock(lock)}
+              {lock.inherited && <span className="text-amber-700 dark:text-amber-400"> · through a folder above</span>}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {mayUnlock && (
+        <button
+          type="button"
+          className={`${buttonClass.small} mt-2`}
+          disabled={action.busy}
+          onClick={() => {
+            void action.run(entry.id);
+          }}
+        >
+          {action.busy ? "Unlocking…" : "Unlock"}
+        </button>
+      )}
+    </section>
   );
 }
 
@@ -51,7 +93,7 @@ function Versions({ entry, onRestored }: { entry: FileEntry; onRestored: (entry:
             <span className="font-medium">Version {entry.version_no} · current</span>
             <span>{formatBytes(entry.size)}</span>
           </div>
-          <div className="text-xs text-slate-500">{describeTimestamp(entry.updated_at).text}</div>
+          <div className="text-xs text-slate-500">{describeTimestamp(contentDate(entry)).text}</div>
         </li>
         {loading && data === undefined && <li className="text-xs text-slate-500">Loading…</li>}
         {data?.length === 0 && <li className="text-xs text-slate-500">No earlier versions. Uploading new content keeps the old one here.</li>}
@@ -106,9 +148,10 @@ export function DetailsPanel({ entry, onClose, onChanged }: { entry: FileEntry; 
       <dl className="mt-3 divide-y divide-slate-100 text-sm dark:divide-slate-800">
         <Row label="Kind">{shown.kind === "file" ? shown.content_type || "file" : "Folder"}</Row>
         {shown.kind === "file" && <Row label="Size">{formatBytes(shown.size)}</Row>}
-        <Row label="Modified">{describeTimestamp(shown.updated_at).text}</Row>
+        <Row label="Modified">{describeTimestamp(contentDate(shown)).text}</Row>
         <Row label="Created">{describeTimestamp(shown.created_at).text}</Row>
       </dl>
+      <Locks key={`lock-${shown.id}`} entry={shown} onUnlocked={onChanged} />
       <a className={`${buttonClass.secondary} mt-4 w-full`} href={contentUrl(shown.id)}>
         <DownloadIcon className="size-4" /> {shown.kind === "file" ? "Download" : "Download as zip"}
       </a>

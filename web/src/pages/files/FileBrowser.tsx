@@ -2,9 +2,10 @@
 import { useEffect, useState, type DragEvent, type KeyboardEvent, type MouseEvent } from "react";
 
 import type { FileEntry } from "../../api/files";
-import { DocumentIcon, FolderIcon } from "../../components/icons";
+import { describeLock, type FileLock } from "../../api/locks";
+import { DocumentIcon, FolderIcon, LockIcon } from "../../components/icons";
 import { describeTimestamp } from "../../lib/format";
-import { ENTRY_DRAG_TYPE, folderPath, formatBytes, hasThumbnail, type Sort, type SortKey } from "./fileKinds";
+import { contentDate, ENTRY_DRAG_TYPE, folderPath, formatBytes, hasThumbnail, type Sort, type SortKey } from "./fileKinds";
 import { Thumbnail } from "./media";
 import { RowMenu, type RowAction } from "./RowMenu";
 
@@ -77,6 +78,8 @@ export interface BrowserProps {
   onDropFiles: (files: FileList, folder: FileEntry) => void;
   /** Entries of the page dropped on a folder (a move). */
   onDropEntries: (ids: string[], folder: FileEntry) => void;
+  /** The WebDAV locks of the listed entries, by id (a lock icon, with who holds it until when). */
+  locks?: Map<string, FileLock>;
 }
 
 export function FileBrowser(props: BrowserProps) {
@@ -223,6 +226,17 @@ export function FileBrowser(props: BrowserProps) {
     />
   );
 
+  const lockMark = (entry: FileEntry) => {
+    const lock = props.locks?.get(entry.id);
+    if (lock === undefined) return null;
+    const text = describeLock(lock);
+    return (
+      <span title={text} aria-label={text} role="img" data-testid="lock-mark" className="shrink-0 text-amber-600 dark:text-amber-400">
+        <LockIcon className="size-4" />
+      </span>
+    );
+  };
+
   const icon = (entry: FileEntry, size: string) =>
     entry.kind === "file" ? <DocumentIcon className={`${size} text-slate-400`} /> : <FolderIcon className={`${size} text-sky-600`} />;
 
@@ -273,6 +287,7 @@ export function FileBrowser(props: BrowserProps) {
                     <span className="flex items-center gap-2">
                       {hasThumbnail(entry) ? <Thumbnail entry={entry} className="size-6 rounded" /> : icon(entry, "size-4")}
                       {nameLink(entry)}
+                      {lockMark(entry)}
                       {star(entry)}
                     </span>
                   </td>
@@ -282,8 +297,8 @@ export function FileBrowser(props: BrowserProps) {
                     </td>
                   )}
                   <td className={`${td} whitespace-nowrap`}>{entry.kind === "file" ? formatBytes(entry.size) : "—"}</td>
-                  <td className={`${td} whitespace-nowrap`} title={describeTimestamp(entry.updated_at).title}>
-                    {describeTimestamp(entry.updated_at).text}
+                  <td className={`${td} whitespace-nowrap`} title={describeTimestamp(contentDate(entry)).title}>
+                    {describeTimestamp(contentDate(entry)).text}
                   </td>
                   <td className={`${td} text-right`}>
                     <RowMenu name={entry.name} actions={props.actionsFor(entry)} />
@@ -339,10 +354,11 @@ export function FileBrowser(props: BrowserProps) {
                 </button>
                 <div className="flex items-center gap-1 px-2 py-1.5 text-sm">
                   <span className="min-w-0 flex-1 truncate">{nameLink(entry)}</span>
+                  {lockMark(entry)}
                   {star(entry)}
                 </div>
                 <div className="px-2 pb-2 text-xs text-slate-500">
-                  {entry.kind === "file" ? formatBytes(entry.size) : "Folder"} · {describeTimestamp(entry.updated_at).text}
+                  {entry.kind === "file" ? formatBytes(entry.size) : "Folder"} · {describeTimestamp(contentDate(entry)).text}
                   {props.showLocation && (
                     <div>
                       <Location entry={entry} onOpenLocation={props.onOpenLocation} />

@@ -6,14 +6,15 @@
  * listing comes from the query cache (useFolder); the selection and the open details belong to one place.
  */
 import { useRef, useState } from "react";
-import { useSearchParams } from "react-router";
 
-import { contentUrl, moveEntry, setFavorite, trashEntry, type FileEntry } from "../../api/files";
+import { contentUrl, FOLDER_PAGE, moveEntry, setFavorite, trashEntry, type FileEntry } from "../../api/files";
+import { useFolderLocks } from "../../api/locks";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
 import { Alert } from "../../components/Form";
 import { PlusIcon } from "../../components/icons";
 import { PageHeader } from "../../components/PageHeader";
+import { Pagination } from "../../components/Pagination";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { useTask } from "../../lib/useAction";
 import { DetailsPanel } from "./DetailsPanel";
@@ -37,6 +38,7 @@ import { useFilesLocation } from "./useFilesLocation";
 import { useFilesRefresh, useFolder } from "./useFolder";
 import { usePlaceState } from "./usePlaceState";
 import { useRemembered } from "./useRemembered";
+import { useWantedFile } from "./useWantedFile";
 
 export function FilesPage() {
   const location = useFilesLocation();
@@ -54,20 +56,13 @@ export function FilesPage() {
   const refresh = useFilesRefresh();
   const uploads = useUploads(refresh);
   const currentFolder = listing?.folder.id ?? null;
+  const folderLocks = useFolderLocks(currentFolder, inFiles && currentFolder !== null);
 
-  // `?file=` (the top bar's search opens a file in its folder): select it and show its details once it is listed.
-  const [params] = useSearchParams();
-  const wantedFile = params.get("file");
-  const [shownFile, setShownFile] = useState<string | null>(null);
-  if (wantedFile === null && shownFile !== null) setShownFile(null); // gone from the URL: the same file may come again
-  if (wantedFile !== null && wantedFile !== shownFile) {
-    const wanted = entries.find((entry) => entry.id === wantedFile);
-    if (wanted !== undefined) {
-      setShownFile(wantedFile);
-      setSelected(new Set([wanted.id]));
-      setDetails(wanted);
-    }
-  }
+  // `?file=` (the top bar's search opens a file in its folder): selected, its details shown, on any page of the folder.
+  useWantedFile(folder, (wanted) => {
+    setSelected(new Set([wanted.id]));
+    setDetails(wanted);
+  });
 
   // Changes made in place (star, move by drag, trash): the error stays on the page, and the list refreshes either way.
   const task = useTask();
@@ -173,6 +168,7 @@ export function FilesPage() {
         onRename={handlers.rename}
         onDropFiles={(files, target) => { uploads.add(files, target.id); }}
         onDropEntries={(ids, target) => { moveInto(ids, target.id); }}
+        locks={inFiles ? folderLocks.data : undefined}
       />
     );
 
@@ -214,14 +210,22 @@ export function FilesPage() {
 
               {error !== null && <Alert tone="danger">{error}</Alert>}
               <div className="flex flex-col gap-4 xl:flex-row">
-                <div className="min-w-0 flex-1">{list}</div>
+                <div className="min-w-0 flex-1">
+                  {list}
+                  {inFiles && listing !== null && listing.total > FOLDER_PAGE && (
+                    <Pagination offset={folder.offset} limit={FOLDER_PAGE} total={listing.total} shown={entries.length} onChange={folder.setOffset} />
+                  )}
+                </div>
                 {details !== null && (
-                  <DetailsPanel
-                    key={details.id}
-                    entry={entries.find((entry) => entry.id === details.id) ?? details}
-                    onClose={() => { setDetails(null); }}
-                    onChanged={refresh}
-                  />
+                  // Beside a long list, the details stay in view while it scrolls (to a file far down, say).
+                  <div className="xl:sticky xl:top-20 xl:self-start">
+                    <DetailsPanel
+                      key={details.id}
+                      entry={entries.find((entry) => entry.id === details.id) ?? details}
+                      onClose={() => { setDetails(null); }}
+                      onChanged={refresh}
+                    />
+                  </div>
                 )}
               </div>
             </>

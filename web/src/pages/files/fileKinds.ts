@@ -52,6 +52,11 @@ export interface Sort {
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
+/** A file's date as people read it: the one its client gave the content (a synced file keeps its own), else when Nubes stored it. */
+export function contentDate(entry: FileEntry): string {
+  return entry.modified_at ?? entry.updated_at;
+}
+
 /** Folders first, then by the chosen key (ties by name). */
 export function sortEntries(entries: FileEntry[], sort: Sort): FileEntry[] {
   const direction = sort.descending ? -1 : 1;
@@ -60,7 +65,7 @@ export function sortEntries(entries: FileEntry[], sort: Sort): FileEntry[] {
     if (folderFirst !== 0) return folderFirst;
     let order = 0;
     if (sort.key === "size") order = a.size - b.size;
-    else if (sort.key === "modified") order = Date.parse(a.updated_at) - Date.parse(b.updated_at);
+    else if (sort.key === "modified") order = Date.parse(contentDate(a)) - Date.parse(contentDate(b));
     if (order === 0) order = collator.compare(a.name, b.name);
     return order * direction;
   });

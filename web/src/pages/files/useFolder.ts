@@ -1,4 +1,8 @@
-/** What the file manager lists at one place, sorted as chosen (recents keep the server's order until a column is clicked), and how to refresh it after a change. */
+/**
+ * What the file manager lists at one place, sorted as chosen (recents keep the server's order until a column is
+ * clicked; a folder larger than a page is shown a page at a time, `offset` its first entry), and how to refresh it
+ * after a change.
+ */
 import { useCallback, useMemo } from "react";
 
 import { useListing } from "../../api/filesQueries";
@@ -20,7 +24,8 @@ export function useFilesRefresh(): () => void {
 }
 
 export function useFolder({ view, folderId, query, place }: FilesLocation) {
-  const { data, error, isFetching } = useListing(view, folderId, query);
+  const [offset, setOffset] = usePlaceState(place, 0);
+  const { data, error, isFetching } = useListing(view, folderId, query, true, view === "files" ? offset : 0);
   const [sort, setSortState] = useRemembered<Sort>(SORT_KEY, { key: "name", descending: false }, (value) => typeof value === "object" && value !== null && "key" in value);
   const [recentSorted, setRecentSorted] = usePlaceState(place, false);
   const entries = useMemo(() => {
@@ -31,5 +36,5 @@ export function useFolder({ view, folderId, query, place }: FilesLocation) {
     setRecentSorted(true);
     setSortState(next);
   };
-  return { listing: data?.listing ?? null, loaded: data !== undefined, entries, error, loading: isFetching, sort, setSort };
+  return { listing: data?.listing ?? null, loaded: data !== undefined, entries, error, loading: isFetching, sort, setSort, offset, setOffset };
 }

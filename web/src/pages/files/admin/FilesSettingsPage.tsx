@@ -1,4 +1,5 @@
-/** /admin/files (tenant.manage): how many earlier versions of each file the tenant keeps and for how long; its storage use and quota. */
+/** /admin/files (tenant.manage): how many earlier versions of each file the tenant keeps and for how long; its storage use and quota;
+ * whether names a Windows computer cannot hold are refused. */
 import { useQueryClient } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
 
@@ -30,6 +31,7 @@ interface Draft {
   keepVersions: string;
   keepDays: string;
   quotaGib: string;
+  windowsNames: FilesSettings["windows_names"];
 }
 
 function draftOf(saved: FilesSettings): Draft {
@@ -37,6 +39,7 @@ function draftOf(saved: FilesSettings): Draft {
     keepVersions: String(saved.keep_versions),
     keepDays: String(saved.keep_days),
     quotaGib: saved.quota_bytes === null ? "" : String(Math.round((saved.quota_bytes / GIB) * 100) / 100),
+    windowsNames: saved.windows_names,
   };
 }
 
@@ -54,7 +57,7 @@ function FilesSettingsForm({ tenantId, saved, onSaved, canSetQuota }: { tenantId
     event.preventDefault();
     setDone(false);
     await run(async () => {
-      const body = { keep_versions: Number(draft.keepVersions), keep_days: Number(draft.keepDays) };
+      const body = { keep_versions: Number(draft.keepVersions), keep_days: Number(draft.keepDays), windows_names: draft.windowsNames };
       const quota = draft.quotaGib.trim() === "" ? null : Math.round(Number(draft.quotaGib) * GIB);
       const next = await updateFilesSettings(tenantId, canSetQuota ? { ...body, quota_bytes: quota } : body);
       onSaved(next);
@@ -64,7 +67,7 @@ function FilesSettingsForm({ tenantId, saved, onSaved, canSetQuota }: { tenantId
   };
 
   const errorsOf = (field: string): string[] => error?.fieldMessages(field) ?? [];
-  const placed = ["keep_versions", "keep_days", "quota_bytes"].some((field) => errorsOf(field).length > 0);
+  const placed = ["keep_versions", "keep_days", "quota_bytes", "windows_names"].some((field) => errorsOf(field).length > 0);
   const unchanged = JSON.stringify(draft) === JSON.stringify(draftOf(saved));
   const limit = saved.quota_bytes ?? saved.default_quota_bytes;
 
@@ -113,6 +116,30 @@ function FilesSettingsForm({ tenantId, saved, onSaved, canSetQuota }: { tenantId
           )}
         </Field>
       </div>
+      <Field
+        label="Names Windows cannot hold"
+        hint={
+          draft.windowsNames === "refuse"
+            ? 'Refused on every write (web, WebDAV, sync clients): \\ : * ? " < > |, a trailing dot or space, CON, PRN, AUX, NUL, COM1–9, LPT1–9. Names already stored stay.'
+            : "Allowed: a member on Windows may fail to sync a file named a:b or CON.txt."
+        }
+        errors={errorsOf("windows_names")}
+      >
+        {(control) => (
+          <select
+            {...control}
+            className={inputClass}
+            name="windows-names"
+            value={draft.windowsNames}
+            onChange={(event) => {
+              change({ windowsNames: event.target.value === "refuse" ? "refuse" : "allow" });
+            }}
+          >
+            <option value="allow">Allow them (default)</option>
+            <option value="refuse">Refuse them, so every computer can sync every file</option>
+          </select>
+        )}
+      </Field>
       <div className="rounded-lg bg-slate-50 p-4 text-sm text-slate-600 dark:bg-slate-800/50 dark:text-slate-300">
         <p>
           <span className="font-medium text-slate-900 dark:text-white">{formatBytes(saved.used_bytes)}</span> stored (trash and versions included)
@@ -165,8 +192,8 @@ export function FilesSettingsPage() {
   const client = useQueryClient();
   return (
     <>
-      <PageHeader title="Files" description={`Version retention and storage of ${me.tenant.name}.`} />
-      <SettingsCard title="Versions and storage" settings={useFilesSettings(tenantId)}>
+      <PageHeader title="Files" description={`Version retention, storage and file names of ${me.tenant.name}.`} />
+      <SettingsCard title="Versions, storage and names" settings={useFilesSettings(tenantId)}>
         {(current) => (
           <FilesSettingsForm
             tenantId={tenantId}

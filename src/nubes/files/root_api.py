@@ -1,0 +1,10 @@
+"""The files domain's routes at the root, outside /api: WebDAV and the Nextcloud clients' own paths."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from nubes.files.dav import api as dav_api
+from nubes.files.nextcloud import api as nextcloud_api
+
+routers: list[APIRouter] = [*nextcloud_api.root_routers, *dav_api.routers]

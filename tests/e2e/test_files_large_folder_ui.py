@@ -1,0 +1,83 @@
+"""A folder larger than one page of the file manager's listing, in the browser: it shows a page at a time with a
+pager, and `/files?folder=…&file=…` (what the top bar's search opens) shows the page that holds the file, selected,
+scrolled into view, with its details."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.browsing import collect_problems, signed_in_context
+from tests.e2e.conftest import Server
+
+pytestmark = [pytest.mark.e2e]
+
+PAGE = 500
+"""Entries on one page of the file manager (FOLDER_PAGE in web/src/api/files.ts)."""
+FOLDERS = PAGE + 20
+
+_FILL = """async ([name, folders, file]) => {
+    const token = decodeURIComponent(document.cookie.split('; ').find(c => c.startsWith('nubes_csrf=')).split('=')[1]);
+    const json = {'X-CSRF-Token': token, 'Content-Type': 'application/json'};
+    const post = async (body) => {
+        const made = await fetch('/api/files/folders', {method: 'POST', headers: json, body: JSON.stringify(body)});
+        return made.json();
+    };
+    const big = await post({name});
+    for (let start = 0; start < folders; start += 20) {
+        const batch = [];
+        for (let index = start; index < Math.min(start + 20, folders); index++) {
+            batch.push(post({name: 'folder ' + String(index).padStart(4, '0'), parent_id: big.id}));
+        }
+        await Promise.all(batch);
+    }
+    const url = '/api/files/upload/raw?name=' + encodeURIComponent(file) + '&parent_id=' + big.id;
+    const made = await fetch(url, {method: 'POST', body: 'the last entry', headers: {'X-CSRF-Token': token}});
+    return {folder: big.id, file: (await made.json()).id, status: made.status};
+}"""
+
+
+@pytest.fixture
+async def page(browser: Browser, server: Server) -> AsyncIterator[Page]:
+    context: BrowserContext = await signed_in_context(browser, server, server.admin_username, server.admin_password)
+    tab = await context.new_page()
+    yield tab
+    await context.close()
+
+
+async def test_a_file_past_the_first_page_opens_selected_with_its_details(
+    page: Page, server: Server, artifacts: Path, engine_name: str
+) -> None:
+    """GIVEN a folder of 520 folders and one file (listed last: folders come first)
+    WHEN its URL with `file=` is opened
+    THEN the second page shows, the file's row is selected and in view, and its details show; the pager goes back
+    to the first page."""
+    problems = collect_problems(page)
+    name = f"big-{uuid.uuid4().hex[:6]}"
+    target = f"zz-last-{uuid.uuid4().hex[:6]}.txt"
+    await page.goto(server.url + "/files")
+    made: dict[str, Any] = await page.evaluate(_FILL, [name, FOLDERS, target])
+    assert made["status"] == 201, made
+
+    await page.goto(f"{server.url}/files?folder={made['folder']}&file={made['file']}")
+    details = page.get_by_role("complementary", name="Details")
+    await expect(details).to_contain_text(target)
+    await expect(details.get_by_role("heading", name=target)).to_be_in_viewport()
+    row = page.locator(f'[data-testid="file-row"][data-id="{made["file"]}"]')
+    await expect(row).to_have_attribute("aria-selected", "true")
+    await expect(row).to_be_in_viewport()
+    pager = page.get_by_role("navigation", name="Pages")
+    await expect(pager).to_contain_text(f"{PAGE + 1}{chr(0x2013)}{FOLDERS + 1} of {FOLDERS + 1}")
+    await expect(page.get_by_test_id("file-row")).to_have_count(FOLDERS + 1 - PAGE)
+    await page.screenshot(path=artifacts / f"files-large-folder-{engine_name}.png")
+
+    await pager.get_by_role("button", name="Previous").click()
+    await expect(page.get_by_test_id("file-row")).to_have_count(PAGE)
+    await expect(page.locator('[data-testid="file-row"][data-name="folder 0000"]')).to_be_visible()
+    await expect(row).to_have_count(0)
+    assert problems == []
