@@ -8,7 +8,7 @@ baseline measured in the same run.
   300 dpi, tesseract) against `pdftoppm -r 300 -gray | tesseract` of the same file. The reader touches no
   database, so these two run once per `bench/run.py` run, with the first engine.
 - `documents_pipeline_docs_per_s`: 10,000 PDFs uploaded, extracted and indexed by a real server, against
-  `pdftotext` on the same files (bench/documents_pipeline.py), on each engine.
+  `pdftotext` on the same files (bench/documents_pipeline.py), with the first engine (a run takes minutes).
 - `search_query_latency`: 100,000 documents of four users of one tenant (25,000 each, ~200 words of a Zipf-like
   vocabulary of 20,000 words each; bench/documents_support.py) seeded straight into the server's database, then
   `GET /api/search?q=` as one of them for a rare word, the most common word (in every document), two words and a
@@ -87,7 +87,7 @@ def run(options: Options) -> list[Result]:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nubes-bench-")))
         if current_variant().engine == options.engines[0]:
             results += _extraction(options, workdir)
-        results.append(documents_pipeline.run(options, workdir))
+            results.append(documents_pipeline.run(options, workdir))
         server, admin = stack.enter_context(signed_in_nubes(workdir))
         members = add_members(server, admin, USERS)
         rng = random.Random(11)  # noqa: S311 - the same corpus in every run, nothing secret
