@@ -36,7 +36,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +43,21 @@ from pathlib import Path
 import defusedxml.ElementTree as SafeET
 
 from bench.files_support import ADMIN, call_json, create_folder, root_id, seed_files, signed_in_nubes
-from bench.harness import HOST, BenchError, Options, Result, Server, free_port, launched, median, server_env, wait_ready
+from bench.harness import (
+    HOST,
+    BenchError,
+    Options,
+    Result,
+    Server,
+    free_port,
+    launched,
+    median,
+    nginx_serving,
+    peak_rss,
+    rss_kib,
+    server_env,
+    wait_ready,
+)
 
 RCLONE = Path("/usr/bin/rclone")
 APACHE = Path("/usr/sbin/apache2")
@@ -122,7 +135,7 @@ def _timed(server: Server, method: str, path: str, headers: dict[str, str], body
 def _propfinds(server: Server, token: str, workdir: Path, rounds: int) -> list[Result]:
     root = root_id(server, token)
     auth = {"Authorization": f"Bearer {token}"}
-    idle_kib = _rss_kib(server.process.pid)
+    idle_kib = rss_kib(server.process.pid)
     results: list[Result] = []
     for entries in FOLDER_SIZES:
         name = f"folder {entries}"
@@ -144,7 +157,7 @@ def _propfinds(server: Server, token: str, workdir: Path, rounds: int) -> list[R
             for step in steps:
                 for _ in range(repeat):
                     if step == "propfind":
-                        with _peak_rss(server.process.pid) as peak:
+                        with peak_rss(server.process.pid) as peak:
                             times["propfind"].append(_timed(server, "PROPFIND", dav_path, dav_headers, PROPFIND_BODY)[0])
                         peak_kib = max(peak_kib, peak[0])
                     else:
@@ -341,7 +354,7 @@ def _download(stack: contextlib.ExitStack, server: Server, app_password: str, wo
         raise BenchError(f"PUT of 1 GiB over WebDAV answered {status}")
     source.unlink()
     blob = _blob_path(workdir)
-    nginx = stack.enter_context(_nginx(workdir, blob.parents[2]))
+    nginx = stack.enter_context(nginx_serving(workdir, blob.parents[2]))
     nginx_url = nginx.url("/" + str(blob.relative_to(blob.parents[2])))
     times: dict[str, list[float]] = {"nubes": [], "nginx": []}
     peak_kib = 0
@@ -351,7 +364,7 @@ def _download(stack: contextlib.ExitStack, server: Server, app_password: str, wo
             if step == "nginx":
                 times["nginx"].append(_get(nginx_url, {}))
                 continue
-            with _peak_rss(server.process.pid) as peak:
+            with peak_rss(server.process.pid) as peak:
                 times["nubes"].append(_get(url, auth))
             peak_kib = max(peak_kib, peak[0])
         print(
@@ -407,65 +420,3 @@ def _blob_path(workdir: Path) -> Path:
     if len(blobs) != 1:
         raise BenchError(f"expected one 1 GiB blob under the data dir, found {len(blobs)}")
     return blobs[0]
-
-
-@contextlib.contextmanager
-def _nginx(workdir: Path, root: Path) -> Iterator[Server]:
-    """nginx on a free loopback port serving `root`: one process, sendfile on (as bench_files_transfer.py runs it)."""
-    port = free_port()
-    home = workdir / "nginx"
-    home.mkdir()
-    temp = "\n".join(f"    {name}_temp_path {home / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    config = home / "nginx.conf"
-    config.write_text(
-        f"""daemon off;
-master_process off;
-worker_processes 1;
-pid {home / "nginx.pid"};
-error_log {home / "error.log"} warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    default_type application/octet-stream;
-{temp}
-    server {{
-        listen {HOST}:{port};
-        root {root};
-        location = /ready {{ return 200 "ok"; }}
-    }}
-}}
-"""
-    )
-    with launched("nginx", [str(NGINX), "-c", str(config), "-p", str(home)], port=port, workdir=home, env=server_env()) as server:
-        wait_ready(server, "/ready")
-        yield server
-
-
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-@contextlib.contextmanager
-def _peak_rss(pid: int) -> Iterator[list[int]]:
-    """Sample the process's RSS every 20 ms while the block runs; the list holds the peak (KiB) afterwards."""
-    peak = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            with contextlib.suppress(OSError):
-                peak[0] = max(peak[0], _rss_kib(pid))
-            done.wait(0.02)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield peak
-    finally:
-        done.set()
-        thread.join()

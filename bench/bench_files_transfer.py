@@ -21,17 +21,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from bench.files_support import call, signed_in_nubes
-from bench.harness import HOST, BenchError, Options, Result, Server, free_port, launched, median, server_env, wait_ready
+from bench.harness import BenchError, Options, Result, Server, median, nginx_serving, peak_rss, rss_kib
 
 SIZE = 1 << 30
 MIB = 1 << 20
-NGINX = Path("/usr/sbin/nginx")
 CURL = Path("/usr/bin/curl")
 
 
@@ -84,74 +81,6 @@ def _download(url: str, headers: dict[str, str]) -> float:
     return elapsed
 
 
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-@contextlib.contextmanager
-def _peak_rss(pid: int) -> Iterator[list[int]]:
-    """Sample the process's RSS every 20 ms while the block runs; the list holds the peak (KiB) afterwards."""
-    peak = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            with contextlib.suppress(OSError):
-                peak[0] = max(peak[0], _rss_kib(pid))
-            done.wait(0.02)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        yield peak
-    finally:
-        done.set()
-        thread.join()
-
-
-@contextlib.contextmanager
-def _nginx(workdir: Path, root: Path) -> Iterator[Server]:
-    """nginx on a free loopback port serving `root`, one process (master_process off: no privilege drop), sendfile on."""
-    if not NGINX.is_file():
-        raise BenchError(f"{NGINX} not found; run `make bench`, which installs nginx")
-    port = free_port()
-    home = workdir / "nginx"
-    home.mkdir()
-    temp = {name: home / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    config = home / "nginx.conf"
-    config.write_text(
-        f"""daemon off;
-master_process off;
-worker_processes 1;
-pid {home / "nginx.pid"};
-error_log {home / "error.log"} warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    default_type application/octet-stream;
-    client_body_temp_path {temp["client_body"]};
-    proxy_temp_path {temp["proxy"]};
-    fastcgi_temp_path {temp["fastcgi"]};
-    uwsgi_temp_path {temp["uwsgi"]};
-    scgi_temp_path {temp["scgi"]};
-    server {{
-        listen {HOST}:{port};
-        root {root};
-        location = /ready {{ return 200 "ok"; }}
-    }}
-}}
-"""
-    )
-    with launched("nginx", [str(NGINX), "-c", str(config), "-p", str(home)], port=port, workdir=home, env=server_env()) as server:
-        wait_ready(server, "/ready")
-        yield server
-
-
 EVERY_SERVER = True  # bench/run.py runs it under each ASGI server too
 
 
@@ -165,12 +94,12 @@ def run(options: Options) -> list[Result]:
         _random_file(source, SIZE)
         server, token = stack.enter_context(signed_in_nubes(workdir))
         auth = {"Authorization": f"Bearer {token}"}
-        idle_rss_kib = _rss_kib(server.process.pid)
+        idle_rss_kib = rss_kib(server.process.pid)
 
         uploads, cp_fsync, file_id = _uploads(server, token, workdir, source, options.rounds)
 
         blob = _blob_path(workdir)
-        nginx = stack.enter_context(_nginx(workdir, blob.parents[2]))
+        nginx = stack.enter_context(nginx_serving(workdir, blob.parents[2]))
         nginx_path = "/" + str(blob.relative_to(blob.parents[2]))
         downloads: dict[str, list[float]] = {"nubes": [], "cp": [], "nginx": []}
         peak_kib = 0
@@ -184,7 +113,7 @@ def run(options: Options) -> list[Result]:
                 elif step == "nginx":
                     downloads["nginx"].append(_download(nginx.url(nginx_path), {}))
                 else:
-                    with _peak_rss(server.process.pid) as peak:
+                    with peak_rss(server.process.pid) as peak:
                         downloads["nubes"].append(_download(server.url(f"/api/files/{file_id}/content"), auth))
                     peak_kib = max(peak_kib, peak[0])
             print(

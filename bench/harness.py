@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -422,3 +423,77 @@ def median(values: list[float], digits: int = 1) -> float:
 def load_generator(connections: int = CONNECTIONS) -> str:
     """How the load was generated, for the JSON line."""
     return f"wrk -t{WRK_THREADS} -c{connections}"
+
+
+NGINX_BINARY = Path("/usr/sbin/nginx")
+
+
+def rss_kib(pid: int) -> int:
+    """The resident memory of a running process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@contextlib.contextmanager
+def peak_rss(pid: int) -> Iterator[list[int]]:
+    """Sample the process's RSS every 20 ms while the block runs; the list holds the peak (KiB) afterwards."""
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            with contextlib.suppress(OSError):
+                peak[0] = max(peak[0], rss_kib(pid))
+            done.wait(0.02)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        thread.join()
+
+
+@contextlib.contextmanager
+def nginx_serving(workdir: Path, root: Path) -> Iterator[Server]:
+    """nginx on a free loopback port serving `root`, one process (master_process off: no privilege drop), sendfile on."""
+    if not NGINX_BINARY.is_file():
+        raise BenchError(f"{NGINX_BINARY} not found; run `make bench`, which installs nginx")
+    port = free_port()
+    home = workdir / "nginx"
+    home.mkdir()
+    temp = {name: home / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    config = home / "nginx.conf"
+    config.write_text(
+        f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {home / "nginx.pid"};
+error_log {home / "error.log"} warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    default_type application/octet-stream;
+    client_body_temp_path {temp["client_body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+    server {{
+        listen {HOST}:{port};
+        root {root};
+        location = /ready {{ return 200 "ok"; }}
+    }}
+}}
+"""
+    )
+    with launched(
+        "nginx", [str(NGINX_BINARY), "-c", str(config), "-p", str(home)], port=port, workdir=home, env=server_env()
+    ) as server:
+        wait_ready(server, "/ready")
+        yield server
