@@ -85,7 +85,16 @@ async def test_share_with_a_user_and_open_a_password_link_without_an_account(
         await expect(link_dialog.get_by_test_id("link-row")).to_contain_text("Password")
         address = await address_box.input_value()
         assert "/s/" in address
+        await link_dialog.get_by_text("Open in a WebDAV client").click()
+        dav_address = await link_dialog.get_by_test_id("link-dav-address").input_value()
+        await expect(link_dialog.get_by_text("the link's password is the password")).to_be_visible()
         await page.screenshot(path=str(artifacts / f"sharing-link-dialog-{engine_name}.png"))
+        # What the dialog gives a WebDAV client opens the file with the link's password (any username), not without.
+        async with httpx.AsyncClient() as dav:
+            assert (await dav.get(dav_address)).status_code == 401
+            fetched = await dav.get(dav_address, auth=("anyone", link_password))
+            assert fetched.status_code == 200, fetched.text
+            assert fetched.content == data
 
         # A stranger's browser: no cookies, no account.
         assert await stranger.cookies() == []

@@ -118,5 +118,10 @@ export function linkAddress(link: PublicLinkEntry): string {
   return `${window.location.origin}${link.url_path}`;
 }
 
+/** The address a WebDAV client (a mounted drive, rclone) opens the link at; its password, if any, is the Basic password. */
+export function linkDavAddress(link: PublicLinkEntry): string {
+  return `${window.location.origin}/public.php/dav/files/${encodeURIComponent(link.token)}/`;
+}
+
 export const PERMISSION_LABELS: Record<SharePermission, string> = { view: "Can view", edit: "Can edit", reshare: "Can edit and share" };
 export const LINK_KIND_LABELS: Record<LinkKind, string> = { view: "View and download", edit: "View, download and upload", upload: "Upload only (drop box)" };

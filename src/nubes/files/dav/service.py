@@ -119,7 +119,13 @@ async def locate(*, session: AsyncSession, principal: Principal, segments: Seque
     root = await tree.get_root(session=session, principal=principal)
     if not segments:
         return Located(node=root, parent=None, name="")
-    folder = root
+    return await locate_under(session=session, principal=principal, top=root, segments=segments)
+
+
+async def locate_under(*, session: AsyncSession, principal: Principal, top: FileNode, segments: Sequence[str]) -> Located:
+    """The node at `segments` below the folder `top` of the principal's tree (a public link's folder: nothing above
+    it can be named)."""
+    folder = top
     for segment in segments[:-1]:
         step = await _child(session, principal, folder, segment)
         if step is None or step.kind == "file":

@@ -294,18 +294,6 @@ async def unlock_link(
     return LinkUnlocked(access_token=proof, expires_in=service.UNLOCK_TTL)
 
 
-def _first_byte(request: Request, node: FileNode) -> int:
-    """The byte the content response will start at: a range's first byte when it is honoured, else 0 (a zip: always 0)."""
-    if node.kind != "file":
-        return 0
-    if not content.range_applies(
-        request.headers.get("if-range"), content.etag_of(node.sha256 or ""), content.http_date(node.updated_at)
-    ):
-        return 0
-    wanted = content.byte_range(request.headers.get("range"), node.size)
-    return wanted[0] if wanted is not None else 0
-
-
 @router.get(
     "/public/links/{token}/content",
     operation_id="public-link-download",
@@ -348,7 +336,7 @@ async def public_download(
             opened=opened,
             origin=origin,
             node=node,
-            first_byte=_first_byte(request, node),
+            first_byte=content.first_byte(request.headers.get("range"), request.headers.get("if-range"), node),
             proof=proof,
             ticket=x_link_resume or request.cookies.get(RESUME_COOKIE),
         )

@@ -64,6 +64,16 @@ def _unsatisfiable(size: int) -> RangeNotSatisfiable:
     )
 
 
+def first_byte(range_header: str | None, if_range: str | None, node: FileNode) -> int:
+    """The byte a content answer will start at: a range's first byte when it is honoured (If-Range holds for the
+    current content), else 0; a folder's zip always 0; 416 for a range past the end. A download limit counts only
+    answers that start at 0 as new downloads."""
+    if node.kind != "file" or not range_applies(if_range, etag_of(node.sha256 or ""), http_date(node.updated_at)):
+        return 0
+    wanted = byte_range(range_header, node.size)
+    return wanted[0] if wanted is not None else 0
+
+
 def whole_number(text: str | None, *, digits: int = 19) -> int | None:
     """`text` as a number when it is 1 to `digits` ASCII digits, else None.
 

@@ -5,7 +5,7 @@ import { useLinkPolicy, useLinks } from "../../api/filesQueries";
 import { toApiError } from "../../api/problem";
 import { useInvalidate } from "../../api/queryClient";
 import { filesKeys } from "../../api/queryKeys";
-import { createLink, deleteLink, LINK_KIND_LABELS, linkAddress, type LinkCreate, type LinkKind, type PublicLinkEntry } from "../../api/sharing";
+import { createLink, deleteLink, LINK_KIND_LABELS, linkAddress, linkDavAddress, type LinkCreate, type LinkKind, type PublicLinkEntry } from "../../api/sharing";
 import { Badge } from "../../components/Badge";
 import { buttonClass } from "../../components/Button";
 import { Skeleton } from "../../components/Card";
@@ -47,6 +47,7 @@ function CopyButton({ text, label }: { text: string; label: string }) {
 
 function LinkRow({ link, onRevoke }: { link: PublicLinkEntry; onRevoke: () => void }) {
   const address = linkAddress(link);
+  const davAddress = linkDavAddress(link);
   return (
     <li data-testid="link-row" className="space-y-1.5 py-3 text-sm">
       <div className="flex flex-wrap items-center gap-2">
@@ -71,6 +72,16 @@ function LinkRow({ link, onRevoke }: { link: PublicLinkEntry; onRevoke: () => vo
           Revoke
         </button>
       </div>
+      <details className="text-xs text-slate-500 dark:text-slate-400">
+        <summary className="cursor-pointer select-none">Open in a WebDAV client</summary>
+        <div className="mt-1.5 flex items-center gap-2">
+          <input readOnly className={`${inputClass} font-mono text-xs`} value={davAddress} aria-label="WebDAV address" data-testid="link-dav-address" />
+          <CopyButton text={davAddress} label="Copy WebDAV address" />
+        </div>
+        <p className="mt-1">
+          Mount it as a drive or point rclone at it{link.has_password ? "; the link's password is the password (any username)" : ""}. It allows what the link allows.
+        </p>
+      </details>
     </li>
   );
 }
