@@ -61,8 +61,7 @@ async def test_type_move_open_a_document_and_the_shortcuts(page: Page, server: S
     await page.goto(server.url + "/files")
     made = await _upload_document(page, f"{name}.txt", f"Minutes of the meeting about the {word} launch budget.")
     assert made["status"] == 201, made
-    # In a folder of its own: the files page selects a file on its folder's first page, and the module's server
-    # holds other tests' files in the root.
+    # In a folder of its own, apart from the files other tests of the module's server leave in the root.
     status = await page.evaluate(
         """async name => {
             const token = decodeURIComponent(document.cookie.split('; ').find(c => c.startsWith('nubes_csrf=')).split('=')[1]);
@@ -130,10 +129,13 @@ async def test_type_move_open_a_document_and_the_shortcuts(page: Page, server: S
     # A file opens in its folder, selected, with its details.
     await page.keyboard.press("Control+k")
     await box.fill(word)
+    # Every group answered before the keys (a group that lands after ArrowDown moves what Enter opens; CI).
     await expect(file).to_be_visible()
+    await expect(document).to_be_visible(timeout=15_000)
     await box.press("ArrowDown")
+    await expect(file).to_have_attribute("aria-selected", "true")
     await box.press("Enter")
-    await expect(page.get_by_role("complementary", name="Details")).to_contain_text(f"{word}-plan.txt")
+    await expect(page.get_by_role("complementary", name="Details")).to_contain_text(f"{word}-plan.txt", timeout=15_000)
     assert "file=" in page.url, page.url
 
     # On a narrow screen the list still fits.
