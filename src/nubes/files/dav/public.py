@@ -188,8 +188,6 @@ async def public_dav(
             return await _download(request, session, storage, opened, located=located, href=href)
         if method == "PUT":
             return await _put(request, session, storage, opened, located=located, href=href, origin=origin)
-        if located.node is None and method == "DELETE":
-            raise service.not_found(href)
         if method == "MKCOL":
             if located.node is not None:
                 raise service.MethodNotAllowed(f"{href} exists already; MKCOL makes a new folder.")
@@ -202,8 +200,9 @@ async def public_dav(
                 session=session, principal=opened.owner, folder_in=FolderCreate(parent_id=located.parent.id, name=located.name)
             )
             return Response(status_code=201)
-        node = located.node
-        assert node is not None  # noqa: S101 - DELETE of nothing was answered above
+        node = located.node  # what is left is a DELETE
+        if node is None:
+            raise service.not_found(href)
         if node.id == opened.node.id:
             raise Forbidden("The link's own file or folder cannot be deleted through it.")
         await locking.check_write(
