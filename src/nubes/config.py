@@ -143,6 +143,18 @@ class Settings(BaseSettings):
         le=86400,
         description="Seconds between sweeps of expired uploads and old versions (one process of the install sweeps).",
     )
+    apps_services: str = Field(
+        default="",
+        max_length=20_000,
+        description="Services registered (or left as they are) at start, as base URLs separated by commas "
+        "(http://notes:8080,http://wiki:3000); each must answer /plugin/manifest. More are registered in Admin → Services.",
+    )
+    apps_health_interval: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="Seconds between health checks of the registered services (one process of the install checks).",
+    )
     ocr_languages: str = Field(
         default="eng",
         pattern=r"^[a-z_]{3,20}(\+[a-z_]{3,20}){0,5}$",

@@ -7,6 +7,7 @@ routers in.
 
 from __future__ import annotations
 
+from nubes.apps.domain import DOMAIN as APPS
 from nubes.compute.domain import DOMAIN as COMPUTE
 from nubes.core.domain import Domain
 from nubes.core.permissions import Permission
@@ -18,14 +19,6 @@ from nubes.search.domain import DOMAIN as SEARCH
 
 # Domains that are planned but not built yet hold only their permission codes (built-in roles grant them
 # already); each gets its own package and manifest when it lands.
-APPS = Domain(
-    name="apps",
-    title="Apps",
-    permissions=(
-        Permission("apps.use", "Sign in to apps with Nubes"),
-        Permission("apps.manage", "Register apps and OAuth clients"),
-    ),
-)
 WORKSPACES = Domain(name="workspaces", title="Workspaces", permissions=(Permission("workspaces.use", "Open IDE workspaces"),))
 MAIL = Domain(name="mail", title="Mail", permissions=(Permission("mail.use", "Read and send mail"),))
 # Seed 002's `ai-service`: no package of its own (the assistant's routes and jobs are the documents'), only its code

@@ -28,7 +28,17 @@ from tests.factories import login, make_tenant, make_user
 
 # The only safe-method operations that write: a public link's download counts against its limit, and a
 # refused one is audited. Adding one here is a decision to review, not a test to update.
-WRITING_SAFE_OPERATIONS = {"public-link-get", "public-link-download"}
+# OAuth's authorize and end-session are GETs by protocol (RFC 6749 3.1, OIDC RP-Initiated Logout): they store a pending
+# authorization or a code, and end a session.
+WRITING_SAFE_OPERATIONS = {
+    "public-link-get",
+    "public-link-download",
+    "oauth-authorize",
+    "oauth-end-session",
+    # An external provider sends the browser back with a GET: the callback and a partner's ticket start a session.
+    "auth-providers-callback",
+    "auth-providers-ticket",
+}
 
 
 def _uses(dependant: Dependant, call: object) -> bool:

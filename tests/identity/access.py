@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from nubes.identity.federation.models import FederatedIdentity, IdentityProvider
 from nubes.identity.groups.models import Group, GroupMember
 from nubes.identity.mfa.models import Passkey
 from nubes.identity.roles.models import Role
@@ -29,6 +30,12 @@ PUBLIC = frozenset(
         "auth-login-mfa",
         "auth-passkey-options",
         "auth-passkey-login",
+        # External sign-in: the buttons, the redirect to the provider, its way back (state bound to the browser's
+        # cookie, the ID token checked) and a partner's single-use ticket.
+        "auth-providers",
+        "auth-providers-start",
+        "auth-providers-callback",
+        "auth-providers-ticket",
     }
 )
 
@@ -50,6 +57,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "users-me-passkeys-create": {"token": "x", "name": "probe", "credential": {}},
     "users-me-passkeys-update": {"name": "renamed by another tenant"},
     "admin-settings-registration-update": {"enabled": True},
+    "admin-identity-providers-create": {"slug": "intruder", "name": "Intruder", "issuer": "https://id.example", "client_id": "x"},
+    "admin-identity-providers-update": {"enabled": False},
+    # Nothing listens on port 9: a discovery that a suite lets through fails at once instead of waiting.
+    "admin-identity-providers-discovery": {"issuer": "http://127.0.0.1:9"},
+    "users-me-sign-in-providers-link": {"next": "/account"},
 }
 
 
@@ -81,9 +93,21 @@ async def objects(tenant_a: TenantA) -> dict[str, str]:
     passkey = Passkey(
         tenant_id=tenant.id, user_id=member.id, credential_id=b"a-credential", public_key=b"a-key", name="a-passkey"
     )
-    session.add_all([token, app_password, passkey])
+    provider = IdentityProvider(
+        slug="a-provider",
+        name="A provider",
+        kind="oidc",
+        issuer="https://id.example",
+        client_id="a",
+        allowed_tenant_ids=[str(tenant.id)],
+    )
+    session.add_all([token, app_password, passkey, provider])
+    await session.flush()
+    session.add(FederatedIdentity(tenant_id=tenant.id, user_id=member.id, provider_id=provider.id, subject="a-subject"))
     await session.flush()
     return {
+        "provider_id": str(provider.id),
+        "provider_slug": provider.slug,
         "user_id": str(member.id),
         "session_id": str(device.id),
         "tenant_id": str(tenant.id),

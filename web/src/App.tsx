@@ -10,6 +10,7 @@ import { RequireAuth } from "./auth/RequireAuth";
 import { AppShell } from "./components/AppShell";
 import { AccountPage } from "./pages/account/AccountPage";
 import { LoginFlowPage } from "./pages/account/LoginFlowPage";
+import { ConsentPage } from "./pages/apps/ConsentPage";
 import { ComingSoonPage } from "./pages/ComingSoonPage";
 import { HomePage } from "./pages/home/HomePage";
 import { LoginPage } from "./pages/login/LoginPage";
@@ -43,6 +44,7 @@ export function App() {
               {sections.filter((section) => !section.public).map(sectionRoute)}
               <Route path="/account" element={<AccountPage />} />
               <Route path="/login/flow/:token" element={<LoginFlowPage />} />
+              <Route path="/oauth/consent" element={<ConsentPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Route>

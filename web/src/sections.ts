@@ -17,6 +17,7 @@ import {
   type IconComponent,
 } from "./components/icons";
 import { AdminPage } from "./pages/admin/AdminPage";
+import { AppsPage } from "./pages/apps/AppsPage";
 import { DocumentsPage } from "./pages/documents/DocumentsPage";
 import { DocumentsSummary } from "./pages/documents/DocumentsSummary";
 import { FilesPage } from "./pages/files/FilesPage";
@@ -69,9 +70,10 @@ export const sections: readonly Section[] = [
     id: "apps",
     name: "Apps",
     path: "/apps",
-    description: "Run apps behind the Nubes gateway with single sign-on; manifests, health checks, OAuth2 consent and per-app data are on the way.",
+    description: "Open the apps that run beside Nubes and sign you in with your account, each with its health; admins register services, choose who uses them and set them up.",
     icon: AppsIcon,
     group: "workspace",
+    page: AppsPage,
   },
   {
     id: "containers",

@@ -19,6 +19,11 @@ class Principal:
     session_id: uuid.UUID | None = None
     group_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     credential: Literal["session", "token"] = "session"
+    client_id: str | None = None
+    """The OAuth client acting for the user with an app token (credential "token"); None when the user acts."""
+    grants: frozenset[str] = field(default_factory=frozenset)
+    """An app token's scopes that are not permission codes (`data:write:posts`, `blob:read:profile`): what the app
+    may reach in the app data store. Empty for everything else."""
 
     def can(self, permission: str) -> bool:
         """Whether this principal holds `permission` (super-admins hold every one)."""

@@ -15,6 +15,8 @@ REVALIDATE = "no-cache"
 
 # Paths the UI never owns: an unknown one is a problem+json 404, not the SPA shell.
 SERVER_PREFIXES = ("/api", "/dav", "/oauth", "/.well-known")
+# ...except these pages of the UI under them: the OAuth consent screen (its address is part of the protocol's flow).
+CLIENT_PATHS = frozenset({"/oauth/consent"})
 
 NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Nubes</title></head>
 <body><main><h1>The Nubes web UI is not built yet</h1>
@@ -35,7 +37,7 @@ class SinglePageApp:
 
     def respond(self, request: Request) -> Response:
         path = request.url.path
-        if any(path == prefix or path.startswith(prefix + "/") for prefix in SERVER_PREFIXES):
+        if path not in CLIENT_PATHS and any(path == prefix or path.startswith(prefix + "/") for prefix in SERVER_PREFIXES):
             return problem_response(request, status=404, code="not-found", detail=f"No route matches {request.method} {path}.")
         if request.method not in {"GET", "HEAD"}:
             return problem_response(

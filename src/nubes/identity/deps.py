@@ -114,7 +114,6 @@ async def get_principal(
     solves this function, and each dependency costs FastAPI more than reading an attribute.
     """
     settings: Settings = request.app.state.settings
-    keyring: KeyRing = request.app.state.keyring
     if bearer is not None and bearer.scheme.lower() == "bearer":
         token = bearer.credentials
     elif request.headers.get("authorization"):
@@ -124,6 +123,13 @@ async def get_principal(
         if not token:
             raise Unauthorized("Sign in first.", headers={"WWW-Authenticate": "Bearer"})
         check_csrf(request, settings)
+    return await principal_of_request_token(request, session, token)
+
+
+async def principal_of_request_token(request: Request, session: AsyncSession, token: str) -> Principal:
+    """The principal behind the access token (or personal access token) a request presented, through the app's
+    principal cache; `get_principal` chose the token, the gateway chooses its own (apps' forms send no CSRF header)."""
+    keyring: KeyRing = request.app.state.keyring
     cache: PrincipalCache = request.app.state.principal_cache
     identity = await cache.resolve(
         hash_token(token), partial(sessions_service.identity_of, session=session, keyring=keyring, token=token)
@@ -191,6 +197,12 @@ def require(*codes: str) -> Allowed:
 
     async def allowed(principal: CurrentPrincipal) -> Principal:
         missing = [code for code in codes if not principal.can(code)]
+        if missing and principal.client_id is not None:
+            scopes = ", ".join(code.replace(".", ":") for code in missing)
+            raise Forbidden(
+                f"This app's token does not carry {', '.join(missing)} (scope {scopes}), or its user does not hold it; "
+                "the app must ask for that scope and you must allow it."
+            )
         if missing and principal.credential == "token":
             raise Forbidden(
                 f"This access token does not carry {', '.join(missing)} (a token holds its scopes only while its user "

@@ -10,6 +10,7 @@ DOMAIN = Domain(
     title="Identity",
     permissions=PERMISSIONS,
     models=(
+        "nubes.identity.federation.models",
         "nubes.identity.groups.models",
         "nubes.identity.mfa.models",
         "nubes.identity.roles.models",

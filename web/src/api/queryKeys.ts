@@ -83,3 +83,14 @@ export const containerKeys = {
   job: (jobId: string) => ["containers", "jobs", jobId] as const,
   files: (containerId: string, path: string) => ["containers", "instances", containerId, "files", path] as const,
 };
+
+/** The service registry: the apps the caller may open, registered services (+ health checks, settings, grants). */
+export const appServiceKeys = {
+  all: ["app-services"] as const,
+  apps: ["app-services", "apps"] as const,
+  services: ["app-services", "services"] as const,
+  service: (serviceId: string) => ["app-services", "services", serviceId] as const,
+  checks: (serviceId: string, hours: number) => ["app-services", "services", serviceId, "checks", hours] as const,
+  settings: (serviceId: string) => ["app-services", "services", serviceId, "settings"] as const,
+  permissions: (serviceId: string) => ["app-services", "services", serviceId, "permissions"] as const,
+};

@@ -942,6 +942,214 @@ export interface paths {
         patch: operations["users-me-passkeys-update"];
         trace?: never;
     };
+    "/api/admin/identity-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign-in providers
+         * @description Every external identity provider, platform-wide (secrets never shown).
+         */
+        get: operations["admin-identity-providers-list"];
+        put?: never;
+        /**
+         * Add a sign-in provider
+         * @description An OpenID Connect provider or a partner's ticket exchange; register `redirect_uri` at the provider.
+         */
+        post: operations["admin-identity-providers-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/identity-providers/{provider_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a sign-in provider
+         * @description The provider and every account link to it go; those users sign in their other ways.
+         */
+        delete: operations["admin-identity-providers-delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a sign-in provider
+         * @description Fields left out stay; a `client_secret` replaces the stored one.
+         */
+        patch: operations["admin-identity-providers-update"];
+        trace?: never;
+    };
+    "/api/admin/identity-provider-discovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test an issuer's discovery
+         * @description Fetch `<issuer>/.well-known/openid-configuration` now: the endpoints found, or the error.
+         */
+        post: operations["admin-identity-providers-discovery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * External sign-in providers
+         * @description The providers the sign-in page shows as buttons.
+         */
+        get: operations["auth-providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers/{provider_slug}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in with an external provider
+         * @description 302 to the provider's sign-in page (state, nonce and PKCE S256; the flow kept in a short-lived cookie).
+         */
+        get: operations["auth-providers-start"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers/{provider_slug}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back
+         * @description Check the state, trade the code, verify the ID token, then sign in (or link) and land on `next`.
+         */
+        get: operations["auth-providers-callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers/{provider_slug}/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in with a partner app's ticket
+         * @description The partner sent the browser here with a one-time ticket: trade it server-to-server, then sign in.
+         */
+        get: operations["auth-providers-ticket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/sign-in-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My linked sign-in providers
+         * @description The providers your organization offers, and which of them your account is linked to.
+         */
+        get: operations["users-me-sign-in-providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/sign-in-providers/{provider_slug}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start linking a sign-in provider
+         * @description Where to send the browser; the provider's answer links your account only in this session.
+         */
+        post: operations["users-me-sign-in-providers-link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/sign-in-providers/{provider_slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink a sign-in provider
+         * @description That provider no longer signs you in (refused when it is your only way in).
+         */
+        delete: operations["users-me-sign-in-providers-unlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/files": {
         parameters: {
             query?: never;
@@ -2281,6 +2489,528 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/apps/manifest-schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The JSON Schema of the manifest a service serves at /plugin/manifest */
+        get: operations["apps-manifest-schema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The apps you may open */
+        get: operations["apps-services-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/admin/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every registered service with its health */
+        get: operations["apps-admin-services-list"];
+        put?: never;
+        /** Register a service by its URL (platform administrators) */
+        post: operations["apps-admin-services-register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/admin/services/{service_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One service with its manifest */
+        get: operations["apps-admin-services-get"];
+        put?: never;
+        post?: never;
+        /** Remove a service with its history, settings and grants (platform administrators) */
+        delete: operations["apps-admin-services-delete"];
+        options?: never;
+        head?: never;
+        /** Enable or disable a service (platform administrators) */
+        patch: operations["apps-admin-services-update"];
+        trace?: never;
+    };
+    "/api/apps/admin/services/{service_id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a service's health and manifest now (platform administrators) */
+        post: operations["apps-admin-services-refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/admin/services/{service_id}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A service's health checks, newest first */
+        get: operations["apps-admin-services-checks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/services/{service_id}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your organization's settings for a service (its admins) */
+        get: operations["apps-services-settings-get"];
+        /** Change your organization's settings for a service (its admins) */
+        put: operations["apps-services-settings-update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/services/{service_id}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who in your organization may use a service */
+        get: operations["apps-services-permissions-list"];
+        put?: never;
+        /** Let a user or a group of your organization use a service */
+        post: operations["apps-services-permissions-grant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/services/{service_id}/permissions/{permission_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take a grant back */
+        delete: operations["apps-services-permissions-revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth clients
+         * @description The apps registered to sign users of this organization in with Nubes.
+         */
+        get: operations["oauth-clients-list"];
+        put?: never;
+        /**
+         * Register an OAuth client
+         * @description A new client; a confidential one's secret is in this answer only (copy it now).
+         */
+        post: operations["oauth-clients-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/clients/{oauth_client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth client
+         * @description One client of this organization.
+         */
+        get: operations["oauth-clients-get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an OAuth client
+         * @description Delete the client; every token it holds stops working at once.
+         */
+        delete: operations["oauth-clients-delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an OAuth client
+         * @description Change its name, redirect URIs, scopes, grant types or first-party flag.
+         */
+        patch: operations["oauth-clients-update"];
+        trace?: never;
+    };
+    "/api/oauth/clients/{oauth_client_id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an OAuth client's secret
+         * @description A new secret (in this answer only); the old one stops working at once.
+         */
+        post: operations["oauth-clients-rotate-secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/requests/{authorization_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pending authorization
+         * @description What an app asks for (its name, the scopes in plain words, where it sends you back), for the consent page.
+         */
+        get: operations["oauth-requests-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/requests/{authorization_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Allow an app
+         * @description Allow the app what it asked for: the browser goes back to it with a code.
+         */
+        post: operations["oauth-requests-approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oauth/requests/{authorization_id}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse an app
+         * @description Refuse: the browser goes back to the app with `error=access_denied`.
+         */
+        post: operations["oauth-requests-deny"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My connected apps
+         * @description The apps you allowed to use your account, what each may do, and when it last did.
+         */
+        get: operations["users-me-apps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/apps/{oauth_client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Disconnect an app
+         * @description Revoke the app's access at once: its consent and every token it holds for you.
+         */
+        delete: operations["users-me-apps-revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Collections */
+        get: operations["apps-data-collections-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a collection */
+        delete: operations["apps-data-collections-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Documents */
+        get: operations["apps-data-documents-list"];
+        put?: never;
+        /** Add a document under a new key the server makes */
+        post: operations["apps-data-documents-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/docs/{doc_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A document */
+        get: operations["apps-data-documents-get"];
+        /** Create a document, or update it (its current revision in If-Match or rev) */
+        put: operations["apps-data-documents-put"];
+        post?: never;
+        /** Delete a document (its current revision in If-Match or rev); a tombstone stays in the feed */
+        delete: operations["apps-data-documents-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write up to 100 documents together: all of them, or none */
+        post: operations["apps-data-documents-bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The collection's changes after `since` (CouchDB's _changes): at once, long-polled, or as Server-Sent Events */
+        get: operations["apps-data-changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/docs/{doc_key}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A document's attachments */
+        get: operations["apps-data-attachments-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/docs/{doc_key}/attachments/{attachment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An attachment's bytes */
+        get: operations["apps-data-attachments-get"];
+        /** Store an attachment's bytes (streamed; replaces one of that name) */
+        put: operations["apps-data-attachments-put"];
+        post?: never;
+        /** Delete an attachment */
+        delete: operations["apps-data-attachments-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/docs/{doc_key}/attachments/{attachment}/presign-upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Where to send an attachment's bytes: the object store directly (then finalize), or this API */
+        post: operations["apps-data-attachments-presign-upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/docs/{doc_key}/attachments/{attachment}/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a presigned upload's staged bytes the attachment (their size is checked) */
+        post: operations["apps-data-attachments-finalize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/apps/data/{space}/{collection}/docs/{doc_key}/attachments/{attachment}/download-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A URL that reads an attachment: the object store's own (short-lived), or this API's */
+        get: operations["apps-data-attachments-download-url"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clusters": {
         parameters: {
             query?: never;
@@ -3075,6 +3805,290 @@ export interface components {
             last_used_ip: string | null;
         };
         /**
+         * AppPermissionGrant
+         * @description Let a user, or a group's members, use a service (exactly one of the two).
+         */
+        AppPermissionGrant: {
+            /** User Id */
+            user_id?: string | null;
+            /** Group Id */
+            group_id?: string | null;
+        };
+        /**
+         * AppPermissionList
+         * @description Who in the organization may use a service.
+         */
+        AppPermissionList: {
+            /**
+             * Open To Everyone
+             * @description True while nothing is granted and the manifest requires no group: every member with apps.use may.
+             */
+            open_to_everyone: boolean;
+            /** Required Groups */
+            required_groups: string[];
+            /** Items */
+            items: components["schemas"]["AppPermissionRead"][];
+        };
+        /**
+         * AppPermissionRead
+         * @description Who may use a service: a user or a group, and who granted it when.
+         */
+        AppPermissionRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "user" | "group";
+            /** User Id */
+            user_id: string | null;
+            /** Group Id */
+            group_id: string | null;
+            /** Name */
+            name: string;
+            /** Granted By */
+            granted_by: string;
+            /**
+             * Granted At
+             * Format: date-time
+             */
+            granted_at: string;
+        };
+        /**
+         * AppServiceCheckPage
+         * @description A page of health checks, newest first.
+         */
+        AppServiceCheckPage: {
+            /** Items */
+            items: components["schemas"]["AppServiceCheckRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * AppServiceCheckRead
+         * @description One health check.
+         */
+        AppServiceCheckRead: {
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /** Ok */
+            ok: boolean;
+            /** Status Code */
+            status_code: number | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Error */
+            error: string;
+        };
+        /**
+         * AppServiceDetail
+         * @description A registered service with its last good manifest.
+         */
+        AppServiceDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Version */
+            version: string;
+            /**
+             * Icon
+             * @description Where the browser loads the icon: through the gateway, or a data: URI.
+             */
+            icon: string;
+            /** Base Url */
+            base_url: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "up" | "down" | "unknown";
+            /** Last Error */
+            last_error: string;
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /**
+             * Manifest Fetched At
+             * Format: date-time
+             */
+            manifest_fetched_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Admin Group
+             * @description The group whose members manage its settings, in each organization.
+             */
+            admin_group: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Manifest */
+            manifest: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * AppServiceEntry
+         * @description A service the caller may open, with its health.
+         */
+        AppServiceEntry: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Icon */
+            icon: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "up" | "down" | "unknown";
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /**
+             * Open Url
+             * @description Its user interface through the gateway; none for an API-only service.
+             */
+            open_url: string | null;
+            /**
+             * Open In
+             * @enum {string}
+             */
+            open_in: "nubes" | "tab";
+            /**
+             * Can Manage Settings
+             * @description Whether the caller manages its settings for the organization.
+             */
+            can_manage_settings: boolean;
+        };
+        /**
+         * AppServiceRead
+         * @description A registered service as administrators see it.
+         */
+        AppServiceRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Version */
+            version: string;
+            /**
+             * Icon
+             * @description Where the browser loads the icon: through the gateway, or a data: URI.
+             */
+            icon: string;
+            /** Base Url */
+            base_url: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "up" | "down" | "unknown";
+            /** Last Error */
+            last_error: string;
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /**
+             * Manifest Fetched At
+             * Format: date-time
+             */
+            manifest_fetched_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Admin Group
+             * @description The group whose members manage its settings, in each organization.
+             */
+            admin_group: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * AppServiceRegister
+         * @description Register a service by its base URL: Nubes reads `<base_url>/plugin/manifest` and refuses it when invalid.
+         */
+        AppServiceRegister: {
+            /**
+             * Base Url
+             * @example http://notes.internal:8080
+             */
+            base_url: string;
+        };
+        /**
+         * AppServiceSettingsRead
+         * @description The organization's settings for a service: the fields its manifest asks for and their values.
+         *
+         *     Secrets are never returned: `secrets_set` says which are filled in.
+         */
+        AppServiceSettingsRead: {
+            /** Fields */
+            fields: components["schemas"]["ManifestSettingField"][];
+            /** Values */
+            values: {
+                [key: string]: boolean | number | string | null;
+            };
+            /** Secrets Set */
+            secrets_set: {
+                [key: string]: boolean;
+            };
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /**
+         * AppServiceSettingsUpdate
+         * @description New values, by key; a key left out is unchanged, null clears it (a secret too).
+         */
+        AppServiceSettingsUpdate: {
+            /** Values */
+            values: {
+                [key: string]: boolean | number | string | null;
+            };
+        };
+        /**
+         * AppServiceUpdate
+         * @description Change a registered service; a field left out is unchanged.
+         */
+        AppServiceUpdate: {
+            /**
+             * Enabled
+             * @description A disabled service is hidden and not proxied.
+             */
+            enabled?: boolean | null;
+        };
+        /**
          * AssistantJobs
          * @description How the assistant's work on the organization's documents stands.
          */
@@ -3297,6 +4311,37 @@ export interface components {
              * @default true
              */
             passkeys: boolean;
+        };
+        /**
+         * AuthorizationDecision
+         * @description Where the browser goes next: the app's redirect URI with a code, or with `error=access_denied`.
+         */
+        AuthorizationDecision: {
+            /** Redirect To */
+            redirect_to: string;
+        };
+        /**
+         * AuthorizationRead
+         * @description A pending authorization, as the consent page shows it.
+         */
+        AuthorizationRead: {
+            /** Id */
+            id: string;
+            /** Client Name */
+            client_name: string;
+            /** Client Id */
+            client_id: string;
+            /** First Party */
+            first_party: boolean;
+            /** Redirect Host */
+            redirect_host: string;
+            /** Scopes */
+            scopes: components["schemas"]["ScopeRead"][];
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
         };
         /** Body_documents-upload */
         "Body_documents-upload": {
@@ -3521,6 +4566,121 @@ export interface components {
             threshold: number;
         };
         /**
+         * ClientCreate
+         * @description A new client; a confidential one gets a secret (shown once), a public one (a SPA, a mobile app) must use PKCE.
+         */
+        ClientCreate: {
+            /** Name */
+            name: string;
+            /** Redirect Uris */
+            redirect_uris?: string[];
+            /** Post Logout Redirect Uris */
+            post_logout_redirect_uris?: string[];
+            /** Scopes */
+            scopes?: string[];
+            /** Grant Types */
+            grant_types?: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            /**
+             * First Party
+             * @description A trusted app of this install: its users see no consent screen.
+             * @default false
+             */
+            first_party: boolean;
+            /**
+             * Confidential
+             * @default true
+             */
+            confidential: boolean;
+        };
+        /**
+         * ClientCreated
+         * @description A client just made (or its secret just rotated): `client_secret` is shown this once.
+         */
+        ClientCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Client Id */
+            client_id: string;
+            /** Name */
+            name: string;
+            /** Confidential */
+            confidential: boolean;
+            /** Redirect Uris */
+            redirect_uris: string[];
+            /** Post Logout Redirect Uris */
+            post_logout_redirect_uris: string[];
+            /** Scopes */
+            scopes: string[];
+            /** Grant Types */
+            grant_types: string[];
+            /** First Party */
+            first_party: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Secret Rotated At */
+            secret_rotated_at: string | null;
+            /** Client Secret */
+            client_secret?: string | null;
+        };
+        /**
+         * ClientRead
+         * @description An OAuth client as admins see it (never its secret).
+         */
+        ClientRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Client Id */
+            client_id: string;
+            /** Name */
+            name: string;
+            /** Confidential */
+            confidential: boolean;
+            /** Redirect Uris */
+            redirect_uris: string[];
+            /** Post Logout Redirect Uris */
+            post_logout_redirect_uris: string[];
+            /** Scopes */
+            scopes: string[];
+            /** Grant Types */
+            grant_types: string[];
+            /** First Party */
+            first_party: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Secret Rotated At */
+            secret_rotated_at: string | null;
+        };
+        /**
+         * ClientUpdate
+         * @description The fields an admin may change (the kind of client stays).
+         */
+        ClientUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Redirect Uris */
+            redirect_uris?: string[] | null;
+            /** Post Logout Redirect Uris */
+            post_logout_redirect_uris?: string[] | null;
+            /** Scopes */
+            scopes?: string[] | null;
+            /** Grant Types */
+            grant_types?: ("authorization_code" | "refresh_token" | "client_credentials")[] | null;
+            /** First Party */
+            first_party?: boolean | null;
+        };
+        /**
          * ClusterCreate
          * @description A new cluster.
          */
@@ -3552,6 +4712,31 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * ConnectedAppRead
+         * @description An app the user connected to their account.
+         */
+        ConnectedAppRead: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The OAuth client's id (the revoke route's parameter).
+             */
+            id: string;
+            /** Client Id */
+            client_id: string;
+            /** Name */
+            name: string;
+            /** Scopes */
+            scopes: components["schemas"]["ScopeRead"][];
+            /**
+             * Connected At
+             * Format: date-time
+             */
+            connected_at: string;
+            /** Last Used At */
+            last_used_at: string | null;
         };
         /**
          * ConnectionTest
@@ -3846,6 +5031,297 @@ export interface components {
             link?: components["schemas"]["LinkedDocument"] | null;
         };
         /**
+         * DataAttachmentDownloadRead
+         * @description A URL that reads an attachment: the object store's own, short-lived, or this API's (with your credentials).
+         */
+        DataAttachmentDownloadRead: {
+            /** Url */
+            url: string;
+            /** Expires At */
+            expires_at: string | null;
+        };
+        /**
+         * DataAttachmentPage
+         * @description A document's attachments, by name.
+         */
+        DataAttachmentPage: {
+            /** Items */
+            items: components["schemas"]["DataAttachmentRead"][];
+        };
+        /**
+         * DataAttachmentRead
+         * @description An attachment of a document.
+         */
+        DataAttachmentRead: {
+            /** Name */
+            name: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /** Sha256 */
+            sha256: string | null;
+            /**
+             * Ready
+             * @description False while a presigned upload has not been finalized.
+             */
+            ready: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DataAttachmentUpload
+         * @description What a presigned attachment upload will send.
+         */
+        DataAttachmentUpload: {
+            /**
+             * Size
+             * @description Exact size in bytes (charged to the quota now).
+             */
+            size: number;
+            /**
+             * Content Type
+             * @default application/octet-stream
+             */
+            content_type: string;
+        };
+        /**
+         * DataAttachmentUploadRead
+         * @description Where to send an attachment's bytes: PUT them to `url` with `headers`, then call finalize if `finalize`.
+         */
+        DataAttachmentUploadRead: {
+            /** Url */
+            url: string;
+            /**
+             * Method
+             * @constant
+             */
+            method: "PUT";
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Finalize
+             * @description True: POST .../finalize once the bytes are sent (object storage).
+             */
+            finalize: boolean;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /**
+         * DataBulkItem
+         * @description One write of a bulk request: create (no `rev`), update (`rev`) or delete (`rev` and `deleted`).
+         */
+        DataBulkItem: {
+            /**
+             * Key
+             * @description A document's key (letters, digits, `._~-`, 1-200).
+             */
+            key: string;
+            /** Rev */
+            rev?: string | null;
+            /**
+             * Deleted
+             * @default false
+             */
+            deleted: boolean;
+            /** Body */
+            body?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * DataBulkResult
+         * @description The revisions the bulk write made, in the order of the request.
+         */
+        DataBulkResult: {
+            /** Items */
+            items: components["schemas"]["DataDocumentMeta"][];
+        };
+        /**
+         * DataBulkWrite
+         * @description Up to 100 writes applied together: all of them or, on any conflict or refusal, none.
+         */
+        DataBulkWrite: {
+            /** Docs */
+            docs: components["schemas"]["DataBulkItem"][];
+        };
+        /**
+         * DataChangeRead
+         * @description One change of the feed.
+         */
+        DataChangeRead: {
+            /** Seq */
+            seq: number;
+            /** Key */
+            key: string;
+            /** Rev */
+            rev: string;
+            /** Deleted */
+            deleted: boolean;
+        };
+        /**
+         * DataChangesPage
+         * @description Changes after `since`, in order; pass `last_seq` as the next `since`.
+         */
+        DataChangesPage: {
+            /** Results */
+            results: components["schemas"]["DataChangeRead"][];
+            /** Last Seq */
+            last_seq: number;
+            /**
+             * Pending
+             * @description Changes after `last_seq` not in this answer (read again at once when > 0).
+             */
+            pending: number;
+        };
+        /**
+         * DataCollectionPage
+         * @description Collections, by name.
+         */
+        DataCollectionPage: {
+            /** Items */
+            items: components["schemas"]["DataCollectionRead"][];
+        };
+        /**
+         * DataCollectionRead
+         * @description A collection: whose it is, which app made it, and what it holds.
+         */
+        DataCollectionRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Space
+             * @description `me`: your own collection; `shared`: your organization's.
+             * @enum {string}
+             */
+            space: "me" | "shared";
+            /** Name */
+            name: string;
+            /**
+             * Client Id
+             * @description The app (OAuth client) that made it; null when you made it yourself.
+             */
+            client_id: string | null;
+            /**
+             * Documents
+             * @description Live documents (deleted ones not counted).
+             */
+            documents: number;
+            /**
+             * Bytes
+             * @description Bytes of its documents and attachments, counted in the quota.
+             */
+            bytes: number;
+            /**
+             * Last Seq
+             * @description The sequence number of its latest change.
+             */
+            last_seq: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updated_at: string;
+        };
+        /**
+         * DataDocumentCreate
+         * @description A new document whose key the server makes.
+         */
+        DataDocumentCreate: {
+            /**
+             * Body
+             * @description The document (a JSON object, at most 1 MiB and 32 levels deep).
+             */
+            body: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * DataDocumentMeta
+         * @description A document's key and revision, as a write answers and a list shows.
+         */
+        DataDocumentMeta: {
+            /** Key */
+            key: string;
+            /** Rev */
+            rev: string;
+            /** Seq */
+            seq: number;
+            /** Deleted */
+            deleted: boolean;
+            /**
+             * Size
+             * @description Bytes of its JSON body.
+             */
+            size: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * DataDocumentPage
+         * @description Documents by key; pass `next_after` as `after` for the next page (null: this was the last).
+         */
+        DataDocumentPage: {
+            /** Items */
+            items: components["schemas"]["DataDocumentMeta"][];
+            /** Next After */
+            next_after: string | null;
+        };
+        /**
+         * DataDocumentRead
+         * @description A document at its current revision (`body` null once deleted).
+         */
+        DataDocumentRead: {
+            /** Key */
+            key: string;
+            /**
+             * Rev
+             * @description `<n>-<hash>`: send it back (If-Match or `rev`) to update or delete the document.
+             */
+            rev: string;
+            /**
+             * Seq
+             * @description The change that made this revision.
+             */
+            seq: number;
+            /** Deleted */
+            deleted: boolean;
+            /** Body */
+            body: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * DirectoryEntry
          * @description A user or group of your organization you can share with.
          */
@@ -3875,6 +5351,55 @@ export interface components {
         DirectoryPage: {
             /** Items */
             items: components["schemas"]["DirectoryEntry"][];
+        };
+        /**
+         * DiscoveryRead
+         * @description What the issuer's discovery document says (or why it could not be read).
+         */
+        DiscoveryRead: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Issuer
+             * @default
+             */
+            issuer: string;
+            /**
+             * Authorization Endpoint
+             * @default
+             */
+            authorization_endpoint: string;
+            /**
+             * Token Endpoint
+             * @default
+             */
+            token_endpoint: string;
+            /**
+             * Userinfo Endpoint
+             * @default
+             */
+            userinfo_endpoint: string;
+            /**
+             * Jwks Uri
+             * @default
+             */
+            jwks_uri: string;
+            /**
+             * Error
+             * @default
+             */
+            error: string;
+        };
+        /**
+         * DiscoveryRequest
+         * @description An issuer to try before saving it.
+         */
+        DiscoveryRequest: {
+            /**
+             * Issuer
+             * @description An http(s) URL.
+             */
+            issuer: string;
         };
         /**
          * DocumentAdd
@@ -4868,6 +6393,25 @@ export interface components {
             active: boolean;
         };
         /**
+         * LinkRequest
+         * @description Where to come back after linking.
+         */
+        LinkRequest: {
+            /**
+             * Next
+             * @default /account
+             */
+            next: string;
+        };
+        /**
+         * LinkStart
+         * @description Where to send the browser to link a provider (the flow is bound to this session by a cookie).
+         */
+        LinkStart: {
+            /** Authorize Url */
+            authorize_url: string;
+        };
+        /**
          * LinkUnlock
          * @description The link's password.
          */
@@ -4919,6 +6463,26 @@ export interface components {
              * @description Deleted since, or not visible to you.
              */
             gone: boolean;
+        };
+        /**
+         * LinkedProviderRead
+         * @description A provider on the account page: linked or not, with when.
+         */
+        LinkedProviderRead: {
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
+            /** Kind */
+            kind: string;
+            /** Linked */
+            linked: boolean;
+            /** Linked At */
+            linked_at?: string | null;
+            /** Last Login At */
+            last_login_at?: string | null;
         };
         /**
          * LockPage
@@ -5010,6 +6574,57 @@ export interface components {
              * Format: date-time
              */
             expires_at: string;
+        };
+        /**
+         * ManifestSettingField
+         * @description One setting a tenant fills in for the service.
+         *
+         *     `min`/`max` bound a number's value, and a text's or secret's length. A secret is never shown again once set.
+         */
+        ManifestSettingField: {
+            /** Key */
+            key: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "number" | "boolean" | "select" | "secret";
+            /** Label */
+            label: string;
+            /**
+             * Help
+             * @default
+             */
+            help: string;
+            /**
+             * Required
+             * @default false
+             */
+            required: boolean;
+            /**
+             * Default
+             * @description Not allowed for secrets.
+             */
+            default?: boolean | number | string | null;
+            /** Min */
+            min?: number | null;
+            /** Max */
+            max?: number | null;
+            /**
+             * Options
+             * @description The choices of a `select`.
+             */
+            options?: components["schemas"]["ManifestSettingOption"][];
+        };
+        /**
+         * ManifestSettingOption
+         * @description One choice of a `select` setting.
+         */
+        ManifestSettingOption: {
+            /** Value */
+            value: string;
+            /** Label */
+            label: string;
         };
         /**
          * Me
@@ -5543,6 +7158,220 @@ export interface components {
             errors?: components["schemas"]["FieldError"][] | null;
         };
         /**
+         * ProviderButton
+         * @description A provider the sign-in page offers.
+         */
+        ProviderButton: {
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Label */
+            label: string;
+            /** Kind */
+            kind: string;
+        };
+        /**
+         * ProviderCreate
+         * @description A new provider.
+         */
+        ProviderCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Issuer
+             * @description oidc: the issuer; its discovery document is fetched.
+             * @default
+             */
+            issuer: string | "";
+            /**
+             * Ticket Url
+             * @description ticket: where tickets are exchanged for claims.
+             * @default
+             */
+            ticket_url: string | "";
+            /** Client Id */
+            client_id: string;
+            /**
+             * Scopes
+             * @default openid profile email
+             */
+            scopes: string;
+            /**
+             * Username Claim
+             * @description A claim name ('' to ignore).
+             * @default preferred_username
+             */
+            username_claim: string;
+            /**
+             * Email Claim
+             * @description A claim name ('' to ignore).
+             * @default email
+             */
+            email_claim: string;
+            /**
+             * Name Claim
+             * @description A claim name ('' to ignore).
+             * @default name
+             */
+            name_claim: string;
+            /**
+             * Groups Claim
+             * @description A claim name ('' to ignore).
+             * @default groups
+             */
+            groups_claim: string;
+            /**
+             * Tenant Claim
+             * @description Names the tenant (its slug) when several are allowed.
+             * @default
+             */
+            tenant_claim: string;
+            /** Allowed Tenant Ids */
+            allowed_tenant_ids?: string[];
+            /**
+             * Jit Provisioning
+             * @default false
+             */
+            jit_provisioning: boolean;
+            /**
+             * Jit Role
+             * @default member
+             */
+            jit_role: string;
+            /**
+             * Group Sync
+             * @description Put users in the tenant's existing groups the claim names.
+             * @default false
+             */
+            group_sync: boolean;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Button Label
+             * @default
+             */
+            button_label: string;
+            /**
+             * Slug
+             * @description 1-63 lower-case letters, digits and '-'.
+             */
+            slug: string;
+            /**
+             * Kind
+             * @default oidc
+             * @enum {string}
+             */
+            kind: "oidc" | "ticket";
+            /**
+             * Client Secret
+             * @default
+             */
+            client_secret: string;
+        };
+        /**
+         * ProviderRead
+         * @description A provider as admins see it: everything but the secret (only whether one is set).
+         */
+        ProviderRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Kind */
+            kind: string;
+            /** Issuer */
+            issuer: string;
+            /** Ticket Url */
+            ticket_url: string;
+            /** Client Id */
+            client_id: string;
+            /** Has Client Secret */
+            has_client_secret: boolean;
+            /** Scopes */
+            scopes: string;
+            /** Username Claim */
+            username_claim: string;
+            /** Email Claim */
+            email_claim: string;
+            /** Name Claim */
+            name_claim: string;
+            /** Groups Claim */
+            groups_claim: string;
+            /** Tenant Claim */
+            tenant_claim: string;
+            /** Allowed Tenant Ids */
+            allowed_tenant_ids: string[];
+            /** Jit Provisioning */
+            jit_provisioning: boolean;
+            /** Jit Role */
+            jit_role: string;
+            /** Group Sync */
+            group_sync: boolean;
+            /** Enabled */
+            enabled: boolean;
+            /** Button Label */
+            button_label: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Redirect Uri
+             * @description What to register at the provider as this client's redirect URI.
+             */
+            redirect_uri: string;
+        };
+        /**
+         * ProviderUpdate
+         * @description Changes to a provider; a field left out stays; `client_secret` replaces the stored one when given.
+         */
+        ProviderUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Issuer */
+            issuer?: string | "" | null;
+            /** Ticket Url */
+            ticket_url?: string | "" | null;
+            /** Client Id */
+            client_id?: string | null;
+            /** Client Secret */
+            client_secret?: string | null;
+            /** Scopes */
+            scopes?: string | null;
+            /** Username Claim */
+            username_claim?: string | null;
+            /** Email Claim */
+            email_claim?: string | null;
+            /** Name Claim */
+            name_claim?: string | null;
+            /** Groups Claim */
+            groups_claim?: string | null;
+            /** Tenant Claim */
+            tenant_claim?: string | null;
+            /** Allowed Tenant Ids */
+            allowed_tenant_ids?: string[] | null;
+            /** Jit Provisioning */
+            jit_provisioning?: boolean | null;
+            /** Jit Role */
+            jit_role?: string | null;
+            /** Group Sync */
+            group_sync?: boolean | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Button Label */
+            button_label?: string | null;
+        };
+        /**
          * PublicEntry
          * @description One file or folder inside a shared folder, as a link's visitor sees it.
          */
@@ -5910,6 +7739,16 @@ export interface components {
             parent?: string | null;
             /** Permissions */
             permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[] | null;
+        };
+        /**
+         * ScopeRead
+         * @description One scope and what it lets an app do, in plain words.
+         */
+        ScopeRead: {
+            /** Scope */
+            scope: string;
+            /** Description */
+            description: string;
         };
         /** SearchHit */
         SearchHit: {
@@ -9700,6 +11539,537 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PasskeyRead"];
                 };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-identity-providers-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-identity-providers-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-identity-providers-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-identity-providers-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "admin-identity-providers-discovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DiscoveryRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "auth-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderButton"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "auth-providers-start": {
+        parameters: {
+            query?: {
+                /** @description A path on this server to land on */
+                next?: string | null;
+            };
+            header?: never;
+            path: {
+                provider_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider, or back to Nubes */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Back to Nubes */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "auth-providers-callback": {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+            };
+            header?: never;
+            path: {
+                provider_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider, or back to Nubes */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Back to Nubes */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "auth-providers-ticket": {
+        parameters: {
+            query: {
+                ticket: string;
+                next?: string | null;
+            };
+            header?: never;
+            path: {
+                provider_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider, or back to Nubes */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Back to Nubes */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-sign-in-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkedProviderRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-sign-in-providers-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkStart"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-sign-in-providers-unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Client error */
             "4XX": {
@@ -14462,6 +16832,1872 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Everything"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-manifest-schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-services-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceEntry"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-admin-services-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-admin-services-register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppServiceRegister"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceDetail"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-admin-services-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceDetail"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-admin-services-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-admin-services-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppServiceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceDetail"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-admin-services-refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceDetail"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-admin-services-checks": {
+        parameters: {
+            query?: {
+                /** @description How many items to return. */
+                limit?: number;
+                /** @description How many items to skip. */
+                offset?: number;
+                /** @description Only the checks of the last hours. */
+                hours?: number | null;
+            };
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceCheckPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-services-settings-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-services-settings-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppServiceSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppServiceSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-services-permissions-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPermissionList"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-services-permissions-grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppPermissionGrant"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppPermissionList"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-services-permissions-revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+                permission_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-clients-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-clients-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientCreated"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-clients-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                oauth_client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-clients-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                oauth_client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-clients-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                oauth_client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-clients-rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                oauth_client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientCreated"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-requests-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                authorization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-requests-approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                authorization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationDecision"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "oauth-requests-deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                authorization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationDecision"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectedAppRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "users-me-apps-revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                oauth_client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-collections-list": {
+        parameters: {
+            query?: {
+                /** @description Only this space. */
+                space?: ("me" | "shared") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataCollectionPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-collections-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-documents-list": {
+        parameters: {
+            query?: {
+                /** @description The last key of the previous page. */
+                after?: string | null;
+                limit?: number;
+                /** @description Include deleted documents (tombstones). */
+                deleted?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataDocumentPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-documents-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataDocumentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataDocumentMeta"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-documents-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataDocumentRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-documents-put": {
+        parameters: {
+            query?: {
+                /** @description The revision being replaced (instead of If-Match). */
+                rev?: string | null;
+            };
+            header?: {
+                /** @description The revision being replaced (quoted or not). */
+                "if-match"?: string | null;
+            };
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataDocumentMeta"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-documents-delete": {
+        parameters: {
+            query?: {
+                /** @description The revision being replaced (instead of If-Match). */
+                rev?: string | null;
+            };
+            header?: {
+                /** @description The revision being replaced (quoted or not). */
+                "if-match"?: string | null;
+            };
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataDocumentMeta"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-documents-bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataBulkWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataBulkResult"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-changes": {
+        parameters: {
+            query?: {
+                /** @description The last seq you have; 0 for everything. */
+                since?: number;
+                limit?: number;
+                /** @description `normal` answers at once; `longpoll` waits for a change; `eventsource` streams them (SSE). */
+                feed?: "normal" | "longpoll" | "eventsource";
+                /** @description Seconds a long-poll waits, or a stream lasts. */
+                timeout?: number;
+            };
+            header?: {
+                /** @description An event stream's resume point. */
+                "last-event-id"?: string | null;
+            };
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataChangesPage"];
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-attachments-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataAttachmentPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-attachments-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+                /** @description The attachment's name. */
+                attachment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-attachments-put": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+                /** @description The attachment's name. */
+                attachment: string;
+            };
+            cookie?: never;
+        };
+        /** @description The attachment's bytes, as is, with Content-Length and Content-Type. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataAttachmentRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-attachments-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+                /** @description The attachment's name. */
+                attachment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-attachments-presign-upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+                /** @description The attachment's name. */
+                attachment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataAttachmentUpload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataAttachmentUploadRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-attachments-finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+                /** @description The attachment's name. */
+                attachment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataAttachmentUpload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataAttachmentRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "apps-data-attachments-download-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `me` (or your own user id): your own collections; `shared`: your organization's. */
+                space: string;
+                /** @description The collection's name. */
+                collection: string;
+                /** @description The document's key. */
+                doc_key: string;
+                /** @description The attachment's name. */
+                attachment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataAttachmentDownloadRead"];
                 };
             };
             /** @description Client error */

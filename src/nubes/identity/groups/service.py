@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from nubes.identity.roles.service import (
     role_graph,
     roles_by_name,
 )
+from nubes.identity.tenants.models import Tenant
 from nubes.identity.users.models import User
 from nubes.identity.users.service import get_user
 
@@ -75,6 +77,30 @@ async def my_groups(*, session: AsyncSession, principal: Principal) -> list[Grou
         .order_by(Group.name)
     )
     return list(rows)
+
+
+async def ensure_groups(
+    *, session: AsyncSession, name: str, description: str, tenant_ids: Iterable[uuid.UUID] | None = None
+) -> int:
+    """Give each tenant (every tenant when `tenant_ids` is None) a group named `name` unless it has one already, with
+    no role; how many were made. Idempotent: another domain's per-tenant group (an app's `<slug>-admin`)."""
+    ids = set(tenant_ids) if tenant_ids is not None else set(await session.scalars(select(Tenant.id)))
+    if not ids:
+        return 0
+    having = set(await session.scalars(select(Group.tenant_id).where(Group.name == name, Group.tenant_id.in_(ids))))
+    missing = sorted(ids - having)
+    session.add_all(Group(tenant_id=tenant_id, name=name, description=description) for tenant_id in missing)
+    await session.flush()
+    return len(missing)
+
+
+async def group_ids_named(*, session: AsyncSession, tenant_id: uuid.UUID, names: Iterable[str]) -> dict[str, uuid.UUID]:
+    """The ids of the tenant's groups with these names, by name (names that no group has are left out)."""
+    wanted = set(names)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Group.name, Group.id).where(Group.tenant_id == tenant_id, Group.name.in_(wanted)))
+    return {row.name: row.id for row in rows}
 
 
 async def _check_rank_over_group(session: AsyncSession, principal: Principal, group: Group) -> None:

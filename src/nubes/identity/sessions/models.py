@@ -49,7 +49,8 @@ class PersonalAccessToken(Base):
 
     `kind` "app" is an app password: a device's password for WebDAV and sync clients (HTTP Basic auth), made and
     revoked in the account page. It is a token like the others (scopes, hash, revocation, last use), so one lookup
-    and one cache invalidation serve both; only where it is accepted differs.
+    and one cache invalidation serve both; only where it is accepted differs. `kind` "oauth" is an app token: an
+    access token the OAuth2 provider (nubes.apps.oauth) issued to `client_id` for the user, one hour long.
     """
 
     __tablename__ = "personal_access_tokens"
@@ -58,7 +59,7 @@ class PersonalAccessToken(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(10), default="token", server_default="token")  # "token" | "app"
+    kind: Mapped[str] = mapped_column(String(10), default="token", server_default="token")  # "token" | "app" | "oauth"
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise a token in a list
     scopes: Mapped[list[str]] = mapped_column(JSON)
@@ -67,6 +68,8 @@ class PersonalAccessToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_ip: Mapped[str | None] = mapped_column(String(64), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Kind "oauth": the OAuth client (its public client_id) this app token was issued to, acting for the user.
+    client_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
 
 
 class SigningKey(Base):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import CursorResult, Row, select, true, update
+from sqlalchemy import CursorResult, Row, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
@@ -29,10 +29,12 @@ from nubes.identity.sessions.models import PersonalAccessToken, RefreshToken, Se
 from nubes.identity.sessions.schemas import AccessTokenCreate, AppPasswordCreate
 from nubes.identity.sessions.tokens import (
     APP_PASSWORD_PREFIX,
+    OAUTH_TOKEN_PREFIX,
     PAT_PREFIX,
     KeyRing,
     hash_token,
     new_app_password,
+    new_oauth_token,
     new_personal_token,
     new_refresh_token,
 )
@@ -375,34 +377,64 @@ async def create_access_token(
     *, session: AsyncSession, principal: Principal, token_in: AccessTokenCreate, origin: Origin
 ) -> tuple[PersonalAccessToken, str]:
     """A scoped token for the principal; it never carries a permission the principal lacks."""
-    if principal.credential == "token":
-        raise Forbidden("A personal access token cannot make more tokens; sign in to do this.")
-    scopes = sorted(set(token_in.scopes))
-    if not principal.is_superadmin:
-        check_can_grant(principal, frozenset(scopes))
-    token, token_hash = new_personal_token()
     expires_at = utcnow() + timedelta(days=token_in.expires_in_days) if token_in.expires_in_days else None
+    token, token_hash = new_personal_token()
+    row = await _issue(
+        session=session,
+        principal=principal,
+        kind="token",
+        name=token_in.name,
+        scopes=token_in.scopes,
+        secret=(token, token_hash),
+        expires_at=expires_at,
+        origin=origin,
+    )
+    return row, token
+
+
+async def _issue(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    kind: str,
+    name: str,
+    scopes: Iterable[str],
+    secret: tuple[str, str],
+    expires_at: datetime | None,
+    origin: Origin,
+) -> PersonalAccessToken:
+    """A token row of `kind` for the principal, with scopes it holds (its secret shown once), audited."""
+    if principal.credential == "token":
+        raise Forbidden("A token or app password cannot make more of them; sign in to do this.")
+    granted = sorted(set(scopes))
+    if not principal.is_superadmin:
+        check_can_grant(principal, frozenset(granted))
+    plain, hashed = secret
     row = PersonalAccessToken(
         tenant_id=principal.tenant_id,
         user_id=principal.user_id,
-        name=token_in.name,
-        token_hash=token_hash,
-        prefix=token[:12],
-        scopes=scopes,
+        name=name,
+        kind=kind,
+        token_hash=hashed,
+        prefix=plain[:12],
+        scopes=granted,
         expires_at=expires_at,
     )
     session.add(row)
     await session.flush()
+    detail: dict[str, Any] = {"name": name, "scopes": granted}
+    if kind == "token":
+        detail["expires_at"] = expires_at.isoformat() if expires_at else None
     await audit.record(
         session=session,
-        action="token.create",
+        action="app_password.create" if kind == "app" else "token.create",
         origin=origin,
         principal=principal,
         target_type="token",
         target_id=row.id,
-        detail={"name": row.name, "scopes": scopes, "expires_at": expires_at.isoformat() if expires_at else None},
+        detail=detail,
     )
-    return row, token
+    return row
 
 
 async def list_access_tokens(*, session: AsyncSession, principal: Principal, kind: str = "token") -> list[PersonalAccessToken]:
@@ -444,33 +476,104 @@ async def create_app_password(
     *, session: AsyncSession, principal: Principal, app_password_in: AppPasswordCreate, origin: Origin
 ) -> tuple[PersonalAccessToken, str]:
     """An app password for one device (a WebDAV or sync client), with scopes the principal holds; shown once."""
-    if principal.credential == "token":
-        raise Forbidden("A token or app password cannot make app passwords; sign in to do this.")
-    scopes = sorted(set(app_password_in.scopes))
-    if not principal.is_superadmin:
-        check_can_grant(principal, frozenset(scopes))
     password, password_hash = new_app_password()
-    row = PersonalAccessToken(
-        tenant_id=principal.tenant_id,
-        user_id=principal.user_id,
-        name=app_password_in.name,
+    row = await _issue(
+        session=session,
+        principal=principal,
         kind="app",
-        token_hash=password_hash,
-        prefix=password[:12],
-        scopes=scopes,
+        name=app_password_in.name,
+        scopes=app_password_in.scopes,
+        secret=(password, password_hash),
+        expires_at=None,
+        origin=origin,
+    )
+    return row, password
+
+
+async def create_oauth_token(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    client_id: str,
+    name: str,
+    scopes: Iterable[str],
+    expires_at: datetime,
+) -> tuple[PersonalAccessToken, str]:
+    """An app token (kind "oauth") the OAuth2 provider issues to `client_id` for a user; shown once.
+
+    `scopes` are permission codes (narrowed again to what the user holds at every use, as for every token) and the
+    app's other scopes (`openid`, `data:write:posts`, ...), which `identity_from_access_token` hands over as grants.
+    The provider checked the user's consent and narrowed the codes to what the user holds before calling this.
+    """
+    token, token_hash = new_oauth_token()
+    row = PersonalAccessToken(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        name=name[:100],
+        kind="oauth",
+        token_hash=token_hash,
+        prefix=token[:12],
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
+        client_id=client_id,
     )
     session.add(row)
     await session.flush()
-    await audit.record(
-        session=session,
-        action="app_password.create",
-        origin=origin,
-        principal=principal,
-        target_type="token",
-        target_id=row.id,
-        detail={"name": row.name, "scopes": scopes},
+    return row, token
+
+
+async def get_oauth_token(*, session: AsyncSession, token: str) -> PersonalAccessToken | None:
+    """The app token row behind `token` (revoked or expired included), or None."""
+    if not token.startswith(OAUTH_TOKEN_PREFIX):
+        return None
+    row: PersonalAccessToken | None = await session.scalar(
+        select(PersonalAccessToken).where(
+            PersonalAccessToken.token_hash == hash_token(token), PersonalAccessToken.kind == "oauth"
+        )
     )
-    return row, password
+    return row
+
+
+async def revoke_oauth_tokens(
+    *,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    client_id: str,
+    user_id: uuid.UUID | None = None,
+    token_ids: Iterable[uuid.UUID] | None = None,
+) -> int:
+    """Revoke the live app tokens of `client_id` in a tenant (of one user, or only `token_ids`); they stop at once."""
+    statement = (
+        update(PersonalAccessToken)
+        .where(
+            PersonalAccessToken.tenant_id == tenant_id,
+            PersonalAccessToken.kind == "oauth",
+            PersonalAccessToken.client_id == client_id,
+            PersonalAccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if user_id is not None:
+        statement = statement.where(PersonalAccessToken.user_id == user_id)
+    if token_ids is not None:
+        statement = statement.where(PersonalAccessToken.id.in_(list(token_ids)))
+    return rowcount(await session.execute(statement))
+
+
+async def oauth_last_use(*, session: AsyncSession, user_id: uuid.UUID) -> dict[str, datetime]:
+    """When each app last used one of the user's app tokens, by client_id."""
+    rows = await session.execute(
+        select(PersonalAccessToken.client_id, func.max(PersonalAccessToken.last_used_at))
+        .where(
+            PersonalAccessToken.user_id == user_id,
+            PersonalAccessToken.kind == "oauth",
+            PersonalAccessToken.last_used_at.is_not(None),
+        )
+        .group_by(PersonalAccessToken.client_id)
+    )
+    return {client_id: used for client_id, used in rows.tuples() if client_id is not None and used is not None}
 
 
 async def identity_from_access_token(
@@ -492,6 +595,7 @@ async def identity_from_access_token(
                 PersonalAccessToken.revoked_at,
                 PersonalAccessToken.expires_at,
                 PersonalAccessToken.scopes,
+                PersonalAccessToken.client_id,
                 *USER_COLUMNS,
                 *TENANT_COLUMNS,
             )
@@ -522,6 +626,9 @@ async def identity_from_access_token(
             permissions=codes & scopes,
             is_superadmin=False,  # a token never carries platform administration
             credential="token",
+            client_id=row.client_id,
+            # An app token's scopes that are not permission codes (`openid`, `data:write:posts`; codes have a dot).
+            grants=frozenset(scope for scope in scopes if "." not in scope) if row.client_id else frozenset(),
         )
 
     return await _identity(session, caller, principal, valid_until=row.expires_at, token_id=row.token_id)
@@ -726,6 +833,8 @@ async def identity_of(*, session: AsyncSession, keyring: KeyRing, token: str) ->
     """The caller behind an access token or a personal access token (401 for anything else), valid until it expires."""
     if token.startswith(PAT_PREFIX):
         return await identity_from_access_token(session=session, token=token)
+    if token.startswith(OAUTH_TOKEN_PREFIX):
+        return await identity_from_access_token(session=session, token=token, kinds=frozenset({"oauth"}))
     claims = await keyring.verify(session, token)
     identity = await load_identity(session=session, user_id=claims.user_id, session_id=claims.session_id)
     if claims.expires_at is not None and (identity.valid_until is None or claims.expires_at < identity.valid_until):

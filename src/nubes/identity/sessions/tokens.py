@@ -29,6 +29,7 @@ REFRESH_PREFIX = "nbr_"
 log = structlog.get_logger("nubes.identity.sessions.tokens")
 PAT_PREFIX = "nbp_"
 APP_PASSWORD_PREFIX = "nba_"  # noqa: S105 - the marker of app passwords, not one
+OAUTH_TOKEN_PREFIX = "nbo_"  # noqa: S105 - the marker of app tokens (issued by the OAuth2 provider), not one
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +145,18 @@ class KeyRing:
         assert key.private is not None  # noqa: S101 - the active key is always one this server can decrypt
         return jwt.encode(payload, key.private, algorithm=ALGORITHM, headers={"kid": key.kid}), ttl
 
+    async def sign(self, session: AsyncSession, *, claims: dict[str, Any], ttl: int) -> str:
+        """A JWT of `claims` signed with the active key, valid `ttl` seconds (iat, nbf, exp and jti added): what other
+        parties verify with the JWKS, such as the gateway's identity assertions. Never an access token: `claims`
+        must name its own audience, and `verify` refuses any token without a session (`sid`)."""
+        if claims.get("aud") in {None, AUDIENCE} or "sid" in claims:
+            raise ValueError("sign(): claims need an audience of their own and no session id (never an access token)")
+        key = await self._active_key(session)
+        now = utcnow()
+        payload = {**claims, "iat": now, "nbf": now, "exp": now + timedelta(seconds=ttl), "jti": secrets.token_urlsafe(12)}
+        assert key.private is not None  # noqa: S101 - the active key is always one this server can decrypt
+        return jwt.encode(payload, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
+
     async def verify(self, session: AsyncSession, token: str) -> AccessClaims:
         """The claims of a valid token; anything else (no kid, unknown key, alg none, expired, other audience) is 401."""
         try:
@@ -194,6 +207,12 @@ def new_personal_token() -> tuple[str, str]:
 def new_app_password() -> tuple[str, str]:
     """A fresh app password (a device's password for WebDAV and sync clients) and its stored hash."""
     token = APP_PASSWORD_PREFIX + secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def new_oauth_token() -> tuple[str, str]:
+    """A fresh app token (an OAuth2 access token for a user) and its stored hash."""
+    token = OAUTH_TOKEN_PREFIX + secrets.token_urlsafe(32)
     return token, hash_token(token)
 
 

@@ -17,8 +17,11 @@ import { PageHeader } from "../../components/PageHeader";
 import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { describeTimestamp } from "../../lib/format";
 import { useAction } from "../../lib/useAction";
+import { ConnectedAppsCard } from "../apps/ConnectedAppsCard";
+import { AppDataCard } from "./AppDataCard";
 import { AppPasswordsCard } from "./AppPasswordsCard";
 import { ChangePasswordCard } from "./ChangePasswordCard";
+import { LinkedProvidersCard } from "./LinkedProvidersCard";
 import { PasskeysCard } from "./PasskeysCard";
 import { SessionsCard } from "./SessionsCard";
 import { TokensCard } from "./TokensCard";
@@ -192,8 +195,11 @@ export function AccountPage() {
           />
           <TwoFactorCard />
           <PasskeysCard />
+          <LinkedProvidersCard />
           <SessionsCard />
           <AppPasswordsCard />
+          <ConnectedAppsCard />
+          <AppDataCard />
           <TokensCard />
         </div>
       </div>

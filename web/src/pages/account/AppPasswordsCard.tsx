@@ -2,7 +2,7 @@
  * Devices and app passwords: one password per sync client or mounted drive (WebDAV, HTTP Basic), made here and
  * shown once with the address and username to paste, listed with when and from where it was last used, revoked at once.
  */
-import { useRef, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
 import { asPermissionCodes, createMyAppPassword, revokeMyAppPassword, type AppPassword, type AppPasswordCreated } from "../../api/access";
 import { useMyAppPasswords } from "../../api/identityQueries";
@@ -12,67 +12,41 @@ import { useMe } from "../../auth/session";
 import { buttonClass } from "../../components/Button";
 import { Card, Skeleton } from "../../components/Card";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
-import { Alert, Field, inputClass, TextField } from "../../components/Form";
+import { Alert, TextField } from "../../components/Form";
 import { DevicesIcon, PlusIcon } from "../../components/icons";
-import { describeTimestamp } from "../../lib/format";
 import { useConfirm, useTask } from "../../lib/useAction";
+import { CopyField, CredentialRow, ScopePicker, When } from "./credentialParts";
 
 /** What a new app password may do unless you pick otherwise: read and write your files. */
 const DEFAULT_SCOPES = ["files.read", "files.write"];
-
-const chipClass = "rounded-md bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700 dark:bg-slate-800 dark:text-slate-300";
 
 /** The WebDAV address of the user's files on this server (the one a new app password's answer gives, too). */
 function webdavAddress(username: string): string {
   return `${window.location.origin}/dav/files/${encodeURIComponent(username)}/`;
 }
 
-function When({ value, empty }: { value: string | null; empty: string }) {
-  const { text, title } = describeTimestamp(value);
-  return value === null ? <span>{empty}</span> : <span title={title}>{text}</span>;
-}
-
 function AppPasswordRow({ appPassword, onRevoke }: { appPassword: AppPassword; onRevoke: (appPassword: AppPassword) => void }) {
   return (
-    <li data-testid="app-password-row" data-name={appPassword.name} className="flex items-start gap-4 py-3.5">
-      <span className="inline-flex size-10 shrink-0 items-center justify-center rounded-lg bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400">
-        <DevicesIcon className="size-5" />
-      </span>
-      <div className="min-w-0 flex-1">
-        <p className="flex flex-wrap items-center gap-2 text-sm font-medium text-slate-900 dark:text-white">
-          <span>{appPassword.name}</span>
-          <code className="font-mono text-xs font-normal text-slate-500 dark:text-slate-400">{appPassword.prefix}…</code>
-        </p>
-        <ul className="mt-1.5 flex flex-wrap gap-1" aria-label={`Scopes of ${appPassword.name}`}>
-          {appPassword.scopes.map((scope) => (
-            <li key={scope} className={chipClass}>
-              {scope}
-            </li>
-          ))}
-        </ul>
-        <p className="mt-1.5 text-xs text-slate-500 dark:text-slate-400" data-testid="app-password-use">
-          Created <When value={appPassword.created_at} empty="" />
-          <span aria-hidden="true"> · </span>
-          Last used <When value={appPassword.last_used_at} empty="never" />
-          {appPassword.last_used_ip !== null && appPassword.last_used_ip !== "" && (
-            <>
-              {" "}
-              from <span className="font-mono">{appPassword.last_used_ip}</span>
-            </>
-          )}
-        </p>
-      </div>
-      <button
-        type="button"
-        aria-label={`Revoke ${appPassword.name}`}
-        className={buttonClass.smallDanger}
-        onClick={() => {
-          onRevoke(appPassword);
-        }}
-      >
-        Revoke
-      </button>
-    </li>
+    <CredentialRow
+      icon={DevicesIcon}
+      name={appPassword.name}
+      prefix={appPassword.prefix}
+      scopes={appPassword.scopes}
+      kind="app-password"
+      onRevoke={() => {
+        onRevoke(appPassword);
+      }}
+    >
+      Created <When value={appPassword.created_at} empty="" />
+      <span aria-hidden="true"> · </span>
+      Last used <When value={appPassword.last_used_at} empty="never" />
+      {appPassword.last_used_ip !== null && appPassword.last_used_ip !== "" && (
+        <>
+          {" "}
+          from <span className="font-mono">{appPassword.last_used_ip}</span>
+        </>
+      )}
+    </CredentialRow>
   );
 }
 
@@ -113,27 +87,14 @@ function NewAppPasswordForm({ onCreated, onCancel }: { onCreated: (created: AppP
         value={name}
         onChange={setName}
       />
-      <fieldset>
-        <legend className="mb-1.5 text-sm font-medium text-slate-800 dark:text-slate-200">What it may do</legend>
-        <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">Reading and writing your files is what sync clients need; it never gets more than you can do.</p>
-        <div className="grid max-h-56 gap-1.5 overflow-y-auto sm:grid-cols-2">
-          {codes.map((code) => (
-            <label key={code} className="flex cursor-pointer items-center gap-2 rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-800/60">
-              <input
-                type="checkbox"
-                className="size-4 shrink-0 accent-sky-600"
-                checked={scopes.includes(code)}
-                onChange={(event) => {
-                  const { checked } = event.target;
-                  setScopes((current) => (checked ? [...current, code] : current.filter((scope) => scope !== code)));
-                }}
-              />
-              <span className="font-mono text-xs text-slate-800 dark:text-slate-200">{code}</span>
-            </label>
-          ))}
-        </div>
-        {errorsOf("scopes").length > 0 && <p className="mt-1.5 text-xs font-medium text-rose-700 dark:text-rose-300">{errorsOf("scopes").join(" ")}</p>}
-      </fieldset>
+      <ScopePicker
+        legend="What it may do"
+        hint="Reading and writing your files is what sync clients need; it never gets more than you can do."
+        codes={codes}
+        selected={scopes}
+        onChange={setScopes}
+        errors={errorsOf("scopes")}
+      />
       <div className="flex justify-end gap-3 pt-2">
         <button type="button" className={buttonClass.secondary} onClick={onCancel}>
           Cancel
@@ -143,45 +104,6 @@ function NewAppPasswordForm({ onCreated, onCancel }: { onCreated: (created: AppP
         </button>
       </div>
     </form>
-  );
-}
-
-/** A read-only value with a Copy button. */
-function CopyField({ label, value, testId, secret = false }: { label: string; value: string; testId: string; secret?: boolean }) {
-  const field = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
-  const copy = (): void => {
-    field.current?.select();
-    navigator.clipboard.writeText(value).then(
-      () => {
-        setCopied("yes");
-      },
-      () => {
-        setCopied("no");
-      },
-    );
-  };
-  return (
-    <Field label={label} hint={copied === "yes" ? "Copied to the clipboard." : copied === "no" ? "Could not copy: select the text and copy it yourself." : undefined}>
-      {(control) => (
-        <div className="flex gap-2">
-          <input
-            {...control}
-            ref={field}
-            readOnly
-            data-testid={testId}
-            className={`${inputClass} font-mono ${secret ? "font-semibold" : ""}`}
-            value={value}
-            onFocus={(event) => {
-              event.target.select();
-            }}
-          />
-          <button type="button" aria-label={`Copy ${label.toLowerCase()}`} className={buttonClass.secondary} onClick={copy}>
-            Copy
-          </button>
-        </div>
-      )}
-    </Field>
   );
 }
 

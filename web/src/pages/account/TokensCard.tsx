@@ -1,5 +1,5 @@
 /** Personal access tokens: list, revoke, and create one (its secret is shown once, right after creation). */
-import { useRef, useState, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 
 import { asPermissionCodes, createMyToken, revokeMyToken, type AccessToken, type AccessTokenCreated } from "../../api/access";
 import { useMyTokens } from "../../api/identityQueries";
@@ -11,8 +11,8 @@ import { Card, Skeleton } from "../../components/Card";
 import { ConfirmDialog, Dialog } from "../../components/Dialog";
 import { Alert, Field, inputClass, TextField } from "../../components/Form";
 import { KeyIcon, PlusIcon } from "../../components/icons";
-import { describeTimestamp } from "../../lib/format";
 import { useConfirm, useTask } from "../../lib/useAction";
+import { CopyField, CredentialRow, ScopePicker, When } from "./credentialParts";
 
 const EXPIRY_CHOICES = [
   { value: "30", label: "30 days" },
@@ -21,51 +21,22 @@ const EXPIRY_CHOICES = [
   { value: "never", label: "Never" },
 ] as const;
 
-const chipClass = "rounded-md bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700 dark:bg-slate-800 dark:text-slate-300";
-
-function When({ value, empty }: { value: string | null; empty: string }) {
-  const { text, title } = describeTimestamp(value);
-  return value === null ? <span>{empty}</span> : <span title={title}>{text}</span>;
-}
-
 function TokenRow({ token, onRevoke }: { token: AccessToken; onRevoke: (token: AccessToken) => void }) {
   return (
-    <li data-testid="token-row" data-name={token.name} className="flex items-start gap-4 py-3.5">
-      <span className="inline-flex size-10 shrink-0 items-center justify-center rounded-lg bg-slate-100 text-slate-500 dark:bg-slate-800 dark:text-slate-400">
-        <KeyIcon className="size-5" />
-      </span>
-      <div className="min-w-0 flex-1">
-        <p className="flex flex-wrap items-center gap-2 text-sm font-medium text-slate-900 dark:text-white">
-          <span>{token.name}</span>
-          <code className="font-mono text-xs font-normal text-slate-500 dark:text-slate-400" data-testid="token-prefix">
-            {token.prefix}…
-          </code>
-        </p>
-        <ul className="mt-1.5 flex flex-wrap gap-1" aria-label={`Scopes of ${token.name}`}>
-          {token.scopes.length === 0 && <li className="text-xs text-slate-400 dark:text-slate-500">No scopes</li>}
-          {token.scopes.map((scope) => (
-            <li key={scope} className={chipClass}>
-              {scope}
-            </li>
-          ))}
-        </ul>
-        <p className="mt-1.5 text-xs text-slate-500 dark:text-slate-400">
-          Expires <When value={token.expires_at} empty="never" />
-          <span aria-hidden="true"> · </span>
-          Last used <When value={token.last_used_at} empty="never" />
-        </p>
-      </div>
-      <button
-        type="button"
-        aria-label={`Revoke ${token.name}`}
-        className={buttonClass.smallDanger}
-        onClick={() => {
-          onRevoke(token);
-        }}
-      >
-        Revoke
-      </button>
-    </li>
+    <CredentialRow
+      icon={KeyIcon}
+      name={token.name}
+      prefix={token.prefix}
+      scopes={token.scopes}
+      kind="token"
+      onRevoke={() => {
+        onRevoke(token);
+      }}
+    >
+      Expires <When value={token.expires_at} empty="never" />
+      <span aria-hidden="true"> · </span>
+      Last used <When value={token.last_used_at} empty="never" />
+    </CredentialRow>
   );
 }
 
@@ -103,27 +74,14 @@ function NewTokenForm({ onCreated, onCancel }: { onCreated: (token: AccessTokenC
         value={name}
         onChange={setName}
       />
-      <fieldset>
-        <legend className="mb-1.5 text-sm font-medium text-slate-800 dark:text-slate-200">Scopes</legend>
-        <p className="mb-2 text-xs text-slate-500 dark:text-slate-400">The token can do only what you pick here, and never more than you can.</p>
-        <div className="grid max-h-56 gap-1.5 overflow-y-auto sm:grid-cols-2">
-          {me.permissions.map((code) => (
-            <label key={code} className="flex cursor-pointer items-center gap-2 rounded-md px-2 py-1 hover:bg-slate-50 dark:hover:bg-slate-800/60">
-              <input
-                type="checkbox"
-                className="size-4 shrink-0 accent-sky-600"
-                checked={scopes.includes(code)}
-                onChange={(event) => {
-                  const { checked } = event.target;
-                  setScopes((current) => (checked ? [...current, code] : current.filter((scope) => scope !== code)));
-                }}
-              />
-              <span className="font-mono text-xs text-slate-800 dark:text-slate-200">{code}</span>
-            </label>
-          ))}
-        </div>
-        {errorsOf("scopes").length > 0 && <p className="mt-1.5 text-xs font-medium text-rose-700 dark:text-rose-300">{errorsOf("scopes").join(" ")}</p>}
-      </fieldset>
+      <ScopePicker
+        legend="Scopes"
+        hint="The token can do only what you pick here, and never more than you can."
+        codes={me.permissions}
+        selected={scopes}
+        onChange={setScopes}
+        errors={errorsOf("scopes")}
+      />
       <Field label="Expires after" errors={errorsOf("expires_in_days")}>
         {(control) => (
           <select
@@ -156,44 +114,12 @@ function NewTokenForm({ onCreated, onCancel }: { onCreated: (token: AccessTokenC
 
 /** The secret, once: a read-only field to copy from. */
 function CreatedToken({ created, onDone }: { created: AccessTokenCreated; onDone: () => void }) {
-  const field = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
-  const copy = (): void => {
-    field.current?.select();
-    navigator.clipboard.writeText(created.token).then(
-      () => {
-        setCopied("yes");
-      },
-      () => {
-        setCopied("no");
-      },
-    );
-  };
   return (
     <div className="space-y-4">
       <Alert tone="info">
         Copy this token now. <strong className="font-semibold">You will not see it again</strong>: Nubes keeps only a hash of it.
       </Alert>
-      <Field label="Your new token" hint={copied === "yes" ? "Copied to the clipboard." : copied === "no" ? "Could not copy: select the text and copy it yourself." : undefined}>
-        {(control) => (
-          <div className="flex gap-2">
-            <input
-              {...control}
-              ref={field}
-              readOnly
-              data-testid="new-token-value"
-              className={`${inputClass} font-mono`}
-              value={created.token}
-              onFocus={(event) => {
-                event.target.select();
-              }}
-            />
-            <button type="button" className={buttonClass.secondary} onClick={copy}>
-              Copy
-            </button>
-          </div>
-        )}
-      </Field>
+      <CopyField label="Your new token" value={created.token} testId="new-token-value" secret />
       <div className="flex justify-end pt-2">
         <button type="button" className={buttonClass.primary} onClick={onDone}>
           Done

@@ -1,4 +1,4 @@
-/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log, the public link policy, Files settings and (super-admins) Tenants, Registration and the container platform's Nodes, Clusters and Eggs — for users holding an admin.* permission. */
+/** /admin/*: the admin console — an index, Users, Roles, Groups, the Audit log, the public link policy, Files settings, the apps' Services and (super-admins) Tenants, Registration and the container platform's Nodes, Clusters and Eggs — for users holding an admin.* permission. */
 import type { ReactNode } from "react";
 import { Link, NavLink, Route, Routes } from "react-router";
 
@@ -15,11 +15,15 @@ import { ClustersPage } from "../containers/admin/ClustersPage";
 import { EggsPage } from "../containers/admin/EggsPage";
 import { FilesSettingsPage } from "../files/admin/FilesSettingsPage";
 import { GroupsPage } from "../identity/admin/GroupsPage";
+import { IdentityProvidersPage } from "../identity/admin/IdentityProvidersPage";
 import { LinkPolicyPage } from "../files/admin/LinkPolicyPage";
 import { NodeAllocationsPage } from "../containers/admin/NodeAllocationsPage";
 import { NodesPage } from "../containers/admin/NodesPage";
+import { OAuthClientsPage } from "../apps/admin/OAuthClientsPage";
 import { RegistrationPage } from "../identity/admin/RegistrationPage";
 import { RolesPage } from "../identity/admin/RolesPage";
+import { ServicePage } from "../apps/admin/ServicePage";
+import { ServicesPage } from "../apps/admin/ServicesPage";
 import { TenantsPage } from "../identity/admin/TenantsPage";
 import { UsersPage } from "../identity/admin/UsersPage";
 
@@ -97,6 +101,16 @@ export function AdminPage() {
             Files
           </NavLink>
         )}
+        {can(me, "apps.manage") && (
+          <NavLink to="/admin/services" className={tabClass}>
+            Services
+          </NavLink>
+        )}
+        {can(me, "apps.manage") && (
+          <NavLink to="/admin/oauth-clients" className={tabClass}>
+            OAuth clients
+          </NavLink>
+        )}
         {me.user.is_superadmin && (
           <NavLink to="/admin/tenants" className={tabClass}>
             Tenants
@@ -105,6 +119,11 @@ export function AdminPage() {
         {me.user.is_superadmin && (
           <NavLink to="/admin/registration" className={tabClass}>
             Registration
+          </NavLink>
+        )}
+        {me.user.is_superadmin && (
+          <NavLink to="/admin/sign-in-providers" className={tabClass}>
+            Sign-in providers
           </NavLink>
         )}
         {me.user.is_superadmin && (
@@ -173,8 +192,33 @@ export function AdminPage() {
             </Gate>
           }
         />
+        <Route
+          path="services"
+          element={
+            <Gate permission="apps.manage">
+              <ServicesPage />
+            </Gate>
+          }
+        />
+        <Route
+          path="oauth-clients"
+          element={
+            <Gate permission="apps.manage">
+              <OAuthClientsPage />
+            </Gate>
+          }
+        />
+        <Route
+          path="services/:serviceId"
+          element={
+            <Gate permission="apps.manage">
+              <ServicePage />
+            </Gate>
+          }
+        />
         <Route path="tenants" element={me.user.is_superadmin ? <TenantsPage /> : <NoAccess permission="super-admin" />} />
         <Route path="registration" element={me.user.is_superadmin ? <RegistrationPage /> : <NoAccess permission="super-admin" />} />
+        <Route path="sign-in-providers" element={me.user.is_superadmin ? <IdentityProvidersPage /> : <NoAccess permission="super-admin" />} />
         <Route path="nodes" element={me.user.is_superadmin ? <NodesPage /> : <NoAccess permission="super-admin" />} />
         <Route path="nodes/:nodeId" element={me.user.is_superadmin ? <NodeAllocationsPage /> : <NoAccess permission="super-admin" />} />
         <Route path="clusters" element={me.user.is_superadmin ? <ClustersPage /> : <NoAccess permission="super-admin" />} />

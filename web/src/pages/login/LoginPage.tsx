@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState, type SubmitEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
 
+import { clearFederationFragment, providerStartUrl, readFederationFragment, useProviderButtons } from "../../api/federation";
 import { signIn } from "../../api/identity";
 import { useAuthOptions } from "../../api/identityQueries";
 import { ApiError, toApiError } from "../../api/problem";
@@ -215,28 +216,52 @@ function CodeStep({
   );
 }
 
+/** Whether `next` is a server page, not one of this UI (the OAuth authorization endpoint, an app behind the gateway): it needs a full page load. */
+function servedByServer(next: string): boolean {
+  // /apps/<slug>/... is an app behind the gateway (the Apps page itself is exactly /apps).
+  return (next.startsWith("/oauth/") && !next.startsWith("/oauth/consent")) || next.startsWith("/apps/");
+}
+
+/** Leave the UI for a server page (an app's sign-in with Nubes continues there). */
+function FullPageLoad({ to }: { to: string }) {
+  useEffect(() => {
+    window.location.replace(to);
+  }, [to]);
+  return null;
+}
+
 export function LoginPage() {
   useDocumentTitle("Sign in");
   const { state, reload } = useAuth();
   const navigate = useNavigate();
   const [params] = useSearchParams();
-  const next = safeNext(params.get("next"));
+  // Back from an external provider: its refusal, or the account's own second step (the fragment never reaches a server).
+  const [fragment] = useState(readFederationFragment);
+  const next = safeNext(fragment.next ?? params.get("next"));
   const { data: options } = useAuthOptions();
+  const { data: providers } = useProviderButtons();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const { run, busy, error, setError } = useTask();
-  const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(() =>
+    fragment.mfaToken === null ? null : { mfaToken: fragment.mfaToken, methods: ["totp", "recovery_code"] },
+  );
+  useEffect(() => {
+    clearFederationFragment(fragment);
+    if (fragment.error !== null) setError(fragment.error);
+  }, [fragment, setError]);
   // Once the confirmation link went out again, its success message replaces the refusal.
   const [linkResent, setLinkResent] = useState(false);
   const [waitSeconds, startWait] = useCountdown();
   const passwordInput = useRef<HTMLInputElement>(null);
   const showPasskey = passkeysSupported() && options?.passkeys !== false;
 
-  if (state.status === "signed-in" && !busy) return <Navigate to={next} replace />;
+  if (state.status === "signed-in" && !busy) return servedByServer(next) ? <FullPageLoad to={next} /> : <Navigate to={next} replace />;
 
   const finish = async (): Promise<void> => {
     await reload();
-    void navigate(next, { replace: true });
+    if (servedByServer(next)) window.location.assign(next);
+    else void navigate(next, { replace: true });
   };
 
   /** Pass a refusal on to the page, starting the countdown a 429 asks for. */
@@ -389,13 +414,26 @@ export function LoginPage() {
             {busy ? "Signing in…" : "Sign in"}
           </button>
         </form>
+        {(showPasskey || (providers !== undefined && providers.length > 0)) && (
+          <div className="flex items-center gap-3 text-xs text-slate-400 dark:text-slate-500" aria-hidden="true">
+            <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+            or
+            <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+          </div>
+        )}
+        {providers?.map((provider) => (
+          <a
+            key={provider.slug}
+            href={providerStartUrl(provider.slug, next)}
+            data-testid="provider-button"
+            className={`${buttonClass.secondary} w-full py-2.5`}
+            aria-disabled={busy || waitSeconds > 0}
+          >
+            {provider.label}
+          </a>
+        ))}
         {showPasskey && (
           <>
-            <div className="flex items-center gap-3 text-xs text-slate-400 dark:text-slate-500" aria-hidden="true">
-              <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
-              or
-              <span className="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
-            </div>
             <button
               type="button"
               className={`${buttonClass.secondary} w-full py-2.5`}

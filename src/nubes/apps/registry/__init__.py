@@ -1,0 +1,1 @@
+"""The service registry: services registered by URL, their manifests, health history, settings and who may use them."""

@@ -1,0 +1,1 @@
+"""Sign-in through external identity providers: OpenID Connect (Nubes as a relying party) and partner tickets."""
