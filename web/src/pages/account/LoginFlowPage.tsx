@@ -9,7 +9,7 @@ import { Link, useParams } from "react-router";
 import { denyLoginFlow, getLoginFlow, grantLoginFlow, type LoginFlow } from "../../api/nextcloud";
 import { toApiError, type ApiError } from "../../api/problem";
 import { useMe } from "../../auth/session";
-import { buttonClass } from "../../components/Button";
+import { ConsentActions } from "../../components/ConsentActions";
 import { Card, Skeleton } from "../../components/Card";
 import { Alert } from "../../components/Form";
 import { DevicesIcon } from "../../components/icons";
@@ -94,33 +94,7 @@ export function LoginFlowPage() {
               <p className="mt-2 text-xs text-slate-500 dark:text-slate-400" title={describeTimestamp(flow.expires_at).title}>
                 Only continue if you started this sign-in yourself, just now, from that client.
               </p>
-              {error !== null && (
-                <div className="mt-4 w-full text-left">
-                  <Alert tone="danger">{error.message}</Alert>
-                </div>
-              )}
-              <div className="mt-6 flex w-full flex-col-reverse gap-3 sm:flex-row sm:justify-center">
-                <button
-                  type="button"
-                  className={buttonClass.secondary}
-                  disabled={busy}
-                  onClick={() => {
-                    answer(false);
-                  }}
-                >
-                  Cancel
-                </button>
-                <button
-                  type="button"
-                  className={buttonClass.primary}
-                  disabled={busy}
-                  onClick={() => {
-                    answer(true);
-                  }}
-                >
-                  {busy ? "Granting…" : "Grant access"}
-                </button>
-              </div>
+              <ConsentActions error={error} busy={busy} refuseLabel="Cancel" allowLabel="Grant access" busyLabel="Granting…" onAnswer={answer} />
             </>
           )}
         </div>

@@ -7,7 +7,7 @@ import { Link, useSearchParams } from "react-router";
 
 import { decideAuthorization, useAuthorization } from "../../api/oauth";
 import { useMe } from "../../auth/session";
-import { buttonClass } from "../../components/Button";
+import { ConsentActions } from "../../components/ConsentActions";
 import { Card, Skeleton } from "../../components/Card";
 import { Alert } from "../../components/Form";
 import { AppsIcon } from "../../components/icons";
@@ -77,33 +77,7 @@ export function ConsentPage() {
                 After you answer, you go back to <span className="font-mono">{pending.redirect_host}</span>. The app never gets more than you can do, and
                 you can revoke it at any time under Connected apps on your account page.
               </p>
-              {error !== null && (
-                <div className="mt-4 w-full text-left">
-                  <Alert tone="danger">{error.message}</Alert>
-                </div>
-              )}
-              <div className="mt-6 flex w-full flex-col-reverse gap-3 sm:flex-row sm:justify-center">
-                <button
-                  type="button"
-                  className={buttonClass.secondary}
-                  disabled={busy}
-                  onClick={() => {
-                    answer(false);
-                  }}
-                >
-                  Refuse
-                </button>
-                <button
-                  type="button"
-                  className={buttonClass.primary}
-                  disabled={busy}
-                  onClick={() => {
-                    answer(true);
-                  }}
-                >
-                  {busy ? "Allowing…" : "Allow"}
-                </button>
-              </div>
+              <ConsentActions error={error} busy={busy} refuseLabel="Refuse" allowLabel="Allow" busyLabel="Allowing…" onAnswer={answer} />
             </>
           )}
         </div>
