@@ -70,7 +70,7 @@ export const sections: readonly Section[] = [
     id: "apps",
     name: "Apps",
     path: "/apps",
-    description: "Open the apps that run beside Nubes and sign you in with your account, each with its health; admins register services, choose who uses them and set them up.",
+    description: "Open the apps that run beside Nubes, signed in with your Nubes account, and see whether each one is up.",
     icon: AppsIcon,
     group: "workspace",
     page: AppsPage,
