@@ -29,11 +29,14 @@ def install(app: FastAPI) -> Background:
     periodic = every("nubes-apps-health", interval, polled)
 
     async def run() -> None:
-        try:  # at start: the configured services first, then their health at once rather than after a whole interval
-            await service.register_configured(sessions=app.state.db.writer_sessions, fetcher=fetcher, urls=urls)
-            await polled()
-        except Exception:  # the periodic rounds still run
-            log.exception("apps.start_failed")
+        # At start, only an install that configures services registers them and checks them at once; any other waits
+        # one interval, so that a starting server (and every short-lived test app) takes no write lock for it.
+        if urls:
+            try:
+                await service.register_configured(sessions=app.state.db.writer_sessions, fetcher=fetcher, urls=urls)
+                await polled()
+            except Exception:  # the periodic rounds still run
+                log.exception("apps.start_failed")
         await periodic.run()
 
     return Background(workers=[fetcher], chores=[Loop(name="nubes-apps-health", run=run)])
