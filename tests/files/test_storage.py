@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from nubes.config import Settings
-from nubes.core.storage import BlobNotFound, LocalStorage, S3Storage, SizeMismatch, Storage, TooLarge, open_storage
+from nubes.core.storage import CHUNK_SIZE, BlobNotFound, LocalStorage, S3Storage, SizeMismatch, Storage, TooLarge, open_storage
 from tests.files.conftest import blob_keys
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -113,7 +113,10 @@ async def test_memory_stays_flat_while_streaming(storage: Storage) -> None:
     # On S3, obstore keeps the parts in flight (part size x concurrency); still a fixed bound far below the file.
     bound = S3Storage.part_size * (S3Storage.concurrency + 1) if isinstance(storage, S3Storage) else 0
     assert peak_write < bound + 4 * 2**20 < total / 2, peak_write
-    assert peak_read < 4 * 2**20, peak_read
+    # About three chunks in flight (core/storage.py's CHUNK_SIZE); under load a fourth finished read may still sit in
+    # its future when the peak is taken (seen once at 4.01 MiB), so the bound leaves room for that: still an eighth
+    # of the file, which a read that held the blob would pass many times over.
+    assert peak_read < 6 * CHUNK_SIZE, peak_read
 
 
 async def test_a_download_stopped_early_ends_cleanly(storage: Storage) -> None:
