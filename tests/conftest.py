@@ -3,7 +3,8 @@
 The database-backed fixtures are parametrized over the engines in NUBES_TEST_ENGINES
 (default `sqlite,postgresql`), so every test that touches the database runs on both.
 PostgreSQL comes from NUBES_TEST_POSTGRES_URL (`make test` starts a throwaway cluster and sets it).
-The browser tests add a third target to the engines, `deployment` (PostgreSQL behind nginx, tests/e2e/conftest.py).
+The browser tests add a target, `deployment` (PostgreSQL behind nginx, tests/e2e/conftest.py), which stands for
+PostgreSQL in the browser tests that go through it (BROWSER_TARGETS).
 `make test` runs the suite in parallel (pytest-xdist, `--dist loadscope`): each worker is its own process with its
 own session fixtures, temp dirs, ports and databases; the tests of one module on one engine stay on one worker, and
 those through the deployment all on one.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import re
 import secrets
@@ -40,6 +42,10 @@ ENGINES = [name.strip() for name in os.environ.get("NUBES_TEST_ENGINES", "sqlite
 DEPLOYMENT = "deployment"
 """The browser tests' target besides the engines: the reference deployment (three replicas behind nginx) on PostgreSQL."""
 TARGETS = [*ENGINES, DEPLOYMENT] if "postgresql" in ENGINES else ENGINES
+BROWSER_TARGETS = [*(name for name in ENGINES if name != "postgresql"), DEPLOYMENT] if "postgresql" in ENGINES else ENGINES
+"""Where the browser tests that also go through the deployment run: SQLite and the deployment, which is PostgreSQL (behind
+nginx, three replicas). A single PostgreSQL server would add a third browser run that shows nothing the deployment does
+not; the API suites behind every page run on both engines."""
 # `gw0`, `gw1`... under pytest-xdist, `main` in a plain run: in the names of what workers make on shared servers.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # Modules that take long for few tests (real processes, browsers, Docker) are handed out first, so that no worker
@@ -83,6 +89,31 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return work_unit(nodeid)
 
     return ModuleEngineScheduling(config, log)
+
+
+DURATIONS_REPORT = Path(__file__).resolve().parents[1] / "build" / "test-durations.json"
+"""Seconds per test (setup, call and teardown), written by every run: where the suite's time goes (work_unit)."""
+_durations: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up each test's phases (in a parallel run, the controller receives every worker's reports)."""
+    _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Where the time went, by work unit (a module on one target), and every test's time in DURATIONS_REPORT."""
+    if WORKER != "main" or len(_durations) < 2:
+        return
+    units: dict[str, float] = {}
+    for nodeid, seconds in _durations.items():
+        units[work_unit(nodeid)] = units.get(work_unit(nodeid), 0.0) + seconds
+    DURATIONS_REPORT.parent.mkdir(exist_ok=True)
+    DURATIONS_REPORT.write_text(json.dumps(dict(sorted(_durations.items(), key=lambda item: -item[1])), indent=0))
+    terminalreporter.section("time by module and target (the 15 largest)")
+    for unit, seconds in sorted(units.items(), key=lambda item: -item[1])[:15]:
+        terminalreporter.write_line(f"{seconds:8.1f}s  {unit}")
+    terminalreporter.write_line(f"{sum(units.values()):8.1f}s  in all; every test's time: {DURATIONS_REPORT}")
 
 
 @pytest.fixture(scope="session", params=ENGINES)

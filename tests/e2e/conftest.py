@@ -21,7 +21,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 
 from nubes.config import REPO_ROOT
-from tests.conftest import DEPLOYMENT, TARGETS
+from tests.conftest import BROWSER_TARGETS, DEPLOYMENT
 from tests.deploy import reference_deployment
 from tests.e2e import browsing
 from tests.files.conftest import moto_url
@@ -33,8 +33,8 @@ WEB_DIST = REPO_ROOT / "web" / "dist"
 DEPLOYMENT_TIMEOUT = 300
 """Seconds for a test through the deployment: the first one on a worker waits for its six processes to start."""
 
-ALSO_THROUGH_THE_DEPLOYMENT = pytest.mark.parametrize("engine_name", TARGETS, indirect=True)
-"""A module's mark: its tests run on each engine and through the deployment."""
+ALSO_THROUGH_THE_DEPLOYMENT = pytest.mark.parametrize("engine_name", BROWSER_TARGETS, indirect=True)
+"""A module's mark: its tests run on SQLite and through the deployment (PostgreSQL; tests/conftest.py BROWSER_TARGETS)."""
 
 __all__ = ["Server", "moto_url"]  # the browser tests import Server from here; the fixture, for the deployment
 
