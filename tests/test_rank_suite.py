@@ -29,7 +29,7 @@ from nubes.identity.roles import catalog
 from nubes.identity.roles.models import Role, RolePermission
 from nubes.identity.tenants.models import Tenant
 from tests.factories import SignedIn, login, make_tenant, make_user
-from tests.snapshots import database_snapshot
+from tests.snapshots import writes_during
 
 # The path parameters that name an object with a rank.
 RANKED = ("user_id", "group_id", "role_id")
@@ -134,10 +134,10 @@ async def _refused(
     url = path
     for name, value in ids.items():
         url = re.sub(r"\{" + name + r"(?::\w+)?\}", value, url)
-    before = await database_snapshot(session)
-    response = await client.request(method, url, json=BODIES.get(operation_id), headers=actor.headers)
+    async with writes_during(session) as writes:
+        response = await client.request(method, url, json=BODIES.get(operation_id), headers=actor.headers)
     assert response.status_code == 403, f"{method} {path} with {ids} gave {response.status_code}: {response.text}"
-    assert await database_snapshot(session) == before, f"{method} {path} changed data for an actor below its target"
+    assert writes == [], f"{method} {path} changed data for an actor below its target"
 
 
 async def test_nobody_acts_on_a_user_group_or_role_above_them(

@@ -64,14 +64,22 @@ class RateLimiter:
 
     async def hit(self, action: str, key: str, limits: str) -> None:
         """Count one attempt; raise 429 with Retry-After when any limit is exceeded."""
+        await self._count(action, key, limits, count=True)
+
+    async def check(self, action: str, key: str, limits: str) -> None:
+        """Raise 429 with Retry-After when `key` has no attempt left, counting nothing (for limits on failures only:
+        the caller `hit`s after a failure)."""
+        await self._count(action, key, limits, count=False)
+
+    async def _count(self, action: str, key: str, limits: str, *, count: bool) -> None:
         items: list[RateLimitItem] = parse_many(limits)
         for item in items:
             limiter = self._limiter
             try:
-                allowed = await limiter.hit(item, action, key)
+                allowed = await (limiter.hit if count else limiter.test)(item, action, key)
             except STORE_ERRORS as exc:
                 limiter = self._fallback(exc)
-                allowed = await limiter.hit(item, action, key)
+                allowed = await (limiter.hit if count else limiter.test)(item, action, key)
             if not allowed:
                 stats = await limiter.get_window_stats(item, action, key)
                 retry_after = max(1, math.ceil(stats.reset_time - time.time()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import html
 from typing import Annotated, Any
 from urllib.parse import unquote, urlencode
@@ -24,13 +25,16 @@ from nubes.apps.oauth import scopes as scope_table
 from nubes.apps.oauth import service
 from nubes.apps.oauth.exceptions import InvalidClient, OAuthError
 from nubes.config import Settings
+from nubes.core.audit import Origin
 from nubes.core.db import SessionDep, WriteSessionDep
-from nubes.core.errors import Unauthorized
+from nubes.core.errors import TooManyRequests, Unauthorized
 from nubes.core.principal import Principal
+from nubes.core.ratelimit import RateLimiter
 from nubes.identity.deps import (
     ACCESS_COOKIE,
     CurrentPrincipal,
     KeyRingDep,
+    LimiterDep,
     OriginDep,
     SettingsDep,
     clear_session_cookies,
@@ -56,6 +60,22 @@ def _error(error: OAuthError) -> JSONResponse:
     if isinstance(error, InvalidClient):
         headers["WWW-Authenticate"] = 'Basic realm="Nubes"'
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+COUNTED_FAILURES = frozenset({"invalid_client", "invalid_grant"})
+"""Refusals that count against the caller's address: a wrong client secret, or a code or refresh token that is not
+valid. Past `login_rate_limit` of them (the sign-in limit), the token, revocation and introspection endpoints answer
+429 to that address until the window passes; a client that succeeds is never slowed down."""
+
+
+async def _check_failures(limiter: RateLimiter, settings: Settings, origin: Origin) -> None:
+    await limiter.check("oauth-failures-ip", origin.ip, settings.login_rate_limit)
+
+
+async def _count_failure(limiter: RateLimiter, settings: Settings, origin: Origin, error: OAuthError) -> None:
+    if error.error in COUNTED_FAILURES:
+        with contextlib.suppress(TooManyRequests):  # this answer is the refusal itself; the next request gets the 429
+            await limiter.hit("oauth-failures-ip", origin.ip, settings.login_rate_limit)
 
 
 async def _refused(session: AsyncSession, error: OAuthError) -> JSONResponse:
@@ -226,8 +246,17 @@ async def authorize(request: Request, session: WriteSessionDep, principal: Brows
 
 
 @router.post("/oauth/token")
-async def token(request: Request, session: SessionDep, settings: SettingsDep, keyring: KeyRingDep) -> JSONResponse:
+async def token(
+    request: Request,
+    *,
+    session: SessionDep,
+    settings: SettingsDep,
+    keyring: KeyRingDep,
+    origin: OriginDep,
+    limiter: LimiterDep,
+) -> JSONResponse:
     """The token endpoint: authorization_code (with PKCE), refresh_token (rotated), client_credentials."""
+    await _check_failures(limiter, settings, origin)
     try:
         form = await _form(request)
         client = await _client(session, request, form)
@@ -257,25 +286,33 @@ async def token(request: Request, session: SessionDep, settings: SettingsDep, ke
         else:
             raise OAuthError("unsupported_grant_type", "Use authorization_code, refresh_token or client_credentials.")
     except OAuthError as error:
+        await _count_failure(limiter, settings, origin, error)
         return await _refused(session, error)
     return JSONResponse(answer, headers=NO_STORE)
 
 
 @router.post("/oauth/revoke")
-async def revoke(request: Request, session: SessionDep) -> Response:
+async def revoke(
+    request: Request, session: SessionDep, settings: SettingsDep, origin: OriginDep, limiter: LimiterDep
+) -> Response:
     """RFC 7009: revoke an app token or refresh token of the authenticated client (200 whether or not it existed)."""
+    await _check_failures(limiter, settings, origin)
     try:
         form = await _form(request)
         client = await _client(session, request, form)
         await service.revoke(session=session, client=client, token=form.get("token"))
     except OAuthError as error:
+        await _count_failure(limiter, settings, origin, error)
         return await _refused(session, error)
     return Response(status_code=200, headers=NO_STORE)
 
 
 @router.post("/oauth/introspect")
-async def introspect(request: Request, session: SessionDep) -> JSONResponse:
+async def introspect(
+    request: Request, session: SessionDep, settings: SettingsDep, origin: OriginDep, limiter: LimiterDep
+) -> JSONResponse:
     """RFC 7662: whether a token of the authenticated client is active, and what it carries."""
+    await _check_failures(limiter, settings, origin)
     try:
         form = await _form(request)
         client = await _client(session, request, form)
@@ -283,6 +320,7 @@ async def introspect(request: Request, session: SessionDep) -> JSONResponse:
             raise InvalidClient("Introspection is for confidential clients (with a secret).")
         answer = await service.introspect(session=session, client=client, token=form.get("token"))
     except OAuthError as error:
+        await _count_failure(limiter, settings, origin, error)
         return await _refused(session, error)
     return JSONResponse({key: value for key, value in answer.items() if value is not None}, headers=NO_STORE)
 
