@@ -295,6 +295,31 @@ async def test_deleting_a_collection_removes_everything_in_it(
     assert await _nothing_written(session)
 
 
+async def test_a_cursor_from_before_the_collection_was_made_again_is_told_to_start_over(
+    client: httpx.AsyncClient, signed_in: SignedIn
+) -> None:
+    """GIVEN a client at seq 3 of a collection WHEN the collection is deleted and made again (its feed starts at 1) THEN
+    its next read, long-poll or stream with since=3 is a 410 `feed-reset` naming the last seq, not a wait for seq 4 that
+    would never show the new writes; from since=0 it reads them."""
+    for key in ("a", "b", "c"):
+        await client.put(f"{BASE}/docs/{key}", json={"n": key}, headers=signed_in.headers)
+    cursor = (await client.get(f"{BASE}/changes", headers=signed_in.headers)).json()["last_seq"]
+    assert cursor == 3
+    assert (await client.delete(BASE, headers=signed_in.headers)).status_code == 204
+    await client.put(f"{BASE}/docs/new", json={"n": 1}, headers=signed_in.headers)
+    for feed in ("normal", "longpoll", "eventsource"):
+        reset = await client.get(f"{BASE}/changes", params={"since": cursor, "feed": feed}, headers=signed_in.headers)
+        assert reset.status_code == 410, (feed, reset.text)
+        assert reset.json()["type"] == "urn:nubes:problem:feed-reset"
+        assert reset.json()["last_seq"] == 1
+    again = (await client.get(f"{BASE}/changes", params={"since": 0}, headers=signed_in.headers)).json()
+    assert [change["key"] for change in again["results"]] == ["new"]
+    long_poll = {"since": 1, "feed": "longpoll", "timeout": 0.1}
+    current = await client.get(f"{BASE}/changes", params=long_poll, headers=signed_in.headers)
+    assert current.status_code == 200
+    assert current.json()["results"] == []
+
+
 async def test_shared_collections_are_written_by_managers_and_read_by_members(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, user: User
 ) -> None:

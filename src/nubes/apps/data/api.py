@@ -289,6 +289,7 @@ async def changes(
     if feed == "eventsource" and last_event_id is not None and last_event_id.isdigit():
         since = max(since, int(last_event_id))
     found = await service.get_collection(session=session, principal=principal, space=space, name=collection)
+    service.check_cursor(found, since)
     read = service.reader(sessions, tenant_id=principal.tenant_id, collection_id=found.id)
     if feed == "eventsource":
         stream = service.follow(feeds=feeds, read=read, collection_id=found.id, since=since, lasting=wait)

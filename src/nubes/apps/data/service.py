@@ -62,6 +62,23 @@ class RevisionConflict(Conflict):
     code, title = "revision-conflict", "Revision conflict"
 
 
+class FeedReset(NubesError):
+    """The `since` a client sent is past the collection's last change: the collection was deleted and made again under
+    the same name (its feed starts over), or the seq belongs to another collection. Waiting would never see a change."""
+
+    status, code, title = 410, "feed-reset", "Start the feed again"
+
+
+def check_cursor(collection: DataCollection, since: int) -> None:
+    """Refuse a `since` past the collection's last change (FeedReset), so a client resyncs instead of waiting forever."""
+    if since > collection.last_seq:
+        raise FeedReset(
+            f"since={since} is past this collection's last change ({collection.last_seq}): it was deleted and made "
+            "again, or the seq is another collection's. Read it again from since=0.",
+            extensions={"last_seq": collection.last_seq},
+        )
+
+
 class LengthRequired(NubesError):
     """An attachment's upload must say its size (Content-Length)."""
 
