@@ -255,6 +255,14 @@ async def test_attachments_round_trip_count_in_the_quota_and_go_with_the_documen
     assert stored.status_code == 200, stored.text
     assert stored.json()["size"] == len(payload)
     assert stored.json()["ready"] is True
+    # An attachment is part of its document: a new revision, a change in the feed, and the old revision is stale.
+    current = stored.json()["document_rev"]
+    assert current.startswith("2-")
+    assert (await client.get(f"{BASE}/docs/album", headers=headers)).json()["rev"] == current
+    feed = (await client.get(f"{BASE}/changes", params={"since": 0}, headers=headers)).json()["results"]
+    assert [(change["key"], change["rev"]) for change in feed] == [("album", made["rev"]), ("album", current)]
+    stale = await client.put(f"{BASE}/docs/album", params={"rev": made["rev"]}, json={"title": "x"}, headers=headers)
+    assert stale.status_code == 409
     got = await client.get(where, headers=headers)
     assert got.status_code == 200
     assert got.content == payload
@@ -277,8 +285,14 @@ async def test_attachments_round_trip_count_in_the_quota_and_go_with_the_documen
     assert blobs_after == blobs_before
     names = (await client.get(f"{BASE}/docs/album/attachments", headers=headers)).json()["items"]
     assert [each["name"] for each in names] == ["cover.jpg"]
+    await client.put(f"{BASE}/docs/album/attachments/back.jpg", content=b"back", headers=headers)
+    dropped = await client.delete(f"{BASE}/docs/album/attachments/back.jpg", headers=headers)
+    assert dropped.status_code == 204
+    current = dropped.headers["etag"].strip('"')
+    assert current.startswith("4-")
+    assert (await client.get(f"{BASE}/changes", params={"since": 0}, headers=headers)).json()["last_seq"] == 4
 
-    deleted = await client.delete(f"{BASE}/docs/album", params={"rev": made["rev"]}, headers=headers)
+    deleted = await client.delete(f"{BASE}/docs/album", params={"rev": current}, headers=headers)
     assert deleted.status_code == 200
     assert (await client.get(where, headers=headers)).status_code == 404
     assert (await quota.usage(session=session, settings=settings, principal=principal))[0] == 0
@@ -314,7 +328,7 @@ async def test_a_cursor_from_before_the_collection_was_made_again_is_told_to_sta
         assert reset.json()["last_seq"] == 1
     again = (await client.get(f"{BASE}/changes", params={"since": 0}, headers=signed_in.headers)).json()
     assert [change["key"] for change in again["results"]] == ["new"]
-    long_poll = {"since": 1, "feed": "longpoll", "timeout": 0.1}
+    long_poll: dict[str, str | float] = {"since": 1, "feed": "longpoll", "timeout": 0.1}
     current = await client.get(f"{BASE}/changes", params=long_poll, headers=signed_in.headers)
     assert current.status_code == 200
     assert current.json()["results"] == []

@@ -109,10 +109,10 @@ def _meta(document: DataDocument) -> DataDocumentMeta:
     )  # fmt: skip
 
 
-def _attachment(attachment: DataAttachment) -> DataAttachmentRead:
+def _attachment(attachment: DataAttachment, *, document_rev: str | None = None) -> DataAttachmentRead:
     return DataAttachmentRead(
         name=attachment.name, content_type=attachment.content_type, size=attachment.size, sha256=attachment.sha256,
-        ready=attachment.blob_key is not None, updated_at=attachment.updated_at,
+        ready=attachment.blob_key is not None, updated_at=attachment.updated_at, document_rev=document_rev,
     )  # fmt: skip
 
 
@@ -349,16 +349,16 @@ async def _chunks(request: Request) -> AsyncIterator[bytes]:
     max_body_size=service.MAX_ATTACHMENT_BYTES,
 )
 async def put_attachment(
-    request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, principal: AppUser,
-    space: SpacePath, collection: CollectionPath, doc_key: KeyPath, attachment: AttachmentPath,
+    request: Request, session: SessionDep, settings: SettingsDep, storage: StorageDep, feeds: FeedsDep,
+    principal: AppUser, space: SpacePath, collection: CollectionPath, doc_key: KeyPath, attachment: AttachmentPath,
 ) -> DataAttachmentRead:  # fmt: skip
     declared = request.headers.get("content-length")
-    row = await service.put_attachment(
-        session=session, settings=settings, storage=storage, principal=principal, space=space, name=collection,
+    row, rev = await service.put_attachment(
+        session=session, settings=settings, storage=storage, feeds=feeds, principal=principal, space=space, name=collection,
         key=doc_key, attachment=attachment, content_type=_content_type(request.headers.get("content-type")),
         size=int(declared) if declared is not None and declared.isdigit() else None, chunks=_chunks(request),
     )  # fmt: skip
-    return _attachment(row)
+    return _attachment(row, document_rev=rev)
 
 
 def _content_type(value: str | None) -> str:
@@ -397,13 +397,15 @@ async def get_attachment(
     summary="Delete an attachment",
 )
 async def delete_attachment(
-    session: SessionDep, principal: AppUser, storage: StorageDep, space: SpacePath, collection: CollectionPath,
-    doc_key: KeyPath, attachment: AttachmentPath,
+    response: Response, session: SessionDep, principal: AppUser, storage: StorageDep, feeds: FeedsDep,
+    space: SpacePath, collection: CollectionPath, doc_key: KeyPath, attachment: AttachmentPath,
 ) -> None:  # fmt: skip
-    await service.delete_attachment(
-        session=session, storage=storage, principal=principal, space=space, name=collection, key=doc_key,
+    """The document's new revision is in the ETag (a delete is a change of the document, as in CouchDB)."""
+    rev = await service.delete_attachment(
+        session=session, storage=storage, feeds=feeds, principal=principal, space=space, name=collection, key=doc_key,
         attachment=attachment,
     )  # fmt: skip
+    response.headers["ETag"] = f'"{rev}"'
 
 
 def _api_url(request: Request, settings: Settings, path: str) -> str:
@@ -445,14 +447,14 @@ async def presign_upload(
     summary="Make a presigned upload's staged bytes the attachment (their size is checked)",
 )
 async def finalize(
-    session: SessionDep, settings: SettingsDep, storage: StorageDep, principal: AppUser, space: SpacePath,
-    collection: CollectionPath, doc_key: KeyPath, attachment: AttachmentPath, body: DataAttachmentUpload,
+    session: SessionDep, settings: SettingsDep, storage: StorageDep, feeds: FeedsDep, principal: AppUser,
+    space: SpacePath, collection: CollectionPath, doc_key: KeyPath, attachment: AttachmentPath, body: DataAttachmentUpload,
 ) -> DataAttachmentRead:  # fmt: skip
-    row = await service.finalize_attachment(
-        session=session, settings=settings, storage=storage, principal=principal, space=space, name=collection,
-        key=doc_key, attachment=attachment, size=body.size, content_type=body.content_type,
+    row, rev = await service.finalize_attachment(
+        session=session, settings=settings, storage=storage, feeds=feeds, principal=principal, space=space,
+        name=collection, key=doc_key, attachment=attachment, size=body.size, content_type=body.content_type,
     )  # fmt: skip
-    return _attachment(row)
+    return _attachment(row, document_rev=rev)
 
 
 @router.get(

@@ -121,6 +121,11 @@ class DataAttachmentRead(BaseModel):
     sha256: str | None
     ready: bool = Field(description="False while a presigned upload has not been finalized.")
     updated_at: datetime
+    document_rev: str | None = Field(
+        default=None,
+        description="After a write: the document's new revision (an attachment write is a change of its document, in its "
+        "feed too; an update of the document names this one). Absent in listings.",
+    )
 
 
 class DataAttachmentPage(BaseModel):

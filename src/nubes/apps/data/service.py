@@ -615,6 +615,7 @@ async def put_attachment(
     session: AsyncSession,
     settings: Settings,
     storage: Storage,
+    feeds: FeedHub,
     principal: Principal,
     space: str,
     name: str,
@@ -623,8 +624,9 @@ async def put_attachment(
     content_type: str,
     size: int | None,
     chunks: AsyncIterable[bytes],
-) -> DataAttachment:
-    """Store an attachment's bytes from one streamed body, replacing an earlier one of that name.
+) -> tuple[DataAttachment, str]:
+    """Store an attachment's bytes from one streamed body, replacing an earlier one of that name; the document's new
+    revision with it.
 
     Two phases, as file uploads: check (grant, document, room in the quota) and end that transaction, so no lock is
     held while the bytes stream into a new blob; then, in a new transaction, charge the quota and point the
@@ -647,7 +649,7 @@ async def put_attachment(
         raise UnprocessableEntity(f"The body did not hold the {size} bytes Content-Length announced.") from None
     after_rollback(session, partial(storage.delete, blob_key))
     return await _attach(
-        session=session, settings=settings, storage=storage, principal=principal, space=space, name=name, key=key,
+        session=session, settings=settings, storage=storage, feeds=feeds, principal=principal, space=space, name=name, key=key,
         attachment=attachment, content_type=content_type, size=info.size, sha256=info.sha256, blob_key=blob_key,
     )  # fmt: skip
 
@@ -657,6 +659,7 @@ async def _attach(
     session: AsyncSession,
     settings: Settings,
     storage: Storage,
+    feeds: FeedHub,
     principal: Principal,
     space: str,
     name: str,
@@ -666,8 +669,9 @@ async def _attach(
     size: int,
     sha256: str | None,
     blob_key: str,
-) -> DataAttachment:
-    """Point attachment `attachment` of a live document at a stored blob, charging its bytes (the lock as every write)."""
+) -> tuple[DataAttachment, str]:
+    """Point attachment `attachment` of a live document at a stored blob, charging its bytes (the lock as every write);
+    the document's new revision."""
     collection = await _lock_collection(session, principal, space, name, create=False, kind="blob")
     document = await _live_document(session, principal, collection, key)
     row = await _attachment(session, principal, document, attachment)
@@ -681,14 +685,32 @@ async def _attach(
     await _settle_quota(session, settings, principal, charge=size, releases=releases)
     row.content_type, row.size, row.sha256, row.blob_key = content_type, size, sha256, blob_key
     row.staging_key, row.charged_to, row.updated_at = None, principal.user_id, utcnow()
-    await _bump(session, collection, seq=collection.last_seq, documents=0, size=size - old_size)
-    return row
+    rev = _revise(session, collection, document, f"attachment {attachment} {sha256 or blob_key}")
+    await _bump(session, collection, seq=document.seq, documents=0, size=size - old_size)
+    after_commit(session, partial(feeds.announce, collection.id))
+    return row, rev
+
+
+def _revise(session: AsyncSession, collection: DataCollection, document: DataDocument, what: str) -> str:
+    """An attachment written or deleted is a change of its document, as in CouchDB: a new revision (an update must name
+    it) and the next change in the collection's feed, so a client that syncs by the feed fetches the attachment."""
+    now = utcnow()
+    rev = _next_rev(document.rev, f"{document.body}\n{what}")
+    seq = collection.last_seq + 1
+    document.rev, document.seq, document.updated_at = rev, seq, now
+    session.add(DataChange(
+        collection_id=collection.id, seq=seq, tenant_id=document.tenant_id, key=document.key, rev=rev,
+        deleted=False, created_at=now,
+    ))  # fmt: skip
+    return rev
 
 
 async def delete_attachment(
-    *, session: AsyncSession, storage: Storage, principal: Principal, space: str, name: str, key: str, attachment: str
-) -> None:
-    """Delete an attachment; its bytes go back to the quota and its blob is deleted once committed."""
+    *, session: AsyncSession, storage: Storage, feeds: FeedHub, principal: Principal, space: str, name: str, key: str,
+    attachment: str,
+) -> str:  # fmt: skip
+    """Delete an attachment; its bytes go back to the quota and its blob is deleted once committed. The document's new
+    revision."""
     collection = await _lock_collection(session, principal, space, name, create=False, kind="blob")
     document = await _live_document(session, principal, collection, key)
     row = await _attachment(session, principal, document, attachment)
@@ -699,7 +721,10 @@ async def delete_attachment(
     for user_id, size in releases.items():
         await quota.release(session=session, tenant_id=principal.tenant_id, user_id=user_id, size=size)
     await session.delete(row)
-    await _bump(session, collection, seq=collection.last_seq, documents=0, size=-freed)
+    rev = _revise(session, collection, document, f"attachment {attachment} deleted")
+    await _bump(session, collection, seq=document.seq, documents=0, size=-freed)
+    after_commit(session, partial(feeds.announce, collection.id))
+    return rev
 
 
 async def presign_attachment_upload(
@@ -733,9 +758,9 @@ async def presign_attachment_upload(
 
 
 async def finalize_attachment(
-    *, session: AsyncSession, settings: Settings, storage: Storage, principal: Principal, space: str, name: str,
-    key: str, attachment: str, size: int, content_type: str,
-) -> DataAttachment:  # fmt: skip
+    *, session: AsyncSession, settings: Settings, storage: Storage, feeds: FeedHub, principal: Principal, space: str,
+    name: str, key: str, attachment: str, size: int, content_type: str,
+) -> tuple[DataAttachment, str]:  # fmt: skip
     """Make the bytes a presigned upload staged the attachment's content (their size checked), charging the quota."""
     collection = await get_collection(session=session, principal=principal, space=space, name=name, need="write", kind="blob")
     document = await _live_document(session, principal, collection, key)
@@ -750,6 +775,6 @@ async def finalize_attachment(
     after_rollback(session, partial(storage.delete, blob_key))
     after_commit(session, partial(storage.stage_discard, row.staging_key))
     return await _attach(
-        session=session, settings=settings, storage=storage, principal=principal, space=space, name=name, key=key,
+        session=session, settings=settings, storage=storage, feeds=feeds, principal=principal, space=space, name=name, key=key,
         attachment=attachment, content_type=content_type, size=info.size, sha256=info.sha256, blob_key=blob_key,
     )  # fmt: skip
