@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nubes.apps.registry import service as registry
-from nubes.apps.registry.health import Fetcher
+from nubes.apps.registry.health import Answer, Fetcher
 from nubes.apps.registry.models import AppService, AppServiceCheck
 from nubes.apps.registry.schemas import AppServiceRegister
 from nubes.config import Settings
@@ -222,3 +222,36 @@ async def test_admins_refresh_disable_and_delete(
     assert (await client.delete(url, headers=superadmin.headers)).status_code == 204
     assert (await client.get(url, headers=superadmin.headers)).status_code == 404
     assert await session.scalar(select(func.count()).select_from(AppServiceCheck)) == 0
+
+
+class WatchingFetcher(Fetcher):
+    """The real fetcher, noting whether the caller's session was in a transaction while each request went out."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+        self.in_transaction: list[bool] = []
+
+    async def get(self, url: str) -> Answer:
+        self.in_transaction.append(self.session.in_transaction())
+        return await super().get(url)
+
+
+async def test_no_transaction_is_open_while_a_service_is_fetched(session: AsyncSession, test_service: RunningService) -> None:
+    """GIVEN a session that has read (SQLite: an IMMEDIATE transaction holding the install's writer) WHEN a service is
+    registered and refreshed THEN its transaction ended before the requests went out (a slow service holds no lock)."""
+    fetcher = WatchingFetcher(session)
+    try:
+        await session.scalar(select(func.count()).select_from(AppService))
+        assert session.in_transaction()
+        made = await registry.register(
+            session=session, principal=None, fetcher=fetcher, service_in=AppServiceRegister(base_url=test_service.url),
+            origin=Origin(user_agent="test"),
+        )  # fmt: skip
+        await session.flush()
+        refreshed = await registry.refresh(session=session, fetcher=fetcher, service=made)
+    finally:
+        await fetcher.stop()
+    assert refreshed.status == "up"
+    assert len(fetcher.in_transaction) == 3  # the manifest at registration, then health and manifest
+    assert fetcher.in_transaction == [False, False, False]

@@ -215,8 +215,11 @@ async def register(
     """Register the service answering at `service_in.base_url` (`principal` None: from NUBES_APPS_SERVICES).
 
     Its manifest is fetched and checked first: a URL that does not answer with a valid one is refused with the reason.
+    The session's transaction ends before the fetch (nothing is written yet): a slow service holds no database lock,
+    which on SQLite would be the install's one writer for up to the fetch's timeout.
     """
     base_url = check_base_url(service_in.base_url)
+    await session.commit()
     try:
         manifest = await fetch_manifest(fetcher, base_url)
         _check_references(manifest)
@@ -296,8 +299,12 @@ async def delete_service(
 
 
 async def refresh(*, session: AsyncSession, fetcher: Fetcher, service: AppService, events: Bus | None = None) -> AppService:
-    """Check the service's health and manifest now, as the periodic check does."""
-    result = await check(fetcher, service.base_url, expected_id=service.slug)
+    """Check the service's health and manifest now, as the periodic check does; outside any transaction, as in
+    `register` (the row is read again after)."""
+    base_url, slug = service.base_url, service.slug
+    await session.commit()
+    result = await check(fetcher, base_url, expected_id=slug)
+    await session.refresh(service)
     if record_check(session=session, service=service, result=result):
         _announce_after_commit(session, events, service)
     await session.flush()
