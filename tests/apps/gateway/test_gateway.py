@@ -15,6 +15,7 @@ import httpx
 import pytest
 import websockets
 
+from nubes.apps.gateway.deps import RECHECK_SECONDS
 from tests.apps.gateway.conftest import MANIFEST_LIMITS, Gateway, kill, run_service
 from tests.apps.gateway.upstream import pattern
 from tests.apps.service_app import default_manifest
@@ -236,6 +237,31 @@ async def test_a_websocket_echoes_through_the_gateway(gateway: Gateway) -> None:
             await socket.recv()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4000
+
+
+async def _until_closed(socket: websockets.ClientConnection) -> None:
+    while True:
+        await socket.recv()
+
+
+async def test_an_open_websocket_closes_once_its_caller_is_deactivated(gateway: Gateway) -> None:
+    """GIVEN a socket open through the gateway WHEN an admin deactivates its user THEN within the recheck interval the
+    browser's side closes with 4401 and the reason, and the service's side is closed too (not left open)."""
+    headers, user = gateway.user("nadia")
+    url = gateway.url("/apps/echo/ws").replace("http://", "ws://")
+    async with websockets.connect(url, additional_headers=headers) as socket:
+        await socket.recv()
+        await socket.send("ping")
+        assert await socket.recv() == "echo: ping"
+        async with httpx.AsyncClient() as client:
+            deactivated = await client.patch(
+                gateway.url(f"/api/admin/users/{user['id']}"), json={"is_active": False}, headers=gateway.admin
+            )
+        assert deactivated.status_code == 200, deactivated.text
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(_until_closed(socket), 4 * RECHECK_SECONDS)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
 
 
 async def test_a_websocket_from_another_site_or_without_credentials_is_refused(gateway: Gateway) -> None:

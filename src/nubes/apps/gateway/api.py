@@ -6,6 +6,7 @@ of the OpenAPI schema: what lies behind them is each service's own API. Their ac
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -52,11 +53,20 @@ async def forward(request: Request, slug: str, gateway: GatewayDep) -> Response:
 async def forward_socket(websocket: WebSocket, slug: str, gateway: GatewayDep) -> None:
     """The socket, opened to the service with the caller's signed assertion, messages passed both ways."""
     try:
-        visit = await deps.socket_visit(websocket, slug, gateway)
+        visit, principal = await deps.socket_visit(websocket, slug, gateway)
     except NubesError as exc:
         await websocket.close(code=_close_code(exc), reason=(exc.detail or exc.title)[:120])
         return
-    await gateway.websocket(websocket, visit)
+
+    async def access_ends() -> tuple[int, str]:
+        while True:
+            await asyncio.sleep(deps.RECHECK_SECONDS)
+            try:
+                await deps.socket_still_allowed(websocket, slug, gateway, principal)
+            except NubesError as exc:
+                return _close_code(exc), (exc.detail or exc.title)[:120]
+
+    await gateway.websocket(websocket, visit, access_ends=access_ends)
 
 
 def _close_code(exc: NubesError) -> int:

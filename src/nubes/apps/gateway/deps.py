@@ -21,8 +21,10 @@ from nubes.apps.gateway.proxy import Gateway, Visit
 from nubes.config import Settings
 from nubes.core.db import SAFE_METHODS, Database
 from nubes.core.errors import Forbidden, Unauthorized
+from nubes.core.principal import Principal
 from nubes.core.websocket import origin_allowed
 from nubes.identity.deps import ACCESS_COOKIE, principal_of_request_token, principal_of_token, same_origin
+from nubes.identity.sessions import service as sessions_service
 
 
 async def gateway_of(connection: HTTPConnection) -> Gateway:
@@ -65,15 +67,41 @@ async def visit(request: Request, slug: str, gateway: GatewayDep) -> Visit:
         )
 
 
-async def socket_visit(websocket: WebSocket, slug: str, gateway: GatewayDep) -> Visit:
-    """The caller's visit to the service `slug` over a WebSocket (its credential checked afresh, never cached)."""
+async def socket_visit(websocket: WebSocket, slug: str, gateway: GatewayDep) -> tuple[Visit, Principal]:
+    """The caller's visit to the service `slug` over a WebSocket (its credential checked afresh, never cached), and who
+    opened it (`socket_still_allowed` checks them again while it is open)."""
     token = credential(websocket, method="GET")
     database: Database = websocket.app.state.db
     async with database.reader_sessions() as session:
         principal = await principal_of_token(session=session, keyring=websocket.app.state.keyring, token=token)
-        return await service.admit(
+        visit = await service.admit(
             session=session, principal=principal, slug=slug, method="GET", path=path_of(websocket), gateway=gateway
         )
+        return visit, principal
+
+
+RECHECK_SECONDS = 5.0
+"""How often an open socket checks that its caller may still use the service (the targets' cache lives as long)."""
+
+
+async def socket_still_allowed(websocket: WebSocket, slug: str, gateway: Gateway, opened_by: Principal) -> None:
+    """Raise (401, 403, 404, 503) once the caller who opened the socket may no longer use the service: their session
+    ended or was revoked, their account deactivated, their token revoked, or their right to the app taken away.
+
+    A browser's socket is checked by its session, not by the access token it opened with: that token expires within
+    minutes while the session lives on (and the browser refreshes its cookie, not the socket's)."""
+    database: Database = websocket.app.state.db
+    async with database.reader_sessions() as session:
+        if opened_by.session_id is not None:
+            identity = await sessions_service.load_identity(
+                session=session, user_id=opened_by.user_id, session_id=opened_by.session_id
+            )
+            principal = identity.principal
+        else:
+            token = credential(websocket, method="GET")
+            principal = await principal_of_token(session=session, keyring=websocket.app.state.keyring, token=token)
+        path = path_of(websocket)
+        await service.admit(session=session, principal=principal, slug=slug, method="GET", path=path, gateway=gateway)
 
 
 def path_of(connection: HTTPConnection) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -220,8 +220,11 @@ class Gateway:
             answer.append(("Content-Security-Policy", SANDBOX))
         return answer
 
-    async def websocket(self, websocket: WebSocket, visit: Visit) -> None:
-        """Open the same socket to the service (with the assertion), accept the browser's, pump both ways, close both."""
+    async def websocket(
+        self, websocket: WebSocket, visit: Visit, *, access_ends: Callable[[], Awaitable[tuple[int, str]]] | None = None
+    ) -> None:
+        """Open the same socket to the service (with the assertion), accept the browser's, pump both ways, close both;
+        also when `access_ends` returns (the close code and reason for the browser)."""
         target = visit.target
         url = upstream_url(target, websocket)
         url = url.with_scheme("wss" if url.scheme == "https" else "ws")
@@ -248,15 +251,20 @@ class Gateway:
         self.breakers.succeeded(target.service_id)
         async with upstream:
             await websocket.accept(subprotocol=upstream.protocol)
-            await _pump(websocket, upstream)
+            await _pump(websocket, upstream, access_ends)
 
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 """The largest WebSocket message passed either way."""
 
 
-async def _pump(websocket: WebSocket, upstream: aiohttp.ClientWebSocketResponse) -> None:
-    """Pass messages both ways until one side closes; then close the other with the same code."""
+async def _pump(
+    websocket: WebSocket,
+    upstream: aiohttp.ClientWebSocketResponse,
+    access_ends: Callable[[], Awaitable[tuple[int, str]]] | None,
+) -> None:
+    """Pass messages both ways until one side closes, then close the other with the same code; or until the caller's
+    access ends, then close both (the browser's with the reason)."""
 
     async def to_service() -> None:
         while True:
@@ -281,7 +289,16 @@ async def _pump(websocket: WebSocket, upstream: aiohttp.ClientWebSocketResponse)
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code=code if 1000 <= code < 5000 and code not in {1005, 1006} else 1011)
 
-    tasks = [asyncio.create_task(to_service()), asyncio.create_task(to_browser())]
+    async def until_access_ends() -> None:
+        if access_ends is None:
+            await asyncio.Event().wait()
+            return
+        code, reason = await access_ends()
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the browser first: it learns why
+            await websocket.close(code=code, reason=reason)
+        await upstream.close(code=1001)  # going away: the caller left
+
+    tasks = [asyncio.create_task(to_service()), asyncio.create_task(to_browser()), asyncio.create_task(until_access_ends())]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
