@@ -13,7 +13,7 @@ TEST_PACKAGES := /usr/bin/chromium=chromium '/usr/lib/postgresql/*/bin/pg_ctl=po
 	/usr/sbin/nginx=nginx /usr/sbin/dockerd=docker.io /usr/share/doc/busybox-static/copyright=busybox-static \
 	/usr/bin/tesseract=tesseract-ocr '/usr/share/tesseract-ocr/*/tessdata/eng.traineddata=tesseract-ocr-eng' /usr/bin/pdftotext=poppler-utils \
 	/usr/bin/litmus=litmus /usr/bin/rclone=rclone /usr/sbin/mount.davfs=davfs2 /usr/bin/cadaver=cadaver \
-	/usr/bin/nextcloudcmd=nextcloud-desktop-cmd
+	/usr/bin/nextcloudcmd=nextcloud-desktop-cmd /usr/bin/restic=restic
 
 .PHONY: help run install test test-deps bench lint api-client web clean
 

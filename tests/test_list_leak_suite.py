@@ -51,6 +51,8 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "search": [{"q": "alpha"}, {"q": "alph*"}, {"q": "year:2026"}, {"q": "type:invoice"}],
     "search-everything": [{"q": "alpha"}, {"q": "a-member"}, {"q": "a-container"}, {"q": "a"}, {"q": "_"}],
     "documents-list": [{}, {"q": "a"}],
+    "ops-metrics-query": [{"name": "storage_used_bytes"}],
+    "ops-metrics-latest": [{"name": "storage_used_bytes"}],
 }
 
 # Lists this suite must at least reach with a 200 answer (so a broken fixture cannot pass it vacuously).

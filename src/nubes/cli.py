@@ -1,4 +1,4 @@
-"""The `nubes` command: serve, agent, migrate, version, openapi."""
+"""The `nubes` command: serve, agent, migrate, backup, restore, version, openapi."""
 
 from __future__ import annotations
 
@@ -391,6 +391,77 @@ async def _rebuild_index(settings: Settings) -> None:
     finally:
         await database.dispose()
     out.print(f"search index rebuilt: {total} files and documents")
+
+
+backup_app = typer.Typer(help="Back the whole install up (restic), list restore points.", invoke_without_command=True)
+app.add_typer(backup_app, name="backup")
+
+
+@backup_app.callback()
+def backup(context: typer.Context) -> None:
+    """Back up the database, blobs and secrets to NUBES_BACKUP_REPOSITORY now, verified, with a progress bar."""
+    if context.invoked_subcommand is not None:
+        return
+    from nubes.ops.backups import commands
+    from nubes.ops.backups.engine import BackupError
+
+    _private_files()
+    settings = _settings()
+    try:
+        outcome = commands.backup(settings, err)
+    except BackupError as exc:
+        _fail(str(exc), code=1)
+    checked = "verified" if outcome.verified else f"[bold red]NOT verified[/]: {outcome.verify_detail}"
+    out.print(
+        f"backup {outcome.snapshot_id[:8]}: {outcome.files} files, {outcome.total_bytes} bytes "
+        f"({outcome.bytes_added} new) in {outcome.seconds:.1f} s, {checked}"
+    )
+    if not outcome.verified:
+        raise typer.Exit(1)
+
+
+@backup_app.command("list")
+def backup_list() -> None:
+    """List the restore points in NUBES_BACKUP_REPOSITORY, newest first."""
+    from nubes.ops.backups import commands
+    from nubes.ops.backups.engine import BackupError
+    from nubes.ops.backups.restic import ResticError
+
+    try:
+        commands.restore_points(_settings(), out)
+    except (BackupError, ResticError) as exc:
+        _fail(str(exc), code=1)
+
+
+@app.command()
+def restore(
+    snapshot: Annotated[str, typer.Argument(help="A restore point's id (`nubes backup list`) or `latest`.")],
+    data_dir: Annotated[Path, typer.Option(help="An empty directory: the restored install's NUBES_DATA_DIR.")],
+    database_url: Annotated[
+        str, typer.Option(help="An empty PostgreSQL database to restore into (a PostgreSQL backup only).")
+    ] = "",
+    storage_url: Annotated[str, typer.Option(help="Where the blobs go (default: DATA_DIR/blobs); s3://... for S3.")] = "",
+) -> None:
+    """Restore a backup into an empty data dir (and database), then apply migrations: a working install again."""
+    from pydantic import ValidationError
+
+    from nubes.ops.backups import commands
+    from nubes.ops.backups.engine import BackupError
+
+    _private_files()
+    try:  # not load_settings: it would write a new secret into the directory that must stay empty
+        source = Settings(data_dir=data_dir, database_url=database_url, storage_url=storage_url)
+    except ValidationError as exc:
+        _fail(str(exc.errors()[0]["msg"]))
+    try:
+        restored = commands.restore(
+            source, err, snapshot=snapshot, data_dir=data_dir, database_url=database_url, storage_url=storage_url
+        )
+    except BackupError as exc:
+        _fail(f"{exc}; nothing was restored", code=1)
+    out.print(f"restored {restored.snapshot_id[:8]} ({restored.engine}, {restored.blobs} blobs) into {data_dir}")
+    _run_migrations(_settings(data_dir=data_dir, database_url=database_url or None, storage_url=storage_url or None))
+    out.print(f"start it with NUBES_DATA_DIR={data_dir} nubes serve")
 
 
 @app.command()

@@ -155,6 +155,12 @@ class Settings(BaseSettings):
         le=3600,
         description="Seconds between health checks of the registered services (one process of the install checks).",
     )
+    alerts_interval: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="Seconds between evaluations of the alert rules (one process of the install evaluates them).",
+    )
     ocr_languages: str = Field(
         default="eng",
         pattern=r"^[a-z_]{3,20}(\+[a-z_]{3,20}){0,5}$",
@@ -192,6 +198,52 @@ class Settings(BaseSettings):
         "(no TLS, loopback relays only). Empty: mail is written to the log instead.",
     )
     mail_from: str = Field(default="Nubes <nubes@localhost>", description="The From address of the mail Nubes sends.")
+    backup_repository: str = Field(
+        default="",
+        max_length=2000,
+        description="Where `nubes backup` keeps its restic repository: a directory (/srv/backups/nubes) or an S3 bucket "
+        "(s3:http://host:9000/bucket, credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY); empty: no backups.",
+    )
+    backup_password_file: Path | None = Field(
+        default=None,
+        description="A file holding the repository's password (the key the admin keeps: without it no backup can be "
+        "read); never logged, never shown.",
+    )
+    backup_schedule: str = Field(
+        default="",
+        pattern=r"^(|([01][0-9]|2[0-3]):[0-5][0-9])$",
+        description="Daily backup time as HH:MM UTC (one server of the install runs it); empty: only by hand or as set "
+        "in Admin → Backups.",
+    )
+    metrics: bool = Field(
+        default=True,
+        description="Whether this process collects metrics (host, requests, jobs, ...) into the database and /metrics (on|off).",
+    )
+    metrics_interval: int = Field(
+        default=15, ge=1, le=3600, description="Seconds between metric collections and writes (each process of the install)."
+    )
+    metrics_raw_retention: int = Field(
+        default=86_400, ge=3600, le=31_536_000, description="Seconds raw metric samples are kept (then only their 1-minute tier)."
+    )
+    metrics_minute_retention: int = Field(
+        default=604_800,
+        ge=3600,
+        le=31_536_000,
+        description="Seconds the 1-minute metric tier is kept (then only the 1-hour tier).",
+    )
+    metrics_hour_retention: int = Field(
+        default=31_536_000, ge=86_400, le=315_360_000, description="Seconds the 1-hour metric tier is kept."
+    )
+    metrics_token: str = Field(
+        default="",
+        repr=False,
+        max_length=500,
+        description="A bearer token that lets a Prometheus server scrape /metrics from any address; empty: none.",
+    )
+    metrics_allow: str = Field(
+        default="127.0.0.1/32,::1/128",
+        description="Client networks (comma-separated CIDR) that may scrape /metrics without the token; empty: none.",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_connect_timeout: float = Field(default=5.0, gt=0, le=120)
     db_start_timeout: float = Field(
@@ -202,7 +254,7 @@ class Settings(BaseSettings):
         "(failing over, restarting), trying again with growing pauses, before they exit; 0: try once.",
     )
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _proxies_are_networks(cls, value: str) -> str:
         entries = [entry.strip() for entry in value.split(",") if entry.strip()]

@@ -459,6 +459,14 @@ async def test_passkey_answers_that_do_not_check_out_are_refused(
     assert (
         await client.post("/api/users/me/passkeys", json={"token": options["token"], "credential": forged}, headers=me.headers)
     ).status_code == 422
+    # A malformed answer (no credential id, as a fuzzer sends) is a 422 too, never a 500; so is one at sign-in.
+    for credential in ({}, {"id": 1, "response": "x"}, {"rawId": "AA", "response": {"clientDataJSON": "%%"}}):
+        options = (await client.post("/api/users/me/passkeys/options", headers=me.headers)).json()
+        body = {"token": options["token"], "name": "odd", "credential": credential}
+        assert (await client.post("/api/users/me/passkeys", json=body, headers=me.headers)).status_code == 422
+        options = (await client.post("/api/auth/passkeys/options")).json()
+        login_answer = await client.post("/api/auth/passkeys/login", json={"token": options["token"], "credential": credential})
+        assert login_answer.status_code in {401, 422}, login_answer.text
 
 
 async def test_a_deactivated_user_cannot_sign_in_with_a_passkey(

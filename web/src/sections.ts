@@ -21,6 +21,7 @@ import { AppsPage } from "./pages/apps/AppsPage";
 import { DocumentsPage } from "./pages/documents/DocumentsPage";
 import { DocumentsSummary } from "./pages/documents/DocumentsSummary";
 import { FilesPage } from "./pages/files/FilesPage";
+import { MonitoringPage } from "./pages/monitoring/MonitoringPage";
 import { ContainersPage } from "./pages/containers/ContainersPage";
 import { StatusPage } from "./pages/status/StatusPage";
 
@@ -51,7 +52,7 @@ export const sections: readonly Section[] = [
     id: "files",
     name: "Files",
     path: "/files",
-    description: "Upload, organize and download your files, with versions and a trash; sharing, public links and resumable uploads are on the way.",
+    description: "Upload, organize and download your files, with versions, a trash, shares, public links and resumable uploads; sync them with WebDAV and the Nextcloud clients.",
     icon: FolderIcon,
     group: "workspace",
     page: FilesPage,
@@ -60,7 +61,7 @@ export const sections: readonly Section[] = [
     id: "documents",
     name: "Documents",
     path: "/documents",
-    description: "File documents with types, correspondents, tags and a category tree; their text is read, scans and photos by OCR. Full-text search and suggestions are on the way.",
+    description: "File documents with types, correspondents, tags and a category tree; their text is read, scans and photos by OCR, searched in full and used for explained suggestions.",
     icon: DocumentIcon,
     group: "workspace",
     page: DocumentsPage,
@@ -104,15 +105,17 @@ export const sections: readonly Section[] = [
     id: "monitoring",
     name: "Monitoring",
     path: "/monitoring",
-    description: "Watch nodes, containers and services over time; metrics, snapshots and alerts are on the way.",
+    description: "Watch the platform, its nodes and containers over time, storage against quotas, and alerts that tell you when something needs you.",
     icon: ChartIcon,
     group: "system",
+    page: MonitoringPage,
+    permissionPrefix: "ops.monitor",
   },
   {
     id: "admin",
     name: "Admin",
     path: "/admin",
-    description: "Manage the tenant's users, roles and groups, read the audit log, and (super-admins) run tenants; settings and backups are on the way.",
+    description: "Manage the tenant's users, roles and groups, settings and feature flags, read the audit log, and (super-admins) run tenants and backups.",
     icon: ShieldIcon,
     group: "system",
     page: AdminPage,

@@ -31,6 +31,7 @@ from nubes.compute.agents.protocol import (
     LABEL_NODE,
     LABEL_ROLE,
     ContainerSpec,
+    ContainerUsage,
     InstallSpec,
     ObservedContainer,
     ObservedState,
@@ -44,6 +45,7 @@ INSTALL_SCRIPT_DIR = "/mnt/install"
 _STOP_EXIT_CODES = {0, 130, 137, 143}
 _INSTALL_CAPS = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"]
 DISK_MEASURE_SECONDS = 10.0
+MAX_USAGE_CONTAINERS = 1000  # containers reported per heartbeat (the protocol's cap)
 # A line of output longer than this (characters) is cut: a container that never prints a newline must not make the
 # agent hold its output, and a console message must stay well under the server's frame limit. Docker itself hands
 # longer lines over in 16 KiB pieces, which are joined again up to this length.
@@ -403,6 +405,29 @@ class DockerEnvironment:
             if now - measured >= DISK_MEASURE_SECONDS:
                 disk, measured = await asyncio.to_thread(disk_use, volume), now
             yield _figures(sample) | {"disk_bytes": disk}
+
+    async def usage(self) -> list[ContainerUsage]:
+        """CPU percent and memory of each running Nubes container of this node: one Docker stats sample each, asked
+        for all at once (Docker answers one after about a second, with the previous reading for the CPU)."""
+        labels = [f"{LABEL_NODE}={self.settings.node_id}", f"{LABEL_ROLE}=server"]
+        found = await self.docker.containers.list(filters=json.dumps({"label": labels, "status": ["running"]}))
+
+        async def one(item: DockerContainer) -> ContainerUsage | None:
+            try:
+                container_id = uuid.UUID((item._container.get("Labels") or {})[LABEL_CONTAINER])
+                samples = await item.stats(stream=False)
+            except (KeyError, ValueError, DockerError):
+                return None
+            sample = samples[0] if isinstance(samples, list) and samples else samples
+            if not isinstance(sample, dict) or not sample.get("memory_stats"):
+                return None  # it stopped meanwhile
+            figures = _figures(sample)
+            return ContainerUsage(
+                container_id=container_id, cpu_percent=float(figures["cpu_percent"]), memory_bytes=int(figures["memory_bytes"])
+            )
+
+        answered = await asyncio.gather(*(one(item) for item in found[:MAX_USAGE_CONTAINERS]))
+        return [usage for usage in answered if usage is not None]
 
     async def events(self) -> AsyncIterator[tuple[uuid.UUID, ObservedState, int | None]]:
         """State changes of this node's containers as Docker reports them (start, die)."""

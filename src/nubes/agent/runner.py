@@ -31,6 +31,7 @@ from nubes import __version__
 from nubes.agent.docker import DockerEnvironment, DriverError, DriverSettings
 from nubes.agent.files import Entry, FileError, VolumeFiles
 from nubes.compute.agents import protocol
+from nubes.core import host
 
 log = structlog.get_logger("nubes.agent")
 
@@ -48,6 +49,24 @@ BATCH_LINGER = 0.01  # seconds a batch waits for more lines once it has some (an
 BATCH_BACKLOG = 4 * BATCH_CHARS
 BATCH_BACKLOG_LINES = 4 * BATCH_LINES
 CONSOLE_OUTBOX_CHARS = 2 * 1024 * 1024  # console output waiting for the socket, all consoles together, before they pause
+
+
+async def _host_stats() -> protocol.HostStats | None:
+    """The node's figures for a heartbeat (None when they cannot be read: the heartbeat still goes)."""
+    try:
+        reading = await asyncio.to_thread(host.read)
+    except Exception:  # psutil on an odd platform; a heartbeat must not fail for it
+        log.warning("agent.host_stats_failed", exc_info=True)
+        return None
+    return protocol.HostStats(
+        cpu_percent=min(max(reading.cpu_percent, 0.0), 100.0),
+        memory_used_bytes=max(reading.memory_used_bytes, 0),
+        memory_total_bytes=reading.memory_total_bytes,
+        load1=max(reading.load1, 0.0),
+        network_rx_bytes=reading.network_rx_bytes,
+        network_tx_bytes=reading.network_tx_bytes,
+        disks=[protocol.DiskUse(mount=d.mount, used_bytes=d.used_bytes, total_bytes=d.total_bytes) for d in reading.disks],
+    )
 
 
 class LineBuffer:
@@ -337,9 +356,23 @@ class Agent:
             self.outbox.sent(console_chars)
 
     async def _heartbeat(self, interval: float) -> None:
+        host.start_cpu_measure()
         while True:
             await asyncio.sleep(interval)
-            await self.outbox.put(protocol.Heartbeat())
+            host_stats, containers = await asyncio.gather(_host_stats(), self._container_usage(interval / 2))
+            await self.outbox.put(protocol.Heartbeat(host=host_stats, containers=containers))
+
+    async def _container_usage(self, within: float) -> list[protocol.ContainerUsage]:
+        """The running containers' use for a heartbeat; none when Docker does not answer in time (it still goes)."""
+        usage = getattr(self.environment, "usage", None)
+        if usage is None:
+            return []
+        try:
+            found: list[protocol.ContainerUsage] = await asyncio.wait_for(usage(), within)
+        except Exception:  # Docker busy or away: the heartbeat matters more than the figures
+            log.warning("agent.container_usage_failed", exc_info=True)
+            return []
+        return found
 
     async def _receive(self, socket: aiohttp.ClientWebSocketResponse) -> None:
         async for frame in socket:

@@ -53,6 +53,11 @@ def sign(key: bytes, *parts: str | bytes) -> str:
     return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode().rstrip("=")
 
 
+def sign_hex(key: bytes, message: bytes) -> str:
+    """The HMAC-SHA256 of `message` as lowercase hex: the form webhook receivers check (`X-Nubes-Signature`)."""
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
 def verify(key: bytes, signature: str | bytes, *parts: str | bytes) -> bool:
     """Whether `signature` is `sign(key, *parts)`, compared in constant time."""
     return equal(sign(key, *parts), signature)

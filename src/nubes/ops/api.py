@@ -12,6 +12,11 @@ from nubes.core.db import Database
 from nubes.core.leases import REPLICA
 from nubes.core.routing import api_router
 from nubes.ops import service
+from nubes.ops.alerts import api as alerts_api
+from nubes.ops.backups import api as backups_api
+from nubes.ops.flags import api as flags_api
+from nubes.ops.metrics import api as metrics_api
+from nubes.ops.metrics import overview_api
 from nubes.ops.schemas import Health, Readiness, VersionInfo
 
 router = api_router(tags=["ops"])
@@ -60,5 +65,12 @@ async def version(request: Request, database: DatabaseDep) -> VersionInfo:
     )
 
 
-routers: list[APIRouter] = [router]
+routers: list[APIRouter] = [
+    router,
+    metrics_api.router,
+    overview_api.router,
+    alerts_api.router,
+    backups_api.router,
+    flags_api.router,
+]
 """What the app mounts (see nubes.core.domain)."""

@@ -1,4 +1,4 @@
-"""The ops domain's manifest: health, readiness, version and platform settings."""
+"""The ops domain's manifest: health, readiness, version, metrics, alerts, backups, settings and feature flags."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ DOMAIN = Domain(
     name="ops",
     title="Operations",
     permissions=PERMISSIONS,
-    models=("nubes.ops.models",),
+    models=(
+        "nubes.ops.models",
+        "nubes.ops.metrics.models",
+        "nubes.ops.alerts.models",
+        "nubes.ops.backups.models",
+        "nubes.ops.flags.models",
+    ),
     api="nubes.ops.api",
-    tasks=None,
+    root_api="nubes.ops.root_api",
+    tasks="nubes.ops.tasks",
 )

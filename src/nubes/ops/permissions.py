@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from nubes.core.permissions import Permission
 
-PERMISSIONS: tuple[Permission, ...] = (Permission("ops.monitor", "See monitoring and metrics"),)
+PERMISSIONS: tuple[Permission, ...] = (
+    Permission("ops.monitor", "See monitoring and metrics (a tenant admin sees the tenant's share)"),
+    Permission("ops.alerts", "Manage alert rules, notification targets and silences"),
+)

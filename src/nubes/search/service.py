@@ -28,7 +28,9 @@ from nubes.core.principal import Principal
 from nubes.core.storage import Storage, StorageError
 from nubes.documents.extraction import readers
 from nubes.documents.records import service as documents
+from nubes.documents.settings import service as document_settings
 from nubes.files.tree import service as files
+from nubes.ops.flags import service as flags
 from nubes.search import snippets
 from nubes.search.models import SearchEntry
 from nubes.search.query import Parsed, fts5, parse, tsquery
@@ -42,6 +44,10 @@ BATCH = 200
 FILE_BATCH = 50
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Plain files larger than this are found by name only (a document's text is read up to its own limits)."""
+OCR_FILES_FLAG = "search.ocr_files"
+"""The feature flag that makes the indexer OCR a tenant's images and scanned PDFs among plain files."""
+DEFAULT_OCR_LANGUAGES = "eng"
+"""The languages plain files are OCRed in when the tenant chose none in its documents settings."""
 SNIPPET_WORDS = 16
 CANDIDATES = 1000
 """How many of a query's matches are ranked: the newest this many the caller may open. A word in thousands of
@@ -114,20 +120,28 @@ async def stale_files(session: AsyncSession, *, limit: int = FILE_BATCH) -> list
     return [FileSource(*row) for row in await session.execute(stale)]
 
 
-async def file_text(storage: Storage, file: files.FileSummary) -> str:
-    """The text of a plain file's content, read as documents are but without OCR (text files, PDFs' text layer,
-    office files, e-mail); empty for what cannot be read (images, archives, a broken or encrypted PDF) or is too
-    large — the name is indexed all the same."""
+async def file_text(storage: Storage, file: files.FileSummary, *, ocr_languages: str | None = None) -> str:
+    """The text of a plain file's content, read as documents are but without OCR unless `ocr_languages` are given (text
+    files, PDFs' text layer, office files, e-mail); empty for what cannot be read (images without OCR, archives, a
+    broken or encrypted PDF) or is too large — the name is indexed all the same."""
     if file.blob_key is None or file.size > MAX_FILE_BYTES:
         return ""
     data = b"".join([chunk async for chunk in storage.get(file.blob_key)])
     try:
         read = await asyncio.to_thread(
-            readers.read, data, name=file.name, content_type=file.content_type, languages="", progress=_ignore, ocr=False
-        )
-    except readers.Unreadable:
+            readers.read, data, name=file.name, content_type=file.content_type, languages=ocr_languages or "",
+            progress=_ignore, ocr=ocr_languages is not None,
+        )  # fmt: skip
+    except (readers.Unreadable, readers.OcrFailed):
         return ""
     return read.text
+
+
+async def ocr_languages_of(session: AsyncSession, tenant_id: uuid.UUID) -> str | None:
+    """The languages to OCR a tenant's plain files in when its feature flag `search.ocr_files` is on (None: off)."""
+    if not await flags.enabled(session=session, key=OCR_FILES_FLAG, tenant_id=tenant_id):
+        return None
+    return await document_settings.ocr_languages(session, tenant_id) or DEFAULT_OCR_LANGUAGES
 
 
 def _ignore(percent: int) -> None:
@@ -153,13 +167,14 @@ async def index_files(sessions: async_sessionmaker[AsyncSession], storage: Stora
     async with sessions() as session:
         sources = await stale_files(session, limit=limit)
         found = {source.file_id: await files.summary(session=session, file_id=source.file_id) for source in sources}
+        ocr = {tenant_id: await ocr_languages_of(session, tenant_id) for tenant_id in {source.tenant_id for source in sources}}
         await session.commit()
     texts: dict[uuid.UUID, str] = {}
     for source in sources:
         file = found.get(source.file_id)
         if file is not None:
             try:
-                texts[source.file_id] = await file_text(storage, file)
+                texts[source.file_id] = await file_text(storage, file, ocr_languages=ocr[source.tenant_id])
             except (StorageError, OSError) as exc:  # read again at the next round
                 log.warning("search.file_unread", file_id=str(source.file_id), error=f"{type(exc).__name__}: {exc}"[:200])
     async with sessions() as session:

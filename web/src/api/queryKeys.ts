@@ -94,3 +94,11 @@ export const appServiceKeys = {
   settings: (serviceId: string) => ["app-services", "services", serviceId, "settings"] as const,
   permissions: (serviceId: string) => ["app-services", "services", serviceId, "permissions"] as const,
 };
+
+/** The Settings area: the overview of settings groups, the feature flags and each flag's tenant overrides. */
+export const settingsKeys = {
+  all: ["settings"] as const,
+  overview: ["settings", "overview"] as const,
+  flags: ["settings", "flags"] as const,
+  overrides: (key: string) => ["settings", "flags", key, "tenants"] as const,
+};

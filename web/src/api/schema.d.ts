@@ -2953,7 +2953,10 @@ export interface paths {
         /** Store an attachment's bytes (streamed; replaces one of that name) */
         put: operations["apps-data-attachments-put"];
         post?: never;
-        /** Delete an attachment */
+        /**
+         * Delete an attachment
+         * @description The document's new revision is in the ETag (a delete is a change of the document, as in CouchDB).
+         */
         delete: operations["apps-data-attachments-delete"];
         options?: never;
         head?: never;
@@ -3579,6 +3582,490 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ops/metrics/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The metrics one may query
+         * @description Every stored metric the caller may see, with its unit, labels and scope.
+         */
+        get: operations["ops-metrics-catalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/metrics/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A metric over a range
+         * @description The series of `name` over the last `range`, one point per step (counters as rates per second).
+         */
+        get: operations["ops-metrics-query"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/metrics/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A metric's latest values
+         * @description The last stored value of each series of `name` (a counter: its rate over the last five minutes).
+         */
+        get: operations["ops-metrics-latest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Storage against quotas
+         * @description Bytes used against quotas per tenant and its largest users (super-admins: every tenant; tenant admins: their own).
+         */
+        get: operations["ops-storage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The monitoring dashboard's snapshot
+         * @description Whose share the caller sees and, for super-admins, every node's agent status.
+         */
+        get: operations["ops-overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Metrics a rule may watch */
+        get: operations["ops-alerts-metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ready-made rules */
+        get: operations["ops-alerts-templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert rules */
+        get: operations["ops-alerts-rules-list"];
+        put?: never;
+        /** New rule */
+        post: operations["ops-alerts-rules-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One rule */
+        get: operations["ops-alerts-rules-get"];
+        put?: never;
+        post?: never;
+        /** Delete a rule */
+        delete: operations["ops-alerts-rules-delete"];
+        options?: never;
+        head?: never;
+        /** Change a rule */
+        patch: operations["ops-alerts-rules-update"];
+        trace?: never;
+    };
+    "/api/ops/alerts/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notification targets */
+        get: operations["ops-alerts-targets-list"];
+        put?: never;
+        /** New target (a webhook's secret is shown once) */
+        post: operations["ops-alerts-targets-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/targets/{target_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a target */
+        delete: operations["ops-alerts-targets-delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/targets/{target_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test notification */
+        post: operations["ops-alerts-targets-test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pending and firing now */
+        get: operations["ops-alerts-instances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** History, newest first */
+        get: operations["ops-alerts-events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/silences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Silences */
+        get: operations["ops-alerts-silences-list"];
+        put?: never;
+        /** New silence */
+        post: operations["ops-alerts-silences-create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/alerts/silences/{silence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a silence now */
+        delete: operations["ops-alerts-silences-expire"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backup runs and restore points, newest first */
+        get: operations["ops-backups-list"];
+        put?: never;
+        /** Back up the whole install now (follow the run's progress) */
+        post: operations["ops-backups-start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/backups/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backup schedule and retention */
+        get: operations["ops-backups-settings"];
+        /** Change the backup schedule and retention */
+        put: operations["ops-backups-settings-update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/backups/restore-points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Restore points you may bring your own files back from */
+        get: operations["ops-backups-restore-points"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/backups/restore-points/{run_id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What one of your folders held at a restore point */
+        get: operations["ops-backups-restore-point-files"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/backups/restore-points/{run_id}/files/{file_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bring one of your files or folders back from a restore point into your trash */
+        post: operations["ops-backups-restore-file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/backups/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One backup run */
+        get: operations["ops-backups-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Settings area: every settings group the caller may open, and the platform settings */
+        get: operations["ops-settings-overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every feature flag with its value for your tenant and where it comes from */
+        get: operations["ops-flags-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/flags/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One feature flag */
+        get: operations["ops-flags-get"];
+        /** Turn a tenant-scope flag on or off for your tenant (wins over the install's value) */
+        put: operations["ops-flags-set"];
+        post?: never;
+        /** Drop your tenant's own value: the install's value or the default applies again */
+        delete: operations["ops-flags-reset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/flags/{key}/install": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Turn a flag on or off for the whole install (platform administrators) */
+        put: operations["ops-flags-install-set"];
+        post?: never;
+        /** Drop the install's value: the default applies again where no tenant chose (platform administrators) */
+        delete: operations["ops-flags-install-reset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/flags/{key}/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenants that chose their own value of a flag (platform administrators) */
+        get: operations["ops-flags-overrides"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3597,7 +4084,7 @@ export interface components {
              * Scopes
              * @description Permissions the token carries (never more than yours).
              */
-            scopes: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
+            scopes: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.alerts" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
             /**
              * Expires In Days
              * @description Null for a token that does not expire.
@@ -3741,7 +4228,7 @@ export interface components {
              * Scopes
              * @description Permissions the app password carries (never more than yours).
              */
-            scopes?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
+            scopes?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.alerts" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
         };
         /**
          * AppPasswordCreated
@@ -4343,6 +4830,123 @@ export interface components {
              */
             expires_at: string;
         };
+        /**
+         * BackedUpFilePage
+         * @description What one of your folders held at a restore point.
+         */
+        BackedUpFilePage: {
+            /** Items */
+            items: components["schemas"]["BackedUpFileRead"][];
+        };
+        /**
+         * BackedUpFileRead
+         * @description One of your files or folders as it was at a restore point.
+         */
+        BackedUpFileRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Parent Id */
+            parent_id: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "folder" | "file";
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Content Type */
+            content_type: string;
+        };
+        /**
+         * BackupRunPage
+         * @description The newest backup runs, newest first.
+         */
+        BackupRunPage: {
+            /** Items */
+            items: components["schemas"]["BackupRunRead"][];
+        };
+        /**
+         * BackupRunRead
+         * @description One backup run: its progress while it runs, its restore point and verification once done.
+         */
+        BackupRunRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "manual" | "schedule" | "cli";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /** Stage */
+            stage: string;
+            /** Progress */
+            progress: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Snapshot Id */
+            snapshot_id: string | null;
+            /** Bytes Added */
+            bytes_added: number;
+            /** Total Bytes */
+            total_bytes: number;
+            /** Files */
+            files: number;
+            /** Duration Seconds */
+            duration_seconds: number;
+            /** Verified */
+            verified: boolean | null;
+            /** Verify Detail */
+            verify_detail: string;
+            /** Error */
+            error: string | null;
+        };
+        /**
+         * BackupSettingsRead
+         * @description The backup settings in effect; the repository password is never shown, only whether it is set.
+         */
+        BackupSettingsRead: {
+            /** Configured */
+            configured: boolean;
+            /** Repository */
+            repository: string;
+            /** Password File Set */
+            password_file_set: boolean;
+            /**
+             * Schedule
+             * @description Daily time HH:MM (UTC) of the scheduled backup; empty: none.
+             */
+            schedule: string;
+            retention: components["schemas"]["Retention"];
+        };
+        /**
+         * BackupSettingsUpdate
+         * @description What a super-admin may change from the UI (the repository and its password stay in the server's config).
+         */
+        BackupSettingsUpdate: {
+            /** Schedule */
+            schedule: string;
+            retention: components["schemas"]["Retention"];
+        };
         /** Body_documents-upload */
         "Body_documents-upload": {
             /**
@@ -4906,6 +5510,30 @@ export interface components {
             lines: string[];
         };
         /**
+         * ContainerNow
+         * @description A container's latest CPU and memory samples.
+         */
+        ContainerNow: {
+            /**
+             * Container Id
+             * Format: uuid
+             */
+            container_id: string;
+            /** Name */
+            name: string;
+            /** Node Id */
+            node_id: string;
+            /** Cpu Percent */
+            cpu_percent: number | null;
+            /** Memory Bytes */
+            memory_bytes: number | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        };
+        /**
          * ContainerPage
          * @description A page of containers.
          */
@@ -5071,6 +5699,11 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Document Rev
+             * @description After a write: the document's new revision (an attachment write is a change of its document, in its feed too; an update of the document names this one). Absent in listings.
+             */
+            document_rev?: string | null;
         };
         /**
          * DataAttachmentUpload
@@ -5745,6 +6378,54 @@ export interface components {
             email: string;
         };
         /**
+         * EventPage
+         * @description A page of the history, newest first.
+         */
+        EventPage: {
+            /** Items */
+            items: components["schemas"]["EventRead"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * EventRead
+         * @description One line of the history.
+         */
+        EventRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Rule Id
+             * Format: uuid
+             */
+            rule_id: string;
+            /** Rule Name */
+            rule_name: string;
+            /** Severity */
+            severity: string;
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "fired" | "resolved" | "notified" | "failed" | "silenced";
+            /** Value */
+            value: number | null;
+            /** Detail */
+            detail: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        };
+        /**
          * Everything
          * @description What the top bar's search box found, by kind; a kind is null when it was not searched, because you (or the
          *     access token you use) may not see it: files need files.read, documents documents.read, containers
@@ -6139,6 +6820,104 @@ export interface components {
             windows_names?: ("allow" | "refuse") | null;
         };
         /**
+         * FlagChange
+         * @description Turn a flag on or off.
+         */
+        FlagChange: {
+            /** Enabled */
+            enabled: boolean;
+        };
+        /**
+         * FlagList
+         * @description Every feature flag, and whether the caller may set install-wide values.
+         */
+        FlagList: {
+            /** Items */
+            items: components["schemas"]["FlagRead"][];
+            /** Can Set Install */
+            can_set_install: boolean;
+        };
+        /**
+         * FlagOverride
+         * @description One tenant's own value of a flag (what a platform administrator sees across tenants).
+         */
+        FlagOverride: {
+            /**
+             * Tenant Id
+             * Format: uuid
+             */
+            tenant_id: string;
+            /** Tenant Name */
+            tenant_name: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * FlagOverrides
+         * @description The tenants that chose their own value of one flag (at most `limit`), and how many did.
+         */
+        FlagOverrides: {
+            /** Key */
+            key: string;
+            /** Items */
+            items: components["schemas"]["FlagOverride"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * FlagRead
+         * @description A feature flag, its value for the caller's tenant and where that value comes from.
+         */
+        FlagRead: {
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /**
+             * Scope
+             * @description install: platform administrators set it; tenant: tenant admins too.
+             * @enum {string}
+             */
+            scope: "install" | "tenant";
+            /**
+             * Since
+             * @description The Nubes version that added the flag.
+             */
+            since: string;
+            /**
+             * Default
+             * @description Its value when nobody set it (new features are off).
+             */
+            default: boolean;
+            /**
+             * Enabled
+             * @description Its value for the caller's tenant: the tenant's, else the install's, else the default.
+             */
+            enabled: boolean;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "tenant" | "install" | "default";
+            /**
+             * Tenant Value
+             * @description What the tenant's admins chose (None: they did not).
+             */
+            tenant_value: boolean | null;
+            /**
+             * Install Value
+             * @description What platform administrators chose for the install (shown to them only).
+             */
+            install_value: boolean | null;
+        };
+        /**
          * FolderListing
          * @description A folder, the path to it from your root, and one page of what it holds (folders first, then by name).
          */
@@ -6213,6 +6992,52 @@ export interface components {
             status: "ok";
         };
         /**
+         * InstanceRead
+         * @description One series of a rule, pending or firing now.
+         */
+        InstanceRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Rule Id
+             * Format: uuid
+             */
+            rule_id: string;
+            /** Rule Name */
+            rule_name: string;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "inactive" | "pending" | "firing" | "resolved";
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /** Value */
+            value: number | null;
+            /**
+             * Evaluated At
+             * Format: date-time
+             */
+            evaluated_at: string;
+            /** Silenced */
+            silenced: boolean;
+        };
+        /**
          * JobPage
          * @description A page of jobs.
          */
@@ -6221,6 +7046,18 @@ export interface components {
             items: components["schemas"]["JobRead"][];
             /** Total */
             total: number;
+        };
+        /**
+         * JobQueueNow
+         * @description A background queue: jobs waiting and the age of the oldest.
+         */
+        JobQueueNow: {
+            /** Queue */
+            queue: string;
+            /** Queued */
+            queued: number;
+            /** Oldest Age Seconds */
+            oldest_age_seconds: number | null;
         };
         /**
          * JobRead
@@ -6259,6 +7096,35 @@ export interface components {
             started_at: string | null;
             /** Finished At */
             finished_at: string | null;
+        };
+        /**
+         * LatestRead
+         * @description The last value of each series of one metric.
+         */
+        LatestRead: {
+            /** Name */
+            name: string;
+            /** Unit */
+            unit: string;
+            /** Values */
+            values: components["schemas"]["LatestValue"][];
+        };
+        /**
+         * LatestValue
+         * @description The last value of one series, and when it was taken.
+         */
+        LatestValue: {
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Value */
+            value: number;
         };
         /**
          * Limits
@@ -6639,6 +7505,52 @@ export interface components {
             permissions: string[];
         };
         /**
+         * MetricChoice
+         * @description A metric a rule may watch.
+         */
+        MetricChoice: {
+            /** Name */
+            name: string;
+            /** Unit */
+            unit: string;
+            /** Help */
+            help: string;
+            /** Labels */
+            labels: string[];
+            /** Scope */
+            scope: string;
+            /**
+             * Derived
+             * @description Computed by the evaluator from two stored metrics (a ratio).
+             */
+            derived: boolean;
+        };
+        /**
+         * MetricRead
+         * @description A metric of the catalog: what it measures, in which unit, with which labels, and whose it is.
+         */
+        MetricRead: {
+            /** Name */
+            name: string;
+            /** Unit */
+            unit: string;
+            /** Help */
+            help: string;
+            /** Labels */
+            labels: string[];
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "platform" | "node" | "container" | "tenant";
+            /**
+             * Kind
+             * @description A counter is answered as a rate per second.
+             * @enum {string}
+             */
+            kind: "gauge" | "counter";
+        };
+        /**
          * MfaLogin
          * @description The second sign-in step: the token from the first and a code from the app (or a recovery code).
          */
@@ -6843,6 +7755,28 @@ export interface components {
             token: string;
         };
         /**
+         * NodeStatus
+         * @description A container host: whether its agent (and so its Docker Engine) answers, and when it was last heard from.
+         */
+        NodeStatus: {
+            /**
+             * Node Id
+             * Format: uuid
+             */
+            node_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @description pending | online | offline | revoked: `online` means the agent is connected to Docker.
+             */
+            status: string;
+            /** Last Heartbeat At */
+            last_heartbeat_at: string | null;
+            /** Agent Version */
+            agent_version: string;
+        };
+        /**
          * NodeUsage
          * @description What a node's containers reserve out of its capacity, and its ports in use.
          */
@@ -6877,6 +7811,47 @@ export interface components {
              * @default 0
              */
             allocations_used: number;
+        };
+        /**
+         * Overview
+         * @description What the dashboard shows as "now": whose share the caller sees; nodes, replicas and queues for a super-admin.
+         */
+        Overview: {
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "platform" | "tenant";
+            /**
+             * Tenant Name
+             * @description The caller's tenant (what a tenant admin's charts are restricted to).
+             */
+            tenant_name: string;
+            /**
+             * Nodes
+             * @description Every node (super-admins only; empty for a tenant admin).
+             */
+            nodes: components["schemas"]["NodeStatus"][];
+            /**
+             * Replicas
+             * @description Hosts that reported in the last minutes (super-admins only).
+             */
+            replicas: components["schemas"]["ReplicaNow"][];
+            /**
+             * Job Queues
+             * @description Background queues now (super-admins only).
+             */
+            job_queues: components["schemas"]["JobQueueNow"][];
+            /**
+             * Top By Cpu
+             * @description At most 10 containers the caller may see.
+             */
+            top_by_cpu: components["schemas"]["ContainerNow"][];
+            /**
+             * Top By Memory
+             * @description At most 10 containers the caller may see.
+             */
+            top_by_memory: components["schemas"]["ContainerNow"][];
         };
         /**
          * PartyRef
@@ -7031,6 +8006,19 @@ export interface components {
              * @description Whether more matched than are listed.
              */
             more: boolean;
+        };
+        /**
+         * PlatformSetting
+         * @description A platform setting stored in `system_settings` (its value is changed on its own page, never shown here).
+         */
+        PlatformSetting: {
+            /** Key */
+            key: string;
+            /**
+             * Page
+             * @description The console's path of the page that changes it, if there is one.
+             */
+            page: string | null;
         };
         /**
          * PortRead
@@ -7445,6 +8433,30 @@ export interface components {
             items: components["schemas"]["PublicEntry"][] | null;
         };
         /**
+         * QueryRead
+         * @description The series of one metric over a range, one point per step.
+         */
+        QueryRead: {
+            /** Name */
+            name: string;
+            /** Unit */
+            unit: string;
+            /** Step Seconds */
+            step_seconds: number;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /** Series */
+            series: components["schemas"]["SeriesRead"][];
+        };
+        /**
          * QuotaRead
          * @description Your storage: bytes used (current files, versions and trash) and the limits that apply.
          */
@@ -7637,6 +8649,23 @@ export interface components {
             tag_ids: string[];
         };
         /**
+         * ReplicaNow
+         * @description A Nubes replica (or node host) that reported host metrics in the last minutes.
+         */
+        ReplicaNow: {
+            /** Host */
+            host: string;
+            /** Source */
+            source: string;
+            /** Cpu Percent */
+            cpu_percent: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        };
+        /**
          * RestartPolicy
          * @description What happens when the container crashes (exits on its own with an error code).
          */
@@ -7667,6 +8696,64 @@ export interface components {
             backoff_seconds: number;
         };
         /**
+         * RestorePointPage
+         * @description The restore points, newest first.
+         */
+        RestorePointPage: {
+            /** Items */
+            items: components["schemas"]["RestorePointRead"][];
+        };
+        /**
+         * RestorePointRead
+         * @description A verified backup a user may restore their own files from.
+         */
+        RestorePointRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * RestoredFromBackup
+         * @description Where the restored copy is: a folder in your trash (restore it from the trash to put it back).
+         */
+        RestoredFromBackup: {
+            /**
+             * Trashed Id
+             * Format: uuid
+             */
+            trashed_id: string;
+        };
+        /**
+         * Retention
+         * @description How many daily, weekly and monthly restore points are kept (older ones are pruned after each backup).
+         */
+        Retention: {
+            /**
+             * Keep Daily
+             * @default 7
+             */
+            keep_daily: number;
+            /**
+             * Keep Weekly
+             * @default 4
+             */
+            keep_weekly: number;
+            /**
+             * Keep Monthly
+             * @default 6
+             */
+            keep_monthly: number;
+        };
+        /**
          * RoleCreate
          * @description A custom role.
          */
@@ -7684,7 +8771,7 @@ export interface components {
              */
             parent?: string | null;
             /** Permissions */
-            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
+            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.alerts" | "ops.monitor" | "tenant.manage" | "workspaces.use")[];
         };
         /**
          * RoleRead
@@ -7738,7 +8825,281 @@ export interface components {
             /** Parent */
             parent?: string | null;
             /** Permissions */
-            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.monitor" | "tenant.manage" | "workspaces.use")[] | null;
+            permissions?: ("admin.audit" | "admin.groups" | "admin.roles" | "admin.settings" | "admin.users" | "ai.manage" | "apps.manage" | "apps.use" | "containers.console" | "containers.manage" | "containers.read" | "documents.manage" | "documents.read" | "documents.write" | "files.read" | "files.share" | "files.write" | "mail.use" | "ops.alerts" | "ops.monitor" | "tenant.manage" | "workspaces.use")[] | null;
+        };
+        /**
+         * RuleBase
+         * @description What a rule watches and when it alerts.
+         */
+        RuleBase: {
+            /** Name */
+            name: string;
+            /**
+             * Metric
+             * @description A metric of the catalog (GET /api/ops/alerts/metrics).
+             */
+            metric: string;
+            /**
+             * Matchers
+             * @description Exact label matches (at most 8).
+             */
+            matchers?: {
+                [key: string]: string;
+            };
+            /**
+             * Reducer
+             * @description How each series' points in the window become one value.
+             * @default last
+             * @enum {string}
+             */
+            reducer: "last" | "max" | "min" | "avg" | "increase" | "age";
+            /**
+             * Window Seconds
+             * @description How far back each evaluation reads (30 s .. 1 day).
+             * @default 300
+             */
+            window_seconds: number;
+            /**
+             * Comparator
+             * @enum {string}
+             */
+            comparator: ">" | ">=" | "<" | "<=";
+            /** Threshold */
+            threshold: number;
+            /**
+             * For Seconds
+             * @description How long the condition must hold before the alert fires.
+             * @default 0
+             */
+            for_seconds: number;
+            /**
+             * Severity
+             * @default warning
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /**
+             * No Data
+             * @description What a series that stops reporting counts as.
+             * @default ok
+             * @enum {string}
+             */
+            no_data: "ok" | "alerting";
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Target Ids */
+            target_ids?: string[];
+        };
+        /**
+         * RuleCreate
+         * @description A new rule; `scope` platform (super-admins) or tenant (your organization's metrics only).
+         */
+        RuleCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Metric
+             * @description A metric of the catalog (GET /api/ops/alerts/metrics).
+             */
+            metric: string;
+            /**
+             * Matchers
+             * @description Exact label matches (at most 8).
+             */
+            matchers?: {
+                [key: string]: string;
+            };
+            /**
+             * Reducer
+             * @description How each series' points in the window become one value.
+             * @default last
+             * @enum {string}
+             */
+            reducer: "last" | "max" | "min" | "avg" | "increase" | "age";
+            /**
+             * Window Seconds
+             * @description How far back each evaluation reads (30 s .. 1 day).
+             * @default 300
+             */
+            window_seconds: number;
+            /**
+             * Comparator
+             * @enum {string}
+             */
+            comparator: ">" | ">=" | "<" | "<=";
+            /** Threshold */
+            threshold: number;
+            /**
+             * For Seconds
+             * @description How long the condition must hold before the alert fires.
+             * @default 0
+             */
+            for_seconds: number;
+            /**
+             * Severity
+             * @default warning
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /**
+             * No Data
+             * @description What a series that stops reporting counts as.
+             * @default ok
+             * @enum {string}
+             */
+            no_data: "ok" | "alerting";
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Target Ids */
+            target_ids?: string[];
+            /**
+             * Scope
+             * @description Default: platform for super-admins, tenant otherwise.
+             */
+            scope?: ("platform" | "tenant") | null;
+        };
+        /**
+         * RuleRead
+         * @description A rule with where its series stand.
+         */
+        RuleRead: {
+            /** Name */
+            name: string;
+            /**
+             * Metric
+             * @description A metric of the catalog (GET /api/ops/alerts/metrics).
+             */
+            metric: string;
+            /**
+             * Matchers
+             * @description Exact label matches (at most 8).
+             */
+            matchers?: {
+                [key: string]: string;
+            };
+            /**
+             * Reducer
+             * @description How each series' points in the window become one value.
+             * @default last
+             * @enum {string}
+             */
+            reducer: "last" | "max" | "min" | "avg" | "increase" | "age";
+            /**
+             * Window Seconds
+             * @description How far back each evaluation reads (30 s .. 1 day).
+             * @default 300
+             */
+            window_seconds: number;
+            /**
+             * Comparator
+             * @enum {string}
+             */
+            comparator: ">" | ">=" | "<" | "<=";
+            /** Threshold */
+            threshold: number;
+            /**
+             * For Seconds
+             * @description How long the condition must hold before the alert fires.
+             * @default 0
+             */
+            for_seconds: number;
+            /**
+             * Severity
+             * @default warning
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /**
+             * No Data
+             * @description What a series that stops reporting counts as.
+             * @default ok
+             * @enum {string}
+             */
+            no_data: "ok" | "alerting";
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Target Ids */
+            target_ids?: string[];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "platform" | "tenant";
+            /** Unit */
+            unit: string;
+            /** Firing */
+            firing: number;
+            /** Pending */
+            pending: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * RuleTemplate
+         * @description A ready-made rule the UI offers (its fields fill the create dialog).
+         */
+        RuleTemplate: {
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            rule: components["schemas"]["RuleBase"];
+        };
+        /**
+         * RuleUpdate
+         * @description Change a rule; a field left out is unchanged.
+         */
+        RuleUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Metric */
+            metric?: string | null;
+            /** Matchers */
+            matchers?: {
+                [key: string]: string;
+            } | null;
+            /** Reducer */
+            reducer?: ("last" | "max" | "min" | "avg" | "increase" | "age") | null;
+            /** Window Seconds */
+            window_seconds?: number | null;
+            /** Comparator */
+            comparator?: (">" | ">=" | "<" | "<=") | null;
+            /** Threshold */
+            threshold?: number | null;
+            /** For Seconds */
+            for_seconds?: number | null;
+            /** Severity */
+            severity?: ("info" | "warning" | "critical") | null;
+            /** No Data */
+            no_data?: ("ok" | "alerting") | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Target Ids */
+            target_ids?: string[] | null;
         };
         /**
          * ScopeRead
@@ -7819,6 +9180,21 @@ export interface components {
             label: string;
         };
         /**
+         * SeriesRead
+         * @description One series of a query: its labels and its points as [epoch seconds, value].
+         */
+        SeriesRead: {
+            /** Labels */
+            labels: {
+                [key: string]: string;
+            };
+            /** Points */
+            points: [
+                number,
+                number
+            ][];
+        };
+        /**
          * SessionRead
          * @description A signed-in device.
          */
@@ -7888,6 +9264,48 @@ export interface components {
             action: "set_type";
             /** Type Id */
             type_id: string | null;
+        };
+        /**
+         * SettingsGroupRead
+         * @description One group of settings: what it holds, who may change it, and the page where it is changed.
+         */
+        SettingsGroupRead: {
+            /** Key */
+            key: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "install" | "tenant";
+            /**
+             * Page
+             * @description The console's path of the page that changes it.
+             */
+            page: string;
+            /**
+             * Permission
+             * @description The permission needed to open the page (superadmin: platform administrators).
+             */
+            permission: string;
+            /**
+             * Summary
+             * @description Its current state in a few words, when the hub knows it.
+             */
+            summary?: string | null;
+        };
+        /**
+         * SettingsOverview
+         * @description The Settings area: the groups the caller may open, and (platform administrators) the platform settings.
+         */
+        SettingsOverview: {
+            /** Groups */
+            groups: components["schemas"]["SettingsGroupRead"][];
+            /** Platform */
+            platform: components["schemas"]["PlatformSetting"][];
         };
         /**
          * ShareDocuments
@@ -8029,6 +9447,79 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * SilenceCreate
+         * @description Mute matching alerts for a while (they still change state and are recorded).
+         */
+        SilenceCreate: {
+            /**
+             * Rule Id
+             * @description Only this rule's instances; all rules when absent.
+             */
+            rule_id?: string | null;
+            /**
+             * Matchers
+             * @description Only instances with these labels.
+             */
+            matchers?: {
+                [key: string]: string;
+            };
+            /**
+             * Starts At
+             * @description Default: now.
+             */
+            starts_at?: string | null;
+            /**
+             * Duration Seconds
+             * @description How long it lasts (1 minute .. 30 days).
+             */
+            duration_seconds: number;
+            /** Comment */
+            comment: string;
+            /** Scope */
+            scope?: ("platform" | "tenant") | null;
+        };
+        /**
+         * SilenceRead
+         * @description A silence and whether it is in force.
+         */
+        SilenceRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Rule Id */
+            rule_id: string | null;
+            /** Matchers */
+            matchers: {
+                [key: string]: string;
+            };
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Comment */
+            comment: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "platform" | "tenant";
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** SnippetPart */
         SnippetPart: {
             /** Text */
@@ -8038,6 +9529,24 @@ export interface components {
              * @description Whether this part is a word the query matched (show it marked).
              */
             match: boolean;
+        };
+        /**
+         * StorageOverview
+         * @description Storage against quotas: every tenant for a super-admin (the largest first), the caller's own for a tenant admin.
+         */
+        StorageOverview: {
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "platform" | "tenant";
+            /**
+             * Tenant Count
+             * @description Every tenant the caller may see; `tenants` lists the 100 largest.
+             */
+            tenant_count: number;
+            /** Tenants */
+            tenants: components["schemas"]["TenantStorage"][];
         };
         /**
          * SudoRead
@@ -8201,6 +9710,104 @@ export interface components {
             color?: string | null;
         };
         /**
+         * TargetCreate
+         * @description A new notification target: e-mail addresses, or a webhook URL (its signing secret is shown once).
+         */
+        TargetCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "email" | "webhook";
+            /** Emails */
+            emails?: string[];
+            /** Url */
+            url?: string | null;
+            /** Scope */
+            scope?: ("platform" | "tenant") | null;
+        };
+        /**
+         * TargetCreated
+         * @description A target just made: a webhook's signing secret, shown this once.
+         */
+        TargetCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "email" | "webhook";
+            /** Emails */
+            emails: string[];
+            /** Url */
+            url: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "platform" | "tenant";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Secret
+             * @description Keep it in the receiver to check X-Nubes-Signature; it is not shown again.
+             */
+            secret: string | null;
+        };
+        /**
+         * TargetRead
+         * @description A notification target (never its secret).
+         */
+        TargetRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "email" | "webhook";
+            /** Emails */
+            emails: string[];
+            /** Url */
+            url: string;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "platform" | "tenant";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * TargetTestResult
+         * @description How a test notification went.
+         */
+        TargetTestResult: {
+            /** Ok */
+            ok: boolean;
+            /** Detail */
+            detail: string;
+        };
+        /**
          * TenantCreate
          * @description A new tenant (organization); it gets the built-in roles.
          */
@@ -8256,6 +9863,35 @@ export interface components {
             name: string;
             /** Status */
             status: string;
+        };
+        /**
+         * TenantStorage
+         * @description One tenant's bytes stored against its quota, its number of files and its largest consumers.
+         */
+        TenantStorage: {
+            /**
+             * Tenant Id
+             * Format: uuid
+             */
+            tenant_id: string;
+            /** Slug */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Used Bytes */
+            used_bytes: number;
+            /**
+             * Quota Bytes
+             * @description The tenant's quota (its own, else the configured default); null: unlimited.
+             */
+            quota_bytes: number | null;
+            /** File Count */
+            file_count: number;
+            /**
+             * Largest Users
+             * @description At most 20 users, the largest first.
+             */
+            largest_users: components["schemas"]["UserStorage"][];
         };
         /**
          * TenantUpdate
@@ -8551,6 +10187,26 @@ export interface components {
             created_at: string;
             /** Last Login At */
             last_login_at: string | null;
+        };
+        /**
+         * UserStorage
+         * @description One user's bytes stored against the quota that applies to them.
+         */
+        UserStorage: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Name */
+            name: string;
+            /** Used Bytes */
+            used_bytes: number;
+            /**
+             * Quota Bytes
+             * @description The user's quota (their own, else the configured default); null: unlimited.
+             */
+            quota_bytes: number | null;
         };
         /**
          * UserUpdate
@@ -20487,6 +22143,1564 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionInfo"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-metrics-catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-metrics-query": {
+        parameters: {
+            query: {
+                name: string;
+                range?: "1h" | "24h" | "7d" | "30d";
+                /** @description `key:value` (repeatable): only the series whose label `key` equals `value`. */
+                label?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueryRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-metrics-latest": {
+        parameters: {
+            query: {
+                name: string;
+                /** @description `key:value` (repeatable): only the series whose label `key` equals `value`. */
+                label?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LatestRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageOverview"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricChoice"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleTemplate"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-rules-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-rules-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-rules-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-rules-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-rules-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-targets-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-targets-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetCreated"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-targets-delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-targets-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetTestResult"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-events": {
+        parameters: {
+            query?: {
+                /** @description How many items to return. */
+                limit?: number;
+                /** @description How many items to skip. */
+                offset?: number;
+                /** @description Only this rule's history. */
+                rule_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-silences-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceRead"][];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-silences-create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SilenceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-alerts-silences-expire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                silence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-backups-list": {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRunPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-backups-start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRunRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-backups-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-backups-settings-update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupSettingsRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-backups-restore-points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestorePointPage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-backups-restore-point-files": {
+        parameters: {
+            query?: {
+                /** @description One of your folders then; your root when absent. */
+                parent_id?: string | null;
+            };
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackedUpFilePage"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-backups-restore-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoredFromBackup"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-backups-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRunRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-settings-overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsOverview"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-flags-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagList"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-flags-get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flag's key, e.g. search.ocr_files (404 for one not listed). */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-flags-set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flag's key, e.g. search.ocr_files (404 for one not listed). */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-flags-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flag's key, e.g. search.ocr_files (404 for one not listed). */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-flags-install-set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flag's key, e.g. search.ocr_files (404 for one not listed). */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagRead"];
+                };
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-flags-install-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flag's key, e.g. search.ocr_files (404 for one not listed). */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Client error */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Server error */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "ops-flags-overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flag's key, e.g. search.ocr_files (404 for one not listed). */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagOverrides"];
                 };
             };
             /** @description Client error */

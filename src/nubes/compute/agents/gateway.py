@@ -13,6 +13,7 @@ import collections
 import contextlib
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -134,6 +135,8 @@ class AgentHub:
     def __init__(self) -> None:
         self.connections: dict[uuid.UUID, AgentConnection] = {}
         self.relay: Relay | None = None
+        self.heartbeat_listeners: list[Callable[[uuid.UUID, protocol.Heartbeat], None]] = []
+        """Called with each heartbeat an agent of this process sends (ops/metrics stores the node's figures)."""
 
     def is_connected(self, node_id: uuid.UUID) -> bool:
         """Whether the node's agent is connected to this process."""
@@ -280,7 +283,7 @@ async def serve_agent(websocket: WebSocket, hub: AgentHub, sessions: async_sessi
             await connection.send(command)
         sender = asyncio.create_task(_send_queued(connection, sessions))
         try:
-            await _read_loop(connection, sessions)
+            await _read_loop(connection, sessions, hub)
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -341,7 +344,7 @@ async def _receive(websocket: WebSocket) -> protocol.AgentMessageType:
     return message
 
 
-async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession], hub: AgentHub) -> None:
     node_id = connection.node_id
     recorded = time.monotonic()
     while True:
@@ -362,11 +365,14 @@ async def _read_loop(connection: AgentConnection, sessions: async_sessionmaker[A
             connection.wake.set()  # a crash may have queued a delayed restart: the sender learns when it is due
         elif isinstance(message, protocol.ConsoleOutput | protocol.ConsoleStats | protocol.ConsoleEnded | protocol.FileResult):
             _deliver(connection, message)
-        elif isinstance(message, protocol.Heartbeat) and time.monotonic() - recorded >= HEARTBEAT_RECORD_INTERVAL:
-            # The database learns of heartbeats now and then, not each time: every write competes with requests.
-            recorded = time.monotonic()
-            async with sessions() as session, finish_on_exit(session):
-                await nodes_service.mark_node(session=session, node_id=node_id, status="online")
+        elif isinstance(message, protocol.Heartbeat):
+            for listener in hub.heartbeat_listeners:
+                listener(node_id, message)
+            if time.monotonic() - recorded >= HEARTBEAT_RECORD_INTERVAL:
+                # The database learns of heartbeats now and then, not each time: every write competes with requests.
+                recorded = time.monotonic()
+                async with sessions() as session, finish_on_exit(session):
+                    await nodes_service.mark_node(session=session, node_id=node_id, status="online")
 
 
 async def _send_queued(connection: AgentConnection, sessions: async_sessionmaker[AsyncSession]) -> None:

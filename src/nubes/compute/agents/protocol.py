@@ -214,10 +214,46 @@ class Event(_Message):
     enforced: bool = Field(default=False, description="The agent stopped it to enforce a limit: it should stay stopped.")
 
 
+class DiskUse(BaseModel):
+    """One filesystem of the node: where it is mounted, its size and use."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mount: str = Field(max_length=200)
+    used_bytes: int = Field(ge=0)
+    total_bytes: int = Field(ge=0)
+
+
+class HostStats(BaseModel):
+    """The node's own figures at a heartbeat (network: bytes since boot)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cpu_percent: float = Field(ge=0, le=100)
+    memory_used_bytes: int = Field(ge=0)
+    memory_total_bytes: int = Field(ge=0)
+    load1: float = Field(ge=0)
+    network_rx_bytes: int = Field(ge=0)
+    network_tx_bytes: int = Field(ge=0)
+    disks: list[DiskUse] = Field(default_factory=list, max_length=20)
+
+
+class ContainerUsage(BaseModel):
+    """One running container's CPU and memory use at a heartbeat."""
+
+    model_config = ConfigDict(frozen=True)
+
+    container_id: uuid.UUID
+    cpu_percent: float = Field(ge=0)
+    memory_bytes: int = Field(ge=0)
+
+
 class Heartbeat(_Message):
-    """The agent is alive."""
+    """The agent is alive; it carries the node's figures and its running containers' use (ops/metrics stores them)."""
 
     type: Literal["heartbeat"] = "heartbeat"
+    host: HostStats | None = None
+    containers: list[ContainerUsage] = Field(default_factory=list, max_length=1000)
 
 
 class ConsoleOutput(_Message):

@@ -50,6 +50,16 @@ async def find_by_name(*, session: AsyncSession, principal: Principal, query: st
     return list(rows)
 
 
+async def container_names(*, session: AsyncSession, principal: Principal, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Names of the containers asked for that the principal may see (their tenant's; every tenant's for a super-admin)."""
+    if not ids:
+        return {}
+    query = select(Container.id, Container.name).where(Container.id.in_(ids))
+    if not principal.is_superadmin:
+        query = query.where(Container.tenant_id == principal.tenant_id)
+    return {row.id: row.name for row in await session.execute(query)}
+
+
 async def get_container(*, session: AsyncSession, principal: Principal, container_id: uuid.UUID) -> Container:
     """A container of the principal's tenant, or 404 (another tenant's container does not exist for them)."""
     container = await session.scalar(
@@ -217,3 +227,11 @@ async def delete_container(
         target_id=container.id,
     )
     return container, job
+
+
+async def tenants_of(*, session: AsyncSession, container_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The tenant of each of these containers that exists (for ops/metrics' labels; no principal: the install's view)."""
+    if not container_ids:
+        return {}
+    rows = await session.execute(select(Container.id, Container.tenant_id).where(Container.id.in_(container_ids[:1000])))
+    return {row.id: row.tenant_id for row in rows}

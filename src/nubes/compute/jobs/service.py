@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,6 +95,12 @@ async def next_due(*, session: AsyncSession, node_id: uuid.UUID) -> float | None
     if due is None:
         return None
     return max((due - utcnow()).total_seconds(), 0.0)
+
+
+async def queue_depth(*, session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many jobs of the whole install wait to be sent, and when the oldest was queued (for ops/metrics)."""
+    count, oldest = (await session.execute(select(func.count(), func.min(Job.created_at)).where(Job.status == "queued"))).one()
+    return int(count), oldest
 
 
 async def list_jobs(

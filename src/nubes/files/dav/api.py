@@ -27,6 +27,7 @@ from nubes.files.tree.models import FileNode
 from nubes.files.tree.schemas import FileCopy, FileUpdate, FolderCreate
 from nubes.files.uploads import service as uploads
 from nubes.identity.deps import origin_of
+from nubes.ops.flags import service as flags
 
 router = api_router()
 
@@ -102,9 +103,10 @@ async def read(request: Request, dav: DavReader, storage: StorageDep) -> Respons
 async def _propfind(request: Request, dav: Dav) -> Response:
     depth_header = request.headers.get("depth", "1").strip().lower()
     if depth_header == "infinity":
-        return _xml(xml.error_body("propfind-finite-depth"), 403)
-    if depth_header not in {"0", "1"}:
-        raise BadRequest("Depth must be 0 or 1 for PROPFIND (infinity is refused: ask a folder at a time).")
+        if not await flags.enabled(session=dav.session, key=service.INFINITY_FLAG, tenant_id=dav.principal.tenant_id):
+            return _xml(xml.error_body("propfind-finite-depth"), 403)
+    elif depth_header not in {"0", "1"}:
+        raise BadRequest("Depth must be 0, 1 or infinity for PROPFIND.")
     ask = xml.propfind(await xml.read_body(request))
     located = await service.locate(session=dav.session, principal=dav.principal, segments=dav.segments)
     node = located.node
@@ -116,7 +118,7 @@ async def _propfind(request: Request, dav: Dav) -> Response:
         principal=dav.principal,
         node=node,
         href=_href(dav, collection=node.kind != "file"),
-        depth=int(depth_header),
+        depth=service.INFINITY if depth_header == "infinity" else int(depth_header),
         ask=ask,
         locks_of=_lock_reader(dav.session),
     )

@@ -34,6 +34,11 @@ from nubes.files.tree.schemas import FolderCreate
 
 PAGE = 500
 """Children read per statement while a PROPFIND of a folder streams."""
+INFINITY = -1
+"""The `depth` of a PROPFIND with `Depth: infinity`, answered only where the feature flag `INFINITY_FLAG` is on."""
+INFINITY_FLAG = "files.dav_infinity"
+INFINITY_LIMIT = 10_000
+"""Most entries below the folder a `Depth: infinity` PROPFIND answers; past them it ends with a 507 for the folder."""
 MAX_PROPERTY_BYTES = 64 * 1024
 """The largest dead property value (its element, serialized)."""
 MAX_PROPERTIES = 256
@@ -411,7 +416,8 @@ async def propfind(
     ask: xml.Propfind,
     locks_of: LockReader,
 ) -> AsyncIterator[bytes]:
-    """The multistatus of a PROPFIND, produced as it is sent: the node, then (depth 1) its children a page at a time.
+    """The multistatus of a PROPFIND, produced as it is sent: the node, then (depth 1) its children a page at a time,
+    or (depth `INFINITY`) every folder below it in turn, at most `INFINITY_LIMIT` entries (then a 507 for `href`).
 
     Memory stays constant whatever the folder's size: each page of `PAGE` children is read, written and dropped.
     """
@@ -422,24 +428,33 @@ async def propfind(
         reader.quota_available = await quota.available(session=session, settings=settings, principal=principal)
     await prepare(reader, session=session, principal=principal, node_ids=[node.id], locks_of=locks_of)
     yield (xml.MULTISTATUS_START + xml.response(href, reader.propstats(node))).encode()
-    if depth == 1 and node.kind != "file":
-        folder_href = href if href.endswith("/") else href + "/"
-        statement = tree.page_read_statement()
+    folders = [(node.id, href)] if depth != 0 and node.kind != "file" else []
+    left = INFINITY_LIMIT
+    statement = tree.page_read_statement()
+    while folders:
+        folder_id, folder_href = folders.pop()
         offset = 0
         while True:
             rows = list(
                 await session.execute(
                     statement,
-                    {"folder_id": node.id, "page_limit": PAGE, "page_offset": offset, "viewer_id": principal.user_id},
+                    {"folder_id": folder_id, "page_limit": PAGE, "page_offset": offset, "viewer_id": principal.user_id},
                 )
             )
+            if depth == INFINITY:
+                if len(rows) > left:
+                    yield xml.status_response(href, 507).encode()  # RFC 4918 9.1: the answer was cut short
+                    folders, rows = [], rows[:left]
+                left -= len(rows)
             if not rows:
                 break
             await prepare(reader, session=session, principal=principal, node_ids=[row.id for row in rows], locks_of=locks_of)
-            chunk = [
-                xml.response(xml.href(folder_href.rstrip("/"), [row.name], collection=row.kind != "file"), reader.propstats(row))
-                for row in rows
-            ]
+            chunk = []
+            for row in rows:
+                child_href = xml.href(folder_href.rstrip("/"), [row.name], collection=row.kind != "file")
+                chunk.append(xml.response(child_href, reader.propstats(row)))
+                if depth == INFINITY and row.kind != "file":
+                    folders.append((row.id, child_href))
             yield "".join(chunk).encode()
             if len(rows) < PAGE:
                 break

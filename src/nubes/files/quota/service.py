@@ -184,3 +184,51 @@ async def set_tenant_quota(*, session: AsyncSession, tenant_id: uuid.UUID, quota
         .values(quota_bytes=quota_bytes)
         .execution_options(synchronize_session=False)
     )
+
+
+async def tenants_usage(*, session: AsyncSession, tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int | None, int]]:
+    """Bytes used, the tenant's own quota (None: the configured default) and its number of files, per tenant asked."""
+    found: dict[uuid.UUID, tuple[int, int | None, int]] = dict.fromkeys(tenant_ids, (0, None, 0))
+    if not tenant_ids:
+        return found
+    rows = await session.execute(
+        select(StorageUsage.tenant_id, StorageUsage.used_bytes, StorageUsage.quota_bytes).where(
+            StorageUsage.tenant_id.in_(tenant_ids), StorageUsage.user_id.is_(None)
+        )
+    )
+    for tenant_id, used, quota in rows:
+        found[tenant_id] = (int(used), quota, 0)
+    counts = await session.execute(
+        select(FileNode.tenant_id, func.count())
+        .where(FileNode.tenant_id.in_(tenant_ids), FileNode.kind == "file")
+        .group_by(FileNode.tenant_id)
+    )
+    for tenant_id, count in counts:
+        used, quota, _ = found[tenant_id]
+        found[tenant_id] = (used, quota, int(count))
+    return found
+
+
+async def largest_users(
+    *, session: AsyncSession, tenant_ids: list[uuid.UUID], limit: int
+) -> dict[uuid.UUID, list[tuple[uuid.UUID, int, int | None]]]:
+    """Per tenant asked, its `limit` users storing the most: (user id, bytes used, own quota or None), largest first."""
+    rank = (
+        func.row_number()
+        .over(partition_by=StorageUsage.tenant_id, order_by=(StorageUsage.used_bytes.desc(), StorageUsage.user_id))
+        .label("rank")
+    )
+    ranked = (
+        select(StorageUsage.tenant_id, StorageUsage.user_id, StorageUsage.used_bytes, StorageUsage.quota_bytes, rank)
+        .where(StorageUsage.tenant_id.in_(tenant_ids), StorageUsage.user_id.is_not(None))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.tenant_id, ranked.c.user_id, ranked.c.used_bytes, ranked.c.quota_bytes)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.tenant_id, ranked.c.rank)
+    )
+    found: dict[uuid.UUID, list[tuple[uuid.UUID, int, int | None]]] = {tenant_id: [] for tenant_id in tenant_ids}
+    for tenant_id, user_id, used, quota in rows:
+        found[tenant_id].append((user_id, int(used), quota))
+    return found

@@ -23,7 +23,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json_dict
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
@@ -357,7 +357,7 @@ async def register_passkey(
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:  # any malformed answer (no id, bad CBOR...)
         raise UnprocessableEntity(f"The browser's answer did not check out ({exc}); try again.") from None
     if await session.scalar(select(Passkey.id).where(Passkey.credential_id == verified.credential_id)):
         raise Conflict("This passkey is already registered.")
@@ -409,7 +409,7 @@ def assertion_checks_out(rp: RelyingParty, challenge: bytes, passkey: Passkey, c
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=True,
         )
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
+    except (WebAuthnException, ValueError, KeyError, TypeError):
         return False
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()

@@ -38,7 +38,7 @@ BUILTIN_ROLES: dict[str, tuple[str, str | None, frozenset[str]]] = {
         frozenset(
             {"admin.users", "admin.roles", "admin.groups", "admin.audit", "admin.settings", "apps.manage", "documents.manage"}
         )
-        | frozenset({"containers.manage", "containers.console", "ops.monitor"}),
+        | frozenset({"containers.manage", "containers.console", "ops.monitor", "ops.alerts"}),
     ),
     "owner": ("Everything in the tenant", "admin", CODES),
     # One per service with an admin group (Domain.admin_permissions): held through the group of the same name.

@@ -46,6 +46,13 @@ const areas: Area[] = [
     permission: "admin.audit",
   },
   {
+    to: "/admin/settings",
+    name: "Settings",
+    description: "Every settings group in one place — feature flags, public links, files, documents, apps — with where to change each.",
+    icon: ListIcon,
+    permission: "admin.settings",
+  },
+  {
     to: "/admin/tenants",
     name: "Tenants",
     description: "Every tenant on this server: create one, suspend or reactivate it, delete it. Super-admins only.",

@@ -11,6 +11,8 @@ import { useDocumentTitle } from "../../hooks/useDocumentTitle";
 import { NotFoundPage } from "../NotFoundPage";
 import { AdminIndexPage } from "./AdminIndexPage";
 import { AuditLogPage } from "../identity/admin/AuditLogPage";
+import { BackupsPage } from "./backups/BackupsPage";
+import { SettingsPage } from "./settings/SettingsPage";
 import { ClustersPage } from "../containers/admin/ClustersPage";
 import { EggsPage } from "../containers/admin/EggsPage";
 import { FilesSettingsPage } from "../files/admin/FilesSettingsPage";
@@ -109,6 +111,16 @@ export function AdminPage() {
         {can(me, "apps.manage") && (
           <NavLink to="/admin/oauth-clients" className={tabClass}>
             OAuth clients
+          </NavLink>
+        )}
+        {can(me, "admin.settings") && (
+          <NavLink to="/admin/settings" className={tabClass}>
+            Settings
+          </NavLink>
+        )}
+        {me.user.is_superadmin && (
+          <NavLink to="/admin/backups" className={tabClass}>
+            Backups
           </NavLink>
         )}
         {me.user.is_superadmin && (
@@ -216,6 +228,15 @@ export function AdminPage() {
             </Gate>
           }
         />
+        <Route
+          path="settings/*"
+          element={
+            <Gate permission="admin.settings">
+              <SettingsPage />
+            </Gate>
+          }
+        />
+        <Route path="backups/*" element={me.user.is_superadmin ? <BackupsPage /> : <NoAccess permission="super-admin" />} />
         <Route path="tenants" element={me.user.is_superadmin ? <TenantsPage /> : <NoAccess permission="super-admin" />} />
         <Route path="registration" element={me.user.is_superadmin ? <RegistrationPage /> : <NoAccess permission="super-admin" />} />
         <Route path="sign-in-providers" element={me.user.is_superadmin ? <IdentityProvidersPage /> : <NoAccess permission="super-admin" />} />

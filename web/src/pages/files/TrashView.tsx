@@ -14,6 +14,7 @@ import { Alert } from "../../components/Form";
 import { DocumentIcon, FolderIcon } from "../../components/icons";
 import { useTask } from "../../lib/useAction";
 import { describeTimestamp } from "../../lib/format";
+import { BackupRestore } from "./BackupRestoreDialog";
 import { formatBytes, suggestedName } from "./fileKinds";
 
 const th = "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400";
@@ -61,6 +62,7 @@ export function TrashView({ onChanged }: { onChanged: () => void }) {
 
   return (
     <div>
+      <BackupRestore onRestored={changed} />
       {(error ?? actionError) && <Alert tone="danger">{actionError ?? error?.message}</Alert>}
       {loading && data === undefined ? (
         <Skeleton className="h-24 w-full" />

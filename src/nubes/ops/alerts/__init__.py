@@ -1,0 +1,1 @@
+"""Alerts: rules on stored metrics, their states and history, notifications by e-mail and webhook, silences."""

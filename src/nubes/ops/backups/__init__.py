@@ -1,0 +1,1 @@
+"""Backups: the whole install backed up (database, blobs, secrets), encrypted, verified, restorable."""
