@@ -18,7 +18,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+"""2: heartbeats carry the node's host figures and its containers' use. Messages refuse fields they do not know, so an
+agent and a server of different versions are told so at the hello (closed with the version spoken), not failed later."""
 
 # The label every Docker container made by Nubes carries; the agent adopts containers by it after a restart.
 LABEL_CONTAINER = "io.nubes.container"
