@@ -386,7 +386,8 @@ def test_only_granted_users_pass_and_unknown_services_are_404(gateway: Gateway) 
 
 def test_a_slow_service_is_a_504(gateway: Gateway) -> None:
     headers, _ = gateway.user("pat")
-    slow = httpx.get(gateway.url("/apps/echo/slow?seconds=6"), headers=headers, timeout=30)
+    seconds = MANIFEST_LIMITS["timeout_seconds"] + 2
+    slow = httpx.get(gateway.url(f"/apps/echo/slow?seconds={seconds}"), headers=headers, timeout=60)
     assert slow.status_code == 504
     assert slow.json()["type"] == "urn:nubes:problem:gateway-timeout"
 
