@@ -276,6 +276,14 @@ def agent(  # noqa: PLR0917 - typer reads the options from the signature
         str | None, typer.Option(help="The Docker Engine (default: DOCKER_HOST or the local socket).", envvar="DOCKER_HOST")
     ] = None,
     disk_check_seconds: Annotated[float, typer.Option(min=1, help="How often volumes are measured against disk limits.")] = 30.0,
+    metrics_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Serve the agent's own figures for Prometheus at http://HOST:PORT/metrics (e.g. 127.0.0.1:9108). "
+            "An address other than loopback needs NUBES_AGENT_METRICS_TOKEN.",
+            envvar="NUBES_AGENT_METRICS_ADDRESS",
+        ),
+    ] = None,
 ) -> None:
     """Run the node agent: register once with --token, then keep one connection to the server and drive Docker."""
     from nubes.agent.runner import AgentError, run_agent
@@ -292,6 +300,8 @@ def agent(  # noqa: PLR0917 - typer reads the options from the signature
                 volume_root=volumes,
                 docker_url=docker_url,
                 disk_check_seconds=disk_check_seconds,
+                metrics_address=metrics_address,
+                metrics_token=os.environ.get("NUBES_AGENT_METRICS_TOKEN") or None,
             )
         )
     except AgentError as exc:

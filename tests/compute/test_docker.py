@@ -97,9 +97,10 @@ class AgentProcess:
         self.server, self.state_dir, self.token = server, state_dir, token
         self.log = state_dir.parent / f"{state_dir.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.env_extra: dict[str, str] = {}  # NUBES_AGENT_* settings of the next start
 
     def start(self) -> AgentProcess:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")}
+        env = {key: value for key, value in os.environ.items() if not key.startswith("NUBES_")} | self.env_extra
         command = [sys.executable, "-m", "nubes", "agent", "--server", self.server.url, "--token", self.token]
         command += ["--state-dir", str(self.state_dir), "--disk-check-seconds", "1"]
         with self.log.open("a") as output:

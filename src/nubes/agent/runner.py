@@ -28,8 +28,10 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from nubes import __version__
+from nubes.agent import metrics as agent_metrics
 from nubes.agent.docker import DockerEnvironment, DriverError, DriverSettings
 from nubes.agent.files import Entry, FileError, VolumeFiles
+from nubes.agent.metrics import AgentMetrics
 from nubes.compute.agents import protocol
 from nubes.core import host
 
@@ -277,8 +279,16 @@ def websocket_url(server: str) -> str:
 class Agent:
     """Carries out the server's commands on the node's Docker Engine and reports what happens there."""
 
-    def __init__(self, credential: Credential, environment: DockerEnvironment, *, disk_check_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        credential: Credential,
+        environment: DockerEnvironment,
+        *,
+        disk_check_seconds: float = 30.0,
+        metrics: AgentMetrics | None = None,
+    ) -> None:
         self.credential = credential
+        self.metrics = metrics or AgentMetrics()
         self.environment = environment
         self.disk_check_seconds = disk_check_seconds
         self.locks: dict[uuid.UUID, asyncio.Lock] = {}
@@ -287,6 +297,7 @@ class Agent:
         self.running: dict[str, asyncio.Task[protocol.CommandResult]] = {}
         self.outbox = Outbox()
         self.consoles: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self.metrics.consoles.set_function(lambda: len(self.consoles))
 
     async def run(self) -> None:
         """Connect, serve, reconnect with exponential backoff and jitter; stops only on a refused credential."""
@@ -333,11 +344,14 @@ class Agent:
                 hello = protocol.Hello(agent_version=__version__, containers=await self.environment.inventory())
                 await socket.send_str(hello.model_dump_json())
                 log.info("agent.connected", node=str(welcome.node_id), containers=len(hello.containers))
+                self.metrics.connections.inc()
+                self.metrics.connected.set(1)
                 sender = asyncio.create_task(self._drain_outbox(socket))
                 heart = asyncio.create_task(self._heartbeat(welcome.heartbeat_interval))
                 try:
                     await self._receive(socket)
                 finally:
+                    self.metrics.connected.set(0)
                     for task in [sender, heart, *self.consoles.values()]:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -360,7 +374,9 @@ class Agent:
         while True:
             await asyncio.sleep(interval)
             host_stats, containers = await asyncio.gather(_host_stats(), self._container_usage(interval / 2))
-            await self.outbox.put(protocol.Heartbeat(host=host_stats, containers=containers))
+            beat = protocol.Heartbeat(host=host_stats, containers=containers)
+            await self.outbox.put(beat)
+            self.metrics.heartbeat(beat)
 
     async def _container_usage(self, within: float) -> list[protocol.ContainerUsage]:
         """The running containers' use for a heartbeat; none when Docker does not answer in time (it still goes)."""
@@ -484,6 +500,7 @@ class Agent:
         lock = self.locks.setdefault(command.container_id, asyncio.Lock())
         async with lock:
             output, error, ok = "", "", True
+            started = time.monotonic()
             try:
                 output = await self._dispatch(command)
             except DriverError as exc:
@@ -494,6 +511,7 @@ class Agent:
             with contextlib.suppress(DriverError, aiodocker.DockerError, OSError):
                 state = await self.environment.observe(command.container_id)
             log.info("agent.command", action=command.action, container=str(command.container_id), ok=ok, error=error or None)
+            self.metrics.command(command.action, ok=ok, started=started)
             return protocol.CommandResult(
                 command_id=command.id,
                 idempotency_key=command.idempotency_key,
@@ -617,8 +635,16 @@ async def run_agent(
     volume_root: Path,
     docker_url: str | None,
     disk_check_seconds: float = 30.0,
+    metrics_address: str | None = None,
+    metrics_token: str | None = None,
 ) -> None:
-    """Register when needed, then serve the server's commands until the credential is refused."""
+    """Register when needed, then serve the server's commands until the credential is refused (and the agent's own
+    figures on `metrics_address` meanwhile, when given)."""
+    if metrics_address:
+        try:
+            agent_metrics.parse_address(metrics_address, metrics_token)
+        except agent_metrics.MetricsAddressError as exc:
+            raise AgentError(str(exc)) from None
     credential = load_credential(state_dir)
     if credential is None or (token and server and server.rstrip("/") != credential.server):
         if not token or not server:
@@ -634,6 +660,18 @@ async def run_agent(
         except (aiodocker.DockerError, aiohttp.ClientError, OSError) as exc:
             raise AgentError(f"no Docker Engine answers ({exc}); start dockerd or set DOCKER_HOST") from None
         environment = DockerEnvironment(docker, DriverSettings(node_id=credential.node_id, volume_root=volume_root))
-        await Agent(credential, environment, disk_check_seconds=disk_check_seconds).run()
+        figures = AgentMetrics()
+        stop_metrics = None
+        if metrics_address:
+            try:
+                stop_metrics = await agent_metrics.serve(figures, metrics_address, metrics_token)
+            except OSError as exc:
+                raise AgentError(f"cannot serve metrics on {metrics_address}: {exc}") from None
+            log.info("agent.metrics", address=metrics_address, token=bool(metrics_token))
+        try:
+            await Agent(credential, environment, disk_check_seconds=disk_check_seconds, metrics=figures).run()
+        finally:
+            if stop_metrics is not None:
+                await stop_metrics()
     finally:
         await docker.close()

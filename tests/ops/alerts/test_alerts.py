@@ -33,6 +33,9 @@ from nubes.ops.alerts import evaluate, notify, service
 from nubes.ops.alerts.models import AlertDelivery, AlertEvent, AlertInstance, AlertRule
 from nubes.ops.alerts.notify import WebhookSender
 from nubes.ops.alerts.tasks import evaluate_round
+from nubes.ops.backups import service as backups_service
+from nubes.ops.backups.engine import Outcome
+from nubes.ops.backups.models import BackupRun
 from nubes.ops.metrics import service as metrics_service
 from nubes.ops.metrics.collectors import InstallFigures
 from nubes.ops.metrics.recorder import Recorder
@@ -586,6 +589,51 @@ async def test_a_node_whose_agent_disconnects_fires_node_offline_from_the_collec
     assert await collect_and_evaluate(start + timedelta(seconds=90)) == "resolved"
     kinds = list(await session.scalars(select(AlertEvent.kind).where(AlertEvent.rule_id == rule.id).order_by(AlertEvent.at)))
     assert kinds == ["fired", "resolved"]
+
+
+async def test_backup_rules_fire_before_the_first_backup_and_on_a_failed_one(
+    session: AsyncSession, sessions: async_sessionmaker[AsyncSession], metrics: Metrics
+) -> None:
+    """GIVEN the no-recent-backup and backup-failed templates on an install that never made a backup
+    THEN "no recent backup" fires (a missing figure is no data, and its rule alerts on no data), "backup failed" does
+    not; WHEN a backup succeeds THEN the first resolves; WHEN the next one fails THEN "backup failed" fires."""
+    rules = {}
+    for key in ("backup-missing", "backup-failed"):
+        template = next(item for item in service.TEMPLATES if item.key == key)
+        rules[key] = AlertRule(**template.rule.model_dump(exclude={"target_ids", "matchers"}), matchers={}, target_ids=[])
+        session.add(rules[key])
+    await session.commit()
+    figures = InstallFigures(metrics.recorder)
+
+    async def collect_and_evaluate(at: datetime) -> dict[str, str]:
+        await figures.gather(session)
+        await metrics.recorder.flush(sessions, at=int(at.timestamp()))
+        # A day's window reads the 1-minute tier: sum the minute up as the chore does once it is complete.
+        await metrics_service.downsample(session=session, now=int(at.timestamp()) + 120, lag=0)
+        await evaluate_at(session, at)
+        states = {}
+        for key, rule in rules.items():
+            instance = await session.scalar(select(AlertInstance).where(AlertInstance.rule_id == rule.id))
+            if instance is not None:
+                await session.refresh(instance)
+            states[key] = "none" if instance is None else instance.state
+        return states
+
+    start = utcnow()
+    assert await collect_and_evaluate(start) == {"backup-missing": "firing", "backup-failed": "none"}
+    done = BackupRun(trigger="cli", status="running", started_at=utcnow())
+    session.add(done)
+    await session.flush()
+    made = Outcome(snapshot_id="a" * 64, bytes_added=1, total_bytes=1, files=1, seconds=1.0, verified=True, verify_detail="")
+    await backups_service.succeed(session=session, run_id=done.id, outcome=made)
+    await session.commit()
+    assert await collect_and_evaluate(start + timedelta(minutes=3)) == {"backup-missing": "resolved", "backup-failed": "inactive"}
+    failed = BackupRun(trigger="schedule", status="running", started_at=utcnow())
+    session.add(failed)
+    await session.flush()
+    await backups_service.fail(session=session, run_id=failed.id, error="the repository is gone", seconds=1.0)
+    await session.commit()
+    assert await collect_and_evaluate(start + timedelta(minutes=6)) == {"backup-missing": "resolved", "backup-failed": "firing"}
 
 
 async def test_a_tenants_webhook_cannot_reach_inside_the_network(

@@ -38,3 +38,5 @@ class Job(Base):
 Index("ix_jobs_tenant_time", Job.tenant_id, Job.created_at)
 
 Index("ix_jobs_node_status", Job.node_id, Job.status)
+
+Index("ix_jobs_actor_time", Job.actor_name, Job.created_at)  # auto-restarts in a window (ops/metrics)

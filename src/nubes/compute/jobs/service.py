@@ -103,6 +103,23 @@ async def queue_depth(*, session: AsyncSession) -> tuple[int, datetime | None]:
     return int(count), oldest
 
 
+async def restarts_between(
+    *, session: AsyncSession, start: datetime, end: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID, int]]:
+    """Auto-restarts queued in [start, end) per container: (container, node, tenant, count), for ops/metrics."""
+    rows = await session.execute(
+        select(Job.container_id, Job.node_id, Job.tenant_id, func.count())
+        .where(
+            Job.actor_name == AUTO_RESTART_ACTOR,
+            Job.created_at >= start,
+            Job.created_at < end,
+            Job.container_id.is_not(None),
+        )
+        .group_by(Job.container_id, Job.node_id, Job.tenant_id)
+    )
+    return [(container, node, tenant, int(count)) for container, node, tenant, count in rows if container is not None]
+
+
 async def list_jobs(
     *, session: AsyncSession, principal: Principal, container_id: uuid.UUID | None, limit: int, offset: int
 ) -> tuple[list[Job], int]:

@@ -9,7 +9,9 @@ A rule reads its metric over the last `window_seconds` and reduces each series' 
 
 Derived metrics: a name in `DERIVED` (`host_disk_used_ratio`) is computed here as its numerator reduced, divided by
 the latest value of the denominator series with the same labels; the metrics service stores only what it measures.
-A series without points in the window has no data: the rule's `no_data` says whether that is ok or alerting.
+A series without points in the window has no data: the rule's `no_data` says whether that is ok or alerting. An
+install-wide metric (no labels, such as the last backup's time) that was never recorded counts as no data too, so
+"no recent backup" fires on an install that never made one.
 """
 
 from __future__ import annotations
@@ -193,7 +195,11 @@ async def evaluate_rule(*, session: AsyncSession, rule: AlertRule, now: datetime
     }
     transitions: list[Transition] = []
     gone: list[uuid.UUID] = []
-    for key in sorted(set(observations) | set(instances)):
+    keys = set(observations) | set(instances)
+    missing_counts = rule.no_data == "alerting" and _singleton(rule)
+    if missing_counts:
+        keys.add(labels_key({}))  # an install-wide figure never recorded (no backup yet) is missing, not fine
+    for key in sorted(keys):
         seen = observations.get(key)
         instance = instances.get(key)
         if seen is None:
@@ -205,10 +211,11 @@ async def evaluate_rule(*, session: AsyncSession, rule: AlertRule, now: datetime
             value, condition = seen.value, holds(rule.comparator, seen.value, rule.threshold)
         if instance is None:
             # Every series with data gets an instance (inactive while fine), so that its silence later is noticed.
-            if len(instances) >= MAX_INSTANCES or seen is None:
+            if len(instances) >= MAX_INSTANCES or (seen is None and not missing_counts):
                 continue
+            labels = seen.labels if seen is not None else {}
             instance = AlertInstance(
-                rule_id=rule.id, tenant_id=rule.tenant_id, labels_key=key, labels=seen.labels, state="inactive", since=now
+                rule_id=rule.id, tenant_id=rule.tenant_id, labels_key=key, labels=labels, state="inactive", since=now
             )
             session.add(instance)
             instances[key] = instance
@@ -227,6 +234,12 @@ async def evaluate_rule(*, session: AsyncSession, rule: AlertRule, now: datetime
         await session.execute(delete(AlertInstance).where(AlertInstance.id.in_(gone)))
     await session.flush()
     return transitions
+
+
+def _singleton(rule: AlertRule) -> bool:
+    """Whether the rule watches one install-wide series (a metric without labels, no matchers)."""
+    known = metrics_service.CATALOG.get(rule.metric)
+    return known is not None and not known.labels and not rule.matchers
 
 
 def _step(instance: AlertInstance, *, condition: bool, for_seconds: int, now: datetime) -> str | None:

@@ -1,7 +1,8 @@
 """One backup run from start to finish, for the worker (UI and schedule) and for `nubes backup` alike.
 
 The engine works in a thread (restic and the database dump are blocking); its progress is written to the run's
-row about once a second so the UI can follow it, then the outcome, retention and the metrics are recorded.
+row about once a second so the UI can follow it, then the outcome and retention are recorded (ops/metrics reads the
+outcome from the runs, whichever process ran it).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import asyncio
 import contextlib
 import time
 import uuid
-from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,7 +32,6 @@ async def run(
     settings: Settings,
     run_id: uuid.UUID,
     progress: ProgressFn | None = None,
-    metrics: Any = None,
 ) -> Outcome:
     """Run the backup the row `run_id` stands for (already `running`); record its outcome; BackupError on failure."""
     latest: list[Progress] = []
@@ -52,7 +51,6 @@ async def run(
         async with sessions() as session:
             await service.fail(session=session, run_id=run_id, error=str(exc), seconds=time.monotonic() - started)
             await session.commit()
-        _record(metrics, ok=False)
         log.warning("backups.failed", run_id=str(run_id), error=str(exc)[:300])
         raise BackupError(str(exc)) from exc
     finally:
@@ -67,7 +65,6 @@ async def run(
         await asyncio.to_thread(engine.forget, repository, keep)
     except ResticError as exc:  # the backup itself is made and verified; retention runs again next time
         log.warning("backups.retention_failed", error=str(exc)[:300])
-    _record(metrics, ok=outcome.verified)
     log.info("backups.succeeded", run_id=str(run_id), snapshot=outcome.snapshot_id, verified=outcome.verified)
     return outcome
 
@@ -84,13 +81,3 @@ async def _follow(sessions: async_sessionmaker[AsyncSession], run_id: uuid.UUID,
             async with sessions() as session:
                 await service.note_progress(session=session, run_id=run_id, stage=step.stage, fraction=step.fraction or 0.0)
                 await session.commit()
-
-
-def _record(metrics: Any, *, ok: bool) -> None:
-    """`backup_last_status` and `backup_last_success_timestamp` for the metrics (when this process records them)."""
-    record = getattr(metrics, "record", None)
-    if record is None:
-        return
-    record("backup_last_status", 1.0 if ok else 0.0, kind="gauge")
-    if ok:
-        record("backup_last_success_timestamp", time.time(), kind="gauge")

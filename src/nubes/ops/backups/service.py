@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
@@ -134,6 +134,18 @@ async def fail(*, session: AsyncSession, run_id: uuid.UUID, error: str, seconds:
         .where(BackupRun.id == run_id)
         .values(status="failed", stage="failed", finished_at=utcnow(), error=error[:ERROR_LIMIT], duration_seconds=seconds)
     )
+
+
+async def last_outcomes(*, session: AsyncSession) -> tuple[bool | None, datetime | None]:
+    """Whether the latest finished run succeeded (None: none finished yet), and when the latest success ended."""
+    latest = await session.scalar(
+        select(BackupRun.status)
+        .where(BackupRun.status.in_(("succeeded", "failed")))
+        .order_by(BackupRun.finished_at.desc())
+        .limit(1)
+    )
+    succeeded_at = await session.scalar(select(func.max(BackupRun.finished_at)).where(BackupRun.status == "succeeded"))
+    return (None if latest is None else latest == "succeeded"), succeeded_at
 
 
 async def get_settings(*, session: AsyncSession, principal: Principal | None, settings: Settings) -> BackupSettingsRead:

@@ -52,12 +52,7 @@ class BackupWorker(jobs.Worker):
         if not claimed:
             return 1
         with contextlib.suppress(BackupError):  # recorded on the run's row and logged by the runner
-            await runner.run(
-                sessions=self.sessions,
-                settings=self.app.state.settings,
-                run_id=queued.id,
-                metrics=getattr(self.app.state, "metrics", None),
-            )
+            await runner.run(sessions=self.sessions, settings=self.app.state.settings, run_id=queued.id)
         return 1
 
 

@@ -1,5 +1,6 @@
 """What feeds the recorder: the requests middleware, this replica's host figures, and the install-wide figures
-(job queues, storage per tenant, failed sign-ins, nodes) gathered by one process of the install.
+(job queues, storage per tenant, failed sign-ins, nodes, containers' auto-restarts, the last backup) gathered by one
+process of the install.
 
 Labels stay bounded: routes are templates (`/api/files/{file_id}`, never a raw path), statuses are classes (2xx),
 tenants and nodes are ids; no label names a user or a file.
@@ -26,6 +27,7 @@ from nubes.core.leases import REPLICA
 from nubes.core.mail import OutboxMail
 from nubes.files.quota import service as quota_service
 from nubes.identity.tenants import service as tenants_service
+from nubes.ops.backups import service as backups_service
 from nubes.ops.metrics.recorder import UNMATCHED_ROUTE, Recorder
 
 Scope = MutableMapping[str, Any]
@@ -188,12 +190,13 @@ def note_process(recorder: Recorder, figures: list[tuple[str, float, dict[str, s
 
 
 class InstallFigures:
-    """The figures one process of the install gathers for all: job queues, storage per tenant, failed sign-ins and
-    whether each node's agent is connected."""
+    """The figures one process of the install gathers for all: job queues, storage per tenant, failed sign-ins,
+    whether each node's agent is connected, containers' auto-restarts and the outcome of the last backup."""
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self._signins_since: datetime | None = None
+        self._restarts_since: datetime | None = None
         self._storage_at = 0.0
 
     async def gather(self, session: AsyncSession) -> None:
@@ -202,6 +205,8 @@ class InstallFigures:
         await self._queues(session, now)
         await self._signins(session, now)
         await self._nodes(session)
+        await self._restarts(session, now)
+        await self._backups(session)
         if time.monotonic() - self._storage_at >= STORAGE_EVERY:
             await self._storage(session)
             self._storage_at = time.monotonic()
@@ -237,6 +242,21 @@ class InstallFigures:
         for node in await nodes_service.list_nodes(session=session):
             if node.status != "revoked":
                 self.recorder.record("node_up", 1.0 if node.status == "online" else 0.0, {"node": str(node.id)})
+
+    async def _restarts(self, session: AsyncSession, now: datetime) -> None:
+        since = self._restarts_since or now - timedelta(minutes=1)
+        for container_id, node_id, tenant_id, count in await jobs_service.restarts_between(session=session, start=since, end=now):
+            labels = {"container": str(container_id), "node": str(node_id or ""), "tenant": str(tenant_id)}
+            self.recorder.record("container_restarts", float(count), labels, kind="counter")
+        self._restarts_since = now
+
+    async def _backups(self, session: AsyncSession) -> None:
+        last_ok, succeeded_at = await backups_service.last_outcomes(session=session)
+        if last_ok is not None:
+            self.recorder.record("backup_last_status", 1.0 if last_ok else 0.0)
+        if succeeded_at is not None:
+            at = succeeded_at if succeeded_at.tzinfo is not None else succeeded_at.replace(tzinfo=UTC)
+            self.recorder.record("backup_last_success_timestamp", at.timestamp())
 
     async def _storage(self, session: AsyncSession) -> None:
         for tenant, _users in await tenants_service.list_tenants(session=session):
