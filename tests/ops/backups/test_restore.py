@@ -292,26 +292,84 @@ def _someone_elses(server: Server, headers: dict[str, str], file_id: str) -> int
     ).status_code
 
 
-async def test_user_restores_own_file_into_trash(tmp_path: Path, password_file: Path) -> None:
-    """GIVEN a backup, after which a user overwrote a file
-    WHEN they restore that file from the restore point
-    THEN a copy with the old bytes lands in their trash, the trash-restore brings it back, and another user cannot
-    restore it (it is not theirs)."""
+async def test_user_restores_own_file_and_folder_into_trash(engine_name: str, tmp_path: Path, password_file: Path) -> None:
+    """GIVEN a backup, after which a user overwrote a file and deleted a folder (odd names inside)
+    WHEN they restore that file, then the folder, from the restore point (SQLite's dump, or PostgreSQL's read as COPY)
+    THEN copies with the old bytes land in their trash, the trash-restore brings them back, and another user cannot
+    restore them (not theirs); WHEN a restore cannot fit their quota THEN it fails whole: nothing of it is left."""
     repository = tmp_path / "repo"
-    async with empty_database("sqlite", tmp_path / "nubes.db") as database_url:
+    async with empty_database(engine_name, tmp_path / "nubes.db") as database_url:
         data_dir = tmp_path / "data"
         data_dir.mkdir()
         env = _env(data_dir, database_url, repository, password_file)
         backup_env = {"NUBES_BACKUP_REPOSITORY": str(repository), "NUBES_BACKUP_PASSWORD_FILE": str(password_file)}
         with serve(database_url, data_dir, **backup_env) as server:
-            _make_install(server)
-            alice = _headers(server, "alice", PASSWORD)
-            notes = next(item for path, item in _walk(server, alice) if path == "/notes.txt")
-            done = _cli(env, "backup")
-            assert done.returncode == 0, done.stderr
-            _overwrite(server, alice, notes["id"], b"overwritten\n")
-            assert _restore_own_file(server, alice, "notes.txt") == b"second draft\n"
-            assert _someone_elses(server, _headers(server, "bob", PASSWORD), notes["id"]) == 404
+            _restore_file_folder_and_too_much(server, env)
+
+
+def _restore_file_folder_and_too_much(server: Server, env: dict[str, str]) -> None:
+    _make_install(server)
+    alice = _headers(server, "alice", PASSWORD)
+    notes = next(item for path, item in _walk(server, alice) if path == "/notes.txt")
+    trip = _odd_folder(server, alice)
+    before = {path: item["sha256"] for path, item in _walk(server, alice, trip["id"])}
+    done = _cli(env, "backup")
+    assert done.returncode == 0, done.stderr
+    _overwrite(server, alice, notes["id"], b"overwritten\n")
+    assert _restore_own_file(server, alice, "notes.txt") == b"second draft\n"
+    assert _someone_elses(server, _headers(server, "bob", PASSWORD), notes["id"]) == 404
+    assert httpx.delete(f"{server.url}/api/files/{trip['id']}", headers=alice).status_code in {200, 204}
+
+    restored = _restore_own(server, alice, trip["name"])
+    assert restored.status_code == 201, restored.text
+    holder = restored.json()["trashed_id"]
+    back = httpx.post(f"{server.url}/api/trash/{holder}/restore", headers=alice)
+    assert back.status_code == 200, back.text
+    again = {path.removeprefix(f"/{trip['name']}"): item["sha256"] for path, item in _walk(server, alice, holder)}
+    assert again == before
+
+    admin = _headers(server, ADMIN_USERNAME, ADMIN_PASSWORD)
+    used = httpx.get(f"{server.url}/api/users/me/quota", headers=alice).json()["used_bytes"]
+    me = httpx.get(f"{server.url}/api/users/me", headers=alice).json()["user"]
+    limited = httpx.put(f"{server.url}/api/admin/users/{me['id']}/quota", json={"quota_bytes": used + 120_000}, headers=admin)
+    assert limited.status_code == 204, limited.text
+    tree_then, trash_then = _everything(server, alice)
+    refused = _restore_own(server, alice, trip["name"])
+    assert refused.status_code in {413, 507}, refused.text
+    assert refused.json()["type"] == "urn:nubes:problem:quota-exceeded"
+    assert refused.json()["detail"].startswith("Nothing was restored: ")
+    assert _everything(server, alice) == (tree_then, trash_then)
+
+
+def _odd_folder(server: Server, headers: dict[str, str]) -> dict[str, str]:
+    """A folder with a sub-folder and files whose names COPY has to escape or carry as UTF-8."""
+    made = httpx.post(f"{server.url}/api/files/folders", json={"name": "Trip \\ Zürich ✓"}, headers=headers)
+    assert made.status_code == 201, made.text
+    day = httpx.post(f"{server.url}/api/files/folders", json={"name": "day\\1", "parent_id": made.json()["id"]}, headers=headers)
+    assert day.status_code == 201, day.text
+    _upload(server, headers, "map.bin", os.urandom(90_000), made.json()["id"])
+    _upload(server, headers, "ünïcode \\ back.txt", b"back\\slash\n", day.json()["id"])
+    _upload(server, headers, "photo.bin", os.urandom(80_000), day.json()["id"])
+    folder: dict[str, str] = made.json()
+    return folder
+
+
+def _restore_own(server: Server, headers: dict[str, str], name: str) -> httpx.Response:
+    """Restore `name` of one's root from the newest restore point."""
+    point = httpx.get(f"{server.url}/api/ops/backups/restore-points", headers=headers).json()["items"][0]["id"]
+    listed = httpx.get(f"{server.url}/api/ops/backups/restore-points/{point}/files", headers=headers, timeout=120)
+    assert listed.status_code == 200, listed.text
+    wanted = next(item for item in listed.json()["items"] if item["name"] == name)
+    return httpx.post(
+        f"{server.url}/api/ops/backups/restore-points/{point}/files/{wanted['id']}/restore", headers=headers, timeout=120
+    )
+
+
+def _everything(server: Server, headers: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Every path of one's tree, and every name in one's trash."""
+    trash = httpx.get(f"{server.url}/api/trash", params={"limit": 200}, headers=headers)
+    assert trash.status_code == 200, trash.text
+    return sorted(path for path, _item in _walk(server, headers)), sorted(item["name"] for item in trash.json()["items"])
 
 
 def _bucket(endpoint: str) -> str:

@@ -26,6 +26,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -296,7 +297,8 @@ def _pg_dump(url: str, target: Path) -> None:
 
 
 def _run_tool(command: list[str]) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - PostgreSQL's own tools
+    # UTF-8 whatever the locale: the dumps are (Nubes makes its databases in UTF-8).
+    done = subprocess.run(command, capture_output=True, encoding="utf-8", errors="replace", check=False)  # noqa: S603 - PostgreSQL's own tools
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         # The URL (with its password) is an argument, never echoed: the tool's last line names the table or the cause.
@@ -310,7 +312,7 @@ def _copy_rows(dump: Path, table: str) -> tuple[list[str], list[list[str]]]:
     columns: list[str] = []
     rows: list[list[str]] = []
     inside = False
-    for line in text.splitlines():
+    for line in text.split("\n"):  # COPY escapes newlines in values; splitlines() would also cut at \x1c or \u2028
         if line.startswith("COPY ") and " FROM stdin" in line:
             columns = [name.strip().strip('"') for name in line.split("(", 1)[1].split(")", 1)[0].split(",")]
             inside = True
@@ -693,7 +695,8 @@ async def _delete_uploaded(storage_url: str, keys: list[str]) -> None:
 
 
 def snapshot_database(repository: Repository, snapshot_id: str, cache: Path) -> tuple[Path, dict[str, Any]]:
-    """A restore point's SQLite dump (fetched once into `cache`, read-only from then on) and its manifest."""
+    """A restore point's file tree as a SQLite database (fetched once into `cache`, read-only from then on) and its
+    manifest: a SQLite backup's own dump, or the `file_nodes` rows of a PostgreSQL backup's dump, in the same shape."""
     if not all(ch in "0123456789abcdef" for ch in snapshot_id) or not snapshot_id:
         raise BackupError("not a restore point id")
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -703,17 +706,90 @@ def snapshot_database(repository: Repository, snapshot_id: str, cache: Path) -> 
     snapshot = restic.snapshots(repository, snapshot_id)[0]
     staging = _staging_path(snapshot)
     manifest = json.loads(restic.dump(repository, snapshot_id, f"{staging}/{MANIFEST}"))
-    if manifest.get("engine") != "sqlite":
-        raise BackupError("restoring single files reads SQLite backups only; restore the whole PostgreSQL backup instead")
+    name = SQLITE_DUMP if manifest.get("engine") == "sqlite" else POSTGRES_DUMP
     partial = cache / f".{snapshot_id}.part"
-    partial.write_bytes(restic.dump(repository, snapshot_id, f"{staging}/{SQLITE_DUMP}"))
-    if _sha256(partial) != manifest["files"][SQLITE_DUMP]:
+    partial.write_bytes(restic.dump(repository, snapshot_id, f"{staging}/{name}"))
+    partial.chmod(0o600)
+    if _sha256(partial) != manifest["files"][name]:
         partial.unlink()
         raise BackupError("the restore point's database does not match its checksum")
-    partial.chmod(0o600)
+    if name == POSTGRES_DUMP:
+        tree = cache / f".{snapshot_id}.tree"
+        try:
+            _file_nodes_as_sqlite(partial, tree)
+        finally:
+            partial.unlink()
+        partial = tree
     partial.rename(dump)
     manifest_file.write_text(json.dumps(manifest))
     return dump, manifest
+
+
+TREE_COLUMNS = ("id", "tenant_id", "owner_id", "parent_id", "kind", "name", "size", "content_type", "blob_key", "in_trash")
+"""The columns of `file_nodes` a per-user restore reads."""
+
+
+def _file_nodes_as_sqlite(pg_dump: Path, target: Path) -> None:
+    """The `file_nodes` rows of a PostgreSQL dump in a SQLite file shaped as a SQLite backup's (UUIDs as 32 hex
+    digits, booleans as 0/1), so one reader serves both engines."""
+    columns, rows = _copy_rows(pg_dump, "file_nodes")
+    missing = [column for column in TREE_COLUMNS if column not in columns]
+    if missing:
+        raise BackupError(f"the restore point's file table lacks {', '.join(missing)}")
+    at = [columns.index(column) for column in TREE_COLUMNS]
+    target.unlink(missing_ok=True)
+    connection = sqlite3.connect(target)
+    try:
+        connection.execute(
+            "CREATE TABLE file_nodes (id TEXT PRIMARY KEY, tenant_id TEXT, owner_id TEXT, parent_id TEXT, kind TEXT, "
+            "name TEXT, size INTEGER, content_type TEXT, blob_key TEXT, in_trash INTEGER)"
+        )
+        connection.execute("CREATE INDEX ix_parent ON file_nodes (parent_id)")
+        connection.executemany(
+            "INSERT INTO file_nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (_tree_row([row[i] for i in at]) for row in rows)
+        )
+        connection.commit()
+    finally:
+        connection.close()
+    target.chmod(0o600)
+
+
+def _tree_row(fields: list[str]) -> tuple[object, ...]:
+    node_id, tenant_id, owner_id, parent_id, kind, name, size, content_type, blob_key, in_trash = (
+        copy_text(field) for field in fields
+    )
+    return (
+        _hex(node_id), _hex(tenant_id), _hex(owner_id), _hex(parent_id), kind, name,
+        int(size or 0), content_type or "", blob_key, 1 if in_trash == "t" else 0,
+    )  # fmt: skip
+
+
+def _hex(value: str | None) -> str | None:
+    """A UUID as SQLite stores it (32 hex digits)."""
+    return uuid.UUID(value).hex if value else None
+
+
+_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+"""What COPY TO writes for a backslash and the control characters (it writes every other character as it is)."""
+
+
+def copy_text(field: str) -> str | None:
+    """One field of PostgreSQL's COPY text format as its value: `\\N` is NULL; backslash escapes are undone."""
+    if field == "\\N":
+        return None
+    if "\\" not in field:
+        return field
+    out: list[str] = []
+    escaped = False
+    for char in field:
+        if escaped:
+            out.append(_COPY_ESCAPES.get(char, char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def blob_path(manifest: dict[str, Any], key: str) -> str:

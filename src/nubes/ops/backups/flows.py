@@ -1,10 +1,12 @@
 """Per-user restore: one file or folder of a user's own tree, as it was at a restore point, back into their trash.
 
-The restore point's SQLite dump is fetched once (restic checks it, then its manifest checksum) and only read; the
-user's own rows are found there (their tenant, their ownership), the bytes come out of the snapshot with `restic
-dump`, and the file is written through the files domain's own upload path (names, quota, versions) into a folder
-named after the restore point, which is then moved to the trash: the existing trash-restore puts it back where the
-user wants. PostgreSQL backups are not read this way (restore them whole).
+The restore point's file tree is fetched once (restic checks it, then its manifest checksum) and only read: a SQLite
+backup's own database, or the file rows of a PostgreSQL backup's dump put in the same shape (`engine.snapshot_database`).
+The user's own rows are found there (their tenant, their ownership) and the whole selection is planned before anything
+is written (too large a folder is refused whole). The bytes come out of the snapshot with `restic dump` and go through
+the files domain's own upload path (names, quota, versions) into a folder named after the restore point, which is then
+moved to the trash: the existing trash-restore puts it back where the user wants. A restore that fails half-way (quota,
+an unreadable blob) purges what it had written: the user's tree never holds half a restore.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nubes.config import Settings
 from nubes.core.audit import Origin
-from nubes.core.errors import BadRequest, NotFound
+from nubes.core.errors import BadRequest, NotFound, NubesError
 from nubes.core.principal import Principal
 from nubes.core.storage import Storage
 from nubes.files.tree import service as tree_service
@@ -31,6 +34,8 @@ from nubes.ops.backups import engine, restic
 from nubes.ops.backups.engine import BackupError
 from nubes.ops.backups.models import BackupRun
 from nubes.ops.backups.restic import ResticError
+
+log = structlog.get_logger("nubes.backups")
 
 LIST_LIMIT = 500
 RESTORE_LIMIT = 1000
@@ -140,6 +145,7 @@ async def restore_to_trash(
     found = await asyncio.to_thread(_rows, dump, principal, "id = ? AND kind != 'root'", node_id.hex)
     if not found:
         raise NotFound("That file or folder is not yours in this restore point.")
+    plan = await asyncio.to_thread(_plan, dump, principal, found[0])
     repository = engine.repository_from(settings)
     holder = await tree_service.create_folder(
         session=session,
@@ -147,50 +153,59 @@ async def restore_to_trash(
         folder_in=FolderCreate(name=f"From backup {made:%Y-%m-%d %H.%M} ({uuid.uuid4().hex[:6]})"),
     )
     holder_id = holder.id
-    budget = [RESTORE_LIMIT]
-    await _bring_back(
-        session=session, principal=principal, settings=settings, storage=storage, repository=repository,
-        snapshot_id=snapshot_id, manifest=manifest, dump=dump, node=found[0], parent_id=holder_id, budget=budget,
-    )  # fmt: skip
-    await tree_service.trash(session=session, principal=principal, node_id=holder_id, origin=origin)
+    await session.commit()
+    try:
+        made_folders: dict[uuid.UUID, uuid.UUID] = {}
+        for node, parent in plan:
+            into = made_folders[parent] if parent is not None else holder_id
+            if node.kind == "folder":
+                folder = await tree_service.create_folder(
+                    session=session, principal=principal, folder_in=FolderCreate(parent_id=into, name=node.name)
+                )
+                made_folders[node.id] = folder.id
+            elif node.blob_key is not None:
+                chunks = _bytes_of(repository, snapshot_id, engine.blob_path(dict(manifest), node.blob_key))
+                await uploads_service.receive(
+                    session=session, settings=settings, principal=principal, storage=storage, chunks=chunks,
+                    expected_size=node.size, content_type=node.content_type, parent_id=into, name=node.name,
+                )  # fmt: skip
+        await tree_service.trash(session=session, principal=principal, node_id=holder_id, origin=origin)
+    except Exception as exc:
+        await _discard(session=session, principal=principal, storage=storage, holder_id=holder_id, origin=origin)
+        if isinstance(exc, NubesError):
+            raise type(exc)(f"Nothing was restored: {exc.detail or exc.title}") from exc
+        raise
     return holder_id
 
 
-async def _bring_back(
-    *,
-    session: AsyncSession,
-    principal: Principal,
-    settings: Settings,
-    storage: Storage,
-    repository: restic.Repository,
-    snapshot_id: str,
-    manifest: dict[str, object],
-    dump: Path,
-    node: BackedUpNode,
-    parent_id: uuid.UUID,
-    budget: list[int],
+def _plan(dump: Path, principal: Principal, top: BackedUpNode) -> list[tuple[BackedUpNode, uuid.UUID | None]]:
+    """Every node to bring back, each after its folder, with the id (in the dump) of the folder it goes in (None: the
+    restore's own folder); RestoreUnavailable past RESTORE_LIMIT, before anything is written."""
+    plan: list[tuple[BackedUpNode, uuid.UUID | None]] = [(top, None)]
+    index = 0
+    while index < len(plan):
+        node = plan[index][0]
+        index += 1
+        if node.kind != "folder":
+            continue
+        plan.extend((child, node.id) for child in _rows(dump, principal, "parent_id = ?", node.id.hex))
+        if len(plan) > RESTORE_LIMIT:
+            raise RestoreUnavailable(f"More than {RESTORE_LIMIT} files and folders: restore the sub-folders one at a time.")
+    return plan
+
+
+async def _discard(
+    *, session: AsyncSession, principal: Principal, storage: Storage, holder_id: uuid.UUID, origin: Origin
 ) -> None:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise RestoreUnavailable(f"More than {RESTORE_LIMIT} files and folders: restore the sub-folders one at a time.")
-    if node.kind == "folder":
-        folder = await tree_service.create_folder(
-            session=session, principal=principal, folder_in=FolderCreate(parent_id=parent_id, name=node.name)
-        )
-        folder_id = folder.id
-        for child in await asyncio.to_thread(_rows, dump, principal, "parent_id = ?", node.id.hex):
-            await _bring_back(
-                session=session, principal=principal, settings=settings, storage=storage, repository=repository,
-                snapshot_id=snapshot_id, manifest=manifest, dump=dump, node=child, parent_id=folder_id, budget=budget,
-            )  # fmt: skip
-        return
-    if node.blob_key is None:
-        return
-    chunks = _bytes_of(repository, snapshot_id, engine.blob_path(dict(manifest), node.blob_key))
-    await uploads_service.receive(
-        session=session, settings=settings, principal=principal, storage=storage, chunks=chunks,
-        expected_size=node.size, content_type=node.content_type, parent_id=parent_id, name=node.name,
-    )  # fmt: skip
+    """Purge a failed restore's folder with what it holds (best effort: the failure itself is what the user hears)."""
+    await session.rollback()
+    try:
+        await tree_service.trash(session=session, principal=principal, node_id=holder_id, origin=origin)
+        await tree_service.purge(session=session, principal=principal, storage=storage, node_id=holder_id, origin=origin)
+        await session.commit()
+    except Exception:
+        await session.rollback()
+        log.warning("backups.restore_discard_failed", holder=str(holder_id), exc_info=True)
 
 
 async def _bytes_of(repository: restic.Repository, snapshot_id: str, path: str) -> AsyncIterator[bytes]:
