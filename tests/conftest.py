@@ -46,6 +46,15 @@ BROWSER_TARGETS = [*(name for name in ENGINES if name != "postgresql"), DEPLOYME
 """Where the browser tests that also go through the deployment run: SQLite and the deployment, which is PostgreSQL (behind
 nginx, three replicas). A single PostgreSQL server would add a third browser run that shows nothing the deployment does
 not; the API suites behind every page run on both engines."""
+
+
+def on_one_engine(preferred: str) -> pytest.MarkDecorator:
+    """A test's mark: it runs on `preferred` only (or on the first engine NUBES_TEST_ENGINES names). For slow tests whose
+    subject the engine does not change (say why where the mark is used); the suites of the rules run on both."""
+    chosen = preferred if preferred in ENGINES else ENGINES[0]
+    return pytest.mark.parametrize("engine_name", [chosen], indirect=True)
+
+
 # `gw0`, `gw1`... under pytest-xdist, `main` in a plain run: in the names of what workers make on shared servers.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # Modules that take long for few tests (real processes, browsers, Docker) are handed out first, so that no worker

@@ -86,6 +86,11 @@ def serve(database_url: str, data_dir: Path, **env_extra: str) -> Iterator[Serve
         "NUBES_LOGIN_RATE_LIMIT": "1000/minute",
         # The embedded node only where a test asks for it (env_extra).
         "NUBES_LOCAL_AGENT": "off",
+        # argon2id as in production, only cheap: served tests sign in and make users thousands of times (0.25 s of CPU
+        # each at the production cost); the cost itself is the settings' business, tested in tests/identity.
+        "NUBES_ARGON2_TIME_COST": "1",
+        "NUBES_ARGON2_MEMORY_KIB": "1024",
+        "NUBES_ARGON2_PARALLELISM": "1",
         **env_extra,
     }
     # A port found free can be taken by a parallel worker before the server binds it: then try another.

@@ -34,10 +34,9 @@ async def database_urls(engine_name: str, tmp_path_factory: pytest.TempPathFacto
 @pytest.fixture(scope="module")
 def servers(database_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
     """The identity provider and the relying party."""
-    cheap = {"NUBES_ARGON2_TIME_COST": "1", "NUBES_ARGON2_MEMORY_KIB": "1024"}
     with contextlib.ExitStack() as stack:
-        idp = stack.enter_context(serve(database_urls[0], tmp_path_factory.mktemp("idp"), **cheap))
-        rp = stack.enter_context(serve(database_urls[1], tmp_path_factory.mktemp("rp"), **cheap))
+        idp = stack.enter_context(serve(database_urls[0], tmp_path_factory.mktemp("idp")))
+        rp = stack.enter_context(serve(database_urls[1], tmp_path_factory.mktemp("rp")))
         yield idp, rp
 
 

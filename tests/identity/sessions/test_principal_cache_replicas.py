@@ -32,8 +32,6 @@ def replicas(shared_database_url: str, tmp_path_factory: pytest.TempPathFactory)
         shared = {
             "NUBES_REDIS_URL": redis_url,
             "NUBES_SECRET_KEY": "one-secret-for-every-replica-of-this-install",
-            "NUBES_ARGON2_TIME_COST": "1",  # the test signs in often; argon2id's cost is tested elsewhere
-            "NUBES_ARGON2_MEMORY_KIB": "1024",
         }
         first = stack.enter_context(serve(shared_database_url, tmp_path_factory.mktemp("replica-a"), **shared))
         second = stack.enter_context(serve(shared_database_url, tmp_path_factory.mktemp("replica-b"), **shared))
