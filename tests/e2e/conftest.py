@@ -71,9 +71,18 @@ def server(
             first = deployment.replicas[0]
             yield Server(url=deployment.url, log=first.log, pid=first.pid, redis_url=deployment.redis.url)
         return
+    backups = tmp_path_factory.mktemp("backups")
+    password_file = backups / "password"
+    password_file.write_text("e2e-backup-password\n")
+    password_file.chmod(0o600)
+    operations = {
+        "NUBES_ALERTS_INTERVAL": "5",  # the alerts page sees a rule fire within seconds (the default is 30 s)
+        "NUBES_BACKUP_REPOSITORY": str(backups / "repository"),
+        "NUBES_BACKUP_PASSWORD_FILE": str(password_file),
+    }
     with (
         redis_server(tmp_path_factory.mktemp("serve-redis")) as redis_url,
-        serve(server_database_url, tmp_path_factory.mktemp("serve"), NUBES_REDIS_URL=redis_url) as running,
+        serve(server_database_url, tmp_path_factory.mktemp("serve"), NUBES_REDIS_URL=redis_url, **operations) as running,
     ):
         yield running
 

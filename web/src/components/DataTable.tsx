@@ -8,7 +8,7 @@ export const tdClass = "px-4 py-3 align-middle";
 
 const thClass = {
   framed: "px-4 py-3 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400",
-  plain: "pb-2",
+  plain: "pr-3 pb-2 text-left",
 };
 
 /** A column heading; `srOnly` for the actions column, whose heading only screen readers hear. */
