@@ -3,9 +3,11 @@ real webhook receiver exactly once; silences mute; tenants are kept apart; hosti
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -668,3 +671,40 @@ async def test_unresolvable_or_strange_webhook_hosts_are_reported_not_raised() -
     outcome = await notify.post(url="http://\U000f65f0.example/", secret="s", key="k", body={}, private_ok=True)
     assert not outcome.ok
     assert await notify.refusal("http://127.0.0.1:1/", private_ok=True) is None
+
+
+async def test_a_webhook_goes_to_the_address_that_was_checked(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a host name whose first lookup answers a loopback address (allowed for a platform target) and every later
+    lookup an address that must not be called (DNS rebinding) WHEN the webhook is sent THEN it reaches the address of
+    the first lookup, with the name in Host: Nubes resolves once, checks, and connects to what it checked.
+    (The lookups are replaced, as no DNS server of ours runs here; the HTTP exchange is real.)"""
+    loop = asyncio.get_running_loop()
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0))]])
+
+    async def rebinding(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        assert host == "hooks.rebind.test"
+        return next(answers, [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", 0))])
+
+    monkeypatch.setattr(loop, "getaddrinfo", rebinding)
+    port = urlsplit(receiver.url).port
+    outcome = await notify.post(
+        url=f"http://hooks.rebind.test:{port}/hook", secret="whsec_x", key="k-1", body={"a": 1}, private_ok=True
+    )
+    assert outcome.ok, outcome.detail
+    [(headers, body)] = receiver.requests
+    assert headers["Host"] == f"hooks.rebind.test:{port}"
+    assert json.loads(body) == {"a": 1}
+    refused = await notify.post(url=f"http://hooks.rebind.test:{port}/hook", secret="s", key="k-2", body={}, private_ok=True)
+    assert not refused.ok
+    assert "link-local" in refused.detail
+    assert len(receiver.requests) == 1
+
+
+def test_a_pinned_url_keeps_path_query_port_and_the_name_for_tls() -> None:
+    target, host, extensions = notify.pinned("https://hooks.example.org:8443/a/b?x=1", "2001:db8::1")
+    assert (target, host, extensions) == (
+        "https://[2001:db8::1]:8443/a/b?x=1",
+        "hooks.example.org:8443",
+        {"sni_hostname": "hooks.example.org"},
+    )
+    assert notify.pinned("http://hooks.example.org/h", "192.0.2.7") == ("http://192.0.2.7/h", "hooks.example.org", {})

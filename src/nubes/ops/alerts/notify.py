@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import structlog
@@ -171,35 +171,56 @@ class Outcome:
 async def refusal(url: str, *, private_ok: bool) -> str | None:
     """Why Nubes will not call `url` (None: it will): link-local (cloud metadata), multicast and unspecified addresses
     never; loopback and private ones only for platform targets, so a tenant cannot reach inside the network."""
+    refused, _address = await checked_address(url, private_ok=private_ok)
+    return refused
+
+
+async def checked_address(url: str, *, private_ok: bool) -> tuple[str | None, str | None]:
+    """The host of `url` resolved once and checked (see `refusal`): the reason it is refused, or the address to call."""
     host = urlsplit(url).hostname or ""
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        return f"cannot resolve {host}: {exc}"[:500]
-    for *_rest, address_info in found:
-        address = ipaddress.ip_address(str(address_info[0]).split("%", 1)[0])
+        return f"cannot resolve {host}: {exc}"[:500], None
+    addresses = [ipaddress.ip_address(str(address_info[0]).split("%", 1)[0]) for *_rest, address_info in found]
+    for address in addresses:
         if address.is_link_local or address.is_multicast or address.is_unspecified:
-            return f"{host} is a link-local, multicast or unspecified address, which Nubes does not call"
+            return f"{host} is a link-local, multicast or unspecified address, which Nubes does not call", None
         if not private_ok and (address.is_private or address.is_loopback or address.is_reserved):
-            return f"{host} is an internal address: only platform administrators may send webhooks inside the network"
-    return None
+            return f"{host} is an internal address: only platform administrators may send webhooks inside the network", None
+    if not addresses:
+        return f"cannot resolve {host}", None
+    return None, str(addresses[0])
+
+
+def pinned(url: str, address: str) -> tuple[str, str, dict[str, Any]]:
+    """`url` sent to `address` itself (the one checked, so a second lookup cannot point it inside the network): the
+    URL to connect to, the Host header, and the request extensions that keep TLS checking the name (SNI)."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    port = f":{parts.port}" if parts.port else ""
+    extensions: dict[str, Any] = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return urlunsplit((parts.scheme, host + port, parts.path, parts.query, "")), parts.netloc.rpartition("@")[2], extensions
 
 
 async def post(*, url: str, secret: str, key: str, body: dict[str, Any], private_ok: bool) -> Outcome:
-    """POST one signed delivery: 5 s timeout, no redirects, no internal address for a tenant's target; ok on a 2xx."""
-    refused = await refusal(url, private_ok=private_ok)
-    if refused is not None:
-        return Outcome(ok=False, detail=refused)
+    """POST one signed delivery: 5 s timeout, no redirects, no proxy from the environment, to the address that was
+    checked (no internal one for a tenant's target); ok on a 2xx."""
+    refused, address = await checked_address(url, private_ok=private_ok)
+    if refused is not None or address is None:
+        return Outcome(ok=False, detail=refused or "cannot resolve the host")
     raw = json.dumps(body, separators=(",", ":")).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "Nubes-Alerts/1",
-        SIGNATURE_HEADER: signature(secret, int(time.time()), raw),
-        DELIVERY_HEADER: key,
-    }
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
-            answer = await client.post(url, content=raw, headers=headers)
+        target, host, extensions = pinned(url, address)
+        headers = {
+            "Host": host,
+            "Content-Type": "application/json",
+            "User-Agent": "Nubes-Alerts/1",
+            SIGNATURE_HEADER: signature(secret, int(time.time()), raw),
+            DELIVERY_HEADER: key,
+        }
+        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client:
+            answer = await client.post(target, content=raw, headers=headers, extensions=extensions)
     except (httpx.HTTPError, httpx.InvalidURL, UnicodeError, ValueError) as exc:
         return Outcome(ok=False, detail=f"{type(exc).__name__}: {exc}"[:500])
     if 200 <= answer.status_code < 300:
