@@ -156,7 +156,7 @@ def backup(settings: Settings, repository: Repository, *, progress: ProgressFn =
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
             summary = _snapshot(repository, staging, blobs_root, progress)
             snapshot_id = str(summary.get("snapshot_id", ""))
-            missing = referenced - _blob_names(repository, snapshot_id, blobs_root)
+            missing = _absent(blobs_root, referenced, flat=not _local_blobs(settings))
             if not missing:
                 break
             restic.run(repository, "forget", snapshot_id)
@@ -428,12 +428,11 @@ def _snapshot(repository: Repository, staging: Path, blobs_root: Path, progress:
     return summary
 
 
-def _blob_names(repository: Repository, snapshot_id: str, blobs_root: Path) -> set[str]:
-    names: set[str] = set()
-    for entry in restic.json_lines(restic.run(repository, "ls", "--json", "--recursive", snapshot_id, str(blobs_root))):
-        if entry.get("type") == "file":
-            names.add(str(entry.get("name", "")))
-    return names
+def _absent(blobs_root: Path, referenced: set[str], *, flat: bool) -> set[str]:
+    """The blobs the dump names that are not under `blobs_root` now, after the snapshot. A blob is written once, under
+    a key drawn at random, and only ever deleted: one present now was there when restic read the directory; one absent
+    may have gone before restic reached it, so the run is made again (a stat per blob, not a listing of the snapshot)."""
+    return {key for key in referenced if not (blobs_root / (key if flat else f"{key[:2]}/{key[2:4]}/{key}")).is_file()}
 
 
 def verify(repository: Repository, snapshot_id: str, manifest: dict[str, Any]) -> tuple[bool, str]:
