@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +56,16 @@ async def user_names(*, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterab
         return {}
     rows = await session.scalars(select(User).where(User.tenant_id == tenant_id, User.id.in_(wanted)))
     return {user.id: display_name(user) for user in rows}
+
+
+async def user_names_by_tenant(*, session: AsyncSession, wanted: Mapping[uuid.UUID, Iterable[uuid.UUID]]) -> dict[uuid.UUID, str]:
+    """Display names of users of several tenants in one query (tenant id → user ids), by user id; a user who is not
+    of the tenant they were asked under is left out."""
+    asked = {user_id: tenant_id for tenant_id, ids in wanted.items() for user_id in ids}
+    if not asked:
+        return {}
+    rows = await session.scalars(select(User).where(User.id.in_(asked)))
+    return {user.id: display_name(user) for user in rows if asked.get(user.id) == user.tenant_id}
 
 
 async def group_names(*, session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:

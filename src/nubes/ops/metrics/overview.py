@@ -126,12 +126,12 @@ async def storage(*, session: AsyncSession, settings: Settings, principal: Princ
     usage = await quota_service.tenants_usage(session=session, tenant_ids=[tenant.id for tenant in tenants])
     listed = sorted(tenants, key=lambda tenant: (-usage[tenant.id][0], tenant.slug))[:MAX_TENANTS]
     largest = await quota_service.largest_users(session=session, tenant_ids=[tenant.id for tenant in listed], limit=LARGEST_USERS)
+    names = await directory.user_names_by_tenant(
+        session=session, wanted={tenant.id: [user_id for user_id, _, _ in largest[tenant.id]] for tenant in listed}
+    )
     found: list[TenantStorage] = []
     for tenant in listed:
         used, quota, files = usage[tenant.id]
-        names = await directory.user_names(
-            session=session, tenant_id=tenant.id, ids=(user_id for user_id, _, _ in largest[tenant.id])
-        )
         found.append(
             TenantStorage(
                 tenant_id=tenant.id,
