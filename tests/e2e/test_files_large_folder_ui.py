@@ -4,11 +4,12 @@ scrolled into view, with its details."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
@@ -21,25 +22,28 @@ PAGE = 500
 """Entries on one page of the file manager (FOLDER_PAGE in web/src/api/files.ts)."""
 FOLDERS = PAGE + 20
 
-_FILL = """async ([name, folders, file]) => {
-    const token = decodeURIComponent(document.cookie.split('; ').find(c => c.startsWith('nubes_csrf=')).split('=')[1]);
-    const json = {'X-CSRF-Token': token, 'Content-Type': 'application/json'};
-    const post = async (body) => {
-        const made = await fetch('/api/files/folders', {method: 'POST', headers: json, body: JSON.stringify(body)});
-        return made.json();
-    };
-    const big = await post({name});
-    for (let start = 0; start < folders; start += 20) {
-        const batch = [];
-        for (let index = start; index < Math.min(start + 20, folders); index++) {
-            batch.push(post({name: 'folder ' + String(index).padStart(4, '0'), parent_id: big.id}));
-        }
-        await Promise.all(batch);
-    }
-    const url = '/api/files/upload/raw?name=' + encodeURIComponent(file) + '&parent_id=' + big.id;
-    const made = await fetch(url, {method: 'POST', body: 'the last entry', headers: {'X-CSRF-Token': token}});
-    return {folder: big.id, file: (await made.json()).id, status: made.status};
-}"""
+
+async def fill(server: Server, name: str, folders: int, file: str) -> dict[str, str]:
+    """A folder `name` of the admin's holding `folders` folders and the file `file`, made over the API (8 requests at
+    a time) before the page opens it: the folder's id and the file's."""
+    headers = {"Authorization": f"Bearer {server.admin_token()}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as http:
+        big = await http.post("/api/files/folders", json={"name": name})
+        assert big.status_code == 201, big.text
+        folder_id = big.json()["id"]
+        gate = asyncio.Semaphore(8)
+
+        async def make(index: int) -> None:
+            async with gate:
+                made = await http.post("/api/files/folders", json={"name": f"folder {index:04d}", "parent_id": folder_id})
+                assert made.status_code == 201, made.text
+
+        await asyncio.gather(*(make(index) for index in range(folders)))
+        uploaded = await http.post(
+            "/api/files/upload/raw", params={"name": file, "parent_id": folder_id}, content=b"the last entry"
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        return {"folder": folder_id, "file": uploaded.json()["id"]}
 
 
 @pytest.fixture
@@ -60,9 +64,7 @@ async def test_a_file_past_the_first_page_opens_selected_with_its_details(
     problems = collect_problems(page)
     name = f"big-{uuid.uuid4().hex[:6]}"
     target = f"zz-last-{uuid.uuid4().hex[:6]}.txt"
-    await page.goto(server.url + "/files")
-    made: dict[str, Any] = await page.evaluate(_FILL, [name, FOLDERS, target])
-    assert made["status"] == 201, made
+    made = await fill(server, name, FOLDERS, target)
 
     await page.goto(f"{server.url}/files?folder={made['folder']}&file={made['file']}")
     details = page.get_by_role("complementary", name="Details")
